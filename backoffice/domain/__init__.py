@@ -1,0 +1,39 @@
+"""The data model and the pure business rules of the back office."""
+
+from backoffice.domain.audit import AuditEvent
+from backoffice.domain.base import Base
+from backoffice.domain.catalog import Product
+from backoffice.domain.customers import Customer, CustomerAddress, CustomerNote
+from backoffice.domain.newsletters import ConsentEvent, NewsletterList, Subscription, Suppression
+from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
+from backoffice.domain.privacy import Disclosure, PrivacyRequest
+from backoffice.domain.settings import ShopSetting
+from backoffice.domain.staff import StaffUser
+from backoffice.domain.sync import OutboxMessage, SyncConflict, SyncCursor, SyncRun
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "ConsentEvent",
+    "Customer",
+    "CustomerAddress",
+    "CustomerNote",
+    "Disclosure",
+    "NewsletterList",
+    "Order",
+    "OrderAddress",
+    "OrderLine",
+    "OutboxMessage",
+    "Payment",
+    "PrivacyRequest",
+    "Product",
+    "Shipment",
+    "ShippingLine",
+    "ShopSetting",
+    "StaffUser",
+    "Subscription",
+    "Suppression",
+    "SyncConflict",
+    "SyncCursor",
+    "SyncRun",
+]

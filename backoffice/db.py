@@ -1,0 +1,227 @@
+"""Opening the shop's database: SQLite by default, PostgreSQL by URL, migrated on start.
+
+SQLite lives in the platform's user data folder, with WAL, foreign keys,
+`secure_delete` (erased data does not linger in free pages) and a busy timeout.
+PostgreSQL takes its password from the keyring and, for any host other than this
+machine, requires TLS.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import platformdirs
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from backoffice import secrets
+from backoffice.errors import DatabaseTooNew, UserFacingError
+
+log = logging.getLogger(__name__)
+
+ENV_DATABASE_URL = "BACKOFFICE_DATABASE_URL"
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
+
+
+def data_dir() -> Path:
+    """This desk's data folder (database, backups, exports)."""
+    override = os.environ.get("BACKOFFICE_DATA_DIR")
+    path = Path(override) if override else platformdirs.user_data_path("backoffice", appauthor=False)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_database_url() -> str:
+    """BACKOFFICE_DATABASE_URL if set, else a SQLite file in the user data folder."""
+    env = os.environ.get(ENV_DATABASE_URL)
+    if env:
+        return env
+    return f"sqlite:///{data_dir() / 'backoffice.db'}"
+
+
+def parse_url(url: str) -> URL:
+    """Parse a database URL, choosing psycopg 3 for PostgreSQL; raise a sentence if unreadable."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise UserFacingError(f"The database address “{url}” could not be read.") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise UserFacingError(
+            f"The database “{parsed.get_backend_name()}” is not supported; use SQLite or PostgreSQL."
+        )
+    return parsed
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    parsed = url if isinstance(url, URL) else parse_url(url)
+    return parsed.render_as_string(hide_password=True)
+
+
+def _sqlite_path(parsed: URL) -> Path | None:
+    db = parsed.database
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    return Path(db)
+
+
+def _on_sqlite_connect(dbapi_conn: sqlite3.Connection, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA secure_delete=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def create_db_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for `url`, configured for the back office's needs."""
+    parsed = parse_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        path = _sqlite_path(parsed)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, echo=echo, connect_args={"timeout": 10})
+
+        # Let SQLAlchemy issue BEGIN itself, so transactions behave the same on both databases.
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn, record):
+            dbapi_conn.isolation_level = None
+            _on_sqlite_connect(dbapi_conn, record)
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+
+    # PostgreSQL.
+    if parsed.password is None:
+        password = secrets.database_password(safe_url(parsed))
+        if password:
+            parsed = parsed.set(password=password)
+    query = dict(parsed.query)
+    if (parsed.host or "") not in LOOPBACK_HOSTS and query.get("sslmode") not in (
+        "require",
+        "verify-ca",
+        "verify-full",
+    ):
+        query["sslmode"] = "require"
+        parsed = parsed.set(query=query)
+    return create_engine(parsed, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+
+
+@dataclass
+class Database:
+    """An open database: its engine and a factory of sessions (one per user action)."""
+
+    url: str
+    engine: Engine
+    session_factory: sessionmaker[Session] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if self.backend != "sqlite":
+            return None
+        return _sqlite_path(self.engine.url)
+
+    def begin(self):
+        """A session in a transaction that commits at the end of the `with` block."""
+        return self.session_factory.begin()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading only; rolled back at the end."""
+        with self.session_factory() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str | None = None, *, upgrade: bool = True, echo: bool = False) -> Database:
+    """Open (and by default create or migrate) the database at `url`.
+
+    Raises UserFacingError with a sentence when the database cannot be reached, and
+    DatabaseTooNew when it was written by a newer version of the app.
+    """
+    from backoffice import migrations  # late: Alembic is only needed here
+
+    url = url or default_database_url()
+    engine = create_db_engine(url, echo=echo)
+    db = Database(url=url, engine=engine)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        engine.dispose()
+        raise UserFacingError(
+            f"The database at {safe_url(url)} could not be opened. Nothing was changed.",
+            details=str(exc.orig) if exc.orig else str(exc),
+        ) from exc
+    if upgrade:
+        try:
+            migrations.upgrade(db)
+        except Exception:
+            engine.dispose()
+            raise
+    else:
+        migrations.check_not_newer(db)
+    return db
+
+
+def backup_sqlite(db: Database, *, reason: str = "before-upgrade") -> Path | None:
+    """Copy the SQLite file (consistently, with the online backup API) beside itself."""
+    path = db.sqlite_path
+    if path is None or not path.exists() or path.stat().st_size == 0:
+        return None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.stem}.{reason}.{stamp}{path.suffix}")
+    src = sqlite3.connect(path)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    log.info("Backed up the database to %s", target)
+    return target
+
+
+def table_names(db: Database) -> list[str]:
+    return inspect(db.engine).get_table_names()
+
+
+def copy_file_database(src: Path, dst: Path) -> None:
+    """Copy a closed SQLite file with its WAL, if any."""
+    shutil.copyfile(src, dst)
+    for suffix in ("-wal", "-shm"):
+        side = src.with_name(src.name + suffix)
+        if side.exists():
+            shutil.copyfile(side, dst.with_name(dst.name + suffix))

@@ -1,0 +1,103 @@
+"""Staff accounts, roles and what each role may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backoffice.domain.base import Base, utcnow
+from backoffice.domain.enums import Role, enum_column
+
+
+class Permission(StrEnum):
+    """Actions a service checks before it acts."""
+
+    MANAGE_SETTINGS = "manage_settings"
+    MANAGE_STAFF = "manage_staff"
+    READ_AUDIT = "read_audit"
+    FIND_CUSTOMERS = "find_customers"
+    VIEW_CUSTOMER = "view_customer"
+    EDIT_CUSTOMER = "edit_customer"
+    MERGE_CUSTOMERS = "merge_customers"
+    TAKE_PHONE_ORDER = "take_phone_order"
+    VIEW_OWN_ORDERS = "view_own_orders"
+    VIEW_ALL_ORDERS = "view_all_orders"
+    EDIT_ORDERS = "edit_orders"
+    RECORD_PAYMENT = "record_payment"
+    MANAGE_NEWSLETTERS = "manage_newsletters"
+    PRINT_DOCUMENTS = "print_documents"
+    LOG_PRIVACY_REQUEST = "log_privacy_request"
+    DECIDE_PRIVACY_REQUEST = "decide_privacy_request"
+    EXPORT_PERSONAL_DATA = "export_personal_data"
+    ERASE_PERSONAL_DATA = "erase_personal_data"
+    RECORD_DISCLOSURE = "record_disclosure"
+    RUN_SYNC = "run_sync"
+
+
+_ORDER_TAKER = frozenset(
+    {
+        Permission.FIND_CUSTOMERS,
+        Permission.VIEW_CUSTOMER,
+        Permission.TAKE_PHONE_ORDER,
+        Permission.VIEW_OWN_ORDERS,
+        Permission.RECORD_PAYMENT,
+    }
+)
+_STAFF = _ORDER_TAKER | {
+    Permission.EDIT_CUSTOMER,
+    Permission.MERGE_CUSTOMERS,
+    Permission.VIEW_ALL_ORDERS,
+    Permission.EDIT_ORDERS,
+    Permission.MANAGE_NEWSLETTERS,
+    Permission.PRINT_DOCUMENTS,
+    Permission.LOG_PRIVACY_REQUEST,
+    Permission.RUN_SYNC,
+}
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ORDER_TAKER: _ORDER_TAKER,
+    Role.STAFF: frozenset(_STAFF),
+    Role.OWNER: frozenset(Permission),
+}
+
+ROLE_LABELS = {Role.OWNER: "Owner", Role.STAFF: "Staff", Role.ORDER_TAKER: "Order taker"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: the signed-in staff member at a desk (or a scheduled job)."""
+
+    staff_id: int | None
+    login: str
+    role: Role
+    desk: str = ""
+
+    def may(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+
+class StaffUser(Base):
+    """A person who signs in at a desk."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def actor(self, desk: str = "") -> Actor:
+        return Actor(staff_id=self.id, login=self.login, role=self.role, desk=desk)

@@ -1,0 +1,94 @@
+"""The only door to the OS keyring: store keys and database passwords live there.
+
+Secrets never go into the database, settings files, URLs, exception texts or logs.
+Where the machine has no keyring, a secret given during the run is kept in memory
+for that run only; there is deliberately no fallback to a plaintext file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import keyring
+from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
+
+SERVICE = "backoffice"
+
+log = logging.getLogger(__name__)
+_memory: dict[str, str] = {}
+
+
+def _key(kind: str, name: str) -> str:
+    return f"{kind}:{name}"
+
+
+def keyring_available() -> bool:
+    """Whether a real keyring backend is installed (not the 'fail' backend)."""
+    backend = keyring.get_keyring()
+    return not type(backend).__module__.startswith("keyring.backends.fail")
+
+
+def get_secret(kind: str, name: str) -> str | None:
+    """The secret stored for (kind, name), from the keyring or this run's memory."""
+    key = _key(kind, name)
+    if key in _memory:
+        return _memory[key]
+    try:
+        return keyring.get_password(SERVICE, key)
+    except (NoKeyringError, KeyringError) as exc:
+        log.info("No keyring available for reading a %s secret: %s", kind, type(exc).__name__)
+        return None
+
+
+def set_secret(kind: str, name: str, value: str) -> bool:
+    """Store a secret; returns False when it could only be kept in memory for this run."""
+    key = _key(kind, name)
+    try:
+        keyring.set_password(SERVICE, key, value)
+        _memory.pop(key, None)
+        return True
+    except (NoKeyringError, KeyringError) as exc:
+        log.warning("No keyring: the %s secret is kept in memory for this run only (%s)",
+                    kind, type(exc).__name__)
+        _memory[key] = value
+        return False
+
+
+def delete_secret(kind: str, name: str) -> None:
+    key = _key(kind, name)
+    _memory.pop(key, None)
+    try:
+        keyring.delete_password(SERVICE, key)
+    except (PasswordDeleteError, NoKeyringError, KeyringError):
+        pass
+
+
+def database_password(url_without_password: str) -> str | None:
+    return get_secret("database", url_without_password)
+
+
+def set_database_password(url_without_password: str, password: str) -> bool:
+    return set_secret("database", url_without_password, password)
+
+
+def store_credentials(store_url: str) -> tuple[str, str] | None:
+    """The web store's consumer key and secret.
+
+    For unattended runs they may come from BACKOFFICE_WC_KEY and BACKOFFICE_WC_SECRET;
+    otherwise from the keyring, where the settings screen put them.
+    """
+    env_key, env_secret = os.environ.get("BACKOFFICE_WC_KEY"), os.environ.get("BACKOFFICE_WC_SECRET")
+    if env_key and env_secret:
+        return env_key, env_secret
+    key = get_secret("store-key", store_url)
+    secret = get_secret("store-secret", store_url)
+    if key and secret:
+        return key, secret
+    return None
+
+
+def set_store_credentials(store_url: str, consumer_key: str, consumer_secret: str) -> bool:
+    a = set_secret("store-key", store_url, consumer_key)
+    b = set_secret("store-secret", store_url, consumer_secret)
+    return a and b
