@@ -1,0 +1,207 @@
+"""The web store connector interface: what the sync may ask of any web store."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from backoffice.errors import NotFound, StoreError
+
+#: A record exactly as the store sent it (decoded JSON object).
+Record = dict[str, Any]
+
+#: The `meta_data` key that carries the back office's reference on every order it creates.
+ORDER_REFERENCE_META_KEY = "_backoffice_ref"
+
+
+@dataclass(frozen=True, repr=False)
+class StoreCredentials:
+    """Where the web store lives and the API keys that open it."""
+
+    base_url: str
+    consumer_key: str
+    consumer_secret: str
+
+    def __repr__(self) -> str:
+        # Keys are secrets: never show them, not even in part.
+        return f"StoreCredentials(base_url={self.base_url!r}, consumer_key=<hidden>, consumer_secret=<hidden>)"
+
+    __str__ = __repr__
+
+
+class Page(list):
+    """One page of records as received (a plain list), with the store's counts for progress.
+
+    `total` and `total_pages` come from the store's headers of this very page and are
+    None when the store did not send them.
+    """
+
+    __slots__ = ("number", "total", "total_pages")
+
+    def __init__(
+        self,
+        records: Iterable[Record] = (),
+        *,
+        number: int = 1,
+        total: int | None = None,
+        total_pages: int | None = None,
+    ) -> None:
+        super().__init__(records)
+        self.number = number
+        self.total = total
+        self.total_pages = total_pages
+
+    def __repr__(self) -> str:
+        return f"Page(number={self.number}, records={len(self)}, total={self.total}, total_pages={self.total_pages})"
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    """The store's record after a create, and whether this call created it.
+
+    `created` is False when the store already had it (a customer with that email),
+    so no welcome mail went out from this call; None when an answer was lost and the
+    record was found afterwards, so it is not known which call made it.
+    """
+
+    record: Record
+    created: bool | None
+
+
+@dataclass(frozen=True)
+class PingResult:
+    """The answer to a connection check."""
+
+    orders_total: int | None
+    seconds: float
+
+
+class CancelToken(Protocol):
+    """Anything with `is_cancelled()`; a `threading.Event` is accepted as well."""
+
+    def is_cancelled(self) -> bool: ...
+
+
+Cancel = CancelToken | threading.Event | None
+
+
+class AmbiguousWriteError(StoreError):
+    """A create was sent but the answer was lost, so it may or may not exist on the store.
+
+    Do not send it again blindly: look for `reference` on the store first
+    (`find_order_by_reference`), and give a request that is still running on the
+    store a little time before concluding it is not there.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        reference: str | None = None,
+        status: int | None = None,
+        code: str | None = "ambiguous_write",
+        details: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code, retryable=True, details=details)
+        self.method = method
+        self.path = path
+        self.reference = reference
+
+
+class StoreNotFoundError(StoreError, NotFound):
+    """The store has no such record (any more)."""
+
+
+class StoreAuthError(StoreError):
+    """The store refused the API keys or their permissions; only a person can fix this."""
+
+
+@runtime_checkable
+class StoreConnector(Protocol):
+    """What the sync may ask of a web store.
+
+    Records are plain dicts exactly as the store sent them; the sync maps them.
+    Every method raises `StoreError` (or a subclass above) with a sentence for people,
+    and `Cancelled` when the cancel token fires between pages.
+    """
+
+    def iter_pages(
+        self, path: str, params: Mapping[str, Any] | None = None, *, per_page: int = 100, cancel: Cancel = None
+    ) -> Iterator[Page]:
+        """Yield the pages of any list endpoint, one request per page."""
+        ...
+
+    def iter_products(self, modified_after: datetime | None = None, *, cancel: Cancel = None) -> Iterator[Page]:
+        """Yield pages of products, oldest id first."""
+        ...
+
+    def iter_orders(self, modified_after: datetime | None = None, *, cancel: Cancel = None) -> Iterator[Page]:
+        """Yield pages of orders, oldest id first."""
+        ...
+
+    def iter_customers(self, role: str = "all", *, cancel: Cancel = None) -> Iterator[Page]:
+        """Yield pages of customers, oldest id first."""
+        ...
+
+    def get_order(self, order_id: int) -> Record:
+        """Return one order."""
+        ...
+
+    def get_customer(self, customer_id: int) -> Record:
+        """Return one customer."""
+        ...
+
+    def get_customers(self, ids: Iterable[int]) -> list[Record]:
+        """Return the customers with these ids that exist."""
+        ...
+
+    def find_order_by_reference(self, reference: str, *, modified_after: datetime | None = None) -> Record | None:
+        """Return the order carrying this back office reference, or None."""
+        ...
+
+    def find_customer_by_email(self, email: str) -> Record | None:
+        """Return the customer with this email, or None."""
+        ...
+
+    def create_order(self, payload: Mapping[str, Any], *, reference: str | None = None) -> CreateResult:
+        """Create an order carrying a back office reference."""
+        ...
+
+    def update_order(self, order_id: int, payload: Mapping[str, Any]) -> Record:
+        """Change an order; the payload sets values and is safe to send twice."""
+        ...
+
+    def create_customer(self, payload: Mapping[str, Any]) -> CreateResult:
+        """Create a customer, or return the one that already has this email."""
+        ...
+
+    def update_customer(self, customer_id: int, payload: Mapping[str, Any]) -> Record:
+        """Change a customer."""
+        ...
+
+    def delete_customer(self, customer_id: int) -> Record | None:
+        """Delete a customer for good; None when the store had no such customer."""
+        ...
+
+    def batch_orders(
+        self,
+        *,
+        create: Sequence[Mapping[str, Any]] = (),
+        update: Sequence[Mapping[str, Any]] = (),
+        delete: Sequence[int] = (),
+    ) -> Record:
+        """Send up to 100 order changes in one request."""
+        ...
+
+    def ping(self) -> PingResult:
+        """Check that the store answers and accepts the keys."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...
