@@ -1,0 +1,49 @@
+"""Headless subcommands of the `backoffice` command line, one module each.
+
+Each module defines `register(subparsers)`, which adds its subparser and sets
+`func` to a callable taking the parsed arguments and returning an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from backoffice.db import Database, default_database_url, open_database
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="database URL, e.g. sqlite:///shop.db or postgresql://user@host/shop "
+        "(default: this desk's database, or $BACKOFFICE_DATABASE_URL)",
+    )
+
+
+def add_staff_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as",
+        dest="login",
+        metavar="LOGIN",
+        default=os.environ.get("BACKOFFICE_LOGIN"),
+        help="staff account to act as (default: $BACKOFFICE_LOGIN); the password is read "
+        "from $BACKOFFICE_PASSWORD or asked for on the terminal, never taken as an argument",
+    )
+
+
+def open_db(args: argparse.Namespace) -> Database:
+    return open_database(args.db or default_database_url())
+
+
+def read_password(prompt: str = "Password: ") -> str:
+    """The staff password from $BACKOFFICE_PASSWORD, or typed on the terminal."""
+    env = os.environ.get("BACKOFFICE_PASSWORD")
+    if env is not None:
+        return env
+    if not sys.stdin.isatty():
+        raise SystemExit("backoffice: no password: set BACKOFFICE_PASSWORD or run on a terminal")
+    return getpass.getpass(prompt)
