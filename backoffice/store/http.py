@@ -1,0 +1,566 @@
+"""HTTP for web store connectors: one keep-alive session, retries, paging and error sentences."""
+
+from __future__ import annotations
+
+import html
+import ipaddress
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, NamedTuple
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.auth import HTTPBasicAuth
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+
+from backoffice.errors import Cancelled, StoreError, ValidationError
+from backoffice.store.connector import (
+    AmbiguousWriteError,
+    Cancel,
+    Page,
+    StoreAuthError,
+    StoreNotFoundError,
+)
+
+log = logging.getLogger(__name__)
+
+#: Called after every HTTP exchange with (method, path, status or None, seconds).
+RequestHook = Callable[[str, str, int | None, float], None]
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+#: How often a response that could not be read is fetched again before giving up.
+UNREADABLE_RETRIES = 2
+
+#: The most records a WooCommerce list endpoint returns per page.
+MAX_PER_PAGE = 100
+
+_SECRET_PARAMS = frozenset({"consumer_key", "consumer_secret", "oauth_consumer_key", "oauth_signature"})
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+KEYS_REFUSED = "The web store refused the shop's API keys. Check the consumer key and secret in Settings."
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """What a request is for, worded for error sentences.
+
+    `action` completes "could not ...", e.g. "read orders"; `noun` names the record,
+    e.g. "order 12", or the list, e.g. "orders".
+    """
+
+    action: str
+    noun: str
+
+
+class Reply(NamedTuple):
+    """A successful answer: status, headers and the decoded body."""
+
+    status: int
+    headers: Mapping[str, str]
+    data: Any
+
+
+class Unreadable(Exception):
+    """A body that decoded but is not what the store should have sent (internal)."""
+
+
+def is_loopback_host(host: str) -> bool:
+    """Tell whether a host name is this computer (127.0.0.0/8, ::1 or localhost)."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_store_url(base_url: str) -> str:
+    """Return the store address without a trailing slash, or raise `ValidationError`.
+
+    Plain http:// is refused unless the store runs on this computer, so keys and
+    customers' data always travel encrypted (promise P15).
+    """
+    text = (base_url or "").strip()
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if scheme not in ("http", "https") or not host:
+        message = (
+            "The web store address must be a full address such as https://shop.example.com. "
+            "Check the address in Settings."
+        )
+        raise ValidationError(message, fields={"base_url": message})
+    if parts.username or parts.password:
+        message = "The web store address must not contain a user name or password; the API keys go in their own fields."
+        raise ValidationError(message, fields={"base_url": message})
+    if scheme == "http" and not is_loopback_host(host):
+        message = (
+            f"The web store address must start with https:// so that the API keys and customers' data "
+            f"travel encrypted; plain http:// is only allowed for a store on this computer, not {host}."
+        )
+        raise ValidationError(message, fields={"base_url": message})
+    return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def check_cancel(cancel: Cancel) -> None:
+    """Raise `Cancelled` if the token (with `is_cancelled()`, or a `threading.Event`) has fired."""
+    if cancel is None:
+        return
+    if isinstance(cancel, threading.Event):
+        fired = cancel.is_set()
+    else:
+        fired = cancel.is_cancelled()
+    if fired:
+        raise Cancelled()
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Return the seconds a `Retry-After` header asks to wait (seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return seconds if seconds >= 0 else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - now)
+
+
+def _certainly_not_sent(exc: requests.RequestException) -> bool:
+    """Tell whether the request failed before any byte of it could reach the store."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
+        cause = exc.args[0]
+        if isinstance(cause, MaxRetryError):
+            cause = cause.reason
+        return isinstance(cause, (NewConnectionError, ConnectTimeoutError))
+    return False
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _clean_store_message(text: Any) -> str:
+    """Turn a store's message (which may hold HTML) into one short plain sentence."""
+    if not isinstance(text, str):
+        return ""
+    text = _SPACE.sub(" ", html.unescape(_TAG.sub("", text))).strip()
+    if len(text) > 300:
+        text = text[:297].rstrip() + "..."
+    return text
+
+
+def _page_checker(page: int, per_page: int) -> Callable[[Any, Mapping[str, str]], Page]:
+    """Return a check that turns a decoded body into a `Page`, or raises `Unreadable` if it is short."""
+
+    def check(data: Any, headers: Mapping[str, str]) -> Page:
+        if not isinstance(data, list):
+            raise Unreadable(f"expected a JSON list, got {type(data).__name__}")
+        total = _int_header(headers, "X-WP-Total")
+        total_pages = _int_header(headers, "X-WP-TotalPages")
+        if total is not None and total_pages is not None and page <= total_pages:
+            # Count and records come from the same query on the store, so they must agree.
+            expected = per_page if page < total_pages else total - (page - 1) * per_page
+            if len(data) < expected:
+                raise Unreadable(f"page {page} held {len(data)} records where the store counted {expected}")
+        return Page(data, number=page, total=total, total_pages=total_pages)
+
+    return check
+
+
+class StoreSession:
+    """One keep-alive HTTP session to a store's REST API, with retries and sentences for failures.
+
+    Not safe to share between threads; give each worker thread its own.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        consumer_key: str,
+        consumer_secret: str,
+        *,
+        api_root: str,
+        timeout: float | tuple[float, float] = (5, 30),
+        max_retries: int = 5,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        on_request: RequestHook | None = None,
+        rand: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base_url = check_store_url(base_url)
+        self.root = self.base_url + api_root
+        self._auth = HTTPBasicAuth(consumer_key, consumer_secret)
+        self._secrets = tuple(s for s in (consumer_secret, consumer_key) if s)
+        self._timeout = timeout
+        self._max_retries = max(0, int(max_retries))
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._sleep = sleep
+        self._on_request = on_request
+        self._rand = rand
+        self._clock = clock
+        self._owns_session = session is None
+        if session is None:
+            session = requests.Session()
+            # Retries are decided here, knowing which writes are safe to repeat.
+            adapter = HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=4)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self._session = session
+        self._headers = {"Accept": "application/json", "User-Agent": "backoffice (web store sync)"}
+
+    def close(self) -> None:
+        """Close the connection pool if this object opened it."""
+        if self._owns_session:
+            self._session.close()
+
+    # -- requests ---------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        op: Operation,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+        reference: str | None = None,
+        cancel: Cancel = None,
+        check: Callable[[Any, Mapping[str, str]], Any] | None = None,
+        page: int | None = None,
+    ) -> Reply:
+        """Send one request, retrying what is safe to retry, and return the decoded answer.
+
+        `check` may transform the decoded body or raise `Unreadable`. Raises
+        `StoreError` (or a subclass) with a sentence, `AmbiguousWriteError` when a write
+        may have been applied, and `Cancelled`.
+        """
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        url = self.root + path
+        if params and any(str(k).lower() in _SECRET_PARAMS for k in params):
+            # Keys travel in the Authorization header only, never in a URL that proxies and logs keep.
+            params = {k: v for k, v in params.items() if str(k).lower() not in _SECRET_PARAMS}
+        retries = 0
+        unreadable = 0
+        while True:
+            check_cancel(cancel)
+            started = time.perf_counter()
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers=self._headers,
+                    auth=self._auth,
+                    timeout=self._timeout,
+                    allow_redirects=False,
+                )
+            except requests.exceptions.SSLError as exc:
+                self._record(method, path, params, None, started)
+                raise StoreError(
+                    f"The web store's security certificate could not be verified, so the back office did not "
+                    f"{op.action}. Check the store address in Settings.",
+                    code="tls_failed",
+                    details=self._scrub(str(exc)),
+                ) from None
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+                # The answer started but broke off: the store did receive the request.
+                self._record(method, path, params, None, started)
+                if not idempotent:
+                    raise self._ambiguous(op, method, path, reference, None, exc) from None
+                if unreadable < UNREADABLE_RETRIES:
+                    unreadable += 1
+                    self._pause(self._backoff(unreadable - 1), cancel)
+                    continue
+                raise self._unreadable(op, page, None, exc) from None
+            except requests.RequestException as exc:
+                self._record(method, path, params, None, started)
+                if not idempotent and not _certainly_not_sent(exc):
+                    raise self._ambiguous(op, method, path, reference, None, exc) from None
+                if retries < self._max_retries:
+                    self._pause(self._backoff(retries), cancel)
+                    retries += 1
+                    continue
+                raise StoreError(
+                    f"The web store did not answer; nothing was lost, and the back office will try again "
+                    f"to {op.action} when the store is back.",
+                    code="no_answer",
+                    retryable=True,
+                    details=self._scrub(f"{type(exc).__name__}: {exc}"),
+                ) from None
+
+            status = response.status_code
+            self._record(method, path, params, status, started)
+
+            if 200 <= status < 300:
+                try:
+                    data = response.json() if response.content else None
+                    if check is not None:
+                        data = check(data, response.headers)
+                except (ValueError, Unreadable) as exc:
+                    if not idempotent:
+                        raise self._ambiguous(op, method, path, reference, status, exc) from None
+                    if unreadable < UNREADABLE_RETRIES:
+                        unreadable += 1
+                        self._pause(self._backoff(unreadable - 1), cancel)
+                        continue
+                    raise self._unreadable(op, page, status, exc) from None
+                return Reply(status, response.headers, data)
+
+            if 300 <= status < 400:
+                raise self._redirected(op, response)
+
+            if status == 429 or (status >= 500 and status != 501):
+                if not idempotent and status not in (429, 503):
+                    # The store may have saved the record before failing.
+                    raise self._ambiguous(op, method, path, reference, status, None)
+                if retries < self._max_retries:
+                    wait = parse_retry_after(response.headers.get("Retry-After"), self._clock())
+                    if wait is None:
+                        wait = self._backoff(retries)
+                    elif wait > self._backoff_cap:
+                        raise self._asked_to_wait(op, response, wait)
+                    self._pause(wait, cancel)
+                    retries += 1
+                    continue
+            raise self._refused(op, response)
+
+    def iter_pages(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        op: Operation,
+        *,
+        per_page: int = MAX_PER_PAGE,
+        cancel: Cancel = None,
+    ) -> Iterator[Page]:
+        """Yield each non-empty page of a list endpoint, reading `X-WP-TotalPages`.
+
+        A page past the end (`[]`) ends the listing quietly. A page that cannot be read
+        or holds fewer records than the store counted is fetched again a couple of
+        times, then raises `StoreError`. `Cancelled` is raised between pages.
+        """
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}")
+        query = dict(params or {})
+        query["per_page"] = per_page
+        page = 1
+        while True:
+            check_cancel(cancel)
+            query["page"] = page
+            reply = self.request(
+                "GET", path, op, params=query, cancel=cancel, check=_page_checker(page, per_page), page=page
+            )
+            records: Page = reply.data
+            if not records:
+                return
+            yield records
+            if records.total_pages is not None:
+                if page >= records.total_pages:
+                    return
+            elif len(records) < per_page:
+                return
+            page += 1
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _backoff(self, retries: int) -> float:
+        """Full jitter: a random wait between zero and the capped exponential step."""
+        return self._rand() * min(self._backoff_cap, self._backoff_base * (2**retries))
+
+    def _pause(self, seconds: float, cancel: Cancel) -> None:
+        check_cancel(cancel)
+        self._sleep(seconds)
+
+    def _record(
+        self, method: str, path: str, params: Mapping[str, Any] | None, status: int | None, started: float
+    ) -> None:
+        seconds = time.perf_counter() - started
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s %s %.0f ms", method, self._loggable(path, params), status or "no-answer", seconds * 1000)
+        if self._on_request is not None:
+            self._on_request(method, path, status, seconds)
+
+    def _loggable(self, path: str, params: Mapping[str, Any] | None) -> str:
+        if not params:
+            return path
+        kept = [(k, v) for k, v in params.items() if k.lower() not in _SECRET_PARAMS]
+        return self._scrub(f"{path}?{urlencode(kept)}" if kept else path)
+
+    def _scrub(self, text: str) -> str:
+        """Remove the API key and secret from a text that may be shown or logged."""
+        for secret in self._secrets:
+            text = text.replace(secret, "<hidden>")
+        return text
+
+    @staticmethod
+    def _store_error_body(response: requests.Response) -> tuple[str | None, str]:
+        try:
+            body = response.json()
+        except ValueError:
+            return None, ""
+        if not isinstance(body, dict):
+            return None, ""
+        code = body.get("code")
+        return (code if isinstance(code, str) else None), _clean_store_message(body.get("message"))
+
+    def _refused(self, op: Operation, response: requests.Response) -> StoreError:
+        status = response.status_code
+        code, message = self._store_error_body(response)
+        message = self._scrub(message)
+        details = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
+        if status == 401:
+            return StoreAuthError(KEYS_REFUSED, status=status, code=code, details=details)
+        if status == 403:
+            return StoreAuthError(
+                f"The web store's API keys may not {op.action}. In WooCommerce, give the keys "
+                f"Read/Write permission, then try again.",
+                status=status,
+                code=code,
+                details=details,
+            )
+        if status == 404 and code == "rest_no_route":
+            return StoreError(
+                f"The web store does not know the address used to {op.action}. Check the store address "
+                f"in Settings and that WooCommerce is active; nothing was changed.",
+                status=status,
+                code=code,
+                details=details,
+            )
+        if status == 404 or status == 410:
+            return StoreNotFoundError(
+                f"The web store has no {op.noun}; it may have been deleted there.",
+                status=status,
+                code=code,
+                details=details,
+            )
+        if status == 429:
+            return StoreError(
+                f"The web store is busy and asked the back office to slow down, so it could not "
+                f"{op.action}. Nothing was lost; the sync will try again later.",
+                status=status,
+                code=code,
+                retryable=True,
+                details=details,
+            )
+        if status >= 500 and status != 501:
+            return StoreError(
+                f"The web store had an internal error (HTTP {status}) and could not {op.action}. "
+                f"Nothing was lost; the sync will try again later.",
+                status=status,
+                code=code,
+                retryable=True,
+                details=details,
+            )
+        reason = f": {message.rstrip('.')}." if message else f" (HTTP {status})."
+        return StoreError(
+            f"The web store refused to {op.action}{reason} Nothing was changed there.",
+            status=status,
+            code=code,
+            details=details,
+        )
+
+    def _asked_to_wait(self, op: Operation, response: requests.Response, wait: float) -> StoreError:
+        code, message = self._store_error_body(response)
+        return StoreError(
+            f"The web store asked the back office to wait {wait:.0f} seconds, so it could not "
+            f"{op.action} now. Nothing was lost; the sync will try again later.",
+            status=response.status_code,
+            code=code,
+            retryable=True,
+            details=self._scrub(f"HTTP {response.status_code}, Retry-After: {response.headers.get('Retry-After')}"),
+        )
+
+    def _redirected(self, op: Operation, response: requests.Response) -> StoreError:
+        location = response.headers.get("Location", "")
+        target = urlsplit(location)
+        shown = urlunsplit((target.scheme, target.netloc, "", "", "")) or location
+        return StoreError(
+            f"The web store address redirects to {self._scrub(shown)}, so the back office did not "
+            f"{op.action}. Enter the address it redirects to in Settings.",
+            status=response.status_code,
+            code="redirected",
+            details=self._scrub(f"HTTP {response.status_code} to {location}"),
+        )
+
+    def _unreadable(self, op: Operation, page: int | None, status: int | None, exc: BaseException) -> StoreError:
+        if page is not None:
+            message = (
+                f"The web store sent a page that could not be read (page {page} of {op.noun}). "
+                f"Nothing from that page was saved; the sync will try again."
+            )
+        else:
+            message = (
+                f"The web store sent an answer that could not be read when asked to {op.action}. "
+                f"Nothing was saved; the sync will try again."
+            )
+        return StoreError(
+            message,
+            status=status,
+            code="unreadable_response",
+            retryable=True,
+            details=self._scrub(f"{type(exc).__name__}: {exc}"),
+        )
+
+    def _ambiguous(
+        self,
+        op: Operation,
+        method: str,
+        path: str,
+        reference: str | None,
+        status: int | None,
+        exc: BaseException | None,
+    ) -> AmbiguousWriteError:
+        if status is None:
+            cause = "the connection to the web store broke"
+        elif 200 <= status < 300:
+            cause = "the web store's answer could not be read"
+        else:
+            cause = f"the web store had an internal error (HTTP {status})"
+        details = f"{method} {path}" + (f" HTTP {status}" if status else "")
+        if exc is not None:
+            details += f": {type(exc).__name__}: {exc}"
+        return AmbiguousWriteError(
+            f"While trying to {op.action}, {cause}, so it is not known whether the store saved it. "
+            f"It stays here, and the back office will look for it on the store before sending it again.",
+            method=method,
+            path=path,
+            reference=reference,
+            status=status,
+            details=self._scrub(details),
+        )
