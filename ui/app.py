@@ -1,0 +1,108 @@
+"""Starting the app: open the database, sign in, show the main window."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from backoffice.db import Database, default_database_url, open_database
+from backoffice.domain.enums import Role
+from backoffice.domain.staff import Actor
+from backoffice.errors import UserFacingError
+from ui import desk_settings
+from ui.context import AppContext
+from ui.errors import install_excepthook
+from ui.tasks import TaskManager
+
+log = logging.getLogger(__name__)
+
+
+def desk_name() -> str:
+    return os.environ.get("BACKOFFICE_DESK") or socket.gethostname()
+
+
+def application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("backoffice")
+    app.setOrganizationName(desk_settings.ORGANISATION)
+    app.setApplicationDisplayName("Back office")
+    return app
+
+
+def _configure_logging() -> None:
+    try:
+        from backoffice.logsetup import configure_logging
+    except ImportError:
+        logging.basicConfig(level=logging.INFO)
+        return
+    configure_logging()
+
+
+def _open(url: str) -> Database | None:
+    try:
+        return open_database(url)
+    except UserFacingError as exc:
+        QMessageBox.critical(None, "The database could not be opened", exc.message)
+        return None
+
+
+def build_window(db: Database, actor: Actor, *, store=None):
+    """The main window for `actor` on `db` (also used by tests)."""
+    from ui.main_window import MainWindow
+
+    ctx = AppContext(db=db, actor=actor, tasks=TaskManager(), store=store)
+    return MainWindow(ctx)
+
+
+def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: str | None = None,
+            store=None) -> int:
+    """Open the app on `db_url` (default: this desk's database) and run until it closes."""
+    _configure_logging()
+    app = application()
+    install_excepthook()
+    url = db_url or desk_settings.database_url() or default_database_url()
+    db = _open(url)
+    if db is None:
+        return 1
+    if self_test:
+        actor = Actor(staff_id=None, login="self-test", role=Role.OWNER, desk=desk_name())
+        window = build_window(db, actor)
+        window.show()
+        QTimer.singleShot(300, window.close)
+        app.exec()
+        window.ctx.tasks.wait_all(5000)
+        db.dispose()
+        print(f"self-test ok: database {url.split('@')[-1]} migrated, main window shown")
+        return 0
+    from ui.sign_in import sign_in
+
+    actor = sign_in(db, None, desk=desk_name(), hint=demo_hint)
+    if actor is None:
+        db.dispose()
+        return 0
+    window = build_window(db, actor, store=store)
+    _install_idle_lock(app, window, db)
+    window.show()
+    code = app.exec()
+    window.ctx.tasks.wait_all(10_000)
+    db.dispose()
+    return code
+
+
+def _install_idle_lock(app: QApplication, window, db: Database) -> None:
+    try:
+        from ui.idle_lock import IdleLock
+    except ImportError:
+        return
+    from backoffice.services import settings as shop_settings
+
+    minutes = shop_settings.get_setting(db, "desk.idle_lock_minutes")
+    lock = IdleLock(window, db=db, actor=window.ctx.actor, minutes=minutes)
+    app.installEventFilter(lock)
+    window.lock_action.triggered.connect(lock.lock_now)
+    window.idle_lock = lock

@@ -1,0 +1,39 @@
+"""The `backoffice` program: window commands start Qt, every other command stays headless."""
+
+from __future__ import annotations
+
+import sys
+
+from backoffice import cli
+
+
+def _desk_database_url() -> str | None:
+    """This desk's chosen database, if the app saved one (reads QSettings, no window)."""
+    try:
+        from ui import desk_settings
+    except ImportError:
+        return None
+    return desk_settings.database_url()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cli.quiet_console_logging()
+    parser = cli.build_parser(with_gui=True)
+    args = parser.parse_args(argv)
+    if getattr(args, "db", None) is None and hasattr(args, "db"):
+        args.db = _desk_database_url()
+
+    if args.command is None:
+        from ui.app import run_app
+
+        return run_app(db_url=args.db, self_test=args.self_test)
+    if args.command == "demo" and not args.headless:
+        from ui.demo_app import run_demo
+
+        return run_demo(args)
+    return cli.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
