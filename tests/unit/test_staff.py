@@ -362,3 +362,19 @@ def test_staff_add_refuses_a_short_new_password(cli_env, monkeypatch, capsys):
     monkeypatch.setenv("BACKOFFICE_NEW_PASSWORD", "short")
     assert cli.main(["staff", "create-owner", "--db", url, "--login", "boss", "--name", "Owner"]) == 1
     assert "at least 10 characters" in capsys.readouterr().err
+
+
+def test_the_roles_page_matches_the_permissions_in_the_code():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "roles.md").read_text(encoding="utf-8")
+    table = {}
+    for line in page.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[1].startswith("`"):
+            table[Permission(cells[1].strip("`"))] = [c == "yes" for c in cells[2:]]
+    assert set(table) == set(Permission)
+    for permission, (owner, staff_, taker) in table.items():
+        assert owner == (permission in ROLE_PERMISSIONS[Role.OWNER]), permission
+        assert staff_ == (permission in ROLE_PERMISSIONS[Role.STAFF]), permission
+        assert taker == (permission in ROLE_PERMISSIONS[Role.ORDER_TAKER]), permission
