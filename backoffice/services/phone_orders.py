@@ -1,0 +1,921 @@
+"""Phone orders: find the caller and the products, place the order, take payment by reference.
+
+An order taken on the phone is saved here the moment it is placed, in one
+transaction with its outbox message, so nothing is lost when the web store is
+away; the sync sends it and the store confirms it to the customer (P18). A new
+caller becomes a customer in that same transaction, and the store creates their
+account and sends its own welcome (P17).
+
+Card numbers never get in (P1): every text passes the card-number detector and is
+masked before it is stored, and a card payment is taken either on the store's own
+payment page (a pay link) or on the gateway's terminal and recorded here by its
+reference only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from backoffice.db import Database
+from backoffice.domain import (
+    Customer,
+    CustomerAddress,
+    Order,
+    OrderAddress,
+    OrderLine,
+    OutboxMessage,
+    Payment,
+    Product,
+    ShippingLine,
+)
+from backoffice.domain.base import money, utcnow
+from backoffice.domain.cards import find_card_numbers, guard_text, validate_last4
+from backoffice.domain.emails import email_key, validate_email
+from backoffice.domain.enums import (
+    AddressKind,
+    CustomerStatus,
+    OrderOrigin,
+    OrderStatus,
+    OutboxKind,
+    OutboxStatus,
+    PaymentMethod,
+    PaymentStatus,
+)
+from backoffice.domain.phones import normalize_phone, phone_query, phone_suffix_key
+from backoffice.domain.staff import Actor, Permission
+from backoffice.domain.text import fold, search_tokens
+from backoffice.errors import NotFound, UserFacingError, ValidationError
+from backoffice.services import access, audit
+from backoffice.services.changes import Changes
+from backoffice.services.settings import read_setting
+
+__all__ = [
+    "CallerSummary",
+    "LineInput",
+    "NewCustomer",
+    "PAY_LATER_METHODS",
+    "PaymentChoice",
+    "PlacedOrder",
+    "ProductHit",
+    "SHIPPING_OPTIONS",
+    "ShippingInput",
+    "ShippingOption",
+    "SimilarCustomer",
+    "caller_summary",
+    "catalogue_lookup",
+    "choose_pay_later",
+    "mark_paid_from_store",
+    "new_reference",
+    "place_phone_order",
+    "product_hits",
+    "record_terminal_payment",
+    "repeat_order_lines",
+    "similar_customers",
+]
+
+audit.register_action("place_phone_order", "Took a phone order")
+audit.register_action("create_customer", "Customer created")
+audit.register_action("record_payment", "Recorded a card terminal payment")
+audit.register_action("choose_pay_later", "Chose to pay later")
+audit.register_action("mark_paid_from_store", "Order paid on the web store")
+audit.register_action("repeat_order", "Repeated a previous order")
+audit.register_action("view_caller", "Picked a caller for a phone order")
+
+MAX_LINES = 200
+MAX_QUANTITY = 9999
+MAX_LIMIT = 100
+
+# Statuses of products that can be sold by phone (drafts and the bin cannot).
+_SELLABLE = ("publish", "private")
+
+# How the store names each way to pay, and the status a new order gets with it.
+# Pay link and cash wait as "pending"; invoice and bank transfer go "on hold"
+# until the money arrives, as the web store does with its own bank transfer.
+_METHOD_TITLES = {
+    PaymentMethod.PAY_LINK: ("", "Pay link (the web store's payment page)"),
+    PaymentMethod.TERMINAL: ("", "Card terminal"),
+    PaymentMethod.INVOICE: ("invoice", "Invoice"),
+    PaymentMethod.BANK_TRANSFER: ("bacs", "Direct bank transfer"),
+    PaymentMethod.CASH_ON_PICKUP: ("cod", "Cash on pickup"),
+}
+_STATUS_FOR_METHOD = {
+    PaymentMethod.PAY_LINK: OrderStatus.PENDING,
+    PaymentMethod.TERMINAL: OrderStatus.PENDING,
+    PaymentMethod.INVOICE: OrderStatus.ON_HOLD,
+    PaymentMethod.BANK_TRANSFER: OrderStatus.ON_HOLD,
+    PaymentMethod.CASH_ON_PICKUP: OrderStatus.PENDING,
+}
+PAY_LATER_METHODS = (PaymentMethod.INVOICE, PaymentMethod.BANK_TRANSFER, PaymentMethod.CASH_ON_PICKUP)
+
+METHOD_LABELS = {
+    PaymentMethod.PAY_LINK: "Pay link",
+    PaymentMethod.TERMINAL: "Card terminal",
+    PaymentMethod.INVOICE: "Invoice",
+    PaymentMethod.BANK_TRANSFER: "Bank transfer",
+    PaymentMethod.CASH_ON_PICKUP: "Cash on pickup",
+}
+
+
+# --- values in and out -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProductHit:
+    """A product found in the catalogue, with what is in stock."""
+
+    id: int
+    sku: str
+    name: str
+    price: Decimal
+    manage_stock: bool
+    stock: int | None
+
+    @property
+    def available(self) -> bool:
+        return not self.manage_stock or (self.stock or 0) > 0
+
+    @property
+    def stock_text(self) -> str:
+        if not self.manage_stock:
+            return "in stock"
+        return f"{self.stock or 0} in stock" if (self.stock or 0) > 0 else "out of stock"
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One line of a new order: which product and how many."""
+
+    product_id: int
+    quantity: int = 1
+
+
+@dataclass(frozen=True)
+class ShippingOption:
+    """A shipping method the desk can choose, with the cost it starts with."""
+
+    method_id: str
+    title: str
+    cost: Decimal
+
+
+# The store's standard shipping methods; the person types the cost the shop charges.
+SHIPPING_OPTIONS = (
+    ShippingOption("flat_rate", "Flat rate", Decimal("0.00")),
+    ShippingOption("free_shipping", "Free shipping", Decimal("0.00")),
+    ShippingOption("local_pickup", "Local pickup", Decimal("0.00")),
+)
+
+
+@dataclass(frozen=True)
+class ShippingInput:
+    """The shipping method and what it costs on this order."""
+
+    method_id: str
+    title: str
+    cost: Decimal | str | int = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    """A caller who is not a customer yet, as typed at the desk."""
+
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+    company: str = ""
+    address_1: str = ""
+    address_2: str = ""
+    city: str = ""
+    state: str = ""
+    postcode: str = ""
+    country: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentChoice:
+    """How the caller pays: a pay link, the card terminal or later (invoice, transfer, cash)."""
+
+    method: PaymentMethod = PaymentMethod.PAY_LINK
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """An order saved here and queued for the web store."""
+
+    order_id: int
+    reference: str
+    customer_id: int
+    new_customer: bool
+    status: OrderStatus
+    payment_method: PaymentMethod
+    currency: str
+    subtotal: Decimal
+    shipping_total: Decimal
+    total: Decimal
+    # Sentences for the person when a card number was removed from something typed.
+    card_messages: tuple[str, ...] = ()
+    changes: Changes = field(default_factory=Changes)
+
+
+@dataclass(frozen=True)
+class SimilarCustomer:
+    """An existing customer who looks like the new caller, and why."""
+
+    id: int
+    name: str
+    email: str
+    phone: str
+    postcode: str
+    reasons: tuple[str, ...]
+
+    @property
+    def sentence(self) -> str:
+        return f"A similar customer exists: {self.name} (same {' and '.join(self.reasons)})."
+
+
+@dataclass(frozen=True)
+class CallerSummary:
+    """The picked caller as the phone-order screen shows them."""
+
+    id: int
+    name: str
+    email: str
+    phone: str
+    address_lines: tuple[str, ...]
+    can_order: bool
+    refusal: str
+    last_order_id: int | None
+    last_order_number: str
+
+
+# --- small helpers ---------------------------------------------------------------------
+
+
+def new_reference() -> str:
+    """A fresh back office reference for an order or an outbox message."""
+    return "bo-" + uuid.uuid4().hex
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _refusal(customer: Customer) -> str:
+    if customer.status is CustomerStatus.ERASED:
+        return ("This customer's data was erased at their request, so no new orders can be "
+                "taken for them. Nothing was saved.")
+    if customer.status is CustomerStatus.DEACTIVATED:
+        return ("This customer's account is deactivated, so no new orders can be taken for "
+                "them. Nothing was saved.")
+    return "This customer cannot order. Nothing was saved."
+
+
+def _hit(p: Product) -> ProductHit:
+    return ProductHit(id=p.id, sku=p.sku or "", name=p.name, price=p.price,
+                      manage_stock=bool(p.manage_stock), stock=p.stock_quantity)
+
+
+class _Guard:
+    """Masks card numbers in each text and collects the sentences for the person."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def __call__(self, value: str | None, label: str, *, context: str = "text") -> str:
+        result = guard_text((value or "").strip(), field=label, context=context)
+        if result.changed:
+            self.messages.append(result.message)
+        return result.value or ""
+
+
+def _lock_order(s: Session, order_id: int) -> Order:
+    order = s.scalars(select(Order).where(Order.id == order_id).with_for_update()).one_or_none()
+    if order is None:
+        raise NotFound(f"Order {order_id} was not found.")
+    return order
+
+
+def _outbox(s: Session, kind: OutboxKind, entity_type: str, entity_id: int,
+            reference: str | None = None) -> OutboxMessage:
+    message = OutboxMessage(kind=kind, entity_type=entity_type, entity_id=entity_id,
+                            reference=reference or new_reference(), payload="{}",
+                            status=OutboxStatus.PENDING)
+    s.add(message)
+    return message
+
+
+# --- the catalogue ---------------------------------------------------------------------
+
+
+def catalogue_lookup(db: Database, *, actor: Actor, query: str, limit: int = 20) -> list[ProductHit]:
+    """Products whose SKU starts with `query` or whose name holds its words.
+
+    Case- and accent-insensitive; exact SKU first, then SKU prefixes, then names.
+    Drafts and deleted products are left out. Raises PermissionDenied.
+    """
+    access.require(db, actor, Permission.TAKE_PHONE_ORDER)
+    text = (query or "").strip()
+    if not text:
+        return []
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    sku = text.lower()
+    sku_match = func.lower(Product.sku).like(_like_escape(sku) + "%", escape="\\")
+    words = search_tokens(text)
+    name_conditions = [
+        or_(Product.name_key.like(f"%{_like_escape(w)}%", escape="\\"),
+            func.lower(Product.name).like(f"%{_like_escape(w)}%", escape="\\"))
+        for w in words
+    ]
+    condition = or_(sku_match, and_(*name_conditions)) if name_conditions else sku_match
+    stmt = (
+        select(Product)
+        .where(Product.status.in_(_SELLABLE), condition)
+        .order_by(Product.name, Product.id)
+        .limit(limit * 3)
+    )
+    with db.read() as s:
+        products = s.scalars(stmt).all()
+        hits = [_hit(p) for p in products]
+
+    def rank(h: ProductHit) -> tuple[int, str, int]:
+        if h.sku.lower() == sku:
+            return (0, fold(h.name), h.id)
+        if h.sku.lower().startswith(sku):
+            return (1, fold(h.name), h.id)
+        return (2, fold(h.name), h.id)
+
+    return sorted(hits, key=rank)[:limit]
+
+
+def product_hits(db: Database, *, actor: Actor, product_ids: Iterable[int]) -> list[ProductHit]:
+    """The products with these ids, in the order asked (missing ones left out)."""
+    access.require(db, actor, Permission.TAKE_PHONE_ORDER)
+    ids = list(dict.fromkeys(int(i) for i in product_ids))
+    if not ids:
+        return []
+    with db.read() as s:
+        by_id = {p.id: _hit(p) for p in s.scalars(select(Product).where(Product.id.in_(ids)))}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+# --- the caller ------------------------------------------------------------------------
+
+
+def caller_summary(db: Database, *, actor: Actor, customer_id: int) -> CallerSummary:
+    """The picked caller: name, contact, default address, whether they may order and
+    their last order (to repeat it). Audited as a view. Raises NotFound."""
+    access.require(db, actor, Permission.TAKE_PHONE_ORDER, customer_id=customer_id)
+    with db.begin() as s:
+        customer = s.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(f"Customer {customer_id} was not found.")
+        address = _default_address(s, customer.id, AddressKind.SHIPPING) or _default_address(
+            s, customer.id, AddressKind.BILLING)
+        last = s.execute(
+            select(Order.id, Order.number).where(Order.customer_id == customer.id)
+            .order_by(Order.created_at.desc(), Order.id.desc()).limit(1)
+        ).first()
+        can = customer.can_order()
+        audit.record(s, actor, "view_caller", entity_type="customer", entity_id=customer.id,
+                     customer_id=customer.id)
+        return CallerSummary(
+            id=customer.id,
+            name=customer.display_name,
+            email=customer.email or "",
+            phone=customer.phone or "",
+            address_lines=tuple(address.lines()) if address else (),
+            can_order=can,
+            refusal="" if can else _refusal(customer),
+            last_order_id=last.id if last else None,
+            last_order_number=(last.number or f"(local {last.id})") if last else "",
+        )
+
+
+def _default_address(s: Session, customer_id: int, kind: AddressKind) -> CustomerAddress | None:
+    return s.scalars(
+        select(CustomerAddress)
+        .where(CustomerAddress.customer_id == customer_id, CustomerAddress.kind == kind)
+        .order_by(CustomerAddress.is_default.desc(), CustomerAddress.id)
+        .limit(1)
+    ).first()
+
+
+def similar_customers(
+    db: Database,
+    *,
+    actor: Actor,
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    postcode: str = "",
+    limit: int = 5,
+) -> list[SimilarCustomer]:
+    """Existing customers who look like a new caller: the same email, the same phone
+    number, or the same name at the same postcode. Erased customers are left out."""
+    access.require(db, actor, Permission.TAKE_PHONE_ORDER)
+    conditions = []
+    key = email_key(email) if email.strip() and "@" in email else ""
+    if key:
+        conditions.append(Customer.email_key == key)
+    with db.read() as s:
+        region = read_setting(s, "shop.default_country") or None
+    query = phone_query(phone, default_region=region) if phone.strip() else None
+    if query is not None and len(query.suffix) >= 7:
+        low, high = query.key_range()
+        phone_cond = Customer.phone_rev >= low
+        if high is not None:
+            phone_cond = phone_cond & (Customer.phone_rev < high)
+        conditions.append(or_(Customer.phone_digits.in_(query.exact), phone_cond))
+    folded_name = " ".join(search_tokens(name))
+    postcode_key = "".join(postcode.split()).lower()
+    if folded_name and postcode_key:
+        tokens = folded_name.split()
+        name_cond = and_(*[Customer.sort_name.like(f"%{_like_escape(t)}%", escape="\\") for t in tokens])
+        postcode_ids = select(CustomerAddress.customer_id).where(
+            func.lower(func.replace(CustomerAddress.postcode, " ", "")) == postcode_key)
+        conditions.append(name_cond & Customer.id.in_(postcode_ids))
+    if not conditions:
+        return []
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    with db.read() as s:
+        customers = s.scalars(
+            select(Customer)
+            .where(or_(*conditions), Customer.status != CustomerStatus.ERASED)
+            .order_by(Customer.sort_name, Customer.id)
+            .limit(limit)
+        ).all()
+        out = []
+        for c in customers:
+            addresses = s.scalars(select(CustomerAddress).where(CustomerAddress.customer_id == c.id)).all()
+            postcodes = {"".join(a.postcode.split()).lower() for a in addresses}
+            reasons = []
+            if key and c.email_key == key:
+                reasons.append("email")
+            if query is not None and c.phone_digits and query.matches(c.phone_digits):
+                reasons.append("phone number")
+            if folded_name and postcode_key in postcodes and all(
+                    t in (c.sort_name or "") for t in folded_name.split()):
+                reasons.append("name and postcode")
+            if not reasons:
+                continue
+            first = next((a for a in addresses if a.postcode), None)
+            out.append(SimilarCustomer(
+                id=c.id, name=c.display_name, email=c.email or "", phone=c.phone or "",
+                postcode=first.postcode if first else "", reasons=tuple(reasons)))
+        return out
+
+
+def _validate_new_customer(s: Session, new: NewCustomer, guard: _Guard) -> dict:
+    """Check a new caller's details; return the cleaned values or raise ValidationError."""
+    region = (read_setting(s, "shop.default_country") or "US").upper()
+    values = {
+        "first_name": guard(new.first_name, "First name"),
+        "last_name": guard(new.last_name, "Last name"),
+        "company": guard(new.company, "Company"),
+        "address_1": guard(new.address_1, "Address"),
+        "address_2": guard(new.address_2, "Address line 2"),
+        "city": guard(new.city, "City"),
+        "state": guard(new.state, "State"),
+        "postcode": guard(new.postcode, "Postcode"),
+        "email": guard(new.email, "Email"),
+        "phone": guard(new.phone, "Phone", context="phone"),
+        "country": (new.country or region).strip().upper(),
+    }
+    errors: dict[str, str] = {}
+    if not values["first_name"] and not values["last_name"]:
+        errors["last_name"] = "Enter the customer's name."
+    for name, limit in (("first_name", 120), ("last_name", 120), ("company", 200),
+                        ("address_1", 200), ("address_2", 200), ("city", 120),
+                        ("state", 80), ("postcode", 20)):
+        if len(values[name]) > limit:
+            errors[name] = f"This is too long: at most {limit} characters."
+    if not values["email"]:
+        errors["email"] = ("Enter the customer's email address: the web store sends the "
+                           "order confirmation and the account's welcome there.")
+    else:
+        try:
+            values["email"] = validate_email(values["email"])
+        except ValidationError as exc:
+            errors["email"] = exc.fields.get("email", exc.message)
+        else:
+            taken = s.scalars(select(Customer.id).where(
+                Customer.email_key == email_key(values["email"]),
+                Customer.status != CustomerStatus.ERASED)).first()
+            if taken is not None:
+                errors["email"] = ("A customer with this email already exists; "
+                                   "find them in the caller box instead.")
+    phone = None
+    if values["phone"]:
+        phone = normalize_phone(values["phone"], default_region=region)
+        if phone is None or not phone.is_valid:
+            errors["phone"] = (f"This is not a valid phone number for {region}; "
+                               "for another country start with + and its code.")
+    if not values["address_1"]:
+        errors["address_1"] = "Enter the street address."
+    if not values["city"]:
+        errors["city"] = "Enter the city."
+    if not values["postcode"]:
+        errors["postcode"] = "Enter the postcode."
+    if len(values["country"]) != 2 or not values["country"].isalpha():
+        errors["country"] = "Enter the country as its two-letter code, such as US or GB."
+    if errors:
+        raise ValidationError(
+            "Some of the new customer's details need a look; nothing was saved.", fields=errors)
+    values["phone_obj"] = phone
+    return values
+
+
+def _create_customer(s: Session, actor: Actor, v: dict) -> Customer:
+    phone = v.pop("phone_obj")
+    customer = Customer(
+        status=CustomerStatus.ACTIVE,
+        first_name=v["first_name"], last_name=v["last_name"], company=v["company"],
+        email=v["email"], email_key=email_key(v["email"]),
+        phone=v["phone"],
+        phone_e164=phone.e164 if phone else None,
+        phone_digits=phone.digits if phone else None,
+        phone_rev=phone_suffix_key(phone.digits) if phone else None,
+        sort_name=fold(f"{v['last_name']} {v['first_name']}".strip() or v["company"]),
+    )
+    s.add(customer)
+    s.flush()
+    for kind in (AddressKind.BILLING, AddressKind.SHIPPING):
+        s.add(CustomerAddress(
+            customer_id=customer.id, kind=kind, is_default=True,
+            first_name=v["first_name"], last_name=v["last_name"], company=v["company"],
+            address_1=v["address_1"], address_2=v["address_2"], city=v["city"],
+            state=v["state"], postcode=v["postcode"], country=v["country"],
+            phone=v["phone"], email=v["email"] if kind is AddressKind.BILLING else "",
+        ))
+    # The store creates the account and sends its own welcome mail (P17).
+    _outbox(s, OutboxKind.CREATE_CUSTOMER, "customer", customer.id)
+    audit.record(s, actor, "create_customer", entity_type="customer", entity_id=customer.id,
+                 customer_id=customer.id,
+                 fields=[k for k in ("first_name", "last_name", "company", "email", "phone",
+                                     "address_1", "address_2", "city", "state", "postcode",
+                                     "country") if v.get(k)])
+    return customer
+
+
+# --- placing the order -----------------------------------------------------------------
+
+
+def _check_lines(lines: Sequence[LineInput]) -> list[LineInput]:
+    if not lines:
+        raise ValidationError("Add at least one product; nothing was saved.",
+                              fields={"lines": "Add at least one product."})
+    if len(lines) > MAX_LINES:
+        raise ValidationError(f"An order can have at most {MAX_LINES} lines; nothing was saved.",
+                              fields={"lines": f"At most {MAX_LINES} lines."})
+    merged: dict[int, int] = {}
+    for line in lines:
+        quantity = int(line.quantity)
+        if quantity < 1 or quantity > MAX_QUANTITY:
+            raise ValidationError(
+                f"Each quantity must be between 1 and {MAX_QUANTITY}; nothing was saved.",
+                fields={"lines": f"Quantities go from 1 to {MAX_QUANTITY}."})
+        merged[int(line.product_id)] = merged.get(int(line.product_id), 0) + quantity
+    return [LineInput(pid, q) for pid, q in merged.items()]
+
+
+def _shipping_cost(shipping: ShippingInput) -> Decimal:
+    try:
+        cost = money(Decimal(str(shipping.cost).strip() or "0"))
+    except (InvalidOperation, ValueError):
+        raise ValidationError("The shipping cost must be an amount such as 4.95; nothing was saved.",
+                              fields={"shipping_cost": "Enter an amount such as 4.95."}) from None
+    if cost < 0:
+        raise ValidationError("The shipping cost cannot be negative; nothing was saved.",
+                              fields={"shipping_cost": "Enter zero or more."})
+    return cost
+
+
+def _address_snapshot(order: Order, kind: AddressKind, customer: Customer,
+                      source: CustomerAddress | None) -> OrderAddress:
+    snap = OrderAddress(order_id=order.id, kind=kind)
+    if source is not None:
+        for name in ("first_name", "last_name", "company", "address_1", "address_2", "city",
+                     "state", "postcode", "country", "phone"):
+            setattr(snap, name, getattr(source, name) or "")
+    snap.first_name = snap.first_name or customer.first_name
+    snap.last_name = snap.last_name or customer.last_name
+    snap.company = snap.company or customer.company
+    snap.phone = snap.phone or customer.phone or ""
+    if kind is AddressKind.BILLING:
+        snap.email = customer.email or ""
+    return snap
+
+
+def place_phone_order(
+    db: Database,
+    *,
+    actor: Actor,
+    customer_id: int | None = None,
+    new_customer: NewCustomer | None = None,
+    lines: Sequence[LineInput],
+    shipping: ShippingInput,
+    note: str = "",
+    payment: PaymentChoice = PaymentChoice(),
+) -> PlacedOrder:
+    """Save a phone order here, with its outbox message, in one transaction.
+
+    Either `customer_id` (a returning caller) or `new_customer` (created in the same
+    transaction, and on the store by the sync). Totals come from the catalogue's
+    prices in the shop's currency. Card numbers in any text are masked and the
+    sentences come back in `card_messages`.
+
+    Raises PermissionDenied; ValidationError (with `fields`) for missing or wrong
+    input, unknown or unavailable products; UserFacingError when the customer may
+    not order (deactivated or erased); NotFound for an unknown customer.
+    """
+    access.require(db, actor, Permission.TAKE_PHONE_ORDER, customer_id=customer_id)
+    method = PaymentMethod(payment.method)
+    if method not in _STATUS_FOR_METHOD:
+        raise ValidationError("Choose a pay link, the card terminal or a way to pay later.",
+                              fields={"payment": "Choose how the caller pays."})
+    if (customer_id is None) == (new_customer is None):
+        raise ValidationError("Pick the caller or enter a new customer; nothing was saved.",
+                              fields={"customer": "Pick the caller or enter a new customer."})
+    wanted = _check_lines(lines)
+    cost = _shipping_cost(shipping)
+    if not (shipping.method_id or "").strip():
+        raise ValidationError("Choose a shipping method; nothing was saved.",
+                              fields={"shipping": "Choose a shipping method."})
+    guard = _Guard()
+    note_text = guard(note, "Order note")
+    shipping_title = guard(shipping.title or shipping.method_id, "Shipping method")[:120]
+
+    with db.begin() as s:
+        currency = str(read_setting(s, "shop.currency") or "USD").upper()[:3]
+        created = False
+        if new_customer is not None:
+            values = _validate_new_customer(s, new_customer, guard)
+            customer = _create_customer(s, actor, values)
+            created = True
+        else:
+            customer = s.get(Customer, customer_id)
+            if customer is None:
+                raise NotFound(f"Customer {customer_id} was not found; nothing was saved.")
+            if not customer.can_order():
+                raise UserFacingError(_refusal(customer))
+
+        products = {p.id: p for p in s.scalars(
+            select(Product).where(Product.id.in_([l.product_id for l in wanted])))}
+        problems = []
+        for line in wanted:
+            product = products.get(line.product_id)
+            if product is None or product.status not in _SELLABLE:
+                problems.append("A product on this order is no longer in the catalogue.")
+            elif not product.in_stock(line.quantity):
+                problems.append(f"Only {product.stock_quantity or 0} of {product.name} "
+                                f"{'is' if (product.stock_quantity or 0) == 1 else 'are'} in stock.")
+        if problems:
+            raise ValidationError(" ".join(problems) + " Nothing was saved.",
+                                  fields={"lines": " ".join(problems)})
+
+        gateway_id, method_title = _METHOD_TITLES[method]
+        if method is PaymentMethod.TERMINAL:
+            gateway_id = str(read_setting(s, "payments.terminal_gateway") or "")
+        order = Order(
+            reference=new_reference(),
+            customer_id=customer.id,
+            status=_STATUS_FOR_METHOD[method],
+            origin=OrderOrigin.PHONE,
+            currency=currency,
+            customer_note=note_text,
+            payment_method=gateway_id,
+            payment_method_title=method_title,
+            created_by_staff_id=actor.staff_id,
+        )
+        subtotal = Decimal("0.00")
+        for line in wanted:
+            product = products[line.product_id]
+            line_total = money(product.price * line.quantity)
+            subtotal += line_total
+            order.lines.append(OrderLine(
+                product_id=product.id, sku=product.sku or "", name=product.name,
+                quantity=line.quantity, unit_price=product.price, total=line_total))
+        order.shipping_lines.append(ShippingLine(
+            method_id=shipping.method_id.strip()[:64], method_title=shipping_title, total=cost))
+        order.subtotal = money(subtotal)
+        order.shipping_total = cost
+        order.total = money(subtotal + cost)
+        s.add(order)
+        s.flush()
+        billing = _default_address(s, customer.id, AddressKind.BILLING)
+        ship_to = _default_address(s, customer.id, AddressKind.SHIPPING) or billing
+        s.add(_address_snapshot(order, AddressKind.BILLING, customer, billing or ship_to))
+        s.add(_address_snapshot(order, AddressKind.SHIPPING, customer, ship_to))
+        s.add(Payment(order_id=order.id, method=method, status=PaymentStatus.AWAITING,
+                      amount=order.total, currency=currency, recorded_by=actor.staff_id))
+        # The payload is built from the order when it is sent, so the outbox keeps no copy.
+        _outbox(s, OutboxKind.CREATE_ORDER, "order", order.id, reference=order.reference)
+        audit.record(s, actor, "place_phone_order", entity_type="order", entity_id=order.id,
+                     customer_id=customer.id,
+                     fields=["lines", "shipping_lines", "payment_method"]
+                     + (["customer_note"] if note_text else []))
+        placed = PlacedOrder(
+            order_id=order.id,
+            reference=order.reference,
+            customer_id=customer.id,
+            new_customer=created,
+            status=order.status,
+            payment_method=method,
+            currency=currency,
+            subtotal=order.subtotal,
+            shipping_total=order.shipping_total,
+            total=order.total,
+            card_messages=tuple(guard.messages),
+            changes=Changes(orders=frozenset({order.id}), customers=frozenset({customer.id}),
+                            outbox=True),
+        )
+    return placed
+
+
+# --- repeating an order ----------------------------------------------------------------
+
+
+def repeat_order_lines(db: Database, *, actor: Actor, order_id: int) -> list[LineInput]:
+    """The lines of a previous order as new lines, for products still in the catalogue.
+
+    Raises NotFound, PermissionDenied.
+    """
+    access.require(db, actor, Permission.TAKE_PHONE_ORDER)
+    with db.begin() as s:
+        order = s.get(Order, order_id)
+        if order is None:
+            raise NotFound(f"Order {order_id} was not found.")
+        rows = s.execute(
+            select(OrderLine.product_id, OrderLine.quantity)
+            .join(Product, Product.id == OrderLine.product_id)
+            .where(OrderLine.order_id == order_id, Product.status.in_(_SELLABLE))
+            .order_by(OrderLine.id)
+        ).all()
+        audit.record(s, actor, "repeat_order", entity_type="order", entity_id=order.id,
+                     customer_id=order.customer_id)
+    merged: dict[int, int] = {}
+    for product_id, quantity in rows:
+        merged[product_id] = merged.get(product_id, 0) + max(1, quantity or 1)
+    return [LineInput(pid, q) for pid, q in merged.items()]
+
+
+# --- payment ---------------------------------------------------------------------------
+
+
+def _reference_field(value: str, name: str, label: str, limit: int, errors: dict[str, str], *,
+                     context: str = "reference", required: bool = False) -> str:
+    text = " ".join((value or "").split())
+    if find_card_numbers(text, context=context):
+        errors[name] = (f"The {label} holds a card number. Enter the gateway's reference "
+                        "only; the shop never stores card numbers.")
+        return ""
+    if required and not text:
+        errors[name] = f"Enter the {label} shown on the terminal."
+    elif len(text) > limit:
+        errors[name] = f"The {label} is too long: at most {limit} characters."
+    return text
+
+
+def record_terminal_payment(
+    db: Database,
+    *,
+    actor: Actor,
+    order_id: int,
+    gateway: str,
+    transaction_id: str,
+    card_brand: str = "",
+    last4: str,
+    auth_code: str = "",
+) -> Changes:
+    """Record a card payment keyed on the gateway's own terminal, by reference only.
+
+    The order becomes paid (processing) and a "mark paid" message goes to the
+    store in the same transaction. Raises PermissionDenied; ValidationError when
+    the last 4 are not exactly four digits or any field holds a card number (nothing
+    is saved then); NotFound; UserFacingError when the order is paid or closed.
+    """
+    access.require(db, actor, Permission.RECORD_PAYMENT)
+    errors: dict[str, str] = {}
+    gateway_text = _reference_field(gateway, "gateway", "gateway", 64, errors, context="text",
+                                    required=True)
+    txn = _reference_field(transaction_id, "transaction_id", "transaction id", 64, errors,
+                           required=True)
+    brand = _reference_field(card_brand, "card_brand", "card brand", 32, errors, context="text")
+    auth = _reference_field(auth_code, "auth_code", "authorisation code", 16, errors)
+    try:
+        last4 = validate_last4(last4)
+    except ValidationError as exc:
+        errors["last4"] = exc.fields.get("last4", exc.message)
+    if errors:
+        raise ValidationError("The payment was not recorded: " + " ".join(errors.values()),
+                              fields=errors)
+    now = utcnow()
+    with db.begin() as s:
+        order = _lock_order(s, order_id)
+        if order.is_paid():
+            raise UserFacingError("This order is already paid; the payment was not recorded again.")
+        if not order.can_record_payment():
+            raise UserFacingError("This order is closed, so no payment can be recorded on it.")
+        payment = s.scalars(select(Payment).where(
+            Payment.order_id == order.id, Payment.status == PaymentStatus.AWAITING
+        ).order_by(Payment.id).limit(1)).first()
+        if payment is None:
+            payment = Payment(order_id=order.id)
+            s.add(payment)
+        payment.method = PaymentMethod.TERMINAL
+        payment.status = PaymentStatus.PAID
+        payment.gateway = gateway_text
+        payment.transaction_id = txn
+        payment.card_brand = brand
+        payment.card_last4 = last4
+        payment.auth_code = auth
+        payment.amount = order.total
+        payment.currency = order.currency
+        payment.recorded_by = actor.staff_id
+        payment.recorded_at = now
+        payment.paid_at = now
+        order.paid_at = now
+        order.status = OrderStatus.PROCESSING
+        order.payment_method = gateway_text
+        order.payment_method_title = f"Card terminal ({gateway_text})"
+        _outbox(s, OutboxKind.MARK_ORDER_PAID, "order", order.id)
+        audit.record(s, actor, "record_payment", entity_type="order", entity_id=order.id,
+                     customer_id=order.customer_id,
+                     fields=["gateway", "transaction_id", "card_brand", "card_last4", "auth_code"])
+    return Changes(orders=frozenset({order_id}), outbox=True)
+
+
+def choose_pay_later(db: Database, *, actor: Actor, order_id: int, method: PaymentMethod) -> Changes:
+    """Switch an unpaid order to invoice, bank transfer or cash on pickup.
+
+    Raises PermissionDenied, ValidationError (another method), NotFound, and
+    UserFacingError when the order is paid or closed.
+    """
+    access.require(db, actor, Permission.TAKE_PHONE_ORDER)
+    method = PaymentMethod(method)
+    if method not in PAY_LATER_METHODS:
+        raise ValidationError("Pay later means an invoice, a bank transfer or cash on pickup.",
+                              fields={"payment": "Choose invoice, bank transfer or cash on pickup."})
+    with db.begin() as s:
+        order = _lock_order(s, order_id)
+        if not order.can_record_payment():
+            raise UserFacingError("This order is paid or closed; its payment was not changed.")
+        order.payment_method, order.payment_method_title = _METHOD_TITLES[method]
+        order.status = _STATUS_FOR_METHOD[method]
+        payment = s.scalars(select(Payment).where(
+            Payment.order_id == order.id, Payment.status == PaymentStatus.AWAITING
+        ).order_by(Payment.id).limit(1)).first()
+        if payment is None:
+            s.add(Payment(order_id=order.id, method=method, status=PaymentStatus.AWAITING,
+                          amount=order.total, currency=order.currency, recorded_by=actor.staff_id))
+        else:
+            payment.method = method
+        waiting_create = s.scalars(select(OutboxMessage.id).where(
+            OutboxMessage.kind == OutboxKind.CREATE_ORDER, OutboxMessage.entity_id == order.id,
+            OutboxMessage.status == OutboxStatus.PENDING)).first()
+        # An order not created on the store yet goes with its new status when it is;
+        # one already there needs the change sent.
+        if order.store_id is not None or waiting_create is None:
+            _outbox(s, OutboxKind.UPDATE_ORDER_STATUS, "order", order.id)
+        audit.record(s, actor, "choose_pay_later", entity_type="order", entity_id=order.id,
+                     customer_id=order.customer_id, fields=["payment_method", "status"])
+    return Changes(orders=frozenset({order_id}), outbox=True)
+
+
+def mark_paid_from_store(db: Database, *, actor: Actor, order_id: int,
+                         transaction_id: str = "") -> Changes:
+    """Record that the web store says the order is paid (through its pay link).
+
+    Does nothing when it is already recorded as paid. Raises NotFound.
+    """
+    access.require(db, actor, Permission.TAKE_PHONE_ORDER)
+    errors: dict[str, str] = {}
+    txn = _reference_field(transaction_id, "transaction_id", "transaction id", 64, errors)
+    now = utcnow()
+    with db.begin() as s:
+        order = _lock_order(s, order_id)
+        if order.is_paid():
+            return Changes()
+        order.paid_at = now
+        if order.status in (OrderStatus.PENDING, OrderStatus.ON_HOLD):
+            order.status = OrderStatus.PROCESSING
+        payment = s.scalars(select(Payment).where(
+            Payment.order_id == order.id, Payment.status == PaymentStatus.AWAITING
+        ).order_by(Payment.id).limit(1)).first()
+        if payment is None:
+            payment = Payment(order_id=order.id, method=PaymentMethod.PAY_LINK,
+                              amount=order.total, currency=order.currency)
+            s.add(payment)
+        payment.status = PaymentStatus.PAID
+        payment.transaction_id = txn
+        payment.paid_at = now
+        audit.record(s, actor, "mark_paid_from_store", entity_type="order", entity_id=order.id,
+                     customer_id=order.customer_id, fields=["paid_at", "status"])
+    return Changes(orders=frozenset({order_id}))
