@@ -48,6 +48,7 @@ from backoffice.domain.enums import (
     PaymentStatus,
 )
 from backoffice.domain.phones import normalize_phone, phone_query, phone_suffix_key
+from backoffice.domain.search import reindex_customer
 from backoffice.domain.staff import Actor, Permission
 from backoffice.domain.text import fold, search_tokens
 from backoffice.errors import NotFound, UserFacingError, ValidationError
@@ -554,6 +555,8 @@ def _create_customer(s: Session, actor: Actor, v: dict) -> Customer:
             state=v["state"], postcode=v["postcode"], country=v["country"],
             phone=v["phone"], email=v["email"] if kind is AddressKind.BILLING else "",
         ))
+    # Found in the caller box at once, for the next call.
+    reindex_customer(s, customer.id)
     # The store creates the account and sends its own welcome mail (P17).
     _outbox(s, OutboxKind.CREATE_CUSTOMER, "customer", customer.id)
     audit.record(s, actor, "create_customer", entity_type="customer", entity_id=customer.id,

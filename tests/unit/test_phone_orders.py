@@ -30,6 +30,7 @@ from backoffice.domain.enums import (
     PaymentMethod,
     PaymentStatus,
 )
+from backoffice.domain.search import CustomerSearchTerm
 from backoffice.domain.text import fold
 from backoffice.errors import PermissionDenied, UserFacingError, ValidationError
 from backoffice.services import phone_orders as po
@@ -191,6 +192,10 @@ def test_new_customer_is_created_in_the_same_transaction(db, order_taker, catalo
         shipping = s.scalars(select(OrderAddress).where(OrderAddress.order_id == placed.order_id,
                                                         OrderAddress.kind == AddressKind.SHIPPING)).one()
         assert (shipping.address_1, shipping.postcode, shipping.country) == ("2 Elm St", "77003", "US")
+        # The search index knows the new customer, so the next call finds them.
+        terms = set(s.execute(select(CustomerSearchTerm.kind, CustomerSearchTerm.term)
+                              .where(CustomerSearchTerm.customer_id == customer.id)).all())
+        assert ("n", "stone bob") in terms and ("e", "bob@example.com") in terms
 
 
 def test_a_refused_order_leaves_no_new_customer_behind(db, order_taker, catalogue):
