@@ -477,16 +477,16 @@ def _validate_new_customer(s: Session, new: NewCustomer, guard: _Guard) -> dict:
     """Check a new caller's details; return the cleaned values or raise ValidationError."""
     region = (read_setting(s, "shop.default_country") or "US").upper()
     values = {
-        "first_name": guard(new.first_name, "First name"),
-        "last_name": guard(new.last_name, "Last name"),
-        "company": guard(new.company, "Company"),
-        "address_1": guard(new.address_1, "Address"),
-        "address_2": guard(new.address_2, "Address line 2"),
-        "city": guard(new.city, "City"),
-        "state": guard(new.state, "State"),
-        "postcode": guard(new.postcode, "Postcode"),
-        "email": guard(new.email, "Email"),
-        "phone": guard(new.phone, "Phone", context="phone"),
+        "first_name": guard(new.first_name, "the first name"),
+        "last_name": guard(new.last_name, "the last name"),
+        "company": guard(new.company, "the company"),
+        "address_1": guard(new.address_1, "the address"),
+        "address_2": guard(new.address_2, "the second address line"),
+        "city": guard(new.city, "the city"),
+        "state": guard(new.state, "the state"),
+        "postcode": guard(new.postcode, "the postcode"),
+        "email": guard(new.email, "the email address"),
+        "phone": guard(new.phone, "the phone number", context="phone"),
         "country": (new.country or region).strip().upper(),
     }
     errors: dict[str, str] = {}
@@ -652,8 +652,8 @@ def place_phone_order(
         raise ValidationError("Choose a shipping method; nothing was saved.",
                               fields={"shipping": "Choose a shipping method."})
     guard = _Guard()
-    note_text = guard(note, "Order note")
-    shipping_title = guard(shipping.title or shipping.method_id, "Shipping method")[:120]
+    note_text = guard(note, "the order note")
+    shipping_title = guard(shipping.title or shipping.method_id, "the shipping method")[:120]
 
     with db.begin() as s:
         currency = str(read_setting(s, "shop.currency") or "USD").upper()[:3]
