@@ -199,6 +199,10 @@ class AccountLocked(SignInRefused):
         self.until = until
 
 
+class StaffExists(UserFacingError):
+    """A first owner was asked for, but the database already has staff accounts."""
+
+
 WRONG_LOGIN_MESSAGE = (
     "The login or the password is wrong. After {n} wrong passwords in a row the account "
     "locks for {m} minutes."
@@ -267,7 +271,7 @@ def create_first_owner(db: Database, *, login: str, display_name: str, password:
                        desk: str = "") -> Actor:
     """Create the shop owner's account on a new database and sign them in.
 
-    Raises ValidationError for a bad login, name or password, and UserFacingError when
+    Raises ValidationError for a bad login, name or password, and StaffExists when
     the database already has staff (someone created an account meanwhile).
     """
     _check_account_fields(login, display_name)
@@ -276,7 +280,7 @@ def create_first_owner(db: Database, *, login: str, display_name: str, password:
     with db.begin() as s:
         _serialise_staff_changes(s)
         if s.execute(select(func.count()).select_from(StaffUser)).scalar_one():
-            raise UserFacingError(
+            raise StaffExists(
                 "This database already has staff accounts, so no new owner was created; "
                 "sign in instead."
             )
