@@ -1,0 +1,423 @@
+"""Deterministic fake shop data for the dev store: products, customers and orders.
+
+Names and addresses look real but are not: e-mail domains are the reserved example.*
+ones, phone numbers use the 555-01xx fictional range (or its equivalents) and IP
+addresses come from the documentation ranges. Nothing resembles a card number.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import random
+import time
+from calendar import timegm
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from . import documents as docs
+from .shop import CATEGORIES, slugify
+from .storage import Storage
+from .wire import iso, money
+
+#: The seeded history ends here unless told otherwise (or earlier, if the clock is).
+DEFAULT_UNTIL = timegm((2026, 11, 1, 0, 0, 0, 0, 0, 0))
+HISTORY_SECONDS = 730 * 86400
+CHUNK = 2000
+
+FIRST_NAMES = (
+    "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard Susan Joseph "
+    "Jessica Thomas Sarah Charles Karen Daniel Nancy Matthew Lisa Anthony Betty Mark Sandra Steven Ashley Paul "
+    "Kimberly Andrew Emily Joshua Donna Kevin Michelle Brian Carol George Amanda Timothy Melissa Jason Deborah "
+    "Wei Aisha Mohammed Fatima Hiroshi Yuki Priya Arjun Olga Dmitri Ingrid Lars Chloé Amélie Zoë Noémie Søren "
+    "Björn José María Lucía Andrés Siobhan Niamh Kwame Amara Thanh Minh Leilani Keanu Astrid Mateo Camila"
+).split()
+LAST_NAMES = (
+    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez Wilson "
+    "Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark Ramirez Lewis "
+    "Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green Adams Nelson Baker Hall Rivera "
+    "Campbell Mitchell Carter Roberts O'Brien Müller Schmidt Dubois Lefèvre Jansen de Vries Kowalski Novák "
+    "Yamamoto Tanaka Chen Wang Patel Singh Okafor Mensah Haddad Johansson Lindqvist Fernández Ó Súilleabháin"
+).split()
+# "de Vries" and "Ó Súilleabháin" were split by the word list; join them back.
+LAST_NAMES = [n for n in LAST_NAMES if n not in ("de", "Vries", "Ó", "Súilleabháin")] + ["de Vries", "Ó Súilleabháin"]
+
+COMPANIES = (
+    "Bluebonnet Bakery", "Gulf Coast Interiors", "Harbor Lane Florists", "Pecan Street Studio", "Northwind Traders",
+    "Riverside Dental", "Copper Kettle Café", "Lone Star Print Co.", "Maple & Pine Design", "Summit Outfitters",
+)
+
+STREETS = {
+    "US": ("Oak Street", "Maple Avenue", "Westheimer Road", "Main Street", "Cedar Lane", "Elm Drive",
+           "Washington Avenue", "Heights Boulevard", "Lakeview Drive", "Sunset Boulevard", "Pine Street",
+           "Magnolia Way"),
+    "CA": ("King Street West", "Queen Street East", "Robson Street", "Rue Sainte-Catherine", "Bloor Street"),
+    "GB": ("High Street", "Station Road", "Church Lane", "Victoria Road", "Mill Lane", "Park Avenue"),
+    "DE": ("Hauptstraße", "Bahnhofstraße", "Gartenstraße", "Schillerstraße", "Lindenallee"),
+    "FR": ("rue de la Paix", "avenue Victor Hugo", "rue des Lilas", "boulevard Voltaire"),
+    "NL": ("Prinsengracht", "Keizersgracht", "Oudegracht", "Dorpsstraat"),
+}
+PLACES = (
+    # (country, city, state, postcode pattern, weight); "#" is a digit, "@" a letter.
+    ("US", "Houston", "TX", "770##", 14), ("US", "Austin", "TX", "787##", 6), ("US", "Dallas", "TX", "752##", 5),
+    ("US", "San Antonio", "TX", "782##", 4), ("US", "Denver", "CO", "802##", 3), ("US", "Portland", "OR", "972##", 3),
+    ("US", "Seattle", "WA", "981##", 3), ("US", "Chicago", "IL", "606##", 4), ("US", "Boston", "MA", "021##", 3),
+    ("US", "Atlanta", "GA", "303##", 3), ("US", "Phoenix", "AZ", "850##", 3), ("US", "Nashville", "TN", "372##", 2),
+    ("US", "Minneapolis", "MN", "554##", 2), ("US", "San Francisco", "CA", "941##", 3),
+    ("US", "Los Angeles", "CA", "900##", 4), ("US", "New York", "NY", "100##", 5), ("US", "Miami", "FL", "331##", 2),
+    ("US", "Raleigh", "NC", "276##", 1),
+    ("CA", "Toronto", "ON", "M#@ #@#", 3), ("CA", "Vancouver", "BC", "V#@ #@#", 2), ("CA", "Montréal", "QC", "H#@ #@#", 2),
+    ("GB", "London", "", "SW1@ #@@", 4), ("GB", "Manchester", "", "M# #@@", 2), ("GB", "Edinburgh", "", "EH# #@@", 2),
+    ("DE", "Berlin", "", "10###", 2), ("DE", "München", "", "80###", 2), ("DE", "Hamburg", "", "20###", 1),
+    ("FR", "Paris", "", "750##", 2), ("FR", "Lyon", "", "6900#", 1),
+    ("NL", "Amsterdam", "", "10## @@", 2), ("NL", "Utrecht", "", "35## @@", 1),
+)
+PHONES = {
+    "US": "({area}) 555-01{nn}", "CA": "({area}) 555-01{nn}", "GB": "020 7946 0{nnn}", "DE": "030 2312 5{nnn}",
+    "FR": "01 99 00 {nn} {nn2}", "NL": "020 555 0{nnn}",
+}
+AREA_CODES = {"Houston": 713, "Austin": 512, "Dallas": 214, "San Antonio": 210, "Toronto": 416, "Vancouver": 604,
+              "Montréal": 514}
+EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
+USER_AGENTS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 "
+    "Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
+)
+CUSTOMER_NOTES = (
+    "Please leave the parcel with the neighbour if I am out.",
+    "Gift wrap, please. It is a birthday present.",
+    "Ring the bell twice; the first one is broken.",
+    "Could you ship this before Friday?",
+)
+PAYMENT_METHODS = (
+    ("stripe", "Credit Card (Stripe)", 50), ("ppcp-gateway", "PayPal", 20), ("bacs", "Direct Bank Transfer", 15),
+    ("cheque", "Check payments", 5), ("cod", "Cash on delivery", 10),
+)
+ADJECTIVES = (
+    "Brass Linen Walnut Copper Ceramic Enamel Woven Stoneware Oak Cotton Wool Bamboo Glass Cast-Iron Marble "
+    "Rattan Leather Terracotta Pewter Birch Hemp Slate Beeswax Indigo Juniper"
+).split()
+NOUNS = (
+    ("Tea Towel", 16), ("Mixing Bowl", 16), ("Coffee Mug", 16), ("Bread Board", 16), ("Skillet", 16), ("Teapot", 16),
+    ("Desk Lamp", 17), ("Throw Pillow", 17), ("Candle", 17), ("Picture Frame", 17), ("Wall Clock", 17),
+    ("Doormat", 17), ("Planter", 18), ("Watering Can", 18), ("Garden Trowel", 18), ("Bird Feeder", 18),
+    ("Notebook", 19), ("Pen Holder", 19), ("Letter Tray", 19), ("Desk Organiser", 19), ("Bath Mat", 20),
+    ("Soap Dish", 20), ("Hand Towel", 20), ("Toothbrush Cup", 20), ("Tray", 15), ("Basket", 15),
+)
+PRICES = ("4.99", "7.50", "9.99", "12.00", "14.99", "19.99", "24.50", "29.99", "34.99", "39.99", "49.99", "59.00",
+          "79.99", "99.00", "129.00")
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True)
+class PopulateResult:
+    """What one `populate` call added, and how long it took."""
+
+    products: int
+    customers: int
+    orders: int
+    seconds: float
+
+
+@dataclass
+class Person:
+    first_name: str
+    last_name: str
+    email: str
+    company: str
+    address_1: str
+    address_2: str
+    city: str
+    state: str
+    postcode: str
+    country: str
+    phone: str
+
+
+def _pattern(rng: random.Random, pattern: str) -> str:
+    out = []
+    for ch in pattern:
+        if ch == "#":
+            out.append(str(rng.randrange(10)))
+        elif ch == "@":
+            out.append(rng.choice(_UPPER))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_ASCII_CACHE: dict[str, str] = {}
+
+
+def _ascii(text: str) -> str:
+    folded = _ASCII_CACHE.get(text)
+    if folded is None:
+        folded = _ASCII_CACHE[text] = slugify(text).replace("-", "")
+    return folded
+
+
+class Weighted:
+    """Picks from weighted choices with one random number (cheaper than `choices`)."""
+
+    def __init__(self, rng: random.Random, items: Any, weights: Any) -> None:
+        self.rng = rng
+        self.items = list(items)
+        self.cumulative = list(itertools.accumulate(weights))
+        self.total = self.cumulative[-1]
+
+    def pick(self) -> Any:
+        return self.items[bisect.bisect_right(self.cumulative, self.rng.random() * self.total)]
+
+
+class Generator:
+    """Makes believable people, products and orders from one random source."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.places = Weighted(rng, PLACES, [p[4] for p in PLACES])
+        self.payment_methods = Weighted(rng, PAYMENT_METHODS, [p[2] for p in PAYMENT_METHODS])
+        self.line_count = Weighted(rng, (1, 2, 3), (60, 30, 10))
+        self.quantity = Weighted(rng, (1, 2, 3, 4), (70, 20, 7, 3))
+
+    def person(self, number: int, *, guest: bool = False) -> Person:
+        rng = self.rng
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        country, city, state, postcode, _ = self.places.pick()
+        street = rng.choice(STREETS[country])
+        house = rng.randrange(1, 400 if country != "US" else 9800)
+        if country in ("US", "CA", "GB", "FR"):
+            address_1 = f"{house} {street}"
+        else:
+            address_1 = f"{street} {house}"
+        address_2 = f"Apt {rng.randrange(1, 40)}" if rng.random() < 0.12 else ""
+        fa, la = _ascii(first), _ascii(last)
+        style = rng.randrange(3)
+        local = (f"{fa}.{la}{number}", f"{fa[0]}{la}{number}", f"{fa}_{la}.{number}")[style]
+        if guest:
+            local = f"{fa}.{la}.guest{number}"
+        email = f"{local}@{rng.choice(EMAIL_DOMAINS)}"
+        phone = PHONES[country].format(
+            area=AREA_CODES.get(city, rng.choice((303, 312, 415, 617, 206, 404))),
+            nn=f"{rng.randrange(100):02d}", nn2=f"{rng.randrange(100):02d}", nnn=f"{rng.randrange(1000):03d}",
+        )
+        company = rng.choice(COMPANIES) if rng.random() < 0.1 else ""
+        return Person(first, last, email, company, address_1, address_2, city, state, _pattern(rng, postcode),
+                      country, phone)
+
+    def transaction_id(self, method: str) -> str:
+        rng = self.rng
+        if method == "stripe":
+            return "ch_3" + "".join(rng.choices(_ALNUM, k=23))
+        if method == "ppcp-gateway":
+            return rng.choice(_UPPER) + "".join(rng.choices(_UPPER + "0123456789", k=16))
+        return ""
+
+
+def _billing(person: Person) -> dict[str, Any]:
+    return {
+        "first_name": person.first_name, "last_name": person.last_name, "company": person.company,
+        "address_1": person.address_1, "address_2": person.address_2, "city": person.city, "state": person.state,
+        "postcode": person.postcode, "country": person.country, "email": person.email, "phone": person.phone,
+    }
+
+
+_RECENT_STATUSES = (("processing", 40), ("pending", 22), ("on-hold", 13), ("completed", 18), ("failed", 7))
+_OLDER_STATUSES = (("completed", 72), ("cancelled", 7), ("refunded", 5), ("failed", 5), ("processing", 4),
+                   ("pending", 4), ("on-hold", 3))
+
+
+def populate(storage: Storage, rng: random.Random, *, customers: int, orders: int, products: int,
+             until: float) -> PopulateResult:
+    """Add fake data in one transaction; ids continue after what the store already has."""
+    started = time.perf_counter()
+    gen = Generator(rng)
+    start = until - HISTORY_SECONDS
+    with storage.bulk():
+        product_docs = _make_products(storage, gen, products, start)
+        if not product_docs and orders:
+            product_docs = [d for d in (storage.get("products", i) for i in storage.all_ids("products")) if d]
+            if not product_docs:
+                product_docs = _make_products(storage, gen, 20, start)
+        people, created = _make_people(storage, gen, customers, start, until)
+        paying: dict[int, str] = {}
+        _make_orders(storage, gen, orders, start, until, people, created, product_docs, paying)
+        _store_customers(storage, people, created, paying)
+        for product in product_docs:
+            docs.refresh_product(product)
+        storage.bulk_upsert("products", product_docs)
+    return PopulateResult(products, customers, orders, time.perf_counter() - started)
+
+
+def _make_products(storage: Storage, gen: Generator, count: int, start: float) -> list[dict[str, Any]]:
+    rng = gen.rng
+    combos = [(adj, noun, cat) for adj in ADJECTIVES for noun, cat in NOUNS]
+    rng.shuffle(combos)
+    out = []
+    taken: set[str] = set()
+    for n, pid in enumerate(storage.take_ids("post", count)):
+        adj, noun, category = combos[n % len(combos)]
+        name = f"{adj} {noun}" if n < len(combos) else f"{adj} {noun} No. {n // len(combos) + 1}"
+        created = iso(start - rng.randrange(30 * 86400, 400 * 86400))
+        regular = rng.choice(PRICES)
+        sale = ""
+        if rng.random() < 0.15:
+            sale = money(Decimal(regular) * Decimal("0.8"))
+        slug = slugify(name)
+        if slug in taken or storage.slug_taken(slug):
+            slug = f"{slug}-{pid}"
+        taken.add(slug)
+        product = docs.new_product(
+            pid, created=created, name=name, slug=slug, sku=f"DS-{pid:06d}",
+            regular_price=regular, sale_price=sale, stock_quantity=rng.choice((0,) + tuple(range(5, 300, 7))),
+            description=f"<p>{'An' if adj[0] in 'AEIOU' else 'A'} {adj.lower()} {noun.lower()}, made to last and "
+                        "easy to care for.</p>",
+            short_description=f"{adj} {noun.lower()}.", categories=[dict(CATEGORIES[category])],
+            weight=f"{rng.randrange(1, 40) / 10:.1f}",
+        )
+        docs.set_date(product, "date_modified", created)
+        out.append(product)
+    return out
+
+
+def _make_people(storage: Storage, gen: Generator, count: int, start: float,
+                 until: float) -> tuple[list[tuple[int, Person]], list[float]]:
+    rng = gen.rng
+    ids = storage.take_ids("user", count)
+    times = sorted(rng.uniform(start - 30 * 86400, until - 86400) for _ in range(count))
+    return [(cid, gen.person(cid)) for cid in ids], times
+
+
+def _make_orders(storage: Storage, gen: Generator, count: int, start: float, until: float,
+                 people: list[tuple[int, Person]], created: list[float], products: list[dict[str, Any]],
+                 paying: dict[int, str]) -> None:
+    rng = gen.rng
+    times = sorted(rng.uniform(start, until) for _ in range(count))
+    recent = Weighted(rng, [s for s, _ in _RECENT_STATUSES], [w for _, w in _RECENT_STATUSES])
+    older = Weighted(rng, [s for s, _ in _OLDER_STATUSES], [w for _, w in _OLDER_STATUSES])
+    statuses = [(recent if until - t < 3 * 86400 else older).pick() for t in times]
+    for missing in [s for s in docs.ORDER_STATUSES[:7] if s not in statuses]:
+        if count >= 7:
+            while True:
+                index = rng.randrange(count)
+                if statuses.count(statuses[index]) > 1:
+                    statuses[index] = missing
+                    break
+    chunk: list[dict[str, Any]] = []
+    n_products = len(products)
+    by_id = {product["id"]: product for product in products}
+    for t, status in zip(times, statuses):
+        oid = storage.next_id("post")
+        order = docs.new_order(oid, now=t, order_key="wc_order_" + "".join(rng.choices(_ALNUM, k=13)),
+                               created_via="checkout")
+        known = bisect.bisect_right(created, t)
+        customer_id = 0
+        if known and rng.random() < 0.82:
+            customer_id, person = people[rng.randrange(known)]
+        else:
+            person = gen.person(oid, guest=True)
+        order["customer_id"] = customer_id
+        billing = _billing(person)
+        order["billing"] = docs.address(docs.ORDER_BILLING_KEYS, billing)
+        if rng.random() < 0.85:
+            order["shipping"] = docs.address(docs.ORDER_SHIPPING_KEYS, billing)
+        else:
+            order["shipping"] = docs.address(docs.ORDER_SHIPPING_KEYS, _billing(gen.person(oid)))
+        method, title, _ = gen.payment_methods.pick()
+        order["payment_method"], order["payment_method_title"] = method, title
+        order["customer_ip_address"] = f"203.0.113.{rng.randrange(1, 255)}"
+        order["customer_user_agent"] = rng.choice(USER_AGENTS)
+        if rng.random() < 0.05:
+            order["customer_note"] = rng.choice(CUSTOMER_NOTES)
+        subtotal = Decimal(0)
+        for _ in range(gen.line_count.pick()):
+            product = products[int(n_products * rng.random() ** 2)]
+            quantity = gen.quantity.pick()
+            total = Decimal(product["price"] or "0") * quantity
+            subtotal += total
+            order["line_items"].append(docs.line_item(
+                storage.next_id("order_item"), name=product["name"], product_id=product["id"], sku=product["sku"],
+                quantity=quantity, subtotal=total, total=total,
+            ))
+        if subtotal >= 75:
+            ship = ("free_shipping", "Free shipping", Decimal(0))
+        elif rng.random() < 0.1:
+            ship = ("local_pickup", "Local pickup", Decimal(0))
+        else:
+            ship = ("flat_rate", "Flat rate", Decimal("5.00") if subtotal < 40 else Decimal("7.50"))
+        order["shipping_lines"].append(docs.shipping_line(storage.next_id("order_item"), method_id=ship[0],
+                                                          method_title=ship[1], total=ship[2]))
+        order["meta_data"] = [
+            {"id": storage.next_id("order_meta"), "key": "is_vat_exempt", "value": "no"},
+            {"id": storage.next_id("order_meta"), "key": "_wc_order_attribution_source_type",
+             "value": rng.choice(("typein", "organic", "referral", "utm"))},
+        ]
+        docs.calculate_totals(order)
+        _settle(storage, gen, order, status, t, until)
+        order["status"] = status
+        if status in ("processing", "completed", "refunded") and customer_id:
+            paying[customer_id] = max(paying.get(customer_id, ""), order["date_paid"] or "")
+        for item in order["line_items"]:
+            if item["meta_data"]:
+                by_id[item["product_id"]]["total_sales"] += item["quantity"]
+        docs.refresh_order(order)
+        chunk.append(order)
+        if len(chunk) >= CHUNK:
+            storage.bulk_insert("orders", chunk)
+            chunk.clear()
+    if chunk:
+        storage.bulk_insert("orders", chunk)
+
+
+def _settle(storage: Storage, gen: Generator, order: dict[str, Any], status: str, t: float, until: float) -> None:
+    """Give an order the dates, ids and stock marks its status implies."""
+    rng = gen.rng
+    method = order["payment_method"]
+    paid_at = min(t + rng.randrange(5, 600), until)
+    modified = t
+    if status in ("processing", "completed", "refunded"):
+        docs.set_date(order, "date_paid", iso(paid_at))
+        order["transaction_id"] = gen.transaction_id(method)
+        modified = paid_at
+    if status in ("completed", "refunded"):
+        done = min(paid_at + rng.randrange(3600, 5 * 86400), until)
+        docs.set_date(order, "date_completed", iso(done))
+        modified = done
+    if status == "refunded":
+        refunded_at = min(modified + rng.randrange(86400, 20 * 86400), until)
+        order["refunds"] = [{"id": storage.next_id("post"), "reason": rng.choice(("", "Damaged in transit",
+                                                                                   "Changed my mind")),
+                             "total": "-" + order["total"]}]
+        modified = refunded_at
+    if status in ("cancelled", "failed"):
+        modified = min(t + rng.randrange(60, 3 * 86400), until)
+    if status in ("processing", "completed", "on-hold", "refunded"):
+        for item in order["line_items"]:
+            item["meta_data"].append(docs.item_meta(storage.next_id("order_item_meta"), "_reduced_stock",
+                                                    str(item["quantity"])))
+    docs.set_date(order, "date_modified", iso(modified))
+
+
+def _store_customers(storage: Storage, people: list[tuple[int, Person]], created: list[float],
+                     paying: dict[int, str]) -> None:
+    chunk = []
+    for (cid, person), t in zip(people, created):
+        when = iso(t)
+        billing = _billing(person)
+        shipping = {k: v for k, v in billing.items() if k != "email"}
+        customer = docs.new_customer(
+            cid, created=when, modified=max(when, paying.get(cid, "")), email=person.email,
+            username=person.email.split("@", 1)[0], first_name=person.first_name, last_name=person.last_name,
+            billing=billing, shipping=shipping,
+        )
+        customer["is_paying_customer"] = cid in paying
+        chunk.append(customer)
+        if len(chunk) >= CHUNK:
+            storage.bulk_insert("customers", chunk)
+            chunk = []
+    if chunk:
+        storage.bulk_insert("customers", chunk)

@@ -1,0 +1,646 @@
+"""What the dev store does to its documents: create, change, pay for and delete them.
+
+The rules follow WooCommerce 10.0.2 as recorded and as its REST controllers read:
+totals from lines, paid statuses setting `date_paid`, stock taken on processing,
+completed and on-hold and put back on cancelled, orders keeping their rows (with
+`customer_id` 0) when their customer is deleted, and `date_modified` left alone when
+an update changes nothing but `meta_data`.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from . import documents as docs
+from .rest_errors import RestError, order_invalid_id, product_invalid_id, user_invalid_id
+from .schema import CUSTOMER_PROPERTIES, ORDER_PROPERTIES, PRODUCT_PROPERTIES, validate
+from .storage import Storage
+from .wire import dumps, iso, to_money
+
+Doc = dict[str, Any]
+
+ALLOWED_CUSTOMER_ROLES = ("customer", "subscriber")
+_KEY_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+BATCH_LIMIT = 100
+
+#: Categories the dev store knows, by id (seeded products use them too).
+CATEGORIES = {
+    15: {"id": 15, "name": "Uncategorized", "slug": "uncategorized"},
+    16: {"id": 16, "name": "Kitchen", "slug": "kitchen"},
+    17: {"id": 17, "name": "Home", "slug": "home"},
+    18: {"id": 18, "name": "Garden", "slug": "garden"},
+    19: {"id": 19, "name": "Stationery", "slug": "stationery"},
+    20: {"id": 20, "name": "Bath", "slug": "bath"},
+}
+
+
+def random_key(rng: random.Random, length: int = 13) -> str:
+    return "".join(rng.choice(_KEY_ALPHABET) for _ in range(length))
+
+
+def slugify(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "product"
+
+
+def update_meta(meta_data: list[Doc], key: str, value: Any, meta_id: int | None, new_id: Callable[[], int],
+                *, item: bool = False) -> None:
+    """WooCommerce's `update_meta_data`: by id, else the first entry with this key.
+
+    Later entries with the same key are dropped, a null value deletes, and scalar values
+    come back as strings, as they do once the store has saved and read them again.
+    """
+    if isinstance(value, bool):
+        value = "1" if value else ""
+    elif isinstance(value, (int, float)):
+        value = str(value)
+    index = None
+    if meta_id:
+        index = next((i for i, m in enumerate(meta_data) if m["id"] == meta_id), None)
+    else:
+        matches = [i for i, m in enumerate(meta_data) if m["key"] == key]
+        if matches:
+            index = matches[0]
+            for extra in reversed(matches[1:]):
+                del meta_data[extra]
+    if value is None:
+        if index is not None:
+            del meta_data[index]
+        return
+    if index is None:
+        entry = docs.item_meta(new_id(), key, value) if item else {"id": new_id(), "key": key, "value": value}
+        meta_data.append(entry)
+    else:
+        meta_data[index]["key"] = key
+        meta_data[index]["value"] = value
+        if item:
+            meta_data[index]["display_key"] = key
+            meta_data[index]["display_value"] = value
+
+
+def error_item(exc: RestError, item_id: int = 0) -> Doc:
+    return {"id": item_id, "error": {"code": exc.code, "message": exc.message, "data": {"status": exc.status}}}
+
+
+class Shop:
+    """The store's rules over its storage. Callers hold the store's lock."""
+
+    def __init__(self, storage: Storage, clock: Callable[[], float], rng: random.Random) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.rng = rng
+
+    def now(self) -> str:
+        return iso(self.clock())
+
+    def _new_meta_id(self, sequence: str) -> Callable[[], int]:
+        return lambda: self.storage.next_id(sequence)
+
+    def _apply_meta(self, meta_data: list[Doc], posted: list[Doc] | None, sequence: str, *, item: bool = False) -> None:
+        for meta in posted or []:
+            if "key" not in meta and not meta.get("id"):
+                continue
+            update_meta(meta_data, str(meta.get("key", "")), meta.get("value"), meta.get("id"),
+                        self._new_meta_id(sequence), item=item)
+
+    # Products ---------------------------------------------------------------------------
+
+    def get_product(self, product_id: int) -> Doc | None:
+        return self.storage.get("products", product_id)
+
+    def _unique_slug(self, base: str, exclude_id: int = 0) -> str:
+        slug, n = base, 2
+        while self.storage.slug_taken(slug, exclude_id):
+            slug = f"{base}-{n}"
+            n += 1
+        return slug
+
+    def _apply_product(self, product: Doc, p: Doc) -> None:
+        for key in ("name", "description", "short_description", "regular_price", "sale_price", "weight", "status",
+                    "featured"):
+            if p.get(key) is not None:
+                product[key] = p[key]
+        for key in ("regular_price", "sale_price"):
+            if product[key]:
+                try:
+                    to_money(product[key])
+                except ValueError:
+                    raise RestError("rest_invalid_param", f"Invalid parameter(s): {key}", 400) from None
+        if "sku" in p and p["sku"] is not None:
+            other = self.storage.product_id_by_sku(p["sku"])
+            if p["sku"] and other is not None and other != product["id"]:
+                raise RestError("product_invalid_sku", "Invalid or duplicated SKU.", 400,
+                                resource_id=other, unique_sku=p["sku"])
+            product["sku"] = p["sku"]
+        if p.get("slug"):
+            product["slug"] = self._unique_slug(slugify(p["slug"]), product["id"])
+        if p.get("manage_stock") is not None:
+            product["manage_stock"] = p["manage_stock"]
+        if "stock_quantity" in p:
+            product["stock_quantity"] = p["stock_quantity"]
+            if p["stock_quantity"] is not None and p.get("manage_stock") is None:
+                product["manage_stock"] = True
+        if not product["manage_stock"]:
+            product["stock_quantity"] = None
+        if p.get("categories") is not None:
+            chosen = [dict(CATEGORIES[c["id"]]) for c in p["categories"] if c.get("id") in CATEGORIES]
+            product["categories"] = chosen or [dict(docs.UNCATEGORIZED)]
+        self._apply_meta(product["meta_data"], p.get("meta_data"), "post_meta")
+        docs.refresh_product(product)
+
+    def create_product(self, payload: Any) -> Doc:
+        p = validate(payload, PRODUCT_PROPERTIES)
+        if p.get("id"):
+            raise RestError("woocommerce_rest_product_exists", "Cannot create existing product.", 400)
+        with self.storage.transaction():
+            product_id = self.storage.next_id("post")
+            name = p.get("name") or "Product"
+            product = docs.new_product(
+                product_id, created=self.now(), name=name, slug=self._unique_slug(slugify(p.get("slug") or name)),
+                sku="", regular_price="",
+            )
+            product["manage_stock"] = False
+            product["stock_quantity"] = None
+            self._apply_product(product, p)
+            self.storage.save("products", product)
+        return product
+
+    def update_product(self, product_id: int, payload: Any) -> Doc:
+        p = validate(payload, PRODUCT_PROPERTIES)
+        with self.storage.transaction():
+            product = self.get_product(product_id)
+            if product is None:
+                raise product_invalid_id(400)
+            self._apply_product(product, p)
+            docs.set_date(product, "date_modified", self.now())
+            self.storage.save("products", product)
+        return product
+
+    def delete_product(self, product_id: int, *, force: bool) -> Doc:
+        """Move to the trash, or delete for good with `force`."""
+        with self.storage.transaction():
+            product = self.get_product(product_id)
+            if product is None:
+                raise product_invalid_id(404)
+            if force:
+                self.storage.delete("products", product_id)
+                return product
+            if product["status"] == "trash":
+                raise RestError("woocommerce_rest_already_trashed", "The product has already been deleted.", 410)
+            product["status"] = "trash"
+            docs.refresh_product(product)
+            docs.set_date(product, "date_modified", self.now())
+            self.storage.save("products", product)
+        return product
+
+    # Customers --------------------------------------------------------------------------
+
+    def get_customer(self, customer_id: int) -> Doc | None:
+        return self.storage.get("customers", customer_id)
+
+    def _require_customer(self, customer_id: int) -> Doc:
+        customer = self.get_customer(customer_id)
+        if customer is None:
+            raise user_invalid_id()
+        return customer
+
+    def _unique_username(self, email: str) -> str:
+        base = re.sub(r"[^a-z0-9._-]", "", email.split("@", 1)[0].lower()) or "customer"
+        name, n = base, 2
+        while self.storage.customer_id_by_username(name) is not None:
+            name = f"{base}-{n}"
+            n += 1
+        return name
+
+    def _apply_customer(self, customer: Doc, p: Doc) -> None:
+        for key in ("first_name", "last_name"):
+            if p.get(key) is not None:
+                customer[key] = p[key]
+        for part, keys in (("billing", docs.CUSTOMER_BILLING_KEYS), ("shipping", docs.CUSTOMER_SHIPPING_KEYS)):
+            for key, value in (p.get(part) or {}).items():
+                if key in keys:
+                    customer[part][key] = "" if value is None else str(value)
+        self._apply_meta(customer["meta_data"], p.get("meta_data"), "user_meta")
+
+    def create_customer(self, payload: Any) -> Doc:
+        """Create a customer account. A password, if sent, is accepted and never kept."""
+        p = validate(payload, CUSTOMER_PROPERTIES, required=("email",))
+        if p.get("id"):
+            raise RestError("woocommerce_rest_customer_exists", "Cannot create existing resource.", 400)
+        email = p["email"].strip()
+        with self.storage.transaction():
+            if self.storage.customer_id_by_email(email) is not None:
+                raise RestError(
+                    "registration-error-email-exists",
+                    f"An account is already registered with {email}. Please log in or use a different email address.",
+                    400,
+                )
+            username = (p.get("username") or "").strip()
+            if username and self.storage.customer_id_by_username(username) is not None:
+                raise RestError(
+                    "registration-error-username-exists",
+                    "An account is already registered with that username. Please choose another.",
+                    400,
+                )
+            now = self.now()
+            customer = docs.new_customer(
+                self.storage.next_id("user"), created=now, modified=now, email=email,
+                username=username or self._unique_username(email),
+            )
+            if not p.get("password"):
+                # The store generates a password and asks the customer to change it.
+                customer["meta_data"].append(
+                    {"id": self.storage.next_id("user_meta"), "key": "default_password_nag", "value": "1"}
+                )
+            self._apply_customer(customer, p)
+            self.storage.save("customers", customer)
+        return customer
+
+    def update_customer(self, customer_id: int, payload: Any) -> Doc:
+        p = validate(payload, CUSTOMER_PROPERTIES)
+        with self.storage.transaction():
+            customer = self._require_customer(customer_id)
+            role = customer["role"]
+            if role not in ALLOWED_CUSTOMER_ROLES:
+                for prop in ("email", "password"):
+                    if prop in p and (prop == "password" or p[prop] != customer["email"]):
+                        raise RestError(
+                            "woocommerce_rest_cannot_edit",
+                            f"Sorry, {prop} cannot be updated via this endpoint for a user with role {role}.",
+                            401,
+                        )
+            email = (p.get("email") or "").strip()
+            if email and email.lower() != customer["email"].lower():
+                if self.storage.customer_id_by_email(email) is not None:
+                    raise RestError("woocommerce_rest_customer_invalid_email", "Email address is invalid.", 400)
+            if p.get("username") and p["username"] != customer["username"]:
+                raise RestError("woocommerce_rest_customer_invalid_argument", "Username isn't editable.", 400)
+            if email:
+                customer["email"] = email
+                customer["avatar_url"] = docs.avatar_url(email)
+            self._apply_customer(customer, p)
+            docs.set_date(customer, "date_modified", self.now())
+            self.storage.save("customers", customer)
+        return customer
+
+    def delete_customer(self, customer_id: int, *, force: bool) -> Doc:
+        """Delete for good (`force`); the customer's orders stay, with `customer_id` 0."""
+        with self.storage.transaction():
+            customer = self._require_customer(customer_id)
+            if customer["role"] not in ALLOWED_CUSTOMER_ROLES:
+                raise RestError(
+                    "woocommerce_rest_cannot_delete",
+                    f"Sorry, users with {customer['role']} role cannot be deleted via this endpoint. "
+                    f"Allowed roles: {', '.join(ALLOWED_CUSTOMER_ROLES)}",
+                    401,
+                )
+            if not force:
+                raise RestError("woocommerce_rest_trash_not_supported", "Customers do not support trashing.", 501)
+            now = self.now()
+            for order_id in self.storage.order_ids_for_customer(customer_id):
+                order = self.storage.get("orders", order_id)
+                if order is None:
+                    continue
+                order["customer_id"] = 0
+                docs.set_date(order, "date_modified", now)
+                docs.refresh_order(order)
+                self.storage.save("orders", order)
+            self.storage.delete("customers", customer_id)
+        customer["_links"] = docs.customer_links(customer_id, customer["role"], hints=False)
+        return customer
+
+    def _mark_paying(self, customer_id: int) -> None:
+        if not customer_id:
+            return
+        customer = self.get_customer(customer_id)
+        if customer is None or customer["is_paying_customer"]:
+            return
+        customer["is_paying_customer"] = True
+        docs.set_date(customer, "date_modified", self.now())
+        self.storage.save("customers", customer)
+
+    # Orders ---------------------------------------------------------------------------
+
+    def get_order(self, order_id: int) -> Doc | None:
+        return self.storage.get("orders", order_id)
+
+    def _product_for_line(self, posted: Doc, creating: bool) -> Doc | None:
+        if posted.get("sku"):
+            product_id = self.storage.product_id_by_sku(posted["sku"])
+            if product_id is None:
+                raise RestError("woocommerce_rest_invalid_product_id", "Invalid product ID.", 400)
+        elif posted.get("variation_id"):
+            product_id = posted["variation_id"]
+        elif posted.get("product_id"):
+            product_id = posted["product_id"]
+        elif not creating:
+            return None
+        else:
+            raise RestError("woocommerce_rest_required_product_reference", "Product ID or SKU is required.", 400)
+        product = self.get_product(product_id)
+        if product is None:
+            # A stock store silently adds an empty line here; refusing finds mistakes sooner.
+            raise RestError("woocommerce_rest_invalid_product_id", "Invalid product ID.", 400)
+        return product
+
+    @staticmethod
+    def _item_is_null(posted: Doc) -> bool:
+        return any(key in posted and posted[key] is None for key in ("product_id", "method_id", "method_title", "name",
+                                                                      "code"))
+
+    def _find_item(self, order: Doc, group: str, item_id: int) -> Doc:
+        for item in order[group]:
+            if item["id"] == item_id:
+                return item
+        raise RestError("woocommerce_rest_invalid_item_id", "Order item ID provided is not associated with order.", 400)
+
+    def _set_line_item(self, order: Doc, posted: Doc, reduced: bool) -> None:
+        creating = not posted.get("id")
+        item = None if creating else self._find_item(order, "line_items", posted["id"])
+        product = self._product_for_line(posted, creating)
+        if creating:
+            assert product is not None
+            quantity = posted.get("quantity", 1)
+            total = to_money(product["price"] or "0") * quantity
+            item = docs.line_item(
+                self.storage.next_id("order_item"), name=product["name"], product_id=product["id"],
+                sku=product["sku"], quantity=quantity, subtotal=total, total=total,
+            )
+            order["line_items"].append(item)
+        elif product is not None and product["id"] != item["product_id"]:
+            item["product_id"], item["name"], item["sku"] = product["id"], product["name"], product["sku"]
+        assert item is not None
+        if posted.get("name") is not None:
+            item["name"] = str(posted["name"])
+        if posted.get("quantity") is not None:
+            item["quantity"] = posted["quantity"]
+        for key in ("total", "subtotal"):
+            if posted.get(key) is not None:
+                item[key] = self._money_field(f"line_items[{key}]", posted[key])
+        if posted.get("tax_class") is not None:
+            item["tax_class"] = posted["tax_class"]
+        self._apply_meta(item["meta_data"], posted.get("meta_data"), "order_item_meta", item=True)
+        if not creating and reduced:
+            self._adjust_item_stock(item)
+
+    @staticmethod
+    def _money_field(name: str, value: Any) -> str:
+        try:
+            return docs.money(to_money(value))
+        except ValueError:
+            raise RestError("rest_invalid_param", f"Invalid parameter(s): {name}", 400) from None
+
+    def _set_shipping_line(self, order: Doc, posted: Doc) -> None:
+        if posted.get("id"):
+            line = self._find_item(order, "shipping_lines", posted["id"])
+        else:
+            if not posted.get("method_id"):
+                raise RestError("woocommerce_rest_invalid_shipping_item", "Shipping method ID is required.", 400)
+            line = docs.shipping_line(self.storage.next_id("order_item"), method_id="", method_title="",
+                                      total=Decimal(0))
+            order["shipping_lines"].append(line)
+        for key in ("method_id", "method_title", "instance_id"):
+            if posted.get(key) is not None:
+                line[key] = posted[key]
+        if posted.get("total") is not None:
+            line["total"] = self._money_field("shipping_lines[total]", posted["total"])
+        self._apply_meta(line["meta_data"], posted.get("meta_data"), "order_item_meta", item=True)
+
+    def _set_fee_line(self, order: Doc, posted: Doc) -> None:
+        if posted.get("id"):
+            line = self._find_item(order, "fee_lines", posted["id"])
+        else:
+            if not posted.get("name"):
+                raise RestError("woocommerce_rest_invalid_fee_item", "Fee name is required.", 400)
+            line = docs.fee_line(self.storage.next_id("order_item"), name="", total=Decimal(0))
+            order["fee_lines"].append(line)
+        for key in ("name", "tax_class", "tax_status"):
+            if posted.get(key) is not None:
+                line[key] = posted[key]
+        if posted.get("total") is not None:
+            line["total"] = line["amount"] = self._money_field("fee_lines[total]", posted["total"])
+        self._apply_meta(line["meta_data"], posted.get("meta_data"), "order_item_meta", item=True)
+
+    def _remove_item(self, order: Doc, group: str, item_id: Any, reduced: bool) -> None:
+        for index, item in enumerate(order[group]):
+            if item["id"] == item_id:
+                if group == "line_items" and reduced:
+                    self._restock_item(item)
+                del order[group][index]
+                return
+
+    def _apply_order(self, order: Doc, p: Doc, *, creating: bool) -> None:
+        if p.get("customer_id") is not None:
+            if p["customer_id"] and not self.storage.exists("customers", p["customer_id"]):
+                raise RestError("woocommerce_rest_invalid_customer_id", "Customer ID is invalid.", 400)
+            order["customer_id"] = p["customer_id"]
+        for key in ("parent_id", "currency", "customer_note", "payment_method", "payment_method_title",
+                    "transaction_id"):
+            if p.get(key) is not None:
+                order[key] = p[key]
+        for part, keys in (("billing", docs.ORDER_BILLING_KEYS), ("shipping", docs.ORDER_SHIPPING_KEYS)):
+            for key, value in (p.get(part) or {}).items():
+                if key in keys:
+                    order[part][key] = "" if value is None else str(value)
+        reduced = docs.stock_reduced(order)
+        setters = {"line_items": self._set_line_item, "shipping_lines": self._set_shipping_line,
+                   "fee_lines": self._set_fee_line}
+        for group in ("line_items", "shipping_lines", "fee_lines", "coupon_lines"):
+            for posted in p.get(group) or []:
+                if self._item_is_null(posted) or posted.get("quantity") == 0:
+                    self._remove_item(order, group, posted.get("id"), reduced)
+                elif group == "coupon_lines":
+                    if not posted.get("id"):
+                        code = posted.get("code")
+                        if code is None or not str(code).strip():
+                            raise RestError("woocommerce_rest_invalid_coupon_coupon", "Coupon code is required.",
+                                            400)
+                        raise RestError("woocommerce_rest_invalid_coupon", f'Coupon "{code}" does not exist!', 400)
+                    self._find_item(order, group, posted["id"])
+                elif group == "line_items":
+                    self._set_line_item(order, posted, reduced)
+                else:
+                    setters[group](order, posted)
+        self._apply_meta(order["meta_data"], p.get("meta_data"), "order_meta")
+        if creating or any(key in p for key in ("billing", "shipping", "line_items", "shipping_lines", "fee_lines",
+                                                "coupon_lines")):
+            docs.calculate_totals(order)
+        if p.get("status"):
+            self._set_status(order, p["status"])
+        if p.get("set_paid") is True:
+            docs.refresh_order(order)
+            if creating or order["needs_payment"]:
+                self._payment_complete(order, p.get("transaction_id") or "")
+        docs.refresh_order(order)
+
+    def create_order(self, payload: Any) -> Doc:
+        p = validate(payload, ORDER_PROPERTIES)
+        if p.get("id"):
+            raise RestError("woocommerce_rest_shop_order_exists", "Cannot create existing shop_order.", 400)
+        with self.storage.transaction():
+            order = docs.new_order(self.storage.next_id("post"), now=self.clock(),
+                                   order_key="wc_order_" + random_key(self.rng))
+            self._apply_order(order, p, creating=True)
+            self.storage.save("orders", order)
+        return order
+
+    def update_order(self, order_id: int, payload: Any, *, missing_status: int = 400) -> Doc:
+        p = validate(payload, ORDER_PROPERTIES)
+        with self.storage.transaction():
+            order = self.get_order(order_id)
+            if order is None:
+                raise order_invalid_id(missing_status)
+            before = _fingerprint(order)
+            self._apply_order(order, p, creating=False)
+            if _fingerprint(order) != before:
+                docs.set_date(order, "date_modified", self.now())
+            self.storage.save("orders", order)
+        return order
+
+    def delete_order(self, order_id: int, *, force: bool) -> Doc:
+        with self.storage.transaction():
+            order = self.get_order(order_id)
+            if order is None:
+                raise order_invalid_id(404)
+            if force:
+                self.storage.delete("orders", order_id)
+                order["_links"] = docs.order_links(order_id, order["customer_id"], hints=False)
+                return order
+            if order["status"] == "trash":
+                raise RestError("woocommerce_rest_already_trashed", "The shop_order has already been deleted.", 410)
+            order["status"] = "trash"
+            docs.set_date(order, "date_modified", self.now())
+            docs.refresh_order(order)
+            self.storage.save("orders", order)
+        return order
+
+    def mark_paid(self, order_id: int, transaction_id: str, *, payment_method: str = "devstore_test",
+                  payment_method_title: str = "Test payment (dev store)") -> Doc:
+        """Complete payment as the order-pay page would; raise RestError if it cannot be paid."""
+        with self.storage.transaction():
+            order = self.get_order(order_id)
+            if order is None:
+                raise order_invalid_id(404)
+            if order["status"] not in docs.PAYABLE_STATUSES:
+                raise RestError("devstore_order_not_payable",
+                                f"Order {order_id} is {order['status']} and cannot be paid for.", 400)
+            order["payment_method"] = payment_method
+            order["payment_method_title"] = payment_method_title
+            self._payment_complete(order, transaction_id)
+            docs.set_date(order, "date_modified", self.now())
+            docs.refresh_order(order)
+            self.storage.save("orders", order)
+        return order
+
+    def _payment_complete(self, order: Doc, transaction_id: str) -> None:
+        if order["status"] not in docs.PAYABLE_STATUSES:
+            return
+        if transaction_id:
+            order["transaction_id"] = transaction_id
+        if order["date_paid"] is None:
+            docs.set_date(order, "date_paid", self.now())
+        self._set_status(order, "processing" if order["line_items"] else "completed")
+
+    def _set_status(self, order: Doc, status: str) -> None:
+        old = order["status"]
+        if status == old:
+            return
+        order["status"] = status
+        now = self.now()
+        if status in docs.PAID_STATUSES and order["date_paid"] is None:
+            docs.set_date(order, "date_paid", now)
+        if status == "completed":
+            docs.set_date(order, "date_completed", now)
+        if status in docs.STOCK_REDUCING_STATUSES and not docs.stock_reduced(order):
+            self._reduce_stock(order)
+        elif status in docs.STOCK_RESTORING_STATUSES and docs.stock_reduced(order):
+            for item in order["line_items"]:
+                self._restock_item(item)
+        if status in docs.PAID_STATUSES:
+            self._mark_paying(order["customer_id"])
+
+    def _change_stock(self, product_id: int, delta: int, sales: int = 0) -> bool:
+        product = self.get_product(product_id)
+        if product is None:
+            return False
+        product["total_sales"] += sales
+        managed = product["manage_stock"]
+        if managed:
+            product["stock_quantity"] = (product["stock_quantity"] or 0) + delta
+        docs.refresh_product(product)
+        docs.set_date(product, "date_modified", self.now())
+        self.storage.save("products", product)
+        return managed
+
+    def _reduce_stock(self, order: Doc) -> None:
+        for item in order["line_items"]:
+            if self._change_stock(item["product_id"], -item["quantity"], sales=item["quantity"]):
+                update_meta(item["meta_data"], "_reduced_stock", str(item["quantity"]), None,
+                            self._new_meta_id("order_item_meta"), item=True)
+
+    def _restock_item(self, item: Doc) -> None:
+        for index, meta in enumerate(item["meta_data"]):
+            if meta["key"] == "_reduced_stock":
+                self._change_stock(item["product_id"], int(meta["value"]))
+                del item["meta_data"][index]
+                return
+
+    def _adjust_item_stock(self, item: Doc) -> None:
+        for meta in item["meta_data"]:
+            if meta["key"] == "_reduced_stock":
+                diff = item["quantity"] - int(meta["value"])
+                if diff:
+                    self._change_stock(item["product_id"], -diff)
+                    meta["value"] = meta["display_value"] = str(item["quantity"])
+                return
+
+    # Batches ----------------------------------------------------------------------------
+
+    def batch(self, kind: str, payload: Any) -> Doc:
+        """Run `create`, `update` and `delete` like WooCommerce: one result or error per item."""
+        body = payload if isinstance(payload, dict) else {}
+        groups = {key: body.get(key) or [] for key in ("create", "update", "delete") if key in body}
+        if sum(len(items) for items in groups.values() if isinstance(items, list)) > BATCH_LIMIT:
+            raise RestError("rest_request_entity_too_large",
+                            f"Unable to accept more than {BATCH_LIMIT} items for this request.", 413)
+        create, update, delete = {
+            "customers": (self.create_customer, self.update_customer,
+                          lambda i: self.delete_customer(i, force=True)),
+            "orders": (self.create_order, lambda i, p: self.update_order(i, p, missing_status=400),
+                       lambda i: self.delete_order(i, force=True)),
+        }[kind]
+        result: Doc = {}
+        for key, items in groups.items():
+            out = result[key] = []
+            for item in items if isinstance(items, list) else []:
+                item_id = 0
+                try:
+                    if key == "create":
+                        out.append(create(item))
+                    elif key == "update":
+                        item_id = _as_id(item.get("id") if isinstance(item, dict) else None)
+                        out.append(update(item_id, item))
+                    else:
+                        item_id = _as_id(item.get("id") if isinstance(item, dict) else item)
+                        out.append(delete(item_id))
+                except RestError as exc:
+                    out.append(error_item(exc, item_id))
+        return result
+
+
+def _as_id(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _fingerprint(order: Doc) -> str:
+    """Everything that bumps `date_modified` when it changes: all but the order's meta."""
+    rest = {k: v for k, v in order.items() if k not in ("meta_data", "date_modified", "date_modified_gmt")}
+    return dumps(rest)
