@@ -1,0 +1,223 @@
+"""The owner's audit trail screen: who did what, filtered, paged, and the chain's check."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from PySide6.QtCore import QDate, Qt, QTimer
+from PySide6.QtGui import QIntValidator
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backoffice.domain.staff import Permission
+from backoffice.errors import UserFacingError
+from backoffice.services import audit
+from backoffice.services import staff as staff_service
+from ui.audit_table_model import AuditTableModel
+from ui.context import AppContext
+from ui.errors import show_error
+
+_NO_DATE = QDate(2000, 1, 1)
+_OK_STYLE = "color: #1b5e20;"
+_BAD_STYLE = "color: #b3261e; font-weight: bold;"
+
+
+def _local_midnight(day: QDate) -> datetime:
+    """The start of `day` on this desk's clock, as an aware datetime."""
+    return datetime.combine(day.toPython(), time()).astimezone()
+
+
+class AuditScreen(QWidget):
+    """Filters (staff, customer id, action, dates), the events newest first, and "Verify chain"."""
+
+    title = "Audit trail"
+    permission = Permission.READ_AUDIT
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("auditScreen")
+        self.ctx = ctx
+
+        self.staff_combo = QComboBox()
+        self.staff_combo.setObjectName("staffFilter")
+        self.staff_combo.addItem("Everyone", None)
+        self.customer_edit = QLineEdit()
+        self.customer_edit.setObjectName("customerFilter")
+        self.customer_edit.setPlaceholderText("Customer id")
+        self.customer_edit.setValidator(QIntValidator(1, 2_147_483_647, self))
+        self.customer_edit.setClearButtonEnabled(True)
+        self.customer_edit.setMaximumWidth(120)
+        self.action_combo = QComboBox()
+        self.action_combo.setObjectName("actionFilter")
+        self.action_combo.addItem("Any action", None)
+        self._fill_actions(audit.audit_actions())
+        self.from_edit = self._date_edit("fromFilter")
+        self.to_edit = self._date_edit("toFilter")
+        self.refresh_button = QPushButton("&Refresh")
+        self.verify_button = QPushButton("&Verify chain")
+        self.verify_button.setObjectName("verifyButton")
+
+        filters = QHBoxLayout()
+        for label, widget in (("Staff", self.staff_combo), ("Customer", self.customer_edit),
+                              ("Action", self.action_combo), ("From", self.from_edit),
+                              ("To", self.to_edit)):
+            caption = QLabel(label)
+            caption.setBuddy(widget)
+            filters.addWidget(caption)
+            filters.addWidget(widget)
+        filters.addStretch(1)
+        filters.addWidget(self.refresh_button)
+        filters.addWidget(self.verify_button)
+
+        self.model = AuditTableModel(ctx.tasks, parent=self)
+        self.table = QTableView()
+        self.table.setObjectName("auditTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+
+        self.status = QLabel()
+        self.status.setObjectName("auditStatus")
+        self.chain_report = QLabel()
+        self.chain_report.setObjectName("chainReport")
+        self.chain_report.setWordWrap(True)
+        self.chain_report.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.chain_report.hide()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.chain_report)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status)
+
+        self._customer_timer = QTimer(self)
+        self._customer_timer.setSingleShot(True)
+        self._customer_timer.setInterval(400)
+        self._customer_timer.timeout.connect(self.reload)
+        self.customer_edit.textChanged.connect(lambda _t: self._customer_timer.start())
+        self.staff_combo.currentIndexChanged.connect(lambda _i: self.reload())
+        self.action_combo.currentIndexChanged.connect(lambda _i: self.reload())
+        self.from_edit.dateChanged.connect(lambda _d: self.reload())
+        self.to_edit.dateChanged.connect(lambda _d: self.reload())
+        self.refresh_button.clicked.connect(self.reload)
+        self.verify_button.clicked.connect(self.verify_chain)
+        self.model.page_loaded.connect(self._show_count)
+        self.model.load_failed.connect(self._load_failed)
+
+        self._load_choices()
+        self.reload()
+
+    def _date_edit(self, name: str) -> QDateEdit:
+        edit = QDateEdit()
+        edit.setObjectName(name)
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("yyyy-MM-dd")
+        edit.setMinimumDate(_NO_DATE)
+        edit.setSpecialValueText("any day")
+        edit.setDate(_NO_DATE)
+        return edit
+
+    def _fill_actions(self, actions: list[str]) -> None:
+        current = self.action_combo.currentData()
+        self.action_combo.blockSignals(True)
+        while self.action_combo.count() > 1:
+            self.action_combo.removeItem(1)
+        for action in actions:
+            self.action_combo.addItem(audit.action_label(action), action)
+        index = self.action_combo.findData(current)
+        self.action_combo.setCurrentIndex(max(index, 0))
+        self.action_combo.blockSignals(False)
+
+    def _load_choices(self) -> None:
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def work(token, progress):
+            return staff_service.list_staff(db, actor=actor), audit.audit_actions(db)
+
+        self.ctx.tasks.run_db(work, on_success=self._choices_loaded, on_failure=self._load_failed)
+
+    def _choices_loaded(self, result) -> None:
+        people, actions = result
+        current = self.staff_combo.currentData()
+        self.staff_combo.blockSignals(True)
+        for person in people:
+            self.staff_combo.addItem(f"{person.display_name} ({person.login})", person.id)
+        self.staff_combo.setCurrentIndex(max(self.staff_combo.findData(current), 0))
+        self.staff_combo.blockSignals(False)
+        self._fill_actions(actions)
+
+    # --- filters and loading ----------------------------------------------------------
+
+    def filters(self) -> dict:
+        """The filter as keyword arguments of `audit.list_events`."""
+        text = self.customer_edit.text().strip()
+        since = until = None
+        if self.from_edit.date() != _NO_DATE:
+            since = _local_midnight(self.from_edit.date())
+        if self.to_edit.date() != _NO_DATE:
+            until = _local_midnight(self.to_edit.date()) + timedelta(days=1)
+        return {
+            "staff_id": self.staff_combo.currentData(),
+            "customer_id": int(text) if text.isdigit() else None,
+            "action": self.action_combo.currentData(),
+            "since": since,
+            "until": until,
+        }
+
+    def reload(self) -> None:
+        """Start the list over with the current filter."""
+        self._customer_timer.stop()
+        db, actor, filters = self.ctx.db, self.ctx.actor, self.filters()
+        self.status.setText("Loading…")
+
+        def fetch(before_id, limit):
+            return audit.list_events(db, actor=actor, before_id=before_id, limit=limit, **filters)
+
+        self.model.set_fetch(fetch)
+
+    def _show_count(self, count: int) -> None:
+        more = "" if self.model.at_end() else "; older ones load as you scroll"
+        self.status.setText(f"{count} entr{'y' if count == 1 else 'ies'} shown{more}.")
+
+    def _load_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, UserFacingError):
+            self.status.setText(exc.message)
+        else:
+            self.status.setText("The audit trail could not be loaded.")
+            show_error(self, exc)
+
+    # --- the chain --------------------------------------------------------------------
+
+    def verify_chain(self) -> None:
+        """Check every entry's hash on the database pool and show the report above the list."""
+        self.verify_button.setEnabled(False)
+        self.chain_report.setStyleSheet("")
+        self.chain_report.setText("Checking the audit trail…")
+        self.chain_report.show()
+        db = self.ctx.db
+        self.ctx.tasks.run_db(lambda token, progress: audit.check_chain(db),
+                              on_success=self._chain_checked, on_failure=self._chain_failed)
+
+    def _chain_checked(self, report: audit.ChainReport) -> None:
+        self.verify_button.setEnabled(True)
+        self.chain_report.setStyleSheet(_OK_STYLE if report.ok else _BAD_STYLE)
+        self.chain_report.setText(report.sentence())
+
+    def _chain_failed(self, exc: BaseException) -> None:
+        self.verify_button.setEnabled(True)
+        self.chain_report.setText("The audit trail could not be checked.")
+        show_error(self, exc)
