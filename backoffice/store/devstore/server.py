@@ -147,9 +147,11 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _serve(self, method: str) -> None:
-        started = time.perf_counter()
+        self._started = time.perf_counter()
+        self._noted = False
         store = self.server.store
         split = urlsplit(self.path)
+        self._request = (method, split.path, split.query)
         path, query = split.path, split.query
         status = 0
         try:
@@ -161,7 +163,15 @@ class Handler(BaseHTTPRequestHandler):
         except (ConnectionError, TimeoutError):
             self.close_connection = True
         finally:
-            store._record(method, path, query, status, time.perf_counter() - started)
+            self._note(status)
+
+    def _note(self, status: int) -> None:
+        """Count the request once, before its answer leaves, so a client never sees stale figures."""
+        if self._noted:
+            return
+        self._noted = True
+        method, path, query = self._request
+        self.server.store._record(method, path, query, status, time.perf_counter() - self._started)
 
     # API --------------------------------------------------------------------------------
 
@@ -181,6 +191,7 @@ class Handler(BaseHTTPRequestHandler):
     def _pre_fault(self, fault: Fault) -> int:
         if fault.name == "drop":
             self.close_connection = True
+            self._note(0)
             return 0
         if fault.name == "rate_limit":
             error = RestError("rate_limit_exceeded",
@@ -201,6 +212,7 @@ class Handler(BaseHTTPRequestHandler):
         base = store.base_url or ""
         if fault is not None and fault.name == "drop_after_commit":
             self.close_connection = True
+            self._note(0)
             return 0
         text = response.body
         if fault is not None and fault.name == "truncate" and response.items:
@@ -242,6 +254,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             lines.append("Connection: close")
         head_bytes = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self._note(status)
         if head:
             self.wfile.write(head_bytes)
         elif cut:
