@@ -1,0 +1,326 @@
+"""Filling a database with a demo shop, fast: bulk inserts on SQLite, COPY on PostgreSQL.
+
+The rows are written as if a first sync with the web store had happened: every
+product, customer and order carries the store id it has in the dev store built
+from the same generated shop, so the demo's dev store and database agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import func, select, text
+
+from backoffice.db import Database
+from backoffice.demo.fake import FakeShop, generate_shop
+from backoffice.domain import Customer
+from backoffice.domain.phones import normalize_phone, phone_suffix_key
+from backoffice.domain.text import fold
+from backoffice.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+
+STATUS_OF_CUSTOMER = {"active": "active", "deactivated": "deactivated"}
+CARRIERS = {"usps": "USPS", "ups": "UPS", "fedex": "FedEx", "dhl": "DHL"}
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    products: int
+    customers: int
+    orders: int
+    order_lines: int
+    seconds: float
+
+
+def _cents(amount: Decimal) -> int:
+    return int((Decimal(amount) * 100).to_integral_value())
+
+
+class _Writer:
+    """Inserts many rows into one table: executemany on SQLite, COPY on PostgreSQL."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+        self.pg = conn.dialect.name == "postgresql"
+
+    def insert(self, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> int:
+        count = 0
+        if self.pg:
+            raw = self.conn.connection.driver_connection
+            with raw.cursor() as cur:
+                with cur.copy(f'COPY {table} ({", ".join(columns)}) FROM STDIN') as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                        count += 1
+            return count
+        sql = f'INSERT INTO {table} ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
+        cursor = self.conn.connection.driver_connection.cursor()
+        # Rows already hold only str, int and None, so sqlite3 takes them as they are.
+        cursor.executemany(sql, rows)
+        count = cursor.rowcount if cursor.rowcount >= 0 else 0
+        cursor.close()
+        return count
+
+    def reset_sequences(self, tables: Iterable[str]) -> None:
+        if not self.pg:
+            return
+        for t in tables:
+            self.conn.execute(text(
+                f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), COALESCE((SELECT MAX(id) FROM {t}), 0) + 1, false)"
+            ))
+
+
+def _ts(dt: datetime) -> str:
+    """A timestamp as both databases read it back: naive UTC with microseconds."""
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt.isoformat(" ", "microseconds")
+
+
+def fill_demo_database(
+    db: Database,
+    *,
+    customers: int,
+    orders: int,
+    products: int = 60,
+    seed: int = 1,
+    progress: Progress | None = None,
+    shop: FakeShop | None = None,
+) -> DemoSummary:
+    """Fill an empty database with a generated shop.
+
+    Raises UserFacingError when the database already holds customers or orders
+    (a demo never mixes with a real shop's data).
+    """
+    import time
+
+    started = time.perf_counter()
+    report = progress or (lambda done, total, text: None)
+    with db.read() as s:
+        if s.execute(select(func.count()).select_from(Customer)).scalar_one():
+            raise UserFacingError(
+                "This database already holds customers; a demo shop is only put into an empty "
+                "database. Nothing was changed."
+            )
+    report(0, 6, "Generating the shop")
+    shop = shop or generate_shop(customers=customers, orders=orders, products=products, seed=seed)
+    now = _ts(datetime.now(timezone.utc))
+
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            # A large page cache keeps the many index updates of a bulk load in memory.
+            conn.exec_driver_sql("PRAGMA cache_size=-262144")
+        w = _Writer(conn)
+        report(1, 6, "Products")
+        w.insert(
+            "products",
+            ("id", "store_id", "sku", "name", "name_key", "price", "manage_stock", "stock_quantity",
+             "status", "updated_at", "store_modified_at"),
+            (
+                (i, i, p.sku, p.name, fold(p.name), _cents(p.price), 1, p.stock, "publish", now, now)
+                for i, p in enumerate(shop.products, start=1)
+            ),
+        )
+
+        report(2, 6, "Customers")
+        w.insert(
+            "customers",
+            ("id", "store_id", "status", "first_name", "last_name", "company", "email", "email_key",
+             "phone", "phone_e164", "phone_digits", "phone_rev", "sort_name", "restricted", "objected",
+             "created_at", "updated_at", "store_modified_at", "deactivated_at", "version"),
+            _customer_rows(shop, now),
+        )
+        w.insert(
+            "customer_addresses",
+            ("customer_id", "kind", "is_default", "first_name", "last_name", "company", "address_1",
+             "address_2", "city", "state", "postcode", "country", "phone", "email"),
+            (
+                (ci, a.kind, int(ai == 0), a.first_name, a.last_name, a.company, a.address_1, a.address_2,
+                 a.city, a.state, a.postcode, a.country, a.phone_raw, c.email or "")
+                for ci, c in enumerate(shop.customers, start=1)
+                for ai, a in enumerate(c.addresses)
+            ),
+        )
+
+        report(3, 6, "Orders")
+        w.insert(
+            "orders",
+            ("id", "number", "store_id", "customer_id", "status", "origin", "currency", "subtotal",
+             "shipping_total", "discount_total", "tax_total", "total", "customer_note", "payment_method",
+             "payment_method_title", "order_key", "created_at", "updated_at", "paid_at", "completed_at",
+             "store_modified_at", "anonymised", "version"),
+            _order_rows(shop),
+        )
+        report(4, 6, "Order lines")
+        line_count = w.insert(
+            "order_lines",
+            ("order_id", "product_id", "store_line_id", "sku", "name", "quantity", "unit_price", "total"),
+            (
+                (oi, pi + 1, None, shop.products[pi].sku, shop.products[pi].name, qty, _cents(price),
+                 _cents(price) * qty)
+                for oi, o in enumerate(shop.orders, start=1)
+                for (pi, qty, price) in o.lines
+            ),
+        )
+        w.insert(
+            "shipping_lines",
+            ("order_id", "method_id", "method_title", "total"),
+            (
+                (oi, o.shipping_method, o.shipping_title, _cents(o.shipping_total))
+                for oi, o in enumerate(shop.orders, start=1)
+            ),
+        )
+        report(5, 6, "Addresses, payments and tracking")
+        w.insert(
+            "order_addresses",
+            ("order_id", "kind", "first_name", "last_name", "company", "address_1", "address_2", "city",
+             "state", "postcode", "country", "phone", "email"),
+            _order_address_rows(shop),
+        )
+        w.insert(
+            "payments",
+            ("order_id", "method", "status", "gateway", "transaction_id", "card_brand", "card_last4",
+             "auth_code", "amount", "currency", "recorded_at", "paid_at"),
+            _payment_rows(shop),
+        )
+        w.insert(
+            "shipments",
+            ("order_id", "carrier", "tracking_number", "shipped_at"),
+            (
+                (oi, CARRIERS.get(o.tracking_carrier or "", o.tracking_carrier or ""), o.tracking_number,
+                 _ts(o.created_at))
+                for oi, o in enumerate(shop.orders, start=1)
+                if o.tracking_number
+            ),
+        )
+        w.reset_sequences(["products", "customers", "customer_addresses", "orders", "order_lines",
+                           "shipping_lines", "order_addresses", "payments", "shipments"])
+    _rebuild_search(db, report)
+    report(6, 6, "Done")
+    return DemoSummary(
+        products=len(shop.products),
+        customers=len(shop.customers),
+        orders=len(shop.orders),
+        order_lines=line_count,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _rebuild_search(db: Database, report: Progress) -> None:
+    try:
+        from backoffice.services.customers import rebuild_search_index
+    except ImportError:
+        return
+    report(5, 6, "Search index")
+    rebuild_search_index(db)
+
+
+def _customer_rows(shop: FakeShop, now: datetime):
+    for i, c in enumerate(shop.customers, start=1):
+        phone = normalize_phone(c.phone_raw, default_region=c.phone_region) if c.phone_raw else None
+        digits = phone.digits if phone else None
+        email_key = c.email.lower() if c.email else None
+        status = STATUS_OF_CUSTOMER.get(c.status, "active")
+        created = _ts(c.created_at)
+        yield (
+            i, i, status, c.first_name, c.last_name, c.company, c.email, email_key,
+            c.phone_raw, phone.e164 if phone else None, digits,
+            phone_suffix_key(digits) if digits else None,
+            fold(f"{c.last_name} {c.first_name}".strip() or c.company),
+            0, 0, created, created, created,
+            now if status == "deactivated" else None, 1,
+        )
+
+
+def _order_key(seed: int) -> str:
+    return "wc_order_" + hashlib.sha1(str(seed).encode()).hexdigest()[:13]
+
+
+def _order_rows(shop: FakeShop):
+    for i, o in enumerate(shop.orders, start=1):
+        subtotal = sum(_cents(price) * qty for (_pi, qty, price) in o.lines)
+        ship = _cents(o.shipping_total)
+        created = _ts(o.created_at)
+        paid = created if o.status in ("processing", "completed", "refunded") else None
+        completed = created if o.status == "completed" else None
+        yield (
+            i, str(o.number), i, o.customer_index + 1, o.status, o.origin, o.currency, subtotal, ship,
+            0, 0, subtotal + ship, o.customer_note or "", o.payment_method,
+            o.payment_title, _order_key(i), created, created,
+            paid, completed, created, 0, 1,
+        )
+
+
+def _order_address_rows(shop: FakeShop):
+    for i, o in enumerate(shop.orders, start=1):
+        c = shop.customers[o.customer_index]
+        if not c.addresses:
+            continue
+        billing = c.addresses[0]
+        shipping = c.addresses[o.ship_to] if o.ship_to < len(c.addresses) else billing
+        for kind, a in (("billing", billing), ("shipping", shipping)):
+            yield (i, kind, a.first_name, a.last_name, a.company, a.address_1, a.address_2, a.city,
+                   a.state, a.postcode, a.country, a.phone_raw, c.email if kind == "billing" else "")
+
+
+def _payment_rows(shop: FakeShop):
+    for i, o in enumerate(shop.orders, start=1):
+        if o.status not in ("processing", "completed", "refunded"):
+            continue
+        total = sum(_cents(price) * qty for (_pi, qty, price) in o.lines) + _cents(o.shipping_total)
+        created = _ts(o.created_at)
+        status = "refunded" if o.status == "refunded" else "paid"
+        gateway = {"stripe": "stripe", "paypal": "paypal"}.get(o.payment_method, "")
+        yield (i, "store", status, gateway, "", o.card_brand or "", o.card_last4 or None, "",
+               total, o.currency, created, created)
+
+
+DEMO_ACCOUNTS = (
+    ("owner", "Olivia Owner", "owner", "demo-owner-pass"),
+    ("sam", "Sam Staff", "staff", "demo-staff-pass"),
+    ("tara", "Tara Taker", "order_taker", "demo-taker-pass"),
+)
+
+DEMO_SETTINGS = {
+    "shop.name": "Bayou Tea & Coffee Co.",
+    "shop.currency": "USD",
+    "shop.default_country": "US",
+    "ship_from.name": "Bayou Tea & Coffee Co.",
+    "ship_from.address": "2410 Westheimer Rd, Houston, TX 77098, United States",
+    "privacy.contact": "privacy@bayoutea.example",
+}
+
+
+def create_demo_accounts(db: Database) -> tuple[tuple[str, str, str], ...]:
+    """The demo shop's staff (owner, staff, order taker); returns (login, role, password)."""
+    from backoffice.domain.enums import Role
+    from backoffice.services import settings as shop_settings
+    from backoffice.services import staff
+
+    (owner_login, owner_name, _, owner_pw), *others = DEMO_ACCOUNTS
+    owner = staff.create_first_owner(db, login=owner_login, display_name=owner_name, password=owner_pw,
+                                     desk="demo")
+    for login, name, role, pw in others:
+        staff.add_staff(db, actor=owner, login=login, display_name=name, role=Role(role), password=pw)
+    with db.begin() as s:
+        shop_settings.write_settings(s, DEMO_SETTINGS, staff_id=owner.staff_id)
+    # A demo's passwords are public: nobody should have to change them at first sign-in.
+    from sqlalchemy import update
+
+    from backoffice.domain.staff import StaffUser
+
+    with db.begin() as s:
+        s.execute(update(StaffUser).values(must_change_password=False))
+    return tuple((login, role, pw) for login, _name, role, pw in DEMO_ACCOUNTS)
+
+
+def accounts_hint() -> str:
+    return "Demo shop accounts: " + ", ".join(f"{login} / {pw}" for login, _n, _r, pw in DEMO_ACCOUNTS)
