@@ -286,6 +286,28 @@ def test_per_page_out_of_bounds_is_refused(http, store, per_page):
     assert body["data"]["params"] == {"per_page": expected}
 
 
+@pytest.mark.parametrize("orderby", ["id", "date", "modified"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_walking_pages_returns_every_order_once(http, store, clock, orderby, order):
+    product = create_product(http, store)
+    for _ in range(4):  # same second: ties on date and modified
+        http.post(api(store, "/orders"), json={"line_items": [{"product_id": product["id"], "quantity": 1}]})
+    params = {"orderby": orderby, "order": order}
+    everything = [o["id"] for o in http.get(api(store, "/orders"), params={**params, "per_page": 100}).json()]
+    walked, page = [], 1
+    while True:
+        items = http.get(api(store, "/orders"), params={**params, "per_page": 7, "page": page}).json()
+        if not items:
+            break
+        walked += [o["id"] for o in items]
+        if page == 3 and orderby != "modified":  # a change that does not move the order in this sort
+            clock.advance(1)
+            store.update_order(everything[0], {"customer_note": "changed"})
+        page += 1
+    assert len(everything) == 64
+    assert walked == everything
+
+
 def test_default_per_page_is_ten(http, store):
     assert len(http.get(api(store, "/orders")).json()) == 10
 

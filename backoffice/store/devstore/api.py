@@ -410,15 +410,21 @@ class Api:
                 params.append(args[name])
 
     @staticmethod
-    def _order_by(args: dict[str, Any], columns: Mapping[str, str]) -> str:
-        direction = "ASC" if args["order"] == "asc" else "DESC"
+    def _query(args: dict[str, Any], where: list[str], params: list[Any], columns: Mapping[str, str]) -> Query:
+        """The query with its sort; `columns` maps an `orderby` to a not-null column."""
+        descending = args["order"] != "asc"
+        direction = "DESC" if descending else "ASC"
         orderby = args["orderby"]
         if orderby == "include" and args["include"]:
-            return f"{_include_order(args['include'])} ASC, id {direction}"
-        column = columns.get(orderby)
-        if column is None or column == "id":
-            return f"id {direction}"
-        return f"{column} {direction}, id {direction}"
+            order_by, keys = f"{_include_order(args['include'])} ASC, id {direction}", ()
+        elif columns.get(orderby, "id") == "id":
+            order_by, keys = f"id {direction}", ("id",)
+        elif orderby == "price":
+            order_by, keys = f"price {direction}, id {direction}", ()  # prices can be empty (null)
+        else:
+            column = columns[orderby]
+            order_by, keys = f"{column} {direction}, id {direction}", (column, "id")
+        return Query(" AND ".join(where), tuple(params), order_by, keys, descending)
 
     def _orders_query(self, args: dict[str, Any]) -> Query:
         where: list[str] = []
@@ -448,8 +454,7 @@ class Api:
                 "(id = ? OR search LIKE ? ESCAPE '\\' OR id IN (SELECT order_id FROM order_meta WHERE meta_value = ?))"
             )
             params.extend([int(term) if term.isdigit() else -1, _like(term), term])
-        order_by = self._order_by(args, {"date": "created", "modified": "modified", "id": "id"})
-        return Query(" AND ".join(where), tuple(params), order_by)
+        return self._query(args, where, params, {"date": "created", "modified": "modified", "id": "id"})
 
     def _products_query(self, args: dict[str, Any]) -> Query:
         where: list[str] = []
@@ -468,9 +473,8 @@ class Api:
         if term:
             where.append("search LIKE ? ESCAPE '\\'")
             params.append(_like(term))
-        order_by = self._order_by(args, {"date": "created", "modified": "modified", "title": "name", "slug": "slug",
-                                         "price": "price", "id": "id"})
-        return Query(" AND ".join(where), tuple(params), order_by)
+        return self._query(args, where, params, {"date": "created", "modified": "modified", "title": "name",
+                                                 "slug": "slug", "price": "price", "id": "id"})
 
     def _customers_query(self, args: dict[str, Any]) -> Query:
         where: list[str] = []
@@ -496,8 +500,7 @@ class Api:
             elif term:
                 where.append("search LIKE ? ESCAPE '\\'")
                 params.append(_like(term))
-        order_by = self._order_by(args, {"id": "id", "name": "name", "registered_date": "created"})
-        return Query(" AND ".join(where), tuple(params), order_by)
+        return self._query(args, where, params, {"id": "id", "name": "name", "registered_date": "created"})
 
     # Single items -----------------------------------------------------------------------
 

@@ -80,8 +80,12 @@ def order_links(order_id: int, customer_id: int, *, hints: bool = True) -> dict[
     return links
 
 
-def new_order(order_id: int, *, now: float, order_key: str, created_via: str = "rest-api") -> dict[str, Any]:
-    """A blank pending order, every field present in the store's order."""
+def new_order(order_id: int, *, now: float, order_key: str, created_via: str = "rest-api",
+              billing: dict[str, str] | None = None, shipping: dict[str, str] | None = None) -> dict[str, Any]:
+    """A blank pending order, every field present in the store's order.
+
+    `billing` and `shipping`, when given, are used as they are: complete, in the store's order.
+    """
     ts = iso(now)
     return {
         "id": order_id,
@@ -101,8 +105,8 @@ def new_order(order_id: int, *, now: float, order_key: str, created_via: str = "
         "total_tax": "0.00",
         "customer_id": 0,
         "order_key": order_key,
-        "billing": address(ORDER_BILLING_KEYS),
-        "shipping": address(ORDER_SHIPPING_KEYS),
+        "billing": billing if billing is not None else address(ORDER_BILLING_KEYS),
+        "shipping": shipping if shipping is not None else address(ORDER_SHIPPING_KEYS),
         "payment_method": "",
         "payment_method_title": "",
         "transaction_id": "",

@@ -73,10 +73,8 @@ PLACES = (
     ("FR", "Paris", "", "750##", 2), ("FR", "Lyon", "", "6900#", 1),
     ("NL", "Amsterdam", "", "10## @@", 2), ("NL", "Utrecht", "", "35## @@", 1),
 )
-PHONES = {
-    "US": "({area}) 555-01{nn}", "CA": "({area}) 555-01{nn}", "GB": "020 7946 0{nnn}", "DE": "030 2312 5{nnn}",
-    "FR": "01 99 00 {nn} {nn2}", "NL": "020 555 0{nnn}",
-}
+#: Phone prefixes in ranges set aside for drama and tests; three digits follow.
+PHONES = {"GB": "020 7946 0", "DE": "030 2312 5", "NL": "020 555 0"}
 AREA_CODES = {"Houston": 713, "Austin": 512, "Dallas": 214, "San Antonio": 210, "Toronto": 416, "Vancouver": 604,
               "Montréal": 514}
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
@@ -139,16 +137,29 @@ class Person:
     phone: str
 
 
-def _pattern(rng: random.Random, pattern: str) -> str:
+def _pattern(r: Any, pattern: str) -> str:
+    """Fill a postcode pattern: "#" a digit, "@" a capital letter (`r` is `random.random`)."""
     out = []
     for ch in pattern:
         if ch == "#":
-            out.append(str(rng.randrange(10)))
+            out.append(str(int(r() * 10)))
         elif ch == "@":
-            out.append(rng.choice(_UPPER))
+            out.append(_UPPER[int(r() * 26)])
         else:
             out.append(ch)
     return "".join(out)
+
+
+_TO_ALNUM = bytes((ord(_ALNUM[b % 62]) for b in range(256)))
+
+
+def _alnum(rng: random.Random, length: int) -> str:
+    """Random letters and digits, quickly (bytes mapped onto the 62 characters)."""
+    return rng.randbytes(length).translate(_TO_ALNUM).decode("ascii")
+
+
+def _cents(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
 
 
 _ASCII_CACHE: dict[str, str] = {}
@@ -185,45 +196,70 @@ class Generator:
         self.quantity = Weighted(rng, (1, 2, 3, 4), (70, 20, 7, 3))
 
     def person(self, number: int, *, guest: bool = False) -> Person:
-        rng = self.rng
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        r = self.rng.random
+        first, last = FIRST_NAMES[int(r() * len(FIRST_NAMES))], LAST_NAMES[int(r() * len(LAST_NAMES))]
         country, city, state, postcode, _ = self.places.pick()
-        street = rng.choice(STREETS[country])
-        house = rng.randrange(1, 400 if country != "US" else 9800)
-        if country in ("US", "CA", "GB", "FR"):
-            address_1 = f"{house} {street}"
-        else:
-            address_1 = f"{street} {house}"
-        address_2 = f"Apt {rng.randrange(1, 40)}" if rng.random() < 0.12 else ""
+        streets = STREETS[country]
+        street = streets[int(r() * len(streets))]
+        house = 1 + int(r() * (9799 if country == "US" else 399))
+        address_1 = f"{house} {street}" if country in ("US", "CA", "GB", "FR") else f"{street} {house}"
+        address_2 = f"Apt {1 + int(r() * 39)}" if r() < 0.12 else ""
         fa, la = _ascii(first), _ascii(last)
-        style = rng.randrange(3)
-        local = (f"{fa}.{la}{number}", f"{fa[0]}{la}{number}", f"{fa}_{la}.{number}")[style]
         if guest:
             local = f"{fa}.{la}.guest{number}"
-        email = f"{local}@{rng.choice(EMAIL_DOMAINS)}"
-        phone = PHONES[country].format(
-            area=AREA_CODES.get(city, rng.choice((303, 312, 415, 617, 206, 404))),
-            nn=f"{rng.randrange(100):02d}", nn2=f"{rng.randrange(100):02d}", nnn=f"{rng.randrange(1000):03d}",
-        )
-        company = rng.choice(COMPANIES) if rng.random() < 0.1 else ""
-        return Person(first, last, email, company, address_1, address_2, city, state, _pattern(rng, postcode),
+        else:
+            style = r()
+            local = f"{fa}.{la}{number}" if style < 0.5 else f"{fa[0]}{la}{number}" if style < 0.8 else \
+                f"{fa}_{la}.{number}"
+        email = f"{local}@{EMAIL_DOMAINS[int(r() * 3)]}"
+        if country in ("US", "CA"):
+            area = AREA_CODES.get(city) or (303, 312, 415, 617, 206, 404)[int(r() * 6)]
+            phone = f"({area}) 555-01{int(r() * 100):02d}"
+        elif country == "FR":
+            phone = f"01 99 00 {int(r() * 100):02d} {int(r() * 100):02d}"
+        else:
+            phone = f"{PHONES[country]}{int(r() * 1000):03d}"
+        company = COMPANIES[int(r() * len(COMPANIES))] if r() < 0.1 else ""
+        return Person(first, last, email, company, address_1, address_2, city, state, _pattern(r, postcode),
                       country, phone)
 
     def transaction_id(self, method: str) -> str:
         rng = self.rng
         if method == "stripe":
-            return "ch_3" + "".join(rng.choices(_ALNUM, k=23))
+            return "ch_3" + _alnum(rng, 23)
         if method == "ppcp-gateway":
             return rng.choice(_UPPER) + "".join(rng.choices(_UPPER + "0123456789", k=16))
         return ""
 
 
 def _billing(person: Person) -> dict[str, Any]:
+    """The person as an order's billing address (the store's key order)."""
     return {
         "first_name": person.first_name, "last_name": person.last_name, "company": person.company,
         "address_1": person.address_1, "address_2": person.address_2, "city": person.city, "state": person.state,
         "postcode": person.postcode, "country": person.country, "email": person.email, "phone": person.phone,
     }
+
+
+def _shipping(person: Person) -> dict[str, Any]:
+    return {
+        "first_name": person.first_name, "last_name": person.last_name, "company": person.company,
+        "address_1": person.address_1, "address_2": person.address_2, "city": person.city, "state": person.state,
+        "postcode": person.postcode, "country": person.country, "phone": person.phone,
+    }
+
+
+def _customer_address(person: Person, *, email: bool) -> dict[str, Any]:
+    """The person as a customer's address (the store's key order differs from an order's)."""
+    address = {
+        "first_name": person.first_name, "last_name": person.last_name, "company": person.company,
+        "address_1": person.address_1, "address_2": person.address_2, "city": person.city,
+        "postcode": person.postcode, "country": person.country, "state": person.state,
+    }
+    if email:
+        address["email"] = person.email
+    address["phone"] = person.phone
+    return address
 
 
 _RECENT_STATUSES = (("processing", 40), ("pending", 22), ("on-hold", 13), ("completed", 18), ("failed", 7))
@@ -310,61 +346,68 @@ def _make_orders(storage: Storage, gen: Generator, count: int, start: float, unt
     chunk: list[dict[str, Any]] = []
     n_products = len(products)
     by_id = {product["id"]: product for product in products}
+    price_cents = [int(Decimal(p["price"] or "0") * 100) for p in products]
+    r = rng.random
     for t, status in zip(times, statuses):
         oid = storage.next_id("post")
-        order = docs.new_order(oid, now=t, order_key="wc_order_" + "".join(rng.choices(_ALNUM, k=13)),
-                               created_via="checkout")
         known = bisect.bisect_right(created, t)
         customer_id = 0
-        if known and rng.random() < 0.82:
-            customer_id, person = people[rng.randrange(known)]
+        if known and r() < 0.82:
+            customer_id, person = people[int(r() * known)]
         else:
             person = gen.person(oid, guest=True)
+        shipping = _shipping(person) if r() < 0.85 else _shipping(gen.person(oid))
+        order = docs.new_order(oid, now=t, order_key="wc_order_" + _alnum(rng, 13),
+                               created_via="checkout", billing=_billing(person), shipping=shipping)
         order["customer_id"] = customer_id
-        billing = _billing(person)
-        order["billing"] = docs.address(docs.ORDER_BILLING_KEYS, billing)
-        if rng.random() < 0.85:
-            order["shipping"] = docs.address(docs.ORDER_SHIPPING_KEYS, billing)
-        else:
-            order["shipping"] = docs.address(docs.ORDER_SHIPPING_KEYS, _billing(gen.person(oid)))
         method, title, _ = gen.payment_methods.pick()
         order["payment_method"], order["payment_method_title"] = method, title
-        order["customer_ip_address"] = f"203.0.113.{rng.randrange(1, 255)}"
-        order["customer_user_agent"] = rng.choice(USER_AGENTS)
-        if rng.random() < 0.05:
-            order["customer_note"] = rng.choice(CUSTOMER_NOTES)
-        subtotal = Decimal(0)
+        order["customer_ip_address"] = f"203.0.113.{1 + int(r() * 254)}"
+        order["customer_user_agent"] = USER_AGENTS[int(r() * len(USER_AGENTS))]
+        if r() < 0.05:
+            order["customer_note"] = CUSTOMER_NOTES[int(r() * len(CUSTOMER_NOTES))]
+        subtotal = 0
+        lines = order["line_items"]
         for _ in range(gen.line_count.pick()):
-            product = products[int(n_products * rng.random() ** 2)]
+            index = int(n_products * r() ** 2)
+            product = products[index]
             quantity = gen.quantity.pick()
-            total = Decimal(product["price"] or "0") * quantity
-            subtotal += total
-            order["line_items"].append(docs.line_item(
-                storage.next_id("order_item"), name=product["name"], product_id=product["id"], sku=product["sku"],
-                quantity=quantity, subtotal=total, total=total,
-            ))
-        if subtotal >= 75:
-            ship = ("free_shipping", "Free shipping", Decimal(0))
-        elif rng.random() < 0.1:
-            ship = ("local_pickup", "Local pickup", Decimal(0))
+            cents = price_cents[index] * quantity
+            subtotal += cents
+            total = _cents(cents)
+            lines.append({
+                "id": storage.next_id("order_item"), "name": product["name"], "product_id": product["id"],
+                "variation_id": 0, "quantity": quantity, "tax_class": "", "subtotal": total, "subtotal_tax": "0.00",
+                "total": total, "total_tax": "0.00", "taxes": [], "meta_data": [], "sku": product["sku"],
+                "price": docs.line_price(total, quantity), "image": {"id": "", "src": ""}, "parent_name": None,
+            })
+        if subtotal >= 7500:
+            ship = ("free_shipping", "Free shipping", 0)
+        elif r() < 0.1:
+            ship = ("local_pickup", "Local pickup", 0)
         else:
-            ship = ("flat_rate", "Flat rate", Decimal("5.00") if subtotal < 40 else Decimal("7.50"))
+            ship = ("flat_rate", "Flat rate", 500 if subtotal < 4000 else 750)
         order["shipping_lines"].append(docs.shipping_line(storage.next_id("order_item"), method_id=ship[0],
-                                                          method_title=ship[1], total=ship[2]))
+                                                          method_title=ship[1], total=Decimal(ship[2]) / 100))
+        order["shipping_total"] = _cents(ship[2])
+        order["total"] = _cents(subtotal + ship[2])
         order["meta_data"] = [
             {"id": storage.next_id("order_meta"), "key": "is_vat_exempt", "value": "no"},
             {"id": storage.next_id("order_meta"), "key": "_wc_order_attribution_source_type",
-             "value": rng.choice(("typein", "organic", "referral", "utm"))},
+             "value": ("typein", "organic", "referral", "utm")[int(r() * 4)]},
         ]
-        docs.calculate_totals(order)
         _settle(storage, gen, order, status, t, until)
         order["status"] = status
         if status in ("processing", "completed", "refunded") and customer_id:
             paying[customer_id] = max(paying.get(customer_id, ""), order["date_paid"] or "")
-        for item in order["line_items"]:
+        for item in lines:
             if item["meta_data"]:
                 by_id[item["product_id"]]["total_sales"] += item["quantity"]
-        docs.refresh_order(order)
+        order["is_editable"] = status in ("pending", "on-hold")
+        order["needs_payment"] = status in ("pending", "failed")
+        order["needs_processing"] = True
+        if customer_id:
+            order["_links"] = docs.order_links(oid, customer_id)
         chunk.append(order)
         if len(chunk) >= CHUNK:
             storage.bulk_insert("orders", chunk)
@@ -375,26 +418,25 @@ def _make_orders(storage: Storage, gen: Generator, count: int, start: float, unt
 
 def _settle(storage: Storage, gen: Generator, order: dict[str, Any], status: str, t: float, until: float) -> None:
     """Give an order the dates, ids and stock marks its status implies."""
-    rng = gen.rng
+    r = gen.rng.random
     method = order["payment_method"]
-    paid_at = min(t + rng.randrange(5, 600), until)
+    paid_at = min(t + 5 + int(r() * 595), until)
     modified = t
     if status in ("processing", "completed", "refunded"):
         docs.set_date(order, "date_paid", iso(paid_at))
         order["transaction_id"] = gen.transaction_id(method)
         modified = paid_at
     if status in ("completed", "refunded"):
-        done = min(paid_at + rng.randrange(3600, 5 * 86400), until)
+        done = min(paid_at + 3600 + int(r() * 4.9 * 86400), until)
         docs.set_date(order, "date_completed", iso(done))
         modified = done
     if status == "refunded":
-        refunded_at = min(modified + rng.randrange(86400, 20 * 86400), until)
-        order["refunds"] = [{"id": storage.next_id("post"), "reason": rng.choice(("", "Damaged in transit",
-                                                                                   "Changed my mind")),
-                             "total": "-" + order["total"]}]
+        refunded_at = min(modified + 86400 + int(r() * 19 * 86400), until)
+        reason = ("", "Damaged in transit", "Changed my mind")[int(r() * 3)]
+        order["refunds"] = [{"id": storage.next_id("post"), "reason": reason, "total": "-" + order["total"]}]
         modified = refunded_at
     if status in ("cancelled", "failed"):
-        modified = min(t + rng.randrange(60, 3 * 86400), until)
+        modified = min(t + 60 + int(r() * 3 * 86400), until)
     if status in ("processing", "completed", "on-hold", "refunded"):
         for item in order["line_items"]:
             item["meta_data"].append(docs.item_meta(storage.next_id("order_item_meta"), "_reduced_stock",
@@ -407,13 +449,12 @@ def _store_customers(storage: Storage, people: list[tuple[int, Person]], created
     chunk = []
     for (cid, person), t in zip(people, created):
         when = iso(t)
-        billing = _billing(person)
-        shipping = {k: v for k, v in billing.items() if k != "email"}
         customer = docs.new_customer(
             cid, created=when, modified=max(when, paying.get(cid, "")), email=person.email,
             username=person.email.split("@", 1)[0], first_name=person.first_name, last_name=person.last_name,
-            billing=billing, shipping=shipping,
         )
+        customer["billing"] = _customer_address(person, email=True)
+        customer["shipping"] = _customer_address(person, email=False)
         customer["is_paying_customer"] = cid in paying
         chunk.append(customer)
         if len(chunk) >= CHUNK:

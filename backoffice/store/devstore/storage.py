@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -96,11 +97,17 @@ _DOCS = {"products": "product_docs", "customers": "customer_docs", "orders": "or
 
 @dataclass(frozen=True)
 class Query:
-    """A filtered, sorted slice of one kind: SQL fragments over the narrow table."""
+    """A filtered, sorted slice of one kind: SQL fragments over the narrow table.
+
+    `keys` names the (not null) columns of `order_by`, ending with id, all sorted in one
+    direction (`descending`); with them the next page of a walk seeks instead of skipping.
+    """
 
     where: str = ""
     params: tuple = ()
     order_by: str = "id ASC"
+    keys: tuple[str, ...] = ()
+    descending: bool = False
 
 
 class Storage:
@@ -124,6 +131,9 @@ class Storage:
         self._dirty: set[str] = set()
         self._depth = 0
         self._count_cache: dict[tuple, int] = {}
+        # Where the last pages ended, by (kind, query, offset): a client walking the pages
+        # of a list gets each next page by an index seek, not by skipping offset rows.
+        self._cursors: OrderedDict[tuple, tuple] = OrderedDict()
 
     def close(self) -> None:
         self.conn.close()
@@ -159,6 +169,7 @@ class Storage:
             self._depth = 0
             self._dirty.clear()
             self._count_cache.clear()
+            self._cursors.clear()
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
@@ -280,9 +291,24 @@ class Storage:
         return cached
 
     def ids(self, kind: str, query: Query, limit: int = -1, offset: int = 0) -> list[int]:
-        where = f"WHERE {query.where}" if query.where else ""
-        sql = f"SELECT id FROM {kind} {where} ORDER BY {query.order_by} LIMIT ? OFFSET ?"
-        return [r[0] for r in self.conn.execute(sql, (*query.params, limit, offset))]
+        conditions = [query.where] if query.where else []
+        params = list(query.params)
+        skip = offset
+        cursor = self._cursors.get((kind, query, offset)) if query.keys and offset else None
+        if cursor is not None:
+            conditions.append(f"({', '.join(query.keys)}) {'<' if query.descending else '>'} "
+                              f"({', '.join('?' * len(query.keys))})")
+            params.extend(cursor)
+            skip = 0
+        where = f"WHERE {' AND '.join(f'({c})' for c in conditions)}" if conditions else ""
+        columns = ", ".join(("id", *query.keys))
+        sql = f"SELECT {columns} FROM {kind} {where} ORDER BY {query.order_by} LIMIT ? OFFSET ?"
+        rows = self.conn.execute(sql, (*params, limit, skip)).fetchall()
+        if query.keys and rows and limit > 0:
+            self._cursors[(kind, query, offset + len(rows))] = rows[-1][1:]
+            while len(self._cursors) > 256:
+                self._cursors.popitem(last=False)
+        return [row[0] for row in rows]
 
     def texts(self, kind: str, ids: Iterable[int]) -> list[str]:
         """The stored texts of these documents, in the order of `ids`."""

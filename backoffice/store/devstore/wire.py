@@ -17,7 +17,7 @@ JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
 CENTS = Decimal("0.01")
 ZERO = Decimal("0")
 
-_encoder = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
+_encoder = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), check_circular=False)
 
 
 def dumps(value: Any) -> str:
