@@ -281,3 +281,29 @@ def test_signing_out_at_the_lock_tells_the_window(qtbot, sqlite_db, owner, tasks
         qtbot.mouseClick(lock.overlay.sign_out_button, Qt.MouseButton.LeftButton)
     assert actions(sqlite_db)[-1] == "logout"
     lock.stop()
+
+
+def test_a_lock_over_an_open_dialog_asks_there_and_covers_the_window(qtbot, sqlite_db, owner, tasks,
+                                                                     order_window):
+    from PySide6.QtWidgets import QDialog
+
+    window, note = order_window
+    dialog = QDialog(window)
+    dialog.setModal(True)
+    field = QLineEdit(dialog)
+    dialog.resize(420, 260)
+    dialog.show()
+    qtbot.keyClicks(field, "refund 12.50")
+    lock = IdleLock(window, db=sqlite_db, actor=owner, minutes=10, tasks=tasks)
+    lock.lock_now()
+    assert lock.overlay.parentWidget() is dialog
+    covers = [w for w in window.findChildren(QWidget, "lockCover") if w.isVisible()]
+    assert len(covers) == 1 and covers[0].geometry() == window.rect()
+    qtbot.keyClicks(field, " and more")
+    assert field.text() == "refund 12.50"
+    unlock_with(qtbot, lock, OWNER_PW)
+    assert not lock.is_locked()
+    qtbot.waitUntil(lambda: not window.findChildren(QWidget, "lockCover"))
+    assert dialog.isVisible() and field.text() == "refund 12.50"
+    dialog.reject()
+    lock.stop()

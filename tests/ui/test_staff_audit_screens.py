@@ -71,7 +71,7 @@ def test_the_audit_model_loads_pages_as_asked(qtbot, qtmodeltester, ctx):
     ids = [model.row_at(i).id for i in range(model.rowCount())]
     assert ids == sorted(set(ids), reverse=True)
     qtmodeltester.check(model)
-    assert model.index(0, 3).data() == "View customer"
+    assert model.index(0, 3).data() == audit.action_label("view_customer")
 
 
 def test_a_new_filter_drops_a_page_still_loading_for_the_old_one(qtbot, ctx):
