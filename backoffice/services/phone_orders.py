@@ -14,6 +14,7 @@ reference only.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -870,6 +871,7 @@ def choose_pay_later(db: Database, *, actor: Actor, order_id: int, method: Payme
         order = _lock_order(s, order_id)
         if not order.can_record_payment():
             raise UserFacingError("This order is paid or closed; its payment was not changed.")
+        previous = order.status
         order.payment_method, order.payment_method_title = _METHOD_TITLES[method]
         order.status = _STATUS_FOR_METHOD[method]
         payment = s.scalars(select(Payment).where(
@@ -885,8 +887,11 @@ def choose_pay_later(db: Database, *, actor: Actor, order_id: int, method: Payme
             OutboxMessage.status == OutboxStatus.PENDING)).first()
         # An order not created on the store yet goes with its new status when it is;
         # one already there needs the change sent.
-        if order.store_id is not None or waiting_create is None:
-            _outbox(s, OutboxKind.UPDATE_ORDER_STATUS, "order", order.id)
+        if (order.store_id is not None or waiting_create is None) and order.status != previous:
+            # The status it had is sent along, so a change on the store meanwhile
+            # becomes a conflict instead of being overwritten.
+            message = _outbox(s, OutboxKind.UPDATE_ORDER_STATUS, "order", order.id)
+            message.payload = json.dumps({"from": previous.value})
         audit.record(s, actor, "choose_pay_later", entity_type="order", entity_id=order.id,
                      customer_id=order.customer_id, fields=["payment_method", "status"])
     return Changes(orders=frozenset({order_id}), outbox=True)

@@ -390,6 +390,15 @@ def test_pay_later_switch_and_paid_from_store(db, order_taker, catalogue):
         assert count(db, OutboxMessage) == 1
     with pytest.raises(ValidationError):
         po.choose_pay_later(db, actor=order_taker, order_id=placed.order_id, method=PaymentMethod.TERMINAL)
+    # Once the store has it, the change is sent, with the status it replaces.
+    with db.begin() as s:
+        s.get(Order, placed.order_id).store_id = 4711
+    po.choose_pay_later(db, actor=order_taker, order_id=placed.order_id, method=PaymentMethod.CASH_ON_PICKUP)
+    with db.read() as s:
+        message = s.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == OutboxKind.UPDATE_ORDER_STATUS)).one()
+        assert (message.entity_id, json.loads(message.payload)) == (placed.order_id, {"from": "on-hold"})
+        assert s.get(Order, placed.order_id).status is OrderStatus.PENDING
     assert po.mark_paid_from_store(db, actor=order_taker, order_id=placed.order_id, transaction_id="pi_9")
     assert not po.mark_paid_from_store(db, actor=order_taker, order_id=placed.order_id)
     with db.read() as s:
@@ -397,7 +406,7 @@ def test_pay_later_switch_and_paid_from_store(db, order_taker, catalogue):
         assert order.is_paid() and order.status is OrderStatus.PROCESSING
         pay = s.scalars(select(Payment).where(Payment.order_id == order.id)).one()
         assert (pay.method, pay.status, pay.transaction_id) == (
-            PaymentMethod.BANK_TRANSFER, PaymentStatus.PAID, "pi_9")
+            PaymentMethod.CASH_ON_PICKUP, PaymentStatus.PAID, "pi_9")
     with pytest.raises(UserFacingError):
         po.choose_pay_later(db, actor=order_taker, order_id=placed.order_id, method=PaymentMethod.INVOICE)
 

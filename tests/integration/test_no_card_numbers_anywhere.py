@@ -1,0 +1,217 @@
+"""Promise P1: no card number is recorded anywhere, whichever way it comes in.
+
+Two valid test card numbers are typed and pasted into the phone-order screen, put in a
+customer note and an order note through the services, received from the web store in
+an order (the sync's guard on everything it takes in), and written to the log. Then the
+SQLite database file with its -wal and -journal, the log files, the outbox rows and
+every request sent to the store are scanned byte by byte for the digits, with and
+without separators: only the last 4 digits may remain.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from decimal import Decimal
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+from sqlalchemy import select
+
+from backoffice.domain import Customer, CustomerNote, Order, OutboxMessage
+from backoffice.domain.enums import Role
+from backoffice.services import customers as customers_service
+from backoffice.services import phone_orders as po
+from backoffice.services import sync
+from backoffice.store.connector import StoreCredentials
+from backoffice.store.devstore import DevStore
+from backoffice.store.woocommerce import WooCommerceConnector
+from tests.conftest import make_staff
+from tests.ui.test_phone_order_screen import (
+    WAIT_MS,
+    Keyboard,
+    add_by_keyboard,
+    choose_shipping,
+    focused,
+    pick_caller,
+    stock_the_shop,
+)
+from ui.context import AppContext
+from ui.phone_order_screen import PhoneOrderScreen
+from ui.tasks import TaskManager
+
+VISA = "4111 1111 1111 1111"
+MASTERCARD = "5555-5555-5555-4444"
+
+
+def forbidden_patterns() -> list[bytes]:
+    """Each card's digits run together, spaced and dashed, and its first 12 digits alone:
+    anything longer than the last 4 is a leak."""
+    out = []
+    for card in (VISA, MASTERCARD):
+        digits = re.sub(r"\D", "", card)
+        for part in (digits, digits[:12]):
+            groups = [part[i:i + 4] for i in range(0, len(part), 4)]
+            for sep in ("", " ", "-", "."):
+                out.append(sep.join(groups).encode())
+                out.append(sep.join(groups).encode("utf-16-le"))
+    return out
+
+
+def assert_no_card(blob: bytes, where: str) -> None:
+    for pattern in forbidden_patterns():
+        assert pattern not in blob, f"a card number ({pattern[:4]!r}…) was found in {where}"
+
+
+@pytest.fixture
+def store():
+    with DevStore(seed=23) as devstore:
+        bodies: list[bytes] = []
+        handle = devstore.api.handle
+
+        def capture(method, path, query, headers, body):
+            bodies.append(f"{method} {path}?{query}\n".encode() + body)
+            return handle(method, path, query, headers, body)
+
+        devstore.api.handle = capture
+        devstore.captured = bodies
+        yield devstore
+
+
+def connector_for(store):
+    return WooCommerceConnector(StoreCredentials(store.base_url, store.consumer_key, store.consumer_secret))
+
+
+def test_a_card_number_is_nowhere(qtbot, sqlite_db, store, tmp_path):
+    from backoffice.logsetup import configure_logging
+
+    db = sqlite_db
+    owner = make_staff(db, Role.OWNER, "owner")
+    ids = stock_the_shop(db, store)
+    log_dir = tmp_path / "logs"
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    configure_logging(log_dir=log_dir)
+    try:
+        _every_path_in(qtbot, db, owner, ids, store)
+    finally:
+        for handler in list(root.handlers):
+            if handler not in saved_handlers:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(saved_level)
+        logging.captureWarnings(False)
+
+    # What the test fed in did arrive, masked, so the scan below means something.
+    with db.read() as s:
+        notes = " ".join(s.scalars(select(Order.customer_note)).all())
+        notes += " ".join(s.scalars(select(CustomerNote.text)).all())
+        outbox = [(m.id, f"{m.reference} {m.payload} {m.last_error}")
+                  for m in s.scalars(select(OutboxMessage))]
+    for ending in ("ends 1111", "ends 4444"):
+        assert ending in notes
+    assert len([n for n in notes.split("[card number removed") if n]) >= 5
+    assert store.captured and any(b"ends 1111" in body for body in store.captured)
+    assert (log_dir / "backoffice.log").read_bytes().count(b"card number removed") >= 2
+
+    path = db.sqlite_path
+    scanned = []
+    for suffix in ("", "-wal", "-journal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            assert_no_card(side.read_bytes(), side.name)
+            scanned.append(side.name)
+    assert "shop.db-wal" in scanned
+    assert len(outbox) >= 3
+    for row_id, text in outbox:
+        assert_no_card(text.encode(), f"outbox row {row_id}")
+    for file in log_dir.iterdir():
+        assert_no_card(file.read_bytes(), f"log file {file.name}")
+    for number, body in enumerate(store.captured):
+        assert_no_card(body, f"request {number} to the web store")
+    for logged in store.requests_log:
+        assert_no_card(repr(logged).encode(), "the store's request log")
+
+    # Once the database is closed (WAL checkpointed into the file), still nothing.
+    db.dispose()
+    assert_no_card(path.read_bytes(), path.name)
+
+
+def _every_path_in(qtbot, db, owner, ids, store) -> None:
+    log = logging.getLogger("backoffice.phone")
+
+    # 1. Typed and pasted into the phone-order screen's note, then placed and pushed.
+    ctx = AppContext(db=db, actor=owner, tasks=TaskManager())
+    screen = PhoneOrderScreen(ctx)
+    qtbot.addWidget(screen)
+    screen.connector_provider = lambda: connector_for(store)
+    screen.watch_interval_ms = 300
+    screen.show()
+    qtbot.waitExposed(screen)
+    screen.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is screen, timeout=WAIT_MS)
+    screen.start_new_order()
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "mug", 1)
+    choose_shipping(qtbot, kb, screen, "f", "5")
+    kb.press(focused(), Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
+    assert focused() is screen.note_edit
+    kb.type(screen.note_edit, f"She read out {VISA} ")
+    QGuiApplication.clipboard().setText(MASTERCARD)
+    screen.note_edit.paste()
+    assert "4444" in screen.note_edit.toPlainText()
+    screen.note_edit.undo()
+    screen.note_edit.undo()
+    assert "ends 1111" in screen.note_edit.toPlainText()
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.pay_url_edit.text() != "", timeout=WAIT_MS)
+    screen.stop_watching()
+    assert ctx.tasks.wait_all(WAIT_MS)
+    QApplication.processEvents()
+    screen.close()
+
+    # 2. Through the services: a customer note and a phone order's note and address.
+    customers_service.add_note(db, actor=owner, customer_id=ids["ana"], text=f"Card on file? {MASTERCARD}!")
+    placed = po.place_phone_order(
+        db, actor=owner,
+        new_customer=po.NewCustomer(first_name="Bob", last_name="Stone", email="bob@example.com",
+                                    phone="713 555 0123", address_1="2 Elm St", address_2=VISA,
+                                    city="Houston", postcode="77003"),
+        lines=[po.LineInput(ids["TEA-02"], 2)], shipping=po.ShippingInput("flat_rate", "Flat rate", "5"),
+        note=f"pay with {MASTERCARD} exp 01/29 cvc 123")
+    assert len(placed.card_messages) == 2
+    # A card number in a payment reference is refused, not stored.
+    with pytest.raises(Exception, match="card number"):
+        po.record_terminal_payment(db, actor=owner, order_id=placed.order_id, gateway="stripe",
+                                   transaction_id=VISA, card_brand="Visa", last4="1111")
+
+    # 3. Received from the store: an order placed on the store with the numbers in it.
+    product = store.list_products()[0]
+    store.create_order({
+        "status": "processing", "customer_note": f"my card is {VISA}, thanks",
+        "billing": {"first_name": "Cy", "last_name": "Web", "address_1": "3 Oak St",
+                    "address_2": MASTERCARD, "city": "Houston", "postcode": "77004", "country": "US",
+                    "email": "cy@example.com", "phone": "+1 713 555 0144"},
+        "line_items": [{"product_id": product["id"], "quantity": 1}],
+        "meta_data": [{"key": "_checkout_comment", "value": f"card {MASTERCARD}"}],
+    })
+    with connector_for(store) as connector:
+        summary = sync.run_sync(db, connector, full_customer_scan=True)
+    assert summary.ok, summary.error
+    with db.read() as s:
+        pulled = s.scalars(select(Order).where(Order.customer_note.like("my card is%"))).one()
+        assert "ends 1111" in pulled.customer_note
+        assert s.scalars(select(Customer)).all()
+
+    # 4. Written to the log, as a message argument and inside an exception.
+    log.warning("Caller read out %s while ordering", VISA)
+    try:
+        raise ValueError(f"could not parse {MASTERCARD}")
+    except ValueError:
+        log.exception("Parsing failed")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert Decimal(placed.total) > 0

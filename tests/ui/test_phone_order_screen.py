@@ -1,0 +1,473 @@
+"""The phone-order screen driven by the keyboard: returning and new callers, lines, shipping,
+pay link watched until the web store says "paid", card terminal, and the store being away."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from PySide6.QtCore import QThreadPool, Qt
+from PySide6.QtWidgets import QApplication
+from sqlalchemy import select
+
+from backoffice.domain import Customer, CustomerAddress, Order, OutboxMessage, Payment, Product
+from backoffice.domain.enums import AddressKind, CustomerStatus, OutboxKind, PaymentMethod, PaymentStatus
+from backoffice.domain.search import reindex_customer
+from backoffice.domain.text import fold
+from backoffice.errors import StoreError
+from backoffice.store.connector import StoreCredentials
+from backoffice.store.devstore import DevStore
+from backoffice.store.woocommerce import WooCommerceConnector
+from ui.context import AppContext
+from ui.phone_order_screen import STORE_AWAY, PhoneOrderScreen
+from ui.tasks import TaskManager
+
+WAIT_MS = 10_000
+
+
+class Keyboard:
+    """Sends keys to widgets and counts every key pressed."""
+
+    def __init__(self, qtbot) -> None:
+        self.qtbot = qtbot
+        self.count = 0
+
+    def type(self, widget, text: str) -> None:
+        self.qtbot.keyClicks(widget, text)
+        self.count += len(text)
+
+    def press(self, widget, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+        self.qtbot.keyClick(widget, key, modifier)
+        self.count += 1
+
+
+def focused():
+    widget = QApplication.focusWidget()
+    assert widget is not None, "no widget has the keyboard focus"
+    return widget
+
+
+def add_product(db, sku, name, price, *, stock=None, store_id=None):
+    with db.begin() as s:
+        p = Product(sku=sku, name=name, name_key=fold(name), price=Decimal(price), store_id=store_id,
+                    manage_stock=stock is not None, stock_quantity=stock, status="publish")
+        s.add(p)
+        s.flush()
+        return p.id
+
+
+def add_customer(db, *, first, last, email, phone_digits, store_id=None, status=CustomerStatus.ACTIVE):
+    with db.begin() as s:
+        c = Customer(first_name=first, last_name=last, email=email, email_key=email.lower(),
+                     phone=f"+{phone_digits}", phone_e164=f"+{phone_digits}", phone_digits=phone_digits,
+                     phone_rev=phone_digits[::-1], sort_name=fold(f"{last} {first}"), status=status,
+                     store_id=store_id)
+        s.add(c)
+        s.flush()
+        for kind in (AddressKind.BILLING, AddressKind.SHIPPING):
+            s.add(CustomerAddress(customer_id=c.id, kind=kind, is_default=True, first_name=first,
+                                  last_name=last, address_1="1 Main St", city="Houston", state="TX",
+                                  postcode="77002", country="US",
+                                  email=email if kind is AddressKind.BILLING else ""))
+        reindex_customer(s, c.id)
+        return c.id
+
+
+@pytest.fixture
+def screen_for(qtbot):
+    made = []
+
+    def make(db, actor):
+        ctx = AppContext(db=db, actor=actor, tasks=TaskManager())
+        screen = PhoneOrderScreen(ctx)
+        qtbot.addWidget(screen)
+        screen.resize(1300, 800)
+        screen.show()
+        qtbot.waitExposed(screen)
+        screen.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is screen, timeout=WAIT_MS)
+        made.append(screen)
+        screen.start_new_order()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is screen.caller_box, timeout=WAIT_MS)
+        return screen
+
+    yield make
+    for screen in made:
+        screen.stop_watching()
+        assert screen.ctx.tasks.wait_all(WAIT_MS)
+        QApplication.processEvents()
+    assert QThreadPool.globalInstance().activeThreadCount() == 0
+
+
+def wait_idle(qtbot, screen):
+    qtbot.waitUntil(lambda: not screen.ctx.tasks.busy(), timeout=WAIT_MS)
+
+
+def pick_caller(qtbot, kb, screen, text):
+    kb.type(screen.caller_box, text)
+    qtbot.waitUntil(lambda: screen.caller_results.count() > 0, timeout=WAIT_MS)
+    kb.press(screen.caller_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.caller is not None, timeout=WAIT_MS)
+
+
+def add_by_keyboard(qtbot, kb, screen, text, lines_after):
+    kb.type(focused(), text)
+    qtbot.waitUntil(lambda: screen.product_results.count() > 0, timeout=WAIT_MS)
+    kb.press(focused(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.lines_table.rowCount() == lines_after, timeout=WAIT_MS)
+
+
+def choose_shipping(qtbot, kb, screen, letter, cost):
+    kb.press(focused(), Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+    assert focused() is screen.shipping_combo
+    kb.type(screen.shipping_combo, letter)
+    kb.press(screen.shipping_combo, Qt.Key.Key_Tab)
+    assert focused() is screen.shipping_cost
+    kb.type(screen.shipping_cost, cost)
+
+
+# --- with the dev store on loopback ---------------------------------------------------
+
+
+@pytest.fixture
+def devstore():
+    store = DevStore(seed=11)
+    store.start()
+    yield store
+    store.close()
+
+
+def stock_the_shop(db, store):
+    """Two products and a returning customer, on the store and here (as after a sync)."""
+    ids = {}
+    for sku, name, price in (("MUG-01", "Café mug", "12.50"), ("TEA-02", "Green tea", "7.25")):
+        record = store.create_product({"name": name, "sku": sku, "regular_price": price,
+                                       "manage_stock": True, "stock_quantity": 20})
+        ids[sku] = add_product(db, sku, name, price, stock=20, store_id=record["id"])
+    record = store.create_customer({
+        "email": "ana@example.com", "first_name": "Ana", "last_name": "García",
+        "billing": {"first_name": "Ana", "last_name": "García", "address_1": "1 Main St", "city": "Houston",
+                    "state": "TX", "postcode": "77002", "country": "US", "email": "ana@example.com",
+                    "phone": "+1 713 555 0199"}})
+    ids["ana"] = add_customer(db, first="Ana", last="García", email="ana@example.com",
+                              phone_digits="17135550199", store_id=record["id"])
+    return ids
+
+
+def test_returning_caller_pays_by_link_while_on_the_line(qtbot, db, order_taker, screen_for, devstore):
+    ids = stock_the_shop(db, devstore)
+    screen = screen_for(db, order_taker)
+    assert screen.watch_interval_ms == 3000
+    screen.watch_interval_ms = 500
+    screen.connector_provider = lambda: WooCommerceConnector(
+        StoreCredentials(devstore.base_url, devstore.consumer_key, devstore.consumer_secret))
+    kb = Keyboard(qtbot)
+
+    # The last digits of the caller's number, Enter: the caller is picked.
+    pick_caller(qtbot, kb, screen, "0199")
+    assert screen.customer_id == ids["ana"]
+    assert focused() is screen.product_box
+    # Two products, each by a few letters of its SKU or name and Enter.
+    add_by_keyboard(qtbot, kb, screen, "mug", 1)
+    add_by_keyboard(qtbot, kb, screen, "tea", 2)
+    # Shipping: Alt+S, "f" for Flat rate, Tab, the cost.
+    choose_shipping(qtbot, kb, screen, "f", "5")
+    assert screen.preview_total() == Decimal("24.75")
+    # Pay link (Alt+L), then Ctrl+Enter places the order.
+    kb.press(focused(), Qt.Key.Key_L, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: screen.pay_link_radio.isChecked(), timeout=WAIT_MS)
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+
+    # Saved here, sent to the store at once, and the store's payment page shown.
+    qtbot.waitUntil(lambda: screen.pay_url_edit.text() != "", timeout=WAIT_MS)
+    state = screen.store_state
+    url = screen.pay_url_edit.text()
+    assert url.startswith(devstore.base_url + "/checkout/order-pay/")
+    assert screen.copy_url_button.isEnabled()
+    assert screen.watching and screen.payment_state.text().startswith("Waiting for the payment")
+    on_store = devstore.get_order(state.store_id)
+    assert on_store["customer_id"] == devstore.list_customers(role="customer")[0]["id"]
+    assert sorted((i["sku"], i["quantity"]) for i in on_store["line_items"]) == [("MUG-01", 1), ("TEA-02", 1)]
+    assert on_store["shipping_lines"][0]["method_id"] == "flat_rate"
+    assert on_store["total"] == "24.75" and on_store["status"] == "pending"
+
+    # The caller pays on the store's page; the screen says so while they are on the line.
+    devstore.mark_paid(state.store_id, transaction_id="devpay_test_1")
+    qtbot.waitUntil(lambda: screen.payment_state.text() == "Paid", timeout=WAIT_MS)
+    assert screen.paid and not screen.watching
+    screen.copy_pay_url()
+    assert QApplication.clipboard().text() == url
+
+    with db.read() as s:
+        order = s.scalars(select(Order)).one()
+        assert order.is_paid() and order.store_id == state.store_id and order.total == Decimal("24.75")
+        pay = s.scalars(select(Payment)).one()
+        assert (pay.method, pay.status, pay.transaction_id) == (
+            PaymentMethod.PAY_LINK, PaymentStatus.PAID, "devpay_test_1")
+    print(f"\nKeystrokes for a returning caller's two-item pay-link order: {kb.count}")
+    assert kb.count < 30
+
+    # Ctrl+N's job: a clean screen for the next call.
+    screen.start_new_order()
+    assert screen.lines == [] and screen.placed is None and screen.pay_url_edit.text() == ""
+    assert focused() is screen.caller_box
+
+
+# --- without a store -----------------------------------------------------------------
+
+
+def test_store_away_order_is_saved_and_watching_goes_on(qtbot, db, order_taker, screen_for):
+    add_product(db, "MUG-01", "Café mug", "12.50", stock=10)
+    add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    screen = screen_for(db, order_taker)
+    screen.watch_interval_ms = 100
+    calls = []
+
+    def away():
+        calls.append(threading.current_thread() is threading.main_thread())
+        raise StoreError("The web store did not answer.", retryable=True)
+
+    screen.connector_provider = away
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    assert focused() is screen.product_box
+    add_by_keyboard(qtbot, kb, screen, "caf", 1)
+    choose_shipping(qtbot, kb, screen, "l", "0")
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.store_label.text() == STORE_AWAY, timeout=WAIT_MS)
+    # It keeps trying while the screen shows the order, never on the GUI thread.
+    qtbot.waitUntil(lambda: len(calls) >= 3, timeout=WAIT_MS)
+    assert not any(calls)
+    assert screen.watching
+    with db.read() as s:
+        order = s.scalars(select(Order)).one()
+        assert order.total == Decimal("12.50") and order.store_id is None
+        assert s.scalars(select(OutboxMessage.kind)).all() == [OutboxKind.CREATE_ORDER]
+    screen.start_new_order()
+    assert not screen.watching
+    assert focused() is screen.caller_box
+    wait_idle(qtbot, screen)
+    count = len(calls)
+    qtbot.wait(400)
+    assert len(calls) == count
+
+
+@pytest.fixture
+def away():
+    def provider():
+        raise StoreError("The web store did not answer.", retryable=True)
+
+    return provider
+
+
+def test_new_caller_typed_in_the_same_screen_with_inline_checks(qtbot, db, order_taker, screen_for, away):
+    add_product(db, "TEA-02", "Green tea", "7.25")
+    add_customer(db, first="Bea", last="Stone", email="bea@example.com", phone_digits="17135550123")
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    kb = Keyboard(qtbot)
+    kb.press(focused(), Qt.Key.Key_W, Qt.KeyboardModifier.AltModifier)
+    # A button's mnemonic clicks it after a short visible press.
+    qtbot.waitUntil(lambda: screen.new_customer_group.isVisible(), timeout=WAIT_MS)
+    assert focused() is screen.new_fields["first_name"]
+    kb.type(focused(), "Bob")
+    kb.press(focused(), Qt.Key.Key_Tab)
+    kb.type(focused(), "Stone")
+    kb.press(focused(), Qt.Key.Key_Tab)
+    kb.type(focused(), "bob@example")
+    kb.press(focused(), Qt.Key.Key_Tab)
+    assert screen.field_errors["email"].isVisible()
+    assert "dot" in screen.field_errors["email"].text()
+    kb.type(focused(), "12")
+    kb.press(focused(), Qt.Key.Key_Tab)
+    assert "not a valid phone number for US" in screen.field_errors["phone"].text()
+    # Fix both: the messages go as soon as the field is typed in again.
+    kb.press(focused(), Qt.Key.Key_E, Qt.KeyboardModifier.AltModifier)
+    kb.press(focused(), Qt.Key.Key_End)
+    kb.type(focused(), ".com")
+    assert not screen.field_errors["email"].isVisible()
+    kb.press(focused(), Qt.Key.Key_Tab)
+    screen.new_fields["phone"].selectAll()
+    kb.type(focused(), "713 555 0123")
+    kb.press(focused(), Qt.Key.Key_Tab)
+    # Same phone as Bea Stone: the desk is warned and can use her instead.
+    qtbot.waitUntil(lambda: screen.similar_label.isVisible(), timeout=WAIT_MS)
+    assert "A similar customer exists: Bea Stone (same phone number)" in screen.similar_label.text()
+    assert screen.use_similar_button.isVisible()
+    for key, text in (("address_1", "2 Elm St"), ("city", "Houston"), ("postcode", "77003")):
+        screen.new_fields[key].setFocus()
+        kb.type(screen.new_fields[key], text)
+    kb.press(focused(), Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)
+    assert focused() is screen.product_box
+    add_by_keyboard(qtbot, kb, screen, "tea", 1)
+    choose_shipping(qtbot, kb, screen, "f", "4.5")
+    kb.press(focused(), Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: screen.later_radio.isChecked() and focused() is screen.later_combo,
+                    timeout=WAIT_MS)
+    kb.type(screen.later_combo, "b")
+    assert screen.payment_method() is PaymentMethod.BANK_TRANSFER
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.placed is not None, timeout=WAIT_MS)
+    assert "To be paid later: Bank transfer" in screen.payment_state.text()
+    assert "11.75 USD" in screen.placed_label.text()
+    wait_idle(qtbot, screen)
+    with db.read() as s:
+        bob = s.scalars(select(Customer).where(Customer.email == "bob@example.com")).one()
+        assert bob.phone_e164 == "+17135550123"
+        order = s.scalars(select(Order)).one()
+        assert (order.customer_id, order.status.value, order.total) == (bob.id, "on-hold", Decimal("11.75"))
+        kinds = s.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
+        assert kinds == [OutboxKind.CREATE_CUSTOMER, OutboxKind.CREATE_ORDER]
+
+
+def test_service_validation_shows_next_to_the_fields(qtbot, db, order_taker, screen_for, away):
+    add_product(db, "TEA-02", "Green tea", "7.25")
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    kb = Keyboard(qtbot)
+    kb.press(focused(), Qt.Key.Key_W, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: focused() is screen.new_fields["first_name"], timeout=WAIT_MS)
+    kb.type(focused(), "Bob")
+    kb.press(focused(), Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)
+    add_by_keyboard(qtbot, kb, screen, "tea", 1)
+    choose_shipping(qtbot, kb, screen, "l", "0")
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.form_error.isVisible(), timeout=WAIT_MS)
+    assert screen.placed is None and screen.place_button.isEnabled()
+    assert screen.field_errors["email"].isVisible()
+    assert screen.field_errors["address_1"].text() == "Enter the street address."
+    assert focused() is screen.new_fields["email"]
+    with db.read() as s:
+        assert s.scalars(select(Order)).all() == []
+
+
+def test_lines_quantities_delete_and_totals(qtbot, db, order_taker, screen_for, away):
+    add_product(db, "MUG-01", "Café mug", "12.50", stock=10)
+    add_product(db, "TEA-02", "Green tea", "7.25")
+    add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "garcia")
+    kb.press(focused(), Qt.Key.Key_Q, Qt.KeyboardModifier.AltModifier)
+    assert focused() is screen.qty_spin
+    screen.qty_spin.selectAll()
+    kb.type(focused(), "3")
+    kb.press(focused(), Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)
+    add_by_keyboard(qtbot, kb, screen, "mug", 1)
+    assert screen.qty_spin.value() == 1
+    add_by_keyboard(qtbot, kb, screen, "green", 2)
+    add_by_keyboard(qtbot, kb, screen, "mug", 2)  # the same product again adds to its line
+    assert [(h.sku, q) for h, q in screen.lines] == [("MUG-01", 4), ("TEA-02", 1)]
+    assert screen.preview_total() == Decimal("57.25")
+    assert "Total 57.25 USD" in screen.totals_label.text()
+    # Down from the product box goes to its results; Up at the top comes back.
+    kb.type(screen.product_box, "tea")
+    qtbot.waitUntil(lambda: screen.product_results.count() > 0, timeout=WAIT_MS)
+    kb.press(screen.product_box, Qt.Key.Key_Down)
+    assert focused() is screen.product_results
+    kb.press(screen.product_results, Qt.Key.Key_Up)
+    assert focused() is screen.product_box
+    screen.product_box.clear()
+    # Quantities are edited in the table; Delete removes a line.
+    screen.lines_table.setFocus()
+    screen.lines_table.setCurrentCell(1, 2)
+    item = screen.lines_table.item(1, 2)
+    item.setText("2")
+    assert screen.lines[1][1] == 2
+    item = screen.lines_table.item(1, 2)
+    item.setText("zero")
+    assert screen.lines[1][1] == 2 and screen.lines_error.isVisible()
+    screen.lines_table.setCurrentCell(0, 1)
+    kb.press(screen.lines_table, Qt.Key.Key_Delete)
+    assert [(h.sku, q) for h, q in screen.lines] == [("TEA-02", 2)]
+    assert "Total 14.50 USD" in screen.totals_label.text()
+
+
+def test_repeat_last_order_in_one_action(qtbot, db, order_taker, screen_for, away):
+    from backoffice.services import phone_orders as po
+
+    mug = add_product(db, "MUG-01", "Café mug", "12.50", stock=10)
+    tea = add_product(db, "TEA-02", "Green tea", "7.25")
+    ana = add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    po.place_phone_order(db, actor=order_taker, customer_id=ana,
+                         lines=[po.LineInput(tea, 2), po.LineInput(mug, 1)],
+                         shipping=po.ShippingInput("flat_rate", "Flat rate", "5"))
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "ana@")
+    qtbot.waitUntil(lambda: screen.repeat_button.isEnabled(), timeout=WAIT_MS)
+    assert "Last order" in screen.caller_label.text()
+    kb.press(focused(), Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: len(screen.lines) == 2, timeout=WAIT_MS)
+    assert [(h.sku, q) for h, q in screen.lines] == [("TEA-02", 2), ("MUG-01", 1)]
+    assert screen.preview_total() == Decimal("27.00")
+
+
+def test_deactivated_caller_is_refused_in_words(qtbot, db, order_taker, screen_for, away):
+    add_product(db, "MUG-01", "Café mug", "12.50")
+    add_customer(db, first="Dee", last="Gone", email="dee@example.com", phone_digits="17135550177",
+                 status=CustomerStatus.DEACTIVATED)
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "dee")
+    assert "deactivated" in screen.caller_refusal.text()
+    add_by_keyboard(qtbot, kb, screen, "mug", 1)
+    choose_shipping(qtbot, kb, screen, "l", "0")
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.form_error.isVisible(), timeout=WAIT_MS)
+    assert "deactivated" in screen.form_error.text()
+    assert screen.placed is None
+
+
+def test_card_terminal_payment_recorded_by_reference(qtbot, db, order_taker, screen_for, away, monkeypatch):
+    opened = []
+    monkeypatch.setattr("ui.phone_order_screen.QDesktopServices.openUrl", lambda url: opened.append(url.toString()))
+    from backoffice.services.settings import write_settings
+
+    with db.begin() as s:
+        write_settings(s, {"payments.terminal_url": "https://dashboard.example.com/terminal",
+                           "payments.terminal_gateway": "stripe"})
+    add_product(db, "MUG-01", "Café mug", "12.50")
+    add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    qtbot.waitUntil(lambda: screen.terminal_url != "", timeout=WAIT_MS)
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "mug", 1)
+    choose_shipping(qtbot, kb, screen, "l", "0")
+    kb.press(focused(), Qt.Key.Key_T, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: screen.terminal_radio.isChecked() and screen.terminal_group.isVisible(),
+                    timeout=WAIT_MS)
+    screen.open_terminal_button.click()
+    assert opened == ["https://dashboard.example.com/terminal"]
+    assert not screen.record_payment_button.isEnabled()  # nothing to pay for yet
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.placed is not None, timeout=WAIT_MS)
+    assert focused() is screen.terminal_fields["transaction_id"]
+    assert screen.terminal_fields["gateway"].text() == "stripe"
+    # A card number typed into a reference field is masked on the spot.
+    kb.type(focused(), "4111 1111 1111 1111")
+    assert "ends 1111" in focused().text() and focused().notice.isVisible()
+    focused().clear()
+    kb.type(focused(), "ch_3PqA1b2C3d")
+    kb.press(focused(), Qt.Key.Key_Tab)
+    kb.type(focused(), "Visa")
+    kb.press(focused(), Qt.Key.Key_Tab)
+    kb.type(focused(), "41x11111")  # only four digits get in
+    assert screen.terminal_fields["last4"].text() == "4111"
+    kb.press(focused(), Qt.Key.Key_Tab)
+    kb.type(focused(), "A1B2C3")
+    kb.press(focused(), Qt.Key.Key_V, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: screen.paid, timeout=WAIT_MS)
+    assert screen.payment_state.text() == "Paid"
+    wait_idle(qtbot, screen)
+    with db.read() as s:
+        pay = s.scalars(select(Payment)).one()
+        assert (pay.method, pay.status, pay.transaction_id, pay.card_brand, pay.card_last4, pay.auth_code) == (
+            PaymentMethod.TERMINAL, PaymentStatus.PAID, "ch_3PqA1b2C3d", "Visa", "4111", "A1B2C3")
+        assert s.scalars(select(Order)).one().is_paid()

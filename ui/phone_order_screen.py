@@ -1,0 +1,1171 @@
+"""The phone-order screen: take an order while the caller is on the line, keyboard first.
+
+Caller box (part of a phone number, name or email; Down or Enter picks), or a new
+customer typed in the same screen; product box (SKU or part of a name; Enter adds);
+lines, shipping, note, totals; then how the caller pays: a pay link (the order is
+saved, sent to the web store at once, and the store's payment page is watched until
+it says "paid"), the card terminal (keyed on the gateway's own page, recorded here by
+reference only) or later (invoice, bank transfer, cash on pickup). Ctrl+Enter places
+the order. Every database call runs on the database pool and every store call on the
+network pool; the GUI thread only shows what comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QRegularExpressionValidator, QShortcut
+from shiboken6 import isValid
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backoffice.domain.emails import validate_email
+from backoffice.domain.enums import CustomerStatus, PaymentMethod
+from backoffice.domain.phones import normalize_phone
+from backoffice.domain.staff import Permission
+from backoffice.errors import UserFacingError, ValidationError
+from backoffice.services import customers as customers_service
+from backoffice.services import phone_orders as service
+from backoffice.services import settings as settings_service
+from backoffice.services import sync
+from backoffice.services.changes import Changes
+from ui.context import AppContext
+from ui.errors import show_error
+from ui.guarded_line_edit import GuardedLineEdit, GuardedPlainTextEdit
+from ui.orders_screen import money_text
+
+# Mnemonics (Alt+letter) are unique on this screen and leave G and H to the main
+# window's menus: C caller, W new customer, R repeat, F M E Y D 2 I O U the new
+# customer's fields, P product, Q quantity, S shipping, N note, L pay link,
+# T terminal, A pay later, V save the terminal payment, K copy the link.
+ERROR_STYLE = "color: #b3261e;"
+WARNING_STYLE = "color: #8a5a00;"
+PAID_STYLE = "color: #1b7f3b; font-size: 16pt; font-weight: 600;"
+WAITING_STYLE = "color: #555; font-size: 12pt;"
+
+STORE_AWAY = "The order is saved here and will be sent when the store is back."
+
+# (key, label, kind of text for the card detector)
+NEW_CUSTOMER_FIELDS = (
+    ("first_name", "&First name", "text"),
+    ("last_name", "Last na&me", "text"),
+    ("email", "&Email", "text"),
+    ("phone", "Phone", "phone"),
+    ("company", "Compan&y", "text"),
+    ("address_1", "A&ddress", "text"),
+    ("address_2", "Address &2", "text"),
+    ("city", "C&ity", "text"),
+    ("state", "State", "text"),
+    ("postcode", "P&ostcode", "text"),
+    ("country", "Country", "text"),
+)
+_FIELD_WORDS = {
+    "first_name": "the first name", "last_name": "the last name", "email": "the email address",
+    "phone": "the phone number", "company": "the company", "address_1": "the address",
+    "address_2": "the second address line", "city": "the city", "state": "the state",
+    "postcode": "the postcode", "country": "the country",
+}
+LATER_METHODS = tuple((m, service.METHOD_LABELS[m]) for m in service.PAY_LATER_METHODS)
+SEARCH_DELAY_MS = 120
+
+
+def _error_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def _while_alive(owner: QObject, fn: Callable | None) -> Callable | None:
+    """`fn`, called only while `owner` still exists: a task may finish after its screen closed."""
+    if fn is None:
+        return None
+
+    def call(*args):
+        if isValid(owner):
+            fn(*args)
+
+    return call
+
+
+def _set_message(label: QLabel, text: str | None) -> None:
+    label.setText(text or "")
+    label.setVisible(bool(text))
+
+
+class _Search(QObject):
+    """A search box feeding a results list through the database pool.
+
+    Typing restarts a short timer; the query runs on the database pool and only the
+    answer to the latest query is shown. Down goes to the list, Up from its top row
+    comes back, and Enter (in the box or the list) picks the current row, waiting
+    for the answer when it is still on its way.
+    """
+
+    picked = Signal(object)
+
+    def __init__(self, tasks, box: QLineEdit, results: QListWidget,
+                 query: Callable[[str], list], describe: Callable[[Any], str],
+                 on_failure: Callable[[BaseException], None], parent: QObject) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self.box = box
+        self.results = results
+        self._query = query
+        self._describe = describe
+        self._on_failure = on_failure
+        self._generation = 0
+        self._answered = 0
+        self._pick_when_answered = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SEARCH_DELAY_MS)
+        self._timer.timeout.connect(self._run)
+        box.textEdited.connect(self._typed)
+        box.installEventFilter(self)
+        results.installEventFilter(self)
+        results.itemActivated.connect(lambda item: self._pick_item(item))
+
+    @property
+    def waiting(self) -> bool:
+        return self._timer.isActive() or self._answered < self._generation
+
+    def reset(self) -> None:
+        self._generation += 1
+        self._answered = self._generation
+        self._timer.stop()
+        self._pick_when_answered = False
+        self.results.clear()
+
+    def _typed(self, _text: str) -> None:
+        self._generation += 1
+        self._pick_when_answered = False
+        self._timer.start()
+
+    def _run(self) -> None:
+        generation = self._generation
+        text = self.box.text().strip()
+        if not text:
+            self._show(generation, [])
+            return
+
+        def work(token, progress):
+            return self._query(text)
+
+        self._tasks.run_db(work, on_success=_while_alive(self, lambda hits: self._show(generation, hits)),
+                           on_failure=_while_alive(self, lambda exc: self._failed(generation, exc)))
+
+    def _failed(self, generation: int, exc: BaseException) -> None:
+        if generation == self._generation:
+            self._answered = generation
+            self._pick_when_answered = False
+            self._on_failure(exc)
+
+    def _show(self, generation: int, hits: list) -> None:
+        if generation != self._generation:
+            return
+        self._answered = generation
+        self.results.clear()
+        for hit in hits:
+            item = QListWidgetItem(self._describe(hit))
+            item.setData(Qt.ItemDataRole.UserRole, hit)
+            self.results.addItem(item)
+        if hits:
+            self.results.setCurrentRow(0)
+        if self._pick_when_answered:
+            self._pick_when_answered = False
+            self.pick_current()
+
+    def pick_current(self) -> bool:
+        item = self.results.currentItem() or self.results.item(0)
+        if item is None:
+            return False
+        self._pick_item(item)
+        return True
+
+    def _pick_item(self, item: QListWidgetItem) -> None:
+        self.picked.emit(item.data(Qt.ItemDataRole.UserRole))
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() != QEvent.Type.KeyPress:
+            return False
+        key = event.key()
+        if obj is self.box:
+            if key == Qt.Key.Key_Down and self.results.count():
+                self.results.setFocus()
+                if self.results.currentRow() < 0:
+                    self.results.setCurrentRow(0)
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+                    event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+                if self.waiting:
+                    self._pick_when_answered = True
+                    if self._timer.isActive():
+                        self._timer.stop()
+                        self._run()
+                else:
+                    self.pick_current()
+                return True
+        elif obj is self.results:
+            if key == Qt.Key.Key_Up and self.results.currentRow() <= 0:
+                self.box.setFocus()
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+                    event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+                self.pick_current()
+                return True
+        return False
+
+
+class PhoneOrderScreen(QWidget):
+    """Take an order on the phone, from the caller's first words to "Paid"."""
+
+    title = "Phone order"
+    permission = Permission.TAKE_PHONE_ORDER
+
+    order_opened = Signal(int)
+    # Emitted whenever the payment state line changes (for tests and the status bar).
+    payment_state_changed = Signal(str)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.watch_interval_ms = 3000
+        # Returns the web store connector; called on the network pool.
+        self.connector_provider: Callable[[], Any] = self._default_connector
+        self.currency = "USD"
+        self.region = "US"
+        self.terminal_url = ""
+        self.customer_id: int | None = None
+        self.caller = None  # CallerSummary of the picked customer
+        self.lines: list[list] = []  # [ProductHit, quantity]
+        self.placed: service.PlacedOrder | None = None
+        self.store_state = None
+        self.paid = False
+        self._watching = False
+        self._watch_busy = False
+        self._watch_generation = 0
+        self._filling_table = False
+        self._build()
+        self._load_settings()
+
+    # --- building -------------------------------------------------------------------
+
+    def _build(self) -> None:
+        root = QHBoxLayout(self)
+        left = QVBoxLayout()
+        middle = QVBoxLayout()
+        right = QVBoxLayout()
+        root.addLayout(left, 3)
+        root.addLayout(middle, 4)
+        root.addLayout(right, 3)
+
+        # Caller.
+        caller_group = QGroupBox("Caller")
+        caller = QVBoxLayout(caller_group)
+        caption = QLabel("&Caller (phone, name or email):")
+        self.caller_box = GuardedLineEdit("the caller box")
+        self.caller_box.setObjectName("callerBox")
+        self.caller_box.setPlaceholderText("Type part of a phone number, name or email")
+        caption.setBuddy(self.caller_box)
+        self.caller_results = QListWidget()
+        self.caller_results.setObjectName("callerResults")
+        self.caller_results.setMaximumHeight(140)
+        self.caller_label = QLabel("No caller picked yet.")
+        self.caller_label.setObjectName("callerLabel")
+        self.caller_label.setWordWrap(True)
+        self.caller_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.caller_refusal = _error_label("callerRefusal")
+        buttons = QHBoxLayout()
+        self.new_customer_button = QPushButton("Ne&w customer")
+        self.new_customer_button.setObjectName("newCustomerButton")
+        self.new_customer_button.setCheckable(True)
+        self.new_customer_button.toggled.connect(self._new_customer_toggled)
+        self.repeat_button = QPushButton("&Repeat last order")
+        self.repeat_button.setObjectName("repeatButton")
+        self.repeat_button.setEnabled(False)
+        self.repeat_button.clicked.connect(self.repeat_last_order)
+        buttons.addWidget(self.new_customer_button)
+        buttons.addWidget(self.repeat_button)
+        caller.addWidget(caption)
+        caller.addWidget(self.caller_box)
+        caller.addWidget(self.caller_box.notice)
+        caller.addWidget(self.caller_results)
+        caller.addWidget(self.caller_label)
+        caller.addWidget(self.caller_refusal)
+        caller.addLayout(buttons)
+        left.addWidget(caller_group)
+        self.caller_search = _Search(
+            self.ctx.tasks, self.caller_box, self.caller_results,
+            lambda q: customers_service.search_customers(self.ctx.db, actor=self.ctx.actor,
+                                                         query=q, limit=10),
+            self._describe_customer, self._show_failure, self)
+        self.caller_search.picked.connect(self.pick_customer)
+
+        # New customer, in the same screen.
+        self.new_customer_group = QGroupBox("New customer")
+        self.new_customer_group.setObjectName("newCustomerGroup")
+        grid = QGridLayout(self.new_customer_group)
+        grid.setVerticalSpacing(1)
+        self.new_fields: dict[str, GuardedLineEdit] = {}
+        self.field_errors: dict[str, QLabel] = {}
+        for row, (key, label, context) in enumerate(NEW_CUSTOMER_FIELDS):
+            field = GuardedLineEdit(_FIELD_WORDS[key], context=context)
+            field.setObjectName(f"new_{key}")
+            caption = QLabel(label)
+            caption.setBuddy(field)
+            error = _error_label(f"{key}Error")
+            grid.addWidget(caption, row * 3, 0)
+            grid.addWidget(field, row * 3, 1)
+            grid.addWidget(error, row * 3 + 1, 1)
+            grid.addWidget(field.notice, row * 3 + 2, 1)
+            field.textEdited.connect(lambda _t, k=key: _set_message(self.field_errors[k], None))
+            field.editingFinished.connect(lambda k=key: self._check_new_field(k))
+            self.new_fields[key] = field
+            self.field_errors[key] = error
+        self.similar_label = QLabel()
+        self.similar_label.setObjectName("similarWarning")
+        self.similar_label.setStyleSheet(WARNING_STYLE)
+        self.similar_label.setWordWrap(True)
+        self.similar_label.hide()
+        self.use_similar_button = QPushButton("&Use this customer")
+        self.use_similar_button.setObjectName("useSimilarButton")
+        self.use_similar_button.hide()
+        self.use_similar_button.clicked.connect(self._use_similar)
+        self._similar: list = []
+        grid.addWidget(self.similar_label, len(NEW_CUSTOMER_FIELDS) * 3, 0, 1, 2)
+        grid.addWidget(self.use_similar_button, len(NEW_CUSTOMER_FIELDS) * 3 + 1, 1)
+        self.new_customer_group.hide()
+        left.addWidget(self.new_customer_group)
+        left.addStretch(1)
+        self._similar_timer = QTimer(self)
+        self._similar_timer.setSingleShot(True)
+        self._similar_timer.setInterval(250)
+        self._similar_timer.timeout.connect(self._check_similar)
+
+        # Products and lines.
+        products = QGroupBox("Products")
+        pbox = QVBoxLayout(products)
+        row = QHBoxLayout()
+        caption = QLabel("&Product (SKU or name):")
+        self.product_box = GuardedLineEdit("the product box", context="product")
+        self.product_box.setObjectName("productBox")
+        caption.setBuddy(self.product_box)
+        qty_caption = QLabel("&Qty:")
+        self.qty_spin = QSpinBox()
+        self.qty_spin.setObjectName("qtySpin")
+        self.qty_spin.setRange(1, service.MAX_QUANTITY)
+        qty_caption.setBuddy(self.qty_spin)
+        row.addWidget(caption)
+        row.addWidget(self.product_box, 1)
+        row.addWidget(qty_caption)
+        row.addWidget(self.qty_spin)
+        self.product_results = QListWidget()
+        self.product_results.setObjectName("productResults")
+        self.product_results.setMaximumHeight(120)
+        self.lines_table = QTableWidget(0, 5)
+        self.lines_table.setObjectName("linesTable")
+        self.lines_table.setHorizontalHeaderLabels(["SKU", "Product", "Qty", "Price", "Total"])
+        self.lines_table.verticalHeader().hide()
+        self.lines_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.lines_table.setEditTriggers(QAbstractItemView.EditTrigger.AllEditTriggers)
+        self.lines_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.lines_table.itemChanged.connect(self._line_edited)
+        self.lines_table.installEventFilter(self)
+        self.lines_error = _error_label("linesError")
+        pbox.addLayout(row)
+        pbox.addWidget(self.product_box.notice)
+        pbox.addWidget(self.product_results)
+        pbox.addWidget(self.lines_table, 1)
+        pbox.addWidget(self.lines_error)
+        middle.addWidget(products, 1)
+        self.product_search = _Search(
+            self.ctx.tasks, self.product_box, self.product_results,
+            lambda q: service.catalogue_lookup(self.ctx.db, actor=self.ctx.actor, query=q, limit=15),
+            self._describe_product, self._show_failure, self)
+        self.product_search.picked.connect(self.add_product)
+
+        # Shipping, note, totals.
+        form = QFormLayout()
+        self.shipping_combo = QComboBox()
+        self.shipping_combo.setObjectName("shippingCombo")
+        self.shipping_combo.setPlaceholderText("Choose shipping")
+        for option in service.SHIPPING_OPTIONS:
+            self.shipping_combo.addItem(option.title, option)
+        self.shipping_combo.setCurrentIndex(-1)
+        self.shipping_combo.currentIndexChanged.connect(self._shipping_chosen)
+        self.shipping_cost = QLineEdit()
+        self.shipping_cost.setObjectName("shippingCost")
+        self.shipping_cost.setValidator(QRegularExpressionValidator(r"\d{0,6}([.,]\d{0,2})?"))
+        self.shipping_cost.setPlaceholderText("0.00")
+        self.shipping_cost.textChanged.connect(self._update_totals)
+        ship_row = QHBoxLayout()
+        ship_row.addWidget(self.shipping_combo, 2)
+        cost_caption = QLabel("Cost:")
+        cost_caption.setBuddy(self.shipping_cost)
+        ship_row.addWidget(cost_caption)
+        ship_row.addWidget(self.shipping_cost, 1)
+        ship_caption = QLabel("&Shipping:")
+        ship_caption.setBuddy(self.shipping_combo)
+        form.addRow(ship_caption, ship_row)
+        self.shipping_error = _error_label("shippingError")
+        form.addRow("", self.shipping_error)
+        self.note_edit = GuardedPlainTextEdit("the order note")
+        self.note_edit.setObjectName("noteEdit")
+        self.note_edit.setTabChangesFocus(True)
+        self.note_edit.setMaximumHeight(70)
+        note_caption = QLabel("&Note:")
+        note_caption.setBuddy(self.note_edit)
+        form.addRow(note_caption, self.note_edit)
+        form.addRow("", self.note_edit.notice)
+        middle.addLayout(form)
+        self.totals_label = QLabel()
+        self.totals_label.setObjectName("totalsLabel")
+        self.totals_label.setAlignment(Qt.AlignmentFlag.AlignRight)
+        middle.addWidget(self.totals_label)
+
+        # Payment.
+        pay_group = QGroupBox("Payment")
+        pay = QVBoxLayout(pay_group)
+        self.pay_link_radio = QRadioButton("Pay &link (the store emails its payment page)")
+        self.pay_link_radio.setObjectName("payLinkRadio")
+        self.terminal_radio = QRadioButton("Card &terminal")
+        self.terminal_radio.setObjectName("terminalRadio")
+        self.later_radio = QRadioButton("Pay l&ater")
+        self.later_radio.setObjectName("laterRadio")
+        self.pay_buttons = QButtonGroup(self)
+        for button in (self.pay_link_radio, self.terminal_radio, self.later_radio):
+            self.pay_buttons.addButton(button)
+            pay.addWidget(button)
+        self.pay_link_radio.setChecked(True)
+        self.later_combo = QComboBox()
+        self.later_combo.setObjectName("laterCombo")
+        for method, label in LATER_METHODS:
+            self.later_combo.addItem(label, method)
+        pay.addWidget(self.later_combo)
+
+        self.terminal_group = QWidget()
+        tform = QFormLayout(self.terminal_group)
+        tform.setContentsMargins(0, 0, 0, 0)
+        self.open_terminal_button = QPushButton("Open the card terminal")
+        self.open_terminal_button.setObjectName("openTerminalButton")
+        self.open_terminal_button.clicked.connect(self.open_terminal)
+        tform.addRow(self.open_terminal_button)
+        self.terminal_fields: dict[str, GuardedLineEdit] = {}
+        for key, label, context, limit in (
+            ("gateway", "Gateway", "text", 64),
+            ("transaction_id", "Transaction id", "reference", 64),
+            ("card_brand", "Card brand", "text", 32),
+            ("last4", "Last 4 digits", "text", 4),
+            ("auth_code", "Auth code", "reference", 16),
+        ):
+            field = GuardedLineEdit(f"the {label.lower()}", context=context)
+            field.setObjectName(f"terminal_{key}")
+            field.setMaxLength(max(limit, 40) if key != "last4" else 4)
+            if key == "last4":
+                field.setValidator(QRegularExpressionValidator(r"\d{0,4}"))
+                field.setPlaceholderText("1234")
+            error = _error_label(f"{key}Error")
+            field.textEdited.connect(lambda _t, k=key: _set_message(self.field_errors[k], None))
+            tform.addRow(label + ":", field)
+            tform.addRow("", error)
+            tform.addRow("", field.notice)
+            self.terminal_fields[key] = field
+            self.field_errors[key] = error
+        self.record_payment_button = QPushButton("Sa&ve the terminal payment")
+        self.record_payment_button.setObjectName("recordPaymentButton")
+        self.record_payment_button.clicked.connect(self.record_payment)
+        tform.addRow(self.record_payment_button)
+        pay.addWidget(self.terminal_group)
+        right.addWidget(pay_group)
+        self.pay_buttons.buttonToggled.connect(self._payment_choice_changed)
+
+        self.place_button = QPushButton("Place the order  (Ctrl+Enter)")
+        self.place_button.setObjectName("placeButton")
+        self.place_button.clicked.connect(self.place_order)
+        right.addWidget(self.place_button)
+        self.form_error = _error_label("formError")
+        right.addWidget(self.form_error)
+        self.card_messages = QLabel()
+        self.card_messages.setObjectName("cardMessages")
+        self.card_messages.setStyleSheet(WARNING_STYLE)
+        self.card_messages.setWordWrap(True)
+        self.card_messages.hide()
+        right.addWidget(self.card_messages)
+
+        # What happened to the order.
+        state_group = QGroupBox("Order")
+        state = QVBoxLayout(state_group)
+        self.placed_label = QLabel("Not placed yet.")
+        self.placed_label.setObjectName("placedLabel")
+        self.placed_label.setWordWrap(True)
+        url_row = QHBoxLayout()
+        self.pay_url_edit = QLineEdit()
+        self.pay_url_edit.setObjectName("payUrlEdit")
+        self.pay_url_edit.setReadOnly(True)
+        self.pay_url_edit.setPlaceholderText("The payment page's address appears here")
+        self.copy_url_button = QPushButton("Copy the lin&k")
+        self.copy_url_button.setObjectName("copyUrlButton")
+        self.copy_url_button.setEnabled(False)
+        self.copy_url_button.clicked.connect(self.copy_pay_url)
+        url_row.addWidget(self.pay_url_edit, 1)
+        url_row.addWidget(self.copy_url_button)
+        self.payment_state = QLabel("")
+        self.payment_state.setObjectName("paymentState")
+        self.payment_state.setWordWrap(True)
+        self.store_label = QLabel("")
+        self.store_label.setObjectName("storeLabel")
+        self.store_label.setWordWrap(True)
+        self.open_order_button = QPushButton("Open the order's page")
+        self.open_order_button.setObjectName("openOrderButton")
+        self.open_order_button.setEnabled(False)
+        self.open_order_button.clicked.connect(
+            lambda: self.placed and self.order_opened.emit(self.placed.order_id))
+        state.addWidget(self.placed_label)
+        state.addLayout(url_row)
+        state.addWidget(self.payment_state)
+        state.addWidget(self.store_label)
+        state.addWidget(self.open_order_button)
+        right.addWidget(state_group)
+        right.addStretch(1)
+
+        self._watch_timer = QTimer(self)
+        self._watch_timer.setSingleShot(True)
+        self._watch_timer.timeout.connect(self._watch_tick)
+
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.place_order)
+        self._payment_choice_changed()
+        self._update_totals()
+
+    def _run_db(self, work, on_success, on_failure) -> None:
+        self.ctx.tasks.run_db(work, on_success=_while_alive(self, on_success),
+                              on_failure=_while_alive(self, on_failure))
+
+    def _load_settings(self) -> None:
+        def work(token, progress):
+            return {key: settings_service.get_setting(self.ctx.db, key) for key in (
+                "shop.currency", "shop.default_country", "payments.terminal_url",
+                "payments.terminal_gateway")}
+
+        def done(values: dict) -> None:
+            self.currency = (values["shop.currency"] or "USD").upper()
+            self.region = (values["shop.default_country"] or "US").upper()
+            self.terminal_url = values["payments.terminal_url"] or ""
+            if not self.terminal_fields["gateway"].text():
+                self.terminal_fields["gateway"].setText(values["payments.terminal_gateway"] or "")
+            if not self.new_fields["country"].text():
+                self.new_fields["country"].setPlaceholderText(self.region)
+            self._payment_choice_changed()
+            self._update_totals()
+
+        self._run_db(work, done, self._show_failure)
+
+    # --- starting over --------------------------------------------------------------
+
+    def focus_default(self) -> None:
+        self.caller_box.setFocus()
+
+    def start_new_order(self) -> None:
+        """Clear everything for the next call and put the cursor in the caller box."""
+        self.stop_watching()
+        self.caller_search.reset()
+        self.product_search.reset()
+        self.caller_box.clear()
+        self.product_box.clear()
+        self.qty_spin.setValue(1)
+        self._clear_caller()
+        self.new_customer_button.setChecked(False)
+        for field in self.new_fields.values():
+            field.clear()
+        for key, field in self.terminal_fields.items():
+            if key != "gateway":
+                field.clear()
+        for label in self.field_errors.values():
+            _set_message(label, None)
+        self.lines = []
+        self._fill_table()
+        self.shipping_combo.setCurrentIndex(-1)
+        self.shipping_cost.clear()
+        self.note_edit.clear()
+        self.pay_link_radio.setChecked(True)
+        self.later_combo.setCurrentIndex(0)
+        for label in (self.form_error, self.lines_error, self.shipping_error, self.card_messages,
+                      self.similar_label):
+            _set_message(label, None)
+        self.use_similar_button.hide()
+        self.placed = None
+        self.store_state = None
+        self.paid = False
+        self.placed_label.setText("Not placed yet.")
+        self.pay_url_edit.clear()
+        self.copy_url_button.setEnabled(False)
+        self.open_order_button.setEnabled(False)
+        self._set_payment_state("", "")
+        self.store_label.setText("")
+        self._set_editable(True)
+        self._payment_choice_changed()
+        self._update_totals()
+        self.caller_box.setFocus()
+
+    def _clear_caller(self) -> None:
+        self.customer_id = None
+        self.caller = None
+        self.caller_label.setText("No caller picked yet.")
+        _set_message(self.caller_refusal, None)
+        self.repeat_button.setEnabled(False)
+
+    def _set_editable(self, editable: bool) -> None:
+        for widget in (self.caller_box, self.caller_results, self.new_customer_button,
+                       self.new_customer_group, self.product_box, self.qty_spin,
+                       self.product_results, self.lines_table, self.shipping_combo,
+                       self.shipping_cost, self.note_edit, self.place_button,
+                       self.pay_link_radio, self.later_radio, self.later_combo):
+            widget.setEnabled(editable)
+        self.repeat_button.setEnabled(editable and bool(self.caller and self.caller.last_order_id))
+
+    # --- the caller -----------------------------------------------------------------
+
+    @staticmethod
+    def _describe_customer(hit) -> str:
+        parts = [hit.name, hit.phone, hit.email, " ".join(p for p in (hit.postcode, hit.city) if p)]
+        text = " · ".join(p for p in parts if p)
+        if hit.status != CustomerStatus.ACTIVE:
+            text += f" ({hit.status.value})"
+        return text
+
+    def pick_customer(self, hit) -> None:
+        """Make this search hit the caller and move on to the products."""
+        self.new_customer_button.setChecked(False)
+        self.customer_id = hit.id
+        self.caller = None
+        self.caller_label.setText(self._describe_customer(hit))
+        _set_message(self.form_error, None)
+        self.repeat_button.setEnabled(False)
+        customer_id = hit.id
+
+        def work(token, progress):
+            return service.caller_summary(self.ctx.db, actor=self.ctx.actor, customer_id=customer_id)
+
+        self._run_db(work, self._show_caller, self._show_failure)
+        self.product_box.setFocus()
+
+    def _show_caller(self, summary) -> None:
+        if summary.id != self.customer_id:
+            return
+        self.caller = summary
+        lines = [summary.name, *summary.address_lines[1:],
+                 " · ".join(p for p in (summary.phone, summary.email) if p)]
+        if summary.last_order_id:
+            lines.append(f"Last order: {summary.last_order_number}")
+        self.caller_label.setText("\n".join(line for line in lines if line))
+        _set_message(self.caller_refusal, summary.refusal or None)
+        self.repeat_button.setEnabled(bool(summary.last_order_id) and self.placed is None)
+
+    def _new_customer_toggled(self, on: bool) -> None:
+        self.new_customer_group.setVisible(on)
+        if on:
+            self._clear_caller()
+            self.caller_label.setText("New customer: fill in the details below.")
+            self.caller_search.reset()
+            self.new_fields["first_name"].setFocus()
+        else:
+            _set_message(self.similar_label, None)
+            self.use_similar_button.hide()
+
+    def _check_new_field(self, key: str) -> None:
+        text = self.new_fields[key].text().strip()
+        message = None
+        if key == "email" and text:
+            try:
+                validate_email(text)
+            except ValidationError as exc:
+                message = exc.fields.get("email", exc.message)
+        elif key == "phone" and text:
+            phone = normalize_phone(text, default_region=self.region)
+            if phone is None or not phone.is_valid:
+                message = (f"This is not a valid phone number for {self.region}; "
+                           "for another country start with + and its code.")
+        elif key == "country" and text and (len(text) != 2 or not text.isalpha()):
+            message = "Enter the country as its two-letter code, such as US or GB."
+        _set_message(self.field_errors[key], message)
+        if key in ("first_name", "last_name", "email", "phone", "postcode"):
+            self._similar_timer.start()
+
+    def _check_similar(self) -> None:
+        if not self.new_customer_button.isChecked():
+            return
+        values = {k: f.text().strip() for k, f in self.new_fields.items()}
+        name = f"{values['first_name']} {values['last_name']}".strip()
+
+        def work(token, progress):
+            return service.similar_customers(
+                self.ctx.db, actor=self.ctx.actor, name=name, email=values["email"],
+                phone=values["phone"], postcode=values["postcode"])
+
+        def done(similar: list) -> None:
+            if not self.new_customer_button.isChecked():
+                return
+            self._similar = similar
+            if similar:
+                _set_message(self.similar_label, similar[0].sentence
+                             + " Use them instead, unless this really is someone else.")
+                self.use_similar_button.show()
+            else:
+                _set_message(self.similar_label, None)
+                self.use_similar_button.hide()
+
+        self._run_db(work, done, self._show_failure)
+
+    def _use_similar(self) -> None:
+        if not self._similar:
+            return
+        s = self._similar[0]
+        self.pick_customer(customers_service.CustomerHit(
+            id=s.id, name=s.name, company="", email=s.email, phone=s.phone, postcode=s.postcode,
+            city="", status=CustomerStatus.ACTIVE, match="similar", rank=0))
+
+    def repeat_last_order(self) -> None:
+        """Add the picked caller's last order's lines (products still sold)."""
+        if not self.caller or not self.caller.last_order_id:
+            return
+        order_id = self.caller.last_order_id
+
+        def work(token, progress):
+            lines = service.repeat_order_lines(self.ctx.db, actor=self.ctx.actor, order_id=order_id)
+            hits = {h.id: h for h in service.product_hits(
+                self.ctx.db, actor=self.ctx.actor, product_ids=[l.product_id for l in lines])}
+            return [(hits[l.product_id], l.quantity) for l in lines if l.product_id in hits]
+
+        def done(pairs) -> None:
+            for hit, quantity in pairs:
+                self._add_line(hit, quantity)
+            if not pairs:
+                _set_message(self.lines_error, "None of the products of the last order is sold any more.")
+            self.product_box.setFocus()
+
+        self._run_db(work, done, self._show_failure)
+
+    # --- products and lines ---------------------------------------------------------
+
+    def _describe_product(self, hit) -> str:
+        return f"{hit.sku} — {hit.name} — {money_text(hit.price, self.currency)} — {hit.stock_text}"
+
+    def add_product(self, hit) -> None:
+        """Add the picked product with the quantity in the spin box; back to the product box."""
+        self._add_line(hit, self.qty_spin.value())
+        self.qty_spin.setValue(1)
+        self.product_search.reset()
+        self.product_box.clear()
+        self.product_box.setFocus()
+
+    def _add_line(self, hit, quantity: int) -> None:
+        _set_message(self.lines_error, None)
+        for line in self.lines:
+            if line[0].id == hit.id:
+                line[1] = min(service.MAX_QUANTITY, line[1] + quantity)
+                break
+        else:
+            self.lines.append([hit, quantity])
+        if not hit.available:
+            _set_message(self.lines_error, f"{hit.name} is out of stock.")
+        self._fill_table()
+
+    def _fill_table(self) -> None:
+        self._filling_table = True
+        try:
+            self.lines_table.setRowCount(len(self.lines))
+            for row, (hit, quantity) in enumerate(self.lines):
+                values = (hit.sku, hit.name, str(quantity), money_text(hit.price, self.currency),
+                          money_text(hit.price * quantity, self.currency))
+                for col, value in enumerate(values):
+                    item = QTableWidgetItem(value)
+                    if col != 2:
+                        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                    if col >= 2:
+                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    self.lines_table.setItem(row, col, item)
+        finally:
+            self._filling_table = False
+        self._update_totals()
+
+    def _line_edited(self, item: QTableWidgetItem) -> None:
+        if self._filling_table or item.column() != 2 or item.row() >= len(self.lines):
+            return
+        try:
+            quantity = int(item.text().strip())
+        except ValueError:
+            quantity = 0
+        if 0 < quantity <= service.MAX_QUANTITY:
+            self.lines[item.row()][1] = quantity
+            _set_message(self.lines_error, None)
+        else:
+            _set_message(self.lines_error, f"A quantity goes from 1 to {service.MAX_QUANTITY}.")
+        self._fill_table()
+
+    def remove_selected_lines(self) -> None:
+        rows = sorted({i.row() for i in self.lines_table.selectedIndexes()}
+                      or ({self.lines_table.currentRow()} - {-1}), reverse=True)
+        for row in rows:
+            if 0 <= row < len(self.lines):
+                del self.lines[row]
+        self._fill_table()
+        if self.lines:
+            self.lines_table.setCurrentCell(min(rows[-1] if rows else 0, len(self.lines) - 1), 1)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        if (obj is self.lines_table and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+                and self.lines_table.state() != QAbstractItemView.State.EditingState):
+            self.remove_selected_lines()
+            return True
+        return super().eventFilter(obj, event)
+
+    # --- shipping and totals --------------------------------------------------------
+
+    def _shipping_chosen(self, index: int) -> None:
+        option = self.shipping_combo.itemData(index) if index >= 0 else None
+        _set_message(self.shipping_error, None)
+        if option is not None and not self.shipping_cost.isModified():
+            self.shipping_cost.setText(f"{option.cost:.2f}" if option.cost else "")
+        self._update_totals()
+
+    def _cost(self) -> Decimal | None:
+        text = self.shipping_cost.text().strip().replace(",", ".")
+        try:
+            return Decimal(text or "0").quantize(Decimal("0.01"))
+        except InvalidOperation:
+            return None
+
+    def _update_totals(self) -> None:
+        subtotal = sum((hit.price * quantity for hit, quantity in self.lines), Decimal("0.00"))
+        cost = self._cost() or Decimal("0.00")
+        total = subtotal + cost
+        self.totals_label.setText(
+            f"Subtotal {money_text(subtotal, self.currency)} · Shipping "
+            f"{money_text(cost, self.currency)} · <b>Total {money_text(total, self.currency)}</b>")
+
+    def preview_total(self) -> Decimal:
+        """The total as the screen shows it before placing (Decimal, shop currency)."""
+        subtotal = sum((hit.price * quantity for hit, quantity in self.lines), Decimal("0.00"))
+        return (subtotal + (self._cost() or Decimal("0.00"))).quantize(Decimal("0.01"))
+
+    # --- payment choice -------------------------------------------------------------
+
+    def payment_method(self) -> PaymentMethod:
+        if self.terminal_radio.isChecked():
+            return PaymentMethod.TERMINAL
+        if self.later_radio.isChecked():
+            return PaymentMethod(self.later_combo.currentData())
+        return PaymentMethod.PAY_LINK
+
+    def _payment_choice_changed(self, *_args) -> None:
+        terminal = self.terminal_radio.isChecked()
+        self.terminal_group.setVisible(terminal)
+        self.later_combo.setEnabled(self.later_radio.isChecked() and self.placed is None)
+        self.open_terminal_button.setEnabled(bool(self.terminal_url))
+        self.open_terminal_button.setToolTip(
+            "" if self.terminal_url else "Set the card terminal's address in the shop settings.")
+        self.record_payment_button.setEnabled(
+            terminal and self.placed is not None and not self.paid)
+        if self.later_radio.isChecked() and self.placed is None:
+            self.later_combo.setFocus()
+
+    def open_terminal(self) -> None:
+        """Open the gateway's own terminal page in the browser."""
+        if self.terminal_url:
+            QDesktopServices.openUrl(QUrl(self.terminal_url))
+
+    # --- placing --------------------------------------------------------------------
+
+    def _new_customer(self) -> service.NewCustomer:
+        values = {k: f.text().strip() for k, f in self.new_fields.items()}
+        values["country"] = values["country"] or self.region
+        return service.NewCustomer(**values)
+
+    def place_order(self) -> None:
+        """Save the order here (database pool), then send it to the store (network pool)."""
+        if self.placed is not None or not self.place_button.isEnabled():
+            return
+        for label in (self.form_error, self.lines_error, self.shipping_error):
+            _set_message(label, None)
+        new = self.new_customer_button.isChecked()
+        if not new and self.customer_id is None:
+            _set_message(self.form_error, "Pick the caller or enter a new customer first.")
+            self.caller_box.setFocus()
+            return
+        option = self.shipping_combo.currentData()
+        if option is None:
+            _set_message(self.shipping_error, "Choose a shipping method.")
+            self.shipping_combo.setFocus()
+            return
+        cost = self._cost()
+        if cost is None:
+            _set_message(self.shipping_error, "Enter the shipping cost as an amount such as 4.95.")
+            self.shipping_cost.setFocus()
+            return
+        kwargs = dict(
+            customer_id=None if new else self.customer_id,
+            new_customer=self._new_customer() if new else None,
+            lines=[service.LineInput(hit.id, quantity) for hit, quantity in self.lines],
+            shipping=service.ShippingInput(option.method_id, option.title, cost),
+            note=self.note_edit.toPlainText(),
+            payment=service.PaymentChoice(self.payment_method()),
+        )
+        self.place_button.setEnabled(False)
+        self.placed_label.setText("Saving the order…")
+
+        def work(token, progress):
+            return service.place_phone_order(self.ctx.db, actor=self.ctx.actor, **kwargs)
+
+        self._run_db(work, self._placed, self._place_failed)
+
+    def _place_failed(self, exc: BaseException) -> None:
+        self.place_button.setEnabled(True)
+        self.placed_label.setText("Not placed yet.")
+        if isinstance(exc, ValidationError) and exc.fields:
+            first = None
+            for key, message in exc.fields.items():
+                label = {"lines": self.lines_error, "shipping": self.shipping_error,
+                         "shipping_cost": self.shipping_error,
+                         "customer": self.form_error}.get(key) or self.field_errors.get(key)
+                if label is None:
+                    label = self.form_error
+                _set_message(label, message)
+                if first is None:
+                    first = key
+            _set_message(self.form_error, exc.message)
+            target = self.new_fields.get(first) or {
+                "lines": self.product_box, "shipping": self.shipping_combo,
+                "shipping_cost": self.shipping_cost, "customer": self.caller_box}.get(first)
+            if target is not None:
+                target.setFocus()
+        elif isinstance(exc, UserFacingError):
+            _set_message(self.form_error, exc.message)
+        else:
+            show_error(self, exc)
+
+    def _placed(self, placed: service.PlacedOrder) -> None:
+        self.placed = placed
+        self.customer_id = placed.customer_id
+        self._set_editable(False)
+        self.open_order_button.setEnabled(True)
+        self.ctx.bus.publish(placed.changes)
+        _set_message(self.card_messages, " ".join(placed.card_messages) or None)
+        self.placed_label.setText(
+            f"Order saved here: {money_text(placed.total, placed.currency)} "
+            f"({service.METHOD_LABELS[placed.payment_method]}).")
+        if placed.payment_method is PaymentMethod.PAY_LINK:
+            self._set_payment_state("Sending the order to the web store…", WAITING_STYLE)
+        elif placed.payment_method is PaymentMethod.TERMINAL:
+            self._set_payment_state("Key the payment on the card terminal, then record it here.",
+                                    WAITING_STYLE)
+            (self.terminal_fields["transaction_id"]).setFocus()
+        else:
+            self._set_payment_state(f"To be paid later: {service.METHOD_LABELS[placed.payment_method]}.",
+                                    WAITING_STYLE)
+        self._payment_choice_changed()
+        self._watch_generation += 1
+        self._watching = placed.payment_method is PaymentMethod.PAY_LINK
+        self._watch_tick()
+
+    # --- the store ------------------------------------------------------------------
+
+    def _default_connector(self):
+        return sync.connector_for(self.ctx.db)
+
+    def _watch_tick(self) -> None:
+        """Send the order if the store does not have it yet, else ask it whether it is paid."""
+        if self.placed is None or self._watch_busy:
+            return
+        generation = self._watch_generation
+        order_id = self.placed.order_id
+        on_store = self.store_state is not None and self.store_state.store_id is not None
+        self._watch_busy = True
+
+        def work(token, progress):
+            # A connector per call: they are not shared between threads.
+            connector = self.connector_provider()
+            if connector is None:
+                raise UserFacingError(STORE_AWAY)
+            try:
+                if on_store:
+                    return sync.refresh_order_from_store(self.ctx.db, connector, order_id)
+                return sync.push_order_now(self.ctx.db, connector, order_id, cancel=token)
+            finally:
+                close = getattr(connector, "close", None)
+                if close is not None:
+                    close()
+
+        self.ctx.tasks.run_io(
+            work, on_success=_while_alive(self, lambda state: self._store_answered(generation, state)),
+            on_failure=_while_alive(self, lambda exc: self._store_failed(generation, exc)))
+
+    def _schedule_watch(self) -> None:
+        if self._watching and self.isVisible():
+            self._watch_timer.start(self.watch_interval_ms)
+
+    def _store_answered(self, generation: int, state) -> None:
+        self._watch_busy = False
+        if generation != self._watch_generation or self.placed is None:
+            return
+        self.store_state = state
+        if state.store_id is None:
+            # Saved here; the store is away or busy. Keep trying while the caller waits.
+            self.store_label.setText(STORE_AWAY)
+            self.store_label.setToolTip(state.message or "")
+            if self.placed.payment_method is PaymentMethod.PAY_LINK:
+                self._set_payment_state("The payment link comes as soon as the store has the order.",
+                                        WAITING_STYLE)
+                self._schedule_watch()
+            return
+        number = state.number
+        if number:
+            self.placed_label.setText(
+                f"Order {number} is on the web store: {money_text(self.placed.total, self.placed.currency)} "
+                f"({service.METHOD_LABELS[self.placed.payment_method]}).")
+        self.store_label.setText("")
+        self.store_label.setToolTip("")
+        url = state.payment_url or ""
+        if url and self.placed.payment_method is PaymentMethod.PAY_LINK:
+            self.pay_url_edit.setText(url)
+            self.copy_url_button.setEnabled(True)
+        if state.paid:
+            self._now_paid()
+            return
+        if self.placed.payment_method is PaymentMethod.PAY_LINK:
+            self._set_payment_state(
+                "Waiting for the payment: the store has emailed the payment link to the customer.",
+                WAITING_STYLE)
+        self._schedule_watch()
+
+    def _store_failed(self, generation: int, exc: BaseException) -> None:
+        self._watch_busy = False
+        if generation != self._watch_generation or self.placed is None:
+            return
+        if not (isinstance(exc, UserFacingError) or _is_store_error(exc)):
+            # A defect, not the store being away: say so once and stop asking.
+            self._watching = False
+            show_error(self, exc)
+            return
+        self.store_label.setText(STORE_AWAY)
+        self.store_label.setToolTip(getattr(exc, "message", "") or "")
+        if self.placed.payment_method is not PaymentMethod.PAY_LINK:
+            return
+        self._schedule_watch()
+
+    def _now_paid(self) -> None:
+        self.paid = True
+        self._watching = False
+        self._watch_timer.stop()
+        self._set_payment_state("Paid", PAID_STYLE)
+        self._payment_choice_changed()
+        if self.placed is not None:
+            self.ctx.bus.publish(Changes(orders=frozenset({self.placed.order_id})))
+
+    def _set_payment_state(self, text: str, style: str) -> None:
+        self.payment_state.setStyleSheet(style)
+        self.payment_state.setText(text)
+        self.payment_state_changed.emit(text)
+
+    def stop_watching(self) -> None:
+        """Stop asking the store about the order (a new call, or the screen closes)."""
+        self._watching = False
+        self._watch_generation += 1
+        self._watch_timer.stop()
+        self._watch_busy = False
+
+    @property
+    def watching(self) -> bool:
+        return self._watching
+
+    def copy_pay_url(self) -> None:
+        if self.pay_url_edit.text():
+            QGuiApplication.clipboard().setText(self.pay_url_edit.text())
+            self.store_label.setText("The payment link is on the clipboard.")
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._watching and not self._watch_timer.isActive() and not self._watch_busy:
+            self._watch_timer.start(0)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().hideEvent(event)
+        # Watching resumes when the screen shows again; nothing else waits to run.
+        self._watch_timer.stop()
+        self._similar_timer.stop()
+
+    # --- terminal payment -----------------------------------------------------------
+
+    def record_payment(self) -> None:
+        """Record the terminal payment by its reference (database pool)."""
+        if self.placed is None or self.paid:
+            return
+        values = {k: f.text().strip() for k, f in self.terminal_fields.items()}
+        for key in values:
+            _set_message(self.field_errors[key], None)
+        order_id = self.placed.order_id
+        self.record_payment_button.setEnabled(False)
+
+        def work(token, progress):
+            return service.record_terminal_payment(
+                self.ctx.db, actor=self.ctx.actor, order_id=order_id, gateway=values["gateway"],
+                transaction_id=values["transaction_id"], card_brand=values["card_brand"],
+                last4=values["last4"], auth_code=values["auth_code"])
+
+        def done(changes: Changes) -> None:
+            self.ctx.bus.publish(changes)
+            self._now_paid()
+            self.store_label.setText("The payment is recorded; the web store will be told.")
+
+        def failed(exc: BaseException) -> None:
+            self.record_payment_button.setEnabled(True)
+            if isinstance(exc, ValidationError) and exc.fields:
+                for key, message in exc.fields.items():
+                    _set_message(self.field_errors.get(key, self.form_error), message)
+            elif isinstance(exc, UserFacingError):
+                _set_message(self.form_error, exc.message)
+            else:
+                show_error(self, exc)
+
+        self._run_db(work, done, failed)
+
+    # --- errors ---------------------------------------------------------------------
+
+    def _show_failure(self, exc: BaseException) -> None:
+        if isinstance(exc, UserFacingError):
+            _set_message(self.form_error, exc.message)
+        else:
+            show_error(self, exc)
+
+
+def _is_store_error(exc: BaseException) -> bool:
+    from backoffice.errors import StoreError
+
+    return isinstance(exc, (StoreError, OSError, TimeoutError))
