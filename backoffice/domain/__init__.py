@@ -7,6 +7,7 @@ from backoffice.domain.customers import Customer, CustomerAddress, CustomerNote
 from backoffice.domain.newsletters import ConsentEvent, NewsletterList, Subscription, Suppression
 from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
 from backoffice.domain.privacy import Disclosure, PrivacyRequest
+from backoffice.domain.search import CustomerSearchTerm, CustomerSearchText  # noqa: F401
 from backoffice.domain.settings import ShopSetting
 from backoffice.domain.staff import StaffUser
 from backoffice.domain.sync import OutboxMessage, SyncConflict, SyncCursor, SyncRun

@@ -1,0 +1,458 @@
+"""The customer search index: lookup terms per customer, fed from the declared personal columns.
+
+Every way the desk finds a customer is an indexed lookup on both databases:
+
+* `customer_search` holds one row per (customer, kind, term). Terms are folded
+  (accent- and case-insensitive) name and company words, email keys, phone digits
+  reversed (so "ends with 0199" is a prefix), normalised postcodes and order
+  numbers. A prefix query is a range scan on the (kind, term) index:
+  ``term >= :p AND term < :p || U+10FFFF``; an exact query is an equality on it.
+  The term column is compared byte-wise on both databases (SQLite's BINARY,
+  PostgreSQL's "C" collation), which is code point order for UTF-8.
+* `customer_search_text` holds one folded line per customer for fragments inside
+  words ("mith" in "Smith", "gmail" in an address). SQLite indexes it with an FTS5
+  table using the trigram tokenizer (kept in step by triggers); PostgreSQL with a
+  pg_trgm GIN index. Both answer ``body LIKE '%fragment%'`` from the index.
+
+What feeds the index is declared once in `SOURCES`, against the personal-data
+registry: every personal column of the customer's own tables is either a source
+of some kind of term or deliberately left out, and the check fails when a new
+column is neither. The index's own columns are personal data too (erasure clears
+them, export leaves them out: they only repeat what the record holds).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache, lru_cache
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Connection, ForeignKey, Index, String, Text, delete, insert, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from backoffice.domain.base import Base, personal
+from backoffice.domain.customers import Customer, CustomerAddress
+from backoffice.domain.emails import email_key
+from backoffice.domain.enums import CustomerStatus
+from backoffice.domain.orders import Order
+from backoffice.domain.phones import normalize_phone, phone_suffix_key
+from backoffice.domain.text import fold, search_tokens
+
+TERM_LENGTH = 255
+BODY_LENGTH = 1000
+# Appended to a prefix, it is greater than every string that starts with the prefix.
+PREFIX_END = "\U0010ffff"
+
+# Byte-wise comparison on PostgreSQL too, so that prefix ranges use the index and
+# mean the same thing as on SQLite whatever the database's default collation.
+_TERM_TYPE = String(TERM_LENGTH).with_variant(String(TERM_LENGTH, collation="C"), "postgresql")
+
+
+class TermKind(StrEnum):
+    """What a search term was made from (one letter: the index holds millions of them)."""
+
+    NAME = "n"
+    COMPANY = "c"
+    EMAIL = "e"
+    PHONE = "p"
+    POSTCODE = "z"
+    ORDER = "o"
+
+
+# The kinds as plain strings, for the hot loops that build millions of terms.
+_NAME, _COMPANY, _EMAIL, _PHONE, _POSTCODE, _ORDER = (k.value for k in TermKind)
+
+
+class CustomerSearchTerm(Base):
+    """One lookup term of a customer (see the module docstring)."""
+
+    __tablename__ = "customer_search"
+    __subject__ = "customer_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(1))
+    # Nullable so that erasure can clear it in place like any other personal column.
+    term: Mapped[str | None] = mapped_column(
+        _TERM_TYPE, info=personal("search", erase="null", export=False)
+    )
+
+
+class CustomerSearchText(Base):
+    """A customer's names, companies and email addresses folded into one line, for fragments."""
+
+    __tablename__ = "customer_search_text"
+    __subject__ = "customer_id"
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    body: Mapped[str | None] = mapped_column(Text, info=personal("search", erase="null", export=False))
+
+
+Index("ix_customer_search_lookup", CustomerSearchTerm.kind, CustomerSearchTerm.term,
+      CustomerSearchTerm.customer_id)
+Index("ix_customer_search_customer_id", CustomerSearchTerm.customer_id)
+# Keyset paging of the customers list: (sort key, id) in index order.
+Index("ix_customers_sort_name_id", Customer.sort_name, Customer.id)
+Index("ix_customers_created_at_id", Customer.created_at, Customer.id)
+
+
+# --- What feeds the index -------------------------------------------------------------
+
+# Every personal column of these tables must be named in SOURCES.
+INDEXED_TABLES = ("customers", "customer_addresses")
+
+# table.column -> the kind of term it feeds, or None with the reason it is left out.
+SOURCES: dict[str, TermKind | str] = {
+    "customers.first_name": TermKind.NAME,
+    "customers.last_name": TermKind.NAME,
+    "customers.company": TermKind.COMPANY,
+    "customers.email": "indexed through email_key",
+    "customers.email_key": TermKind.EMAIL,
+    "customers.phone": "indexed through phone_digits (read from phone when missing)",
+    "customers.phone_e164": "indexed through phone_digits",
+    "customers.phone_digits": TermKind.PHONE,
+    "customers.phone_rev": "indexed through phone_digits",
+    "customers.sort_name": "indexed through first_name and last_name",
+    "customers.username": "the store's login name; callers do not know it",
+    "customer_addresses.first_name": TermKind.NAME,
+    "customer_addresses.last_name": TermKind.NAME,
+    "customer_addresses.company": TermKind.COMPANY,
+    "customer_addresses.address_1": "street lines are not looked up",
+    "customer_addresses.address_2": "street lines are not looked up",
+    "customer_addresses.city": "too many customers share a city for it to pick one out",
+    "customer_addresses.state": "too many customers share a state for it to pick one out",
+    "customer_addresses.postcode": TermKind.POSTCODE,
+    "customer_addresses.phone": TermKind.PHONE,
+    "customer_addresses.email": TermKind.EMAIL,
+}
+# Not personal data, but people read it out on the phone.
+ORDER_NUMBER_SOURCE = "orders.number"
+
+
+@cache
+def source_columns(table: str) -> dict[str, TermKind]:
+    """The columns of `table` that feed the index, with the kind of term each makes."""
+    prefix = table + "."
+    return {
+        key[len(prefix):]: kind
+        for key, kind in SOURCES.items()
+        if key.startswith(prefix) and isinstance(kind, TermKind)
+    }
+
+
+def check_sources() -> None:
+    """Raise LookupError unless SOURCES names exactly the registry's personal columns.
+
+    A personal column added to a customer table must be declared here, as a source
+    or as left out with a reason; a name here that is not a personal column is a typo.
+    """
+    from backoffice.domain import personal_data  # late: it reads the complete model
+
+    declared = {f"{c.table}.{c.column}" for c in personal_data.personal_columns()
+                if c.table in INDEXED_TABLES}
+    missing = sorted(declared - SOURCES.keys())
+    unknown = sorted(SOURCES.keys() - declared)
+    if missing or unknown:
+        raise LookupError(
+            "The search index sources do not match the personal-data registry: "
+            f"not declared in SOURCES: {missing}; not personal columns: {unknown}"
+        )
+    for table in ("customer_search", "customer_search_text"):
+        if not any(t.table == table for t in personal_data.registry()):
+            raise LookupError(f"{table} holds personal data but is not in the registry")
+
+
+# --- Terms ------------------------------------------------------------------------------
+
+
+_NOT_ASCII_ALNUM = re.compile(r"[^0-9a-z]+")
+_NOT_ASCII_DIGIT = re.compile(r"[^0-9]+")
+
+
+def clip(term: str) -> str:
+    return term[:TERM_LENGTH]
+
+
+def prefix_range(prefix: str) -> tuple[str, str]:
+    """``(low, high)`` with ``low <= term < high`` exactly when term starts with `prefix`."""
+    return prefix, prefix + PREFIX_END
+
+
+@lru_cache(maxsize=65536)
+def words_of(value: str) -> tuple[str, ...]:
+    """`search_tokens` of one value, remembered: names and companies repeat a lot."""
+    return tuple(search_tokens(value))
+
+
+def name_terms(values: Sequence[str | None]) -> set[str]:
+    """Terms for a person's name parts, in the order they are written.
+
+    The whole name is stored forwards and backwards ("anna maria weber",
+    "weber anna maria"), so a prefix of either finds it in one range; every other
+    word is stored alone so "maria" and "weber" find it too.
+    """
+    parts = [p for p in (words_of(v) for v in values if v) if p]
+    if not parts:
+        return set()
+    words = [w for p in parts for w in p]
+    backward = [w for p in reversed(parts) for w in p]
+    terms = {clip(" ".join(words)), clip(" ".join(backward))}
+    if len(words) > 2:
+        firsts = {words[0], backward[0]}
+        terms.update(clip(w) for w in words if w not in firsts)
+    elif len(words) == 2 and len(parts) == 1:
+        terms.add(words[1])
+    return terms
+
+
+def company_terms(value: str | None) -> set[str]:
+    """The whole company name, and each of its words but the first."""
+    words = words_of(value or "")
+    if not words:
+        return set()
+    return {clip(" ".join(words)), *(clip(w) for w in words[1:])}
+
+
+def email_term(value: str | None) -> str | None:
+    if not value or "@" not in value:
+        return None
+    return clip(email_key(value))
+
+
+def postcode_key(value: str | None) -> str:
+    """A postcode folded, without spaces or dashes: "SW1A 1AA" -> "sw1a1aa"."""
+    folded = fold(value or "")
+    if folded.isascii():
+        return _NOT_ASCII_ALNUM.sub("", folded)
+    return "".join(c for c in folded if c.isalnum())
+
+
+def order_number_key(value: str | None) -> str:
+    """An order number folded, without "#" or spaces: "#WC-1042" -> "wc-1042"."""
+    return "".join(fold(value or "").lstrip("#").split())
+
+
+def phone_term(digits: str | None) -> str | None:
+    if not digits:
+        return None
+    return clip(phone_suffix_key(digits))
+
+
+def _digits(text: str) -> str:
+    if text.isascii():
+        return _NOT_ASCII_DIGIT.sub("", text)
+    return "".join(str(unicodedata.decimal(c)) for c in text if c.isdecimal())
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """What the index holds for one customer: its terms and its fragment line."""
+
+    terms: frozenset[tuple[str, str]]
+    body: str | None
+
+
+EMPTY_ENTRY = IndexEntry(frozenset(), None)
+
+
+def customer_entry(
+    customer: Mapping,
+    addresses: Iterable[Mapping] = (),
+    order_numbers: Iterable[str | None] = (),
+    *,
+    default_region: str | None = "US",
+) -> IndexEntry:
+    """Build the index entry of one customer from plain column values.
+
+    `customer` and each of `addresses` map column names to values (ORM objects'
+    `__dict__`, Core row mappings); only the columns named in SOURCES are read, plus
+    `status` and `merged_into_id`: an erased or merged customer is not indexed.
+    """
+    if customer.get("merged_into_id") is not None or customer.get("status") in (
+        CustomerStatus.ERASED, CustomerStatus.ERASED.value
+    ):
+        return EMPTY_ENTRY
+    terms: set[tuple[str, str]] = set()
+    body: dict[str, None] = {}  # folded parts, in order, once each
+    seen: set[tuple] = set()  # values already turned into terms (addresses repeat the account's)
+    own_digits: set[str] = set()
+    for table, rows in (("customers", (customer,)), ("customer_addresses", addresses)):
+        sources = source_columns(table)
+        name_cols = [col for col, kind in sources.items() if kind is TermKind.NAME]
+        for row in rows:
+            names = tuple(row.get(col) for col in name_cols)
+            if any(names) and (TermKind.NAME, names) not in seen:
+                seen.add((TermKind.NAME, names))
+                found = name_terms(names)
+                terms.update((_NAME, t) for t in found)
+                if found:
+                    body[" ".join(w for v in names if v for w in words_of(v))] = None
+            for col, kind in sources.items():
+                value = row.get(col)
+                if not value or kind is TermKind.NAME or (kind, value) in seen:
+                    continue
+                seen.add((kind, value))
+                if kind is TermKind.COMPANY:
+                    found = company_terms(value)
+                    terms.update((_COMPANY, t) for t in found)
+                    if found:
+                        body[" ".join(words_of(value))] = None
+                elif kind is TermKind.EMAIL:
+                    term = email_term(value)
+                    if term:
+                        terms.add((_EMAIL, term))
+                        body[term if term.isascii() else fold(term)] = None
+                elif kind is TermKind.POSTCODE:
+                    key = postcode_key(value)
+                    if key:
+                        terms.add((_POSTCODE, clip(key)))
+                elif kind is TermKind.PHONE:
+                    digits = _phone_digits(table, col, value, own_digits, default_region)
+                    if digits:
+                        own_digits.add(digits)
+                        terms.add((_PHONE, phone_term(digits)))
+    for number in order_numbers:
+        key = order_number_key(number)
+        if key:
+            terms.add((_ORDER, clip(key)))
+    return IndexEntry(frozenset(terms), " ".join(body)[:BODY_LENGTH] or None)
+
+
+def _phone_digits(table: str, col: str, value: str, known: set[str], region) -> str | None:
+    """The digits to index for a phone column; cheap when they are already stored."""
+    if table == "customers" and col == "phone_digits":
+        return value
+    typed = _digits(value)
+    if not typed:
+        return None
+    # An address usually repeats the account's phone in another format: skip the parse.
+    if any(d.endswith(typed.lstrip("0")) for d in known):
+        return None
+    phone = normalize_phone(value, default_region=region)
+    return phone.digits if phone else None
+
+
+def with_derived_keys(customer: Mapping, region) -> Mapping:
+    """The customer's columns, with the email key and phone digits derived if never stored."""
+    missing_phone = not customer.get("phone_digits") and customer.get("phone")
+    missing_email = not customer.get("email_key") and customer.get("email")
+    if not (missing_phone or missing_email):
+        return customer
+    row = dict(customer)
+    if missing_phone:
+        phone = normalize_phone(row["phone"], default_region=region)
+        row["phone_digits"] = phone.digits if phone else None
+    if missing_email:
+        row["email_key"] = email_term(row["email"])
+    return row
+
+
+# --- Keeping the index in step ------------------------------------------------------------
+
+def _source_select_columns(model, table: str, extra: Sequence[str]) -> list:
+    t = model.__table__
+    names = list(dict.fromkeys([*extra, *source_columns(table)]))
+    return [t.c[n] for n in names]
+
+
+def customer_source_columns() -> list:
+    return _source_select_columns(
+        Customer, "customers", ("id", "status", "merged_into_id", "phone", "email")
+    )
+
+
+def address_source_columns() -> list:
+    return _source_select_columns(CustomerAddress, "customer_addresses", ("customer_id",))
+
+
+def load_entry(session: Session, customer_id: int, *, default_region: str | None = "US") -> IndexEntry:
+    """Read a customer's source columns and build its index entry (empty if it is gone)."""
+    row = session.execute(
+        select(*customer_source_columns()).where(Customer.id == customer_id)
+    ).mappings().first()
+    if row is None:
+        return EMPTY_ENTRY
+    addresses = session.execute(
+        select(*address_source_columns()).where(CustomerAddress.customer_id == customer_id)
+        .order_by(CustomerAddress.id)
+    ).mappings().all()
+    numbers = session.execute(
+        select(Order.number).where(Order.customer_id == customer_id)
+    ).scalars().all()
+    return customer_entry(with_derived_keys(row, default_region), addresses, numbers,
+                          default_region=default_region)
+
+
+def reindex_customer(session: Session, customer_id: int, *, default_region: str | None = None) -> None:
+    """Rewrite one customer's search entry from the record, in the caller's transaction.
+
+    Call it after changing anything SOURCES lists (names, email, phone, addresses,
+    orders' customer) and after erasing or merging; flushes pending ORM changes first.
+    `default_region` reads phones that were stored without digits; None means the
+    shop's `shop.default_country` setting.
+    """
+    session.flush()
+    if default_region is None:
+        default_region = shop_default_region(session)
+    entry = load_entry(session, customer_id, default_region=default_region)
+    write_entry(session, customer_id, entry)
+
+
+def write_entry(session: Session, customer_id: int, entry: IndexEntry) -> None:
+    """Replace what the index holds for `customer_id` with `entry`."""
+    session.execute(delete(CustomerSearchTerm).where(CustomerSearchTerm.customer_id == customer_id))
+    session.execute(delete(CustomerSearchText).where(CustomerSearchText.customer_id == customer_id))
+    if entry.terms:
+        session.execute(
+            insert(CustomerSearchTerm),
+            [{"customer_id": customer_id, "kind": k, "term": t} for k, t in sorted(entry.terms)],
+        )
+    if entry.body:
+        session.execute(insert(CustomerSearchText), [{"customer_id": customer_id, "body": entry.body}])
+
+
+def shop_default_region(session: Session | Connection) -> str:
+    """The shop's default country (for phones typed without a country code)."""
+    from backoffice.domain.settings import SETTINGS_BY_KEY, ShopSetting
+
+    spec = SETTINGS_BY_KEY["shop.default_country"]
+    raw = session.execute(
+        select(ShopSetting.value).where(ShopSetting.key == spec.key)
+    ).scalar_one_or_none()
+    value = spec.default if raw is None else spec.decode(raw)
+    return (value or spec.default).upper()
+
+
+# --- Database-specific parts (created by migration 0002, recreated by a rebuild) ----------
+
+SQLITE_FTS_TABLE = "customer_search_fts"
+SQLITE_FTS_DDL = (
+    "CREATE VIRTUAL TABLE customer_search_fts USING fts5(body, content='customer_search_text', "
+    "content_rowid='customer_id', tokenize='trigram', detail='none')"
+)
+SQLITE_TRIGGERS = {
+    "customer_search_text_ai": (
+        "CREATE TRIGGER customer_search_text_ai AFTER INSERT ON customer_search_text BEGIN "
+        "INSERT INTO customer_search_fts(rowid, body) VALUES (new.customer_id, new.body); END"
+    ),
+    "customer_search_text_ad": (
+        "CREATE TRIGGER customer_search_text_ad AFTER DELETE ON customer_search_text BEGIN "
+        "INSERT INTO customer_search_fts(customer_search_fts, rowid, body) "
+        "VALUES ('delete', old.customer_id, old.body); END"
+    ),
+    "customer_search_text_au": (
+        "CREATE TRIGGER customer_search_text_au AFTER UPDATE ON customer_search_text BEGIN "
+        "INSERT INTO customer_search_fts(customer_search_fts, rowid, body) "
+        "VALUES ('delete', old.customer_id, old.body); "
+        "INSERT INTO customer_search_fts(rowid, body) VALUES (new.customer_id, new.body); END"
+    ),
+}
+PG_TRGM_INDEX = "ix_customer_search_text_body_trgm"
+PG_TRGM_DDL = (
+    f"CREATE INDEX {PG_TRGM_INDEX} ON customer_search_text USING gin (body gin_trgm_ops)"
+)

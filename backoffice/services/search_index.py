@@ -1,0 +1,184 @@
+"""Building the customer search index in bulk, and telling when it needs building.
+
+`reindex_customer` (in `backoffice.domain.search`) keeps one customer's entry in
+step inside a service's transaction; this module rebuilds every entry at once,
+after a bulk load (demo data, an import, the first sync) or the upgrade that
+created the index.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from sqlalchemy import Connection, delete, exists, func, select, text
+
+from backoffice.db import Database
+from backoffice.domain.customers import Customer
+from backoffice.domain.enums import CustomerStatus
+from backoffice.domain.search import (
+    PG_TRGM_DDL,
+    PG_TRGM_INDEX,
+    SQLITE_FTS_TABLE,
+    SQLITE_TRIGGERS,
+    CustomerSearchTerm,
+    CustomerSearchText,
+    address_source_columns,
+    check_sources,
+    customer_entry,
+    customer_source_columns,
+    shop_default_region,
+    with_derived_keys,
+)
+
+Progress = Callable[[int, int, str], None]
+
+_TERMS = CustomerSearchTerm.__table__
+_TEXTS = CustomerSearchText.__table__
+
+
+def search_index_needs_rebuild(db: Database) -> bool:
+    """True when there are customers to find but the index is empty (after the upgrade
+    that created it, or a bulk load that did not rebuild it)."""
+    with db.engine.connect() as conn:
+        has_customers = conn.execute(select(exists().where(
+            Customer.merged_into_id.is_(None), Customer.status != CustomerStatus.ERASED
+        ))).scalar()
+        has_terms = conn.execute(select(exists().select_from(_TERMS))).scalar()
+    return bool(has_customers) and not has_terms
+
+
+def rebuild_search_index(db: Database, progress: Progress | None = None, *, batch_size: int = 20_000) -> int:
+    """Rebuild every customer's search entry in one transaction; return the number of terms.
+
+    On SQLite, searches keep answering from the old index until the new one is
+    committed; PostgreSQL holds the index tables locked until then.
+    `progress(done, total, text)` is called after each batch; when it raises
+    (a cancelled task), nothing is changed.
+    """
+    check_sources()
+    with db.engine.begin() as conn:
+        region = shop_default_region(conn)
+        total = conn.execute(select(func.count()).select_from(Customer)).scalar_one()
+        dialect = conn.dialect.name
+        _drop_derived(conn, dialect)
+        # Without its indexes the table empties and fills several times faster.
+        for index in _TERMS.indexes:
+            index.drop(conn)
+        if dialect == "postgresql":
+            conn.exec_driver_sql("TRUNCATE customer_search, customer_search_text")
+        else:
+            conn.execute(delete(_TERMS))
+            conn.execute(delete(_TEXTS))
+        written = 0
+        done = 0
+        last_id = 0
+        # Text statements: raw column values, without the per-value type processing.
+        cust_names = [c.name for c in customer_source_columns()]
+        addr_names = [c.name for c in address_source_columns()]
+        customers_sql = text(
+            f"SELECT {', '.join(cust_names)} FROM customers WHERE id > :last ORDER BY id LIMIT :n"
+        )
+        addresses_sql = text(
+            f"SELECT {', '.join(addr_names)} FROM customer_addresses "
+            "WHERE customer_id BETWEEN :a AND :b ORDER BY customer_id, id"
+        )
+        numbers_sql = text(
+            "SELECT customer_id, number FROM orders "
+            "WHERE customer_id BETWEEN :a AND :b AND number IS NOT NULL"
+        )
+        while True:
+            customers = [dict(zip(cust_names, r)) for r in
+                         conn.execute(customers_sql, {"last": last_id, "n": batch_size})]
+            if not customers:
+                break
+            span = {"a": customers[0]["id"], "b": customers[-1]["id"]}
+            last_id = span["b"]
+            addresses: dict[int, list] = defaultdict(list)
+            for r in conn.execute(addresses_sql, span):
+                row = dict(zip(addr_names, r))
+                addresses[row["customer_id"]].append(row)
+            numbers: dict[int, list[str]] = defaultdict(list)
+            for cid, number in conn.execute(numbers_sql, span):
+                numbers[cid].append(number)
+            term_rows: list[tuple] = []
+            text_rows: list[tuple] = []
+            for c in customers:
+                cid = c["id"]
+                entry = customer_entry(
+                    with_derived_keys(c, region), addresses.get(cid, ()), numbers.get(cid, ()),
+                    default_region=region,
+                )
+                term_rows.extend((cid, k, t) for k, t in entry.terms)
+                if entry.body:
+                    text_rows.append((cid, entry.body))
+            _write(conn, dialect, term_rows, text_rows)
+            written += len(term_rows)
+            done += len(customers)
+            if progress is not None:
+                progress(done, total, "Indexing customers for search")
+        if progress is not None:
+            progress(done, total, "Building the search index")
+        for index in _TERMS.indexes:
+            index.create(conn)
+        _create_derived(conn, dialect)
+    return written
+
+
+def _write(conn: Connection, dialect: str, term_rows: list[tuple], text_rows: list[tuple]) -> None:
+    if dialect == "postgresql":
+        _copy(conn, "customer_search (customer_id, kind, term)", term_rows)
+        _copy(conn, "customer_search_text (customer_id, body)", text_rows)
+        return
+    # Plain executemany with tuples: SQLite's fastest path for many small rows.
+    if term_rows:
+        conn.exec_driver_sql("INSERT INTO customer_search (customer_id, kind, term) VALUES (?, ?, ?)",
+                             term_rows)
+    if text_rows:
+        conn.exec_driver_sql("INSERT INTO customer_search_text (customer_id, body) VALUES (?, ?)",
+                             text_rows)
+
+
+def _copy(conn: Connection, target: str, rows) -> None:
+    """PostgreSQL's COPY on the connection's own transaction: several times faster than INSERT."""
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(f"COPY {target} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+
+
+def _drop_derived(conn: Connection, dialect: str) -> None:
+    """Drop what would slow the bulk insert row by row (FTS triggers, the trigram index)."""
+    if dialect == "sqlite":
+        for name in SQLITE_TRIGGERS:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    elif dialect == "postgresql":
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {PG_TRGM_INDEX}")
+
+
+def _create_derived(conn: Connection, dialect: str) -> None:
+    if dialect == "sqlite":
+        conn.exec_driver_sql(f"INSERT INTO {SQLITE_FTS_TABLE}({SQLITE_FTS_TABLE}) VALUES ('rebuild')")
+        for ddl in SQLITE_TRIGGERS.values():
+            conn.exec_driver_sql(ddl)
+    elif dialect == "postgresql":
+        conn.exec_driver_sql(PG_TRGM_DDL)
+        conn.exec_driver_sql("ANALYZE customer_search")
+        conn.exec_driver_sql("ANALYZE customer_search_text")
+
+
+def compact_search_index(db: Database) -> None:
+    """Rewrite the fragment index so nothing of deleted or erased entries stays in it.
+
+    SQLite's FTS5 keeps deleted entries' trigrams in older segments until they are
+    merged; run this after an erasure. On PostgreSQL, VACUUM frees the dead rows.
+    """
+    if db.backend == "sqlite":
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(f"INSERT INTO {SQLITE_FTS_TABLE}({SQLITE_FTS_TABLE}) VALUES ('optimize')")
+    elif db.backend == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM customer_search, customer_search_text"))
