@@ -247,6 +247,7 @@ def test_paging_headers_and_links(http, store):
     assert len(ids) == 7 and ids == sorted(ids)
     first = http.get(api(store, "/orders"), params={**params, "page": 1})
     assert 'rel="prev"' not in first.headers["Link"] and 'rel="next"' in first.headers["Link"]
+    assert first.links["next"]["url"] == f"{base}?per_page=7&page=2&orderby=id&order=asc"
     assert [o["id"] for o in first.json()][-1] < ids[0]
     last_page = math.ceil(total / 7)
     last = http.get(api(store, "/orders"), params={**params, "page": last_page})
@@ -501,6 +502,18 @@ def test_batch_orders_create_and_delete(http, store):
     assert [o["total"] for o in created] == ["19.99", "59.97"]
     deleted = http.post(api(store, "/orders/batch"), json={"delete": [created[1]["id"]]}).json()["delete"]
     assert deleted[0]["id"] == created[1]["id"] and store.get_order(created[1]["id"]) is None
+
+
+def test_stock_follows_the_order_status(http, store):
+    product = create_product(http, store)
+    order = http.post(api(store, "/orders"), json={"line_items": [{"product_id": product["id"], "quantity": 3}]}).json()
+    assert store.get_product(product["id"])["stock_quantity"] == 50
+    http.put(api(store, f"/orders/{order['id']}"), json={"status": "processing"})
+    assert store.get_product(product["id"])["stock_quantity"] == 47
+    cancelled = http.put(api(store, f"/orders/{order['id']}"), json={"status": "cancelled"}).json()
+    assert store.get_product(product["id"])["stock_quantity"] == 50
+    assert cancelled["line_items"][0]["meta_data"] == []
+    assert cancelled["date_paid"] is not None  # a paid order keeps its payment date
 
 
 # Payment --------------------------------------------------------------------------------
