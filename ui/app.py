@@ -81,28 +81,43 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
         return 0
     from ui.sign_in import sign_in
 
-    actor = sign_in(db, None, desk=desk_name(), hint=demo_hint)
-    if actor is None:
-        db.dispose()
-        return 0
-    window = build_window(db, actor, store=store)
-    _install_idle_lock(app, window, db)
-    window.show()
-    code = app.exec()
-    window.ctx.tasks.wait_all(10_000)
+    code = 0
+    # Signing out at the idle lock closes the window and asks who is at the desk again.
+    while True:
+        actor = sign_in(db, None, desk=desk_name(), hint=demo_hint)
+        if actor is None:
+            break
+        window = build_window(db, actor, store=store)
+        signed_out = []
+        lock = _install_idle_lock(app, window, db)
+        if lock is not None:
+            lock.signed_out.connect(lambda: (signed_out.append(True), window.close()))
+        window.show()
+        code = app.exec()
+        window.ctx.tasks.wait_all(10_000)
+        if lock is not None:
+            app.removeEventFilter(lock)
+            lock.stop()
+        window.deleteLater()
+        if not signed_out:
+            break
     db.dispose()
     return code
 
 
-def _install_idle_lock(app: QApplication, window, db: Database) -> None:
-    try:
-        from ui.idle_lock import IdleLock
-    except ImportError:
-        return
+def _install_idle_lock(app: QApplication, window, db: Database):
+    from ui.idle_lock import IdleLock
+
     from backoffice.services import settings as shop_settings
 
     minutes = shop_settings.get_setting(db, "desk.idle_lock_minutes")
     lock = IdleLock(window, db=db, actor=window.ctx.actor, minutes=minutes)
-    app.installEventFilter(lock)
     window.lock_action.triggered.connect(lock.lock_now)
     window.idle_lock = lock
+
+    def settings_changed(changes) -> None:
+        if changes.settings:
+            lock.set_minutes(shop_settings.get_setting(db, "desk.idle_lock_minutes"))
+
+    window.ctx.bus.changed.connect(settings_changed)
+    return lock
