@@ -309,6 +309,19 @@ def test_walking_pages_returns_every_order_once(http, store, clock, orderby, ord
     assert walked == everything
 
 
+def test_deep_pages_asked_out_of_order_are_right(clock):
+    with DevStore(seed=5, clock=clock) as big, requests.Session() as session:
+        big.populate(customers=50, orders=2350, products=10)
+        session.auth = (big.consumer_key, big.consumer_secret)
+        orders = big.list_orders()
+        by_id = [o["id"] for o in orders]
+        by_date_desc = [o["id"] for o in sorted(orders, key=lambda o: (o["date_created"], o["id"]), reverse=True)]
+        for params, expected in (({"orderby": "id", "order": "asc"}, by_id), ({}, by_date_desc)):
+            for page in (24, 22, 23, 21, 30):
+                got = session.get(big.api_url + "/orders", params={**params, "per_page": 100, "page": page}).json()
+                assert [o["id"] for o in got] == expected[(page - 1) * 100 : page * 100]
+
+
 def test_default_per_page_is_ten(http, store):
     assert len(http.get(api(store, "/orders")).json()) == 10
 

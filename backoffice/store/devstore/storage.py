@@ -64,6 +64,9 @@ FIRST_IDS = {
 }
 
 KINDS = ("products", "customers", "orders")
+#: Beyond this many rows, a page asked out of order seeks from remembered sort keys
+#: instead of skipping rows one by one.
+DEEP_OFFSET = 2000
 
 
 def product_row(p: dict[str, Any]) -> tuple:
@@ -134,6 +137,8 @@ class Storage:
         # Where the last pages ended, by (kind, query, offset): a client walking the pages
         # of a list gets each next page by an index seek, not by skipping offset rows.
         self._cursors: OrderedDict[tuple, tuple] = OrderedDict()
+        # For pages asked out of order: the sort keys of every row of a few recent lists.
+        self._sorted_keys: OrderedDict[tuple, list[tuple]] = OrderedDict()
 
     def close(self) -> None:
         self.conn.close()
@@ -170,6 +175,7 @@ class Storage:
             self._dirty.clear()
             self._count_cache.clear()
             self._cursors.clear()
+            self._sorted_keys.clear()
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
@@ -295,6 +301,11 @@ class Storage:
         params = list(query.params)
         skip = offset
         cursor = self._cursors.get((kind, query, offset)) if query.keys and offset else None
+        if cursor is None and query.keys and offset > DEEP_OFFSET:
+            keys = self._all_keys(kind, query)
+            if offset > len(keys):
+                return []
+            cursor = keys[offset - 1]
         if cursor is not None:
             conditions.append(f"({', '.join(query.keys)}) {'<' if query.descending else '>'} "
                               f"({', '.join('?' * len(query.keys))})")
@@ -309,6 +320,17 @@ class Storage:
             while len(self._cursors) > 256:
                 self._cursors.popitem(last=False)
         return [row[0] for row in rows]
+
+    def _all_keys(self, kind: str, query: Query) -> list[tuple]:
+        cache_key = (kind, query)
+        keys = self._sorted_keys.get(cache_key)
+        if keys is None:
+            where = f"WHERE {query.where}" if query.where else ""
+            sql = f"SELECT {', '.join(query.keys)} FROM {kind} {where} ORDER BY {query.order_by}"
+            keys = self._sorted_keys[cache_key] = self.conn.execute(sql, query.params).fetchall()
+            while len(self._sorted_keys) > 4:
+                self._sorted_keys.popitem(last=False)
+        return keys
 
     def texts(self, kind: str, ids: Iterable[int]) -> list[str]:
         """The stored texts of these documents, in the order of `ids`."""
