@@ -1,0 +1,685 @@
+"""Mapping between the web store's records (plain dicts) and the back office's rows, both ways.
+
+Pure functions only: no session, no HTTP. The sync reads records with these into
+plain dicts of column values and bulk-writes them, and builds the payloads it sends
+from rows read at send time.
+
+Customers carry a composite digest of the store's copy (`Customer.store_digest`):
+one 8-hex-digit part for the whole record (unchanged means skip) and one for each
+field group the desk can edit (first name, last name, email, phone, billing and
+shipping address). The group parts are the base of a three-way merge: a group whose
+store value no longer matches its part was changed on the store, one whose local
+value no longer matches was changed here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from backoffice.domain.cards import format_path, guard_payload
+from backoffice.domain.emails import email_key, normalize_email
+from backoffice.domain.enums import OrderStatus
+from backoffice.domain.phones import normalize_phone, phone_suffix_key
+from backoffice.domain.text import fold
+from backoffice.store.connector import ORDER_REFERENCE_META_KEY
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+#: The meta key most tracking plugins (WooCommerce Shipment Tracking) keep parcels under.
+TRACKING_META_KEY = "_wc_shipment_tracking_items"
+#: Simpler one-parcel keys some plugins use.
+SIMPLE_TRACKING_KEYS = ("_tracking_number", "_tracking_provider")
+
+ADDRESS_FIELDS = (
+    "first_name", "last_name", "company", "address_1", "address_2", "city", "state", "postcode", "country",
+    "phone", "email",
+)
+# Column widths of AddressFields; PostgreSQL refuses longer values.
+_ADDRESS_WIDTHS = {
+    "first_name": 120, "last_name": 120, "company": 200, "address_1": 200, "address_2": 200, "city": 120,
+    "state": 80, "postcode": 20, "country": 2, "phone": 40, "email": 254,
+}
+# Which address fields each customer group compares (phone of the billing address is
+# the customer's phone group, so it is left out of the billing group).
+BILLING_GROUP_FIELDS = (
+    "first_name", "last_name", "company", "address_1", "address_2", "city", "state", "postcode", "country", "email",
+)
+SHIPPING_GROUP_FIELDS = (
+    "first_name", "last_name", "company", "address_1", "address_2", "city", "state", "postcode", "country", "phone",
+)
+CUSTOMER_GROUPS = ("first_name", "last_name", "email", "phone", "billing", "shipping")
+_PART = 8  # hex digits per digest part
+
+_KNOWN_STATUSES = {s.value: s for s in OrderStatus}
+
+
+# --- small readers --------------------------------------------------------------------
+
+
+def parse_store_time(value: Any) -> datetime | None:
+    """Read a `*_gmt` timestamp of the store ("2026-11-22T04:44:55") as aware UTC, or None."""
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def store_time_text(moment: datetime | None) -> str | None:
+    """The store's own text for a moment (UTC, whole seconds), for payloads and comparisons."""
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def to_money(value: Any) -> Decimal:
+    """Read the store's amount (a string with two decimals, or a number) as a Decimal."""
+    if value is None or value == "" or isinstance(value, bool):
+        return ZERO
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError):
+        return ZERO
+
+
+def money_text(value: Decimal | None) -> str:
+    """An amount as the store writes it: a string with two decimals."""
+    return str((value or ZERO).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def _text(value: Any, width: int | None = None) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return text[:width] if width is not None and len(text) > width else text
+
+
+def _int(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number or None
+
+
+def order_status(value: Any) -> OrderStatus | None:
+    """The store's status as an `OrderStatus`, or None for one the back office does not know."""
+    return _KNOWN_STATUSES.get(str(value or ""))
+
+
+def meta_value(record: Mapping[str, Any], key: str) -> Any:
+    """The value of the first `meta_data` entry with this key, or None."""
+    for meta in record.get("meta_data") or ():
+        if isinstance(meta, Mapping) and meta.get("key") == key:
+            return meta.get("value")
+    return None
+
+
+def order_reference(record: Mapping[str, Any]) -> str | None:
+    """The back office reference an order carries (`_backoffice_ref`), or None."""
+    value = meta_value(record, ORDER_REFERENCE_META_KEY)
+    return None if value in (None, "") else str(value)[:64]
+
+
+def digest(value: Any) -> str:
+    """A short stable digest of a JSON-able value."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- the card-number guard, fast ------------------------------------------------------
+
+# What the back office keeps of each kind of record. Only these fields are mapped and
+# stored, so only they pass the card-number guard; the key names (and so the guard's
+# sense of a field, such as "phone" or "tracking_number") stay as the store sent them.
+_ORDER_FIELDS = (
+    "id", "number", "status", "currency", "date_created_gmt", "date_modified_gmt", "date_paid_gmt",
+    "date_completed_gmt", "discount_total", "shipping_total", "total", "total_tax", "customer_id", "order_key",
+    "billing", "shipping", "payment_method", "payment_method_title", "transaction_id", "customer_note",
+    "payment_url",
+)
+_LINE_FIELDS = ("id", "name", "product_id", "variation_id", "quantity", "subtotal", "total", "sku", "price")
+_SHIPPING_LINE_FIELDS = ("id", "method_title", "method_id", "total")
+_KEPT_ORDER_META = frozenset({ORDER_REFERENCE_META_KEY, TRACKING_META_KEY, *SIMPLE_TRACKING_KEYS})
+_CUSTOMER_FIELDS = (
+    "id", "date_created_gmt", "date_modified_gmt", "email", "first_name", "last_name", "username", "billing",
+    "shipping",
+)
+_PRODUCT_FIELDS = (
+    "id", "name", "sku", "price", "manage_stock", "stock_quantity", "status", "weight", "date_modified_gmt",
+)
+
+
+def order_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a store order the back office keeps (same keys, same nesting)."""
+    view = {k: record.get(k) for k in _ORDER_FIELDS}
+    view["line_items"] = [{k: item.get(k) for k in _LINE_FIELDS} for item in record.get("line_items") or ()
+                          if isinstance(item, Mapping)]
+    view["shipping_lines"] = [{k: item.get(k) for k in _SHIPPING_LINE_FIELDS}
+                              for item in record.get("shipping_lines") or () if isinstance(item, Mapping)]
+    view["meta_data"] = [{"key": m.get("key"), "value": m.get("value")} for m in record.get("meta_data") or ()
+                         if isinstance(m, Mapping) and m.get("key") in _KEPT_ORDER_META]
+    return view
+
+
+def customer_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a store customer the back office keeps."""
+    return {k: record.get(k) for k in _CUSTOMER_FIELDS}
+
+
+def product_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a store product the back office keeps."""
+    return {k: record.get(k) for k in _PRODUCT_FIELDS}
+
+
+# Twelve digits with at most three separators (spaces of any kind, dashes, dots) between
+# any two: every card number the detector finds, strictly or loosely written, contains
+# such a chain. Views none of whose texts (values, keys, whole numbers) has one are clean
+# as they are; the others go through `guard_payload` whole.
+_MAYBE_CARD = re.compile(r"\d(?:[\s\-.\u2010-\u2015\u2212]{0,3}\d){11}")
+# A cheap first look: twelve or more digits and separators in a row, from a digit.
+# Every chain above lies inside one of these stretches.
+_STRETCH = re.compile(r"\d[\d\s\-.\u2010-\u2015\u2212]{11,}")
+
+
+def _texts(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and len(key) >= 12:
+                out.append(key)
+            _texts(item, out)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _texts(item, out)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if value >= 10**11 or value <= -(10**11):
+            out.append(str(value))
+    elif isinstance(value, float) and value.is_integer() and 1e11 <= abs(value) < 1e20:
+        out.append(str(int(value)))
+
+
+def _has_long_digits(value: Any) -> bool:
+    texts: list[str] = []
+    _texts(value, texts)
+    text = "\x00".join(texts)
+    return any(_MAYBE_CARD.search(m.group()) for m in _STRETCH.finditer(text))
+
+
+@dataclass
+class GuardReport:
+    """How many card numbers the guard removed, and where (paths for people)."""
+
+    found: int = 0
+    places: list[str] = field(default_factory=list)
+
+    def add(self, count: int, place: str) -> None:
+        self.found += count
+        if place not in self.places and len(self.places) < 20:
+            self.places.append(place)
+
+
+def guard_records(records: Sequence[Mapping[str, Any]], report: GuardReport | None = None) -> list[dict]:
+    """The records with every card number masked, as `guard_payload` masks them.
+
+    Records without any run of twelve digits are returned as they are (no copy), which
+    keeps the guard off the sync's hot path. Pass views (`order_view` ...) to guard only
+    what is kept.
+    """
+    if not records:
+        return []
+    if not _has_long_digits(records):
+        return list(records)  # type: ignore[arg-type]
+    out = []
+    for record in records:
+        if not _has_long_digits(record):
+            out.append(record)
+            continue
+        result = guard_payload(record)
+        if result.found and report is not None:
+            for path, _match in result.found:
+                report.add(1, format_path(path) or "the record")
+        out.append(result.value)
+    return out
+
+
+def guard_record(record: Mapping[str, Any], report: GuardReport | None = None) -> dict:
+    """One record with every card number masked (see `guard_records`)."""
+    return guard_records([record], report)[0]
+
+
+# --- products ---------------------------------------------------------------------------
+
+
+def product_values(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Product columns from a store product."""
+    name = _text(record.get("name"), 200)
+    weight = record.get("weight")
+    grams = None
+    try:
+        if weight not in (None, ""):
+            grams = int(Decimal(str(weight)) * 1000)
+    except (InvalidOperation, ValueError):
+        grams = None
+    stock = record.get("stock_quantity")
+    return {
+        "store_id": int(record["id"]),
+        "sku": _text(record.get("sku"), 64) or None,
+        "name": name,
+        "name_key": fold(name)[:200],
+        "price": to_money(record.get("price")),
+        "manage_stock": bool(record.get("manage_stock")),
+        "stock_quantity": int(stock) if isinstance(stock, int | float) else None,
+        "status": _text(record.get("status"), 20) or "publish",
+        "weight_grams": grams,
+        "store_modified_at": parse_store_time(record.get("date_modified_gmt")),
+    }
+
+
+# --- orders -----------------------------------------------------------------------------
+
+
+def address_values(part: Mapping[str, Any] | None) -> dict[str, str]:
+    """An address dict of the store as AddressFields values (missing fields blank)."""
+    part = part or {}
+    values = {name: _text(part.get(name), _ADDRESS_WIDTHS[name]) for name in ADDRESS_FIELDS}
+    values["country"] = values["country"].upper()
+    return values
+
+
+def is_blank_address(values: Mapping[str, str]) -> bool:
+    return not any(values.get(name) for name in ADDRESS_FIELDS)
+
+
+@dataclass
+class OrderData:
+    """One store order mapped to plain values: the order's columns and its children."""
+
+    store_id: int
+    values: dict[str, Any]
+    status: OrderStatus | None
+    reference: str | None
+    customer_store_id: int | None
+    lines: list[dict[str, Any]]
+    shipping_lines: list[dict[str, Any]]
+    billing: dict[str, str]
+    shipping: dict[str, str]
+    tracking: list[dict[str, Any]]
+    transaction_id: str
+    created_at: datetime | None
+    modified_at: datetime | None
+    paid_at: datetime | None
+
+
+def order_data(record: Mapping[str, Any]) -> OrderData:
+    """Map a store order (already guarded) to `OrderData`."""
+    lines = []
+    subtotal = ZERO
+    for item in record.get("line_items") or ():
+        quantity = item.get("quantity") or 0
+        try:
+            quantity = int(quantity)
+        except (TypeError, ValueError):
+            quantity = 0
+        line_total = to_money(item.get("total"))
+        subtotal += to_money(item.get("subtotal") if item.get("subtotal") not in (None, "") else item.get("total"))
+        price = item.get("price")
+        unit = to_money(price) if price not in (None, "") else (
+            (line_total / quantity).quantize(CENT) if quantity else ZERO)
+        lines.append({
+            "store_line_id": _int(item.get("id")),
+            "product_store_id": _int(item.get("variation_id")) or _int(item.get("product_id")),
+            "sku": _text(item.get("sku"), 64),
+            "name": _text(item.get("name"), 200) or "(no name)",
+            "quantity": quantity,
+            "unit_price": unit,
+            "total": line_total,
+        })
+    shipping_lines = [
+        {
+            "store_line_id": _int(item.get("id")),
+            "method_id": _text(item.get("method_id"), 64),
+            "method_title": _text(item.get("method_title"), 120),
+            "total": to_money(item.get("total")),
+        }
+        for item in record.get("shipping_lines") or ()
+    ]
+    created = parse_store_time(record.get("date_created_gmt"))
+    modified = parse_store_time(record.get("date_modified_gmt"))
+    paid = parse_store_time(record.get("date_paid_gmt"))
+    values = {
+        "store_id": int(record["id"]),
+        "number": _text(record.get("number") or record.get("id"), 32),
+        "currency": _text(record.get("currency"), 3) or "USD",
+        "subtotal": subtotal.quantize(CENT),
+        "shipping_total": to_money(record.get("shipping_total")),
+        "discount_total": to_money(record.get("discount_total")),
+        "tax_total": to_money(record.get("total_tax")),
+        "total": to_money(record.get("total")),
+        "customer_note": _text(record.get("customer_note")),
+        "payment_method": _text(record.get("payment_method"), 64),
+        "payment_method_title": _text(record.get("payment_method_title"), 120),
+        "payment_url": _text(record.get("payment_url"), 500) or None,
+        "order_key": _text(record.get("order_key"), 64) or None,
+        "completed_at": parse_store_time(record.get("date_completed_gmt")),
+        "store_modified_at": modified,
+    }
+    return OrderData(
+        store_id=values["store_id"],
+        values=values,
+        status=order_status(record.get("status")),
+        reference=order_reference(record),
+        customer_store_id=_int(record.get("customer_id")),
+        lines=lines,
+        shipping_lines=shipping_lines,
+        billing=address_values(record.get("billing")),
+        shipping=address_values(record.get("shipping")),
+        tracking=tracking_items(record),
+        transaction_id=_text(record.get("transaction_id"), 64),
+        created_at=created,
+        modified_at=modified,
+        paid_at=paid,
+    )
+
+
+def tracking_items(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Parcels the order's meta data names: [{carrier, tracking_number, shipped_at}]."""
+    found: list[dict[str, Any]] = []
+    items = meta_value(record, TRACKING_META_KEY)
+    if isinstance(items, str):
+        try:
+            items = json.loads(items)
+        except ValueError:
+            items = None
+    for item in items if isinstance(items, list) else ():
+        if not isinstance(item, Mapping):
+            continue
+        number = _text(item.get("tracking_number"), 64).strip()
+        if not number:
+            continue
+        carrier = _text(item.get("custom_tracking_provider") or item.get("tracking_provider"), 40)
+        shipped = None
+        stamp = item.get("date_shipped")
+        try:
+            if stamp not in (None, ""):
+                shipped = datetime.fromtimestamp(int(stamp), timezone.utc)
+        except (TypeError, ValueError, OverflowError, OSError):
+            shipped = None
+        found.append({"carrier": carrier, "tracking_number": number, "shipped_at": shipped})
+    number = meta_value(record, "_tracking_number")
+    if number and not any(f["tracking_number"] == str(number) for f in found):
+        found.append({
+            "carrier": _text(meta_value(record, "_tracking_provider"), 40),
+            "tracking_number": _text(number, 64),
+            "shipped_at": None,
+        })
+    return found
+
+
+def tracking_meta(shipments: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The tracking meta value for all of an order's parcels (the whole list: safe to send twice)."""
+    items = []
+    for s in shipments:
+        shipped = s.get("shipped_at")
+        items.append({
+            "tracking_provider": fold(s.get("carrier") or "").replace(" ", "-"),
+            "custom_tracking_provider": s.get("carrier") or "",
+            "custom_tracking_link": "",
+            "tracking_number": s["tracking_number"],
+            "date_shipped": str(int(shipped.timestamp())) if shipped else "",
+            "tracking_id": hashlib.md5(str(s["tracking_number"]).encode()).hexdigest(),  # noqa: S324 - an id, not security
+        })
+    return items
+
+
+# --- customers --------------------------------------------------------------------------
+
+
+@dataclass
+class CustomerData:
+    """One store customer mapped to plain values."""
+
+    store_id: int
+    email: str | None
+    first_name: str
+    last_name: str
+    company: str
+    phone: str
+    username: str | None
+    billing: dict[str, str]
+    shipping: dict[str, str]
+    created_at: datetime | None
+    modified_at: datetime | None
+    whole: str  # digest part of the whole record
+
+    def groups(self) -> dict[str, Any]:
+        return {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "email": self.email or "",
+            "phone": self.phone,
+            "billing": [self.company if f == "company" else self.billing.get(f, "") for f in BILLING_GROUP_FIELDS],
+            "shipping": [self.shipping.get(f, "") for f in SHIPPING_GROUP_FIELDS],
+        }
+
+    def store_digest(self) -> str:
+        return compose_digest(self.whole, group_digests(self.groups()))
+
+
+def customer_data(record: Mapping[str, Any]) -> CustomerData:
+    """Map a store customer (already guarded) to `CustomerData`."""
+    billing = address_values(record.get("billing"))
+    shipping = address_values(record.get("shipping"))
+    email = _text(record.get("email")).strip()
+    return CustomerData(
+        store_id=int(record["id"]),
+        email=normalize_email(email)[:254] if email else None,
+        first_name=_text(record.get("first_name"), 120),
+        last_name=_text(record.get("last_name"), 120),
+        company=billing["company"],
+        phone=billing["phone"],
+        username=_text(record.get("username"), 120) or None,
+        billing=billing,
+        shipping=shipping,
+        created_at=parse_store_time(record.get("date_created_gmt")),
+        modified_at=parse_store_time(record.get("date_modified_gmt")),
+        whole=digest(record)[:_PART],
+    )
+
+
+def contact_columns(
+    *, first_name: str, last_name: str, company: str, email: str | None, phone: str, region: str
+) -> dict[str, Any]:
+    """The customer's search columns derived from names, email and phone."""
+    parsed = normalize_phone(phone, default_region=region) if phone else None
+    digits = parsed.digits[:20] if parsed else None
+    return {
+        "email_key": email_key(email)[:254] if email else None,
+        "phone_e164": parsed.e164 if parsed else None,
+        "phone_digits": digits,
+        "phone_rev": phone_suffix_key(digits) if digits else None,
+        "sort_name": fold(f"{last_name} {first_name}".strip() or company or (email or ""))[:250],
+    }
+
+
+def local_groups(customer: Mapping[str, Any], billing: Mapping[str, Any] | None,
+                 shipping: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The same groups as `CustomerData.groups`, from the local customer and address rows."""
+    billing = billing or {}
+    shipping = shipping or {}
+    return {
+        "first_name": customer.get("first_name") or "",
+        "last_name": customer.get("last_name") or "",
+        "email": customer.get("email") or "",
+        "phone": customer.get("phone") or "",
+        "billing": [(customer.get("company") or "") if f == "company" else (billing.get(f) or "")
+                    for f in BILLING_GROUP_FIELDS],
+        "shipping": [shipping.get(f) or "" for f in SHIPPING_GROUP_FIELDS],
+    }
+
+
+def group_digests(groups: Mapping[str, Any]) -> dict[str, str]:
+    return {name: digest(groups[name])[:_PART] for name in CUSTOMER_GROUPS}
+
+
+def compose_digest(whole: str, parts: Mapping[str, str]) -> str:
+    """`Customer.store_digest`: the whole record's part, then one part per group."""
+    return whole + "".join(parts[name] for name in CUSTOMER_GROUPS)
+
+
+def split_digest(value: str | None) -> tuple[str | None, dict[str, str] | None]:
+    """The whole-record part and the group parts of a stored digest (None when unusable)."""
+    size = _PART * (1 + len(CUSTOMER_GROUPS))
+    if not value or len(value) != size:
+        return (value[:_PART] if value else None), None
+    parts = {name: value[_PART * (i + 1): _PART * (i + 2)] for i, name in enumerate(CUSTOMER_GROUPS)}
+    return value[:_PART], parts
+
+
+def group_fields(group: str) -> tuple[str, ...]:
+    """The conflict field names a group is shown as ("billing.city", or the group itself)."""
+    if group == "billing":
+        return tuple(f"billing.{f}" for f in BILLING_GROUP_FIELDS)
+    if group == "shipping":
+        return tuple(f"shipping.{f}" for f in SHIPPING_GROUP_FIELDS)
+    return (group,)
+
+
+def group_field_values(group: str, value: Any) -> dict[str, str]:
+    """A group's value spread over its conflict field names."""
+    if group in ("billing", "shipping"):
+        return dict(zip(group_fields(group), value, strict=True))
+    return {group: value}
+
+
+def group_from_fields(group: str, values: Mapping[str, str]) -> Any:
+    """The inverse of `group_field_values`."""
+    if group in ("billing", "shipping"):
+        return [values[name] for name in group_fields(group)]
+    return values[group]
+
+
+def group_of_field(field_name: str) -> str:
+    return field_name.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Merge:
+    """What a three-way merge of one customer decided, by group."""
+
+    apply: frozenset[str]  # take the store's value here
+    send: frozenset[str]  # local changes the store has not got
+    conflicts: dict[str, tuple[str, str]]  # field -> (local value, store value)
+    parts: dict[str, str]  # new base digest parts
+
+
+def merge_customer(
+    local: Mapping[str, Any], store: Mapping[str, Any], base: Mapping[str, str] | None, *, local_pending: bool
+) -> Merge:
+    """Three-way merge of a customer's groups (local values, store values, base digests).
+
+    Without a local change waiting, the store's copy wins everywhere. With one, a group
+    changed only here is sent, one changed only on the store is taken, and one changed
+    on both sides to different values becomes conflicts, field by field; the base of
+    such a group stays as it was until a person chooses.
+    """
+    store_parts = group_digests(store)
+    if not local_pending:
+        return Merge(frozenset(CUSTOMER_GROUPS), frozenset(), {}, store_parts)
+    local_parts = group_digests(local)
+    if base is None:
+        # No known base: the local change wins, nothing of the store's is taken.
+        send = frozenset(g for g in CUSTOMER_GROUPS if local_parts[g] != store_parts[g])
+        return Merge(frozenset(), send, {}, dict(store_parts))
+    changed_here = {g for g in CUSTOMER_GROUPS if local_parts[g] != base[g]}
+    changed_there = {g for g in CUSTOMER_GROUPS if store_parts[g] != base[g]}
+    conflicts: dict[str, tuple[str, str]] = {}
+    parts = dict(base)
+    apply = set()
+    for g in CUSTOMER_GROUPS:
+        if g in changed_there and g not in changed_here:
+            apply.add(g)
+            parts[g] = store_parts[g]
+        elif g in changed_there and g in changed_here:
+            if local_parts[g] == store_parts[g]:
+                parts[g] = store_parts[g]
+                continue
+            mine = group_field_values(g, local[g])
+            theirs = group_field_values(g, store[g])
+            for name in mine:
+                if mine[name] != theirs[name]:
+                    conflicts[name] = (mine[name], theirs[name])
+    send = frozenset(changed_here - changed_there)
+    return Merge(frozenset(apply), send, conflicts, parts)
+
+
+def customer_payload(local: Mapping[str, Any], billing_row: Mapping[str, Any] | None,
+                     shipping_row: Mapping[str, Any] | None, groups: Iterable[str] | None = None) -> dict[str, Any]:
+    """The store payload for a customer's groups (all when `groups` is None)."""
+    wanted = set(CUSTOMER_GROUPS if groups is None else groups)
+    billing_row = billing_row or {}
+    shipping_row = shipping_row or {}
+    body: dict[str, Any] = {}
+    if "first_name" in wanted:
+        body["first_name"] = local.get("first_name") or ""
+    if "last_name" in wanted:
+        body["last_name"] = local.get("last_name") or ""
+    if "email" in wanted and local.get("email"):
+        body["email"] = local["email"]
+    billing: dict[str, str] = {}
+    if "billing" in wanted:
+        for name in BILLING_GROUP_FIELDS:
+            if name == "company":
+                billing[name] = local.get("company") or ""
+            else:
+                billing[name] = billing_row.get(name) or ""
+        billing["first_name"] = billing["first_name"] or local.get("first_name") or ""
+        billing["last_name"] = billing["last_name"] or local.get("last_name") or ""
+        billing["email"] = billing["email"] or local.get("email") or ""
+    if "phone" in wanted:
+        billing["phone"] = local.get("phone") or ""
+    if billing:
+        body["billing"] = billing
+    if "shipping" in wanted:
+        body["shipping"] = {name: shipping_row.get(name) or "" for name in SHIPPING_GROUP_FIELDS}
+    return body
+
+
+def address_payload(values: Mapping[str, Any] | None, *, with_email: bool) -> dict[str, str]:
+    """An order's billing or shipping address as the store takes it."""
+    values = values or {}
+    names = ADDRESS_FIELDS if with_email else tuple(f for f in ADDRESS_FIELDS if f != "email")
+    return {name: values.get(name) or "" for name in names}
+
+
+#: What an anonymised order keeps of a person on the store.
+ANONYMISED_ADDRESS = {
+    "first_name": "[deleted]", "last_name": "[deleted]", "company": "", "address_1": "", "address_2": "",
+    "city": "", "state": "", "postcode": "", "phone": "",
+}
+ANONYMISED_EMAIL = "deleted@site.invalid"
+
+
+def anonymised_order_payload() -> dict[str, Any]:
+    """An order update that replaces every personal field with a neutral value."""
+    return {
+        "billing": {**ANONYMISED_ADDRESS, "email": ANONYMISED_EMAIL},
+        "shipping": dict(ANONYMISED_ADDRESS),
+        "customer_note": "",
+        "customer_id": 0,
+    }

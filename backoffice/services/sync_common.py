@@ -1,0 +1,477 @@
+"""What the pull and push halves of the sync share: options, cursors, the run lock, page prefetching."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+from sqlalchemy import Boolean, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from backoffice.db import Database
+from backoffice.domain.base import utcnow
+from backoffice.domain.sync import SyncCursor
+from backoffice.errors import Cancelled, UserFacingError
+from backoffice.services.store_mapping import GuardReport
+from backoffice.store.http import check_cancel
+
+log = logging.getLogger("backoffice.sync")
+
+Progress = Callable[[int, int, str], None]
+T = TypeVar("T")
+
+CURSOR_PRODUCTS = "products"
+CURSOR_ORDERS = "orders"
+CURSOR_CUSTOMER_SCAN = "customers_full_scan"
+LOCK_RUN = "run"
+LOCK_PUSH = "push"
+CURSOR_REINDEX = "search_reindex_pending"
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How the sync paces itself; the defaults suit a real store, tests shorten the waits."""
+
+    #: Scan every customer again when the last full scan is older than this.
+    customer_scan_hours: float = 24.0
+    #: Ask the store for orders and products changed this long before the last listing began
+    #: (on top of the connector's one second), so clocks a little apart lose nothing.
+    overlap_seconds: float = 2.0
+    #: Wait before sending a message again: base * 2**(attempts-1), at most cap.
+    backoff_base: float = 30.0
+    backoff_cap: float = 3600.0
+    #: After this many failed attempts a message is marked FAILED for staff to look at.
+    max_attempts: int = 12
+    #: Time a create whose answer was lost may still be running on the store before it is looked up.
+    settle_seconds: float = 2.0
+    #: Above this many customers touched by one run, rebuild the search index in bulk.
+    bulk_reindex_threshold: int = 200
+    #: Pages fetched ahead while the previous one is written.
+    prefetch_pages: int = 2
+    #: How long a sync run lease lasts without renewal (SQLite; PostgreSQL uses a session lock).
+    lock_lease_seconds: float = 120.0
+
+
+DEFAULT_OPTIONS = SyncOptions()
+
+
+@dataclass
+class RunStats:
+    """Counts gathered during one run (mutable; copied into the summary at the end)."""
+
+    requests: int = 0
+    pulled_orders: int = 0
+    pulled_customers: int = 0
+    pulled_products: int = 0
+    fetched_customers: int = 0
+    skipped_customers: int = 0
+    new_conflicts: int = 0
+    changed_orders: set[int] = field(default_factory=set)
+    changed_customers: set[int] = field(default_factory=set)
+    changed_products: set[int] = field(default_factory=set)
+    reindex: set[int] = field(default_factory=set)
+    guard: GuardReport = field(default_factory=GuardReport)
+
+
+# --- cursors ---------------------------------------------------------------------------
+
+
+def read_cursor(db: Database, name: str) -> str:
+    with db.read() as s:
+        return s.execute(select(SyncCursor.value).where(SyncCursor.name == name)).scalar_one_or_none() or ""
+
+
+def read_cursor_in(session, name: str) -> str:
+    """A cursor's value inside the caller's session ("" when unset)."""
+    return session.execute(select(SyncCursor.value).where(SyncCursor.name == name)).scalar_one_or_none() or ""
+
+
+def write_cursor(session, name: str, value: str) -> None:
+    done = session.execute(
+        update(SyncCursor).where(SyncCursor.name == name).values(value=value, updated_at=utcnow())
+    ).rowcount
+    if not done:
+        session.execute(insert(SyncCursor).values(name=name, value=value, updated_at=utcnow()))
+
+
+def cursor_time(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def time_text(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+# --- one run at a time --------------------------------------------------------------------
+
+# Any constants work; they name the locks on PostgreSQL.
+_PG_LOCK_KEYS = {LOCK_RUN: 7_301_777, LOCK_PUSH: 7_301_778}
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+class SyncLock:
+    """Keeps a second sync (another desk, the command line, a timer) from running alongside.
+
+    Two locks: "run" for a whole sync run, "push" for sending outbox messages (held by
+    a run only while it sends, so an order placed at the desk can go out at once).
+    PostgreSQL: a session advisory lock, released by the server if the process dies.
+    SQLite: a lease row in `sync_cursors`, taken over when it expired or its process
+    on this computer is gone.
+    """
+
+    def __init__(self, db: Database, options: SyncOptions = DEFAULT_OPTIONS, name: str = LOCK_RUN) -> None:
+        self.db = db
+        self.options = options
+        self.name = name
+        self.row = f"lock_{name}"
+        self.token = uuid.uuid4().hex
+        self._conn = None
+        self._held = False
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
+    def acquire(self, *, wait: float = 0.0, cancel=None) -> bool:
+        deadline = time.monotonic() + wait
+        while True:
+            if self._try():
+                self._held = True
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            check_cancel(cancel)
+            time.sleep(0.2)
+
+    def _try(self) -> bool:
+        if self.db.backend == "postgresql":
+            if self._conn is None:
+                self._conn = self.db.engine.connect()
+            got = self._conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                     {"k": _PG_LOCK_KEYS[self.name]}).scalar()
+            self._conn.commit()
+            if not got:
+                self._conn.close()
+                self._conn = None
+            return bool(got)
+        me = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "token": self.token})
+        now = utcnow()
+        with self.db.begin() as s:
+            row = s.execute(
+                select(SyncCursor.value, SyncCursor.updated_at).where(SyncCursor.name == self.row)
+            ).first()
+            if row is None:
+                try:
+                    with s.begin_nested():
+                        s.execute(insert(SyncCursor).values(name=self.row, value=me, updated_at=now))
+                except IntegrityError:
+                    return False
+                return True
+            holder, since = row
+            if holder and not self._stale(holder, since, now):
+                return False
+            taken = s.execute(
+                update(SyncCursor)
+                .where(SyncCursor.name == self.row, SyncCursor.value == holder)
+                .values(value=me, updated_at=now)
+            ).rowcount
+            return bool(taken)
+
+    def _stale(self, holder: str, since: datetime, now: datetime) -> bool:
+        if since is not None and now - since > timedelta(seconds=self.options.lock_lease_seconds):
+            return True
+        try:
+            info = json.loads(holder)
+        except ValueError:
+            return True
+        if info.get("host") == socket.gethostname() and isinstance(info.get("pid"), int):
+            if info["pid"] == os.getpid():
+                return info.get("token") == self.token
+            return not _pid_alive(info["pid"])
+        return False
+
+    def renew(self) -> None:
+        if not self._held or self.db.backend == "postgresql":
+            return
+        with self.db.begin() as s:
+            s.execute(
+                update(SyncCursor)
+                .where(SyncCursor.name == self.row, SyncCursor.value.contains(self.token))
+                .values(updated_at=utcnow())
+            )
+
+    def release(self) -> None:
+        if not self._held:
+            return
+        self._held = False
+        if self.db.backend == "postgresql":
+            if self._conn is not None:
+                try:
+                    self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEYS[self.name]})
+                    self._conn.commit()
+                finally:
+                    self._conn.close()
+                    self._conn = None
+            return
+        with self.db.begin() as s:
+            s.execute(
+                update(SyncCursor)
+                .where(SyncCursor.name == self.row, SyncCursor.value.contains(self.token))
+                .values(value="", updated_at=utcnow())
+            )
+
+    def __enter__(self) -> SyncLock:
+        if not self.acquire():
+            raise SyncBusy()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class SyncBusy(UserFacingError):
+    """Another sync is running against this database."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Another sync with the web store is running (on this or another desk); "
+            "nothing was started. Try again when it has finished."
+        )
+
+
+# --- reading pages ahead -------------------------------------------------------------------
+
+
+def prefetch(source: Iterator[T], depth: int, cancel=None) -> Iterator[T]:
+    """Yield what `source` yields, produced on a helper thread up to `depth` items ahead.
+
+    The source (HTTP and JSON decoding) runs while the caller writes the previous page;
+    it is only ever touched from the helper thread. Errors reach the caller in order;
+    when the caller stops early, the helper stops at its next item and is joined.
+    """
+    if depth <= 0:
+        yield from source
+        return
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in source:
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the caller's thread
+            put(("error", exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - closing a generator that failed
+                    pass
+
+    worker = threading.Thread(target=produce, name="sync-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            try:
+                kind, item = items.get(timeout=0.2)
+            except queue.Empty:
+                check_cancel(cancel)
+                if not worker.is_alive() and items.empty():
+                    raise RuntimeError("the page reader stopped without a word") from None
+                continue
+            if kind == "item":
+                yield item
+            elif kind == "end":
+                return
+            else:
+                raise item
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+
+
+class RequestCounter:
+    """Counts HTTP exchanges (thread-safe), chained in front of another hook."""
+
+    def __init__(self, then: Callable[..., None] | None = None) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+        self._then = then
+
+    def __call__(self, method: str, path: str, status: int | None, seconds: float) -> None:
+        with self._lock:
+            self.count += 1
+        if self._then is not None:
+            self._then(method, path, status, seconds)
+
+
+def attach_counter(connector: Any) -> RequestCounter | None:
+    """Count the requests a connector makes from now on, keeping any hook it already has.
+
+    A connector made by `connector_for` carries its own counter; for others this hooks
+    into the WooCommerce connector's session when it has one, else counts nothing.
+    """
+    existing = getattr(connector, "request_counter", None)
+    if isinstance(existing, RequestCounter):
+        return existing
+    session = getattr(connector, "_http", None)
+    if session is None or not hasattr(session, "_on_request"):
+        return None
+    counter = RequestCounter(session._on_request)
+    session._on_request = counter
+    try:
+        connector.request_counter = counter
+    except AttributeError:
+        pass
+    return counter
+
+
+def check(cancel) -> None:
+    """Raise `Cancelled` when the token fired."""
+    check_cancel(cancel)
+
+
+__all__ = [
+    "Cancelled",
+    "DEFAULT_OPTIONS",
+    "Progress",
+    "RequestCounter",
+    "RunStats",
+    "SyncBusy",
+    "SyncLock",
+    "SyncOptions",
+    "attach_counter",
+    "check",
+    "cursor_time",
+    "prefetch",
+    "read_cursor",
+    "time_text",
+    "write_cursor",
+]
+
+
+# --- bulk inserts ------------------------------------------------------------------------------
+
+_CONVERTERS: dict[tuple[str, str], list] = {}
+
+
+def _converter(column, dialect: str):
+    """A function turning a Python value into what the driver takes for this column.
+
+    It does what the column's SQLAlchemy type would do on the way in (so rows read back
+    the same), without its per-value overhead; checked by a round-trip test.
+    """
+    from backoffice.domain.base import Money, UTCDateTime
+
+    kind = column.type
+    if isinstance(kind, UTCDateTime):
+        if dialect == "sqlite":
+            def to_sqlite(value):
+                if value is None:
+                    return None
+                value = value.astimezone(timezone.utc)
+                return (f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:"
+                        f"{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}")
+            return to_sqlite
+        return lambda value: None if value is None else value.astimezone(timezone.utc).replace(tzinfo=None)
+    if isinstance(kind, Money):
+        return lambda value: None if value is None else kind.process_bind_param(value, None)
+    enum_class = getattr(kind, "enum_class", None)
+    if enum_class is not None:
+        return lambda value: None if value is None else enum_class(value).value
+    if isinstance(kind, Boolean):
+        if dialect == "sqlite":
+            return lambda value: None if value is None else int(bool(value))
+        return lambda value: None if value is None else bool(value)
+    return None
+
+
+def _default(column):
+    default = column.default
+    if default is None:
+        return None, False
+    if default.is_scalar:
+        return default.arg, True
+    if default.is_callable:
+        return default.arg, False
+    return None, False
+
+
+def bulk_insert(session, table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows into `table` in the caller's transaction, fast.
+
+    Every row must carry the same keys. Columns left out get their Python-side default;
+    the primary key comes from the database. Values go through the same conversions the
+    column types apply, straight to the driver's `executemany`.
+    """
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect.name
+    keys = list(rows[0])
+    columns = [table.c[k] for k in keys]
+    extra = [c for c in table.columns if c.key not in rows[0] and not c.primary_key and c.default is not None]
+    names = [c.name for c in columns] + [c.name for c in extra]
+    cache_key = (dialect, table.name + ":" + ",".join(names))
+    plan = _CONVERTERS.get(cache_key)
+    if plan is None:
+        plan = [_converter(c, dialect) for c in columns] + [_converter(c, dialect) for c in extra]
+        _CONVERTERS[cache_key] = plan
+    defaults = []
+    for c in extra:
+        value, scalar = _default(c)
+        defaults.append((value, scalar))
+    marks = ",".join(["?" if dialect == "sqlite" else "%s"] * len(names))
+    quoted = ", ".join(f'"{n}"' for n in names)
+    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
+    params = []
+    for row in rows:
+        values = [row[k] for k in keys]
+        for value, scalar in defaults:
+            values.append(value if scalar else value(None))
+        for i, convert in enumerate(plan):
+            if convert is not None:
+                values[i] = convert(values[i])
+        params.append(values)
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()

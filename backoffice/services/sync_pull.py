@@ -1,0 +1,967 @@
+"""Pulling from the web store: products and orders by `modified_after`, customers by a full scan.
+
+Each page is written in one transaction with bulk Core statements; upserts are keyed
+by the store's ids (and the back office reference for orders it created), so a page
+read twice changes nothing. A listing's cursor moves only when the whole listing has
+been written, so a run that is cut short starts that listing again next time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from backoffice.db import Database
+from backoffice.domain.base import utcnow
+from backoffice.domain.catalog import Product
+from backoffice.domain.customers import Customer, CustomerAddress
+from backoffice.domain.enums import (
+    AddressKind,
+    CustomerStatus,
+    OrderOrigin,
+    OrderStatus,
+    OutboxKind,
+    OutboxStatus,
+    PaymentMethod,
+    PaymentStatus,
+)
+from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
+from backoffice.domain.sync import OutboxMessage, SyncConflict
+from backoffice.services import store_mapping as sm
+from backoffice.services.sync_common import (
+    CURSOR_CUSTOMER_SCAN,
+    CURSOR_ORDERS,
+    CURSOR_PRODUCTS,
+    Progress,
+    RunStats,
+    bulk_insert,
+    SyncLock,
+    SyncOptions,
+    check,
+    cursor_time,
+    prefetch,
+    read_cursor,
+    time_text,
+    write_cursor,
+)
+
+ORDERS = Order.__table__
+LINES = OrderLine.__table__
+SHIPPING = ShippingLine.__table__
+ORDER_ADDRESSES = OrderAddress.__table__
+PAYMENTS = Payment.__table__
+SHIPMENTS = Shipment.__table__
+CUSTOMERS = Customer.__table__
+ADDRESSES = CustomerAddress.__table__
+PRODUCTS = Product.__table__
+OUTBOX = OutboxMessage.__table__
+CONFLICTS = SyncConflict.__table__
+
+_WAITING = (OutboxStatus.PENDING, OutboxStatus.CONFLICT)
+_CUSTOMER_CHANGES = (OutboxKind.UPDATE_CUSTOMER, OutboxKind.CREATE_CUSTOMER)
+_ADDRESS_COLUMNS = sm.ADDRESS_FIELDS
+
+
+@dataclass
+class PullContext:
+    """State one pull keeps between pages."""
+
+    db: Database
+    options: SyncOptions
+    stats: RunStats
+    region: str
+    lock: SyncLock | None = None
+    cancel: Any = None
+    progress: Progress | None = None
+    product_ids: dict[int, int] = field(default_factory=dict)  # store id -> local id
+    fetched_customers: set[int] = field(default_factory=set)  # store ids read this run
+
+    def report(self, done: int, total: int, text: str) -> None:
+        if self.progress is not None:
+            self.progress(done, total, text)
+
+    def page_done(self) -> None:
+        if self.lock is not None:
+            self.lock.renew()
+
+
+def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _listing_start(options: SyncOptions) -> datetime:
+    return utcnow() - timedelta(seconds=options.overlap_seconds)
+
+
+# --- products ------------------------------------------------------------------------------
+
+
+def load_product_ids(db: Database) -> dict[int, int]:
+    with db.read() as s:
+        return dict(s.execute(select(Product.store_id, Product.id).where(Product.store_id.is_not(None))).all())
+
+
+def pull_products(ctx: PullContext, connector) -> int:
+    """Pull products changed since the last listing; return how many were written."""
+    since = cursor_time(read_cursor(ctx.db, CURSOR_PRODUCTS))
+    started = _listing_start(ctx.options)
+    done = 0
+    for page in prefetch(connector.iter_products(since, cancel=ctx.cancel), ctx.options.prefetch_pages, ctx.cancel):
+        records = sm.guard_records([sm.product_view(r) for r in page], ctx.stats.guard)
+        with ctx.db.begin() as s:
+            _upsert_products(s, ctx, records)
+        done += len(page)
+        ctx.stats.pulled_products += len(page)
+        ctx.report(done, page.total or done, f"Products: {done:,} of {page.total or done:,}")
+        ctx.page_done()
+        check(ctx.cancel)
+    with ctx.db.begin() as s:
+        write_cursor(s, CURSOR_PRODUCTS, time_text(started))
+    return done
+
+
+def _upsert_products(s: Session, ctx: PullContext, records: list[dict]) -> None:
+    rows = {}
+    for record in records:
+        values = sm.product_values(record)
+        rows[values["store_id"]] = values
+    if not rows:
+        return
+    existing = {
+        r.store_id: r
+        for r in s.execute(select(PRODUCTS).where(PRODUCTS.c.store_id.in_(list(rows))))
+    }
+    skus = [v["sku"] for k, v in rows.items() if k not in existing and v["sku"]]
+    by_sku = {}
+    if skus:
+        by_sku = {r.sku: r for r in s.execute(select(PRODUCTS).where(PRODUCTS.c.sku.in_(skus)))}
+    inserts, updates = [], []
+    for store_id, values in rows.items():
+        row = existing.get(store_id)
+        if row is None and values["sku"] in by_sku:
+            other = by_sku[values["sku"]]
+            if other.store_id is None:
+                row = other  # a product made here before the store had it: link them
+            else:
+                # The store reused the SKU for a new product; the old one lets go of it.
+                s.execute(update(PRODUCTS).where(PRODUCTS.c.id == other.id).values(sku=None))
+        if row is None:
+            inserts.append(values)
+            continue
+        if any(getattr(row, k) != v for k, v in values.items()):
+            updates.append({"b_id": row.id, **values})
+    if updates:
+        stmt = (
+            update(PRODUCTS)
+            .where(PRODUCTS.c.id == bindparam("b_id"))
+            .values({k: bindparam(k) for k in updates[0] if k != "b_id"} | {"updated_at": utcnow()})
+        )
+        s.execute(stmt, updates)
+        ctx.stats.changed_products.update(u["b_id"] for u in updates)
+    if inserts:
+        new = s.execute(
+            insert(PRODUCTS).returning(PRODUCTS.c.id, PRODUCTS.c.store_id, sort_by_parameter_order=True), inserts
+        ).all()
+        ctx.stats.changed_products.update(r.id for r in new)
+    for r in s.execute(select(PRODUCTS.c.store_id, PRODUCTS.c.id).where(PRODUCTS.c.store_id.in_(list(rows)))):
+        ctx.product_ids[r.store_id] = r.id
+
+
+# --- customers -------------------------------------------------------------------------------
+
+
+def customer_scan_due(db: Database, options: SyncOptions) -> bool:
+    """Whether the periodic full scan of the store's customers is due."""
+    last = cursor_time(read_cursor(db, CURSOR_CUSTOMER_SCAN))
+    return last is None or utcnow() - last > timedelta(hours=options.customer_scan_hours)
+
+
+def pull_all_customers(ctx: PullContext, connector) -> int:
+    """Read every customer on the store; write the new and changed ones. Return the number read."""
+    started = utcnow()
+    done = 0
+    for page in prefetch(connector.iter_customers(cancel=ctx.cancel), ctx.options.prefetch_pages, ctx.cancel):
+        records = sm.guard_records([sm.customer_view(r) for r in page], ctx.stats.guard)
+        with ctx.db.begin() as s:
+            upsert_customers(s, ctx, records)
+        done += len(page)
+        ctx.report(done, page.total or done, f"Customers: {done:,} of {page.total or done:,}")
+        ctx.page_done()
+        check(ctx.cancel)
+    with ctx.db.begin() as s:
+        write_cursor(s, CURSOR_CUSTOMER_SCAN, time_text(started))
+    return done
+
+
+@dataclass
+class _LocalCustomer:
+    id: int
+    store_id: int | None
+    status: CustomerStatus
+    digest: str | None
+    values: dict[str, Any]
+    billing: dict[str, Any] | None = None
+    shipping: dict[str, Any] | None = None
+    billing_id: int | None = None
+    shipping_id: int | None = None
+
+
+_CUSTOMER_READ = (
+    CUSTOMERS.c.id, CUSTOMERS.c.store_id, CUSTOMERS.c.status, CUSTOMERS.c.store_digest, CUSTOMERS.c.first_name,
+    CUSTOMERS.c.last_name, CUSTOMERS.c.company, CUSTOMERS.c.email, CUSTOMERS.c.phone, CUSTOMERS.c.merged_into_id,
+)
+
+
+def _load_addresses(s: Session, locals_: dict[int, _LocalCustomer]) -> None:
+    if not locals_:
+        return
+    rows = s.execute(
+        select(ADDRESSES)
+        .where(ADDRESSES.c.customer_id.in_(list(locals_)),
+               ADDRESSES.c.kind.in_([AddressKind.BILLING, AddressKind.SHIPPING]))
+        .order_by(ADDRESSES.c.customer_id, ADDRESSES.c.is_default.desc(), ADDRESSES.c.id)
+    ).mappings()
+    for row in rows:
+        local = locals_[row["customer_id"]]
+        values = {name: row[name] for name in _ADDRESS_COLUMNS}
+        if row["kind"] == AddressKind.BILLING and local.billing_id is None:
+            local.billing, local.billing_id = values, row["id"]
+        elif row["kind"] == AddressKind.SHIPPING and local.shipping_id is None:
+            local.shipping, local.shipping_id = values, row["id"]
+
+
+def load_local_customer(s: Session, customer_id: int) -> _LocalCustomer | None:
+    """The customer's values, default billing and shipping rows, as the merge compares them."""
+    row = s.execute(select(*_CUSTOMER_READ).where(CUSTOMERS.c.id == customer_id)).first()
+    if row is None:
+        return None
+    local = _LocalCustomer(row.id, row.store_id, row.status, row.store_digest, dict(row._mapping))
+    _load_addresses(s, {local.id: local})
+    return local
+
+
+def waiting_customer_changes(s: Session, customer_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Customer id -> ids of its create/update messages still waiting to be sent."""
+    ids = list(customer_ids)
+    if not ids:
+        return {}
+    out: dict[int, list[int]] = defaultdict(list)
+    for message_id, entity_id in s.execute(
+        select(OUTBOX.c.id, OUTBOX.c.entity_id).where(
+            OUTBOX.c.entity_type == "customer", OUTBOX.c.entity_id.in_(ids),
+            OUTBOX.c.kind.in_(_CUSTOMER_CHANGES), OUTBOX.c.status.in_(_WAITING),
+        ).order_by(OUTBOX.c.id)
+    ):
+        out[entity_id].append(message_id)
+    return out
+
+
+def upsert_customers(s: Session, ctx: PullContext, records: Sequence[dict]) -> dict[int, int]:
+    """Write store customers (guarded views, `store_mapping.customer_view`) into the caller's transaction.
+
+    Unchanged ones (same digest) are skipped; new ones are linked to a local customer
+    with the same email and no store account yet, or inserted; changed ones are merged
+    (see `store_mapping.merge_customer`). Erased customers are never filled again.
+    Returns store id -> local id for every record.
+    """
+    data: dict[int, sm.CustomerData] = {}
+    for record in records:
+        item = sm.customer_data(record)
+        data[item.store_id] = item
+        ctx.fetched_customers.add(item.store_id)
+    if not data:
+        return {}
+    ctx.stats.pulled_customers += len(data)
+    found = {
+        r.store_id: _LocalCustomer(r.id, r.store_id, r.status, r.store_digest, dict(r._mapping))
+        for r in s.execute(select(*_CUSTOMER_READ).where(CUSTOMERS.c.store_id.in_(list(data))))
+    }
+    # New on the store: a customer made here whose account the store now has (same email).
+    unlinked_keys = {}
+    for store_id, item in data.items():
+        if store_id not in found and item.email:
+            unlinked_keys[sm.contact_columns(first_name="", last_name="", company="", email=item.email, phone="",
+                                             region=ctx.region)["email_key"]] = store_id
+    if unlinked_keys:
+        for r in s.execute(
+            select(*_CUSTOMER_READ, CUSTOMERS.c.email_key).where(
+                CUSTOMERS.c.email_key.in_(list(unlinked_keys)), CUSTOMERS.c.store_id.is_(None),
+                CUSTOMERS.c.status != CustomerStatus.ERASED, CUSTOMERS.c.merged_into_id.is_(None),
+            ).order_by(CUSTOMERS.c.id)
+        ):
+            store_id = unlinked_keys.get(r.email_key)
+            if store_id is None or store_id in found:
+                continue
+            s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == r.id).values(store_id=store_id))
+            local = _LocalCustomer(r.id, store_id, r.status, None, dict(r._mapping))
+            local.values["store_id"] = store_id
+            found[store_id] = local
+
+    changed = {}
+    inserts = []
+    for store_id, item in data.items():
+        local = found.get(store_id)
+        if local is None:
+            inserts.append(item)
+            continue
+        if local.status == CustomerStatus.ERASED:
+            continue
+        whole, _parts = sm.split_digest(local.digest)
+        if local.digest and whole == item.whole:
+            ctx.stats.skipped_customers += 1
+            continue
+        changed[local.id] = (local, item)
+
+    ids: dict[int, int] = {sid: loc.id for sid, loc in found.items()}
+    if inserts:
+        ids.update(_insert_customers(s, ctx, inserts))
+    if changed:
+        _update_customers(s, ctx, changed)
+    return ids
+
+
+def _customer_row(item: sm.CustomerData, region: str) -> dict[str, Any]:
+    row = {
+        "store_id": item.store_id,
+        "first_name": item.first_name,
+        "last_name": item.last_name,
+        "company": item.company,
+        "email": item.email,
+        "phone": item.phone,
+        "username": item.username,
+        "store_modified_at": item.modified_at,
+        "store_digest": item.store_digest(),
+    }
+    row.update(sm.contact_columns(first_name=item.first_name, last_name=item.last_name, company=item.company,
+                                  email=item.email, phone=item.phone, region=region))
+    return row
+
+
+def _address_row(values: dict[str, str], *, with_email: bool) -> dict[str, str]:
+    row = dict(values)
+    if not with_email:
+        row["email"] = ""
+    return row
+
+
+def _insert_customers(s: Session, ctx: PullContext, items: list[sm.CustomerData]) -> dict[int, int]:
+    now = utcnow()
+    rows = []
+    for item in items:
+        row = _customer_row(item, ctx.region)
+        row["status"] = CustomerStatus.ACTIVE
+        row["created_at"] = item.created_at or now
+        row["updated_at"] = now
+        rows.append(row)
+    bulk_insert(s, CUSTOMERS, rows)
+    ids = dict(s.execute(select(CUSTOMERS.c.store_id, CUSTOMERS.c.id)
+                         .where(CUSTOMERS.c.store_id.in_([i.store_id for i in items]))).all())
+    addresses = []
+    for item in items:
+        cid = ids[item.store_id]
+        if not sm.is_blank_address(item.billing):
+            addresses.append({"customer_id": cid, "kind": AddressKind.BILLING, "is_default": True,
+                              **_address_row(item.billing, with_email=True)})
+        if not sm.is_blank_address(item.shipping):
+            addresses.append({"customer_id": cid, "kind": AddressKind.SHIPPING, "is_default": True,
+                              **_address_row(item.shipping, with_email=False)})
+    bulk_insert(s, ADDRESSES, addresses)
+    ctx.stats.changed_customers.update(ids.values())
+    ctx.stats.reindex.update(ids.values())
+    return ids
+
+
+def _update_customers(s: Session, ctx: PullContext, changed: dict[int, tuple[_LocalCustomer, sm.CustomerData]]) -> None:
+    waiting = waiting_customer_changes(s, changed)
+    full: dict[int, tuple[_LocalCustomer, sm.CustomerData]] = {}
+    for cid, (local, item) in changed.items():
+        if cid in waiting:
+            _merge_one(s, ctx, local, item, waiting[cid])
+        else:
+            full[cid] = (local, item)
+    if not full:
+        return
+    locals_ = {cid: pair[0] for cid, pair in full.items()}
+    _load_addresses(s, locals_)
+    now = utcnow()
+    updates = []
+    address_updates = []
+    address_inserts = []
+    for cid, (local, item) in full.items():
+        row = _customer_row(item, ctx.region)
+        row.pop("store_id")
+        row["b_id"] = cid
+        updates.append(row)
+        for kind, values, row_id, with_email in (
+            (AddressKind.BILLING, item.billing, local.billing_id, True),
+            (AddressKind.SHIPPING, item.shipping, local.shipping_id, False),
+        ):
+            fields = _address_row(values, with_email=with_email)
+            if row_id is not None:
+                current = local.billing if kind == AddressKind.BILLING else local.shipping
+                if with_email is False:
+                    fields["email"] = (current or {}).get("email") or ""
+                if current != fields:
+                    address_updates.append({"b_id": row_id, **fields})
+            elif not sm.is_blank_address(values):
+                address_inserts.append({"customer_id": cid, "kind": kind, "is_default": True, **fields})
+    stmt = (
+        update(CUSTOMERS)
+        .where(CUSTOMERS.c.id == bindparam("b_id"))
+        .values({k: bindparam(k) for k in updates[0] if k != "b_id"}
+                | {"updated_at": now, "version": CUSTOMERS.c.version + 1})
+    )
+    s.execute(stmt, updates)
+    if address_updates:
+        s.execute(
+            update(ADDRESSES).where(ADDRESSES.c.id == bindparam("b_id"))
+            .values({k: bindparam(k) for k in _ADDRESS_COLUMNS}),
+            address_updates,
+        )
+    if address_inserts:
+        s.execute(insert(ADDRESSES), address_inserts)
+    ctx.stats.changed_customers.update(full)
+    ctx.stats.reindex.update(full)
+
+
+def apply_customer_groups(
+    s: Session, local: _LocalCustomer, item: sm.CustomerData, groups: Iterable[str], *, digest: str, region: str
+) -> None:
+    """Take the store's values for these groups into the local customer, and set the digest."""
+    groups = set(groups)
+    values = dict(local.values)
+    if "first_name" in groups:
+        values["first_name"] = item.first_name
+    if "last_name" in groups:
+        values["last_name"] = item.last_name
+    if "email" in groups:
+        values["email"] = item.email
+    if "phone" in groups:
+        values["phone"] = item.phone
+    if "billing" in groups:
+        values["company"] = item.company
+    columns = {
+        "first_name": values["first_name"], "last_name": values["last_name"], "company": values["company"],
+        "email": values["email"], "phone": values["phone"], "username": item.username,
+        "store_modified_at": item.modified_at, "store_digest": digest, "updated_at": utcnow(),
+        "version": CUSTOMERS.c.version + 1,
+    }
+    columns.update(sm.contact_columns(first_name=values["first_name"], last_name=values["last_name"],
+                                      company=values["company"], email=values["email"], phone=values["phone"],
+                                      region=region))
+    s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == local.id).values(columns))
+    local.values.update(values)
+    for group, kind, store_values, row_id, with_email in (
+        ("billing", AddressKind.BILLING, item.billing, local.billing_id, True),
+        ("shipping", AddressKind.SHIPPING, item.shipping, local.shipping_id, False),
+    ):
+        fields = _address_row(store_values, with_email=with_email)
+        if group not in groups:
+            # The phone group lives in the billing address on the store.
+            if group == "billing" and "phone" in groups and row_id is not None:
+                s.execute(update(ADDRESSES).where(ADDRESSES.c.id == row_id).values(phone=item.phone))
+            continue
+        if row_id is not None:
+            if not with_email:
+                fields.pop("email")
+            if group == "billing" and "phone" not in groups:
+                fields.pop("phone")
+            s.execute(update(ADDRESSES).where(ADDRESSES.c.id == row_id).values(fields))
+        elif not sm.is_blank_address(store_values):
+            s.execute(insert(ADDRESSES).values(customer_id=local.id, kind=kind, is_default=True, **fields))
+
+
+def _merge_one(s: Session, ctx: PullContext, local: _LocalCustomer, item: sm.CustomerData,
+               message_ids: list[int]) -> None:
+    """A customer with a local change waiting: take what only the store changed, flag clashes."""
+    _load_addresses(s, {local.id: local})
+    _whole, base = sm.split_digest(local.digest)
+    merge = sm.merge_customer(
+        sm.local_groups(local.values, local.billing, local.shipping), item.groups(), base, local_pending=True
+    )
+    new_digest = sm.compose_digest(item.whole, merge.parts)
+    apply_customer_groups(s, local, item, merge.apply, digest=new_digest, region=ctx.region)
+    if merge.conflicts:
+        record_conflicts(s, ctx.stats, entity_type="customer", entity_id=local.id, customer_id=local.id,
+                         conflicts=merge.conflicts, outbox_id=message_ids[-1])
+        s.execute(update(OUTBOX).where(OUTBOX.c.id.in_(message_ids), OUTBOX.c.status == OutboxStatus.PENDING)
+                  .values(status=OutboxStatus.CONFLICT))
+    ctx.stats.changed_customers.add(local.id)
+    ctx.stats.reindex.add(local.id)
+
+
+def record_conflicts(s: Session, stats: RunStats | None, *, entity_type: str, entity_id: int,
+                     customer_id: int | None, conflicts: dict[str, tuple[str, str]], outbox_id: int | None) -> None:
+    """Write (or refresh) one unresolved conflict row per field."""
+    open_rows = {
+        r.field: r.id
+        for r in s.execute(select(CONFLICTS.c.id, CONFLICTS.c.field).where(
+            CONFLICTS.c.entity_type == entity_type, CONFLICTS.c.entity_id == entity_id,
+            CONFLICTS.c.resolved.is_(False)))
+    }
+    now = utcnow()
+    for name, (mine, theirs) in conflicts.items():
+        values = {"local_value": mine, "store_value": theirs, "outbox_id": outbox_id, "detected_at": now}
+        if name in open_rows:
+            s.execute(update(CONFLICTS).where(CONFLICTS.c.id == open_rows[name]).values(values))
+        else:
+            s.execute(insert(CONFLICTS).values(entity_type=entity_type, entity_id=entity_id,
+                                               customer_id=customer_id, field=name, resolved=False,
+                                               resolution="", **values))
+            if stats is not None:
+                stats.new_conflicts += 1
+
+
+# --- orders ------------------------------------------------------------------------------------
+
+
+@dataclass
+class OrderBundle:
+    """A page of orders with the customers it points to that had to be read."""
+
+    orders: list[dict]
+    customers: list[dict]
+    total: int | None
+
+
+def _order_bundles(ctx: PullContext, connector, since: datetime | None) -> Iterator[OrderBundle]:
+    """Read pages of orders, each with the customers it needs (runs on the prefetch thread).
+
+    A customer is read when it is unknown here, or when the order was placed after the
+    copy here was last changed on the store (checkout may have changed it), and it was
+    not read earlier in this run.
+    """
+    for page in connector.iter_orders(since, cancel=ctx.cancel):
+        wanted: dict[int, datetime | None] = {}
+        for record in page:
+            cid = record.get("customer_id")
+            if isinstance(cid, int) and cid > 0 and cid not in ctx.fetched_customers:
+                created = sm.parse_store_time(record.get("date_created_gmt"))
+                if cid not in wanted or (created and (wanted[cid] is None or created > wanted[cid])):
+                    wanted[cid] = created
+        customers: list[dict] = []
+        if wanted:
+            with ctx.db.read() as s:
+                known = dict(s.execute(
+                    select(CUSTOMERS.c.store_id, CUSTOMERS.c.store_modified_at)
+                    .where(CUSTOMERS.c.store_id.in_(list(wanted)))
+                ).all())
+            fetch = [
+                cid for cid, created in wanted.items()
+                if cid not in known or (known[cid] is not None and created is not None and created > known[cid])
+            ]
+            if fetch:
+                customers = connector.get_customers(fetch)
+                ctx.stats.fetched_customers += len(customers)
+            ctx.fetched_customers.update(wanted)
+        yield OrderBundle(list(page), customers, page.total)
+
+
+def pull_orders(ctx: PullContext, connector) -> int:
+    """Pull orders changed since the last listing (with the customers they need); return the count."""
+    since = cursor_time(read_cursor(ctx.db, CURSOR_ORDERS))
+    started = _listing_start(ctx.options)
+    done = 0
+    bundles = prefetch(_order_bundles(ctx, connector, since), ctx.options.prefetch_pages, ctx.cancel)
+    for bundle in bundles:
+        customers = sm.guard_records([sm.customer_view(r) for r in bundle.customers], ctx.stats.guard)
+        orders = sm.guard_records([sm.order_view(r) for r in bundle.orders], ctx.stats.guard)
+        with ctx.db.begin() as s:
+            if customers:
+                upsert_customers(s, ctx, customers)
+            upsert_orders(s, ctx, orders)
+        done += len(bundle.orders)
+        ctx.stats.pulled_orders += len(bundle.orders)
+        total = bundle.total or done
+        ctx.report(done, total, f"Orders: {done:,} of {total:,}")
+        ctx.page_done()
+        check(ctx.cancel)
+    with ctx.db.begin() as s:
+        write_cursor(s, CURSOR_ORDERS, time_text(started))
+    return done
+
+
+_ORDER_COMPARE = (
+    "number", "currency", "subtotal", "shipping_total", "discount_total", "tax_total", "total", "customer_note",
+    "payment_method", "payment_method_title", "payment_url", "order_key", "completed_at", "store_modified_at",
+)
+_PERSONAL_ORDER_FIELDS = ("customer_note",)
+
+
+def _customer_map(s: Session, store_ids: Iterable[int]) -> dict[int, int]:
+    ids = [i for i in set(store_ids) if i]
+    if not ids:
+        return {}
+    out = {}
+    for store_id, cid, merged in s.execute(
+        select(CUSTOMERS.c.store_id, CUSTOMERS.c.id, CUSTOMERS.c.merged_into_id).where(CUSTOMERS.c.store_id.in_(ids))
+    ):
+        out[store_id] = merged or cid
+    return out
+
+
+def _line_key(line: dict) -> tuple:
+    return (line["store_line_id"], line["product_id"], line["sku"], line["name"], line["quantity"],
+            line["unit_price"], line["total"])
+
+
+def _shipping_key(line: dict) -> tuple:
+    return (line["store_line_id"], line["method_id"], line["method_title"], line["total"])
+
+
+def _address_key(values: dict) -> tuple:
+    return tuple(values[name] for name in _ADDRESS_COLUMNS)
+
+
+def upsert_orders(s: Session, ctx: PullContext, records: Sequence[dict]) -> dict[int, int]:
+    """Write store orders (guarded views, `store_mapping.order_view`) into the caller's transaction;
+    return store id -> local id."""
+    items: dict[int, sm.OrderData] = {}
+    for record in records:
+        item = sm.order_data(record)
+        items[item.store_id] = item
+    if not items:
+        return {}
+    refs = [i.reference for i in items.values() if i.reference]
+    condition = ORDERS.c.store_id.in_(list(items))
+    if refs:
+        condition = or_(condition, ORDERS.c.reference.in_(refs))
+    existing_rows = s.execute(select(ORDERS).where(condition)).mappings().all()
+    by_store = {r["store_id"]: r for r in existing_rows if r["store_id"] is not None}
+    by_ref = {r["reference"]: r for r in existing_rows if r["reference"]}
+    customers = _customer_map(s, (i.customer_store_id for i in items.values()))
+
+    matched: dict[int, Any] = {}
+    new_items: list[sm.OrderData] = []
+    for store_id, item in items.items():
+        row = by_store.get(store_id)
+        if row is None and item.reference and item.reference in by_ref:
+            candidate = by_ref[item.reference]
+            if candidate["store_id"] is None:
+                row = candidate
+        if row is None:
+            new_items.append(item)
+        else:
+            matched[store_id] = row
+
+    ids: dict[int, int] = {sid: row["id"] for sid, row in matched.items()}
+    if new_items:
+        ids.update(_insert_orders(s, ctx, new_items, customers, used_refs=set(by_ref)))
+    if matched:
+        _update_orders(s, ctx, {sid: (matched[sid], items[sid]) for sid in matched}, customers)
+    return ids
+
+
+def _line_rows(order_id: int, item: sm.OrderData, product_ids: dict[int, int]) -> list[dict]:
+    return [
+        {
+            "order_id": order_id, "product_id": product_ids.get(line["product_store_id"] or 0),
+            "store_line_id": line["store_line_id"], "sku": line["sku"], "name": line["name"],
+            "quantity": line["quantity"], "unit_price": line["unit_price"], "total": line["total"],
+        }
+        for line in item.lines
+    ]
+
+
+def _shipping_rows(order_id: int, item: sm.OrderData) -> list[dict]:
+    return [{"order_id": order_id, **line} for line in item.shipping_lines]
+
+
+def _address_rows(order_id: int, item: sm.OrderData) -> list[dict]:
+    rows = []
+    if not sm.is_blank_address(item.billing):
+        rows.append({"order_id": order_id, "kind": AddressKind.BILLING, **item.billing})
+    if not sm.is_blank_address(item.shipping):
+        rows.append({"order_id": order_id, "kind": AddressKind.SHIPPING, **item.shipping})
+    return rows
+
+
+def _store_payment(order_id: int, item: sm.OrderData) -> dict:
+    return {
+        "order_id": order_id, "method": PaymentMethod.STORE, "status": PaymentStatus.PAID,
+        "gateway": item.values["payment_method"], "transaction_id": item.transaction_id,
+        "card_brand": "", "card_last4": None, "auth_code": "", "amount": item.values["total"],
+        "currency": item.values["currency"], "recorded_at": item.paid_at, "paid_at": item.paid_at,
+        "recorded_by": None,
+    }
+
+
+def _insert_orders(s: Session, ctx: PullContext, items: list[sm.OrderData], customers: dict[int, int],
+                   used_refs: set[str]) -> dict[int, int]:
+    now = utcnow()
+    rows = []
+    for item in items:
+        reference = item.reference if item.reference and item.reference not in used_refs else None
+        status = item.status or OrderStatus.ON_HOLD
+        rows.append({
+            **item.values,
+            "reference": reference,
+            "customer_id": customers.get(item.customer_store_id or 0),
+            "status": status,
+            "origin": OrderOrigin.PHONE if reference else OrderOrigin.WEB,
+            "created_at": item.created_at or now,
+            "updated_at": now,
+            "paid_at": item.paid_at,
+            "anonymised": False,
+            "version": 1,
+        })
+    bulk_insert(s, ORDERS, rows)
+    ids = dict(s.execute(select(ORDERS.c.store_id, ORDERS.c.id)
+                         .where(ORDERS.c.store_id.in_([i.store_id for i in items]))).all())
+    lines, shipping, addresses, payments, shipments = [], [], [], [], []
+    for item in items:
+        oid = ids[item.store_id]
+        lines.extend(_line_rows(oid, item, ctx.product_ids))
+        shipping.extend(_shipping_rows(oid, item))
+        addresses.extend(_address_rows(oid, item))
+        if item.paid_at is not None:
+            payments.append(_store_payment(oid, item))
+        for parcel in item.tracking:
+            shipments.append({"order_id": oid, "carrier": parcel["carrier"],
+                              "tracking_number": parcel["tracking_number"],
+                              "shipped_at": parcel["shipped_at"] or item.modified_at or now, "recorded_by": None})
+    for table, batch in ((LINES, lines), (SHIPPING, shipping), (ORDER_ADDRESSES, addresses), (PAYMENTS, payments),
+                         (SHIPMENTS, shipments)):
+        bulk_insert(s, table, batch)
+    ctx.stats.changed_orders.update(ids.values())
+    for row in rows:
+        if row["customer_id"]:
+            ctx.stats.reindex.add(row["customer_id"])
+    return ids
+
+
+def _waiting_order_messages(s: Session, order_ids: list[int]) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = defaultdict(list)
+    if not order_ids:
+        return out
+    for row in s.execute(
+        select(OUTBOX.c.id, OUTBOX.c.kind, OUTBOX.c.entity_id, OUTBOX.c.payload, OUTBOX.c.created_at,
+               OUTBOX.c.status)
+        .where(OUTBOX.c.entity_type == "order", OUTBOX.c.entity_id.in_(order_ids), OUTBOX.c.status.in_(_WAITING))
+        .order_by(OUTBOX.c.id)
+    ):
+        out[row.entity_id].append(row)
+    return out
+
+
+def message_payload(row) -> dict:
+    try:
+        value = json.loads(row.payload or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def decide_order_status(row, item: sm.OrderData, waiting: list[Any]) -> tuple[OrderStatus, dict | None]:
+    """The status to keep locally and, when both sides changed it differently, the clash.
+
+    `row` is the local order, `waiting` its messages not yet sent. A status change
+    waiting here wins over a store whose copy did not change since the last pull (or
+    whose status is still the one the change started from); a store that changed the
+    status to something else makes a conflict for a person to settle.
+    """
+    local = row["status"]
+    store = item.status or local
+    status_changes = [m for m in waiting if m.kind == OutboxKind.UPDATE_ORDER_STATUS]
+    if status_changes:
+        if store == local:
+            return local, None
+        base = None
+        for m in status_changes:
+            base = message_payload(m).get("from") or base
+        if base is not None and store == base:
+            return local, None
+        unchanged_there = row["store_modified_at"] is not None and item.modified_at == row["store_modified_at"]
+        if base is None and unchanged_there:
+            return local, None
+        return local, {"status": (str(local), str(store)), "_message": status_changes[-1].id}
+    if any(m.kind == OutboxKind.MARK_ORDER_PAID for m in waiting) and store in (
+        OrderStatus.PENDING, OrderStatus.ON_HOLD, OrderStatus.FAILED
+    ):
+        return local, None
+    return store, None
+
+
+def _update_orders(s: Session, ctx: PullContext, pairs: dict[int, tuple[Any, sm.OrderData]],
+                   customers: dict[int, int]) -> None:
+    order_ids = [row["id"] for row, _ in pairs.values()]
+    waiting = _waiting_order_messages(s, order_ids)
+    lines = defaultdict(list)
+    for r in s.execute(select(LINES).where(LINES.c.order_id.in_(order_ids)).order_by(LINES.c.id)).mappings():
+        lines[r["order_id"]].append(r)
+    shipping = defaultdict(list)
+    for r in s.execute(select(SHIPPING).where(SHIPPING.c.order_id.in_(order_ids)).order_by(SHIPPING.c.id)).mappings():
+        shipping[r["order_id"]].append(r)
+    addresses = defaultdict(dict)
+    for r in s.execute(select(ORDER_ADDRESSES).where(ORDER_ADDRESSES.c.order_id.in_(order_ids))).mappings():
+        addresses[r["order_id"]][r["kind"]] = r
+    tracking_known = defaultdict(set)
+    if any(item.tracking for _, item in pairs.values()):
+        for oid, number in s.execute(select(SHIPMENTS.c.order_id, SHIPMENTS.c.tracking_number)
+                                     .where(SHIPMENTS.c.order_id.in_(order_ids))):
+            tracking_known[oid].add(number)
+
+    now = utcnow()
+    updates = []
+    replace_lines, replace_shipping, replace_addresses = [], [], []
+    new_lines, new_shipping, new_addresses, new_shipments = [], [], [], []
+    newly_paid: list[tuple[int, sm.OrderData]] = []
+    for store_id, (row, item) in pairs.items():
+        oid = row["id"]
+        status, clash = decide_order_status(row, item, waiting.get(oid, []))
+        if clash is not None:
+            message_id = clash.pop("_message")
+            record_conflicts(s, ctx.stats, entity_type="order", entity_id=oid, customer_id=row["customer_id"],
+                             conflicts=clash, outbox_id=message_id)
+            s.execute(update(OUTBOX).where(OUTBOX.c.id == message_id, OUTBOX.c.status == OutboxStatus.PENDING)
+                      .values(status=OutboxStatus.CONFLICT))
+        values = dict(item.values)
+        if row["anonymised"]:
+            for name in _PERSONAL_ORDER_FIELDS:
+                values[name] = row[name]
+        customer_id = customers.get(item.customer_store_id or 0) or row["customer_id"]
+        paid_at = row["paid_at"] or item.paid_at
+        wanted = {**values, "status": status, "customer_id": customer_id, "paid_at": paid_at}
+        if row["store_id"] is None:
+            wanted["store_id"] = store_id
+        else:
+            wanted["store_id"] = row["store_id"]
+        if any(row[k] != v for k, v in wanted.items()):
+            updates.append({"b_id": oid, **wanted})
+            if customer_id and (customer_id != row["customer_id"] or row["number"] != wanted["number"]):
+                ctx.stats.reindex.add(customer_id)
+        if row["paid_at"] is None and item.paid_at is not None:
+            newly_paid.append((oid, item))
+
+        rows_now = _line_rows(oid, item, ctx.product_ids)
+        if [_line_key(r) for r in rows_now] != [_line_key(r) for r in lines.get(oid, [])]:
+            replace_lines.append(oid)
+            new_lines.extend(rows_now)
+        ship_now = _shipping_rows(oid, item)
+        if [_shipping_key(r) for r in ship_now] != [_shipping_key(r) for r in shipping.get(oid, [])]:
+            replace_shipping.append(oid)
+            new_shipping.extend(ship_now)
+        if not row["anonymised"]:
+            addr_now = _address_rows(oid, item)
+            have = addresses.get(oid, {})
+            if {r["kind"]: _address_key(r) for r in addr_now} != {k: _address_key(v) for k, v in have.items()}:
+                replace_addresses.append(oid)
+                new_addresses.extend(addr_now)
+        for parcel in item.tracking:
+            if parcel["tracking_number"] not in tracking_known[oid]:
+                tracking_known[oid].add(parcel["tracking_number"])
+                new_shipments.append({"order_id": oid, "carrier": parcel["carrier"],
+                                      "tracking_number": parcel["tracking_number"],
+                                      "shipped_at": parcel["shipped_at"] or item.modified_at or now,
+                                      "recorded_by": None})
+
+    if updates:
+        keys = [k for k in updates[0] if k != "b_id"]
+        # Rows may differ in which keys they carry only by store_id; all carry the same keys here.
+        stmt = (
+            update(ORDERS)
+            .where(ORDERS.c.id == bindparam("b_id"))
+            .values({k: bindparam(k) for k in keys} | {"updated_at": now, "version": ORDERS.c.version + 1})
+        )
+        s.execute(stmt, updates)
+        ctx.stats.changed_orders.update(u["b_id"] for u in updates)
+    for table, replaced, batch in ((LINES, replace_lines, new_lines), (SHIPPING, replace_shipping, new_shipping),
+                                   (ORDER_ADDRESSES, replace_addresses, new_addresses)):
+        if replaced:
+            s.execute(delete(table).where(table.c.order_id.in_(replaced)))
+            ctx.stats.changed_orders.update(replaced)
+        if batch:
+            s.execute(insert(table), batch)
+    if new_shipments:
+        s.execute(insert(SHIPMENTS), new_shipments)
+        ctx.stats.changed_orders.update(r["order_id"] for r in new_shipments)
+    if newly_paid:
+        record_store_payments(s, newly_paid)
+
+
+def record_store_payments(s: Session, paid: list[tuple[int, sm.OrderData]]) -> None:
+    """Mark the waiting payment of orders the store now calls paid as paid, or add a store payment."""
+    order_ids = [oid for oid, _ in paid]
+    awaiting = {}
+    has_paid = set()
+    for r in s.execute(select(PAYMENTS.c.id, PAYMENTS.c.order_id, PAYMENTS.c.status)
+                       .where(PAYMENTS.c.order_id.in_(order_ids)).order_by(PAYMENTS.c.id)):
+        if r.status == PaymentStatus.PAID:
+            has_paid.add(r.order_id)
+        elif r.status == PaymentStatus.AWAITING and r.order_id not in awaiting:
+            awaiting[r.order_id] = r.id
+    inserts = []
+    for oid, item in paid:
+        if oid in has_paid:
+            continue
+        if oid in awaiting:
+            s.execute(update(PAYMENTS).where(PAYMENTS.c.id == awaiting[oid]).values(
+                status=PaymentStatus.PAID, transaction_id=item.transaction_id, paid_at=item.paid_at,
+                gateway=item.values["payment_method"]))
+        else:
+            inserts.append(_store_payment(oid, item))
+    if inserts:
+        s.execute(insert(PAYMENTS), inserts)
+
+
+def rebuild_or_reindex(db: Database, stats: RunStats, options: SyncOptions, progress: Progress | None = None,
+                       *, force: bool = False) -> None:
+    """Bring the customer search index up to date for the customers this run touched
+    (`force`, or more than the threshold: rebuild it all).
+
+    Does nothing when customer search is not installed in this version.
+    """
+    ids = sorted(i for i in stats.reindex if i)
+    if not ids and not force:
+        return
+    try:
+        from backoffice.domain.search import reindex_customer, shop_default_region
+    except ImportError:
+        return
+    if force or len(ids) > options.bulk_reindex_threshold:
+        try:
+            from backoffice.services.search_index import rebuild_search_index
+        except ImportError:
+            rebuild_search_index = None
+        if rebuild_search_index is not None:
+            if progress is not None:
+                progress(0, 1, "Rebuilding the customer search index")
+            rebuild_search_index(db)
+            stats.reindex.clear()
+            return
+    done = 0
+    for chunk in _chunks(ids, 200):
+        with db.begin() as s:
+            region = shop_default_region(s)
+            for cid in chunk:
+                reindex_customer(s, cid, default_region=region)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(ids), f"Search index: {done:,} of {len(ids):,} customers")
+    stats.reindex.clear()
+
+
+__all__ = [
+    "PullContext",
+    "apply_customer_groups",
+    "customer_scan_due",
+    "decide_order_status",
+    "load_local_customer",
+    "load_product_ids",
+    "pull_all_customers",
+    "pull_orders",
+    "pull_products",
+    "rebuild_or_reindex",
+    "record_conflicts",
+    "upsert_customers",
+    "upsert_orders",
+    "waiting_customer_changes",
+]

@@ -1,0 +1,742 @@
+"""Pushing to the web store: the outbox's messages, each built from the record at send time.
+
+Messages are sent oldest first. A message that cannot go yet (its order is not on the
+store) waits without counting an attempt; one the store did not take because of an
+outage is tried again later with a growing pause; one the store refuses is marked
+FAILED with the store's sentence for staff to see. A create of an order is marked as
+attempted before it is sent, so after a lost answer or a crash the order is looked
+up by its reference on the store instead of being sent twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from backoffice.domain.base import utcnow
+from backoffice.domain.catalog import Product
+from backoffice.domain.customers import Customer
+from backoffice.domain.enums import (
+    AddressKind,
+    Channel,
+    CustomerStatus,
+    OrderStatus,
+    OutboxKind,
+    OutboxStatus,
+    PaymentStatus,
+    SubscriptionStatus,
+)
+from backoffice.domain.newsletters import NewsletterList, Subscription
+from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
+from backoffice.domain.sync import OutboxMessage
+from backoffice.errors import StoreError
+from backoffice.services import store_mapping as sm
+from backoffice.services.settings import read_setting
+from backoffice.services.sync_common import check, log
+from backoffice.services.sync_pull import (
+    PullContext,
+    apply_customer_groups,
+    load_local_customer,
+    message_payload,
+    record_conflicts,
+    upsert_customers,
+    upsert_orders,
+)
+from backoffice.store.connector import AmbiguousWriteError, StoreAuthError, StoreNotFoundError
+
+OUTBOX = OutboxMessage.__table__
+ORDERS = Order.__table__
+CUSTOMERS = Customer.__table__
+
+KIND_LABELS = {
+    OutboxKind.CREATE_ORDER: "Create order",
+    OutboxKind.UPDATE_ORDER_STATUS: "Change order status",
+    OutboxKind.MARK_ORDER_PAID: "Mark order paid",
+    OutboxKind.ADD_TRACKING: "Add tracking number",
+    OutboxKind.CREATE_CUSTOMER: "Create customer account",
+    OutboxKind.UPDATE_CUSTOMER: "Correct customer details",
+    OutboxKind.ERASE_CUSTOMER: "Erase customer",
+    OutboxKind.UPDATE_CONSENT: "Update newsletter consent",
+    OutboxKind.MERGE_CUSTOMERS: "Merge customers",
+}
+
+ORDER_KINDS = (OutboxKind.CREATE_ORDER, OutboxKind.UPDATE_ORDER_STATUS, OutboxKind.MARK_ORDER_PAID,
+               OutboxKind.ADD_TRACKING)
+
+
+class _Wait(Exception):
+    """The message cannot go yet (what it depends on is not on the store); no attempt is counted."""
+
+
+class _Refused(Exception):
+    """The message cannot be sent as it is; it is marked FAILED with this sentence."""
+
+
+class _Conflicted(Exception):
+    """The message now waits for a person to settle a conflict."""
+
+
+class _Retry(Exception):
+    """The store did not take the message this time; its attempt is already counted."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(sentence)
+        self.sentence = sentence
+
+
+@dataclass
+class Sent:
+    store_id: int | None = None
+    note: str = ""
+
+
+@dataclass
+class PushOutcome:
+    """Counts of one push pass."""
+
+    sent: int = 0
+    failed: int = 0
+    waiting: int = 0
+    conflicts: int = 0
+    retried_later: int = 0
+    errors: list[str] = field(default_factory=list)
+    stopped: str = ""
+    orders: set[int] = field(default_factory=set)
+    customers: set[int] = field(default_factory=set)
+
+
+def _mark_sent(s: Session, message_id: int, result: Sent) -> None:
+    s.execute(update(OUTBOX).where(OUTBOX.c.id == message_id).values(
+        status=OutboxStatus.SENT, sent_at=utcnow(), store_id=result.store_id, last_error=result.note,
+        next_attempt_at=None,
+    ))
+
+
+class Pusher:
+    """Sends outbox messages through one connector (not shared between threads)."""
+
+    def __init__(self, ctx: PullContext, connector, *, renew=None) -> None:
+        self.ctx = ctx
+        self.db = ctx.db
+        self.connector = connector
+        self.options = ctx.options
+        self._renew = renew
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def due_ids(self, only_ids: Iterable[int] | None) -> list[int]:
+        now = utcnow()
+        stmt = select(OUTBOX.c.id).where(OUTBOX.c.status == OutboxStatus.PENDING).order_by(OUTBOX.c.id)
+        if only_ids is not None:
+            # Asked for by name (a phone order being placed): go now, pause or not.
+            stmt = stmt.where(OUTBOX.c.id.in_(list(only_ids)))
+        else:
+            stmt = stmt.where(or_(OUTBOX.c.next_attempt_at.is_(None), OUTBOX.c.next_attempt_at <= now))
+        with self.db.read() as s:
+            return list(s.execute(stmt).scalars())
+
+    def push(self, only_ids: Iterable[int] | None = None, progress=None) -> PushOutcome:
+        outcome = PushOutcome()
+        ids = self.due_ids(only_ids)
+        blocked: set[tuple[str, int]] = set()
+        for done, message_id in enumerate(ids):
+            check(self.ctx.cancel)
+            if progress is not None:
+                progress(done, len(ids), f"Sending changes: {done:,} of {len(ids):,}")
+            with self.db.read() as s:
+                row = s.execute(select(OUTBOX).where(OUTBOX.c.id == message_id)).first()
+            if row is None or row.status != OutboxStatus.PENDING:
+                continue
+            key = (row.entity_type, row.entity_id)
+            if key in blocked:
+                outcome.waiting += 1
+                continue
+            try:
+                self.send(row)
+            except _Wait:
+                blocked.add(key)
+                outcome.waiting += 1
+                continue
+            except _Conflicted:
+                blocked.add(key)
+                outcome.conflicts += 1
+                continue
+            except _Retry as exc:
+                blocked.add(key)
+                if self._retry_later(row, exc.sentence, counted=True):
+                    outcome.failed += 1
+                else:
+                    outcome.retried_later += 1
+                outcome.errors.append(exc.sentence)
+                outcome.stopped = exc.sentence
+                break
+            except _Refused as exc:
+                self._fail(row, str(exc))
+                blocked.add(key)
+                outcome.failed += 1
+                outcome.errors.append(str(exc))
+                continue
+            except StoreAuthError:
+                raise
+            except StoreNotFoundError as exc:
+                sentence = f"{exc.message} Nothing was sent; check the record, then retry."
+                self._fail(row, sentence)
+                blocked.add(key)
+                outcome.failed += 1
+                outcome.errors.append(sentence)
+                continue
+            except StoreError as exc:
+                blocked.add(key)
+                if exc.retryable:
+                    gave_up = self._retry_later(row, exc.message)
+                    if gave_up:
+                        outcome.failed += 1
+                    else:
+                        outcome.retried_later += 1
+                    outcome.errors.append(exc.message)
+                    # The store is away or overloaded: leave the rest for the next run.
+                    outcome.stopped = exc.message
+                    break
+                self._fail(row, exc.message)
+                outcome.failed += 1
+                outcome.errors.append(exc.message)
+                continue
+            outcome.sent += 1
+            if row.entity_type == "order":
+                outcome.orders.add(row.entity_id)
+            elif row.entity_type == "customer":
+                outcome.customers.add(row.entity_id)
+            self.ctx.page_done()
+            if self._renew is not None:
+                self._renew()
+        if progress is not None and ids:
+            progress(len(ids), len(ids), f"Sending changes: {len(ids):,} of {len(ids):,}")
+        return outcome
+
+    def _fail(self, row, sentence: str) -> None:
+        with self.db.begin() as s:
+            s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
+                status=OutboxStatus.FAILED, last_error=sentence[:2000], next_attempt_at=None))
+        log.info("outbox message %s (%s) failed: %s", row.id, row.kind, sentence)
+
+    def _retry_later(self, row, sentence: str, *, counted: bool = False) -> bool:
+        """Count a failed attempt and pause the message; True when it was given up."""
+        with self.db.begin() as s:
+            attempts = s.execute(select(OUTBOX.c.attempts).where(OUTBOX.c.id == row.id)).scalar_one()
+            if not counted:
+                attempts += 1
+            if attempts >= self.options.max_attempts:
+                s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
+                    attempts=attempts, status=OutboxStatus.FAILED, next_attempt_at=None,
+                    last_error=f"Gave up after {attempts} attempts. {sentence}"[:2000]))
+                return True
+            wait = min(self.options.backoff_cap, self.options.backoff_base * (2 ** max(0, attempts - 1)))
+            s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
+                attempts=attempts, next_attempt_at=utcnow() + timedelta(seconds=wait), last_error=sentence[:2000]))
+        return False
+
+    def send(self, row) -> Sent:
+        handler = {
+            OutboxKind.CREATE_ORDER: self.create_order,
+            OutboxKind.MARK_ORDER_PAID: self.mark_order_paid,
+            OutboxKind.UPDATE_ORDER_STATUS: self.update_order_status,
+            OutboxKind.ADD_TRACKING: self.add_tracking,
+            OutboxKind.CREATE_CUSTOMER: self.create_customer,
+            OutboxKind.UPDATE_CUSTOMER: self.update_customer,
+            OutboxKind.ERASE_CUSTOMER: self.erase_customer,
+            OutboxKind.UPDATE_CONSENT: self.update_consent,
+            OutboxKind.MERGE_CUSTOMERS: self.merge_customers,
+        }[OutboxKind(row.kind)]
+        return handler(row)
+
+    # -- shared helpers --------------------------------------------------------------------------
+
+    def _record_order(self, s: Session, record: dict) -> int | None:
+        clean = sm.guard_records([sm.order_view(record)], self.ctx.stats.guard)
+        ids = upsert_orders(s, self.ctx, clean)
+        return ids.get(int(record["id"]))
+
+    def _record_customer(self, s: Session, record: dict) -> None:
+        clean = sm.guard_records([sm.customer_view(record)], self.ctx.stats.guard)
+        upsert_customers(s, self.ctx, clean)
+
+    def _send_payload(self, payload: dict) -> dict:
+        # Nothing that looks like a card number leaves the back office either.
+        return sm.guard_record(payload)
+
+    def _waiting(self, s: Session, *, kind: OutboxKind, entity_type: str, entity_id: int, before: int) -> bool:
+        return s.execute(select(OUTBOX.c.id).where(
+            OUTBOX.c.kind == kind, OUTBOX.c.entity_type == entity_type, OUTBOX.c.entity_id == entity_id,
+            OUTBOX.c.status.in_((OutboxStatus.PENDING, OutboxStatus.CONFLICT, OutboxStatus.FAILED)),
+            OUTBOX.c.id != before,
+        ).limit(1)).first() is not None
+
+    def _order_row(self, s: Session, row) -> Any:
+        order_id = row.entity_id
+        if row.entity_type == "shipment":
+            order_id = s.execute(select(Shipment.order_id).where(Shipment.id == row.entity_id)).scalar_one_or_none()
+        if order_id is None:
+            return None
+        return s.execute(select(ORDERS).where(ORDERS.c.id == order_id)).mappings().first()
+
+    def _order_on_store(self, s: Session, row, order) -> int:
+        if order is None:
+            raise _Refused(f"The order ({row.entity_type} {row.entity_id}) no longer exists here, so nothing was sent.")
+        if order["store_id"] is None:
+            # The order goes to the store first; this follows once it is there.
+            raise _Wait()
+        return int(order["store_id"])
+
+    # -- customers ---------------------------------------------------------------------------------
+
+    def _customer_body(self, s: Session, customer_id: int) -> tuple[Any, dict] | None:
+        local = load_local_customer(s, customer_id)
+        if local is None:
+            return None
+        body = sm.customer_payload(local.values, local.billing, local.shipping)
+        return local, body
+
+    def ensure_customer(self, customer_id: int, *, message_id: int | None = None, strict: bool = False) -> int | None:
+        """The customer's store id, creating the account on the store when it has none.
+
+        Returns None when the customer cannot have an account (no email, erased,
+        deactivated); with `strict`, raises `_Refused` with the reason instead.
+        """
+        with self.db.read() as s:
+            found = self._customer_body(s, customer_id)
+        if found is None:
+            if strict:
+                raise _Refused(f"Customer {customer_id} no longer exists here, so no account was made on the store.")
+            return None
+        local, body = found
+        if local.store_id is not None:
+            return int(local.store_id)
+        if local.status != CustomerStatus.ACTIVE or local.values.get("merged_into_id"):
+            if strict:
+                raise _Refused(f"Customer {customer_id} is {local.status.value}, so no account was made on the store.")
+            return None
+        if not body.get("email"):
+            if strict:
+                raise _Refused(
+                    f"Customer {customer_id} has no email address, and the web store needs one to open an account. "
+                    "Add an email address, then retry.")
+            return None
+        result = self.connector.create_customer(self._send_payload(body))
+        record = result.record
+        store_id = int(record["id"])
+        with self.db.begin() as s:
+            other = s.execute(select(CUSTOMERS.c.id).where(CUSTOMERS.c.store_id == store_id)).scalar_one_or_none()
+            if other is not None and other != customer_id:
+                sentence = (
+                    f"The web store already has an account with this email, and it belongs here to customer {other}. "
+                    f"Merge customer {customer_id} into customer {other}, then retry.")
+                if strict:
+                    raise _Refused(sentence)
+                return store_id
+            s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id, CUSTOMERS.c.store_id.is_(None))
+                      .values(store_id=store_id))
+            # The account exists now: a create still waiting for this customer is done.
+            s.execute(update(OUTBOX).where(
+                OUTBOX.c.kind == OutboxKind.CREATE_CUSTOMER, OUTBOX.c.entity_type == "customer",
+                OUTBOX.c.entity_id == customer_id, OUTBOX.c.status == OutboxStatus.PENDING,
+                OUTBOX.c.id != (message_id or 0),
+            ).values(status=OutboxStatus.SENT, sent_at=utcnow(), store_id=store_id,
+                     last_error="The account was made together with an order."))
+            if message_id is not None:
+                note = "" if result.created else "The web store already had an account with this email; linked to it."
+                _mark_sent(s, message_id, Sent(store_id, note))
+            self._record_customer(s, record)
+        self.ctx.stats.changed_customers.add(customer_id)
+        return store_id
+
+    def create_customer(self, row) -> Sent:
+        with self.db.read() as s:
+            local = load_local_customer(s, row.entity_id)
+        if local is not None and local.store_id is not None:
+            return self._done(row, Sent(int(local.store_id)))
+        if local is not None and local.status == CustomerStatus.ERASED:
+            return self._done(row, Sent(None, "Not sent: the customer was erased before the account was made."))
+        store_id = self.ensure_customer(row.entity_id, message_id=row.id, strict=True)
+        return Sent(store_id)
+
+    def _done(self, row, result: Sent) -> Sent:
+        with self.db.begin() as s:
+            _mark_sent(s, row.id, result)
+        return result
+
+    def update_customer(self, row) -> Sent:
+        with self.db.read() as s:
+            local = load_local_customer(s, row.entity_id)
+            create_waiting = self._waiting(s, kind=OutboxKind.CREATE_CUSTOMER, entity_type="customer",
+                                           entity_id=row.entity_id, before=row.id)
+        if local is None:
+            raise _Refused(f"Customer {row.entity_id} no longer exists here, so the correction was not sent.")
+        if local.status == CustomerStatus.ERASED:
+            return self._done(row, Sent(None, "Not sent: the customer was erased."))
+        if local.store_id is None:
+            if create_waiting:
+                raise _Wait()
+            store_id = self.ensure_customer(row.entity_id, strict=True)
+            return self._done(row, Sent(store_id, "Sent with the new account."))
+        store_id = int(local.store_id)
+        fetched = self.connector.get_customer(store_id)
+        item = sm.customer_data(sm.guard_record(sm.customer_view(fetched), self.ctx.stats.guard))
+        record = fetched
+        _whole, base = sm.split_digest(local.digest)
+        merge = sm.merge_customer(sm.local_groups(local.values, local.billing, local.shipping), item.groups(), base,
+                                  local_pending=True)
+        if merge.conflicts:
+            with self.db.begin() as s:
+                apply_customer_groups(s, local, item, merge.apply, digest=sm.compose_digest(item.whole, merge.parts),
+                                      region=self.ctx.region)
+                record_conflicts(s, self.ctx.stats, entity_type="customer", entity_id=local.id,
+                                 customer_id=local.id, conflicts=merge.conflicts, outbox_id=row.id)
+                s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(status=OutboxStatus.CONFLICT))
+            self.ctx.stats.changed_customers.add(local.id)
+            raise _Conflicted()
+        if merge.send:
+            body = sm.customer_payload(local.values, local.billing, local.shipping, merge.send)
+            record = self.connector.update_customer(store_id, self._send_payload(body))
+        with self.db.begin() as s:
+            _mark_sent(s, row.id, Sent(store_id))
+            self._record_customer(s, record)
+        self.ctx.stats.changed_customers.add(local.id)
+        self.ctx.stats.reindex.add(local.id)
+        return Sent(store_id)
+
+    def _customer_orders_on_store(self, store_customer_id: int, local_customer_id: int | None) -> list[int]:
+        ids: set[int] = set()
+        for page in self.connector.iter_pages("/orders", {"customer": store_customer_id, "status": "any",
+                                                          "orderby": "id", "order": "asc"}, cancel=self.ctx.cancel):
+            ids.update(int(o["id"]) for o in page if isinstance(o, dict) and "id" in o)
+        if local_customer_id is not None:
+            with self.db.read() as s:
+                ids.update(s.execute(select(ORDERS.c.store_id).where(
+                    ORDERS.c.customer_id == local_customer_id, ORDERS.c.store_id.is_not(None))).scalars())
+        return sorted(ids)
+
+    def erase_customer(self, row) -> Sent:
+        payload = message_payload(row)
+        with self.db.read() as s:
+            customer = s.execute(select(CUSTOMERS.c.id, CUSTOMERS.c.store_id).where(
+                CUSTOMERS.c.id == row.entity_id)).first()
+        store_id = (customer.store_id if customer is not None else None) or payload.get("store_id")
+        if not store_id:
+            return self._done(row, Sent(None, "Nothing to erase on the store: the customer had no account there."))
+        store_id = int(store_id)
+        # Orders first: after the account is gone the store no longer lists them by customer.
+        for order_id in self._customer_orders_on_store(store_id, row.entity_id):
+            check(self.ctx.cancel)
+            try:
+                self.connector.update_order(order_id, sm.anonymised_order_payload())
+            except StoreNotFoundError:
+                continue
+        self.connector.delete_customer(store_id)
+        with self.db.begin() as s:
+            s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == row.entity_id).values(store_digest=None))
+            _mark_sent(s, row.id, Sent(store_id))
+        return Sent(store_id)
+
+    def _merge_pairs(self, row) -> list[tuple[int, int]]:
+        """(merged, kept) customer ids of a merge message.
+
+        The payload names them ({"merged_id", "kept_id"}; the entity is the kept one when
+        only "merged_id" is given); without a payload the entity is the merged customer,
+        or the kept one of every customer merged into it.
+        """
+        payload = message_payload(row)
+        if payload.get("merged_id"):
+            return [(int(payload["merged_id"]), int(payload.get("kept_id") or row.entity_id))]
+        with self.db.read() as s:
+            me = s.execute(select(CUSTOMERS.c.id, CUSTOMERS.c.merged_into_id).where(
+                CUSTOMERS.c.id == row.entity_id)).first()
+            if me is None:
+                return []
+            if me.merged_into_id:
+                return [(me.id, int(me.merged_into_id))]
+            merged = s.execute(select(CUSTOMERS.c.id).where(CUSTOMERS.c.merged_into_id == me.id)).scalars().all()
+        return [(int(m), int(me.id)) for m in merged]
+
+    def merge_customers(self, row) -> Sent:
+        pairs = self._merge_pairs(row)
+        if not pairs:
+            raise _Refused("The customers of this merge no longer exist here, so nothing was sent.")
+        kept_store = None
+        for merged_id, kept_id in pairs:
+            with self.db.read() as s:
+                merged_store = s.execute(select(CUSTOMERS.c.store_id).where(CUSTOMERS.c.id == merged_id)).scalar()
+                kept_store = s.execute(select(CUSTOMERS.c.store_id).where(CUSTOMERS.c.id == kept_id)).scalar()
+            if merged_store is None:
+                continue
+            merged_store = int(merged_store)
+            if kept_store is None:
+                kept_store = self.ensure_customer(kept_id)
+            if kept_store is None or int(kept_store) == merged_store:
+                # The kept customer has no account of its own (or took over the merged one's
+                # email): the merged customer's account becomes the kept one's.
+                with self.db.begin() as s:
+                    s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == merged_id).values(store_id=None,
+                                                                                         store_digest=None))
+                    s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == kept_id, CUSTOMERS.c.store_id.is_(None))
+                              .values(store_id=merged_store, store_digest=None))
+                kept_store = merged_store
+                self.ctx.stats.changed_customers.update((merged_id, kept_id))
+                continue
+            kept_store = int(kept_store)
+            for order_id in self._customer_orders_on_store(merged_store, None):
+                check(self.ctx.cancel)
+                try:
+                    self.connector.update_order(order_id, {"customer_id": kept_store})
+                except StoreNotFoundError:
+                    continue
+            self.connector.delete_customer(merged_store)
+            with self.db.begin() as s:
+                s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == merged_id).values(store_id=None,
+                                                                                     store_digest=None))
+                s.execute(update(ORDERS).where(ORDERS.c.customer_id == merged_id).values(customer_id=kept_id))
+            self.ctx.stats.changed_customers.update((merged_id, kept_id))
+            self.ctx.stats.reindex.update((merged_id, kept_id))
+        return self._done(row, Sent(kept_store))
+
+    def update_consent(self, row) -> Sent:
+        with self.db.read() as s:
+            customer = s.execute(select(CUSTOMERS).where(CUSTOMERS.c.id == row.entity_id)).mappings().first()
+            create_waiting = self._waiting(s, kind=OutboxKind.CREATE_CUSTOMER, entity_type="customer",
+                                           entity_id=row.entity_id, before=row.id)
+            key = str(read_setting(s, "store.consent_meta_key") or "_newsletter_consent")
+            subscribed = s.execute(
+                select(Subscription.id).join(NewsletterList, NewsletterList.id == Subscription.list_id).where(
+                    Subscription.customer_id == row.entity_id, NewsletterList.channel == Channel.EMAIL,
+                    NewsletterList.active.is_(True), Subscription.status == SubscriptionStatus.SUBSCRIBED,
+                ).limit(1)).first() is not None
+        if customer is None:
+            raise _Refused(f"Customer {row.entity_id} no longer exists here, so the consent was not sent.")
+        if customer["status"] == CustomerStatus.ERASED:
+            return self._done(row, Sent(None, "Not sent: the customer was erased."))
+        store_id = customer["store_id"]
+        if store_id is None:
+            if create_waiting:
+                raise _Wait()
+            store_id = self.ensure_customer(row.entity_id)
+            if store_id is None:
+                return self._done(row, Sent(None, "Not sent: the customer has no account on the web store."))
+        consent = subscribed and not customer["restricted"] and not customer["objected"]
+        body = {"meta_data": [{"key": key, "value": "yes" if consent else "no"}]}
+        self.connector.update_customer(int(store_id), body)
+        return self._done(row, Sent(int(store_id)))
+
+    # -- orders ------------------------------------------------------------------------------------
+
+    def _order_payload(self, s: Session, order) -> dict:
+        lines = s.execute(
+            select(OrderLine.quantity, OrderLine.total, OrderLine.name, Product.store_id, Product.sku)
+            .outerjoin(Product, Product.id == OrderLine.product_id)
+            .where(OrderLine.order_id == order["id"]).order_by(OrderLine.id)
+        ).all()
+        items = []
+        for line in lines:
+            item: dict[str, Any] = {"quantity": int(line.quantity), "subtotal": sm.money_text(line.total),
+                                    "total": sm.money_text(line.total)}
+            if line.store_id:
+                item["product_id"] = int(line.store_id)
+            elif line.sku:
+                item["sku"] = line.sku
+            else:
+                raise _Refused(
+                    f"The product “{line.name}” of this order is not on the web store, so the order was not sent. "
+                    "Put the product on the store (or change the order), then retry.")
+            items.append(item)
+        shipping = [
+            {"method_id": r.method_id or "flat_rate", "method_title": r.method_title or r.method_id or "Shipping",
+             "total": sm.money_text(r.total)}
+            for r in s.execute(select(ShippingLine).where(ShippingLine.order_id == order["id"])
+                               .order_by(ShippingLine.id)).scalars()
+        ]
+        addresses = {
+            a.kind: {name: getattr(a, name) for name in sm.ADDRESS_FIELDS}
+            for a in s.execute(select(OrderAddress).where(OrderAddress.order_id == order["id"])).scalars()
+        }
+        paid = s.execute(select(Payment).where(Payment.order_id == order["id"], Payment.status == PaymentStatus.PAID)
+                         .order_by(Payment.id.desc()).limit(1)).scalars().first()
+        status = order["status"]
+        body: dict[str, Any] = {
+            "status": (OrderStatus.PROCESSING if paid is not None and status == OrderStatus.PENDING else status).value,
+            "currency": order["currency"],
+            "payment_method": order["payment_method"] or "",
+            "payment_method_title": order["payment_method_title"] or "",
+            "customer_note": order["customer_note"] or "",
+            "billing": sm.address_payload(addresses.get(AddressKind.BILLING), with_email=True),
+            "shipping": sm.address_payload(addresses.get(AddressKind.SHIPPING), with_email=False),
+            "line_items": items,
+            "shipping_lines": shipping,
+        }
+        if order["paid_at"] is not None or paid is not None:
+            body["set_paid"] = True
+            if paid is not None and paid.transaction_id:
+                body["transaction_id"] = paid.transaction_id
+        return body
+
+    def _settle(self, row, *, since: datetime | None = None) -> None:
+        """Give a create that may still be running on the store a moment before looking for it."""
+        started = since or row.next_attempt_at
+        if started is None:
+            return
+        wait = self.options.settle_seconds - (utcnow() - started).total_seconds()
+        if wait > 0:
+            deadline = time.monotonic() + min(wait, self.options.settle_seconds)
+            while time.monotonic() < deadline:
+                check(self.ctx.cancel)
+                time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+    def _look_up(self, row, reference: str) -> dict | None:
+        since = (row.created_at or utcnow()) - timedelta(minutes=5)
+        return self.connector.find_order_by_reference(reference, modified_after=since)
+
+    def create_order(self, row) -> Sent:
+        with self.db.read() as s:
+            order = s.execute(select(ORDERS).where(ORDERS.c.id == row.entity_id)).mappings().first()
+        if order is None:
+            raise _Refused(f"Order {row.entity_id} no longer exists here, so it was not sent to the store.")
+        if order["store_id"] is not None:
+            return self._done(row, Sent(int(order["store_id"]), "The store already had this order."))
+        reference = order["reference"] or row.reference
+        if row.attempts:
+            # A try before this one may have reached the store: look before sending again.
+            self._settle(row)
+            found = self._look_up(row, reference)
+            if found is not None:
+                return self._created(row, found)
+        customer_store_id = 0
+        if order["customer_id"] is not None:
+            customer_store_id = self.ensure_customer(int(order["customer_id"])) or 0
+        with self.db.read() as s:
+            body = self._order_payload(s, order)
+        body["customer_id"] = customer_store_id
+        if order["reference"] is None:
+            with self.db.begin() as s:
+                s.execute(update(ORDERS).where(ORDERS.c.id == order["id"], ORDERS.c.reference.is_(None))
+                          .values(reference=reference))
+        body = self._send_payload(body)
+        for round_ in range(2):
+            started = utcnow()
+            with self.db.begin() as s:
+                # Committed before sending: after a crash the next run looks the order up first.
+                s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
+                    attempts=OUTBOX.c.attempts + 1, next_attempt_at=started))
+            try:
+                result = self.connector.create_order(body, reference=reference)
+            except AmbiguousWriteError as exc:
+                self._settle(row, since=started)
+                found = self._look_up(row, reference)
+                if found is not None:
+                    return self._created(row, found)
+                if round_ == 0:
+                    continue
+                raise _Retry(exc.message) from None
+            except StoreError as exc:
+                if exc.retryable and not isinstance(exc, StoreAuthError):
+                    raise _Retry(exc.message) from None
+                raise
+            return self._created(row, result.record)
+        raise _Retry("The web store did not confirm the order; it will be looked for and sent again.")
+
+    def _created(self, row, record: dict) -> Sent:
+        store_id = int(record["id"])
+        with self.db.begin() as s:
+            _mark_sent(s, row.id, Sent(store_id))
+            # The store's copy (number, pay link, order key, line ids) becomes the local one.
+            s.execute(update(ORDERS).where(ORDERS.c.id == row.entity_id, ORDERS.c.store_id.is_(None))
+                      .values(store_id=store_id))
+            self._record_order(s, record)
+        self.ctx.stats.changed_orders.add(row.entity_id)
+        return Sent(store_id)
+
+    def mark_order_paid(self, row) -> Sent:
+        with self.db.read() as s:
+            order = self._order_row(s, row)
+            store_id = self._order_on_store(s, row, order)
+            txn = s.execute(select(Payment.transaction_id).where(Payment.order_id == order["id"],
+                                                                 Payment.status == PaymentStatus.PAID)
+                            .order_by(Payment.id.desc()).limit(1)).scalar()
+        record = self.connector.get_order(store_id)
+        if not record.get("date_paid_gmt") and not record.get("date_paid"):
+            body: dict[str, Any] = {"set_paid": True}
+            if txn:
+                body["transaction_id"] = txn
+            if order["payment_method"]:
+                body["payment_method"] = order["payment_method"]
+            if order["payment_method_title"]:
+                body["payment_method_title"] = order["payment_method_title"]
+            if record.get("status") in ("pending", "on-hold", "failed"):
+                body["status"] = OrderStatus.PROCESSING.value
+            record = self.connector.update_order(store_id, self._send_payload(body))
+        with self.db.begin() as s:
+            _mark_sent(s, row.id, Sent(store_id))
+            self._record_order(s, record)
+        self.ctx.stats.changed_orders.add(order["id"])
+        return Sent(store_id)
+
+    def update_order_status(self, row) -> Sent:
+        with self.db.read() as s:
+            order = self._order_row(s, row)
+            store_id = self._order_on_store(s, row, order)
+        record = self.connector.get_order(store_id)
+        local = OrderStatus(order["status"])
+        there = sm.order_status(record.get("status"))
+        if there != local:
+            base = message_payload(row).get("from")
+            unchanged = (order["store_modified_at"] is not None
+                         and sm.parse_store_time(record.get("date_modified_gmt")) == order["store_modified_at"])
+            if (base is not None and there is not None and there.value == base) or (base is None and unchanged):
+                record = self.connector.update_order(store_id, {"status": local.value})
+            else:
+                with self.db.begin() as s:
+                    record_conflicts(s, self.ctx.stats, entity_type="order", entity_id=order["id"],
+                                     customer_id=order["customer_id"],
+                                     conflicts={"status": (local.value, str(record.get("status") or ""))},
+                                     outbox_id=row.id)
+                    s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(status=OutboxStatus.CONFLICT))
+                raise _Conflicted()
+        with self.db.begin() as s:
+            _mark_sent(s, row.id, Sent(store_id))
+            self._record_order(s, record)
+        self.ctx.stats.changed_orders.add(order["id"])
+        return Sent(store_id)
+
+    def add_tracking(self, row) -> Sent:
+        with self.db.read() as s:
+            order = self._order_row(s, row)
+            store_id = self._order_on_store(s, row, order)
+            shipments = [
+                {"carrier": r.carrier, "tracking_number": r.tracking_number, "shipped_at": r.shipped_at}
+                for r in s.execute(select(Shipment).where(Shipment.order_id == order["id"])
+                                   .order_by(Shipment.id)).scalars()
+            ]
+        body = {"meta_data": [{"key": sm.TRACKING_META_KEY, "value": sm.tracking_meta(shipments)}]}
+        record = self.connector.update_order(store_id, self._send_payload(body))
+        with self.db.begin() as s:
+            _mark_sent(s, row.id, Sent(store_id))
+            self._record_order(s, record)
+        self.ctx.stats.changed_orders.add(order["id"])
+        return Sent(store_id)
+
+
+def order_message_ids(db, order_id: int) -> list[int]:
+    """Ids of the messages waiting for one order (and for the account its customer needs)."""
+    with db.read() as s:
+        customer_id = s.execute(select(ORDERS.c.customer_id).where(ORDERS.c.id == order_id)).scalar_one_or_none()
+        conditions = [(OUTBOX.c.entity_type == "order") & (OUTBOX.c.entity_id == order_id)]
+        if customer_id is not None:
+            conditions.append((OUTBOX.c.entity_type == "customer") & (OUTBOX.c.entity_id == customer_id)
+                              & (OUTBOX.c.kind == OutboxKind.CREATE_CUSTOMER))
+        return list(s.execute(select(OUTBOX.c.id).where(or_(*conditions), OUTBOX.c.status == OutboxStatus.PENDING)
+                              .order_by(OUTBOX.c.id)).scalars())
+
+
+__all__ = ["KIND_LABELS", "ORDER_KINDS", "PushOutcome", "Pusher", "order_message_ids"]
