@@ -1,0 +1,1357 @@
+"""Finding customers as the phone rings, listing them, and keeping their records.
+
+`search_customers` answers the one search box: part of a name in any script, part
+of an email, a phone number in any format or its last digits, a postcode, an order
+number or a company. Every kind of query is an indexed lookup on the search index
+(`backoffice.domain.search`), run as one prebuilt statement on one pooled
+connection, so an answer takes well under a millisecond on a million customers.
+Best first: an exact phone, email or order number; then a whole word; then a
+prefix; then a fragment inside a word.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import unicodedata
+import uuid
+import weakref
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import phonenumbers
+from sqlalchemy import (
+    Engine,
+    TextClause,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from backoffice.db import Database
+from backoffice.domain.audit import AuditEvent
+from backoffice.domain.base import Base, utcnow
+from backoffice.domain.cards import contains_card_number, mask_card_numbers
+from backoffice.domain.customers import Customer, CustomerAddress, CustomerNote
+from backoffice.domain.emails import email_key, validate_email
+from backoffice.domain.enums import (
+    AddressKind,
+    AuditOutcome,
+    ConsentAction,
+    CustomerStatus,
+    OrderStatus,
+    OutboxKind,
+    RequestKind,
+    RequestStatus,
+    SubscriptionStatus,
+)
+from backoffice.domain.newsletters import ConsentEvent, NewsletterList, Subscription
+from backoffice.domain.orders import Order, Shipment
+from backoffice.domain.phones import normalize_phone, phone_suffix_key
+from backoffice.domain.privacy import CLOSED_REQUEST_STATUSES, PrivacyRequest
+from backoffice.domain.search import (
+    PREFIX_END,
+    TermKind,
+    order_number_key,
+    postcode_key,
+    reindex_customer,
+    shop_default_region,
+)
+from backoffice.domain.staff import Actor, Permission, StaffUser
+from backoffice.domain.sync import OutboxMessage
+from backoffice.domain.text import fold, search_tokens
+from backoffice.errors import ConflictError, NotFound, ValidationError
+from backoffice.services import access, audit
+from backoffice.services.audit import AuditRow
+from backoffice.services.changes import Changes
+from backoffice.services.search_index import rebuild_search_index, search_index_needs_rebuild
+
+__all__ = [
+    "CustomerChangedElsewhere",
+    "CustomerDetail",
+    "CustomerHit",
+    "CustomerProfile",
+    "CustomerRow",
+    "CustomerSort",
+    "Page",
+    "add_note",
+    "count_customers",
+    "create_customer",
+    "find_duplicates",
+    "get_customer",
+    "list_customers_page",
+    "merge_customers",
+    "rebuild_search_index",
+    "search_customers",
+    "search_index_needs_rebuild",
+    "similar_customers",
+    "update_customer",
+    "validate_changes",
+]
+
+for _action, _label in (
+    ("view_customer", "Viewed a customer"),
+    ("create_customer", "Customer added"),
+    ("update_customer", "Customer changed"),
+    ("add_customer_note", "Note added to a customer"),
+    ("merge_customers", "Customers merged"),
+):
+    audit.register_action(_action, _label)
+
+
+# --- Search -------------------------------------------------------------------------------
+
+EXACT, WORD, PREFIX, FRAGMENT = 0, 1, 2, 3
+MAX_LIMIT = 200
+MIN_PHONE_SUFFIX = 4
+MIN_FRAGMENT = 3
+# How many candidate rows one part of a query may bring back per hit wanted: a
+# customer can match one prefix with several terms (the name both ways round).
+_OVERFETCH = 3
+_DRIVER_ROWS = 5000
+
+_MATCH_WORDS = {
+    TermKind.PHONE.value: "phone",
+    TermKind.EMAIL.value: "email",
+    TermKind.ORDER.value: "order",
+    TermKind.NAME.value: "name",
+    TermKind.COMPANY.value: "company",
+    TermKind.POSTCODE.value: "postcode",
+    "t": "text",
+}
+# Among hits of the same rank: the things that pick one person out come first.
+_KIND_ORDER = {"p": 0, "e": 1, "o": 2, "n": 3, "c": 4, "z": 5, "t": 6}
+
+
+@dataclass(frozen=True)
+class CustomerHit:
+    """One search result: enough to tell callers apart, and what matched."""
+
+    id: int
+    name: str
+    company: str
+    email: str
+    phone: str
+    postcode: str
+    city: str
+    status: CustomerStatus
+    match: str  # "phone", "email", "order", "name", "company", "postcode" or "text"
+    rank: int  # 0 exact, 1 whole word, 2 prefix, 3 fragment
+
+    @property
+    def exact(self) -> bool:
+        return self.rank == EXACT
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One indexed lookup of a query: equality on some terms, or a prefix range."""
+
+    op: str  # "in" or "range"
+    kind: str
+    rank: int
+    values: tuple[str, ...]  # the terms for "in"; (low, high) for "range"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    parts: tuple[_Part, ...]
+    tokens: tuple[str, ...] = ()  # words to intersect when the phrase finds too little
+    fragment: str | None = None
+    phrase: str = ""
+
+
+def plan_query(query: str, *, default_region: str | None = "US") -> _Plan:
+    """Read what was typed into the lookups that answer it (pure; for tests and benchmarks)."""
+    raw = query.strip()
+    if not raw:
+        return _Plan(())
+    parts: list[_Part] = []
+    phone = phone_search(raw, default_region=default_region)
+    if phone is not None:
+        exact, suffix = phone
+        keys = tuple(dict.fromkeys(phone_suffix_key(d) for d in exact if d))
+        if keys:
+            parts.append(_Part("in", TermKind.PHONE, EXACT, keys))
+        if len(suffix) >= MIN_PHONE_SUFFIX:
+            low = phone_suffix_key(suffix)
+            parts.append(_Part("range", TermKind.PHONE, PREFIX, (low, low + PREFIX_END)))
+    single = len(raw.split()) == 1
+    number = order_number_key(raw)
+    if number and single and any(c.isdigit() for c in number):
+        parts.append(_Part("in", TermKind.ORDER, EXACT, (number,)))
+        if len(number) >= 3:
+            parts.append(_Part("range", TermKind.ORDER, PREFIX, (number, number + PREFIX_END)))
+    if "@" in raw and single:
+        key = email_key(raw)
+        parts.append(_Part("in", TermKind.EMAIL, EXACT, (key,)))
+        parts.append(_Part("range", TermKind.EMAIL, PREFIX, (key, key + PREFIX_END)))
+        return _Plan(tuple(parts), fragment=_fragment(fold(key)))
+    postcode = postcode_key(raw)
+    if (postcode and len(postcode) <= 10 and len(raw.split()) <= 2
+            and any(c.isdigit() for c in postcode)):
+        parts.append(_Part("in", TermKind.POSTCODE, WORD, (postcode,)))
+        if len(postcode) >= 2:
+            parts.append(_Part("range", TermKind.POSTCODE, PREFIX, (postcode, postcode + PREFIX_END)))
+    if phone is not None:
+        return _Plan(tuple(parts))
+    tokens = tuple(search_tokens(raw))
+    if not tokens:
+        return _Plan(tuple(parts))
+    phrase = " ".join(tokens)
+    parts.append(_Part("range", TermKind.NAME, PREFIX, (phrase, phrase + PREFIX_END)))
+    parts.append(_Part("range", TermKind.COMPANY, PREFIX, (phrase, phrase + PREFIX_END)))
+    if single:
+        key = email_key(raw)
+        parts.append(_Part("range", TermKind.EMAIL, PREFIX, (key, key + PREFIX_END)))
+    return _Plan(tuple(parts), tokens=tokens if len(tokens) > 1 else (),
+                 fragment=_fragment(fold(raw)), phrase=phrase)
+
+
+_PHONE_PUNCTUATION = frozenset(" +-.()/\u00a0\u2010\u2011\u2012\u2013\u2014\u2212")
+
+
+def phone_search(text: str, *, default_region: str | None = "US") -> tuple[tuple[str, ...], str] | None:
+    """The digits a stored number may equal, and the digits it may end with; None if not a phone.
+
+    The rule of `backoffice.domain.phones.phone_query`, without validating the
+    number against the phone metadata: validation costs more than the whole search
+    and a search needs none. Exact candidates are the digits as typed, and for a
+    number typed without "+" the same digits after the default region's country
+    code (with and without a trunk zero); for one typed with "+" or "00", the
+    digits and the national part after the country code. The suffix is the national
+    part, or the typed digits without leading zeros when eight or more were typed.
+    """
+    text = unicodedata.normalize("NFKC", text).strip()
+    count = 0
+    for char in text:
+        if char.isdecimal():
+            count += 1
+        elif char not in _PHONE_PUNCTUATION and not char.isspace():
+            return None
+    if count < MIN_PHONE_SUFFIX:
+        return None
+    digits = text if text.isascii() and text.isdigit() else "".join(
+        str(unicodedata.decimal(c)) for c in text if c.isdecimal())
+    if text.startswith("+") or (digits.startswith("00") and len(digits) > 4):
+        full = digits if text.startswith("+") else digits[2:]
+        national = full
+        for size in (1, 2, 3):
+            if int(full[:size] or 0) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+                national = full[size:]
+                break
+        return tuple(dict.fromkeys((full, national))), national or full
+    exact = [digits]
+    if default_region:
+        code = phonenumbers.country_code_for_region(default_region.upper())
+        if code:
+            exact += [f"{code}{digits}", f"{code}{digits.lstrip('0')}"]
+    suffix = digits.lstrip("0") if len(digits) >= 8 else digits
+    return tuple(dict.fromkeys(exact)), suffix or digits
+
+
+def _fragment(folded: str) -> str | None:
+    # FTS5 trigram LIKE has no ESCAPE: drop "%"; a "_" only widens the match a little.
+    frag = folded.replace("%", "")
+    return frag if len(frag) >= MIN_FRAGMENT else None
+
+
+# --- Prebuilt statements --------------------------------------------------------------
+#
+# The search runs on the pooled DBAPI connection with SQL built once per query shape
+# and database: SQLAlchemy's per-statement work would cost more than the lookups.
+# Templates name their parameters ":name"; PostgreSQL's driver wants "%(name)s".
+
+_PARAM = re.compile(r":(\w+)")
+_SQL_CACHE: dict[tuple, str] = {}
+
+
+def _sql(dialect: str, key: tuple, build) -> str:
+    sql = _SQL_CACHE.get((dialect, key))
+    if sql is None:
+        sql = build()
+        if dialect == "postgresql":
+            sql = _PARAM.sub(r"%(\1)s", sql)
+        _SQL_CACHE[(dialect, key)] = sql
+    return sql
+
+
+def _lookup_sql(dialect: str, parts: tuple[_Part, ...]) -> str:
+    """One UNION ALL of every part, each a LIMITed scan of the (kind, term) index."""
+
+    def build() -> str:
+        selects = []
+        for i, p in enumerate(parts):
+            if p.op == "in":
+                names = ", ".join(f":v{i}_{j}" for j in range(len(p.values)))
+                where = f"term IN ({names})" if len(p.values) > 1 else f"term = :v{i}_0"
+            else:
+                where = f"term >= :v{i}_0 AND term < :v{i}_1"
+            selects.append(
+                f"SELECT customer_id, term, {i} AS part FROM (SELECT customer_id, term "
+                f"FROM customer_search WHERE kind = '{p.kind}' AND {where} "
+                f"ORDER BY term LIMIT :lim) AS p{i}"
+            )
+        return " UNION ALL ".join(selects)
+
+    return _sql(dialect, ("lookup", *((p.op, str(p.kind), len(p.values)) for p in parts)), build)
+
+
+def _words_sql(dialect: str, n: int) -> str:
+    """Customers having, for every word, a term starting with it (the longest word drives)."""
+
+    def build() -> str:
+        checks = " AND ".join(
+            f"EXISTS (SELECT 1 FROM customer_search t{i} WHERE t{i}.customer_id = s.customer_id "
+            f"AND t{i}.kind IN ('n', 'c', 'z', 'e') AND t{i}.term >= :lo{i} AND t{i}.term < :hi{i})"
+            for i in range(1, n)
+        )
+        return (
+            "SELECT s.customer_id, s.term FROM (SELECT customer_id, term FROM customer_search "
+            "WHERE kind IN ('n', 'c') AND term >= :lo0 AND term < :hi0 LIMIT :drive) AS s "
+            f"WHERE {checks} LIMIT :lim"
+        )
+
+    return _sql(dialect, ("words", n), build)
+
+
+def _fragment_sql(dialect: str) -> str:
+    if dialect == "sqlite":
+        return _sql(dialect, ("fragment",), lambda: (
+            "SELECT rowid FROM customer_search_fts WHERE body LIKE :pat LIMIT :lim"))
+    return _sql(dialect, ("fragment",), lambda: (
+        "SELECT customer_id FROM customer_search_text WHERE body LIKE :pat LIMIT :lim"))
+
+
+def _hits_sql(dialect: str, n: int) -> str:
+    """The customers found, each with its addresses (the default one is shown)."""
+    return _sql(dialect, ("hits", n), lambda: (
+        "SELECT c.id, c.first_name, c.last_name, c.company, c.email, c.phone, c.status, "
+        "c.sort_name, a.postcode, a.city, a.is_default, a.id FROM customers c "
+        "LEFT JOIN customer_addresses a ON a.customer_id = c.id WHERE c.id IN ("
+        + ", ".join(f":i{k}" for k in range(n)) + ")"
+    ))
+
+
+# The shop's default country, read at most every REGION_TTL seconds per database.
+REGION_TTL = 30.0
+_regions: weakref.WeakKeyDictionary[Engine, tuple[str, float]] = weakref.WeakKeyDictionary()
+
+
+def _default_region(db: Database) -> str:
+    now = time.monotonic()
+    cached = _regions.get(db.engine)
+    if cached is not None and now - cached[1] < REGION_TTL:
+        return cached[0]
+    with db.engine.connect() as conn:
+        region = shop_default_region(conn)
+    _regions[db.engine] = (region, now)
+    return region
+
+
+def search_customers(db: Database, *, actor: Actor, query: str, limit: int = 20) -> list[CustomerHit]:
+    """The customers that best match what was typed, best first (see the module docstring).
+
+    Merged and erased customers are not found. Raises PermissionDenied.
+    """
+    access.require(db, actor, Permission.FIND_CUSTOMERS)
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    if not query.strip():
+        return []
+    plan = plan_query(query, default_region=_default_region(db))
+    dialect = db.engine.dialect.name
+    # customer id -> (rank, kind order, term, kind)
+    best: dict[int, tuple[int, int, str, str]] = {}
+
+    def note(cid: int, rank: int, kind: str, term: str) -> None:
+        key = (rank, _KIND_ORDER[kind], term, kind)
+        old = best.get(cid)
+        if old is None or key < old:
+            best[cid] = key
+
+    raw = db.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if plan.parts:
+            params: dict[str, Any] = {"lim": limit * _OVERFETCH}
+            for i, p in enumerate(plan.parts):
+                for j, v in enumerate(p.values):
+                    params[f"v{i}_{j}"] = v
+            cur.execute(_lookup_sql(dialect, plan.parts), params)
+            for cid, term, i in cur.fetchall():
+                p = plan.parts[i]
+                rank = p.rank
+                if p.kind in ("n", "c") and (term == plan.phrase or term.startswith(plan.phrase + " ")):
+                    rank = WORD
+                note(cid, rank, p.kind, term)
+        identified = any(v[0] == EXACT for v in best.values())
+        if plan.tokens and len(best) < limit and not identified:
+            words = sorted(plan.tokens, key=len, reverse=True)[:5]
+            wparams: dict[str, Any] = {"lim": limit * _OVERFETCH, "drive": _DRIVER_ROWS}
+            for i, w in enumerate(words):
+                wparams[f"lo{i}"], wparams[f"hi{i}"] = w, w + PREFIX_END
+            cur.execute(_words_sql(dialect, len(words)), wparams)
+            for cid, term in cur.fetchall():
+                note(cid, PREFIX, "n", term)
+        if plan.fragment and len(best) < limit and not identified:
+            cur.execute(_fragment_sql(dialect),
+                        {"pat": f"%{plan.fragment}%", "lim": limit * _OVERFETCH})
+            for (cid,) in cur.fetchall():
+                note(cid, FRAGMENT, "t", "")
+        if not best:
+            return []
+        chosen = sorted(best, key=lambda cid: (best[cid], cid))[:limit]
+        cur.execute(_hits_sql(dialect, len(chosen)), {f"i{k}": cid for k, cid in enumerate(chosen)})
+        rows = cur.fetchall()
+        cur.close()
+    finally:
+        raw.close()
+    # One row per (customer, address): keep the default address, else the first one.
+    shown: dict[int, tuple] = {}
+    for r in rows:
+        old = shown.get(r[0])
+        if old is None or (old[11] is not None and r[11] is not None
+                           and (not r[10], r[11]) < (not old[10], old[11])):
+            shown[r[0]] = r
+    hits = []
+    for cid, first, last, company, email, phone, status, sort_name, postcode, city, _, _ in shown.values():
+        rank, _, _, kind = best[cid]
+        name = f"{first} {last}".strip() or company or email or f"Customer {cid}"
+        hits.append((
+            (rank, _KIND_ORDER[kind], sort_name or "", cid),
+            CustomerHit(
+                id=cid, name=name, company=company or "", email=email or "", phone=phone or "",
+                postcode=postcode or "", city=city or "", status=CustomerStatus(status),
+                match=_MATCH_WORDS[kind], rank=rank,
+            ),
+        ))
+    hits.sort(key=lambda h: h[0])
+    return [h for _, h in hits]
+
+
+# --- The customers list -----------------------------------------------------------------------
+
+
+class CustomerSort(StrEnum):
+    """Orders the customers list can be shown in (each a keyset on an index)."""
+
+    NAME = "name"
+    NAME_DESC = "name_desc"
+    NEWEST = "newest"
+    OLDEST = "oldest"
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """One light row of the customers list."""
+
+    id: int
+    name: str
+    company: str
+    email: str
+    phone: str
+    status: CustomerStatus
+    created_at: datetime
+    sort_key: Any  # the value the list is sorted on, for the next page's keyset
+
+
+@dataclass(frozen=True)
+class Page:
+    """A keyset page: pass `next_key` as `after` for the next one (None: that was the last)."""
+
+    rows: tuple[CustomerRow, ...]
+    next_key: tuple[Any, int] | None
+
+
+_SORTS = {
+    CustomerSort.NAME: (Customer.sort_name, False),
+    CustomerSort.NAME_DESC: (Customer.sort_name, True),
+    CustomerSort.NEWEST: (Customer.created_at, True),
+    CustomerSort.OLDEST: (Customer.created_at, False),
+}
+
+
+def _list_filters(status, list_id, has_open_request) -> list:
+    conditions = [Customer.merged_into_id.is_(None)]
+    if status is not None:
+        conditions.append(Customer.status == CustomerStatus(status))
+    if list_id is not None:
+        conditions.append(exists().where(
+            Subscription.customer_id == Customer.id, Subscription.list_id == list_id,
+            Subscription.status == SubscriptionStatus.SUBSCRIBED,
+        ))
+    if has_open_request is not None:
+        open_request = exists().where(
+            PrivacyRequest.customer_id == Customer.id,
+            PrivacyRequest.status.not_in(list(CLOSED_REQUEST_STATUSES)),
+        )
+        conditions.append(open_request if has_open_request else ~open_request)
+    return conditions
+
+
+def list_customers_page(
+    db: Database,
+    *,
+    actor: Actor,
+    sort: CustomerSort | str = CustomerSort.NAME,
+    after: tuple[Any, int] | None = None,
+    limit: int = 200,
+    status: CustomerStatus | str | None = None,
+    list_id: int | None = None,
+    has_open_request: bool | None = None,
+) -> Page:
+    """One keyset page of the customers list, on (sort key, id); merged customers are left out.
+
+    `after` is the previous page's `next_key`. Filters: `status`, subscribed to
+    newsletter list `list_id`, with (True) or without (False) an open privacy
+    request. Raises PermissionDenied.
+    """
+    access.require(db, actor, Permission.FIND_CUSTOMERS)
+    column, descending = _SORTS[CustomerSort(sort)]
+    limit = max(1, min(int(limit), 1000))
+    stmt = select(
+        Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.email,
+        Customer.phone, Customer.status, Customer.created_at, column.label("sort_key"),
+    ).where(*_list_filters(status, list_id, has_open_request))
+    if after is not None:
+        key = tuple_(column, Customer.id)
+        stmt = stmt.where(key < tuple_(*after) if descending else key > tuple_(*after))
+    if descending:
+        stmt = stmt.order_by(column.desc(), Customer.id.desc())
+    else:
+        stmt = stmt.order_by(column, Customer.id)
+    with db.engine.connect() as conn:
+        result = conn.execute(stmt.limit(limit)).all()
+    rows = tuple(
+        CustomerRow(
+            id=r.id,
+            name=f"{r.first_name} {r.last_name}".strip() or r.company or r.email or f"Customer {r.id}",
+            company=r.company or "", email=r.email or "", phone=r.phone or "", status=r.status,
+            created_at=r.created_at, sort_key=r.sort_key,
+        )
+        for r in result
+    )
+    next_key = (rows[-1].sort_key, rows[-1].id) if len(rows) == limit else None
+    return Page(rows=rows, next_key=next_key)
+
+
+def count_customers(
+    db: Database,
+    *,
+    actor: Actor,
+    status: CustomerStatus | str | None = None,
+    list_id: int | None = None,
+    has_open_request: bool | None = None,
+) -> int:
+    """How many customers the list shows with these filters. Raises PermissionDenied."""
+    access.require(db, actor, Permission.FIND_CUSTOMERS)
+    stmt = select(func.count()).select_from(Customer).where(
+        *_list_filters(status, list_id, has_open_request))
+    with db.engine.connect() as conn:
+        return int(conn.execute(stmt).scalar_one())
+
+
+@dataclass(frozen=True)
+class ListOption:
+    id: int
+    name: str
+
+
+def newsletter_list_options(db: Database, *, actor: Actor) -> list[ListOption]:
+    """The newsletter lists the customers list can be filtered by. Raises PermissionDenied."""
+    access.require(db, actor, Permission.FIND_CUSTOMERS)
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(NewsletterList.id, NewsletterList.name).order_by(NewsletterList.name)).all()
+    return [ListOption(r.id, r.name) for r in rows]
+
+
+# --- One customer's record -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerProfile:
+    id: int
+    first_name: str
+    last_name: str
+    company: str
+    email: str
+    phone: str
+    username: str
+    status: CustomerStatus
+    restricted: bool
+    objected: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    store_id: int | None
+    merged_into_id: int | None
+
+    @property
+    def display_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.company or self.email or f"Customer {self.id}"
+
+    def value(self, field_name: str) -> str:
+        """The current value of an editable field, as text."""
+        return getattr(self, field_name) or ""
+
+
+@dataclass(frozen=True)
+class AddressView:
+    id: int
+    kind: AddressKind
+    is_default: bool
+    lines: tuple[str, ...]
+    postcode: str
+    country: str
+    phone: str
+    email: str
+
+
+@dataclass(frozen=True)
+class TrackingView:
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    id: int
+    number: str
+    status: OrderStatus
+    created_at: datetime
+    total: Decimal
+    currency: str
+    tracking: tuple[TrackingView, ...]
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    list_id: int
+    list_name: str
+    channel: str
+    status: SubscriptionStatus
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    list_name: str
+    action: ConsentAction
+    at: datetime
+    method: str
+    wording: str
+
+
+@dataclass(frozen=True)
+class RequestView:
+    id: int
+    kind: RequestKind
+    status: RequestStatus
+    received_at: datetime
+    due_at: datetime
+    is_open: bool
+
+
+@dataclass(frozen=True)
+class NoteView:
+    id: int
+    created_at: datetime
+    staff_name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CustomerDetail:
+    """Everything the customer page shows, read in one transaction."""
+
+    profile: CustomerProfile
+    addresses: tuple[AddressView, ...]
+    orders: tuple[OrderSummary, ...]
+    subscriptions: tuple[SubscriptionView, ...]
+    consents: tuple[ConsentView, ...]
+    requests: tuple[RequestView, ...]
+    notes: tuple[NoteView, ...]
+    # The owner only: this customer's audit events, newest first.
+    audit: tuple[AuditRow, ...]
+    audit_visible: bool
+    can_edit: bool
+    can_merge: bool
+    # The country phone numbers typed without a country code belong to.
+    phone_region: str
+
+    @property
+    def id(self) -> int:
+        return self.profile.id
+
+    @property
+    def version(self) -> int:
+        return self.profile.version
+
+
+MAX_ORDERS_SHOWN = 500
+MAX_AUDIT_SHOWN = 500
+
+
+def _profile(c: Customer) -> CustomerProfile:
+    return CustomerProfile(
+        id=c.id, first_name=c.first_name or "", last_name=c.last_name or "",
+        company=c.company or "", email=c.email or "", phone=c.phone or "",
+        username=c.username or "", status=c.status, restricted=bool(c.restricted),
+        objected=bool(c.objected), created_at=c.created_at, updated_at=c.updated_at,
+        version=c.version, store_id=c.store_id, merged_into_id=c.merged_into_id,
+    )
+
+
+def _detail(s: Session, actor: Actor, customer_id: int) -> CustomerDetail:
+    c = s.get(Customer, customer_id, populate_existing=True)
+    if c is None:
+        raise NotFound(f"Customer {customer_id} does not exist (any more).")
+    addresses = tuple(
+        AddressView(id=a.id, kind=a.kind, is_default=bool(a.is_default), lines=tuple(a.lines()),
+                    postcode=a.postcode or "", country=a.country or "", phone=a.phone or "",
+                    email=a.email or "")
+        for a in s.scalars(select(CustomerAddress).where(CustomerAddress.customer_id == customer_id)
+                           .order_by(CustomerAddress.is_default.desc(), CustomerAddress.id))
+    )
+    order_rows = s.execute(
+        select(Order.id, Order.number, Order.status, Order.created_at, Order.total, Order.currency)
+        .where(Order.customer_id == customer_id)
+        .order_by(Order.created_at.desc(), Order.id.desc()).limit(MAX_ORDERS_SHOWN)
+    ).all()
+    tracking: dict[int, list[TrackingView]] = {}
+    if order_rows:
+        for sh in s.execute(
+            select(Shipment.order_id, Shipment.carrier, Shipment.tracking_number, Shipment.shipped_at)
+            .where(Shipment.order_id.in_([o.id for o in order_rows])).order_by(Shipment.id)
+        ):
+            tracking.setdefault(sh.order_id, []).append(
+                TrackingView(sh.carrier or "", sh.tracking_number, sh.shipped_at))
+    orders = tuple(
+        OrderSummary(id=o.id, number=o.number or str(o.id), status=o.status, created_at=o.created_at,
+                     total=o.total, currency=o.currency, tracking=tuple(tracking.get(o.id, ())))
+        for o in order_rows
+    )
+    subscriptions = tuple(
+        SubscriptionView(list_id=sub.list_id, list_name=name, channel=str(channel),
+                         status=sub.status, updated_at=sub.updated_at)
+        for sub, name, channel in s.execute(
+            select(Subscription, NewsletterList.name, NewsletterList.channel)
+            .join(NewsletterList, NewsletterList.id == Subscription.list_id)
+            .where(Subscription.customer_id == customer_id).order_by(NewsletterList.name))
+    )
+    consents = tuple(
+        ConsentView(list_name=name, action=ev.action, at=ev.at, method=ev.method or "",
+                    wording=ev.wording or "")
+        for ev, name in s.execute(
+            select(ConsentEvent, NewsletterList.name)
+            .join(NewsletterList, NewsletterList.id == ConsentEvent.list_id)
+            .where(ConsentEvent.customer_id == customer_id)
+            .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc()))
+    )
+    requests = tuple(
+        RequestView(id=r.id, kind=r.kind, status=r.status, received_at=r.received_at,
+                    due_at=r.due_at, is_open=r.is_open())
+        for r in s.scalars(select(PrivacyRequest).where(PrivacyRequest.customer_id == customer_id)
+                           .order_by(PrivacyRequest.received_at.desc(), PrivacyRequest.id.desc()))
+    )
+    notes = tuple(
+        NoteView(id=n.id, created_at=n.created_at, staff_name=staff_name or "", text=n.text or "")
+        for n, staff_name in s.execute(
+            select(CustomerNote, StaffUser.display_name)
+            .outerjoin(StaffUser, StaffUser.id == CustomerNote.staff_id)
+            .where(CustomerNote.customer_id == customer_id)
+            .order_by(CustomerNote.created_at.desc(), CustomerNote.id.desc()))
+    )
+    audit_visible = actor.may(Permission.READ_AUDIT)
+    audit_rows: tuple[AuditRow, ...] = ()
+    if audit_visible:
+        audit_rows = tuple(
+            AuditRow(id=ev.id, at=ev.at, staff_id=ev.staff_id, staff_login=login or "",
+                     desk=ev.desk, action=ev.action, entity_type=ev.entity_type,
+                     entity_id=ev.entity_id, customer_id=ev.customer_id,
+                     fields=tuple(json.loads(ev.fields or "[]")), outcome=ev.outcome)
+            for ev, login in s.execute(
+                select(AuditEvent, StaffUser.login)
+                .outerjoin(StaffUser, StaffUser.id == AuditEvent.staff_id)
+                .where(AuditEvent.customer_id == customer_id)
+                .order_by(AuditEvent.id.desc()).limit(MAX_AUDIT_SHOWN))
+        )
+    return CustomerDetail(
+        profile=_profile(c), addresses=addresses, orders=orders, subscriptions=subscriptions,
+        consents=consents, requests=requests, notes=notes, audit=audit_rows,
+        audit_visible=audit_visible, can_edit=actor.may(Permission.EDIT_CUSTOMER) and can_edit(c),
+        can_merge=actor.may(Permission.MERGE_CUSTOMERS) and can_edit(c),
+        phone_region=shop_default_region(s),
+    )
+
+
+def can_edit(customer: Customer) -> bool:
+    """An erased customer, or one merged into another, is not edited any more."""
+    return customer.status is not CustomerStatus.ERASED and customer.merged_into_id is None
+
+
+def get_customer(db: Database, *, actor: Actor, customer_id: int) -> CustomerDetail:
+    """A customer's whole record for the customer page; the view is audited.
+
+    The owner also gets the customer's audit trail. Raises NotFound, PermissionDenied.
+    """
+    access.require(db, actor, Permission.VIEW_CUSTOMER, customer_id=customer_id)
+    with db.begin() as s:
+        detail = _detail(s, actor, customer_id)
+        audit.record(s, actor, "view_customer", entity_type="customer", entity_id=customer_id,
+                     customer_id=customer_id)
+    return detail
+
+
+# --- Changing a customer ---------------------------------------------------------------------
+
+EDITABLE_FIELDS = ("first_name", "last_name", "company", "email", "phone")
+FIELD_LABELS = {
+    "first_name": "first name",
+    "last_name": "last name",
+    "company": "company",
+    "email": "email address",
+    "phone": "phone number",
+}
+_MAX_LENGTH = {"first_name": 120, "last_name": 120, "company": 200, "phone": 40}
+
+
+def _join(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def validate_changes(changes: Mapping[str, Any], *, default_country: str = "US") -> dict[str, Any]:
+    """Check edited fields; return the cleaned values, or raise ValidationError.
+
+    The error's `fields` maps each field to a sentence shown next to it, so a form
+    can check a field as soon as it is left. Phones are read with `default_country`
+    when typed without a country code and must be valid numbers.
+    """
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name not in EDITABLE_FIELDS:
+            errors[name] = "This detail cannot be changed here."
+            continue
+        text_value = " ".join(str(value or "").split())
+        if name in _MAX_LENGTH and len(text_value) > _MAX_LENGTH[name]:
+            errors[name] = f"This is too long: at most {_MAX_LENGTH[name]} characters."
+            continue
+        if name in ("first_name", "last_name", "company"):
+            if contains_card_number(text_value):
+                errors[name] = ("This looks like a card number. Card numbers are never stored; "
+                                "take card payments on the payment page or the card terminal.")
+                continue
+            clean[name] = text_value
+        elif name == "email":
+            if not text_value:
+                clean[name] = ""
+                continue
+            try:
+                clean[name] = validate_email(text_value)
+            except ValidationError as exc:
+                errors[name] = exc.fields.get("email", exc.message)
+        elif name == "phone":
+            if not text_value:
+                clean[name] = ""
+                continue
+            phone = normalize_phone(text_value, default_region=default_country)
+            if phone is None:
+                errors[name] = "A phone number needs digits, as in +1 713 555 0199."
+            elif not phone.is_valid:
+                errors[name] = (f"This is not a valid phone number in {default_country}. "
+                                "For a number from another country, start with + and the "
+                                "country code, as in +44 20 7946 0958.")
+            else:
+                clean[name] = text_value
+    if errors:
+        labels = [FIELD_LABELS.get(f, f.replace("_", " ")) for f in errors]
+        verb = "needs" if len(labels) == 1 else "need"
+        raise ValidationError(
+            f"The {_join(labels)} {verb} correcting; nothing was saved.", fields=errors)
+    return clean
+
+
+def _apply(c: Customer, values: Mapping[str, Any], region: str) -> list[str]:
+    """Set the cleaned values and what is derived from them; return the fields that changed."""
+    changed = []
+    for name, value in values.items():
+        current = getattr(c, name) or ""
+        if value == current:
+            continue
+        changed.append(name)
+        if name == "email":
+            c.email = value or None
+            c.email_key = email_key(value) if value else None
+        elif name == "phone":
+            c.phone = value
+            phone = normalize_phone(value, default_region=region) if value else None
+            c.phone_e164 = phone.e164 if phone else None
+            c.phone_digits = phone.digits if phone else None
+            c.phone_rev = phone_suffix_key(phone.digits) if phone else None
+        else:
+            setattr(c, name, value)
+    if {"first_name", "last_name", "company"} & set(changed):
+        c.sort_name = fold(f"{c.last_name} {c.first_name}".strip() or c.company)
+    return changed
+
+
+def _outbox(s: Session, kind: OutboxKind, entity_id: int, payload: Mapping[str, Any] | None = None) -> None:
+    # Names and ids only: the message is built from the record when it is sent.
+    s.add(OutboxMessage(
+        kind=kind, entity_type="customer", entity_id=entity_id,
+        reference=f"bo-{kind.value}-{uuid.uuid4().hex}"[:64],
+        payload=json.dumps(dict(payload or {}), sort_keys=True),
+    ))
+
+
+class CustomerChangedElsewhere(ConflictError):
+    """Someone else saved the customer first; nothing was overwritten.
+
+    `their_fields` are the fields the other desk changed, `current` the record as it
+    is now, and `yours` the values this desk tried to save, so a form can show both.
+    """
+
+    def __init__(self, message: str, *, their_fields: tuple[str, ...], current: CustomerProfile,
+                 yours: Mapping[str, Any]) -> None:
+        super().__init__(message)
+        self.their_fields = their_fields
+        self.current = current
+        self.yours = dict(yours)
+
+
+def _fields_changed_since(s: Session, c: Customer, expected_version: int,
+                          original: Mapping[str, Any] | None) -> tuple[str, ...]:
+    if original is not None:
+        return tuple(f for f in EDITABLE_FIELDS
+                     if f in original and (original[f] or "") != (getattr(c, f) or ""))
+    # Without the form's original values, read the other desk's saves from the audit trail.
+    missed = max(0, c.version - expected_version)
+    events = s.execute(
+        select(AuditEvent.fields).where(
+            AuditEvent.entity_type == "customer", AuditEvent.entity_id == c.id,
+            AuditEvent.action.in_(("update_customer", "merge_customers")),
+            AuditEvent.outcome == AuditOutcome.OK,
+        ).order_by(AuditEvent.id.desc()).limit(missed)
+    ).scalars().all()
+    names = {f for raw in events for f in json.loads(raw or "[]")}
+    return tuple(f for f in EDITABLE_FIELDS if f in names)
+
+
+def _conflict(their: tuple[str, ...], mine: Mapping[str, Any], current: CustomerProfile) -> CustomerChangedElsewhere:
+    if their:
+        what = f"the {_join([FIELD_LABELS[f] for f in their])}"
+    else:
+        what = "this customer"
+    both = [FIELD_LABELS[f] for f in their if f in mine]
+    sentence = (f"Someone at another desk changed {what} while you were editing. "
+                "Nothing was saved, so neither change is lost: their version is shown now and "
+                "your edits are still in the form.")
+    if both:
+        sentence += f" You both changed the {_join(both)}: choose which to keep, then save again."
+    else:
+        sentence += " Save again to add your changes to theirs."
+    return CustomerChangedElsewhere(sentence, their_fields=their, current=current, yours=mine)
+
+
+def update_customer(
+    db: Database,
+    *,
+    actor: Actor,
+    customer_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
+    original: Mapping[str, Any] | None = None,
+) -> CustomerDetail:
+    """Save edits to a customer's profile; the store is told through the outbox.
+
+    `expected_version` is the version the form was loaded with; `original` (optional)
+    the values it showed, to name exactly what another desk changed. Audited with
+    field names only. Raises ValidationError (with a sentence per field),
+    CustomerChangedElsewhere (a ConflictError), NotFound, PermissionDenied.
+    """
+    access.require(db, actor, Permission.EDIT_CUSTOMER, customer_id=customer_id)
+    try:
+        with db.begin() as s:
+            region = shop_default_region(s)
+            clean = validate_changes(changes, default_country=region)
+            c = s.get(Customer, customer_id)
+            if c is None:
+                raise NotFound(f"Customer {customer_id} does not exist (any more).")
+            if not can_edit(c):
+                raise ValidationError("This customer was erased or merged into another one; "
+                                      "their record cannot be changed.")
+            if c.version != expected_version:
+                their = _fields_changed_since(s, c, expected_version, original)
+                raise _conflict(their, clean, _profile(c))
+            changed = _apply(c, clean, region)
+            if not (c.first_name or c.last_name or c.company or c.email):
+                raise ValidationError(
+                    "A customer needs a name, a company or an email address; nothing was saved.",
+                    fields={"last_name": "Enter a name, or keep a company or an email address."})
+            if changed:
+                s.flush()
+                reindex_customer(s, customer_id, default_region=region)
+                audit.record(s, actor, "update_customer", entity_type="customer",
+                             entity_id=customer_id, customer_id=customer_id, fields=changed)
+                _outbox(s, OutboxKind.UPDATE_CUSTOMER, customer_id, {"fields": sorted(changed)})
+            return _detail(s, actor, customer_id)
+    except StaleDataError:
+        # Another desk saved between our read and our write.
+        with db.read() as s:
+            c = s.get(Customer, customer_id)
+            if c is None:
+                raise NotFound(f"Customer {customer_id} does not exist (any more).") from None
+            their = _fields_changed_since(s, c, expected_version, original)
+            raise _conflict(their, dict(changes), _profile(c)) from None
+
+
+@dataclass(frozen=True)
+class NoteResult:
+    """The note as stored, and what the desk should be told about it."""
+
+    note: NoteView
+    masked: bool
+    message: str
+    changes: Changes
+
+
+def add_note(db: Database, *, actor: Actor, customer_id: int, text: str) -> NoteResult:
+    """Add a staff note to a customer; card numbers in it are masked before it is stored.
+
+    `message` says why the stored text differs from what was typed. Raises
+    ValidationError (empty note), NotFound, PermissionDenied.
+    """
+    access.require(db, actor, Permission.EDIT_CUSTOMER, customer_id=customer_id)
+    body = (text or "").strip()
+    if not body:
+        raise ValidationError("Write something in the note first.", fields={"text": "The note is empty."})
+    masked = mask_card_numbers(body, field="the note")
+    with db.begin() as s:
+        c = s.get(Customer, customer_id)
+        if c is None:
+            raise NotFound(f"Customer {customer_id} does not exist (any more).")
+        note = CustomerNote(customer_id=customer_id, staff_id=actor.staff_id, text=masked.text)
+        s.add(note)
+        s.flush()
+        audit.record(s, actor, "add_customer_note", entity_type="customer_note", entity_id=note.id,
+                     customer_id=customer_id, fields=["text"])
+        staff_name = ""
+        if actor.staff_id is not None:
+            staff_name = s.scalar(select(StaffUser.display_name).where(StaffUser.id == actor.staff_id)) or ""
+        view = NoteView(id=note.id, created_at=note.created_at, staff_name=staff_name, text=note.text)
+    return NoteResult(note=view, masked=masked.changed, message=masked.message,
+                      changes=Changes(customers=frozenset({customer_id})))
+
+
+# --- Duplicates and merging ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    """Customers that look like one person, and why."""
+
+    reason: str  # "phone", "email" or "name_postcode"
+    label: str
+    customers: tuple[CustomerRow, ...]
+
+
+_DUPLICATE_LABELS = {
+    "phone": "Same phone number",
+    "email": "Same email address",
+    "name_postcode": "Same name and postcode",
+}
+
+
+def _live() -> list:
+    return [Customer.merged_into_id.is_(None), Customer.status != CustomerStatus.ERASED]
+
+
+def find_duplicates(db: Database, *, actor: Actor, limit: int = 100) -> list[DuplicateGroup]:
+    """Groups of customers with the same phone, the same email, or the same name and postcode.
+
+    At most `limit` groups of each kind. Raises PermissionDenied.
+    """
+    access.require(db, actor, Permission.MERGE_CUSTOMERS)
+    limit = max(1, min(int(limit), 1000))
+    groups: list[tuple[str, list[int]]] = []
+    with db.engine.connect() as conn:
+        for reason, column in (("phone", Customer.phone_digits), ("email", Customer.email_key)):
+            keys = conn.execute(
+                select(column).where(column.is_not(None), column != "", *_live())
+                .group_by(column).having(func.count() > 1).order_by(column).limit(limit)
+            ).scalars().all()
+            if keys:
+                members: dict[str, list[int]] = {}
+                for cid, key in conn.execute(
+                    select(Customer.id, column).where(column.in_(keys), *_live()).order_by(Customer.id)
+                ):
+                    members.setdefault(key, []).append(cid)
+                groups.extend((reason, members[k]) for k in keys if len(members.get(k, ())) > 1)
+        # Name and postcode: the folded name and the postcode terms of the search index.
+        from backoffice.domain.search import CustomerSearchTerm as T
+
+        pairs = conn.execute(
+            select(Customer.sort_name, T.term)
+            .join(T, and_(T.customer_id == Customer.id, T.kind == TermKind.POSTCODE.value))
+            .where(Customer.sort_name != "", *_live())
+            .group_by(Customer.sort_name, T.term)
+            .having(func.count(func.distinct(Customer.id)) > 1)
+            .order_by(Customer.sort_name, T.term).limit(limit)
+        ).all()
+        for sort_name, term in pairs:
+            ids = conn.execute(
+                select(Customer.id).distinct()
+                .join(T, and_(T.customer_id == Customer.id, T.kind == TermKind.POSTCODE.value))
+                .where(Customer.sort_name == sort_name, T.term == term, *_live()).order_by(Customer.id)
+            ).scalars().all()
+            if len(ids) > 1:
+                groups.append(("name_postcode", list(ids)))
+        all_ids = sorted({cid for _, ids in groups for cid in ids})
+        rows: dict[int, CustomerRow] = {}
+        for start in range(0, len(all_ids), 500):
+            for r in conn.execute(
+                select(Customer.id, Customer.first_name, Customer.last_name, Customer.company,
+                       Customer.email, Customer.phone, Customer.status, Customer.created_at,
+                       Customer.sort_name).where(Customer.id.in_(all_ids[start:start + 500]))
+            ):
+                rows[r.id] = CustomerRow(
+                    id=r.id,
+                    name=f"{r.first_name} {r.last_name}".strip() or r.company or r.email or f"Customer {r.id}",
+                    company=r.company or "", email=r.email or "", phone=r.phone or "",
+                    status=r.status, created_at=r.created_at, sort_key=r.sort_name,
+                )
+    return [DuplicateGroup(reason, _DUPLICATE_LABELS[reason], tuple(rows[i] for i in ids if i in rows))
+            for reason, ids in groups]
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    keep_id: int
+    merged_id: int
+    moved: dict[str, int]  # table -> rows moved to the kept customer
+    filled: tuple[str, ...]  # fields of the kept customer filled from the merged one
+    changes: Changes = field(default_factory=Changes)
+
+
+# Tables handled by hand, or rebuilt after the merge.
+_NOT_MOVED = {("customers", "merged_into_id"), ("customer_search", "customer_id"),
+              ("customer_search_text", "customer_id"), ("subscriptions", "customer_id")}
+
+
+def _customer_references() -> list[tuple[str, str]]:
+    """Every (table, column) that points at a customer, read from the model."""
+    refs = []
+    for table in Base.metadata.sorted_tables:
+        for col in table.columns:
+            for fk in col.foreign_keys:
+                if fk.column.table.name == "customers" and (table.name, col.name) not in _NOT_MOVED:
+                    refs.append((table.name, col.name))
+    return refs
+
+
+def can_merge(keep: Customer | None, merge: Customer | None) -> str | None:
+    """Why these two customers cannot be merged, or None when they can."""
+    if keep is None or merge is None:
+        return "One of the two customers does not exist any more."
+    if keep.id == merge.id:
+        return "A customer cannot be merged into themselves."
+    for c in (keep, merge):
+        if c.status is CustomerStatus.ERASED:
+            return f"Customer {c.id} was erased and cannot be merged."
+        if c.merged_into_id is not None:
+            return f"Customer {c.id} was already merged into customer {c.merged_into_id}."
+    return None
+
+
+def merge_customers(db: Database, *, actor: Actor, keep_id: int, merge_id: int) -> MergeResult:
+    """Move everything of customer `merge_id` to `keep_id` and mark it merged into it.
+
+    Orders, addresses, notes, consent evidence, subscriptions, privacy requests and
+    any other row that points at the customer move; where both are on the same
+    newsletter list, the more recent status stays. Empty contact fields of the kept
+    customer are filled from the merged one. Audited for both customers; the store
+    is told through the outbox. Raises ValidationError, PermissionDenied.
+    """
+    access.require(db, actor, Permission.MERGE_CUSTOMERS, customer_id=keep_id)
+    with db.begin() as s:
+        keep, merge = s.get(Customer, keep_id), s.get(Customer, merge_id)
+        reason = can_merge(keep, merge)
+        if reason:
+            raise ValidationError(reason)
+        moved: dict[str, int] = {}
+        # Subscriptions: one per list and person; the later decision wins.
+        kept_subs = {sub.list_id: sub for sub in s.scalars(
+            select(Subscription).where(Subscription.customer_id == keep_id))}
+        for sub in s.scalars(select(Subscription).where(Subscription.customer_id == merge_id)).all():
+            mine = kept_subs.get(sub.list_id)
+            if mine is None:
+                sub.customer_id = keep_id
+            else:
+                if sub.updated_at > mine.updated_at:
+                    mine.status = sub.status
+                s.delete(sub)
+            moved["subscriptions"] = moved.get("subscriptions", 0) + 1
+        s.flush()
+        tables = Base.metadata.tables
+        for table_name, column in _customer_references():
+            t = tables[table_name]
+            values: dict[Any, Any] = {t.c[column]: keep_id}
+            if "version" in t.c:
+                # Another desk holding one of these rows then knows it changed.
+                values[t.c.version] = t.c.version + 1
+            result = s.execute(update(t).where(t.c[column] == merge_id).values(values))
+            if result.rowcount:
+                moved[table_name] = moved.get(table_name, 0) + result.rowcount
+        filled = []
+        for name in ("email", "phone", "company"):
+            if not getattr(keep, name) and getattr(merge, name):
+                filled.append(name)
+        if filled:
+            # Take the contact details over together with what is derived from them.
+            for name in filled:
+                if name == "email":
+                    keep.email, keep.email_key = merge.email, merge.email_key
+                    merge.email = merge.email_key = None
+                elif name == "phone":
+                    keep.phone, keep.phone_e164 = merge.phone, merge.phone_e164
+                    keep.phone_digits, keep.phone_rev = merge.phone_digits, merge.phone_rev
+                else:
+                    keep.company = merge.company
+        merge.merged_into_id = keep_id
+        merge.status = CustomerStatus.DEACTIVATED
+        merge.deactivated_at = utcnow()
+        s.flush()
+        s.expire_all()
+        region = shop_default_region(s)
+        reindex_customer(s, keep_id, default_region=region)
+        reindex_customer(s, merge_id, default_region=region)
+        moved_fields = sorted(moved) + filled
+        audit.record(s, actor, "merge_customers", entity_type="customer", entity_id=keep_id,
+                     customer_id=keep_id, fields=moved_fields)
+        audit.record(s, actor, "merge_customers", entity_type="customer", entity_id=merge_id,
+                     customer_id=merge_id, fields=["merged_into_id", "status"])
+        _outbox(s, OutboxKind.MERGE_CUSTOMERS, keep_id, {"merged_id": merge_id})
+        order_ids = frozenset(s.scalars(select(Order.id).where(Order.customer_id == keep_id)))
+    return MergeResult(
+        keep_id=keep_id, merged_id=merge_id, moved=moved, filled=tuple(filled),
+        changes=Changes(customers=frozenset({keep_id, merge_id}), orders=order_ids, outbox=True),
+    )
+
+
+# --- New customers -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreatedCustomer:
+    """The new customer's record, and existing customers who may be the same person."""
+
+    customer: CustomerDetail
+    possible_duplicates: tuple[CustomerHit, ...]
+    changes: Changes
+
+
+def similar_customers(
+    db: Database, *, actor: Actor, email: str = "", phone: str = "", first_name: str = "",
+    last_name: str = "", postcode: str = "", exclude_id: int | None = None,
+) -> list[CustomerHit]:
+    """Existing customers with the same email, the same phone, or the same name at the
+    same postcode: asked before adding a customer. Raises PermissionDenied."""
+    access.require(db, actor, Permission.FIND_CUSTOMERS)
+    found: dict[int, CustomerHit] = {}
+    if email.strip() and "@" in email:
+        for hit in search_customers(db, actor=actor, query=email_key(email), limit=10):
+            if hit.match == "email" and hit.exact:
+                found.setdefault(hit.id, hit)
+    if phone.strip():
+        for hit in search_customers(db, actor=actor, query=phone, limit=10):
+            if hit.match == "phone" and hit.exact:
+                found.setdefault(hit.id, hit)
+    name = " ".join(search_tokens(f"{first_name} {last_name}"))
+    key = postcode_key(postcode)
+    if name and key:
+        for hit in search_customers(db, actor=actor, query=f"{first_name} {last_name}", limit=50):
+            if hit.match == "name" and postcode_key(hit.postcode) == key:
+                found.setdefault(hit.id, hit)
+    found.pop(exclude_id, None)
+    return list(found.values())
+
+
+def create_customer(
+    db: Database,
+    *,
+    actor: Actor,
+    first_name: str = "",
+    last_name: str = "",
+    company: str = "",
+    email: str = "",
+    phone: str = "",
+    address: Mapping[str, str] | None = None,
+) -> CreatedCustomer:
+    """Add a customer (and an optional billing address); the store is told through the outbox.
+
+    The result names existing customers who may be the same person, for the desk to
+    merge or keep apart. Raises ValidationError, PermissionDenied.
+    """
+    access.require(db, actor, Permission.EDIT_CUSTOMER)
+    address = dict(address or {})
+    with db.begin() as s:
+        region = shop_default_region(s)
+        clean = validate_changes({"first_name": first_name, "last_name": last_name,
+                                  "company": company, "email": email, "phone": phone},
+                                 default_country=region)
+        if not (clean["first_name"] or clean["last_name"] or clean["company"] or clean["email"]):
+            raise ValidationError(
+                "A customer needs a name, a company or an email address; nothing was saved.",
+                fields={"last_name": "Enter a name, or a company or an email address."})
+        c = Customer(status=CustomerStatus.ACTIVE, first_name="", last_name="", company="",
+                     phone="", sort_name="")
+        s.add(c)
+        _apply(c, clean, region)
+        c.sort_name = fold(f"{c.last_name} {c.first_name}".strip() or c.company)
+        s.flush()
+        if any((address.get(k) or "").strip() for k in ("address_1", "city", "postcode")):
+            allowed = ("address_1", "address_2", "city", "state", "postcode", "country")
+            values = {k: " ".join((address.get(k) or "").split()) for k in allowed}
+            for k, v in values.items():
+                if contains_card_number(v):
+                    raise ValidationError("A card number cannot be stored in an address.",
+                                          fields={k: "This looks like a card number."})
+            values["country"] = (values["country"] or region).upper()[:2]
+            s.add(CustomerAddress(
+                customer_id=c.id, kind=AddressKind.BILLING, is_default=True,
+                first_name=c.first_name, last_name=c.last_name, company=c.company,
+                phone=c.phone, email=c.email or "", **values,
+            ))
+        s.flush()
+        reindex_customer(s, c.id, default_region=region)
+        audit.record(s, actor, "create_customer", entity_type="customer", entity_id=c.id,
+                     customer_id=c.id, fields=sorted(k for k, v in clean.items() if v))
+        _outbox(s, OutboxKind.CREATE_CUSTOMER, c.id)
+        new_id = c.id
+        postcode = address.get("postcode", "")
+    duplicates = similar_customers(
+        db, actor=actor, email=clean["email"], phone=clean["phone"], first_name=clean["first_name"],
+        last_name=clean["last_name"], postcode=postcode, exclude_id=new_id)
+    with db.read() as s:
+        detail = _detail(s, actor, new_id)
+    return CreatedCustomer(customer=detail, possible_duplicates=tuple(duplicates),
+                           changes=Changes(customers=frozenset({new_id}), outbox=True))

@@ -1,0 +1,284 @@
+"""The search box: every kind of query finds the right customer, best first, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text, update
+
+from backoffice.domain import Order
+from backoffice.domain import personal_data
+from backoffice.domain.search import (
+    SOURCES,
+    CustomerSearchTerm,
+    CustomerSearchText,
+    check_sources,
+    reindex_customer,
+)
+from backoffice.services import customers as svc
+from backoffice.services.search_index import rebuild_search_index, search_index_needs_rebuild
+
+
+def add(db, actor, first="", last="", *, postcode="", **kw) -> int:
+    address = {"address_1": "1 Main St", "city": "Somewhere", "postcode": postcode} if postcode else None
+    return svc.create_customer(db, actor=actor, first_name=first, last_name=last,
+                               address=address, **kw).customer.id
+
+
+@pytest.fixture
+def shop(db, owner):
+    ids = {
+        "garcia": add(db, owner, "María", "García", email="maria.garcia@example.com",
+                      phone="+1 (713) 555-0199", postcode="77002"),
+        "taylor": add(db, owner, "Oliver", "Taylor", email="oliver@example.co.uk",
+                      phone="+44 20 7946 0958", postcode="SW1A 1AA"),
+        "muller": add(db, owner, "Jürgen", "Müller", company="Müller Kaffeerösterei GmbH",
+                      email="j.mueller@example.de", phone="+49 30 1234567", postcode="10115"),
+        "yamada": add(db, owner, "太郎", "山田", email="yamada@example.jp",
+                      phone="+81 3-1234-5678", postcode="100-0001"),
+        "ivanova": add(db, owner, "Алёна", "Иванова", email="alyona@example.ru",
+                       phone="+7 495 123-45-67"),
+        "eleni": add(db, owner, "Ελένη", "Παπαδοπούλου", email="eleni@example.gr",
+                     phone="+30 210 1234567"),
+        "smith": add(db, owner, "John", "Smith", email="john.smith@example.com",
+                     phone="(713) 555-0123"),
+        "blacksmith": add(db, owner, "Anna", "Blacksmith", email="anna.b@example.org"),
+        "zip": add(db, owner, "Paula", "Zipper", postcode="10042"),
+    }
+    with db.begin() as s:
+        s.add(Order(number="10042", customer_id=ids["garcia"]))
+        s.flush()
+        reindex_customer(s, ids["garcia"])
+    return ids
+
+
+def ids_for(db, actor, query, **kw):
+    return [h.id for h in svc.search_customers(db, actor=actor, query=query, **kw)]
+
+
+def first_hit(db, actor, query):
+    hits = svc.search_customers(db, actor=actor, query=query)
+    assert hits, f"nothing found for {query!r}"
+    return hits[0]
+
+
+@pytest.mark.parametrize("query, who", [
+    ("+1 (713) 555-0199", "garcia"),
+    ("7135550199", "garcia"),
+    ("713-555-0199", "garcia"),
+    ("555 0199", "garcia"),
+    ("0199", "garcia"),
+    ("+44 20 7946 0958", "taylor"),
+    ("020 7946 0958", "taylor"),
+    ("00 44 20 7946 0958", "taylor"),
+    ("7946 0958", "taylor"),
+    ("+49 30 1234567", "muller"),
+    ("030 1234567", "muller"),
+    ("+81 3-1234-5678", "yamada"),
+    ("03-1234-5678", "yamada"),
+    ("5678", "yamada"),
+])
+def test_phone_in_any_format_or_its_last_digits(db, owner, shop, query, who):
+    assert first_hit(db, owner, query).id == shop[who]
+    assert first_hit(db, owner, query).match == "phone"
+
+
+def test_a_whole_phone_number_is_an_exact_match(db, owner, shop):
+    hit = first_hit(db, owner, "+1 (713) 555-0199")
+    assert hit.exact and hit.phone == "+1 (713) 555-0199"
+    assert not first_hit(db, owner, "0199").exact
+
+
+def test_last_digits_find_only_numbers_ending_so(db, owner, shop):
+    assert ids_for(db, owner, "0123") == [shop["smith"]]
+    assert set(ids_for(db, owner, "4567")) == {shop["muller"], shop["ivanova"], shop["eleni"]}
+    assert ids_for(db, owner, "713 555") == []  # no number ends with these digits
+
+
+@pytest.mark.parametrize("query, who", [
+    ("garc", "garcia"),
+    ("GARCÍA", "garcia"),
+    ("garcia", "garcia"),
+    ("maria garcia", "garcia"),
+    ("García María", "garcia"),
+    ("maria g", "garcia"),
+    ("MÜLLER", "muller"),
+    ("muller", "muller"),
+    ("jurgen", "muller"),
+    ("иван", "ivanova"),
+    ("ИВАНОВА", "ivanova"),
+    ("алена", "ivanova"),
+    ("Алёна Иванова", "ivanova"),
+    ("παπαδο", "eleni"),
+    ("ΕΛΕΝΗ", "eleni"),
+    ("Ελενη Παπαδοπουλου", "eleni"),
+    ("山田", "yamada"),
+    ("太郎", "yamada"),
+    ("山田 太郎", "yamada"),
+])
+def test_part_of_a_name_in_any_script_ignoring_accents_and_case(db, owner, shop, query, who):
+    hit = first_hit(db, owner, query)
+    assert hit.id == shop[who]
+    assert hit.match == "name"
+
+
+def test_a_fragment_inside_a_name(db, owner, shop):
+    hits = svc.search_customers(db, actor=owner, query="mith")
+    assert {h.id for h in hits} == {shop["smith"], shop["blacksmith"]}
+    assert all(h.match == "text" and h.rank == svc.FRAGMENT for h in hits)
+    assert ids_for(db, owner, "απαδό") == [shop["eleni"]]
+    assert ids_for(db, owner, "ванов") == [shop["ivanova"]]
+
+
+@pytest.mark.parametrize("query, who, rank", [
+    ("maria.garcia@example.com", "garcia", svc.EXACT),
+    ("Maria.Garcia@EXAMPLE.com", "garcia", svc.EXACT),
+    ("maria.gar", "garcia", svc.PREFIX),
+    ("j.mueller@", "muller", svc.PREFIX),
+])
+def test_email_whole_or_its_beginning(db, owner, shop, query, who, rank):
+    hit = first_hit(db, owner, query)
+    assert (hit.id, hit.match, hit.rank) == (shop[who], "email", rank)
+
+
+def test_part_of_an_email_inside_it(db, owner, shop):
+    assert ids_for(db, owner, "example.de") == [shop["muller"]]
+    assert ids_for(db, owner, "garcia@exa") == [shop["garcia"]]
+    assert set(ids_for(db, owner, "example.com")) == {shop["garcia"], shop["smith"]}
+
+
+@pytest.mark.parametrize("query, who", [
+    ("SW1A 1AA", "taylor"),
+    ("sw1a1aa", "taylor"),
+    ("SW1A", "taylor"),
+    ("77002", "garcia"),
+    ("100-0001", "yamada"),
+    ("1000001", "yamada"),
+])
+def test_postcode(db, owner, shop, query, who):
+    hit = first_hit(db, owner, query)
+    assert (hit.id, hit.match) == (shop[who], "postcode")
+
+
+def test_order_number_comes_before_a_postcode_with_the_same_digits(db, owner, shop):
+    hits = svc.search_customers(db, actor=owner, query="10042")
+    assert [(h.id, h.match, h.rank) for h in hits[:2]] == [
+        (shop["garcia"], "order", svc.EXACT), (shop["zip"], "postcode", svc.WORD)]
+    assert first_hit(db, owner, "#10042").id == shop["garcia"]
+
+
+def test_company_whole_or_any_word(db, owner, shop):
+    for query in ("kaffeer", "Müller Kaffee", "gmbh"):
+        assert shop["muller"] in ids_for(db, owner, query), query
+    assert first_hit(db, owner, "kaffeerösterei").match == "company"
+
+
+def test_best_first_exact_then_word_then_prefix_then_fragment(db, owner, shop):
+    hits = svc.search_customers(db, actor=owner, query="smith")
+    assert [h.id for h in hits] == [shop["smith"], shop["blacksmith"]]
+    assert [h.rank for h in hits] == [svc.WORD, svc.FRAGMENT]
+    extra = add(db, owner, "Smithers", "Jones")
+    hits = svc.search_customers(db, actor=owner, query="smith")
+    assert [h.id for h in hits] == [shop["smith"], extra, shop["blacksmith"]]
+    assert [h.rank for h in hits] == [svc.WORD, svc.PREFIX, svc.FRAGMENT]
+
+
+def test_limit_and_empty_query(db, owner, shop):
+    assert svc.search_customers(db, actor=owner, query="   ") == []
+    assert len(svc.search_customers(db, actor=owner, query="example", limit=2)) == 2
+
+
+def test_results_carry_what_tells_callers_apart(db, owner, shop):
+    hit = first_hit(db, owner, "0958")
+    assert hit.name == "Oliver Taylor"
+    assert hit.email == "oliver@example.co.uk"
+    assert hit.postcode == "SW1A 1AA"
+
+
+def test_an_edit_is_found_at_once_and_the_old_value_no_more(db, owner, shop):
+    cid = shop["smith"]
+    detail = svc.get_customer(db, actor=owner, customer_id=cid)
+    svc.update_customer(db, actor=owner, customer_id=cid, expected_version=detail.version,
+                        changes={"last_name": "Okonkwo", "phone": "+1 281 555 0147"})
+    assert first_hit(db, owner, "okonk").id == cid
+    assert first_hit(db, owner, "0147").id == cid
+    assert cid not in ids_for(db, owner, "john smith")
+    assert cid not in ids_for(db, owner, "555-0123")
+
+
+def test_merged_customer_is_not_found_the_kept_one_is(db, owner, shop):
+    svc.merge_customers(db, actor=owner, keep_id=shop["smith"], merge_id=shop["garcia"])
+    assert first_hit(db, owner, "10042").id == shop["smith"]  # the order moved with its number
+    assert shop["garcia"] not in ids_for(db, owner, "garcia")
+
+
+def test_the_bulk_rebuild_gives_the_same_index_as_reindexing_one_by_one(db, owner, shop):
+    def snapshot():
+        with db.engine.connect() as c:
+            terms = set(c.execute(select(CustomerSearchTerm.customer_id, CustomerSearchTerm.kind,
+                                         CustomerSearchTerm.term)).all())
+            texts = set(c.execute(select(CustomerSearchText.customer_id, CustomerSearchText.body)).all())
+        return terms, texts
+
+    before = snapshot()
+    queries = ["mith", "0199", "garcia", "example.de", "SW1A", "山田", "10042"]
+    answers = {q: ids_for(db, owner, q) for q in queries}
+    seen = []
+    written = rebuild_search_index(db, progress=lambda done, total, _: seen.append((done, total)))
+    assert snapshot() == before
+    assert written == len(before[0])
+    assert seen[-1] == (len(shop), len(shop))
+    assert {q: ids_for(db, owner, q) for q in queries} == answers
+
+
+def test_needs_rebuild_when_customers_have_no_terms(db, owner, shop):
+    assert not search_index_needs_rebuild(db)
+    with db.engine.begin() as c:
+        c.execute(CustomerSearchTerm.__table__.delete())
+    assert search_index_needs_rebuild(db)
+    rebuild_search_index(db)
+    assert not search_index_needs_rebuild(db)
+
+
+def test_the_index_is_declared_with_the_personal_data_registry():
+    check_sources()
+    tables = {t.table: t for t in personal_data.registry()}
+    assert {c.column for c in tables["customer_search"].columns} == {"term"}
+    assert {c.column for c in tables["customer_search_text"].columns} == {"body"}
+    assert all(c.erase == "null" and not c.export
+               for name in ("customer_search", "customer_search_text") for c in tables[name].columns)
+    for table in ("customers", "customer_addresses"):
+        declared = {c.column for c in tables[table].columns}
+        assert {key.split(".", 1)[1] for key in SOURCES if key.startswith(table + ".")} == declared
+
+
+def test_erasure_by_the_registry_clears_the_index_and_the_fragment_index(db, owner, shop):
+    cid = shop["blacksmith"]
+    assert cid in ids_for(db, owner, "lacksmi")
+    with db.begin() as s:
+        for table in ("customer_search", "customer_search_text"):
+            entry = personal_data.table(table)
+            t = entry.sa_table
+            values = {c.column: None for c in entry.columns if c.erase == "null"}
+            s.execute(update(t).where(t.c.customer_id == cid).values(values))
+    assert cid not in ids_for(db, owner, "lacksmi")
+    assert cid not in ids_for(db, owner, "anna.b@example.org")
+    if db.backend == "sqlite":
+        with db.engine.connect() as c:
+            # Nothing left in the trigram index either (the triggers kept it in step).
+            assert c.execute(text("SELECT count(*) FROM customer_search_fts "
+                                  "WHERE body LIKE '%lacksmi%'")).scalar() == 0
+
+
+def test_phone_search_covers_the_shared_phone_rule():
+    from backoffice.domain.phones import phone_query
+
+    stored = {"17135550199", "442079460958", "49301234567", "81312345678", "5550199"}
+    for typed in ("+1 (713) 555-0199", "7135550199", "1 713 555 0199", "555 0199", "0199",
+                  "+44 20 7946 0958", "020 7946 0958", "0044 20 7946 0958", "+49 30 1234567",
+                  "030 1234567", "+81 3-1234-5678", "03-1234-5678", "12345"):
+        for region in ("US", "GB", "DE"):
+            shared = phone_query(typed, default_region=region)
+            exact, suffix = svc.phone_search(typed, default_region=region)
+            ours = {d for d in stored if d in exact or d.endswith(suffix)}
+            theirs = {d for d in stored if shared.matches(d)}
+            assert theirs <= ours, (typed, region)
