@@ -219,6 +219,11 @@ def _ids_sql(column: str, ids: list[int], negate: bool = False) -> str:
     return f"{column} {'NOT IN' if negate else 'IN'} ({listed})"
 
 
+def _same(given: str, expected: str) -> bool:
+    """Compare secrets in constant time (any characters)."""
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
 def select_fields(text: str, fields: str) -> str:
     """Keep only the `_fields` asked for (top-level names, or dotted paths into objects)."""
     wanted = [f.strip() for f in fields.split(",") if f.strip()]
@@ -314,11 +319,11 @@ class Api:
                 user, _, password = base64.b64decode(auth[6:].strip()).decode("utf-8").partition(":")
             except (ValueError, UnicodeDecodeError):
                 user, password = "", ""
-            if hmac.compare_digest(user, key) and hmac.compare_digest(password, secret):
+            if _same(user, key) and _same(password, secret):
                 return True
         query_key, query_secret = params.get("consumer_key"), params.get("consumer_secret")
         if isinstance(query_key, str) and isinstance(query_secret, str):
-            return hmac.compare_digest(query_key, key) and hmac.compare_digest(query_secret, secret)
+            return _same(query_key, key) and _same(query_secret, secret)
         return False
 
     def _deny(self, shape: str, method: str) -> RestError:

@@ -182,8 +182,10 @@ class Handler(BaseHTTPRequestHandler):
         fault = faults.take_before(method, path)
         if fault is not None:
             return self._pre_fault(fault)
-        headers = {key: value for key, value in self.headers.items()}
-        response = store.api.handle(method, path, query, headers, body)
+        try:
+            response = store.api.handle(method, path, query, self.headers, body)
+        except Exception:  # noqa: BLE001 - a bug in a handler answers like a PHP fatal error
+            response = Response(500, dumps(CRITICAL_ERROR))
         is_page = method in ("GET", "HEAD") and response.status == 200 and bool(response.items)
         after = faults.take_after(method, path, is_page=is_page)
         return self._send_api(store, method, response, after)
