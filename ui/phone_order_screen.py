@@ -13,6 +13,7 @@ network pool; the GUI thread only shows what comes back.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -45,12 +46,13 @@ from backoffice.domain.emails import validate_email
 from backoffice.domain.enums import CustomerStatus, PaymentMethod
 from backoffice.domain.phones import normalize_phone
 from backoffice.domain.staff import Permission
-from backoffice.errors import UserFacingError, ValidationError
+from backoffice.errors import StoreError, UserFacingError, ValidationError
 from backoffice.services import customers as customers_service
 from backoffice.services import phone_orders as service
 from backoffice.services import settings as settings_service
 from backoffice.services import sync
 from backoffice.services.changes import Changes
+from backoffice.store.connector import StoreAuthError
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.guarded_line_edit import GuardedLineEdit, GuardedPlainTextEdit
@@ -267,8 +269,10 @@ class PhoneOrderScreen(QWidget):
         self.store_state = None
         self.paid = False
         self._watching = False
-        self._watch_busy = False
+        self._busy_generation: int | None = None  # the watch generation with a call in flight
         self._watch_generation = 0
+        # Bumped by each new call, so answers about the previous one are not shown.
+        self._call = 0
         self._filling_table = False
         self._build()
         self._load_settings()
@@ -467,6 +471,11 @@ class PhoneOrderScreen(QWidget):
         for method, label in LATER_METHODS:
             self.later_combo.addItem(label, method)
         pay.addWidget(self.later_combo)
+        self.pay_later_button = QPushButton("Pay later instead")
+        self.pay_later_button.setObjectName("payLaterButton")
+        self.pay_later_button.setToolTip("The caller cannot pay now after all: switch the placed order.")
+        self.pay_later_button.clicked.connect(self.switch_to_pay_later)
+        pay.addWidget(self.pay_later_button)
 
         self.terminal_group = QWidget()
         tform = QFormLayout(self.terminal_group)
@@ -594,6 +603,7 @@ class PhoneOrderScreen(QWidget):
 
     def start_new_order(self) -> None:
         """Clear everything for the next call and put the cursor in the caller box."""
+        self._call += 1
         self.stop_watching()
         self.caller_search.reset()
         self.product_search.reset()
@@ -646,7 +656,7 @@ class PhoneOrderScreen(QWidget):
                        self.new_customer_group, self.product_box, self.qty_spin,
                        self.product_results, self.lines_table, self.shipping_combo,
                        self.shipping_cost, self.note_edit, self.place_button,
-                       self.pay_link_radio, self.later_radio, self.later_combo):
+                       self.pay_link_radio):
             widget.setEnabled(editable)
         self.repeat_button.setEnabled(editable and bool(self.caller and self.caller.last_order_id))
 
@@ -888,7 +898,10 @@ class PhoneOrderScreen(QWidget):
     def _payment_choice_changed(self, *_args) -> None:
         terminal = self.terminal_radio.isChecked()
         self.terminal_group.setVisible(terminal)
-        self.later_combo.setEnabled(self.later_radio.isChecked() and self.placed is None)
+        unpaid = self.placed is not None and not self.paid
+        self.later_combo.setEnabled(self.later_radio.isChecked() and (self.placed is None or unpaid))
+        self.pay_later_button.setVisible(unpaid and self.placed.payment_method not in service.PAY_LATER_METHODS)
+        self.pay_later_button.setEnabled(self.later_radio.isChecked())
         self.open_terminal_button.setEnabled(bool(self.terminal_url))
         self.open_terminal_button.setToolTip(
             "" if self.terminal_url else "Set the card terminal's address in the shop settings.")
@@ -896,6 +909,29 @@ class PhoneOrderScreen(QWidget):
             terminal and self.placed is not None and not self.paid)
         if self.later_radio.isChecked() and self.placed is None:
             self.later_combo.setFocus()
+
+    def switch_to_pay_later(self) -> None:
+        """Switch the placed, unpaid order to the pay-later method chosen (database pool)."""
+        if self.placed is None or self.paid:
+            return
+        order_id, method, call = self.placed.order_id, PaymentMethod(self.later_combo.currentData()), self._call
+
+        def work(token, progress):
+            return service.choose_pay_later(self.ctx.db, actor=self.ctx.actor, order_id=order_id,
+                                            method=method)
+
+        def done(changes: Changes) -> None:
+            self.ctx.bus.publish(changes)
+            if call != self._call:
+                return
+            self.stop_watching()
+            self.placed = replace(self.placed, payment_method=method)
+            self._set_payment_state(f"To be paid later: {service.METHOD_LABELS[method]}.", WAITING_STYLE)
+            self._payment_choice_changed()
+            self._watch_generation += 1
+            self._watch_tick(push=True)
+
+        self._run_db(work, done, self._show_failure)
 
     def open_terminal(self) -> None:
         """Open the gateway's own terminal page in the browser."""
@@ -944,7 +980,9 @@ class PhoneOrderScreen(QWidget):
         def work(token, progress):
             return service.place_phone_order(self.ctx.db, actor=self.ctx.actor, **kwargs)
 
-        self._run_db(work, self._placed, self._place_failed)
+        call = self._call
+        self._run_db(work, lambda placed: call == self._call and self._placed(placed),
+                     lambda exc: call == self._call and self._place_failed(exc))
 
     def _place_failed(self, exc: BaseException) -> None:
         self.place_button.setEnabled(True)
@@ -993,21 +1031,23 @@ class PhoneOrderScreen(QWidget):
         self._payment_choice_changed()
         self._watch_generation += 1
         self._watching = placed.payment_method is PaymentMethod.PAY_LINK
-        self._watch_tick()
+        self._watch_tick(push=True)
 
     # --- the store ------------------------------------------------------------------
 
     def _default_connector(self):
         return sync.connector_for(self.ctx.db)
 
-    def _watch_tick(self) -> None:
-        """Send the order if the store does not have it yet, else ask it whether it is paid."""
-        if self.placed is None or self._watch_busy:
+    def _watch_tick(self, *, push: bool = False) -> None:
+        """Send what waits for the order (all of it while the store does not have it yet),
+        else ask the store whether it is paid. Runs on the network pool."""
+        if self.placed is None or self._busy_generation == self._watch_generation:
             return
         generation = self._watch_generation
         order_id = self.placed.order_id
-        on_store = self.store_state is not None and self.store_state.store_id is not None
-        self._watch_busy = True
+        on_store = (not push and self.store_state is not None
+                    and self.store_state.store_id is not None and not self.store_state.waiting)
+        self._busy_generation = generation
 
         def work(token, progress):
             # A connector per call: they are not shared between threads.
@@ -1032,7 +1072,8 @@ class PhoneOrderScreen(QWidget):
             self._watch_timer.start(self.watch_interval_ms)
 
     def _store_answered(self, generation: int, state) -> None:
-        self._watch_busy = False
+        if self._busy_generation == generation:
+            self._busy_generation = None
         if generation != self._watch_generation or self.placed is None:
             return
         self.store_state = state
@@ -1050,8 +1091,10 @@ class PhoneOrderScreen(QWidget):
             self.placed_label.setText(
                 f"Order {number} is on the web store: {money_text(self.placed.total, self.placed.currency)} "
                 f"({service.METHOD_LABELS[self.placed.payment_method]}).")
-        self.store_label.setText("")
-        self.store_label.setToolTip("")
+        self.store_label.setText(
+            "The web store has the order." if not state.waiting
+            else "The web store has the order; the latest change is still to be sent.")
+        self.store_label.setToolTip(state.message or "")
         url = state.payment_url or ""
         if url and self.placed.payment_method is PaymentMethod.PAY_LINK:
             self.pay_url_edit.setText(url)
@@ -1061,15 +1104,22 @@ class PhoneOrderScreen(QWidget):
             return
         if self.placed.payment_method is PaymentMethod.PAY_LINK:
             self._set_payment_state(
-                "Waiting for the payment: the store has emailed the payment link to the customer.",
-                WAITING_STYLE)
+                "Waiting for the payment on the store's payment page (link below).", WAITING_STYLE)
         self._schedule_watch()
 
     def _store_failed(self, generation: int, exc: BaseException) -> None:
-        self._watch_busy = False
+        if self._busy_generation == generation:
+            self._busy_generation = None
         if generation != self._watch_generation or self.placed is None:
             return
-        if not (isinstance(exc, UserFacingError) or _is_store_error(exc)):
+        if isinstance(exc, StoreAuthError) or (
+                isinstance(exc, UserFacingError) and not isinstance(exc, StoreError)):
+            # No store set up, or keys it refuses: only a person can fix that.
+            self._watching = False
+            self.store_label.setText(f"The order is saved here and goes to the store once it "
+                                     f"can be reached. {exc.message}")
+            return
+        if not isinstance(exc, (StoreError, OSError)):
             # A defect, not the store being away: say so once and stop asking.
             self._watching = False
             show_error(self, exc)
@@ -1099,7 +1149,7 @@ class PhoneOrderScreen(QWidget):
         self._watching = False
         self._watch_generation += 1
         self._watch_timer.stop()
-        self._watch_busy = False
+        self._busy_generation = None
 
     @property
     def watching(self) -> bool:
@@ -1112,7 +1162,8 @@ class PhoneOrderScreen(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
-        if self._watching and not self._watch_timer.isActive() and not self._watch_busy:
+        if (self._watching and not self._watch_timer.isActive()
+                and self._busy_generation != self._watch_generation):
             self._watch_timer.start(0)
 
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
@@ -1139,12 +1190,21 @@ class PhoneOrderScreen(QWidget):
                 transaction_id=values["transaction_id"], card_brand=values["card_brand"],
                 last4=values["last4"], auth_code=values["auth_code"])
 
+        call = self._call
+
         def done(changes: Changes) -> None:
             self.ctx.bus.publish(changes)
+            if call != self._call:
+                return
             self._now_paid()
-            self.store_label.setText("The payment is recorded; the web store will be told.")
+            self.store_label.setText("The payment is recorded; the web store is being told.")
+            # Tell the store now rather than at the next sync.
+            self._watch_generation += 1
+            self._watch_tick(push=True)
 
         def failed(exc: BaseException) -> None:
+            if call != self._call:
+                return
             self.record_payment_button.setEnabled(True)
             if isinstance(exc, ValidationError) and exc.fields:
                 for key, message in exc.fields.items():
@@ -1163,9 +1223,3 @@ class PhoneOrderScreen(QWidget):
             _set_message(self.form_error, exc.message)
         else:
             show_error(self, exc)
-
-
-def _is_store_error(exc: BaseException) -> bool:
-    from backoffice.errors import StoreError
-
-    return isinstance(exc, (StoreError, OSError, TimeoutError))

@@ -214,6 +214,82 @@ def test_returning_caller_pays_by_link_while_on_the_line(qtbot, db, order_taker,
     assert focused() is screen.caller_box
 
 
+def test_store_away_then_back_while_the_caller_waits(qtbot, db, order_taker, screen_for, devstore):
+    stock_the_shop(db, devstore)
+    screen = screen_for(db, order_taker)
+    screen.watch_interval_ms = 200
+    screen.connector_provider = lambda: WooCommerceConnector(
+        StoreCredentials(devstore.base_url, devstore.consumer_key, devstore.consumer_secret),
+        max_retries=0, timeout=(1, 2))
+    host, port = devstore.base_url.rsplit("//", 1)[1].split(":")
+    devstore.stop()
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "mug", 1)
+    choose_shipping(qtbot, kb, screen, "l", "0")
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.store_label.text() == STORE_AWAY, timeout=WAIT_MS)
+    assert screen.watching and screen.pay_url_edit.text() == ""
+    with db.read() as s:
+        assert s.scalars(select(Order.store_id)).one() is None
+    # The store comes back: the next try sends the order and the pay link appears.
+    devstore.start(host, int(port))
+    qtbot.waitUntil(lambda: screen.pay_url_edit.text() != "", timeout=WAIT_MS)
+    assert screen.store_label.text() == "The web store has the order."
+    assert devstore.count("orders") == 1
+
+
+def test_pay_link_then_terminal_tells_the_store_at_once(qtbot, db, order_taker, screen_for, devstore):
+    stock_the_shop(db, devstore)
+    screen = screen_for(db, order_taker)
+    screen.watch_interval_ms = 60_000
+    screen.connector_provider = lambda: WooCommerceConnector(
+        StoreCredentials(devstore.base_url, devstore.consumer_key, devstore.consumer_secret))
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "tea", 1)
+    choose_shipping(qtbot, kb, screen, "l", "0")
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.pay_url_edit.text() != "", timeout=WAIT_MS)
+    store_id = screen.store_state.store_id
+    # The caller would rather read the card to the terminal.
+    kb.press(focused(), Qt.Key.Key_T, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: screen.record_payment_button.isEnabled(), timeout=WAIT_MS)
+    fields = screen.terminal_fields
+    for key, text in (("transaction_id", "ch_9Zz"), ("card_brand", "Mastercard"), ("last4", "4444")):
+        fields[key].setFocus()
+        kb.type(fields[key], text)
+    kb.press(focused(), Qt.Key.Key_V, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: screen.payment_state.text() == "Paid", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: devstore.get_order(store_id)["status"] == "processing", timeout=WAIT_MS)
+    on_store = devstore.get_order(store_id)
+    assert on_store["transaction_id"] == "ch_9Zz" and on_store["date_paid"]
+    assert "5555" not in str(on_store)
+
+
+def test_pay_link_switched_to_pay_later(qtbot, db, order_taker, screen_for, devstore):
+    stock_the_shop(db, devstore)
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = lambda: WooCommerceConnector(
+        StoreCredentials(devstore.base_url, devstore.consumer_key, devstore.consumer_secret))
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "tea", 1)
+    choose_shipping(qtbot, kb, screen, "l", "0")
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.pay_url_edit.text() != "", timeout=WAIT_MS)
+    store_id = screen.store_state.store_id
+    assert not screen.pay_later_button.isHidden() and not screen.pay_later_button.isEnabled()
+    kb.press(focused(), Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: screen.pay_later_button.isEnabled(), timeout=WAIT_MS)
+    screen.later_combo.setCurrentIndex(0)  # invoice
+    screen.pay_later_button.click()
+    qtbot.waitUntil(lambda: screen.payment_state.text() == "To be paid later: Invoice.", timeout=WAIT_MS)
+    assert not screen.watching
+    qtbot.waitUntil(lambda: devstore.get_order(store_id)["status"] == "on-hold", timeout=WAIT_MS)
+    assert devstore.get_order(store_id)["payment_method"] in ("", "invoice")
+
+
 # --- without a store -----------------------------------------------------------------
 
 
