@@ -315,24 +315,27 @@ _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
 _SEPARATORS = frozenset(_SPACES + _DASHES + ".")
 _SEP = "[" + re.escape(_SPACES + _DASHES + ".") + "]"
 
-# A whole run of at least twelve digits. The pattern leads with a digit so the regex
-# engine scans fast to the next digit; the lookbehinds then reject a start inside a run
-# at once, so a short run is walked only once. Plain ASCII texts, the usual case, use
-# the ASCII twin, which is about a third faster.
-_RUN_PATTERN = rf"\d(?<!\d\d)(?<!\d{_SEP}\d)(?:{_SEP}?\d){{11,}}"
-_RUN = re.compile(_RUN_PATTERN)
-_RUN_ASCII = re.compile(_RUN_PATTERN, re.ASCII)
-
 # Rule 5: digit groups joined more loosely, by two or three spaces, a tab, or a dash or
 # dot with a space around it ("4111  1111  1111  1111", "4111 - 1111 - 1111 - 1111").
 _LOOSE_SPACE = "[ \t\u00a0\u2007\u2009\u202f]"
-_LOOSE_SEP = rf"(?:{_LOOSE_SPACE}{{1,3}}|{_LOOSE_SPACE}?[{re.escape(_DASHES)}.]{_LOOSE_SPACE}?)"
+_LOOSE_DASH = "[" + re.escape(_DASHES + ".") + "]"
+_LOOSE_SEP = rf"(?:{_LOOSE_SPACE}{{1,3}}|{_LOOSE_SPACE}?{_LOOSE_DASH}{_LOOSE_SPACE}?)"
 _LOOSE_RUN = re.compile(rf"\d(?<!\d\d)(?:{_LOOSE_SEP}?\d){{11,}}")
-# Whether a text joins two digits loosely at all; most texts do not, and skip rule 5.
-_LOOSE_JOIN = re.compile(
-    rf"\d(?:{_LOOSE_SPACE}{{2,3}}|\t|{_LOOSE_SPACE}[{re.escape(_DASHES)}.]{_LOOSE_SPACE}?"
-    rf"|[{re.escape(_DASHES)}.]{_LOOSE_SPACE})\d"
+
+# One pass finds every run of rule 1 with at least twelve digits (the branch holding
+# the "run" group) and notes whether any two digits are joined loosely (the other
+# branch, one digit long), so the loose pass of rule 5 runs only on the few texts that
+# need it. The pattern leads with a digit outside any branch so the regex engine scans
+# fast to the next digit; the lookbehinds then reject a start inside a run at once, so
+# a short run is walked only once. Plain ASCII texts, the usual case, use the ASCII
+# twin, which is about a third faster.
+_SCAN_PATTERN = (
+    rf"\d(?:(?<!\d\d)(?<!\d{_SEP}\d)(?P<run>(?:{_SEP}?\d){{11,}})"
+    rf"|(?=(?:{_LOOSE_SPACE}{{2,3}}|\t|{_LOOSE_SPACE}{_LOOSE_DASH}{_LOOSE_SPACE}?"
+    rf"|{_LOOSE_DASH}{_LOOSE_SPACE})\d))"
 )
+_SCAN = re.compile(_SCAN_PATTERN)
+_SCAN_ASCII = re.compile(_SCAN_PATTERN, re.ASCII)
 
 _PLUS_BEFORE = re.compile(r"\+ ?$")
 _HASH_BEFORE = re.compile(r"# ?$")
@@ -594,16 +597,17 @@ def _scan(text: str, context: str) -> list[tuple[_Run, list[CardMatch]]]:
         return []
     found: list[tuple[_Run, list[CardMatch]]] = []
     seen: list[tuple[int, int]] = []
-    pattern = _RUN_ASCII if text.isascii() else _RUN
-    first = pattern.search(text)
-    if first is not None:
-        for m in pattern.finditer(text, first.start()):
-            seen.append(m.span())
-            run = _parse_run(text, m.start(), m.end())
-            cards = _judge(text, run, context, loose=False)
-            if cards:
-                found.append((run, cards))
-    if _LOOSE_JOIN.search(text) is not None:
+    loose = False
+    for m in (_SCAN_ASCII if text.isascii() else _SCAN).finditer(text):
+        if m.lastgroup != "run":
+            loose = True
+            continue
+        seen.append(m.span())
+        run = _parse_run(text, m.start(), m.end())
+        cards = _judge(text, run, context, loose=False)
+        if cards:
+            found.append((run, cards))
+    if loose:
         for m in _LOOSE_RUN.finditer(text):
             start, end = m.span()
             if any(a < end and start < b for a, b in seen):
@@ -638,9 +642,12 @@ def may_contain_card_number(text: str) -> bool:
     """
     if len(text) < 12:
         return False
-    if (_RUN_ASCII if text.isascii() else _RUN).search(text) is not None:
-        return True
-    return _LOOSE_JOIN.search(text) is not None and _LOOSE_RUN.search(text) is not None
+    for m in (_SCAN_ASCII if text.isascii() else _SCAN).finditer(text):
+        if m.lastgroup == "run":
+            return True
+        if _LOOSE_RUN.search(text, m.start()) is not None:
+            return True
+    return False
 
 
 def contains_card_number(text: str, *, context: Context = "text") -> bool:
