@@ -37,7 +37,7 @@ def register(sub) -> None:
 class TerminalProgress:
     """Progress on the terminal: a bar redrawn in place on a TTY, a line now and then otherwise."""
 
-    def __init__(self, stream=None, *, every: float = 5.0) -> None:
+    def __init__(self, stream=None, *, every: float = 2.0) -> None:
         self.stream = stream or sys.stdout
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.every = every
