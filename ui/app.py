@@ -34,13 +34,11 @@ def application() -> QApplication:
     return app
 
 
-def _configure_logging() -> None:
-    try:
-        from backoffice.logsetup import configure_logging
-    except ImportError:
-        logging.basicConfig(level=logging.INFO)
-        return
-    configure_logging()
+def configure_logging() -> None:
+    """Log to this desk's log folder, with secrets and card numbers redacted."""
+    from backoffice.logsetup import configure_logging as configure_file_logging
+
+    configure_file_logging()
 
 
 def _open(url: str) -> Database | None:
@@ -62,7 +60,7 @@ def build_window(db: Database, actor: Actor, *, store=None):
 def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: str | None = None,
             store=None) -> int:
     """Open the app on `db_url` (default: this desk's database) and run until it closes."""
-    _configure_logging()
+    configure_logging()
     app = application()
     install_excepthook()
     url = db_url or desk_settings.database_url() or default_database_url()
