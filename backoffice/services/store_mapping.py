@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from backoffice.domain.cards import format_path, guard_payload
+from backoffice.domain.cards import format_path, guard_payload, may_contain_card_number
 from backoffice.domain.emails import email_key, normalize_email
 from backoffice.domain.enums import OrderStatus
 from backoffice.domain.phones import normalize_phone, phone_suffix_key
@@ -186,17 +185,8 @@ def product_view(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: record.get(k) for k in _PRODUCT_FIELDS}
 
 
-# Twelve digits with at most three separators (spaces of any kind, dashes, dots) between
-# any two: every card number the detector finds, strictly or loosely written, contains
-# such a chain. Views none of whose texts (values, keys, whole numbers) has one are clean
-# as they are; the others go through `guard_payload` whole.
-_MAYBE_CARD = re.compile(r"\d(?:[\s\-.\u2010-\u2015\u2212]{0,3}\d){11}")
-# A cheap first look: twelve or more digits and separators in a row, from a digit.
-# Every chain above lies inside one of these stretches.
-_STRETCH = re.compile(r"\d[\d\s\-.\u2010-\u2015\u2212]{11,}")
-
-
 def _texts(value: Any, out: list[str]) -> None:
+    """Collect every text the card guard would look at (long keys, values, whole numbers)."""
     if isinstance(value, str):
         out.append(value)
     elif isinstance(value, dict):
@@ -215,10 +205,11 @@ def _texts(value: Any, out: list[str]) -> None:
 
 
 def _has_long_digits(value: Any) -> bool:
+    """False when no text in `value` (values, long keys, whole numbers) can hold a card number."""
     texts: list[str] = []
     _texts(value, texts)
-    text = "\x00".join(texts)
-    return any(_MAYBE_CARD.search(m.group()) for m in _STRETCH.finditer(text))
+    # NUL joins nothing for the detector: no number runs from one text into the next.
+    return may_contain_card_number("\x00".join(texts))
 
 
 @dataclass

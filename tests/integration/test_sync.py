@@ -570,3 +570,26 @@ def test_store_refs_are_unique_after_every_push(db, store, conn):
         assert s.execute(select(func.count()).select_from(SyncConflict)).scalar_one() == 0
         totals = s.execute(select(Order.total).where(Order.id.in_([i for i, _ in ids]))).scalars().all()
     assert all(t > Decimal("5.00") for t in totals)
+
+
+def test_bulk_inserted_rows_read_back_as_the_orm_writes_them(db):
+    from datetime import datetime, timezone
+
+    from backoffice.domain.enums import OrderOrigin
+    from backoffice.services.sync_common import bulk_insert
+
+    moment = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=timezone.utc)
+    values = {"store_id": 501, "number": "501", "status": OrderStatus.ON_HOLD, "origin": OrderOrigin.WEB,
+              "total": Decimal("12.34"), "created_at": moment, "paid_at": None, "anonymised": True,
+              "customer_note": "Ünïcode ✓"}
+    with db.begin() as s:
+        bulk_insert(s, Order.__table__, [values])
+        s.add(Order(**{**values, "store_id": 502, "number": "502"}))
+    with db.read() as s:
+        fast, orm = s.execute(select(Order).order_by(Order.store_id)).scalars().all()
+        for name in ("status", "origin", "total", "created_at", "paid_at", "anonymised", "customer_note", "currency",
+                     "subtotal", "version"):
+            assert getattr(fast, name) == getattr(orm, name), name
+        # Timestamps compare in SQL the same way whichever way they were written.
+        assert s.execute(select(func.count()).select_from(Order).where(Order.created_at == moment)).scalar_one() == 2
+        assert fast.updated_at is not None and fast.updated_at.tzinfo is not None

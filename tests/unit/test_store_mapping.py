@@ -1,0 +1,133 @@
+"""Mapping store records to rows and back: the recorded WooCommerce answers, the fast card guard
+(which must mask exactly what `guard_payload` masks), customer digests and the three-way merge."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backoffice.domain.cards import guard_payload
+from backoffice.domain.enums import OrderStatus
+from backoffice.services import store_mapping as sm
+
+REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "reference"
+
+
+def load(name: str):
+    return json.loads((REFERENCE / name).read_text())
+
+
+def test_a_recorded_order_maps_to_its_columns_and_children():
+    record = load("order_create.json")
+    data = sm.order_data(sm.order_view(record))
+    assert data.store_id == 12 and data.status == OrderStatus.PROCESSING
+    assert data.values["number"] == "12" and data.values["total"] == Decimal("44.98")
+    assert data.values["shipping_total"] == Decimal("5.00") and data.values["subtotal"] == Decimal("39.98")
+    assert data.values["order_key"] == "wc_order_5mWimza304H1I"
+    assert data.values["payment_url"].endswith("key=wc_order_5mWimza304H1I")
+    assert data.paid_at is not None and data.paid_at.tzinfo is not None
+    assert data.customer_store_id == 2
+    (line,) = data.lines
+    assert (line["name"], line["quantity"], line["unit_price"], line["total"], line["product_store_id"]) == (
+        "Peer Widget", 2, Decimal("19.99"), Decimal("39.98"), 11)
+    assert data.shipping_lines[0]["method_id"] == "flat_rate"
+    assert data.billing["email"] == "jane.doe@example.com" and sm.is_blank_address(data.shipping)
+
+
+def test_a_recorded_customer_maps_with_a_digest_that_tells_changes():
+    record = load("customer_create.json")
+    data = sm.customer_data(sm.customer_view(record))
+    assert (data.email, data.first_name, data.phone, data.billing["city"]) == (
+        "jane.doe@example.com", "Jane", "555-0100", "San Francisco")
+    digest = data.store_digest()
+    assert len(digest) == 56
+    whole, parts = sm.split_digest(digest)
+    assert whole == data.whole and set(parts) == set(sm.CUSTOMER_GROUPS)
+    changed = dict(record, last_name="Roe")
+    other = sm.customer_data(sm.customer_view(changed))
+    assert other.whole != data.whole
+    _, other_parts = sm.split_digest(other.store_digest())
+    assert [g for g in sm.CUSTOMER_GROUPS if parts[g] != other_parts[g]] == ["last_name"]
+    # Fields the back office does not keep do not count as a change.
+    assert sm.customer_data(sm.customer_view(dict(record, avatar_url="x"))).whole == data.whole
+
+
+def test_tracking_meta_is_read_and_written():
+    record = {"meta_data": [{"key": sm.TRACKING_META_KEY, "value": [
+        {"tracking_provider": "ups", "tracking_number": "1Z999AA10123456784", "date_shipped": "1763788800"}]}]}
+    (parcel,) = sm.tracking_items(record)
+    assert parcel["carrier"] == "ups" and parcel["tracking_number"] == "1Z999AA10123456784"
+    written = sm.tracking_meta([parcel])
+    assert written[0]["tracking_number"] == "1Z999AA10123456784" and written[0]["date_shipped"] == "1763788800"
+
+
+def _local(**changes):
+    base = {"first_name": "Jane", "last_name": "Doe", "email": "j@example.com", "phone": "555-0100",
+            "company": ""}
+    base.update(changes)
+    return sm.local_groups(base, {"city": "Houston"}, None)
+
+
+def test_merge_sends_what_changed_here_takes_what_changed_there_and_flags_clashes():
+    base = sm.group_digests(_local())
+    store = _local(last_name="Webname")
+    merge = sm.merge_customer(_local(phone="555-0199"), store, base, local_pending=True)
+    assert merge.send == {"phone"} and merge.apply == {"last_name"} and not merge.conflicts
+
+    clash = sm.merge_customer(_local(phone="555-0199"), _local(phone="555-0111"), base, local_pending=True)
+    assert clash.conflicts == {"phone": ("555-0199", "555-0111")} and not clash.send
+    assert clash.parts["phone"] == base["phone"]
+
+    same = sm.merge_customer(_local(phone="555-0199"), _local(phone="555-0199"), base, local_pending=True)
+    assert not same.conflicts and not same.send
+
+    address = sm.merge_customer(
+        sm.local_groups({"first_name": "Jane"}, {"city": "Austin", "postcode": "1"}, None),
+        sm.local_groups({"first_name": "Jane"}, {"city": "Dallas", "postcode": "1"}, None),
+        sm.group_digests(sm.local_groups({"first_name": "Jane"}, {"city": "Houston", "postcode": "1"}, None)),
+        local_pending=True)
+    assert address.conflicts == {"billing.city": ("Austin", "Dallas")}
+
+    no_change_here = sm.merge_customer(_local(), store, base, local_pending=False)
+    assert no_change_here.apply == set(sm.CUSTOMER_GROUPS) and not no_change_here.send
+
+
+def test_customer_payload_carries_only_the_groups_asked_for():
+    local = {"first_name": "Jane", "last_name": "Doe", "email": "j@example.com", "phone": "555", "company": "Co"}
+    body = sm.customer_payload(local, {"city": "Houston"}, None, {"phone", "last_name"})
+    assert body == {"last_name": "Doe", "billing": {"phone": "555"}}
+    full = sm.customer_payload(local, {"city": "Houston"}, None)
+    assert full["billing"]["company"] == "Co" and full["billing"]["city"] == "Houston"
+    assert full["email"] == "j@example.com" and "shipping" in full
+
+
+CARDS = ["4111 1111 1111 1111", "5555-5555-5555-4444", "378282246310005", "4111\t1111\t1111\t1111",
+         "4111  1111  1111  1111", "6011 1111 1111 1117", "4111\u00a01111\u00a01111\u00a01111"]
+NOT_CARDS = ["1Z999AA10123456784", "+49 170 12345678", "2026-11-22T04:44:55", "(713) 555-0130", "77099",
+             "9400 1000 0000 0000 0000 00", "ck_1234567890123456"]
+texts = st.one_of(st.sampled_from(CARDS + NOT_CARDS), st.text(max_size=30),
+                  st.builds(lambda a, b, c: f"{a} {b} {c}", st.text(max_size=8), st.sampled_from(CARDS + NOT_CARDS),
+                            st.text(max_size=8)))
+keys = st.sampled_from(["customer_note", "phone", "tracking_number", "sku", "transaction_id", "value", "key",
+                        "address_2", "number", "display_value"])
+leaves = st.one_of(texts, st.integers(), st.integers(min_value=10**11, max_value=10**19), st.none(), st.booleans())
+payloads = st.recursive(leaves, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                        st.dictionaries(keys, inner, max_size=5)), max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(payloads)
+def test_the_fast_guard_masks_exactly_what_the_detector_masks(payload):
+    record = {"id": 1, "data": payload}
+    assert sm.guard_record(record) == guard_payload(record).value
+
+
+def test_the_fast_guard_reports_what_it_removed():
+    report = sm.GuardReport()
+    clean = sm.guard_records([{"id": 1, "customer_note": "card 4111 1111 1111 1111 thanks"}, {"id": 2}], report)
+    assert "ends 1111" in clean[0]["customer_note"] and "4111 1111" not in clean[0]["customer_note"]
+    assert report.found == 1 and report.places == ["customer_note"]
