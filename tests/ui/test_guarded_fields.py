@@ -30,6 +30,7 @@ def assert_clean(text: str, last4: str) -> None:
 def shown(qtbot, field):
     box = with_notice(field)
     qtbot.addWidget(box)
+    field.box = box  # qtbot keeps only a weak reference
     box.show()
     qtbot.waitExposed(box)
     field.setFocus()
@@ -39,7 +40,7 @@ def shown(qtbot, field):
 @pytest.mark.parametrize("cls", [GuardedLineEdit, GuardedPlainTextEdit])
 def test_typed_card_number_is_masked_with_a_reason_and_undo_does_not_restore_it(qtbot, cls):
     field = cls("the order note")
-    box = shown(qtbot, field)  # noqa: F841 (kept alive)
+    shown(qtbot, field)
     seen = []
     field.cardNumberMasked.connect(seen.append)
     qtbot.keyClicks(field, f"pay with {VISA} thanks")
@@ -62,7 +63,7 @@ def test_typed_card_number_is_masked_with_a_reason_and_undo_does_not_restore_it(
 @pytest.mark.parametrize("cls", [GuardedLineEdit, GuardedPlainTextEdit])
 def test_pasted_card_number_is_masked_and_leaves_the_clipboard(qtbot, cls):
     field = cls("the note")
-    box = shown(qtbot, field)  # noqa: F841 (kept alive)
+    shown(qtbot, field)
     qtbot.keyClicks(field, "card: ")
     QGuiApplication.clipboard().setText(MASTERCARD)
     field.paste()
@@ -99,7 +100,7 @@ def test_text_set_by_code_is_masked_too(qtbot):
 
 def test_ordinary_numbers_stay_and_undo_keeps_working(qtbot):
     line = GuardedLineEdit("the note", context="text")
-    box = shown(qtbot, line)  # noqa: F841 (kept alive)
+    shown(qtbot, line)
     qtbot.keyClicks(line, "Call +1 713 555 0199 about order 12345")
     assert line.text() == "Call +1 713 555 0199 about order 12345"
     assert not line.notice.isVisible()
@@ -109,13 +110,13 @@ def test_ordinary_numbers_stay_and_undo_keeps_working(qtbot):
 
 def test_clearing_the_field_hides_the_notice(qtbot):
     line = GuardedLineEdit("the note")
-    box = shown(qtbot, line)  # noqa: F841 (kept alive)
+    shown(qtbot, line)
     line.setText(VISA)
     assert line.notice.isVisible()
     line.clear()
     assert not line.notice.isVisible()
     note = GuardedPlainTextEdit("the note")
-    box2 = shown(qtbot, note)  # noqa: F841 (kept alive)
+    shown(qtbot, note)
     note.setPlainText(VISA)
     assert note.notice.isVisible()
     note.clear()
@@ -126,7 +127,7 @@ def test_a_screen_validator_runs_after_the_guard(qtbot):
     last4 = GuardedLineEdit("the last 4 digits")
     qtbot.addWidget(last4)
     last4.setValidator(QRegularExpressionValidator(r"\d{0,4}"))
-    box = shown(qtbot, last4)  # noqa: F841 (kept alive)
+    shown(qtbot, last4)
     qtbot.keyClicks(last4, "12a345")
     assert last4.text() == "1234"
     assert isinstance(last4, QWidget)
