@@ -1,0 +1,315 @@
+"""The customers screen and page: find a caller as you type, open them with Enter, edit in place."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QApplication
+from sqlalchemy import insert
+
+from backoffice.domain import Customer, Order
+from backoffice.domain.base import utcnow
+from backoffice.domain.enums import CustomerStatus, OrderStatus
+from backoffice.domain.search import reindex_customer
+from backoffice.domain.text import fold
+from backoffice.services import customers as svc
+from backoffice.services.search_index import rebuild_search_index
+from ui.context import AppContext
+from ui.customer_page import CustomerPage
+from ui.customers_screen import CustomersScreen
+from ui.customers_table_model import CustomersTableModel
+from ui.tasks import TaskManager
+
+WAIT_MS = 10_000
+
+
+@pytest.fixture
+def ctx_for(qtbot):
+    made: list[AppContext] = []
+
+    def make(db, actor) -> AppContext:
+        ctx = AppContext(db=db, actor=actor, tasks=TaskManager())
+        ctx.screens = []
+        made.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in made:
+        for screen in ctx.screens:
+            screen.stop_watching()
+        assert ctx.tasks.wait_all(WAIT_MS), "a background task was left running"
+    QApplication.processEvents()
+
+
+@pytest.fixture
+def callers(db, owner):
+    maria = svc.create_customer(db, actor=owner, first_name="María", last_name="García",
+                                email="maria@example.com", phone="+1 (713) 555-0199",
+                                address={"address_1": "1 Main St", "city": "Houston",
+                                         "postcode": "77002"}).customer.id
+    john = svc.create_customer(db, actor=owner, first_name="John", last_name="Smith",
+                               email="john@example.com", phone="+1 (281) 555-0123").customer.id
+    anna = svc.create_customer(db, actor=owner, first_name="Anna", last_name="Blacksmith",
+                               email="anna@example.org", phone="+44 20 7946 0958").customer.id
+    with db.begin() as s:
+        s.add(Order(number="10042", customer_id=maria, status=OrderStatus.PROCESSING))
+        s.flush()
+        reindex_customer(s, maria)
+    return {"maria": maria, "john": john, "anna": anna}
+
+
+def open_screen(qtbot, ctx) -> CustomersScreen:
+    screen = CustomersScreen(ctx)
+    ctx.screens.append(screen)
+    qtbot.addWidget(screen)
+    screen.resize(1100, 700)
+    screen.show()
+    qtbot.waitExposed(screen)
+    screen.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is screen, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not ctx.tasks.busy(), timeout=WAIT_MS)
+    return screen
+
+
+def wait_for_hits(qtbot, screen, text):
+    qtbot.waitUntil(lambda: screen._answered_query == text and not screen._searching, timeout=WAIT_MS)
+    return screen.hits()
+
+
+def open_page(qtbot, ctx, customer_id) -> CustomerPage:
+    page = CustomerPage(ctx, customer_id)
+    qtbot.addWidget(page)
+    page.resize(1000, 700)
+    page.show()
+    qtbot.waitUntil(lambda: page.detail is not None, timeout=WAIT_MS)
+    return page
+
+
+def test_type_part_of_a_phone_see_the_caller_press_enter_see_their_page(qtbot, db, owner, callers, ctx_for):
+    ctx = ctx_for(db, owner)
+    screen = open_screen(qtbot, ctx)
+    assert QApplication.focusWidget() is screen.search  # ready for the first caller
+    pages: list[CustomerPage] = []
+    screen.customer_opened.connect(lambda cid: pages.append(open_page(qtbot, ctx, cid)))
+
+    qtbot.keyClicks(screen.search, "555-0199")
+    hits = wait_for_hits(qtbot, screen, "555-0199")
+    assert [h.id for h in hits] == [callers["maria"]]
+    assert screen.results.isVisible()
+    assert screen.results.item(0, 0).text() == "María García"
+    assert screen.results.item(0, 1).text() == "+1 (713) 555-0199"
+
+    with qtbot.waitSignal(screen.customer_opened, timeout=WAIT_MS) as opened:
+        qtbot.keyClick(screen.search, Qt.Key.Key_Return)
+    assert opened.args == [callers["maria"]]
+    page = pages[-1]
+    assert page.heading.text() == "María García"
+    assert page.fields["phone"].text() == "+1 (713) 555-0199"
+    assert page.orders.item(0, 0).text() == "#10042"
+    assert page.orders.item(0, 2).text() == "processing"
+
+
+def test_enter_right_after_typing_opens_the_best_hit_when_it_arrives(qtbot, db, owner, callers, ctx_for):
+    ctx = ctx_for(db, owner)
+    screen = open_screen(qtbot, ctx)
+    with qtbot.waitSignal(screen.customer_opened, timeout=WAIT_MS) as opened:
+        qtbot.keyClicks(screen.search, "10042")
+        qtbot.keyClick(screen.search, Qt.Key.Key_Return)  # before the search delay is over
+    assert opened.args == [callers["maria"]]
+
+
+def test_arrows_move_in_the_results_and_enter_opens_the_selected_one(qtbot, db, owner, callers, ctx_for):
+    ctx = ctx_for(db, owner)
+    screen = open_screen(qtbot, ctx)
+    qtbot.keyClicks(screen.search, "smith")
+    hits = wait_for_hits(qtbot, screen, "smith")
+    assert [h.id for h in hits] == [callers["john"], callers["anna"]]  # whole word, then inside a word
+    assert screen.results.currentRow() == 0
+    qtbot.keyClick(screen.search, Qt.Key.Key_Down)
+    assert screen.results.currentRow() == 1
+    qtbot.keyClick(screen.search, Qt.Key.Key_Down)
+    assert screen.results.currentRow() == 1
+    with qtbot.waitSignal(screen.customer_opened, timeout=WAIT_MS) as opened:
+        qtbot.keyClick(screen.search, Qt.Key.Key_Enter)
+    assert opened.args == [callers["anna"]]
+    qtbot.keyClick(screen.search, Qt.Key.Key_Up)
+    assert screen.results.currentRow() == 0
+
+
+def test_a_stale_answer_is_dropped(qtbot, db, owner, callers, ctx_for):
+    ctx = ctx_for(db, owner)
+    screen = open_screen(qtbot, ctx)
+    answered: list[str] = []
+    screen.search_finished.connect(lambda query, n: answered.append(query))
+    screen.search.blockSignals(True)
+    screen.search.setText("garcia")
+    screen._start_search()
+    screen.search.setText("0958")
+    screen._start_search()
+    screen.search.blockSignals(False)
+    qtbot.waitUntil(lambda: not ctx.tasks.busy(), timeout=WAIT_MS)
+    assert answered == ["0958"]
+    assert [h.id for h in screen.hits()] == [callers["anna"]]
+
+
+def test_no_match_says_so_and_clearing_hides_the_results(qtbot, db, owner, callers, ctx_for):
+    ctx = ctx_for(db, owner)
+    screen = open_screen(qtbot, ctx)
+    qtbot.keyClicks(screen.search, "zzzz")
+    assert wait_for_hits(qtbot, screen, "zzzz") == []
+    assert screen.search_state.text() == "No customer matches “zzzz”."
+    qtbot.keyClick(screen.search, Qt.Key.Key_Escape)
+    assert screen.search.text() == "" and not screen.results.isVisible()
+
+
+def test_ctrl_f_puts_the_cursor_back_in_the_search_box(qtbot, db, owner, callers, ctx_for):
+    ctx = ctx_for(db, owner)
+    screen = open_screen(qtbot, ctx)
+    qtbot.keyClicks(screen.search, "maria")
+    screen.table.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is screen.table, timeout=WAIT_MS)
+    qtbot.keyClick(screen.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.focusWidget() is screen.search
+    assert screen.search.selectedText() == "maria"
+
+
+def test_the_list_below_pages_sorts_and_filters(qtbot, db, owner, callers, ctx_for):
+    ctx = ctx_for(db, owner)
+    screen = open_screen(qtbot, ctx)
+    model = screen.model
+    qtbot.waitUntil(lambda: model.rowCount() == 3, timeout=WAIT_MS)
+    assert [model.row_at(i).name for i in range(3)] == ["Anna Blacksmith", "María García", "John Smith"]
+    qtbot.waitUntil(lambda: screen.count_label.text() == "3 customers", timeout=WAIT_MS)
+    screen.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: model.rowCount() == 3 and model.row_at(0).name == "John Smith", timeout=WAIT_MS)
+    with db.begin() as s:
+        s.get(Customer, callers["john"]).status = CustomerStatus.DEACTIVATED
+    screen.status_filter.setCurrentIndex(screen.status_filter.findData(CustomerStatus.DEACTIVATED))
+    qtbot.waitUntil(lambda: not model.is_loading() and model.rowCount() == 1, timeout=WAIT_MS)
+    assert model.row_at(0).name == "John Smith"
+    qtbot.waitUntil(lambda: screen.count_label.text() == "1 customers", timeout=WAIT_MS)
+    with qtbot.waitSignal(screen.customer_opened, timeout=WAIT_MS) as opened:
+        screen.table.setCurrentIndex(model.index(0, 0))
+        qtbot.keyClick(screen.table, Qt.Key.Key_Return)
+    assert opened.args == [callers["john"]]
+
+
+def _insert_customers(db, count: int) -> None:
+    now = utcnow()
+    rows = []
+    for i in range(count):
+        first, last = f"First{i % 7}", f"Last{i:04d}"
+        rows.append({"first_name": first, "last_name": last, "company": "", "phone": "",
+                     "sort_name": fold(f"{last} {first}"), "status": CustomerStatus.ACTIVE,
+                     "restricted": False, "objected": False, "created_at": now, "updated_at": now,
+                     "version": 1})
+    with db.engine.begin() as conn:
+        conn.execute(insert(Customer.__table__), rows)
+    rebuild_search_index(db)
+
+
+def test_customers_table_model_with_the_model_tester(qtbot, qtmodeltester, db, owner, ctx_for):
+    _insert_customers(db, 450)
+    ctx = ctx_for(db, owner)
+
+    def fetch(sort, after, filters):
+        return svc.list_customers_page(db, actor=owner, sort=sort, after=after, limit=200, **filters)
+
+    model = CustomersTableModel(ctx.tasks, fetch)
+    model.set_query(filters={})
+    qtbot.waitUntil(lambda: model.rowCount() == 200, timeout=WAIT_MS)
+    assert model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    assert not model.canFetchMore(QModelIndex())  # one page at a time
+    qtbot.waitUntil(lambda: model.rowCount() == 400, timeout=WAIT_MS)
+    qtmodeltester.check(model)  # the tester asks for more rows itself
+    while model.canFetchMore(QModelIndex()) or model.is_loading():
+        model.fetchMore(QModelIndex())
+        qtbot.waitUntil(lambda: not model.is_loading(), timeout=WAIT_MS)
+    assert model.rowCount() == 450
+    names = [model.data(model.index(i, 0)) for i in range(450)]
+    assert names[0] == "First0 Last0000" and names[-1] == "First1 Last0449"
+    assert model.headerData(5, Qt.Orientation.Horizontal) == "Customer since"
+    model.sort(0, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: model.rowCount() >= 200 and not model.is_loading(), timeout=WAIT_MS)
+    assert model.data(model.index(0, 0)) == "First1 Last0449"
+    rows = model.rowCount()
+    model.sort(2, Qt.SortOrder.AscendingOrder)  # email: not sortable, nothing happens
+    assert model.rowCount() == rows and not model.is_loading()
+    qtmodeltester.check(model)
+
+
+def test_the_page_checks_a_field_when_it_is_left_and_saves_in_place(qtbot, db, staff, callers, ctx_for):
+    ctx = ctx_for(db, staff)
+    page = open_page(qtbot, ctx, callers["maria"])
+    assert page.fields["email"].isReadOnly()
+    assert page._audit_index < 0  # staff do not see the audit trail
+    qtbot.mouseClick(page.edit_button, Qt.MouseButton.LeftButton)
+    email = page.fields["email"]
+    email.selectAll()
+    qtbot.keyClicks(email, "maria at example.com")
+    qtbot.keyClick(email, Qt.Key.Key_Return)  # leaving the field checks it
+    assert page.errors["email"].isVisible()
+    assert "@" in page.errors["email"].text()
+    page.fields["phone"].setText("555")
+    page._check_field("phone")
+    assert "not a valid phone number" in page.errors["phone"].text()
+    page.save()
+    qtbot.waitUntil(lambda: page.message.isVisible(), timeout=WAIT_MS)
+    assert "nothing was saved" in page.message.text()
+    email.setText("maria.g@example.com")
+    page.fields["phone"].setText("(281) 555-0147")
+    with qtbot.waitSignal(page.saved, timeout=WAIT_MS):
+        page.save()
+    assert page.message.text().startswith("Saved.")
+    assert not page.errors["email"].isVisible()
+    assert email.isReadOnly()
+    assert svc.get_customer(db, actor=staff, customer_id=callers["maria"]).profile.email == "maria.g@example.com"
+
+
+def test_a_change_at_another_desk_keeps_both_edits_visible(qtbot, db, staff, owner, callers, ctx_for):
+    ctx = ctx_for(db, staff)
+    page = open_page(qtbot, ctx, callers["maria"])
+    page.start_editing()
+    page.fields["phone"].setText("+1 281 555 0147")
+    page.fields["email"].setText("mine@example.com")
+    loaded = svc.get_customer(db, actor=owner, customer_id=callers["maria"])
+    svc.update_customer(db, actor=owner, customer_id=callers["maria"], expected_version=loaded.version,
+                        changes={"email": "theirs@example.com", "last_name": "García López"})
+    page.save()
+    qtbot.waitUntil(lambda: page.message.isVisible(), timeout=WAIT_MS)
+    assert "changed the last name and email address" in page.message.text()
+    assert page.fields["last_name"].text() == "García López"  # theirs, I had not touched it
+    assert page.fields["email"].text() == "mine@example.com"  # mine stays in the box...
+    assert "theirs@example.com" in page.theirs["email"].text()  # ...theirs beside it
+    assert page.fields["phone"].text() == "+1 281 555 0147"
+    with qtbot.waitSignal(page.saved, timeout=WAIT_MS):
+        page.save()
+    saved = svc.get_customer(db, actor=owner, customer_id=callers["maria"]).profile
+    assert (saved.last_name, saved.email, saved.phone) == ("García López", "mine@example.com", "+1 281 555 0147")
+
+
+def test_a_card_number_in_a_note_is_masked_and_the_page_says_why(qtbot, db, staff, callers, ctx_for):
+    ctx = ctx_for(db, staff)
+    page = open_page(qtbot, ctx, callers["john"])
+    page.note_text.setPlainText("Card 4111 1111 1111 1111 for next order")
+    qtbot.mouseClick(page.note_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.notes.count() == 1, timeout=WAIT_MS)
+    assert "card number was removed" in page.note_message.text()
+    assert "4111 1111 1111 1111" not in page.notes.item(0).text()
+    assert "for next order" in page.notes.item(0).text()
+
+
+def test_order_taker_reads_only_and_the_owner_sees_the_audit_trail(qtbot, db, owner, order_taker, callers, ctx_for):
+    page = open_page(qtbot, ctx_for(db, order_taker), callers["maria"])
+    assert not page.edit_button.isEnabled()
+    assert not page.note_button.isEnabled()
+    assert page.tabs.count() == 6
+    owner_page = open_page(qtbot, ctx_for(db, owner), callers["maria"])
+    assert owner_page.tabs.tabText(owner_page.tabs.count() - 1) == "Audit trail"
+    actions = [owner_page.audit.item(r, 2).text() for r in range(owner_page.audit.rowCount())]
+    assert "Viewed a customer" in actions and "Customer added" in actions
+    with qtbot.waitSignal(owner_page.order_opened, timeout=WAIT_MS) as opened:
+        owner_page.orders.setCurrentCell(0, 0)
+        owner_page.orders.doubleClicked.emit(owner_page.orders.model().index(0, 0))
+    assert opened.args == [owner_page.detail.orders[0].id]

@@ -1,0 +1,447 @@
+"""One customer's page: profile edited in place, addresses, orders, newsletters, requests, notes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backoffice.errors import ValidationError
+from backoffice.services import customers as customers_service
+from backoffice.services.changes import Changes
+from backoffice.services.customers import (
+    EDITABLE_FIELDS,
+    CustomerChangedElsewhere,
+    CustomerDetail,
+    validate_changes,
+)
+from ui.context import AppContext
+from ui.customers_table_model import STATUS_LABELS
+from ui.errors import show_error
+
+FIELD_TITLES = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "company": "Company",
+    "email": "Email",
+    "phone": "Phone",
+}
+ERROR_STYLE = "color: #b00020;"
+NOTICE_STYLE = "color: #8a5a00;"
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _table(headers: list[str], name: str) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+def _fill(table: QTableWidget, rows: list[tuple], ids: list[int] | None = None) -> None:
+    table.setRowCount(len(rows))
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            item = QTableWidgetItem("" if value is None else str(value))
+            if ids is not None:
+                item.setData(Qt.ItemDataRole.UserRole, ids[r])
+            table.setItem(r, c, item)
+    table.resizeColumnsToContents()
+
+
+class CustomerPage(QWidget):
+    """Loads the record on the database pool; edits are checked as each field is left and
+    saved against the version shown, so a change made at another desk is never overwritten."""
+
+    title = "Customer"
+
+    order_opened = Signal(int)
+    loaded = Signal(object)  # CustomerDetail
+    saved = Signal(object)  # CustomerDetail
+
+    def __init__(self, ctx: AppContext, customer_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.customer_id = customer_id
+        self.detail: CustomerDetail | None = None
+        self._editing = False
+        self._saving = False
+        # The values the form was loaded with, and the version they belong to.
+        self._original: dict[str, str] = {}
+        self._version = 0
+
+        self.heading = QLabel("Loading customer…")
+        self.heading.setObjectName("customerHeading")
+        self.heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        self.state = QLabel("")
+        self.state.setObjectName("customerState")
+        self.message = QLabel("")
+        self.message.setObjectName("customerMessage")
+        self.message.setWordWrap(True)
+        self.message.hide()
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("customerTabs")
+        self.tabs.addTab(self._profile_tab(), "Profile")
+        self.addresses = _table(["Kind", "Address", "Phone", "Email"], "customerAddresses")
+        self.tabs.addTab(self.addresses, "Addresses")
+        self.orders = _table(["Order", "Placed", "Status", "Total", "Tracking"], "customerOrders")
+        self.orders.activated.connect(self._open_order)
+        self.orders.doubleClicked.connect(self._open_order)
+        self.tabs.addTab(self.orders, "Orders")
+        self.tabs.addTab(self._newsletter_tab(), "Newsletters")
+        self.requests = _table(["Request", "Status", "Received", "Due"], "customerRequests")
+        self.tabs.addTab(self.requests, "Privacy requests")
+        self.tabs.addTab(self._notes_tab(), "Notes")
+        self.audit = _table(["When", "Who", "What", "Fields", "Outcome"], "customerAudit")
+        self._audit_index = -1
+
+        top = QHBoxLayout()
+        top.addWidget(self.heading)
+        top.addStretch(1)
+        top.addWidget(self.state)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        layout.addWidget(self.tabs, 1)
+
+        ctx.bus.changed.connect(self._on_changes)
+        self.reload()
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _profile_tab(self) -> QWidget:
+        tab = QWidget()
+        form = QFormLayout()
+        self.fields: dict[str, QLineEdit] = {}
+        self.errors: dict[str, QLabel] = {}
+        self.theirs: dict[str, QLabel] = {}
+        for name in EDITABLE_FIELDS:
+            edit = QLineEdit()
+            edit.setObjectName(f"field_{name}")
+            edit.setReadOnly(True)
+            edit.editingFinished.connect(lambda n=name: self._check_field(n))
+            error = QLabel("")
+            error.setObjectName(f"error_{name}")
+            error.setStyleSheet(ERROR_STYLE)
+            error.setWordWrap(True)
+            error.hide()
+            theirs = QLabel("")
+            theirs.setObjectName(f"theirs_{name}")
+            theirs.setStyleSheet(NOTICE_STYLE)
+            theirs.setWordWrap(True)
+            theirs.hide()
+            box = QVBoxLayout()
+            box.setSpacing(2)
+            box.addWidget(edit)
+            box.addWidget(error)
+            box.addWidget(theirs)
+            form.addRow(FIELD_TITLES[name], box)
+            self.fields[name] = edit
+            self.errors[name] = error
+            self.theirs[name] = theirs
+        self.edit_button = QPushButton("Edit")
+        self.edit_button.setObjectName("editCustomer")
+        self.edit_button.clicked.connect(self.start_editing)
+        self.save_button = QPushButton("Save")
+        self.save_button.setObjectName("saveCustomer")
+        self.save_button.clicked.connect(self.save)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelEdit")
+        self.cancel_button.clicked.connect(self.cancel_editing)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.edit_button)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        self.profile_facts = QLabel("")
+        self.profile_facts.setObjectName("profileFacts")
+        self.profile_facts.setWordWrap(True)
+        layout = QVBoxLayout(tab)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.profile_facts)
+        layout.addStretch(1)
+        self._set_editing(False)
+        return tab
+
+    def _newsletter_tab(self) -> QWidget:
+        tab = QWidget()
+        self.subscriptions = _table(["List", "Channel", "Status", "Since"], "customerSubscriptions")
+        self.consents = _table(["When", "List", "What", "How", "Wording"], "customerConsents")
+        subs, evidence = QGroupBox("Subscriptions"), QGroupBox("Consent evidence")
+        QVBoxLayout(subs).addWidget(self.subscriptions)
+        QVBoxLayout(evidence).addWidget(self.consents)
+        layout = QVBoxLayout(tab)
+        layout.addWidget(subs)
+        layout.addWidget(evidence)
+        return tab
+
+    def _notes_tab(self) -> QWidget:
+        tab = QWidget()
+        self.notes = QListWidget()
+        self.notes.setObjectName("customerNotes")
+        self.notes.setWordWrap(True)
+        self.note_text = QPlainTextEdit()
+        self.note_text.setObjectName("noteText")
+        self.note_text.setPlaceholderText("A note about this customer (never a card number)")
+        self.note_text.setMaximumHeight(90)
+        self.note_button = QPushButton("Add note")
+        self.note_button.setObjectName("addNote")
+        self.note_button.clicked.connect(self.add_note)
+        self.note_message = QLabel("")
+        self.note_message.setObjectName("noteMessage")
+        self.note_message.setWordWrap(True)
+        self.note_message.setStyleSheet(NOTICE_STYLE)
+        row = QHBoxLayout()
+        row.addWidget(self.note_text, 1)
+        row.addWidget(self.note_button)
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.notes, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.note_message)
+        return tab
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        db, actor, cid = self.ctx.db, self.ctx.actor, self.customer_id
+        self.ctx.tasks.run_db(
+            lambda token, progress: customers_service.get_customer(db, actor=actor, customer_id=cid),
+            on_success=self._show, on_failure=lambda exc: show_error(self, exc))
+
+    def _show(self, detail: CustomerDetail, *, keep_edits: bool = False) -> None:
+        self.detail = detail
+        p = detail.profile
+        self.heading.setText(p.display_name)
+        state = STATUS_LABELS.get(p.status, str(p.status))
+        if p.merged_into_id:
+            state = f"Merged into customer {p.merged_into_id}"
+        self.state.setText(state)
+        self._original = {name: p.value(name) for name in EDITABLE_FIELDS}
+        self._version = p.version
+        if not keep_edits:
+            for name, edit in self.fields.items():
+                edit.setText(p.value(name))
+                self._set_error(name, "")
+                self.theirs[name].hide()
+            self._set_editing(False)
+        facts = [f"Customer since {p.created_at:%Y-%m-%d}"]
+        if p.store_id:
+            facts.append(f"web store id {p.store_id}")
+        if p.restricted:
+            facts.append("processing restricted")
+        if p.objected:
+            facts.append("objected to marketing")
+        self.profile_facts.setText(" · ".join(facts))
+        _fill(self.addresses, [(a.kind.value.title() + (" (default)" if a.is_default else ""),
+                                ", ".join(a.lines), a.phone, a.email) for a in detail.addresses])
+        _fill(self.orders, [(f"#{o.number}", _when(o.created_at), o.status.value, f"{o.total} {o.currency}",
+                             ", ".join(f"{t.carrier} {t.tracking_number}".strip() for t in o.tracking))
+                            for o in detail.orders], ids=[o.id for o in detail.orders])
+        _fill(self.subscriptions, [(s.list_name, s.channel, s.status.value, _when(s.updated_at))
+                                   for s in detail.subscriptions])
+        _fill(self.consents, [(_when(c.at), c.list_name, c.action.value, c.method, c.wording)
+                              for c in detail.consents])
+        _fill(self.requests, [(r.kind.value, r.status.value, _when(r.received_at), _when(r.due_at))
+                              for r in detail.requests])
+        self.notes.clear()
+        for note in detail.notes:
+            who = f" — {note.staff_name}" if note.staff_name else ""
+            self.notes.addItem(QListWidgetItem(f"{_when(note.created_at)}{who}\n{note.text}"))
+        self.note_text.setEnabled(detail.can_edit)
+        self.note_button.setEnabled(detail.can_edit)
+        if detail.audit_visible:
+            _fill(self.audit, [(_when(e.at), e.staff_login, e.action_label, ", ".join(e.fields),
+                                e.outcome.value) for e in detail.audit])
+            if self._audit_index < 0:
+                self._audit_index = self.tabs.addTab(self.audit, "Audit trail")
+        self.loaded.emit(detail)
+
+    # --- editing in place ------------------------------------------------------------------
+
+    def _set_editing(self, editing: bool) -> None:
+        self._editing = editing
+        can_edit = bool(self.detail and self.detail.can_edit)
+        for edit in self.fields.values():
+            edit.setReadOnly(not editing)
+        self.edit_button.setVisible(not editing)
+        self.edit_button.setEnabled(can_edit)
+        if not can_edit:
+            self.edit_button.setToolTip("Your role may not change customers, or this record is closed.")
+        self.save_button.setVisible(editing)
+        self.cancel_button.setVisible(editing)
+
+    def start_editing(self) -> None:
+        if self.detail is None or not self.detail.can_edit:
+            return
+        self._set_editing(True)
+        self.fields["first_name"].setFocus()
+
+    def cancel_editing(self) -> None:
+        if self.detail is not None:
+            self._show(self.detail)
+        self._hide_message()
+
+    def _set_error(self, name: str, sentence: str) -> None:
+        label = self.errors[name]
+        label.setText(sentence)
+        label.setVisible(bool(sentence))
+
+    def _check_field(self, name: str) -> None:
+        """Check a field as soon as it is left, with the same rules the save uses."""
+        if not self._editing or self.detail is None:
+            return
+        try:
+            validate_changes({name: self.fields[name].text()},
+                             default_country=self.detail.phone_region)
+        except ValidationError as exc:
+            self._set_error(name, exc.fields.get(name, exc.message))
+        else:
+            self._set_error(name, "")
+
+    def edits(self) -> dict[str, str]:
+        """The fields whose text differs from what was loaded."""
+        return {name: edit.text() for name, edit in self.fields.items()
+                if edit.text() != self._original.get(name, "")}
+
+    def save(self) -> None:
+        if self._saving or self.detail is None:
+            return
+        changes = self.edits()
+        if not changes:
+            self._set_editing(False)
+            return
+        self._saving = True
+        self.save_button.setEnabled(False)
+        db, actor, cid = self.ctx.db, self.ctx.actor, self.customer_id
+        version, original = self._version, dict(self._original)
+
+        def work(token, progress):
+            return customers_service.update_customer(
+                db, actor=actor, customer_id=cid, expected_version=version,
+                changes=changes, original=original)
+
+        self.ctx.tasks.run_db(work, on_success=self._saved, on_failure=self._save_failed)
+
+    def _saved(self, detail: CustomerDetail) -> None:
+        self._saving = False
+        self.save_button.setEnabled(True)
+        self._show(detail)
+        self._show_message("Saved. The web store gets the change with the next sync.", error=False)
+        self.saved.emit(detail)
+        self._publish(Changes(customers=frozenset({self.customer_id}), outbox=True))
+
+    def _save_failed(self, exc: BaseException) -> None:
+        self._saving = False
+        self.save_button.setEnabled(True)
+        if isinstance(exc, CustomerChangedElsewhere):
+            self._show_conflict(exc)
+        elif isinstance(exc, ValidationError) and exc.fields:
+            for name in EDITABLE_FIELDS:
+                self._set_error(name, exc.fields.get(name, ""))
+            self._show_message(exc.message, error=True)
+        else:
+            show_error(self, exc)
+
+    def _show_conflict(self, exc: CustomerChangedElsewhere) -> None:
+        """Keep this desk's edits in the form and show the other desk's values beside them."""
+        mine = self.edits()
+        current = exc.current
+        for name, edit in self.fields.items():
+            theirs = current.value(name)
+            label = self.theirs[name]
+            if name in mine and name in exc.their_fields and theirs != mine[name]:
+                label.setText(f"Saved at another desk: “{theirs}”. Yours is in the box; keep one.")
+                label.show()
+            elif name not in mine:
+                edit.setText(theirs)
+                if name in exc.their_fields:
+                    label.setText("Just changed at another desk.")
+                    label.show()
+        # The next save goes against what the other desk saved, now that both are visible.
+        self._original = {name: current.value(name) for name in EDITABLE_FIELDS}
+        self._version = current.version
+        self._show_message(exc.message, error=True)
+
+    def _show_message(self, text: str, *, error: bool) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        self.message.setVisible(bool(text))
+
+    def _hide_message(self) -> None:
+        self.message.hide()
+        for label in self.theirs.values():
+            label.hide()
+
+    # --- notes --------------------------------------------------------------------------------
+
+    def add_note(self) -> None:
+        text = self.note_text.toPlainText()
+        if not text.strip():
+            self.note_message.setText("Write something in the note first.")
+            return
+        db, actor, cid = self.ctx.db, self.ctx.actor, self.customer_id
+        self.note_button.setEnabled(False)
+
+        def done(result) -> None:
+            self.note_button.setEnabled(True)
+            self.note_text.clear()
+            self.note_message.setText(result.message)
+            note = result.note
+            who = f" — {note.staff_name}" if note.staff_name else ""
+            self.notes.insertItem(0, QListWidgetItem(f"{_when(note.created_at)}{who}\n{note.text}"))
+            self._publish(result.changes)
+
+        def failed(exc: BaseException) -> None:
+            self.note_button.setEnabled(True)
+            if isinstance(exc, ValidationError):
+                self.note_message.setText(exc.message)
+            else:
+                show_error(self, exc)
+
+        self.ctx.tasks.run_db(
+            lambda token, progress: customers_service.add_note(db, actor=actor, customer_id=cid, text=text),
+            on_success=done, on_failure=failed)
+
+    # --- elsewhere ------------------------------------------------------------------------------
+
+    def _open_order(self, index) -> None:
+        if index.isValid() and self.detail is not None and index.row() < len(self.detail.orders):
+            self.order_opened.emit(self.detail.orders[index.row()].id)
+
+    def _publish(self, changes: Changes) -> None:
+        self._publishing = True
+        try:
+            self.ctx.bus.publish(changes)
+        finally:
+            self._publishing = False
+
+    def _on_changes(self, changes) -> None:
+        # Another screen changed this customer: show it, unless this desk is mid-edit.
+        if getattr(self, "_publishing", False):
+            return
+        if self.customer_id in changes.customers and not self._editing and not self._saving:
+            self.reload()
