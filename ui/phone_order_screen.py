@@ -132,8 +132,10 @@ class _Search(QObject):
 
     def __init__(self, tasks, box: QLineEdit, results: QListWidget,
                  query: Callable[[str], list], describe: Callable[[Any], str],
-                 on_failure: Callable[[BaseException], None], parent: QObject) -> None:
+                 on_failure: Callable[[BaseException], None], parent: QObject,
+                 *, nothing_found: str = "Nothing matches.") -> None:
         super().__init__(parent)
+        self._nothing_found = nothing_found
         self._tasks = tasks
         self.box = box
         self.results = results
@@ -198,13 +200,17 @@ class _Search(QObject):
             self.results.addItem(item)
         if hits:
             self.results.setCurrentRow(0)
+        elif self.box.text().strip():
+            hint = QListWidgetItem(self._nothing_found)
+            hint.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.results.addItem(hint)
         if self._pick_when_answered:
             self._pick_when_answered = False
             self.pick_current()
 
     def pick_current(self) -> bool:
         item = self.results.currentItem() or self.results.item(0)
-        if item is None:
+        if item is None or item.data(Qt.ItemDataRole.UserRole) is None:
             return False
         self._pick_item(item)
         return True
@@ -217,7 +223,7 @@ class _Search(QObject):
             return False
         key = event.key()
         if obj is self.box:
-            if key == Qt.Key.Key_Down and self.results.count():
+            if key == Qt.Key.Key_Down and self.results.count() and self.results.item(0).flags():
                 self.results.setFocus()
                 if self.results.currentRow() < 0:
                     self.results.setCurrentRow(0)
@@ -327,7 +333,8 @@ class PhoneOrderScreen(QWidget):
             self.ctx.tasks, self.caller_box, self.caller_results,
             lambda q: customers_service.search_customers(self.ctx.db, actor=self.ctx.actor,
                                                          query=q, limit=10),
-            self._describe_customer, self._show_failure, self)
+            self._describe_customer, self._show_failure, self,
+            nothing_found="No customer matches. Alt+W enters a new customer.")
         self.caller_search.picked.connect(self.pick_customer)
 
         # New customer, in the same screen.
@@ -410,7 +417,8 @@ class PhoneOrderScreen(QWidget):
         self.product_search = _Search(
             self.ctx.tasks, self.product_box, self.product_results,
             lambda q: service.catalogue_lookup(self.ctx.db, actor=self.ctx.actor, query=q, limit=15),
-            self._describe_product, self._show_failure, self)
+            self._describe_product, self._show_failure, self,
+            nothing_found="No product matches (drafts and deleted products are left out).")
         self.product_search.picked.connect(self.add_product)
 
         # Shipping, note, totals.

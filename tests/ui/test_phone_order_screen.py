@@ -104,16 +104,20 @@ def wait_idle(qtbot, screen):
     qtbot.waitUntil(lambda: not screen.ctx.tasks.busy(), timeout=WAIT_MS)
 
 
+def has_hits(results) -> bool:
+    return results.count() > 0 and results.item(0).data(Qt.ItemDataRole.UserRole) is not None
+
+
 def pick_caller(qtbot, kb, screen, text):
     kb.type(screen.caller_box, text)
-    qtbot.waitUntil(lambda: screen.caller_results.count() > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: has_hits(screen.caller_results), timeout=WAIT_MS)
     kb.press(screen.caller_box, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: screen.caller is not None, timeout=WAIT_MS)
 
 
 def add_by_keyboard(qtbot, kb, screen, text, lines_after):
     kb.type(focused(), text)
-    qtbot.waitUntil(lambda: screen.product_results.count() > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: has_hits(screen.product_results), timeout=WAIT_MS)
     kb.press(focused(), Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: screen.lines_table.rowCount() == lines_after, timeout=WAIT_MS)
 
@@ -440,7 +444,7 @@ def test_lines_quantities_delete_and_totals(qtbot, db, order_taker, screen_for, 
     assert "Total 57.25 USD" in screen.totals_label.text()
     # Down from the product box goes to its results; Up at the top comes back.
     kb.type(screen.product_box, "tea")
-    qtbot.waitUntil(lambda: screen.product_results.count() > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: has_hits(screen.product_results), timeout=WAIT_MS)
     kb.press(screen.product_box, Qt.Key.Key_Down)
     assert focused() is screen.product_results
     kb.press(screen.product_results, Qt.Key.Key_Up)
@@ -459,6 +463,26 @@ def test_lines_quantities_delete_and_totals(qtbot, db, order_taker, screen_for, 
     kb.press(screen.lines_table, Qt.Key.Key_Delete)
     assert [(h.sku, q) for h, q in screen.lines] == [("TEA-02", 2)]
     assert "Total 14.50 USD" in screen.totals_label.text()
+
+
+def test_nothing_found_says_what_to_do_and_enter_picks_nothing(qtbot, db, order_taker, screen_for, away):
+    add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    screen = screen_for(db, order_taker)
+    kb = Keyboard(qtbot)
+    kb.type(screen.caller_box, "zzzq")
+    kb.press(screen.caller_box, Qt.Key.Key_Return)  # before the answer: picks when it comes
+    qtbot.waitUntil(lambda: screen.caller_results.count() == 1, timeout=WAIT_MS)
+    assert "Alt+W enters a new customer" in screen.caller_results.item(0).text()
+    kb.press(screen.caller_box, Qt.Key.Key_Down)
+    kb.press(screen.caller_box, Qt.Key.Key_Return)
+    wait_idle(qtbot, screen)
+    assert screen.customer_id is None and focused() is screen.caller_box
+    # Enter straight after typing picks the first hit as soon as it arrives.
+    screen.caller_box.clear()
+    kb.type(screen.caller_box, "garc")
+    kb.press(screen.caller_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.caller is not None, timeout=WAIT_MS)
+    assert screen.caller.name == "Ana García" and focused() is screen.product_box
 
 
 def test_repeat_last_order_in_one_action(qtbot, db, order_taker, screen_for, away):
