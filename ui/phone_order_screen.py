@@ -463,7 +463,7 @@ class PhoneOrderScreen(QWidget):
         # Payment.
         pay_group = QGroupBox("Payment")
         pay = QVBoxLayout(pay_group)
-        self.pay_link_radio = QRadioButton("Pay &link (the store emails its payment page)")
+        self.pay_link_radio = QRadioButton("Pay &link (the store's own payment page)")
         self.pay_link_radio.setObjectName("payLinkRadio")
         self.terminal_radio = QRadioButton("Card &terminal")
         self.terminal_radio.setObjectName("terminalRadio")
