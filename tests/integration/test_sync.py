@@ -3,7 +3,6 @@ first and incremental pulls, every kind of outbox message, conflicts, and the st
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
