@@ -311,7 +311,7 @@ class CustomersScreen(QWidget):
 
         def done(total: int) -> None:
             if filters == self._count_filters:
-                self.count_label.setText(f"{total:,} customers")
+                self.count_label.setText(f"{total:,} customer" + ("" if total == 1 else "s"))
 
         self.ctx.tasks.run_db(work, on_success=done,
                               on_failure=lambda exc: self.count_label.setText(""))

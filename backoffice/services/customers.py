@@ -120,7 +120,7 @@ MIN_PHONE_SUFFIX = 4
 MIN_FRAGMENT = 3
 # How many candidate rows one part of a query may bring back per hit wanted: a
 # customer can match one prefix with several terms (the name both ways round).
-_OVERFETCH = 3
+_OVERFETCH = 2
 _DRIVER_ROWS = 5000
 
 _MATCH_WORDS = {
@@ -132,6 +132,9 @@ _MATCH_WORDS = {
     TermKind.POSTCODE.value: "postcode",
     "t": "text",
 }
+_PHONE, _EMAIL, _ORDER, _NAME, _COMPANY, _POSTCODE = (
+    k.value for k in (TermKind.PHONE, TermKind.EMAIL, TermKind.ORDER, TermKind.NAME,
+                      TermKind.COMPANY, TermKind.POSTCODE))
 # Among hits of the same rank: the things that pick one person out come first.
 _KIND_ORDER = {"p": 0, "e": 1, "o": 2, "n": 3, "c": 4, "z": 5, "t": 6}
 
@@ -161,7 +164,7 @@ class _Part:
     """One indexed lookup of a query: equality on some terms, or a prefix range."""
 
     op: str  # "in" or "range"
-    kind: str
+    kind: str  # a TermKind value
     rank: int
     values: tuple[str, ...]  # the terms for "in"; (low, high) for "range"
 
@@ -185,38 +188,38 @@ def plan_query(query: str, *, default_region: str | None = "US") -> _Plan:
         exact, suffix = phone
         keys = tuple(dict.fromkeys(phone_suffix_key(d) for d in exact if d))
         if keys:
-            parts.append(_Part("in", TermKind.PHONE, EXACT, keys))
+            parts.append(_Part("in", _PHONE, EXACT, keys))
         if len(suffix) >= MIN_PHONE_SUFFIX:
             low = phone_suffix_key(suffix)
-            parts.append(_Part("range", TermKind.PHONE, PREFIX, (low, low + PREFIX_END)))
+            parts.append(_Part("range", _PHONE, PREFIX, (low, low + PREFIX_END)))
     single = len(raw.split()) == 1
     number = order_number_key(raw)
     if number and single and any(c.isdigit() for c in number):
-        parts.append(_Part("in", TermKind.ORDER, EXACT, (number,)))
+        parts.append(_Part("in", _ORDER, EXACT, (number,)))
         if len(number) >= 3:
-            parts.append(_Part("range", TermKind.ORDER, PREFIX, (number, number + PREFIX_END)))
+            parts.append(_Part("range", _ORDER, PREFIX, (number, number + PREFIX_END)))
     if "@" in raw and single:
         key = email_key(raw)
-        parts.append(_Part("in", TermKind.EMAIL, EXACT, (key,)))
-        parts.append(_Part("range", TermKind.EMAIL, PREFIX, (key, key + PREFIX_END)))
+        parts.append(_Part("in", _EMAIL, EXACT, (key,)))
+        parts.append(_Part("range", _EMAIL, PREFIX, (key, key + PREFIX_END)))
         return _Plan(tuple(parts), fragment=_fragment(fold(key)))
     postcode = postcode_key(raw)
     if (postcode and len(postcode) <= 10 and len(raw.split()) <= 2
             and any(c.isdigit() for c in postcode)):
-        parts.append(_Part("in", TermKind.POSTCODE, WORD, (postcode,)))
+        parts.append(_Part("in", _POSTCODE, WORD, (postcode,)))
         if len(postcode) >= 2:
-            parts.append(_Part("range", TermKind.POSTCODE, PREFIX, (postcode, postcode + PREFIX_END)))
+            parts.append(_Part("range", _POSTCODE, PREFIX, (postcode, postcode + PREFIX_END)))
     if phone is not None:
         return _Plan(tuple(parts))
     tokens = tuple(search_tokens(raw))
     if not tokens:
         return _Plan(tuple(parts))
     phrase = " ".join(tokens)
-    parts.append(_Part("range", TermKind.NAME, PREFIX, (phrase, phrase + PREFIX_END)))
-    parts.append(_Part("range", TermKind.COMPANY, PREFIX, (phrase, phrase + PREFIX_END)))
+    parts.append(_Part("range", _NAME, PREFIX, (phrase, phrase + PREFIX_END)))
+    parts.append(_Part("range", _COMPANY, PREFIX, (phrase, phrase + PREFIX_END)))
     if single:
         key = email_key(raw)
-        parts.append(_Part("range", TermKind.EMAIL, PREFIX, (key, key + PREFIX_END)))
+        parts.append(_Part("range", _EMAIL, PREFIX, (key, key + PREFIX_END)))
     return _Plan(tuple(parts), tokens=tokens if len(tokens) > 1 else (),
                  fragment=_fragment(fold(raw)), phrase=phrase)
 
@@ -362,6 +365,11 @@ def _default_region(db: Database) -> str:
     return region
 
 
+_STATUSES = {s.value: s for s in CustomerStatus}
+# Build the word-splitting tables for every script now, not on a caller's first keystroke.
+search_tokens("\u00e9\u0436")
+
+
 def search_customers(db: Database, *, actor: Actor, query: str, limit: int = 20) -> list[CustomerHit]:
     """The customers that best match what was typed, best first (see the module docstring).
 
@@ -373,15 +381,8 @@ def search_customers(db: Database, *, actor: Actor, query: str, limit: int = 20)
         return []
     plan = plan_query(query, default_region=_default_region(db))
     dialect = db.engine.dialect.name
-    # customer id -> (rank, kind order, term, kind)
+    # customer id -> (rank, kind order, term, kind); the smallest wins.
     best: dict[int, tuple[int, int, str, str]] = {}
-
-    def note(cid: int, rank: int, kind: str, term: str) -> None:
-        key = (rank, _KIND_ORDER[kind], term, kind)
-        old = best.get(cid)
-        if old is None or key < old:
-            best[cid] = key
-
     raw = db.engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -391,12 +392,16 @@ def search_customers(db: Database, *, actor: Actor, query: str, limit: int = 20)
                 for j, v in enumerate(p.values):
                     params[f"v{i}_{j}"] = v
             cur.execute(_lookup_sql(dialect, plan.parts), params)
+            kinds = [(p.kind, _KIND_ORDER[p.kind], p.rank, p.kind in ("n", "c")) for p in plan.parts]
+            phrase, phrase_word = plan.phrase, plan.phrase + " "
             for cid, term, i in cur.fetchall():
-                p = plan.parts[i]
-                rank = p.rank
-                if p.kind in ("n", "c") and (term == plan.phrase or term.startswith(plan.phrase + " ")):
+                kind, order, rank, wordy = kinds[i]
+                if wordy and (term == phrase or term.startswith(phrase_word)):
                     rank = WORD
-                note(cid, rank, p.kind, term)
+                key = (rank, order, term, kind)
+                old = best.get(cid)
+                if old is None or key < old:
+                    best[cid] = key
         identified = any(v[0] == EXACT for v in best.values())
         if plan.tokens and len(best) < limit and not identified:
             words = sorted(plan.tokens, key=len, reverse=True)[:5]
@@ -404,13 +409,17 @@ def search_customers(db: Database, *, actor: Actor, query: str, limit: int = 20)
             for i, w in enumerate(words):
                 wparams[f"lo{i}"], wparams[f"hi{i}"] = w, w + PREFIX_END
             cur.execute(_words_sql(dialect, len(words)), wparams)
+            order = _KIND_ORDER["n"]
             for cid, term in cur.fetchall():
-                note(cid, PREFIX, "n", term)
+                key = (PREFIX, order, term, "n")
+                if cid not in best or key < best[cid]:
+                    best[cid] = key
         if plan.fragment and len(best) < limit and not identified:
             cur.execute(_fragment_sql(dialect),
                         {"pat": f"%{plan.fragment}%", "lim": limit * _OVERFETCH})
+            fragment = (FRAGMENT, _KIND_ORDER["t"], "", "t")
             for (cid,) in cur.fetchall():
-                note(cid, FRAGMENT, "t", "")
+                best.setdefault(cid, fragment)
         if not best:
             return []
         chosen = sorted(best, key=lambda cid: (best[cid], cid))[:limit]
@@ -434,7 +443,7 @@ def search_customers(db: Database, *, actor: Actor, query: str, limit: int = 20)
             (rank, _KIND_ORDER[kind], sort_name or "", cid),
             CustomerHit(
                 id=cid, name=name, company=company or "", email=email or "", phone=phone or "",
-                postcode=postcode or "", city=city or "", status=CustomerStatus(status),
+                postcode=postcode or "", city=city or "", status=_STATUSES[status],
                 match=_MATCH_WORDS[kind], rank=rank,
             ),
         ))

@@ -187,7 +187,7 @@ def test_the_list_below_pages_sorts_and_filters(qtbot, db, owner, callers, ctx_f
     screen.status_filter.setCurrentIndex(screen.status_filter.findData(CustomerStatus.DEACTIVATED))
     qtbot.waitUntil(lambda: not model.is_loading() and model.rowCount() == 1, timeout=WAIT_MS)
     assert model.row_at(0).name == "John Smith"
-    qtbot.waitUntil(lambda: screen.count_label.text() == "1 customers", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: screen.count_label.text() == "1 customer", timeout=WAIT_MS)
     with qtbot.waitSignal(screen.customer_opened, timeout=WAIT_MS) as opened:
         screen.table.setCurrentIndex(model.index(0, 0))
         qtbot.keyClick(screen.table, Qt.Key.Key_Return)

@@ -282,3 +282,21 @@ def test_phone_search_covers_the_shared_phone_rule():
             ours = {d for d in stored if d in exact or d.endswith(suffix)}
             theirs = {d for d in stored if shared.matches(d)}
             assert theirs <= ours, (typed, region)
+
+
+def test_migration_0002_goes_down_and_up_again(sqlite_db, tmp_path):
+    from alembic import command
+
+    from backoffice import migrations
+
+    with sqlite_db.engine.connect() as conn:
+        command.downgrade(migrations.config(conn), "0001")
+        conn.commit()
+        left = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'customer_search%'").fetchall()
+    assert left == []
+    assert migrations.upgrade(sqlite_db)
+    with sqlite_db.engine.connect() as conn:
+        names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master").fetchall()}
+    assert {"customer_search", "customer_search_text", "customer_search_fts",
+            "customer_search_text_ai", "customer_search_text_ad", "customer_search_text_au"} <= names
