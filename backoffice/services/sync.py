@@ -54,6 +54,7 @@ from backoffice.services.sync_common import (
     attach_counter,
     log,
     read_cursor_in,
+    safe_sentence,
     write_cursor,
 )
 from backoffice.services.sync_pull import (
@@ -488,6 +489,7 @@ def run_sync(
         failed = outcome.failed if outcome is not None else 0
         waiting = outcome.waiting if outcome is not None else 0
         requests = (counter.count - first_request) if counter is not None else 0
+        error = safe_sentence(error)
         text = _summary_text(stats, pushed, failed, waiting, error)
         ok = not error
         with db.begin() as s:
@@ -495,7 +497,7 @@ def run_sync(
                 finished_at=finished, ok=ok, pulled_orders=len(stats.changed_orders),
                 pulled_customers=len(stats.changed_customers), pulled_products=len(stats.changed_products),
                 pushed=pushed, requests=requests, summary=text[:4000], error=error[:2000]))
-        log.info("sync run %s: %s", run_id, text)
+        log.info("sync run %s finished: ok=%s, %s requests", run_id, ok, requests)
         if cancelled:
             raise Cancelled()
         if crash is not None:

@@ -6,11 +6,14 @@ import json
 import logging
 import os
 import queue
+import re
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from functools import lru_cache
+from operator import itemgetter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
@@ -152,6 +155,7 @@ class SyncLock:
         self.token = uuid.uuid4().hex
         self._conn = None
         self._held = False
+        self._renewed = time.monotonic()
 
     @property
     def held(self) -> bool:
@@ -216,8 +220,13 @@ class SyncLock:
         return False
 
     def renew(self) -> None:
+        """Keep the lease (SQLite); written at most every few seconds."""
         if not self._held or self.db.backend == "postgresql":
             return
+        now = time.monotonic()
+        if now - self._renewed < min(10.0, self.options.lock_lease_seconds / 4):
+            return
+        self._renewed = now
         with self.db.begin() as s:
             s.execute(
                 update(SyncCursor)
@@ -363,6 +372,19 @@ def attach_counter(connector: Any) -> RequestCounter | None:
     return counter
 
 
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def safe_sentence(text: str, limit: int = 2000) -> str:
+    """A store's sentence fit to keep in the outbox and the run log: no email address and no
+    card number in it (they outlive an erasure there), and not too long."""
+    from backoffice.domain.cards import mask_card_numbers
+
+    text = _EMAIL.sub("(an email address)", text or "")
+    text = mask_card_numbers(text).text
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
 def check(cancel) -> None:
     """Raise `Cancelled` when the token fired."""
     check_cancel(cancel)
@@ -382,6 +404,7 @@ __all__ = [
     "cursor_time",
     "prefetch",
     "read_cursor",
+    "safe_sentence",
     "time_text",
     "write_cursor",
 ]
@@ -404,18 +427,23 @@ def _converter(column, dialect: str):
     if isinstance(kind, UTCDateTime):
         if dialect == "sqlite":
             def to_sqlite(value):
+                # SQLAlchemy's SQLite DATETIME text, always with microseconds.
                 if value is None:
                     return None
-                value = value.astimezone(timezone.utc)
-                return (f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:"
-                        f"{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}")
+                if value.tzinfo is not timezone.utc:
+                    value = value.astimezone(timezone.utc)
+                return value.replace(tzinfo=None).isoformat(" ", "microseconds")
             return to_sqlite
         return lambda value: None if value is None else value.astimezone(timezone.utc).replace(tzinfo=None)
     if isinstance(kind, Money):
-        return lambda value: None if value is None else kind.process_bind_param(value, None)
+        cents = lru_cache(maxsize=65536)(lambda value: kind.process_bind_param(value, None))
+        return lambda value: None if value is None else cents(value)
     enum_class = getattr(kind, "enum_class", None)
     if enum_class is not None:
-        return lambda value: None if value is None else enum_class(value).value
+        stored = {member: member.value for member in enum_class}
+        stored.update({member.value: member.value for member in enum_class})
+        stored[None] = None
+        return stored.__getitem__
     if isinstance(kind, Boolean):
         if dialect == "sqlite":
             return lambda value: None if value is None else int(bool(value))
@@ -437,9 +465,10 @@ def _default(column):
 def bulk_insert(session, table, rows: list[dict[str, Any]]) -> None:
     """Insert many rows into `table` in the caller's transaction, fast.
 
-    Every row must carry the same keys. Columns left out get their Python-side default;
-    the primary key comes from the database. Values go through the same conversions the
-    column types apply, straight to the driver's `executemany`.
+    Every row must carry the same keys. Columns left out get their Python-side default
+    (evaluated once for the batch); the primary key comes from the database. Values go
+    through the same conversions the column types apply, straight to the driver's
+    `executemany`.
     """
     if not rows:
         return
@@ -452,23 +481,24 @@ def bulk_insert(session, table, rows: list[dict[str, Any]]) -> None:
     cache_key = (dialect, table.name + ":" + ",".join(names))
     plan = _CONVERTERS.get(cache_key)
     if plan is None:
-        plan = [_converter(c, dialect) for c in columns] + [_converter(c, dialect) for c in extra]
+        plan = [(i, f) for i, f in enumerate(_converter(c, dialect) for c in columns + extra) if f is not None]
         _CONVERTERS[cache_key] = plan
     defaults = []
     for c in extra:
         value, scalar = _default(c)
-        defaults.append((value, scalar))
+        defaults.append(value if scalar else value(None))
     marks = ",".join(["?" if dialect == "sqlite" else "%s"] * len(names))
     quoted = ", ".join(f'"{n}"' for n in names)
     sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
+    getter = itemgetter(*keys)
+    single = len(keys) == 1
     params = []
     for row in rows:
-        values = [row[k] for k in keys]
-        for value, scalar in defaults:
-            values.append(value if scalar else value(None))
-        for i, convert in enumerate(plan):
-            if convert is not None:
-                values[i] = convert(values[i])
+        values = [getter(row)] if single else list(getter(row))
+        if defaults:
+            values.extend(defaults)
+        for i, convert in plan:
+            values[i] = convert(values[i])
         params.append(values)
     cursor = conn.connection.driver_connection.cursor()
     try:

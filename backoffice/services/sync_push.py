@@ -38,7 +38,7 @@ from backoffice.domain.sync import OutboxMessage
 from backoffice.errors import StoreError
 from backoffice.services import store_mapping as sm
 from backoffice.services.settings import read_setting
-from backoffice.services.sync_common import check, log
+from backoffice.services.sync_common import check, log, safe_sentence
 from backoffice.services.sync_pull import (
     PullContext,
     apply_customer_groups,
@@ -222,8 +222,8 @@ class Pusher:
     def _fail(self, row, sentence: str) -> None:
         with self.db.begin() as s:
             s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
-                status=OutboxStatus.FAILED, last_error=sentence[:2000], next_attempt_at=None))
-        log.info("outbox message %s (%s) failed: %s", row.id, row.kind, sentence)
+                status=OutboxStatus.FAILED, last_error=safe_sentence(sentence), next_attempt_at=None))
+        log.info("outbox message %s (%s) was refused and marked failed", row.id, row.kind)
 
     def _retry_later(self, row, sentence: str, *, counted: bool = False) -> bool:
         """Count a failed attempt and pause the message; True when it was given up."""
@@ -234,11 +234,12 @@ class Pusher:
             if attempts >= self.options.max_attempts:
                 s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
                     attempts=attempts, status=OutboxStatus.FAILED, next_attempt_at=None,
-                    last_error=f"Gave up after {attempts} attempts. {sentence}"[:2000]))
+                    last_error=safe_sentence(f"Gave up after {attempts} attempts. {sentence}")))
                 return True
             wait = min(self.options.backoff_cap, self.options.backoff_base * (2 ** max(0, attempts - 1)))
             s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
-                attempts=attempts, next_attempt_at=utcnow() + timedelta(seconds=wait), last_error=sentence[:2000]))
+                attempts=attempts, next_attempt_at=utcnow() + timedelta(seconds=wait),
+                last_error=safe_sentence(sentence)))
         return False
 
     def send(self, row) -> Sent:

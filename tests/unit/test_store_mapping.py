@@ -131,3 +131,15 @@ def test_the_fast_guard_reports_what_it_removed():
     clean = sm.guard_records([{"id": 1, "customer_note": "card 4111 1111 1111 1111 thanks"}, {"id": 2}], report)
     assert "ends 1111" in clean[0]["customer_note"] and "4111 1111" not in clean[0]["customer_note"]
     assert report.found == 1 and report.places == ["customer_note"]
+
+
+def test_the_first_look_lets_through_every_separator_the_detector_knows():
+    import re
+
+    from backoffice.domain import cards
+
+    separators = set(cards._SPACES + cards._DASHES + ".\t")
+    stretch = re.compile(rf"[{sm.STRETCH_SEPARATORS}]")
+    assert all(stretch.fullmatch(ch) for ch in separators), "the sync's first look misses a card separator"
+    for card in CARDS:
+        assert sm.guard_record({"note": f"x {card} y"})["note"] != f"x {card} y"

@@ -1,0 +1,205 @@
+"""How fast the sync pulls a whole store, and whether the back office or the store is the bottleneck.
+
+    python -m benchmarks.sync [--orders 100000 --customers 50000] [--db URL] [--latency-ms N]
+
+Starts a dev store populated with that many orders and customers in a process of its
+own (so it does not share this process's interpreter lock), syncs it into a fresh SQLite
+database (or a fresh database on the PostgreSQL server of `--db`), and prints orders per
+second, the requests made, and the ratio of the sync's wall time to the time the store
+spent serving those requests (`DevStore.serve_seconds`; 1.0 means the back office only
+ever waited for the store). Then it runs an incremental sync with nothing changed and
+prints how many requests it made (at most 3 is the goal). `--latency-ms` makes the
+store answer that much later, like a real WooCommerce over the internet; `--profile
+FILE` saves a cProfile of the first sync.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- the store's process -----------------------------------------------------------------------
+
+
+def serve_store(args: argparse.Namespace) -> int:
+    """Child process: populate and serve a dev store; answer "stats", "reset" and "quit" on stdin."""
+    from backoffice.store.devstore import DevStore
+
+    started = time.perf_counter()
+    with DevStore(seed=args.seed) as store:
+        store.populate(customers=args.customers, orders=args.orders, products=args.products)
+        store.faults.latency_ms = args.latency_ms
+        print(json.dumps({"base_url": store.base_url, "key": store.consumer_key, "secret": store.consumer_secret,
+                          "populate_seconds": time.perf_counter() - started}), flush=True)
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "stats":
+                print(json.dumps({"requests": store.request_count, "serve_seconds": store.serve_seconds}),
+                      flush=True)
+            elif command == "reset":
+                store.reset_stats()
+                print("{}", flush=True)
+            elif command == "quit":
+                break
+    return 0
+
+
+class StoreProcess:
+    """The dev store running in a child process."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        command = [sys.executable, "-m", "benchmarks.sync", "--serve-store", "--orders", str(args.orders),
+                   "--customers", str(args.customers), "--products", str(args.products), "--seed",
+                   str(args.seed), "--latency-ms", str(args.latency_ms)]
+        self.proc = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        ready = self.proc.stdout.readline()
+        if not ready:
+            raise SystemExit("the dev store did not start")
+        self.info = json.loads(ready)
+
+    def ask(self, command: str) -> dict:
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+
+# --- the database -------------------------------------------------------------------------------
+
+
+class FreshDatabase:
+    """A new SQLite file, or a new database on the PostgreSQL server of `url` (dropped afterwards)."""
+
+    def __init__(self, url: str | None) -> None:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        self._folder = None
+        self._admin = None
+        self._name = None
+        if url is None or url.startswith("sqlite"):
+            self._folder = tempfile.mkdtemp(prefix="bench-sync-")
+            self.url = f"sqlite:///{self._folder}/shop.db"
+            return
+        parsed = make_url(url).set(drivername="postgresql+psycopg")
+        self._name = f"bench_sync_{uuid.uuid4().hex[:8]}"
+        self._admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
+        with self._admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self._name}"'))
+        self.url = parsed.set(database=self._name).render_as_string(hide_password=False)
+
+    def drop(self) -> None:
+        from sqlalchemy import text
+
+        if self._folder:
+            shutil.rmtree(self._folder, ignore_errors=True)
+        if self._admin is not None:
+            with self._admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self._name}" WITH (FORCE)'))
+            self._admin.dispose()
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    from backoffice.db import open_database, safe_url
+    from backoffice.services import sync
+    from backoffice.store.connector import StoreCredentials
+    from backoffice.store.woocommerce import WooCommerceConnector
+
+    print(f"Starting a dev store with {args.orders:,} orders, {args.customers:,} customers and {args.products} "
+          f"products (latency {args.latency_ms} ms)...", flush=True)
+    store = StoreProcess(args)
+    fresh = FreshDatabase(args.db)
+    try:
+        print(f"Dev store ready in {store.info['populate_seconds']:.1f} s at {store.info['base_url']}.")
+        db = open_database(fresh.url)
+        print(f"Syncing into a fresh database: {safe_url(fresh.url)}")
+        credentials = StoreCredentials(store.info["base_url"], store.info["key"], store.info["secret"])
+        with WooCommerceConnector(credentials) as connector:
+            store.ask("reset")
+            profiler = cProfile.Profile() if args.profile else None
+            cpu_started = time.process_time()
+            started = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
+            options = sync.SyncOptions(prefetch_pages=args.prefetch)
+            summary = sync.run_sync(db, connector, full_customer_scan=True, options=options)
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
+            wall = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
+            stats = store.ask("stats")
+            if not summary.ok:
+                print(f"The sync failed: {summary.error}")
+                return 1
+            served = stats["serve_seconds"]
+            print()
+            print(f"First sync:          {summary.pulled_orders:,} orders, {summary.pulled_customers:,} customers, "
+                  f"{summary.pulled_products:,} products")
+            print(f"  wall time          {wall:8.1f} s   ({summary.pulled_orders / wall:,.0f} orders per second)")
+            print(f"  back office CPU    {cpu:8.1f} s")
+            print(f"  requests           {stats['requests']:8,d}")
+            print(f"  store serving      {served:8.1f} s")
+            print(f"  wall / serving     {wall / served if served else float('inf'):8.2f}")
+
+            store.ask("reset")
+            started = time.perf_counter()
+            again = sync.run_sync(db, connector, options=options)
+            wall_again = time.perf_counter() - started
+            stats = store.ask("stats")
+            print(f"Incremental sync, nothing changed: {stats['requests']} requests in {wall_again:.2f} s"
+                  f" ({'ok' if stats['requests'] <= 3 and again.ok else 'MORE THAN 3'})")
+        db.dispose()
+    finally:
+        store.close()
+        fresh.drop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.sync", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument("--products", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--db", metavar="URL", default=None,
+                        help="a PostgreSQL server URL (a fresh database is made there and dropped afterwards); "
+                        "default: a fresh SQLite file")
+    parser.add_argument("--latency-ms", type=float, default=0, help="delay every store answer by this much")
+    parser.add_argument("--profile", metavar="FILE", default=None, help="save a cProfile of the first sync")
+    parser.add_argument("--prefetch", type=int, default=2,
+                        help="pages read ahead while the previous one is written (0: none)")
+    parser.add_argument("--serve-store", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_store:
+        return serve_store(args)
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
