@@ -28,8 +28,10 @@ class AppContext:
     actor: Actor
     tasks: TaskManager
     bus: ChangeBus = field(default_factory=ChangeBus)
-    # Filled by the main window when a web store is configured (sync controller).
+    # The dev store the demo runs beside the app (None for a real shop's web store).
     store: object | None = None
+    # The window's sync controller (ui.sync_status.SyncController), once created.
+    sync_controller: object | None = None
 
     def may(self, permission: Permission) -> bool:
         return self.actor.may(permission)

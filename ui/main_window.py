@@ -54,6 +54,10 @@ class MainWindow(QMainWindow):
         self.tabs.tabCloseRequested.connect(self._close_tab)
         self.setCentralWidget(self.tabs)
         self.screens: dict[str, QWidget] = {}
+        # One sync controller per window, created before the screens that show it.
+        from ui.sync_status import SyncController, SyncStatusWidget
+
+        self.sync = SyncController(ctx, self)
         for spec in SCREENS:
             cls = _load(spec)
             if cls is None or not ctx.may(cls.permission):
@@ -71,6 +75,10 @@ class MainWindow(QMainWindow):
         where = safe_url(ctx.db.url)
         self.db_label = QLabel(f"{ctx.actor.login} at {ctx.actor.desk or 'this desk'} · {where}")
         self.statusBar().addWidget(self.db_label, 1)
+        self.sync_status = SyncStatusWidget(self.sync, self)
+        self.sync_status.clicked.connect(lambda: self.show_screen("SyncScreen"))
+        self.statusBar().addPermanentWidget(self.sync_status)
+        self.sync.start()
 
     # --- navigation -------------------------------------------------------------------
 
@@ -154,5 +162,6 @@ class MainWindow(QMainWindow):
             start()
 
     def closeEvent(self, event) -> None:
+        self.sync.shutdown(10_000)
         self.ctx.tasks.wait_all(5000)
         super().closeEvent(event)
