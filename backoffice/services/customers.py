@@ -17,7 +17,7 @@ import time
 import unicodedata
 import uuid
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -25,19 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import (
-    Engine,
-    TextClause,
-    and_,
-    bindparam,
-    exists,
-    func,
-    or_,
-    select,
-    text,
-    tuple_,
-    update,
-)
+from sqlalchemy import Engine, and_, exists, func, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -272,6 +260,26 @@ def _fragment(folded: str) -> str | None:
     return frag if len(frag) >= MIN_FRAGMENT else None
 
 
+# Every trigram of a fragment is one more posting list to intersect; past this
+# length the index is asked for a part only, and the whole is checked on the rows.
+MAX_PROBE = 10
+
+
+def fragment_probe(fragment: str) -> str:
+    """The part of a fragment the trigram index is asked for.
+
+    Short fragments go whole. In a long one, the end of the part before an "@"
+    (where addresses differ) or else its beginning: a shop's domains and common
+    words would only add long posting lists to intersect.
+    """
+    if len(fragment) <= MAX_PROBE:
+        return fragment
+    local, at, _ = fragment.partition("@")
+    if at and len(local) >= MIN_FRAGMENT - 1:
+        return (local + "@")[-MAX_PROBE:]
+    return fragment[:MAX_PROBE]
+
+
 # --- Prebuilt statements --------------------------------------------------------------
 #
 # The search runs on the pooled DBAPI connection with SQL built once per query shape
@@ -292,8 +300,20 @@ def _sql(dialect: str, key: tuple, build) -> str:
     return sql
 
 
-def _lookup_sql(dialect: str, parts: tuple[_Part, ...]) -> str:
-    """One UNION ALL of every part, each a LIMITed scan of the (kind, term) index."""
+_HIT_COLUMNS = (
+    "c.id, c.first_name, c.last_name, c.company, c.email, c.phone, c.status, c.sort_name, "
+    "a.postcode, a.city, a.is_default, a.id"
+)
+
+
+def _best_sql(dialect: str, parts: tuple[_Part, ...]) -> str:
+    """The best `:limit` customers for the parts of a query, in one statement.
+
+    Each part is a LIMITed scan of the (kind, term) index; a name or company term
+    equal to the whole phrase, or starting with it and a space, ranks as a whole
+    word. Each customer keeps its best match; the chosen customers come back with
+    their addresses (the default one is shown).
+    """
 
     def build() -> str:
         selects = []
@@ -303,14 +323,27 @@ def _lookup_sql(dialect: str, parts: tuple[_Part, ...]) -> str:
                 where = f"term IN ({names})" if len(p.values) > 1 else f"term = :v{i}_0"
             else:
                 where = f"term >= :v{i}_0 AND term < :v{i}_1"
+            rank = str(p.rank)
+            if p.kind in (_NAME, _COMPANY):
+                rank = (f"CASE WHEN term = :phrase OR substr(term, 1, :plen) = :phrase_word "
+                        f"THEN {WORD} ELSE {p.rank} END")
             selects.append(
-                f"SELECT customer_id, term, {i} AS part FROM (SELECT customer_id, term "
-                f"FROM customer_search WHERE kind = '{p.kind}' AND {where} "
-                f"ORDER BY term LIMIT :lim) AS p{i}"
+                f"SELECT customer_id, term, {i} AS part, {rank} AS rnk, {_KIND_ORDER[p.kind]} AS korder "
+                f"FROM (SELECT customer_id, term FROM customer_search WHERE kind = '{p.kind}' "
+                f"AND {where} ORDER BY term LIMIT :lim) AS p{i}"
             )
-        return " UNION ALL ".join(selects)
+        return (
+            f"SELECT {_HIT_COLUMNS}, b.rnk, b.part FROM ("
+            "SELECT customer_id, rnk, part, korder, term FROM ("
+            "SELECT customer_id, rnk, part, korder, term, row_number() OVER ("
+            "PARTITION BY customer_id ORDER BY rnk, korder, term) AS n FROM ("
+            + " UNION ALL ".join(selects) +
+            ") AS h) AS ranked WHERE n = 1 ORDER BY rnk, korder, term, customer_id LIMIT :limit"
+            ") AS b JOIN customers c ON c.id = b.customer_id "
+            "LEFT JOIN customer_addresses a ON a.customer_id = c.id"
+        )
 
-    return _sql(dialect, ("lookup", *((p.op, str(p.kind), len(p.values)) for p in parts)), build)
+    return _sql(dialect, ("best", *((p.op, p.kind, p.rank, len(p.values)) for p in parts)), build)
 
 
 def _words_sql(dialect: str, n: int) -> str:
@@ -334,19 +367,43 @@ def _words_sql(dialect: str, n: int) -> str:
 def _fragment_sql(dialect: str) -> str:
     if dialect == "sqlite":
         return _sql(dialect, ("fragment",), lambda: (
-            "SELECT rowid FROM customer_search_fts WHERE body LIKE :pat LIMIT :lim"))
+            "SELECT rowid, body FROM customer_search_fts WHERE body LIKE :pat LIMIT :lim"))
     return _sql(dialect, ("fragment",), lambda: (
-        "SELECT customer_id FROM customer_search_text WHERE body LIKE :pat LIMIT :lim"))
+        "SELECT customer_id, body FROM customer_search_text WHERE body LIKE :pat LIMIT :lim"))
 
 
 def _hits_sql(dialect: str, n: int) -> str:
     """The customers found, each with its addresses (the default one is shown)."""
     return _sql(dialect, ("hits", n), lambda: (
-        "SELECT c.id, c.first_name, c.last_name, c.company, c.email, c.phone, c.status, "
-        "c.sort_name, a.postcode, a.city, a.is_default, a.id FROM customers c "
+        f"SELECT {_HIT_COLUMNS} FROM customers c "
         "LEFT JOIN customer_addresses a ON a.customer_id = c.id WHERE c.id IN ("
         + ", ".join(f":i{k}" for k in range(n)) + ")"
     ))
+
+
+def _run_best(raw, cur, sql: str, params: dict, postgres: bool) -> list[tuple]:
+    """Run the main statement; on PostgreSQL as a prepared statement with a generic plan.
+
+    Planning it costs PostgreSQL several times what running it does, and its
+    custom plans never differ: the lookups are always index ranges. The setting is
+    changed and restored in the same round trip (a pipeline), only around it.
+    """
+    if not postgres:
+        cur.execute(sql, params)
+        return cur.fetchall()
+    conn = raw.dbapi_connection
+    aux = conn.cursor()
+    try:
+        with conn.pipeline():
+            aux.execute("SET plan_cache_mode = force_generic_plan")
+            cur.execute(sql, params, prepare=True)
+            aux.execute("RESET plan_cache_mode")
+        return cur.fetchall()
+    except Exception:
+        raw.invalidate()  # the setting may not have been restored: do not reuse it
+        raise
+    finally:
+        aux.close()
 
 
 # The shop's default country, read at most every REGION_TTL seconds per database.
@@ -381,52 +438,55 @@ def search_customers(db: Database, *, actor: Actor, query: str, limit: int = 20)
         return []
     plan = plan_query(query, default_region=_default_region(db))
     dialect = db.engine.dialect.name
-    # customer id -> (rank, kind order, term, kind); the smallest wins.
-    best: dict[int, tuple[int, int, str, str]] = {}
+    # customer id -> (rank, kind) of its best match
+    best: dict[int, tuple[int, str]] = {}
+    rows: list[tuple] = []
     raw = db.engine.raw_connection()
+    # Reads only: on PostgreSQL, skip the BEGIN and ROLLBACK round trips.
+    postgres = dialect == "postgresql"
+    if postgres:
+        raw.dbapi_connection.autocommit = True
     try:
         cur = raw.cursor()
         if plan.parts:
-            params: dict[str, Any] = {"lim": limit * _OVERFETCH}
+            params: dict[str, Any] = {
+                "lim": limit * _OVERFETCH, "limit": limit, "phrase": plan.phrase,
+                "phrase_word": plan.phrase + " ", "plen": len(plan.phrase) + 1,
+            }
             for i, p in enumerate(plan.parts):
                 for j, v in enumerate(p.values):
                     params[f"v{i}_{j}"] = v
-            cur.execute(_lookup_sql(dialect, plan.parts), params)
-            kinds = [(p.kind, _KIND_ORDER[p.kind], p.rank, p.kind in ("n", "c")) for p in plan.parts]
-            phrase, phrase_word = plan.phrase, plan.phrase + " "
-            for cid, term, i in cur.fetchall():
-                kind, order, rank, wordy = kinds[i]
-                if wordy and (term == phrase or term.startswith(phrase_word)):
-                    rank = WORD
-                key = (rank, order, term, kind)
-                old = best.get(cid)
-                if old is None or key < old:
-                    best[cid] = key
-        identified = any(v[0] == EXACT for v in best.values())
+            rows = _run_best(raw, cur, _best_sql(dialect, plan.parts), params, postgres)
+            for r in rows:
+                best[r[0]] = (r[12], plan.parts[r[13]].kind)
+        identified = any(rank == EXACT for rank, _ in best.values())
+        found_by_lookup = len(best)
         if plan.tokens and len(best) < limit and not identified:
             words = sorted(plan.tokens, key=len, reverse=True)[:5]
             wparams: dict[str, Any] = {"lim": limit * _OVERFETCH, "drive": _DRIVER_ROWS}
             for i, w in enumerate(words):
                 wparams[f"lo{i}"], wparams[f"hi{i}"] = w, w + PREFIX_END
             cur.execute(_words_sql(dialect, len(words)), wparams)
-            order = _KIND_ORDER["n"]
-            for cid, term in cur.fetchall():
-                key = (PREFIX, order, term, "n")
-                if cid not in best or key < best[cid]:
-                    best[cid] = key
+            for cid, _term in cur.fetchall():
+                if len(best) < limit:
+                    best.setdefault(cid, (PREFIX, _NAME))
         if plan.fragment and len(best) < limit and not identified:
-            cur.execute(_fragment_sql(dialect),
-                        {"pat": f"%{plan.fragment}%", "lim": limit * _OVERFETCH})
-            fragment = (FRAGMENT, _KIND_ORDER["t"], "", "t")
-            for (cid,) in cur.fetchall():
-                best.setdefault(cid, fragment)
-        if not best:
-            return []
-        chosen = sorted(best, key=lambda cid: (best[cid], cid))[:limit]
-        cur.execute(_hits_sql(dialect, len(chosen)), {f"i{k}": cid for k, cid in enumerate(chosen)})
-        rows = cur.fetchall()
+            probe = fragment_probe(plan.fragment)
+            cur.execute(_fragment_sql(dialect), {"pat": f"%{probe}%", "lim": limit * _OVERFETCH})
+            for cid, body in cur.fetchall():
+                if len(best) < limit and (probe is plan.fragment or plan.fragment in (body or "")):
+                    best.setdefault(cid, (FRAGMENT, "t"))
+        if len(best) > found_by_lookup:
+            more = list(best)[found_by_lookup:]
+            cur.execute(_hits_sql(dialect, len(more)), {f"i{k}": cid for k, cid in enumerate(more)})
+            rows.extend(r + (None, None) for r in cur.fetchall())
         cur.close()
     finally:
+        if postgres:
+            try:
+                raw.dbapi_connection.autocommit = False
+            except Exception:
+                raw.invalidate()  # never hand an autocommit connection back to the pool
         raw.close()
     # One row per (customer, address): keep the default address, else the first one.
     shown: dict[int, tuple] = {}
@@ -436,8 +496,8 @@ def search_customers(db: Database, *, actor: Actor, query: str, limit: int = 20)
                            and (not r[10], r[11]) < (not old[10], old[11])):
             shown[r[0]] = r
     hits = []
-    for cid, first, last, company, email, phone, status, sort_name, postcode, city, _, _ in shown.values():
-        rank, _, _, kind = best[cid]
+    for cid, first, last, company, email, phone, status, sort_name, postcode, city, *_ in shown.values():
+        rank, kind = best[cid]
         name = f"{first} {last}".strip() or company or email or f"Customer {cid}"
         hits.append((
             (rank, _KIND_ORDER[kind], sort_name or "", cid),

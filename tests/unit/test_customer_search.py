@@ -300,3 +300,10 @@ def test_migration_0002_goes_down_and_up_again(sqlite_db, tmp_path):
         names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master").fetchall()}
     assert {"customer_search", "customer_search_text", "customer_search_fts",
             "customer_search_text_ai", "customer_search_text_ad", "customer_search_text_au"} <= names
+
+
+def test_a_long_fragment_is_checked_whole(db, owner, shop):
+    # The index is asked for part of it; only customers holding all of it come back.
+    assert ids_for(db, owner, "ria.garcia@example.com") == [shop["garcia"]]
+    assert ids_for(db, owner, "ria.garcia@example.org") == []
+    assert svc.fragment_probe("ria.garcia@example.com") == "ia.garcia@"
