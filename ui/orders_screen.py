@@ -50,6 +50,9 @@ ORDER_COLUMNS = (
 )
 
 
+CUSTOMER_COLUMN = 2
+
+
 class OrdersScreen(QWidget):
     title = "Orders"
     permission = Permission.VIEW_OWN_ORDERS
@@ -74,8 +77,13 @@ class OrdersScreen(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(CUSTOMER_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        self._sized = False
         self.table.setAlternatingRowColors(True)
         self.table.activated.connect(self._open)
         self.table.doubleClicked.connect(self._open)
@@ -106,9 +114,13 @@ class OrdersScreen(QWidget):
     def _loaded(self, n: int) -> None:
         more = "" if not self.model.canFetchMore() else "+"
         self.count_label.setText(f"{n}{more} orders shown")
-        for col in range(self.model.columnCount() - 1):
-            if self.table.columnWidth(col) < 40:
-                self.table.resizeColumnToContents(col)
+        if not self._sized and n:
+            # Fit the columns to the first page once; later pages keep the widths.
+            self._sized = True
+            for col in range(self.model.columnCount()):
+                if col != CUSTOMER_COLUMN:
+                    self.table.resizeColumnToContents(col)
+                    self.table.setColumnWidth(col, self.table.columnWidth(col) + 16)
 
     def _open(self, index) -> None:
         if index.isValid():

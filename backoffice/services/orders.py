@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy.orm import aliased
 
 from backoffice.db import Database
 from backoffice.domain import Customer, Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
@@ -49,14 +50,17 @@ def _scope(actor: Actor, db: Database):
     return Order.created_by_staff_id == actor.staff_id
 
 
+_BILLING = aliased(OrderAddress)
+
 _LIST_COLUMNS = (
     Order.id,
     Order.number,
     Order.created_at,
     Order.customer_id,
-    Customer.first_name,
-    Customer.last_name,
-    Customer.company,
+    # A guest order has no customer record: its billing address names the buyer.
+    func.coalesce(Customer.first_name, _BILLING.first_name).label("first_name"),
+    func.coalesce(Customer.last_name, _BILLING.last_name).label("last_name"),
+    func.coalesce(Customer.company, _BILLING.company).label("company"),
     Order.status,
     Order.origin,
     Order.total,
@@ -76,7 +80,11 @@ def list_orders_page(
 ) -> OrderPage:
     """Newest orders first, one keyset page at a time (`after` is the previous page's `next_key`)."""
     scope = _scope(actor, db)
-    stmt = select(*_LIST_COLUMNS).outerjoin(Customer, Customer.id == Order.customer_id)
+    stmt = (
+        select(*_LIST_COLUMNS)
+        .outerjoin(Customer, Customer.id == Order.customer_id)
+        .outerjoin(_BILLING, and_(_BILLING.order_id == Order.id, _BILLING.kind == AddressKind.BILLING))
+    )
     conditions = []
     if scope is not None:
         conditions.append(scope)
@@ -97,7 +105,7 @@ def list_orders_page(
             number=r.number or f"(local {r.id})",
             created_at=r.created_at,
             customer_id=r.customer_id,
-            customer_name=(f"{r.first_name} {r.last_name}".strip() or r.company or "—"),
+            customer_name=(f"{r.first_name or ''} {r.last_name or ''}".strip() or r.company or "Guest"),
             status=r.status,
             origin=r.origin,
             total=r.total,
@@ -194,6 +202,13 @@ def _address(a: OrderAddress | None) -> AddressView | None:
     return AddressView(lines=tuple(a.lines()), phone=a.phone, email=a.email)
 
 
+def _guest_name(billing: OrderAddress | None) -> str:
+    if billing is None:
+        return "Guest"
+    name = f"{billing.first_name} {billing.last_name}".strip()
+    return f"{name or billing.company or 'Guest'} (guest)"
+
+
 def get_order(db: Database, *, actor: Actor, order_id: int) -> OrderDetail:
     """One order with lines, addresses, payments and tracking; viewing it is audited.
 
@@ -224,7 +239,7 @@ def get_order(db: Database, *, actor: Actor, order_id: int) -> OrderDetail:
             created_at=order.created_at,
             paid_at=order.paid_at,
             customer_id=order.customer_id,
-            customer_name=customer.display_name if customer else "—",
+            customer_name=customer.display_name if customer else _guest_name(addrs.get(AddressKind.BILLING)),
             currency=order.currency,
             subtotal=order.subtotal,
             shipping_total=order.shipping_total,
