@@ -351,4 +351,7 @@ def create_demo_accounts(db: Database) -> tuple[tuple[str, str, str], ...]:
 
 
 def accounts_hint() -> str:
-    return "Demo shop accounts: " + ", ".join(f"{login} / {pw}" for login, _n, _r, pw in DEMO_ACCOUNTS)
+    """The demo's accounts, one per line, for the sign-in window."""
+    labels = {"owner": "owner", "staff": "staff", "order_taker": "order taker"}
+    lines = [f"{login}  /  {pw}   ({labels[role]})" for login, _n, role, pw in DEMO_ACCOUNTS]
+    return "Demo shop accounts:\n" + "\n".join(lines)
