@@ -406,6 +406,19 @@ def _run_best(raw, cur, sql: str, params: dict, postgres: bool) -> list[tuple]:
         aux.close()
 
 
+def _execute_custom(cur, sql: str, params: dict, postgres: bool) -> None:
+    """Run a statement planned for its own values every time (never a prepared generic plan).
+
+    A generic plan cannot see the pattern of a LIKE, and PostgreSQL then prefers
+    reading the table in order to the trigram index: fine for common fragments,
+    a full scan for rare ones.
+    """
+    if postgres:
+        cur.execute(sql, params, prepare=False)
+    else:
+        cur.execute(sql, params)
+
+
 # The shop's default country, read at most every REGION_TTL seconds per database.
 REGION_TTL = 30.0
 _regions: weakref.WeakKeyDictionary[Engine, tuple[str, float]] = weakref.WeakKeyDictionary()
@@ -466,13 +479,14 @@ def search_customers(db: Database, *, actor: Actor, query: str, limit: int = 20)
             wparams: dict[str, Any] = {"lim": limit * _OVERFETCH, "drive": _DRIVER_ROWS}
             for i, w in enumerate(words):
                 wparams[f"lo{i}"], wparams[f"hi{i}"] = w, w + PREFIX_END
-            cur.execute(_words_sql(dialect, len(words)), wparams)
+            _execute_custom(cur, _words_sql(dialect, len(words)), wparams, postgres)
             for cid, _term in cur.fetchall():
                 if len(best) < limit:
                     best.setdefault(cid, (PREFIX, _NAME))
         if plan.fragment and len(best) < limit and not identified:
             probe = fragment_probe(plan.fragment)
-            cur.execute(_fragment_sql(dialect), {"pat": f"%{probe}%", "lim": limit * _OVERFETCH})
+            _execute_custom(cur, _fragment_sql(dialect), {"pat": f"%{probe}%", "lim": limit * _OVERFETCH},
+                            postgres)
             for cid, body in cur.fetchall():
                 if len(best) < limit and (probe is plan.fragment or plan.fragment in (body or "")):
                     best.setdefault(cid, (FRAGMENT, "t"))
