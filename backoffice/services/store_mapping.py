@@ -214,13 +214,16 @@ def _json_text(value: Any) -> str:
     return text.replace("\\t", "\t") if "\\t" in text else text
 
 
-def _has_long_digits(value: Any) -> bool:
-    """False when no text in `value` (values, keys, whole numbers) can hold a card number."""
-    text = _json_text(value)
+def _may_hold_card(text: str) -> bool:
     for match in _STRETCH.finditer(text):
         if sum(ch.isdigit() for ch in match.group()) >= 12:
             return may_contain_card_number(text)
     return False
+
+
+def _has_long_digits(value: Any) -> bool:
+    """False when no text in `value` (values, keys, whole numbers) can hold a card number."""
+    return _may_hold_card(_json_text(value))
 
 
 @dataclass
@@ -239,9 +242,9 @@ class GuardReport:
 def guard_records(records: Sequence[Mapping[str, Any]], report: GuardReport | None = None) -> list[dict]:
     """The records with every card number masked, as `guard_payload` masks them.
 
-    Records without any run of twelve digits are returned as they are (no copy), which
-    keeps the guard off the sync's hot path. Pass views (`order_view` ...) to guard only
-    what is kept.
+    Records in which no text can hold a card number are returned as they are (no copy),
+    which keeps the guard off the sync's hot path. Pass views (`order_view` ...) to guard
+    only what is kept.
     """
     if not records:
         return []

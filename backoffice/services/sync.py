@@ -70,7 +70,7 @@ from backoffice.services.sync_pull import (
     upsert_orders,
 )
 from backoffice.services.sync_push import KIND_LABELS, Pusher, order_message_ids
-from backoffice.store.connector import StoreCredentials
+from backoffice.store.connector import StoreAuthError, StoreCredentials
 from backoffice.store.http import check_store_url
 from backoffice.store.woocommerce import WooCommerceConnector
 
@@ -368,9 +368,9 @@ def push_order_now(db: Database, connector, order_id: int, *, options: SyncOptio
     ctx = _context(db, options, cancel=cancel)
     try:
         outcome = _push_with_lock(ctx, connector, only_ids=ids, wait=PUSH_NOW_WAIT_SECONDS)
+    except StoreAuthError:
+        raise
     except StoreError as exc:
-        if isinstance(exc, UserFacingError) and getattr(exc, "status", None) in (401, 403):
-            raise
         return _order_state(db, order_id, exc.message)
     if outcome is None:
         return _order_state(db, order_id, "The sync is busy sending other changes; this order goes next.")

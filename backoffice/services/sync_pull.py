@@ -22,6 +22,7 @@ from backoffice.db import Database
 from backoffice.domain.base import utcnow
 from backoffice.domain.catalog import Product
 from backoffice.domain.customers import Customer, CustomerAddress
+from backoffice.domain.emails import email_key
 from backoffice.domain.enums import (
     AddressKind,
     CustomerStatus,
@@ -288,8 +289,7 @@ def upsert_customers(s: Session, ctx: PullContext, records: Sequence[dict]) -> d
     unlinked_keys = {}
     for store_id, item in data.items():
         if store_id not in found and item.email:
-            unlinked_keys[sm.contact_columns(first_name="", last_name="", company="", email=item.email, phone="",
-                                             region=ctx.region)["email_key"]] = store_id
+            unlinked_keys[email_key(item.email)[:254]] = store_id
     if unlinked_keys:
         for r in s.execute(
             select(*_CUSTOMER_READ, CUSTOMERS.c.email_key).where(
