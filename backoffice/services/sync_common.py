@@ -207,17 +207,16 @@ class SyncLock:
             return bool(taken)
 
     def _stale(self, holder: str, since: datetime, now: datetime) -> bool:
-        if since is not None and now - since > timedelta(seconds=self.options.lock_lease_seconds):
-            return True
         try:
             info = json.loads(holder)
         except ValueError:
             return True
         if info.get("host") == socket.gethostname() and isinstance(info.get("pid"), int):
+            # On this computer the holder's process tells: alive, it holds; gone, it does not.
             if info["pid"] == os.getpid():
                 return info.get("token") == self.token
             return not _pid_alive(info["pid"])
-        return False
+        return since is None or now - since > timedelta(seconds=self.options.lock_lease_seconds)
 
     def renew(self) -> None:
         """Keep the lease (SQLite); written at most every few seconds."""

@@ -592,3 +592,30 @@ def test_bulk_inserted_rows_read_back_as_the_orm_writes_them(db):
         # Timestamps compare in SQL the same way whichever way they were written.
         assert s.execute(select(func.count()).select_from(Order).where(Order.created_at == moment)).scalar_one() == 2
         assert fast.updated_at is not None and fast.updated_at.tzinfo is not None
+
+
+def test_the_run_lock_of_a_process_that_died_is_taken_over(db, store, conn):
+    import json as json_module
+    import subprocess
+    import sys
+
+    from backoffice.domain import SyncCursor
+    from backoffice.services.sync_common import LOCK_RUN, SyncLock
+
+    if db.backend != "sqlite":
+        pytest.skip("PostgreSQL releases a dead session's lock itself")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    import socket
+
+    with db.begin() as s:
+        s.add(SyncCursor(name="lock_run", value=json_module.dumps(
+            {"host": socket.gethostname(), "pid": dead_pid, "token": "x"})))
+    assert sync.run_sync(db, conn, options=FAST).ok
+    held = SyncLock(db, FAST, LOCK_RUN)
+    assert held.acquire()
+    try:
+        with pytest.raises(sync.SyncBusy):
+            sync.run_sync(db, conn, options=FAST)
+    finally:
+        held.release()
