@@ -43,10 +43,36 @@ def configure_logging() -> None:
 
 def _open(url: str) -> Database | None:
     try:
-        return open_database(url)
+        db = open_database(url)
     except UserFacingError as exc:
         QMessageBox.critical(None, "The database could not be opened", exc.message)
         return None
+    _fill_search_index(db)
+    return db
+
+
+def _fill_search_index(db: Database) -> None:
+    """After the upgrade that added customer search, index the customers already there."""
+    from backoffice.services.search_index import rebuild_search_index, search_index_needs_rebuild
+
+    if not search_index_needs_rebuild(db):
+        return
+    from PySide6.QtWidgets import QProgressDialog
+
+    dialog = QProgressDialog("Preparing customer search…", None, 0, 0)
+    dialog.setWindowTitle("Back office")
+    dialog.setMinimumDuration(0)
+    dialog.show()
+    QApplication.processEvents()
+
+    def progress(done: int, total: int, text: str = "") -> None:
+        dialog.setMaximum(max(total, 1))
+        dialog.setValue(min(done, max(total, 1)))
+        QApplication.processEvents()
+
+    # Runs before any window is open, so blocking here freezes nothing a person is using.
+    rebuild_search_index(db, progress)
+    dialog.close()
 
 
 def build_window(db: Database, actor: Actor, *, store=None):

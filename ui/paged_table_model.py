@@ -104,6 +104,9 @@ class PagedTableModel(QAbstractTableModel):
         def done(page) -> None:
             if generation != self._generation:
                 return
+            # Move the keyset on before inserting: a view may ask for more while rows go in.
+            self._next_key = page.next_key
+            self._at_end = page.next_key is None
             self._loading = False
             rows = list(page.rows)
             if rows:
@@ -111,8 +114,6 @@ class PagedTableModel(QAbstractTableModel):
                 self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
                 self._rows.extend(rows)
                 self.endInsertRows()
-            self._next_key = page.next_key
-            self._at_end = page.next_key is None
             self.page_loaded.emit(len(self._rows))
 
         def failed(exc) -> None:

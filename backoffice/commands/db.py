@@ -28,6 +28,11 @@ def _upgrade(args: argparse.Namespace) -> int:
         before = migrations.current_revision(db)
         changed = migrations.upgrade(db)
         after = migrations.current_revision(db)
+        from backoffice.services.search_index import rebuild_search_index, search_index_needs_rebuild
+
+        if search_index_needs_rebuild(db):
+            terms = rebuild_search_index(db)
+            print(f"Indexed the customers for search ({terms} terms).")
     finally:
         db.dispose()
     if changed:

@@ -46,7 +46,7 @@ class Customer(Base):
     )
     # Folded "last first" for sorting and prefix search (accent- and case-insensitive).
     sort_name: Mapped[str] = mapped_column(
-        String(250), default="", index=True, info=personal("name", export=False)
+        String(250), default="", info=personal("name", export=False)
     )
     username: Mapped[str | None] = mapped_column(String(120), info=personal("identifier", erase="null"))
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)

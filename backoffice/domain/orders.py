@@ -39,9 +39,8 @@ class Order(Base):
     # The back office's own reference, kept by the store in the order's meta data,
     # so a create whose answer was lost is found instead of sent twice.
     reference: Mapped[str | None] = mapped_column(String(64), unique=True)
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="SET NULL"), index=True
-    )
+    # Indexed by (customer_id, created_at) below, which also serves lookups by customer.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     status: Mapped[OrderStatus] = mapped_column(
         enum_column(OrderStatus), default=OrderStatus.PENDING, index=True
     )

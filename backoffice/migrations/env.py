@@ -7,6 +7,7 @@ from sqlalchemy import create_engine
 
 import backoffice.domain  # noqa: F401  (registers every table)
 from backoffice.domain.base import Base
+from backoffice.migrations.env_filters import include_name
 
 config = context.config
 
@@ -17,6 +18,7 @@ def _run(connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -98,3 +98,16 @@ def test_audit_chain_detects_a_changed_row(db, owner):
     with db.read() as s:
         report = audit.verify_chain(s)
     assert not report.ok and report.first_bad_id == 3
+
+
+def test_migrations_build_exactly_the_model(db):
+    """A model change without its migration fails here, on both databases."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from backoffice.domain import Base
+    from backoffice.migrations.env_filters import include_name
+
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        assert compare_metadata(context, Base.metadata) == []

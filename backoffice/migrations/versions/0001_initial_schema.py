@@ -54,7 +54,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_customers_name', ['last_name', 'first_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_phone_digits'), ['phone_digits'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_phone_rev'), ['phone_rev'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customers_sort_name'), ['sort_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_status'), ['status'], unique=False)
 
     op.create_table('newsletter_lists',
@@ -292,7 +291,6 @@ def upgrade() -> None:
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_orders_created_at'), ['created_at'], unique=False)
         batch_op.create_index('ix_orders_customer_created', ['customer_id', 'created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_orders_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_number'), ['number'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_store_modified_at'), ['store_modified_at'], unique=False)
@@ -504,7 +502,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_orders_store_modified_at'))
         batch_op.drop_index(batch_op.f('ix_orders_status'))
         batch_op.drop_index(batch_op.f('ix_orders_number'))
-        batch_op.drop_index(batch_op.f('ix_orders_customer_id'))
         batch_op.drop_index('ix_orders_customer_created')
         batch_op.drop_index(batch_op.f('ix_orders_created_at'))
 
@@ -553,7 +550,6 @@ def downgrade() -> None:
     op.drop_table('newsletter_lists')
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customers_status'))
-        batch_op.drop_index(batch_op.f('ix_customers_sort_name'))
         batch_op.drop_index(batch_op.f('ix_customers_phone_rev'))
         batch_op.drop_index(batch_op.f('ix_customers_phone_digits'))
         batch_op.drop_index('ix_customers_name')
