@@ -70,7 +70,7 @@ def parse_store_time(value: Any) -> datetime | None:
     if not value or not isinstance(value, str):
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1] in "Zz" else value)
     except ValueError:
         return None
     if moment.tzinfo is None:
@@ -299,10 +299,18 @@ def product_values(record: Mapping[str, Any]) -> dict[str, Any]:
 # --- orders -----------------------------------------------------------------------------
 
 
+_ADDRESS_ITEMS = tuple((name, _ADDRESS_WIDTHS[name]) for name in ADDRESS_FIELDS)
+
+
 def address_values(part: Mapping[str, Any] | None) -> dict[str, str]:
     """An address dict of the store as AddressFields values (missing fields blank)."""
     part = part or {}
-    values = {name: _text(part.get(name), _ADDRESS_WIDTHS[name]) for name in ADDRESS_FIELDS}
+    values = {}
+    for name, width in _ADDRESS_ITEMS:
+        value = part.get(name)
+        if type(value) is not str or len(value) > width:
+            value = _text(value, width)
+        values[name] = value
     values["country"] = values["country"].upper()
     return values
 

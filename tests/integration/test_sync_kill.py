@@ -22,8 +22,11 @@ from backoffice.store.devstore import DevStore
 from tests.integration.sync_helpers import assert_matches_store, new_customer, phone_order, store_refs
 
 ROOT = Path(__file__).resolve().parents[2]
-KILLS = 5
-LOCAL_ORDERS = 120
+KILLS = 10
+LOCAL_ORDERS = 60
+#: Each answer of the store takes this long, so that a run lasts long enough to be killed
+#: at several points however fast this computer is (as a real store's answers take longer).
+LATENCY_MS = 15
 
 
 @pytest.fixture
@@ -55,7 +58,7 @@ def test_killed_runs_lose_and_double_nothing(db, store, tmp_path):
     skus = _stock_products(db, store)
     references = []
     customers = [new_customer(db, email=f"phone.caller{i}@example.com", first_name=f"Caller{i}")
-                 for i in range(15)]
+                 for i in range(12)]
     for n in range(LOCAL_ORDERS):
         picked = rng.sample(skus, 2)
         _, reference = phone_order(db, customer_id=customers[n % len(customers)],
@@ -63,10 +66,13 @@ def test_killed_runs_lose_and_double_nothing(db, store, tmp_path):
                                    paid_txn=f"ch_kill_{n}" if n % 4 == 0 else None)
         references.append(reference)
     log = tmp_path / "sync.log"
+    store.faults.latency_ms = LATENCY_MS
 
     killed_at = []
     for n in range(KILLS):
-        delay = rng.uniform(0.8, 7.0)
+        # Short lives: each run gets a little further than the one before and is cut off
+        # somewhere in sending, reading customers or reading orders.
+        delay = rng.uniform(0.8, 3.0)
         proc = _run(db, store, log, f"run {n + 1}, killed after {delay:.2f} s")
         try:
             proc.wait(timeout=delay)
