@@ -70,6 +70,9 @@ def parse_store_time(value: Any) -> datetime | None:
     if not value or not isinstance(value, str):
         return None
     try:
+        if len(value) == 19:
+            # The store's own form, "2026-11-22T04:44:55", is UTC.
+            return datetime.fromisoformat(value + "+00:00")
         moment = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1] in "Zz" else value)
     except ValueError:
         return None
@@ -316,7 +319,7 @@ def address_values(part: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 def is_blank_address(values: Mapping[str, str]) -> bool:
-    return not any(values.get(name) for name in ADDRESS_FIELDS)
+    return not any(map(values.get, ADDRESS_FIELDS))
 
 
 @dataclass

@@ -431,7 +431,7 @@ def _converter(column, dialect: str):
                     return None
                 if value.tzinfo is not timezone.utc:
                     value = value.astimezone(timezone.utc)
-                return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+                return value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
             return to_sqlite
         return lambda value: None if value is None else value.astimezone(timezone.utc).replace(tzinfo=None)
     if isinstance(kind, Money):
