@@ -185,12 +185,22 @@ def customer_scan_due(db: Database, options: SyncOptions) -> bool:
     return last is None or utcnow() - last > timedelta(hours=options.customer_scan_hours)
 
 
+# WordPress roles of the people who run the store, not of people who buy from it.
+STAFF_ROLES = frozenset({"administrator", "shop_manager", "editor", "author", "contributor"})
+
+
+def is_staff_account(record: dict) -> bool:
+    """Whether a store user is the shop's own staff (listed by `role=all`), not a customer."""
+    return str(record.get("role") or "").lower() in STAFF_ROLES
+
+
 def pull_all_customers(ctx: PullContext, connector) -> int:
     """Read every customer on the store; write the new and changed ones. Return the number read."""
     started = utcnow()
     done = 0
     for page in prefetch(connector.iter_customers(cancel=ctx.cancel), ctx.options.prefetch_pages, ctx.cancel):
-        records = sm.guard_records([sm.customer_view(r) for r in page], ctx.stats.guard)
+        records = sm.guard_records([sm.customer_view(r) for r in page if not is_staff_account(r)],
+                                   ctx.stats.guard)
         with ctx.db.begin() as s:
             upsert_customers(s, ctx, records)
         done += len(page)

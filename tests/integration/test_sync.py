@@ -619,3 +619,24 @@ def test_the_run_lock_of_a_process_that_died_is_taken_over(db, store, conn):
             sync.run_sync(db, conn, options=FAST)
     finally:
         held.release()
+
+
+def test_the_stores_own_staff_accounts_are_not_pulled_as_customers(db, tmp_path):
+    from sqlalchemy import func, select
+
+    from backoffice.domain import Customer
+    from backoffice.services import sync
+    from backoffice.store.devstore import DevStore
+    from backoffice.store.connector import StoreCredentials
+    from backoffice.store.woocommerce import WooCommerceConnector
+
+    with DevStore(seed=5) as store:
+        store.populate(customers=12, orders=0, products=2)
+        admins = [c for c in store.list_customers(role="all") if c["role"] == "administrator"]
+        assert admins, "the dev store has no administrator to leave out"
+        with WooCommerceConnector(StoreCredentials(store.base_url, store.consumer_key,
+                                                   store.consumer_secret)) as connector:
+            sync.run_sync(db, connector, full_customer_scan=True)
+    with db.read() as s:
+        assert s.execute(select(func.count()).select_from(Customer)).scalar_one() == 12
+        assert s.execute(select(func.count()).where(Customer.email == admins[0]["email"])).scalar_one() == 0
