@@ -48,7 +48,7 @@ from backoffice.domain.enums import (
     PaymentMethod,
     PaymentStatus,
 )
-from backoffice.domain.phones import normalize_phone, phone_query, phone_suffix_key
+from backoffice.domain.phones import normalize_phone, phone_suffix_key
 from backoffice.domain.search import reindex_customer
 from backoffice.domain.staff import Actor, Permission
 from backoffice.domain.text import fold, search_tokens
@@ -420,58 +420,33 @@ def similar_customers(
     limit: int = 5,
 ) -> list[SimilarCustomer]:
     """Existing customers who look like a new caller: the same email, the same phone
-    number, or the same name at the same postcode. Erased customers are left out."""
+    number, or the same name at the same postcode. Erased customers are left out.
+
+    Each test is an indexed lookup in the customer search (`customers.similar_customers`),
+    asked once per reason so the desk can be told why a customer looks the same.
+    """
+    from backoffice.services import customers as customers_service
+
     access.require(db, actor, Permission.TAKE_PHONE_ORDER)
-    conditions = []
-    key = email_key(email) if email.strip() and "@" in email else ""
-    if key:
-        conditions.append(Customer.email_key == key)
-    with db.read() as s:
-        region = read_setting(s, "shop.default_country") or None
-    query = phone_query(phone, default_region=region) if phone.strip() else None
-    if query is not None and len(query.suffix) >= 7:
-        low, high = query.key_range()
-        phone_cond = Customer.phone_rev >= low
-        if high is not None:
-            phone_cond = phone_cond & (Customer.phone_rev < high)
-        conditions.append(or_(Customer.phone_digits.in_(query.exact), phone_cond))
-    folded_name = " ".join(search_tokens(name))
-    postcode_key = "".join(postcode.split()).lower()
-    if folded_name and postcode_key:
-        tokens = folded_name.split()
-        name_cond = and_(*[Customer.sort_name.like(f"%{_like_escape(t)}%", escape="\\") for t in tokens])
-        postcode_ids = select(CustomerAddress.customer_id).where(
-            func.lower(func.replace(CustomerAddress.postcode, " ", "")) == postcode_key)
-        conditions.append(name_cond & Customer.id.in_(postcode_ids))
-    if not conditions:
-        return []
+    tests = (
+        ("email", {"email": email}),
+        ("phone number", {"phone": phone}),
+        ("name and postcode", {"first_name": name, "postcode": postcode}),
+    )
+    found: dict[int, tuple[object, list[str]]] = {}
+    for reason, criteria in tests:
+        if not all(value.strip() for value in criteria.values()):
+            continue
+        for hit in customers_service.similar_customers(db, actor=actor, **criteria):
+            if hit.status is not CustomerStatus.ERASED:
+                found.setdefault(hit.id, (hit, []))[1].append(reason)
     limit = max(1, min(int(limit), MAX_LIMIT))
-    with db.read() as s:
-        customers = s.scalars(
-            select(Customer)
-            .where(or_(*conditions), Customer.status != CustomerStatus.ERASED)
-            .order_by(Customer.sort_name, Customer.id)
-            .limit(limit)
-        ).all()
-        out = []
-        for c in customers:
-            addresses = s.scalars(select(CustomerAddress).where(CustomerAddress.customer_id == c.id)).all()
-            postcodes = {"".join(a.postcode.split()).lower() for a in addresses}
-            reasons = []
-            if key and c.email_key == key:
-                reasons.append("email")
-            if query is not None and c.phone_digits and query.matches(c.phone_digits):
-                reasons.append("phone number")
-            if folded_name and postcode_key in postcodes and all(
-                    t in (c.sort_name or "") for t in folded_name.split()):
-                reasons.append("name and postcode")
-            if not reasons:
-                continue
-            first = next((a for a in addresses if a.postcode), None)
-            out.append(SimilarCustomer(
-                id=c.id, name=c.display_name, email=c.email or "", phone=c.phone or "",
-                postcode=first.postcode if first else "", reasons=tuple(reasons)))
-        return out
+    ordered = sorted(found.values(), key=lambda pair: (pair[0].name.casefold(), pair[0].id))[:limit]
+    return [
+        SimilarCustomer(id=hit.id, name=hit.name, email=hit.email, phone=hit.phone, postcode=hit.postcode,
+                        reasons=tuple(reasons))
+        for hit, reasons in ordered
+    ]
 
 
 def _validate_new_customer(s: Session, new: NewCustomer, guard: _Guard) -> dict:

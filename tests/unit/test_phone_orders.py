@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from backoffice.domain.search import reindex_customer
 from backoffice.domain import (
     AuditEvent,
     Customer,
@@ -61,6 +62,9 @@ def add_customer(db, first="Ana", last="García", email="ana@example.com", phone
         s.add(CustomerAddress(customer_id=c.id, kind=AddressKind.BILLING, is_default=True,
                               first_name=first, last_name=last, address_1="1 Main St",
                               city="Houston", state="TX", postcode=postcode, country="US"))
+        s.flush()
+        # Indexed for search, as every customer the sync, the desk or a phone order adds is.
+        reindex_customer(s, c.id)
         return c.id
 
 
