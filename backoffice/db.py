@@ -25,7 +25,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backoffice import secrets
-from backoffice.errors import DatabaseTooNew, UserFacingError
+from backoffice.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 

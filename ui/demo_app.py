@@ -14,7 +14,7 @@ import logging
 import shutil
 
 from PySide6.QtCore import QEventLoop, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
+from PySide6.QtWidgets import QMessageBox, QProgressDialog
 
 from backoffice import secrets
 from backoffice.db import data_dir, open_database
