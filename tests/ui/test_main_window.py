@@ -44,7 +44,13 @@ def test_order_taker_sees_only_own_orders(qtbot, sqlite_db):
     window = build_window(sqlite_db, taker)
     qtbot.addWidget(window)
     screen = window.show_screen("OrdersScreen")
-    qtbot.waitUntil(lambda: not screen.model.is_loading(), timeout=10_000)
+    failures = []
+    screen.model.load_failed.connect(failures.append)
+    loaded = []
+    screen.model.page_loaded.connect(loaded.append)
+    qtbot.waitUntil(lambda: bool(loaded or failures), timeout=10_000)
+    # An empty list must come from a load that worked, not from one that failed.
+    assert failures == [] and loaded == [0]
     assert screen.model.rowCount() == 0
     assert "AuditScreen" not in window.screens
     window.ctx.tasks.wait_all()
