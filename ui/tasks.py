@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from shiboken6 import isValid
 
 from backoffice.errors import Cancelled
 
@@ -44,25 +45,31 @@ class _Relay(QObject):
     done = Signal(object)
     errored = Signal(object)
 
-    def __init__(self, manager: TaskManager, on_success, on_failure, on_progress) -> None:
+    def __init__(self, manager: TaskManager, on_success, on_failure, on_progress, owner: QObject | None) -> None:
         super().__init__()
         self._manager = manager
         self._on_success = on_success
         self._on_failure = on_failure
         self._on_progress = on_progress
+        self._owner = owner
+        self.owner_link = None
         self.progressed.connect(self._progress)
         self.done.connect(self._done)
         self.errored.connect(self._error)
 
+    def _owner_gone(self) -> bool:
+        """True when the widget that asked for the work was closed and deleted before it finished."""
+        return self._owner is not None and not isValid(self._owner)
+
     @Slot(int, int, str)
     def _progress(self, done: int, total: int, text: str) -> None:
-        if self._on_progress:
+        if self._on_progress and not self._owner_gone():
             self._on_progress(done, total, text)
 
     @Slot(object)
     def _done(self, result: Any) -> None:
         try:
-            if self._on_success:
+            if self._on_success and not self._owner_gone():
                 self._on_success(result)
         finally:
             self._manager._forget(self)
@@ -72,6 +79,9 @@ class _Relay(QObject):
         try:
             if isinstance(exc, Cancelled):
                 return
+            if self._owner_gone():
+                log.info("a task ended after its screen closed: %s", type(exc).__name__)
+                return
             if self._on_failure:
                 self._on_failure(exc)
             else:
@@ -80,6 +90,15 @@ class _Relay(QObject):
                 show_error(None, exc)
         finally:
             self._manager._forget(self)
+
+
+def _owner_of(*callbacks) -> QObject | None:
+    """The QObject a callback is a bound method of, if any."""
+    for callback in callbacks:
+        target = getattr(callback, "__self__", None)
+        if isinstance(target, QObject):
+            return target
+    return None
 
 
 class _Runnable(QRunnable):
@@ -116,9 +135,13 @@ class TaskManager(QObject):
         self.io_pool.setMaxThreadCount(3)
         self._live: set[_Relay] = set()
 
-    def _start(self, pool: QThreadPool, fn, on_success, on_failure, on_progress) -> CancelToken:
+    def _start(self, pool: QThreadPool, fn, on_success, on_failure, on_progress, owner) -> CancelToken:
         token = CancelToken()
-        relay = _Relay(self, on_success, on_failure, on_progress)
+        owner = owner if owner is not None else _owner_of(on_success, on_failure, on_progress)
+        relay = _Relay(self, on_success, on_failure, on_progress, owner)
+        if owner is not None:
+            # Work nobody will see is cancelled at its next check.
+            relay.owner_link = owner.destroyed.connect(token.cancel)
         self._live.add(relay)
         pool.start(_Runnable(fn, relay, token))
         return token
@@ -130,9 +153,15 @@ class TaskManager(QObject):
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         on_progress: Callable[[int, int, str], None] | None = None,
+        owner: QObject | None = None,
     ) -> CancelToken:
-        """Run `fn(token, progress)` on the database pool."""
-        return self._start(self.db_pool, fn, on_success, on_failure, on_progress)
+        """Run `fn(token, progress)` on the database pool.
+
+        The callbacks are skipped, and the token cancelled, once `owner` is deleted; by default
+        the owner is the widget whose bound method is a callback.
+        """
+        return self._start(self.db_pool, fn, on_success, on_failure, on_progress,
+                           owner)
 
     def run_io(
         self,
@@ -141,12 +170,20 @@ class TaskManager(QObject):
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         on_progress: Callable[[int, int, str], None] | None = None,
+        owner: QObject | None = None,
     ) -> CancelToken:
-        """Run `fn(token, progress)` on the network and documents pool."""
-        return self._start(self.io_pool, fn, on_success, on_failure, on_progress)
+        """Run `fn(token, progress)` on the network and documents pool.
+
+        The callbacks are skipped, and the token cancelled, once `owner` is deleted; by default
+        the owner is the widget whose bound method is a callback.
+        """
+        return self._start(self.io_pool, fn, on_success, on_failure, on_progress,
+                           owner)
 
     def _forget(self, relay: _Relay) -> None:
         self._live.discard(relay)
+        if relay.owner_link is not None and not relay._owner_gone():
+            QObject.disconnect(relay.owner_link)
 
     def busy(self) -> bool:
         return bool(self._live)

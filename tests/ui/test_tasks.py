@@ -1,0 +1,84 @@
+"""Background tasks: a screen closed while its work runs is neither called back nor kept busy."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtWidgets import QLabel
+
+from ui.tasks import TaskManager
+
+
+class _Screen(QLabel):
+    def __init__(self) -> None:
+        super().__init__("waiting")
+        self.results: list = []
+        self.failures: list = []
+
+    def show_result(self, result) -> None:
+        self.results.append(result)
+        self.setText(str(result))
+
+    def show_failure(self, exc) -> None:
+        self.failures.append(exc)
+        self.setText("failed")
+
+
+def _blocked_work(release: threading.Event, seen_cancel: list, outcome: str):
+    def work(token, progress):
+        release.wait(5)
+        seen_cancel.append(token.is_cancelled())
+        if outcome == "fail":
+            raise RuntimeError("the store did not answer")
+        return "loaded"
+
+    return work
+
+
+def test_finished_work_reaches_a_screen_that_is_still_open(qtbot):
+    tasks = TaskManager()
+    screen = _Screen()
+    release = threading.Event()
+    release.set()
+    tasks.run_db(_blocked_work(release, [], "ok"), on_success=screen.show_result, on_failure=screen.show_failure)
+    qtbot.waitUntil(lambda: screen.text() == "loaded")
+    assert tasks.wait_all()
+    assert not tasks.busy()
+
+
+def test_work_finishing_after_its_screen_closed_calls_nothing_and_is_cancelled(qtbot):
+    tasks = TaskManager()
+    for outcome in ("ok", "fail"):
+        screen = _Screen()
+        release, seen_cancel = threading.Event(), []
+        tasks.run_db(_blocked_work(release, seen_cancel, outcome),
+                     on_success=screen.show_result, on_failure=screen.show_failure)
+        screen.deleteLater()
+        qtbot.waitUntil(lambda: _deleted(screen))
+        release.set()
+        assert tasks.wait_all()
+        # The relay delivers on the GUI thread: let it run. A call into the deleted label would raise
+        # "Internal C++ object already deleted", which pytest-qt reports as a failure of this test.
+        qtbot.waitUntil(lambda: not tasks.busy())
+        assert seen_cancel == [True], "the work should have been told its screen is gone"
+
+
+def test_an_explicit_owner_covers_callbacks_that_are_not_its_methods(qtbot):
+    tasks = TaskManager()
+    screen = _Screen()
+    called = []
+    release = threading.Event()
+    tasks.run_db(_blocked_work(release, [], "ok"), on_success=lambda r: called.append(screen.text()),
+                 owner=screen)
+    screen.deleteLater()
+    qtbot.waitUntil(lambda: _deleted(screen))
+    release.set()
+    assert tasks.wait_all()
+    qtbot.waitUntil(lambda: not tasks.busy())
+    assert called == []
+
+
+def _deleted(widget) -> bool:
+    from shiboken6 import isValid
+
+    return not isValid(widget)
