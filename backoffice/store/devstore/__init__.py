@@ -26,11 +26,17 @@ What a client sees (details in `api`, fault switches in `faults`):
   are dev store extensions: do not count on either from a stock store.
 - `payment_url` leads to a working order-pay page with a "Pay with test gateway" button
   (no card fields); `store.mark_paid(order_id)` does the same from code.
+- Order notes, and the order actions that email the customer
+  (`POST /orders/{id}/actions/send_order_details`, `send_email`, `GET .../email_templates`).
+  Nothing is mailed: `store.sent_emails()` lists what was "sent" (to, order, template,
+  when, pay link) and `store.email_listeners` hear of each one. `store.order_actions =
+  False` answers those routes as a store older than WooCommerce 9.5 does (no route).
 """
 
 from .faults import Faults
+from .mail import SentEmail
 from .rest_errors import RestError
 from .seed import PopulateResult
 from .store import DevStore, LoggedRequest
 
-__all__ = ["DevStore", "Faults", "LoggedRequest", "PopulateResult", "RestError"]
+__all__ = ["DevStore", "Faults", "LoggedRequest", "PopulateResult", "RestError", "SentEmail"]

@@ -20,6 +20,16 @@ its `meta_data`: `GET /orders?meta_key=K&meta_value=V` (exact match; either alon
 works) and `search=TERM`, which besides names, e-mail, phone, company and line item
 names (substring, any case) and the order id also matches any meta value exactly.
 Both use an index on meta values.
+
+Order notes (`/orders/{id}/notes`, newest first) and the order actions of WooCommerce
+9.8 and later: `POST /orders/{id}/actions/send_order_details` emails the order details
+(with the pay link while the order needs payment) to the billing email, notes it on the
+order and answers `{"message": "Order details sent to ..."}`; `send_email` does the same
+with a `template_id`, and `GET .../actions/email_templates` lists the templates. An
+unknown order answers 404 `woocommerce_rest_not_found` before the keys are checked; an
+order without a billing email answers 400 `woocommerce_rest_missing_email`. With
+`order_actions` off the store answers those routes as a store older than 9.5 does:
+404 `rest_no_route`.
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
+from . import mail
 from . import rest_errors as errors
 from .documents import ORDER_STATUSES
 from .rest_errors import RestError
@@ -45,6 +56,9 @@ from .wire import BASE, JSON_CONTENT_TYPE, dumps, parse_date
 
 NAMESPACE = "/wp-json/wc/v3"
 ROUTE_RE = re.compile(r"^/wp-json/wc/v3/(products|customers|orders)(?:/(batch|\d+))?/?$")
+ORDER_SUB_RE = re.compile(
+    r"^/wp-json/wc/v3/orders/(\d+)/(notes(?:/(\d+))?|actions/(send_order_details|send_email|email_templates))/?$")
+ACTION_METHODS = {"send_order_details": ("POST",), "send_email": ("POST",), "email_templates": ("GET",)}
 API_ROOT_LINK = f'<{BASE}/wp-json/>; rel="https://api.w.org/"'
 COLLECTION_METHODS = ("GET", "POST")
 ITEM_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -153,6 +167,10 @@ CUSTOMER_LIST_PARAMS = {
     "email": Param("email"),
     "role": Param("enum", "customer", enum=tuple(CUSTOMER_ROLES)),
 }
+NOTE_LIST_PARAMS = {"context": Param("enum", "view", enum=("view", "edit")),
+                    "type": Param("enum", "any", enum=("any", "customer", "internal"))}
+NOTE_ITEM_PARAMS = {"context": Param("enum", "view", enum=("view", "edit")), "force": Param("boolean", False)}
+ACTION_PARAMS = {"email": Param("email"), "force_email_update": Param("boolean", False)}
 ITEM_PARAMS = {"context": Param("enum", "view", enum=("view", "edit")), "_fields": Param("string"),
                "force": Param("boolean", False)}
 LIST_PARAMS = {"orders": ORDER_LIST_PARAMS, "products": PRODUCT_LIST_PARAMS, "customers": CUSTOMER_LIST_PARAMS}
@@ -252,6 +270,8 @@ class Api:
         self.storage = storage
         self.lock = lock
         self.keys = keys
+        #: Off: answer the order actions as a store older than WooCommerce 9.5 (no route).
+        self.order_actions = True
 
     # Entry ------------------------------------------------------------------------------
 
@@ -278,6 +298,9 @@ class Api:
             method = "GET"
         if path.rstrip("/") in ("/wp-json", NAMESPACE) and method == "GET":
             return self._index(path.rstrip("/") == NAMESPACE)
+        sub = ORDER_SUB_RE.match(path)
+        if sub:
+            return self._order_sub_route(method, sub, params, headers, body)
         match = ROUTE_RE.match(path)
         if not match:
             raise errors.no_route()
@@ -297,6 +320,101 @@ class Api:
             return self._error(exc, allow)
         response.headers.append(("Allow", ", ".join(allow)))
         return response
+
+    # Order notes and order actions -------------------------------------------------------
+
+    def _order_sub_route(self, method: str, match: re.Match, params: dict[str, Any], headers: Mapping[str, str],
+                         body: bytes) -> Response:
+        order_id = int(match.group(1))
+        note_id = match.group(3)
+        action = match.group(4)
+        if action is not None:
+            if not self.order_actions:
+                raise errors.no_route()
+            allow = ACTION_METHODS[action]
+        else:
+            allow = ("GET", "DELETE") if note_id is not None else ("GET", "POST")
+        if method not in allow:
+            raise errors.no_route()
+        try:
+            payload = self._body(method, headers, body)
+            fields = {**params, **(payload if isinstance(payload, dict) else {})}
+            authorized = self._authorized(headers, params)
+            if action is not None:
+                response = self._action(action, order_id, fields, authorized)
+            else:
+                response = self._notes(method, order_id, int(note_id) if note_id else None, fields, authorized)
+        except RestError as exc:
+            return self._error(exc, allow)
+        response.headers.append(("Allow", ", ".join(allow)))
+        return response
+
+    def _action(self, action: str, order_id: int, fields: dict[str, Any], authorized: bool) -> Response:
+        # Parameters first, then the order, then the keys: the store's order of checks.
+        if action == "email_templates":
+            args: dict[str, Any] = {}
+        else:
+            specs = dict(ACTION_PARAMS)
+            if action == "send_email":
+                if fields.get("template_id") in (None, ""):
+                    raise errors.missing_params(["template_id"])
+                specs["template_id"] = Param("enum", None, enum=mail.TEMPLATE_IDS)
+            args = validate_params(fields, specs)
+            args["force"] = args.pop("force_email_update")
+        with self.lock:
+            self.shop.check_action_order(order_id)
+        if not authorized:
+            if action == "email_templates":
+                raise RestError("woocommerce_rest_cannot_view", "Sorry, you cannot view resources.", 401)
+            raise RestError("woocommerce_rest_cannot_create", "Sorry, you cannot create resources.", 401)
+        with self.lock:
+            if action == "email_templates":
+                result: Any = self.shop.email_templates(order_id)
+            elif action == "send_email":
+                result = self.shop.send_email(order_id, args)
+            else:
+                result = self.shop.send_order_details(order_id, args)
+        return Response(200, dumps(result), [("Link", API_ROOT_LINK)])
+
+    def _notes(self, method: str, order_id: int, note_id: int | None, fields: dict[str, Any],
+               authorized: bool) -> Response:
+        if note_id is None and method == "GET":
+            args = validate_params(fields, NOTE_LIST_PARAMS)
+            if not authorized:
+                raise RestError("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.", 401)
+            with self.lock:
+                notes = self.shop.order_notes(order_id, args["type"])
+            return Response(200, "[" + ",".join(dumps(n) for n in notes) + "]", [("Link", API_ROOT_LINK)])
+        if note_id is None:
+            if fields.get("note") in (None, ""):
+                raise errors.missing_params(["note"])
+            values: dict[str, Any] = {}
+            problems: dict[str, tuple[str, str]] = {}
+            for name, default, kind in (("note", "", "string"), ("customer_note", False, "boolean"),
+                                        ("added_by_user", False, "boolean")):
+                try:
+                    values[name] = coerce(name, fields.get(name, default), {"type": kind})
+                except Invalid as exc:
+                    problems[name] = (exc.code, exc.message)
+            if problems:
+                raise errors.invalid_params(problems)
+            if not authorized:
+                raise RestError("woocommerce_rest_cannot_create",
+                                "Sorry, you are not allowed to create resources.", 401)
+            with self.lock:
+                doc = self.shop.add_order_note(order_id, values["note"], customer_note=values["customer_note"],
+                                               added_by_user=values["added_by_user"])
+            location = f"{BASE}{NAMESPACE}/orders/{order_id}/notes/{doc['id']}"
+            return Response(201, dumps(doc), [("Location", location), ("Link", API_ROOT_LINK)])
+        args = validate_params(fields, NOTE_ITEM_PARAMS)
+        if not authorized:
+            raise self._deny("item", method)
+        with self.lock:
+            if method == "GET":
+                doc = self.shop.order_note(order_id, note_id)
+            else:
+                doc = self.shop.delete_order_note(order_id, note_id, force=args["force"])
+        return Response(200, dumps(doc), [("Link", API_ROOT_LINK)])
 
     @staticmethod
     def _body(method: str, headers: Mapping[str, str], body: bytes) -> Any:
@@ -568,7 +686,12 @@ class Api:
             f"{NAMESPACE}/orders/batch": BATCH_METHODS, f"{NAMESPACE}/customers": COLLECTION_METHODS,
             f"{NAMESPACE}/customers/(?P<id>[\\d]+)": ITEM_METHODS, f"{NAMESPACE}/customers/batch": BATCH_METHODS,
             f"{NAMESPACE}/products": COLLECTION_METHODS, f"{NAMESPACE}/products/(?P<id>[\\d]+)": ITEM_METHODS,
+            f"{NAMESPACE}/orders/(?P<order_id>[\\d]+)/notes": ("GET", "POST"),
+            f"{NAMESPACE}/orders/(?P<order_id>[\\d]+)/notes/(?P<id>[\\d]+)": ("GET", "DELETE"),
         }
+        if self.order_actions:
+            for action, methods in ACTION_METHODS.items():
+                routes[f"{NAMESPACE}/orders/(?P<id>[\\d]+)/actions/{action}"] = methods
         described = {route: {"namespace": "wc/v3", "methods": list(methods)} for route, methods in routes.items()}
         if namespace:
             body: dict[str, Any] = {"namespace": "wc/v3", "routes": described}

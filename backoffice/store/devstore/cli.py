@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--products", type=int, default=40, help="products to create (default 40)")
     parser.add_argument("--db", metavar="PATH", help="SQLite file to keep the store in (default: a temporary file)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the fake data and of the keys (default 1)")
+    parser.add_argument("--no-order-actions", dest="order_actions", action="store_false",
+                        help="answer like a WooCommerce older than 9.5, which cannot email an order's details")
     return parser
 
 
@@ -42,7 +44,9 @@ def main(argv: Sequence[str] | None = None, *, wait: Callable[[DevStore], None] 
     for name in ("customers", "orders", "products"):
         if getattr(args, name) < 0:
             parser.error(f"--{name} cannot be negative")
-    store = DevStore(args.db, seed=args.seed)
+    store = DevStore(args.db, seed=args.seed, order_actions=args.order_actions)
+    # Emails are not sent anywhere: each one is shown here as the store "sends" it.
+    store.email_listeners.append(lambda email: print(f"Email sent: {email.line()}", flush=True))
     try:
         if store.count("orders") or store.count("customers") > 1 or store.count("products"):
             print(f"Using the data already in {args.db}.")
@@ -59,6 +63,9 @@ def main(argv: Sequence[str] | None = None, *, wait: Callable[[DevStore], None] 
         print(f"REST API:        {store.api_url}")
         print(f"Consumer key:    {store.consumer_key}")
         print(f"Consumer secret: {store.consumer_secret}")
+        if not args.order_actions:
+            print("Order actions:   off (the store cannot email order details, as before WooCommerce 9.5)")
+        print("Emails the store sends are printed here.")
         print("Press Ctrl+C to stop.", flush=True)
         (wait or (lambda _store: _wait_for_interrupt()))(store)
     finally:

@@ -232,6 +232,14 @@ def refresh_order(order: dict[str, Any]) -> None:
     order["_links"] = order_links(order["id"], order["customer_id"])
 
 
+def note_links(order_id: int, note_id: int) -> dict[str, Any]:
+    return {
+        "self": [{"href": f"{API}/orders/{order_id}/notes/{note_id}", "targetHints": {"allow": ["GET", "DELETE"]}}],
+        "collection": [{"href": f"{API}/orders/{order_id}/notes"}],
+        "up": [{"href": f"{API}/orders/{order_id}"}],
+    }
+
+
 def stock_reduced(order: dict[str, Any]) -> bool:
     return any(meta["key"] == _REDUCED_STOCK for item in order["line_items"] for meta in item["meta_data"])
 

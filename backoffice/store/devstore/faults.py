@@ -22,6 +22,9 @@ After the request is handled (writes are committed):
      unchanged and the JSON is well formed.
 
 `latency_ms` delays every API request by that many milliseconds before anything else.
+
+`limit_to(text)` keeps armed faults for requests whose path contains `text` (for example
+"/actions/" to fault only the order actions); other requests pass untouched.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class Faults:
         self._fail_status = 500
         self._retry_after = 1
         self._history: list[FaultRecord] = []
+        self._scope: str | None = None
 
     def fail_next(self, n: int = 1, status: int = 500) -> None:
         """Answer the next `n` API requests with `status` without handling them."""
@@ -100,13 +104,19 @@ class Faults:
         with self._lock:
             self._arm("truncate", n)
 
+    def limit_to(self, path_part: str | None) -> None:
+        """Let only requests whose path contains `path_part` meet armed faults (None: all requests)."""
+        with self._lock:
+            self._scope = path_part or None
+
     def reset(self) -> None:
-        """Disarm every fault and remove the latency (the history stays)."""
+        """Disarm every fault, remove the latency and the path limit (the history stays)."""
         with self._lock:
             self._pending.clear()
             self.latency_ms = 0
             self._fail_status = 500
             self._retry_after = 1
+            self._scope = None
 
     @property
     def pending(self) -> dict[str, int]:
@@ -128,6 +138,8 @@ class Faults:
     def take_before(self, method: str, path: str) -> Fault | None:
         """The fault a request meets before it is handled, if one is armed."""
         with self._lock:
+            if self._scope is not None and self._scope not in path:
+                return None
             for name in PRE_FAULTS:
                 if self._pending.get(name, 0) > 0:
                     self._pending[name] -= 1
@@ -138,6 +150,8 @@ class Faults:
     def take_after(self, method: str, path: str, *, is_page: bool) -> Fault | None:
         """The fault a handled request meets on its way out, if one applies to it."""
         with self._lock:
+            if self._scope is not None and self._scope not in path:
+                return None
             for name in POST_FAULTS:
                 if self._pending.get(name, 0) <= 0:
                     continue

@@ -3,6 +3,7 @@
 A narrow table per kind holds the columns that lists filter and sort on; the JSON text
 sits in a separate table so that paging with OFFSET walks small rows only. Order meta
 values are copied into an indexed table so an order can be found by its meta cheaply.
+Order notes and the emails the store "sent" have plain tables of their own.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ CREATE TABLE IF NOT EXISTS order_meta (order_id INTEGER NOT NULL, meta_key TEXT 
 CREATE INDEX IF NOT EXISTS order_meta_value ON order_meta (meta_value);
 CREATE INDEX IF NOT EXISTS order_meta_key_value ON order_meta (meta_key, meta_value);
 CREATE INDEX IF NOT EXISTS order_meta_order ON order_meta (order_id);
+CREATE TABLE IF NOT EXISTS order_notes (
+    id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, created TEXT NOT NULL, author TEXT NOT NULL,
+    note TEXT NOT NULL, customer_note INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS order_notes_order ON order_notes (order_id, id);
+CREATE TABLE IF NOT EXISTS emails (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, sent TEXT NOT NULL, recipient TEXT NOT NULL, order_id INTEGER NOT NULL,
+    kind TEXT NOT NULL, subject TEXT NOT NULL, pay_url TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS emails_order ON emails (order_id, id);
 """
 
 #: Id sequences, named after the WordPress tables they mimic. Products, orders and
@@ -60,6 +69,7 @@ FIRST_IDS = {
     "order_item_meta": 1,
     "user_meta": 1,
     "post_meta": 1,
+    "comment": 1,
     "populate": 0,
 }
 
@@ -229,6 +239,46 @@ class Storage:
             self.conn.execute(f"DELETE FROM {_DOCS[kind]} WHERE id = ?", (doc_id,))
             if kind == "orders":
                 self.conn.execute("DELETE FROM order_meta WHERE order_id = ?", (doc_id,))
+                # WordPress deletes an order's notes with it; the mail log stays.
+                self.conn.execute("DELETE FROM order_notes WHERE order_id = ?", (doc_id,))
+
+    # Order notes and sent emails ------------------------------------------------------
+
+    def add_note(self, order_id: int, *, created: str, author: str, note: str, customer_note: bool) -> int:
+        """Keep one order note; return its id (from the "comment" sequence, as WordPress numbers them)."""
+        with self.transaction():
+            note_id = self.next_id("comment")
+            self.conn.execute("INSERT INTO order_notes VALUES (?, ?, ?, ?, ?, ?)",
+                              (note_id, order_id, created, author, note, int(customer_note)))
+        return note_id
+
+    def notes(self, order_id: int) -> list[tuple[int, str, str, str, bool]]:
+        """(id, created, author, note, customer_note) of an order's notes, newest first."""
+        rows = self.conn.execute(
+            "SELECT id, created, author, note, customer_note FROM order_notes WHERE order_id = ? "
+            "ORDER BY created DESC, id DESC", (order_id,)).fetchall()
+        return [(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+    def delete_note(self, note_id: int) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM order_notes WHERE id = ?", (note_id,))
+
+    def add_email(self, *, sent: str, recipient: str, order_id: int, kind: str, subject: str, pay_url: str) -> int:
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO emails (sent, recipient, order_id, kind, subject, pay_url) VALUES (?, ?, ?, ?, ?, ?)",
+                (sent, recipient, order_id, kind, subject, pay_url))
+        return int(cursor.lastrowid)
+
+    def emails(self, order_id: int | None = None) -> list[tuple[int, str, str, int, str, str, str]]:
+        """(id, sent, recipient, order_id, kind, subject, pay_url) of the emails sent, oldest first."""
+        if order_id is None:
+            cursor = self.conn.execute("SELECT id, sent, recipient, order_id, kind, subject, pay_url FROM emails "
+                                       "ORDER BY id")
+        else:
+            cursor = self.conn.execute("SELECT id, sent, recipient, order_id, kind, subject, pay_url FROM emails "
+                                       "WHERE order_id = ? ORDER BY id", (order_id,))
+        return [tuple(r) for r in cursor.fetchall()]
 
     def bulk_insert(self, kind: str, documents: Sequence[dict[str, Any]]) -> None:
         """Insert many new documents inside the caller's transaction."""

@@ -12,19 +12,20 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
 from . import documents as docs
 from .api import Api
 from .faults import Faults
+from .mail import SentEmail
 from .rest_errors import RestError
 from .seed import DEFAULT_UNTIL, HISTORY_SECONDS, PopulateResult, populate
 from .server import DevStoreServer, is_loopback, serve_in_thread
 from .shop import Shop
 from .storage import Query, Storage
-from .wire import iso, render
+from .wire import BASE, iso, render
 
 #: How many requests `requests_log` remembers (the oldest are forgotten first).
 LOG_LIMIT = 500_000
@@ -50,6 +51,11 @@ class DevStore:
     no path is given). Keys are derived from `seed` unless given. `clock` (epoch seconds)
     lets tests move time without sleeping. Entering a `with` block starts the server on a
     free port; leaving it stops the server and closes the database.
+
+    Emails the store sends (through the order actions) are recorded, not sent:
+    `sent_emails()` lists them and `email_listeners` are called as each goes out.
+    `order_actions = False` makes the store answer as one older than WooCommerce 9.5,
+    which has no order actions.
     """
 
     def __init__(
@@ -60,6 +66,7 @@ class DevStore:
         consumer_key: str | None = None,
         consumer_secret: str | None = None,
         clock: Callable[[], float] | None = None,
+        order_actions: bool = True,
     ) -> None:
         self.seed = seed
         self._tmpdir: str | None = None
@@ -76,6 +83,10 @@ class DevStore:
         self._storage = Storage(db_path)
         self._shop = Shop(self._storage, lambda: self.clock(), random.Random(f"devstore:{seed}:runtime"))
         self.api = Api(self._shop, self._storage, self._lock, lambda: (self.consumer_key, self.consumer_secret))
+        self.api.order_actions = order_actions
+        #: Called with each `SentEmail` as the store sends it (from a server thread).
+        self.email_listeners: list[Callable[[SentEmail], None]] = []
+        self._shop.on_email = self._email_sent
         self._server: DevStoreServer | None = None
         self._thread: threading.Thread | None = None
         self._stats_lock = threading.Lock()
@@ -234,6 +245,36 @@ class DevStore:
         with self._lock:
             return self._storage.count_all(kind)
 
+    # Emails and notes --------------------------------------------------------------------
+
+    @property
+    def order_actions(self) -> bool:
+        """Whether the store has the order actions (WooCommerce 9.5 and later); settable while serving."""
+        return self.api.order_actions
+
+    @order_actions.setter
+    def order_actions(self, value: bool) -> None:
+        self.api.order_actions = bool(value)
+
+    def _email_sent(self, email: SentEmail) -> None:
+        shown = replace(email, pay_url=email.pay_url.replace(BASE, self.base_url or "http://127.0.0.1"))
+        for listener in list(self.email_listeners):
+            listener(shown)
+
+    def sent_emails(self, order_id: int | None = None) -> list[SentEmail]:
+        """The emails the store sent (all, or one order's), oldest first."""
+        with self._lock:
+            rows = self._storage.emails(order_id)
+        base = self.base_url or "http://127.0.0.1"
+        return [SentEmail(r[0], r[1], r[2], r[3], r[4], r[5], r[6].replace(BASE, base)) for r in rows]
+
+    def order_notes(self, order_id: int) -> list[dict[str, Any]]:
+        """An order's notes as the API sends them, newest first; [] for an unknown order."""
+        with self._lock:
+            if self._shop.get_order(order_id) is None:
+                return []
+            return [self._rendered(n) for n in self._shop.order_notes(order_id)]
+
     # Changes made on the store's side (as staff in the shop's admin would) --------------
 
     def create_product(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -322,4 +363,4 @@ class DevStore:
             self._log.clear()
 
 
-__all__ = ["DevStore", "LoggedRequest", "PopulateResult", "RestError"]
+__all__ = ["DevStore", "LoggedRequest", "PopulateResult", "RestError", "SentEmail"]
