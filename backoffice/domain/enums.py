@@ -127,6 +127,7 @@ class OutboxKind(StrEnum):
     ERASE_CUSTOMER = "erase_customer"
     UPDATE_CONSENT = "update_consent"
     MERGE_CUSTOMERS = "merge_customers"
+    SEND_PAY_LINK = "send_pay_link"  # the store emails the order's pay link to the customer
 
 
 class AuditOutcome(StrEnum):

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backoffice.domain.base import Base, utcnow
+from backoffice.domain.base import Base, money, utcnow
+from backoffice.errors import ValidationError
 
 
 class ShopSetting(Base):
@@ -24,19 +28,30 @@ class ShopSetting(Base):
 
 @dataclass(frozen=True)
 class SettingSpec:
+    """One shop-wide setting: key, type, default and label.
+
+    A setting holding more than a plain value gives `parse` (checks and converts what it
+    is given, raising ValidationError with a sentence) and `dump` (the JSON form).
+    """
+
     key: str
     type: type
     default: Any
     label: str
     help: str = ""
+    parse: Callable[[Any], Any] | None = None
+    dump: Callable[[Any], Any] | None = None
 
     def encode(self, value: Any) -> str:
-        return json.dumps(self.coerce(value))
+        value = self.coerce(value)
+        return json.dumps(self.dump(value) if self.dump is not None else value)
 
     def decode(self, raw: str) -> Any:
         return self.coerce(json.loads(raw))
 
     def coerce(self, value: Any) -> Any:
+        if self.parse is not None:
+            return self.parse(value)
         if self.type is bool:
             if isinstance(value, str):
                 return value.strip().lower() in ("1", "true", "yes", "on")
@@ -44,6 +59,114 @@ class SettingSpec:
         if self.type is int:
             return int(value)
         return str(value) if value is not None else ""
+
+
+@dataclass(frozen=True)
+class ShippingMethod:
+    """A shipping method the shop offers on phone orders.
+
+    `method_id` is the web store's method (WooCommerce: flat_rate, free_shipping,
+    local_pickup, or a plugin's id); `cost` is what the desk starts with, still editable
+    on each order.
+    """
+
+    title: str
+    method_id: str
+    cost: Decimal = Decimal("0.00")
+
+    def as_json(self) -> dict[str, str]:
+        return {"title": self.title, "method_id": self.method_id, "cost": f"{self.cost:.2f}"}
+
+
+#: WooCommerce's own shipping methods, offered first when the owner adds one.
+STANDARD_SHIPPING_METHOD_IDS = ("flat_rate", "free_shipping", "local_pickup")
+MAX_SHIPPING_METHODS = 30
+MAX_SHIPPING_COST = Decimal("99999.99")
+_METHOD_ID = re.compile(r"^[a-z0-9_-]{1,64}$")
+
+DEFAULT_SHIPPING_METHODS = (
+    ShippingMethod("Flat rate", "flat_rate", Decimal("0.00")),
+    ShippingMethod("Free shipping", "free_shipping", Decimal("0.00")),
+    ShippingMethod("Local pickup", "local_pickup", Decimal("0.00")),
+)
+
+
+def _shipping_cost(raw: Any) -> Decimal | None:
+    if isinstance(raw, Decimal):
+        value = raw
+    elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        value = Decimal(repr(raw))
+    elif isinstance(raw, str):
+        text = raw.strip().replace(",", ".")
+        try:
+            value = Decimal(text or "0")
+        except InvalidOperation:
+            return None
+    else:
+        return None
+    if not value.is_finite() or value < 0 or value > MAX_SHIPPING_COST or value != value.quantize(Decimal("0.01")):
+        return None
+    return money(value)
+
+
+def parse_shipping_methods(value: Any) -> tuple[ShippingMethod, ...]:
+    """Check the shop's shipping methods and return them cleaned, in the order given.
+
+    Accepts `ShippingMethod`s or mappings with title, method_id and cost. Raises
+    ValidationError naming each problem (fields "N.title", "N.method_id", "N.cost",
+    counting from 1), so nothing wrong is saved.
+    """
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        message = "The shipping methods must be a list of methods."
+        raise ValidationError(message, fields={"shipping.methods": message})
+    items = list(value)
+    if not items:
+        message = "Keep at least one shipping method: every phone order needs one."
+        raise ValidationError(message, fields={"shipping.methods": message})
+    if len(items) > MAX_SHIPPING_METHODS:
+        message = f"Offer at most {MAX_SHIPPING_METHODS} shipping methods."
+        raise ValidationError(message, fields={"shipping.methods": message})
+    methods: list[ShippingMethod] = []
+    problems: dict[str, str] = {}
+    titles: set[str] = set()
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, ShippingMethod):
+            raw = {"title": item.title, "method_id": item.method_id, "cost": item.cost}
+        elif isinstance(item, Mapping):
+            raw = item
+        else:
+            problems[f"{number}.title"] = f"Shipping method {number} is not a shipping method."
+            continue
+        title = " ".join(str(raw.get("title") or "").split())
+        method_id = str(raw.get("method_id") or "").strip()
+        cost = _shipping_cost(raw.get("cost", "0"))
+        if not title:
+            problems[f"{number}.title"] = f"Shipping method {number}: enter a title."
+        elif len(title) > 120:
+            problems[f"{number}.title"] = f"Shipping method {number}: the title is too long (at most 120 characters)."
+        elif title.casefold() in titles:
+            problems[f"{number}.title"] = f"Shipping method {number}: “{title}” is already in the list."
+        if not method_id:
+            problems[f"{number}.method_id"] = (
+                f"Shipping method {number}: enter the web store's method, such as flat_rate.")
+        elif not _METHOD_ID.match(method_id):
+            problems[f"{number}.method_id"] = (
+                f"Shipping method {number}: the web store's method is written in small letters, digits, "
+                "_ and -, such as flat_rate or local_pickup.")
+        if cost is None:
+            problems[f"{number}.cost"] = (
+                f"Shipping method {number}: the cost must be an amount such as 4.95 (zero or more, "
+                "at most two decimals).")
+        titles.add(title.casefold())
+        if title and method_id and cost is not None:
+            methods.append(ShippingMethod(title, method_id, cost))
+    if problems:
+        raise ValidationError(" ".join(problems.values()) + " Nothing was saved.", fields=problems)
+    return tuple(methods)
+
+
+def dump_shipping_methods(methods: tuple[ShippingMethod, ...]) -> list[dict[str, str]]:
+    return [m.as_json() for m in methods]
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -65,6 +188,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("payments.terminal_url", str, "", "Card terminal address",
                 "The gateway's own virtual terminal, opened from the phone-order screen."),
     SettingSpec("payments.terminal_gateway", str, "stripe", "Card terminal gateway"),
+    SettingSpec("shipping.methods", tuple, DEFAULT_SHIPPING_METHODS, "Shipping methods",
+                "Offered on the phone-order screen, each with the cost it starts with.",
+                parse=parse_shipping_methods, dump=dump_shipping_methods),
     SettingSpec("reports.min_group_size", int, 5, "Smallest group shown in statistics"),
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -50,6 +51,15 @@ class OutboxMessage(Base):
 
 
 Index("ix_outbox_status_id", OutboxMessage.status, OutboxMessage.id)
+
+
+class PayLinkOutcome(StrEnum):
+    """What became of a "send the pay link" message, kept in its payload as `outcome` once done."""
+
+    EMAILED = "emailed"  # the store confirmed it emailed the order's details with the link
+    NO_EMAIL = "no_email"  # the order has no email address
+    UNSUPPORTED = "unsupported"  # the store is too old to email order details
+    NOT_NEEDED = "not_needed"  # paid, or no longer paid by pay link, before it went out
 
 
 class SyncConflict(Base):

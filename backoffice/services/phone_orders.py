@@ -9,7 +9,11 @@ account and sends its own welcome (P17).
 Card numbers never get in (P1): every text passes the card-number detector and is
 masked before it is stored, and a card payment is taken either on the store's own
 payment page (a pay link) or on the gateway's terminal and recorded here by its
-reference only.
+reference only. With a pay link, the store also emails the link to the caller: the
+request is queued with the order and sent once the store has it (`pay_link_email`
+tells the desk how that went; `send_pay_link_again` asks for another).
+
+Shipping methods come from the shop setting `shipping.methods` (`shipping_options`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -50,7 +56,9 @@ from backoffice.domain.enums import (
 )
 from backoffice.domain.phones import normalize_phone, phone_suffix_key
 from backoffice.domain.search import reindex_customer
+from backoffice.domain.settings import DEFAULT_SHIPPING_METHODS
 from backoffice.domain.staff import Actor, Permission
+from backoffice.domain.sync import PayLinkOutcome
 from backoffice.domain.text import fold, search_tokens
 from backoffice.errors import NotFound, UserFacingError, ValidationError
 from backoffice.services import access, audit
@@ -62,6 +70,8 @@ __all__ = [
     "LineInput",
     "NewCustomer",
     "PAY_LATER_METHODS",
+    "PayLinkEmail",
+    "PayLinkEmailState",
     "PaymentChoice",
     "PlacedOrder",
     "ProductHit",
@@ -72,12 +82,16 @@ __all__ = [
     "caller_summary",
     "catalogue_lookup",
     "choose_pay_later",
+    "mask_email",
     "mark_paid_from_store",
     "new_reference",
+    "pay_link_email",
     "place_phone_order",
     "product_hits",
     "record_terminal_payment",
     "repeat_order_lines",
+    "send_pay_link_again",
+    "shipping_options",
     "similar_customers",
 ]
 
@@ -88,6 +102,7 @@ audit.register_action("choose_pay_later", "Chose to pay later")
 audit.register_action("mark_paid_from_store", "Order paid on the web store")
 audit.register_action("repeat_order", "Repeated a previous order")
 audit.register_action("view_caller", "Picked a caller for a phone order")
+audit.register_action("send_pay_link_again", "Asked the store to email the pay link again")
 
 MAX_LINES = 200
 MAX_QUANTITY = 9999
@@ -166,12 +181,8 @@ class ShippingOption:
     cost: Decimal
 
 
-# The store's standard shipping methods; the person types the cost the shop charges.
-SHIPPING_OPTIONS = (
-    ShippingOption("flat_rate", "Flat rate", Decimal("0.00")),
-    ShippingOption("free_shipping", "Free shipping", Decimal("0.00")),
-    ShippingOption("local_pickup", "Local pickup", Decimal("0.00")),
-)
+# The store's standard shipping methods, offered until the shop's own are loaded.
+SHIPPING_OPTIONS = tuple(ShippingOption(m.method_id, m.title, m.cost) for m in DEFAULT_SHIPPING_METHODS)
 
 
 @dataclass(frozen=True)
@@ -257,12 +268,44 @@ class CallerSummary:
     last_order_number: str
 
 
+class PayLinkEmailState(StrEnum):
+    """Where the store's email of an order's pay link stands."""
+
+    NOT_ASKED = "not_asked"  # no email was asked for (not a pay-link order)
+    QUEUED = "queued"  # waiting to go: the store does not have the order yet, or is away
+    EMAILED = "emailed"  # the store confirmed it sent the email
+    NO_EMAIL = "no_email"  # the order has no email address
+    UNSUPPORTED = "unsupported"  # the store is too old to email it
+    NOT_NEEDED = "not_needed"  # paid, or no longer paid by pay link, before it went out
+    FAILED = "failed"  # the store refused; the sync screen has the details
+
+
+@dataclass(frozen=True)
+class PayLinkEmail:
+    """The pay link email of one order, as the phone-order screen shows it."""
+
+    order_id: int
+    state: PayLinkEmailState
+    sentence: str
+    masked_email: str  # "a***@example.com", or "" when the order has none
+    can_send_again: bool
+    sent_at: datetime | None = None
+
+
 # --- small helpers ---------------------------------------------------------------------
 
 
 def new_reference() -> str:
     """A fresh back office reference for an order or an outbox message."""
     return "bo-" + uuid.uuid4().hex
+
+
+def mask_email(email: str) -> str:
+    """An email address as it may be shown while someone listens: "a***@example.com"."""
+    local, at, domain = (email or "").strip().rpartition("@")
+    if not at or not local:
+        return ""
+    return f"{local[0]}***@{domain}"
 
 
 def _like_escape(text: str) -> str:
@@ -365,6 +408,17 @@ def product_hits(db: Database, *, actor: Actor, product_ids: Iterable[int]) -> l
     with db.read() as s:
         by_id = {p.id: _hit(p) for p in s.scalars(select(Product).where(Product.id.in_(ids)))}
     return [by_id[i] for i in ids if i in by_id]
+
+
+# --- shipping --------------------------------------------------------------------------
+
+
+def shipping_options(db: Database, *, actor: Actor) -> list[ShippingOption]:
+    """The shop's shipping methods (setting `shipping.methods`), in the owner's order."""
+    access.require(db, actor, Permission.TAKE_PHONE_ORDER)
+    with db.read() as s:
+        methods = read_setting(s, "shipping.methods")
+    return [ShippingOption(m.method_id, m.title, m.cost) for m in methods]
 
 
 # --- the caller ------------------------------------------------------------------------
@@ -696,6 +750,9 @@ def place_phone_order(
                       amount=order.total, currency=currency, recorded_by=actor.staff_id))
         # The payload is built from the order when it is sent, so the outbox keeps no copy.
         _outbox(s, OutboxKind.CREATE_ORDER, "order", order.id, reference=order.reference)
+        if method is PaymentMethod.PAY_LINK:
+            # The store emails the link to the caller once it has the order.
+            _outbox(s, OutboxKind.SEND_PAY_LINK, "order", order.id)
         audit.record(s, actor, "place_phone_order", entity_type="order", entity_id=order.id,
                      customer_id=customer.id,
                      fields=["lines", "shipping_lines", "payment_method"]
@@ -869,6 +926,118 @@ def choose_pay_later(db: Database, *, actor: Actor, order_id: int, method: Payme
             message.payload = json.dumps({"from": previous.value})
         audit.record(s, actor, "choose_pay_later", entity_type="order", entity_id=order.id,
                      customer_id=order.customer_id, fields=["payment_method", "status"])
+    return Changes(orders=frozenset({order_id}), outbox=True)
+
+
+# --- the pay link by email --------------------------------------------------------------
+
+_NOT_EMAILED = "The pay link was not emailed: "
+_READ_IT_OUT = " Read the link out or copy it."
+
+
+def _pay_link_sentence(state: PayLinkEmailState, masked: str, message: OutboxMessage | None,
+                       on_store: bool) -> str:
+    note = (message.last_error if message is not None else "") or ""
+    if note.startswith("Not sent: "):
+        note = note[len("Not sent: "):]
+    if state is PayLinkEmailState.EMAILED:
+        return f"Pay link emailed to {masked}."
+    if state is PayLinkEmailState.QUEUED:
+        if not on_store:
+            return f"Pay link email queued: it goes to {masked} as soon as the web store has the order."
+        if note:
+            return f"Pay link email to {masked} queued: {note}"
+        return f"Emailing the pay link to {masked}…"
+    if state is PayLinkEmailState.NO_EMAIL:
+        return _NOT_EMAILED + "the order has no email address." + _READ_IT_OUT
+    if state is PayLinkEmailState.UNSUPPORTED:
+        return (_NOT_EMAILED + "the web store is too old to email it (that needs WooCommerce 9.5 or newer)."
+                + _READ_IT_OUT)
+    if state is PayLinkEmailState.NOT_NEEDED:
+        return _NOT_EMAILED + (note[:1].lower() + note[1:] if note else "it was no longer needed.")
+    if state is PayLinkEmailState.FAILED:
+        return _NOT_EMAILED + (note or "the web store refused.") + _READ_IT_OUT
+    return ""
+
+
+def _billing_email(s: Session, order_id: int) -> str:
+    return s.scalars(select(OrderAddress.email).where(
+        OrderAddress.order_id == order_id, OrderAddress.kind == AddressKind.BILLING)).first() or ""
+
+
+def _awaiting_method(s: Session, order_id: int) -> PaymentMethod | None:
+    return s.scalars(select(Payment.method).where(
+        Payment.order_id == order_id, Payment.status == PaymentStatus.AWAITING).order_by(Payment.id).limit(1)).first()
+
+
+def pay_link_email(db: Database, *, actor: Actor, order_id: int) -> PayLinkEmail:
+    """How the store's email of this order's pay link stands, in a sentence for the desk.
+
+    Raises NotFound, PermissionDenied.
+    """
+    access.require(db, actor, Permission.TAKE_PHONE_ORDER)
+    with db.read() as s:
+        order = s.get(Order, order_id)
+        if order is None:
+            raise NotFound(f"Order {order_id} was not found.")
+        email = _billing_email(s, order.id)
+        message = s.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == OutboxKind.SEND_PAY_LINK, OutboxMessage.entity_type == "order",
+            OutboxMessage.entity_id == order.id).order_by(OutboxMessage.id.desc()).limit(1)).first()
+        method = _awaiting_method(s, order.id)
+        open_for_link = (not order.is_paid() and order.can_record_payment() and method is PaymentMethod.PAY_LINK)
+        on_store = order.store_id is not None
+        if message is None:
+            state = PayLinkEmailState.NOT_ASKED
+        elif message.status in (OutboxStatus.PENDING, OutboxStatus.CONFLICT):
+            state = PayLinkEmailState.QUEUED
+        elif message.status is OutboxStatus.FAILED:
+            state = PayLinkEmailState.FAILED
+        else:
+            try:
+                outcome = PayLinkOutcome(json.loads(message.payload or "{}").get("outcome"))
+            except (ValueError, AttributeError):
+                outcome = PayLinkOutcome.EMAILED
+            state = PayLinkEmailState(outcome.value)
+        masked = mask_email(email)
+        return PayLinkEmail(
+            order_id=order.id,
+            state=state,
+            sentence=_pay_link_sentence(state, masked, message, on_store),
+            masked_email=masked,
+            can_send_again=open_for_link and bool(email) and state is not PayLinkEmailState.QUEUED,
+            sent_at=message.sent_at if state is PayLinkEmailState.EMAILED and message is not None else None,
+        )
+
+
+def send_pay_link_again(db: Database, *, actor: Actor, order_id: int) -> Changes:
+    """Ask the store to email this order's pay link again (queued, sent by the sync).
+
+    Does nothing while an earlier request is still waiting, so one click never makes
+    two emails. Raises NotFound, PermissionDenied, and UserFacingError when the order
+    is paid, closed, not paid by pay link or has no email address.
+    """
+    access.require(db, actor, Permission.TAKE_PHONE_ORDER)
+    with db.begin() as s:
+        order = _lock_order(s, order_id)
+        if order.is_paid():
+            raise UserFacingError("This order is already paid, so no pay link was emailed.")
+        if not order.can_record_payment():
+            raise UserFacingError("This order is closed, so no pay link was emailed.")
+        if _awaiting_method(s, order.id) is not PaymentMethod.PAY_LINK:
+            raise UserFacingError("This order is not paid by pay link, so no link was emailed.")
+        if not _billing_email(s, order.id):
+            raise UserFacingError("This order has no email address, so the web store cannot email the link."
+                                  + _READ_IT_OUT)
+        waiting = s.scalars(select(OutboxMessage.id).where(
+            OutboxMessage.kind == OutboxKind.SEND_PAY_LINK, OutboxMessage.entity_type == "order",
+            OutboxMessage.entity_id == order.id,
+            OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.CONFLICT)))).first()
+        if waiting is not None:
+            return Changes()
+        _outbox(s, OutboxKind.SEND_PAY_LINK, "order", order.id)
+        audit.record(s, actor, "send_pay_link_again", entity_type="order", entity_id=order.id,
+                     customer_id=order.customer_id)
     return Changes(orders=frozenset({order_id}), outbox=True)
 
 

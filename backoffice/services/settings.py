@@ -44,6 +44,8 @@ def write_settings(session, values: dict[str, Any], *, staff_id: int | None = No
             raise ValidationError(f"There is no setting called {key}.", fields={key: "Unknown setting."})
         try:
             encoded = spec.encode(value)
+        except ValidationError:
+            raise
         except (TypeError, ValueError) as exc:
             raise ValidationError(f"{spec.label}: this value cannot be used.",
                                   fields={key: f"Expected {spec.type.__name__}."}) from exc

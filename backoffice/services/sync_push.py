@@ -5,11 +5,15 @@ store) waits without counting an attempt; one the store did not take because of 
 outage is tried again later with a growing pause; one the store refuses is marked
 FAILED with the store's sentence for staff to see. A create of an order is marked as
 attempted before it is sent, so after a lost answer or a crash the order is looked
-up by its reference on the store instead of being sent twice.
+up by its reference on the store instead of being sent twice. Asking the store to email
+an order's pay link works the same way: the newest order note is remembered before
+asking, and after a lost answer or a crash the store's notes tell whether the email went.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,12 +33,13 @@ from backoffice.domain.enums import (
     OrderStatus,
     OutboxKind,
     OutboxStatus,
+    PaymentMethod,
     PaymentStatus,
     SubscriptionStatus,
 )
 from backoffice.domain.newsletters import NewsletterList, Subscription
 from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
-from backoffice.domain.sync import OutboxMessage
+from backoffice.domain.sync import OutboxMessage, PayLinkOutcome
 from backoffice.errors import StoreError
 from backoffice.services import store_mapping as sm
 from backoffice.services.settings import read_setting
@@ -48,7 +53,13 @@ from backoffice.services.sync_pull import (
     upsert_customers,
     upsert_orders,
 )
-from backoffice.store.connector import AmbiguousWriteError, StoreAuthError, StoreNotFoundError
+from backoffice.store.connector import (
+    AmbiguousWriteError,
+    StoreAuthError,
+    StoreFeatureMissingError,
+    StoreNotFoundError,
+)
+from backoffice.store.woocommerce import NO_ORDER_EMAIL
 
 OUTBOX = OutboxMessage.__table__
 ORDERS = Order.__table__
@@ -64,10 +75,11 @@ KIND_LABELS = {
     OutboxKind.ERASE_CUSTOMER: "Erase customer",
     OutboxKind.UPDATE_CONSENT: "Update newsletter consent",
     OutboxKind.MERGE_CUSTOMERS: "Merge customers",
+    OutboxKind.SEND_PAY_LINK: "Email the pay link",
 }
 
 ORDER_KINDS = (OutboxKind.CREATE_ORDER, OutboxKind.UPDATE_ORDER_STATUS, OutboxKind.MARK_ORDER_PAID,
-               OutboxKind.ADD_TRACKING)
+               OutboxKind.ADD_TRACKING, OutboxKind.SEND_PAY_LINK)
 
 
 class _Wait(Exception):
@@ -253,6 +265,7 @@ class Pusher:
             OutboxKind.ERASE_CUSTOMER: self.erase_customer,
             OutboxKind.UPDATE_CONSENT: self.update_consent,
             OutboxKind.MERGE_CUSTOMERS: self.merge_customers,
+            OutboxKind.SEND_PAY_LINK: self.send_pay_link,
         }[OutboxKind(row.kind)]
         return handler(row)
 
@@ -726,6 +739,109 @@ class Pusher:
             self._record_order(s, record)
         self.ctx.stats.changed_orders.add(order["id"])
         return Sent(store_id)
+
+
+    # -- the pay link by email ---------------------------------------------------------------------
+
+    def _pay_link_done(self, row, order_id: int, store_id: int | None, outcome: PayLinkOutcome, note: str,
+                       seen: int | None = None) -> Sent:
+        payload = {"outcome": outcome.value}
+        if seen is not None:
+            payload["notes_seen"] = seen
+        result = Sent(store_id, note)
+        with self.db.begin() as s:
+            _mark_sent(s, row.id, result)
+            s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(payload=json.dumps(payload)))
+        self.ctx.stats.changed_orders.add(order_id)
+        return result
+
+    def _newest_note(self, store_id: int) -> int:
+        notes = self.connector.get_order_notes(store_id)
+        return max((int(n["id"]) for n in notes if isinstance(n, dict) and str(n.get("id", "")).isdigit()),
+                   default=0)
+
+    def _email_noted(self, store_id: int, email: str, seen: int) -> bool:
+        """Whether the store noted an email to `email` on the order after note `seen`."""
+        wanted = email.strip().casefold()
+        for note in self.connector.get_order_notes(store_id):
+            if not isinstance(note, dict) or not str(note.get("id", "")).isdigit() or int(note["id"]) <= seen:
+                continue
+            if wanted in html.unescape(str(note.get("note") or "")).casefold():
+                return True
+        return False
+
+    def send_pay_link(self, row) -> Sent:
+        """Have the store email the order's pay link to the order's billing email, once.
+
+        Waits until the order is on the store. Before the first request the newest order
+        note is remembered (committed with the attempt); after a lost answer, a crash or
+        a retry the store's notes say whether the email went, so it is asked for again
+        only when it did not.
+        """
+        with self.db.read() as s:
+            order = self._order_row(s, row)
+            if order is None:
+                raise _Refused(f"Order {row.entity_id} no longer exists here, so its pay link was not emailed.")
+            waiting_method = s.execute(select(Payment.method).where(
+                Payment.order_id == order["id"], Payment.status == PaymentStatus.AWAITING)
+                .order_by(Payment.id).limit(1)).scalar()
+            email = s.execute(select(OrderAddress.email).where(
+                OrderAddress.order_id == order["id"], OrderAddress.kind == AddressKind.BILLING)).scalar() or ""
+        order_id = int(order["id"])
+        status = OrderStatus(order["status"])
+        store_id = None if order["store_id"] is None else int(order["store_id"])
+        if order["paid_at"] is not None or status in (OrderStatus.PROCESSING, OrderStatus.COMPLETED):
+            return self._pay_link_done(row, order_id, store_id, PayLinkOutcome.NOT_NEEDED,
+                                       "Not sent: the order was paid before the link went out.")
+        if waiting_method is not None and waiting_method != PaymentMethod.PAY_LINK:
+            return self._pay_link_done(row, order_id, store_id, PayLinkOutcome.NOT_NEEDED,
+                                       "Not sent: the order is no longer paid by pay link.")
+        if status not in (OrderStatus.PENDING, OrderStatus.FAILED):
+            return self._pay_link_done(row, order_id, store_id, PayLinkOutcome.NOT_NEEDED,
+                                       f"Not sent: the order is {status.value}, so there is nothing to pay.")
+        if store_id is None:
+            # The link exists once the store has the order; this follows the create.
+            raise _Wait()
+        if not email.strip():
+            return self._pay_link_done(row, order_id, store_id, PayLinkOutcome.NO_EMAIL,
+                                       "Not sent: the order has no email address.")
+        seen = message_payload(row).get("notes_seen")
+        if isinstance(seen, int):
+            # An earlier try may have reached the store: look before asking again.
+            if row.attempts:
+                self._settle(row)
+            if self._email_noted(store_id, email, seen):
+                return self._pay_link_done(row, order_id, store_id, PayLinkOutcome.EMAILED, "", seen)
+        else:
+            seen = self._newest_note(store_id)
+        for round_ in range(2):
+            started = utcnow()
+            with self.db.begin() as s:
+                # Committed before asking: after a crash the next run reads the notes first.
+                s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
+                    attempts=OUTBOX.c.attempts + 1, next_attempt_at=started,
+                    payload=json.dumps({"notes_seen": seen})))
+            try:
+                self.connector.send_order_details(store_id)
+            except StoreFeatureMissingError as exc:
+                return self._pay_link_done(row, order_id, store_id, PayLinkOutcome.UNSUPPORTED,
+                                           f"Not sent: {exc.message}", seen)
+            except AmbiguousWriteError as exc:
+                self._settle(row, since=started)
+                if self._email_noted(store_id, email, seen):
+                    return self._pay_link_done(row, order_id, store_id, PayLinkOutcome.EMAILED, "", seen)
+                if round_ == 0:
+                    continue
+                raise _Retry(exc.message) from None
+            except StoreError as exc:
+                if exc.code == NO_ORDER_EMAIL:
+                    return self._pay_link_done(row, order_id, store_id, PayLinkOutcome.NO_EMAIL,
+                                               "Not sent: the web store has no email address on the order.", seen)
+                if exc.retryable and not isinstance(exc, StoreAuthError):
+                    raise _Retry(exc.message) from None
+                raise
+            return self._pay_link_done(row, order_id, store_id, PayLinkOutcome.EMAILED, "", seen)
+        raise _Retry("The web store did not confirm the email; the order's notes are read before asking again.")
 
 
 def order_message_ids(db, order_id: int) -> list[int]:

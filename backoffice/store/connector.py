@@ -121,6 +121,13 @@ class StoreAuthError(StoreError):
     """The store refused the API keys or their permissions; only a person can fix this."""
 
 
+class StoreFeatureMissingError(StoreError):
+    """The store has no such endpoint (`rest_no_route`): it is too old for what was asked.
+
+    Sending again does not help until the store is upgraded.
+    """
+
+
 @runtime_checkable
 class StoreConnector(Protocol):
     """What the sync may ask of a web store.
@@ -174,6 +181,19 @@ class StoreConnector(Protocol):
 
     def update_order(self, order_id: int, payload: Mapping[str, Any]) -> Record:
         """Change an order; the payload sets values and is safe to send twice."""
+        ...
+
+    def send_order_details(self, order_id: int) -> Record:
+        """Have the store email the order's details (with its pay link while unpaid) to its billing email.
+
+        Not safe to send twice blindly: after `AmbiguousWriteError`, look for the note the
+        store adds (`get_order_notes`). Raises `StoreFeatureMissingError` when the store
+        is too old to do it.
+        """
+        ...
+
+    def get_order_notes(self, order_id: int) -> list[Record]:
+        """Return an order's notes, newest first."""
         ...
 
     def create_customer(self, payload: Mapping[str, Any]) -> CreateResult:

@@ -20,6 +20,7 @@ from backoffice.store.connector import (
     Record,
     StoreAuthError,
     StoreCredentials,
+    StoreFeatureMissingError,
     StoreNotFoundError,
 )
 from backoffice.store.http import (
@@ -34,7 +35,9 @@ from backoffice.store.http import (
 __all__ = [
     "API_ROOT",
     "AmbiguousWriteError",
+    "NO_ORDER_EMAIL",
     "StoreAuthError",
+    "StoreFeatureMissingError",
     "StoreNotFoundError",
     "WooCommerceConnector",
     "check_store_url",
@@ -45,6 +48,12 @@ API_ROOT = "/wp-json/wc/v3"
 
 #: The store's answer to creating a customer whose email already has an account.
 EMAIL_EXISTS = "registration-error-email-exists"
+
+#: The store's answer to emailing an order that has no billing email.
+NO_ORDER_EMAIL = "woocommerce_rest_missing_email"
+
+#: The store's answer to an address it has no route for (here: a store too old for the request).
+NO_ROUTE = "rest_no_route"
 
 #: Objects a batch request may carry on a stock store.
 MAX_BATCH = 100
@@ -273,6 +282,48 @@ class WooCommerceConnector:
         order_id = int(order_id)
         op = Operation(f"update order {order_id}", f"order {order_id}")
         return self._http.request("PUT", f"/orders/{order_id}", op, json=dict(payload), check=_object_only).data
+
+    def send_order_details(self, order_id: int) -> Record:
+        """Have the store email the order's details to the order's billing email.
+
+        `POST /orders/{id}/actions/send_order_details` (WooCommerce 9.5 and later): while
+        the order needs payment the email carries the store's pay link. The store notes
+        "Order details sent to ..." on the order and answers `{"message": ...}`.
+
+        Raises `StoreFeatureMissingError` for a store too old to do it, `StoreNotFoundError`
+        for an order it does not have, `StoreError` with code `NO_ORDER_EMAIL` for an order
+        without an email address, and `AmbiguousWriteError` when the answer was lost (look
+        for the note with `get_order_notes` before asking again: a second email is sloppy).
+        """
+        order_id = int(order_id)
+        op = Operation(f"email the details of order {order_id}", f"order {order_id}")
+        try:
+            reply = self._http.request("POST", f"/orders/{order_id}/actions/send_order_details", op, json={},
+                                       reference=f"order {order_id}", check=_object_only)
+        except StoreError as exc:
+            if isinstance(exc, (AmbiguousWriteError, StoreAuthError)):
+                raise
+            if exc.code == NO_ROUTE:
+                raise StoreFeatureMissingError(
+                    "The web store cannot email an order's details to the customer: that needs WooCommerce "
+                    "9.5 or newer. Nothing was sent.",
+                    status=exc.status, code=exc.code, details=exc.details) from None
+            if exc.code == NO_ORDER_EMAIL:
+                raise StoreError(
+                    f"The web store could not email order {order_id}: the order has no email address. "
+                    "Nothing was sent.",
+                    status=exc.status, code=exc.code, details=exc.details) from None
+            raise
+        return reply.data
+
+    def get_order_notes(self, order_id: int) -> list[Record]:
+        """Return an order's notes (`GET /orders/{id}/notes`), newest first.
+
+        Raises `StoreNotFoundError` when the store has no such order.
+        """
+        order_id = int(order_id)
+        op = Operation(f"read the notes of order {order_id}", f"order {order_id}")
+        return self._http.request("GET", f"/orders/{order_id}/notes", op, check=_list_only).data
 
     def create_customer(self, payload: Mapping[str, Any]) -> CreateResult:
         """Create a customer, or return the existing one with the same email.

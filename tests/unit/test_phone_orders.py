@@ -33,7 +33,7 @@ from backoffice.domain.enums import (
 )
 from backoffice.domain.search import CustomerSearchTerm
 from backoffice.domain.text import fold
-from backoffice.errors import PermissionDenied, UserFacingError, ValidationError
+from backoffice.errors import NotFound, PermissionDenied, UserFacingError, ValidationError
 from backoffice.services import phone_orders as po
 from backoffice.services.settings import write_settings
 
@@ -143,9 +143,12 @@ def test_returning_customer_order_totals_and_outbox_in_one_go(db, order_taker, c
         addresses = {a.kind: a for a in s.scalars(select(OrderAddress).where(OrderAddress.order_id == order.id))}
         assert addresses[AddressKind.SHIPPING].city == "Houston"
         assert addresses[AddressKind.BILLING].email == "ana@example.com"
-        outbox = s.scalars(select(OutboxMessage)).all()
-        assert [(m.kind, m.entity_type, m.entity_id, m.reference, m.payload, m.status) for m in outbox] == [
-            (OutboxKind.CREATE_ORDER, "order", order.id, order.reference, "{}", OutboxStatus.PENDING)]
+        outbox = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        # The order first, then the store's email of its pay link, which needs the store's order.
+        assert [(m.kind, m.entity_type, m.entity_id, m.payload, m.status) for m in outbox] == [
+            (OutboxKind.CREATE_ORDER, "order", order.id, "{}", OutboxStatus.PENDING),
+            (OutboxKind.SEND_PAY_LINK, "order", order.id, "{}", OutboxStatus.PENDING)]
+        assert outbox[0].reference == order.reference and outbox[1].reference != order.reference
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "place_phone_order")).one()
         assert (event.entity_id, event.customer_id, event.staff_id) == (order.id, customer_id, order_taker.staff_id)
         assert "Leave" not in event.fields
@@ -190,9 +193,11 @@ def test_new_customer_is_created_in_the_same_transaction(db, order_taker, catalo
         assert customer.sort_name == "stone bob"
         assert s.get(Order, placed.order_id).customer_id == customer.id
         kinds = [(m.kind, m.entity_type, m.entity_id) for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
-        # The account is created on the store before the order that uses it.
+        # The account is created on the store before the order that uses it, and the pay link
+        # is emailed once the order is there.
         assert kinds == [(OutboxKind.CREATE_CUSTOMER, "customer", customer.id),
-                         (OutboxKind.CREATE_ORDER, "order", placed.order_id)]
+                         (OutboxKind.CREATE_ORDER, "order", placed.order_id),
+                         (OutboxKind.SEND_PAY_LINK, "order", placed.order_id)]
         shipping = s.scalars(select(OrderAddress).where(OrderAddress.order_id == placed.order_id,
                                                         OrderAddress.kind == AddressKind.SHIPPING)).one()
         assert (shipping.address_1, shipping.postcode, shipping.country) == ("2 Elm St", "77003", "US")
@@ -391,7 +396,7 @@ def test_pay_later_switch_and_paid_from_store(db, order_taker, catalogue):
         order = s.get(Order, placed.order_id)
         assert (order.status, order.payment_method) == (OrderStatus.ON_HOLD, "bacs")
         # Not on the store yet: the waiting create carries the new status.
-        assert count(db, OutboxMessage) == 1
+        assert count(db, OutboxMessage, OutboxMessage.kind != OutboxKind.SEND_PAY_LINK) == 1
     with pytest.raises(ValidationError):
         po.choose_pay_later(db, actor=order_taker, order_id=placed.order_id, method=PaymentMethod.TERMINAL)
     # Once the store has it, the change is sent, with the status it replaces.
@@ -413,6 +418,47 @@ def test_pay_later_switch_and_paid_from_store(db, order_taker, catalogue):
             PaymentMethod.CASH_ON_PICKUP, PaymentStatus.PAID, "pi_9")
     with pytest.raises(UserFacingError):
         po.choose_pay_later(db, actor=order_taker, order_id=placed.order_id, method=PaymentMethod.INVOICE)
+
+
+# --- the pay link by email --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("email, shown", [
+    ("ana@example.com", "a***@example.com"), ("b@x.org", "b***@x.org"), ("  ", ""), ("no-at-sign", ""),
+])
+def test_an_email_address_is_shown_masked(email, shown):
+    assert po.mask_email(email) == shown
+
+
+def test_the_pay_link_email_is_queued_with_the_order_and_asked_for_once(db, order_taker, catalogue):
+    placed = _placed(db, order_taker, catalogue, PaymentMethod.PAY_LINK)
+    shown = po.pay_link_email(db, actor=order_taker, order_id=placed.order_id)
+    assert (shown.state, shown.masked_email, shown.can_send_again) == (
+        po.PayLinkEmailState.QUEUED, "a***@example.com", False)
+    assert "ana@example.com" not in shown.sentence and "a***@example.com" in shown.sentence
+    # Asking again while it waits adds nothing.
+    assert po.send_pay_link_again(db, actor=order_taker, order_id=placed.order_id).outbox is False
+    assert count(db, OutboxMessage, OutboxMessage.kind == OutboxKind.SEND_PAY_LINK) == 1
+    # Once it went, another can be asked for, and that is audited.
+    with db.begin() as s:
+        message = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.SEND_PAY_LINK)).one()
+        message.status = OutboxStatus.SENT
+        message.payload = json.dumps({"outcome": "emailed"})
+    assert po.pay_link_email(db, actor=order_taker, order_id=placed.order_id).can_send_again
+    assert po.send_pay_link_again(db, actor=order_taker, order_id=placed.order_id).outbox
+    assert count(db, OutboxMessage, OutboxMessage.kind == OutboxKind.SEND_PAY_LINK) == 2
+    assert count(db, AuditEvent, AuditEvent.action == "send_pay_link_again") == 1
+
+
+def test_no_pay_link_email_for_other_ways_to_pay(db, order_taker, catalogue):
+    placed = _placed(db, order_taker, catalogue, PaymentMethod.INVOICE)
+    shown = po.pay_link_email(db, actor=order_taker, order_id=placed.order_id)
+    assert (shown.state, shown.sentence, shown.can_send_again) == (po.PayLinkEmailState.NOT_ASKED, "", False)
+    with pytest.raises(UserFacingError, match="not paid by pay link"):
+        po.send_pay_link_again(db, actor=order_taker, order_id=placed.order_id)
+    assert count(db, OutboxMessage, OutboxMessage.kind == OutboxKind.SEND_PAY_LINK) == 0
+    with pytest.raises(NotFound):
+        po.pay_link_email(db, actor=order_taker, order_id=placed.order_id + 100)
 
 
 # --- permissions -----------------------------------------------------------------------
