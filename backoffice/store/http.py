@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
@@ -177,6 +178,31 @@ def _clean_store_message(text: Any) -> str:
     return text
 
 
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x78 for b in range(256))
+_LONG_NUMBER = b"0" * 19
+
+
+def decode_json(response: requests.Response) -> Any:
+    """The decoded body of a JSON answer, the same as `response.json()` gives, faster.
+
+    orjson reads a page of a hundred orders two to three times faster than the standard
+    library, which matters on the sync's page reader. It reads integers beyond 64 bits
+    as floats (the standard library keeps them whole) and refuses what the standard
+    library still takes (lone surrogates, NaN, huge exponents); a body declared in
+    another encoding than UTF-8, one holding 19 digits in a row, or one orjson refuses
+    takes the standard library's road, so the result is always the same. Raises
+    ValueError for a body that is not JSON.
+    """
+    body = response.content
+    encoding = (response.encoding or "utf-8").lower().replace("-", "").replace("_", "")
+    if encoding == "utf8" and _LONG_NUMBER not in body.translate(_DIGITS_ONLY):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    return response.json()
+
+
 def _page_checker(page: int, per_page: int) -> Callable[[Any, Mapping[str, str]], Page]:
     """Return a check that turns a decoded body into a `Page`, or raises `Unreadable` if it is short."""
 
@@ -329,7 +355,7 @@ class StoreSession:
 
             if 200 <= status < 300:
                 try:
-                    data = response.json() if response.content else None
+                    data = decode_json(response) if response.content else None
                     if check is not None:
                         data = check(data, response.headers)
                 except (ValueError, Unreadable) as exc:
