@@ -1,10 +1,12 @@
 """Promise P1: no card number is recorded anywhere, whichever way it comes in.
 
 Two valid test card numbers are typed and pasted into the phone-order screen, put in a
-customer note and an order note through the services, received from the web store in
-an order (the sync's guard on everything it takes in), and written to the log. Then the
-SQLite database file with its -wal and -journal, the log files, the outbox rows and
-every request sent to the store are scanned byte by byte for the digits, with and
+customer note and an order note through the services, imported from a CSV file (in a
+name, an address line and a note, with separators and without, and in a row that is
+rejected and saved to a rejected-rows file), received from the web store in an order
+(the sync's guard on everything it takes in), and written to the log. Then the SQLite
+database file with its -wal and -journal, the log files, the exports, the outbox rows
+and every request sent to the store are scanned byte by byte for the digits, with and
 without separators: only the last 4 digits may remain.
 """
 
@@ -22,6 +24,7 @@ from sqlalchemy import select
 
 from backoffice.domain import Customer, CustomerNote, Order, OutboxMessage
 from backoffice.domain.enums import Role
+from backoffice.services import customer_import
 from backoffice.services import customers as customers_service
 from backoffice.services import phone_orders as po
 from backoffice.services import sync
@@ -91,11 +94,13 @@ def test_a_card_number_is_nowhere(qtbot, sqlite_db, store, tmp_path):
     owner = make_staff(db, Role.OWNER, "owner")
     ids = stock_the_shop(db, store)
     log_dir = tmp_path / "logs"
+    exports = tmp_path / "exports"
+    exports.mkdir()
     root = logging.getLogger()
     saved_handlers, saved_level = list(root.handlers), root.level
     configure_logging(log_dir=log_dir)
     try:
-        _every_path_in(qtbot, db, owner, ids, store)
+        _every_path_in(qtbot, db, owner, ids, store, exports)
     finally:
         for handler in list(root.handlers):
             if handler not in saved_handlers:
@@ -110,9 +115,14 @@ def test_a_card_number_is_nowhere(qtbot, sqlite_db, store, tmp_path):
         notes += " ".join(s.scalars(select(CustomerNote.text)).all())
         outbox = [(m.id, f"{m.reference} {m.payload} {m.last_error}")
                   for m in s.scalars(select(OutboxMessage))]
+        imported = s.execute(select(Customer.first_name, Customer.email)
+                             .where(Customer.email == "dana@example.com")).one()
     for ending in ("ends 1111", "ends 4444"):
         assert ending in notes
-    assert len([n for n in notes.split("[card number removed") if n]) >= 5
+    assert len([n for n in notes.split("[card number removed") if n]) >= 6
+    assert imported.first_name == "Dana [card number removed, ends 1111]"
+    rejects = exports / "rejected-customers.csv"
+    assert b"eve at example" in rejects.read_bytes() and b"ends 4444" in rejects.read_bytes()
     assert store.captured and any(b"ends 1111" in body for body in store.captured)
     assert (log_dir / "backoffice.log").read_bytes().count(b"card number removed") >= 2
 
@@ -129,6 +139,8 @@ def test_a_card_number_is_nowhere(qtbot, sqlite_db, store, tmp_path):
         assert_no_card(text.encode(), f"outbox row {row_id}")
     for file in log_dir.iterdir():
         assert_no_card(file.read_bytes(), f"log file {file.name}")
+    for file in exports.iterdir():
+        assert_no_card(file.read_bytes(), f"export {file.name}")
     for number, body in enumerate(store.captured):
         assert_no_card(body, f"request {number} to the web store")
     for logged in store.requests_log:
@@ -139,7 +151,7 @@ def test_a_card_number_is_nowhere(qtbot, sqlite_db, store, tmp_path):
     assert_no_card(path.read_bytes(), path.name)
 
 
-def _every_path_in(qtbot, db, owner, ids, store) -> None:
+def _every_path_in(qtbot, db, owner, ids, store, exports) -> None:
     log = logging.getLogger("backoffice.phone")
 
     # 1. Typed and pasted into the phone-order screen's note, then placed and pushed.
@@ -188,7 +200,20 @@ def _every_path_in(qtbot, db, owner, ids, store) -> None:
         po.record_terminal_payment(db, actor=owner, order_id=placed.order_id, gateway="stripe",
                                    transaction_id=VISA, card_brand="Visa", last4="1111")
 
-    # 3. Received from the store: an order placed on the store with the numbers in it.
+    # 3. Imported from a spreadsheet: in a name, an address line and notes, run together and
+    # grouped; a rejected row goes to the rejected-rows file, saved with the exports.
+    visa_digits, mastercard_digits = re.sub(r"\D", "", VISA), re.sub(r"\D", "", MASTERCARD)
+    sheet = (
+        "First name,Last name,Email,Phone,Address 1,Address 2,City,Zip,Notes\r\n"
+        f"Dana {visa_digits},Roe,dana@example.com,713 555 0177,4 Pine St,{MASTERCARD},Houston,77005,"
+        f"\"called, paid with {VISA}\"\r\n"
+        f"Eve,Moe,eve at example.com,{visa_digits},{mastercard_digits},,Houston,77006,card {MASTERCARD}\r\n"
+    ).encode()
+    imported = customer_import.import_customers(db, actor=owner, data=sheet)
+    assert (imported.imported, imported.rejected, imported.report.masked) == (1, 1, 6)
+    customer_import.write_rejected_rows(imported.report, exports / "rejected-customers.csv")
+
+    # 4. Received from the store: an order placed on the store with the numbers in it.
     product = store.list_products()[0]
     store.create_order({
         "status": "processing", "customer_note": f"my card is {VISA}, thanks",
@@ -206,7 +231,7 @@ def _every_path_in(qtbot, db, owner, ids, store) -> None:
         assert "ends 1111" in pulled.customer_note
         assert s.scalars(select(Customer)).all()
 
-    # 4. Written to the log, as a message argument and inside an exception.
+    # 5. Written to the log, as a message argument and inside an exception.
     log.warning("Caller read out %s while ordering", VISA)
     try:
         raise ValueError(f"could not parse {MASTERCARD}")
