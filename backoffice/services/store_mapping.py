@@ -24,7 +24,9 @@ from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from backoffice.domain.cards import format_path, guard_payload, may_contain_card_number
+import orjson
+
+from backoffice.domain.cards import format_path, guard_payload
 from backoffice.domain.emails import email_key, normalize_email
 from backoffice.domain.enums import OrderStatus
 from backoffice.domain.phones import normalize_phone, phone_suffix_key
@@ -158,6 +160,32 @@ def digest(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# orjson writes sorted compact JSON byte for byte as `json.dumps(sort_keys=True,
+# separators=(",", ":"), ensure_ascii=False)` does for texts, whole numbers, booleans,
+# null, lists and objects with text keys, about ten times faster; floats it writes in
+# its own way. A float is a number token holding "." or "e" right after "[", ":" or ","
+# (a text that merely looks like one only costs the slower road), and orjson writes NaN
+# and infinities as null, so a record with a null takes the slower road too.
+_ORJSON_SAFE = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS \
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+_FLOAT_TOKEN = re.compile(rb"[\[:,]-?[0-9]+[.eE]")
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError
+
+
+def record_digest(record: Any) -> str:
+    """`digest` of a record decoded from JSON (dicts, lists, texts, numbers, booleans, None), faster."""
+    try:
+        blob = orjson.dumps(record, default=_refuse, option=_ORJSON_SAFE)
+    except TypeError:
+        return digest(record)
+    if type(record) is not dict or b"null" in blob or _FLOAT_TOKEN.search(blob) is not None:
+        return digest(record)
+    return hashlib.sha256(blob).hexdigest()
+
+
 # --- the card-number guard, fast ------------------------------------------------------
 
 # What the back office keeps of each kind of record. Only these fields are mapped and
@@ -203,30 +231,75 @@ def product_view(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: record.get(k) for k in _PRODUCT_FIELDS}
 
 
-# A cheap first look of our own: a stretch of digits and separators (any space, tab, dash
-# or dot the detector accepts between digit groups) holding twelve digits or more. A text
-# without one cannot hold a card number; one with one goes to the detector's own first
-# look, then to the guard. A test keeps this class a superset of the detector's separators.
-STRETCH_SEPARATORS = "\\s\\-.\u2010-\u2015\u2212"
-_STRETCH = re.compile(rf"\d[\d{STRETCH_SEPARATORS}]{{11,}}")
+# A cheap first look of our own, over the compact JSON of the kept fields (orjson writes
+# it about fifteen times faster than the standard library). Digits become "0", every
+# character that may join digit groups is dropped, anything else becomes "x": twelve
+# zeros in a row then mean twelve digits joined by nothing but separators, which every
+# number the detector can find has (its runs and loose runs join digits with at most
+# three spaces, tabs, dashes or dots). A text without them cannot hold a card number;
+# one with them goes to the detector's own first look, then to the guard. The set below
+# is wider than the detector's on purpose (every Unicode space and dash), and a test
+# keeps it a superset.
+CARD_JOINERS = frozenset(" \t-.\u00a0\u2007\u2009\u202f\u2010\u2011\u2012\u2013\u2014\u2015\u2212") | frozenset(
+    chr(c) for c in range(0x80, 0x3001) if chr(c).isspace())
+_ASCII_JOINERS = bytes(sorted(ord(c) for c in CARD_JOINERS if ord(c) < 0x80)) + b"\n\r\x0b\x0c"
+_FIRST_LOOK = bytes(ord("0") if 0x30 <= b <= 0x39 else ord("x") for b in range(256))
+_TWELVE_DIGITS = b"0" * 12
+_HIGH_BYTES = bytes(b >= 0x80 for b in range(256))
 
 
-def _json_text(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, check_circular=False)
-    # JSON writes a tab as two characters; the detector takes a tab between digit groups.
-    return text.replace("\\t", "\t") if "\\t" in text else text
+def _ascii_look(blob: bytes) -> bytes:
+    """`blob` with each stretch of non-ASCII characters replaced by what the first look needs:
+    any script's digits as "0" (the detector's \\d takes them), spaces and dashes dropped,
+    anything else as "x"."""
+    marks = blob.translate(_HIGH_BYTES)
+    pieces = []
+    pos = 0
+    while (start := marks.find(1, pos)) >= 0:
+        end = marks.find(0, start)
+        end = len(blob) if end < 0 else end
+        pieces.append(blob[pos:start])
+        chunk = blob[start:end].decode("utf-8", "surrogatepass")
+        if chunk.isalpha():
+            pieces.append(b"x")  # letters only, the usual case ("é", "ß")
+        else:
+            pieces.append("".join("0" if ch.isdecimal() else "" if ch in CARD_JOINERS else "x"
+                                  for ch in chunk).encode("ascii"))
+        pos = end
+    pieces.append(blob[pos:])
+    return b"".join(pieces)
 
 
-def _may_hold_card(text: str) -> bool:
-    for match in _STRETCH.finditer(text):
-        if sum(ch.isdigit() for ch in match.group()) >= 12:
-            return may_contain_card_number(text)
-    return False
+def _json_bytes(value: Any) -> bytes:
+    """Compact JSON of `value` for the card scan only (never stored)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        # Beyond what orjson writes (integers past 64 bits, non-text keys, lone surrogates).
+        text = json.dumps(value, ensure_ascii=False, check_circular=False, default=str)
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _may_hold_card(blob: bytes) -> bool:
+    if b"\\t" in blob:
+        blob = blob.replace(b"\\t", b"\t")  # JSON writes a tab as two characters
+    if b"e+" in blob:
+        # A float written with an exponent may stand for a whole number of 16 digits or
+        # more, which the guard reads as digits: let the detector look.
+        return True
+    if not blob.isascii():
+        blob = _ascii_look(blob)
+    return _TWELVE_DIGITS in blob.translate(_FIRST_LOOK, _ASCII_JOINERS)
 
 
 def _has_long_digits(value: Any) -> bool:
-    """False when no text in `value` (values, keys, whole numbers) can hold a card number."""
-    return _may_hold_card(_json_text(value))
+    """False when no text in `value` (values, keys, whole numbers) can hold a card number.
+
+    What passes goes straight to `guard_payload`: the detector's own first look
+    (`may_contain_card_number`) misses a loose run that starts before a single-spaced
+    group ("3 0 0 0<tab>0000000004"), which its full scan catches.
+    """
+    return _may_hold_card(_json_bytes(value))
 
 
 @dataclass
@@ -251,7 +324,7 @@ def guard_records(records: Sequence[Mapping[str, Any]], report: GuardReport | No
     """
     if not records:
         return []
-    if not _has_long_digits(records):
+    if not _may_hold_card(_json_bytes(records)):
         return list(records)  # type: ignore[arg-type]
     out = []
     for record in records:
@@ -514,7 +587,7 @@ def customer_data(record: Mapping[str, Any]) -> CustomerData:
         shipping=shipping,
         created_at=parse_store_time(record.get("date_created_gmt")),
         modified_at=parse_store_time(record.get("date_modified_gmt")),
-        whole=digest(record)[:_PART],
+        whole=record_digest(record)[:_PART],
     )
 
 
