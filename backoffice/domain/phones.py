@@ -46,6 +46,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
@@ -138,32 +139,41 @@ def _split_extension(text: str) -> tuple[str, str | None]:
     return text[: match.start()], match.group(1)
 
 
-def _parse_valid(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+_Valid = tuple[phonenumbers.PhoneNumber, str]
+
+
+def _parse_valid(text: str, region: str | None) -> _Valid | None:
+    """The number and the region it belongs to, when `text` parses as a valid number."""
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
         return None
-    return number if phonenumbers.is_valid_number(number) else None
+    # What `is_valid_number` does, keeping the region it works out (the costly part)
+    # instead of working it out a second time for the result.
+    number_region = phonenumbers.region_code_for_number(number)
+    if phonenumbers.is_valid_number_for_region(number, number_region):
+        return number, number_region
+    return None
 
 
-def _valid_number(text: str, digits: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+def _valid_number(text: str, digits: str, region: str | None) -> _Valid | None:
     """Parse `text` as a valid number, trying the usual ways people write one.
 
     `digits` are the digits of `text` without any extension.
     """
-    number = _parse_valid(text, region)
-    if number is not None or text.lstrip().startswith("+"):
-        return number
+    found = _parse_valid(text, region)
+    if found is not None or text.lstrip().startswith("+"):
+        return found
     if digits.startswith("00") and len(digits) > 4:
         # "00" is the international prefix in most of the world, even when the
         # default region dials out with another one (011 in North America).
-        number = _parse_valid("+" + digits[2:], None)
+        found = _parse_valid("+" + digits[2:], None)
     elif len(digits) >= 11 and not digits.startswith("0"):
         # A full international number copied without its "+" ("4915112345678").
         # Ten digits or fewer stay national, so no North American number is
         # ever read as a foreign one.
-        number = _parse_valid("+" + digits, None)
-    return number
+        found = _parse_valid("+" + digits, None)
+    return found
 
 
 def normalize_phone(raw: str, *, default_region: str | None = "US") -> Phone | None:
@@ -173,20 +183,32 @@ def normalize_phone(raw: str, *, default_region: str | None = "US") -> Phone | N
     code. Numbers that do not parse as valid keep their typed digits with
     ``e164=None``; see the module docstring for the exact rule.
     """
+    # The same number comes back often (a customer and each of their orders, a scan of
+    # every customer, a search typed again); the answer is a pure function of the two.
+    return _normalize_cached(raw, default_region)
+
+
+@lru_cache(maxsize=16384)
+def _normalize_cached(raw: str, default_region: str | None) -> Phone | None:
+    return _normalize(raw, default_region)
+
+
+def _normalize(raw: str, default_region: str | None) -> Phone | None:
     text = unicodedata.normalize("NFKC", raw).strip()
     body, extension = _split_extension(text)
     digits = _digits_of(body)
     if not digits:
         return None
     region = default_region.upper() if default_region else None
-    number = _valid_number(text, digits, region)
-    if number is not None:
+    found = _valid_number(text, digits, region)
+    if found is not None:
+        number, number_region = found
         e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
         return Phone(
             e164=e164,
             digits=e164[1:],
             national_digits=phonenumbers.national_significant_number(number),
-            region=phonenumbers.region_code_for_number(number),
+            region=number_region,
             extension=number.extension or extension,
         )
     national = digits

@@ -157,3 +157,106 @@ def test_the_suffix_search_is_a_range_on_an_index_in_sqlite():
         ("9910", "9911"),
     ).fetchall()
     assert "customer_suffix" in str(plan)
+
+
+# --- the faster road gives exactly what the plain one gives ---------------------------------
+
+import phonenumbers  # noqa: E402
+from phonenumbers import PhoneNumberFormat, PhoneNumberType  # noqa: E402
+
+from backoffice.domain import phones as phones_module  # noqa: E402
+
+
+def _plain_parse_valid(text, region):
+    """The plain road: `is_valid_number`, then the number's region worked out again."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return number, phonenumbers.region_code_for_number(number)
+
+
+def _plain_normalize(raw, region):
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(phones_module, "_parse_valid", _plain_parse_valid)
+        return phones_module._normalize(raw, region)
+
+
+REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
+TYPES = [PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE,
+         PhoneNumberType.PREMIUM_RATE, PhoneNumberType.VOIP, PhoneNumberType.PERSONAL_NUMBER, PhoneNumberType.UAN]
+FORMATS = [PhoneNumberFormat.E164, PhoneNumberFormat.INTERNATIONAL, PhoneNumberFormat.NATIONAL,
+           PhoneNumberFormat.RFC3966]
+
+
+def _examples():
+    out = []
+    for region in REGIONS:
+        for kind in TYPES:
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is not None:
+                out.append((region, number))
+    return out
+
+
+EXAMPLES = _examples()
+
+
+def test_every_example_number_of_every_country_normalises_as_on_the_plain_road():
+    # Every region's example numbers, in every format, read with their own region, with
+    # another one and with none: the same Phone, field for field.
+    checked = 0
+    for i, (region, number) in enumerate(EXAMPLES):
+        for fmt in FORMATS:
+            typed = phonenumbers.format_number(number, fmt)
+            for default in (region, REGIONS[(i * 7) % len(REGIONS)], "US", None):
+                fast = phones_module._normalize(typed, default)
+                assert fast == _plain_normalize(typed, default), (typed, default)
+                assert normalize_phone(typed, default_region=default) == fast
+                checked += 1
+    assert checked > 5000
+
+
+def _mutated(draw, text):
+    """`text` as people also type it: other punctuation, a digit lost or added, a prefix, an extension."""
+    ops = draw(st.lists(st.sampled_from(["punct", "drop", "add", "00", "strip+", "ext", "space", "letters"]),
+                        max_size=3))
+    for op in ops:
+        if op == "punct" and text:
+            at = draw(st.integers(0, len(text)))
+            text = text[:at] + draw(st.sampled_from(list(" -./()\u00a0\u2013+#x"))) + text[at:]
+        elif op == "drop" and text:
+            at = draw(st.integers(0, len(text) - 1))
+            text = text[:at] + text[at + 1:]
+        elif op == "add":
+            at = draw(st.integers(0, len(text)))
+            text = text[:at] + draw(st.sampled_from("0123456789")) + text[at:]
+        elif op == "00":
+            text = "00" + text.lstrip("+")
+        elif op == "strip+":
+            text = text.lstrip("+")
+        elif op == "ext":
+            text += draw(st.sampled_from([" ext. 12", " x7", " #45", ";ext=9"]))
+        elif op == "space":
+            text = "  " + text + " "
+        elif op == "letters":
+            text += draw(st.sampled_from(["FLOWERS", " call after 5", "ab"]))
+    return text
+
+
+@st.composite
+def typed_numbers(draw):
+    region, number = draw(st.sampled_from(EXAMPLES))
+    text = phonenumbers.format_number(number, draw(st.sampled_from(FORMATS)))
+    return _mutated(draw, text), draw(st.sampled_from([region, "US", "GB", "DE", "FR", "BR", "IN", None]))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(typed_numbers(), st.tuples(st.text(max_size=20), st.sampled_from(["US", "DE", None])),
+                 st.tuples(st.text("0123456789 +-()", max_size=18), st.sampled_from(REGIONS))))
+def test_typed_numbers_normalise_as_on_the_plain_road(case):
+    typed, default = case
+    assert phones_module._normalize(typed, default) == _plain_normalize(typed, default)
+    assert normalize_phone(typed, default_region=default) == phones_module._normalize(typed, default)
