@@ -61,6 +61,9 @@ class SyncOptions:
     bulk_reindex_threshold: int = 200
     #: Pages fetched ahead while the previous one is written.
     prefetch_pages: int = 2
+    #: Pages written in one transaction, at most this many and for at most this long.
+    batch_pages: int = 20
+    batch_seconds: float = 0.5
     #: How long a sync run lease lasts without renewal (SQLite; PostgreSQL uses a session lock).
     lock_lease_seconds: float = 120.0
 

@@ -9,6 +9,7 @@ been written, so a run that is cut short starts that listing again next time.
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -102,6 +103,58 @@ def _listing_start(options: SyncOptions) -> datetime:
     return utcnow() - timedelta(seconds=options.overlap_seconds)
 
 
+class PageBatches:
+    """Writes pages in transactions of several pages each, committed together.
+
+    A commit is the dearest step of writing a page on SQLite (its write-ahead log is
+    synced into the database file now and then at a commit); a transaction of a few
+    pages keeps it off the per-page cost. A batch ends after `batch_seconds` or
+    `batch_pages` pages, so a desk that saves meanwhile waits at most that long. A page
+    whose writing fails takes its unfinished batch with it (those pages are read again
+    next time: cursors only move when a listing is written whole); anything that
+    stops the listing between pages (the store away, a cancel) commits what was written.
+    """
+
+    def __init__(self, ctx: PullContext) -> None:
+        self.ctx = ctx
+        self._begin = None
+        self._session: Session | None = None
+        self._pages = 0
+        self._opened = 0.0
+
+    def __enter__(self) -> PageBatches:
+        return self
+
+    def write(self, work, *args) -> Any:
+        """Run `work(session, *args)` for one page in the open batch (opening one if needed)."""
+        if self._session is None:
+            self._begin = self.ctx.db.begin()
+            self._session = self._begin.__enter__()
+            self._pages = 0
+            self._opened = time.monotonic()
+        try:
+            result = work(self._session, *args)
+        except BaseException as exc:
+            begin, self._begin, self._session = self._begin, None, None
+            begin.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._pages += 1
+        options = self.ctx.options
+        if self._pages >= options.batch_pages or time.monotonic() - self._opened >= options.batch_seconds:
+            self.commit()
+        return result
+
+    def commit(self) -> None:
+        """Commit the open batch, if any, and keep the run's lock (between batches, never inside one)."""
+        if self._session is not None:
+            begin, self._begin, self._session = self._begin, None, None
+            begin.__exit__(None, None, None)
+        self.ctx.page_done()
+
+    def __exit__(self, *exc: object) -> None:
+        self.commit()
+
+
 # --- products ------------------------------------------------------------------------------
 
 
@@ -115,15 +168,15 @@ def pull_products(ctx: PullContext, connector) -> int:
     since = cursor_time(read_cursor(ctx.db, CURSOR_PRODUCTS))
     started = _listing_start(ctx.options)
     done = 0
-    for page in prefetch(connector.iter_products(since, cancel=ctx.cancel), ctx.options.prefetch_pages, ctx.cancel):
-        records = sm.guard_records([sm.product_view(r) for r in page], ctx.stats.guard)
-        with ctx.db.begin() as s:
-            _upsert_products(s, ctx, records)
-        done += len(page)
-        ctx.stats.pulled_products += len(page)
-        ctx.report(done, page.total or done, f"Products: {done:,} of {page.total or done:,}")
-        ctx.page_done()
-        check(ctx.cancel)
+    with PageBatches(ctx) as batches:
+        for page in prefetch(connector.iter_products(since, cancel=ctx.cancel), ctx.options.prefetch_pages,
+                             ctx.cancel):
+            records = sm.guard_records([sm.product_view(r) for r in page], ctx.stats.guard)
+            batches.write(_upsert_products, ctx, records)
+            done += len(page)
+            ctx.stats.pulled_products += len(page)
+            ctx.report(done, page.total or done, f"Products: {done:,} of {page.total or done:,}")
+            check(ctx.cancel)
     with ctx.db.begin() as s:
         write_cursor(s, CURSOR_PRODUCTS, time_text(started))
     return done
@@ -198,15 +251,14 @@ def pull_all_customers(ctx: PullContext, connector) -> int:
     """Read every customer on the store; write the new and changed ones. Return the number read."""
     started = utcnow()
     done = 0
-    for page in prefetch(connector.iter_customers(cancel=ctx.cancel), ctx.options.prefetch_pages, ctx.cancel):
-        records = sm.guard_records([sm.customer_view(r) for r in page if not is_staff_account(r)],
-                                   ctx.stats.guard)
-        with ctx.db.begin() as s:
-            upsert_customers(s, ctx, records)
-        done += len(page)
-        ctx.report(done, page.total or done, f"Customers: {done:,} of {page.total or done:,}")
-        ctx.page_done()
-        check(ctx.cancel)
+    with PageBatches(ctx) as batches:
+        for page in prefetch(connector.iter_customers(cancel=ctx.cancel), ctx.options.prefetch_pages, ctx.cancel):
+            records = sm.guard_records([sm.customer_view(r) for r in page if not is_staff_account(r)],
+                                       ctx.stats.guard)
+            batches.write(upsert_customers, ctx, records)
+            done += len(page)
+            ctx.report(done, page.total or done, f"Customers: {done:,} of {page.total or done:,}")
+            check(ctx.cancel)
     with ctx.db.begin() as s:
         write_cursor(s, CURSOR_CUSTOMER_SCAN, time_text(started))
     return done
@@ -581,22 +633,25 @@ def pull_orders(ctx: PullContext, connector) -> int:
     started = _listing_start(ctx.options)
     done = 0
     bundles = prefetch(_order_bundles(ctx, connector, since), ctx.options.prefetch_pages, ctx.cancel)
-    for bundle in bundles:
-        customers = sm.guard_records([sm.customer_view(r) for r in bundle.customers], ctx.stats.guard)
-        orders = sm.guard_records([sm.order_view(r) for r in bundle.orders], ctx.stats.guard)
-        with ctx.db.begin() as s:
-            if customers:
-                upsert_customers(s, ctx, customers)
-            upsert_orders(s, ctx, orders)
-        done += len(bundle.orders)
-        ctx.stats.pulled_orders += len(bundle.orders)
-        total = bundle.total or done
-        ctx.report(done, total, f"Orders: {done:,} of {total:,}")
-        ctx.page_done()
-        check(ctx.cancel)
+    with PageBatches(ctx) as batches:
+        for bundle in bundles:
+            customers = sm.guard_records([sm.customer_view(r) for r in bundle.customers], ctx.stats.guard)
+            orders = sm.guard_records([sm.order_view(r) for r in bundle.orders], ctx.stats.guard)
+            batches.write(_write_order_page, ctx, customers, orders)
+            done += len(bundle.orders)
+            ctx.stats.pulled_orders += len(bundle.orders)
+            total = bundle.total or done
+            ctx.report(done, total, f"Orders: {done:,} of {total:,}")
+            check(ctx.cancel)
     with ctx.db.begin() as s:
         write_cursor(s, CURSOR_ORDERS, time_text(started))
     return done
+
+
+def _write_order_page(s: Session, ctx: PullContext, customers: list[dict], orders: list[dict]) -> None:
+    if customers:
+        upsert_customers(s, ctx, customers)
+    upsert_orders(s, ctx, orders)
 
 
 _ORDER_COMPARE = (
