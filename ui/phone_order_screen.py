@@ -2,9 +2,10 @@
 
 Caller box (part of a phone number, name or email; Down or Enter picks), or a new
 customer typed in the same screen; product box (SKU or part of a name; Enter adds);
-lines, shipping, note, totals; then how the caller pays: a pay link (the order is
-saved, sent to the web store at once, and the store's payment page is watched until
-it says "paid"), the card terminal (keyed on the gateway's own page, recorded here by
+lines, shipping (the shop's methods, the cost filled in and still editable), note,
+totals; then how the caller pays: a pay link (the order is saved, sent to the web store
+at once, the store emails the link to the caller, and the store's payment page is
+watched until it says "paid"), the card terminal (keyed on the gateway's own page, recorded here by
 reference only) or later (invoice, bank transfer, cash on pickup). Ctrl+Enter places
 the order. Every database call runs on the database pool and every store call on the
 network pool; the GUI thread only shows what comes back.
@@ -65,6 +66,7 @@ from ui.orders_screen import money_text
 ERROR_STYLE = "color: #b3261e;"
 WARNING_STYLE = "color: #8a5a00;"
 PAID_STYLE = "color: #1b7f3b; font-size: 16pt; font-weight: 600;"
+EMAILED_STYLE = "color: #1b7f3b;"
 WAITING_STYLE = "color: #555; font-size: 12pt;"
 
 STORE_AWAY = "The order is saved here and will be sent when the store is back."
@@ -258,6 +260,8 @@ class PhoneOrderScreen(QWidget):
     order_opened = Signal(int)
     # Emitted whenever the payment state line changes (for tests and the status bar).
     payment_state_changed = Signal(str)
+    # Emitted with the sentence about the pay link's email each time it is read.
+    pay_link_email_changed = Signal(str)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -426,9 +430,7 @@ class PhoneOrderScreen(QWidget):
         self.shipping_combo = QComboBox()
         self.shipping_combo.setObjectName("shippingCombo")
         self.shipping_combo.setPlaceholderText("Choose shipping")
-        for option in service.SHIPPING_OPTIONS:
-            self.shipping_combo.addItem(option.title, option)
-        self.shipping_combo.setCurrentIndex(-1)
+        self._fill_shipping(service.SHIPPING_OPTIONS)
         self.shipping_combo.currentIndexChanged.connect(self._shipping_chosen)
         self.shipping_cost = QLineEdit()
         self.shipping_cost.setObjectName("shippingCost")
@@ -554,6 +556,17 @@ class PhoneOrderScreen(QWidget):
         self.payment_state = QLabel("")
         self.payment_state.setObjectName("paymentState")
         self.payment_state.setWordWrap(True)
+        self.email_state = QLabel("")
+        self.email_state.setObjectName("payLinkEmailState")
+        self.email_state.setWordWrap(True)
+        self.email_state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.send_again_button = QPushButton("Send the link again")
+        self.send_again_button.setObjectName("sendAgainButton")
+        self.send_again_button.setToolTip("Ask the web store to email the payment link to the caller once more.")
+        self.send_again_button.setEnabled(False)
+        self.send_again_button.hide()
+        self.send_again_button.clicked.connect(self.send_link_again)
+        self.pay_link_email: service.PayLinkEmail | None = None
         self.store_label = QLabel("")
         self.store_label.setObjectName("storeLabel")
         self.store_label.setWordWrap(True)
@@ -565,6 +578,8 @@ class PhoneOrderScreen(QWidget):
         state.addWidget(self.placed_label)
         state.addLayout(url_row)
         state.addWidget(self.payment_state)
+        state.addWidget(self.email_state)
+        state.addWidget(self.send_again_button)
         state.addWidget(self.store_label)
         state.addWidget(self.open_order_button)
         right.addWidget(state_group)
@@ -587,12 +602,15 @@ class PhoneOrderScreen(QWidget):
 
     def _load_settings(self) -> None:
         def work(token, progress):
-            return {key: settings_service.get_setting(self.ctx.db, key) for key in (
+            values = {key: settings_service.get_setting(self.ctx.db, key) for key in (
                 "shop.currency", "shop.default_country", "payments.terminal_url",
                 "payments.terminal_gateway")}
+            values["shipping"] = service.shipping_options(self.ctx.db, actor=self.ctx.actor)
+            return values
 
         def done(values: dict) -> None:
             self.currency = (values["shop.currency"] or "USD").upper()
+            self._fill_shipping(values["shipping"])
             self.region = (values["shop.default_country"] or "US").upper()
             self.terminal_url = values["payments.terminal_url"] or ""
             if not self.terminal_fields["gateway"].text():
@@ -646,6 +664,7 @@ class PhoneOrderScreen(QWidget):
         self.copy_url_button.setEnabled(False)
         self.open_order_button.setEnabled(False)
         self._set_payment_state("", "")
+        self._show_pay_link_email(None)
         self.store_label.setText("")
         self._set_editable(True)
         self._payment_choice_changed()
@@ -867,11 +886,28 @@ class PhoneOrderScreen(QWidget):
 
     # --- shipping and totals --------------------------------------------------------
 
+    def _fill_shipping(self, options) -> None:
+        """Offer these shipping methods, keeping the one chosen if it is still offered."""
+        current = self.shipping_combo.currentData()
+        self.shipping_combo.blockSignals(True)
+        try:
+            self.shipping_combo.clear()
+            for option in options:
+                self.shipping_combo.addItem(f"{option.title} — {money_text(option.cost, self.currency)}", option)
+            index = -1
+            if current is not None:
+                index = next((i for i, o in enumerate(options)
+                              if (o.title, o.method_id) == (current.title, current.method_id)), -1)
+            self.shipping_combo.setCurrentIndex(index)
+        finally:
+            self.shipping_combo.blockSignals(False)
+
     def _shipping_chosen(self, index: int) -> None:
         option = self.shipping_combo.itemData(index) if index >= 0 else None
         _set_message(self.shipping_error, None)
         if option is not None and not self.shipping_cost.isModified():
-            self.shipping_cost.setText(f"{option.cost:.2f}" if option.cost else "")
+            # The method's usual cost; the person may still type another.
+            self.shipping_cost.setText(f"{option.cost:.2f}")
         self._update_totals()
 
     def _cost(self) -> Decimal | None:
@@ -1037,6 +1073,7 @@ class PhoneOrderScreen(QWidget):
             self._set_payment_state(f"To be paid later: {service.METHOD_LABELS[placed.payment_method]}.",
                                     WAITING_STYLE)
         self._payment_choice_changed()
+        self._load_pay_link_email()
         self._watch_generation += 1
         self._watching = placed.payment_method is PaymentMethod.PAY_LINK
         self._watch_tick(push=True)
@@ -1053,8 +1090,7 @@ class PhoneOrderScreen(QWidget):
             return
         generation = self._watch_generation
         order_id = self.placed.order_id
-        on_store = (not push and self.store_state is not None
-                    and self.store_state.store_id is not None and not self.store_state.waiting)
+        on_store = (not push and self.store_state is not None and self.store_state.store_id is not None)
         self._busy_generation = generation
 
         def work(token, progress):
@@ -1064,7 +1100,10 @@ class PhoneOrderScreen(QWidget):
                 raise UserFacingError(STORE_AWAY)
             try:
                 if on_store:
-                    return sync.refresh_order_from_store(self.ctx.db, connector, order_id)
+                    # Ask whether it is paid, and send what still waits (such as the link's email).
+                    state = sync.refresh_order_from_store(self.ctx.db, connector, order_id)
+                    if not state.waiting:
+                        return state
                 return sync.push_order_now(self.ctx.db, connector, order_id, cancel=token)
             finally:
                 close = getattr(connector, "close", None)
@@ -1085,6 +1124,7 @@ class PhoneOrderScreen(QWidget):
         if generation != self._watch_generation or self.placed is None:
             return
         self.store_state = state
+        self._load_pay_link_email()
         if state.store_id is None:
             # Saved here; the store is away or busy. Keep trying while the caller waits.
             self.store_label.setText(STORE_AWAY)
@@ -1120,6 +1160,7 @@ class PhoneOrderScreen(QWidget):
             self._busy_generation = None
         if generation != self._watch_generation or self.placed is None:
             return
+        self._load_pay_link_email()
         if isinstance(exc, StoreAuthError) or (
                 isinstance(exc, UserFacingError) and not isinstance(exc, StoreError)):
             # No store set up, or keys it refuses: only a person can fix that.
@@ -1143,6 +1184,7 @@ class PhoneOrderScreen(QWidget):
         self._watching = False
         self._watch_timer.stop()
         self._set_payment_state("Paid", PAID_STYLE)
+        self.send_again_button.setEnabled(False)
         self._payment_choice_changed()
         if self.placed is not None:
             self.ctx.bus.publish(Changes(orders=frozenset({self.placed.order_id})))
@@ -1151,6 +1193,66 @@ class PhoneOrderScreen(QWidget):
         self.payment_state.setStyleSheet(style)
         self.payment_state.setText(text)
         self.payment_state_changed.emit(text)
+
+    # --- the pay link by email -------------------------------------------------------
+
+    def _load_pay_link_email(self) -> None:
+        """Read how the store's email of the pay link stands (database pool) and show it."""
+        if self.placed is None or self.placed.payment_method is not PaymentMethod.PAY_LINK:
+            self._show_pay_link_email(None)
+            return
+        order_id, call = self.placed.order_id, self._call
+
+        def work(token, progress):
+            return service.pay_link_email(self.ctx.db, actor=self.ctx.actor, order_id=order_id)
+
+        def done(email: service.PayLinkEmail) -> None:
+            if call == self._call and self.placed is not None and self.placed.order_id == email.order_id:
+                self._show_pay_link_email(email)
+
+        self._run_db(work, done, lambda exc: call == self._call and self._show_failure(exc))
+
+    def _show_pay_link_email(self, email: service.PayLinkEmail | None) -> None:
+        self.pay_link_email = email
+        state = email.state if email is not None else service.PayLinkEmailState.NOT_ASKED
+        style = {
+            service.PayLinkEmailState.EMAILED: EMAILED_STYLE,
+            service.PayLinkEmailState.QUEUED: WAITING_STYLE,
+            service.PayLinkEmailState.NOT_NEEDED: WAITING_STYLE,
+        }.get(state, WARNING_STYLE)
+        self.email_state.setStyleSheet(style)
+        _set_message(self.email_state, email.sentence if email is not None else None)
+        asked = email is not None and state is not service.PayLinkEmailState.NOT_ASKED
+        self.send_again_button.setVisible(asked)
+        self.send_again_button.setEnabled(asked and email.can_send_again and not self.paid)
+        if email is not None:
+            self.pay_link_email_changed.emit(email.sentence)
+
+    def send_link_again(self) -> None:
+        """Ask the store to email the pay link once more: queued here, sent at once."""
+        if self.placed is None or self.paid:
+            return
+        order_id, call = self.placed.order_id, self._call
+        self.send_again_button.setEnabled(False)
+
+        def work(token, progress):
+            return service.send_pay_link_again(self.ctx.db, actor=self.ctx.actor, order_id=order_id)
+
+        def done(changes: Changes) -> None:
+            self.ctx.bus.publish(changes)
+            if call != self._call:
+                return
+            self._load_pay_link_email()
+            self._watch_generation += 1
+            self._watch_tick(push=True)
+
+        def failed(exc: BaseException) -> None:
+            if call != self._call:
+                return
+            self._load_pay_link_email()
+            self._show_failure(exc)
+
+        self._run_db(work, done, failed)
 
     def stop_watching(self) -> None:
         """Stop asking the store about the order (a new call, or the screen closes)."""

@@ -1,5 +1,6 @@
-"""The phone-order screen driven by the keyboard: returning and new callers, lines, shipping,
-pay link watched until the web store says "paid", card terminal, and the store being away."""
+"""The phone-order screen driven by the keyboard: returning and new callers, lines, the shop's
+shipping methods, pay link emailed by the web store and watched until it says "paid", card
+terminal, and the store being away or too old to email the link."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from PySide6.QtCore import QThreadPool, Qt
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
-from backoffice.domain import Customer, CustomerAddress, Order, OutboxMessage, Payment, Product
+from backoffice.domain import Customer, CustomerAddress, Order, OutboxMessage, Payment, Product, ShippingLine
 from backoffice.domain.enums import AddressKind, CustomerStatus, OutboxKind, PaymentMethod, PaymentStatus
 from backoffice.domain.search import reindex_customer
 from backoffice.domain.text import fold
@@ -193,8 +194,15 @@ def test_returning_caller_pays_by_link_while_on_the_line(qtbot, db, order_taker,
     on_store = devstore.get_order(state.store_id)
     assert on_store["customer_id"] == devstore.list_customers(role="customer")[0]["id"]
     assert sorted((i["sku"], i["quantity"]) for i in on_store["line_items"]) == [("MUG-01", 1), ("TEA-02", 1)]
-    assert on_store["shipping_lines"][0]["method_id"] == "flat_rate"
+    assert [(s["method_id"], s["method_title"]) for s in on_store["shipping_lines"]] == [("flat_rate", "Flat rate")]
     assert on_store["total"] == "24.75" and on_store["status"] == "pending"
+
+    # The store emailed the same link to the caller's billing address, once, and the screen says so.
+    qtbot.waitUntil(lambda: screen.email_state.text() == "Pay link emailed to a***@example.com.", timeout=WAIT_MS)
+    (email,) = devstore.sent_emails()
+    assert (email.to, email.order_id, email.kind, email.pay_url) == (
+        "ana@example.com", state.store_id, "customer_invoice", url)
+    assert screen.send_again_button.isVisible() and screen.send_again_button.isEnabled()
 
     # The caller pays on the store's page; the screen says so while they are on the line.
     devstore.mark_paid(state.store_id, transaction_id="devpay_test_1")
@@ -209,8 +217,10 @@ def test_returning_caller_pays_by_link_while_on_the_line(qtbot, db, order_taker,
         pay = s.scalars(select(Payment)).one()
         assert (pay.method, pay.status, pay.transaction_id) == (
             PaymentMethod.PAY_LINK, PaymentStatus.PAID, "devpay_test_1")
+    assert not screen.send_again_button.isEnabled()
+    assert len(devstore.sent_emails()) == 1
     print(f"\nKeystrokes for a returning caller's two-item pay-link order: {kb.count}")
-    assert kb.count < 30
+    assert kb.count < 25
 
     # Ctrl+N's job: a clean screen for the next call.
     screen.start_new_order()
@@ -234,13 +244,19 @@ def test_store_away_then_back_while_the_caller_waits(qtbot, db, order_taker, scr
     kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: screen.store_label.text() == STORE_AWAY, timeout=WAIT_MS)
     assert screen.watching and screen.pay_url_edit.text() == ""
+    qtbot.waitUntil(lambda: "queued" in screen.email_state.text(), timeout=WAIT_MS)
+    assert screen.email_state.text() == ("Pay link email queued: it goes to a***@example.com as soon as the web "
+                                         "store has the order.")
+    assert not screen.send_again_button.isEnabled()
     with db.read() as s:
         assert s.scalars(select(Order.store_id)).one() is None
-    # The store comes back: the next try sends the order and the pay link appears.
+    # The store comes back: the next try sends the order, the pay link appears and is emailed.
     devstore.start(host, int(port))
     qtbot.waitUntil(lambda: screen.pay_url_edit.text() != "", timeout=WAIT_MS)
     assert screen.store_label.text() == "The web store has the order."
     assert devstore.count("orders") == 1
+    qtbot.waitUntil(lambda: screen.email_state.text() == "Pay link emailed to a***@example.com.", timeout=WAIT_MS)
+    assert [e.to for e in devstore.sent_emails()] == ["ana@example.com"]
 
 
 def test_pay_link_then_terminal_tells_the_store_at_once(qtbot, db, order_taker, screen_for, devstore):
@@ -294,6 +310,88 @@ def test_pay_link_switched_to_pay_later(qtbot, db, order_taker, screen_for, devs
     assert devstore.get_order(store_id)["payment_method"] in ("", "invoice")
 
 
+def test_a_store_too_old_to_email_the_link_says_so_and_the_link_is_read_out(qtbot, db, order_taker, screen_for,
+                                                                             devstore):
+    devstore.order_actions = False
+    stock_the_shop(db, devstore)
+    screen = screen_for(db, order_taker)
+    screen.watch_interval_ms = 60_000
+    screen.connector_provider = lambda: WooCommerceConnector(
+        StoreCredentials(devstore.base_url, devstore.consumer_key, devstore.consumer_secret))
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "mug", 1)
+    choose_shipping(qtbot, kb, screen, "f", "5")
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "too old" in screen.email_state.text(), timeout=WAIT_MS)
+    assert screen.email_state.text() == (
+        "The pay link was not emailed: the web store is too old to email it (that needs WooCommerce 9.5 or "
+        "newer). Read the link out or copy it.")
+    # The link is there to read out or copy, and the order is watched until paid as before.
+    assert screen.pay_url_edit.text().startswith(devstore.base_url + "/checkout/order-pay/")
+    assert screen.copy_url_button.isEnabled() and screen.watching
+    assert screen.store_label.text() == "The web store has the order."
+    assert devstore.sent_emails() == []
+
+
+def test_send_the_link_again(qtbot, db, order_taker, screen_for, devstore):
+    stock_the_shop(db, devstore)
+    screen = screen_for(db, order_taker)
+    screen.watch_interval_ms = 60_000
+    screen.connector_provider = lambda: WooCommerceConnector(
+        StoreCredentials(devstore.base_url, devstore.consumer_key, devstore.consumer_secret))
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "tea", 1)
+    choose_shipping(qtbot, kb, screen, "l", "0")
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.send_again_button.isEnabled(), timeout=WAIT_MS)
+    assert len(devstore.sent_emails()) == 1
+    # The caller did not get it: one click, one more email, sent at once.
+    screen.send_again_button.click()
+    qtbot.waitUntil(lambda: len(devstore.sent_emails()) == 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: screen.send_again_button.isEnabled(), timeout=WAIT_MS)
+    assert screen.email_state.text() == "Pay link emailed to a***@example.com."
+    assert {e.order_id for e in devstore.sent_emails()} == {screen.store_state.store_id}
+
+
+def test_shipping_methods_come_from_the_shop_setting(qtbot, db, owner, order_taker, screen_for, away):
+    from backoffice.services.settings import set_settings
+
+    set_settings(db, actor=owner, values={"shipping.methods": [
+        {"title": "Courier (next day)", "method_id": "flat_rate", "cost": "9.50"},
+        {"title": "Pick up at the shop", "method_id": "local_pickup", "cost": "0"},
+    ]})
+    add_product(db, "MUG-01", "Café mug", "12.50")
+    add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    qtbot.waitUntil(lambda: screen.shipping_combo.count() == 2, timeout=WAIT_MS)
+    assert screen.shipping_combo.itemText(0) == "Courier (next day) — 9.50 USD"
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "mug", 1)
+    # A letter picks the method and fills in its cost.
+    kb.press(focused(), Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+    kb.type(screen.shipping_combo, "c")
+    assert screen.shipping_cost.text() == "9.50"
+    assert screen.preview_total() == Decimal("22.00")
+    kb.press(screen.shipping_combo, Qt.Key.Key_Down)
+    assert screen.shipping_cost.text() == "0.00"
+    kb.press(screen.shipping_combo, Qt.Key.Key_Up)
+    assert screen.shipping_combo.currentData().title == "Courier (next day)"
+    # The cost stays editable: Tab selects it and typing replaces it.
+    kb.press(screen.shipping_combo, Qt.Key.Key_Tab)
+    assert focused() is screen.shipping_cost
+    kb.type(screen.shipping_cost, "7")
+    assert screen.preview_total() == Decimal("19.50")
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.placed is not None, timeout=WAIT_MS)
+    with db.read() as s:
+        line = s.scalars(select(ShippingLine)).one()
+        assert (line.method_id, line.method_title, line.total) == ("flat_rate", "Courier (next day)", Decimal("7.00"))
+
+
 # --- without a store -----------------------------------------------------------------
 
 
@@ -323,7 +421,9 @@ def test_store_away_order_is_saved_and_watching_goes_on(qtbot, db, order_taker, 
     with db.read() as s:
         order = s.scalars(select(Order)).one()
         assert order.total == Decimal("12.50") and order.store_id is None
-        assert s.scalars(select(OutboxMessage.kind)).all() == [OutboxKind.CREATE_ORDER]
+        assert s.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all() == [
+            OutboxKind.CREATE_ORDER, OutboxKind.SEND_PAY_LINK]
+    assert "queued" in screen.email_state.text() and "a***@example.com" in screen.email_state.text()
     screen.start_new_order()
     assert not screen.watching
     assert focused() is screen.caller_box
