@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -24,6 +25,7 @@ from backoffice.domain.staff import Permission
 from backoffice.services import customers as customers_service
 from backoffice.services.customers import CustomerHit
 from ui.context import AppContext
+from ui.customer_import_dialog import CustomerImportDialog
 from ui.customers_table_model import STATUS_LABELS, CustomersTableModel
 from ui.errors import show_error
 
@@ -92,6 +94,12 @@ class CustomersScreen(QWidget):
         self.request_filter.addItem("Without an open privacy request", False)
         self.count_label = QLabel("")
         self.count_label.setObjectName("customerCount")
+        self.import_button = QPushButton("Import from CSV…")
+        self.import_button.setObjectName("importCustomersButton")
+        self.import_button.setEnabled(ctx.may(Permission.EDIT_CUSTOMER))
+        self.import_button.setToolTip("Add customers from a spreadsheet saved as CSV" if ctx.may(
+            Permission.EDIT_CUSTOMER) else "Your role may not add customers.")
+        self.import_button.clicked.connect(self.open_import)
 
         self.model = CustomersTableModel(ctx.tasks, self._fetch_page, parent=self)
         self.table = QTableView()
@@ -125,6 +133,7 @@ class CustomersScreen(QWidget):
         filters.addWidget(self.request_filter)
         filters.addStretch(1)
         filters.addWidget(self.count_label)
+        filters.addWidget(self.import_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.search)
         layout.addWidget(self.search_state)
@@ -337,6 +346,13 @@ class CustomersScreen(QWidget):
         self.ctx.tasks.run_db(
             lambda token, progress: customers_service.newsletter_list_options(db, actor=actor),
             on_success=done, on_failure=lambda exc: None)
+
+    def open_import(self) -> CustomerImportDialog:
+        """Open the CSV import dialog (imported customers reach this list through the change bus)."""
+        dialog = CustomerImportDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _page_loaded(self, rows: int) -> None:
         column, order = self.model.sort_column()
