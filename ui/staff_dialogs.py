@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from backoffice.domain.enums import Role
 from backoffice.domain.staff import ROLE_LABELS
-from backoffice.errors import UserFacingError, ValidationError
 from backoffice.services import staff
 from backoffice.services.staff import StaffSummary
 from ui.context import AppContext
-from ui.errors import show_error
-from ui.inline_form import ERROR_STYLE, InlineForm
+from ui.inline_form import InlineForm
+from ui.service_form_dialog import ServiceFormDialog
 
 
 def _role_combo(current: Role = Role.ORDER_TAKER) -> QComboBox:
@@ -24,80 +23,20 @@ def _role_combo(current: Role = Role.ORDER_TAKER) -> QComboBox:
     return combo
 
 
-class _StaffFormDialog(QDialog):
-    """A form that runs one staff service on the database pool and keeps messages inline.
-
-    `summary` holds the service's StaffSummary once the dialog is accepted.
-    """
-
-    ok_text = "OK"
+class _StaffFormDialog(ServiceFormDialog):
+    """A staff form; `summary` holds the service's StaffSummary once the dialog is accepted."""
 
     def __init__(self, ctx: AppContext, title: str, intro: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
+        super().__init__(ctx.tasks, title, intro, parent)
         self.ctx = ctx
-        self._busy = False
         self.summary: StaffSummary | None = None
-        self.intro = QLabel(intro)
-        self.intro.setWordWrap(True)
-        self.form = InlineForm()
-        self.message = QLabel()
-        self.message.setObjectName("message")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.hide()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.ok_button = self.buttons.addButton(self.ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok_button.setObjectName("okButton")
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
-        self._layout = QVBoxLayout(self)
-        self._layout.addWidget(self.intro)
-        self._layout.addWidget(self.form)
-        self._layout.addWidget(self.message)
-        self._layout.addWidget(self.buttons)
-        self.ok_button.setDefault(True)
-
-    # Subclasses say what is wrong before asking the database, and what to run.
-    def local_problems(self) -> dict[str, str]:
-        return {}
 
     def work(self) -> Callable[[], StaffSummary]:
         raise NotImplementedError
 
-    def submit(self) -> None:
-        if self._busy:
-            return
-        self.message.hide()
-        if self.form.set_errors(self.local_problems()):
-            return
-        job = self.work()
-        self._set_busy(True)
-        self.ctx.tasks.run_db(lambda token, progress: job(), on_success=self._done, on_failure=self._failed)
-
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        self.form.setEnabled(not busy)
-        self.ok_button.setEnabled(not busy)
-
-    def _done(self, summary: StaffSummary) -> None:
-        self._set_busy(False)
+    def finished_with(self, summary: StaffSummary) -> None:
         self.summary = summary
         self.accept()
-
-    def _failed(self, exc: BaseException) -> None:
-        self._set_busy(False)
-        if isinstance(exc, ValidationError) and self.form.set_errors(exc.fields):
-            return
-        if isinstance(exc, UserFacingError):
-            self.message.setText(exc.message)
-            self.message.show()
-            return
-        show_error(self, exc)
-
-    def reject(self) -> None:
-        if not self._busy:
-            super().reject()
 
 
 def _password_problems(form: InlineForm, key: str = "password") -> dict[str, str]:
