@@ -425,16 +425,32 @@ class RejectedRow:
     reason: str
 
 
+# Joins the values of a row ready to write: a decoded file never holds it (such files are refused).
+_SEP = "\x00"
+
+
 @dataclass(frozen=True, slots=True)
 class _Prepared:
-    """A row ready to write, kept small: a preview may hold a hundred thousand of them."""
+    """A row ready to write, packed into one string: a preview may hold a hundred thousand.
+
+    `packed` holds the email's lookup key ("" without an email); first name, last name,
+    company, email and phone as checked; the phone's E.164 form; the address fields and
+    country code (all "" without an address); and the note.
+    """
 
     line: int
     last_line: int
-    customer: tuple[str, ...]  # first, last, company, email, phone as checked; E.164, digits
-    key: str  # the email's lookup key, "" without an email
-    address: tuple[str, ...] | None  # _ADDRESS_FIELDS, then the country code
-    note: str
+    packed: str
+
+    @property
+    def key(self) -> str:
+        return self.packed[:self.packed.index(_SEP)]
+
+    def unpack(self) -> tuple[str, tuple[str, ...], tuple[str, ...] | None, str]:
+        """(key, (first, last, company, email, phone, e164), address or None, note)."""
+        values = self.packed.split(_SEP)
+        address = tuple(values[7:13])
+        return values[0], tuple(values[1:7]), (address if address[-1] else None), values[13]
 
 
 @dataclass(frozen=True)
@@ -642,12 +658,12 @@ class _Checker:
                                "not merged.")]
             self.seen[key] = record.line
         phone = normalize_phone(clean["phone"], default_region=self.region) if clean["phone"] else None
-        customer = (clean["first_name"], clean["last_name"], clean["company"], clean["email"],
-                    clean["phone"], phone.e164 if phone else "", phone.digits if phone else "")
         has_address = any(address.values())
-        return _Prepared(record.line, record.last_line, customer, key,
-                         (*address.values(), country or self.region) if has_address else None,
-                         values.get("notes", "").strip()), []
+        packed = _SEP.join((
+            key, clean["first_name"], clean["last_name"], clean["company"], clean["email"], clean["phone"],
+            (phone.e164 or "") if phone else "", *address.values(), (country or self.region) if has_address else "",
+            values.get("notes", "").strip()))
+        return _Prepared(record.line, record.last_line, packed), []
 
 
 def _analyse(data: bytes, region: str, progress: Progress | None) -> ImportPreview:
@@ -863,11 +879,13 @@ def _write(s, actor: Actor, rows: Sequence[_Prepared], region: str) -> list[int]
     now = utcnow()
     ids = _new_ids(s, len(rows))
     customer_rows = []
-    for cid, p in zip(ids, rows):
-        first, last, company, email, phone, e164, digits = p.customer
+    unpacked = [p.unpack() for p in rows]
+    for cid, (key, customer, _, _) in zip(ids, unpacked):
+        first, last, company, email, phone, e164 = customer
+        digits = e164[1:]
         customer_rows.append({
             "id": cid, "status": CustomerStatus.ACTIVE, "first_name": first, "last_name": last,
-            "company": company, "email": email or None, "email_key": p.key or None,
+            "company": company, "email": email or None, "email_key": key or None,
             "phone": phone, "phone_e164": e164 or None, "phone_digits": digits or None,
             "phone_rev": phone_suffix_key(digits) if digits else None,
             "sort_name": fold(f"{last} {first}".strip() or company),
@@ -875,16 +893,16 @@ def _write(s, actor: Actor, rows: Sequence[_Prepared], region: str) -> list[int]
         })
     s.execute(insert(_CUSTOMERS), customer_rows)
     addresses, notes, terms, texts = [], [], [], []
-    for cid, p, row in zip(ids, rows, customer_rows):
+    for cid, (_, _, postal, note), row in zip(ids, unpacked, customer_rows):
         address = None
-        if p.address is not None:
+        if postal is not None:
             address = {"customer_id": cid, "kind": AddressKind.BILLING, "is_default": True,
                        "first_name": row["first_name"], "last_name": row["last_name"],
                        "company": row["company"], "phone": row["phone"], "email": row["email"] or "",
-                       **dict(zip((*_ADDRESS_FIELDS, "country"), p.address))}
+                       **dict(zip((*_ADDRESS_FIELDS, "country"), postal))}
             addresses.append(address)
-        if p.note:
-            notes.append({"customer_id": cid, "staff_id": actor.staff_id, "created_at": now, "text": p.note})
+        if note:
+            notes.append({"customer_id": cid, "staff_id": actor.staff_id, "created_at": now, "text": note})
         entry = customer_entry({**row, "id": cid, "merged_into_id": None}, (address,) if address else (),
                                default_region=region)
         terms.extend((cid, k, t) for k, t in entry.terms)
