@@ -27,6 +27,7 @@ SCREENS = (
     "ui.sync_screen:SyncScreen",
     "ui.audit_screen:AuditScreen",
     "ui.staff_screen:StaffScreen",
+    "ui.shop_settings_screen:ShopSettingsScreen",
 )
 
 

@@ -286,6 +286,7 @@ class PhoneOrderScreen(QWidget):
         self._filling_table = False
         self._build()
         self._load_settings()
+        ctx.bus.changed.connect(self._on_changes)
 
     # --- building -------------------------------------------------------------------
 
@@ -621,6 +622,11 @@ class PhoneOrderScreen(QWidget):
             self._update_totals()
 
         self._run_db(work, done, self._show_failure)
+
+    def _on_changes(self, changes: Changes) -> None:
+        # The owner changed the shop's settings (shipping methods, currency): offer them now.
+        if changes.settings and isValid(self):
+            self._load_settings()
 
     # --- starting over --------------------------------------------------------------
 
