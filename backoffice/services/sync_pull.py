@@ -50,6 +50,7 @@ from backoffice.services.sync_common import (
     cursor_time,
     prefetch,
     read_cursor,
+    select_in,
     time_text,
     write_cursor,
 )
@@ -343,16 +344,20 @@ def upsert_customers(s: Session, ctx: PullContext, records: Sequence[dict]) -> d
     if not data:
         return {}
     ctx.stats.pulled_customers += len(data)
-    found = {
-        r.store_id: _LocalCustomer(r.id, r.store_id, r.status, r.store_digest, dict(r._mapping))
-        for r in s.execute(select(*_CUSTOMER_READ).where(CUSTOMERS.c.store_id.in_(list(data))))
-    }
+    found = {}
+    # A page of customers new here (a first sync) needs no full rows: a quick look tells.
+    if _local_ids(s, "customers", list(data)):
+        found = {
+            r.store_id: _LocalCustomer(r.id, r.store_id, r.status, r.store_digest, dict(r._mapping))
+            for r in s.execute(select(*_CUSTOMER_READ).where(CUSTOMERS.c.store_id.in_(list(data))))
+        }
     # New on the store: a customer made here whose account the store now has (same email).
     unlinked_keys = {}
     for store_id, item in data.items():
         if store_id not in found and item.email:
             unlinked_keys[email_key(item.email)[:254]] = store_id
-    if unlinked_keys:
+    if unlinked_keys and select_in(s, "SELECT id FROM customers WHERE store_id IS NULL AND email_key IN ({})",
+                                   list(unlinked_keys)):
         for r in s.execute(
             select(*_CUSTOMER_READ, CUSTOMERS.c.email_key).where(
                 CUSTOMERS.c.email_key.in_(list(unlinked_keys)), CUSTOMERS.c.store_id.is_(None),
@@ -424,8 +429,7 @@ def _insert_customers(s: Session, ctx: PullContext, items: list[sm.CustomerData]
         row["updated_at"] = now
         rows.append(row)
     bulk_insert(s, CUSTOMERS, rows)
-    ids = dict(s.execute(select(CUSTOMERS.c.store_id, CUSTOMERS.c.id)
-                         .where(CUSTOMERS.c.store_id.in_([i.store_id for i in items]))).all())
+    ids = _local_ids(s, "customers", [i.store_id for i in items])
     addresses = []
     for item in items:
         cid = ids[item.store_id]
@@ -662,15 +666,15 @@ _PERSONAL_ORDER_FIELDS = ("customer_note",)
 
 
 def _customer_map(s: Session, store_ids: Iterable[int]) -> dict[int, int]:
+    """Store customer id -> the local customer their orders belong to (the one a merge kept)."""
     ids = [i for i in set(store_ids) if i]
-    if not ids:
-        return {}
-    out = {}
-    for store_id, cid, merged in s.execute(
-        select(CUSTOMERS.c.store_id, CUSTOMERS.c.id, CUSTOMERS.c.merged_into_id).where(CUSTOMERS.c.store_id.in_(ids))
-    ):
-        out[store_id] = merged or cid
-    return out
+    rows = select_in(s, "SELECT store_id, id, merged_into_id FROM customers WHERE store_id IN ({})", ids)
+    return {store_id: merged or cid for store_id, cid, merged in rows}
+
+
+def _local_ids(s: Session, table: str, store_ids: list[int]) -> dict[int, int]:
+    """Store id -> local id of the rows of `table` ("orders", "customers") with these store ids."""
+    return dict(select_in(s, f"SELECT store_id, id FROM {table} WHERE store_id IN ({{}})", store_ids))
 
 
 def _line_key(line: dict) -> tuple:
@@ -699,7 +703,11 @@ def upsert_orders(s: Session, ctx: PullContext, records: Sequence[dict]) -> dict
     condition = ORDERS.c.store_id.in_(list(items))
     if refs:
         condition = or_(condition, ORDERS.c.reference.in_(refs))
-    existing_rows = s.execute(select(ORDERS).where(condition)).mappings().all()
+    existing_rows = []
+    # A page of orders new here (a first sync) needs no full rows: a quick look tells.
+    if _local_ids(s, "orders", list(items)) or (refs and select_in(
+            s, "SELECT id FROM orders WHERE reference IN ({})", refs)):
+        existing_rows = s.execute(select(ORDERS).where(condition)).mappings().all()
     by_store = {r["store_id"]: r for r in existing_rows if r["store_id"] is not None}
     by_ref = {r["reference"]: r for r in existing_rows if r["reference"]}
     customers = _customer_map(s, (i.customer_store_id for i in items.values()))
@@ -779,8 +787,7 @@ def _insert_orders(s: Session, ctx: PullContext, items: list[sm.OrderData], cust
             "version": 1,
         })
     bulk_insert(s, ORDERS, rows)
-    ids = dict(s.execute(select(ORDERS.c.store_id, ORDERS.c.id)
-                         .where(ORDERS.c.store_id.in_([i.store_id for i in items]))).all())
+    ids = _local_ids(s, "orders", [i.store_id for i in items])
     lines, shipping, addresses, payments, shipments = [], [], [], [], []
     for item in items:
         oid = ids[item.store_id]
