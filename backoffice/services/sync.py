@@ -53,6 +53,7 @@ from backoffice.services.sync_common import (
     SyncOptions,
     attach_counter,
     log,
+    pages_in_parallel,
     read_cursor_in,
     safe_sentence,
     write_cursor,
@@ -466,10 +467,11 @@ def run_sync(
             outcome = _push_with_lock(ctx, connector, progress=progress)
             if outcome is not None and outcome.stopped:
                 raise _StoreAway(outcome.stopped)
-            pull_products(ctx, connector)
-            if full_customer_scan or customer_scan_due(db, options):
-                pull_all_customers(ctx, connector)
-            pull_orders(ctx, connector)
+            with pages_in_parallel(connector, options.parallel_pages):
+                pull_products(ctx, connector)
+                if full_customer_scan or customer_scan_due(db, options):
+                    pull_all_customers(ctx, connector)
+                pull_orders(ctx, connector)
             _reindex(db, ctx, options, force=needs_rebuild)
         except _StoreAway as exc:
             error = str(exc)

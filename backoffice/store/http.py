@@ -9,7 +9,10 @@ import random
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import timezone
 from email.utils import parsedate_to_datetime
@@ -221,6 +224,39 @@ def _page_checker(page: int, per_page: int) -> Callable[[Any, Mapping[str, str]]
     return check
 
 
+def _more_pages(records: Page, page: int, per_page: int) -> bool:
+    """Whether a listing goes on after this page (the store's page count, else a full page)."""
+    if records.total_pages is not None:
+        return page < records.total_pages
+    return len(records) >= per_page
+
+
+class _Either:
+    """A cancel token that fires when either of two does (a listing stopped, the person cancelled)."""
+
+    def __init__(self, stop: threading.Event, cancel: Cancel) -> None:
+        self._stop = stop
+        self._cancel = cancel
+
+    def is_cancelled(self) -> bool:
+        if self._stop.is_set():
+            return True
+        try:
+            check_cancel(self._cancel)
+        except Cancelled:
+            return True
+        return False
+
+
+def _result(future: Future, cancel: Cancel) -> Any:
+    """The future's result, checking the cancel token while it is on its way."""
+    while True:
+        try:
+            return future.result(timeout=0.2)
+        except FutureTimeout:
+            check_cancel(cancel)
+
+
 class StoreSession:
     """One keep-alive HTTP session to a store's REST API, with retries and sentences for failures.
 
@@ -265,6 +301,10 @@ class StoreSession:
             session.mount("http://", adapter)
         self._session = session
         self._headers = {"Accept": "application/json", "User-Agent": "backoffice (web store sync)"}
+        #: Pages of a listing asked for at once (1: one after the other). Only with the
+        #: keep-alive session this object opened; each page reader gets its own.
+        self.parallel_pages = 1
+        self._local = threading.local()
 
     def close(self) -> None:
         """Close the connection pool if this object opened it."""
@@ -306,7 +346,7 @@ class StoreSession:
             check_cancel(cancel)
             started = time.perf_counter()
             try:
-                response = self._session.request(
+                response = (getattr(self._local, "session", None) or self._session).request(
                     method,
                     url,
                     params=params,
@@ -405,23 +445,83 @@ class StoreSession:
             raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}")
         query = dict(params or {})
         query["per_page"] = per_page
+        width = self.parallel_pages if self._owns_session else 1
         page = 1
         while True:
             check_cancel(cancel)
-            query["page"] = page
-            reply = self.request(
-                "GET", path, op, params=query, cancel=cancel, check=_page_checker(page, per_page), page=page
-            )
-            records: Page = reply.data
+            records = self._page(path, query, op, page, per_page, cancel)
             if not records:
                 return
             yield records
-            if records.total_pages is not None:
-                if page >= records.total_pages:
-                    return
-            elif len(records) < per_page:
+            if not _more_pages(records, page, per_page):
                 return
             page += 1
+            if width > 1 and records.total_pages is not None:
+                yield from self._pages_in_parallel(path, query, op, page, records.total_pages, per_page, width,
+                                                   cancel)
+                return
+
+    def _page(self, path: str, query: dict[str, Any], op: Operation, page: int, per_page: int,
+              cancel: Cancel) -> Page:
+        query = {**query, "page": page}
+        return self.request(
+            "GET", path, op, params=query, cancel=cancel, check=_page_checker(page, per_page), page=page
+        ).data
+
+    def _pages_in_parallel(self, path: str, query: dict[str, Any], op: Operation, first: int, last: int,
+                           per_page: int, width: int, cancel: Cancel) -> Iterator[Page]:
+        """Pages `first`.. of a listing, asked for `width` at a time and yielded in order.
+
+        The store answers requests side by side, so over a slow line the listing takes
+        about 1/width of the time. Each page reader has its own keep-alive session. The
+        listing ends as `iter_pages` ends it (an empty page, the last page the store
+        counts); a failed page raises when its turn comes; pages still on their way
+        when the listing stops are dropped.
+        """
+        stop = threading.Event()
+        watch = _Either(stop, cancel)
+        sessions: list[requests.Session] = []
+        lock = threading.Lock()
+
+        def fetch(number: int) -> Page:
+            if getattr(self._local, "session", None) is None:
+                session = requests.Session()
+                adapter = HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=1)
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                with lock:
+                    sessions.append(session)
+                self._local.session = session
+            return self._page(path, query, op, number, per_page, watch)
+
+        pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="store-pages")
+        waiting: deque[tuple[int, Future]] = deque()
+        number = first
+        try:
+            while True:
+                while len(waiting) < width and number <= last:
+                    waiting.append((number, pool.submit(fetch, number)))
+                    number += 1
+                if not waiting:
+                    return
+                check_cancel(cancel)
+                page, future = waiting.popleft()
+                if page > last:
+                    return  # the store now counts fewer pages
+                records = _result(future, cancel)
+                if not records:
+                    return
+                yield records
+                if not _more_pages(records, page, per_page):
+                    return
+                last = records.total_pages if records.total_pages is not None else page + 1
+        finally:
+            stop.set()
+            for _page_number, future in waiting:
+                future.cancel()
+            pool.shutdown(wait=True)
+            for session in sessions:
+                session.close()
 
     # -- helpers ----------------------------------------------------------------------
 
