@@ -51,6 +51,8 @@ class OutboxMessage(Base):
 
 
 Index("ix_outbox_status_id", OutboxMessage.status, OutboxMessage.id)
+# The sync and the pull look up a record's messages still waiting (or failed) by these.
+Index("ix_outbox_entity_status", OutboxMessage.entity_type, OutboxMessage.entity_id, OutboxMessage.status)
 
 
 class PayLinkOutcome(StrEnum):
