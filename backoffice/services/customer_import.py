@@ -347,9 +347,9 @@ class _Record:
     unreadable: str = ""
 
 
-def _records(lines: list[str], delimiter: str, first: int) -> Iterator[_Record]:
-    """The file's records from line index `first` on, each with the lines it spans."""
-    source = iter(lines[first:])
+def _records(lines: list[str], delimiter: str, first: int, end: int | None = None) -> Iterator[_Record]:
+    """The file's records from line index `first` on (up to `end`), each with the lines it spans."""
+    source = iter(lines[first:end])
     reader = csv.reader(source, delimiter=delimiter)
     consumed = 0
     while True:
@@ -751,7 +751,7 @@ def _cells_again(data: bytes, preview: ImportPreview, rows: Sequence[_Prepared])
     lines = _LINES.findall(_decode(data).text)
     out = {}
     for p in rows:
-        record = next(_records(lines[:p.last_line], preview.delimiter, p.line - 1))
+        record = next(_records(lines, preview.delimiter, p.line - 1, p.last_line))
         out[p.line] = tuple(_masked_cells(preview.headers, preview.columns, record.cells, p.line, []))
     return out
 
