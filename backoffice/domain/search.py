@@ -9,8 +9,17 @@ Every way the desk finds a customer is an indexed lookup on both databases:
   ``term >= :p AND term < :p || U+10FFFF``; an exact query is an equality on it.
   The term column is compared byte-wise on both databases (SQLite's BINARY,
   PostgreSQL's "C" collation), which is code point order for UTF-8.
-* `customer_search_text` holds one folded line per customer for fragments inside
-  words ("mith" in "Smith", "gmail" in an address). SQLite indexes it with an FTS5
+  An email is also stored with its part before the "@" reversed
+  ("maria.garcia@example.com" as "aicrag.airam@example.com"), so the end of that
+  part ("garcia@", "cia@exam") is a prefix too.
+* `customer_search_word` holds every word of the customers' names and companies
+  once, with each of its endings of at least MIN_FRAGMENT letters ("mith" for
+  "smith"): a fragment inside a word is a prefix of an ending, which leads to the
+  word, and the word is a prefix of its customers' name or company terms. It says
+  nothing about whose words they are; a word no customer has any more is deleted
+  (`forget_customer_text`, `prune_words`).
+* `customer_search_text` holds one folded line per customer for every other
+  fragment (across words, inside an email address). SQLite indexes it with an FTS5
   table using the trigram tokenizer (kept in step by triggers); PostgreSQL with a
   pg_trgm GIN index. Both answer ``body LIKE '%fragment%'`` from the index.
 
@@ -25,12 +34,26 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache, lru_cache
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache, lru_cache
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Connection, ForeignKey, Index, String, Text, delete, insert, select
+from sqlalchemy import (
+    Connection,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from backoffice.domain.base import Base, personal
@@ -43,6 +66,8 @@ from backoffice.domain.text import fold, search_tokens
 
 TERM_LENGTH = 255
 BODY_LENGTH = 1000
+# The shortest fragment looked up inside words (shorter ones match too much to help).
+MIN_FRAGMENT = 3
 # Appended to a prefix, it is greater than every string that starts with the prefix.
 PREFIX_END = "\U0010ffff"
 
@@ -57,13 +82,14 @@ class TermKind(StrEnum):
     NAME = "n"
     COMPANY = "c"
     EMAIL = "e"
+    EMAIL_END = "r"  # the email with its part before the "@" reversed
     PHONE = "p"
     POSTCODE = "z"
     ORDER = "o"
 
 
 # The kinds as plain strings, for the hot loops that build millions of terms.
-_NAME, _COMPANY, _EMAIL, _PHONE, _POSTCODE, _ORDER = (k.value for k in TermKind)
+_NAME, _COMPANY, _EMAIL, _EMAIL_END, _PHONE, _POSTCODE, _ORDER = (k.value for k in TermKind)
 
 
 class CustomerSearchTerm(Base):
@@ -93,9 +119,27 @@ class CustomerSearchText(Base):
     body: Mapped[str | None] = mapped_column(Text, info=personal("search", erase="null", export=False))
 
 
+class CustomerSearchWord(Base):
+    """One ending of a word found in some customer's name or company (see the module docstring).
+
+    Not tied to a customer: the words only lead to the terms that hold them.
+    """
+
+    __tablename__ = "customer_search_word"
+    # On SQLite the primary key is the table: one b-tree, read in suffix order.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    suffix: Mapped[str] = mapped_column(_TERM_TYPE, primary_key=True)
+    word: Mapped[str] = mapped_column(_TERM_TYPE, primary_key=True)
+
+
 Index("ix_customer_search_lookup", CustomerSearchTerm.kind, CustomerSearchTerm.term,
       CustomerSearchTerm.customer_id)
 Index("ix_customer_search_customer_id", CustomerSearchTerm.customer_id)
+_TERMS = CustomerSearchTerm.__table__
+_TEXTS = CustomerSearchText.__table__
+_WORDS = CustomerSearchWord.__table__
+
 # Keyset paging of the customers list: (sort key, id) in index order.
 Index("ix_customers_sort_name_id", Customer.sort_name, Customer.id)
 Index("ix_customers_created_at_id", Customer.created_at, Customer.id)
@@ -224,6 +268,32 @@ def email_term(value: str | None) -> str | None:
     return clip(email_key(value))
 
 
+def email_end_term(folded_email: str) -> str | None:
+    """The folded email with its part before the "@" reversed, or None without one.
+
+    "maria.garcia@example.com" -> "aicrag.airam@example.com": what ends that part
+    ("garcia@", "cia@exa") becomes a prefix.
+    """
+    local, at, domain = folded_email.rpartition("@")
+    if not at or not local:
+        return None
+    return clip(f"{local[::-1]}@{domain}")
+
+
+def word_suffixes(word: str) -> list[str]:
+    """The endings of `word` that a fragment inside it starts: from its second letter on,
+    at least MIN_FRAGMENT long ("smith" -> "mith", "ith")."""
+    return [word[i:] for i in range(1, len(word) - MIN_FRAGMENT + 1)]
+
+
+def entry_words(terms: Iterable[tuple[str, str | None]]) -> set[str]:
+    """The words of the name and company terms among `terms` that have endings to index."""
+    return {
+        w for kind, term in terms if term and kind in (_NAME, _COMPANY)
+        for w in term.split(" ") if len(w) > MIN_FRAGMENT
+    }
+
+
 def postcode_key(value: str | None) -> str:
     """A postcode folded, without spaces or dashes: "SW1A 1AA" -> "sw1a1aa"."""
     folded = fold(value or "")
@@ -306,7 +376,11 @@ def customer_entry(
                     term = email_term(value)
                     if term:
                         terms.add((_EMAIL, term))
-                        body[term if term.isascii() else fold(term)] = None
+                        folded = term if term.isascii() else fold(term)
+                        body[folded] = None
+                        end = email_end_term(folded)
+                        if end:
+                            terms.add((_EMAIL_END, end))
                 elif kind is TermKind.POSTCODE:
                     key = postcode_key(value)
                     if key:
@@ -404,16 +478,67 @@ def reindex_customer(session: Session, customer_id: int, *, default_region: str 
 
 
 def write_entry(session: Session, customer_id: int, entry: IndexEntry) -> None:
-    """Replace what the index holds for `customer_id` with `entry`."""
-    session.execute(delete(CustomerSearchTerm).where(CustomerSearchTerm.customer_id == customer_id))
-    session.execute(delete(CustomerSearchText).where(CustomerSearchText.customer_id == customer_id))
+    """Replace what the index holds for `customer_id` with `entry`.
+
+    Words the customer no longer has leave the word table when nobody else has them.
+    """
+    old = session.execute(
+        delete(_TERMS).where(_TERMS.c.customer_id == customer_id).returning(_TERMS.c.kind, _TERMS.c.term)
+    ).all()
+    session.execute(delete(_TEXTS).where(_TEXTS.c.customer_id == customer_id))
     if entry.terms:
         session.execute(
-            insert(CustomerSearchTerm),
+            insert(_TERMS),
             [{"customer_id": customer_id, "kind": k, "term": t} for k, t in sorted(entry.terms)],
         )
     if entry.body:
-        session.execute(insert(CustomerSearchText), [{"customer_id": customer_id, "body": entry.body}])
+        session.execute(insert(_TEXTS), [{"customer_id": customer_id, "body": entry.body}])
+    old_words = entry_words(old)
+    new_words = entry_words(entry.terms)
+    add_words(session, new_words - old_words)
+    prune_words(session, old_words - new_words)
+
+
+def forget_customer_text(session: Session, customer_id: int) -> None:
+    """Delete everything the search index holds of a customer, in the caller's transaction.
+
+    For erasure: the customer's terms and fragment line go, and so do the words
+    of their name and company that no other customer has. Deleted text may still
+    sit in the fragment index's older segments and in the SQLite write-ahead log:
+    run `backoffice.services.search_index.compact_search_index` after the commit.
+    """
+    write_entry(session, customer_id, EMPTY_ENTRY)
+
+
+def add_words(session: Session | Connection, words: Iterable[str]) -> None:
+    """Put `words` and their endings in the word table (those already there stay as they are)."""
+    rows = [{"suffix": s, "word": w} for w in sorted(words) for s in word_suffixes(w)]
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name if isinstance(session, Session) else session.dialect.name
+    module = pg_dialect if dialect == "postgresql" else sqlite_dialect
+    session.execute(module.insert(_WORDS).on_conflict_do_nothing(), rows)
+
+
+def prune_words(session: Session | Connection, words: Iterable[str] | None = None) -> int:
+    """Delete from the word table the words (all of them when None) that no name or
+    company term starts with any more; return the number of rows deleted."""
+    # The kinds written out, so that the statement also runs as an executemany.
+    unused = ~select(1).where(
+        _TERMS.c.kind.in_([literal_column(f"'{_NAME}'"), literal_column(f"'{_COMPANY}'")]),
+        _TERMS.c.term >= _WORDS.c.word,
+        _TERMS.c.term < _WORDS.c.word + PREFIX_END,
+    ).exists()
+    if words is None:
+        return session.execute(delete(_WORDS).where(unused)).rowcount
+    pairs = [{"s": s, "w": w} for w in sorted(words) for s in word_suffixes(w)]
+    if not pairs:
+        return 0
+    stmt = delete(_WORDS).where(
+        and_(_WORDS.c.suffix == bindparam("s"), _WORDS.c.word == bindparam("w")), unused
+    )
+    result = session.execute(stmt, pairs)
+    return result.rowcount
 
 
 def shop_default_region(session: Session | Connection) -> str:

@@ -2,8 +2,8 @@
 
 `reindex_customer` (in `backoffice.domain.search`) keeps one customer's entry in
 step inside a service's transaction; this module rebuilds every entry at once,
-after a bulk load (demo data, an import, the first sync) or the upgrade that
-created the index.
+after a bulk load (demo data, an import, the first sync) or an upgrade that
+created or reshaped the index, and compacts the index after an erasure.
 """
 
 from __future__ import annotations
@@ -23,23 +23,36 @@ from backoffice.domain.search import (
     SQLITE_TRIGGERS,
     CustomerSearchTerm,
     CustomerSearchText,
+    CustomerSearchWord,
     address_source_columns,
     check_sources,
     customer_entry,
     customer_source_columns,
+    entry_words,
+    forget_customer_text,
+    prune_words,
     shop_default_region,
     with_derived_keys,
+    word_suffixes,
 )
+
+__all__ = [
+    "compact_search_index",
+    "forget_customer_text",
+    "rebuild_search_index",
+    "search_index_needs_rebuild",
+]
 
 Progress = Callable[[int, int, str], None]
 
 _TERMS = CustomerSearchTerm.__table__
 _TEXTS = CustomerSearchText.__table__
+_WORDS = CustomerSearchWord.__table__
 
 
 def search_index_needs_rebuild(db: Database) -> bool:
-    """True when there are customers to find but the index is empty (after the upgrade
-    that created it, or a bulk load that did not rebuild it)."""
+    """True when there are customers to find but the index is empty (after an upgrade
+    that created or reshaped it, or a bulk load that did not rebuild it)."""
     with db.engine.connect() as conn:
         has_customers = conn.execute(select(exists().where(
             Customer.merged_into_id.is_(None), Customer.status != CustomerStatus.ERASED
@@ -66,10 +79,12 @@ def rebuild_search_index(db: Database, progress: Progress | None = None, *, batc
         for index in _TERMS.indexes:
             index.drop(conn)
         if dialect == "postgresql":
-            conn.exec_driver_sql("TRUNCATE customer_search, customer_search_text")
+            conn.exec_driver_sql("TRUNCATE customer_search, customer_search_text, customer_search_word")
         else:
             conn.execute(delete(_TERMS))
             conn.execute(delete(_TEXTS))
+            conn.execute(delete(_WORDS))
+        words: set[str] = set()
         written = 0
         done = 0
         last_id = 0
@@ -110,6 +125,7 @@ def rebuild_search_index(db: Database, progress: Progress | None = None, *, batc
                     default_region=region,
                 )
                 term_rows.extend((cid, k, t) for k, t in entry.terms)
+                words |= entry_words(entry.terms)
                 if entry.body:
                     text_rows.append((cid, entry.body))
             _write(conn, dialect, term_rows, text_rows)
@@ -119,6 +135,7 @@ def rebuild_search_index(db: Database, progress: Progress | None = None, *, batc
                 progress(done, total, "Indexing customers for search")
         if progress is not None:
             progress(done, total, "Building the search index")
+        _write_words(conn, dialect, words)
         for index in _TERMS.indexes:
             index.create(conn)
         _create_derived(conn, dialect)
@@ -137,6 +154,14 @@ def _write(conn: Connection, dialect: str, term_rows: list[tuple], text_rows: li
     if text_rows:
         conn.exec_driver_sql("INSERT INTO customer_search_text (customer_id, body) VALUES (?, ?)",
                              text_rows)
+
+
+def _write_words(conn: Connection, dialect: str, words: set[str]) -> None:
+    rows = sorted((s, w) for w in words for s in word_suffixes(w))
+    if dialect == "postgresql":
+        _copy(conn, "customer_search_word (suffix, word)", rows)
+    elif rows:
+        conn.exec_driver_sql("INSERT INTO customer_search_word (suffix, word) VALUES (?, ?)", rows)
 
 
 def _copy(conn: Connection, target: str, rows) -> None:
@@ -170,15 +195,32 @@ def _create_derived(conn: Connection, dialect: str) -> None:
         conn.exec_driver_sql("ANALYZE customer_search_text")
 
 
-def compact_search_index(db: Database) -> None:
-    """Rewrite the fragment index so nothing of deleted or erased entries stays in it.
+def compact_search_index(db: Database) -> bool:
+    """Make what erasure deleted from the search index unreadable; run it after the commit.
 
-    SQLite's FTS5 keeps deleted entries' trigrams in older segments until they are
-    merged; run this after an erasure. On PostgreSQL, VACUUM frees the dead rows.
+    Words no customer has any more leave the word table. SQLite's FTS5 keeps deleted
+    entries' trigrams in older segments until they are merged: 'optimize' merges
+    them all into one, and with `secure_delete` (set on every connection) the freed
+    pages and cells are overwritten with zeros; then the write-ahead log, which
+    still holds earlier copies of the pages, is checkpointed and truncated. On
+    PostgreSQL, VACUUM removes the dead rows from the tables and their indexes.
+
+    Returns False when SQLite could not truncate the write-ahead log because another
+    connection was reading (the next checkpoint overwrites it); True otherwise.
     """
     if db.backend == "sqlite":
         with db.engine.begin() as conn:
+            prune_words(conn)
             conn.exec_driver_sql(f"INSERT INTO {SQLITE_FTS_TABLE}({SQLITE_FTS_TABLE}) VALUES ('optimize')")
-    elif db.backend == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM customer_search, customer_search_text"))
+        # Outside a transaction: a checkpoint cannot run inside one.
+        raw = db.engine.raw_connection()
+        try:
+            busy, _log, _done = raw.dbapi_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            raw.close()
+        return not busy
+    with db.engine.begin() as conn:
+        prune_words(conn)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM customer_search, customer_search_text, customer_search_word"))
+    return True
