@@ -1005,7 +1005,9 @@ def pay_link_email(db: Database, *, actor: Actor, order_id: int) -> PayLinkEmail
             state=state,
             sentence=_pay_link_sentence(state, masked, message, on_store),
             masked_email=masked,
-            can_send_again=open_for_link and bool(email) and state is not PayLinkEmailState.QUEUED,
+            # Not while one waits, nor when the store said it cannot email at all.
+            can_send_again=(open_for_link and bool(email)
+                            and state not in (PayLinkEmailState.QUEUED, PayLinkEmailState.UNSUPPORTED)),
             sent_at=message.sent_at if state is PayLinkEmailState.EMAILED and message is not None else None,
         )
 

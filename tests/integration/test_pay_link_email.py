@@ -210,6 +210,7 @@ def test_a_store_too_old_for_the_email_gets_a_sentence_and_the_link_is_read_out(
     assert shown.state is po.PayLinkEmailState.UNSUPPORTED
     assert shown.sentence == ("The pay link was not emailed: the web store is too old to email it (that needs "
                               "WooCommerce 9.5 or newer). Read the link out or copy it.")
+    assert not shown.can_send_again
     assert store.sent_emails() == []
     assert sync.list_outbox(db, OutboxStatus.FAILED) == [], "not a failure to retry: the store cannot do it"
     # The connector says so itself, in a sentence and not a crash.

@@ -331,6 +331,7 @@ def test_a_store_too_old_to_email_the_link_says_so_and_the_link_is_read_out(qtbo
     assert screen.pay_url_edit.text().startswith(devstore.base_url + "/checkout/order-pay/")
     assert screen.copy_url_button.isEnabled() and screen.watching
     assert screen.store_label.text() == "The web store has the order."
+    assert not screen.send_again_button.isEnabled()
     assert devstore.sent_emails() == []
 
 
