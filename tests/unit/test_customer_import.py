@@ -12,13 +12,14 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice import cli
-from backoffice.domain import AuditEvent, Customer, CustomerAddress, CustomerNote, OutboxMessage
+from backoffice.domain import AuditEvent, Base, Customer, CustomerAddress, CustomerNote, OutboxMessage
 from backoffice.domain.enums import AuditOutcome, Role
 from backoffice.domain.search import CustomerSearchTerm
 from backoffice.errors import Cancelled, PermissionDenied, ValidationError
 from backoffice.services import customer_import as ci
 from backoffice.services import customers as customers_service
 from backoffice.services import staff as staff_service
+from backoffice.services.search_index import rebuild_search_index
 
 VISA = "4111 1111 1111 1111"
 
@@ -352,6 +353,48 @@ def test_the_import_is_audited_with_counts_only_and_not_sent_to_the_store(db, st
     hits = customers_service.search_customers(db, actor=staff, query="713 555 0101")
     assert [h.id for h in hits] == list(result.customer_ids)
     assert [h.id for h in customers_service.search_customers(db, actor=staff, query="ann lee")] == [hits[0].id]
+
+
+def search_index_rows(db) -> dict[str, list[tuple]]:
+    """Every row of the search index's tables (whatever they are), without row ids."""
+    tables = [t for t in Base.metadata.sorted_tables if t.name.startswith("customer_search")]
+    with db.read() as s:
+        return {t.name: sorted(tuple(r) for r in s.execute(select(*(c for c in t.c if c.name != "id"))))
+                for t in tables}
+
+
+@pytest.mark.parametrize("one_by_one", [10_000, 0], ids=["indexed-one-by-one", "index-rebuilt"])
+def test_the_search_index_after_an_import_is_the_one_a_rebuild_makes(db, owner, monkeypatch, one_by_one):
+    customers_service.create_customer(db, actor=owner, first_name="Old", last_name="Timer",
+                                      email="old@example.com", phone="713 555 0100")
+    monkeypatch.setattr(ci, "_ONE_BY_ONE", one_by_one)
+    data = csv_bytes([["Name", "Email", "Phone", "Company", "Address", "Zip", "Country"],
+                      ["Ann Lee", "ann.lee@example.com", "713 555 0101", "Lee & Daughters", "1 Main St",
+                       "77002", "US"],
+                      ["Jörg Müller", "jm@example.de", "030 12345678", "", "Hauptstraße 5", "10115", "DE"],
+                      ["", "info@shop.example", "", "Shop Ltd", "", "", ""]])
+    assert ci.import_customers(db, actor=owner, data=data).imported == 3
+    imported = search_index_rows(db)
+    assert imported["customer_search"] and imported["customer_search_text"]
+
+    rebuild_search_index(db)
+
+    assert search_index_rows(db) == imported
+    hits = customers_service.search_customers(db, actor=owner, query="+49 30 12345678")
+    assert [h.name for h in hits] == ["Jörg Müller"]
+
+
+def test_when_the_rebuild_fails_the_import_stands_and_says_so(db, owner, monkeypatch):
+    monkeypatch.setattr(ci, "_ONE_BY_ONE", 0)
+
+    def broken(db, progress=None):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ci, "rebuild_search_index", broken)
+    data = csv_bytes([["Name", "Email"], ["Ann Lee", "ann@example.com"]])
+    result = ci.import_customers(db, actor=owner, data=data)
+    assert result.imported == 1 and set(customers_by_email(db)) == {"ann@example.com"}
+    assert any("search could not be brought up to date" in n for n in result.report.notes)
 
 
 def test_a_cancelled_import_leaves_nothing_behind(db, owner, monkeypatch):
