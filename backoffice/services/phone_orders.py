@@ -997,7 +997,8 @@ def pay_link_email(db: Database, *, actor: Actor, order_id: int) -> PayLinkEmail
             try:
                 outcome = PayLinkOutcome(json.loads(message.payload or "{}").get("outcome"))
             except (ValueError, AttributeError):
-                outcome = PayLinkOutcome.EMAILED
+                # Done without an outcome recorded: only a note says whether it went.
+                outcome = PayLinkOutcome.NOT_NEEDED if message.last_error else PayLinkOutcome.EMAILED
             state = PayLinkEmailState(outcome.value)
         masked = mask_email(email)
         return PayLinkEmail(
