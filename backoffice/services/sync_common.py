@@ -40,6 +40,8 @@ CURSOR_CUSTOMER_SCAN = "customers_full_scan"
 LOCK_RUN = "run"
 LOCK_PUSH = "push"
 CURSOR_REINDEX = "search_reindex_pending"
+#: Suffix of the cursor that tells how far an unfinished listing got (see `Checkpoint`).
+RESUME_SUFFIX = "_resume"
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,39 @@ def cursor_time(value: str) -> datetime | None:
 
 def time_text(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat()
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """How far a listing that did not finish got, so the next run goes on from there.
+
+    `page` is the last page written in full (in the same transaction as this record),
+    `last_id` the store id of its last record, `done` the records read up to it,
+    `started` when the listing began (its cursor once it finishes) and `since` the
+    cursor it ran with ("" for a listing of everything).
+    """
+
+    page: int
+    last_id: int
+    done: int
+    started: str
+    since: str = ""
+
+    def text(self) -> str:
+        return f"{self.page} {self.last_id} {self.done} {self.started} {self.since}".rstrip()
+
+    @classmethod
+    def parse(cls, text: str) -> Checkpoint | None:
+        parts = (text or "").split(" ")
+        if len(parts) not in (4, 5):
+            return None
+        try:
+            page, last_id, done = int(parts[0]), int(parts[1]), int(parts[2])
+        except ValueError:
+            return None
+        if page < 1 or cursor_time(parts[3]) is None:
+            return None
+        return cls(page, last_id, done, parts[3], parts[4] if len(parts) == 5 else "")
 
 
 # --- one run at a time --------------------------------------------------------------------

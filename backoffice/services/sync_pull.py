@@ -37,10 +37,14 @@ from backoffice.domain.enums import (
 from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
 from backoffice.domain.sync import OutboxMessage, SyncConflict
 from backoffice.services import store_mapping as sm
+from backoffice.store.connector import Page
+from backoffice.store.woocommerce import store_time
 from backoffice.services.sync_common import (
     CURSOR_CUSTOMER_SCAN,
     CURSOR_ORDERS,
     CURSOR_PRODUCTS,
+    RESUME_SUFFIX,
+    Checkpoint,
     Progress,
     RunStats,
     bulk_insert,
@@ -116,8 +120,10 @@ class PageBatches:
     stops the listing between pages (the store away, a cancel) commits what was written.
     """
 
-    def __init__(self, ctx: PullContext) -> None:
+    def __init__(self, ctx: PullContext, checkpoint: str | None = None) -> None:
         self.ctx = ctx
+        self.checkpoint = checkpoint  # the cursor that keeps how far the listing got
+        self._mark: Checkpoint | None = None
         self._begin = None
         self._session: Session | None = None
         self._pages = 0
@@ -126,8 +132,12 @@ class PageBatches:
     def __enter__(self) -> PageBatches:
         return self
 
-    def write(self, work, *args) -> Any:
-        """Run `work(session, *args)` for one page in the open batch (opening one if needed)."""
+    def write(self, work, *args, mark: Checkpoint | None = None) -> Any:
+        """Run `work(session, *args)` for one page in the open batch (opening one if needed).
+
+        `mark` says how far the listing has got once this page is written; it is saved
+        with the batch, so a run cut short later goes on after it.
+        """
         if self._session is None:
             self._begin = self.ctx.db.begin()
             self._session = self._begin.__enter__()
@@ -140,6 +150,8 @@ class PageBatches:
             begin.__exit__(type(exc), exc, exc.__traceback__)
             raise
         self._pages += 1
+        if mark is not None:
+            self._mark = mark
         options = self.ctx.options
         if self._pages >= options.batch_pages or time.monotonic() - self._opened >= options.batch_seconds:
             self.commit()
@@ -148,12 +160,48 @@ class PageBatches:
     def commit(self) -> None:
         """Commit the open batch, if any, and keep the run's lock (between batches, never inside one)."""
         if self._session is not None:
+            if self.checkpoint is not None and self._mark is not None:
+                write_cursor(self._session, self.checkpoint, self._mark.text())
             begin, self._begin, self._session = self._begin, None, None
             begin.__exit__(None, None, None)
         self.ctx.page_done()
 
     def __exit__(self, *exc: object) -> None:
         self.commit()
+
+
+def read_checkpoint(db: Database, listing: str, since: str) -> Checkpoint | None:
+    """Where an unfinished run of this very listing (same cursor) got to, or None."""
+    mark = Checkpoint.parse(read_cursor(db, listing + RESUME_SUFFIX))
+    return mark if mark is not None and mark.since == since else None
+
+
+def resumed_pages(ctx: PullContext, connector, path: str, params: dict[str, Any], mark: Checkpoint | None,
+                  fresh) -> Iterator[Page]:
+    """The pages of a listing: after `mark`, when the store still pages it as then, else `fresh()`.
+
+    Listings go by id, so records added since come after the mark and records changed
+    since stay where they were (and, changed after the listing began, are read again by
+    the next listing). The page of the mark is read again: when it no longer ends with
+    the same record (records before it were deleted, which moves every later one), the
+    listing starts again from the first page, so nothing is skipped.
+    """
+    if mark is not None:
+        pages = connector.iter_pages(path, {**params, "page": mark.page}, cancel=ctx.cancel)
+        try:
+            first = next(pages, None)
+            if first and first.number == mark.page and first[-1].get("id") == mark.last_id:
+                yield from pages
+                return
+        finally:
+            pages.close()
+    yield from fresh()
+
+
+def _last_id(page: Sequence[dict]) -> int:
+    record = page[-1] if page else None
+    value = record.get("id") if isinstance(record, dict) else None
+    return value if isinstance(value, int) else 0
 
 
 # --- products ------------------------------------------------------------------------------
@@ -249,19 +297,29 @@ def is_staff_account(record: dict) -> bool:
 
 
 def pull_all_customers(ctx: PullContext, connector) -> int:
-    """Read every customer on the store; write the new and changed ones. Return the number read."""
-    started = utcnow()
-    done = 0
-    with PageBatches(ctx) as batches:
-        for page in prefetch(connector.iter_customers(cancel=ctx.cancel), ctx.options.prefetch_pages, ctx.cancel):
+    """Read every customer on the store; write the new and changed ones. Return the number read.
+
+    A scan cut short (the program closed, the store gone) goes on next time after the
+    last batch of pages it wrote.
+    """
+    mark = read_checkpoint(ctx.db, CURSOR_CUSTOMER_SCAN, "")
+    started = mark.started if mark is not None else time_text(utcnow())
+    done = mark.done if mark is not None else 0
+    params = {"orderby": "id", "order": "asc", "role": "all"}  # as `iter_customers` lists them
+    pages = resumed_pages(ctx, connector, "/customers", params, mark,
+                          lambda: connector.iter_customers(cancel=ctx.cancel))
+    with PageBatches(ctx, CURSOR_CUSTOMER_SCAN + RESUME_SUFFIX) as batches:
+        for page in prefetch(pages, ctx.options.prefetch_pages, ctx.cancel):
             records = sm.guard_records([sm.customer_view(r) for r in page if not is_staff_account(r)],
                                        ctx.stats.guard)
-            batches.write(upsert_customers, ctx, records)
             done += len(page)
+            batches.write(upsert_customers, ctx, records,
+                          mark=Checkpoint(page.number, _last_id(page), done, started))
             ctx.report(done, page.total or done, f"Customers: {done:,} of {page.total or done:,}")
             check(ctx.cancel)
     with ctx.db.begin() as s:
-        write_cursor(s, CURSOR_CUSTOMER_SCAN, time_text(started))
+        write_cursor(s, CURSOR_CUSTOMER_SCAN, started)
+        write_cursor(s, CURSOR_CUSTOMER_SCAN + RESUME_SUFFIX, "")
     return done
 
 
@@ -596,16 +654,18 @@ class OrderBundle:
     orders: list[dict]
     customers: list[dict]
     total: int | None
+    number: int = 1
+    last_id: int = 0
 
 
-def _order_bundles(ctx: PullContext, connector, since: datetime | None) -> Iterator[OrderBundle]:
+def _order_bundles(ctx: PullContext, connector, pages: Iterator[Page]) -> Iterator[OrderBundle]:
     """Read pages of orders, each with the customers it needs (runs on the prefetch thread).
 
     A customer is read when it is unknown here, or when the order was placed after the
     copy here was last changed on the store (checkout may have changed it), and it was
     not read earlier in this run.
     """
-    for page in connector.iter_orders(since, cancel=ctx.cancel):
+    for page in pages:
         wanted: dict[int, datetime | None] = {}
         for record in page:
             cid = record.get("customer_id")
@@ -628,27 +688,40 @@ def _order_bundles(ctx: PullContext, connector, since: datetime | None) -> Itera
                 customers = connector.get_customers(fetch)
                 ctx.stats.fetched_customers += len(customers)
             ctx.fetched_customers.update(wanted)
-        yield OrderBundle(list(page), customers, page.total)
+        yield OrderBundle(list(page), customers, page.total, page.number, _last_id(page))
 
 
 def pull_orders(ctx: PullContext, connector) -> int:
-    """Pull orders changed since the last listing (with the customers they need); return the count."""
-    since = cursor_time(read_cursor(ctx.db, CURSOR_ORDERS))
-    started = _listing_start(ctx.options)
-    done = 0
-    bundles = prefetch(_order_bundles(ctx, connector, since), ctx.options.prefetch_pages, ctx.cancel)
-    with PageBatches(ctx) as batches:
+    """Pull orders changed since the last listing (with the customers they need); return the count.
+
+    A listing cut short (the program closed, the store gone) goes on next time after the
+    last batch of pages it wrote; its cursor is then the time the first run began it.
+    """
+    since_text = read_cursor(ctx.db, CURSOR_ORDERS)
+    since = cursor_time(since_text)
+    mark = read_checkpoint(ctx.db, CURSOR_ORDERS, since_text)
+    started = mark.started if mark is not None else time_text(_listing_start(ctx.options))
+    done = mark.done if mark is not None else 0
+    params = {"orderby": "id", "order": "asc"}  # as `iter_orders` lists them
+    if since is not None:
+        params.update({"modified_after": store_time(since), "dates_are_gmt": "true"})
+    pages = resumed_pages(ctx, connector, "/orders", params, mark,
+                          lambda: connector.iter_orders(since, cancel=ctx.cancel))
+    bundles = prefetch(_order_bundles(ctx, connector, pages), ctx.options.prefetch_pages, ctx.cancel)
+    with PageBatches(ctx, CURSOR_ORDERS + RESUME_SUFFIX) as batches:
         for bundle in bundles:
             customers = sm.guard_records([sm.customer_view(r) for r in bundle.customers], ctx.stats.guard)
             orders = sm.guard_records([sm.order_view(r) for r in bundle.orders], ctx.stats.guard)
-            batches.write(_write_order_page, ctx, customers, orders)
             done += len(bundle.orders)
+            batches.write(_write_order_page, ctx, customers, orders,
+                          mark=Checkpoint(bundle.number, bundle.last_id, done, started, since_text))
             ctx.stats.pulled_orders += len(bundle.orders)
             total = bundle.total or done
             ctx.report(done, total, f"Orders: {done:,} of {total:,}")
             check(ctx.cancel)
     with ctx.db.begin() as s:
-        write_cursor(s, CURSOR_ORDERS, time_text(started))
+        write_cursor(s, CURSOR_ORDERS, started)
+        write_cursor(s, CURSOR_ORDERS + RESUME_SUFFIX, "")
     return done
 
 

@@ -435,7 +435,8 @@ class StoreSession:
         per_page: int = MAX_PER_PAGE,
         cancel: Cancel = None,
     ) -> Iterator[Page]:
-        """Yield each non-empty page of a list endpoint, reading `X-WP-TotalPages`.
+        """Yield each non-empty page of a list endpoint, reading `X-WP-TotalPages`, from page 1
+        or from the `page` given among the params.
 
         A page past the end (`[]`) ends the listing quietly. A page that cannot be read
         or holds fewer records than the store counted is fetched again a couple of
@@ -446,7 +447,8 @@ class StoreSession:
         query = dict(params or {})
         query["per_page"] = per_page
         width = self.parallel_pages if self._owns_session else 1
-        page = 1
+        # A listing may go on from a later page (a "page" among the params).
+        page = max(1, int(query.pop("page", 1) or 1))
         while True:
             check_cancel(cancel)
             records = self._page(path, query, op, page, per_page, cancel)

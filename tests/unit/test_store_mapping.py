@@ -206,7 +206,8 @@ def test_pages_without_long_digit_runs_are_returned_as_they_are():
 
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=2**63, max_value=2**80),
-              st.floats(allow_nan=True, allow_infinity=True), st.text(), st.sampled_from(["\x00\x1f\t\n\"\\", "é😀\u2028"])),
+              st.floats(allow_nan=True, allow_infinity=True), st.text(),
+              st.sampled_from(["\x00\x1f\t\n\"\\", "é😀\u2028"])),
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=5)),
     max_leaves=20,
 )
