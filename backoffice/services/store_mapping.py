@@ -426,7 +426,8 @@ def order_data(record: Mapping[str, Any]) -> OrderData:
         except (TypeError, ValueError):
             quantity = 0
         line_total = to_money(item.get("total"))
-        subtotal += to_money(item.get("subtotal") if item.get("subtotal") not in (None, "") else item.get("total"))
+        line_subtotal = item.get("subtotal")
+        subtotal += line_total if line_subtotal is None or line_subtotal == "" else to_money(line_subtotal)
         price = item.get("price")
         unit = to_money(price) if price not in (None, "") else (
             (line_total / quantity).quantize(CENT) if quantity else ZERO)

@@ -225,3 +225,22 @@ def test_the_record_digest_of_a_recorded_customer_is_the_digest():
         view = sm.customer_view(record)
         assert sm.record_digest(view) == sm.digest(view)
         assert sm.record_digest(record) == sm.digest(record)
+
+
+def _plain_address_values(part):
+    values = {}
+    for name in sm.ADDRESS_FIELDS:
+        value = (part or {}).get(name)
+        width = sm._ADDRESS_WIDTHS[name]
+        text = "" if value is None else str(value)
+        values[name] = text[:width]
+    values["country"] = values["country"].upper()
+    return values
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from([*sm.ADDRESS_FIELDS, "extra"]),
+                       st.one_of(st.text(max_size=25), st.none(), st.integers(), st.just("x" * 300)), max_size=12))
+def test_address_fields_are_cut_to_their_columns_and_blank_when_missing(part):
+    assert sm.address_values(part) == _plain_address_values(part)
+    assert list(sm.address_values(part)) == list(sm.ADDRESS_FIELDS)
