@@ -1,6 +1,6 @@
 """How fast the sync pulls a whole store, and whether the back office or the store is the bottleneck.
 
-    python -m benchmarks.sync [--orders 100000 --customers 50000] [--db URL] [--latency-ms N]
+    python -m benchmarks.sync [--orders 100000 --customers 50000] [--db URL] [--latency-ms N] [--parallel N]
 
 Starts a dev store populated with that many orders and customers in a process of its
 own (so it does not share this process's interpreter lock), syncs it into a fresh SQLite
@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
             started = time.perf_counter()
             if profiler is not None:
                 profiler.enable()
-            options = sync.SyncOptions(prefetch_pages=args.prefetch)
+            options = sync.SyncOptions(prefetch_pages=args.prefetch, parallel_pages=args.parallel)
             summary = sync.run_sync(db, connector, full_customer_scan=True, options=options)
             if profiler is not None:
                 profiler.disable()
@@ -162,9 +162,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"First sync:          {summary.pulled_orders:,} orders, {summary.pulled_customers:,} customers, "
                   f"{summary.pulled_products:,} products")
             print(f"  wall time          {wall:8.1f} s   ({summary.pulled_orders / wall:,.0f} orders per second)")
-            print(f"  back office CPU    {cpu:8.1f} s")
+            print(f"  back office CPU    {cpu:8.1f} s   ({cpu / max(1, stats['requests']) * 1000:,.1f} ms per request)")
             print(f"  requests           {stats['requests']:8,d}")
-            print(f"  store serving      {served:8.1f} s")
+            per_request = served / max(1, stats["requests"]) * 1000
+            print(f"  store serving      {served:8.1f} s   ({per_request:,.1f} ms per request)")
             print(f"  wall / serving     {wall / served if served else float('inf'):8.2f}")
 
             store.ask("reset")
@@ -194,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="FILE", default=None, help="save a cProfile of the first sync")
     parser.add_argument("--prefetch", type=int, default=2,
                         help="pages read ahead while the previous one is written (0: none)")
+    parser.add_argument("--parallel", type=int, default=3,
+                        help="pages of a listing asked of the store at once (1: one after the other)")
     parser.add_argument("--serve-store", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_store:
