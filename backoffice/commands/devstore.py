@@ -19,6 +19,8 @@ def register(sub) -> None:
     p.add_argument("--store-db", dest="store_db", metavar="PATH", default=None,
                    help="SQLite file to keep the store in (default: a temporary file)")
     p.add_argument("--seed", type=int, default=1, help="seed of the fake data and of the keys (default 1)")
+    p.add_argument("--no-order-actions", dest="order_actions", action="store_false",
+                   help="answer like a WooCommerce older than 9.5, which cannot email an order's details")
     p.set_defaults(func=_devstore)
 
 
@@ -28,6 +30,8 @@ def devstore_argv(args: argparse.Namespace) -> list[str]:
             "--orders", str(args.orders), "--products", str(args.products), "--seed", str(args.seed)]
     if args.store_db:
         argv += ["--db", args.store_db]
+    if not args.order_actions:
+        argv.append("--no-order-actions")
     return argv
 
 

@@ -73,3 +73,16 @@ def test_devstore_hands_its_arguments_to_the_dev_stores_command_line(monkeypatch
     (argv,) = seen
     assert argv[argv.index("--port") + 1] == "8123"
     assert argv[argv.index("--customers") + 1] == "7" and argv[argv.index("--orders") + 1] == "30"
+
+
+def test_devstore_forwards_the_old_store_switch_and_its_argv_parses(monkeypatch):
+    seen = []
+    import backoffice.store.devstore.cli as devstore_cli
+
+    parse = devstore_cli.build_parser().parse_args
+    monkeypatch.setattr(devstore_cli, "main", lambda argv: seen.append(argv) or 0)
+    assert cli.main(["devstore", "--no-order-actions", "--store-db", "/tmp/shop.db"]) == 0
+    assert cli.main(["devstore"]) == 0
+    old, new = (parse(argv) for argv in seen)
+    assert old.order_actions is False and old.db == "/tmp/shop.db"
+    assert new.order_actions is True and new.db is None
