@@ -6,8 +6,9 @@ The sync survives outages without losing or doubling anything:
   (by the services that make them) and sent from here, each built from the record at
   send time; an order's create carries the back office reference, and a create whose
   answer was lost is looked up by that reference before anything is sent again.
-* Pulls are upserts by the store's ids, one transaction per page; a listing's cursor
-  moves only when the whole listing is written.
+* Pulls are upserts by the store's ids, a few pages per transaction; a listing's cursor
+  moves only when the whole listing is written, and a listing cut short goes on next
+  time after the last batch it wrote.
 * A local change still waiting while the store changed the same field becomes a
   conflict a person settles (`list_conflicts`, `resolve_conflict`); disjoint changes
   merge.

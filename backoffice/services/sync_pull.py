@@ -1,9 +1,11 @@
 """Pulling from the web store: products and orders by `modified_after`, customers by a full scan.
 
-Each page is written in one transaction with bulk Core statements; upserts are keyed
-by the store's ids (and the back office reference for orders it created), so a page
-read twice changes nothing. A listing's cursor moves only when the whole listing has
-been written, so a run that is cut short starts that listing again next time.
+Pages are written a few at a time in one transaction (`PageBatches`) with bulk Core
+statements; upserts are keyed by the store's ids (and the back office reference for
+orders it created), so a page read twice changes nothing. A listing's cursor moves
+only when the whole listing has been written; a run cut short leaves a checkpoint with
+its last batch, and the next run of the same listing goes on after it
+(`resumed_pages`).
 """
 
 from __future__ import annotations
