@@ -1,9 +1,13 @@
 """Opening the shop's database: SQLite by default, PostgreSQL by URL, migrated on start.
 
 SQLite lives in the platform's user data folder, with WAL, foreign keys,
-`secure_delete` (erased data does not linger in free pages) and a busy timeout.
+`secure_delete` (erased data does not linger in free pages), memory-mapped reads
+and a busy timeout.
 PostgreSQL takes its password from the keyring and, for any host other than this
-machine, requires TLS.
+machine, requires TLS. Its pooled connections are not pinged before every use (a
+round trip as long as a search): a connection is checked only after it sat idle,
+or after another one was found cut off, and read-only work that meets a cut-off
+connection runs once more on a fresh one (`Database.run_read`).
 """
 
 from __future__ import annotations
@@ -12,22 +16,26 @@ import logging
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
+import time
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import platformdirs
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backoffice import secrets
 from backoffice.errors import UserFacingError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ENV_DATABASE_URL = "BACKOFFICE_DATABASE_URL"
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
@@ -77,6 +85,9 @@ def _sqlite_path(parsed: URL) -> Path | None:
     return Path(db)
 
 
+SQLITE_MMAP_SIZE = 1 << 30
+
+
 def _on_sqlite_connect(dbapi_conn: sqlite3.Connection, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -84,6 +95,10 @@ def _on_sqlite_connect(dbapi_conn: sqlite3.Connection, _record) -> None:
     cur.execute("PRAGMA secure_delete=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # Read pages straight from the operating system's file cache instead of copying
+    # each into SQLite's small page cache: random lookups and long trigram lists
+    # (customer search) read many pages per query.
+    cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_SIZE}")
     cur.close()
 
 
@@ -122,7 +137,85 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     ):
         query["sslmode"] = "require"
         parsed = parsed.set(query=query)
-    return create_engine(parsed, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    engine = create_engine(
+        parsed, echo=echo, pool_recycle=POOL_RECYCLE,
+        connect_args={"connect_timeout": 10, **TCP_KEEPALIVE},
+    )
+    _check_idle_connections(engine)
+    return engine
+
+
+# --- Cut-off PostgreSQL connections -------------------------------------------------------
+#
+# A server restart or a killed backend leaves dead connections in the pool. Pinging
+# each one before every checkout would cost a round trip per search; instead:
+# * a connection that sat unused for IDLE_CHECK_AFTER seconds is pinged at checkout
+#   (a desk left alone while the server restarted);
+# * once one connection is found cut off, every other pooled connection is pinged at
+#   its next checkout, and replaced if it is dead too;
+# * connections are replaced after POOL_RECYCLE seconds, and TCP keepalives notice a
+#   peer that vanished without closing the connection;
+# * read-only work that meets a cut-off connection runs once more (`Database.run_read`);
+#   SQLAlchemy itself invalidates the pool when a statement fails on one.
+
+IDLE_CHECK_AFTER = 10.0
+POOL_RECYCLE = 1800
+TCP_KEEPALIVE = {"keepalives": 1, "keepalives_idle": 60, "keepalives_interval": 10,
+                 "keepalives_count": 3}
+
+# engine -> monotonic time of the last connection found cut off
+_cut_off_at: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+
+
+def _check_idle_connections(engine: Engine) -> None:
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn, record, _proxy) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None:  # a fresh connection
+            return
+        if (time.monotonic() - idle_since < IDLE_CHECK_AFTER
+                and idle_since > _cut_off_at.get(engine, float("-inf"))):
+            return
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as exc:
+            if not dialect.is_disconnect(exc, dbapi_conn, None):
+                raise
+            _cut_off_at[engine] = time.monotonic()
+            # The pool replaces this connection and tries again.
+            raise DisconnectionError("The database connection was cut off.") from exc
+
+    @event.listens_for(engine, "handle_error")
+    def _handle_error(context) -> None:
+        if context.is_disconnect:
+            _cut_off_at[engine] = time.monotonic()
+
+
+def is_cut_off(exc: BaseException) -> bool:
+    """True when `exc` says the connection to the database server was lost."""
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def cut_off_error(db: "Database", exc: Exception, dbapi_conn: Any) -> Exception | None:
+    """For work on a raw DBAPI connection: `exc` wrapped as SQLAlchemy wraps a lost
+    connection's error, or None when `exc` is not about a lost connection."""
+    dialect = db.engine.dialect
+    dbapi = dialect.loaded_dbapi
+    if not isinstance(exc, dbapi.Error) or not dialect.is_disconnect(exc, dbapi_conn, None):
+        return None
+    return DBAPIError.instance(None, None, exc, dbapi.Error, connection_invalidated=True,
+                               dialect=dialect)
+
+
+def connection_cut_off(db: "Database") -> None:
+    """Note that a connection was found cut off: the others are checked before their next use."""
+    _cut_off_at[db.engine] = time.monotonic()
 
 
 @dataclass
@@ -158,6 +251,21 @@ class Database:
                 yield session
             finally:
                 session.rollback()
+
+    def run_read(self, work: Callable[[], T]) -> T:
+        """Run read-only `work`; run it once more if the server connection was cut off.
+
+        `work` must change nothing (it may run twice). Raises what `work` raises, or
+        the second failure when the database is really gone.
+        """
+        try:
+            return work()
+        except Exception as exc:
+            if not is_cut_off(exc):
+                raise
+            log.info("The database connection was cut off; reading again on a new one")
+            connection_cut_off(self)
+        return work()
 
     def dispose(self) -> None:
         self.engine.dispose()

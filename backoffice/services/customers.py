@@ -29,7 +29,7 @@ from sqlalchemy import Engine, and_, exists, func, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from backoffice.db import Database
+from backoffice.db import Database, cut_off_error
 from backoffice.domain.audit import AuditEvent
 from backoffice.domain.base import Base, utcnow
 from backoffice.domain.cards import contains_card_number, mask_card_numbers
@@ -51,6 +51,7 @@ from backoffice.domain.orders import Order, Shipment
 from backoffice.domain.phones import normalize_phone, phone_suffix_key
 from backoffice.domain.privacy import CLOSED_REQUEST_STATUSES, PrivacyRequest
 from backoffice.domain.search import (
+    MIN_FRAGMENT,
     PREFIX_END,
     TermKind,
     order_number_key,
@@ -105,7 +106,6 @@ for _action, _label in (
 EXACT, WORD, PREFIX, FRAGMENT = 0, 1, 2, 3
 MAX_LIMIT = 200
 MIN_PHONE_SUFFIX = 4
-MIN_FRAGMENT = 3
 # How many candidate rows one part of a query may bring back per hit wanted: a
 # customer can match one prefix with several terms (the name both ways round).
 _OVERFETCH = 2
@@ -120,11 +120,12 @@ _MATCH_WORDS = {
     TermKind.POSTCODE.value: "postcode",
     "t": "text",
 }
-_PHONE, _EMAIL, _ORDER, _NAME, _COMPANY, _POSTCODE = (
-    k.value for k in (TermKind.PHONE, TermKind.EMAIL, TermKind.ORDER, TermKind.NAME,
+_PHONE, _EMAIL, _EMAIL_END, _ORDER, _NAME, _COMPANY, _POSTCODE = (
+    k.value for k in (TermKind.PHONE, TermKind.EMAIL, TermKind.EMAIL_END, TermKind.ORDER, TermKind.NAME,
                       TermKind.COMPANY, TermKind.POSTCODE))
 # Among hits of the same rank: the things that pick one person out come first.
 _KIND_ORDER = {"p": 0, "e": 1, "o": 2, "n": 3, "c": 4, "z": 5, "t": 6}
+_KIND_BY_ORDER = {order: kind for kind, order in _KIND_ORDER.items()}
 
 
 @dataclass(frozen=True)
@@ -155,13 +156,15 @@ class _Part:
     kind: str  # a TermKind value
     rank: int
     values: tuple[str, ...]  # the terms for "in"; (low, high) for "range"
+    tail: str = ""  # email ends: what the domain must start with
 
 
 @dataclass(frozen=True)
 class _Plan:
     parts: tuple[_Part, ...]
     tokens: tuple[str, ...] = ()  # words to intersect when the phrase finds too little
-    fragment: str | None = None
+    inside: str | None = None  # one word's fragment, looked up among the word endings
+    fragment: str | None = None  # for the trigram index, when the rest finds too little
     phrase: str = ""
 
 
@@ -190,7 +193,15 @@ def plan_query(query: str, *, default_region: str | None = "US") -> _Plan:
         key = email_key(raw)
         parts.append(_Part("in", _EMAIL, EXACT, (key,)))
         parts.append(_Part("range", _EMAIL, PREFIX, (key, key + PREFIX_END)))
-        return _Plan(tuple(parts), fragment=_fragment(fold(key)))
+        folded = fold(key)
+        local, _, domain = folded.rpartition("@")
+        if len(local) >= MIN_FRAGMENT:
+            # What reaches the "@" from the left ends the part before it: a prefix
+            # of the reversed emails, which finds every address holding the fragment.
+            low = local[::-1]
+            parts.append(_Part("range", _EMAIL_END, FRAGMENT, (low, low + PREFIX_END), tail=domain))
+            return _Plan(tuple(parts))
+        return _Plan(tuple(parts), fragment=_fragment(folded))
     postcode = postcode_key(raw)
     if (postcode and len(postcode) <= 10 and len(raw.split()) <= 2
             and any(c.isdigit() for c in postcode)):
@@ -208,7 +219,10 @@ def plan_query(query: str, *, default_region: str | None = "US") -> _Plan:
     if single:
         key = email_key(raw)
         parts.append(_Part("range", _EMAIL, PREFIX, (key, key + PREFIX_END)))
-    return _Plan(tuple(parts), tokens=tokens if len(tokens) > 1 else (),
+    inside = tokens[0] if len(tokens) == 1 and len(tokens[0]) >= MIN_FRAGMENT else None
+    # Words typed apart are intersected; the pieces of one run ("her.lew", "jean-luc")
+    # are found together by the phrase, or as a fragment.
+    return _Plan(tuple(parts), tokens=tokens if len(tokens) > 1 and not single else (), inside=inside,
                  fragment=_fragment(fold(raw)), phrase=phrase)
 
 
@@ -255,7 +269,8 @@ def phone_search(text: str, *, default_region: str | None = "US") -> tuple[tuple
 
 
 def _fragment(folded: str) -> str | None:
-    # FTS5 trigram LIKE has no ESCAPE: drop "%"; a "_" only widens the match a little.
+    # FTS5 trigram LIKE has no ESCAPE: drop "%"; a "_" only widens the probe, and the
+    # whole fragment is checked on the rows.
     frag = folded.replace("%", "")
     return frag if len(frag) >= MIN_FRAGMENT else None
 
@@ -280,17 +295,39 @@ def fragment_probe(fragment: str) -> str:
     return fragment[:MAX_PROBE]
 
 
-# --- Prebuilt statements --------------------------------------------------------------
+# --- The search statements ---------------------------------------------------------------
 #
-# The search runs on the pooled DBAPI connection with SQL built once per query shape
+# A search runs on the pooled DBAPI connection with SQL built once per query shape
 # and database: SQLAlchemy's per-statement work would cost more than the lookups.
+# Its steps:
+#   found   the indexed lookups of the plan's parts, each a LIMITed index range;
+#   words   when the phrase has several words: customers having a term starting
+#           with each of them (the longest word drives);
+#   inside  a fragment of one word: word endings starting with it, then the name
+#           and company terms starting with those words;
+#   frag    any other fragment, from the trigram index.
+# Each later step runs only while the earlier ones found fewer customers than wanted
+# and nothing exact, and each customer keeps its first step's best match.
+#
+# PostgreSQL gets all of it as one prepared statement (one round trip; once the
+# server settles on a generic plan, no planning either): the steps are gated by an
+# uncorrelated condition, which PostgreSQL evaluates once, before the step reads
+# anything, and the chosen customers come back with their addresses. SQLite answers
+# in this process, where a statement costs no round trip: there each step is its own
+# small statement run only when needed, the ranking is done here (SQLite's window
+# sort costs more than the lookups), and a last statement reads the chosen customers.
 # Templates name their parameters ":name"; PostgreSQL's driver wants "%(name)s".
 
 _PARAM = re.compile(r":(\w+)")
 _SQL_CACHE: dict[tuple, str] = {}
 
+_HIT_COLUMNS = (
+    "c.id, c.first_name, c.last_name, c.company, c.email, c.phone, c.status, c.sort_name, "
+    "a.postcode, a.city, a.is_default, a.id"
+)
 
-def _sql(dialect: str, key: tuple, build) -> str:
+
+def _cached(dialect: str, key: tuple, build) -> str:
     sql = _SQL_CACHE.get((dialect, key))
     if sql is None:
         sql = build()
@@ -300,123 +337,162 @@ def _sql(dialect: str, key: tuple, build) -> str:
     return sql
 
 
-_HIT_COLUMNS = (
-    "c.id, c.first_name, c.last_name, c.company, c.email, c.phone, c.status, c.sort_name, "
-    "a.postcode, a.city, a.is_default, a.id"
+def _shape(plan: _Plan) -> tuple:
+    return tuple((p.op, p.kind, p.rank, len(p.values), bool(p.tail)) for p in plan.parts)
+
+
+def _found_sql(dialect: str, shape: tuple, lim: int) -> str:
+    """The plan's lookups: (customer_id, term, rnk, korder) rows, at most `lim` per part."""
+    arms = []
+    for i, (op, kind, rank, n_values, tail) in enumerate(shape):
+        if op == "in":
+            names = ", ".join(f":v{i}_{j}" for j in range(n_values))
+            where = f"term IN ({names})" if n_values > 1 else f"term = :v{i}_0"
+        else:
+            where = f"term >= :v{i}_0 AND term < :v{i}_1"
+        if tail:
+            at = "strpos(term, '@')" if dialect == "postgresql" else "instr(term, '@')"
+            where += f" AND substr(term, {at} + 1, :t{i}_n) = :t{i}"
+        rank_sql = str(rank)
+        if kind in (_NAME, _COMPANY):
+            # A term equal to the phrase, or starting with it and a space, is a whole word.
+            rank_sql = (f"CASE WHEN term = :phrase OR substr(term, 1, :plen) = :phrase_word "
+                        f"THEN {WORD} ELSE {rank} END")
+        korder = _KIND_ORDER[_EMAIL if kind == _EMAIL_END else kind]
+        arms.append(
+            f"SELECT customer_id, term, {rank_sql} AS rnk, {korder} AS korder "
+            f"FROM (SELECT customer_id, term FROM customer_search WHERE kind = '{kind}' "
+            f"AND {where} ORDER BY term LIMIT {lim}) AS p{i}"
+        )
+    return " UNION ALL ".join(arms)
+
+
+def _words_parts(dialect: str, n_words: int) -> tuple[str, str, str]:
+    """(columns, sources, conditions) of the words step."""
+    # On PostgreSQL the words' bounds are hidden from the planner behind subqueries:
+    # seeing them, it would find each custom plan so much cheaper than the generic
+    # one that it planned the statement again on every search.
+    lo, hi = (("(SELECT CAST(:lo{i} AS text))", "(SELECT CAST(:hi{i} AS text))")
+              if dialect == "postgresql" else (":lo{i}", ":hi{i}"))
+    checks = " AND ".join(
+        f"EXISTS (SELECT 1 FROM customer_search t{i} WHERE t{i}.customer_id = s.customer_id "
+        f"AND t{i}.kind IN ('n', 'c', 'z', 'e') AND t{i}.term >= {lo.format(i=i)} "
+        f"AND t{i}.term < {hi.format(i=i)})"
+        for i in range(1, n_words)
+    )
+    return (
+        f"s.customer_id, s.term, {PREFIX} AS rnk, {_KIND_ORDER[_NAME]} AS korder",
+        "(SELECT customer_id, term FROM customer_search WHERE kind IN ('n', 'c') "
+        f"AND term >= {lo.format(i=0)} AND term < {hi.format(i=0)} LIMIT {_DRIVER_ROWS}) AS s",
+        checks,
+    )
+
+
+# On SQLite, CROSS JOIN keeps the word endings as the outer loop.
+_INSIDE_PARTS = (
+    f"t.customer_id, t.term, {FRAGMENT} AS rnk, {_KIND_ORDER['t']} AS korder",
+    "customer_search_word w CROSS JOIN customer_search t",
+    "w.suffix >= :in_lo AND w.suffix < :in_hi AND t.kind IN ('n', 'c') "
+    "AND t.term >= w.word AND t.term < w.word || :end",
 )
 
 
-def _best_sql(dialect: str, parts: tuple[_Part, ...]) -> str:
-    """The best `:limit` customers for the parts of a query, in one statement.
-
-    Each part is a LIMITed scan of the (kind, term) index; a name or company term
-    equal to the whole phrase, or starting with it and a space, ranks as a whole
-    word. Each customer keeps its best match; the chosen customers come back with
-    their addresses (the default one is shown).
-    """
-
-    def build() -> str:
-        selects = []
-        for i, p in enumerate(parts):
-            if p.op == "in":
-                names = ", ".join(f":v{i}_{j}" for j in range(len(p.values)))
-                where = f"term IN ({names})" if len(p.values) > 1 else f"term = :v{i}_0"
-            else:
-                where = f"term >= :v{i}_0 AND term < :v{i}_1"
-            rank = str(p.rank)
-            if p.kind in (_NAME, _COMPANY):
-                rank = (f"CASE WHEN term = :phrase OR substr(term, 1, :plen) = :phrase_word "
-                        f"THEN {WORD} ELSE {p.rank} END")
-            selects.append(
-                f"SELECT customer_id, term, {i} AS part, {rank} AS rnk, {_KIND_ORDER[p.kind]} AS korder "
-                f"FROM (SELECT customer_id, term FROM customer_search WHERE kind = '{p.kind}' "
-                f"AND {where} ORDER BY term LIMIT :lim) AS p{i}"
-            )
-        return (
-            f"SELECT {_HIT_COLUMNS}, b.rnk, b.part FROM ("
-            "SELECT customer_id, rnk, part, korder, term FROM ("
-            "SELECT customer_id, rnk, part, korder, term, row_number() OVER ("
-            "PARTITION BY customer_id ORDER BY rnk, korder, term) AS n FROM ("
-            + " UNION ALL ".join(selects) +
-            ") AS h) AS ranked WHERE n = 1 ORDER BY rnk, korder, term, customer_id LIMIT :limit"
-            ") AS b JOIN customers c ON c.id = b.customer_id "
-            "LEFT JOIN customer_addresses a ON a.customer_id = c.id"
-        )
-
-    return _sql(dialect, ("best", *((p.op, p.kind, p.rank, len(p.values)) for p in parts)), build)
+def _frag_parts(dialect: str, lim: int) -> tuple[str, str, str]:
+    if dialect == "postgresql":
+        # Planned for its own pattern inside the function (a generic plan cannot see it).
+        return (f"f.id AS customer_id, '' AS term, {FRAGMENT} AS rnk, {_KIND_ORDER['t']} AS korder",
+                f"customer_search_like(:pat, :whole, {lim}) AS f(id)", "TRUE")
+    return (f"rowid AS customer_id, body AS term, {FRAGMENT} AS rnk, {_KIND_ORDER['t']} AS korder",
+            "customer_search_fts", "body LIKE :pat AND instr(body, :whole) > 0")
 
 
-def _words_sql(dialect: str, n: int) -> str:
-    """Customers having, for every word, a term starting with it (the longest word drives)."""
-
-    def build() -> str:
-        checks = " AND ".join(
-            f"EXISTS (SELECT 1 FROM customer_search t{i} WHERE t{i}.customer_id = s.customer_id "
-            f"AND t{i}.kind IN ('n', 'c', 'z', 'e') AND t{i}.term >= :lo{i} AND t{i}.term < :hi{i})"
-            for i in range(1, n)
-        )
-        return (
-            "SELECT s.customer_id, s.term FROM (SELECT customer_id, term FROM customer_search "
-            "WHERE kind IN ('n', 'c') AND term >= :lo0 AND term < :hi0 LIMIT :drive) AS s "
-            f"WHERE {checks} LIMIT :lim"
-        )
-
-    return _sql(dialect, ("words", n), build)
+def _pg_search_sql(plan: _Plan, limit: int) -> str:
+    """PostgreSQL: the whole search as one statement, the chosen customers with their addresses."""
+    key = ("search", limit, _shape(plan), min(len(plan.tokens), 5), plan.inside is not None,
+           plan.fragment is not None)
+    return _cached("postgresql", key, lambda: _build_pg_search(*key[1:]))
 
 
-def _fragment_sql(dialect: str) -> str:
-    if dialect == "sqlite":
-        return _sql(dialect, ("fragment",), lambda: (
-            "SELECT rowid, body FROM customer_search_fts WHERE body LIKE :pat LIMIT :lim"))
-    return _sql(dialect, ("fragment",), lambda: (
-        "SELECT customer_id, body FROM customer_search_text WHERE body LIKE :pat LIMIT :lim"))
+def _build_pg_search(limit: int, shape: tuple, n_words: int, inside: bool, fragment: bool) -> str:
+    lim = limit * _OVERFETCH
+    ctes = [f"found AS MATERIALIZED ({_found_sql('postgresql', shape, lim)})"]
+    steps = ["found"]
+
+    def gated(name: str, parts: tuple[str, str, str]) -> None:
+        columns, sources, where = parts
+        seen = " UNION ALL ".join(f"SELECT customer_id FROM {s}" for s in steps)
+        gate = (f"(SELECT count(DISTINCT customer_id) FROM ({seen}) AS g) < {limit} "
+                f"AND NOT EXISTS (SELECT 1 FROM found WHERE rnk = {EXACT})")
+        ctes.append(f"{name} AS MATERIALIZED (SELECT {columns} FROM {sources} "
+                    f"WHERE {gate} AND {where} LIMIT {lim})")
+        steps.append(name)
+
+    if n_words:
+        gated("words", _words_parts("postgresql", n_words))
+    if inside:
+        gated("inside", _INSIDE_PARTS)
+    if fragment:
+        gated("frag", _frag_parts("postgresql", lim))
+    hits = " UNION ALL ".join(
+        f"SELECT customer_id, rnk, korder, {n} AS step, term FROM {name}" for n, name in enumerate(steps)
+    )
+    return (
+        "WITH " + ", ".join(ctes) + " "
+        f"SELECT {_HIT_COLUMNS}, b.rnk, b.korder FROM ("
+        "SELECT customer_id, rnk, korder FROM ("
+        "SELECT customer_id, rnk, korder, step, term, row_number() OVER ("
+        "PARTITION BY customer_id ORDER BY step, rnk, korder, term) AS n "
+        f"FROM ({hits}) AS h) AS ranked WHERE n = 1 "
+        f"ORDER BY step, rnk, korder, term, customer_id LIMIT {limit}"
+        ") AS b JOIN customers c ON c.id = b.customer_id "
+        "LEFT JOIN customer_addresses a ON a.customer_id = c.id"
+    )
 
 
-def _hits_sql(dialect: str, n: int) -> str:
-    """The customers found, each with its addresses (the default one is shown)."""
-    return _sql(dialect, ("hits", n), lambda: (
+def _sqlite_step_sql(kind: str, plan: _Plan, limit: int) -> str:
+    lim = limit * _OVERFETCH
+    if kind == "found":
+        key = ("found", lim, _shape(plan))
+        return _cached("sqlite", key, lambda: _found_sql("sqlite", key[2], lim))
+    if kind == "words":
+        parts = _words_parts("sqlite", min(len(plan.tokens), 5))
+        key = ("words", lim, min(len(plan.tokens), 5))
+    elif kind == "inside":
+        parts, key = _INSIDE_PARTS, ("inside", lim)
+    else:
+        parts, key = _frag_parts("sqlite", lim), ("frag", lim)
+    columns, sources, where = parts
+    return _cached("sqlite", key, lambda: f"SELECT {columns} FROM {sources} WHERE {where} LIMIT {lim}")
+
+
+def _sqlite_hits_sql(n: int) -> str:
+    """The chosen customers, each with its addresses (the default one is shown)."""
+    return _cached("sqlite", ("hits", n), lambda: (
         f"SELECT {_HIT_COLUMNS} FROM customers c "
         "LEFT JOIN customer_addresses a ON a.customer_id = c.id WHERE c.id IN ("
-        + ", ".join(f":i{k}" for k in range(n)) + ")"
+        + ", ".join(f"?{k + 1}" for k in range(n)) + ")"
     ))
 
 
-def _run_best(raw, cur, sql: str, params: dict, postgres: bool) -> list[tuple]:
-    """Run the main statement; on PostgreSQL as a prepared statement with a generic plan.
-
-    Planning it costs PostgreSQL several times what running it does, and its
-    custom plans never differ: the lookups are always index ranges. The setting is
-    changed and restored in the same round trip (a pipeline), only around it.
-    """
-    if not postgres:
-        cur.execute(sql, params)
-        return cur.fetchall()
-    conn = raw.dbapi_connection
-    aux = conn.cursor()
-    try:
-        with conn.pipeline():
-            aux.execute("SET plan_cache_mode = force_generic_plan")
-            cur.execute(sql, params, prepare=True)
-            aux.execute("RESET plan_cache_mode")
-        return cur.fetchall()
-    except Exception:
-        raw.invalidate()  # the setting may not have been restored: do not reuse it
-        raise
-    finally:
-        aux.close()
-
-
-def _execute_custom(cur, sql: str, params: dict, postgres: bool) -> None:
-    """Run a statement planned for its own values every time (never a prepared generic plan).
-
-    A generic plan cannot see the pattern of a LIKE, and PostgreSQL then prefers
-    reading the table in order to the trigram index: fine for common fragments,
-    a full scan for rare ones.
-    """
-    if postgres:
-        cur.execute(sql, params, prepare=False)
-    else:
-        cur.execute(sql, params)
+def _search_params(plan: _Plan, postgres: bool) -> dict[str, Any]:
+    params: dict[str, Any] = {"phrase": plan.phrase, "phrase_word": plan.phrase + " ",
+                              "plen": len(plan.phrase) + 1}
+    for i, p in enumerate(plan.parts):
+        for j, v in enumerate(p.values):
+            params[f"v{i}_{j}"] = v
+        if p.tail:
+            params[f"t{i}"], params[f"t{i}_n"] = p.tail, len(p.tail)
+    if plan.tokens:
+        for i, w in enumerate(sorted(plan.tokens, key=len, reverse=True)[:5]):
+            params[f"lo{i}"], params[f"hi{i}"] = w, w + PREFIX_END
+    if plan.inside is not None:
+        params["in_lo"], params["in_hi"], params["end"] = plan.inside, plan.inside + PREFIX_END, PREFIX_END
+    if plan.fragment is not None:
+        probe = fragment_probe(plan.fragment)
+        params["pat"] = f"%{probe}%"
+        # The whole fragment is checked on the rows only when the index was asked for a part.
+        params["whole"] = None if postgres and probe == plan.fragment else plan.fragment
+    return params
 
 
 # The shop's default country, read at most every REGION_TTL seconds per database.
@@ -440,68 +516,82 @@ _STATUSES = {s.value: s for s in CustomerStatus}
 search_tokens("\u00e9\u0436")
 
 
-def search_customers(db: Database, *, actor: Actor, query: str, limit: int = 20) -> list[CustomerHit]:
-    """The customers that best match what was typed, best first (see the module docstring).
-
-    Merged and erased customers are not found. Raises PermissionDenied.
-    """
-    access.require(db, actor, Permission.FIND_CUSTOMERS)
-    limit = max(1, min(int(limit), MAX_LIMIT))
-    if not query.strip():
-        return []
+def _find(db: Database, query: str, limit: int) -> list[tuple]:
+    """Search for `query`: one row per (customer, address) with the match's rank and kind order."""
     plan = plan_query(query, default_region=_default_region(db))
-    dialect = db.engine.dialect.name
-    # customer id -> (rank, kind) of its best match
-    best: dict[int, tuple[int, str]] = {}
-    rows: list[tuple] = []
+    if not plan.parts:
+        return []
+    postgres = db.engine.dialect.name == "postgresql"
+    params = _search_params(plan, postgres)
     raw = db.engine.raw_connection()
-    # Reads only: on PostgreSQL, skip the BEGIN and ROLLBACK round trips.
-    postgres = dialect == "postgresql"
-    if postgres:
-        raw.dbapi_connection.autocommit = True
     try:
-        cur = raw.cursor()
-        if plan.parts:
-            params: dict[str, Any] = {
-                "lim": limit * _OVERFETCH, "limit": limit, "phrase": plan.phrase,
-                "phrase_word": plan.phrase + " ", "plen": len(plan.phrase) + 1,
-            }
-            for i, p in enumerate(plan.parts):
-                for j, v in enumerate(p.values):
-                    params[f"v{i}_{j}"] = v
-            rows = _run_best(raw, cur, _best_sql(dialect, plan.parts), params, postgres)
-            for r in rows:
-                best[r[0]] = (r[12], plan.parts[r[13]].kind)
-        identified = any(rank == EXACT for rank, _ in best.values())
-        found_by_lookup = len(best)
-        if plan.tokens and len(best) < limit and not identified:
-            words = sorted(plan.tokens, key=len, reverse=True)[:5]
-            wparams: dict[str, Any] = {"lim": limit * _OVERFETCH, "drive": _DRIVER_ROWS}
-            for i, w in enumerate(words):
-                wparams[f"lo{i}"], wparams[f"hi{i}"] = w, w + PREFIX_END
-            _execute_custom(cur, _words_sql(dialect, len(words)), wparams, postgres)
-            for cid, _term in cur.fetchall():
-                if len(best) < limit:
-                    best.setdefault(cid, (PREFIX, _NAME))
-        if plan.fragment and len(best) < limit and not identified:
-            probe = fragment_probe(plan.fragment)
-            _execute_custom(cur, _fragment_sql(dialect), {"pat": f"%{probe}%", "lim": limit * _OVERFETCH},
-                            postgres)
-            for cid, body in cur.fetchall():
-                if len(best) < limit and (probe is plan.fragment or plan.fragment in (body or "")):
-                    best.setdefault(cid, (FRAGMENT, "t"))
-        if len(best) > found_by_lookup:
-            more = list(best)[found_by_lookup:]
-            cur.execute(_hits_sql(dialect, len(more)), {f"i{k}": cid for k, cid in enumerate(more)})
-            rows.extend(r + (None, None) for r in cur.fetchall())
-        cur.close()
-    finally:
         if postgres:
+            # Reads only: skip the BEGIN and ROLLBACK round trips.
+            raw.dbapi_connection.autocommit = True
+        cur = raw.cursor()
+        try:
+            if postgres:
+                cur.execute(_pg_search_sql(plan, limit), params, prepare=True)
+                return cur.fetchall()
+            return _sqlite_find(cur, plan, params, limit)
+        finally:
+            cur.close()
+    except Exception as exc:
+        lost = cut_off_error(db, exc, raw.dbapi_connection) if postgres else None
+        if lost is not None:
+            raw.invalidate(exc)
+            raise lost from exc
+        raise
+    finally:
+        if postgres and raw.is_valid:
             try:
                 raw.dbapi_connection.autocommit = False
             except Exception:
                 raw.invalidate()  # never hand an autocommit connection back to the pool
         raw.close()
+
+
+def _sqlite_find(cur, plan: _Plan, params: dict[str, Any], limit: int) -> list[tuple]:
+    """The steps as separate statements, each only when the ones before found too little."""
+    cur.execute(_sqlite_step_sql("found", plan, limit), params)
+    best: dict[int, tuple] = {}  # customer id -> (rank, kind order, term) of its best match
+    for cid, term, rank, korder in cur.fetchall():
+        old = best.get(cid)
+        if old is None or (rank, korder, term) < old:
+            best[cid] = (rank, korder, term)
+    chosen: dict[int, tuple[int, int]] = {
+        cid: best[cid][:2] for cid in sorted(best, key=lambda c: (*best[c], c))[:limit]
+    }
+    if not any(rank == EXACT for rank, _ in chosen.values()):
+        for step, wanted in (("words", plan.tokens), ("inside", plan.inside), ("frag", plan.fragment)):
+            if not wanted or len(chosen) >= limit:
+                continue
+            cur.execute(_sqlite_step_sql(step, plan, limit), params)
+            for cid, _term, rank, korder in cur.fetchall():
+                if len(chosen) >= limit:
+                    break
+                chosen.setdefault(cid, (rank, korder))
+    if not chosen:
+        return []
+    cur.execute(_sqlite_hits_sql(len(chosen)), list(chosen))
+    return [r + chosen[r[0]] for r in cur.fetchall()]
+
+
+def search_customers(db: Database, *, actor: Actor, query: str, limit: int = 20) -> list[CustomerHit]:
+    """The customers that best match what was typed, best first (see the module docstring).
+
+    Merged and erased customers are not found. Read only: when the connection to
+    the database server turns out to be cut off, the search runs once more on a
+    new one. Raises PermissionDenied.
+    """
+    access.require(db, actor, Permission.FIND_CUSTOMERS)
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    if not query.strip():
+        return []
+    rows = db.run_read(lambda: _find(db, query, limit))
+    if any(r[12] == EXACT for r in rows):
+        # Someone matched exactly: leave out addresses that merely end the same way.
+        rows = [r for r in rows if r[12] != FRAGMENT]
     # One row per (customer, address): keep the default address, else the first one.
     shown: dict[int, tuple] = {}
     for r in rows:
@@ -510,11 +600,12 @@ def search_customers(db: Database, *, actor: Actor, query: str, limit: int = 20)
                            and (not r[10], r[11]) < (not old[10], old[11])):
             shown[r[0]] = r
     hits = []
-    for cid, first, last, company, email, phone, status, sort_name, postcode, city, *_ in shown.values():
-        rank, kind = best[cid]
+    for cid, first, last, company, email, phone, status, sort_name, postcode, city, _d, _a, rank, korder \
+            in shown.values():
+        kind = _KIND_BY_ORDER[korder]
         name = f"{first} {last}".strip() or company or email or f"Customer {cid}"
         hits.append((
-            (rank, _KIND_ORDER[kind], sort_name or "", cid),
+            (rank, korder, sort_name or "", cid),
             CustomerHit(
                 id=cid, name=name, company=company or "", email=email or "", phone=phone or "",
                 postcode=postcode or "", city=city or "", status=_STATUSES[status],

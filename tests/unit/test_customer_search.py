@@ -7,15 +7,18 @@ from sqlalchemy import select, text, update
 
 from backoffice.domain import Order
 from backoffice.domain import personal_data
+from backoffice.domain.enums import Role
 from backoffice.domain.search import (
     SOURCES,
     CustomerSearchTerm,
     CustomerSearchText,
+    CustomerSearchWord,
     check_sources,
     reindex_customer,
 )
 from backoffice.services import customers as svc
 from backoffice.services.search_index import rebuild_search_index, search_index_needs_rebuild
+from tests.conftest import make_staff
 
 
 def add(db, actor, first="", last="", *, postcode="", **kw) -> int:
@@ -217,14 +220,16 @@ def test_the_bulk_rebuild_gives_the_same_index_as_reindexing_one_by_one(db, owne
             terms = set(c.execute(select(CustomerSearchTerm.customer_id, CustomerSearchTerm.kind,
                                          CustomerSearchTerm.term)).all())
             texts = set(c.execute(select(CustomerSearchText.customer_id, CustomerSearchText.body)).all())
-        return terms, texts
+            words = set(c.execute(select(CustomerSearchWord.suffix, CustomerSearchWord.word)).all())
+        return terms, texts, words
 
     before = snapshot()
-    queries = ["mith", "0199", "garcia", "example.de", "SW1A", "山田", "10042"]
+    queries = ["mith", "0199", "garcia", "example.de", "SW1A", "山田", "10042", "rcia@exa", "ller"]
     answers = {q: ids_for(db, owner, q) for q in queries}
     seen = []
     written = rebuild_search_index(db, progress=lambda done, total, _: seen.append((done, total)))
     assert snapshot() == before
+    assert ("mith", "smith") in before[2] and ("lacksmith", "blacksmith") in before[2]
     assert written == len(before[0])
     assert seen[-1] == (len(shop), len(shop))
     assert {q: ids_for(db, owner, q) for q in queries} == answers
@@ -307,3 +312,65 @@ def test_a_long_fragment_is_checked_whole(db, owner, shop):
     assert ids_for(db, owner, "ria.garcia@example.com") == [shop["garcia"]]
     assert ids_for(db, owner, "ria.garcia@example.org") == []
     assert svc.fragment_probe("ria.garcia@example.com") == "ia.garcia@"
+
+
+def test_the_end_of_the_part_before_the_at_sign(db, owner, shop):
+    underscore = add(db, owner, "Anna", "Berg", email="anna_b@example.org")
+    lookalike = add(db, owner, "Anna", "Borg", email="annaxb@example.org")
+    hit = first_hit(db, owner, "rcia@")
+    assert (hit.id, hit.match, hit.rank) == (shop["garcia"], "email", svc.FRAGMENT)
+    assert ids_for(db, owner, "rcia@exa") == [shop["garcia"]]
+    assert ids_for(db, owner, "rcia@exb") == []  # the domain must start so too
+    # An underscore is a character of the address, not a wildcard.
+    assert ids_for(db, owner, "na_b@") == [underscore]
+    assert ids_for(db, owner, "naxb@example.org") == [lookalike]
+
+
+def test_an_exact_email_leaves_out_addresses_that_only_end_the_same(db, owner):
+    anna = add(db, owner, "Anna", "Berg", email="anna@example.com")
+    joanna = add(db, owner, "Joanna", "Lind", email="joanna@example.com")
+    assert ids_for(db, owner, "anna@example.com") == [anna]
+    hits = svc.search_customers(db, actor=owner, query="anna@example")
+    assert [(h.id, h.rank) for h in hits] == [(anna, svc.PREFIX), (joanna, svc.FRAGMENT)]
+
+
+def test_a_fragment_inside_a_word_follows_edits_and_unused_words_leave(db, owner, shop):
+    cid = shop["blacksmith"]
+    detail = svc.get_customer(db, actor=owner, customer_id=cid)
+    svc.update_customer(db, actor=owner, customer_id=cid, expected_version=detail.version,
+                        changes={"last_name": "Goldsmith"})
+    assert ids_for(db, owner, "oldsmi") == [cid]
+    assert ids_for(db, owner, "lacksmi") == []
+    assert set(ids_for(db, owner, "mith")) == {shop["smith"], cid}
+    with db.engine.connect() as c:
+        words = set(c.execute(select(CustomerSearchWord.word)).scalars())
+    assert {"goldsmith", "smith"} <= words and "blacksmith" not in words
+
+
+def test_a_fragment_inside_a_word_is_found_for_many_customers(db, owner):
+    ids = {add(db, owner, "Kim", f"Hallworth{i}") for i in range(25)}
+    hits = svc.search_customers(db, actor=owner, query="llwort", limit=30)
+    assert {h.id for h in hits} == ids
+    assert all(h.rank == svc.FRAGMENT and h.match == "text" for h in hits)
+    assert len(svc.search_customers(db, actor=owner, query="llwort")) == 20
+
+
+def test_migration_0004_empties_the_index_and_a_rebuild_restores_it(sqlite_db):
+    from alembic import command
+
+    from backoffice import migrations
+
+    owner = make_staff(sqlite_db, Role.OWNER)
+    cid = add(sqlite_db, owner, "Anna", "Blacksmith", email="anna.b@example.org")
+    with sqlite_db.engine.connect() as conn:
+        command.downgrade(migrations.config(conn), "0003")
+        conn.commit()
+        names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master").fetchall()}
+    assert "customer_search_word" not in names
+    assert migrations.upgrade(sqlite_db)
+    assert search_index_needs_rebuild(sqlite_db)
+    assert svc.search_customers(sqlite_db, actor=owner, query="lacksmi") == []
+    rebuild_search_index(sqlite_db)
+    assert not search_index_needs_rebuild(sqlite_db)
+    assert ids_for(sqlite_db, owner, "lacksmi") == [cid]
+    assert ids_for(sqlite_db, owner, "na.b@") == [cid]
