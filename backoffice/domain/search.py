@@ -140,6 +140,10 @@ _TERMS = CustomerSearchTerm.__table__
 _TEXTS = CustomerSearchText.__table__
 _WORDS = CustomerSearchWord.__table__
 
+# Addresses by customer (every foreign-key lookup uses it), holding what a search hit
+# shows of the default address: the hit list reads no address rows.
+Index("ix_customer_addresses_customer_id", CustomerAddress.customer_id, CustomerAddress.is_default,
+      CustomerAddress.id, CustomerAddress.postcode, CustomerAddress.city)
 # Keyset paging of the customers list: (sort key, id) in index order.
 Index("ix_customers_sort_name_id", Customer.sort_name, Customer.id)
 Index("ix_customers_created_at_id", Customer.created_at, Customer.id)
