@@ -28,7 +28,7 @@ from backoffice.domain.phones import phone_suffix_key
 from backoffice.domain.staff import Actor
 from backoffice.domain.text import fold
 from backoffice.services import customers as svc
-from backoffice.services.search_index import rebuild_search_index
+from backoffice.services.search_index import rebuild_search_index, search_index_needs_rebuild
 
 # --- Synthetic customers ------------------------------------------------------------------
 
@@ -252,15 +252,15 @@ def cache_url(count: int) -> str:
 
 
 def prepare(url: str, count: int) -> Database:
-    """A database with exactly `count` synthetic customers and a built search index."""
+    """A database with exactly `count` synthetic customers and a built search index.
+
+    A cached database from an older version is upgraded when opened; when the
+    upgrade reshaped the search index, only the index is built again.
+    """
     db = open_database(url)
     with db.engine.connect() as conn:
         have = conn.execute(select(func.count()).select_from(Customer)).scalar_one()
-        indexed = conn.execute(text("SELECT count(*) FROM (SELECT 1 FROM customer_search LIMIT 1) t")).scalar()
-    if have == count and indexed:
-        print(f"Reusing {count:,} customers at {db.engine.url.render_as_string(hide_password=True)}")
-        return db
-    if have:
+    if have and have != count:
         print(f"The database holds {have:,} customers, not {count:,}: starting it again")
         path = db.sqlite_path
         db.dispose()
@@ -270,10 +270,15 @@ def prepare(url: str, count: int) -> Database:
         else:
             _truncate_postgres(url)
         db = open_database(url)
-    print(f"Writing {count:,} customers (addresses, some orders)...")
-    started = time.perf_counter()
-    fill_customers(db, count)
-    print(f"  written in {time.perf_counter() - started:.1f} s")
+        have = 0
+    if not have:
+        print(f"Writing {count:,} customers (addresses, some orders)...")
+        started = time.perf_counter()
+        fill_customers(db, count)
+        print(f"  written in {time.perf_counter() - started:.1f} s")
+    if not search_index_needs_rebuild(db):
+        print(f"Reusing {count:,} customers at {db.engine.url.render_as_string(hide_password=True)}")
+        return db
     print("Building the search index...")
     started = time.perf_counter()
     terms = rebuild_search_index(db)
@@ -282,9 +287,13 @@ def prepare(url: str, count: int) -> Database:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
     else:
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        # Outside a transaction: a checkpoint cannot run inside one.
+        raw = db.engine.raw_connection()
+        try:
+            raw.dbapi_connection.execute("ANALYZE")
+            raw.dbapi_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
     return db
 
 
@@ -340,6 +349,9 @@ def query_sets(people: list[dict], n: int, seed: int) -> dict[str, list[tuple[st
     add("email, whole", [(p["email"].upper() if i % 2 else p["email"], p["id"]) for i, p in enumerate(people)])
     add("email, beginning", [(p["email"][:8], p["id"]) for p in people])
     add("email, inside", [(p["email"].split("@")[0][-6:] + "@", p["id"]) for p in people])
+    # Across the dot of the part before the "@" ("ria.gar"): only the trigram index has it.
+    add("email, inside, no @", [(f"{a[-3:]}.{b[:3]}", p["id"]) for p in people
+                                for a, _, b in [p["email"].split("@")[0].partition(".")] if b])
     add("name, first and last", [(f"{p['first']} {p['last']}", p["id"]) for p in people])
     add("name, beginning (Latin)", [(p["last"][:4], p["id"]) for p in people if _is_latin(p["last"])])
     add("name, beginning (other scripts)",
@@ -379,7 +391,20 @@ def bare_sql(dialect: str, kind: str, query: str, region: str) -> tuple[str, dic
     if kind == "email, beginning":
         key = email_key(query)
         return terms("s.kind = 'e' AND s.term >= :lo AND s.term < :hi", lo=key, hi=key + PREFIX_END)
-    if kind in ("email, inside", "name, inside a word"):
+    if kind == "email, inside":
+        # The end of the part before the "@": a prefix of the emails stored reversed so.
+        low = fold(query).rpartition("@")[0][::-1]
+        return terms("s.kind = 'r' AND s.term >= :lo AND s.term < :hi", lo=low, hi=low + PREFIX_END)
+    if kind == "name, inside a word":
+        # Word endings starting with the fragment, then the names starting with those words.
+        frag = fold(query)
+        join = "CROSS JOIN" if dialect == "sqlite" else "JOIN"
+        return (f"SELECT {_BARE_ROWS} FROM customer_search_word w {join} customer_search s "
+                "ON s.kind = 'n' AND s.term >= w.word AND s.term < w.word || :end "
+                "JOIN customers c ON c.id = s.customer_id "
+                "WHERE w.suffix >= :lo AND w.suffix < :hi LIMIT 20",
+                {"lo": frag, "hi": frag + PREFIX_END, "end": PREFIX_END})
+    if kind == "email, inside, no @":
         frag = fold(query)
         found = ("SELECT rowid FROM customer_search_fts" if dialect == "sqlite"
                  else "SELECT customer_id FROM customer_search_text")
