@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from backoffice.domain.cards import guard_payload
@@ -183,6 +183,7 @@ def test_the_first_look_passes_every_luhn_valid_number_however_written(number, b
     text = before + number + after
     if shape == "whole number":
         digits = "".join(str(int(ch)) for ch in number if ch.isdecimal())
+        assume(not digits.startswith("0"))  # a whole number keeps no leading zero
         value = int(digits)
     else:
         value = text if shape == "string" else [text, "Ünïcode"]
