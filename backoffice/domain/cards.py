@@ -36,9 +36,10 @@ How a number is found
    FedEx or DHL number of 20 or more digits starts inside an issuer range.
 5. **Loosely spaced cards.** Digit groups joined by two or three spaces, a tab, or a
    dash or dot with spaces around it ("4111  1111  1111  1111", "4111 - 1111 - ...")
-   form a loose run, looked at only where no run of rule 1 with 12 or more digits
-   lies. A loose run is a card only inside an issuer range (as a whole, or split as
-   in rule 4), since such spacing also separates the columns of a table.
+   form a loose run, looked at wherever no card of rule 3 or 4 was found: a slip of
+   the space bar ("4111 1111 1111  1111") or a tab between groups is still caught. A
+   loose run is a card only inside an issuer range (as a whole, or split as in rule
+   4), since such spacing also separates the columns of a table.
 
 When a number is something else
 ===============================
@@ -336,6 +337,10 @@ _SCAN_PATTERN = (
 )
 _SCAN = re.compile(_SCAN_PATTERN)
 _SCAN_ASCII = re.compile(_SCAN_PATTERN, re.ASCII)
+# A loose joint right after a run of rule 1 (whose last digit the run took).
+_LOOSE_JOINT = re.compile(
+    rf"(?:{_LOOSE_SPACE}{{2,3}}|\t|{_LOOSE_SPACE}{_LOOSE_DASH}{_LOOSE_SPACE}?|{_LOOSE_DASH}{_LOOSE_SPACE})\d"
+)
 
 _PLUS_BEFORE = re.compile(r"\+ ?$")
 _HASH_BEFORE = re.compile(r"# ?$")
@@ -596,21 +601,26 @@ def _scan(text: str, context: str) -> list[tuple[_Run, list[CardMatch]]]:
     if len(text) < 12:
         return []
     found: list[tuple[_Run, list[CardMatch]]] = []
-    seen: list[tuple[int, int]] = []
+    judged: list[tuple[int, int]] = []  # runs of rule 1, judged strictly
+    carded: list[tuple[int, int]] = []  # those of them that held a card
     loose = False
     for m in (_SCAN_ASCII if text.isascii() else _SCAN).finditer(text):
         if m.lastgroup != "run":
             loose = True
             continue
-        seen.append(m.span())
-        run = _parse_run(text, m.start(), m.end())
+        span = m.span()
+        judged.append(span)
+        if not loose and _LOOSE_JOINT.match(text, span[1]):
+            loose = True
+        run = _parse_run(text, *span)
         cards = _judge(text, run, context, loose=False)
         if cards:
             found.append((run, cards))
+            carded.append(span)
     if loose:
         for m in _LOOSE_RUN.finditer(text):
             start, end = m.span()
-            if any(a < end and start < b for a, b in seen):
+            if (start, end) in judged or any(a < end and start < b for a, b in carded):
                 continue
             run = _parse_run(text, start, end)
             cards = _judge(text, run, context, loose=True)
@@ -645,8 +655,10 @@ def may_contain_card_number(text: str) -> bool:
     for m in (_SCAN_ASCII if text.isascii() else _SCAN).finditer(text):
         if m.lastgroup == "run":
             return True
-        if _LOOSE_RUN.search(text, m.start()) is not None:
-            return True
+        # Loosely joined digits: a loose run may start well before this mark, behind
+        # single-spaced groups ("3 0 0 0<tab>0000000004"), so look over the whole text.
+        # Every run of the first pass is also a loose run, so this answer is final.
+        return _LOOSE_RUN.search(text) is not None
     return False
 
 

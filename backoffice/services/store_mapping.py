@@ -295,9 +295,7 @@ def _may_hold_card(blob: bytes) -> bool:
 def _has_long_digits(value: Any) -> bool:
     """False when no text in `value` (values, keys, whole numbers) can hold a card number.
 
-    What passes goes straight to `guard_payload`: the detector's own first look
-    (`may_contain_card_number`) misses a loose run that starts before a single-spaced
-    group ("3 0 0 0<tab>0000000004"), which its full scan catches.
+    What passes goes straight to `guard_payload`.
     """
     return _may_hold_card(_json_bytes(value))
 

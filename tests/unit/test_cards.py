@@ -241,6 +241,22 @@ def test_the_cheap_first_look_lets_every_kind_of_card_text_through():
     assert not may_contain_card_number("")
 
 
+def test_the_cheap_first_look_lets_a_loose_run_through_wherever_it_starts():
+    # Single-spaced groups first, then a tab: the run starts before the loose joint.
+    text = "3 0 0 0\t0000000004"
+    assert find_card_numbers(text)
+    assert may_contain_card_number(text)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet="0123456789 \t-.\u00a0x", min_size=12, max_size=60))
+@example("3 0 0 0\t0000000004")
+@example("4111 1111\t1111 1111")
+def test_the_cheap_first_look_never_hides_what_the_detector_finds(text):
+    if find_card_numbers(text):
+        assert may_contain_card_number(text), text
+
+
 def test_loose_spacing_needs_an_issuer_range():
     # Columns of a table: a Luhn-valid sum of columns outside every range stays.
     columns = luhn_complete("880012345678901")
@@ -392,6 +408,42 @@ def test_every_luhn_valid_13_to_19_digit_number_is_caught_unless_documented(
     assert may_contain_card_number(text)
     masked = mask_card_numbers(text).text
     assert only_digits(masked) == digits[-4:]
+
+
+# Real issuer prefixes with the way each brand prints its groups.
+BRAND_LAYOUTS = [("4", 16, (4, 4, 4, 4)), ("53", 16, (4, 4, 4, 4)), ("2223", 16, (4, 4, 4, 4)),
+                 ("37", 15, (4, 6, 5)), ("6011", 16, (4, 4, 4, 4)), ("3530", 16, (4, 4, 4, 4))]
+JOINTS = [" ", "  ", "   ", "\t", "-", " - ", ". ", "."]
+
+
+@st.composite
+def cards_typed_with_uneven_spacing(draw):
+    prefix, size, layout = draw(st.sampled_from(BRAND_LAYOUTS))
+    body = prefix + draw(st.text("0123456789", min_size=size - 1 - len(prefix), max_size=size - 1 - len(prefix)))
+    digits = luhn_complete(body)
+    groups, pos = [], 0
+    for width in layout:
+        groups.append(digits[pos:pos + width])
+        pos += width
+    number = groups[0]
+    for group in groups[1:]:
+        number += draw(st.sampled_from(JOINTS)) + group
+    return digits, number
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(cards_typed_with_uneven_spacing(), st.sampled_from(NEUTRAL_BEFORE), st.sampled_from(NEUTRAL_AFTER))
+@example(("4111111111111111", "4111 1111 1111  1111"), "", "")
+@example(("4111111111111111", "4111 1111 1111\t1111"), "Paid with ", " thanks")
+@example(("4111111111111111", "4111\t1111 1111 1111"), "", "")
+def test_a_card_typed_with_uneven_spacing_or_tabs_is_caught_and_masked_whole(case, before, after):
+    digits, number = case
+    text = before + number + after
+    assert [m.digits for m in find_card_numbers(text)] == [digits], repr(text)
+    assert may_contain_card_number(text)
+    masked = mask_card_numbers(text).text
+    assert only_digits(masked) == only_digits(before + after) + digits[-4:]
+
 
 
 # --------------------------------------------------------------------------- not cards
