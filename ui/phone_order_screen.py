@@ -409,7 +409,9 @@ class PhoneOrderScreen(QWidget):
         self.lines_table.verticalHeader().hide()
         self.lines_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.lines_table.setEditTriggers(QAbstractItemView.EditTrigger.AllEditTriggers)
-        self.lines_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header = self.lines_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the product's name gets the room
         self.lines_table.itemChanged.connect(self._line_edited)
         self.lines_table.installEventFilter(self)
         self.lines_error = _error_label("linesError")
