@@ -324,6 +324,13 @@ DEMO_SETTINGS = {
     "ship_from.name": "Bayou Tea & Coffee Co.",
     "ship_from.address": "2410 Westheimer Rd, Houston, TX 77098, United States",
     "privacy.contact": "privacy@bayoutea.example",
+    # What the phone-order screen offers, at the prices the demo's web orders were shipped for.
+    "shipping.methods": [
+        {"title": "Flat rate", "method_id": "flat_rate", "cost": "5.95"},
+        {"title": "USPS Priority Mail", "method_id": "usps_priority", "cost": "9.45"},
+        {"title": "Free shipping (orders over 50.00)", "method_id": "free_shipping", "cost": "0.00"},
+        {"title": "Local pickup", "method_id": "local_pickup", "cost": "0.00"},
+    ],
 }
 
 

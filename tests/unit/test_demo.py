@@ -91,3 +91,15 @@ def test_headless_demo_command_fills_and_reports(tmp_path):
     again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert again.returncode == 1
     assert again.stderr.strip().count("\n") == 0 and "already holds customers" in again.stderr
+
+
+def test_demo_phone_orders_offer_the_shipping_the_demo_shop_charges(db):
+    from decimal import Decimal
+
+    from backoffice.services.settings import get_setting
+
+    create_demo_accounts(db)
+    methods = {m.method_id: (m.title, m.cost) for m in get_setting(db, "shipping.methods")}
+    assert methods["flat_rate"] == ("Flat rate", Decimal("5.95"))
+    assert methods["usps_priority"] == ("USPS Priority Mail", Decimal("9.45"))
+    assert methods["local_pickup"][1] == Decimal("0.00")
