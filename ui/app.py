@@ -6,8 +6,10 @@ import logging
 import os
 import socket
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from backoffice.db import Database, default_database_url, open_database
@@ -31,7 +33,16 @@ def application() -> QApplication:
     app.setApplicationName("backoffice")
     app.setOrganizationName(desk_settings.ORGANISATION)
     app.setApplicationDisplayName("Back office")
+    icon = resource_path("backoffice.png")
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     return app
+
+
+def resource_path(name: str) -> Path:
+    """A file in `resources/`: beside `ui/` in a checkout, unpacked beside the program when installed."""
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
+    return base / "resources" / name
 
 
 def configure_logging() -> None:

@@ -65,3 +65,13 @@ def test_self_test_starts_migrates_and_exits_zero(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "self-test ok" in result.stdout
     assert (tmp_path / "fresh.db").exists()
+
+
+def test_the_app_shows_its_own_icon(qapp):
+    from ui.app import application, resource_path
+
+    assert resource_path("backoffice.png").is_file()
+    app = application()
+    icon = app.windowIcon()
+    assert not icon.isNull()
+    assert not icon.pixmap(32, 32).toImage().isNull()
