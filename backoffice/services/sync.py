@@ -12,6 +12,9 @@ The sync survives outages without losing or doubling anything:
 * A local change still waiting while the store changed the same field becomes a
   conflict a person settles (`list_conflicts`, `resolve_conflict`); disjoint changes
   merge.
+* A customer deleted on the store is kept here, with their orders, without the link to
+  the account (the full scan notices, or a correction that finds the account gone); a
+  change waiting for them is settled with a note instead of opening a new account.
 * One run at a time per database (a lock that a killed process does not keep).
 
 Public entry points: `run_sync`, `push_pending`, `push_order_now`,
@@ -148,6 +151,8 @@ class SyncSummary:
     error: str
     text: str
     changes: Changes
+    #: Customers whose account was deleted on the store, kept here without one.
+    unlinked_customers: int = 0
 
     @property
     def seconds(self) -> float:
@@ -298,7 +303,8 @@ def _context(db: Database, options: SyncOptions, *, cancel=None, progress: Progr
 
 def _push_summary(outcome, stats: RunStats) -> PushSummary:
     changes = Changes(orders=frozenset(outcome.orders | stats.changed_orders),
-                      customers=frozenset(outcome.customers | stats.changed_customers), outbox=True)
+                      customers=frozenset(outcome.customers | stats.changed_customers | stats.unlinked_customers),
+                      outbox=True)
     return PushSummary(
         sent=outcome.sent, failed=outcome.failed, waiting=outcome.waiting, conflicts=outcome.conflicts,
         retried_later=outcome.retried_later, errors=tuple(outcome.errors), stopped=outcome.stopped,
@@ -409,6 +415,10 @@ def _summary_text(stats: RunStats, pushed: int, failed: int, waiting: int, error
         parts.append(f"sent {pushed} change{'s' if pushed != 1 else ''}")
     parts.append(f"{len(stats.changed_orders):,} orders, {len(stats.changed_customers):,} customers and "
                  f"{len(stats.changed_products):,} products updated from the store")
+    gone = len(stats.unlinked_customers)
+    if gone:
+        parts.append(f"{gone:,} customer{'s' if gone != 1 else ''} deleted on the web store "
+                     f"{'are' if gone != 1 else 'is'} kept here without a store account")
     if failed:
         parts.append(f"{failed} change{'s' if failed != 1 else ''} refused by the store")
     if waiting:
@@ -506,14 +516,15 @@ def run_sync(
         if crash is not None:
             raise crash
         changes = Changes(orders=frozenset(stats.changed_orders | (outcome.orders if outcome else set())),
-                          customers=frozenset(stats.changed_customers | (outcome.customers if outcome else set())),
+                          customers=frozenset(stats.changed_customers | stats.unlinked_customers
+                                              | (outcome.customers if outcome else set())),
                           products=frozenset(stats.changed_products), outbox=True)
         return SyncSummary(
             run_id=run_id, ok=ok, started_at=started, finished_at=finished, pushed=pushed, push_failed=failed,
             waiting=waiting, pulled_orders=stats.pulled_orders, pulled_customers=len(stats.changed_customers),
             pulled_products=stats.pulled_products, fetched_customers=stats.fetched_customers,
             new_conflicts=stats.new_conflicts, requests=requests, cards_masked=stats.guard.found, error=error,
-            text=text, changes=changes,
+            text=text, changes=changes, unlinked_customers=len(stats.unlinked_customers),
         )
     finally:
         run_lock.release()

@@ -1,4 +1,5 @@
-"""Pulling from the web store: products and orders by `modified_after`, customers by a full scan.
+"""Pulling from the web store: products and orders by `modified_after`, customers by a full scan
+(which also finds the customers deleted on the store).
 
 Pages are written a few at a time in one transaction (`PageBatches`) with bulk Core
 statements; upserts are keyed by the store's ids (and the back office reference for
@@ -54,6 +55,7 @@ from backoffice.services.sync_common import (
     SyncOptions,
     check,
     cursor_time,
+    log,
     prefetch,
     read_cursor,
     select_in,
@@ -301,8 +303,11 @@ def is_staff_account(record: dict) -> bool:
 def pull_all_customers(ctx: PullContext, connector) -> int:
     """Read every customer on the store; write the new and changed ones. Return the number read.
 
-    A scan cut short (the program closed, the store gone) goes on next time after the
-    last batch of pages it wrote.
+    Customers linked here whose account is no longer on the store (deleted there) are
+    kept, with their orders, and let go of the account (`forget_store_accounts`), in the
+    transaction of the page whose range of store ids they fall in. A scan cut short (the
+    program closed, the store gone) goes on next time after the last batch of pages it
+    wrote.
     """
     mark = read_checkpoint(ctx.db, CURSOR_CUSTOMER_SCAN, "")
     started = mark.started if mark is not None else time_text(utcnow())
@@ -310,19 +315,137 @@ def pull_all_customers(ctx: PullContext, connector) -> int:
     params = {"orderby": "id", "order": "asc", "role": "all"}  # as `iter_customers` lists them
     pages = resumed_pages(ctx, connector, "/customers", params, mark,
                           lambda: connector.iter_customers(cancel=ctx.cancel))
+    scan = _pages_with_gone(ctx, connector, pages, mark.last_id if mark is not None else 0)
     with PageBatches(ctx, CURSOR_CUSTOMER_SCAN + RESUME_SUFFIX) as batches:
-        for page in prefetch(pages, ctx.options.prefetch_pages, ctx.cancel):
+        for item in prefetch(scan, ctx.options.prefetch_pages, ctx.cancel):
+            page = item.page
+            if page is None:
+                if item.gone:
+                    batches.write(forget_store_accounts, ctx, item.gone)
+                continue
             records = sm.guard_records([sm.customer_view(r) for r in page if not is_staff_account(r)],
                                        ctx.stats.guard)
             done += len(page)
-            batches.write(upsert_customers, ctx, records,
+            batches.write(_write_customer_page, ctx, records, item.gone,
                           mark=Checkpoint(page.number, _last_id(page), done, started))
             ctx.report(done, page.total or done, f"Customers: {done:,} of {page.total or done:,}")
             check(ctx.cancel)
+    if ctx.stats.unlinked_customers:
+        log.info("customer scan: %s customers deleted on the web store are kept here without a store account",
+                 len(ctx.stats.unlinked_customers))
     with ctx.db.begin() as s:
         write_cursor(s, CURSOR_CUSTOMER_SCAN, started)
         write_cursor(s, CURSOR_CUSTOMER_SCAN + RESUME_SUFFIX, "")
     return done
+
+
+@dataclass
+class _ScanPage:
+    """A page of the customer scan (None once the listing has ended) and the store ids of
+    the customers linked here that are gone from its range of ids."""
+
+    page: Page | None
+    gone: list[int]
+
+
+def _page_ids(page: Sequence) -> list[int]:
+    return [r["id"] for r in page if isinstance(r, dict) and isinstance(r.get("id"), int)]
+
+
+def _pages_with_gone(ctx: PullContext, connector, pages: Iterator[Page], low: int) -> Iterator[_ScanPage]:
+    """Each page of the id-ordered listing with the linked customers gone from its range
+    (runs on the prefetch thread), then the range above the last page.
+
+    A page covers the store ids after the previous page's last id (`low`, from the
+    checkpoint when the scan goes on) up to its own last id; the listing's end covers
+    everything above. Staff accounts count as listed. A linked id in a range but not on
+    its page is looked up by id before it is called gone, so a record that moved between
+    pages while the store was read (a delete before it shifts every later one) or an
+    account opened meanwhile is never taken for deleted. A listing whose ids do not rise
+    is not judged at all, and neither is the end of one that listed no one (a store
+    always lists its administrator: an empty answer is not a shop without customers).
+    """
+    judging = True
+    for page in pages:
+        if page.number == 1:
+            low = 0  # the listing started again from the beginning
+        ids = _page_ids(page)
+        gone: list[int] = []
+        if ids:
+            if judging and (ids[0] <= low or any(a >= b for a, b in zip(ids, ids[1:]))):
+                judging = False
+            if judging:
+                gone = _gone_between(ctx, connector, low, ids[-1], set(ids))
+            low = max(low, ids[-1])
+        yield _ScanPage(page, gone)
+    if judging and low > 0:
+        yield _ScanPage(None, _gone_between(ctx, connector, low, None, set()))
+
+
+def _gone_between(ctx: PullContext, connector, low: int, high: int | None, listed: set[int]) -> list[int]:
+    """Store ids linked here in (low, high] (above `low` when `high` is None), not in
+    `listed`, that the store no longer has when asked for them by id."""
+    stmt = select(CUSTOMERS.c.store_id).where(CUSTOMERS.c.store_id > low,
+                                              CUSTOMERS.c.status != CustomerStatus.ERASED)
+    if high is not None:
+        stmt = stmt.where(CUSTOMERS.c.store_id <= high)
+    with ctx.db.read() as s:
+        missing = [i for i in s.execute(stmt).scalars() if i not in listed]
+    if not missing:
+        return []
+    still = {r.get("id") for r in connector.get_customers(missing) if isinstance(r, dict)}
+    return sorted(i for i in missing if i not in still)
+
+
+def _write_customer_page(s: Session, ctx: PullContext, records: list[dict], gone: list[int]) -> None:
+    upsert_customers(s, ctx, records)
+    if gone:
+        forget_store_accounts(s, ctx, gone)
+
+
+#: The note of a customer change that was not sent because the account is gone from the store.
+ACCOUNT_GONE_NOTE = "Not sent: the customer's account was deleted on the web store; the change is kept here."
+# Changes that only mean something for an account on the store.
+_GONE_WITH_THE_ACCOUNT = (OutboxKind.UPDATE_CUSTOMER, OutboxKind.UPDATE_CONSENT, OutboxKind.CREATE_CUSTOMER)
+
+
+def forget_store_accounts(s: Session, ctx: PullContext, store_ids: Sequence[int]) -> list[int]:
+    """Let go of store accounts deleted on the store, in the caller's transaction; return
+    the local customers that were linked to them.
+
+    The customers and their orders stay here (the back office's records outlive the
+    store account); only the link goes (`store_id`, `store_digest`), as a merge does.
+    Their waiting corrections, consent changes and account creates are settled with a
+    note instead of opening a new account on the store; open conflicts about them are
+    settled keeping the value here. A waiting erasure keeps the account's id, so the
+    orders the store still has of them are anonymised. Erased customers are left as
+    they are: the erasure deleted the account.
+    """
+    rows = s.execute(select(CUSTOMERS.c.id, CUSTOMERS.c.store_id).where(
+        CUSTOMERS.c.store_id.in_(list(store_ids)), CUSTOMERS.c.status != CustomerStatus.ERASED)).all()
+    if not rows:
+        return []
+    old = {r.id: r.store_id for r in rows}
+    ids = list(old)
+    s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id.in_(ids)).values(store_id=None, store_digest=None))
+    now = utcnow()
+    for message in s.execute(select(OUTBOX.c.id, OUTBOX.c.kind, OUTBOX.c.entity_id, OUTBOX.c.payload).where(
+            OUTBOX.c.entity_type == "customer", OUTBOX.c.entity_id.in_(ids),
+            OUTBOX.c.status.in_((*_WAITING, OutboxStatus.FAILED)))).all():
+        if message.kind in _GONE_WITH_THE_ACCOUNT:
+            s.execute(update(OUTBOX).where(OUTBOX.c.id == message.id).values(
+                status=OutboxStatus.SENT, sent_at=now, store_id=None, next_attempt_at=None,
+                last_error=ACCOUNT_GONE_NOTE))
+        elif message.kind == OutboxKind.ERASE_CUSTOMER:
+            payload = message_payload(message)
+            if not payload.get("store_id"):
+                payload["store_id"] = old[message.entity_id]
+                s.execute(update(OUTBOX).where(OUTBOX.c.id == message.id).values(payload=json.dumps(payload)))
+    s.execute(update(CONFLICTS).where(
+        CONFLICTS.c.entity_type == "customer", CONFLICTS.c.entity_id.in_(ids), CONFLICTS.c.resolved.is_(False),
+    ).values(resolved=True, resolved_at=now, resolution="local"))
+    ctx.stats.unlinked_customers.update(ids)
+    return ids
 
 
 @dataclass
@@ -1101,6 +1224,7 @@ __all__ = [
     "apply_customer_groups",
     "customer_scan_due",
     "decide_order_status",
+    "forget_store_accounts",
     "load_local_customer",
     "load_product_ids",
     "pull_all_customers",

@@ -45,8 +45,10 @@ from backoffice.services import store_mapping as sm
 from backoffice.services.settings import read_setting
 from backoffice.services.sync_common import check, log, safe_sentence
 from backoffice.services.sync_pull import (
+    ACCOUNT_GONE_NOTE,
     PullContext,
     apply_customer_groups,
+    forget_store_accounts,
     load_local_customer,
     message_payload,
     record_conflicts,
@@ -309,6 +311,17 @@ class Pusher:
 
     # -- customers ---------------------------------------------------------------------------------
 
+    def _account_gone(self, customer_id: int) -> bool:
+        """Whether the customer had an account on the store that is gone (deleted there).
+
+        Such a customer has no store id but a store copy read here once
+        (`store_modified_at`); a customer made here that never had an account has neither.
+        """
+        with self.db.read() as s:
+            row = s.execute(select(CUSTOMERS.c.store_id, CUSTOMERS.c.store_modified_at).where(
+                CUSTOMERS.c.id == customer_id)).first()
+        return row is not None and row.store_id is None and row.store_modified_at is not None
+
     def _customer_body(self, s: Session, customer_id: int) -> tuple[Any, dict] | None:
         local = load_local_customer(s, customer_id)
         if local is None:
@@ -376,6 +389,9 @@ class Pusher:
             return self._done(row, Sent(int(local.store_id)))
         if local is not None and local.status == CustomerStatus.ERASED:
             return self._done(row, Sent(None, "Not sent: the customer was erased before the account was made."))
+        if local is not None and self._account_gone(local.id):
+            # The account was deleted on the store; a new one is made only with an order.
+            return self._done(row, Sent(None, ACCOUNT_GONE_NOTE))
         store_id = self.ensure_customer(row.entity_id, message_id=row.id, strict=True)
         return Sent(store_id)
 
@@ -394,12 +410,21 @@ class Pusher:
         if local.status == CustomerStatus.ERASED:
             return self._done(row, Sent(None, "Not sent: the customer was erased."))
         if local.store_id is None:
+            if self._account_gone(local.id):
+                # A correction does not open again an account deleted on the store.
+                return self._done(row, Sent(None, ACCOUNT_GONE_NOTE))
             if create_waiting:
                 raise _Wait()
             store_id = self.ensure_customer(row.entity_id, strict=True)
             return self._done(row, Sent(store_id, "Sent with the new account."))
         store_id = int(local.store_id)
-        fetched = self.connector.get_customer(store_id)
+        try:
+            fetched = self.connector.get_customer(store_id)
+        except StoreNotFoundError:
+            # Deleted on the store since the last scan: keep the customer here without it.
+            with self.db.begin() as s:
+                forget_store_accounts(s, self.ctx, [store_id])
+            return self._done(row, Sent(None, ACCOUNT_GONE_NOTE))
         item = sm.customer_data(sm.guard_record(sm.customer_view(fetched), self.ctx.stats.guard))
         record = fetched
         _whole, base = sm.split_digest(local.digest)
@@ -451,11 +476,14 @@ class Pusher:
                 self.connector.update_order(order_id, sm.anonymised_order_payload())
             except StoreNotFoundError:
                 continue
-        self.connector.delete_customer(store_id)
+        deleted = self.connector.delete_customer(store_id)
+        # An account already deleted on the store leaves its orders there: they were anonymised above.
+        result = Sent(store_id, "" if deleted is not None else
+                      "The account was already deleted on the web store; its orders there were anonymised.")
         with self.db.begin() as s:
             s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == row.entity_id).values(store_digest=None))
-            _mark_sent(s, row.id, Sent(store_id))
-        return Sent(store_id)
+            _mark_sent(s, row.id, result)
+        return result
 
     def _merge_pairs(self, row) -> list[tuple[int, int]]:
         """(merged, kept) customer ids of a merge message.
@@ -489,7 +517,7 @@ class Pusher:
             if merged_store is None:
                 continue
             merged_store = int(merged_store)
-            if kept_store is None:
+            if kept_store is None and not self._account_gone(kept_id):
                 kept_store = self.ensure_customer(kept_id)
             if kept_store is None or int(kept_store) == merged_store:
                 # The kept customer has no account of its own (or took over the merged one's
@@ -535,6 +563,8 @@ class Pusher:
             return self._done(row, Sent(None, "Not sent: the customer was erased."))
         store_id = customer["store_id"]
         if store_id is None:
+            if self._account_gone(row.entity_id):
+                return self._done(row, Sent(None, ACCOUNT_GONE_NOTE))
             if create_waiting:
                 raise _Wait()
             store_id = self.ensure_customer(row.entity_id)
