@@ -158,7 +158,7 @@ class MainWindow(QMainWindow):
 
     def new_phone_order(self) -> None:
         screen = self.show_screen("PhoneOrderScreen")
-        start = getattr(screen, "start_new_order", None)
+        start = getattr(screen, "request_new_order", None)
         if start:
             start()
 

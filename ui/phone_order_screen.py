@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QSpinBox,
@@ -585,6 +586,11 @@ class PhoneOrderScreen(QWidget):
         state.addWidget(self.send_again_button)
         state.addWidget(self.store_label)
         state.addWidget(self.open_order_button)
+        self.next_order_button = QPushButton("New order for the next call  (Ctrl+N)")
+        self.next_order_button.setObjectName("nextOrderButton")
+        self.next_order_button.setEnabled(False)
+        self.next_order_button.clicked.connect(self.start_new_order)
+        state.addWidget(self.next_order_button)
         right.addWidget(state_group)
         right.addStretch(1)
 
@@ -635,6 +641,30 @@ class PhoneOrderScreen(QWidget):
     def focus_default(self) -> None:
         self.caller_box.setFocus()
 
+    def has_unplaced_order(self) -> bool:
+        """Whether the screen holds an order being taken that is not placed yet."""
+        if self.placed is not None:
+            return False
+        return bool(self.customer_id or self.lines or self.note_edit.toPlainText().strip()
+                    or any(field.text().strip() for field in self.new_fields.values()))
+
+    def request_new_order(self) -> None:
+        """Ctrl+N: a clean screen for the next call, but never drop a half-taken order unasked."""
+        if self.has_unplaced_order():
+            what = self.caller_label.text() if self.customer_id else "a new customer"
+            lines = len(self.lines)
+            answer = QMessageBox.question(
+                self, "Start a new order?",
+                f"The order being taken ({what.splitlines()[0] if what else 'no caller yet'}, "
+                f"{lines} product line{'' if lines == 1 else 's'}) is not placed yet.\n\n"
+                "Clear it and start a new order?",
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Discard:
+                (self.product_box if self.customer_id else self.caller_box).setFocus()
+                return
+        self.start_new_order()
+
     def start_new_order(self) -> None:
         """Clear everything for the next call and put the cursor in the caller box."""
         self._call += 1
@@ -671,6 +701,7 @@ class PhoneOrderScreen(QWidget):
         self.pay_url_edit.clear()
         self.copy_url_button.setEnabled(False)
         self.open_order_button.setEnabled(False)
+        self.next_order_button.setEnabled(False)
         self._set_payment_state("", "")
         self._show_pay_link_email(None)
         self.store_label.setText("")
@@ -951,6 +982,8 @@ class PhoneOrderScreen(QWidget):
         terminal = self.terminal_radio.isChecked()
         self.terminal_group.setVisible(terminal)
         unpaid = self.placed is not None and not self.paid
+        for radio in (self.terminal_radio, self.later_radio):
+            radio.setEnabled(not self.paid)  # a paid order takes no other payment
         self.later_combo.setEnabled(self.later_radio.isChecked() and (self.placed is None or unpaid))
         self.pay_later_button.setVisible(unpaid and self.placed.payment_method not in service.PAY_LATER_METHODS)
         self.pay_later_button.setEnabled(self.later_radio.isChecked())
@@ -1066,6 +1099,7 @@ class PhoneOrderScreen(QWidget):
         self.customer_id = placed.customer_id
         self._set_editable(False)
         self.open_order_button.setEnabled(True)
+        self.next_order_button.setEnabled(True)
         self.ctx.bus.publish(placed.changes)
         _set_message(self.card_messages, " ".join(placed.card_messages) or None)
         self.placed_label.setText(
@@ -1153,7 +1187,9 @@ class PhoneOrderScreen(QWidget):
         self.store_label.setToolTip(state.message or "")
         url = state.payment_url or ""
         if url and self.placed.payment_method is PaymentMethod.PAY_LINK:
-            self.pay_url_edit.setText(url)
+            if self.pay_url_edit.text() != url:
+                self.pay_url_edit.setText(url)
+                self.pay_url_edit.setCursorPosition(0)  # the address from its start, to read out
             self.copy_url_button.setEnabled(True)
         if state.paid:
             self._now_paid()

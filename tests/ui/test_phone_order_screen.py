@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from PySide6.QtCore import QThreadPool, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 from sqlalchemy import select
 
 from backoffice.domain import Customer, CustomerAddress, Order, OutboxMessage, Payment, Product, ShippingLine
@@ -218,6 +218,7 @@ def test_returning_caller_pays_by_link_while_on_the_line(qtbot, db, order_taker,
         assert (pay.method, pay.status, pay.transaction_id) == (
             PaymentMethod.PAY_LINK, PaymentStatus.PAID, "devpay_test_1")
     assert not screen.send_again_button.isEnabled()
+    assert not screen.terminal_radio.isEnabled() and not screen.later_radio.isEnabled()  # paid: no other payment
     assert len(devstore.sent_emails()) == 1
     print(f"\nKeystrokes for a returning caller's two-item pay-link order: {kb.count}")
     assert kb.count < 25
@@ -672,3 +673,53 @@ def test_card_terminal_payment_recorded_by_reference(qtbot, db, order_taker, scr
         assert (pay.method, pay.status, pay.transaction_id, pay.card_brand, pay.card_last4, pay.auth_code) == (
             PaymentMethod.TERMINAL, PaymentStatus.PAID, "ch_3PqA1b2C3d", "Visa", "4111", "A1B2C3")
         assert s.scalars(select(Order)).one().is_paid()
+
+
+def test_ctrl_n_never_drops_a_half_taken_order_unasked(qtbot, db, order_taker, screen_for, away, monkeypatch):
+    add_product(db, "MUG-01", "Café mug", "12.50", stock=10)
+    add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "caf", 1)
+    asked = []
+
+    def answer(choice):
+        def question(parent, title, text, *args, **kwargs):
+            asked.append(text)
+            return choice
+        return question
+
+    # Cancel: the order stays as it was, with the caller and the line.
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Cancel))
+    screen.request_new_order()
+    assert len(asked) == 1 and "Ana García" in asked[0] and "1 product line" in asked[0]
+    assert [hit.sku for hit, _qty in screen.lines] == ["MUG-01"] and screen.customer_id is not None
+    # Discard: a clean screen for the next call.
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Discard))
+    screen.request_new_order()
+    assert screen.lines == [] and screen.customer_id is None
+    assert focused() is screen.caller_box
+    # Nothing to lose: no question at all.
+    screen.request_new_order()
+    assert len(asked) == 2
+
+
+def test_a_placed_order_needs_no_question_and_offers_the_next_call(qtbot, db, order_taker, screen_for, away,
+                                                                    monkeypatch):
+    add_product(db, "MUG-01", "Café mug", "12.50", stock=10)
+    add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "caf", 1)
+    choose_shipping(qtbot, kb, screen, "l", "0")
+    assert not screen.next_order_button.isEnabled()
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.next_order_button.isEnabled(), timeout=WAIT_MS)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: pytest.fail("asked about a placed order"))
+    screen.request_new_order()
+    assert screen.lines == [] and screen.placed is None and not screen.next_order_button.isEnabled()
+    wait_idle(qtbot, screen)
