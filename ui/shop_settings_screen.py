@@ -1,9 +1,18 @@
-"""The owner's shop settings screen; for now its one section: the shipping methods phone orders offer.
+"""The owner's shop settings screen: the shop, the web store and its API keys, shipping methods.
 
-Each method has the title the desk and the customer see, the web store's method
-(WooCommerce: flat_rate, free_shipping, local_pickup, or a plugin's id) and the cost the
-phone-order screen starts with. Loading and saving run on the database pool; a value the
-setting refuses is named next to the table and its cell is selected, and nothing is saved.
+General: the shop's name, currency and country, the ship-from address on packing slips,
+the card terminal's address, the privacy clock and how long records are kept.
+
+Web store: its address, how often to sync, the consent meta key, and the API keys, which
+go to this computer's keyring only (never the database); a button asks the store one
+small question with them and says how it went.
+
+Shipping methods: each has the title the desk and the customer see, the web store's
+method (WooCommerce: flat_rate, free_shipping, local_pickup, or a plugin's id) and the
+cost the phone-order screen starts with; a value the setting refuses is named next to
+the table and its cell is selected, and nothing is saved.
+
+Loading, saving and the connection check run on the worker pools, never on the window's thread.
 """
 
 from __future__ import annotations
@@ -14,15 +23,18 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QCompleter,
+    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -34,12 +46,11 @@ from backoffice.services import settings as settings_service
 from backoffice.services.changes import Changes
 from ui.context import AppContext
 from ui.errors import show_error
+from ui.settings_form import ERROR_STYLE, HELP_STYLE, SAVED_STYLE, SettingsForm
 
 KEY = "shipping.methods"
 COLUMNS = ("title", "method_id", "cost")
 HEADERS = ("Title", "Web store method", "Usual cost")
-ERROR_STYLE = "color: #b3261e;"
-SAVED_STYLE = "color: #1b7f3b;"
 
 
 class _MethodIdDelegate(QStyledItemDelegate):
@@ -54,15 +65,12 @@ class _MethodIdDelegate(QStyledItemDelegate):
         return editor
 
 
-class ShopSettingsScreen(QWidget):
-    """Shop-wide settings the owner changes; today: the shipping methods."""
-
-    title = "Shop settings"
-    permission = Permission.MANAGE_SETTINGS
+class ShippingMethodsPage(QWidget):
+    """The shipping methods phone orders offer, edited in a table and saved together."""
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("shopSettingsScreen")
+        self.setObjectName("shippingMethodsPage")
         self.ctx = ctx
         self._loaded = False
         self._publishing = False
@@ -291,4 +299,183 @@ class ShopSettingsScreen(QWidget):
         return self._dirty
 
 
-__all__ = ["ShopSettingsScreen"]
+GENERAL_SECTIONS = (
+    ("Shop", ("shop.name", "shop.currency", "shop.default_country")),
+    ("Packing slips", ("ship_from.name", "ship_from.address")),
+    ("Card terminal", ("payments.terminal_url", "payments.terminal_gateway")),
+    ("Privacy and records", ("privacy.contact", "privacy.response_days", "privacy.reminder_days",
+                             "retention.order_years", "reports.min_group_size")),
+    ("Desks", ("desk.idle_lock_minutes",)),
+)
+STORE_SECTIONS = (("Web store", ("store.url", "store.sync_minutes", "store.consent_meta_key")),)
+KEYS_HELP = ("Make the keys in WordPress under WooCommerce → Settings → Advanced → REST API → Add key, "
+             "for a user who manages the shop, with Read/Write permission. They are kept in this "
+             "computer's keyring only, never in the shop's database; each desk that syncs needs them.")
+
+
+class WebStorePage(QWidget):
+    """The web store's address and sync settings, its API keys, and a connection check."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("webStorePage")
+        self.ctx = ctx
+        self.form = SettingsForm(ctx, STORE_SECTIONS, saved_text="Saved. The next sync uses these settings.")
+        self.form.saved.connect(lambda _changes: self.load_keys_state())
+
+        keys = QGroupBox("API keys")
+        grid = QFormLayout(keys)
+        help_label = QLabel(KEYS_HELP)
+        help_label.setWordWrap(True)
+        help_label.setStyleSheet(HELP_STYLE)
+        self.key_field = QLineEdit()
+        self.key_field.setObjectName("consumerKeyField")
+        self.secret_field = QLineEdit()
+        self.secret_field.setObjectName("consumerSecretField")
+        for field, hint in ((self.key_field, "ck_…"), (self.secret_field, "cs_…")):
+            field.setEchoMode(QLineEdit.EchoMode.Password)
+            field.setPlaceholderText(hint)
+            field.textEdited.connect(self._keys_edited)
+        self.keys_state = QLabel("")
+        self.keys_state.setObjectName("keysState")
+        self.keys_state.setWordWrap(True)
+        self.save_keys_button = QPushButton("Save the &keys")
+        self.save_keys_button.setObjectName("saveKeysButton")
+        self.save_keys_button.setEnabled(False)
+        self.save_keys_button.clicked.connect(self.save_keys)
+        self.check_button = QPushButton("&Test the connection")
+        self.check_button.setObjectName("checkConnectionButton")
+        self.check_button.clicked.connect(self.check_connection)
+        self.check_result = QLabel("")
+        self.check_result.setObjectName("connectionResult")
+        self.check_result.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.save_keys_button)
+        row.addWidget(self.check_button)
+        row.addStretch(1)
+        grid.addRow(help_label)
+        grid.addRow("Consumer key", self.key_field)
+        grid.addRow("Consumer secret", self.secret_field)
+        grid.addRow(self.keys_state)
+        grid.addRow(row)
+        grid.addRow(self.check_result)
+
+        root = QVBoxLayout(self)
+        root.addWidget(self.form)
+        root.addWidget(keys)
+        root.addStretch(1)
+        self.form.load()
+        self.load_keys_state()
+
+    def load_keys_state(self) -> None:
+        self.ctx.tasks.run_db(
+            lambda token, progress: settings_service.store_keys_state(self.ctx.db, actor=self.ctx.actor),
+            on_success=self._show_keys_state, on_failure=lambda exc: show_error(self, exc), owner=self)
+
+    def _show_keys_state(self, state: settings_service.StoreKeysState) -> None:
+        self.keys_state.setStyleSheet("" if state.saved or state.from_environment else ERROR_STYLE)
+        self.keys_state.setText(state.sentence)
+        self.check_button.setEnabled(bool(state.store_url) and (state.saved or state.from_environment))
+
+    def _keys_edited(self, *_args) -> None:
+        self.save_keys_button.setEnabled(bool(self.key_field.text().strip() and self.secret_field.text().strip()))
+
+    def save_keys(self) -> None:
+        """Keep the typed keys in the keyring for the saved address (worker pool), then clear the fields."""
+        key, secret = self.key_field.text(), self.secret_field.text()
+        self.save_keys_button.setEnabled(False)
+
+        def work(token, progress):
+            return settings_service.set_store_keys(self.ctx.db, actor=self.ctx.actor,
+                                                   consumer_key=key, consumer_secret=secret)
+
+        self.ctx.tasks.run_db(work, on_success=self._keys_saved, on_failure=self._keys_refused, owner=self)
+
+    def _keys_saved(self, state: settings_service.StoreKeysState) -> None:
+        self.key_field.clear()
+        self.secret_field.clear()
+        self._show_keys_state(state)
+        self.check_result.setText("")
+
+    def _keys_refused(self, exc: BaseException) -> None:
+        self._keys_edited()
+        if isinstance(exc, UserFacingError):
+            self.keys_state.setStyleSheet(ERROR_STYLE)
+            self.keys_state.setText(exc.message)
+        else:
+            show_error(self, exc)
+
+    def check_connection(self) -> None:
+        """Ask the store one small question with the saved address and keys (network pool)."""
+        self.check_button.setEnabled(False)
+        self.check_result.setStyleSheet("")
+        self.check_result.setText("Asking the web store…")
+
+        def work(token, progress):
+            return settings_service.check_store_connection(self.ctx.db, actor=self.ctx.actor)
+
+        self.ctx.tasks.run_io(work, on_success=self._checked, on_failure=self._check_failed, owner=self)
+
+    def _checked(self, sentence: str) -> None:
+        self.check_button.setEnabled(True)
+        self.check_result.setStyleSheet(SAVED_STYLE)
+        self.check_result.setText(sentence)
+
+    def _check_failed(self, exc: BaseException) -> None:
+        self.check_button.setEnabled(True)
+        if isinstance(exc, UserFacingError):
+            self.check_result.setStyleSheet(ERROR_STYLE)
+            self.check_result.setText(exc.message)
+        else:
+            self.check_result.setText("")
+            show_error(self, exc)
+
+    def has_unsaved_changes(self) -> bool:
+        return self.form.has_unsaved_changes() or bool(self.key_field.text() or self.secret_field.text())
+
+
+class ShopSettingsScreen(QWidget):
+    """Shop-wide settings the owner changes, on three pages: general, web store, shipping."""
+
+    title = "Shop settings"
+    permission = Permission.MANAGE_SETTINGS
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("shopSettingsScreen")
+        self.ctx = ctx
+        self.general = SettingsForm(ctx, GENERAL_SECTIONS, saved_text="Saved.")
+        self.general.load()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        holder = QWidget()
+        column = QVBoxLayout(holder)
+        column.addWidget(self.general)
+        column.addStretch(1)
+        scroll.setWidget(holder)
+        general_page = QWidget()
+        page_layout = QVBoxLayout(general_page)
+        page_layout.addWidget(scroll, 1)
+        page_layout.addWidget(self.general.actions)  # Save stays in view while the form scrolls
+        self.web_store = WebStorePage(ctx)
+        self.shipping = ShippingMethodsPage(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(general_page, "&General")
+        self.tabs.addTab(self.web_store, "&Web store")
+        self.tabs.addTab(self.shipping, "S&hipping methods")
+        root = QVBoxLayout(self)
+        root.addWidget(self.tabs)
+
+    def focus_default(self) -> None:
+        page = self.tabs.currentWidget()
+        if page is self.shipping:
+            self.shipping.focus_default()
+        else:
+            self.tabs.setFocus()
+
+    def has_unsaved_changes(self) -> bool:
+        return any(page.has_unsaved_changes() for page in (self.general, self.web_store, self.shipping))
+
+
+__all__ = ["ShippingMethodsPage", "ShopSettingsScreen", "WebStorePage"]

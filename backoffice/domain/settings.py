@@ -41,10 +41,39 @@ class SettingSpec:
     help: str = ""
     parse: Callable[[Any], Any] | None = None
     dump: Callable[[Any], Any] | None = None
+    minimum: int | None = None  # whole numbers: the range a person may set
+    maximum: int | None = None
+    check: Callable[[Any], Any] | None = None  # text: cleans what is typed or raises ValidationError
 
     def encode(self, value: Any) -> str:
-        value = self.coerce(value)
+        value = self.checked(value)
         return json.dumps(self.dump(value) if self.dump is not None else value)
+
+    def checked(self, value: Any) -> Any:
+        """`value` as it will be stored, or ValidationError with a sentence naming this setting.
+
+        Stricter than reading back (`coerce`): what was stored before a rule existed still reads.
+        """
+        if self.type is int and self.parse is None:
+            return self._whole_number(value)
+        value = self.coerce(value)
+        if self.check is not None:
+            value = self.check(value)
+        return value
+
+    def _whole_number(self, value: Any) -> int:
+        low, high = self.minimum, self.maximum
+        span = f" from {low} to {high}" if low is not None and high is not None else ""
+        message = f"{self.label}: enter a whole number{span}."
+        if isinstance(value, bool):
+            raise ValidationError(message, fields={self.key: message})
+        try:
+            number = value if isinstance(value, int) else int(str(value).strip())
+        except ValueError:
+            raise ValidationError(message, fields={self.key: message}) from None
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ValidationError(message, fields={self.key: message})
+        return number
 
     def decode(self, raw: str) -> Any:
         return self.coerce(json.loads(raw))
@@ -169,29 +198,79 @@ def dump_shipping_methods(methods: tuple[ShippingMethod, ...]) -> list[dict[str,
     return [m.as_json() for m in methods]
 
 
+def _invalid(key: str, message: str) -> ValidationError:
+    return ValidationError(message, fields={key: message})
+
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def _check_currency(value: str) -> str:
+    code = value.strip().upper()
+    if not _CURRENCY.match(code):
+        raise _invalid("shop.currency", "Currency: enter the three-letter code, such as USD, EUR or GBP.")
+    return code
+
+
+def _check_country(value: str) -> str:
+    import phonenumbers
+
+    code = value.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise _invalid("shop.default_country",
+                       "Default country: enter the two-letter country code, such as US, GB or DE.")
+    return code
+
+
+def _check_terminal_url(value: str) -> str:
+    url = value.strip()
+    if url and not re.match(r"^https://[^\s/]+\.[^\s]+$", url, re.IGNORECASE):
+        raise _invalid("payments.terminal_url",
+                       "Card terminal address: enter the gateway's own https:// address, or leave it empty.")
+    return url
+
+
+def _check_meta_key(value: str) -> str:
+    key = value.strip()
+    if not re.match(r"^[A-Za-z0-9_-]{1,64}$", key):
+        raise _invalid("store.consent_meta_key",
+                       "Store meta key for consent: letters, digits, _ and - only, such as _newsletter_consent.")
+    return key
+
+
+def _trimmed(value: str) -> str:
+    return value.strip()
+
+
 SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec("shop.name", str, "My Shop", "Shop name"),
-    SettingSpec("shop.currency", str, "USD", "Currency", "ISO 4217 code used for totals."),
+    SettingSpec("shop.name", str, "My Shop", "Shop name", check=_trimmed),
+    SettingSpec("shop.currency", str, "USD", "Currency", "ISO 4217 code used for totals.", check=_check_currency),
     SettingSpec("shop.default_country", str, "US", "Default country",
-                "Used to read phone numbers typed without a country code."),
-    SettingSpec("ship_from.name", str, "", "Ship-from name", "Printed on every packing slip."),
-    SettingSpec("ship_from.address", str, "", "Ship-from address", "Printed on every packing slip."),
-    SettingSpec("privacy.response_days", int, 30, "Days to answer a privacy request"),
-    SettingSpec("privacy.reminder_days", int, 7, "Remind this many days before a request is due"),
-    SettingSpec("privacy.contact", str, "", "Privacy contact", "Where customers send privacy requests."),
+                "Used to read phone numbers typed without a country code.", check=_check_country),
+    SettingSpec("ship_from.name", str, "", "Ship-from name", "Printed on every packing slip.", check=_trimmed),
+    SettingSpec("ship_from.address", str, "", "Ship-from address", "Printed on every packing slip.",
+                check=_trimmed),
+    SettingSpec("privacy.response_days", int, 30, "Days to answer a privacy request", minimum=1, maximum=90),
+    SettingSpec("privacy.reminder_days", int, 7, "Remind this many days before a request is due",
+                minimum=0, maximum=30),
+    SettingSpec("privacy.contact", str, "", "Privacy contact", "Where customers send privacy requests.",
+                check=_trimmed),
     SettingSpec("retention.order_years", int, 7, "Keep orders for (years)",
-                "Orders the law says to keep stay, anonymised, after erasure."),
-    SettingSpec("desk.idle_lock_minutes", int, 10, "Lock an idle desk after (minutes)"),
-    SettingSpec("store.url", str, "", "Web store address"),
-    SettingSpec("store.consent_meta_key", str, "_newsletter_consent", "Store meta key for consent"),
-    SettingSpec("store.sync_minutes", int, 5, "Sync with the web store every (minutes)"),
+                "Orders the law says to keep stay, anonymised, after erasure.", minimum=0, maximum=30),
+    SettingSpec("desk.idle_lock_minutes", int, 10, "Lock an idle desk after (minutes)", minimum=1, maximum=240),
+    SettingSpec("store.url", str, "", "Web store address", check=_trimmed),
+    SettingSpec("store.consent_meta_key", str, "_newsletter_consent", "Store meta key for consent",
+                "The customer meta field on the web store that holds newsletter consent.", check=_check_meta_key),
+    SettingSpec("store.sync_minutes", int, 5, "Sync with the web store every (minutes)", minimum=1, maximum=1440),
     SettingSpec("payments.terminal_url", str, "", "Card terminal address",
-                "The gateway's own virtual terminal, opened from the phone-order screen."),
-    SettingSpec("payments.terminal_gateway", str, "stripe", "Card terminal gateway"),
+                "The gateway's own virtual terminal, opened from the phone-order screen.",
+                check=_check_terminal_url),
+    SettingSpec("payments.terminal_gateway", str, "stripe", "Card terminal gateway",
+                "Recorded with each terminal payment, such as stripe or square.", check=_trimmed),
     SettingSpec("shipping.methods", tuple, DEFAULT_SHIPPING_METHODS, "Shipping methods",
                 "Offered on the phone-order screen, each with the cost it starts with.",
                 parse=parse_shipping_methods, dump=dump_shipping_methods),
-    SettingSpec("reports.min_group_size", int, 5, "Smallest group shown in statistics"),
+    SettingSpec("reports.min_group_size", int, 5, "Smallest group shown in statistics", minimum=1, maximum=1000),
 )
 
 SETTINGS_BY_KEY = {spec.key: spec for spec in SETTINGS}

@@ -25,12 +25,14 @@ def screen(qtbot, db, owner):
     ctx = AppContext(db=db, actor=owner, tasks=TaskManager())
     widget = ShopSettingsScreen(ctx)
     qtbot.addWidget(widget)
+    widget.tabs.setCurrentWidget(widget.shipping)
     widget.show()
     qtbot.waitExposed(widget)
     widget.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is widget, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: widget.table.rowCount() == len(DEFAULT_SHIPPING_METHODS), timeout=WAIT_MS)
-    yield widget
+    page = widget.shipping
+    qtbot.waitUntil(lambda: page.table.rowCount() == len(DEFAULT_SHIPPING_METHODS), timeout=WAIT_MS)
+    yield page
     assert ctx.tasks.wait_all(WAIT_MS)
     QApplication.processEvents()
     assert QThreadPool.globalInstance().activeThreadCount() == 0
@@ -116,3 +118,88 @@ def test_only_the_owner_sees_the_screen(qtbot, db, owner, order_taker):
         assert ("ShopSettingsScreen" in window.screens) is shown
         window.sync.shutdown(WAIT_MS)
         assert window.ctx.tasks.wait_all(WAIT_MS)
+
+
+# --- the general settings and the web store ----------------------------------------------------
+
+
+@pytest.fixture
+def settings_screen(qtbot, db, owner):
+    ctx = AppContext(db=db, actor=owner, tasks=TaskManager())
+    widget = ShopSettingsScreen(ctx)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 800)
+    widget.show()
+    qtbot.waitExposed(widget)
+    qtbot.waitUntil(lambda: widget.general.fields["shop.currency"].text() == "USD", timeout=WAIT_MS)
+    yield widget
+    assert ctx.tasks.wait_all(WAIT_MS)
+    QApplication.processEvents()
+
+
+def test_the_owner_changes_the_shop_and_a_wrong_value_is_named_under_its_field(qtbot, db, settings_screen):
+    form = settings_screen.general
+    assert not form.save_button.isEnabled()
+    currency, days = form.fields["shop.currency"], form.fields["privacy.response_days"]
+    assert (days.minimum(), days.maximum()) == (1, 90)  # the spin box keeps to the allowed range
+    qtbot.keyClick(form.fields["shop.name"], Qt.Key.Key_End)
+    qtbot.keyClicks(form.fields["shop.name"], " & Sons")
+    currency.selectAll()
+    qtbot.keyClicks(currency, "eu")  # two letters: not a currency code
+    assert form.save_button.isEnabled()
+    form.save_button.click()
+    problem = form.problems["shop.currency"]
+    qtbot.waitUntil(problem.isVisible, timeout=WAIT_MS)
+    assert "three-letter code" in problem.text() and "Nothing was saved." in form.message.text()
+    assert get_setting(db, "shop.name") == "My Shop" and get_setting(db, "shop.currency") == "USD"
+    assert QApplication.focusWidget() is currency
+
+    qtbot.keyClicks(currency, "r")
+    form.save_button.click()
+    qtbot.waitUntil(lambda: get_setting(db, "shop.currency") == "EUR", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: currency.text() == "EUR" and form.message.text() == "Saved.", timeout=WAIT_MS)
+    assert get_setting(db, "shop.name") == "My Shop & Sons"
+    assert not problem.isVisible() and not form.save_button.isEnabled()
+
+
+def test_store_keys_are_typed_hidden_saved_to_the_keyring_and_the_connection_checked(qtbot, db, owner,
+                                                                                    settings_screen):
+    from backoffice import secrets
+    from backoffice.store.devstore import DevStore
+
+    store = DevStore(seed=3)
+    store.start()
+    try:
+        page = settings_screen.web_store
+        settings_screen.tabs.setCurrentWidget(page)
+        url = page.form.fields["store.url"]
+        qtbot.keyClicks(url, store.base_url + "/")
+        page.form.save_button.click()
+        qtbot.waitUntil(lambda: get_setting(db, "store.url") == store.base_url, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: "No API keys are saved" in page.keys_state.text(), timeout=WAIT_MS)
+        assert not page.check_button.isEnabled()
+
+        assert page.key_field.echoMode() == page.key_field.EchoMode.Password
+        qtbot.keyClicks(page.key_field, store.consumer_key)
+        qtbot.keyClicks(page.secret_field, store.consumer_secret)
+        page.save_keys_button.click()
+        qtbot.waitUntil(lambda: "are kept in this computer's keyring" in page.keys_state.text(), timeout=WAIT_MS)
+        assert page.key_field.text() == "" and page.secret_field.text() == ""
+        assert secrets.store_credentials(store.base_url) == (store.consumer_key, store.consumer_secret)
+
+        assert page.check_button.isEnabled()
+        page.check_button.click()
+        qtbot.waitUntil(lambda: "accepted the keys" in page.check_result.text(), timeout=WAIT_MS)
+    finally:
+        store.close()
+
+
+def test_a_plain_http_store_elsewhere_is_refused_with_the_reason(qtbot, db, settings_screen):
+    page = settings_screen.web_store
+    settings_screen.tabs.setCurrentWidget(page)
+    qtbot.keyClicks(page.form.fields["store.url"], "http://shop.example.com")
+    page.form.save_button.click()
+    problem = page.form.problems["store.url"]
+    qtbot.waitUntil(problem.isVisible, timeout=WAIT_MS)
+    assert "https://" in problem.text()
+    assert get_setting(db, "store.url") == ""
