@@ -39,7 +39,7 @@ def status_text(status: sync.SyncStatus | None, *, running: bool = False, progre
     if status is None:
         return ("Sync: …", "")
     if not status.configured:
-        return ("Web store not set up", "Enter the web store's address in Settings to sync with it.")
+        return ("Web store not set up", "Enter the web store's address and keys in Shop settings → Web store to sync with it.")
     parts = []
     if status.last_run_at is None:
         parts.append("Not synced yet")
