@@ -174,7 +174,7 @@ class SyncScreen(QWidget):
         self.cancel_button.setEnabled(False)
         self.progress = QProgressBar()
         self.progress.setObjectName("syncProgress")
-        self.progress.setFormat("%v of %m")
+        self.progress.setFormat("")  # a count only while a sync runs
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress_label = QLabel("")
@@ -282,6 +282,7 @@ class SyncScreen(QWidget):
         self.sync_button.setEnabled(not busy)
         self.full_scan.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
+        self.progress.setFormat("%v of %m" if busy else "")
 
     def _progress(self, done: int, total: int, text: str) -> None:
         self.progress.setRange(0, max(total, 1))

@@ -80,9 +80,11 @@ def test_sync_now_shows_progress_counts_and_the_run(qtbot, qtmodeltester, ctx, c
     seen = []
     controller.progressed.connect(lambda done, total, text: seen.append((done, total, text)))
 
+    assert screen.progress.text() == ""  # no count while nothing runs
     with qtbot.waitSignal(controller.finished, timeout=WAIT_MS) as finished:
         qtbot.mouseClick(screen.sync_button, Qt.MouseButton.LeftButton)
         assert not screen.sync_button.isEnabled() and screen.cancel_button.isEnabled()
+        assert screen.progress.text().endswith(" of 1")
     summary = finished.args[0]
     assert summary.ok, summary.error
     assert any(text.startswith("Orders:") and total == 60 for _, total, text in seen)
