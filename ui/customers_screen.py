@@ -63,6 +63,7 @@ class CustomersScreen(QWidget):
         self.search.installEventFilter(self)
         self.search_state = QLabel("")
         self.search_state.setObjectName("searchState")
+        self.search_state.hide()
 
         self.results = QTableWidget(0, 5)
         self.results.setObjectName("searchResults")
@@ -294,6 +295,7 @@ class CustomersScreen(QWidget):
             self.search_state.setText("Enter opens the selected customer; the arrow keys move.")
         else:
             self.search_state.setText(f"No customer matches “{query.strip()}”.")
+        self.search_state.setVisible(bool(self.search_state.text()))  # no empty line above the list
         self.search_finished.emit(query, len(hits))
 
     def hits(self) -> list[CustomerHit]:

@@ -106,7 +106,7 @@ def test_type_part_of_a_phone_see_the_caller_press_enter_see_their_page(qtbot, d
     assert page.heading.text() == "María García"
     assert page.fields["phone"].text() == "+1 (713) 555-0199"
     assert page.orders.item(0, 0).text() == "#10042"
-    assert page.orders.item(0, 2).text() == "processing"
+    assert page.orders.item(0, 2).text() == "Processing"
 
 
 def test_enter_right_after_typing_opens_the_best_hit_when_it_arrives(qtbot, db, owner, callers, ctx_for):
@@ -157,9 +157,10 @@ def test_no_match_says_so_and_clearing_hides_the_results(qtbot, db, owner, calle
     screen = open_screen(qtbot, ctx)
     qtbot.keyClicks(screen.search, "zzzz")
     assert wait_for_hits(qtbot, screen, "zzzz") == []
-    assert screen.search_state.text() == "No customer matches “zzzz”."
+    assert screen.search_state.text() == "No customer matches “zzzz”." and screen.search_state.isVisible()
     qtbot.keyClick(screen.search, Qt.Key.Key_Escape)
     assert screen.search.text() == "" and not screen.results.isVisible()
+    qtbot.waitUntil(lambda: not screen.search_state.isVisible(), timeout=WAIT_MS)
 
 
 def test_ctrl_f_puts_the_cursor_back_in_the_search_box(qtbot, db, owner, callers, ctx_for):
