@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -21,6 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backoffice.domain.enums import (
+    AddressKind,
+    Channel,
+    ConsentAction,
+    RequestKind,
+    RequestStatus,
+    SubscriptionStatus,
+)
 from backoffice.errors import ValidationError
 from backoffice.services import customers as customers_service
 from backoffice.services.changes import Changes
@@ -30,9 +39,12 @@ from backoffice.services.customers import (
     CustomerDetail,
     validate_changes,
 )
+from ui.audit_table_model import COLUMNS as AUDIT_COLUMNS
 from ui.context import AppContext
 from ui.customers_table_model import STATUS_LABELS
 from ui.errors import show_error
+from ui.orders_screen import STATUS_LABELS as ORDER_STATUS_LABELS
+from ui.orders_screen import money_text
 
 FIELD_TITLES = {
     "first_name": "First name",
@@ -44,19 +56,73 @@ FIELD_TITLES = {
 ERROR_STYLE = "color: #b00020;"
 NOTICE_STYLE = "color: #8a5a00;"
 
+ADDRESS_KIND_LABELS = {
+    AddressKind.BILLING: "Billing",
+    AddressKind.SHIPPING: "Shipping",
+    AddressKind.OTHER: "Other",
+}
+CHANNEL_LABELS = {
+    Channel.EMAIL: "Email",
+    Channel.SMS: "Text message",
+    Channel.POSTAL: "Post",
+}
+SUBSCRIPTION_STATUS_LABELS = {
+    SubscriptionStatus.UNCONFIRMED: "Not confirmed yet",
+    SubscriptionStatus.SUBSCRIBED: "Subscribed",
+    SubscriptionStatus.UNSUBSCRIBED: "Unsubscribed",
+}
+CONSENT_ACTION_LABELS = {
+    ConsentAction.OPT_IN: "Signed up",
+    ConsentAction.CONFIRM: "Confirmed",
+    ConsentAction.OPT_OUT: "Unsubscribed",
+}
+REQUEST_KIND_LABELS = {
+    RequestKind.ACCESS: "Copy of their data",
+    RequestKind.CORRECTION: "Correction",
+    RequestKind.DELETION: "Deletion",
+    RequestKind.DEACTIVATION: "Deactivation",
+    RequestKind.RESTRICTION: "Restriction of processing",
+    RequestKind.OBJECTION: "Objection to marketing",
+}
+REQUEST_STATUS_LABELS = {
+    RequestStatus.RECEIVED: "Received",
+    RequestStatus.IN_PROGRESS: "In progress",
+    RequestStatus.AWAITING_REVIEW: "Awaiting review",
+    RequestStatus.FULFILLED: "Done",
+    RequestStatus.PARTLY_FULFILLED: "Partly done",
+    RequestStatus.REFUSED: "Refused",
+    RequestStatus.WITHDRAWN: "Withdrawn",
+}
+# The audit trail screen's wording for an outcome, so both say the same.
+_audit_outcome = dict(AUDIT_COLUMNS)["Outcome"]
+
+
+def _label(labels: dict, value) -> str:
+    """The words for a stored value; one the labels do not know yet reads as plain words."""
+    if value in labels:
+        return labels[value]
+    text = str(getattr(value, "value", value) or "").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
 
 def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+    # Stored in UTC; shown in the desk's own time, as the orders screen does.
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _table(headers: list[str], name: str) -> QTableWidget:
+def _table(headers: list[str], name: str, stretch: int | None = None) -> QTableWidget:
+    """A read-only table whose `stretch` column (the longest text, the last by default) takes the spare width."""
     table = QTableWidget(0, len(headers))
     table.setObjectName(name)
     table.setHorizontalHeaderLabels(headers)
     table.verticalHeader().hide()
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.horizontalHeader().setStretchLastSection(True)
+    header = table.horizontalHeader()
+    if stretch is None:
+        header.setStretchLastSection(True)
+    else:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return table
 
 
@@ -78,6 +144,8 @@ class CustomerPage(QWidget):
     title = "Customer"
 
     order_opened = Signal(int)
+    # The tab's title: the name the page shows, once the record has loaded.
+    title_changed = Signal(str)
     loaded = Signal(object)  # CustomerDetail
     saved = Signal(object)  # CustomerDetail
 
@@ -86,6 +154,8 @@ class CustomerPage(QWidget):
         self.ctx = ctx
         self.customer_id = customer_id
         self.detail: CustomerDetail | None = None
+        self.tab_title = "Customer"
+        self.tab_tooltip = ""
         self._editing = False
         self._saving = False
         # The values the form was loaded with, and the version they belong to.
@@ -105,17 +175,17 @@ class CustomerPage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("customerTabs")
         self.tabs.addTab(self._profile_tab(), "Profile")
-        self.addresses = _table(["Kind", "Address", "Phone", "Email"], "customerAddresses")
+        self.addresses = _table(["Kind", "Address", "Phone", "Email"], "customerAddresses", stretch=1)
         self.tabs.addTab(self.addresses, "Addresses")
         self.orders = _table(["Order", "Placed", "Status", "Total", "Tracking"], "customerOrders")
         self.orders.activated.connect(self._open_order)
         self.orders.doubleClicked.connect(self._open_order)
         self.tabs.addTab(self.orders, "Orders")
         self.tabs.addTab(self._newsletter_tab(), "Newsletters")
-        self.requests = _table(["Request", "Status", "Received", "Due"], "customerRequests")
+        self.requests = _table(["Request", "Status", "Received", "Due"], "customerRequests", stretch=0)
         self.tabs.addTab(self.requests, "Privacy requests")
         self.tabs.addTab(self._notes_tab(), "Notes")
-        self.audit = _table(["When", "Who", "What", "Fields", "Outcome"], "customerAudit")
+        self.audit = _table(["When", "Who", "What", "Fields", "Outcome"], "customerAudit", stretch=3)
         self._audit_index = -1
 
         top = QHBoxLayout()
@@ -189,7 +259,7 @@ class CustomerPage(QWidget):
 
     def _newsletter_tab(self) -> QWidget:
         tab = QWidget()
-        self.subscriptions = _table(["List", "Channel", "Status", "Since"], "customerSubscriptions")
+        self.subscriptions = _table(["List", "Channel", "Status", "Since"], "customerSubscriptions", stretch=0)
         self.consents = _table(["When", "List", "What", "How", "Wording"], "customerConsents")
         subs, evidence = QGroupBox("Subscriptions"), QGroupBox("Consent evidence")
         QVBoxLayout(subs).addWidget(self.subscriptions)
@@ -228,7 +298,9 @@ class CustomerPage(QWidget):
 
     def reload(self) -> None:
         db, actor, cid = self.ctx.db, self.ctx.actor, self.customer_id
-        self.ctx.tasks.run_db(
+        # Hold each token so the last reference to it goes on this thread: freed on a pool
+        # thread, it drops its link to this page there, which can deadlock with the GUI thread.
+        self._load_token = self.ctx.tasks.run_db(
             lambda token, progress: customers_service.get_customer(db, actor=actor, customer_id=cid),
             on_success=self._show, on_failure=lambda exc: show_error(self, exc))
 
@@ -240,6 +312,10 @@ class CustomerPage(QWidget):
         if p.merged_into_id:
             state = f"Merged into customer {p.merged_into_id}"
         self.state.setText(state)
+        # The tab says what the heading says: the name, else the company or email.
+        self.tab_title = p.display_name
+        self.tab_tooltip = " · ".join(dict.fromkeys(x for x in (p.display_name, p.company, p.email, state) if x))
+        self.title_changed.emit(self.tab_title)
         self._original = {name: p.value(name) for name in EDITABLE_FIELDS}
         self._version = p.version
         if not keep_edits:
@@ -248,7 +324,7 @@ class CustomerPage(QWidget):
                 self._set_error(name, "")
                 self.theirs[name].hide()
             self._set_editing(False)
-        facts = [f"Customer since {p.created_at:%Y-%m-%d}"]
+        facts = [f"Customer since {p.created_at.astimezone():%Y-%m-%d}"]
         if p.store_id:
             facts.append(f"web store id {p.store_id}")
         if p.restricted:
@@ -256,16 +332,20 @@ class CustomerPage(QWidget):
         if p.objected:
             facts.append("objected to marketing")
         self.profile_facts.setText(" · ".join(facts))
-        _fill(self.addresses, [(a.kind.value.title() + (" (default)" if a.is_default else ""),
+        _fill(self.addresses, [(_label(ADDRESS_KIND_LABELS, a.kind) + (" (default)" if a.is_default else ""),
                                 ", ".join(a.lines), a.phone, a.email) for a in detail.addresses])
-        _fill(self.orders, [(f"#{o.number}", _when(o.created_at), o.status.value, f"{o.total} {o.currency}",
+        _fill(self.orders, [(f"#{o.number}", _when(o.created_at), _label(ORDER_STATUS_LABELS, o.status),
+                             money_text(o.total, o.currency),
                              ", ".join(f"{t.carrier} {t.tracking_number}".strip() for t in o.tracking))
                             for o in detail.orders], ids=[o.id for o in detail.orders])
-        _fill(self.subscriptions, [(s.list_name, s.channel, s.status.value, _when(s.updated_at))
+        _fill(self.subscriptions, [(s.list_name, _label(CHANNEL_LABELS, s.channel),
+                                    _label(SUBSCRIPTION_STATUS_LABELS, s.status), _when(s.updated_at))
                                    for s in detail.subscriptions])
-        _fill(self.consents, [(_when(c.at), c.list_name, c.action.value, c.method, c.wording)
+        _fill(self.consents, [(_when(c.at), c.list_name, _label(CONSENT_ACTION_LABELS, c.action),
+                               _label({}, c.method), c.wording)
                               for c in detail.consents])
-        _fill(self.requests, [(r.kind.value, r.status.value, _when(r.received_at), _when(r.due_at))
+        _fill(self.requests, [(_label(REQUEST_KIND_LABELS, r.kind), _label(REQUEST_STATUS_LABELS, r.status),
+                               _when(r.received_at), _when(r.due_at))
                               for r in detail.requests])
         self.notes.clear()
         for note in detail.notes:
@@ -275,7 +355,7 @@ class CustomerPage(QWidget):
         self.note_button.setEnabled(detail.can_edit)
         if detail.audit_visible:
             _fill(self.audit, [(_when(e.at), e.staff_login, e.action_label, ", ".join(e.fields),
-                                e.outcome.value) for e in detail.audit])
+                                _label({}, _audit_outcome(e))) for e in detail.audit])
             if self._audit_index < 0:
                 self._audit_index = self.tabs.addTab(self.audit, "Audit trail")
         self.loaded.emit(detail)
@@ -344,7 +424,7 @@ class CustomerPage(QWidget):
                 db, actor=actor, customer_id=cid, expected_version=version,
                 changes=changes, original=original)
 
-        self.ctx.tasks.run_db(work, on_success=self._saved, on_failure=self._save_failed)
+        self._save_token = self.ctx.tasks.run_db(work, on_success=self._saved, on_failure=self._save_failed)
 
     def _saved(self, detail: CustomerDetail) -> None:
         self._saving = False
@@ -422,7 +502,7 @@ class CustomerPage(QWidget):
             else:
                 show_error(self, exc)
 
-        self.ctx.tasks.run_db(
+        self._note_token = self.ctx.tasks.run_db(
             lambda token, progress: customers_service.add_note(db, actor=actor, customer_id=cid, text=text),
             on_success=done, on_failure=failed)
 
