@@ -31,6 +31,10 @@ SCREENS = (
 )
 
 
+# Characters of a page's title shown on its tab.
+TAB_TITLE_MAX = 40
+
+
 def _load(spec: str):
     module_name, _, cls_name = spec.partition(":")
     try:
@@ -92,29 +96,39 @@ class MainWindow(QMainWindow):
                 focus()
         return screen
 
-    def _open_page(self, key: tuple[str, int], make, title: str) -> QWidget:
+    def _open_page(self, key: tuple[str, int], make) -> QWidget:
+        """Bring an open page forward, or open it in a new tab titled as the page names itself."""
         page = self._pages.get(key)
         if page is None or self.tabs.indexOf(page) < 0:
             page = make()
             self._pages[key] = page
-            self.tabs.addTab(page, title)
+            self.tabs.addTab(page, "")
+            self._retitle(page, page.tab_title)
+            # The page knows its number or name only once it has loaded, and again after a reload.
+            page.title_changed.connect(lambda title, page=page: self._retitle(page, title))
             if hasattr(page, "order_opened"):
                 page.order_opened.connect(self.open_order)
         self.tabs.setCurrentWidget(page)
         return page
 
+    def _retitle(self, page: QWidget, title: str) -> None:
+        index = self.tabs.indexOf(page)
+        if index >= 0:
+            # A long company name would push the other tabs off the bar; the tooltip has it whole.
+            short = title if len(title) <= TAB_TITLE_MAX else title[:TAB_TITLE_MAX - 1].rstrip() + "…"
+            self.tabs.setTabText(index, short)
+            self.tabs.setTabToolTip(index, getattr(page, "tab_tooltip", "") or title)
+
     def open_order(self, order_id: int) -> QWidget:
         from ui.order_page import OrderPage
 
-        return self._open_page(("order", order_id), lambda: OrderPage(self.ctx, order_id, self),
-                               f"Order #{order_id}")
+        return self._open_page(("order", order_id), lambda: OrderPage(self.ctx, order_id, self))
 
     def open_customer(self, customer_id: int) -> QWidget | None:
         cls = _load("ui.customer_page:CustomerPage")
         if cls is None:
             return None
-        return self._open_page(("customer", customer_id), lambda: cls(self.ctx, customer_id, self),
-                               f"Customer #{customer_id}")
+        return self._open_page(("customer", customer_id), lambda: cls(self.ctx, customer_id, self))
 
     def _close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)

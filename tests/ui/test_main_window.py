@@ -9,9 +9,14 @@ import sys
 from PySide6.QtCore import Qt
 
 from backoffice.demo.load import fill_demo_database
-from backoffice.domain.enums import Role
+from backoffice.domain import Customer, Order
+from backoffice.domain.enums import CustomerStatus, OrderStatus, Role
+from backoffice.services import customers as customers_service
+from backoffice.services.changes import Changes
 from tests.conftest import make_staff
 from ui.app import build_window
+
+WAIT_MS = 10_000
 
 
 def test_main_window_lists_orders_and_opens_one(qtbot, sqlite_db):
@@ -34,6 +39,63 @@ def test_main_window_lists_orders_and_opens_one(qtbot, sqlite_db):
     qtbot.waitUntil(lambda: page.detail is not None, timeout=10_000)
     assert number in page.heading.text()
     assert page.lines.rowCount() >= 1
+    window.ctx.tasks.wait_all()
+    window.close()
+
+
+def tab_text(window, page) -> str:
+    index = window.tabs.indexOf(page)
+    assert index >= 0, "the page has no tab"
+    return window.tabs.tabText(index)
+
+
+def test_page_tabs_show_the_order_number_and_the_customer_name(qtbot, sqlite_db):
+    owner = make_staff(sqlite_db, Role.OWNER, "boss")
+    maria = customers_service.create_customer(sqlite_db, actor=owner, first_name="María", last_name="García",
+                                              email="maria@example.com").customer.id
+    nameless = customers_service.create_customer(sqlite_db, actor=owner,
+                                                 email="only.an.email@example.com").customer.id
+    with sqlite_db.begin() as s:
+        # The local id and the number people use differ, as they do in a synced shop.
+        s.add(Order(id=3858, number="4119", customer_id=maria, status=OrderStatus.PROCESSING))
+        erased = Customer(status=CustomerStatus.ERASED, sort_name="")
+        s.add(erased)
+        s.flush()
+        erased_id = erased.id
+    window = build_window(sqlite_db, owner)
+    qtbot.addWidget(window)
+    window.show()
+
+    order = window.open_order(3858)
+    qtbot.waitUntil(lambda: order.detail is not None, timeout=WAIT_MS)
+    assert tab_text(window, order) == "Order 4119"
+    assert "4119" in order.heading.text()
+    tabs = window.tabs.count()
+    window.show_screen("OrdersScreen")
+    assert window.open_order(3858) is order
+    assert window.tabs.count() == tabs
+    assert window.tabs.currentWidget() is order
+
+    customer = window.open_customer(maria)
+    qtbot.waitUntil(lambda: customer.detail is not None, timeout=WAIT_MS)
+    assert tab_text(window, customer) == "María García"
+    assert window.open_customer(maria) is customer
+    assert window.tabs.count() == tabs + 1
+
+    only_email = window.open_customer(nameless)
+    qtbot.waitUntil(lambda: only_email.detail is not None, timeout=WAIT_MS)
+    assert tab_text(window, only_email) == "only.an.email@example.com"
+
+    gone = window.open_customer(erased_id)
+    qtbot.waitUntil(lambda: gone.detail is not None, timeout=WAIT_MS)
+    assert tab_text(window, gone) == gone.heading.text() != ""
+    assert "#" not in tab_text(window, gone)
+
+    # The name changes at another desk; the page reloads and its tab follows.
+    customers_service.update_customer(sqlite_db, actor=owner, customer_id=maria,
+                                      expected_version=customer.detail.version, changes={"first_name": "Mariana"})
+    window.ctx.bus.publish(Changes(customers=frozenset({maria})))
+    qtbot.waitUntil(lambda: tab_text(window, customer) == "Mariana García", timeout=WAIT_MS)
     window.ctx.tasks.wait_all()
     window.close()
 
