@@ -32,6 +32,7 @@ STATUS_LABELS = {
     OrderStatus.REFUNDED: "Refunded",
     OrderStatus.FAILED: "Failed",
     OrderStatus.DRAFT: "Draft",
+    OrderStatus.TRASH: "Deleted on the web store",
 }
 
 

@@ -42,6 +42,7 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
     FAILED = "failed"
     DRAFT = "checkout-draft"
+    TRASH = "trash"  # deleted on the web store (moved to its trash), kept here
 
 
 class OrderOrigin(StrEnum):

@@ -23,7 +23,11 @@ from backoffice.domain.enums import (
     enum_column,
 )
 
+# Orders still to be paid, packed or shipped. An order deleted on the web store
+# (`OrderStatus.TRASH`) is never open: nobody ships what the shop owner deleted.
 OPEN_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.ON_HOLD})
+# Orders no parcel goes out for.
+_NOT_SHIPPED = frozenset({OrderStatus.CANCELLED, OrderStatus.FAILED, OrderStatus.REFUNDED, OrderStatus.TRASH})
 
 
 class Order(Base):
@@ -92,12 +96,16 @@ class Order(Base):
     def is_paid(self) -> bool:
         return self.paid_at is not None
 
+    def is_deleted_on_store(self) -> bool:
+        """Whether the shop owner deleted (trashed) the order on the web store; it is kept here."""
+        return self.status == OrderStatus.TRASH
+
     def can_record_payment(self) -> bool:
         """A payment can be recorded on an open order that is not paid yet."""
         return self.is_open() and not self.is_paid()
 
     def can_add_tracking(self) -> bool:
-        return self.status not in (OrderStatus.CANCELLED, OrderStatus.FAILED, OrderStatus.REFUNDED)
+        return self.status not in _NOT_SHIPPED
 
 
 class OrderAddress(AddressFields, Base):
