@@ -151,6 +151,13 @@ class StoreConnector(Protocol):
         """Yield pages of orders, oldest id first."""
         ...
 
+    def iter_trashed_orders(
+        self, modified_after: datetime | None = None, *, ids: Iterable[int] | None = None, cancel: Cancel = None
+    ) -> Iterator[Page]:
+        """Yield pages of the orders deleted (trashed) on the store, oldest id first: `id`,
+        `status` and `date_modified_gmt` of each, optionally only of these ids."""
+        ...
+
     def iter_customers(self, role: str = "all", *, cancel: Cancel = None) -> Iterator[Page]:
         """Yield pages of customers, oldest id first."""
         ...

@@ -373,6 +373,33 @@ def test_orders_are_read_page_by_page_in_id_order(stub: StubStore, make) -> None
     assert query["dates_are_gmt"] == "true"
 
 
+def test_trashed_orders_are_a_listing_of_their_own_since_the_same_moment(stub: StubStore, make) -> None:
+    trashed = [{"id": i, "status": "trash", "date_modified_gmt": "2026-11-22T05:00:00"} for i in (14, 17)]
+    stub.on("GET", "/orders", paged(trashed))
+    connector = make()
+    since = datetime(2026, 11, 22, 4, 44, 58, tzinfo=timezone.utc)
+
+    assert [o["id"] for page in connector.iter_trashed_orders(since) for o in page] == [14, 17]
+    query = stub.seen[0].query
+    # Only the trash: the store takes "any" over every other status asked for with it.
+    assert query["status"] == "trash"
+    assert query["modified_after"] == "2026-11-22T04:44:57" and query["dates_are_gmt"] == "true"
+    assert query["orderby"] == "id" and query["order"] == "asc"
+    assert set(query["_fields"].split(",")) == {"id", "status", "date_modified_gmt"}
+
+
+def test_trashed_orders_among_given_ids_are_asked_by_include_in_chunks(stub: StubStore, make) -> None:
+    def answer(seen: Seen) -> Answer:
+        ids = [int(i) for i in seen.query["include"].split(",")]
+        return paged([{"id": i, "status": "trash"} for i in ids if i % 50 == 0])(seen)
+
+    stub.on("GET", "/orders", answer)
+    found = [o["id"] for page in make().iter_trashed_orders(ids=range(150, 0, -1)) for o in page]
+    assert found == [50, 100, 150]
+    assert [len(s.query["include"].split(",")) for s in stub.seen] == [100, 50]
+    assert all(s.query["status"] == "trash" and "modified_after" not in s.query for s in stub.seen)
+
+
 def test_modified_after_is_sent_in_utc_one_second_early() -> None:
     plus_two = timezone(timedelta(hours=2))
     assert store_time(datetime(2026, 11, 22, 6, 44, 58, 900000, tzinfo=plus_two)) == "2026-11-22T04:44:57"
