@@ -15,6 +15,11 @@ The sync survives outages without losing or doubling anything:
 * A customer deleted on the store is kept here, with their orders, without the link to
   the account (the full scan notices, or a correction that finds the account gone); a
   change waiting for them is settled with a note instead of opening a new account.
+* An order deleted (moved to the trash) on the store is kept here as deleted there, never
+  open (the incremental pull also lists the store's trash since its cursor; an order
+  trashed before it was read is not imported); a change waiting for it is settled with a
+  note instead of being sent. Restored on the store, it comes back with its status.
+  Orders deleted there for good leave no trace in any listing and stay here as they were.
 * One run at a time per database (a lock that a killed process does not keep).
 
 Public entry points: `run_sync`, `push_pending`, `push_order_now`,
@@ -153,6 +158,8 @@ class SyncSummary:
     changes: Changes
     #: Customers whose account was deleted on the store, kept here without one.
     unlinked_customers: int = 0
+    #: Orders deleted (trashed) on the store in this run, kept here marked so.
+    trashed_orders: int = 0
 
     @property
     def seconds(self) -> float:
@@ -302,7 +309,7 @@ def _context(db: Database, options: SyncOptions, *, cancel=None, progress: Progr
 
 
 def _push_summary(outcome, stats: RunStats) -> PushSummary:
-    changes = Changes(orders=frozenset(outcome.orders | stats.changed_orders),
+    changes = Changes(orders=frozenset(outcome.orders | stats.changed_orders | stats.trashed_orders),
                       customers=frozenset(outcome.customers | stats.changed_customers | stats.unlinked_customers),
                       outbox=True)
     return PushSummary(
@@ -419,6 +426,10 @@ def _summary_text(stats: RunStats, pushed: int, failed: int, waiting: int, error
     if gone:
         parts.append(f"{gone:,} customer{'s' if gone != 1 else ''} deleted on the web store "
                      f"{'are' if gone != 1 else 'is'} kept here without a store account")
+    trashed = len(stats.trashed_orders)
+    if trashed:
+        parts.append(f"{trashed:,} order{'s' if trashed != 1 else ''} deleted on the web store "
+                     f"{'are' if trashed != 1 else 'is'} marked so here")
     if failed:
         parts.append(f"{failed} change{'s' if failed != 1 else ''} refused by the store")
     if waiting:
@@ -515,7 +526,8 @@ def run_sync(
             raise Cancelled()
         if crash is not None:
             raise crash
-        changes = Changes(orders=frozenset(stats.changed_orders | (outcome.orders if outcome else set())),
+        changes = Changes(orders=frozenset(stats.changed_orders | stats.trashed_orders
+                                           | (outcome.orders if outcome else set())),
                           customers=frozenset(stats.changed_customers | stats.unlinked_customers
                                               | (outcome.customers if outcome else set())),
                           products=frozenset(stats.changed_products), outbox=True)
@@ -525,6 +537,7 @@ def run_sync(
             pulled_products=stats.pulled_products, fetched_customers=stats.fetched_customers,
             new_conflicts=stats.new_conflicts, requests=requests, cards_masked=stats.guard.found, error=error,
             text=text, changes=changes, unlinked_customers=len(stats.unlinked_customers),
+            trashed_orders=len(stats.trashed_orders),
         )
     finally:
         run_lock.release()

@@ -92,6 +92,8 @@ class RunStats:
     changed_products: set[int] = field(default_factory=set)
     #: Local customers whose account was deleted on the store: kept here, no longer linked.
     unlinked_customers: set[int] = field(default_factory=set)
+    #: Local orders deleted (trashed) on the store: kept here, marked so.
+    trashed_orders: set[int] = field(default_factory=set)
     reindex: set[int] = field(default_factory=set)
     guard: GuardReport = field(default_factory=GuardReport)
 

@@ -1,5 +1,6 @@
-"""Pulling from the web store: products and orders by `modified_after`, customers by a full scan
-(which also finds the customers deleted on the store).
+"""Pulling from the web store: products and orders by `modified_after` (with the orders moved to
+the store's trash since the same cursor), customers by a full scan (which also finds the
+customers deleted on the store).
 
 Pages are written a few at a time in one transaction (`PageBatches`) with bulk Core
 statements; upserts are keyed by the store's ids (and the back office reference for
@@ -38,7 +39,7 @@ from backoffice.domain.enums import (
     PaymentStatus,
 )
 from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
-from backoffice.domain.sync import OutboxMessage, SyncConflict
+from backoffice.domain.sync import OutboxMessage, PayLinkOutcome, SyncConflict
 from backoffice.services import store_mapping as sm
 from backoffice.store.connector import Page
 from backoffice.store.woocommerce import store_time
@@ -819,8 +820,11 @@ def _order_bundles(ctx: PullContext, connector, pages: Iterator[Page]) -> Iterat
 def pull_orders(ctx: PullContext, connector) -> int:
     """Pull orders changed since the last listing (with the customers they need); return the count.
 
-    A listing cut short (the program closed, the store gone) goes on next time after the
-    last batch of pages it wrote; its cursor is then the time the first run began it.
+    After a first listing, the orders moved to the store's trash since the same cursor are
+    listed too (`pull_trashed_orders`): the usual listing leaves them out. A listing cut
+    short (the program closed, the store gone) goes on next time after the last batch of
+    pages it wrote; its cursor is then the time the first run began it, and moves only
+    once the trash has been read as well.
     """
     since_text = read_cursor(ctx.db, CURSOR_ORDERS)
     since = cursor_time(since_text)
@@ -844,10 +848,94 @@ def pull_orders(ctx: PullContext, connector) -> int:
             total = bundle.total or done
             ctx.report(done, total, f"Orders: {done:,} of {total:,}")
             check(ctx.cancel)
+    if since is not None:
+        # A first listing imports no trashed order, so it has none to look for.
+        pull_trashed_orders(ctx, connector, since)
     with ctx.db.begin() as s:
         write_cursor(s, CURSOR_ORDERS, started)
         write_cursor(s, CURSOR_ORDERS + RESUME_SUFFIX, "")
     return done
+
+
+def pull_trashed_orders(ctx: PullContext, connector, since: datetime) -> int:
+    """Mark the orders here that were moved to the store's trash after `since` as deleted
+    there (`mark_orders_trashed`); return how many trashed orders the store listed.
+
+    Orders trashed on the store before this back office ever read them are not imported.
+    An order restored from the trash comes back through the usual listing (restoring it
+    bumps its `date_modified`) and takes its status again.
+    """
+    listed = 0
+    with PageBatches(ctx) as batches:
+        for page in connector.iter_trashed_orders(since, cancel=ctx.cancel):
+            batches.write(mark_orders_trashed, ctx, _trashed_records(page))
+            listed += len(page)
+            check(ctx.cancel)
+    if ctx.stats.trashed_orders:
+        log.info("orders: %s orders deleted on the web store are marked so here", len(ctx.stats.trashed_orders))
+    return listed
+
+
+def _trashed_records(page: Sequence) -> dict[int, datetime | None]:
+    """Store id -> when it went to the trash, of the trashed orders on a page."""
+    out: dict[int, datetime | None] = {}
+    for record in page:
+        if isinstance(record, dict) and isinstance(record.get("id"), int) and record.get("status") == "trash":
+            out[record["id"]] = sm.parse_store_time(record.get("date_modified_gmt"))
+    return out
+
+
+#: The note of an order change that was not sent because the order was deleted on the store.
+ORDER_GONE_NOTE = "Not sent: the order was deleted on the web store."
+# Changes that only mean something for an order the store still has; sending one to an
+# order in the trash would be lost there, or (a payment) take it out of the trash.
+_GONE_WITH_THE_ORDER = (OutboxKind.UPDATE_ORDER_STATUS, OutboxKind.MARK_ORDER_PAID, OutboxKind.ADD_TRACKING,
+                        OutboxKind.SEND_PAY_LINK)
+
+
+def mark_orders_trashed(s: Session, ctx: PullContext, trashed: dict[int, datetime | None]) -> dict[int, int]:
+    """Mark the orders here with these store ids (store id -> when they were trashed there)
+    as deleted on the store, in the caller's transaction; return store id -> local id.
+
+    The orders stay here, with their lines, payments and parcels, as `OrderStatus.TRASH`
+    (never open, so nobody packs or ships them). Their status changes, payments, tracking
+    numbers and pay-link emails still waiting (or failed) are settled with a note instead
+    of being sent, and their open conflicts are settled with the store's side. Store ids
+    not held here are left alone: an order deleted before it was read is not imported.
+    """
+    if not trashed:
+        return {}
+    rows = s.execute(select(ORDERS.c.id, ORDERS.c.store_id, ORDERS.c.status, ORDERS.c.store_modified_at)
+                     .where(ORDERS.c.store_id.in_(list(trashed)))).all()
+    if not rows:
+        return {}
+    now = utcnow()
+    moved = [r for r in rows if r.status != OrderStatus.TRASH]
+    if moved:
+        s.execute(
+            update(ORDERS).where(ORDERS.c.id == bindparam("b_id"))
+            .values(status=OrderStatus.TRASH, store_modified_at=bindparam("b_modified"), updated_at=now,
+                    version=ORDERS.c.version + 1),
+            [{"b_id": r.id, "b_modified": trashed[r.store_id] or r.store_modified_at} for r in moved],
+        )
+        ctx.stats.trashed_orders.update(r.id for r in moved)
+    ids = [r.id for r in rows]
+    shipments = list(s.execute(select(SHIPMENTS.c.id).where(SHIPMENTS.c.order_id.in_(ids))).scalars())
+    about = (OUTBOX.c.entity_type == "order") & OUTBOX.c.entity_id.in_(ids)
+    if shipments:
+        about = or_(about, (OUTBOX.c.entity_type == "shipment") & OUTBOX.c.entity_id.in_(shipments))
+    for message in s.execute(select(OUTBOX.c.id, OUTBOX.c.kind).where(
+            about, OUTBOX.c.kind.in_(_GONE_WITH_THE_ORDER),
+            OUTBOX.c.status.in_((*_WAITING, OutboxStatus.FAILED)))).all():
+        values = {"status": OutboxStatus.SENT, "sent_at": now, "store_id": None, "next_attempt_at": None,
+                  "last_error": ORDER_GONE_NOTE}
+        if message.kind == OutboxKind.SEND_PAY_LINK:
+            values["payload"] = json.dumps({"outcome": PayLinkOutcome.NOT_NEEDED.value})
+        s.execute(update(OUTBOX).where(OUTBOX.c.id == message.id).values(values))
+    s.execute(update(CONFLICTS).where(
+        CONFLICTS.c.entity_type == "order", CONFLICTS.c.entity_id.in_(ids), CONFLICTS.c.resolved.is_(False),
+    ).values(resolved=True, resolved_at=now, resolution="store"))
+    return {r.store_id: r.id for r in rows}
 
 
 def _write_order_page(s: Session, ctx: PullContext, customers: list[dict], orders: list[dict]) -> None:
@@ -890,13 +978,24 @@ def _address_key(values: dict) -> tuple:
 
 def upsert_orders(s: Session, ctx: PullContext, records: Sequence[dict]) -> dict[int, int]:
     """Write store orders (guarded views, `store_mapping.order_view`) into the caller's transaction;
-    return store id -> local id."""
+    return store id -> local id.
+
+    An order in the store's trash is only marked so here when it is held here
+    (`mark_orders_trashed`), never imported.
+    """
     items: dict[int, sm.OrderData] = {}
+    trashed: dict[int, datetime | None] = {}
     for record in records:
         item = sm.order_data(record)
-        items[item.store_id] = item
+        if item.status == OrderStatus.TRASH:
+            trashed[item.store_id] = item.modified_at
+            items.pop(item.store_id, None)
+        else:
+            items[item.store_id] = item
+            trashed.pop(item.store_id, None)
+    gone = mark_orders_trashed(s, ctx, trashed)
     if not items:
-        return {}
+        return gone
     refs = [i.reference for i in items.values() if i.reference]
     condition = ORDERS.c.store_id.in_(list(items))
     if refs:
@@ -928,7 +1027,7 @@ def upsert_orders(s: Session, ctx: PullContext, records: Sequence[dict]) -> dict
         ids.update(_insert_orders(s, ctx, new_items, customers, used_refs=set(by_ref)))
     if matched:
         _update_orders(s, ctx, {sid: (matched[sid], items[sid]) for sid in matched}, customers)
-    return ids
+    return {**gone, **ids}
 
 
 def _line_rows(order_id: int, item: sm.OrderData, product_ids: dict[int, int]) -> list[dict]:
@@ -1227,8 +1326,10 @@ __all__ = [
     "forget_store_accounts",
     "load_local_customer",
     "load_product_ids",
+    "mark_orders_trashed",
     "pull_all_customers",
     "pull_orders",
+    "pull_trashed_orders",
     "pull_products",
     "rebuild_or_reindex",
     "record_conflicts",

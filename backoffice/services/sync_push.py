@@ -8,6 +8,10 @@ attempted before it is sent, so after a lost answer or a crash the order is look
 up by its reference on the store instead of being sent twice. Asking the store to email
 an order's pay link works the same way: the newest order note is remembered before
 asking, and after a lost answer or a crash the store's notes tell whether the email went.
+A change for an order deleted (trashed) on the store is settled with a note instead of
+being sent: before tracking numbers and pay-link emails go, the store is asked once which
+of their orders are in its trash, and a status change or payment finds out from the order
+it reads first.
 """
 
 from __future__ import annotations
@@ -46,10 +50,12 @@ from backoffice.services.settings import read_setting
 from backoffice.services.sync_common import check, log, safe_sentence
 from backoffice.services.sync_pull import (
     ACCOUNT_GONE_NOTE,
+    ORDER_GONE_NOTE,
     PullContext,
     apply_customer_groups,
     forget_store_accounts,
     load_local_customer,
+    mark_orders_trashed,
     message_payload,
     record_conflicts,
     upsert_customers,
@@ -65,6 +71,7 @@ from backoffice.store.woocommerce import NO_ORDER_EMAIL
 
 OUTBOX = OutboxMessage.__table__
 ORDERS = Order.__table__
+SHIPMENTS = Shipment.__table__
 CUSTOMERS = Customer.__table__
 
 KIND_LABELS = {
@@ -94,6 +101,10 @@ class _Refused(Exception):
 
 class _Conflicted(Exception):
     """The message now waits for a person to settle a conflict."""
+
+
+class _OrderGone(Exception):
+    """The message's order was deleted on the store; the message is settled with a note, not sent."""
 
 
 class _Retry(Exception):
@@ -144,19 +155,67 @@ class Pusher:
 
     # -- the loop ------------------------------------------------------------------------------
 
-    def due_ids(self, only_ids: Iterable[int] | None) -> list[int]:
-        now = utcnow()
-        stmt = select(OUTBOX.c.id).where(OUTBOX.c.status == OutboxStatus.PENDING).order_by(OUTBOX.c.id)
+    @staticmethod
+    def _due(stmt, only_ids: Iterable[int] | None):
+        stmt = stmt.where(OUTBOX.c.status == OutboxStatus.PENDING)
         if only_ids is not None:
             # Asked for by name (a phone order being placed): go now, pause or not.
-            stmt = stmt.where(OUTBOX.c.id.in_(list(only_ids)))
-        else:
-            stmt = stmt.where(or_(OUTBOX.c.next_attempt_at.is_(None), OUTBOX.c.next_attempt_at <= now))
+            return stmt.where(OUTBOX.c.id.in_(list(only_ids)))
+        return stmt.where(or_(OUTBOX.c.next_attempt_at.is_(None), OUTBOX.c.next_attempt_at <= utcnow()))
+
+    def due_ids(self, only_ids: Iterable[int] | None) -> list[int]:
+        stmt = self._due(select(OUTBOX.c.id), only_ids).order_by(OUTBOX.c.id)
         with self.db.read() as s:
             return list(s.execute(stmt).scalars())
 
+    def settle_trashed_orders(self, only_ids: Iterable[int] | None = None) -> None:
+        """Ask the store which orders that tracking numbers or pay-link emails are due for are
+        in its trash, and mark those deleted here (settling what waits for them) before
+        anything is sent: neither change reads the order first, and a pay link must not be
+        emailed for an order the shop owner deleted.
+
+        One listing request for up to 100 orders; none when no such change is due.
+        """
+        if only_ids is not None:
+            only_ids = list(only_ids)
+        tracking = self._due(select(SHIPMENTS.c.order_id).join(
+            OUTBOX, (OUTBOX.c.entity_type == "shipment") & (OUTBOX.c.entity_id == SHIPMENTS.c.id)), only_ids
+        ).where(OUTBOX.c.kind == OutboxKind.ADD_TRACKING)
+        pay_links = self._due(select(OUTBOX.c.entity_id), only_ids).where(
+            OUTBOX.c.kind == OutboxKind.SEND_PAY_LINK, OUTBOX.c.entity_type == "order")
+        with self.db.read() as s:
+            order_ids = set(s.execute(tracking).scalars()) | set(s.execute(pay_links).scalars())
+            if not order_ids:
+                return
+            store_ids = list(s.execute(select(ORDERS.c.store_id).where(
+                ORDERS.c.id.in_(list(order_ids)), ORDERS.c.store_id.is_not(None),
+                ORDERS.c.status != OrderStatus.TRASH)).scalars())
+        if not store_ids:
+            return
+        trashed = {}
+        for page in self.connector.iter_trashed_orders(ids=store_ids, cancel=self.ctx.cancel):
+            for record in page:
+                if isinstance(record, dict) and isinstance(record.get("id"), int) and record.get("status") == "trash":
+                    trashed[record["id"]] = sm.parse_store_time(record.get("date_modified_gmt"))
+        if trashed:
+            with self.db.begin() as s:
+                mark_orders_trashed(s, self.ctx, trashed)
+            log.info("push: %s orders were deleted on the web store; their changes are not sent", len(trashed))
+
     def push(self, only_ids: Iterable[int] | None = None, progress=None) -> PushOutcome:
         outcome = PushOutcome()
+        try:
+            self.settle_trashed_orders(only_ids)
+        except StoreAuthError:
+            raise
+        except StoreError as exc:
+            if exc.retryable:
+                # The store is away or overloaded: send nothing, so nothing reaches a deleted order.
+                outcome.errors.append(exc.message)
+                outcome.stopped = exc.message
+                return outcome
+            # An odd answer to the look-up does not hold back every change; each is sent as before.
+            log.warning("push: could not ask the web store which orders are in its trash: %s", exc.message)
         ids = self.due_ids(only_ids)
         blocked: set[tuple[str, int]] = set()
         for done, message_id in enumerate(ids):
@@ -269,7 +328,29 @@ class Pusher:
             OutboxKind.MERGE_CUSTOMERS: self.merge_customers,
             OutboxKind.SEND_PAY_LINK: self.send_pay_link,
         }[OutboxKind(row.kind)]
-        return handler(row)
+        try:
+            return handler(row)
+        except _OrderGone:
+            return self._order_gone(row)
+
+    def _order_gone(self, row) -> Sent:
+        """Settle a change for an order deleted on the store with a note; nothing is sent."""
+        result = Sent(None, ORDER_GONE_NOTE)
+        with self.db.begin() as s:
+            _mark_sent(s, row.id, result)
+            if row.kind == OutboxKind.SEND_PAY_LINK:
+                s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
+                    payload=json.dumps({"outcome": PayLinkOutcome.NOT_NEEDED.value})))
+        return result
+
+    def _check_not_trashed(self, record: dict) -> None:
+        """Raise `_OrderGone` when the store's copy of the order is in its trash, after marking
+        the order deleted here (which settles everything waiting for it)."""
+        if record.get("status") != OrderStatus.TRASH.value:
+            return
+        with self.db.begin() as s:
+            self._record_order(s, record)
+        raise _OrderGone()
 
     # -- shared helpers --------------------------------------------------------------------------
 
@@ -304,6 +385,8 @@ class Pusher:
     def _order_on_store(self, s: Session, row, order) -> int:
         if order is None:
             raise _Refused(f"The order ({row.entity_type} {row.entity_id}) no longer exists here, so nothing was sent.")
+        if order["status"] == OrderStatus.TRASH:
+            raise _OrderGone()
         if order["store_id"] is None:
             # The order goes to the store first; this follows once it is there.
             raise _Wait()
@@ -709,6 +792,8 @@ class Pusher:
                                                                  Payment.status == PaymentStatus.PAID)
                             .order_by(Payment.id.desc()).limit(1)).scalar()
         record = self.connector.get_order(store_id)
+        # Paying a trashed order would take it out of the trash.
+        self._check_not_trashed(record)
         if not record.get("date_paid_gmt") and not record.get("date_paid"):
             body: dict[str, Any] = {"set_paid": True}
             if txn:
@@ -731,6 +816,7 @@ class Pusher:
             order = self._order_row(s, row)
             store_id = self._order_on_store(s, row, order)
         record = self.connector.get_order(store_id)
+        self._check_not_trashed(record)
         local = OrderStatus(order["status"])
         there = sm.order_status(record.get("status"))
         if there != local:
@@ -812,6 +898,8 @@ class Pusher:
             order = self._order_row(s, row)
             if order is None:
                 raise _Refused(f"Order {row.entity_id} no longer exists here, so its pay link was not emailed.")
+            if order["status"] == OrderStatus.TRASH:
+                raise _OrderGone()
             waiting_method = s.execute(select(Payment.method).where(
                 Payment.order_id == order["id"], Payment.status == PaymentStatus.AWAITING)
                 .order_by(Payment.id).limit(1)).scalar()

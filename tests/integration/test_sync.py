@@ -123,7 +123,11 @@ def test_incremental_sync_fetches_only_changed_orders(db, store, conn):
     assert summary.ok, summary.error
     assert summary.pulled_orders == 3
     order_pages = [r for r in store.requests_log if r.path.endswith("/orders")]
-    assert len(order_pages) == 1 and order_pages[0].query.get("modified_after")
+    listing = [r for r in order_pages if r.query.get("status") != "trash"]
+    trash = [r for r in order_pages if r.query.get("status") == "trash"]
+    assert len(listing) == 1 and listing[0].query.get("modified_after")
+    # The store's trash is read once, since the same moment.
+    assert len(trash) == 1 and trash[0].query["modified_after"] == listing[0].query["modified_after"]
     assert_matches_store(db, store)
     with db.read() as s:
         assert s.execute(select(Order.customer_note).where(Order.store_id == orders[9]["id"])).scalar_one() == \
