@@ -2,11 +2,12 @@
 
 Nothing slow runs on the GUI thread. A task is a plain function
 `fn(token, progress)` run on a pool; its result, failure and progress come back to
-the GUI thread through a relay object that lives there.
+the GUI thread through the manager's bridge object, which lives there.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import traceback
@@ -38,58 +39,35 @@ class CancelToken:
             raise Cancelled()
 
 
-class _Relay(QObject):
-    """Lives on the GUI thread; worker threads emit, slots run on the GUI thread."""
+class _Task:
+    """One piece of work as the GUI thread knows it: its callbacks, its owner and its token."""
 
-    progressed = Signal(int, int, str)
-    done = Signal(object)
-    errored = Signal(object)
+    __slots__ = ("on_success", "on_failure", "on_progress", "owner", "token", "owner_link")
 
-    def __init__(self, manager: TaskManager, on_success, on_failure, on_progress, owner: QObject | None) -> None:
-        super().__init__()
-        self._manager = manager
-        self._on_success = on_success
-        self._on_failure = on_failure
-        self._on_progress = on_progress
-        self._owner = owner
+    def __init__(self, on_success, on_failure, on_progress, owner: QObject | None, token: CancelToken) -> None:
+        self.on_success = on_success
+        self.on_failure = on_failure
+        self.on_progress = on_progress
+        self.owner = owner
+        self.token = token
         self.owner_link = None
-        self.progressed.connect(self._progress)
-        self.done.connect(self._done)
-        self.errored.connect(self._error)
 
-    def _owner_gone(self) -> bool:
+    def owner_gone(self) -> bool:
         """True when the widget that asked for the work was closed and deleted before it finished."""
-        return self._owner is not None and not isValid(self._owner)
+        return self.owner is not None and not isValid(self.owner)
 
-    @Slot(int, int, str)
-    def _progress(self, done: int, total: int, text: str) -> None:
-        if self._on_progress and not self._owner_gone():
-            self._on_progress(done, total, text)
 
-    @Slot(object)
-    def _done(self, result: Any) -> None:
-        try:
-            if self._on_success and not self._owner_gone():
-                self._on_success(result)
-        finally:
-            self._manager._forget(self)
+class _Bridge(QObject):
+    """Lives on the GUI thread as long as the manager; workers emit, its slots run on the GUI thread.
 
-    @Slot(object)
-    def _error(self, exc: BaseException) -> None:
-        try:
-            if isinstance(exc, Cancelled):
-                return
-            if self._owner_gone():
-                log.info("a task ended after its screen closed: %s", type(exc).__name__)
-                return
-            if self._on_failure:
-                self._on_failure(exc)
-            else:
-                from ui.errors import show_error
+    Workers hold only a task's number and the work itself, and hand the work back with its
+    outcome, so every callback, widget and closure is let go on the GUI thread, never on a
+    worker (where dropping the last reference to a widget would delete it on the wrong thread).
+    """
 
-                show_error(None, exc)
-        finally:
-            self._manager._forget(self)
+    progressed = Signal(int, int, int, str)
+    done = Signal(int, object)
+    errored = Signal(int, object)
 
 
 def _owner_of(*callbacks) -> QObject | None:
@@ -102,26 +80,36 @@ def _owner_of(*callbacks) -> QObject | None:
 
 
 class _Runnable(QRunnable):
-    def __init__(self, fn, relay: _Relay, token: CancelToken) -> None:
+    def __init__(self, fn, number: int, bridge: _Bridge, token: CancelToken) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self._fn = fn
-        self._relay = relay
+        self._number = number
+        self._bridge = bridge
         self._token = token
 
     def run(self) -> None:  # worker thread
+        number, bridge, token = self._number, self._bridge, self._token
+        fn, self._fn = self._fn, None
+
         def progress(done: int, total: int, text: str = "") -> None:
-            self._token.raise_if_cancelled()
-            self._relay.progressed.emit(int(done), int(total), text)
+            token.raise_if_cancelled()
+            bridge.progressed.emit(number, int(done), int(total), text)
 
         try:
-            result = self._fn(self._token, progress)
+            result = fn(token, progress)
         except BaseException as exc:  # delivered to the GUI thread, never lost
             if not isinstance(exc, Cancelled):
                 log.debug("task failed: %s", "".join(traceback.format_exception(exc)))
-            self._relay.errored.emit(exc)
+            outcome = (exc, fn)
+            del exc, fn
+            bridge.errored.emit(number, outcome)
         else:
-            self._relay.done.emit(result)
+            outcome = (result, fn)
+            del result, fn
+            bridge.done.emit(number, outcome)
+        # The queued signal holds the outcome now: the GUI thread lets go of it last.
+        del outcome
 
 
 class TaskManager(QObject):
@@ -133,18 +121,69 @@ class TaskManager(QObject):
         self.db_pool.setMaxThreadCount(1)
         self.io_pool = QThreadPool(self)
         self.io_pool.setMaxThreadCount(3)
-        self._live: set[_Relay] = set()
+        self._live: dict[int, _Task] = {}
+        self._numbers = itertools.count(1)
+        self._bridge = _Bridge(self)
+        self._bridge.progressed.connect(self._progress)
+        self._bridge.done.connect(self._done)
+        self._bridge.errored.connect(self._error)
 
     def _start(self, pool: QThreadPool, fn, on_success, on_failure, on_progress, owner) -> CancelToken:
         token = CancelToken()
         owner = owner if owner is not None else _owner_of(on_success, on_failure, on_progress)
-        relay = _Relay(self, on_success, on_failure, on_progress, owner)
+        task = _Task(on_success, on_failure, on_progress, owner, token)
         if owner is not None:
-            # Work nobody will see is cancelled at its next check.
-            relay.owner_link = owner.destroyed.connect(token.cancel)
-        self._live.add(relay)
-        pool.start(_Runnable(fn, relay, token))
+            # Work nobody will see is cancelled at its next check. The slot is the manager's
+            # own, so no hidden receiver object is made (or freed) for each task.
+            task.owner_link = owner.destroyed.connect(self._owner_destroyed)
+        number = next(self._numbers)
+        self._live[number] = task
+        pool.start(_Runnable(fn, number, self._bridge, token))
         return token
+
+    @Slot()
+    def _owner_destroyed(self, *_args) -> None:
+        for task in self._live.values():
+            if task.owner_gone():
+                task.token.cancel()
+
+    @Slot(int, int, int, str)
+    def _progress(self, number: int, done: int, total: int, text: str) -> None:
+        task = self._live.get(number)
+        if task is not None and task.on_progress and not task.owner_gone():
+            task.on_progress(done, total, text)
+
+    @Slot(int, object)
+    def _done(self, number: int, outcome: tuple) -> None:
+        task = self._live.pop(number, None)
+        if task is None:
+            return
+        try:
+            if task.on_success and not task.owner_gone():
+                task.on_success(outcome[0])
+        finally:
+            self._forget(task)
+
+    @Slot(int, object)
+    def _error(self, number: int, outcome: tuple) -> None:
+        task = self._live.pop(number, None)
+        if task is None:
+            return
+        exc = outcome[0]
+        try:
+            if isinstance(exc, Cancelled):
+                return
+            if task.owner_gone():
+                log.info("a task ended after its screen closed: %s", type(exc).__name__)
+                return
+            if task.on_failure:
+                task.on_failure(exc)
+            else:
+                from ui.errors import show_error
+
+                show_error(None, exc)
+        finally:
+            self._forget(task)
 
     def run_db(
         self,
@@ -160,8 +199,7 @@ class TaskManager(QObject):
         The callbacks are skipped, and the token cancelled, once `owner` is deleted; by default
         the owner is the widget whose bound method is a callback.
         """
-        return self._start(self.db_pool, fn, on_success, on_failure, on_progress,
-                           owner)
+        return self._start(self.db_pool, fn, on_success, on_failure, on_progress, owner)
 
     def run_io(
         self,
@@ -177,13 +215,13 @@ class TaskManager(QObject):
         The callbacks are skipped, and the token cancelled, once `owner` is deleted; by default
         the owner is the widget whose bound method is a callback.
         """
-        return self._start(self.io_pool, fn, on_success, on_failure, on_progress,
-                           owner)
+        return self._start(self.io_pool, fn, on_success, on_failure, on_progress, owner)
 
-    def _forget(self, relay: _Relay) -> None:
-        self._live.discard(relay)
-        if relay.owner_link is not None and not relay._owner_gone():
-            QObject.disconnect(relay.owner_link)
+    @staticmethod
+    def _forget(task: _Task) -> None:
+        if task.owner_link is not None and not task.owner_gone():
+            QObject.disconnect(task.owner_link)
+        task.owner_link = None
 
     def busy(self) -> bool:
         return bool(self._live)

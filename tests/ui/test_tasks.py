@@ -82,3 +82,31 @@ def _deleted(widget) -> bool:
     from shiboken6 import isValid
 
     return not isValid(widget)
+
+
+def test_work_holding_a_screen_lets_go_of_it_on_the_gui_thread_only(qtbot):
+    # Dropping the last reference to a widget deletes it; on a worker thread that crashes Qt.
+    tasks = TaskManager()
+    where: list[bool] = []
+
+    class Held(QLabel):
+        def __del__(self) -> None:
+            where.append(threading.current_thread() is threading.main_thread())
+
+    release = threading.Event()
+
+    def start() -> None:
+        screen = Held("held by the work only")
+
+        def work(token, progress):
+            release.wait(5)
+            return screen.__class__.__name__  # the closure keeps the widget
+
+        tasks.run_io(work)
+
+    start()
+    release.set()
+    assert tasks.wait_all()
+    qtbot.waitUntil(lambda: not tasks.busy())
+    qtbot.waitUntil(lambda: where != [])
+    assert where == [True]
