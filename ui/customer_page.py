@@ -334,7 +334,7 @@ class CustomerPage(QWidget):
         self.profile_facts.setText(" · ".join(facts))
         _fill(self.addresses, [(_label(ADDRESS_KIND_LABELS, a.kind) + (" (default)" if a.is_default else ""),
                                 ", ".join(a.lines), a.phone, a.email) for a in detail.addresses])
-        _fill(self.orders, [(f"#{o.number}", _when(o.created_at), _label(ORDER_STATUS_LABELS, o.status),
+        _fill(self.orders, [(o.number, _when(o.created_at), _label(ORDER_STATUS_LABELS, o.status),
                              money_text(o.total, o.currency),
                              ", ".join(f"{t.carrier} {t.tracking_number}".strip() for t in o.tracking))
                             for o in detail.orders], ids=[o.id for o in detail.orders])

@@ -227,7 +227,7 @@ def test_customer_tabs_show_statuses_and_kinds_in_words(qtbot, db, owner, maria,
     page = open_customer_page(qtbot, ctx_for(db, owner), maria)
 
     statuses = {row[0]: row[2] for row in row_texts(page.orders)}
-    assert statuses == {"#5001": "Processing", "#5002": "On hold", "#5003": "Pending payment"}
+    assert statuses == {"5001": "Processing", "5002": "On hold", "5003": "Pending payment"}
     assert all(row[3] == "25.00 USD" for row in row_texts(page.orders))
 
     kinds = [row[0] for row in row_texts(page.addresses)]
