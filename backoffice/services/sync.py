@@ -464,7 +464,7 @@ def run_sync(
     """
     options = options or DEFAULT_OPTIONS
     run_lock = SyncLock(db, options, LOCK_RUN)
-    if not run_lock.acquire():
+    if not run_lock.acquire(wait=options.lock_wait_seconds, cancel=cancel):
         raise SyncBusy()
     counter = attach_counter(connector)
     first_request = counter.count if counter is not None else 0

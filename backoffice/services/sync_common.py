@@ -71,6 +71,9 @@ class SyncOptions:
     batch_seconds: float = 0.5
     #: How long a sync run lease lasts without renewal (SQLite; PostgreSQL uses a session lock).
     lock_lease_seconds: float = 120.0
+    #: How long a run waits for another to let go before it says another is going: a run
+    #: whose process was just killed holds a PostgreSQL lock until the server notices.
+    lock_wait_seconds: float = 5.0
 
 
 DEFAULT_OPTIONS = SyncOptions()

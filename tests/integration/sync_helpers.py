@@ -39,7 +39,8 @@ from backoffice.store.connector import ORDER_REFERENCE_META_KEY, StoreCredential
 from backoffice.store.woocommerce import WooCommerceConnector
 
 #: Short waits everywhere, so fault tests stay fast.
-FAST = SyncOptions(backoff_base=0.01, backoff_cap=0.05, settle_seconds=0.05, max_attempts=12)
+FAST = SyncOptions(backoff_base=0.01, backoff_cap=0.05, settle_seconds=0.05, max_attempts=12,
+                   lock_wait_seconds=0.2)
 
 
 def connector(store, **overrides) -> WooCommerceConnector:

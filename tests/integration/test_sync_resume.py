@@ -25,7 +25,8 @@ from .sync_helpers import FAST, assert_matches_store, connector
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Small batches, so a run cut short has written several of them.
-OPTIONS = dataclasses.replace(FAST, batch_pages=3, parallel_pages=2)
+# A run right after a killed one waits as a real run does for the dead one's lock to go.
+OPTIONS = dataclasses.replace(FAST, batch_pages=3, parallel_pages=2, lock_wait_seconds=10)
 
 
 @pytest.fixture(scope="module")
