@@ -80,7 +80,7 @@ def check_settings(values: dict[str, Any]) -> dict[str, Any]:
             if key == "store.url" and cleaned[key]:
                 cleaned[key] = check_store_url(cleaned[key])
         except ValidationError as exc:
-            sentence = exc.message.removesuffix(" Check the address in Settings.")
+            sentence = exc.message.removesuffix(" Check the address in Shop settings → Web store.")
             problems[key] = sentence if key == "store.url" else next(iter(exc.fields.values()), sentence)
             if key == "store.url":
                 sentence = f"Web store address: {sentence[0].lower()}{sentence[1:]}"

@@ -277,13 +277,13 @@ def connector_for(db: Database, *, store_url: str | None = None, **connector_opt
     url = (store_url or get_setting(db, "store.url") or "").strip()
     if not url:
         raise UserFacingError(
-            "No web store is set up: enter the store's address in Settings (Web store address). "
+            "No web store is set up: enter the store's address in Shop settings → Web store. "
             "Nothing was sent or fetched.")
     base = check_store_url(url)
     keys = secrets.store_credentials(base) or (secrets.store_credentials(url) if url != base else None)
     if keys is None:
         raise UserFacingError(
-            f"The API keys of the web store at {base} are not set up on this computer. Enter them in Settings, "
+            f"The API keys of the web store at {base} are not set up on this computer. Enter them in Shop settings → Web store, "
             f"or run “backoffice store-keys --store {base}”. Nothing was sent or fetched.")
     hook = connector_options.pop("on_request", None)
     counter = RequestCounter(hook)

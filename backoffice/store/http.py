@@ -51,7 +51,7 @@ _SECRET_PARAMS = frozenset({"consumer_key", "consumer_secret", "oauth_consumer_k
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 
-KEYS_REFUSED = "The web store refused the shop's API keys. Check the consumer key and secret in Settings."
+KEYS_REFUSED = "The web store refused the shop's API keys. Check the consumer key and secret in Shop settings → Web store."
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,7 @@ def check_store_url(base_url: str) -> str:
     if scheme not in ("http", "https") or not host:
         message = (
             "The web store address must be a full address such as https://shop.example.com. "
-            "Check the address in Settings."
+            "Check the address in Shop settings → Web store."
         )
         raise ValidationError(message, fields={"base_url": message})
     if parts.username or parts.password:
@@ -360,7 +360,7 @@ class StoreSession:
                 self._record(method, path, params, None, started)
                 raise StoreError(
                     f"The web store's security certificate could not be verified, so the back office did not "
-                    f"{op.action}. Check the store address in Settings.",
+                    f"{op.action}. Check the store address in Shop settings → Web store.",
                     code="tls_failed",
                     details=self._scrub(str(exc)),
                 ) from None
@@ -585,7 +585,7 @@ class StoreSession:
         if status == 404 and code == "rest_no_route":
             return StoreError(
                 f"The web store does not know the address used to {op.action}. Check the store address "
-                f"in Settings and that WooCommerce is active; nothing was changed.",
+                f"in Shop settings → Web store and that WooCommerce is active; nothing was changed.",
                 status=status,
                 code=code,
                 details=details,
@@ -640,7 +640,7 @@ class StoreSession:
         shown = urlunsplit((target.scheme, target.netloc, "", "", "")) or location
         return StoreError(
             f"The web store address redirects to {self._scrub(shown)}, so the back office did not "
-            f"{op.action}. Enter the address it redirects to in Settings.",
+            f"{op.action}. Enter the address it redirects to in Shop settings → Web store.",
             status=response.status_code,
             code="redirected",
             details=self._scrub(f"HTTP {response.status_code} to {location}"),

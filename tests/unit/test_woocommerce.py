@@ -35,7 +35,7 @@ REFERENCE = Path(__file__).resolve().parent.parent / "fixtures" / "reference"
 API = "/wp-json/wc/v3"
 KEY = "ck_4f1c2d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e"
 SECRET = "cs_9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b"
-KEYS_SENTENCE = "The web store refused the shop's API keys. Check the consumer key and secret in Settings."
+KEYS_SENTENCE = "The web store refused the shop's API keys. Check the consumer key and secret in Shop settings → Web store."
 
 
 def recorded(name: str) -> Any:
@@ -765,7 +765,7 @@ def test_no_route_points_at_the_address(stub: StubStore, make) -> None:
     with pytest.raises(StoreError) as caught:
         make().get_order(12)
     assert not isinstance(caught.value, StoreNotFoundError)
-    assert "Check the store address in Settings" in caught.value.message
+    assert "Check the store address in Shop settings → Web store" in caught.value.message
 
 
 # -- secrets --------------------------------------------------------------------------
