@@ -170,7 +170,7 @@ def test_no_store_set_up_is_said_in_the_status_bar(qtbot, sqlite_db):
         with qtbot.waitSignal(controller.failed, timeout=WAIT_MS):
             controller.sync_now()
         qtbot.waitUntil(lambda: widget.text() == "Sync failed", timeout=WAIT_MS)
-        assert "Settings" in widget.button.toolTip()
+        assert "Shop settings → Web store" in widget.button.toolTip()
         assert controller.timer.isActive() and controller.timer.interval() == 5 * 60_000
     finally:
         controller.shutdown()
