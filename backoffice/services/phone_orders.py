@@ -88,6 +88,8 @@ __all__ = [
     "pay_link_email",
     "place_phone_order",
     "product_hits",
+    "queue_message",
+    "queue_status_change",
     "record_terminal_payment",
     "repeat_order_lines",
     "send_pay_link_again",
@@ -347,12 +349,33 @@ def _lock_order(s: Session, order_id: int) -> Order:
     return order
 
 
-def _outbox(s: Session, kind: OutboxKind, entity_type: str, entity_id: int,
-            reference: str | None = None) -> OutboxMessage:
+def queue_message(s: Session, kind: OutboxKind, entity_type: str, entity_id: int,
+                  reference: str | None = None) -> OutboxMessage:
+    """Add a change to the outbox in the caller's transaction; the sync sends it."""
     message = OutboxMessage(kind=kind, entity_type=entity_type, entity_id=entity_id,
                             reference=reference or new_reference(), payload="{}",
                             status=OutboxStatus.PENDING)
     s.add(message)
+    return message
+
+
+def queue_status_change(s: Session, order: Order, previous: OrderStatus) -> OutboxMessage | None:
+    """Queue sending an order's new status to the store, in the caller's transaction.
+
+    An order not created on the store yet goes with its new status when it is, so
+    nothing is queued for it (None). One already there needs the change sent; the status
+    it had goes along as `from`, so a change on the store meanwhile becomes a conflict
+    for a person to settle instead of being overwritten.
+    """
+    if order.status == previous:
+        return None
+    waiting_create = s.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.kind == OutboxKind.CREATE_ORDER, OutboxMessage.entity_id == order.id,
+        OutboxMessage.status == OutboxStatus.PENDING)).first()
+    if order.store_id is None and waiting_create is not None:
+        return None
+    message = queue_message(s, OutboxKind.UPDATE_ORDER_STATUS, "order", order.id)
+    message.payload = json.dumps({"from": previous.value})
     return message
 
 
@@ -588,7 +611,7 @@ def _create_customer(s: Session, actor: Actor, v: dict) -> Customer:
     # Found in the caller box at once, for the next call.
     reindex_customer(s, customer.id)
     # The store creates the account and sends its own welcome mail (P17).
-    _outbox(s, OutboxKind.CREATE_CUSTOMER, "customer", customer.id)
+    queue_message(s, OutboxKind.CREATE_CUSTOMER, "customer", customer.id)
     audit.record(s, actor, "create_customer", entity_type="customer", entity_id=customer.id,
                  customer_id=customer.id,
                  fields=[k for k in ("first_name", "last_name", "company", "email", "phone",
@@ -749,10 +772,10 @@ def place_phone_order(
         s.add(Payment(order_id=order.id, method=method, status=PaymentStatus.AWAITING,
                       amount=order.total, currency=currency, recorded_by=actor.staff_id))
         # The payload is built from the order when it is sent, so the outbox keeps no copy.
-        _outbox(s, OutboxKind.CREATE_ORDER, "order", order.id, reference=order.reference)
+        queue_message(s, OutboxKind.CREATE_ORDER, "order", order.id, reference=order.reference)
         if method is PaymentMethod.PAY_LINK:
             # The store emails the link to the caller once it has the order.
-            _outbox(s, OutboxKind.SEND_PAY_LINK, "order", order.id)
+            queue_message(s, OutboxKind.SEND_PAY_LINK, "order", order.id)
         audit.record(s, actor, "place_phone_order", entity_type="order", entity_id=order.id,
                      customer_id=customer.id,
                      fields=["lines", "shipping_lines", "payment_method"]
@@ -881,7 +904,7 @@ def record_terminal_payment(
         order.status = OrderStatus.PROCESSING
         order.payment_method = gateway_text
         order.payment_method_title = f"Card terminal ({gateway_text})"
-        _outbox(s, OutboxKind.MARK_ORDER_PAID, "order", order.id)
+        queue_message(s, OutboxKind.MARK_ORDER_PAID, "order", order.id)
         audit.record(s, actor, "record_payment", entity_type="order", entity_id=order.id,
                      customer_id=order.customer_id,
                      fields=["gateway", "transaction_id", "card_brand", "card_last4", "auth_code"])
@@ -914,16 +937,7 @@ def choose_pay_later(db: Database, *, actor: Actor, order_id: int, method: Payme
                           amount=order.total, currency=order.currency, recorded_by=actor.staff_id))
         else:
             payment.method = method
-        waiting_create = s.scalars(select(OutboxMessage.id).where(
-            OutboxMessage.kind == OutboxKind.CREATE_ORDER, OutboxMessage.entity_id == order.id,
-            OutboxMessage.status == OutboxStatus.PENDING)).first()
-        # An order not created on the store yet goes with its new status when it is;
-        # one already there needs the change sent.
-        if (order.store_id is not None or waiting_create is None) and order.status != previous:
-            # The status it had is sent along, so a change on the store meanwhile
-            # becomes a conflict instead of being overwritten.
-            message = _outbox(s, OutboxKind.UPDATE_ORDER_STATUS, "order", order.id)
-            message.payload = json.dumps({"from": previous.value})
+        queue_status_change(s, order, previous)
         audit.record(s, actor, "choose_pay_later", entity_type="order", entity_id=order.id,
                      customer_id=order.customer_id, fields=["payment_method", "status"])
     return Changes(orders=frozenset({order_id}), outbox=True)
@@ -1038,7 +1052,7 @@ def send_pay_link_again(db: Database, *, actor: Actor, order_id: int) -> Changes
             OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.CONFLICT)))).first()
         if waiting is not None:
             return Changes()
-        _outbox(s, OutboxKind.SEND_PAY_LINK, "order", order.id)
+        queue_message(s, OutboxKind.SEND_PAY_LINK, "order", order.id)
         audit.record(s, actor, "send_pay_link_again", entity_type="order", entity_id=order.id,
                      customer_id=order.customer_id)
     return Changes(orders=frozenset({order_id}), outbox=True)
