@@ -1,22 +1,54 @@
-"""Reading orders: keyset-paged lists for the orders screen and one order's full page."""
+"""Orders at the desk: keyset-paged lists for the orders screen, one order's full page, and
+the changes staff make to an order (its status, a parcel's tracking number), each saved here
+with its outbox message in one transaction and sent to the web store by the sync."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select, tuple_
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from backoffice.db import Database
 from backoffice.domain import Customer, Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
-from backoffice.domain.enums import AddressKind, OrderOrigin, OrderStatus
+from backoffice.domain.base import utcnow
+from backoffice.domain.cards import guard_text
+from backoffice.domain.enums import AddressKind, OrderOrigin, OrderStatus, OutboxKind
 from backoffice.domain.staff import Actor, Permission
-from backoffice.errors import NotFound
+from backoffice.errors import ConflictError, NotFound, UserFacingError, ValidationError
 from backoffice.services import access, audit
+from backoffice.services.changes import Changes
+from backoffice.services.phone_orders import queue_message, queue_status_change
 
 PAGE_SIZE = 200
+
+audit.register_action("change_order_status", "Changed an order's status")
+audit.register_action("add_tracking", "Added a tracking number")
+
+# The statuses the desk may move an order to, from each status. Refunds go through the
+# web store (it gives the money back), so nothing here leads to REFUNDED; a draft is the
+# store's unfinished checkout, and an order deleted on the store (TRASH) is not to be
+# touched; neither has a way out. A cancelled or refunded order stays as it is (take a
+# new order instead), and a completed one may only be reopened (marked completed by mistake).
+_NEXT_STATUSES: dict[OrderStatus, tuple[OrderStatus, ...]] = {
+    OrderStatus.PENDING: (OrderStatus.PROCESSING, OrderStatus.ON_HOLD, OrderStatus.COMPLETED, OrderStatus.CANCELLED),
+    OrderStatus.ON_HOLD: (OrderStatus.PROCESSING, OrderStatus.COMPLETED, OrderStatus.CANCELLED),
+    OrderStatus.PROCESSING: (OrderStatus.ON_HOLD, OrderStatus.COMPLETED, OrderStatus.CANCELLED),
+    OrderStatus.FAILED: (OrderStatus.PENDING, OrderStatus.CANCELLED),
+    OrderStatus.COMPLETED: (OrderStatus.PROCESSING,),
+}
+
+# Carriers the desk offers first; any other name may be typed.
+COMMON_CARRIERS = ("USPS", "UPS", "FedEx", "DHL", "Royal Mail")
+CARRIER_MAX = 40
+TRACKING_MIN = 6
+TRACKING_MAX = 40
+# Spaces and dashes people type to group a tracking number; the carrier's number has none.
+_TRACKING_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]+")
+_TRACKING_CHARS = re.compile(r"[A-Z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -194,6 +226,9 @@ class OrderDetail:
     version: int
     # Whether the store has this order yet (it has a store id once created there).
     on_store: bool
+    # The statuses the desk may move it to (`next_statuses`), and whether a parcel may be added.
+    next_statuses: tuple[OrderStatus, ...] = ()
+    can_add_tracking: bool = False
 
 
 def _address(a: OrderAddress | None) -> AddressView | None:
@@ -261,4 +296,220 @@ def get_order(db: Database, *, actor: Actor, order_id: int) -> OrderDetail:
             shipments=tuple(ShipmentView(x.carrier, x.tracking_number, x.shipped_at) for x in shipments),
             version=order.version,
             on_store=order.store_id is not None,
+            next_statuses=next_statuses(order.status),
+            can_add_tracking=_can_add_tracking(order),
         )
+
+
+# --- changing an order ------------------------------------------------------------------
+
+
+def next_statuses(status: OrderStatus) -> tuple[OrderStatus, ...]:
+    """The statuses the desk may move an order in `status` to (none for a trashed order or a draft)."""
+    return _NEXT_STATUSES.get(OrderStatus(status), ())
+
+
+def _can_add_tracking(order: Order) -> bool:
+    return order.can_add_tracking() and order.status != OrderStatus.DRAFT
+
+
+def _lock_order(s: Session, order_id: int) -> Order:
+    order = s.scalars(select(Order).where(Order.id == order_id).with_for_update()).one_or_none()
+    if order is None:
+        raise NotFound(f"Order {order_id} was not found; nothing was changed.")
+    return order
+
+
+def _label(status: OrderStatus) -> str:
+    return {
+        OrderStatus.PENDING: "pending payment",
+        OrderStatus.ON_HOLD: "on hold",
+        OrderStatus.DRAFT: "a draft",
+        OrderStatus.TRASH: "deleted on the web store",
+    }.get(status, status.value)
+
+
+_STAYS = {
+    OrderStatus.CANCELLED: "A cancelled order stays cancelled; take a new order instead.",
+    OrderStatus.REFUNDED: "A refunded order stays as it is.",
+    OrderStatus.DRAFT: "A draft is a checkout not finished on the web store; it cannot be changed here.",
+}
+
+
+def _join(words) -> str:
+    words = list(words)
+    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else "".join(words)
+
+
+def _refuse_trashed(order: Order, what: str) -> None:
+    if order.is_deleted_on_store():
+        raise UserFacingError(
+            f"Order {order.number or order.id} was deleted on the web store: do not ship it. {what}")
+
+
+def _set_status(s: Session, actor: Actor, order: Order, status: OrderStatus) -> None:
+    """Move `order` to `status` here and queue the change for the store (the caller checked it)."""
+    previous = order.status
+    order.status = status
+    if status == OrderStatus.COMPLETED and order.completed_at is None:
+        order.completed_at = utcnow()
+    queue_status_change(s, order, previous)
+    audit.record(s, actor, "change_order_status", entity_type="order", entity_id=order.id,
+                 customer_id=order.customer_id, fields=["status"])
+
+
+def _check_transition(order: Order, status: OrderStatus) -> None:
+    _refuse_trashed(order, "Its status was not changed.")
+    if status == order.status:
+        raise ValidationError(f"The order is already {_label(status)}; nothing was changed.",
+                              fields={"status": "Choose another status."})
+    allowed = next_statuses(order.status)
+    if status not in allowed:
+        if status == OrderStatus.REFUNDED:
+            reason = "Refunds are made on the web store, which gives the money back; the status follows from there."
+        elif not allowed:
+            reason = _STAYS.get(order.status, "Its status stays as it is.")
+        else:
+            reason = "From here it can go to " + _join(_label(x) for x in allowed) + "."
+        raise ValidationError(
+            f"An order that is {_label(order.status)} cannot be marked {_label(status)}. {reason} "
+            "Its status was not changed.",
+            fields={"status": reason})
+
+
+def change_order_status(db: Database, *, actor: Actor, order_id: int, status: OrderStatus,
+                        expected_version: int | None = None) -> Changes:
+    """Move an order to another status here and queue the change for the web store.
+
+    The desk may move an order:
+
+    ==============  ===============================================
+    from            to
+    ==============  ===============================================
+    pending         processing, on hold, completed, cancelled
+    on hold         processing, completed, cancelled
+    processing      on hold, completed, cancelled
+    failed          pending, cancelled
+    completed       processing (reopened: completed by mistake)
+    cancelled       nothing (take a new order)
+    refunded        nothing
+    draft           nothing (the store's unfinished checkout)
+    deleted (trash) nothing (deleted on the web store: do not ship)
+    ==============  ===============================================
+
+    Nothing goes to refunded here: refunds are made on the web store. The new status and
+    its outbox message (with the status it had, so a change made on the store meanwhile
+    becomes a conflict instead of being overwritten) are written in one transaction; an
+    order not on the store yet is created there with its new status. With
+    `expected_version` (the version the person saw), a change someone made since is
+    not overwritten.
+
+    Raises PermissionDenied, NotFound, ConflictError (changed since it was loaded),
+    ValidationError (a transition not in the table; field "status") and UserFacingError
+    (an order deleted on the web store).
+    """
+    access.require(db, actor, Permission.EDIT_ORDERS)
+    try:
+        status = OrderStatus(status)
+    except ValueError:
+        raise ValidationError("That is not an order status; nothing was changed.",
+                              fields={"status": "Choose a status from the list."}) from None
+    with db.begin() as s:
+        order = _lock_order(s, order_id)
+        if expected_version is not None and order.version != expected_version:
+            raise ConflictError("Someone else changed this order since it was opened; its status was not "
+                                "changed. Look at it again and choose the status once more.")
+        _check_transition(order, status)
+        _set_status(s, actor, order, status)
+    return Changes(orders=frozenset({order_id}), outbox=True)
+
+
+def normalize_tracking_number(value: str) -> str:
+    """A tracking number as the carrier prints it: trimmed, without grouping spaces or dashes, upper case."""
+    return _TRACKING_SEPARATORS.sub("", (value or "").strip()).upper()
+
+
+def _card_refusal(what: str, guard) -> str:
+    endings = ", ".join(m.last4 for m in guard.matches)
+    return (f"That {what} looks like a card number (ending {endings}); it was removed and not kept. "
+            "This shop never stores card numbers. Type what is on the carrier's label.")
+
+
+def _check_tracking(carrier: str, tracking_number: str) -> tuple[str, str]:
+    """The carrier and tracking number to keep; raises ValidationError naming each problem.
+
+    A card number typed or pasted as either is refused with the detector's sentence
+    (which keeps only its last 4 digits), and nothing is saved.
+    """
+    errors: dict[str, str] = {}
+    carrier_guard = guard_text((carrier or "").strip(), field="the carrier", context="tracking")
+    number_guard = guard_text((tracking_number or "").strip(), field="the tracking number", context="tracking")
+    number = normalize_tracking_number(number_guard.value or "")
+    if not number_guard.changed and number:
+        # Grouping can hide a number from the detector; check the number as it would be kept.
+        number_guard = guard_text(number, field="the tracking number", context="tracking")
+    if carrier_guard.changed:
+        errors["carrier"] = _card_refusal("carrier", carrier_guard)
+    if number_guard.changed:
+        errors["tracking_number"] = _card_refusal("tracking number", number_guard)
+    carrier_text = " ".join((carrier_guard.value or "").split())
+    if not carrier_guard.changed:
+        if not carrier_text:
+            errors["carrier"] = "Choose or type the carrier."
+        elif len(carrier_text) > CARRIER_MAX:
+            errors["carrier"] = f"The carrier's name is too long (at most {CARRIER_MAX} characters)."
+    if not number_guard.changed:
+        if not number:
+            errors["tracking_number"] = "Type the tracking number."
+        elif not _TRACKING_CHARS.fullmatch(number):
+            errors["tracking_number"] = "A tracking number has only letters and digits (spaces and dashes are fine)."
+        elif not TRACKING_MIN <= len(number) <= TRACKING_MAX:
+            errors["tracking_number"] = (f"A tracking number has {TRACKING_MIN} to {TRACKING_MAX} letters and "
+                                         f"digits; this one has {len(number)}.")
+    if errors:
+        first = errors.get("tracking_number") or errors["carrier"]
+        raise ValidationError(f"{first} No tracking number was added.", fields=errors)
+    return carrier_text, number
+
+
+def add_tracking(db: Database, *, actor: Actor, order_id: int, carrier: str, tracking_number: str,
+                 mark_completed: bool = False) -> Changes:
+    """Record a parcel sent for an order, with its carrier and tracking number, for the web store.
+
+    The parcel and its outbox message (the store gets the order's whole tracking list in
+    its meta data) are written in one transaction; with `mark_completed`, the order is
+    marked completed in that same transaction (as shops do when they ship), when the
+    status table of `change_order_status` allows it and it is not completed already.
+    The tracking number is kept without grouping spaces or dashes, in upper case.
+
+    Raises PermissionDenied, NotFound, ValidationError (fields "carrier",
+    "tracking_number", "status"; a card number typed as either is refused and only its
+    last 4 digits are named) and UserFacingError (an order deleted on the web store,
+    cancelled, failed, refunded or a draft: no parcel goes out for it).
+    """
+    access.require(db, actor, Permission.EDIT_ORDERS)
+    carrier_text, number = _check_tracking(carrier, tracking_number)
+    with db.begin() as s:
+        order = _lock_order(s, order_id)
+        _refuse_trashed(order, "No tracking number was added.")
+        if not _can_add_tracking(order):
+            raise UserFacingError(f"An order that is {_label(order.status)} is not shipped; "
+                                  "no tracking number was added.")
+        known = s.scalars(select(Shipment.id).where(Shipment.order_id == order.id,
+                                                    Shipment.tracking_number == number)).first()
+        if known is not None:
+            raise ValidationError("This tracking number is already on this order; nothing was added.",
+                                  fields={"tracking_number": "This tracking number is already on this order."})
+        if mark_completed and order.status != OrderStatus.COMPLETED:
+            _check_transition(order, OrderStatus.COMPLETED)
+        shipment = Shipment(order_id=order.id, carrier=carrier_text, tracking_number=number,
+                            recorded_by=actor.staff_id)
+        s.add(shipment)
+        s.flush()
+        # The tracking goes first, so the store's "completed" email can already carry it.
+        queue_message(s, OutboxKind.ADD_TRACKING, "shipment", shipment.id)
+        audit.record(s, actor, "add_tracking", entity_type="order", entity_id=order.id,
+                     customer_id=order.customer_id, fields=["carrier", "tracking_number"])
+        if mark_completed and order.status != OrderStatus.COMPLETED:
+            _set_status(s, actor, order, OrderStatus.COMPLETED)
+    return Changes(orders=frozenset({order_id}), outbox=True)
