@@ -1,4 +1,5 @@
-"""One order's page: lines, totals, addresses, payment reference, store state and tracking."""
+"""One order's page: lines, totals, addresses, payment reference, store state and tracking; for
+staff who may change orders, its status and a parcel's tracking number."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from decimal import Decimal
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
+    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -19,12 +23,15 @@ from PySide6.QtWidgets import (
 )
 
 from backoffice.domain.cards import mask_card_numbers
-from backoffice.domain.enums import PaymentMethod, PaymentStatus
+from backoffice.domain.enums import OrderStatus, PaymentMethod, PaymentStatus
+from backoffice.domain.staff import Permission
+from backoffice.errors import ConflictError, UserFacingError, ValidationError
 from backoffice.services import orders as orders_service
-from backoffice.services.orders import OrderDetail, PaymentView
+from backoffice.services.orders import COMMON_CARRIERS, OrderDetail, PaymentView
 from backoffice.services.phone_orders import METHOD_LABELS
 from ui.context import AppContext
 from ui.errors import show_error
+from ui.guarded_line_edit import GuardedLineEdit
 from ui.orders_screen import STATUS_LABELS, money_text
 
 LINE_HEADERS = ("SKU", "Product", "Qty", "Unit price", "Total")
@@ -53,6 +60,7 @@ GATEWAY_NAMES = {
     "paypal": "PayPal",
     "ppcp-gateway": "PayPal",
 }
+DELETED_NOTICE = "Deleted on the web store: do not ship."
 PAYMENT_STATUS_WORDS = {
     PaymentStatus.AWAITING: "waiting for payment",
     PaymentStatus.PAID: "paid",
@@ -102,6 +110,16 @@ def payment_sentence(p: PaymentView, *, method_title: str = "", currency: str = 
     if method is PaymentMethod.STORE:
         status = f"{status} (recorded on the web store)"
     return f"{how} — {', '.join([*details, status])}"
+
+
+def _error_label(name: str) -> QLabel:
+    """A problem with a field, shown under it in words."""
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #a33;")
+    label.hide()
+    return label
 
 
 class OrderPage(QWidget):
@@ -166,20 +184,191 @@ class OrderPage(QWidget):
         form.addRow("Payment:", self.payment)
         form.addRow("Tracking:", self.tracking)
         form.addRow("Customer note:", self.note)
+        self.deleted_notice = QLabel(DELETED_NOTICE)
+        self.deleted_notice.setObjectName("orderDeletedNotice")
+        self.deleted_notice.setStyleSheet("color: #a33; font-weight: 600;")
+        self.deleted_notice.hide()
+        # Only people who may change orders get the controls; nobody else has them at all.
+        self.changes_box = self._build_changes_box() if ctx.may(Permission.EDIT_ORDERS) else None
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.state)
+        layout.addWidget(self.deleted_notice)
         # The lines take the height they need (up to the room there is); what is left
         # goes below the boxes, so a short order does not push them to the bottom.
         layout.addWidget(self.lines, 1)
         layout.addWidget(self.totals)
         layout.addLayout(addresses)
         layout.addWidget(pay_box)
+        if self.changes_box is not None:
+            layout.addWidget(self.changes_box)
         layout.addStretch(0)
         self._fit_lines()
         ctx.bus.changed.connect(self._on_changes)
         self.reload()
+
+    def _build_changes_box(self) -> QGroupBox:
+        box = QGroupBox("Status and shipping")
+        box.setObjectName("orderChangesBox")
+        box.hide()
+        form = QFormLayout(box)
+        self.status_form = form
+        self._can_complete = False
+
+        self.next_status = QComboBox()
+        self.next_status.setObjectName("nextStatus")
+        self.next_status.setPlaceholderText("Choose…")
+        self.next_status.currentIndexChanged.connect(self._status_chosen)
+        self.apply_status_button = QPushButton("&Apply")
+        self.apply_status_button.setObjectName("applyStatusButton")
+        self.apply_status_button.clicked.connect(self.apply_status)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.next_status)
+        status_row.addWidget(self.apply_status_button)
+        status_row.addStretch(1)
+        self.status_error = _error_label("statusError")
+        # Each row's cell is one widget, so hiding and showing a row leaves its problem labels as they were.
+        status_widget = QWidget()
+        status_cell = QVBoxLayout(status_widget)
+        status_cell.setContentsMargins(0, 0, 0, 0)
+        status_cell.addLayout(status_row)
+        status_cell.addWidget(self.status_error)
+        form.addRow("Change status to:", status_widget)
+
+        self.carrier = QComboBox()
+        self.carrier.setObjectName("carrier")
+        self.carrier.setEditable(True)
+        self.carrier.addItems(list(COMMON_CARRIERS))
+        # Any other carrier may be typed, through the same card-number guard as every stored text.
+        self.carrier.setLineEdit(GuardedLineEdit("the carrier", context="tracking"))
+        self.carrier.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.carrier.lineEdit().setMaxLength(orders_service.CARRIER_MAX)
+        self.tracking_number = GuardedLineEdit("the tracking number", context="tracking")
+        self.tracking_number.setObjectName("trackingNumber")
+        self.tracking_number.setPlaceholderText("Tracking number")
+        self.tracking_number.setMaxLength(64)
+        self.tracking_number.returnPressed.connect(self.add_tracking)
+        self.mark_completed = QCheckBox("Mark &completed")
+        self.mark_completed.setObjectName("markCompleted")
+        self.add_tracking_button = QPushButton("A&dd")
+        self.add_tracking_button.setObjectName("addTrackingButton")
+        self.add_tracking_button.clicked.connect(self.add_tracking)
+        tracking_row = QHBoxLayout()
+        tracking_row.addWidget(self.carrier)
+        tracking_row.addWidget(self.tracking_number, 1)
+        tracking_row.addWidget(self.mark_completed)
+        tracking_row.addWidget(self.add_tracking_button)
+        self.carrier_error = _error_label("carrierError")
+        self.tracking_error = _error_label("trackingError")
+        tracking_widget = QWidget()
+        tracking_cell = QVBoxLayout(tracking_widget)
+        tracking_cell.setContentsMargins(0, 0, 0, 0)
+        tracking_cell.addLayout(tracking_row)
+        tracking_cell.addWidget(self.carrier.lineEdit().notice)
+        tracking_cell.addWidget(self.tracking_number.notice)
+        tracking_cell.addWidget(self.carrier_error)
+        tracking_cell.addWidget(self.tracking_error)
+        form.addRow("Add tracking:", tracking_widget)
+        self.tracking_number.textEdited.connect(lambda _text: self.tracking_error.hide())
+        return box
+
+    def _show_change_controls(self, d: OrderDetail) -> None:
+        box = self.changes_box
+        if box is None:
+            return
+        deleted = d.status == OrderStatus.TRASH
+        box.setVisible(not deleted and bool(d.next_statuses or d.can_add_tracking))
+        # Nothing is chosen at first, so Apply cannot change an order by accident.
+        self.next_status.clear()
+        for status in d.next_statuses:
+            self.next_status.addItem(STATUS_LABELS.get(status, status.value), status)
+        self.next_status.setCurrentIndex(-1)
+        self.status_form.setRowVisible(0, bool(d.next_statuses))
+        self.status_form.setRowVisible(1, d.can_add_tracking)
+        self.apply_status_button.setEnabled(False)
+        self.add_tracking_button.setEnabled(d.can_add_tracking)
+        # Shops usually complete an order when its parcel goes out.
+        could_complete, self._can_complete = self._can_complete, OrderStatus.COMPLETED in d.next_statuses
+        self.mark_completed.setVisible(self._can_complete)
+        if self._can_complete and not could_complete:
+            self.mark_completed.setChecked(True)
+
+    def _status_chosen(self, index: int) -> None:
+        self.status_error.hide()
+        self.apply_status_button.setEnabled(index >= 0)
+
+    def apply_status(self) -> None:
+        if self.detail is None or self.next_status.currentData() is None:
+            return
+        self.status_error.hide()
+        self.apply_status_button.setEnabled(False)
+        db, actor, order_id = self.ctx.db, self.ctx.actor, self.order_id
+        status, version = self.next_status.currentData(), self.detail.version
+
+        def work(token, progress):
+            return orders_service.change_order_status(db, actor=actor, order_id=order_id, status=status,
+                                                      expected_version=version)
+
+        self._status_token = self.ctx.tasks.run_db(work, on_success=self._changed,
+                                                   on_failure=self._status_failed)
+
+    def _status_failed(self, exc: BaseException) -> None:
+        self.apply_status_button.setEnabled(True)
+        if isinstance(exc, ValidationError):
+            self._show_field_error(self.status_error, exc.fields.get("status") or exc.message)
+        elif isinstance(exc, ConflictError):
+            # Said in a message, not under the field: the order as it is now may offer no status at all.
+            show_error(self, exc)
+            self.reload()
+        elif isinstance(exc, UserFacingError):
+            self._show_field_error(self.status_error, exc.message)
+        else:
+            show_error(self, exc)
+
+    def add_tracking(self) -> None:
+        if self.detail is None or not self.add_tracking_button.isEnabled():
+            return
+        for label in (self.carrier_error, self.tracking_error):
+            label.hide()
+        self.add_tracking_button.setEnabled(False)
+        db, actor, order_id = self.ctx.db, self.ctx.actor, self.order_id
+        carrier, number = self.carrier.currentText(), self.tracking_number.text()
+        complete = self._can_complete and self.mark_completed.isChecked()
+
+        def work(token, progress):
+            return orders_service.add_tracking(db, actor=actor, order_id=order_id, carrier=carrier,
+                                               tracking_number=number, mark_completed=complete)
+
+        self._tracking_token = self.ctx.tasks.run_db(work, on_success=self._tracking_added,
+                                                     on_failure=self._tracking_failed)
+
+    def _tracking_added(self, changes) -> None:
+        self.tracking_number.clear()
+        self.add_tracking_button.setEnabled(True)
+        self._changed(changes)
+
+    def _tracking_failed(self, exc: BaseException) -> None:
+        self.add_tracking_button.setEnabled(True)
+        if isinstance(exc, ValidationError) and exc.fields:
+            if "carrier" in exc.fields:
+                self._show_field_error(self.carrier_error, exc.fields["carrier"])
+            if "tracking_number" in exc.fields or "status" in exc.fields:
+                self._show_field_error(self.tracking_error,
+                                       exc.fields.get("tracking_number") or exc.fields["status"])
+        elif isinstance(exc, UserFacingError):
+            self._show_field_error(self.tracking_error, exc.message)
+        else:
+            show_error(self, exc)
+
+    @staticmethod
+    def _show_field_error(label: QLabel, text: str) -> None:
+        label.setText(text)
+        label.show()
+
+    def _changed(self, changes) -> None:
+        # Every open screen showing this order refreshes from the bus, this page too.
+        self.ctx.bus.publish(changes)
 
     def reload(self) -> None:
         # The work takes plain values, never this page, so the page is not kept by a pool thread.
@@ -228,6 +417,8 @@ class OrderPage(QWidget):
             "\n".join(f"{s.carrier} {s.tracking_number}".strip() for s in d.shipments) or "Not shipped yet"
         )
         self.note.setText(d.customer_note or "—")
+        self.deleted_notice.setVisible(d.status == OrderStatus.TRASH)
+        self._show_change_controls(d)
         self.tab_title = f"Order {d.number}"
         self.tab_tooltip = self.heading.text()
         self.title_changed.emit(self.tab_title)
