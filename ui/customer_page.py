@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -26,10 +27,12 @@ from backoffice.domain.enums import (
     AddressKind,
     Channel,
     ConsentAction,
+    CustomerStatus,
     RequestKind,
     RequestStatus,
     SubscriptionStatus,
 )
+from backoffice.domain.staff import Permission
 from backoffice.errors import ValidationError
 from backoffice.services import customers as customers_service
 from backoffice.services.changes import Changes
@@ -37,6 +40,7 @@ from backoffice.services.customers import (
     EDITABLE_FIELDS,
     CustomerChangedElsewhere,
     CustomerDetail,
+    MergeResult,
     validate_changes,
 )
 from ui.audit_table_model import COLUMNS as AUDIT_COLUMNS
@@ -144,6 +148,7 @@ class CustomerPage(QWidget):
     title = "Customer"
 
     order_opened = Signal(int)
+    customer_opened = Signal(int)
     # The tab's title: the name the page shows, once the record has loaded.
     title_changed = Signal(str)
     loaded = Signal(object)  # CustomerDetail
@@ -172,6 +177,16 @@ class CustomerPage(QWidget):
         self.message.setWordWrap(True)
         self.message.hide()
 
+        # Others who may be the same person (same email, phone, or name and postcode).
+        self.duplicates = QFrame()
+        self.duplicates.setObjectName("possibleDuplicates")
+        self.duplicates.setStyleSheet("#possibleDuplicates { background: #fff4ce; border: 1px solid #e0c36a; }")
+        self.duplicates_layout = QVBoxLayout(self.duplicates)
+        self.duplicates_layout.setContentsMargins(8, 4, 8, 4)
+        self.duplicates.hide()
+        self.duplicate_hits: list = []
+        self._duplicates_body: QWidget | None = None
+
         self.tabs = QTabWidget()
         self.tabs.setObjectName("customerTabs")
         self.tabs.addTab(self._profile_tab(), "Profile")
@@ -195,6 +210,7 @@ class CustomerPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.message)
+        layout.addWidget(self.duplicates)
         layout.addWidget(self.tabs, 1)
 
         ctx.bus.changed.connect(self._on_changes)
@@ -358,7 +374,71 @@ class CustomerPage(QWidget):
                                 _label({}, _audit_outcome(e))) for e in detail.audit])
             if self._audit_index < 0:
                 self._audit_index = self.tabs.addTab(self.audit, "Audit trail")
+        self._look_for_duplicates(detail)
         self.loaded.emit(detail)
+
+    # --- possible duplicates ---------------------------------------------------------------
+
+    _REASONS = {"email": "same email", "phone": "same phone", "name": "same name and postcode"}
+
+    def _look_for_duplicates(self, detail: CustomerDetail) -> None:
+        p = detail.profile
+        if p.merged_into_id or p.status in (CustomerStatus.ERASED,):
+            self._show_duplicates([])
+            return
+        default = next((a for a in detail.addresses if a.is_default), detail.addresses[0] if detail.addresses else None)
+        db, actor, cid = self.ctx.db, self.ctx.actor, self.customer_id
+        values = dict(email=p.email, phone=p.phone, first_name=p.first_name, last_name=p.last_name,
+                      postcode=default.postcode if default else "")
+        self._duplicates_token = self.ctx.tasks.run_db(
+            lambda token, progress: customers_service.similar_customers(db, actor=actor, exclude_id=cid, **values),
+            on_success=self._show_duplicates, on_failure=lambda exc: None)
+
+    def _show_duplicates(self, hits: list) -> None:
+        self.duplicate_hits = list(hits)[:3]
+        if self._duplicates_body is not None:
+            self.duplicates_layout.removeWidget(self._duplicates_body)
+            self._duplicates_body.deleteLater()
+            self._duplicates_body = None
+        may_merge = self.ctx.may(Permission.MERGE_CUSTOMERS)
+        body = QWidget()
+        rows = QVBoxLayout(body)
+        rows.setContentsMargins(0, 0, 0, 0)
+        for hit in self.duplicate_hits:
+            row = QHBoxLayout()
+            who = " · ".join(x for x in (hit.name, hit.phone, hit.email, " ".join(
+                y for y in (hit.postcode, hit.city) if y)) if x)
+            label = QLabel(f"Possibly the same person ({self._REASONS.get(hit.match, hit.match)}): {who}")
+            label.setWordWrap(True)
+            row.addWidget(label, 1)
+            open_button = QPushButton("Open")
+            open_button.clicked.connect(lambda _=False, cid=hit.id: self.customer_opened.emit(cid))
+            row.addWidget(open_button)
+            if may_merge:
+                merge_button = QPushButton("Merge…")
+                merge_button.setObjectName(f"mergeWith{hit.id}")
+                merge_button.clicked.connect(lambda _=False, h=hit: self.merge_with(h.id, h.match))
+                row.addWidget(merge_button)
+            rows.addLayout(row)
+        self.duplicates_layout.addWidget(body)
+        self._duplicates_body = body
+        self.duplicates.setVisible(bool(self.duplicate_hits))
+
+    def merge_with(self, other_id: int, match: str = "") -> MergeResult | None:
+        """Ask which record to keep and merge the other into it; open the kept one if it is the other."""
+        from ui.merge_dialog import MergeCustomersDialog
+
+        if self.detail is None:
+            return None
+        reason = self._REASONS.get(match, "").capitalize()
+        dialog = MergeCustomersDialog(self.ctx, self.detail, other_id, reason, self)
+        self.merge_dialog = dialog
+        dialog.exec()
+        result = dialog.result_of_merge
+        self.merge_dialog = None
+        if result is not None and result.keep_id != self.customer_id:
+            self.customer_opened.emit(result.keep_id)
+        return result
 
     # --- editing in place ------------------------------------------------------------------
 

@@ -108,6 +108,8 @@ class MainWindow(QMainWindow):
             page.title_changed.connect(lambda title, page=page: self._retitle(page, title))
             if hasattr(page, "order_opened"):
                 page.order_opened.connect(self.open_order)
+            if hasattr(page, "customer_opened"):
+                page.customer_opened.connect(self.open_customer)
         self.tabs.setCurrentWidget(page)
         return page
 

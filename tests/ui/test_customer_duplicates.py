@@ -1,0 +1,108 @@
+"""A customer's page says when someone else on file may be the same person, and staff merge the
+two from there: both side by side, the one to keep picked, everything moved, the store told."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from sqlalchemy import func, select
+
+from backoffice.domain import Customer, Order, OutboxMessage
+from backoffice.domain.enums import CustomerStatus, OrderStatus, OutboxKind
+from backoffice.services import customers as svc
+from backoffice.domain.search import reindex_customer
+from ui.context import AppContext
+from ui.customer_page import CustomerPage
+from ui.merge_dialog import MergeCustomersDialog
+from ui.tasks import TaskManager
+
+WAIT_MS = 10_000
+
+
+@pytest.fixture
+def twins(db, owner):
+    """The same caller entered twice: once with an order, once by phone with another email."""
+    first = svc.create_customer(db, actor=owner, first_name="María", last_name="García",
+                                email="maria@example.com", phone="+1 (713) 555-0199").customer.id
+    second = svc.create_customer(db, actor=owner, first_name="Maria", last_name="Garcia",
+                                 email="", phone="713-555-0199").customer.id
+    other = svc.create_customer(db, actor=owner, first_name="John", last_name="Smith",
+                                email="john@example.com", phone="+1 (281) 555-0123").customer.id
+    with db.begin() as s:
+        s.add(Order(number="10042", customer_id=second, status=OrderStatus.PROCESSING))
+        s.flush()
+        reindex_customer(s, second)
+    return {"first": first, "second": second, "other": other}
+
+
+@pytest.fixture
+def page_for(qtbot):
+    made = []
+
+    def make(db, actor, customer_id) -> CustomerPage:
+        ctx = AppContext(db=db, actor=actor, tasks=TaskManager())
+        page = CustomerPage(ctx, customer_id)
+        qtbot.addWidget(page)
+        page.resize(1000, 700)
+        page.show()
+        qtbot.waitUntil(lambda: page.detail is not None and not ctx.tasks.busy(), timeout=WAIT_MS)
+        made.append(page)
+        return page
+
+    yield make
+    for page in made:
+        assert page.ctx.tasks.wait_all(WAIT_MS)
+    QApplication.processEvents()
+
+
+def test_the_page_names_the_possible_twin_and_a_stranger_is_not_flagged(qtbot, db, owner, twins, page_for):
+    page = page_for(db, owner, twins["first"])
+    assert page.duplicates.isVisible()
+    assert [h.id for h in page.duplicate_hits] == [twins["second"]]
+    banner = " ".join(label.text() for label in page.duplicates.findChildren(type(page.heading)))
+    assert "Possibly the same person (same phone)" in banner and "Maria Garcia" in banner
+    opened = []
+    page.customer_opened.connect(opened.append)
+    open_button = next(b for b in page.duplicates.findChildren(type(page.note_button)) if b.text() == "Open")
+    open_button.click()
+    assert opened == [twins["second"]]
+
+    stranger = page_for(db, owner, twins["other"])
+    assert not stranger.duplicates.isVisible() and stranger.duplicate_hits == []
+
+
+def test_staff_merge_keeping_the_record_with_the_orders(qtbot, db, staff, twins, page_for, monkeypatch):
+    page = page_for(db, staff, twins["first"])
+    shown = []
+
+    def run(dialog):
+        shown.append(dialog)
+        qtbot.waitUntil(lambda: dialog.merge_button.isEnabled(), timeout=WAIT_MS)
+        # The other record has the order: it is offered as the one to keep.
+        assert dialog.keep_other.isChecked()
+        assert dialog.keep_and_merge_ids() == (twins["second"], twins["first"])
+        dialog.merge_button.click()
+        qtbot.waitUntil(lambda: dialog.result_of_merge is not None, timeout=WAIT_MS)
+        return 1
+
+    monkeypatch.setattr(MergeCustomersDialog, "exec", run)
+    opened = []
+    page.customer_opened.connect(opened.append)
+    merge_button = page.duplicates.findChild(type(page.note_button), f"mergeWith{twins['second']}")
+    merge_button.click()
+    assert len(shown) == 1 and opened == [twins["second"]]  # the kept record opens
+    with db.read() as s:
+        kept, merged = s.get(Customer, twins["second"]), s.get(Customer, twins["first"])
+        assert merged.merged_into_id == kept.id and merged.status is CustomerStatus.DEACTIVATED
+        assert kept.email == "maria@example.com"  # filled from the merged record
+        assert s.scalars(select(OutboxMessage.kind)).all().count(OutboxKind.MERGE_CUSTOMERS) == 1
+        assert s.execute(select(func.count()).select_from(Order).where(Order.customer_id == kept.id)).scalar_one() == 1
+    # This page now shows the merged record as merged, and no more twin.
+    qtbot.waitUntil(lambda: page.state.text() == f"Merged into customer {twins['second']}", timeout=WAIT_MS)
+    assert not page.duplicates.isVisible()
+
+
+def test_an_order_taker_sees_the_twin_but_may_not_merge(qtbot, db, order_taker, twins, page_for):
+    page = page_for(db, order_taker, twins["first"])
+    assert page.duplicates.isVisible()
+    assert page.duplicates.findChild(type(page.note_button), f"mergeWith{twins['second']}") is None

@@ -1,0 +1,147 @@
+"""Merging two customers who are one person: both side by side, the person picks which to keep.
+
+Everything of the other (orders, addresses, notes, newsletter consents, privacy requests)
+moves to the one kept, and its empty email, phone or company are filled in; the other is
+marked merged. The service audits it and tells the web store; the dialog only asks.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backoffice.errors import UserFacingError
+from backoffice.services import customers as customers_service
+from backoffice.services.customers import CustomerDetail, MergeResult
+from ui.context import AppContext
+from ui.errors import show_error
+
+ERROR_STYLE = "color: #b3261e;"
+ROWS = ("Name", "Email", "Phone", "Company", "Address", "Orders", "Customer since", "Web store")
+
+
+def _facts(detail: CustomerDetail) -> tuple[str, ...]:
+    p = detail.profile
+    default = next((a for a in detail.addresses if a.is_default), detail.addresses[0] if detail.addresses else None)
+    return (
+        p.display_name, p.email or "—", p.phone or "—", p.company or "—",
+        ", ".join(default.lines) if default else "—",
+        f"{len(detail.orders):,}",
+        f"{p.created_at.astimezone():%Y-%m-%d}",
+        f"account {p.store_id}" if p.store_id else "no account",
+    )
+
+
+class MergeCustomersDialog(QDialog):
+    """Asks which of two customers to keep, then merges the other into it."""
+
+    def __init__(self, ctx: AppContext, this: CustomerDetail, other_id: int, reason: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Merge customers")
+        self.setModal(True)
+        self.ctx = ctx
+        self.this = this
+        self.other: CustomerDetail | None = None
+        self.other_id = other_id
+        self.result_of_merge: MergeResult | None = None
+
+        intro = QLabel((f"{reason}. " if reason else "") + "Are these one person? Pick the record to keep.")
+        intro.setWordWrap(True)
+        self.grid = QGridLayout()
+        self.keep_this = QRadioButton(f"Keep {this.profile.display_name} (customer {this.profile.id})")
+        self.keep_other = QRadioButton("Keep the other")
+        self.keep_this.setObjectName("keepThis")
+        self.keep_other.setObjectName("keepOther")
+        self.keep_this.setChecked(True)
+        self.keep_other.setEnabled(False)
+        self.grid.addWidget(self.keep_this, 0, 1)
+        self.grid.addWidget(self.keep_other, 0, 2)
+        self._cells: list[QLabel] = []
+        for row, (label, value) in enumerate(zip(ROWS, _facts(this)), start=1):
+            self.grid.addWidget(QLabel(label), row, 0)
+            self.grid.addWidget(QLabel(value), row, 1)
+            other = QLabel("…")
+            self._cells.append(other)
+            self.grid.addWidget(other, row, 2)
+        what = QLabel(
+            "The other record's orders, addresses, notes, newsletter consents and privacy requests move "
+            "to the one you keep, and its email, phone or company fill any that are empty there. It is "
+            "then marked merged and no longer used. The web store is told; this cannot be undone here.")
+        what.setWordWrap(True)
+        self.message = QLabel("")
+        self.message.setObjectName("mergeMessage")
+        self.message.setStyleSheet(ERROR_STYLE)
+        self.message.setWordWrap(True)
+        self.message.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.merge_button = QPushButton("&Merge")
+        self.merge_button.setObjectName("mergeButton")
+        self.merge_button.setEnabled(False)
+        buttons.addButton(self.merge_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.rejected.connect(self.reject)
+        self.merge_button.clicked.connect(self.merge)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(self.grid)
+        layout.addWidget(what)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self._load_other()
+
+    def _load_other(self) -> None:
+        db, actor, other_id = self.ctx.db, self.ctx.actor, self.other_id
+        self._token = self.ctx.tasks.run_db(
+            lambda token, progress: customers_service.get_customer(db, actor=actor, customer_id=other_id),
+            on_success=self._show_other, on_failure=self._failed)
+
+    def _show_other(self, detail: CustomerDetail) -> None:
+        self.other = detail
+        for cell, value in zip(self._cells, _facts(detail)):
+            cell.setText(value)
+        self.keep_other.setText(f"Keep {detail.profile.display_name} (customer {detail.profile.id})")
+        self.keep_other.setEnabled(True)
+        # The record with more orders (else the older one) is the likelier one to keep.
+        mine, theirs = self.this, detail
+        if (len(theirs.orders), -theirs.profile.created_at.timestamp()) > (
+                len(mine.orders), -mine.profile.created_at.timestamp()):
+            self.keep_other.setChecked(True)
+        self.merge_button.setEnabled(True)
+
+    def keep_and_merge_ids(self) -> tuple[int, int]:
+        this, other = self.this.profile.id, self.other_id
+        return (other, this) if self.keep_other.isChecked() else (this, other)
+
+    def merge(self) -> None:
+        keep_id, merge_id = self.keep_and_merge_ids()
+        self.merge_button.setEnabled(False)
+        db, actor = self.ctx.db, self.ctx.actor
+        self._token = self.ctx.tasks.run_db(
+            lambda token, progress: customers_service.merge_customers(db, actor=actor, keep_id=keep_id,
+                                                                      merge_id=merge_id),
+            on_success=self._merged, on_failure=self._failed)
+
+    def _merged(self, result: MergeResult) -> None:
+        self.result_of_merge = result
+        self.ctx.bus.publish(result.changes)
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.merge_button.setEnabled(self.other is not None)
+        if isinstance(exc, UserFacingError):
+            self.message.setText(exc.message)
+            self.message.show()
+        else:
+            show_error(self, exc)
+
+
+__all__ = ["MergeCustomersDialog"]
