@@ -101,6 +101,10 @@ class CustomersScreen(QWidget):
         self.import_button.setToolTip("Add customers from a spreadsheet saved as CSV" if ctx.may(
             Permission.EDIT_CUSTOMER) else "Your role may not add customers.")
         self.import_button.clicked.connect(self.open_import)
+        self.duplicates_button = QPushButton("Possible duplicates…")
+        self.duplicates_button.setObjectName("duplicatesButton")
+        self.duplicates_button.setVisible(ctx.may(Permission.MERGE_CUSTOMERS))
+        self.duplicates_button.clicked.connect(self.open_duplicates)
 
         self.model = CustomersTableModel(ctx.tasks, self._fetch_page, parent=self)
         self.table = QTableView()
@@ -134,6 +138,7 @@ class CustomersScreen(QWidget):
         filters.addWidget(self.request_filter)
         filters.addStretch(1)
         filters.addWidget(self.count_label)
+        filters.addWidget(self.duplicates_button)
         filters.addWidget(self.import_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.search)
@@ -353,6 +358,16 @@ class CustomersScreen(QWidget):
         """Open the CSV import dialog (imported customers reach this list through the change bus)."""
         dialog = CustomerImportDialog(self.ctx, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def open_duplicates(self):
+        """List the customers who may be one person; opening one shows their page, where they are merged."""
+        from ui.duplicates_dialog import DuplicatesDialog
+
+        dialog = DuplicatesDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.customer_opened.connect(self.customer_opened)
         dialog.open()
         return dialog
 

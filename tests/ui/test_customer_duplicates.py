@@ -106,3 +106,31 @@ def test_an_order_taker_sees_the_twin_but_may_not_merge(qtbot, db, order_taker, 
     page = page_for(db, order_taker, twins["first"])
     assert page.duplicates.isVisible()
     assert page.duplicates.findChild(type(page.note_button), f"mergeWith{twins['second']}") is None
+
+
+def test_the_customers_screen_lists_every_group_and_opens_a_customer(qtbot, db, staff, order_taker, twins):
+    from ui.customers_screen import CustomersScreen
+
+    ctx = AppContext(db=db, actor=staff, tasks=TaskManager())
+    screen = CustomersScreen(ctx)
+    qtbot.addWidget(screen)
+    screen.show()
+    assert screen.duplicates_button.isVisible()
+    dialog = screen.open_duplicates()
+    qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() == 1, timeout=WAIT_MS)
+    group = dialog.tree.topLevelItem(0)
+    assert group.text(0) == "Same phone number: 2 customers"
+    assert sorted(group.child(i).text(0) for i in range(group.childCount())) == ["Maria Garcia", "María García"]
+    opened = []
+    screen.customer_opened.connect(opened.append)
+    dialog.tree.itemActivated.emit(group.child(0), 0)
+    assert opened == [twins["first"]]
+    dialog.close()
+    assert ctx.tasks.wait_all(WAIT_MS)
+
+    taker = CustomersScreen(AppContext(db=db, actor=order_taker, tasks=TaskManager()))
+    qtbot.addWidget(taker)
+    taker.show()
+    assert not taker.duplicates_button.isVisible()
+    assert taker.ctx.tasks.wait_all(WAIT_MS)
+    QApplication.processEvents()
