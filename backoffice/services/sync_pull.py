@@ -1143,13 +1143,13 @@ def decide_order_status(row, item: sm.OrderData, waiting: list[Any]) -> tuple[Or
     if status_changes:
         if store == local:
             return local, None
-        base = None
-        for m in status_changes:
-            base = message_payload(m).get("from") or base
-        if base is not None and store == base:
+        # The statuses the waiting changes start from: the store may stand on any of them
+        # (none sent yet, or the first of two sent) without anyone having changed it there.
+        bases = {message_payload(m).get("from") for m in status_changes} - {None, ""}
+        if store in bases:
             return local, None
         unchanged_there = row["store_modified_at"] is not None and item.modified_at == row["store_modified_at"]
-        if base is None and unchanged_there:
+        if not bases and unchanged_there:
             return local, None
         return local, {"status": (str(local), str(store)), "_message": status_changes[-1].id}
     if any(m.kind == OutboxKind.MARK_ORDER_PAID for m in waiting) and store in (
