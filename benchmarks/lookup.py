@@ -251,12 +251,33 @@ def cache_url(count: int) -> str:
     return f"sqlite:///{folder / f'lookup-{count}.db'}"
 
 
+def _ensure_postgres_database(url: str) -> None:
+    """Create the PostgreSQL database `url` names when the server has none of that name."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url).set(drivername="postgresql+psycopg")
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": parsed.database}).first()
+            if exists is None:
+                print(f"Creating the database {parsed.database}")
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
+
+
 def prepare(url: str, count: int) -> Database:
     """A database with exactly `count` synthetic customers and a built search index.
 
     A cached database from an older version is upgraded when opened; when the
-    upgrade reshaped the search index, only the index is built again.
+    upgrade reshaped the search index, only the index is built again. A PostgreSQL
+    database that does not exist yet is created.
     """
+    if url.startswith("postgres"):
+        _ensure_postgres_database(url)
     db = open_database(url)
     with db.engine.connect() as conn:
         have = conn.execute(select(func.count()).select_from(Customer)).scalar_one()
