@@ -314,9 +314,7 @@ class CustomerPage(QWidget):
 
     def reload(self) -> None:
         db, actor, cid = self.ctx.db, self.ctx.actor, self.customer_id
-        # Hold each token so the last reference to it goes on this thread: freed on a pool
-        # thread, it drops its link to this page there, which can deadlock with the GUI thread.
-        self._load_token = self.ctx.tasks.run_db(
+        self.ctx.tasks.run_db(
             lambda token, progress: customers_service.get_customer(db, actor=actor, customer_id=cid),
             on_success=self._show, on_failure=lambda exc: show_error(self, exc))
 
@@ -390,7 +388,7 @@ class CustomerPage(QWidget):
         db, actor, cid = self.ctx.db, self.ctx.actor, self.customer_id
         values = dict(email=p.email, phone=p.phone, first_name=p.first_name, last_name=p.last_name,
                       postcode=default.postcode if default else "")
-        self._duplicates_token = self.ctx.tasks.run_db(
+        self.ctx.tasks.run_db(
             lambda token, progress: customers_service.similar_customers(db, actor=actor, exclude_id=cid, **values),
             on_success=self._show_duplicates, on_failure=lambda exc: None)
 
@@ -504,7 +502,7 @@ class CustomerPage(QWidget):
                 db, actor=actor, customer_id=cid, expected_version=version,
                 changes=changes, original=original)
 
-        self._save_token = self.ctx.tasks.run_db(work, on_success=self._saved, on_failure=self._save_failed)
+        self.ctx.tasks.run_db(work, on_success=self._saved, on_failure=self._save_failed)
 
     def _saved(self, detail: CustomerDetail) -> None:
         self._saving = False
@@ -582,7 +580,7 @@ class CustomerPage(QWidget):
             else:
                 show_error(self, exc)
 
-        self._note_token = self.ctx.tasks.run_db(
+        self.ctx.tasks.run_db(
             lambda token, progress: customers_service.add_note(db, actor=actor, customer_id=cid, text=text),
             on_success=done, on_failure=failed)
 

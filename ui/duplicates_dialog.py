@@ -59,7 +59,7 @@ class DuplicatesDialog(QDialog):
 
     def reload(self) -> None:
         db, actor = self.ctx.db, self.ctx.actor
-        self._token = self.ctx.tasks.run_db(
+        self.ctx.tasks.run_db(
             lambda token, progress: customers_service.find_duplicates(db, actor=actor, limit=GROUP_LIMIT),
             on_success=self._show, on_failure=lambda exc: show_error(self, exc))
 

@@ -100,7 +100,7 @@ class MergeCustomersDialog(QDialog):
 
     def _load_other(self) -> None:
         db, actor, other_id = self.ctx.db, self.ctx.actor, self.other_id
-        self._token = self.ctx.tasks.run_db(
+        self.ctx.tasks.run_db(
             lambda token, progress: customers_service.get_customer(db, actor=actor, customer_id=other_id),
             on_success=self._show_other, on_failure=self._failed)
 
@@ -125,7 +125,7 @@ class MergeCustomersDialog(QDialog):
         keep_id, merge_id = self.keep_and_merge_ids()
         self.merge_button.setEnabled(False)
         db, actor = self.ctx.db, self.ctx.actor
-        self._token = self.ctx.tasks.run_db(
+        self.ctx.tasks.run_db(
             lambda token, progress: customers_service.merge_customers(db, actor=actor, keep_id=keep_id,
                                                                       merge_id=merge_id),
             on_success=self._merged, on_failure=self._failed)

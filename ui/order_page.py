@@ -310,8 +310,7 @@ class OrderPage(QWidget):
             return orders_service.change_order_status(db, actor=actor, order_id=order_id, status=status,
                                                       expected_version=version)
 
-        self._status_token = self.ctx.tasks.run_db(work, on_success=self._changed,
-                                                   on_failure=self._status_failed)
+        self.ctx.tasks.run_db(work, on_success=self._changed, on_failure=self._status_failed)
 
     def _status_failed(self, exc: BaseException) -> None:
         self.apply_status_button.setEnabled(True)
@@ -340,8 +339,7 @@ class OrderPage(QWidget):
             return orders_service.add_tracking(db, actor=actor, order_id=order_id, carrier=carrier,
                                                tracking_number=number, mark_completed=complete)
 
-        self._tracking_token = self.ctx.tasks.run_db(work, on_success=self._tracking_added,
-                                                     on_failure=self._tracking_failed)
+        self.ctx.tasks.run_db(work, on_success=self._tracking_added, on_failure=self._tracking_failed)
 
     def _tracking_added(self, changes) -> None:
         self.tracking_number.clear()
@@ -371,16 +369,12 @@ class OrderPage(QWidget):
         self.ctx.bus.publish(changes)
 
     def reload(self) -> None:
-        # The work takes plain values, never this page, so the page is not kept by a pool thread.
         db, actor, order_id = self.ctx.db, self.ctx.actor, self.order_id
 
         def work(token, progress):
             return orders_service.get_order(db, actor=actor, order_id=order_id)
 
-        # Hold the token so the last reference to it goes on this thread: freed on a pool
-        # thread, it drops its link to this page there, which can deadlock with the GUI thread.
-        self._load_token = self.ctx.tasks.run_db(work, on_success=self.show_detail,
-                                                 on_failure=lambda e: show_error(self, e))
+        self.ctx.tasks.run_db(work, on_success=self.show_detail, on_failure=lambda e: show_error(self, e))
 
     def show_detail(self, d: OrderDetail) -> None:
         self.detail = d

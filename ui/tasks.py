@@ -97,17 +97,13 @@ class _Runnable(QRunnable):
             bridge.progressed.emit(number, int(done), int(total), text)
 
         try:
-            result = fn(token, progress)
+            outcome, signal = (fn(token, progress), fn), bridge.done
         except BaseException as exc:  # delivered to the GUI thread, never lost
             if not isinstance(exc, Cancelled):
                 log.debug("task failed: %s", "".join(traceback.format_exception(exc)))
-            outcome = (exc, fn)
-            del exc, fn
-            bridge.errored.emit(number, outcome)
-        else:
-            outcome = (result, fn)
-            del result, fn
-            bridge.done.emit(number, outcome)
+            outcome, signal = (exc, fn), bridge.errored
+        del fn
+        signal.emit(number, outcome)
         # The queued signal holds the outcome now: the GUI thread lets go of it last.
         del outcome
 

@@ -104,6 +104,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
+from backoffice.domain.text import join_words
 from backoffice.errors import ValidationError
 
 __all__ = [
@@ -191,7 +192,7 @@ class PayloadGuardResult(NamedTuple):
     def message(self) -> str:
         if not self.found:
             return ""
-        places = _join_words(sorted({format_path(p) or "the data" for p, _ in self.found}))
+        places = join_words(sorted({format_path(p) or "the data" for p, _ in self.found}))
         return _message([m for _, m in self.found], places)
 
 
@@ -322,6 +323,9 @@ _LOOSE_SPACE = "[ \t\u00a0\u2007\u2009\u202f]"
 _LOOSE_DASH = "[" + re.escape(_DASHES + ".") + "]"
 _LOOSE_SEP = rf"(?:{_LOOSE_SPACE}{{1,3}}|{_LOOSE_SPACE}?{_LOOSE_DASH}{_LOOSE_SPACE}?)"
 _LOOSE_RUN = re.compile(rf"\d(?<!\d\d)(?:{_LOOSE_SEP}?\d){{11,}}")
+# What joins two digit groups loosely (two or three spaces, a tab, a spaced dash or dot).
+_LOOSE_JOINT_PATTERN = (rf"(?:{_LOOSE_SPACE}{{2,3}}|\t|{_LOOSE_SPACE}{_LOOSE_DASH}{_LOOSE_SPACE}?"
+                        rf"|{_LOOSE_DASH}{_LOOSE_SPACE})\d")
 
 # One pass finds every run of rule 1 with at least twelve digits (the branch holding
 # the "run" group) and notes whether any two digits are joined loosely (the other
@@ -332,15 +336,12 @@ _LOOSE_RUN = re.compile(rf"\d(?<!\d\d)(?:{_LOOSE_SEP}?\d){{11,}}")
 # twin, which is about a third faster.
 _SCAN_PATTERN = (
     rf"\d(?:(?<!\d\d)(?<!\d{_SEP}\d)(?P<run>(?:{_SEP}?\d){{11,}})"
-    rf"|(?=(?:{_LOOSE_SPACE}{{2,3}}|\t|{_LOOSE_SPACE}{_LOOSE_DASH}{_LOOSE_SPACE}?"
-    rf"|{_LOOSE_DASH}{_LOOSE_SPACE})\d))"
+    rf"|(?={_LOOSE_JOINT_PATTERN}))"
 )
 _SCAN = re.compile(_SCAN_PATTERN)
 _SCAN_ASCII = re.compile(_SCAN_PATTERN, re.ASCII)
 # A loose joint right after a run of rule 1 (whose last digit the run took).
-_LOOSE_JOINT = re.compile(
-    rf"(?:{_LOOSE_SPACE}{{2,3}}|\t|{_LOOSE_SPACE}{_LOOSE_DASH}{_LOOSE_SPACE}?|{_LOOSE_DASH}{_LOOSE_SPACE})\d"
-)
+_LOOSE_JOINT = re.compile(_LOOSE_JOINT_PATTERN)
 
 _PLUS_BEFORE = re.compile(r"\+ ?$")
 _HASH_BEFORE = re.compile(r"# ?$")
@@ -764,14 +765,8 @@ def validate_last4(value: str) -> str:
 # --------------------------------------------------------------------------- helpers
 
 
-def _join_words(words: list[str]) -> str:
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
-
-
 def _message(matches: list[CardMatch], where: str) -> str:
-    endings = _join_words([m.last4 for m in matches])
+    endings = join_words([m.last4 for m in matches])
     if len(matches) == 1:
         head = (
             f"A card number was removed from {where}; "

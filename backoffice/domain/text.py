@@ -117,3 +117,11 @@ def search_tokens(text: str) -> list[str]:
     table = _ASCII_SEPARATORS if folded.isascii() else _separator_table()
     words = folded.translate(table).split()
     return list(dict.fromkeys(words))
+
+
+def join_words(words, conjunction: str = "and") -> str:
+    """Words as a sentence lists them: "a", "a and b", "a, b and c" (or "or")."""
+    words = list(words)
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + f" {conjunction} " + words[-1]

@@ -62,7 +62,7 @@ from backoffice.domain.search import (
 )
 from backoffice.domain.staff import Actor, Permission, StaffUser
 from backoffice.domain.sync import OutboxMessage
-from backoffice.domain.text import fold, search_tokens
+from backoffice.domain.text import fold, join_words, search_tokens
 from backoffice.errors import ConflictError, NotFound, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.audit import AuditRow
@@ -1022,12 +1022,6 @@ FIELD_LABELS = {
 _MAX_LENGTH = {"first_name": 120, "last_name": 120, "company": 200, "phone": 40}
 
 
-def _join(words: list[str]) -> str:
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
-
-
 def validate_changes(changes: Mapping[str, Any], *, default_country: str = "US") -> dict[str, Any]:
     """Check edited fields; return the cleaned values, or raise ValidationError.
 
@@ -1076,7 +1070,7 @@ def validate_changes(changes: Mapping[str, Any], *, default_country: str = "US")
         labels = [FIELD_LABELS.get(f, f.replace("_", " ")) for f in errors]
         verb = "needs" if len(labels) == 1 else "need"
         raise ValidationError(
-            f"The {_join(labels)} {verb} correcting; nothing was saved.", fields=errors)
+            f"The {join_words(labels)} {verb} correcting; nothing was saved.", fields=errors)
     return clean
 
 
@@ -1148,7 +1142,7 @@ def _fields_changed_since(s: Session, c: Customer, expected_version: int,
 
 def _conflict(their: tuple[str, ...], mine: Mapping[str, Any], current: CustomerProfile) -> CustomerChangedElsewhere:
     if their:
-        what = f"the {_join([FIELD_LABELS[f] for f in their])}"
+        what = f"the {join_words([FIELD_LABELS[f] for f in their])}"
     else:
         what = "this customer"
     both = [FIELD_LABELS[f] for f in their if f in mine]
@@ -1156,7 +1150,7 @@ def _conflict(their: tuple[str, ...], mine: Mapping[str, Any], current: Customer
                 "Nothing was saved, so neither change is lost: their version is shown now and "
                 "your edits are still in the form.")
     if both:
-        sentence += f" You both changed the {_join(both)}: choose which to keep, then save again."
+        sentence += f" You both changed the {join_words(both)}: choose which to keep, then save again."
     else:
         sentence += " Save again to add your changes to theirs."
     return CustomerChangedElsewhere(sentence, their_fields=their, current=current, yours=mine)

@@ -17,11 +17,12 @@ from backoffice.domain import Customer, Order, OrderAddress, OrderLine, Payment,
 from backoffice.domain.base import utcnow
 from backoffice.domain.cards import guard_text
 from backoffice.domain.enums import AddressKind, OrderOrigin, OrderStatus, OutboxKind
+from backoffice.domain.text import join_words
 from backoffice.domain.staff import Actor, Permission
 from backoffice.errors import ConflictError, NotFound, UserFacingError, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
-from backoffice.services.phone_orders import queue_message, queue_status_change
+from backoffice.services.phone_orders import lock_order, queue_message, queue_status_change
 
 PAGE_SIZE = 200
 
@@ -313,13 +314,6 @@ def _can_add_tracking(order: Order) -> bool:
     return order.can_add_tracking() and order.status != OrderStatus.DRAFT
 
 
-def _lock_order(s: Session, order_id: int) -> Order:
-    order = s.scalars(select(Order).where(Order.id == order_id).with_for_update()).one_or_none()
-    if order is None:
-        raise NotFound(f"Order {order_id} was not found; nothing was changed.")
-    return order
-
-
 def _label(status: OrderStatus) -> str:
     return {
         OrderStatus.PENDING: "pending payment",
@@ -334,11 +328,6 @@ _STAYS = {
     OrderStatus.REFUNDED: "A refunded order stays as it is.",
     OrderStatus.DRAFT: "A draft is a checkout not finished on the web store; it cannot be changed here.",
 }
-
-
-def _join(words) -> str:
-    words = list(words)
-    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else "".join(words)
 
 
 def _refuse_trashed(order: Order, what: str) -> None:
@@ -370,7 +359,7 @@ def _check_transition(order: Order, status: OrderStatus) -> None:
         elif not allowed:
             reason = _STAYS.get(order.status, "Its status stays as it is.")
         else:
-            reason = "From here it can go to " + _join(_label(x) for x in allowed) + "."
+            reason = "From here it can go to " + join_words((_label(x) for x in allowed), "or") + "."
         raise ValidationError(
             f"An order that is {_label(order.status)} cannot be marked {_label(status)}. {reason} "
             "Its status was not changed.",
@@ -415,7 +404,7 @@ def change_order_status(db: Database, *, actor: Actor, order_id: int, status: Or
         raise ValidationError("That is not an order status; nothing was changed.",
                               fields={"status": "Choose a status from the list."}) from None
     with db.begin() as s:
-        order = _lock_order(s, order_id)
+        order = lock_order(s, order_id)
         if expected_version is not None and order.version != expected_version:
             raise ConflictError("Someone else changed this order since it was opened; its status was not "
                                 "changed. Look at it again and choose the status once more.")
@@ -490,7 +479,7 @@ def add_tracking(db: Database, *, actor: Actor, order_id: int, carrier: str, tra
     access.require(db, actor, Permission.EDIT_ORDERS)
     carrier_text, number = _check_tracking(carrier, tracking_number)
     with db.begin() as s:
-        order = _lock_order(s, order_id)
+        order = lock_order(s, order_id)
         _refuse_trashed(order, "No tracking number was added.")
         if not _can_add_tracking(order):
             raise UserFacingError(f"An order that is {_label(order.status)} is not shipped; "

@@ -88,6 +88,7 @@ __all__ = [
     "pay_link_email",
     "place_phone_order",
     "product_hits",
+    "lock_order",
     "queue_message",
     "queue_status_change",
     "record_terminal_payment",
@@ -342,10 +343,11 @@ class _Guard:
         return result.value or ""
 
 
-def _lock_order(s: Session, order_id: int) -> Order:
+def lock_order(s: Session, order_id: int) -> Order:
+    """The order, locked for the caller's transaction; NotFound when there is none."""
     order = s.scalars(select(Order).where(Order.id == order_id).with_for_update()).one_or_none()
     if order is None:
-        raise NotFound(f"Order {order_id} was not found.")
+        raise NotFound(f"Order {order_id} was not found; nothing was changed.")
     return order
 
 
@@ -877,7 +879,7 @@ def record_terminal_payment(
                               fields=errors)
     now = utcnow()
     with db.begin() as s:
-        order = _lock_order(s, order_id)
+        order = lock_order(s, order_id)
         if order.is_paid():
             raise UserFacingError("This order is already paid; the payment was not recorded again.")
         if not order.can_record_payment():
@@ -923,7 +925,7 @@ def choose_pay_later(db: Database, *, actor: Actor, order_id: int, method: Payme
         raise ValidationError("Pay later means an invoice, a bank transfer or cash on pickup.",
                               fields={"payment": "Choose invoice, bank transfer or cash on pickup."})
     with db.begin() as s:
-        order = _lock_order(s, order_id)
+        order = lock_order(s, order_id)
         if not order.can_record_payment():
             raise UserFacingError("This order is paid or closed; its payment was not changed.")
         previous = order.status
@@ -1036,7 +1038,7 @@ def send_pay_link_again(db: Database, *, actor: Actor, order_id: int) -> Changes
     """
     access.require(db, actor, Permission.TAKE_PHONE_ORDER)
     with db.begin() as s:
-        order = _lock_order(s, order_id)
+        order = lock_order(s, order_id)
         if order.is_paid():
             raise UserFacingError("This order is already paid, so no pay link was emailed.")
         if not order.can_record_payment():
@@ -1069,7 +1071,7 @@ def mark_paid_from_store(db: Database, *, actor: Actor, order_id: int,
     txn = _reference_field(transaction_id, "transaction_id", "transaction id", 64, errors)
     now = utcnow()
     with db.begin() as s:
-        order = _lock_order(s, order_id)
+        order = lock_order(s, order_id)
         if order.is_paid():
             return Changes()
         order.paid_at = now

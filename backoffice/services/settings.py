@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import select
 
 from backoffice import secrets
-
 from backoffice.db import Database
 from backoffice.domain.settings import SETTINGS, SETTINGS_BY_KEY, ShopSetting
 from backoffice.domain.staff import Actor, Permission

@@ -1,4 +1,5 @@
-"""Qt test fixtures: fast password hashing, and a check that no test leaves a thread running."""
+"""Qt test fixtures: fast password hashing, a check that no test leaves a thread running, and
+`ctx_for`, the app context a screen or page is built with."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ import threading
 
 import pytest
 from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QApplication
 
 from backoffice.services import staff
+from ui.context import AppContext
+from ui.tasks import TaskManager
+
+WAIT_MS = 10_000
 
 
 @pytest.fixture(autouse=True)
@@ -30,3 +36,29 @@ def no_dangling_threads(request):
         t.join(timeout=5)
     still = [t.name for t in left if t.is_alive()]
     assert not still, f"threads left running: {still}"
+
+
+@pytest.fixture
+def ctx_for(qtbot):
+    """`ctx_for(db, actor)`: an app context whose background work must be over when the test ends.
+
+    A test puts screens that watch something in `ctx.screens` (stopped at the end) and pages
+    it opens in `ctx.pages` (kept open until their work is over).
+    """
+    made: list[AppContext] = []
+
+    def make(db, actor) -> AppContext:
+        ctx = AppContext(db=db, actor=actor, tasks=TaskManager())
+        ctx.screens = []
+        ctx.pages = []
+        made.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in made:
+        for screen in ctx.screens:
+            screen.stop_watching()
+        assert ctx.tasks.wait_all(WAIT_MS), "a background task was left running"
+    QApplication.processEvents()
+    for ctx in made:
+        ctx.pages.clear()

@@ -14,31 +14,11 @@ from backoffice.domain.search import reindex_customer
 from backoffice.domain.text import fold
 from backoffice.services import customers as svc
 from backoffice.services.search_index import rebuild_search_index
-from ui.context import AppContext
 from ui.customer_page import CustomerPage
 from ui.customers_screen import CustomersScreen
 from ui.customers_table_model import CustomersTableModel
-from ui.tasks import TaskManager
 
 WAIT_MS = 10_000
-
-
-@pytest.fixture
-def ctx_for(qtbot):
-    made: list[AppContext] = []
-
-    def make(db, actor) -> AppContext:
-        ctx = AppContext(db=db, actor=actor, tasks=TaskManager())
-        ctx.screens = []
-        made.append(ctx)
-        return ctx
-
-    yield make
-    for ctx in made:
-        for screen in ctx.screens:
-            screen.stop_watching()
-        assert ctx.tasks.wait_all(WAIT_MS), "a background task was left running"
-    QApplication.processEvents()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QHeaderView
+from PySide6.QtWidgets import QHeaderView
 
 from backoffice.domain import (
     ConsentEvent,
@@ -33,31 +33,10 @@ from backoffice.domain.enums import (
     SubscriptionStatus,
 )
 from backoffice.services import customers as customers_service
-from ui.context import AppContext
 from ui.customer_page import CustomerPage
 from ui.order_page import OrderPage
-from ui.tasks import TaskManager
 
 WAIT_MS = 10_000
-
-
-@pytest.fixture
-def ctx_for(qtbot):
-    made: list[AppContext] = []
-
-    def make(db, actor) -> AppContext:
-        ctx = AppContext(db=db, actor=actor, tasks=TaskManager())
-        # The pages stay referenced here until their work is over, so none is freed by a pool thread.
-        ctx.pages = []
-        made.append(ctx)
-        return ctx
-
-    yield make
-    for ctx in made:
-        assert ctx.tasks.wait_all(WAIT_MS), "a background task was left running"
-    QApplication.processEvents()
-    for ctx in made:
-        ctx.pages.clear()
 
 
 @pytest.fixture

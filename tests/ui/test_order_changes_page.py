@@ -6,38 +6,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QPushButton
+from PySide6.QtWidgets import QComboBox, QMessageBox, QPushButton
 from sqlalchemy import select
 
 from backoffice.domain import Order, OrderLine, OutboxMessage, Shipment
 from backoffice.domain.enums import OrderStatus, OutboxKind
-from ui.context import AppContext
 from ui.guarded_line_edit import GuardedLineEdit
 from ui.order_page import DELETED_NOTICE, OrderPage
-from ui.tasks import TaskManager
 
 WAIT_MS = 10_000
-
-
-@pytest.fixture
-def ctx_for(qtbot):
-    made: list[AppContext] = []
-
-    def make(db, actor) -> AppContext:
-        ctx = AppContext(db=db, actor=actor, tasks=TaskManager())
-        # The pages stay referenced here until their work is over, so none is freed by a pool thread.
-        ctx.pages = []
-        made.append(ctx)
-        return ctx
-
-    yield make
-    for ctx in made:
-        assert ctx.tasks.wait_all(WAIT_MS), "a background task was left running"
-    QApplication.processEvents()
-    for ctx in made:
-        ctx.pages.clear()
 
 
 def add_order(db, *, status=OrderStatus.PROCESSING, taken_by=None) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from backoffice import cli
 from backoffice.domain import AuditEvent, Base, Customer, CustomerAddress, CustomerNote, OutboxMessage
-from backoffice.domain.enums import AuditOutcome, Role
+from backoffice.domain.enums import AuditOutcome
 from backoffice.domain.search import CustomerSearchTerm
 from backoffice.errors import Cancelled, PermissionDenied, ValidationError
 from backoffice.services import customer_import as ci
