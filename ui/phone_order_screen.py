@@ -105,18 +105,6 @@ def _error_label(name: str) -> QLabel:
     return label
 
 
-def _while_alive(owner: QObject, fn: Callable | None) -> Callable | None:
-    """`fn`, called only while `owner` still exists: a task may finish after its screen closed."""
-    if fn is None:
-        return None
-
-    def call(*args):
-        if isValid(owner):
-            fn(*args)
-
-    return call
-
-
 def _set_message(label: QLabel, text: str | None) -> None:
     label.setText(text or "")
     label.setVisible(bool(text))
@@ -183,8 +171,8 @@ class _Search(QObject):
         def work(token, progress):
             return self._query(text)
 
-        self._tasks.run_db(work, on_success=_while_alive(self, lambda hits: self._show(generation, hits)),
-                           on_failure=_while_alive(self, lambda exc: self._failed(generation, exc)))
+        self._tasks.run_db(work, on_success=lambda hits: self._show(generation, hits),
+                           on_failure=lambda exc: self._failed(generation, exc), owner=self)
 
     def _failed(self, generation: int, exc: BaseException) -> None:
         if generation == self._generation:
@@ -606,8 +594,7 @@ class PhoneOrderScreen(QWidget):
         self._update_totals()
 
     def _run_db(self, work, on_success, on_failure) -> None:
-        self.ctx.tasks.run_db(work, on_success=_while_alive(self, on_success),
-                              on_failure=_while_alive(self, on_failure))
+        self.ctx.tasks.run_db(work, on_success=on_success, on_failure=on_failure, owner=self)
 
     def _load_settings(self) -> None:
         def work(token, progress):
@@ -1153,8 +1140,8 @@ class PhoneOrderScreen(QWidget):
                     close()
 
         self.ctx.tasks.run_io(
-            work, on_success=_while_alive(self, lambda state: self._store_answered(generation, state)),
-            on_failure=_while_alive(self, lambda exc: self._store_failed(generation, exc)))
+            work, on_success=lambda state: self._store_answered(generation, state),
+            on_failure=lambda exc: self._store_failed(generation, exc), owner=self)
 
     def _schedule_watch(self) -> None:
         if self._watching and self.isVisible():
