@@ -393,7 +393,7 @@ _BARE_ROWS = ("c.id, c.first_name, c.last_name, c.company, c.email, c.phone, c.s
 def bare_sql(dialect: str, kind: str, query: str, region: str) -> tuple[str, dict]:
     """The one hand-written statement answering `query` of `kind` (keys computed here, untimed)."""
     from backoffice.domain.emails import email_key
-    from backoffice.domain.search import PREFIX_END, order_number_key, postcode_key
+    from backoffice.domain.search import PREFIX_END, order_number_key, postcode_key, squashed
     from backoffice.services.customers import phone_search
 
     def terms(where: str, **params) -> tuple[str, dict]:
@@ -427,11 +427,16 @@ def bare_sql(dialect: str, kind: str, query: str, region: str) -> tuple[str, dic
                 {"lo": frag, "hi": frag + PREFIX_END, "end": PREFIX_END})
     if kind == "email, inside, no @":
         frag = fold(query)
-        found = ("SELECT rowid FROM customer_search_fts" if dialect == "sqlite"
-                 else "SELECT customer_id FROM customer_search_text")
+        if dialect == "sqlite":
+            found, params = "SELECT rowid FROM customer_search_fts WHERE body LIKE :pat", {"pat": f"%{frag}%"}
+        else:
+            # The index is asked for the fragment squashed, as the addresses are also
+            # indexed; the whole fragment is checked on the rows.
+            found = "SELECT customer_id FROM customer_search_text WHERE body LIKE :pat AND strpos(body, :whole) > 0"
+            params = {"pat": f"%{squashed(frag)}%", "whole": frag}
         # Materialised first, so PostgreSQL does not plan the join around the LIKE.
-        return (f"WITH f(id) AS MATERIALIZED ({found} WHERE body LIKE :pat LIMIT 20) "
-                f"SELECT {_BARE_ROWS} FROM f JOIN customers c ON c.id = f.id", {"pat": f"%{frag}%"})
+        return (f"WITH f(id) AS MATERIALIZED ({found} LIMIT 20) "
+                f"SELECT {_BARE_ROWS} FROM f JOIN customers c ON c.id = f.id", params)
     if kind.startswith("name"):
         key = " ".join(fold(query).split())
         return terms("s.kind = 'n' AND s.term >= :lo AND s.term < :hi", lo=key, hi=key + PREFIX_END)

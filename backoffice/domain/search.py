@@ -22,6 +22,13 @@ Every way the desk finds a customer is an indexed lookup on both databases:
   fragment (across words, inside an email address). SQLite indexes it with an FTS5
   table using the trigram tokenizer (kept in step by triggers); PostgreSQL with a
   pg_trgm GIN index. Both answer ``body LIKE '%fragment%'`` from the index.
+  Each email address is in the line twice: as written, and `squashed` (without
+  dots, dashes and the like: "maria.garcia@example.com" also as
+  "mariagarcia@examplecom"). pg_trgm splits text into words at punctuation, so the
+  trigrams of "ria.gar" are those of "ria" and "gar" ending and starting a word,
+  which half the shop's addresses have; "riagar" is one word whose trigrams pick
+  out the address. A fragment with punctuation is looked up squashed and checked
+  whole on the rows.
 
 What feeds the index is declared once in `SOURCES`, against the personal-data
 registry: every personal column of the customer's own tables is either a source
@@ -298,6 +305,17 @@ def entry_words(terms: Iterable[tuple[str, str | None]]) -> set[str]:
     }
 
 
+_NOT_SQUASHED = re.compile(r"[^0-9A-Za-z@\s]+")
+
+
+def squashed(text: str) -> str:
+    """`text` without the characters that are neither letters, digits, "@" nor spaces:
+    "maria.garcia-1@example.com" -> "mariagarcia1@examplecom" (see the module docstring)."""
+    if text.isascii():
+        return _NOT_SQUASHED.sub("", text)
+    return "".join(c for c in text if c.isalnum() or c == "@" or c.isspace())
+
+
 def postcode_key(value: str | None) -> str:
     """A postcode folded, without spaces or dashes: "SW1A 1AA" -> "sw1a1aa"."""
     folded = fold(value or "")
@@ -382,6 +400,7 @@ def customer_entry(
                         terms.add((_EMAIL, term))
                         folded = term if term.isascii() else fold(term)
                         body[folded] = None
+                        body[squashed(folded)] = None
                         end = email_end_term(folded)
                         if end:
                             terms.add((_EMAIL_END, end))

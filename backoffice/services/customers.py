@@ -59,6 +59,7 @@ from backoffice.domain.search import (
     postcode_key,
     reindex_customer,
     shop_default_region,
+    squashed,
 )
 from backoffice.domain.staff import Actor, Permission, StaffUser
 from backoffice.domain.sync import OutboxMessage
@@ -285,13 +286,20 @@ def _fragment(folded: str) -> str | None:
 MAX_PROBE = 10
 
 
-def fragment_probe(fragment: str) -> str:
+def fragment_probe(fragment: str, *, postgres: bool = False) -> str:
     """The part of a fragment the trigram index is asked for.
 
+    On PostgreSQL a fragment of one run with punctuation ("ria.gar") is asked for
+    squashed ("riagar"), as every email address is also indexed (see
+    `backoffice.domain.search`): pg_trgm would split it into common word ends.
     Short fragments go whole. In a long one, the end of the part before an "@"
     (where addresses differ) or else its beginning: a shop's domains and common
     words would only add long posting lists to intersect.
     """
+    if postgres and not any(c.isspace() for c in fragment):
+        flat = squashed(fragment)
+        if flat != fragment and len(flat) >= MIN_FRAGMENT:
+            fragment = flat
     if len(fragment) <= MAX_PROBE:
         return fragment
     local, at, _ = fragment.partition("@")
@@ -504,7 +512,7 @@ def _search_params(plan: _Plan, postgres: bool) -> dict[str, Any]:
     if plan.inside is not None:
         params["in_lo"], params["in_hi"], params["end"] = plan.inside, plan.inside + PREFIX_END, PREFIX_END
     if plan.fragment is not None:
-        probe = fragment_probe(plan.fragment)
+        probe = fragment_probe(plan.fragment, postgres=postgres)
         params["pat"] = f"%{probe}%"
         # The whole fragment is checked on the rows only when the index was asked for a part.
         params["whole"] = None if postgres and probe == plan.fragment else plan.fragment

@@ -374,3 +374,42 @@ def test_migration_0004_empties_the_index_and_a_rebuild_restores_it(sqlite_db):
     assert not search_index_needs_rebuild(sqlite_db)
     assert ids_for(sqlite_db, owner, "lacksmi") == [cid]
     assert ids_for(sqlite_db, owner, "na.b@") == [cid]
+
+
+def test_a_fragment_across_the_punctuation_of_an_email(db, owner, shop):
+    assert ids_for(db, owner, "ria.gar") == [shop["garcia"]]
+    assert ids_for(db, owner, "n.smi") == [shop["smith"]]
+    assert ids_for(db, owner, "j.mue") == [shop["muller"]]
+    assert ids_for(db, owner, "ria.gax") == []
+    # Typed without its dot, the address is found too.
+    hit = first_hit(db, owner, "riagarc")
+    assert (hit.id, hit.match, hit.rank) == (shop["garcia"], "text", svc.FRAGMENT)
+    # A dot is not a wildcard: "ria-gar" and "riaXgar" are other addresses.
+    dashed = add(db, owner, "Lucia", "Vega", email="lu.ria-gar@example.net")
+    assert ids_for(db, owner, "ria-gar") == [dashed]
+    assert set(ids_for(db, owner, "riagar")) == {shop["garcia"], dashed}
+
+
+def test_postgresql_asks_the_trigram_index_for_a_fragment_squashed():
+    assert svc.fragment_probe("ria.gar", postgres=True) == "riagar"
+    assert svc.fragment_probe("ria.gar") == "ria.gar"
+    # Words apart keep their space; too little left keeps the fragment as typed.
+    assert svc.fragment_probe("ria gar", postgres=True) == "ria gar"
+    assert svc.fragment_probe("a.b", postgres=True) == "a.b"
+    assert svc.fragment_probe("maria.garcia.lopez", postgres=True) == "mariagarci"
+
+
+def test_migration_0006_empties_the_index_and_a_rebuild_restores_it(sqlite_db):
+    from alembic import command
+
+    from backoffice import migrations
+
+    owner = make_staff(sqlite_db, Role.OWNER)
+    cid = add(sqlite_db, owner, "María", "García", email="maria.garcia@example.com")
+    with sqlite_db.engine.connect() as conn:
+        command.downgrade(migrations.config(conn), "0005")
+        conn.commit()
+    assert migrations.upgrade(sqlite_db)
+    assert search_index_needs_rebuild(sqlite_db)
+    rebuild_search_index(sqlite_db)
+    assert ids_for(sqlite_db, owner, "riagar") == [cid]
