@@ -370,7 +370,7 @@ def query_sets(people: list[dict], n: int, seed: int) -> dict[str, list[tuple[st
     add("email, whole", [(p["email"].upper() if i % 2 else p["email"], p["id"]) for i, p in enumerate(people)])
     add("email, beginning", [(p["email"][:8], p["id"]) for p in people])
     add("email, inside", [(p["email"].split("@")[0][-6:] + "@", p["id"]) for p in people])
-    # Across the dot of the part before the "@" ("ria.gar"): only the trigram index has it.
+    # Across the dot of the part before the "@" ("ria.gar"): the email joint terms.
     add("email, inside, no @", [(f"{a[-3:]}.{b[:3]}", p["id"]) for p in people
                                 for a, _, b in [p["email"].split("@")[0].partition(".")] if b])
     add("name, first and last", [(f"{p['first']} {p['last']}", p["id"]) for p in people])
@@ -393,7 +393,7 @@ _BARE_ROWS = ("c.id, c.first_name, c.last_name, c.company, c.email, c.phone, c.s
 def bare_sql(dialect: str, kind: str, query: str, region: str) -> tuple[str, dict]:
     """The one hand-written statement answering `query` of `kind` (keys computed here, untimed)."""
     from backoffice.domain.emails import email_key
-    from backoffice.domain.search import PREFIX_END, order_number_key, postcode_key, squashed
+    from backoffice.domain.search import JOINT_REACH, PREFIX_END, order_number_key, postcode_key
     from backoffice.services.customers import phone_search
 
     def terms(where: str, **params) -> tuple[str, dict]:
@@ -426,17 +426,10 @@ def bare_sql(dialect: str, kind: str, query: str, region: str) -> tuple[str, dic
                 "WHERE w.suffix >= :lo AND w.suffix < :hi LIMIT 20",
                 {"lo": frag, "hi": frag + PREFIX_END, "end": PREFIX_END})
     if kind == "email, inside, no @":
+        # The email from just before the dot on: a prefix of the joint terms.
         frag = fold(query)
-        if dialect == "sqlite":
-            found, params = "SELECT rowid FROM customer_search_fts WHERE body LIKE :pat", {"pat": f"%{frag}%"}
-        else:
-            # The index is asked for the fragment squashed, as the addresses are also
-            # indexed; the whole fragment is checked on the rows.
-            found = "SELECT customer_id FROM customer_search_text WHERE body LIKE :pat AND strpos(body, :whole) > 0"
-            params = {"pat": f"%{squashed(frag)}%", "whole": frag}
-        # Materialised first, so PostgreSQL does not plan the join around the LIKE.
-        return (f"WITH f(id) AS MATERIALIZED ({found} LIMIT 20) "
-                f"SELECT {_BARE_ROWS} FROM f JOIN customers c ON c.id = f.id", params)
+        low = frag[max(0, frag.index(".") - JOINT_REACH):]
+        return terms("s.kind = 'j' AND s.term >= :lo AND s.term < :hi", lo=low, hi=low + PREFIX_END)
     if kind.startswith("name"):
         key = " ".join(fold(query).split())
         return terms("s.kind = 'n' AND s.term >= :lo AND s.term < :hi", lo=key, hi=key + PREFIX_END)

@@ -11,7 +11,12 @@ Every way the desk finds a customer is an indexed lookup on both databases:
   PostgreSQL's "C" collation), which is code point order for UTF-8.
   An email is also stored with its part before the "@" reversed
   ("maria.garcia@example.com" as "aicrag.airam@example.com"), so the end of that
-  part ("garcia@", "cia@exam") is a prefix too.
+  part ("garcia@", "cia@exam") is a prefix too. And from one, two and three
+  characters before each dot, dash or other punctuation of that part on
+  ("a.garcia@example.com", "ia.garcia@…", "ria.garcia@…"), so that a fragment
+  across the punctuation ("ria.gar") is a prefix too; the longest of them carries
+  the rest of the part reversed after a space, so that a fragment reaching further
+  back ("aria.gar") is checked on the term itself.
 * `customer_search_word` holds every word of the customers' names and companies
   once, with each of its endings of at least MIN_FRAGMENT letters ("mith" for
   "smith"): a fragment inside a word is a prefix of an ending, which leads to the
@@ -90,13 +95,14 @@ class TermKind(StrEnum):
     COMPANY = "c"
     EMAIL = "e"
     EMAIL_END = "r"  # the email with its part before the "@" reversed
+    EMAIL_JOINT = "j"  # the email from just before a punctuation of that part on
     PHONE = "p"
     POSTCODE = "z"
     ORDER = "o"
 
 
 # The kinds as plain strings, for the hot loops that build millions of terms.
-_NAME, _COMPANY, _EMAIL, _EMAIL_END, _PHONE, _POSTCODE, _ORDER = (k.value for k in TermKind)
+_NAME, _COMPANY, _EMAIL, _EMAIL_END, _EMAIL_JOINT, _PHONE, _POSTCODE, _ORDER = (k.value for k in TermKind)
 
 
 class CustomerSearchTerm(Base):
@@ -291,6 +297,35 @@ def email_end_term(folded_email: str) -> str | None:
     return clip(f"{local[::-1]}@{domain}")
 
 
+# How far before a punctuation of an email's part before the "@" its joint terms start.
+JOINT_REACH = 3
+
+
+def email_joint_terms(folded_email: str) -> list[str]:
+    """The folded email from 1 to JOINT_REACH characters before each punctuation of
+    its part before the "@"; the longest also holds, after a space, what comes
+    before it reversed.
+
+    "maria.garcia@example.com" -> "a.garcia@example.com", "ia.garcia@example.com",
+    "ria.garcia@example.com am": a fragment across the dot ("ria.gar", "a.garc")
+    is a prefix of one of them, and one reaching further back ("aria.gar") is a
+    prefix of the longest whose reversed rest starts with what it has more ("a").
+    """
+    local, at, domain = folded_email.rpartition("@")
+    if not at:
+        return []
+    terms = []
+    for p in range(1, len(local)):
+        if local[p].isalnum():
+            continue
+        for k in range(1, min(JOINT_REACH, p) + 1):
+            term = f"{local[p - k:]}@{domain}"
+            if k == JOINT_REACH:
+                term += " " + local[:p - k][::-1]
+            terms.append(clip(term))
+    return terms
+
+
 def word_suffixes(word: str) -> list[str]:
     """The endings of `word` that a fragment inside it starts: from its second letter on,
     at least MIN_FRAGMENT long ("smith" -> "mith", "ith")."""
@@ -404,6 +439,7 @@ def customer_entry(
                         end = email_end_term(folded)
                         if end:
                             terms.add((_EMAIL_END, end))
+                        terms.update((_EMAIL_JOINT, t) for t in email_joint_terms(folded))
                 elif kind is TermKind.POSTCODE:
                     key = postcode_key(value)
                     if key:

@@ -52,6 +52,7 @@ from backoffice.domain.orders import Order, Shipment
 from backoffice.domain.phones import normalize_phone, phone_suffix_key
 from backoffice.domain.privacy import CLOSED_REQUEST_STATUSES, PrivacyRequest
 from backoffice.domain.search import (
+    JOINT_REACH,
     MIN_FRAGMENT,
     PREFIX_END,
     TermKind,
@@ -122,9 +123,9 @@ _MATCH_WORDS = {
     TermKind.POSTCODE.value: "postcode",
     "t": "text",
 }
-_PHONE, _EMAIL, _EMAIL_END, _ORDER, _NAME, _COMPANY, _POSTCODE = (
-    k.value for k in (TermKind.PHONE, TermKind.EMAIL, TermKind.EMAIL_END, TermKind.ORDER, TermKind.NAME,
-                      TermKind.COMPANY, TermKind.POSTCODE))
+_PHONE, _EMAIL, _EMAIL_END, _EMAIL_JOINT, _ORDER, _NAME, _COMPANY, _POSTCODE = (
+    k.value for k in (TermKind.PHONE, TermKind.EMAIL, TermKind.EMAIL_END, TermKind.EMAIL_JOINT,
+                      TermKind.ORDER, TermKind.NAME, TermKind.COMPANY, TermKind.POSTCODE))
 # Among hits of the same rank: the things that pick one person out come first.
 _KIND_ORDER = {"p": 0, "e": 1, "o": 2, "n": 3, "c": 4, "z": 5, "t": 6}
 _KIND_BY_ORDER = {order: kind for kind, order in _KIND_ORDER.items()}
@@ -158,7 +159,10 @@ class _Part:
     kind: str  # a TermKind value
     rank: int
     values: tuple[str, ...]  # the terms for "in"; (low, high) for "range"
-    tail: str = ""  # email ends: what the domain must start with
+    # What the term must hold right after its first `after` ("@": the domain an
+    # email end must start with; " ": the reversed rest of an email joint term).
+    tail: str = ""
+    after: str = "@"
     # A range whose low end is a term of its own: the rank of a term equal to it
     # (one index range answers both "is" and "starts with").
     top: int | None = None
@@ -225,11 +229,26 @@ def plan_query(query: str, *, default_region: str | None = "US") -> _Plan:
     if single:
         key = email_key(raw)
         parts.append(_Part("range", _EMAIL, PREFIX, (key, key + PREFIX_END)))
+        joint = _joint_part(fold(key))
+        if joint is not None:
+            parts.append(joint)
     inside = tokens[0] if len(tokens) == 1 and len(tokens[0]) >= MIN_FRAGMENT else None
     # Words typed apart are intersected; the pieces of one run ("her.lew", "jean-luc")
     # are found together by the phrase, or as a fragment.
     return _Plan(tuple(parts), tokens=tokens if len(tokens) > 1 and not single else (), inside=inside,
                  fragment=_fragment(fold(raw)), phrase=phrase)
+
+
+def _joint_part(folded: str) -> _Part | None:
+    """A fragment across a punctuation of an email's part before the "@" ("ria.gar"):
+    a prefix of the email joint terms (see `backoffice.domain.search.email_joint_terms`)."""
+    q = next((i for i, c in enumerate(folded) if not c.isalnum()), 0)
+    if q == 0 or len(folded) < MIN_FRAGMENT:
+        return None
+    start = max(0, q - JOINT_REACH)
+    low = folded[start:]
+    return _Part("range", _EMAIL_JOINT, FRAGMENT, (low, low + PREFIX_END),
+                 tail=folded[:start][::-1], after=" ")
 
 
 _PHONE_PUNCTUATION = frozenset(" +-.()/\u00a0\u2010\u2011\u2012\u2013\u2014\u2212")
@@ -351,7 +370,8 @@ def _cached(dialect: str, key: tuple, build) -> str:
 
 
 def _shape(plan: _Plan) -> tuple:
-    return tuple((p.op, p.kind, p.rank, len(p.values), bool(p.tail), p.top) for p in plan.parts)
+    return tuple((p.op, p.kind, p.rank, len(p.values), p.after if p.tail else "", p.top)
+                 for p in plan.parts)
 
 
 def _bound(dialect: str, name: str) -> str:
@@ -368,14 +388,14 @@ def _bound(dialect: str, name: str) -> str:
 def _found_sql(dialect: str, shape: tuple, lim: int) -> str:
     """The plan's lookups: (customer_id, term, rnk, korder) rows, at most `lim` per part."""
     arms = []
-    for i, (op, kind, rank, n_values, tail, top) in enumerate(shape):
+    for i, (op, kind, rank, n_values, after, top) in enumerate(shape):
         v = [_bound(dialect, f"v{i}_{j}") for j in range(n_values)]
         if op == "in":
             where = f"term IN ({', '.join(v)})" if n_values > 1 else f"term = {v[0]}"
         else:
             where = f"term >= {v[0]} AND term < {v[1]}"
-        if tail:
-            at = "strpos(term, '@')" if dialect == "postgresql" else "instr(term, '@')"
+        if after:
+            at = f"strpos(term, '{after}')" if dialect == "postgresql" else f"instr(term, '{after}')"
             where += f" AND substr(term, {at} + 1, :t{i}_n) = :t{i}"
         rank_sql = str(rank)
         if top is not None:
@@ -384,7 +404,7 @@ def _found_sql(dialect: str, shape: tuple, lim: int) -> str:
             # A term equal to the phrase, or starting with it and a space, is a whole word.
             rank_sql = (f"CASE WHEN term = :phrase OR substr(term, 1, :plen) = :phrase_word "
                         f"THEN {WORD} ELSE {rank} END")
-        korder = _KIND_ORDER[_EMAIL if kind == _EMAIL_END else kind]
+        korder = _KIND_ORDER[_EMAIL if kind in (_EMAIL_END, _EMAIL_JOINT) else kind]
         arms.append(
             f"SELECT customer_id, term, {rank_sql} AS rnk, {korder} AS korder "
             f"FROM (SELECT customer_id, term FROM customer_search WHERE kind = '{kind}' "
@@ -444,13 +464,20 @@ def _build_pg_search(limit: int, shape: tuple, n_words: int, inside: bool, fragm
 
     def gated(name: str, parts: tuple[str, str, str]) -> None:
         columns, sources, where = parts
-        seen = " UNION ALL ".join(f"SELECT customer_id FROM {s}" for s in steps)
-        gate = (f"(SELECT count(DISTINCT customer_id) FROM ({seen}) AS g) < {limit} "
-                f"AND NOT EXISTS (SELECT 1 FROM found WHERE rnk = {EXACT})")
+        # PostgreSQL stops at the first false condition: a later count is only
+        # made when the lookups found too little.
+        gate = "(SELECT go FROM more)"
+        if len(steps) > 1:
+            seen = " UNION ALL ".join(f"SELECT customer_id FROM {s}" for s in steps)
+            gate += f" AND (SELECT count(DISTINCT customer_id) FROM ({seen}) AS g) < {limit}"
         ctes.append(f"{name} AS MATERIALIZED (SELECT {columns} FROM {sources} "
                     f"WHERE {gate} AND {where} LIMIT {lim})")
         steps.append(name)
 
+    if n_words or inside or fragment:
+        # Whether the lookups found fewer customers than wanted, and nothing exact.
+        ctes.append(f"more AS MATERIALIZED (SELECT count(DISTINCT customer_id) < {limit} "
+                    f"AND NOT coalesce(bool_or(rnk = {EXACT}), false) AS go FROM found)")
     if n_words:
         gated("words", _words_parts("postgresql", n_words))
     if inside:
@@ -460,13 +487,13 @@ def _build_pg_search(limit: int, shape: tuple, n_words: int, inside: bool, fragm
     hits = " UNION ALL ".join(
         f"SELECT customer_id, rnk, korder, {n} AS step, term FROM {name}" for n, name in enumerate(steps)
     )
+    # Each customer's best match, then the best customers.
     return (
         "WITH " + ", ".join(ctes) + " "
         f"SELECT {_HIT_COLUMNS}, b.rnk, b.korder FROM ("
         "SELECT customer_id, rnk, korder FROM ("
-        "SELECT customer_id, rnk, korder, step, term, row_number() OVER ("
-        "PARTITION BY customer_id ORDER BY step, rnk, korder, term) AS n "
-        f"FROM ({hits}) AS h) AS ranked WHERE n = 1 "
+        "SELECT DISTINCT ON (customer_id) customer_id, rnk, korder, step, term "
+        f"FROM ({hits}) AS h ORDER BY customer_id, step, rnk, korder, term) AS ranked "
         f"ORDER BY step, rnk, korder, term, customer_id LIMIT {limit}"
         ") AS b JOIN customers c ON c.id = b.customer_id "
         "LEFT JOIN customer_addresses a ON a.customer_id = c.id"

@@ -377,7 +377,8 @@ def test_migration_0004_empties_the_index_and_a_rebuild_restores_it(sqlite_db):
 
 
 def test_a_fragment_across_the_punctuation_of_an_email(db, owner, shop):
-    assert ids_for(db, owner, "ria.gar") == [shop["garcia"]]
+    hit = first_hit(db, owner, "ria.gar")
+    assert (hit.id, hit.match, hit.rank) == (shop["garcia"], "email", svc.FRAGMENT)
     assert ids_for(db, owner, "n.smi") == [shop["smith"]]
     assert ids_for(db, owner, "j.mue") == [shop["muller"]]
     assert ids_for(db, owner, "ria.gax") == []
@@ -388,6 +389,21 @@ def test_a_fragment_across_the_punctuation_of_an_email(db, owner, shop):
     dashed = add(db, owner, "Lucia", "Vega", email="lu.ria-gar@example.net")
     assert ids_for(db, owner, "ria-gar") == [dashed]
     assert set(ids_for(db, owner, "riagar")) == {shop["garcia"], dashed}
+
+
+def test_a_fragment_reaching_far_before_the_punctuation_is_checked_whole(db, owner):
+    patricia = add(db, owner, "Patricia", "Garza", email="patricia.garza@example.com")
+    alicia = add(db, owner, "Alicia", "Garza", email="alicia.garza@example.com")
+    lucia = add(db, owner, "Lucía", "Garzón", email="lu-cia_garzon@example.com")
+    assert ids_for(db, owner, "tricia.garz") == [patricia]
+    assert ids_for(db, owner, "alicia.ga") == [alicia]
+    assert set(ids_for(db, owner, "cia.garz")) == {patricia, alicia}
+    assert set(ids_for(db, owner, "a.garza")) == {patricia, alicia}
+    assert ids_for(db, owner, "cia_garz") == [lucia]
+    assert ids_for(db, owner, "lu-cia_g") == [lucia]
+    assert ids_for(db, owner, "xtricia.garz") == []
+    # Past the "@": the domain is not cut into joint terms, the fragment index has it.
+    assert len(ids_for(db, owner, "example.co")) == 3
 
 
 def test_postgresql_asks_the_trigram_index_for_a_fragment_squashed():
@@ -413,3 +429,12 @@ def test_migration_0006_empties_the_index_and_a_rebuild_restores_it(sqlite_db):
     assert search_index_needs_rebuild(sqlite_db)
     rebuild_search_index(sqlite_db)
     assert ids_for(sqlite_db, owner, "riagar") == [cid]
+
+
+def test_email_joint_terms_start_just_before_each_punctuation():
+    from backoffice.domain.search import email_joint_terms
+
+    assert email_joint_terms("maria.garcia@example.com") == [
+        "a.garcia@example.com", "ia.garcia@example.com", "ria.garcia@example.com am"]
+    assert email_joint_terms("j.mueller@example.de") == ["j.mueller@example.de"]
+    assert email_joint_terms("anna@example.org") == []

@@ -1,11 +1,12 @@
-"""Customer search: every email address also in the fragment line without punctuation
+"""Customer search: fragments across the punctuation of an email address
 
-Each customer's fragment line gains their email addresses squashed ("maria.garcia@
-example.com" also as "mariagarcia@examplecom"), so that PostgreSQL's trigram index
-can pick out a fragment across a dot ("ria.gar") instead of reading every address
-with a word ending "ia" and one starting "ga". The lines change, so the index is
-emptied here and the app rebuilds it (`search_index_needs_rebuild`) when the
-database is next opened.
+Every email address gains lookup terms starting just before each punctuation of its
+part before the "@" ("ria.garcia@example.com"), so that a fragment across a dot
+("ria.gar") is an index range. Each customer's fragment line also holds their
+addresses squashed ("mariagarcia@examplecom"), so that PostgreSQL's trigram index
+can pick out such a fragment without reading every address with a word ending "ia"
+and one starting "ga". The index changes, so it is emptied here and the app
+rebuilds it (`search_index_needs_rebuild`) when the database is next opened.
 
 Revision ID: 0006
 Revises: 0005
