@@ -18,11 +18,13 @@ Every way the desk finds a customer is an indexed lookup on both databases:
   the rest of the part reversed after a space, so that a fragment reaching further
   back ("aria.gar") is checked on the term itself.
 * `customer_search_word` holds every word of the customers' names and companies
-  once, with each of its endings of at least MIN_FRAGMENT letters ("mith" for
-  "smith"): a fragment inside a word is a prefix of an ending, which leads to the
-  word, and the word is a prefix of its customers' name or company terms. It says
-  nothing about whose words they are; a word no customer has any more is deleted
-  (`forget_customer_text`, `prune_words`).
+  once, as its own first ending, with each of its other endings of at least
+  MIN_FRAGMENT letters ("mith" for "smith"): a fragment inside a word is a prefix
+  of an ending, which leads to the word, and the word is a prefix of its
+  customers' name or company terms. The beginning of a word leads to the whole
+  words so too: "mar smi" is "maria smi", "mark smi", ..., each a prefix of the
+  names written from that word on. It says nothing about whose words they are; a
+  word no customer has any more is deleted (`forget_customer_text`, `prune_words`).
 * `customer_search_text` holds one folded line per customer for every other
   fragment (across words, inside an email address). SQLite indexes it with an FTS5
   table using the trigram tokenizer (kept in step by triggers); PostgreSQL with a
@@ -133,7 +135,8 @@ class CustomerSearchText(Base):
 
 
 class CustomerSearchWord(Base):
-    """One ending of a word found in some customer's name or company (see the module docstring).
+    """One ending of a word found in some customer's name or company, or the word
+    itself (see the module docstring).
 
     Not tied to a customer: the words only lead to the terms that hold them.
     """
@@ -327,16 +330,16 @@ def email_joint_terms(folded_email: str) -> list[str]:
 
 
 def word_suffixes(word: str) -> list[str]:
-    """The endings of `word` that a fragment inside it starts: from its second letter on,
-    at least MIN_FRAGMENT long ("smith" -> "mith", "ith")."""
-    return [word[i:] for i in range(1, len(word) - MIN_FRAGMENT + 1)]
+    """The word itself, and the endings of `word` that a fragment inside it starts: from
+    its second letter on, at least MIN_FRAGMENT long ("smith" -> "smith", "mith", "ith")."""
+    return [word, *(word[i:] for i in range(1, len(word) - MIN_FRAGMENT + 1))]
 
 
 def entry_words(terms: Iterable[tuple[str, str | None]]) -> set[str]:
-    """The words of the name and company terms among `terms` that have endings to index."""
+    """The words of the name and company terms among `terms`."""
     return {
         w for kind, term in terms if term and kind in (_NAME, _COMPANY)
-        for w in term.split(" ") if len(w) > MIN_FRAGMENT
+        for w in term.split(" ") if w
     }
 
 

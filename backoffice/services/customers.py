@@ -159,10 +159,7 @@ class _Part:
     kind: str  # a TermKind value
     rank: int
     values: tuple[str, ...]  # the terms for "in"; (low, high) for "range"
-    # What the term must hold right after its first `after` ("@": the domain an
-    # email end must start with; " ": the reversed rest of an email joint term).
-    tail: str = ""
-    after: str = "@"
+    tail: str = ""  # email ends: what the domain must start with
     # A range whose low end is a term of its own: the rank of a term equal to it
     # (one index range answers both "is" and "starts with").
     top: int | None = None
@@ -172,6 +169,9 @@ class _Part:
 class _Plan:
     parts: tuple[_Part, ...]
     tokens: tuple[str, ...] = ()  # words to intersect when the phrase finds too little
+    # A fragment across a punctuation of an email: the low end of the range of email
+    # joint terms, and what the term must hold reversed after its space.
+    joint: tuple[str, str] | None = None
     inside: str | None = None  # one word's fragment, looked up among the word endings
     fragment: str | None = None  # for the trigram index, when the rest finds too little
     phrase: str = ""
@@ -223,32 +223,30 @@ def plan_query(query: str, *, default_region: str | None = "US") -> _Plan:
     tokens = tuple(search_tokens(raw))
     if not tokens:
         return _Plan(tuple(parts))
+    joint = None
     phrase = " ".join(tokens)
     parts.append(_Part("range", _NAME, PREFIX, (phrase, phrase + PREFIX_END)))
     parts.append(_Part("range", _COMPANY, PREFIX, (phrase, phrase + PREFIX_END)))
     if single:
         key = email_key(raw)
         parts.append(_Part("range", _EMAIL, PREFIX, (key, key + PREFIX_END)))
-        joint = _joint_part(fold(key))
-        if joint is not None:
-            parts.append(joint)
+        joint = _joint(fold(key))
     inside = tokens[0] if len(tokens) == 1 and len(tokens[0]) >= MIN_FRAGMENT else None
     # Words typed apart are intersected; the pieces of one run ("her.lew", "jean-luc")
     # are found together by the phrase, or as a fragment.
-    return _Plan(tuple(parts), tokens=tokens if len(tokens) > 1 and not single else (), inside=inside,
-                 fragment=_fragment(fold(raw)), phrase=phrase)
+    return _Plan(tuple(parts), tokens=tokens if len(tokens) > 1 and not single else (), joint=joint,
+                 inside=inside, fragment=_fragment(fold(raw)), phrase=phrase)
 
 
-def _joint_part(folded: str) -> _Part | None:
+def _joint(folded: str) -> tuple[str, str] | None:
     """A fragment across a punctuation of an email's part before the "@" ("ria.gar"):
-    a prefix of the email joint terms (see `backoffice.domain.search.email_joint_terms`)."""
+    a prefix of the email joint terms (see `backoffice.domain.search.email_joint_terms`),
+    and what reaches further back, reversed."""
     q = next((i for i, c in enumerate(folded) if not c.isalnum()), 0)
     if q == 0 or len(folded) < MIN_FRAGMENT:
         return None
     start = max(0, q - JOINT_REACH)
-    low = folded[start:]
-    return _Part("range", _EMAIL_JOINT, FRAGMENT, (low, low + PREFIX_END),
-                 tail=folded[:start][::-1], after=" ")
+    return folded[start:], folded[:start][::-1]
 
 
 _PHONE_PUNCTUATION = frozenset(" +-.()/\u00a0\u2010\u2011\u2012\u2013\u2014\u2212")
@@ -333,8 +331,13 @@ def fragment_probe(fragment: str, *, postgres: bool = False) -> str:
 # and database: SQLAlchemy's per-statement work would cost more than the lookups.
 # Its steps:
 #   found   the indexed lookups of the plan's parts, each a LIMITed index range;
+#   complete  when the phrase has several words: the whole words the first one
+#           begins, each followed by the rest of the phrase, as name prefixes
+#           ("mar smi": "maria smi", "mark smi", ...);
 #   words   when the phrase has several words: customers having a term starting
 #           with each of them (the longest word drives);
+#   joint   a fragment across a punctuation of an email ("ria.gar"): the email
+#           joint terms starting with it;
 #   inside  a fragment of one word: word endings starting with it, then the name
 #           and company terms starting with those words;
 #   frag    any other fragment, from the trigram index.
@@ -370,8 +373,7 @@ def _cached(dialect: str, key: tuple, build) -> str:
 
 
 def _shape(plan: _Plan) -> tuple:
-    return tuple((p.op, p.kind, p.rank, len(p.values), p.after if p.tail else "", p.top)
-                 for p in plan.parts)
+    return tuple((p.op, p.kind, p.rank, len(p.values), bool(p.tail), p.top) for p in plan.parts)
 
 
 def _bound(dialect: str, name: str) -> str:
@@ -388,14 +390,14 @@ def _bound(dialect: str, name: str) -> str:
 def _found_sql(dialect: str, shape: tuple, lim: int) -> str:
     """The plan's lookups: (customer_id, term, rnk, korder) rows, at most `lim` per part."""
     arms = []
-    for i, (op, kind, rank, n_values, after, top) in enumerate(shape):
+    for i, (op, kind, rank, n_values, tail, top) in enumerate(shape):
         v = [_bound(dialect, f"v{i}_{j}") for j in range(n_values)]
         if op == "in":
             where = f"term IN ({', '.join(v)})" if n_values > 1 else f"term = {v[0]}"
         else:
             where = f"term >= {v[0]} AND term < {v[1]}"
-        if after:
-            at = f"strpos(term, '{after}')" if dialect == "postgresql" else f"instr(term, '{after}')"
+        if tail:
+            at = "strpos(term, '@')" if dialect == "postgresql" else "instr(term, '@')"
             where += f" AND substr(term, {at} + 1, :t{i}_n) = :t{i}"
         rank_sql = str(rank)
         if top is not None:
@@ -404,7 +406,7 @@ def _found_sql(dialect: str, shape: tuple, lim: int) -> str:
             # A term equal to the phrase, or starting with it and a space, is a whole word.
             rank_sql = (f"CASE WHEN term = :phrase OR substr(term, 1, :plen) = :phrase_word "
                         f"THEN {WORD} ELSE {rank} END")
-        korder = _KIND_ORDER[_EMAIL if kind in (_EMAIL_END, _EMAIL_JOINT) else kind]
+        korder = _KIND_ORDER[_EMAIL if kind == _EMAIL_END else kind]
         arms.append(
             f"SELECT customer_id, term, {rank_sql} AS rnk, {korder} AS korder "
             f"FROM (SELECT customer_id, term FROM customer_search WHERE kind = '{kind}' "
@@ -430,6 +432,30 @@ def _words_parts(dialect: str, n_words: int) -> tuple[str, str, str]:
     )
 
 
+def _complete_parts(dialect: str) -> tuple[str, str, str]:
+    """(columns, sources, conditions) of the step completing the first word typed:
+    the whole words it begins, each followed by the rest as typed, as name prefixes."""
+    # On SQLite, CROSS JOIN keeps the words as the outer loop.
+    return (
+        f"t.customer_id, t.term, {PREFIX} AS rnk, {_KIND_ORDER[_NAME]} AS korder",
+        "customer_search_word w CROSS JOIN customer_search t",
+        f"w.suffix >= {_bound(dialect, 'co_lo')} AND w.suffix < {_bound(dialect, 'co_hi')} "
+        "AND w.suffix = w.word AND t.kind IN ('n', 'c') "
+        "AND t.term >= w.word || :co_rest AND t.term < w.word || :co_rest || :end",
+    )
+
+
+def _joint_parts(dialect: str) -> tuple[str, str, str]:
+    """(columns, sources, conditions) of the step reading email joint terms."""
+    space = "strpos(term, ' ')" if dialect == "postgresql" else "instr(term, ' ')"
+    return (
+        f"customer_id, term, {FRAGMENT} AS rnk, {_KIND_ORDER[_EMAIL]} AS korder",
+        "customer_search",
+        f"kind = '{_EMAIL_JOINT}' AND term >= {_bound(dialect, 'jo_lo')} "
+        f"AND term < {_bound(dialect, 'jo_hi')} AND substr(term, {space} + 1, :jo_n) = :jo_t",
+    )
+
+
 def _inside_parts(dialect: str) -> tuple[str, str, str]:
     """(columns, sources, conditions) of the word-endings step."""
     # On SQLite, CROSS JOIN keeps the word endings as the outer loop.
@@ -437,7 +463,7 @@ def _inside_parts(dialect: str) -> tuple[str, str, str]:
         f"t.customer_id, t.term, {FRAGMENT} AS rnk, {_KIND_ORDER['t']} AS korder",
         "customer_search_word w CROSS JOIN customer_search t",
         f"w.suffix >= {_bound(dialect, 'in_lo')} AND w.suffix < {_bound(dialect, 'in_hi')} "
-        "AND t.kind IN ('n', 'c') AND t.term >= w.word AND t.term < w.word || :end",
+        "AND w.suffix <> w.word AND t.kind IN ('n', 'c') AND t.term >= w.word AND t.term < w.word || :end",
     )
 
 
@@ -452,12 +478,12 @@ def _frag_parts(dialect: str, lim: int) -> tuple[str, str, str]:
 
 def _pg_search_sql(plan: _Plan, limit: int) -> str:
     """PostgreSQL: the whole search as one statement, the chosen customers with their addresses."""
-    key = ("search", limit, _shape(plan), min(len(plan.tokens), 5), plan.inside is not None,
-           plan.fragment is not None)
+    key = ("search", limit, _shape(plan), min(len(plan.tokens), 5), plan.joint is not None,
+           plan.inside is not None, plan.fragment is not None)
     return _cached("postgresql", key, lambda: _build_pg_search(*key[1:]))
 
 
-def _build_pg_search(limit: int, shape: tuple, n_words: int, inside: bool, fragment: bool) -> str:
+def _build_pg_search(limit: int, shape: tuple, n_words: int, joint: bool, inside: bool, fragment: bool) -> str:
     lim = limit * _OVERFETCH
     ctes = [f"found AS MATERIALIZED ({_found_sql('postgresql', shape, lim)})"]
     steps = ["found"]
@@ -474,12 +500,15 @@ def _build_pg_search(limit: int, shape: tuple, n_words: int, inside: bool, fragm
                     f"WHERE {gate} AND {where} LIMIT {lim})")
         steps.append(name)
 
-    if n_words or inside or fragment:
+    if n_words or joint or inside or fragment:
         # Whether the lookups found fewer customers than wanted, and nothing exact.
         ctes.append(f"more AS MATERIALIZED (SELECT count(DISTINCT customer_id) < {limit} "
                     f"AND NOT coalesce(bool_or(rnk = {EXACT}), false) AS go FROM found)")
     if n_words:
+        gated("complete", _complete_parts("postgresql"))
         gated("words", _words_parts("postgresql", n_words))
+    if joint:
+        gated("joint", _joint_parts("postgresql"))
     if inside:
         gated("inside", _inside_parts("postgresql"))
     if fragment:
@@ -505,9 +534,13 @@ def _sqlite_step_sql(kind: str, plan: _Plan, limit: int) -> str:
     if kind == "found":
         key = ("found", lim, _shape(plan))
         return _cached("sqlite", key, lambda: _found_sql("sqlite", key[2], lim))
-    if kind == "words":
+    if kind == "complete":
+        parts, key = _complete_parts("sqlite"), ("complete", lim)
+    elif kind == "words":
         parts = _words_parts("sqlite", min(len(plan.tokens), 5))
         key = ("words", lim, min(len(plan.tokens), 5))
+    elif kind == "joint":
+        parts, key = _joint_parts("sqlite"), ("joint", lim)
     elif kind == "inside":
         parts, key = _inside_parts("sqlite"), ("inside", lim)
     else:
@@ -536,6 +569,12 @@ def _search_params(plan: _Plan, postgres: bool) -> dict[str, Any]:
     if plan.tokens:
         for i, w in enumerate(sorted(plan.tokens, key=len, reverse=True)[:5]):
             params[f"lo{i}"], params[f"hi{i}"] = w, w + PREFIX_END
+        first = plan.tokens[0]
+        params["co_lo"], params["co_hi"] = first, first + PREFIX_END
+        params["co_rest"], params["end"] = " " + " ".join(plan.tokens[1:]), PREFIX_END
+    if plan.joint is not None:
+        low, back = plan.joint
+        params["jo_lo"], params["jo_hi"], params["jo_t"], params["jo_n"] = low, low + PREFIX_END, back, len(back)
     if plan.inside is not None:
         params["in_lo"], params["in_hi"], params["end"] = plan.inside, plan.inside + PREFIX_END, PREFIX_END
     if plan.fragment is not None:
@@ -614,7 +653,8 @@ def _sqlite_find(cur, plan: _Plan, params: dict[str, Any], limit: int) -> list[t
         cid: best[cid][:2] for cid in sorted(best, key=lambda c: (*best[c], c))[:limit]
     }
     if not any(rank == EXACT for rank, _ in chosen.values()):
-        for step, wanted in (("words", plan.tokens), ("inside", plan.inside), ("frag", plan.fragment)):
+        for step, wanted in (("complete", plan.tokens), ("words", plan.tokens), ("joint", plan.joint),
+                             ("inside", plan.inside), ("frag", plan.fragment)):
             if not wanted or len(chosen) >= limit:
                 continue
             cur.execute(_sqlite_step_sql(step, plan, limit), params)

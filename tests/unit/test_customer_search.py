@@ -438,3 +438,23 @@ def test_email_joint_terms_start_just_before_each_punctuation():
         "a.garcia@example.com", "ia.garcia@example.com", "ria.garcia@example.com am"]
     assert email_joint_terms("j.mueller@example.de") == ["j.mueller@example.de"]
     assert email_joint_terms("anna@example.org") == []
+
+
+@pytest.mark.parametrize("query, who", [
+    ("mar gar", "garcia"),
+    ("gar mar", "garcia"),
+    ("Jür Mül", "muller"),
+    ("jo smi", "smith"),
+    ("smi jo", "smith"),
+])
+def test_the_beginnings_of_first_and_last_name(db, owner, shop, query, who):
+    hit = first_hit(db, owner, query)
+    assert (hit.id, hit.match, hit.rank) == (shop[who], "name", svc.PREFIX)
+
+
+def test_the_beginnings_of_two_words_find_many_customers(db, owner):
+    ids = {add(db, owner, first, "Hallworth") for first in ("Maria", "Mark", "Martin", "Marlene")}
+    add(db, owner, "Maria", "Holt")
+    add(db, owner, "Anna", "Hallworth")
+    assert set(ids_for(db, owner, "mar hallw")) == ids
+    assert set(ids_for(db, owner, "hallw mar")) == ids
