@@ -19,6 +19,7 @@ from backoffice.errors import UserFacingError
 from ui import desk_settings
 from ui.context import AppContext
 from ui.errors import install_excepthook
+from ui.gui_gc import collect_on_gui_thread
 from ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def application() -> QApplication:
     icon = resource_path("backoffice.png")
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
+    collect_on_gui_thread(app)
     return app
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import pytest
@@ -11,9 +12,20 @@ from PySide6.QtWidgets import QApplication
 
 from backoffice.services import staff
 from ui.context import AppContext
+from ui.gui_gc import collect_on_gui_thread
 from ui.tasks import TaskManager
 
 WAIT_MS = 10_000
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _garbage_collected_on_the_gui_thread(qapp):
+    """As in the app: cyclic garbage is collected on the GUI thread only (`ui.gui_gc`)."""
+    collector = collect_on_gui_thread(qapp)
+    yield
+    collector.stop()
+    collector.deleteLater()
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
