@@ -73,6 +73,8 @@ OUTBOX = OutboxMessage.__table__
 ORDERS = Order.__table__
 SHIPMENTS = Shipment.__table__
 CUSTOMERS = Customer.__table__
+HANDED_OVER_NOTE = ("The web store already had an account with this email, that of a customer merged into "
+                    "this one: it is this customer's now, with this customer's details.")
 
 KIND_LABELS = {
     OutboxKind.CREATE_ORDER: "Create order",
@@ -440,6 +442,13 @@ class Pusher:
         result = self.connector.create_customer(self._send_payload(body))
         record = result.record
         store_id = int(record["id"])
+        with self.db.read() as s:
+            owner = s.execute(select(CUSTOMERS.c.id, CUSTOMERS.c.merged_into_id)
+                              .where(CUSTOMERS.c.store_id == store_id)).first()
+        if owner is not None and owner.id != customer_id and owner.merged_into_id == customer_id:
+            # The account of a customer merged into this one (whose email this one took).
+            self._hand_over_account(owner.id, customer_id, store_id, message_id=message_id)
+            return store_id
         with self.db.begin() as s:
             other = s.execute(select(CUSTOMERS.c.id).where(CUSTOMERS.c.store_id == store_id)).scalar_one_or_none()
             if other is not None and other != customer_id:
@@ -464,6 +473,29 @@ class Pusher:
             self._record_customer(s, record)
         self.ctx.stats.changed_customers.add(customer_id)
         return store_id
+
+    def _hand_over_account(self, merged_id: int, kept_id: int, store_id: int, *,
+                           message_id: int | None = None) -> None:
+        """Make the account `store_id` of a customer merged into `kept_id` the kept one's.
+
+        The account is told the kept customer's details first, or the next scan would
+        copy the merged one's over them; when that fails, nothing has changed here and
+        the whole hand-over is tried again.
+        """
+        with self.db.read() as s:
+            found = self._customer_body(s, kept_id)
+        record = None
+        if found is not None:
+            record = self.connector.update_customer(store_id, self._send_payload(found[1]))
+        with self.db.begin() as s:
+            s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == merged_id).values(store_id=None, store_digest=None))
+            s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == kept_id, CUSTOMERS.c.store_id.is_(None))
+                      .values(store_id=store_id, store_digest=None))
+            if message_id is not None:
+                _mark_sent(s, message_id, Sent(store_id, HANDED_OVER_NOTE))
+            if record is not None:
+                self._record_customer(s, record)
+        self.ctx.stats.changed_customers.update((merged_id, kept_id))
 
     def create_customer(self, row) -> Sent:
         with self.db.read() as s:
@@ -602,16 +634,14 @@ class Pusher:
             merged_store = int(merged_store)
             if kept_store is None and not self._account_gone(kept_id):
                 kept_store = self.ensure_customer(kept_id)
-            if kept_store is None or int(kept_store) == merged_store:
-                # The kept customer has no account of its own (or took over the merged one's
-                # email): the merged customer's account becomes the kept one's.
-                with self.db.begin() as s:
-                    s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == merged_id).values(store_id=None,
-                                                                                         store_digest=None))
-                    s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == kept_id, CUSTOMERS.c.store_id.is_(None))
-                              .values(store_id=merged_store, store_digest=None))
+                if kept_store is not None and int(kept_store) == merged_store:
+                    # It took over the merged one's email, and with it the account.
+                    continue
+            if kept_store is None:
+                # The kept customer can have no account of its own: the merged customer's
+                # account becomes the kept one's.
+                self._hand_over_account(merged_id, kept_id, merged_store)
                 kept_store = merged_store
-                self.ctx.stats.changed_customers.update((merged_id, kept_id))
                 continue
             kept_store = int(kept_store)
             for order_id in self._customer_orders_on_store(merged_store, None):

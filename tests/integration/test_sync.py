@@ -644,3 +644,27 @@ def test_the_stores_own_staff_accounts_are_not_pulled_as_customers(db, tmp_path)
     with db.read() as s:
         assert s.execute(select(func.count()).select_from(Customer)).scalar_one() == 12
         assert s.execute(select(func.count()).where(Customer.email == admins[0]["email"])).scalar_one() == 0
+
+
+def test_a_merge_handing_over_an_account_sends_the_kept_customers_details(db, store, conn, owner):
+    from backoffice.services import customers as customers_service
+
+    first_sync(db, conn)
+    target = [c for c in store.list_customers() if c["role"] == "customer"][3]
+    with db.read() as s:
+        merged_id = s.execute(select(Customer.id).where(Customer.store_id == target["id"])).scalar_one()
+    # Kept here without an email, so without an account; it takes over the merged one's.
+    kept_id = customers_service.create_customer(
+        db, actor=owner, first_name="Kim", last_name="Keeper", phone="713 555 0177").customer.id
+    customers_service.merge_customers(db, actor=owner, keep_id=kept_id, merge_id=merged_id)
+    summary = sync.run_sync(db, conn, options=FAST)
+    assert summary.ok and summary.push_failed == 0 and summary.waiting == 0, summary.text
+    assert {(m.kind, m.status) for m in outbox_rows(db)} == {
+        (OutboxKind.CREATE_CUSTOMER, OutboxStatus.SENT), (OutboxKind.MERGE_CUSTOMERS, OutboxStatus.SENT)}
+    account = store.get_customer(target["id"])
+    assert (account["first_name"], account["last_name"]) == ("Kim", "Keeper")
+    assert sync.run_sync(db, conn, full_customer_scan=True, options=FAST).ok
+    with db.read() as s:
+        kept = s.get(Customer, kept_id)
+        assert (kept.store_id, kept.first_name, kept.last_name, kept.email) == (
+            target["id"], "Kim", "Keeper", target["email"])
