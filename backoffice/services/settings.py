@@ -77,15 +77,16 @@ def check_settings(values: dict[str, Any]) -> dict[str, Any]:
                 raise ValidationError(f"There is no setting called {key}.", fields={key: "Unknown setting."})
             cleaned[key] = spec.checked(value)
             if key == "store.url" and cleaned[key]:
-                cleaned[key] = check_store_url(cleaned[key])
+                # The rule is the HTTP layer's, which the settings model does not import.
+                try:
+                    cleaned[key] = check_store_url(cleaned[key])
+                except ValidationError as exc:
+                    raise ValidationError(exc.message, fields={key: exc.message}) from None
         except ValidationError as exc:
-            sentence = exc.message.removesuffix(" Check the address in Shop settings → Web store.")
-            problems[key] = sentence if key == "store.url" else next(iter(exc.fields.values()), sentence)
-            if key == "store.url":
-                sentence = f"Web store address: {sentence[0].lower()}{sentence[1:]}"
-            sentences.append(sentence)
+            problems[key] = next(iter(exc.fields.values()), exc.message)
+            sentences.append(exc.message)
             for field, text in exc.fields.items():
-                if field != "base_url" and field != key:
+                if field != key:
                     problems[field] = text
     if problems:
         raise ValidationError(" ".join(sentences) + " Nothing was saved.", fields=problems)

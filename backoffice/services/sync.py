@@ -279,7 +279,13 @@ def connector_for(db: Database, *, store_url: str | None = None, **connector_opt
         raise UserFacingError(
             "No web store is set up: enter the store's address in Shop settings → Web store. "
             "Nothing was sent or fetched.")
-    base = check_store_url(url)
+    try:
+        base = check_store_url(url)
+    except ValidationError as exc:
+        if store_url:
+            raise
+        raise ValidationError(f"{exc.message} Check the address in Shop settings → Web store.",
+                              fields=exc.fields) from None
     keys = secrets.store_credentials(base) or (secrets.store_credentials(url) if url != base else None)
     if keys is None:
         raise UserFacingError(

@@ -100,10 +100,7 @@ def check_store_url(base_url: str) -> str:
     scheme = parts.scheme.lower()
     host = parts.hostname or ""
     if scheme not in ("http", "https") or not host:
-        message = (
-            "The web store address must be a full address such as https://shop.example.com. "
-            "Check the address in Shop settings → Web store."
-        )
+        message = "The web store address must be a full address such as https://shop.example.com."
         raise ValidationError(message, fields={"base_url": message})
     if parts.username or parts.password:
         message = "The web store address must not contain a user name or password; the API keys go in their own fields."

@@ -56,6 +56,22 @@ def test_a_store_on_this_computer_may_use_plain_http(db, owner):
     assert svc.get_setting(db, "store.url") == ""
 
 
+def test_an_unusable_stored_address_is_named_with_where_to_mend_it(db):
+    from backoffice.services.sync import connector_for
+
+    # Saved before the rule: the settings page refuses it now.
+    with db.begin() as s:
+        svc.write_settings(s, {"store.url": "shop.example.com"})
+    with pytest.raises(ValidationError) as caught:
+        connector_for(db)
+    assert caught.value.message == ("The web store address must be a full address such as https://shop.example.com. "
+                                    "Check the address in Shop settings → Web store.")
+    # An address typed on the command line is not one the settings hold.
+    with pytest.raises(ValidationError) as caught:
+        connector_for(db, store_url="shop.example.com")
+    assert "Shop settings" not in caught.value.message
+
+
 def test_only_the_owner_changes_settings_or_keys(db, staff):
     with pytest.raises(PermissionDenied):
         svc.set_settings(db, actor=staff, values={"shop.name": "Mine now"})
