@@ -445,19 +445,17 @@ class Pusher:
         with self.db.read() as s:
             owner = s.execute(select(CUSTOMERS.c.id, CUSTOMERS.c.merged_into_id)
                               .where(CUSTOMERS.c.store_id == store_id)).first()
-        if owner is not None and owner.id != customer_id and owner.merged_into_id == customer_id:
-            # The account of a customer merged into this one (whose email this one took).
-            self._hand_over_account(owner.id, customer_id, store_id, message_id=message_id)
+        if owner is not None and owner.id != customer_id:
+            if owner.merged_into_id == customer_id:
+                # The account of a customer merged into this one (whose email this one took).
+                self._hand_over_account(owner.id, customer_id, store_id, message_id=message_id)
+                return store_id
+            if strict:
+                raise _Refused(
+                    f"The web store already has an account with this email, and it belongs here to customer "
+                    f"{owner.id}. Merge customer {customer_id} into customer {owner.id}, then retry.")
             return store_id
         with self.db.begin() as s:
-            other = s.execute(select(CUSTOMERS.c.id).where(CUSTOMERS.c.store_id == store_id)).scalar_one_or_none()
-            if other is not None and other != customer_id:
-                sentence = (
-                    f"The web store already has an account with this email, and it belongs here to customer {other}. "
-                    f"Merge customer {customer_id} into customer {other}, then retry.")
-                if strict:
-                    raise _Refused(sentence)
-                return store_id
             s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id, CUSTOMERS.c.store_id.is_(None))
                       .values(store_id=store_id))
             # The account exists now: a create still waiting for this customer is done.
