@@ -668,3 +668,23 @@ def test_a_merge_handing_over_an_account_sends_the_kept_customers_details(db, st
         kept = s.get(Customer, kept_id)
         assert (kept.store_id, kept.first_name, kept.last_name, kept.email) == (
             target["id"], "Kim", "Keeper", target["email"])
+
+
+def test_an_account_made_for_someone_else_here_asks_for_a_merge(db, store, conn, owner):
+    from backoffice.services import customers as customers_service
+
+    first_sync(db, conn)
+    target = [c for c in store.list_customers() if c["role"] == "customer"][5]
+    with db.read() as s:
+        holder = s.execute(select(Customer.id).where(Customer.store_id == target["id"])).scalar_one()
+    twin = customers_service.create_customer(
+        db, actor=owner, first_name="Sam", last_name="Twin", email=target["email"]).customer.id
+    summary = sync.run_sync(db, conn, options=FAST)
+    assert summary.push_failed == 1
+    [message] = outbox_rows(db, kind=OutboxKind.CREATE_CUSTOMER, entity_id=twin)
+    assert message.status == OutboxStatus.FAILED
+    assert message.last_error == (
+        f"The web store already has an account with this email, and it belongs here to customer {holder}. "
+        f"Merge customer {twin} into customer {holder}, then retry.")
+    with db.read() as s:
+        assert s.get(Customer, twin).store_id is None
