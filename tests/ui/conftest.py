@@ -50,6 +50,21 @@ def no_dangling_threads(request):
     assert not still, f"threads left running: {still}"
 
 
+def open_page(qtbot, ctx, page_class, entity_id, *, size=(1100, 760), settled=False):
+    """Show `page_class(ctx, entity_id)` and wait until it has loaded what it shows (and, when
+    `settled`, until its other background work is over too). A context from `ctx_for`
+    keeps the page until the test's work is over."""
+    page = page_class(ctx, entity_id)
+    if hasattr(ctx, "pages"):
+        ctx.pages.append(page)
+    qtbot.addWidget(page)
+    page.resize(*size)
+    page.show()
+    qtbot.waitExposed(page)
+    qtbot.waitUntil(lambda: page.detail is not None and not (settled and ctx.tasks.busy()), timeout=WAIT_MS)
+    return page
+
+
 @pytest.fixture
 def ctx_for(qtbot):
     """`ctx_for(db, actor)`: an app context whose background work must be over when the test ends.

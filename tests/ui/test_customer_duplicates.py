@@ -15,6 +15,7 @@ from ui.context import AppContext
 from ui.customer_page import CustomerPage
 from ui.merge_dialog import MergeCustomersDialog
 from ui.tasks import TaskManager
+from tests.ui.conftest import open_page
 
 WAIT_MS = 10_000
 
@@ -41,11 +42,7 @@ def page_for(qtbot):
 
     def make(db, actor, customer_id) -> CustomerPage:
         ctx = AppContext(db=db, actor=actor, tasks=TaskManager())
-        page = CustomerPage(ctx, customer_id)
-        qtbot.addWidget(page)
-        page.resize(1000, 700)
-        page.show()
-        qtbot.waitUntil(lambda: page.detail is not None and not ctx.tasks.busy(), timeout=WAIT_MS)
+        page = open_page(qtbot, ctx, CustomerPage, customer_id, size=(1000, 700), settled=True)
         made.append(page)
         return page
 

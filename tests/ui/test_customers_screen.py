@@ -17,6 +17,7 @@ from backoffice.services.search_index import rebuild_search_index
 from ui.customer_page import CustomerPage
 from ui.customers_screen import CustomersScreen
 from ui.customers_table_model import CustomersTableModel
+from tests.ui.conftest import open_page
 
 WAIT_MS = 10_000
 
@@ -56,13 +57,8 @@ def wait_for_hits(qtbot, screen, text):
     return screen.hits()
 
 
-def open_page(qtbot, ctx, customer_id) -> CustomerPage:
-    page = CustomerPage(ctx, customer_id)
-    qtbot.addWidget(page)
-    page.resize(1000, 700)
-    page.show()
-    qtbot.waitUntil(lambda: page.detail is not None, timeout=WAIT_MS)
-    return page
+def open_customer_page(qtbot, ctx, customer_id) -> CustomerPage:
+    return open_page(qtbot, ctx, CustomerPage, customer_id, size=(1000, 700))
 
 
 def test_type_part_of_a_phone_see_the_caller_press_enter_see_their_page(qtbot, db, owner, callers, ctx_for):
@@ -70,7 +66,7 @@ def test_type_part_of_a_phone_see_the_caller_press_enter_see_their_page(qtbot, d
     screen = open_screen(qtbot, ctx)
     assert QApplication.focusWidget() is screen.search  # ready for the first caller
     pages: list[CustomerPage] = []
-    screen.customer_opened.connect(lambda cid: pages.append(open_page(qtbot, ctx, cid)))
+    screen.customer_opened.connect(lambda cid: pages.append(open_customer_page(qtbot, ctx, cid)))
 
     qtbot.keyClicks(screen.search, "555-0199")
     hits = wait_for_hits(qtbot, screen, "555-0199")
@@ -222,7 +218,7 @@ def test_customers_table_model_with_the_model_tester(qtbot, qtmodeltester, db, o
 
 def test_the_page_checks_a_field_when_it_is_left_and_saves_in_place(qtbot, db, staff, callers, ctx_for):
     ctx = ctx_for(db, staff)
-    page = open_page(qtbot, ctx, callers["maria"])
+    page = open_customer_page(qtbot, ctx, callers["maria"])
     assert page.fields["email"].isReadOnly()
     assert page._audit_index < 0  # staff do not see the audit trail
     qtbot.mouseClick(page.edit_button, Qt.MouseButton.LeftButton)
@@ -250,7 +246,7 @@ def test_the_page_checks_a_field_when_it_is_left_and_saves_in_place(qtbot, db, s
 
 def test_a_change_at_another_desk_keeps_both_edits_visible(qtbot, db, staff, owner, callers, ctx_for):
     ctx = ctx_for(db, staff)
-    page = open_page(qtbot, ctx, callers["maria"])
+    page = open_customer_page(qtbot, ctx, callers["maria"])
     page.start_editing()
     page.fields["phone"].setText("+1 281 555 0147")
     page.fields["email"].setText("mine@example.com")
@@ -272,7 +268,7 @@ def test_a_change_at_another_desk_keeps_both_edits_visible(qtbot, db, staff, own
 
 def test_a_card_number_in_a_note_is_masked_and_the_page_says_why(qtbot, db, staff, callers, ctx_for):
     ctx = ctx_for(db, staff)
-    page = open_page(qtbot, ctx, callers["john"])
+    page = open_customer_page(qtbot, ctx, callers["john"])
     page.note_text.setPlainText("Card 4111 1111 1111 1111 for next order")
     qtbot.mouseClick(page.note_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.notes.count() == 1, timeout=WAIT_MS)
@@ -282,11 +278,11 @@ def test_a_card_number_in_a_note_is_masked_and_the_page_says_why(qtbot, db, staf
 
 
 def test_order_taker_reads_only_and_the_owner_sees_the_audit_trail(qtbot, db, owner, order_taker, callers, ctx_for):
-    page = open_page(qtbot, ctx_for(db, order_taker), callers["maria"])
+    page = open_customer_page(qtbot, ctx_for(db, order_taker), callers["maria"])
     assert not page.edit_button.isEnabled()
     assert not page.note_button.isEnabled()
     assert page.tabs.count() == 6
-    owner_page = open_page(qtbot, ctx_for(db, owner), callers["maria"])
+    owner_page = open_customer_page(qtbot, ctx_for(db, owner), callers["maria"])
     assert owner_page.tabs.tabText(owner_page.tabs.count() - 1) == "Audit trail"
     actions = [owner_page.audit.item(r, 2).text() for r in range(owner_page.audit.rowCount())]
     assert "Viewed a customer" in actions and "Customer added" in actions

@@ -35,6 +35,7 @@ from backoffice.domain.enums import (
 from backoffice.services import customers as customers_service
 from ui.customer_page import CustomerPage
 from ui.order_page import OrderPage
+from tests.ui.conftest import open_page
 
 WAIT_MS = 10_000
 
@@ -71,24 +72,11 @@ def add_order(db, customer_id, number, *, status=OrderStatus.PROCESSING, lines=(
 
 
 def open_order_page(qtbot, ctx, order_id) -> OrderPage:
-    page = OrderPage(ctx, order_id)
-    ctx.pages.append(page)
-    qtbot.addWidget(page)
-    page.resize(1100, 760)
-    page.show()
-    qtbot.waitExposed(page)
-    qtbot.waitUntil(lambda: page.detail is not None, timeout=WAIT_MS)
-    return page
+    return open_page(qtbot, ctx, OrderPage, order_id)
 
 
 def open_customer_page(qtbot, ctx, customer_id) -> CustomerPage:
-    page = CustomerPage(ctx, customer_id)
-    ctx.pages.append(page)
-    qtbot.addWidget(page)
-    page.resize(1100, 700)
-    page.show()
-    qtbot.waitUntil(lambda: page.detail is not None, timeout=WAIT_MS)
-    return page
+    return open_page(qtbot, ctx, CustomerPage, customer_id, size=(1100, 700))
 
 
 def row_texts(table) -> list[list[str]]:

@@ -14,6 +14,7 @@ from backoffice.domain import Order, OrderLine, OutboxMessage, Shipment
 from backoffice.domain.enums import OrderStatus, OutboxKind
 from ui.guarded_line_edit import GuardedLineEdit
 from ui.order_page import DELETED_NOTICE, OrderPage
+from tests.ui.conftest import open_page
 
 WAIT_MS = 10_000
 
@@ -29,15 +30,8 @@ def add_order(db, *, status=OrderStatus.PROCESSING, taken_by=None) -> int:
         return order.id
 
 
-def open_page(qtbot, ctx, order_id) -> OrderPage:
-    page = OrderPage(ctx, order_id)
-    ctx.pages.append(page)
-    qtbot.addWidget(page)
-    page.resize(1100, 860)
-    page.show()
-    qtbot.waitExposed(page)
-    qtbot.waitUntil(lambda: page.detail is not None, timeout=WAIT_MS)
-    return page
+def open_order_page(qtbot, ctx, order_id) -> OrderPage:
+    return open_page(qtbot, ctx, OrderPage, order_id, size=(1100, 860))
 
 
 def combo_texts(combo) -> list[str]:
@@ -47,7 +41,7 @@ def combo_texts(combo) -> list[str]:
 def test_staff_complete_an_order_and_add_its_tracking_number(qtbot, db, staff, ctx_for):
     order_id = add_order(db, status=OrderStatus.PROCESSING)
     ctx = ctx_for(db, staff)
-    page = open_page(qtbot, ctx, order_id)
+    page = open_order_page(qtbot, ctx, order_id)
     assert page.changes_box.isVisible()
     assert combo_texts(page.next_status) == ["On hold", "Completed", "Cancelled"]
     # Nothing is chosen yet, so Apply does nothing by accident.
@@ -80,7 +74,7 @@ def test_staff_complete_an_order_and_add_its_tracking_number(qtbot, db, staff, c
 def test_adding_tracking_can_complete_the_order_at_once(qtbot, db, staff, ctx_for):
     order_id = add_order(db, status=OrderStatus.PROCESSING)
     ctx = ctx_for(db, staff)
-    page = open_page(qtbot, ctx, order_id)
+    page = open_order_page(qtbot, ctx, order_id)
     assert page.mark_completed.isVisible() and page.mark_completed.isChecked()
     page.carrier.setEditText("Evri")
     qtbot.keyClicks(page.tracking_number, "H01HYA0012345678")
@@ -92,7 +86,7 @@ def test_adding_tracking_can_complete_the_order_at_once(qtbot, db, staff, ctx_fo
 def test_problems_show_under_the_fields_and_nothing_is_saved(qtbot, db, staff, ctx_for):
     order_id = add_order(db, status=OrderStatus.PROCESSING)
     ctx = ctx_for(db, staff)
-    page = open_page(qtbot, ctx, order_id)
+    page = open_order_page(qtbot, ctx, order_id)
     qtbot.keyClicks(page.tracking_number, "12")
     qtbot.mouseClick(page.add_tracking_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(page.tracking_error.isVisible, timeout=WAIT_MS)
@@ -118,7 +112,7 @@ def test_a_status_changed_elsewhere_meanwhile_is_told_under_the_status(qtbot, db
 
     order_id = add_order(db, status=OrderStatus.PROCESSING)
     ctx = ctx_for(db, staff)
-    page = open_page(qtbot, ctx, order_id)
+    page = open_order_page(qtbot, ctx, order_id)
     change_order_status(db, actor=owner, order_id=order_id, status=OrderStatus.CANCELLED)
     page.next_status.setCurrentIndex(page.next_status.findText("Completed"))
     qtbot.mouseClick(page.apply_status_button, Qt.MouseButton.LeftButton)
@@ -134,7 +128,7 @@ def test_a_status_changed_elsewhere_meanwhile_is_told_under_the_status(qtbot, db
 
 def test_an_order_taker_gets_no_controls(qtbot, db, order_taker, ctx_for):
     order_id = add_order(db, status=OrderStatus.PROCESSING, taken_by=order_taker.staff_id)
-    page = open_page(qtbot, ctx_for(db, order_taker), order_id)
+    page = open_order_page(qtbot, ctx_for(db, order_taker), order_id)
     assert page.changes_box is None
     names = {b.objectName() for b in page.findChildren(QPushButton)}
     assert not names & {"applyStatusButton", "addTrackingButton"}
@@ -144,7 +138,7 @@ def test_an_order_taker_gets_no_controls(qtbot, db, order_taker, ctx_for):
 
 def test_an_order_deleted_on_the_web_store_says_not_to_ship_and_offers_nothing(qtbot, db, staff, ctx_for):
     order_id = add_order(db, status=OrderStatus.TRASH)
-    page = open_page(qtbot, ctx_for(db, staff), order_id)
+    page = open_order_page(qtbot, ctx_for(db, staff), order_id)
     assert page.deleted_notice.isVisible() and page.deleted_notice.text() == DELETED_NOTICE
     assert DELETED_NOTICE == "Deleted on the web store: do not ship."
     assert not page.changes_box.isVisible()
