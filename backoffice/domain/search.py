@@ -242,11 +242,6 @@ def clip(term: str) -> str:
     return term[:TERM_LENGTH]
 
 
-def prefix_range(prefix: str) -> tuple[str, str]:
-    """``(low, high)`` with ``low <= term < high`` exactly when term starts with `prefix`."""
-    return prefix, prefix + PREFIX_END
-
-
 @lru_cache(maxsize=65536)
 def words_of(value: str) -> tuple[str, ...]:
     """`search_tokens` of one value, remembered: names and companies repeat a lot."""

@@ -682,12 +682,6 @@ def resolve_conflict(db: Database, *, actor: Actor, conflict_id: int, keep: str)
     return changes
 
 
-def _open_conflicts(s, conflict: SyncConflict) -> list[SyncConflict]:
-    return list(s.execute(select(SyncConflict).where(
-        SyncConflict.entity_type == conflict.entity_type, SyncConflict.entity_id == conflict.entity_id,
-        SyncConflict.resolved.is_(False))).scalars())
-
-
 def _resolve_customer(s, conflict: SyncConflict, keep: str) -> None:
     local = load_local_customer(s, conflict.entity_id)
     if local is None:
