@@ -943,18 +943,21 @@ class PhoneOrderScreen(QWidget):
         except InvalidOperation:
             return None
 
-    def _update_totals(self) -> None:
+    def _totals(self) -> tuple[Decimal, Decimal, Decimal]:
+        """Subtotal, shipping and total as the screen shows them before placing."""
         subtotal = sum((hit.price * quantity for hit, quantity in self.lines), Decimal("0.00"))
         cost = self._cost() or Decimal("0.00")
-        total = subtotal + cost
+        return subtotal, cost, (subtotal + cost).quantize(Decimal("0.01"))
+
+    def _update_totals(self) -> None:
+        subtotal, cost, total = self._totals()
         self.totals_label.setText(
             f"Subtotal {money_text(subtotal, self.currency)} · Shipping "
             f"{money_text(cost, self.currency)} · <b>Total {money_text(total, self.currency)}</b>")
 
     def preview_total(self) -> Decimal:
         """The total as the screen shows it before placing (Decimal, shop currency)."""
-        subtotal = sum((hit.price * quantity for hit, quantity in self.lines), Decimal("0.00"))
-        return (subtotal + (self._cost() or Decimal("0.00"))).quantize(Decimal("0.01"))
+        return self._totals()[2]
 
     # --- payment choice -------------------------------------------------------------
 

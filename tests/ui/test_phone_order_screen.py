@@ -179,6 +179,7 @@ def test_returning_caller_pays_by_link_while_on_the_line(qtbot, db, order_taker,
     # Shipping: Alt+S, "f" for Flat rate, Tab, the cost.
     choose_shipping(qtbot, kb, screen, "f", "5")
     assert screen.preview_total() == Decimal("24.75")
+    assert "Total 24.75 USD" in screen.totals_label.text()
     # Pay link (Alt+L), then Ctrl+Enter places the order.
     kb.press(focused(), Qt.Key.Key_L, Qt.KeyboardModifier.AltModifier)
     qtbot.waitUntil(lambda: screen.pay_link_radio.isChecked(), timeout=WAIT_MS)
@@ -378,6 +379,7 @@ def test_shipping_methods_come_from_the_shop_setting(qtbot, db, owner, order_tak
     kb.type(screen.shipping_combo, "c")
     assert screen.shipping_cost.text() == "9.50"
     assert screen.preview_total() == Decimal("22.00")
+    assert "Total 22.00 USD" in screen.totals_label.text()
     kb.press(screen.shipping_combo, Qt.Key.Key_Down)
     assert screen.shipping_cost.text() == "0.00"
     kb.press(screen.shipping_combo, Qt.Key.Key_Up)
@@ -387,6 +389,7 @@ def test_shipping_methods_come_from_the_shop_setting(qtbot, db, owner, order_tak
     assert focused() is screen.shipping_cost
     kb.type(screen.shipping_cost, "7")
     assert screen.preview_total() == Decimal("19.50")
+    assert "Total 19.50 USD" in screen.totals_label.text()
     kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: screen.placed is not None, timeout=WAIT_MS)
     with db.read() as s:
