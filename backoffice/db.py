@@ -86,6 +86,7 @@ def _sqlite_path(parsed: URL) -> Path | None:
 
 
 SQLITE_MMAP_SIZE = 1 << 30
+SQLITE_BEGIN_OPTION = "backoffice_sqlite_begin"
 
 
 def _on_sqlite_connect(dbapi_conn: sqlite3.Connection, _record) -> None:
@@ -118,9 +119,14 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
             dbapi_conn.isolation_level = None
             _on_sqlite_connect(dbapi_conn, record)
 
+        # A transaction that may write begins as a writer (BEGIN IMMEDIATE, through the
+        # execution option that Database.begin sets), so it waits its turn for the
+        # busy timeout. A deferred one that reads first and then writes is refused at
+        # once ("database is locked") when another connection wrote meanwhile: SQLite
+        # cannot upgrade a reader that saw an older snapshot.
         @event.listens_for(engine, "begin")
         def _begin(conn):
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(SQLITE_BEGIN_OPTION, '')}".rstrip())
 
         return engine
 
@@ -227,9 +233,16 @@ class Database:
     url: str
     engine: Engine
     session_factory: sessionmaker[Session] = field(init=False)
+    # The same pool; on SQLite its transactions begin as writers (see create_db_engine).
+    write_engine: Engine = field(init=False)
 
     def __post_init__(self) -> None:
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        if self.engine.dialect.name == "sqlite":
+            self.write_engine = self.engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        else:
+            self.write_engine = self.engine
+        self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @property
     def backend(self) -> str:
@@ -242,8 +255,13 @@ class Database:
         return _sqlite_path(self.engine.url)
 
     def begin(self):
-        """A session in a transaction that commits at the end of the `with` block."""
-        return self.session_factory.begin()
+        """A session in a transaction that commits at the end of the `with` block.
+
+        On SQLite the transaction holds the write lock from its start, so work that
+        reads and then writes waits for another desk's write instead of failing.
+        Use `read()` for work that only reads.
+        """
+        return self._write_sessions.begin()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

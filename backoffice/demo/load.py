@@ -139,7 +139,7 @@ def fill_demo_database(
                                  until=datetime.now(timezone.utc))
     now = _ts(datetime.now(timezone.utc))
 
-    with db.engine.begin() as conn:
+    with db.write_engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             # A large page cache keeps the many index updates of a bulk load in memory.
             conn.exec_driver_sql("PRAGMA cache_size=-262144")

@@ -70,7 +70,7 @@ def rebuild_search_index(db: Database, progress: Progress | None = None, *, batc
     (a cancelled task), nothing is changed.
     """
     check_sources()
-    with db.engine.begin() as conn:
+    with db.write_engine.begin() as conn:
         region = shop_default_region(conn)
         total = conn.execute(select(func.count()).select_from(Customer)).scalar_one()
         dialect = conn.dialect.name
@@ -209,7 +209,7 @@ def compact_search_index(db: Database) -> bool:
     connection was reading (the next checkpoint overwrites it); True otherwise.
     """
     if db.backend == "sqlite":
-        with db.engine.begin() as conn:
+        with db.write_engine.begin() as conn:
             prune_words(conn)
             conn.exec_driver_sql(f"INSERT INTO {SQLITE_FTS_TABLE}({SQLITE_FTS_TABLE}) VALUES ('optimize')")
         # Outside a transaction: a checkpoint cannot run inside one.
@@ -219,7 +219,7 @@ def compact_search_index(db: Database) -> bool:
         finally:
             raw.close()
         return not busy
-    with db.engine.begin() as conn:
+    with db.write_engine.begin() as conn:
         prune_words(conn)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM customer_search, customer_search_text, customer_search_word"))
