@@ -42,7 +42,7 @@ def build_parser(*, with_gui: bool = False) -> argparse.ArgumentParser:
             help="start the app offscreen, open and migrate the database, show the main "
             "window, and exit 0 (used to check an installed build)",
         )
-        commands.add_db_argument(parser)
+    commands.add_db_argument(parser, top_level=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")

@@ -291,6 +291,54 @@ class Database:
         self.engine.dispose()
 
 
+def require_existing_database(url: str) -> None:
+    """Refuse, creating nothing, a SQLite file that is not there yet.
+
+    A PostgreSQL database that does not exist is refused by the server when opened.
+    """
+    parsed = parse_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
+    path = _sqlite_path(parsed)
+    if path is not None and not path.exists():
+        raise UserFacingError(
+            f"There is no shop database at {path}. Nothing was created; open the app or run "
+            f"`backoffice db upgrade --db {safe_url(parsed)}` to create one."
+        )
+
+
+def _why_unreachable(url: str, exc: OperationalError) -> str:
+    """What a person can do about a database that could not be opened, in words."""
+    reason = str(getattr(exc, "orig", None) or exc).strip()
+    low = reason.lower()
+    parsed = parse_url(url)
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    if parsed.get_backend_name() == "postgresql":
+        if "password authentication failed" in low or "no password supplied" in low:
+            return (f"The database server at {where} refused the user “{parsed.username}”: the "
+                    "password is wrong or missing. Set it in the desk's database settings (it is "
+                    "kept in the system keyring).")
+        if "does not exist" in low and "database" in low:
+            return (f"The database server at {where} has no database “{parsed.database}”. "
+                    f"Create it (createdb {parsed.database}) or check the name.")
+        if "role" in low and "does not exist" in low:
+            return f"The database server at {where} has no user “{parsed.username}”."
+        if any(w in low for w in ("connection refused", "could not connect", "timeout expired",
+                                  "name or service not known", "no route to host",
+                                  "could not translate host name", "connection timed out")):
+            return (f"No database server answers at {where}: it is not running, or the address "
+                    "or port is wrong, or a firewall is in the way.")
+        if "ssl" in low:
+            return (f"The database server at {where} does not offer an encrypted (TLS) connection, "
+                    "which the app requires for a server on another machine.")
+    else:
+        if "unable to open database file" in low:
+            path = _sqlite_path(parsed)
+            return (f"The database file {path} could not be opened: its folder is missing or "
+                    "not writable.")
+    return f"The database at {safe_url(url)} could not be opened."
+
+
 def open_database(url: str | None = None, *, upgrade: bool = True, echo: bool = False) -> Database:
     """Open (and by default create or migrate) the database at `url`.
 
@@ -308,7 +356,7 @@ def open_database(url: str | None = None, *, upgrade: bool = True, echo: bool = 
     except OperationalError as exc:
         engine.dispose()
         raise UserFacingError(
-            f"The database at {safe_url(url)} could not be opened. Nothing was changed.",
+            f"{_why_unreachable(url, exc)} Nothing was changed.",
             details=str(exc.orig) if exc.orig else str(exc),
         ) from exc
     if upgrade:

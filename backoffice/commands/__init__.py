@@ -11,14 +11,19 @@ import getpass
 import os
 import sys
 
-from backoffice.db import Database, default_database_url, open_database
+from backoffice.db import Database, default_database_url, open_database, require_existing_database
 
 
-def add_db_argument(parser: argparse.ArgumentParser) -> None:
+def add_db_argument(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
+    """`--db URL`, meaning the same before the command or after it.
+
+    On a subcommand it has no default of its own, so a `--db` given before the
+    subcommand (`backoffice --db URL db upgrade`) is not replaced by None.
+    """
     parser.add_argument(
         "--db",
         metavar="URL",
-        default=None,
+        default=None if top_level else argparse.SUPPRESS,
         help="database URL, e.g. sqlite:///shop.db or postgresql://user@host/shop "
         "(default: this desk's database, or $BACKOFFICE_DATABASE_URL)",
     )
@@ -35,8 +40,17 @@ def add_staff_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_db(args: argparse.Namespace) -> Database:
-    return open_database(args.db or default_database_url())
+def open_db(args: argparse.Namespace, *, create: bool = False) -> Database:
+    """The database the command was told to use (or this desk's), opened and migrated.
+
+    Only commands that make a shop (`db upgrade`, `staff create-owner`, `demo`) pass
+    `create`; any other command refuses a database that is not there yet rather than
+    leave an empty one behind when it then fails.
+    """
+    url = getattr(args, "db", None) or default_database_url()
+    if not create:
+        require_existing_database(url)
+    return open_database(url)
 
 
 def read_password(prompt: str = "Password: ") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from backoffice.commands import add_db_argument, add_staff_argument, open_db, read_password
-from backoffice.db import default_database_url, open_database
+from backoffice.db import default_database_url, open_database, require_existing_database
 from backoffice.services import audit, staff
 
 
@@ -34,7 +34,9 @@ def register(sub) -> None:
 
 def _verify(args: argparse.Namespace) -> int:
     # Checking must not change the file it checks, so the database is not migrated here.
-    db = open_database(args.db or default_database_url(), upgrade=False)
+    url = args.db or default_database_url()
+    require_existing_database(url)
+    db = open_database(url, upgrade=False)
     try:
         report = audit.check_chain(db)
     finally:

@@ -6,7 +6,7 @@ import argparse
 
 from backoffice import migrations
 from backoffice.commands import add_db_argument
-from backoffice.db import default_database_url, open_database, safe_url
+from backoffice.db import default_database_url, open_database, require_existing_database, safe_url
 
 
 def register(sub) -> None:
@@ -44,6 +44,7 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     url = args.db or default_database_url()
+    require_existing_database(url)
     db = open_database(url, upgrade=False)
     try:
         current = migrations.current_revision(db)

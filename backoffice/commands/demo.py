@@ -51,7 +51,7 @@ def run_headless(args: argparse.Namespace) -> int:
     orders = 300_000 if args.orders is None else args.orders
     if customers < 1 or orders < 0:
         raise SystemExit("backoffice: --customers must be at least 1 and --orders at least 0")
-    db = open_db(args)
+    db = open_db(args, create=True)
     try:
         summary = fill_demo_database(db, customers=customers, orders=orders, products=args.products,
                                      seed=args.seed, progress=_progress_printer())

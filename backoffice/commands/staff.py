@@ -67,7 +67,7 @@ def _signed_in(db, args: argparse.Namespace):
 
 
 def _create_owner(args: argparse.Namespace) -> int:
-    db = open_db(args)
+    db = open_db(args, create=True)
     try:
         if not staff.needs_first_owner(db):
             print("backoffice: this database already has staff accounts; the owner adds more "
