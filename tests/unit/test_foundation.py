@@ -61,7 +61,7 @@ def test_database_from_a_newer_app_is_refused_untouched(tmp_path):
 
 
 def test_unreachable_database_is_a_sentence():
-    with pytest.raises(UserFacingError, match="could not be opened"):
+    with pytest.raises(UserFacingError, match="No database server answers at 127.0.0.1:1"):
         open_database("postgresql://nobody@127.0.0.1:1/none")
 
 

@@ -40,6 +40,8 @@ def test_store_keys_are_never_taken_as_arguments(capsys):
 
 def test_sync_without_keys_says_how_to_set_them(tmp_path, capsys):
     url = f"sqlite:///{tmp_path}/shop.db"
+    assert cli.main(["db", "upgrade", "--db", url]) == 0
+    capsys.readouterr()
     assert cli.main(["sync", "--db", url, "--store", "https://shop.example.com"]) == 1
     err = capsys.readouterr().err
     assert "store-keys" in err and "Nothing was sent" in err
