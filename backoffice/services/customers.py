@@ -29,6 +29,7 @@ import phonenumbers
 from sqlalchemy import Engine, and_, exists, func, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.exc import OperationalError
 
 from backoffice.db import Database, cut_off_error
 from backoffice.domain.audit import AuditEvent
@@ -1305,9 +1306,17 @@ def add_note(db: Database, *, actor: Actor, customer_id: int, text: str) -> Note
         raise ValidationError("Write something in the note first.", fields={"text": "The note is empty."})
     masked = mask_card_numbers(body, field="the note")
     with db.begin() as s:
-        c = s.get(Customer, customer_id)
+        # Shared lock: a merge or erasure of this customer waits for the note, or the note
+        # sees that it happened.
+        c = s.get(Customer, customer_id, with_for_update={"read": True}, populate_existing=True)
         if c is None:
             raise NotFound(f"Customer {customer_id} does not exist (any more).")
+        if c.merged_into_id is not None:
+            raise ValidationError(
+                f"This customer was merged into customer {c.merged_into_id}; the note was not "
+                "saved. Open that customer and add it there.")
+        if c.status is CustomerStatus.ERASED:
+            raise ValidationError("This customer's data was erased; the note was not saved.")
         note = CustomerNote(customer_id=customer_id, staff_id=actor.staff_id, text=masked.text)
         s.add(note)
         s.flush()
@@ -1451,11 +1460,44 @@ def merge_customers(db: Database, *, actor: Actor, keep_id: int, merge_id: int) 
     is told through the outbox. Raises ValidationError, PermissionDenied.
     """
     access.require(db, actor, Permission.MERGE_CUSTOMERS, customer_id=keep_id)
+    try:
+        return _merge(db, actor, keep_id, merge_id)
+    except (StaleDataError, OperationalError) as exc:
+        if isinstance(exc, OperationalError) and not _is_lock_conflict(exc):
+            raise
+        raise ConflictError(
+            "Another desk changed or merged one of these customers at the same moment; nothing "
+            "was merged. Open the customer again to see where they stand."
+        ) from None
+
+
+def _is_lock_conflict(exc: OperationalError) -> bool:
+    """A deadlock or lock wait that ran out: the work may be tried again."""
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code in ("40P01", "40001", "55P03") or "database is locked" in str(exc)
+
+
+def _lock_customers(s: Session, *ids: int) -> dict[int, Customer | None]:
+    """Lock the customers' rows in one order (lowest id first), so two desks working on
+    the same pair the other way round wait for each other instead of deadlocking; read
+    them afresh under the lock."""
+    locked: dict[int, Customer | None] = {}
+    for cid in sorted(set(ids)):
+        locked[cid] = s.get(Customer, cid, with_for_update=True, populate_existing=True)
+    return locked
+
+
+def _merge(db: Database, actor: Actor, keep_id: int, merge_id: int) -> MergeResult:
     with db.begin() as s:
-        keep, merge = s.get(Customer, keep_id), s.get(Customer, merge_id)
+        locked = _lock_customers(s, keep_id, merge_id)
+        keep, merge = locked[keep_id], locked.get(merge_id)
+        # Checked under the lock: a merge the other way round that just finished is seen.
         reason = can_merge(keep, merge)
         if reason:
             raise ValidationError(reason)
+        # The kept customer changes too (it gains orders, maybe contact details): another
+        # desk editing it meanwhile is told, instead of overwriting what the merge did.
+        keep.updated_at = utcnow()
         moved: dict[str, int] = {}
         # Subscriptions: one per list and person; the later decision wins.
         kept_subs = {sub.list_id: sub for sub in s.scalars(
