@@ -424,7 +424,7 @@ class CustomerPage(QWidget):
 
     def merge_with(self, other_id: int, match: str = "") -> MergeResult | None:
         """Ask which record to keep and merge the other into it; open the kept one if it is the other."""
-        from ui.merge_dialog import MergeCustomersDialog
+        from ui.merge_dialog import MergeCustomersDialog, merge_summary
 
         if self.detail is None:
             return None
@@ -434,8 +434,16 @@ class CustomerPage(QWidget):
         dialog.exec()
         result = dialog.result_of_merge
         self.merge_dialog = None
-        if result is not None and result.keep_id != self.customer_id:
+        if result is None:
+            return None
+        text = merge_summary(result)
+        window = self.window()
+        if hasattr(window, "statusBar"):
+            window.statusBar().showMessage(text, 15000)
+        if result.keep_id != self.customer_id:
             self.customer_opened.emit(result.keep_id)
+        else:
+            self._show_message(text, error=False)
         return result
 
     # --- editing in place ------------------------------------------------------------------

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from backoffice.services import customers as customers_service
-from backoffice.services.customers import DuplicateGroup
+from backoffice.services.customers import DuplicateGroup, Duplicates
 from ui.context import AppContext
 from ui.customers_table_model import STATUS_LABELS
 from ui.errors import show_error
@@ -63,7 +63,8 @@ class DuplicatesDialog(QDialog):
             lambda token, progress: customers_service.find_duplicates(db, actor=actor, limit=GROUP_LIMIT),
             on_success=self._show, on_failure=lambda exc: show_error(self, exc))
 
-    def _show(self, groups: list[DuplicateGroup]) -> None:
+    def _show(self, found: Duplicates) -> None:
+        groups = list(found.groups)
         self.groups = groups
         self.tree.clear()
         for group in groups:
@@ -75,9 +76,7 @@ class DuplicatesDialog(QDialog):
                 head.addChild(item)
             self.tree.addTopLevelItem(head)
         self.tree.expandAll()
-        self.state.setText(
-            f"{len(groups):,} group{'' if len(groups) == 1 else 's'} of customers who may be the same person."
-            if groups else "No customers on file look like the same person.")
+        self.state.setText(found.summary())
         if groups:
             self.tree.setCurrentItem(self.tree.topLevelItem(0).child(0))
             self.tree.setFocus()

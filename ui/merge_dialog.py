@@ -40,6 +40,36 @@ def _facts(detail: CustomerDetail) -> tuple[str, ...]:
     )
 
 
+def suggested_keep(a: CustomerDetail, b: CustomerDetail) -> tuple[CustomerDetail, str]:
+    """Which of two records to offer to keep, and why; the same whichever page it was opened from.
+
+    The one with more orders, then the one with a web store account, then the older one.
+    """
+    def rank(d: CustomerDetail):
+        return (len(d.orders), d.profile.store_id is not None, -d.profile.created_at.timestamp(),
+                -d.profile.id)
+
+    first, second = sorted((a, b), key=rank, reverse=True)
+    if len(first.orders) != len(second.orders):
+        return first, "who has more orders"
+    if (first.profile.store_id is None) != (second.profile.store_id is None):
+        return first, "who has a web store account"
+    return first, "the older record"
+
+
+def merge_summary(result: MergeResult) -> str:
+    """What a merge did, in one sentence for the person who asked for it."""
+    orders = result.moved.get("orders", 0)
+    parts = [f"{orders:,} order{'' if orders == 1 else 's'}"] if orders else []
+    for table, label in (("customer_addresses", "address"), ("customer_notes", "note")):
+        n = result.moved.get(table, 0)
+        if n:
+            parts.append(f"{n:,} {label}{'' if n == 1 else ('es' if label == 'address' else 's')}")
+    moved = (" (" + ", ".join(parts) + " moved)") if parts else ""
+    return (f"Merged customer {result.merged_id} into customer {result.keep_id}{moved}. "
+            "The web store is told with the next sync.")
+
+
 class MergeCustomersDialog(QDialog):
     """Asks which of two customers to keep, then merges the other into it."""
 
@@ -83,9 +113,18 @@ class MergeCustomersDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        # Merging cannot be undone: Enter cancels, the merge takes a deliberate click or Alt+M.
+        cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setDefault(True)
+        cancel.setAutoDefault(True)
         self.merge_button = QPushButton("&Merge")
         self.merge_button.setObjectName("mergeButton")
+        self.merge_button.setAutoDefault(False)
+        self.merge_button.setDefault(False)
         self.merge_button.setEnabled(False)
+        self.suggestion = QLabel("")
+        self.suggestion.setObjectName("mergeSuggestion")
+        self.suggestion.setWordWrap(True)
         buttons.addButton(self.merge_button, QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.rejected.connect(self.reject)
         self.merge_button.clicked.connect(self.merge)
@@ -93,6 +132,7 @@ class MergeCustomersDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(self.grid)
+        layout.addWidget(self.suggestion)
         layout.addWidget(what)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
@@ -110,11 +150,10 @@ class MergeCustomersDialog(QDialog):
             cell.setText(value)
         self.keep_other.setText(f"Keep {detail.profile.display_name} (customer {detail.profile.id})")
         self.keep_other.setEnabled(True)
-        # The record with more orders (else the older one) is the likelier one to keep.
-        mine, theirs = self.this, detail
-        if (len(theirs.orders), -theirs.profile.created_at.timestamp()) > (
-                len(mine.orders), -mine.profile.created_at.timestamp()):
-            self.keep_other.setChecked(True)
+        keep, why = suggested_keep(self.this, detail)
+        (self.keep_other if keep is detail else self.keep_this).setChecked(True)
+        self.suggestion.setText(f"Suggested: keep {keep.profile.display_name} (customer "
+                                f"{keep.profile.id}), {why}.")
         self.merge_button.setEnabled(True)
 
     def keep_and_merge_ids(self) -> tuple[int, int]:

@@ -84,6 +84,7 @@ __all__ = [
     "count_customers",
     "create_customer",
     "find_duplicates",
+    "Duplicates",
     "get_customer",
     "list_customers_page",
     "merge_customers",
@@ -1353,16 +1354,54 @@ def _live() -> list:
     return [Customer.merged_into_id.is_(None), Customer.status != CustomerStatus.ERASED]
 
 
-def find_duplicates(db: Database, *, actor: Actor, limit: int = 100) -> list[DuplicateGroup]:
+@dataclass(frozen=True)
+class Duplicates:
+    """The groups found, and how many groups of each kind there are in all."""
+
+    groups: tuple[DuplicateGroup, ...]
+    totals: dict[str, int]  # reason -> every group of that kind, shown or not
+
+    def __iter__(self):
+        return iter(self.groups)
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    @property
+    def total(self) -> int:
+        return sum(self.totals.values())
+
+    def summary(self) -> str:
+        """A sentence saying how many groups there are, and which kinds are cut short."""
+        if not self.groups:
+            return "No customers on file look like the same person."
+        shown: dict[str, int] = {}
+        for g in self.groups:
+            shown[g.reason] = shown.get(g.reason, 0) + 1
+        text = (f"{self.total:,} group{'' if self.total == 1 else 's'} of customers who may be "
+                "the same person.")
+        cut = [f"the first {shown.get(r, 0):,} of {n:,} “{_DUPLICATE_LABELS[r].lower()}”"
+               for r, n in self.totals.items() if n > shown.get(r, 0)]
+        if cut:
+            text += " Showing " + join_words(cut) + "; merge these to see the rest."
+        return text
+
+
+def find_duplicates(db: Database, *, actor: Actor, limit: int = 100) -> Duplicates:
     """Groups of customers with the same phone, the same email, or the same name and postcode.
 
-    At most `limit` groups of each kind. Raises PermissionDenied.
+    At most `limit` groups of each kind, with the count of all groups of each kind.
+    Raises PermissionDenied.
     """
     access.require(db, actor, Permission.MERGE_CUSTOMERS)
     limit = max(1, min(int(limit), 1000))
     groups: list[tuple[str, list[int]]] = []
+    totals: dict[str, int] = {}
     with db.engine.connect() as conn:
         for reason, column in (("phone", Customer.phone_digits), ("email", Customer.email_key)):
+            grouped = (select(column).where(column.is_not(None), column != "", *_live())
+                       .group_by(column).having(func.count() > 1))
+            totals[reason] = conn.execute(select(func.count()).select_from(grouped.subquery())).scalar_one()
             keys = conn.execute(
                 select(column).where(column.is_not(None), column != "", *_live())
                 .group_by(column).having(func.count() > 1).order_by(column).limit(limit)
@@ -1377,14 +1416,15 @@ def find_duplicates(db: Database, *, actor: Actor, limit: int = 100) -> list[Dup
         # Name and postcode: the folded name and the postcode terms of the search index.
         from backoffice.domain.search import CustomerSearchTerm as T
 
-        pairs = conn.execute(
+        by_name = (
             select(Customer.sort_name, T.term)
             .join(T, and_(T.customer_id == Customer.id, T.kind == TermKind.POSTCODE.value))
             .where(Customer.sort_name != "", *_live())
             .group_by(Customer.sort_name, T.term)
             .having(func.count(func.distinct(Customer.id)) > 1)
-            .order_by(Customer.sort_name, T.term).limit(limit)
-        ).all()
+        )
+        totals["name_postcode"] = conn.execute(select(func.count()).select_from(by_name.subquery())).scalar_one()
+        pairs = conn.execute(by_name.order_by(Customer.sort_name, T.term).limit(limit)).all()
         for sort_name, term in pairs:
             ids = conn.execute(
                 select(Customer.id).distinct()
@@ -1407,8 +1447,11 @@ def find_duplicates(db: Database, *, actor: Actor, limit: int = 100) -> list[Dup
                     company=r.company or "", email=r.email or "", phone=r.phone or "",
                     status=r.status, created_at=r.created_at, sort_key=r.sort_name,
                 )
-    return [DuplicateGroup(reason, _DUPLICATE_LABELS[reason], tuple(rows[i] for i in ids if i in rows))
-            for reason, ids in groups]
+    return Duplicates(
+        groups=tuple(DuplicateGroup(reason, _DUPLICATE_LABELS[reason], tuple(rows[i] for i in ids if i in rows))
+                     for reason, ids in groups),
+        totals=totals,
+    )
 
 
 @dataclass(frozen=True)
@@ -1487,6 +1530,11 @@ def _lock_customers(s: Session, *ids: int) -> dict[int, Customer | None]:
     return locked
 
 
+def _address_key(a: CustomerAddress) -> tuple[str, ...]:
+    """An address as compared for sameness: its lines, folded, without spaces."""
+    return tuple(fold(line).replace(" ", "") for line in a.lines())
+
+
 def _merge(db: Database, actor: Actor, keep_id: int, merge_id: int) -> MergeResult:
     with db.begin() as s:
         locked = _lock_customers(s, keep_id, merge_id)
@@ -1511,6 +1559,17 @@ def _merge(db: Database, actor: Actor, keep_id: int, merge_id: int) -> MergeResu
                     mine.status = sub.status
                 s.delete(sub)
             moved["subscriptions"] = moved.get("subscriptions", 0) + 1
+        # The kept customer's default billing and shipping addresses stay the defaults: the
+        # merged customer's move over as other addresses, and exact copies are dropped.
+        kept_addresses = list(s.scalars(select(CustomerAddress).where(CustomerAddress.customer_id == keep_id)))
+        kept_lines = {(a.kind, _address_key(a)) for a in kept_addresses}
+        kept_defaults = {a.kind for a in kept_addresses if a.is_default}
+        for a in s.scalars(select(CustomerAddress).where(CustomerAddress.customer_id == merge_id)).all():
+            if (a.kind, _address_key(a)) in kept_lines:
+                s.delete(a)
+                moved["customer_addresses"] = moved.get("customer_addresses", 0) + 1
+            elif a.is_default and a.kind in kept_defaults:
+                a.is_default = False
         s.flush()
         tables = Base.metadata.tables
         for table_name, column in _customer_references():

@@ -131,3 +131,62 @@ def test_the_customers_screen_lists_every_group_and_opens_a_customer(qtbot, db, 
     assert not taker.duplicates_button.isVisible()
     assert taker.ctx.tasks.wait_all(WAIT_MS)
     QApplication.processEvents()
+
+
+def _open_merge(qtbot, page, other_id, monkeypatch):
+    """Open the merge dialog from `page` against `other_id`; return it once it shows both."""
+    seen = {}
+
+    def fake_exec(dialog):
+        seen["dialog"] = dialog
+        qtbot.waitUntil(lambda: dialog.merge_button.isEnabled(), timeout=WAIT_MS)
+        return 0
+
+    monkeypatch.setattr(MergeCustomersDialog, "exec", fake_exec)
+    page.merge_with(other_id, "phone")
+    return seen["dialog"]
+
+
+def test_enter_cancels_a_merge_and_the_same_record_is_offered_from_either_page(
+        qtbot, db, staff, twins, page_for, monkeypatch):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from_first = _open_merge(qtbot, page_for(db, staff, twins["first"]), twins["second"], monkeypatch)
+    from_second = _open_merge(qtbot, page_for(db, staff, twins["second"]), twins["first"], monkeypatch)
+    for dialog in (from_first, from_second):
+        # Merging cannot be undone: it is never what Enter does.
+        assert not dialog.merge_button.isDefault() and not dialog.merge_button.autoDefault()
+        cancel = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Cancel)
+        assert cancel.isDefault()
+        # Whichever page it was opened from, the record with the order is offered to keep.
+        assert dialog.keep_and_merge_ids() == (twins["second"], twins["first"])
+        assert "who has more orders" in dialog.suggestion.text()
+
+
+def test_after_a_merge_the_desk_is_told_and_the_kept_customer_has_one_default_of_each(
+        qtbot, db, staff, owner, page_for, monkeypatch):
+    home = {"address_1": "1 Main St", "city": "Houston", "postcode": "77002", "country": "US"}
+    other = {"address_1": "9 Elm Rd", "city": "Austin", "postcode": "73301", "country": "US"}
+    keep = svc.create_customer(db, actor=owner, first_name="Ann", last_name="Lee", phone="713-555-0100",
+                               address=home).customer.id
+    gone = svc.create_customer(db, actor=owner, first_name="Ann", last_name="Lee", phone="713-555-0100",
+                               address=other).customer.id
+    copy = svc.create_customer(db, actor=owner, first_name="Ann", last_name="Lee", phone="713-555-0100",
+                               address=home).customer.id
+    page = page_for(db, staff, keep)
+
+    def fake_exec(dialog):
+        qtbot.waitUntil(lambda: dialog.merge_button.isEnabled(), timeout=WAIT_MS)
+        dialog.keep_this.setChecked(True)
+        dialog.merge_button.click()
+        qtbot.waitUntil(lambda: dialog.result_of_merge is not None, timeout=WAIT_MS)
+        return 1
+
+    monkeypatch.setattr(MergeCustomersDialog, "exec", fake_exec)
+    page.merge_with(gone, "phone")
+    assert f"Merged customer {gone} into customer {keep}" in page.message.text()
+    svc.merge_customers(db, actor=staff, keep_id=keep, merge_id=copy)
+    detail = svc.get_customer(db, actor=staff, customer_id=keep)
+    defaults = [a for a in detail.addresses if a.is_default]
+    assert len(defaults) == len({a.kind for a in defaults})
+    assert sorted(a.postcode for a in detail.addresses) == ["73301", "77002"]

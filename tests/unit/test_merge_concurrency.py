@@ -61,3 +61,15 @@ def test_a_note_on_a_merged_customer_is_refused_and_names_where_to_add_it(db, st
     with pytest.raises(ValidationError, match=f"merged into customer {a}"):
         svc.add_note(db, actor=staff, customer_id=b, text="Prefers morning delivery.")
     assert [n.text for n in svc.get_customer(db, actor=staff, customer_id=a).notes] == []
+
+
+def test_the_duplicates_list_says_when_it_shows_only_some_groups(db, staff):
+    for n in range(3):
+        _pair(db, staff, n + 10)  # three pairs with the same name, and a phone or an email each
+        svc.create_customer(db, actor=staff, first_name="Bo", last_name=f"Twin{n}", phone=f"+1 281 555 02{n:02d}")
+        svc.create_customer(db, actor=staff, first_name="Cy", last_name=f"Twin{n}", phone=f"+1 281 555 02{n:02d}")
+    found = svc.find_duplicates(db, actor=staff, limit=2)
+    assert found.totals["phone"] == 3 and len([g for g in found if g.reason == "phone"]) == 2
+    assert "Showing the first 2 of 3 “same phone number”" in found.summary()
+    everything = svc.find_duplicates(db, actor=staff, limit=100)
+    assert "Showing" not in everything.summary()
