@@ -129,6 +129,7 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
         lock = _install_idle_lock(app, window, db)
         if lock is not None:
             lock.signed_out.connect(lambda: (signed_out.append(True), window.close()))
+            window.sign_out_requested.connect(lock.sign_out)
         window.show()
         code = app.exec()
         window.ctx.tasks.wait_all(10_000)

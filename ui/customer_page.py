@@ -448,6 +448,11 @@ class CustomerPage(QWidget):
 
     # --- editing in place ------------------------------------------------------------------
 
+    def unsaved_work(self) -> str:
+        if not self._editing or self.detail is None:
+            return ""
+        return f"changes to {self.detail.profile.display_name} being edited"
+
     def _set_editing(self, editing: bool) -> None:
         self._editing = editing
         can_edit = bool(self.detail and self.detail.can_edit)

@@ -179,6 +179,7 @@ class IdleLock(QObject):
         self._tasks = tasks or getattr(ctx, "tasks", None) or TaskManager(self)
         self._is_locked = False
         self._signing_out = False
+        self._warned_unsaved = False
         self._overlay: LockOverlay | None = None
         self._covers: list[_Cover] = []
         self._focus_before: QWidget | None = None
@@ -232,6 +233,7 @@ class IdleLock(QObject):
         if self._is_locked or self._signing_out:
             return
         self._is_locked = True
+        self._warned_unsaved = False
         self._focus_before = QApplication.focusWidget()
         while (popup := QApplication.activePopupWidget()) is not None:
             popup.close()
@@ -246,7 +248,7 @@ class IdleLock(QObject):
             self._covers.append(cover)
         self._overlay = LockOverlay(target, self._actor)
         self._overlay.unlock_requested.connect(self._try_unlock)
-        self._overlay.sign_out_requested.connect(self._sign_out)
+        self._overlay.sign_out_requested.connect(self._sign_out_clicked)
         self._overlay.show_over()
         self._overlay.password.setFocus()
         self.locked.emit()
@@ -304,7 +306,19 @@ class IdleLock(QObject):
             focus.setFocus()
         self.unlocked.emit()
 
-    def _sign_out(self) -> None:
+    def _sign_out_clicked(self) -> None:
+        """Sign out from the lock screen; first say what unsaved work it would throw away."""
+        describe = getattr(self._window, "unsaved_work", None)
+        work = describe() if describe else []
+        if work and not self._warned_unsaved and self._overlay is not None:
+            self._warned_unsaved = True
+            self._overlay.say(f"Not saved yet: {'; '.join(work)}. Unlock to finish it, or click "
+                              "Sign out again to discard it.")
+            return
+        self.sign_out()
+
+    def sign_out(self) -> None:
+        """Sign the person out (audited) and emit `signed_out`."""
         if self._signing_out:
             return
         self._signing_out = True

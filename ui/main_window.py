@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
@@ -47,6 +47,8 @@ def _load(spec: str):
 
 
 class MainWindow(QMainWindow):
+    sign_out_requested = Signal()
+
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
@@ -165,6 +167,16 @@ class MainWindow(QMainWindow):
         self.lock_action = QAction("&Lock desk", self)
         self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
         go.addAction(self.lock_action)
+        go.addSeparator()
+        self.sign_out_action = QAction("Sign &out", self)
+        self.sign_out_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.sign_out_action.triggered.connect(self.request_sign_out)
+        go.addAction(self.sign_out_action)
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        quit_action.triggered.connect(self.request_quit)
+        go.addAction(quit_action)
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About", self)
         about.triggered.connect(lambda: QMessageBox.about(
@@ -178,7 +190,47 @@ class MainWindow(QMainWindow):
         if start:
             start()
 
+    # --- leaving ---------------------------------------------------------------------
+
+    def unsaved_work(self) -> list[str]:
+        """What open screens and pages hold that is not saved, in words ("a phone order being taken")."""
+        found = []
+        widgets = list(self.screens.values()) + list(self._pages.values())
+        for widget in widgets:
+            describe = getattr(widget, "unsaved_work", None)
+            text = describe() if describe else ""
+            if text:
+                found.append(text)
+        return found
+
+    def confirm_discard(self, leaving: str) -> bool:
+        """Ask before `leaving` ("Sign out", "Quit") throws unsaved work away; True to go on."""
+        work = self.unsaved_work()
+        if not work:
+            return True
+        answer = QMessageBox.question(
+            self, f"{leaving} and discard?",
+            f"Not saved yet: {'; '.join(work)}.\n\n{leaving} anyway and discard it?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
+
+    def request_sign_out(self) -> None:
+        """Sign out (asking first if work would be lost); the app then asks who is at the desk."""
+        if self.confirm_discard("Sign out"):
+            self.sign_out_requested.emit()
+
+    def request_quit(self) -> None:
+        if self.confirm_discard("Quit"):
+            self._leaving_confirmed = True
+            self.close()
+
     def closeEvent(self, event) -> None:
+        # Closing from the title bar asks like Quit; a close the app itself decided does not.
+        if (event.spontaneous() and not getattr(self, "_leaving_confirmed", False)
+                and not self.confirm_discard("Close the window")):
+            event.ignore()
+            return
         self.sync.shutdown(10_000)
         self.ctx.tasks.wait_all(5000)
         super().closeEvent(event)

@@ -635,6 +635,13 @@ class PhoneOrderScreen(QWidget):
         return bool(self.customer_id or self.lines or self.note_edit.toPlainText().strip()
                     or any(field.text().strip() for field in self.new_fields.values()))
 
+    def unsaved_work(self) -> str:
+        """A phrase for what would be lost if the desk were left now, or ""."""
+        if not self.has_unplaced_order():
+            return ""
+        who = self.caller_label.text().splitlines()[0] if self.customer_id and self.caller_label.text() else ""
+        return f"a phone order being taken{f' for {who}' if who else ''}"
+
     def request_new_order(self) -> None:
         """Ctrl+N: a clean screen for the next call, but never drop a half-taken order unasked."""
         if self.has_unplaced_order():
