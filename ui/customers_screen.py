@@ -25,7 +25,6 @@ from backoffice.domain.staff import Permission
 from backoffice.services import customers as customers_service
 from backoffice.services.customers import CustomerHit
 from ui.context import AppContext
-from ui.customer_import_dialog import CustomerImportDialog
 from ui.customers_table_model import STATUS_LABELS, CustomersTableModel
 from ui.errors import show_error
 
@@ -354,8 +353,12 @@ class CustomersScreen(QWidget):
             lambda token, progress: customers_service.newsletter_list_options(db, actor=actor),
             on_success=done, on_failure=lambda exc: None)
 
-    def open_import(self) -> CustomerImportDialog:
+    def open_import(self):
         """Open the CSV import dialog (imported customers reach this list through the change bus)."""
+        # Imported here, not at the top: the import reads the phone library's country data
+        # (about half a second), which the window does not need to open.
+        from ui.customer_import_dialog import CustomerImportDialog
+
         dialog = CustomerImportDialog(self.ctx, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

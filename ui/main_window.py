@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Mapping
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from backoffice import __version__
 from backoffice.db import safe_url
@@ -46,6 +47,54 @@ def _load(spec: str):
     return getattr(module, cls_name)
 
 
+class _ScreenSlot(QWidget):
+    """A screen's tab: the screen itself is made the first time it is needed."""
+
+    def __init__(self, cls, make) -> None:
+        super().__init__()
+        self.cls = cls
+        self._make = make
+        self._screen: QWidget | None = None
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+
+    def built(self) -> QWidget | None:
+        return self._screen
+
+    def screen(self) -> QWidget:
+        if self._screen is None:
+            self._screen = self._make(self.cls)
+            self._layout.addWidget(self._screen)
+            self.setFocusProxy(self._screen)
+        return self._screen
+
+
+class _Screens(Mapping):
+    """The screens this person may use, by class name; a screen is built when first looked up."""
+
+    def __init__(self, window) -> None:
+        self._slots: dict[str, _ScreenSlot] = {}
+
+    def add(self, name: str, slot: _ScreenSlot) -> None:
+        self._slots[name] = slot
+
+    def slot(self, name: str) -> _ScreenSlot | None:
+        return self._slots.get(name)
+
+    def __getitem__(self, name: str) -> QWidget:
+        return self._slots[name].screen()
+
+    def __iter__(self):
+        return iter(self._slots)
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def built(self) -> list[QWidget]:
+        """The screens made so far (the others hold nothing yet)."""
+        return [w for slot in self._slots.values() if (w := slot.built()) is not None]
+
+
 class MainWindow(QMainWindow):
     sign_out_requested = Signal()
 
@@ -60,23 +109,22 @@ class MainWindow(QMainWindow):
         self.tabs.setTabsClosable(True)
         self.tabs.tabCloseRequested.connect(self._close_tab)
         self.setCentralWidget(self.tabs)
-        self.screens: dict[str, QWidget] = {}
         # One sync controller per window, created before the screens that show it.
         from ui.sync_status import SyncController, SyncStatusWidget
 
         self.sync = SyncController(ctx, self)
+        self.screens = _Screens(self)
         for spec in SCREENS:
             cls = _load(spec)
             if cls is None or not ctx.may(cls.permission):
                 continue
-            screen = cls(ctx, self)
-            self.screens[cls.__name__] = screen
-            index = self.tabs.addTab(screen, cls.title)
+            slot = _ScreenSlot(cls, self._make_screen)
+            self.screens.add(cls.__name__, slot)
+            index = self.tabs.addTab(slot, cls.title)
             self.tabs.tabBar().setTabButton(index, self.tabs.tabBar().ButtonPosition.RightSide, None)
-            if hasattr(screen, "order_opened"):
-                screen.order_opened.connect(self.open_order)
-            if hasattr(screen, "customer_opened"):
-                screen.customer_opened.connect(self.open_customer)
+        # Only the screen in front is built now; each other one the first time it is shown.
+        self.tabs.currentChanged.connect(self._build_current)
+        self._build_current(self.tabs.currentIndex())
         self._pages: dict[tuple[str, int], QWidget] = {}
         self._build_menus()
         where = safe_url(ctx.db.url)
@@ -89,13 +137,28 @@ class MainWindow(QMainWindow):
 
     # --- navigation -------------------------------------------------------------------
 
+    def _make_screen(self, cls) -> QWidget:
+        screen = cls(self.ctx, self)
+        if hasattr(screen, "order_opened"):
+            screen.order_opened.connect(self.open_order)
+        if hasattr(screen, "customer_opened"):
+            screen.customer_opened.connect(self.open_customer)
+        return screen
+
+    def _build_current(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        if isinstance(widget, _ScreenSlot):
+            widget.screen()
+
     def show_screen(self, name: str) -> QWidget | None:
-        screen = self.screens.get(name)
-        if screen is not None:
-            self.tabs.setCurrentWidget(screen)
-            focus = getattr(screen, "focus_default", None)
-            if focus:
-                focus()
+        slot = self.screens.slot(name)
+        if slot is None:
+            return None
+        screen = slot.screen()
+        self.tabs.setCurrentWidget(slot)
+        focus = getattr(screen, "focus_default", None)
+        if focus:
+            focus()
         return screen
 
     def _open_page(self, key: tuple[str, int], make) -> QWidget:
@@ -136,7 +199,7 @@ class MainWindow(QMainWindow):
 
     def _close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)
-        if widget in self.screens.values():
+        if isinstance(widget, _ScreenSlot):
             return
         self.tabs.removeTab(index)
         for key, page in list(self._pages.items()):
@@ -195,7 +258,7 @@ class MainWindow(QMainWindow):
     def unsaved_work(self) -> list[str]:
         """What open screens and pages hold that is not saved, in words ("a phone order being taken")."""
         found = []
-        widgets = list(self.screens.values()) + list(self._pages.values())
+        widgets = self.screens.built() + list(self._pages.values())
         for widget in widgets:
             describe = getattr(widget, "unsaved_work", None)
             text = describe() if describe else ""
