@@ -253,6 +253,18 @@ class MainWindow(QMainWindow):
         if start:
             start()
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_shown_once", False):
+            self._shown_once = True
+            # Whoever just signed in can type at once: the cursor waits in the first screen's
+            # search box (Ctrl+F would put it there too).
+            slot = self.tabs.currentWidget()
+            if isinstance(slot, _ScreenSlot):
+                focus = getattr(slot.screen(), "focus_default", None)
+                if focus:
+                    focus()
+
     # --- leaving ---------------------------------------------------------------------
 
     def unsaved_work(self) -> list[str]:

@@ -74,3 +74,19 @@ def test_nothing_to_lose_signs_out_without_a_question(qtbot, window, monkeypatch
     window.sign_out_requested.connect(lambda: requested.append(True))
     window.sign_out_action.trigger()
     assert requested == [True]
+
+
+def test_after_sign_in_the_cursor_waits_in_the_search_box(qtbot, sqlite_db):
+    from PySide6.QtWidgets import QApplication
+
+    owner = make_staff(sqlite_db, Role.OWNER, "boss")
+    win = build_window(sqlite_db, owner)
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitExposed(win)
+    screen = win.screens["CustomersScreen"]
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is screen.search, timeout=WAIT_MS)
+    qtbot.keyClicks(QApplication.focusWidget(), "garc")
+    assert screen.search.text() == "garc"
+    win.ctx.tasks.wait_all(WAIT_MS)
