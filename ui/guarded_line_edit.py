@@ -108,6 +108,19 @@ class CardGuardValidator(QValidator):
         return mask_card_numbers(text, context=self.context, field=self.field).text
 
 
+class LastFourValidator(QValidator):
+    """Keeps the last four digits of whatever is typed or pasted: "4111 1111 1111 1111"
+    (after the card guard has removed it, "… ends 1111") becomes "1111", never "4111"."""
+
+    def validate(self, text: str, pos: int):
+        digits = "".join(ch for ch in text if ch.isdigit() and ch.isascii())
+        if digits != text:
+            text, pos = digits[-4:], len(digits[-4:])
+        elif len(digits) > 4:
+            text, pos = digits[-4:], 4
+        return QValidator.State.Acceptable, text, pos
+
+
 class GuardedLineEdit(QLineEdit):
     """A line edit that masks any card number typed, pasted or set into it.
 
@@ -126,7 +139,9 @@ class GuardedLineEdit(QLineEdit):
         self._guard = CardGuardValidator(field, context=context, parent=self)
         self._guard.masked.connect(self._on_masked)
         super().setValidator(self._guard)
+        self._just_masked = False
         self.textChanged.connect(self._on_text_changed)
+        self.textEdited.connect(self._on_text_edited)
 
     def setValidator(self, validator: QValidator | None) -> None:  # noqa: N802 (Qt name)
         """Keep the card guard in front of any validator the screen adds."""
@@ -134,6 +149,7 @@ class GuardedLineEdit(QLineEdit):
         super().setValidator(self._guard)
 
     def _on_masked(self, message: str) -> None:
+        self._just_masked = True
         if _forget_clipboard_card():
             message += " It was removed from the clipboard too."
         self.notice.setText(message)
@@ -142,6 +158,13 @@ class GuardedLineEdit(QLineEdit):
 
     def _on_text_changed(self, text: str) -> None:
         if not text:
+            self.notice.hide()
+
+    def _on_text_edited(self, _text: str) -> None:
+        # The edit that removed a number keeps its notice; the next one, a correction, clears it.
+        if self._just_masked:
+            self._just_masked = False
+        else:
             self.notice.hide()
 
 

@@ -57,7 +57,7 @@ from backoffice.services.changes import Changes
 from backoffice.store.connector import StoreAuthError
 from ui.context import AppContext
 from ui.errors import show_error
-from ui.guarded_line_edit import GuardedLineEdit, GuardedPlainTextEdit
+from ui.guarded_line_edit import GuardedLineEdit, GuardedPlainTextEdit, LastFourValidator
 from ui.orders_screen import money_text
 
 # Mnemonics (Alt+letter) are unique on this screen and leave G and H to the main
@@ -496,9 +496,10 @@ class PhoneOrderScreen(QWidget):
         ):
             field = GuardedLineEdit(f"the {label.lower()}", context=context)
             field.setObjectName(f"terminal_{key}")
-            field.setMaxLength(max(limit, 40) if key != "last4" else 4)
+            field.setMaxLength(max(limit, 40))
             if key == "last4":
-                field.setValidator(QRegularExpressionValidator(r"\d{0,4}"))
+                # Room for a whole number typed or pasted by mistake, of which the last four stay.
+                field.setValidator(LastFourValidator(field))
                 field.setPlaceholderText("1234")
             error = _error_label(f"{key}Error")
             field.textEdited.connect(lambda _t, k=key: _set_message(self.field_errors[k], None))
@@ -681,6 +682,8 @@ class PhoneOrderScreen(QWidget):
         self._fill_table()
         self.shipping_combo.setCurrentIndex(-1)
         self.shipping_cost.clear()
+        # clear() keeps "typed by the person", which would stop the next method filling its cost.
+        self.shipping_cost.setModified(False)
         self.note_edit.clear()
         self.pay_link_radio.setChecked(True)
         self.later_combo.setCurrentIndex(0)

@@ -658,13 +658,15 @@ def test_card_terminal_payment_recorded_by_reference(qtbot, db, order_taker, scr
     # A card number typed into a reference field is masked on the spot.
     kb.type(focused(), "4111 1111 1111 1111")
     assert "ends 1111" in focused().text() and focused().notice.isVisible()
-    focused().clear()
+    # Correcting the field takes the warning away.
+    focused().selectAll()
     kb.type(focused(), "ch_3PqA1b2C3d")
+    assert focused().text() == "ch_3PqA1b2C3d" and not focused().notice.isVisible()
     kb.press(focused(), Qt.Key.Key_Tab)
     kb.type(focused(), "Visa")
     kb.press(focused(), Qt.Key.Key_Tab)
-    kb.type(focused(), "41x11111")  # only four digits get in
-    assert screen.terminal_fields["last4"].text() == "4111"
+    kb.type(focused(), "4242 4242 4242 1881")  # the whole number by mistake: its last four stay
+    assert screen.terminal_fields["last4"].text() == "1881"
     kb.press(focused(), Qt.Key.Key_Tab)
     kb.type(focused(), "A1B2C3")
     kb.press(focused(), Qt.Key.Key_V, Qt.KeyboardModifier.AltModifier)
@@ -674,7 +676,7 @@ def test_card_terminal_payment_recorded_by_reference(qtbot, db, order_taker, scr
     with db.read() as s:
         pay = s.scalars(select(Payment)).one()
         assert (pay.method, pay.status, pay.transaction_id, pay.card_brand, pay.card_last4, pay.auth_code) == (
-            PaymentMethod.TERMINAL, PaymentStatus.PAID, "ch_3PqA1b2C3d", "Visa", "4111", "A1B2C3")
+            PaymentMethod.TERMINAL, PaymentStatus.PAID, "ch_3PqA1b2C3d", "Visa", "1881", "A1B2C3")
         assert s.scalars(select(Order)).one().is_paid()
 
 
@@ -726,3 +728,38 @@ def test_a_placed_order_needs_no_question_and_offers_the_next_call(qtbot, db, or
     screen.request_new_order()
     assert screen.lines == [] and screen.placed is None and not screen.next_order_button.isEnabled()
     wait_idle(qtbot, screen)
+
+
+def test_the_next_order_in_the_window_is_charged_its_shipping_too(qtbot, db, owner, order_taker, screen_for,
+                                                                   away):
+    from backoffice.services.settings import write_settings
+
+    with db.begin() as s:
+        write_settings(s, {"shipping.methods": [
+            {"title": "Flat rate", "method_id": "flat_rate", "cost": "6.50"},
+            {"title": "Local pickup", "method_id": "local_pickup", "cost": "0"}]})
+    add_product(db, "MUG-01", "Café mug", "12.50", stock=10)
+    add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    qtbot.waitUntil(lambda: screen.shipping_combo.count() == 2, timeout=WAIT_MS)
+    kb = Keyboard(qtbot)
+    for call in range(2):
+        pick_caller(qtbot, kb, screen, "0199")
+        add_by_keyboard(qtbot, kb, screen, "caf", 1)
+        kb.press(focused(), Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+        kb.type(screen.shipping_combo, "f")
+        # The method's cost is filled in, on the first call and on the next one alike.
+        assert screen.shipping_cost.text() == "6.50", f"call {call + 1}"
+        kb.press(screen.shipping_combo, Qt.Key.Key_Tab)
+        screen.shipping_cost.selectAll()
+        kb.type(screen.shipping_cost, "7.00")  # the person may still change it
+        kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: screen.next_order_button.isEnabled(), timeout=WAIT_MS)
+        wait_idle(qtbot, screen)
+        screen.request_new_order()
+        # The next caller comes later than a combo box's type-ahead ("f" then "f" is "ff").
+        qtbot.wait(QApplication.keyboardInputInterval() + 100)
+    with db.read() as s:
+        assert [o.shipping_total for o in s.scalars(select(Order).order_by(Order.id))] == [
+            Decimal("7.00"), Decimal("7.00")]
