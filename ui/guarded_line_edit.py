@@ -14,7 +14,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor, QValidator
 from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
-from backoffice.domain.cards import contains_card_number, mask_card_numbers
+from backoffice.domain.cards import MASK_TEMPLATE, contains_card_number, mask_card_numbers
 
 __all__ = ["CardGuardValidator", "GuardedLineEdit", "GuardedPlainTextEdit", "with_notice"]
 
@@ -139,7 +139,6 @@ class GuardedLineEdit(QLineEdit):
         self._guard = CardGuardValidator(field, context=context, parent=self)
         self._guard.masked.connect(self._on_masked)
         super().setValidator(self._guard)
-        self._just_masked = False
         self.textChanged.connect(self._on_text_changed)
         self.textEdited.connect(self._on_text_edited)
 
@@ -149,7 +148,6 @@ class GuardedLineEdit(QLineEdit):
         super().setValidator(self._guard)
 
     def _on_masked(self, message: str) -> None:
-        self._just_masked = True
         if _forget_clipboard_card():
             message += " It was removed from the clipboard too."
         self.notice.setText(message)
@@ -160,11 +158,10 @@ class GuardedLineEdit(QLineEdit):
         if not text:
             self.notice.hide()
 
-    def _on_text_edited(self, _text: str) -> None:
-        # The edit that removed a number keeps its notice; the next one, a correction, clears it.
-        if self._just_masked:
-            self._just_masked = False
-        else:
+    def _on_text_edited(self, text: str) -> None:
+        # The notice explains the marker left where the number was; once the person has
+        # corrected the field (the marker is gone), it has nothing left to explain.
+        if MASK_TEMPLATE.split("{", 1)[0] not in text:
             self.notice.hide()
 
 
