@@ -19,7 +19,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QRegularExpressionValidator, QShortcut
+from PySide6.QtGui import (
+    QDesktopServices,
+    QGuiApplication,
+    QKeySequence,
+    QRegularExpressionValidator,
+    QShortcut,
+    QTextOption,
+)
 from shiboken6 import isValid
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,6 +42,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QSpinBox,
@@ -238,6 +246,38 @@ class _Search(QObject):
                 self.pick_current()
                 return True
         return False
+
+
+class PayLinkView(QPlainTextEdit):
+    """The pay link, whole on two or three lines (to read out or text), never cut off."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setReadOnly(True)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTabChangesFocus(True)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit)
+        self._fit()
+
+    def _fit(self, *_args) -> None:
+        # As tall as the address needs at this width (a QPlainTextEdit counts in lines).
+        lines = max(1, min(int(self.document().documentLayout().documentSize().height()), 8))
+        self.setFixedHeight(self.fontMetrics().lineSpacing() * lines + 2 * self.frameWidth()
+                            + int(self.document().documentMargin() * 2))
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (as QLineEdit, which it replaces)
+        self.setPlainText(text)
+
+    def setCursorPosition(self, position: int) -> None:  # noqa: N802
+        cursor = self.textCursor()
+        cursor.setPosition(position)
+        self.setTextCursor(cursor)
 
 
 class PhoneOrderScreen(QWidget):
@@ -535,17 +575,16 @@ class PhoneOrderScreen(QWidget):
         self.placed_label = QLabel("Not placed yet.")
         self.placed_label.setObjectName("placedLabel")
         self.placed_label.setWordWrap(True)
-        url_row = QHBoxLayout()
-        self.pay_url_edit = QLineEdit()
+        url_row = QVBoxLayout()
+        self.pay_url_edit = PayLinkView()
         self.pay_url_edit.setObjectName("payUrlEdit")
-        self.pay_url_edit.setReadOnly(True)
         self.pay_url_edit.setPlaceholderText("The payment page's address appears here")
         self.copy_url_button = QPushButton("Copy the lin&k")
         self.copy_url_button.setObjectName("copyUrlButton")
         self.copy_url_button.setEnabled(False)
         self.copy_url_button.clicked.connect(self.copy_pay_url)
-        url_row.addWidget(self.pay_url_edit, 1)
-        url_row.addWidget(self.copy_url_button)
+        url_row.addWidget(self.pay_url_edit)
+        url_row.addWidget(self.copy_url_button, 0, Qt.AlignmentFlag.AlignRight)
         self.payment_state = QLabel("")
         self.payment_state.setObjectName("paymentState")
         self.payment_state.setWordWrap(True)
@@ -569,8 +608,8 @@ class PhoneOrderScreen(QWidget):
         self.open_order_button.clicked.connect(
             lambda: self.placed and self.order_opened.emit(self.placed.order_id))
         state.addWidget(self.placed_label)
-        state.addLayout(url_row)
         state.addWidget(self.payment_state)
+        state.addLayout(url_row)
         state.addWidget(self.email_state)
         state.addWidget(self.send_again_button)
         state.addWidget(self.store_label)

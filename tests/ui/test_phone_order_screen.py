@@ -763,3 +763,20 @@ def test_the_next_order_in_the_window_is_charged_its_shipping_too(qtbot, db, own
     with db.read() as s:
         assert [o.shipping_total for o in s.scalars(select(Order).order_by(Order.id))] == [
             Decimal("7.00"), Decimal("7.00")]
+
+
+@pytest.mark.parametrize("width", [1024, 1600])
+def test_the_pay_link_is_shown_whole_to_read_out(qtbot, db, order_taker, screen_for, width):
+    screen = screen_for(db, order_taker)
+    screen.resize(width, 700)
+    url = "https://shop.example.com/checkout/order-pay/4268/?pay_for_order=true&key=wc_order_AbCdEf123456XyZ"
+    screen.pay_url_edit.setText(url)
+    qtbot.wait(100)
+    view = screen.pay_url_edit
+    lines = int(view.document().documentLayout().documentSize().height())
+    # Every line of the address fits in the box: nothing to scroll to, nothing cut off.
+    assert view.viewport().height() >= lines * view.fontMetrics().lineSpacing()
+    assert view.text() == url
+    # The message above it points down to it.
+    layout_order = [screen.payment_state.y(), view.y()]
+    assert layout_order == sorted(layout_order)
