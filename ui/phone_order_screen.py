@@ -195,6 +195,7 @@ class _Search(QObject):
         self.results.clear()
         for hit in hits:
             item = QListWidgetItem(self._describe(hit))
+            item.setToolTip(item.text())
             item.setData(Qt.ItemDataRole.UserRole, hit)
             self.results.addItem(item)
         if hits:
@@ -205,6 +206,16 @@ class _Search(QObject):
             self.results.addItem(hint)
         if self._pick_when_answered:
             self._pick_when_answered = False
+            self.pick_current()
+
+    def pick_when_ready(self) -> None:
+        """Pick the current row now, or as soon as the answer to what was typed arrives."""
+        if self.waiting:
+            self._pick_when_answered = True
+            if self._timer.isActive():
+                self._timer.stop()
+                self._run()
+        else:
             self.pick_current()
 
     def pick_current(self) -> bool:
@@ -229,13 +240,7 @@ class _Search(QObject):
                 return True
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
                     event.modifiers() & Qt.KeyboardModifier.ControlModifier):
-                if self.waiting:
-                    self._pick_when_answered = True
-                    if self._timer.isActive():
-                        self._timer.stop()
-                        self._run()
-                else:
-                    self.pick_current()
+                self.pick_when_ready()
                 return True
         elif obj is self.results:
             if key == Qt.Key.Key_Up and self.results.currentRow() <= 0:
@@ -424,6 +429,7 @@ class PhoneOrderScreen(QWidget):
         self.qty_spin = QSpinBox()
         self.qty_spin.setObjectName("qtySpin")
         self.qty_spin.setRange(1, service.MAX_QUANTITY)
+        self.qty_spin.installEventFilter(self)
         qty_caption.setBuddy(self.qty_spin)
         row.addWidget(caption)
         row.addWidget(self.product_box, 1)
@@ -766,11 +772,13 @@ class PhoneOrderScreen(QWidget):
 
     @staticmethod
     def _describe_customer(hit) -> str:
-        parts = [hit.name, hit.phone, hit.email, " ".join(p for p in (hit.postcode, hit.city) if p)]
-        text = " · ".join(p for p in parts if p)
+        # Two short lines instead of one long one cut off in a narrow column: who and how to
+        # reach them, then where they live, to tell nine callers ending "0144" apart.
+        first = " · ".join(p for p in (hit.name, hit.phone) if p)
         if hit.status != CustomerStatus.ACTIVE:
-            text += f" ({hit.status.value})"
-        return text
+            first += f" ({hit.status.value})"
+        second = " · ".join(p for p in (hit.email, " ".join(p for p in (hit.postcode, hit.city) if p)) if p)
+        return f"{first}\n{second}" if second else first
 
     def pick_customer(self, hit) -> None:
         """Make this search hit the caller and move on to the products."""
@@ -803,6 +811,7 @@ class PhoneOrderScreen(QWidget):
     def _new_customer_toggled(self, on: bool) -> None:
         self.new_customer_group.setVisible(on)
         if on:
+            self._carry_caller_text()
             self._clear_caller()
             self.caller_label.setText("New customer: fill in the details below.")
             self.caller_search.reset()
@@ -810,6 +819,25 @@ class PhoneOrderScreen(QWidget):
         else:
             _set_message(self.similar_label, None)
             self.use_similar_button.hide()
+
+    def _carry_caller_text(self) -> None:
+        """Put what was typed to find the caller (a phone number, an email, a name) into the
+        new customer's fields that are still empty, so nothing is typed twice."""
+        typed = self.caller_box.text().strip()
+        if not typed:
+            return
+        if "@" in typed:
+            key_values = {"email": typed}
+        elif sum(ch.isdigit() for ch in typed) >= 4 and not any(ch.isalpha() for ch in typed):
+            key_values = {"phone": typed}
+        else:
+            first, _, last = typed.partition(" ")
+            key_values = {"first_name": first, "last_name": last.strip()} if last else {"last_name": first}
+        for key, value in key_values.items():
+            field = self.new_fields.get(key)
+            if field is not None and not field.text().strip() and value:
+                field.setText(value)
+                self._check_new_field(key)
 
     def _check_new_field(self, key: str) -> None:
         text = self.new_fields[key].text().strip()
@@ -846,8 +874,14 @@ class PhoneOrderScreen(QWidget):
                 return
             self._similar = similar
             if similar:
-                _set_message(self.similar_label, similar[0].sentence
-                             + " Use them instead, unless this really is someone else.")
+                if len(similar) == 1:
+                    text = similar[0].sentence + " Use them instead, unless this really is someone else."
+                else:
+                    text = ("Similar customers exist: "
+                            + "; ".join(f"{c.name} (same {' and '.join(c.reasons)})" for c in similar)
+                            + f". Use {similar[0].name} instead, unless this really is someone else.")
+                _set_message(self.similar_label, text)
+                self.use_similar_button.setText(f"&Use {similar[0].name}")
                 self.use_similar_button.show()
             else:
                 _set_message(self.similar_label, None)
@@ -952,6 +986,13 @@ class PhoneOrderScreen(QWidget):
             self.lines_table.setCurrentCell(min(rows[-1] if rows else 0, len(self.lines) - 1), 1)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        if (obj is self.qty_spin and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and not event.modifiers() & Qt.KeyboardModifier.ControlModifier
+                and self.product_box.text().strip()):
+            # Name, Tab, quantity, Enter: add the product found for the name, that many times.
+            self.product_search.pick_when_ready()
+            return True
         if (obj is self.lines_table and event.type() == QEvent.Type.KeyPress
                 and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
                 and self.lines_table.state() != QAbstractItemView.State.EditingState):

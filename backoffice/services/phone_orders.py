@@ -520,7 +520,13 @@ def similar_customers(
             if hit.status is not CustomerStatus.ERASED:
                 found.setdefault(hit.id, (hit, []))[1].append(reason)
     limit = max(1, min(int(limit), MAX_LIMIT))
-    ordered = sorted(found.values(), key=lambda pair: (pair[0].name.casefold(), pair[0].id))[:limit]
+    typed_name = fold(name)
+    for hit, reasons in found.values():
+        if typed_name and fold(hit.name) == typed_name and "name and postcode" not in reasons:
+            reasons.insert(0, "name")
+    # The likeliest first: the one that matches on the most counts (the same name and phone
+    # before a stranger who shares the phone), then by name.
+    ordered = sorted(found.values(), key=lambda pair: (-len(pair[1]), pair[0].name.casefold(), pair[0].id))[:limit]
     return [
         SimilarCustomer(id=hit.id, name=hit.name, email=hit.email, phone=hit.phone, postcode=hit.postcode,
                         reasons=tuple(reasons))

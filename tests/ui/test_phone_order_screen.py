@@ -780,3 +780,47 @@ def test_the_pay_link_is_shown_whole_to_read_out(qtbot, db, order_taker, screen_
     # The message above it points down to it.
     layout_order = [screen.payment_state.y(), view.y()]
     assert layout_order == sorted(layout_order)
+
+
+def test_a_new_caller_keeps_what_was_typed_and_is_warned_about_the_likeliest_match(
+        qtbot, db, order_taker, screen_for, away):
+    add_customer(db, first="Anthony", last="Patel", email="ap@example.com", phone_digits="17135550144")
+    add_customer(db, first="Carol", last="Adams", email="carol@example.com", phone_digits="17135550144")
+    screen = screen_for(db, order_taker)
+    kb = Keyboard(qtbot)
+    kb.type(screen.caller_box, "713-555-0144")
+    # Both callers on that number are listed, each with where they live, nothing cut off.
+    qtbot.waitUntil(lambda: screen.caller_results.count() == 2, timeout=WAIT_MS)
+    texts = [screen.caller_results.item(i).text() for i in range(2)]
+    assert any("carol@example.com" in t and "77002 Houston" in t for t in texts)
+    kb.press(focused(), Qt.Key.Key_W, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: screen.new_customer_group.isVisible(), timeout=WAIT_MS)
+    # The digits typed to find the caller are the new customer's phone: not typed twice.
+    assert screen.new_fields["phone"].text() == "713-555-0144"
+    kb.type(screen.new_fields["first_name"], "Carol")
+    kb.press(focused(), Qt.Key.Key_Tab)
+    kb.type(focused(), "Adams")
+    kb.press(focused(), Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: "Carol Adams" in screen.similar_label.text(), timeout=WAIT_MS)
+    text = screen.similar_label.text()
+    # Carol Adams (same name and phone) comes before the stranger who shares the phone.
+    assert text.index("Carol Adams") < text.index("Anthony Patel")
+    assert screen.use_similar_button.text().replace("&", "") == "Use Carol Adams"
+
+
+def test_name_tab_quantity_enter_adds_the_product(qtbot, db, order_taker, screen_for, away):
+    add_product(db, "MUG-01", "Café mug", "12.50", stock=10)
+    add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    screen = screen_for(db, order_taker)
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    assert focused() is screen.product_box
+    kb.type(focused(), "mug")
+    kb.press(focused(), Qt.Key.Key_Tab)
+    assert focused() is screen.qty_spin
+    screen.qty_spin.selectAll()
+    kb.type(focused(), "3")
+    kb.press(focused(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.lines_table.rowCount() == 1, timeout=WAIT_MS)
+    assert [(hit.sku, qty) for hit, qty in screen.lines] == [("MUG-01", 3)]
+    assert focused() is screen.product_box
