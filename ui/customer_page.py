@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QSizePolicy,
     QAbstractItemView,
     QFormLayout,
     QFrame,
@@ -170,6 +172,10 @@ class CustomerPage(QWidget):
         self.heading = QLabel("Loading customer…")
         self.heading.setObjectName("customerHeading")
         self.heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        # A long name wraps (its whole text in the tooltip) instead of widening the window
+        # past a small screen.
+        self.heading.setWordWrap(True)
+        self.heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.state = QLabel("")
         self.state.setObjectName("customerState")
         self.message = QLabel("")
@@ -257,6 +263,8 @@ class CustomerPage(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelEdit")
         self.cancel_button.clicked.connect(self.cancel_editing)
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        escape.activated.connect(lambda: self._editing and self.cancel_editing())
         buttons = QHBoxLayout()
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.save_button)
@@ -322,6 +330,7 @@ class CustomerPage(QWidget):
         self.detail = detail
         p = detail.profile
         self.heading.setText(p.display_name)
+        self.heading.setToolTip(p.display_name)
         state = STATUS_LABELS.get(p.status, str(p.status))
         if p.merged_into_id:
             state = f"Merged into customer {p.merged_into_id}"

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QSizePolicy,
     QAbstractItemView,
     QCheckBox,
     QComboBox,
@@ -136,6 +137,9 @@ class OrderPage(QWidget):
         self.tab_title = "Order"
         self.tab_tooltip = ""
         self.heading = QLabel("Loading order…")
+        # A long customer name wraps instead of widening the window past a small screen.
+        self.heading.setWordWrap(True)
+        self.heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.heading.setObjectName("orderHeading")
         self.heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
         self.state = QLabel("")
