@@ -7,6 +7,15 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QWidget
 ERROR_STYLE = "color: #b3261e;"
 
 
+def grow_to_fit(dialog: QWidget) -> None:
+    """Grow a dialog to fit a message that just appeared under its fields, so they keep their
+    height instead of being squeezed (a wrapped label's height is not in the minimum size)."""
+    dialog.layout().activate()
+    hint = dialog.sizeHint()
+    if hint.height() > dialog.height() or hint.width() > dialog.width():
+        dialog.resize(max(hint.width(), dialog.width()), max(hint.height(), dialog.height()))
+
+
 class InlineForm(QWidget):
     """Rows of label, field and (hidden until needed) message under the field.
 

@@ -6,8 +6,8 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QLayout,
     QLineEdit,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -17,7 +17,7 @@ from backoffice.domain.staff import Actor
 from backoffice.errors import UserFacingError, ValidationError
 from backoffice.services import staff
 from ui.errors import show_error
-from ui.inline_form import ERROR_STYLE, InlineForm
+from ui.inline_form import ERROR_STYLE, InlineForm, grow_to_fit
 from ui.tasks import TaskManager
 
 
@@ -84,9 +84,15 @@ class LoginDialog(QDialog):
         page2.addWidget(self.change_form)
         page2.addWidget(self.change_message)
 
-        self.pages = QStackedWidget()
-        self.pages.addWidget(sign_in_page)
-        self.pages.addWidget(change_page)
+        # Two pages in one column, one hidden: unlike a stacked widget, the column makes room
+        # for a message that wraps onto more lines, so nothing is squeezed or overlaps.
+        self.pages = QWidget()
+        self._page_widgets = (sign_in_page, change_page)
+        pages_layout = QVBoxLayout(self.pages)
+        pages_layout.setContentsMargins(0, 0, 0, 0)
+        pages_layout.addWidget(sign_in_page)
+        pages_layout.addWidget(change_page)
+        change_page.hide()
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = self.buttons.addButton("&Sign in", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -96,6 +102,8 @@ class LoginDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages)
+        # The dialog grows to fit a message shown under the fields, instead of squeezing them.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         layout.addWidget(self.buttons)
         # Only once the button is inside the dialog does it become the dialog's default (Enter).
         self.ok_button.setDefault(True)
@@ -104,7 +112,7 @@ class LoginDialog(QDialog):
 
     @property
     def changing_password(self) -> bool:
-        return self.pages.currentIndex() == 1
+        return self._page_widgets[1].isVisibleTo(self)
 
     def submit(self) -> None:
         """Sign in, or save the new password on the second page (what Enter does)."""
@@ -146,7 +154,8 @@ class LoginDialog(QDialog):
             self.accept()
             return
         self._pending = actor
-        self.pages.setCurrentIndex(1)
+        self._page_widgets[0].hide()
+        self._page_widgets[1].show()
         self.ok_button.setText("&Save and sign in")
         self.new_edit.setFocus()
 
@@ -156,6 +165,7 @@ class LoginDialog(QDialog):
         if isinstance(exc, UserFacingError):
             self.message.setText(exc.message)
             self.message.show()
+            grow_to_fit(self)
             self.password_edit.clear()
             self.password_edit.setFocus()
             return
@@ -194,6 +204,7 @@ class LoginDialog(QDialog):
         if isinstance(exc, UserFacingError):
             self.change_message.setText(exc.message)
             self.change_message.show()
+            grow_to_fit(self)
             return
         show_error(self, exc)
 
@@ -208,3 +219,4 @@ class LoginDialog(QDialog):
         if not self._busy:
             self._old_password = ""
             super().reject()
+

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLayout, QVBoxLayout, QWidget
 
 from backoffice.errors import UserFacingError, ValidationError
 from ui.errors import show_error
-from ui.inline_form import ERROR_STYLE, InlineForm
+from ui.inline_form import ERROR_STYLE, InlineForm, grow_to_fit
 from ui.tasks import TaskManager
 
 
@@ -28,6 +28,8 @@ class ServiceFormDialog(QDialog):
     def __init__(self, tasks: TaskManager, title: str, intro: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
+        # Wide enough that the title bar shows the whole title and the intro reads in a few lines.
+        self.setMinimumWidth(max(420, self.fontMetrics().horizontalAdvance(title) + 160))
         self._tasks = tasks
         self._busy = False
         self.intro = QLabel(intro)
@@ -44,6 +46,8 @@ class ServiceFormDialog(QDialog):
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        # The dialog grows to fit a message shown under the fields, instead of squeezing them.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         layout.addWidget(self.intro)
         layout.addWidget(self.form)
         layout.addWidget(self.message)
@@ -92,9 +96,11 @@ class ServiceFormDialog(QDialog):
         if isinstance(exc, UserFacingError):
             self.message.setText(exc.message)
             self.message.show()
+            grow_to_fit(self)
             return
         show_error(self, exc)
 
     def reject(self) -> None:
         if not self._busy:
             super().reject()
+

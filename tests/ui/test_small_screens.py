@@ -43,3 +43,26 @@ def test_escape_cancels_a_customer_edit(qtbot, sqlite_db, ctx_for):
     assert not page.save_button.isVisible()
     assert page.fields["first_name"].text() == "Ann"
     assert page.fields["first_name"].isReadOnly()
+
+
+def test_a_wrong_password_message_makes_room_instead_of_squeezing_the_fields(qtbot, sqlite_db):
+    from backoffice.errors import UserFacingError
+    from ui.login_dialog import LoginDialog
+    from ui.tasks import TaskManager
+
+    tasks = TaskManager()
+    dialog = LoginDialog(sqlite_db, desk="desk", tasks=tasks,
+                         hint="Demo accounts: owner / owner-demo-1, staff / staff-demo-1, taker / taker-demo-1")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.wait(50)
+    before = dialog.password_edit.height()
+    dialog._sign_in_failed(UserFacingError(
+        "That login or password is not right. 4 tries left before the account is locked for 15 minutes."))
+    qtbot.wait(50)
+    assert dialog.password_edit.height() >= before
+    hint = dialog.findChild(type(dialog.message), "hint")
+    message_bottom = dialog.message.mapTo(dialog, dialog.message.rect().bottomLeft()).y()
+    assert message_bottom < hint.mapTo(dialog, hint.rect().topLeft()).y()
+    assert tasks.wait_all(WAIT_MS)
