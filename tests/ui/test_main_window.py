@@ -129,6 +129,22 @@ def test_self_test_starts_migrates_and_exits_zero(tmp_path):
     assert (tmp_path / "fresh.db").exists()
 
 
+def test_self_test_says_why_a_database_cannot_be_opened_and_waits_on_nobody(tmp_path):
+    import sqlite3
+
+    newer = tmp_path / "newer.db"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    cmd = [sys.executable, "-m", "ui.launcher", "--self-test", "--db"]
+    assert subprocess.run([*cmd, f"sqlite:///{newer}"], capture_output=True, env=env, timeout=120).returncode == 0
+    with sqlite3.connect(newer) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'ffff_future'")
+    for url, reason in ((f"sqlite:///{newer}", "newer version"),
+                        ("postgresql://postgres@127.0.0.1:1/shop", "No database server answers")):
+        result = subprocess.run([*cmd, url], capture_output=True, text=True, env=env, timeout=60)
+        assert result.returncode != 0
+        assert reason in result.stderr
+
+
 def test_the_app_shows_its_own_icon(qapp):
     from ui.app import application, resource_path
 
