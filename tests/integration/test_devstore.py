@@ -738,3 +738,25 @@ def test_a_store_file_can_be_reopened(tmp_path, clock):
                                        for o in orders]
         made = again.create_customer({"email": "later@example.com"})
         assert made["id"] == max(c["id"] for c in again.list_customers()) and made["id"] > 4
+
+
+def test_the_demo_shop_gives_strangers_their_own_numbers_and_has_a_few_true_duplicates():
+    store = DevStore(seed=3)
+    try:
+        store.populate(customers=1500, orders=0, products=5)
+        customers = store.list_customers()
+    finally:
+        store.close()
+    people_by_number: dict[str, list[tuple[str, str]]] = {}
+    for c in customers:
+        digits = "".join(ch for ch in c["billing"]["phone"] if ch.isdigit())
+        if digits:
+            people_by_number.setdefault(digits, []).append((c["first_name"], c["last_name"]))
+    # A number is shared only by one person registered twice, never by two strangers.
+    assert {d: set(names) for d, names in people_by_number.items() if len(set(names)) > 1} == {}
+    twice = [d for d, names in people_by_number.items() if len(names) > 1]
+    assert 3 <= len(twice) <= 40
+    names = {(c["first_name"], c["last_name"], c["email"]) for c in customers}
+    assert ("María", "García", "maria.garcia@example.com") in names
+    assert any(last == "山田" for _first, last, _email in names)
+    assert any(first == "Иван" for first, _last, _email in names)

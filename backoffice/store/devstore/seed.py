@@ -1,8 +1,10 @@
 """Deterministic fake shop data for the dev store: products, customers and orders.
 
 Names and addresses look real but are not: e-mail domains are the reserved example.*
-ones, phone numbers use the 555-01xx fictional range (or its equivalents) and IP
-addresses come from the documentation ranges. Nothing resembles a card number.
+ones, phone numbers use the 555-01xx fictional range (or its equivalents), each handed out
+once while the ranges last, and IP addresses come from the documentation ranges. A few
+people write their names in other scripts, and about one customer in a hundred registered
+twice, as real shops have. Nothing resembles a card number.
 """
 
 from __future__ import annotations
@@ -75,8 +77,44 @@ PLACES = (
 )
 #: Phone prefixes in ranges set aside for drama and tests; three digits follow.
 PHONES = {"GB": "020 7946 0", "DE": "030 2312 5", "NL": "020 555 0"}
-AREA_CODES = {"Houston": 713, "Austin": 512, "Dallas": 214, "San Antonio": 210, "Toronto": 416, "Vancouver": 604,
-              "Montréal": 514}
+#: Each city's own area codes first; 555-0100 to 555-0199 is the fictional range in each.
+AREA_CODES = {
+    "Houston": (713, 281, 832, 346), "Austin": (512, 737), "Dallas": (214, 469, 972), "San Antonio": (210, 726),
+    "Denver": (303, 720), "Portland": (503, 971), "Seattle": (206,), "Chicago": (312, 773, 872),
+    "Boston": (617, 857), "Atlanta": (404, 470, 678), "Phoenix": (602, 480), "Nashville": (615, 629),
+    "Minneapolis": (612,), "San Francisco": (415, 628), "Los Angeles": (213, 310, 323), "New York": (212, 646, 917),
+    "Miami": (305, 786), "Raleigh": (919, 984), "Toronto": (416, 647, 437), "Vancouver": (604, 778),
+    "Montréal": (514, 438),
+}
+#: Where a city's own area codes are used up, numbers continue in these.
+SPARE_AREA_CODES = (201, 202, 203, 205, 207, 208, 209, 215, 216, 217, 218, 219, 224, 225, 228, 229, 231, 234, 239,
+                    240, 248, 251, 252, 253, 254, 256, 260, 262, 267, 269, 270, 276, 301, 302, 304, 305, 307, 308,
+                    309, 313, 314, 315, 316, 317, 318, 319, 320, 321, 330, 334, 336, 337, 339, 347, 351, 352, 360,
+                    361, 386, 401, 402, 405, 406, 407, 408, 409, 410, 412, 413, 414, 417, 419, 423, 425, 432, 434,
+                    435, 440, 443, 479, 484, 501, 502, 504, 505, 507, 508, 509, 510, 513, 515, 516, 517, 518, 520,
+                    530, 540, 541, 551, 559, 561, 562, 563, 567, 570, 571, 573, 574, 580, 585, 586, 601, 603, 605,
+                    606, 607, 608, 609, 610, 614, 616, 618, 619, 620, 623, 626, 630, 631, 636, 641, 646, 650, 651,
+                    660, 661, 662, 701, 702, 703, 704, 706, 707, 708, 712, 714, 715, 716, 717, 718, 719, 724, 727,
+                    731, 732, 734, 740, 754, 757, 760, 763, 765, 770, 772, 774, 775, 781, 785, 801, 802, 803, 804,
+                    805, 806, 808, 810, 812, 813, 814, 815, 816, 817, 818, 828, 830, 831, 843, 845, 847, 848, 850,
+                    856, 857, 858, 859, 860, 862, 863, 864, 865, 870, 901, 903, 904, 906, 907, 908, 909, 910, 912,
+                    913, 914, 915, 916, 918, 920, 925, 928, 931, 936, 937, 940, 941, 947, 949, 951, 952, 954, 956,
+                    970, 971, 973, 978, 979, 980, 985, 989)
+#: People whose names are written in another script, with the Latin form their email uses.
+OTHER_SCRIPTS = (
+    ("花子", "山田", "hanako", "yamada"), ("太郎", "佐藤", "taro", "sato"), ("美咲", "鈴木", "misaki", "suzuki"),
+    ("Иван", "Петров", "ivan", "petrov"), ("Ольга", "Смирнова", "olga", "smirnova"),
+    ("Νίκος", "Παπαδόπουλος", "nikos", "papadopoulos"), ("Ελένη", "Γεωργίου", "eleni", "georgiou"),
+    ("伟", "王", "wei", "wang"), ("민준", "김", "minjun", "kim"),
+)
+#: The first customers of every demo shop, so that the README's examples find someone.
+SHOWCASE = (
+    # first, last, email, phone, city
+    ("María", "García", "maria.garcia@example.com", "(713) 555-0199", "Houston"),
+    ("Mary", "Smith", "mary.smith@example.org", "(512) 555-0142", "Austin"),
+    ("花子", "山田", "hanako.yamada@example.com", "(206) 555-0117", "Seattle"),
+)
+_SHOWCASE_PHONES = frozenset(phone for *_, phone, _city in SHOWCASE)
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 USER_AGENTS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
@@ -191,20 +229,59 @@ class Generator:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.places = Weighted(rng, PLACES, [p[4] for p in PLACES])
+        # How many fictional numbers each area code or country range has handed out, so that
+        # two strangers never share a number (while the ranges last).
+        self._taken: dict[object, int] = {}
+        self._spare = 0
+        self.showcase = list(SHOWCASE)
         self.payment_methods = Weighted(rng, PAYMENT_METHODS, [p[2] for p in PAYMENT_METHODS])
         self.line_count = Weighted(rng, (1, 2, 3), (60, 30, 10))
         self.quantity = Weighted(rng, (1, 2, 3, 4), (70, 20, 7, 3))
 
+    def _next_in(self, key: object, size: int) -> int | None:
+        """The next unused number of a range of `size`, in a scattered order; None when used up."""
+        taken = self._taken.get(key, 0)
+        if taken >= size:
+            return None
+        self._taken[key] = taken + 1
+        step = 37 if size == 100 else 373 if size == 1000 else 3733
+        return (taken * step + 11) % size
+
+    def _phone(self, country: str, city: str) -> str:
+        r = self.rng.random
+        if country in ("US", "CA"):
+            for area in AREA_CODES.get(city, ()):
+                while (ending := self._next_in(area, 100)) is not None:
+                    if (phone := f"({area}) 555-01{ending:02d}") not in _SHOWCASE_PHONES:
+                        return phone
+            while self._spare < len(SPARE_AREA_CODES):
+                area = SPARE_AREA_CODES[self._spare]
+                ending = self._next_in(area, 100)
+                if ending is not None:
+                    return f"({area}) 555-01{ending:02d}"
+                self._spare += 1
+            return f"({SPARE_AREA_CODES[int(r() * len(SPARE_AREA_CODES))]}) 555-01{int(r() * 100):02d}"
+        if country == "FR":
+            ending = self._next_in("FR", 10000)
+            ending = int(r() * 10000) if ending is None else ending
+            return f"01 99 00 {ending // 100:02d} {ending % 100:02d}"
+        ending = self._next_in(country, 1000)
+        ending = int(r() * 1000) if ending is None else ending
+        return f"{PHONES[country]}{ending:03d}"
+
     def person(self, number: int, *, guest: bool = False) -> Person:
         r = self.rng.random
         first, last = FIRST_NAMES[int(r() * len(FIRST_NAMES))], LAST_NAMES[int(r() * len(LAST_NAMES))]
+        latin: tuple[str, str] | None = None
+        if r() < 0.04:
+            first, last, *latin = OTHER_SCRIPTS[int(r() * len(OTHER_SCRIPTS))]
         country, city, state, postcode, _ = self.places.pick()
         streets = STREETS[country]
         street = streets[int(r() * len(streets))]
         house = 1 + int(r() * (9799 if country == "US" else 399))
         address_1 = f"{house} {street}" if country in ("US", "CA", "GB", "FR") else f"{street} {house}"
         address_2 = f"Apt {1 + int(r() * 39)}" if r() < 0.12 else ""
-        fa, la = _ascii(first), _ascii(last)
+        fa, la = latin if latin else (_ascii(first), _ascii(last))
         if guest:
             local = f"{fa}.{la}.guest{number}"
         else:
@@ -212,16 +289,24 @@ class Generator:
             local = f"{fa}.{la}{number}" if style < 0.5 else f"{fa[0]}{la}{number}" if style < 0.8 else \
                 f"{fa}_{la}.{number}"
         email = f"{local}@{EMAIL_DOMAINS[int(r() * 3)]}"
-        if country in ("US", "CA"):
-            area = AREA_CODES.get(city) or (303, 312, 415, 617, 206, 404)[int(r() * 6)]
-            phone = f"({area}) 555-01{int(r() * 100):02d}"
-        elif country == "FR":
-            phone = f"01 99 00 {int(r() * 100):02d} {int(r() * 100):02d}"
-        else:
-            phone = f"{PHONES[country]}{int(r() * 1000):03d}"
+        phone = self._phone(country, city)
         company = COMPANIES[int(r() * len(COMPANIES))] if r() < 0.1 else ""
+        if not guest and self.showcase:
+            first, last, email, phone, city = self.showcase.pop(0)
+            country, state, postcode = "US", next(p[2] for p in PLACES if p[1] == city), next(
+                p[3] for p in PLACES if p[1] == city)
+            company = ""
         return Person(first, last, email, company, address_1, address_2, city, state, _pattern(r, postcode),
                       country, phone)
+
+    def same_person_again(self, person: Person, number: int) -> Person:
+        """The same person registered a second time: another email, the phone typed differently."""
+        digits = "".join(ch for ch in person.phone if ch.isdigit())
+        phone = f"{digits[:3]}-{digits[3:6]}-{digits[6:]}" if person.country in ("US", "CA") else person.phone
+        local, _, _domain = person.email.partition("@")
+        return Person(person.first_name, person.last_name, f"{local}.{number}@example.net", person.company,
+                      person.address_1, person.address_2, person.city, person.state, person.postcode,
+                      person.country, phone)
 
     def transaction_id(self, method: str) -> str:
         rng = self.rng
@@ -325,7 +410,14 @@ def _make_people(storage: Storage, gen: Generator, count: int, start: float,
     rng = gen.rng
     ids = storage.take_ids("user", count)
     times = sorted(rng.uniform(start - 30 * 86400, until - 86400) for _ in range(count))
-    return [(cid, gen.person(cid)) for cid in ids], times
+    people: list[tuple[int, Person]] = []
+    for cid in ids:
+        # About one customer in a hundred registered twice: the duplicates a shop really has.
+        if len(people) > 10 and rng.random() < 0.01:
+            people.append((cid, gen.same_person_again(people[int(rng.random() * len(people))][1], cid)))
+        else:
+            people.append((cid, gen.person(cid)))
+    return people, times
 
 
 def _make_orders(storage: Storage, gen: Generator, count: int, start: float, until: float,
