@@ -110,7 +110,10 @@ def test_first_sync_copies_the_store(db, store, conn):
 def test_incremental_sync_fetches_only_changed_orders(db, store, conn):
     first_sync(db, conn)
     orders = visible_store_orders(store)
-    store.update_order(orders[3]["id"], {"status": "completed"})
+    # Two orders that each really change: one completed now, one given a note.
+    to_complete = next(o for o in orders if o["status"] not in ("completed", "trash"))
+    orders = [o for o in orders if o["id"] != to_complete["id"]]
+    store.update_order(to_complete["id"], {"status": "completed"})
     store.update_order(orders[9]["id"], {"customer_note": "Leave at the back door"})
     product = store.list_products()[0]
     created = store.create_order({"line_items": [{"product_id": product["id"], "quantity": 2}],
