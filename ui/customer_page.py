@@ -49,6 +49,7 @@ from ui.customers_table_model import STATUS_LABELS
 from ui.errors import show_error
 from ui.orders_screen import STATUS_LABELS as ORDER_STATUS_LABELS
 from ui.orders_screen import money_text
+from ui.privacy.request_dialogs import LogRequestDialog
 
 FIELD_TITLES = {
     "first_name": "First name",
@@ -198,7 +199,7 @@ class CustomerPage(QWidget):
         self.tabs.addTab(self.orders, "Orders")
         self.tabs.addTab(self._newsletter_tab(), "Newsletters")
         self.requests = _table(["Request", "Status", "Received", "Due"], "customerRequests", stretch=0)
-        self.tabs.addTab(self.requests, "Privacy requests")
+        self.tabs.addTab(self._requests_tab(), "Privacy requests")
         self.tabs.addTab(self._notes_tab(), "Notes")
         self.audit = _table(["When", "Who", "What", "Fields", "Outcome"], "customerAudit", stretch=3)
         self._audit_index = -1
@@ -284,6 +285,26 @@ class CustomerPage(QWidget):
         layout.addWidget(subs)
         layout.addWidget(evidence)
         return tab
+
+    def _requests_tab(self) -> QWidget:
+        tab = QWidget()
+        self.log_request_button = QPushButton("&Log a privacy request…")
+        self.log_request_button.setObjectName("logRequestButton")
+        self.log_request_button.setVisible(self.ctx.may(Permission.LOG_PRIVACY_REQUEST))
+        self.log_request_button.clicked.connect(self.log_request)
+        row = QHBoxLayout()
+        row.addWidget(self.log_request_button)
+        row.addStretch(1)
+        layout = QVBoxLayout(tab)
+        layout.addLayout(row)
+        layout.addWidget(self.requests, 1)
+        return tab
+
+    def log_request(self) -> LogRequestDialog:
+        name = self.detail.profile.display_name if self.detail else ""
+        dialog = LogRequestDialog(self.ctx, self.customer_id, name, self)
+        dialog.open()
+        return dialog
 
     def _notes_tab(self) -> QWidget:
         tab = QWidget()

@@ -148,9 +148,13 @@ def row_of(s: Session, r: PrivacyRequest, now: datetime | None = None) -> Reques
     u = urgency(r.due_at, now, is_open=r.is_open(), reminder_days=reminder)
     repeats: tuple[int, ...] = ()
     if r.requester_hash:
-        repeats = tuple(s.scalars(select(PrivacyRequest.id).where(
-            PrivacyRequest.requester_hash == r.requester_hash, PrivacyRequest.id < r.id)
-            .order_by(PrivacyRequest.id)))
+        # The same customer's other requests are on their page; a repeat is one made under another
+        # name or after an erasure, found only by the hash.
+        stmt = select(PrivacyRequest.id).where(PrivacyRequest.requester_hash == r.requester_hash,
+                                                PrivacyRequest.id < r.id)
+        if r.customer_id is not None:
+            stmt = stmt.where(PrivacyRequest.customer_id.is_distinct_from(r.customer_id))
+        repeats = tuple(s.scalars(stmt.order_by(PrivacyRequest.id)))
     return RequestRow(
         id=r.id, kind=r.kind, status=r.status, channel=r.channel, customer_id=r.customer_id,
         who=_who(r, customer), received_at=r.received_at, due_at=r.due_at, days_left=u.days_left,
