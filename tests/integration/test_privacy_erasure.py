@@ -10,14 +10,13 @@ import json
 import shutil
 import subprocess
 import zipfile
-from decimal import Decimal
 
 import pytest
-from sqlalchemy import String, Text, func, inspect, select, text
+from sqlalchemy import String, Text, func, select
 
 from backoffice.domain import ConsentEvent, NewsletterList, Order, OrderLine, Subscription, SyncConflict, SyncRun
 from backoffice.domain.base import Base
-from backoffice.domain.enums import Channel, ConsentAction, CustomerStatus, OutboxStatus, SubscriptionStatus
+from backoffice.domain.enums import Channel, ConsentAction, OutboxStatus, SubscriptionStatus
 from backoffice.domain.sync import OutboxMessage
 from backoffice.services import customers, sync
 from backoffice.services.privacy import export, fulfil, identity, register

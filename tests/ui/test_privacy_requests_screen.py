@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from backoffice.domain.base import utcnow
-from backoffice.domain.enums import CustomerStatus, RequestStatus
+from backoffice.domain.enums import CustomerStatus, RequestStatus, Role
 from backoffice.services import customers
 from backoffice.services.privacy import register
 from tests.conftest import make_staff
@@ -18,7 +18,6 @@ from tests.ui.conftest import WAIT_MS, open_page
 from ui.customer_page import CustomerPage
 from ui.privacy.requests_screen import PrivacyScreen
 from ui.privacy.requests_table_model import DUE_SOON_BACKGROUND, OVERDUE_BACKGROUND
-from backoffice.domain.enums import Role
 
 
 def _customer(db, owner):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from backoffice import cli
 from backoffice.domain.audit import AuditEvent
 from backoffice.domain.base import utcnow
-from backoffice.domain.enums import AuditOutcome, CustomerStatus, RequestKind, RequestStatus
+from backoffice.domain.enums import AuditOutcome, CustomerStatus, RequestStatus
 from backoffice.errors import PermissionDenied, ValidationError
 from backoffice.services import customers, settings, staff
 from backoffice.services.privacy import fulfil, identity, register

@@ -23,7 +23,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Table, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session

@@ -30,7 +30,7 @@ from backoffice.domain import personal_data
 from backoffice.domain.base import utcnow
 from backoffice.domain.customers import Customer
 from backoffice.domain.enums import CustomerStatus
-from backoffice.domain.orders import Order, OrderLine, Payment, Shipment, ShippingLine
+from backoffice.domain.orders import OrderLine, Payment, Shipment, ShippingLine
 from backoffice.domain.privacy import Disclosure
 from backoffice.domain.search import shop_default_region
 from backoffice.domain.staff import Actor, Permission

@@ -7,16 +7,18 @@ query, `marketing_blocked_customer_ids()` the same as a set of ids.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from backoffice.db import Database
 from backoffice.domain.base import utcnow
 from backoffice.domain.customers import Customer
-from backoffice.domain.enums import ConsentAction, CustomerStatus, SubscriptionStatus
+from backoffice.domain.enums import ConsentAction, CustomerStatus, OutboxKind, SubscriptionStatus
 from backoffice.domain.newsletters import ConsentEvent, Subscription
+from backoffice.domain.sync import OutboxMessage
 from backoffice.domain.staff import Actor, Permission
 from backoffice.errors import NotFound, ValidationError
 from backoffice.services import access, audit
@@ -71,6 +73,12 @@ def _customer(s: Session, customer_id: int) -> Customer:
     return c
 
 
+def _consent_to_store(s: Session, customer_id: int) -> None:
+    # The store's newsletter consent follows the flags (the sync reads them when it sends).
+    s.add(OutboxMessage(kind=OutboxKind.UPDATE_CONSENT, entity_type="customer", entity_id=customer_id,
+                        reference=f"bo-{OutboxKind.UPDATE_CONSENT.value}-{uuid.uuid4().hex}"[:64], payload="{}"))
+
+
 def _flags(c: Customer) -> Flags:
     return Flags(c.id, c.status, c.restricted, c.objected, Changes(customers=frozenset({c.id})))
 
@@ -119,6 +127,7 @@ def set_flags_in_session(s: Session, actor: Actor, customer_id: int, *, restrict
         c.objected = objected
         fields.append("objected")
     if fields:
+        _consent_to_store(s, c.id)
         audit.record(s, actor, "set_privacy_flags", entity_type="customer", entity_id=c.id, customer_id=c.id,
                      fields=fields)
     s.flush()
@@ -142,6 +151,8 @@ def opt_out_in_session(s: Session, actor: Actor, customer_id: int, method: str) 
         sub.status = SubscriptionStatus.UNSUBSCRIBED
         s.add(ConsentEvent(customer_id=c.id, list_id=sub.list_id, action=ConsentAction.OPT_OUT,
                            method=method[:40], taken_by=actor.staff_id, wording="Privacy request: no more marketing"))
+    if subs:
+        _consent_to_store(s, c.id)
     audit.record(s, actor, "marketing_opt_out", entity_type="customer", entity_id=c.id, customer_id=c.id,
                  fields=["subscriptions"])
     return len(subs)
