@@ -1,4 +1,4 @@
-"""`backoffice request new|list|verify|fulfil|refuse`: the privacy request register from the command line."""
+"""`backoffice request new|list|verify|fulfil|refuse|letter`: the privacy request register from the command line."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from backoffice.commands import add_db_argument, add_staff_argument, open_db, re
 from backoffice.domain.enums import RequestKind
 from backoffice.errors import ValidationError
 from backoffice.services import staff
-from backoffice.services.privacy import fulfil, identity
+from backoffice.services.privacy import fulfil, identity, letters
 from backoffice.services.privacy import register as requests
 
 
@@ -52,7 +52,13 @@ def register(sub) -> None:
     ref.add_argument("--partly", action="store_true", help="partly fulfilled rather than refused")
     ref.set_defaults(func=_refuse)
 
-    for parser in (new, lst, verify, ful, ref):
+    let = rsub.add_parser("letter", help="print the response letter of a decided request; --out also writes its PDF")
+    let.add_argument("number", type=int)
+    let.add_argument("--out", metavar="FILE.pdf")
+    let.add_argument("--replace", action="store_true")
+    let.set_defaults(func=_letter)
+
+    for parser in (new, lst, verify, ful, ref, let):
         add_db_argument(parser)
         add_staff_argument(parser)
 
@@ -133,4 +139,16 @@ def _refuse(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     print("\n".join(result.lines()))
+    return 0
+
+
+def _letter(args: argparse.Namespace) -> int:
+    db = open_db(args)
+    try:
+        actor = _actor(db, args)
+        letter = (letters.save_letter(db, actor=actor, request_id=args.number, out=args.out, replace=args.replace)
+                  if args.out else letters.response_letter(db, actor=actor, request_id=args.number))
+    finally:
+        db.dispose()
+    print(letter.text)
     return 0

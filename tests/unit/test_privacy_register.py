@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from backoffice import cli
+from backoffice.db import open_database
 from backoffice.domain.audit import AuditEvent
 from backoffice.domain.base import utcnow
 from backoffice.domain.enums import AuditOutcome, CustomerStatus, RequestStatus
@@ -124,8 +125,6 @@ def test_a_card_number_in_the_details_is_masked(db, owner):
 def cli_db(monkeypatch, tmp_path):
     monkeypatch.delenv("BACKOFFICE_LOGIN", raising=False)
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    from backoffice.db import open_database
-
     database = open_database(url)
     staff.use_fast_hashing_for_tests()
     actor = staff.create_first_owner(database, login="boss", display_name="Boss", password="owner-password-1")

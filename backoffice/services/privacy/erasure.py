@@ -94,7 +94,7 @@ class ErasureResult:
     changes: Changes
 
 
-def _years_ago(now: datetime, years: int) -> datetime:
+def years_ago(now: datetime, years: int) -> datetime:
     try:
         return now.replace(year=now.year - years)
     except ValueError:  # 29 February
@@ -131,7 +131,7 @@ def order_ids_of(s: Session, c: Customer, region: str) -> list[int]:
     return sorted(ids)
 
 
-def _blank(table: Table, columns: Iterable[personal_data.PersonalColumn]) -> dict:
+def blank_values(table: Table, columns: Iterable[personal_data.PersonalColumn]) -> dict:
     values = {}
     for col in columns:
         column = table.c[col.column]
@@ -147,7 +147,7 @@ def _plan(s: Session, customer_id: int, now: datetime):
         raise ValidationError(f"Customer {customer_id} was already erased; nothing was done.")
     region = shop_default_region(s)
     years = int(read_setting(s, "retention.order_years"))
-    cutoff = _years_ago(now, years)
+    cutoff = years_ago(now, years)
     orders = order_ids_of(s, c, region)
     recent = set(s.scalars(select(Order.id).where(Order.id.in_(orders), Order.created_at >= cutoff))) if orders else set()
     store_orders = sorted(s.scalars(select(Order.store_id).where(Order.id.in_(orders), Order.store_id.is_not(None)))) \
@@ -246,7 +246,7 @@ def erase_in_session(s: Session, actor: Actor, customer_id: int, *, request_id: 
                       if "id" in table.c else
                       delete(table).where(table.c[entry.subject_column] == customer_id))
             continue
-        values = _blank(table, entry.columns)
+        values = blank_values(table, entry.columns)
         if entry.table == "customers":
             values.update(status=CustomerStatus.ERASED, erased_at=now, store_digest=None,
                           version=Customer.version + 1)
@@ -264,9 +264,9 @@ def erase_in_session(s: Session, actor: Actor, customer_id: int, *, request_id: 
         o_entry = personal_data.table("orders")
         a_entry = personal_data.table("order_addresses")
         s.execute(update(Order).where(Order.id.in_(orders)).values(
-            **_blank(Order.__table__, o_entry.columns), anonymised=True, version=Order.version + 1))
+            **blank_values(Order.__table__, o_entry.columns), anonymised=True, version=Order.version + 1))
         s.execute(update(OrderAddress).where(OrderAddress.order_id.in_(orders)).values(
-            **_blank(OrderAddress.__table__, a_entry.columns)))
+            **blank_values(OrderAddress.__table__, a_entry.columns)))
         # The gateway's reference stays for the books; the card's last digits and auth code go.
         s.execute(update(Payment).where(Payment.order_id.in_(orders)).values(card_last4=None, auth_code=""))
         if recent:
