@@ -49,7 +49,7 @@ from ui.customers_table_model import STATUS_LABELS
 from ui.errors import show_error
 from ui.orders_screen import STATUS_LABELS as ORDER_STATUS_LABELS
 from ui.orders_screen import money_text
-from ui.privacy.request_dialogs import LogRequestDialog
+from ui.privacy.customer_privacy_panel import CustomerPrivacyPanel
 
 FIELD_TITLES = {
     "first_name": "First name",
@@ -288,23 +288,11 @@ class CustomerPage(QWidget):
 
     def _requests_tab(self) -> QWidget:
         tab = QWidget()
-        self.log_request_button = QPushButton("&Log a privacy request…")
-        self.log_request_button.setObjectName("logRequestButton")
-        self.log_request_button.setVisible(self.ctx.may(Permission.LOG_PRIVACY_REQUEST))
-        self.log_request_button.clicked.connect(self.log_request)
-        row = QHBoxLayout()
-        row.addWidget(self.log_request_button)
-        row.addStretch(1)
+        self.privacy_panel = CustomerPrivacyPanel(self.ctx, self.customer_id, tab)
         layout = QVBoxLayout(tab)
-        layout.addLayout(row)
+        layout.addWidget(self.privacy_panel)
         layout.addWidget(self.requests, 1)
         return tab
-
-    def log_request(self) -> LogRequestDialog:
-        name = self.detail.profile.display_name if self.detail else ""
-        dialog = LogRequestDialog(self.ctx, self.customer_id, name, self)
-        dialog.open()
-        return dialog
 
     def _notes_tab(self) -> QWidget:
         tab = QWidget()
@@ -379,6 +367,7 @@ class CustomerPage(QWidget):
         _fill(self.consents, [(_when(c.at), c.list_name, _label(CONSENT_ACTION_LABELS, c.action),
                                _label({}, c.method), c.wording)
                               for c in detail.consents])
+        self.privacy_panel.show_profile(p)
         _fill(self.requests, [(_label(REQUEST_KIND_LABELS, r.kind), _label(REQUEST_STATUS_LABELS, r.status),
                                _when(r.received_at), _when(r.due_at))
                               for r in detail.requests])

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from backoffice.domain.base import utcnow
 from backoffice.domain.enums import CustomerStatus, RequestStatus, Role
 from backoffice.services import customers
-from backoffice.services.privacy import register
+from backoffice.services.privacy import flags, register
 from tests.conftest import make_staff
 from tests.ui.conftest import WAIT_MS, open_page
 from ui.customer_page import CustomerPage
@@ -97,14 +97,14 @@ def test_staff_log_a_request_for_someone_with_no_record(qtbot, sqlite_db, ctx_fo
     assert not screen.refuse_button.isEnabled() and screen.verify_button.isEnabled()
 
 
-def test_a_deletion_request_from_intake_to_completion(qtbot, sqlite_db, ctx_for):
+def test_a_deletion_request_from_intake_to_completion(qtbot, sqlite_db, ctx_for, tmp_path):
     owner = make_staff(sqlite_db, Role.OWNER, "owner")
     cid = _customer(sqlite_db, owner)
     ctx = ctx_for(sqlite_db, owner)
     # The customer calls: the owner logs it from their page.
     page = open_page(qtbot, ctx, CustomerPage, cid)
-    page.tabs.setCurrentIndex(page.tabs.indexOf(page.log_request_button.parentWidget()))
-    qtbot.mouseClick(page.log_request_button, Qt.MouseButton.LeftButton)
+    page.tabs.setCurrentIndex(page.tabs.indexOf(page.privacy_panel.parentWidget()))
+    qtbot.mouseClick(page.privacy_panel.log_button, Qt.MouseButton.LeftButton)
     dialog = _dialog(qtbot, "logRequestDialog")
     dialog.kind.setCurrentIndex(dialog.kind.findData("deletion"))
     dialog.channel.setCurrentIndex(dialog.channel.findData("phone"))
@@ -144,3 +144,45 @@ def test_a_deletion_request_from_intake_to_completion(qtbot, sqlite_db, ctx_for)
     qtbot.waitUntil(lambda: page.detail is not None and page.detail.profile.status is CustomerStatus.ERASED,
                     timeout=WAIT_MS)
     assert "Ottilie" not in page.heading.text()
+
+    # The answer to send: the letter's text and its PDF.
+    screen.table.selectRow(0)
+    qtbot.waitUntil(lambda: screen.letter_button.isEnabled(), timeout=WAIT_MS)
+    qtbot.mouseClick(screen.letter_button, Qt.MouseButton.LeftButton)
+    letter = _dialog(qtbot, "letterDialog")
+    qtbot.waitUntil(lambda: letter.copy_button.isEnabled(), timeout=WAIT_MS)
+    assert "We have erased your personal data" in letter.text.toPlainText()
+    assert "Ottilie" not in letter.text.toPlainText()
+    letter.save_to(str(tmp_path / "letter.pdf"))
+    qtbot.waitUntil(lambda: (tmp_path / "letter.pdf").exists(), timeout=WAIT_MS)
+    letter.close()
+
+
+def test_the_owner_sets_and_clears_the_flags_on_the_customer_page(qtbot, sqlite_db, ctx_for):
+    owner = make_staff(sqlite_db, Role.OWNER, "owner")
+    cid = _customer(sqlite_db, owner)
+    ctx = ctx_for(sqlite_db, owner)
+    page = open_page(qtbot, ctx, CustomerPage, cid)
+    panel = page.privacy_panel
+    page.tabs.setCurrentIndex(page.tabs.indexOf(panel.parentWidget()))
+    assert not panel.restricted.isChecked() and not panel.reactivate.isVisible()
+    qtbot.mouseClick(panel.restricted, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.detail.profile.restricted, timeout=WAIT_MS)
+    assert "processing restricted" in page.profile_facts.text()
+    flags.deactivate_customer(sqlite_db, actor=owner, customer_id=cid)
+    page.reload()
+    qtbot.waitUntil(lambda: panel.reactivate.isVisible(), timeout=WAIT_MS)
+    page.grab().save("/tmp/privacy_customer_page.png")
+    qtbot.mouseClick(panel.reactivate, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.detail.profile.status is CustomerStatus.ACTIVE, timeout=WAIT_MS)
+    assert not panel.reactivate.isVisible()
+
+
+def test_staff_see_the_flags_but_cannot_change_them(qtbot, sqlite_db, ctx_for):
+    owner = make_staff(sqlite_db, Role.OWNER, "owner")
+    clerk = make_staff(sqlite_db, Role.STAFF, "clerk")
+    cid = _customer(sqlite_db, owner)
+    flags.set_privacy_flags(sqlite_db, actor=owner, customer_id=cid, objected=True)
+    page = open_page(qtbot, ctx_for(sqlite_db, clerk), CustomerPage, cid)
+    assert page.privacy_panel.objected.isChecked() and not page.privacy_panel.objected.isEnabled()
+    assert not page.privacy_panel.log_button.isHidden()

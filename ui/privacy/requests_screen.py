@@ -26,6 +26,7 @@ from backoffice.services.privacy.register import RequestDetail, RequestRow
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.privacy.fulfil_dialog import FulfilDialog
+from ui.privacy.letter_dialog import LetterDialog
 from ui.privacy.request_dialogs import LogRequestDialog, RefuseDialog, VerifyIdentityDialog
 from ui.privacy.requests_table_model import RequestsTableModel
 
@@ -84,11 +85,12 @@ class PrivacyScreen(QWidget):
         self.fulfil_button = QPushButton("&Fulfil…")
         self.refuse_button = QPushButton("&Refuse…")
         self.withdraw_button = QPushButton("Mark &withdrawn")
+        self.letter_button = QPushButton("&Letter…")
         self.open_button = QPushButton("&Open customer")
         actions = QHBoxLayout()
         for name, button in (("verifyButton", self.verify_button), ("fulfilButton", self.fulfil_button),
                              ("refuseButton", self.refuse_button), ("withdrawButton", self.withdraw_button),
-                             ("openCustomerButton", self.open_button)):
+                             ("letterButton", self.letter_button), ("openCustomerButton", self.open_button)):
             button.setObjectName(name)
             actions.addWidget(button)
         actions.addStretch(1)
@@ -120,6 +122,7 @@ class PrivacyScreen(QWidget):
         self.refuse_button.clicked.connect(self.refuse_selected)
         self.withdraw_button.clicked.connect(self.withdraw_selected)
         self.open_button.clicked.connect(self._open_customer)
+        self.letter_button.clicked.connect(self.letter_for_selected)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
         self.model.modelReset.connect(self._update_buttons)
         ctx.bus.changed.connect(self._on_changes)
@@ -232,6 +235,7 @@ class PrivacyScreen(QWidget):
         self.refuse_button.setEnabled(is_open and decide)
         self.withdraw_button.setEnabled(is_open)
         self.open_button.setEnabled(row is not None and row.customer_id is not None)
+        self.letter_button.setEnabled(row is not None and not row.is_open and decide)
 
     # --- actions ------------------------------------------------------------------------------
 
@@ -274,6 +278,14 @@ class PrivacyScreen(QWidget):
         if row is None:
             return None
         dialog = RefuseDialog(self.ctx, row.id, self)
+        dialog.open()
+        return dialog
+
+    def letter_for_selected(self) -> LetterDialog | None:
+        row = self.selected()
+        if row is None:
+            return None
+        dialog = LetterDialog(self.ctx, row.id, self)
         dialog.open()
         return dialog
 
