@@ -41,7 +41,9 @@ def register(sub) -> None:
     ful.add_argument("number", type=int)
     ful.add_argument("--out", metavar="FILE.zip", help="where an access request's export goes")
     ful.add_argument("--replace", action="store_true", help="write over an existing export file")
-    ful.add_argument("--note", default="", help="for a correction: what was corrected")
+    ful.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", dest="corrections",
+                     help="for a correction: a field to change (first_name, last_name, company, email, phone)")
+    ful.add_argument("--note", default="", help="for a correction made on the customer's page: what was corrected")
     ful.set_defaults(func=_fulfil)
 
     ref = rsub.add_parser("refuse", help="refuse a request, or close it as partly fulfilled, with the reason")
@@ -119,8 +121,9 @@ def _verify(args: argparse.Namespace) -> int:
 def _fulfil(args: argparse.Namespace) -> int:
     db = open_db(args)
     try:
+        corrections = dict(item.partition("=")[::2] for item in args.corrections)
         result = fulfil.fulfil_request(db, actor=_actor(db, args), request_id=args.number, out=args.out,
-                                       replace=args.replace, note=args.note)
+                                       replace=args.replace, note=args.note, corrections=corrections)
     finally:
         db.dispose()
     print("\n".join(result.lines()))

@@ -11,7 +11,8 @@ from backoffice import cli
 from backoffice.db import open_database
 from backoffice.domain.audit import AuditEvent
 from backoffice.domain.base import utcnow
-from backoffice.domain.enums import AuditOutcome, CustomerStatus, RequestStatus
+from backoffice.domain.enums import AuditOutcome, CustomerStatus, OutboxKind, RequestStatus
+from backoffice.domain.sync import OutboxMessage
 from backoffice.errors import PermissionDenied, ValidationError
 from backoffice.services import customers, settings, staff
 from backoffice.services.privacy import fulfil, identity, register
@@ -154,3 +155,20 @@ def test_request_commands_log_list_verify_and_fulfil(cli_db, capsys):
     assert bad.value.code == 2 and "invalid choice" in capsys.readouterr().err
     assert cli.main(["request", "new", "--kind", "access", *base]) == 1
     assert "Name the customer" in capsys.readouterr().err
+
+
+def test_a_correction_is_applied_field_by_field_audited_and_sent_to_the_store(db, owner):
+    cid = _customer(db, owner)
+    logged = register.log_request(db, actor=owner, kind="correction", customer_id=cid,
+                                  details="My surname is Voß, and my phone changed")
+    identity.verify_identity(db, actor=owner, request_id=logged.request.id, method="reply_from_address")
+    done = fulfil.fulfil_request(db, actor=owner, request_id=logged.request.id,
+                                 corrections={"last_name": "Voß", "phone": "+1 713 555 0199"})
+    assert [i.what for i in done.done] == ["last name corrected", "phone corrected"]
+    profile = customers.get_customer(db, actor=owner, customer_id=cid).profile
+    assert (profile.last_name, profile.phone) == ("Voß", "+1 713 555 0199")
+    with db.read() as s:
+        fields = s.scalars(select(AuditEvent.fields).where(AuditEvent.action == "update_customer")).all()
+        queued = s.scalars(select(OutboxMessage.kind).where(OutboxMessage.entity_id == cid)).all()
+    assert any("last_name" in f and "phone" in f for f in fields)
+    assert OutboxKind.UPDATE_CUSTOMER in queued

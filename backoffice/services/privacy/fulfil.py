@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from backoffice.db import Database
@@ -13,7 +14,7 @@ from backoffice.domain.cards import mask_card_numbers
 from backoffice.domain.enums import RequestKind, RequestStatus
 from backoffice.domain.staff import Actor, Permission
 from backoffice.errors import ValidationError
-from backoffice.services import access, audit
+from backoffice.services import access, audit, customers
 from backoffice.services.changes import Changes
 from backoffice.services.privacy import erasure, export, flags
 from backoffice.services.privacy.erasure import Item
@@ -58,13 +59,14 @@ def _close(s, actor: Actor, r, status: RequestStatus, *, reason: str, kept: list
 
 
 def fulfil_request(db: Database, *, actor: Actor, request_id: int, out: str | os.PathLike | None = None,
-                   replace: bool = False, note: str = "") -> Fulfilment:
+                   replace: bool = False, note: str = "", corrections: Mapping[str, str] | None = None) -> Fulfilment:
     """Carry out a request whose requester's identity was checked, and close it.
 
     Deletion erases the person here and queues the erasure on the web store; access
     writes the export to `out`; deactivation, restriction and objection set the flags;
-    no more marketing unsubscribes from every list; a correction is made on the
-    customer's page first and closed here with `note`. Raises IdentityNotVerified,
+    no more marketing unsubscribes from every list; a correction applies `corrections`
+    field by field (audited and sent to the web store like any edit), or, when made on
+    the customer's page already, is closed with `note`. Raises IdentityNotVerified,
     ValidationError (no customer matched, no file named), PermissionDenied.
     """
     access.require(db, actor, Permission.DECIDE_PRIVACY_REQUEST)
@@ -91,6 +93,12 @@ def fulfil_request(db: Database, *, actor: Actor, request_id: int, out: str | os
         file = result.path
         done = [Item(name.replace("_", " "), n, "exported") for name, n in result.tables.items() if n]
         kept = [Item("no copy of the export", 0, "the app keeps none; it is only in the file written")]
+    if kind is RequestKind.CORRECTION and corrections:
+        current = customers.get_customer(db, actor=actor, customer_id=customer_id).profile
+        customers.update_customer(db, actor=actor, customer_id=customer_id, expected_version=current.version,
+                                  changes=dict(corrections))
+        done = [Item(f"{name.replace('_', ' ')} corrected") for name in sorted(corrections)]
+        changes = changes | Changes(outbox=True)
     with db.begin() as s:
         r = load(s, request_id)
         require_verified(r)
@@ -109,7 +117,7 @@ def fulfil_request(db: Database, *, actor: Actor, request_id: int, out: str | os
         elif kind is RequestKind.MARKETING_OPT_OUT:
             n = flags.opt_out_in_session(s, actor, customer_id, r.channel)
             done = [Item("newsletter lists left", n, "unsubscribed, with the opt-out recorded")]
-        elif kind is RequestKind.CORRECTION:
+        elif kind is RequestKind.CORRECTION and not corrections:
             text = mask_card_numbers(" ".join((note or "").split()), field="the note").text
             if not text:
                 raise ValidationError("Say what was corrected (the fields changed on the customer's page); "
