@@ -27,7 +27,9 @@ class LetterFacts:
 _OPENINGS = {
     "access": "Enclosed is a copy of the personal data we hold about you: a JSON file and one spreadsheet (CSV) per "
               "kind of record, with a printable summary.",
-    "deletion": "We have erased your personal data from our records and from our web store.",
+    "deletion": "We have erased your personal data from our records and from our web store: your name, email "
+                "address, phone number and addresses, the notes we kept about you, your newsletter subscriptions "
+                "and consent records.",
     "deactivation": "We have deactivated your account: no new orders can be placed in your name and you will "
                     "receive no marketing.",
     "restriction": "We have restricted the processing of your personal data: it is left out of all marketing and "

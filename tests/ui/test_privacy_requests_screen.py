@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from backoffice.domain.base import utcnow
 from backoffice.domain.enums import CustomerStatus, RequestStatus, Role
 from backoffice.services import customers
-from backoffice.services.privacy import flags, register
+from backoffice.services.privacy import disclosures, flags, register
 from tests.conftest import make_staff
 from tests.ui.conftest import WAIT_MS, open_page
 from ui.customer_page import CustomerPage
@@ -162,7 +162,7 @@ def test_the_owner_sets_and_clears_the_flags_on_the_customer_page(qtbot, sqlite_
     owner = make_staff(sqlite_db, Role.OWNER, "owner")
     cid = _customer(sqlite_db, owner)
     ctx = ctx_for(sqlite_db, owner)
-    page = open_page(qtbot, ctx, CustomerPage, cid)
+    page = open_page(qtbot, ctx, CustomerPage, cid, size=(1024, 700))
     panel = page.privacy_panel
     page.tabs.setCurrentIndex(page.tabs.indexOf(panel.parentWidget()))
     assert not panel.restricted.isChecked() and not panel.reactivate.isVisible()
@@ -186,3 +186,20 @@ def test_staff_see_the_flags_but_cannot_change_them(qtbot, sqlite_db, ctx_for):
     page = open_page(qtbot, ctx_for(sqlite_db, clerk), CustomerPage, cid)
     assert page.privacy_panel.objected.isChecked() and not page.privacy_panel.objected.isEnabled()
     assert not page.privacy_panel.log_button.isHidden()
+
+
+def test_the_owner_records_a_disclosure_from_the_customer_page(qtbot, sqlite_db, ctx_for):
+    owner = make_staff(sqlite_db, Role.OWNER, "owner")
+    cid = _customer(sqlite_db, owner)
+    page = open_page(qtbot, ctx_for(sqlite_db, owner), CustomerPage, cid)
+    dialog = page.privacy_panel.record_disclosure()
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert dialog.form.error_label("the authority").isVisible()
+    qtbot.keyClicks(dialog.requested_by, "Harris County court")
+    qtbot.keyClicks(dialog.authority, "Court order")
+    qtbot.keyClicks(dialog.what_given, "Shipping address of order 1001")
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Harris County court" in page.privacy_panel.note.text(), timeout=WAIT_MS)
+    logged = disclosures.list_disclosures(sqlite_db, actor=owner, customer_id=cid)
+    assert [(d.requested_by, d.authority, d.recorded_by) for d in logged] == [("Harris County court", "Court order",
+                                                                                "Owner")]

@@ -3,7 +3,7 @@ restriction and objection flags and undoing a deactivation."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from backoffice.domain.enums import CustomerStatus
 from backoffice.domain.staff import Permission
@@ -12,7 +12,7 @@ from backoffice.services.customers import CustomerProfile
 from backoffice.services.privacy import flags
 from ui.context import AppContext
 from ui.errors import show_error
-from ui.privacy.request_dialogs import LogRequestDialog
+from ui.privacy.request_dialogs import DisclosureDialog, LogRequestDialog
 
 
 class CustomerPrivacyPanel(QWidget):
@@ -32,6 +32,9 @@ class CustomerPrivacyPanel(QWidget):
         self.reactivate.setObjectName("reactivateButton")
         self.reactivate.setToolTip("Undo the deactivation: the customer may order and be marketed to again.")
         self.reactivate.hide()
+        self.disclose_button = QPushButton("Record a &disclosure…")
+        self.disclose_button.setObjectName("discloseButton")
+        self.disclose_button.setVisible(ctx.may(Permission.RECORD_DISCLOSURE))
         self.note = QLabel()
         self.note.setObjectName("privacyFlagsNote")
         self.note.setWordWrap(True)
@@ -39,18 +42,25 @@ class CustomerPrivacyPanel(QWidget):
         for box in (self.restricted, self.objected):
             box.setEnabled(owner)
             box.setToolTip("Left out of every marketing list and mailing export while ticked.")
-        layout = QHBoxLayout(self)
+        layout = QHBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.log_button)
         layout.addSpacing(12)
         layout.addWidget(self.restricted)
         layout.addWidget(self.objected)
         layout.addWidget(self.reactivate)
-        layout.addWidget(self.note, 1)
+        layout.addWidget(self.disclose_button)
+        layout.addStretch(1)
+        # The sentence goes under the buttons, so the row stays narrow enough for a small screen.
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(layout)
+        outer.addWidget(self.note)
         self.log_button.clicked.connect(self.log_request)
         self.restricted.clicked.connect(lambda on: self._set(restricted=on))
         self.objected.clicked.connect(lambda on: self._set(objected=on))
         self.reactivate.clicked.connect(self._reactivate)
+        self.disclose_button.clicked.connect(self.record_disclosure)
 
     def show_profile(self, profile: CustomerProfile) -> None:
         self.profile = profile
@@ -66,6 +76,13 @@ class CustomerPrivacyPanel(QWidget):
     def log_request(self) -> LogRequestDialog:
         name = self.profile.display_name if self.profile else ""
         dialog = LogRequestDialog(self.ctx, self.customer_id, name, self)
+        dialog.open()
+        return dialog
+
+    def record_disclosure(self) -> DisclosureDialog:
+        dialog = DisclosureDialog(self.ctx, self.customer_id, self)
+        dialog.accepted.connect(lambda: self.note.setText(
+            f"Disclosure to {dialog.result.requested_by} recorded." if dialog.result else ""))
         dialog.open()
         return dialog
 

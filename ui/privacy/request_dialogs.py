@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPlainTextEdit, Q
 
 from backoffice.domain.enums import RequestKind
 from backoffice.services.changes import Changes
-from backoffice.services.privacy import fulfil, identity, register
+from backoffice.services.privacy import disclosures, fulfil, identity, register
 from ui.context import AppContext
 from ui.service_form_dialog import ServiceFormDialog
 
@@ -18,6 +18,11 @@ class _ResultDialog(ServiceFormDialog):
         super().__init__(ctx.tasks, title, intro, parent)
         self.ctx = ctx
         self.result = None
+        self.setMinimumWidth(520)
+
+    def _clears_error(self, key: str, edit: QPlainTextEdit) -> None:
+        # Like a line edit's, a text box's message goes once the person types in it.
+        edit.textChanged.connect(lambda: self.form.set_error(key, None))
 
     def finished_with(self, result) -> None:
         self.result = result
@@ -122,6 +127,7 @@ class RefuseDialog(_ResultDialog):
         self.kept.setFixedHeight(60)
         self.partly = QCheckBox("Partly fulfilled (the rest was done)")
         self.form.add_field("reason", "&Reason", self.reason)
+        self._clears_error("reason", self.reason)
         self.form.add_field("kept", "&Kept", self.kept)
         self.form.add_field("partly", "", self.partly)
 
@@ -140,3 +146,45 @@ class RefuseDialog(_ResultDialog):
         reason, partly = self.reason.toPlainText(), self.partly.isChecked()
         return lambda: fulfil.refuse_request(db, actor=actor, request_id=rid, reason=reason, kept=kept,
                                              partly=partly)
+
+
+class DisclosureDialog(_ResultDialog):
+    """Log personal data given to a third party because the law required it."""
+
+    ok_text = "&Record disclosure"
+
+    def __init__(self, ctx: AppContext, customer_id: int | None, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, "Record a disclosure",
+                         "Personal data goes to a third party only when the law requires it, such as a court "
+                         "order. Record who asked, under what authority and what was given.", parent)
+        self.setObjectName("disclosureDialog")
+        self.customer_id = customer_id
+        self.requested_by = QLineEdit()
+        self.authority = QLineEdit()
+        self.reference = QLineEdit()
+        self.what_given = QPlainTextEdit()
+        self.what_given.setFixedHeight(60)
+        self.confidential = QCheckBox("Confidential: leave it out of the person's own export")
+        self.form.add_field("who asked", "&Who asked", self.requested_by)
+        self.form.add_field("the authority", "&Authority", self.authority)
+        self.form.add_field("the reference", "Re&ference", self.reference)
+        self.form.add_field("what was given", "What was &given", self.what_given)
+        self._clears_error("what was given", self.what_given)
+        self.form.add_field("confidential", "", self.confidential)
+
+    def local_problems(self) -> dict[str, str]:
+        problems = {}
+        if not self.requested_by.text().strip():
+            problems["who asked"] = "Who asked for the data?"
+        if not self.authority.text().strip():
+            problems["the authority"] = "Under what authority (a court order, a warrant)?"
+        if not self.what_given.toPlainText().strip():
+            problems["what was given"] = "What was given?"
+        return problems
+
+    def work(self) -> Callable[[], disclosures.DisclosureRow]:
+        db, actor, cid = self.ctx.db, self.ctx.actor, self.customer_id
+        values = dict(requested_by=self.requested_by.text(), authority=self.authority.text(),
+                      reference=self.reference.text(), what_given=self.what_given.toPlainText(),
+                      confidential=self.confidential.isChecked())
+        return lambda: disclosures.record_disclosure(db, actor=actor, customer_id=cid, **values)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from backoffice.db import Database
 from backoffice.documents.privacy_letter import LetterFacts, letter_pdf, letter_text
 from backoffice.domain.base import utcnow
+from backoffice.domain.enums import RequestKind
 from backoffice.domain.staff import Actor, Permission
 from backoffice.errors import ValidationError
 from backoffice.private_files import open_private
@@ -31,7 +32,9 @@ def response_letter(db: Database, *, actor: Actor, request_id: int) -> Letter:
         if r.is_open():
             raise ValidationError(f"Request {request_id} is still open: decide it first, then write the letter.")
         outcome = json.loads(r.outcome or "{}")
-        done = [d["what"] + (f": {d['count']}" if d.get("count") else "") for d in outcome.get("done", [])]
+        # An erasure's own list names the app's tables (search index, outbox): the letter's opening says it in words.
+        done = [] if r.kind is RequestKind.DELETION else [
+            d["what"] + (f": {d['count']}" if d.get("count") else "") for d in outcome.get("done", [])]
         facts = LetterFacts(
             shop=str(read_setting(s, "shop.name")), contact=str(read_setting(s, "privacy.contact") or ""),
             request_id=r.id, kind_label=KIND_LABELS[r.kind], status=r.status.value, kind=r.kind.value,
