@@ -220,6 +220,12 @@ def erase_in_session(s: Session, actor: Actor, customer_id: int, *, request_id: 
                      now: datetime | None = None) -> tuple[list[Item], list[Item], list[str], set[int]]:
     """Erase a customer in the caller's transaction; returns (erased, kept, store, order ids)."""
     now = now or utcnow()
+    # Records merged into this one still carry the person's name (and maybe old contact details).
+    merged = list(s.scalars(select(Customer.id).where(Customer.merged_into_id == customer_id,
+                                                      Customer.status != CustomerStatus.ERASED)))
+    merged_store: list[str] = []
+    for other in merged:
+        merged_store += erase_in_session(s, actor, other, now=now)[2]
     c, region, years, orders, recent, store_orders = _plan(s, customer_id, now)
     needles = sorted({v for v in (c.email, c.phone, c.phone_e164, c.phone_digits, c.username,
                                   f"{c.first_name} {c.last_name}".strip(), c.last_name if len(c.last_name) > 3 else "",
@@ -258,6 +264,8 @@ def erase_in_session(s: Session, actor: Actor, customer_id: int, *, request_id: 
         s.execute(delete(SyncConflict).where(SyncConflict.entity_type == "order",
                                              SyncConflict.entity_id.in_(orders)))
     erased.insert(0, Item("name, email, phone and username on the customer record", 0, "blanked"))
+    if merged:
+        erased.insert(1, Item("records merged into this one", len(merged), "erased the same way"))
 
     # Orders: every personal field blanked, the sums untouched.
     if orders:
@@ -311,7 +319,7 @@ def erase_in_session(s: Session, actor: Actor, customer_id: int, *, request_id: 
     erased.append(Item("messages for the web store and sync log lines", n + scrubbed, "blanked"))
 
     # The web store: each order anonymised as WooCommerce's own eraser does, then the account deleted.
-    store: list[str] = []
+    store: list[str] = list(merged_store)
     for store_order in store_orders:
         _outbox(s, OutboxKind.ANONYMISE_STORE_ORDER, "order", int(store_order),
                 {"store_order_id": int(store_order), "request_id": request_id})
