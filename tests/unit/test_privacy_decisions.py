@@ -121,3 +121,22 @@ def test_retention_dry_run_command(monkeypatch, tmp_path, capsys):
     assert "Retention job: off" in out and "Orders older than 7 years to anonymise: 0." in out
     assert cli.main(["retention", "--db", url, "--as", "boss"]) == 1
     assert "turn it on in Shop settings" in capsys.readouterr().err
+
+
+def test_policy_notice_command(monkeypatch, tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    database = open_database(url)
+    staff.use_fast_hashing_for_tests()
+    owner = staff.create_first_owner(database, login="boss", display_name="Boss", password="owner-password-1")
+    _customer(database, owner)
+    database.dispose()
+    monkeypatch.setenv("BACKOFFICE_PASSWORD", "owner-password-1")
+    (tmp_path / "notice.txt").write_text("From next month we ship with DHL.", encoding="utf-8")
+    base = ["policy-notice", "--db", url, "--as", "boss", "--title", "New carrier",
+            "--text-file", str(tmp_path / "notice.txt"), "--out", str(tmp_path / "list.csv")]
+    soon = (utcnow() + timedelta(days=5)).strftime("%Y-%m-%d")
+    assert cli.main([*base, "--effective", soon]) == 1
+    assert "at least 30 days ahead" in capsys.readouterr().err
+    later = (utcnow() + timedelta(days=40)).strftime("%Y-%m-%d")
+    assert cli.main([*base, "--effective", later]) == 0
+    assert "logged for 1 customers" in capsys.readouterr().out
