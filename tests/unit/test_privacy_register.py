@@ -16,7 +16,7 @@ from backoffice.domain.sync import OutboxMessage
 from backoffice.errors import PermissionDenied, ValidationError
 from backoffice.services import customers, settings, staff
 from backoffice.services.privacy import fulfil, identity, register
-from backoffice.services.privacy.clock import days_left, due_at
+from backoffice.domain.request_clock import days_left, due_at
 
 
 def _customer(db, owner, email="lena.voss@example.org", phone="+1 713 555 0142"):

@@ -25,7 +25,7 @@ from backoffice.domain.staff import Actor, Permission, StaffUser
 from backoffice.errors import NotFound, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
-from backoffice.services.privacy.clock import due_at, urgency
+from backoffice.domain.request_clock import Urgency, due_at, urgency
 from backoffice.services.privacy.keyed_hash import keyed_hash
 from backoffice.services.settings import read_setting
 
@@ -89,12 +89,7 @@ class RequestRow:
 
     @property
     def clock_label(self) -> str:
-        if not self.is_open:
-            return "Closed"
-        if self.overdue:
-            n = -self.days_left
-            return f"Overdue by {n} day{'s' if n != 1 else ''}"
-        return "Due today" if self.days_left == 0 else f"{self.days_left} day{'s' if self.days_left != 1 else ''} left"
+        return Urgency(self.days_left, self.overdue, self.due_soon).label if self.is_open else "Closed"
 
 
 @dataclass(frozen=True)
