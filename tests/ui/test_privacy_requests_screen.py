@@ -71,7 +71,6 @@ def test_the_queue_puts_overdue_first_and_flags_it(qtbot, sqlite_db, ctx_for):
     screen.table.selectRow(0)
     qtbot.waitUntil(lambda: screen.detail is not None, timeout=WAIT_MS)
     assert screen.verify_button.isEnabled() and not screen.fulfil_button.isEnabled()
-    screen.grab().save("/tmp/privacy_queue.png")
 
 
 def test_staff_log_a_request_for_someone_with_no_record(qtbot, sqlite_db, ctx_for):
@@ -131,7 +130,6 @@ def test_a_deletion_request_from_intake_to_completion(qtbot, sqlite_db, ctx_for,
     qtbot.waitUntil(lambda: fulfil.ok_button.isEnabled(), timeout=WAIT_MS)
     preview = fulfil.preview.toPlainText()
     assert "Erased here:" in preview and "Kept, and why:" in preview and "audit trail" in preview
-    fulfil.grab().save("/tmp/privacy_fulfil.png")
     qtbot.mouseClick(fulfil.ok_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not fulfil.isVisible(), timeout=WAIT_MS)
     _wait_rows(qtbot, screen, 0)
@@ -172,7 +170,6 @@ def test_the_owner_sets_and_clears_the_flags_on_the_customer_page(qtbot, sqlite_
     flags.deactivate_customer(sqlite_db, actor=owner, customer_id=cid)
     page.reload()
     qtbot.waitUntil(lambda: panel.reactivate.isVisible(), timeout=WAIT_MS)
-    page.grab().save("/tmp/privacy_customer_page.png")
     qtbot.mouseClick(panel.reactivate, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.detail.profile.status is CustomerStatus.ACTIVE, timeout=WAIT_MS)
     assert not panel.reactivate.isVisible()
