@@ -4,6 +4,7 @@ deletion request from intake to completion."""
 
 from __future__ import annotations
 
+import zipfile
 from datetime import timedelta
 
 from PySide6.QtCore import Qt
@@ -12,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from backoffice.domain.base import utcnow
 from backoffice.domain.enums import CustomerStatus, RequestStatus, Role
 from backoffice.services import customers
-from backoffice.services.privacy import disclosures, flags, register
+from backoffice.services.privacy import disclosures, flags, identity, register
 from tests.conftest import make_staff
 from tests.ui.conftest import WAIT_MS, open_page
 from ui.customer_page import CustomerPage
@@ -200,3 +201,32 @@ def test_the_owner_records_a_disclosure_from_the_customer_page(qtbot, sqlite_db,
     logged = disclosures.list_disclosures(sqlite_db, actor=owner, customer_id=cid)
     assert [(d.requested_by, d.authority, d.recorded_by) for d in logged] == [("Harris County court", "Court order",
                                                                                 "Owner")]
+
+
+def test_an_access_request_is_answered_with_a_zip_where_the_owner_says(qtbot, sqlite_db, ctx_for, tmp_path):
+    owner = make_staff(sqlite_db, Role.OWNER, "owner")
+    cid = _customer(sqlite_db, owner)
+    logged = register.log_request(sqlite_db, actor=owner, kind="access", customer_id=cid)
+    identity.verify_identity(sqlite_db, actor=owner, request_id=logged.request.id, method="document_seen")
+    ctx = ctx_for(sqlite_db, owner)
+    screen = _screen(qtbot, ctx)
+    _wait_rows(qtbot, screen, 1)
+    screen.table.selectRow(0)
+    qtbot.waitUntil(lambda: screen.fulfil_button.isEnabled(), timeout=WAIT_MS)
+    dialog = screen.fulfil_selected()
+    assert dialog.path_box.isVisibleTo(dialog) and not dialog.preview.isVisibleTo(dialog)
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert "Choose the file" in dialog.message.text()
+    out = tmp_path / "copy.zip"
+    out.write_bytes(b"someone else's file")
+    qtbot.keyClicks(dialog.path, str(out))
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "already exists" in dialog.message.text(), timeout=WAIT_MS)
+    assert out.read_bytes() == b"someone else's file"
+    dialog.path.clear()
+    qtbot.keyClicks(dialog.path, str(tmp_path / "fresh.zip"))
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
+    with zipfile.ZipFile(tmp_path / "fresh.zip") as zf:
+        assert {"data.json", "summary.pdf", "tables/customers.csv"} <= set(zf.namelist())
+    _wait_rows(qtbot, screen, 0)
