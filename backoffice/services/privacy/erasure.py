@@ -155,6 +155,20 @@ def _plan(s: Session, customer_id: int, now: datetime):
     return c, region, years, orders, recent, store_orders
 
 
+AUDIT_KEPT = Item("audit trail", 0, "holds who did what and when, never the person's data")
+
+
+def _kept_orders(years: int, orders: list[int], recent: set[int]) -> list[Item]:
+    kept = []
+    if recent:
+        kept.append(Item("orders", len(recent), f"within the {years}-year retention period the law sets for sales "
+                                                "records; kept with every personal field blanked"))
+    if len(orders) > len(recent):
+        kept.append(Item("older orders", len(orders) - len(recent),
+                         "kept as anonymous sales figures only, every personal field blanked"))
+    return kept
+
+
 def _counts(s: Session, customer_id: int) -> list[Item]:
     items = []
     for entry in personal_data.registry():
@@ -179,15 +193,7 @@ def preview_erasure(db: Database, *, actor: Actor, customer_id: int, now: dateti
         erased.append(Item("text of their privacy requests", 0, "blanked; a keyed hash stays to know a repeat"))
         erased.append(Item("copies of their details waiting to go to the web store, and in sync logs", 0,
                            "blanked"))
-        kept = []
-        if recent:
-            kept.append(Item("orders", len(recent),
-                             f"within the {years}-year retention period the law sets for sales records; "
-                             "kept with every personal field blanked"))
-        if len(orders) > len(recent):
-            kept.append(Item("older orders", len(orders) - len(recent),
-                             "kept as anonymous sales figures only, every personal field blanked"))
-        kept.append(Item("audit trail", 0, "holds who did what and when, never the person's data"))
+        kept = _kept_orders(years, orders, recent) + [AUDIT_KEPT]
         kept.append(Item("disclosure log", 0, "the law's record of what was given to whom"))
         store = []
         if store_orders:
@@ -277,14 +283,8 @@ def erase_in_session(s: Session, actor: Actor, customer_id: int, *, request_id: 
             **blank_values(OrderAddress.__table__, a_entry.columns)))
         # The gateway's reference stays for the books; the card's last digits and auth code go.
         s.execute(update(Payment).where(Payment.order_id.in_(orders)).values(card_last4=None, auth_code=""))
-        if recent:
-            kept.append(Item("orders", len(recent),
-                             f"within the {years}-year retention period the law sets for sales records; "
-                             "kept with every personal field blanked"))
-        if len(orders) > len(recent):
-            kept.append(Item("older orders", len(orders) - len(recent),
-                             "kept as anonymous sales figures only, every personal field blanked"))
-    kept.append(Item("audit trail", 0, "holds who did what and when, never the person's data"))
+        kept += _kept_orders(years, orders, recent)
+    kept.append(AUDIT_KEPT)
 
     # Requests: the text goes, a keyed hash stays; history notes go too.
     req_ids = list(s.scalars(select(PrivacyRequest.id).where(PrivacyRequest.customer_id == customer_id)))
