@@ -51,6 +51,7 @@ from ui.customers_table_model import STATUS_LABELS
 from ui.errors import show_error
 from ui.orders_screen import STATUS_LABELS as ORDER_STATUS_LABELS
 from ui.orders_screen import money_text
+from ui.privacy.customer_privacy_panel import CustomerPrivacyPanel
 
 FIELD_TITLES = {
     "first_name": "First name",
@@ -204,7 +205,7 @@ class CustomerPage(QWidget):
         self.tabs.addTab(self.orders, "Orders")
         self.tabs.addTab(self._newsletter_tab(), "Newsletters")
         self.requests = _table(["Request", "Status", "Received", "Due"], "customerRequests", stretch=0)
-        self.tabs.addTab(self.requests, "Privacy requests")
+        self.tabs.addTab(self._requests_tab(), "Privacy requests")
         self.tabs.addTab(self._notes_tab(), "Notes")
         self.audit = _table(["When", "Who", "What", "Fields", "Outcome"], "customerAudit", stretch=3)
         self._audit_index = -1
@@ -293,6 +294,14 @@ class CustomerPage(QWidget):
         layout.addWidget(evidence)
         return tab
 
+    def _requests_tab(self) -> QWidget:
+        tab = QWidget()
+        self.privacy_panel = CustomerPrivacyPanel(self.ctx, self.customer_id, tab)
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.privacy_panel)
+        layout.addWidget(self.requests, 1)
+        return tab
+
     def _notes_tab(self) -> QWidget:
         tab = QWidget()
         self.notes = QListWidget()
@@ -367,6 +376,7 @@ class CustomerPage(QWidget):
         _fill(self.consents, [(_when(c.at), c.list_name, _label(CONSENT_ACTION_LABELS, c.action),
                                _label({}, c.method), c.wording)
                               for c in detail.consents])
+        self.privacy_panel.show_profile(p)
         _fill(self.requests, [(_label(REQUEST_KIND_LABELS, r.kind), _label(REQUEST_STATUS_LABELS, r.status),
                                _when(r.received_at), _when(r.due_at))
                               for r in detail.requests])

@@ -23,7 +23,7 @@ SCREENS = (
     "ui.customers_screen:CustomersScreen",
     "ui.orders_screen:OrdersScreen",
     "ui.phone_order_screen:PhoneOrderScreen",
-    "ui.privacy_screen:PrivacyScreen",
+    "ui.privacy.requests_screen:PrivacyScreen",
     "ui.newsletters_screen:NewslettersScreen",
     "ui.sync_screen:SyncScreen",
     "ui.audit_screen:AuditScreen",
@@ -133,6 +133,14 @@ class MainWindow(QMainWindow):
         self.sync_status = SyncStatusWidget(self.sync, self)
         self.sync_status.clicked.connect(lambda: self.show_screen("SyncScreen"))
         self.statusBar().addPermanentWidget(self.sync_status)
+        # Screens that keep a queue on a clock (privacy requests) say here what is overdue or due soon.
+        self.alarm_label = QLabel()
+        self.alarm_label.setObjectName("alarmLabel")
+        self.alarm_label.setStyleSheet("color: #b3261e;")
+        self.statusBar().addPermanentWidget(self.alarm_label)
+        for screen in self.screens.values():
+            if hasattr(screen, "alarm_changed"):
+                screen.alarm_changed.connect(self.alarm_label.setText)
         self.sync.start()
 
     # --- navigation -------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -57,7 +58,7 @@ class SettingsForm(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.saved_text = saved_text
-        self.fields: dict[str, QLineEdit | QSpinBox] = {}
+        self.fields: dict[str, QLineEdit | QSpinBox | QCheckBox] = {}
         self.problems: dict[str, QLabel] = {}
         self._loaded_values: dict[str, Any] = {}
         self._loaded = False
@@ -125,8 +126,12 @@ class SettingsForm(QWidget):
         ctx.bus.changed.connect(self._on_changes)
         self._set_dirty(False)
 
-    def _field_for(self, spec: SettingSpec) -> QLineEdit | QSpinBox:
-        if spec.type is int:
+    def _field_for(self, spec: SettingSpec) -> QLineEdit | QSpinBox | QCheckBox:
+        if spec.type is bool:
+            field = QCheckBox()
+            field.setMaximumWidth(field.sizeHint().width() + 8)
+            field.toggled.connect(self._edited)
+        elif spec.type is int:
             field = QSpinBox()
             field.setRange(spec.minimum if spec.minimum is not None else 0,
                            spec.maximum if spec.maximum is not None else 1_000_000)
@@ -156,7 +161,9 @@ class SettingsForm(QWidget):
         try:
             for key, field in self.fields.items():
                 value = values.get(key, SETTINGS_BY_KEY[key].default)
-                if isinstance(field, QSpinBox):
+                if isinstance(field, QCheckBox):
+                    field.setChecked(bool(value))
+                elif isinstance(field, QSpinBox):
                     field.setValue(int(value))
                 else:
                     field.setText(str(value or ""))
@@ -178,6 +185,8 @@ class SettingsForm(QWidget):
 
     def _value(self, key: str) -> Any:
         field = self.fields[key]
+        if isinstance(field, QCheckBox):
+            return field.isChecked()
         return field.value() if isinstance(field, QSpinBox) else field.text()
 
     def changed_values(self) -> dict[str, Any]:

@@ -304,7 +304,8 @@ GENERAL_SECTIONS = (
     ("Packing slips", ("ship_from.name", "ship_from.address")),
     ("Card terminal", ("payments.terminal_url", "payments.terminal_gateway")),
     ("Privacy and records", ("privacy.contact", "privacy.response_days", "privacy.reminder_days",
-                             "retention.order_years", "reports.min_group_size")),
+                             "retention.order_years", "retention.job_enabled",
+                             "retention.customer_inactive_years", "reports.min_group_size")),
     ("Desks", ("desk.idle_lock_minutes",)),
 )
 STORE_SECTIONS = (("Web store", ("store.url", "store.sync_minutes", "store.consent_meta_key")),)

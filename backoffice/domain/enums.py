@@ -81,6 +81,7 @@ class RequestKind(StrEnum):
     DEACTIVATION = "deactivation"
     RESTRICTION = "restriction"
     OBJECTION = "objection"
+    MARKETING_OPT_OUT = "marketing_opt_out"
 
 
 class RequestStatus(StrEnum):
@@ -129,6 +130,10 @@ class OutboxKind(StrEnum):
     UPDATE_CONSENT = "update_consent"
     MERGE_CUSTOMERS = "merge_customers"
     SEND_PAY_LINK = "send_pay_link"  # the store emails the order's pay link to the customer
+    # Erasure on the store: an order anonymised as WooCommerce's own eraser does, and an account
+    # deleted for good; each names store ids only, never the person's data.
+    ANONYMISE_STORE_ORDER = "anonymise_store_order"
+    DELETE_STORE_CUSTOMER = "delete_store_customer"
 
 
 class AuditOutcome(StrEnum):

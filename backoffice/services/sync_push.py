@@ -46,6 +46,7 @@ from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Sh
 from backoffice.domain.sync import OutboxMessage, PayLinkOutcome
 from backoffice.errors import StoreError
 from backoffice.services import store_mapping as sm
+from backoffice.services.privacy import store_erasure
 from backoffice.services.settings import read_setting
 from backoffice.services.sync_common import check, log, safe_sentence
 from backoffice.services.sync_pull import (
@@ -87,6 +88,8 @@ KIND_LABELS = {
     OutboxKind.UPDATE_CONSENT: "Update newsletter consent",
     OutboxKind.MERGE_CUSTOMERS: "Merge customers",
     OutboxKind.SEND_PAY_LINK: "Email the pay link",
+    OutboxKind.ANONYMISE_STORE_ORDER: "Anonymise order (erasure)",
+    OutboxKind.DELETE_STORE_CUSTOMER: "Delete customer account (erasure)",
 }
 
 ORDER_KINDS = (OutboxKind.CREATE_ORDER, OutboxKind.UPDATE_ORDER_STATUS, OutboxKind.MARK_ORDER_PAID,
@@ -329,6 +332,8 @@ class Pusher:
             OutboxKind.UPDATE_CONSENT: self.update_consent,
             OutboxKind.MERGE_CUSTOMERS: self.merge_customers,
             OutboxKind.SEND_PAY_LINK: self.send_pay_link,
+            OutboxKind.ANONYMISE_STORE_ORDER: self.erase_on_store,
+            OutboxKind.DELETE_STORE_CUSTOMER: self.erase_on_store,
         }[OutboxKind(row.kind)]
         try:
             return handler(row)
@@ -597,6 +602,10 @@ class Pusher:
             s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == row.entity_id).values(store_digest=None))
             _mark_sent(s, row.id, result)
         return result
+
+    def erase_on_store(self, row) -> Sent:
+        """An erasure's order anonymisation or account deletion (`privacy.store_erasure`)."""
+        return self._done(row, Sent(None, store_erasure.send(self.db, self.connector, row, self.ctx.cancel)))
 
     def _merge_pairs(self, row) -> list[tuple[int, int]]:
         """(merged, kept) customer ids of a merge message.

@@ -203,6 +203,14 @@ class StoreConnector(Protocol):
         """Return an order's notes, newest first."""
         ...
 
+    def add_order_note(self, order_id: int, note: str) -> Record:
+        """Add a private note to an order."""
+        ...
+
+    def delete_order_note(self, order_id: int, note_id: int) -> Record | None:
+        """Delete an order's note for good; None when the store had no such note."""
+        ...
+
     def create_customer(self, payload: Mapping[str, Any]) -> CreateResult:
         """Create a customer, or return the one that already has this email."""
         ...

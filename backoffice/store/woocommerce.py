@@ -352,6 +352,27 @@ class WooCommerceConnector:
         op = Operation(f"read the notes of order {order_id}", f"order {order_id}")
         return self._http.request("GET", f"/orders/{order_id}/notes", op, check=_list_only).data
 
+    def add_order_note(self, order_id: int, note: str) -> Record:
+        """Add a private note to an order (`POST /orders/{id}/notes`) and return it.
+
+        Raises `StoreNotFoundError` when the store has no such order.
+        """
+        order_id = int(order_id)
+        op = Operation(f"add a note to order {order_id}", f"order {order_id}")
+        return self._http.request("POST", f"/orders/{order_id}/notes", op, json={"note": note},
+                                  reference=f"order {order_id}", check=_object_only).data
+
+    def delete_order_note(self, order_id: int, note_id: int) -> Record | None:
+        """Delete an order's note for good (`force=true`); None when the store had no such note."""
+        order_id, note_id = int(order_id), int(note_id)
+        op = Operation(f"delete note {note_id} of order {order_id}", f"order {order_id}")
+        try:
+            reply = self._http.request("DELETE", f"/orders/{order_id}/notes/{note_id}", op,
+                                       params={"force": "true"})
+        except StoreNotFoundError:
+            return None
+        return reply.data
+
     def create_customer(self, payload: Mapping[str, Any]) -> CreateResult:
         """Create a customer, or return the existing one with the same email.
 

@@ -14,6 +14,7 @@ from backoffice.services.settings import get_setting
 from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.phone_order_screen import PhoneOrderScreen
+from ui.settings_form import SettingsForm
 from ui.shop_settings_screen import ShopSettingsScreen
 from ui.tasks import TaskManager
 
@@ -203,3 +204,17 @@ def test_a_plain_http_store_elsewhere_is_refused_with_the_reason(qtbot, db, sett
     qtbot.waitUntil(problem.isVisible, timeout=WAIT_MS)
     assert "https://" in problem.text()
     assert get_setting(db, "store.url") == ""
+
+
+def test_the_owner_turns_the_retention_job_on_with_a_tick(qtbot, db, owner, ctx_for):
+    screen = ShopSettingsScreen(ctx_for(db, owner))
+    qtbot.addWidget(screen)
+    screen.show()
+    form = next(f for f in screen.findChildren(SettingsForm) if "retention.job_enabled" in f.fields)
+    qtbot.waitUntil(lambda: form._loaded, timeout=WAIT_MS)
+    box = form.fields["retention.job_enabled"]
+    assert not box.isChecked()
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    assert form.save_button.isEnabled()
+    qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: get_setting(db, "retention.job_enabled") is True, timeout=WAIT_MS)

@@ -1,0 +1,58 @@
+"""Erasure here, without a web store: records merged into the person's, guest orders found by
+phone alone, and what an erased record still answers to."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from backoffice.domain.customers import Customer
+from backoffice.domain.enums import AddressKind, CustomerStatus, OrderStatus
+from backoffice.domain.newsletters import Suppression
+from backoffice.domain.orders import Order, OrderAddress
+from backoffice.errors import ValidationError
+from backoffice.services import customers
+from backoffice.services.privacy import erasure, register
+from backoffice.services.privacy.keyed_hash import keyed_hash
+
+
+def test_erasure_reaches_merged_records_and_guest_orders_by_phone(db, owner):
+    keep = customers.create_customer(db, actor=owner, first_name="Petra", last_name="Novakova",
+                                     email="petra.n@example.org", phone="+1 713 555 0131").customer.profile.id
+    dup = customers.create_customer(db, actor=owner, first_name="Petra", last_name="Nováková",
+                                    email="p.novakova@example.net").customer.profile.id
+    customers.merge_customers(db, actor=owner, keep_id=keep, merge_id=dup)
+    with db.begin() as s:
+        guest = Order(number="G1", customer_id=None, status=OrderStatus.COMPLETED)
+        s.add(guest)
+        s.flush()
+        s.add(OrderAddress(order_id=guest.id, kind=AddressKind.BILLING, first_name="P.", last_name="Novakova",
+                           phone="(713) 555-0131", email=""))
+        other = Order(number="G2", customer_id=None, status=OrderStatus.COMPLETED)
+        s.add(other)
+        s.flush()
+        s.add(OrderAddress(order_id=other.id, kind=AddressKind.BILLING, first_name="Someone", phone="(713) 555-9131"))
+        guest_id, other_id = guest.id, other.id
+    first = register.log_request(db, actor=owner, kind="deletion", customer_id=keep)
+    preview = erasure.preview_erasure(db, actor=owner, customer_id=keep)
+    assert any(i.what == "orders" and i.count == 1 for i in preview.kept)
+    result = erasure.erase_customer(db, actor=owner, customer_id=keep)
+    assert any(i.what == "records merged into this one" for i in result.erased)
+    with db.read() as s:
+        for cid in (keep, dup):
+            c = s.get(Customer, cid)
+            assert c.status is CustomerStatus.ERASED
+            assert (c.first_name, c.last_name, c.email, c.phone) == ("", "", None, "")
+        assert s.scalar(select(OrderAddress.last_name).where(OrderAddress.order_id == guest_id)) == ""
+        assert s.scalar(select(OrderAddress.first_name).where(OrderAddress.order_id == other_id)) == "Someone"
+        hashes = set(s.scalars(select(Suppression.key_hash)))
+    # The suppression list knows the address again without holding it.
+    assert keyed_hash("Petra.N@example.org") in hashes
+    with pytest.raises(ValidationError, match="already erased"):
+        erasure.erase_customer(db, actor=owner, customer_id=keep)
+    # A new request from the same address is recognised as a repeat of the erased person's, by its hash.
+    again = register.log_request(db, actor=owner, kind="access", requester_contact="PETRA.N@example.org",
+                                 requester_name="Petra")
+    assert again.request.repeat_of == (first.request.id,)
+    assert "asked before" in again.message
+    assert register.get_request(db, actor=owner, request_id=first.request.id).requester_contact == ""

@@ -1,0 +1,1 @@
+"""The privacy area: the owner's queue of requests, logging, identity checks and decisions."""
