@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWid
 
 from backoffice import __version__
 from backoffice.db import safe_url
-from backoffice.domain.staff import ROLE_LABELS
+from backoffice.domain.staff import ROLE_LABELS, Permission
 from ui.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -82,8 +82,12 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.db_label, 1)
         self.sync_status = SyncStatusWidget(self.sync, self)
         self.sync_status.clicked.connect(lambda: self.show_screen("SyncScreen"))
-        self.statusBar().addPermanentWidget(self.sync_status)
-        self.sync.start()
+        # Order takers may not sync: their desk neither runs it nor reads its state.
+        if ctx.may(Permission.RUN_SYNC):
+            self.statusBar().addPermanentWidget(self.sync_status)
+            self.sync.start()
+        else:
+            self.sync_status.hide()
 
     # --- navigation -------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets as token_source
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from backoffice import secrets
 from backoffice.db import Database
 from backoffice.domain.base import utcnow
 from backoffice.domain.enums import AuditOutcome, Role
@@ -452,6 +454,10 @@ def add_staff(db: Database, *, actor: Actor, login: str, display_name: str, role
     """
     _require_manager(db, actor)
     role = Role(role)
+    if role == Role.SCHEDULED_JOB:
+        raise ValidationError("A scheduled-job account is made with `backoffice staff add-job-account`, "
+                              "with a token instead of a password; nothing was created.",
+                              fields={"role": "Choose a role for a person."})
     _check_account_fields(login, display_name)
     _check_password(password)
     password_hash = _get_hasher().hash(password)
@@ -558,3 +564,73 @@ def change_role(db: Database, *, actor: Actor, staff_id: int, role: Role) -> Sta
             audit.record(s, actor, "role_changed", entity_type="staff", entity_id=user.id,
                          fields=["role"])
         return _summary(user)
+
+
+# --- the account unattended jobs act as ------------------------------------------------
+
+ENV_JOB_TOKEN = "BACKOFFICE_JOB_TOKEN"
+_JOB_TOKEN_KIND = "job-token"
+
+
+@dataclass(frozen=True)
+class JobAccount:
+    """A scheduled-job account just made; `token` is given only when no keyring could keep it."""
+
+    account: StaffSummary
+    in_keyring: bool
+    token: str | None
+
+
+def _job_token_name(db: Database, login: str) -> str:
+    with db.read() as s:
+        return f"{audit.database_name(s)}#{normalise_login(login)}"
+
+
+def add_job_account(db: Database, *, actor: Actor, login: str = "scheduled-job",
+                    display_name: str = "Scheduled job") -> JobAccount:
+    """Make the account a cron job acts as: it may only sync, and signs in with a long
+    random token kept in this machine's keyring (nobody types or sees it).
+
+    Raises PermissionDenied (not the owner), ValidationError (bad or taken login).
+    """
+    _require_manager(db, actor)
+    _check_account_fields(login, display_name)
+    token = token_source.token_urlsafe(32)
+    token_hash = _get_hasher().hash(token)
+    with db.begin() as s:
+        _serialise_staff_changes(s)
+        login = normalise_login(login)
+        if s.execute(select(StaffUser.id).where(StaffUser.login == login)).first():
+            raise ValidationError("This login is taken; nothing was created.",
+                                  fields={"login": "Another account uses this login."})
+        user = StaffUser(login=login, display_name=display_name.strip(), role=Role.SCHEDULED_JOB,
+                         password_hash=token_hash, active=True, failed_logins=0,
+                         must_change_password=False)
+        s.add(user)
+        s.flush()
+        audit.record(s, actor, "staff_added", entity_type="staff", entity_id=user.id,
+                     fields=["login", "display_name", "role", "password"])
+        summary = _summary(user)
+    kept = secrets.set_secret(_JOB_TOKEN_KIND, _job_token_name(db, login), token)
+    return JobAccount(summary, kept, None if kept else token)
+
+
+def sign_in_job(db: Database, *, login: str, desk: str = "scheduled") -> Actor:
+    """Sign a scheduled job in as `login`, with the token this machine keeps for it (or
+    $BACKOFFICE_JOB_TOKEN). Audited like any sign-in.
+
+    Raises SignInRefused when there is no token here, the token is wrong, or `login`
+    is not a scheduled-job account.
+    """
+    if not login:
+        raise SignInRefused("Say which job account to act as (--job LOGIN).")
+    token = os.environ.get(ENV_JOB_TOKEN) or secrets.get_secret(_JOB_TOKEN_KIND, _job_token_name(db, login))
+    if not token:
+        raise SignInRefused(
+            f"This machine holds no token for the job account {normalise_login(login)}; the owner "
+            "makes the account here with `backoffice staff add-job-account`. Nothing was done."
+        )
+    actor = authenticate(db, login=login, password=token, desk=desk)
+    if actor.role != Role.SCHEDULED_JOB:
+        raise SignInRefused(f"{actor.login} is not a scheduled-job account; nothing was done.")
+    return actor
