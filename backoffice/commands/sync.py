@@ -76,7 +76,8 @@ class TerminalProgress:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from backoffice.services import staff
+    from backoffice.domain.staff import Permission
+    from backoffice.services import access, staff
     from backoffice.services.sync import connector_for, run_sync
 
     db = open_db(args)
@@ -86,6 +87,8 @@ def _sync(args: argparse.Namespace) -> int:
         else:
             actor = staff.sign_in_headless(db, login=args.login or "",
                                            password=read_password(f"Password for {args.login}: "))
+        # Refused (and audited) before anything about the store is looked up.
+        access.require(db, actor, Permission.RUN_SYNC)
         connector = connector_for(db, store_url=args.store)
         progress = TerminalProgress()
         try:
