@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets as token_source
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -33,8 +34,6 @@ LOCK_PERIOD = timedelta(minutes=5)
 # PostgreSQL, so two desks cannot both remove the last owner or both create the first.
 _PG_STAFF_LOCK = 7_301_222
 
-ENV_FAST_HASH = "BACKOFFICE_FAST_HASH"
-
 # About 80 ms per hash on a two-core desk machine, with 64 MiB of memory per guess.
 _PRODUCTION_PARAMETERS = {"time_cost": 2, "memory_cost": 65536, "parallelism": 2}
 # The smallest argon2id work; only for test runs, where hundreds of hashes are made.
@@ -48,16 +47,34 @@ def _get_hasher() -> PasswordHasher:
     global _hasher
     with _hasher_lock:
         if _hasher is None:
-            fast = os.environ.get(ENV_FAST_HASH, "") == "1"
-            _hasher = PasswordHasher(**(_FAST_PARAMETERS if fast else _PRODUCTION_PARAMETERS))
+            # No switch outside the code weakens this: the app always hashes at full strength.
+            _hasher = PasswordHasher(**_PRODUCTION_PARAMETERS)
         return _hasher
 
 
 def use_fast_hashing_for_tests() -> None:
-    """Hash passwords with minimal work from now on (test runs only; never in the app)."""
+    """Hash passwords with minimal work from now on, in a pytest run only.
+
+    Raises RuntimeError anywhere else, so nothing but the test suite can weaken hashes.
+    """
     global _hasher
+    if "pytest" not in sys.modules or "PYTEST_CURRENT_TEST" not in os.environ:
+        raise RuntimeError("Fast password hashing is for the test suite only.")
     with _hasher_lock:
         _hasher = PasswordHasher(**_FAST_PARAMETERS)
+
+
+def _stronger_than(hasher: PasswordHasher, stored_hash: str) -> bool:
+    """Whether `hasher` does at least as much work as `stored_hash` in every respect, and more
+    in one: a hash is only ever made again upwards, never down to weaker parameters."""
+    try:
+        old = extract_parameters(stored_hash)
+    except (InvalidHashError, ValueError):
+        return True
+    new = hasher
+    if new.time_cost < old.time_cost or new.memory_cost < old.memory_cost:
+        return False
+    return (new.time_cost, new.memory_cost) != (old.time_cost, old.memory_cost) or old.type != Type.ID
 
 
 def hash_password(password: str) -> str:
@@ -354,8 +371,9 @@ def _check_attempt(s: Session, user: StaffUser, actor: Actor, password: str, now
             return AccountLocked(user.locked_until)
         return WrongPassword(WRONG_LOGIN_MESSAGE)
     _release_lock(user)
-    if _get_hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = _get_hasher().hash(password)
+    hasher = _get_hasher()
+    if hasher.check_needs_rehash(user.password_hash) and _stronger_than(hasher, user.password_hash):
+        user.password_hash = hasher.hash(password)
     if success_action:
         audit.record(s, actor, success_action, entity_type="staff", entity_id=user.id)
     return None

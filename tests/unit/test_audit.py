@@ -201,7 +201,7 @@ def run_cli(*args, env=None):
     return subprocess.run(
         [sys.executable, "-m", "backoffice", *args],
         capture_output=True, text=True, timeout=120,
-        env={**os.environ, "BACKOFFICE_FAST_HASH": "1", **(env or {})},
+        env={**os.environ, **(env or {})},
     )
 
 

@@ -84,7 +84,7 @@ def test_headless_demo_command_fills_and_reports(tmp_path):
     url = f"sqlite:///{tmp_path}/cli.db"
     cmd = [sys.executable, "-m", "backoffice", "demo", "--headless", "--customers", "120", "--orders",
            "300", "--db", url]
-    env = dict(os.environ, BACKOFFICE_FAST_HASH="1")
+    env = dict(os.environ)
     first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert first.returncode == 0, first.stderr
     assert "120 customers, 300 orders" in first.stdout
