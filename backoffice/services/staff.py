@@ -510,6 +510,9 @@ def disable_refusal(target: StaffSummary, *, actor: Actor, active_owners: int) -
 
 def role_change_refusal(target: StaffSummary, role: Role, *, active_owners: int) -> str | None:
     """Why `target` may not get `role`, or None when it is allowed."""
+    if (target.role == Role.SCHEDULED_JOB) != (Role(role) == Role.SCHEDULED_JOB):
+        # The job's token would otherwise open a person's permissions, or a person's password a job's.
+        return "A scheduled-job account and a person's account cannot take each other's roles."
     if target.role == Role.OWNER and role != Role.OWNER and target.active and active_owners <= 1:
         return "This is the last active owner account; make another owner first."
     return None

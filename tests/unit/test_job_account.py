@@ -9,7 +9,7 @@ from sqlalchemy import select
 from backoffice import cli
 from backoffice.domain.audit import AuditEvent
 from backoffice.domain.enums import AuditOutcome, Role
-from backoffice.errors import PermissionDenied, ValidationError
+from backoffice.errors import PermissionDenied, UserFacingError, ValidationError
 from backoffice.services import staff, sync
 from tests.unit.test_service_permissions import DeadStore
 
@@ -108,3 +108,13 @@ def staff_member_actor(summary):
     from backoffice.domain.staff import Actor
 
     return Actor(summary.id, summary.login, summary.role, "desk")
+
+
+def test_a_job_account_never_becomes_a_persons_and_back(sqlite_db, boss):
+    job = staff.add_job_account(sqlite_db, actor=boss).account
+    with pytest.raises(UserFacingError, match="cannot take each other's roles"):
+        staff.change_role(sqlite_db, actor=boss, staff_id=job.id, role=Role.OWNER)
+    sam = staff.add_staff(sqlite_db, actor=boss, login="sam", display_name="Sam", role=Role.STAFF,
+                          password="a-long-password-1")
+    with pytest.raises(UserFacingError, match="cannot take each other's roles"):
+        staff.change_role(sqlite_db, actor=boss, staff_id=sam.id, role=Role.SCHEDULED_JOB)
