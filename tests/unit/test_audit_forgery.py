@@ -238,3 +238,38 @@ def test_a_trail_begun_before_keys_is_keyed_from_the_next_entry(db, owner, memor
     # The early entries are covered by the keyed ones after them.
     sql(db, "UPDATE audit_events SET customer_id = 77 WHERE seq = 2")
     assert not check(db).ok
+
+
+def test_an_older_database_is_numbered_on_upgrade_and_keyed_from_then_on(tmp_path, memory_keyring):
+    from datetime import datetime, timezone
+
+    from backoffice import migrations
+    from backoffice.db import Database, create_db_engine
+    from tests.conftest import make_staff
+    from backoffice.domain.enums import Role
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    old = Database(url=url, engine=create_db_engine(url))
+    migrations.upgrade(old, "0006")
+    # Three entries as the version before wrote them: a hash chain only.
+    prev = ""
+    with old.engine.begin() as c:
+        for i in range(1, 4):
+            row = {"id": i, "at": datetime(2026, 11, 1, 9, i, tzinfo=timezone.utc).replace(tzinfo=None),
+                   "staff_id": None, "desk": "front", "action": "login_failed", "entity_type": "staff",
+                   "entity_id": None, "customer_id": None, "fields": "[]", "outcome": "failed"}
+            row["hash"] = digest(prev, row)
+            c.execute(text("INSERT INTO audit_events (id, at, staff_id, desk, action, entity_type, entity_id, "
+                           "customer_id, fields, outcome, prev_hash, hash) VALUES (:id, :at, :staff_id, :desk, "
+                           ":action, :entity_type, :entity_id, :customer_id, :fields, :outcome, :prev, :hash)"),
+                      {**row, "prev": prev})
+            prev = row["hash"]
+    migrations.upgrade(old)
+    assert [r["seq"] for r in rows(old)] == [1, 2, 3] and all(r["mac"] == "" for r in rows(old))
+    report = check(old)
+    assert report.ok and "not keyed yet" in report.sentence(), report.sentence()
+    add_events(old, make_staff(old, Role.OWNER), 2)
+    report = check(old)
+    assert report.ok and report.checked == 5
+    assert "Entries 1 to 3 were written before the trail was keyed" in report.sentence()
+    old.dispose()
