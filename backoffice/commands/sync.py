@@ -84,6 +84,11 @@ def _sync(args: argparse.Namespace) -> int:
     try:
         if args.job:
             actor = staff.sign_in_job(db, login=args.job, desk="scheduled")
+        elif not args.login:
+            print("backoffice: say who syncs: --as LOGIN (a staff account; password from "
+                  "$BACKOFFICE_PASSWORD) or --job LOGIN (the scheduled-job account); nothing was done",
+                  file=sys.stderr)
+            return 1
         else:
             actor = staff.sign_in_headless(db, login=args.login or "",
                                            password=read_password(f"Password for {args.login}: "))

@@ -235,13 +235,17 @@ def record(
     db_name = database_name(session)
     key = _load_key(db_name)
     if key is None:
-        if session.execute(select(AuditEvent.id).where(AuditEvent.mac != "").limit(1)).first() is None:
-            # No desk keyed this trail yet: this desk starts it, from this entry on.
+        if session.execute(select(AuditEvent.id).where(AuditEvent.mac != "").limit(1)).first() is not None:
+            log.warning("This desk has not got the shop's audit key; the entry is written "
+                        "without a MAC and `backoffice audit verify` will report it.")
+        elif secrets.keyring_available():
+            # No desk keyed this trail yet: this desk starts it, from this entry on. Without
+            # a keyring the key would be lost with this run, so the trail waits for a desk
+            # that can keep it.
             key = AuditKey(os.urandom(32), seq)
             secrets.set_audit_key(db_name, key.text())
         else:
-            log.warning("This desk has not got the shop's audit key; the entry is written "
-                        "without a MAC and `backoffice audit verify` will report it.")
+            log.info("No keyring on this desk: the audit trail is not keyed yet.")
     # Microsecond precision survives both databases, so the hash can be recomputed.
     event = AuditEvent(
         id=_next_id(session),

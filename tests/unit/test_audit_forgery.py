@@ -273,3 +273,15 @@ def test_an_older_database_is_numbered_on_upgrade_and_keyed_from_then_on(tmp_pat
     assert report.ok and report.checked == 5
     assert "Entries 1 to 3 were written before the trail was keyed" in report.sentence()
     old.dispose()
+
+
+def test_a_desk_without_a_keyring_does_not_start_a_key_it_would_lose(db, owner, memory_keyring, monkeypatch):
+    monkeypatch.setattr(secrets, "keyring_available", lambda: False)
+    add_events(db, owner, 2)
+    assert [r["mac"] for r in rows(db)] == ["", ""] and not memory_keyring.items
+    assert "not keyed yet" in check(db).sentence()
+    # The first desk that can keep the key starts the keyed trail.
+    monkeypatch.setattr(secrets, "keyring_available", lambda: True)
+    add_events(db, owner, 1)
+    report = check(db)
+    assert report.ok and "Entries 1 to 2 were written before the trail was keyed" in report.sentence()
