@@ -354,7 +354,8 @@ def verify_chain(session: Session, *, batch: int = 5000, key: AuditKey | None = 
                           "cannot be checked (the owner sets a desk up with `backoffice audit key "
                           "export` and `backoffice audit key import`)")
         return ChainReport(True, checked, notes=(
-            "The trail is not keyed yet; the next entry written starts the keyed trail.",),
+            "The trail is not keyed yet; the next entry a desk with a keyring writes starts "
+            "the keyed trail.",),
             last_seq=last_seq, last_id=last_id)
     if last_seq < key.start - 1:
         return broken(None, f"it ends at entry number {last_seq}, but it was keyed from number "
