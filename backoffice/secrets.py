@@ -92,3 +92,23 @@ def set_store_credentials(store_url: str, consumer_key: str, consumer_secret: st
     a = set_secret("store-key", store_url, consumer_key)
     b = set_secret("store-secret", store_url, consumer_secret)
     return a and b
+
+
+# --- the audit trail's key --------------------------------------------------------------
+#
+# One key per shop database, kept per desk under the name this desk uses for the
+# database. Its text also says from which entry the trail is keyed, so nobody who can
+# only write to the database can move that start. For cron jobs on a machine without a
+# keyring, BACKOFFICE_AUDIT_KEY may hold the same text (as `audit key export` prints it).
+
+ENV_AUDIT_KEY = "BACKOFFICE_AUDIT_KEY"
+
+
+def audit_key(database: str) -> str | None:
+    """The audit key text for `database` (its URL without password), or None."""
+    return os.environ.get(ENV_AUDIT_KEY) or get_secret("audit-key", database)
+
+
+def set_audit_key(database: str, key_text: str) -> bool:
+    """Keep the audit key text for `database`; False when only in memory for this run."""
+    return set_secret("audit-key", database, key_text)

@@ -21,6 +21,7 @@ from backoffice.db import data_dir, open_database
 from backoffice.demo.load import accounts_hint, create_demo_accounts
 from backoffice.errors import UserFacingError
 from backoffice.services import settings as shop_settings
+from backoffice.services import staff
 from backoffice.store.devstore import DevStore
 from ui.app import application, configure_logging, run_app
 from ui.errors import show_error
@@ -32,7 +33,7 @@ DEFAULT_CUSTOMERS = 1500
 DEFAULT_ORDERS = 4000
 
 
-def _first_sync(db, store_url: str) -> bool:
+def _first_sync(db, store_url: str, actor) -> bool:
     """Pull the whole demo shop into the database, showing progress; False if cancelled or failed."""
     from backoffice.services import sync
 
@@ -48,7 +49,8 @@ def _first_sync(db, store_url: str) -> bool:
     def work(token, progress):
         connector = sync.connector_for(db, store_url=store_url)
         try:
-            return sync.run_sync(db, connector, full_customer_scan=True, cancel=token, progress=progress)
+            return sync.run_sync(db, connector, actor=actor, full_customer_scan=True, cancel=token,
+                                 progress=progress)
         finally:
             connector.close()
 
@@ -91,7 +93,10 @@ def run_demo(args: argparse.Namespace) -> int:
         url = args.db or f"sqlite:///{folder / 'demo-shop.db'}"
         try:
             db = open_database(url)
-            create_demo_accounts(db)
+            accounts = create_demo_accounts(db)
+            # The first sync is the owner's, as the audit trail shows.
+            owner_login, _role, owner_pw = accounts[0]
+            owner = staff.authenticate(db, login=owner_login, password=owner_pw, desk="demo")
             with db.begin() as s:
                 shop_settings.write_settings(s, {"store.url": store.base_url})
         except UserFacingError as exc:
@@ -99,7 +104,7 @@ def run_demo(args: argparse.Namespace) -> int:
             return 1
         # The demo's keys are throwaway; a real shop's live in the keyring the same way.
         secrets.set_store_credentials(store.base_url, store.consumer_key, store.consumer_secret)
-        ok = _first_sync(db, store.base_url)
+        ok = _first_sync(db, store.base_url, owner)
         db.dispose()
         if not ok:
             return 1

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBo
 
 from backoffice import __version__
 from backoffice.db import safe_url
-from backoffice.domain.staff import ROLE_LABELS
+from backoffice.domain.staff import ROLE_LABELS, Permission
 from ui.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -132,16 +132,23 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.db_label, 1)
         self.sync_status = SyncStatusWidget(self.sync, self)
         self.sync_status.clicked.connect(lambda: self.show_screen("SyncScreen"))
-        self.statusBar().addPermanentWidget(self.sync_status)
-        # Screens that keep a queue on a clock (privacy requests) say here what is overdue or due soon.
+        # Order takers may not sync: their desk neither runs it nor reads its state.
+        if ctx.may(Permission.RUN_SYNC):
+            self.statusBar().addPermanentWidget(self.sync_status)
+        else:
+            self.sync_status.hide()
+        # Screens that keep a queue on a clock (privacy requests) say here what is overdue or due
+        # soon from the start, so they are built now rather than when first shown.
         self.alarm_label = QLabel()
         self.alarm_label.setObjectName("alarmLabel")
         self.alarm_label.setStyleSheet("color: #b3261e;")
         self.statusBar().addPermanentWidget(self.alarm_label)
-        for screen in self.screens.values():
-            if hasattr(screen, "alarm_changed"):
-                screen.alarm_changed.connect(self.alarm_label.setText)
-        self.sync.start()
+        for name in self.screens:
+            slot = self.screens.slot(name)
+            if hasattr(slot.cls, "alarm_changed"):
+                slot.screen().alarm_changed.connect(self.alarm_label.setText)
+        if ctx.may(Permission.RUN_SYNC):
+            self.sync.start()
 
     # --- navigation -------------------------------------------------------------------
 

@@ -1223,10 +1223,11 @@ class PhoneOrderScreen(QWidget):
             try:
                 if on_store:
                     # Ask whether it is paid, and send what still waits (such as the link's email).
-                    state = sync.refresh_order_from_store(self.ctx.db, connector, order_id)
+                    state = sync.refresh_order_from_store(self.ctx.db, connector, order_id, actor=self.ctx.actor)
                     if not state.waiting:
                         return state
-                return sync.push_order_now(self.ctx.db, connector, order_id, cancel=token)
+                return sync.push_order_now(self.ctx.db, connector, order_id, actor=self.ctx.actor,
+                                           cancel=token)
             finally:
                 close = getattr(connector, "close", None)
                 if close is not None:

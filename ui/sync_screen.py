@@ -320,15 +320,16 @@ class SyncScreen(QWidget):
             return
         self._loading = True
         statuses = self.outbox_filter.currentData()
-        db = self.ctx.db
+        db, actor = self.ctx.db, self.ctx.actor
 
         def work(token, progress):
             if statuses is None:
-                outbox = sync.list_outbox(db)
+                outbox = sync.list_outbox(db, actor=actor)
             else:
-                outbox = [m for status in statuses for m in sync.list_outbox(db, status)]
+                outbox = [m for status in statuses for m in sync.list_outbox(db, status, actor=actor)]
                 outbox.sort(key=lambda m: m.id)
-            return outbox, sync.list_conflicts(db), sync.list_sync_runs(db)
+            return (outbox, sync.list_conflicts(db, actor=actor),
+                    sync.list_sync_runs(db, actor=actor))
 
         self.ctx.tasks.run_db(work, on_success=self._loaded, on_failure=self._load_failed)
 

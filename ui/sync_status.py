@@ -159,11 +159,12 @@ class SyncController(QObject):
         if self._token is not None or self._closed:
             return False
         db, factory, options = self.ctx.db, self.connector_factory, self.options
+        actor = self.ctx.actor
 
         def work(token, progress):
             connector = factory(db)
             try:
-                return sync.run_sync(db, connector, full_customer_scan=full_customer_scan, cancel=token,
+                return sync.run_sync(db, connector, actor=actor, full_customer_scan=full_customer_scan, cancel=token,
                                      progress=progress, options=options)
             except Cancelled:
                 # Reported as a result: the task relay drops a Cancelled failure silently.
@@ -217,7 +218,7 @@ class SyncController(QObject):
         if self._status_loading or self._closed:
             return
         self._status_loading = True
-        db = self.ctx.db
+        db, actor = self.ctx.db, self.ctx.actor
 
         def loaded(status) -> None:
             self._status_loading = False
@@ -230,7 +231,7 @@ class SyncController(QObject):
             self._status_loading = False
             self._log_failure(exc)
 
-        self.ctx.tasks.run_db(lambda token, progress: sync.sync_status(db), on_success=loaded, on_failure=failed)
+        self.ctx.tasks.run_db(lambda token, progress: sync.sync_status(db, actor=actor), on_success=loaded, on_failure=failed)
 
     def _log_failure(self, exc: BaseException) -> None:
         log.warning("reading the sync status failed: %s", exc)

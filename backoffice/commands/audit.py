@@ -1,10 +1,12 @@
-"""`backoffice audit verify|list`: check the audit trail's chain and read it from the command line."""
+"""`backoffice audit verify|list|key`: check the audit trail, read it, and set a desk up with its key."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from backoffice.commands import add_db_argument, add_staff_argument, open_db, read_password
+from backoffice import migrations
 from backoffice.db import default_database_url, open_database, require_existing_database
 from backoffice.services import audit, staff
 
@@ -15,8 +17,9 @@ def register(sub) -> None:
 
     verify = asub.add_parser(
         "verify",
-        help="check that no audit entry was changed, removed or inserted; exit 0 if the "
-        "trail is intact, 1 naming the first broken entry",
+        help="check that no audit entry was changed, removed, inserted or reordered and that "
+        "the end this desk last saw is still there; exit 0 if the trail is intact, 1 saying "
+        "what is wrong",
     )
     add_db_argument(verify)
     verify.set_defaults(func=_verify)
@@ -31,6 +34,17 @@ def register(sub) -> None:
                      help=f"at most N entries (default 50, at most {audit.MAX_PAGE})")
     lst.set_defaults(func=_list)
 
+    key = asub.add_parser("key", help="copy the shop's audit key from one desk to another")
+    ksub = key.add_subparsers(dest="key_command", metavar="ACTION", required=True)
+    export = ksub.add_parser("export", help="print the shop's audit key (owner only); keep it secret")
+    add_db_argument(export)
+    add_staff_argument(export)
+    export.set_defaults(func=_export_key)
+    imp = ksub.add_parser("import", help="keep the shop's audit key, read from standard input, in "
+                          "this desk's keyring")
+    add_db_argument(imp)
+    imp.set_defaults(func=_import_key)
+
 
 def _verify(args: argparse.Namespace) -> int:
     # Checking must not change the file it checks, so the database is not migrated here.
@@ -38,6 +52,10 @@ def _verify(args: argparse.Namespace) -> int:
     require_existing_database(url)
     db = open_database(url, upgrade=False)
     try:
+        if migrations.current_revision(db) != migrations.head_revision():
+            print("backoffice: this database was made by an older version; open it once with the app "
+                  "or run `backoffice db upgrade`, then verify. Nothing was checked.", file=sys.stderr)
+            return 1
         report = audit.check_chain(db)
     finally:
         db.dispose()
@@ -61,4 +79,29 @@ def _list(args: argparse.Namespace) -> int:
         print(f"{r.id:>7}  {r.at.astimezone():%Y-%m-%d %H:%M:%S}  {r.staff_login or '-':<12}  "
               f"{r.desk or '-':<10}  {r.action:<24}  {r.outcome.value:<6}  {entity:<14}  "
               f"{customer:<14}  {fields}".rstrip())
+    return 0
+
+
+def _export_key(args: argparse.Namespace) -> int:
+    db = open_db(args)
+    try:
+        actor = staff.sign_in_headless(db, login=args.login or "",
+                                       password=read_password(f"Password for {args.login}: "))
+        key_text = audit.export_audit_key(db, actor=actor)
+    finally:
+        db.dispose()
+    print(key_text)
+    return 0
+
+
+def _import_key(args: argparse.Namespace) -> int:
+    if sys.stdin.isatty():
+        print("Paste the audit key printed by `backoffice audit key export`, then press Enter:",
+              file=sys.stderr)
+    key_text = sys.stdin.readline()
+    db = open_db(args)
+    try:
+        print(audit.import_audit_key(db, key_text=key_text))
+    finally:
+        db.dispose()
     return 0

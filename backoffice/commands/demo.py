@@ -16,7 +16,8 @@ def register(sub) -> None:
         help="open the app on a fresh demo shop (with a dev store), or with --headless only fill a database",
         description="Without --headless: open the app on a fresh demo shop in its own SQLite file, with a "
         "dev store running beside it so the demo syncs for real. With --headless: only fill the "
-        "database given by --db (it must hold no customers yet).",
+        "database given by --db, which must hold no shop yet (no customers, orders, products or staff "
+        "accounts); if it fails midway it leaves nothing behind.",
     )
     p.add_argument("--headless", action="store_true", help="only fill the database; open no window")
     p.add_argument("--customers", type=int, default=None, metavar="N",
@@ -45,7 +46,7 @@ def _progress_printer():
 
 
 def run_headless(args: argparse.Namespace) -> int:
-    from backoffice.demo.load import create_demo_accounts, fill_demo_database
+    from backoffice.demo.load import make_demo_shop
 
     customers = 100_000 if args.customers is None else args.customers
     orders = 300_000 if args.orders is None else args.orders
@@ -53,9 +54,9 @@ def run_headless(args: argparse.Namespace) -> int:
         raise SystemExit("backoffice: --customers must be at least 1 and --orders at least 0")
     db = open_db(args, create=True)
     try:
-        summary = fill_demo_database(db, customers=customers, orders=orders, products=args.products,
-                                     seed=args.seed, progress=_progress_printer())
-        accounts = create_demo_accounts(db)
+        # All or nothing, and only into a database that holds no shop.
+        summary, accounts = make_demo_shop(db, customers=customers, orders=orders, products=args.products,
+                                           seed=args.seed, progress=_progress_printer())
     finally:
         db.dispose()
     if sys.stdout.isatty():

@@ -1,4 +1,4 @@
-"""`backoffice staff create-owner|add|list`: staff accounts from the command line."""
+"""`backoffice staff create-owner|add|add-job-account|list`: staff accounts from the command line."""
 
 from __future__ import annotations
 
@@ -38,9 +38,21 @@ def register(sub) -> None:
     add_staff_argument(add)
     add.add_argument("--login", dest="new_login", required=True, help="the new account's login")
     add.add_argument("--name", required=True, help="the person's name as shown to staff")
-    add.add_argument("--role", required=True, choices=[r.value for r in Role],
+    add.add_argument("--role", required=True,
+                     choices=[r.value for r in Role if r != Role.SCHEDULED_JOB],
                      help="what the account may do (see docs/roles.md)")
     add.set_defaults(func=_add)
+
+    job = ssub.add_parser(
+        "add-job-account",
+        help="make the account `backoffice sync --job LOGIN` acts as from cron (owner only): it "
+        "may only sync, and its token is kept in this machine's keyring, never typed",
+    )
+    add_db_argument(job)
+    add_staff_argument(job)
+    job.add_argument("--login", dest="new_login", default="scheduled-job",
+                     help="the job account's login (default: scheduled-job)")
+    job.set_defaults(func=_add_job)
 
     lst = ssub.add_parser("list", help="list staff accounts (owner only)")
     add_db_argument(lst)
@@ -91,6 +103,24 @@ def _add(args: argparse.Namespace) -> int:
         db.dispose()
     print(f"Added “{summary.login}” ({summary.role_label}); the password must be changed at "
           "the first sign-in.")
+    return 0
+
+
+def _add_job(args: argparse.Namespace) -> int:
+    db = open_db(args)
+    try:
+        actor = _signed_in(db, args)
+        made = staff.add_job_account(db, actor=actor, login=args.new_login)
+    finally:
+        db.dispose()
+    print(f"Added the scheduled-job account “{made.account.login}”; it may only sync.")
+    if made.in_keyring:
+        print(f"Its token is in this machine's keyring: run `backoffice sync --job {made.account.login}` "
+              "from cron as this same user.")
+    else:
+        print("This machine has no keyring, so the token is shown once; put it in the cron job's "
+              f"environment as {staff.ENV_JOB_TOKEN}:")
+        print(made.token)
     return 0
 
 

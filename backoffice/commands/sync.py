@@ -7,18 +7,24 @@ import getpass
 import sys
 import time
 
-from backoffice.commands import add_db_argument, open_db
+from backoffice.commands import add_db_argument, add_staff_argument, open_db, read_password
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "sync",
         help="sync once with the web store: send waiting changes, fetch new orders, customers and products",
-        description="Run one sync with the web store and print a summary. The API keys come from "
-        "$BACKOFFICE_WC_KEY and $BACKOFFICE_WC_SECRET or from the keyring (see store-keys), never "
-        "from arguments. Exits 1 when the sync did not complete.",
+        description="Run one sync with the web store and print a summary. It acts, and is audited, as "
+        "a signed-in staff account (--as LOGIN) or as a scheduled-job account (--job LOGIN, made "
+        "with `backoffice staff add-job-account`); order takers may not sync. The API keys come "
+        "from $BACKOFFICE_WC_KEY and $BACKOFFICE_WC_SECRET or from the keyring (see store-keys), "
+        "never from arguments. Exits 1 when the sync did not complete.",
     )
     add_db_argument(p)
+    add_staff_argument(p)
+    p.add_argument("--job", metavar="LOGIN", default=None,
+                   help="act as this scheduled-job account, with the token kept in this machine's "
+                   "keyring (or $BACKOFFICE_JOB_TOKEN); for cron")
     p.add_argument("--store", metavar="URL", default=None,
                    help="the web store's address (default: the shop setting “Web store address”)")
     p.add_argument("--full", action="store_true", help="also read every customer on the store (slower)")
@@ -70,14 +76,29 @@ class TerminalProgress:
 
 
 def _sync(args: argparse.Namespace) -> int:
+    from backoffice.domain.staff import Permission
+    from backoffice.services import access, staff
     from backoffice.services.sync import connector_for, run_sync
 
     db = open_db(args)
     try:
+        if args.job:
+            actor = staff.sign_in_job(db, login=args.job, desk="scheduled")
+        elif not args.login:
+            print("backoffice: say who syncs: --as LOGIN (a staff account; password from "
+                  "$BACKOFFICE_PASSWORD) or --job LOGIN (the scheduled-job account); nothing was done",
+                  file=sys.stderr)
+            return 1
+        else:
+            actor = staff.sign_in_headless(db, login=args.login or "",
+                                           password=read_password(f"Password for {args.login}: "))
+        # Refused (and audited) before anything about the store is looked up.
+        access.require(db, actor, Permission.RUN_SYNC)
         connector = connector_for(db, store_url=args.store)
         progress = TerminalProgress()
         try:
-            summary = run_sync(db, connector, full_customer_scan=args.full, progress=progress)
+            summary = run_sync(db, connector, actor=actor, full_customer_scan=args.full,
+                               progress=progress)
         finally:
             progress.finish()
             connector.close()

@@ -118,21 +118,17 @@ def fill_demo_database(
     progress: Progress | None = None,
     shop: FakeShop | None = None,
 ) -> DemoSummary:
-    """Fill an empty database with a generated shop.
+    """Fill an empty database with a generated shop, all or nothing.
 
-    Raises UserFacingError when the database already holds customers or orders
-    (a demo never mixes with a real shop's data).
+    Raises UserFacingError when the database already holds a shop (a demo never mixes
+    with a real shop's data); when the search index cannot be built after the rows
+    went in, the rows are taken out again before the error is raised.
     """
     import time
 
     started = time.perf_counter()
     report = progress or (lambda done, total, text: None)
-    with db.read() as s:
-        if s.execute(select(func.count()).select_from(Customer)).scalar_one():
-            raise UserFacingError(
-                "This database already holds customers; a demo shop is only put into an empty "
-                "database. Nothing was changed."
-            )
+    refuse_a_shop(db)
     report(0, 6, "Generating the shop")
     # History ending now, so the demo has fresh pending orders to work on.
     shop = shop or generate_shop(customers=customers, orders=orders, products=products, seed=seed,
@@ -231,7 +227,11 @@ def fill_demo_database(
         for ddl in rebuild:
             conn.exec_driver_sql(ddl)
         w.reset_sequences(BULK_TABLES)
-    _rebuild_search(db, report)
+    try:
+        _rebuild_search(db, report)
+    except BaseException:
+        remove_demo_rows(db)
+        raise
     report(6, 6, "Done")
     return DemoSummary(
         products=len(shop.products),
@@ -240,6 +240,35 @@ def fill_demo_database(
         order_lines=line_count,
         seconds=time.perf_counter() - started,
     )
+
+
+# What makes a database a shop's; a demo goes only into one holding none of these.
+_SHOP_TABLES = (("customers", "customers"), ("orders", "orders"), ("products", "products"),
+                ("staff_users", "staff accounts"))
+
+
+def refuse_a_shop(db: Database) -> None:
+    """Raise UserFacingError when the database holds customers, orders, products or staff."""
+    with db.read() as s:
+        held = [words for table, words in _SHOP_TABLES
+                if s.execute(text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None]
+    if held:
+        raise UserFacingError(
+            f"This database already holds {', '.join(held)}; a demo shop is only put into an "
+            "empty database. Nothing was changed."
+        )
+
+
+def remove_demo_rows(db: Database) -> None:
+    """Take a half-made demo out again: every row of the tables it fills and of the search
+    index (they held nothing before: `refuse_a_shop` saw to that)."""
+    from backoffice.domain.base import Base
+
+    names = set(BULK_TABLES)
+    with db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name in names or table.name.startswith("customer_search"):
+                conn.execute(table.delete())
 
 
 def _rebuild_search(db: Database, report: Progress) -> None:
@@ -335,26 +364,47 @@ DEMO_SETTINGS = {
 
 
 def create_demo_accounts(db: Database) -> tuple[tuple[str, str, str], ...]:
-    """The demo shop's staff (owner, staff, order taker); returns (login, role, password)."""
+    """The demo shop's staff (owner, staff, order taker) and settings, in one transaction;
+    returns (login, role, password). Raises UserFacingError when there are staff already."""
     from backoffice.domain.enums import Role
-    from backoffice.services import settings as shop_settings
-    from backoffice.services import staff
-
-    (owner_login, owner_name, _, owner_pw), *others = DEMO_ACCOUNTS
-    owner = staff.create_first_owner(db, login=owner_login, display_name=owner_name, password=owner_pw,
-                                     desk="demo")
-    for login, name, role, pw in others:
-        staff.add_staff(db, actor=owner, login=login, display_name=name, role=Role(role), password=pw)
-    with db.begin() as s:
-        shop_settings.write_settings(s, DEMO_SETTINGS, staff_id=owner.staff_id)
-    # A demo's passwords are public: nobody should have to change them at first sign-in.
-    from sqlalchemy import update
-
     from backoffice.domain.staff import StaffUser
+    from backoffice.services import audit, staff
+    from backoffice.services import settings as shop_settings
 
+    hashes = {login: staff.hash_password(pw) for login, _name, _role, pw in DEMO_ACCOUNTS}
     with db.begin() as s:
-        s.execute(update(StaffUser).values(must_change_password=False))
+        if s.execute(select(func.count()).select_from(StaffUser)).scalar_one():
+            raise UserFacingError("This database already holds staff accounts; the demo's accounts "
+                                  "were not added. Nothing was changed.")
+        owner = None
+        for login, name, role, _pw in DEMO_ACCOUNTS:
+            # A demo's passwords are public: nobody should have to change them at first sign-in.
+            user = StaffUser(login=login, display_name=name, role=Role(role), password_hash=hashes[login],
+                             active=True, failed_logins=0, must_change_password=False)
+            s.add(user)
+            s.flush()
+            owner = owner or user.actor(desk="demo")
+            audit.record(s, owner, "staff_added", entity_type="staff", entity_id=user.id,
+                         fields=["login", "display_name", "role", "password"])
+        shop_settings.write_settings(s, DEMO_SETTINGS, staff_id=owner.staff_id)
     return tuple((login, role, pw) for login, _name, role, pw in DEMO_ACCOUNTS)
+
+
+def make_demo_shop(db: Database, *, customers: int, orders: int, products: int = 60, seed: int = 1,
+                   progress: Progress | None = None) -> tuple[DemoSummary, tuple[tuple[str, str, str], ...]]:
+    """A whole demo shop (rows, search index, staff, settings) in an empty database, or
+    nothing at all: what went in is taken out again when a later step fails.
+
+    Raises UserFacingError when the database already holds a shop.
+    """
+    summary = fill_demo_database(db, customers=customers, orders=orders, products=products, seed=seed,
+                                 progress=progress)
+    try:
+        accounts = create_demo_accounts(db)
+    except BaseException:
+        remove_demo_rows(db)
+        raise
+    return summary, accounts
 
 
 def accounts_hint() -> str:

@@ -72,6 +72,8 @@ class Role(StrEnum):
     OWNER = "owner"
     STAFF = "staff"
     ORDER_TAKER = "order_taker"
+    # An account for unattended jobs (`backoffice sync` from cron); nobody signs in as it.
+    SCHEDULED_JOB = "scheduled_job"
 
 
 class RequestKind(StrEnum):

@@ -61,9 +61,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ORDER_TAKER: _ORDER_TAKER,
     Role.STAFF: frozenset(_STAFF),
     Role.OWNER: frozenset(Permission),
+    Role.SCHEDULED_JOB: frozenset({Permission.RUN_SYNC}),
 }
 
-ROLE_LABELS = {Role.OWNER: "Owner", Role.STAFF: "Staff", Role.ORDER_TAKER: "Order taker"}
+ROLE_LABELS = {Role.OWNER: "Owner", Role.STAFF: "Staff", Role.ORDER_TAKER: "Order taker",
+               Role.SCHEDULED_JOB: "Scheduled job"}
 
 
 @dataclass(frozen=True)

@@ -49,3 +49,26 @@ def require(db, actor: Actor, permission: Permission, *, customer_id: int | None
         f"{ROLE_LABELS[actor.role]} accounts may not {_ACTION_WORDS.get(permission, permission.value)}. "
         "Ask the shop owner if you need this."
     )
+
+
+def require_own_order(db, actor: Actor, order_id: int) -> None:
+    """Raise PermissionDenied (and audit it) when an order taker reaches for an order
+    someone else took; those who may see all orders, and unknown ids, pass (the caller
+    says "not found" for those).
+    """
+    if actor.may(Permission.VIEW_ALL_ORDERS):
+        return
+    require(db, actor, Permission.VIEW_OWN_ORDERS)
+    from backoffice.domain.orders import Order
+    from backoffice.services import audit
+
+    with db.begin() as s:
+        row = s.get(Order, order_id)
+        if row is None or row.created_by_staff_id == actor.staff_id:
+            return
+        audit.record(s, actor, f"denied:{Permission.VIEW_ALL_ORDERS.value}", entity_type="order",
+                     entity_id=order_id, customer_id=row.customer_id, outcome=AuditOutcome.DENIED)
+    raise PermissionDenied(
+        f"Order {order_id} was taken by someone else, not one of yours; order taker accounts "
+        "may only open the orders they took. Nothing was shown or changed."
+    )

@@ -46,7 +46,7 @@ def _register_path() -> Path:
     return data_dir() / REGISTER_NAME
 
 
-def list_backups(*, actor: Actor, db: Database) -> tuple[BackupInfo, ...]:
+def list_backups(db: Database, *, actor: Actor) -> tuple[BackupInfo, ...]:
     """The backups this desk made that are still on disk, newest first."""
     access.require(db, actor, Permission.READ_AUDIT)
     return _registered()
@@ -80,7 +80,7 @@ def _remember(info: BackupInfo) -> None:
     os.replace(tmp, path)
 
 
-def backup_database(*, actor: Actor, db: Database, out: str | os.PathLike,
+def backup_database(db: Database, *, actor: Actor, out: str | os.PathLike,
                     replace: bool = False) -> BackupInfo:
     """Copy the shop's SQLite database to `out` while desks keep working.
 
@@ -144,7 +144,7 @@ def _file_revision(path: Path) -> str | None:
     return row[0] if row else None
 
 
-def restore_database(*, actor: Actor, db: Database, backup: str | os.PathLike) -> BackupInfo:
+def restore_database(db: Database, *, actor: Actor, backup: str | os.PathLike) -> BackupInfo:
     """Put a backup in place of the shop's SQLite database, keeping a copy of the current one.
 
     Owner only; the current database is backed up first (and that copy is named in the

@@ -248,9 +248,11 @@ def _guest_name(billing: OrderAddress | None) -> str:
 def get_order(db: Database, *, actor: Actor, order_id: int) -> OrderDetail:
     """One order with lines, addresses, payments and tracking; viewing it is audited.
 
-    Raises NotFound, or PermissionDenied for an order taker opening someone else's order.
+    Raises NotFound, or PermissionDenied (audited) for an order taker opening someone
+    else's order.
     """
     scope = _scope(actor, db)
+    access.require_own_order(db, actor, order_id)
     with db.begin() as s:
         stmt = select(Order).where(Order.id == order_id)
         if scope is not None:

@@ -869,6 +869,7 @@ def record_terminal_payment(
     is saved then); NotFound; UserFacingError when the order is paid or closed.
     """
     access.require(db, actor, Permission.RECORD_PAYMENT)
+    access.require_own_order(db, actor, order_id)
     errors: dict[str, str] = {}
     gateway_text = _reference_field(gateway, "gateway", "gateway", 64, errors, context="text",
                                     required=True)
@@ -926,6 +927,7 @@ def choose_pay_later(db: Database, *, actor: Actor, order_id: int, method: Payme
     UserFacingError when the order is paid or closed.
     """
     access.require(db, actor, Permission.TAKE_PHONE_ORDER)
+    access.require_own_order(db, actor, order_id)
     method = PaymentMethod(method)
     if method not in PAY_LATER_METHODS:
         raise ValidationError("Pay later means an invoice, a bank transfer or cash on pickup.",
@@ -998,6 +1000,7 @@ def pay_link_email(db: Database, *, actor: Actor, order_id: int) -> PayLinkEmail
     Raises NotFound, PermissionDenied.
     """
     access.require(db, actor, Permission.TAKE_PHONE_ORDER)
+    access.require_own_order(db, actor, order_id)
     with db.read() as s:
         order = s.get(Order, order_id)
         if order is None:
@@ -1043,6 +1046,7 @@ def send_pay_link_again(db: Database, *, actor: Actor, order_id: int) -> Changes
     is paid, closed, not paid by pay link or has no email address.
     """
     access.require(db, actor, Permission.TAKE_PHONE_ORDER)
+    access.require_own_order(db, actor, order_id)
     with db.begin() as s:
         order = lock_order(s, order_id)
         if order.is_paid():
@@ -1073,6 +1077,7 @@ def mark_paid_from_store(db: Database, *, actor: Actor, order_id: int,
     Does nothing when it is already recorded as paid. Raises NotFound.
     """
     access.require(db, actor, Permission.TAKE_PHONE_ORDER)
+    access.require_own_order(db, actor, order_id)
     errors: dict[str, str] = {}
     txn = _reference_field(transaction_id, "transaction_id", "transaction id", 64, errors)
     now = utcnow()

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import secrets as token_source
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from backoffice import secrets
 from backoffice.db import Database
 from backoffice.domain.base import utcnow
 from backoffice.domain.enums import AuditOutcome, Role
@@ -31,8 +34,6 @@ LOCK_PERIOD = timedelta(minutes=5)
 # PostgreSQL, so two desks cannot both remove the last owner or both create the first.
 _PG_STAFF_LOCK = 7_301_222
 
-ENV_FAST_HASH = "BACKOFFICE_FAST_HASH"
-
 # About 80 ms per hash on a two-core desk machine, with 64 MiB of memory per guess.
 _PRODUCTION_PARAMETERS = {"time_cost": 2, "memory_cost": 65536, "parallelism": 2}
 # The smallest argon2id work; only for test runs, where hundreds of hashes are made.
@@ -46,16 +47,34 @@ def _get_hasher() -> PasswordHasher:
     global _hasher
     with _hasher_lock:
         if _hasher is None:
-            fast = os.environ.get(ENV_FAST_HASH, "") == "1"
-            _hasher = PasswordHasher(**(_FAST_PARAMETERS if fast else _PRODUCTION_PARAMETERS))
+            # No switch outside the code weakens this: the app always hashes at full strength.
+            _hasher = PasswordHasher(**_PRODUCTION_PARAMETERS)
         return _hasher
 
 
 def use_fast_hashing_for_tests() -> None:
-    """Hash passwords with minimal work from now on (test runs only; never in the app)."""
+    """Hash passwords with minimal work from now on, in a pytest run only.
+
+    Raises RuntimeError anywhere else, so nothing but the test suite can weaken hashes.
+    """
     global _hasher
+    if "pytest" not in sys.modules or "PYTEST_CURRENT_TEST" not in os.environ:
+        raise RuntimeError("Fast password hashing is for the test suite only.")
     with _hasher_lock:
         _hasher = PasswordHasher(**_FAST_PARAMETERS)
+
+
+def _stronger_than(hasher: PasswordHasher, stored_hash: str) -> bool:
+    """Whether `hasher` does at least as much work as `stored_hash` in every respect, and more
+    in one: a hash is only ever made again upwards, never down to weaker parameters."""
+    try:
+        old = extract_parameters(stored_hash)
+    except (InvalidHashError, ValueError):
+        return True
+    new = hasher
+    if new.time_cost < old.time_cost or new.memory_cost < old.memory_cost:
+        return False
+    return (new.time_cost, new.memory_cost) != (old.time_cost, old.memory_cost) or old.type != Type.ID
 
 
 def hash_password(password: str) -> str:
@@ -352,8 +371,9 @@ def _check_attempt(s: Session, user: StaffUser, actor: Actor, password: str, now
             return AccountLocked(user.locked_until)
         return WrongPassword(WRONG_LOGIN_MESSAGE)
     _release_lock(user)
-    if _get_hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = _get_hasher().hash(password)
+    hasher = _get_hasher()
+    if hasher.check_needs_rehash(user.password_hash) and _stronger_than(hasher, user.password_hash):
+        user.password_hash = hasher.hash(password)
     if success_action:
         audit.record(s, actor, success_action, entity_type="staff", entity_id=user.id)
     return None
@@ -452,6 +472,10 @@ def add_staff(db: Database, *, actor: Actor, login: str, display_name: str, role
     """
     _require_manager(db, actor)
     role = Role(role)
+    if role == Role.SCHEDULED_JOB:
+        raise ValidationError("A scheduled-job account is made with `backoffice staff add-job-account`, "
+                              "with a token instead of a password; nothing was created.",
+                              fields={"role": "Choose a role for a person."})
     _check_account_fields(login, display_name)
     _check_password(password)
     password_hash = _get_hasher().hash(password)
@@ -486,6 +510,9 @@ def disable_refusal(target: StaffSummary, *, actor: Actor, active_owners: int) -
 
 def role_change_refusal(target: StaffSummary, role: Role, *, active_owners: int) -> str | None:
     """Why `target` may not get `role`, or None when it is allowed."""
+    if (target.role == Role.SCHEDULED_JOB) != (Role(role) == Role.SCHEDULED_JOB):
+        # The job's token would otherwise open a person's permissions, or a person's password a job's.
+        return "A scheduled-job account and a person's account cannot take each other's roles."
     if target.role == Role.OWNER and role != Role.OWNER and target.active and active_owners <= 1:
         return "This is the last active owner account; make another owner first."
     return None
@@ -558,3 +585,73 @@ def change_role(db: Database, *, actor: Actor, staff_id: int, role: Role) -> Sta
             audit.record(s, actor, "role_changed", entity_type="staff", entity_id=user.id,
                          fields=["role"])
         return _summary(user)
+
+
+# --- the account unattended jobs act as ------------------------------------------------
+
+ENV_JOB_TOKEN = "BACKOFFICE_JOB_TOKEN"
+_JOB_TOKEN_KIND = "job-token"
+
+
+@dataclass(frozen=True)
+class JobAccount:
+    """A scheduled-job account just made; `token` is given only when no keyring could keep it."""
+
+    account: StaffSummary
+    in_keyring: bool
+    token: str | None
+
+
+def _job_token_name(db: Database, login: str) -> str:
+    with db.read() as s:
+        return f"{audit.database_name(s)}#{normalise_login(login)}"
+
+
+def add_job_account(db: Database, *, actor: Actor, login: str = "scheduled-job",
+                    display_name: str = "Scheduled job") -> JobAccount:
+    """Make the account a cron job acts as: it may only sync, and signs in with a long
+    random token kept in this machine's keyring (nobody types or sees it).
+
+    Raises PermissionDenied (not the owner), ValidationError (bad or taken login).
+    """
+    _require_manager(db, actor)
+    _check_account_fields(login, display_name)
+    token = token_source.token_urlsafe(32)
+    token_hash = _get_hasher().hash(token)
+    with db.begin() as s:
+        _serialise_staff_changes(s)
+        login = normalise_login(login)
+        if s.execute(select(StaffUser.id).where(StaffUser.login == login)).first():
+            raise ValidationError("This login is taken; nothing was created.",
+                                  fields={"login": "Another account uses this login."})
+        user = StaffUser(login=login, display_name=display_name.strip(), role=Role.SCHEDULED_JOB,
+                         password_hash=token_hash, active=True, failed_logins=0,
+                         must_change_password=False)
+        s.add(user)
+        s.flush()
+        audit.record(s, actor, "staff_added", entity_type="staff", entity_id=user.id,
+                     fields=["login", "display_name", "role", "password"])
+        summary = _summary(user)
+    kept = secrets.set_secret(_JOB_TOKEN_KIND, _job_token_name(db, login), token)
+    return JobAccount(summary, kept, None if kept else token)
+
+
+def sign_in_job(db: Database, *, login: str, desk: str = "scheduled") -> Actor:
+    """Sign a scheduled job in as `login`, with the token this machine keeps for it (or
+    $BACKOFFICE_JOB_TOKEN). Audited like any sign-in.
+
+    Raises SignInRefused when there is no token here, the token is wrong, or `login`
+    is not a scheduled-job account.
+    """
+    if not login:
+        raise SignInRefused("Say which job account to act as (--job LOGIN).")
+    token = os.environ.get(ENV_JOB_TOKEN) or secrets.get_secret(_JOB_TOKEN_KIND, _job_token_name(db, login))
+    if not token:
+        raise SignInRefused(
+            f"This machine holds no token for the job account {normalise_login(login)}; the owner "
+            "makes the account here with `backoffice staff add-job-account`. Nothing was done."
+        )
+    actor = authenticate(db, login=login, password=token, desk=desk)
+    if actor.role != Role.SCHEDULED_JOB:
+        raise SignInRefused(f"{actor.login} is not a scheduled-job account; nothing was done.")
+    return actor

@@ -109,6 +109,9 @@ __all__ = [
 
 audit.register_action("retry_sync_message", "Sent a failed store change again")
 audit.register_action("resolve_sync_conflict", "Settled a sync conflict")
+audit.register_action("sync_run", "Synced with the web store")
+audit.register_action("sync_push", "Sent changes to the web store")
+audit.register_action("view_sync_conflicts", "Viewed sync conflicts")
 
 #: How long `push_order_now` waits for a sync run that is sending at that moment.
 PUSH_NOW_WAIT_SECONDS = 20.0
@@ -335,13 +338,16 @@ def _push_with_lock(ctx: PullContext, connector, *, only_ids=None, wait: float =
         lock.release()
 
 
-def push_pending(db: Database, connector, *, only_ids=None, cancel=None,
+def push_pending(db: Database, connector, *, actor: Actor, only_ids=None, cancel=None,
                  options: SyncOptions | None = None) -> PushSummary:
-    """Send the outbox messages that are due (or only `only_ids`, due or not).
+    """Send the outbox messages that are due (or only `only_ids`, due or not); audited.
 
-    Raises SyncBusy when another sync is sending right now, StoreAuthError when the
-    store refuses the keys, Cancelled.
+    Raises PermissionDenied, SyncBusy when another sync is sending right now,
+    StoreAuthError when the store refuses the keys, Cancelled.
     """
+    access.require(db, actor, Permission.RUN_SYNC)
+    with db.begin() as s:
+        audit.record(s, actor, "sync_push", entity_type="outbox")
     options = options or DEFAULT_OPTIONS
     ctx = _context(db, options, cancel=cancel)
     outcome = _push_with_lock(ctx, connector, only_ids=only_ids)
@@ -374,14 +380,17 @@ def _order_state(db: Database, order_id: int, message: str = "") -> OrderStoreSt
                            message=message)
 
 
-def push_order_now(db: Database, connector, order_id: int, *, options: SyncOptions | None = None,
-                   cancel=None) -> OrderStoreState:
+def push_order_now(db: Database, connector, order_id: int, *, actor: Actor,
+                   options: SyncOptions | None = None, cancel=None) -> OrderStoreState:
     """Send this order's waiting messages now (and its customer's account first) and return
     the order as the store has it, with its pay link.
 
     When the store is away the order stays here, safe, and the returned state says so
-    (`store_id` None, `message`). Raises NotFound, StoreAuthError.
+    (`store_id` None, `message`). Raises PermissionDenied (an order taker's order that
+    someone else took), NotFound, StoreAuthError.
     """
+    access.require(db, actor, Permission.TAKE_PHONE_ORDER)
+    access.require_own_order(db, actor, order_id)
     options = options or DEFAULT_OPTIONS
     ids = order_message_ids(db, order_id)
     if not ids:
@@ -399,13 +408,15 @@ def push_order_now(db: Database, connector, order_id: int, *, options: SyncOptio
     return _order_state(db, order_id, outcome.stopped)
 
 
-def refresh_order_from_store(db: Database, connector, order_id: int, *,
+def refresh_order_from_store(db: Database, connector, order_id: int, *, actor: Actor,
                              options: SyncOptions | None = None) -> OrderStoreState:
     """Read one order from the store (one request) and take its status and payment here.
 
-    An order not on the store yet is returned as it is here. Raises NotFound,
-    StoreError.
+    An order not on the store yet is returned as it is here. Raises PermissionDenied
+    (an order taker's order that someone else took), NotFound, StoreError.
     """
+    access.require(db, actor, Permission.VIEW_OWN_ORDERS)
+    access.require_own_order(db, actor, order_id)
     options = options or DEFAULT_OPTIONS
     with db.read() as s:
         store_id = s.execute(select(Order.store_id).where(Order.id == order_id)).scalar_one_or_none()
@@ -455,6 +466,7 @@ def run_sync(
     db: Database,
     connector,
     *,
+    actor: Actor,
     full_customer_scan: bool = False,
     cancel=None,
     progress: Progress | None = None,
@@ -466,8 +478,10 @@ def run_sync(
     (a token with `is_cancelled()` or a `threading.Event`) is checked between pages and
     messages. A store that is away or refuses ends the run with `ok=False` and its
     sentence in `error` (what was written stays written). Raises SyncBusy when another
-    run is going, Cancelled when cancelled.
+    run is going, Cancelled when cancelled, PermissionDenied. The run is audited under
+    the acting account (a person, or the scheduled-job account of `backoffice sync`).
     """
+    access.require(db, actor, Permission.RUN_SYNC)
     options = options or DEFAULT_OPTIONS
     run_lock = SyncLock(db, options, LOCK_RUN)
     if not run_lock.acquire(wait=options.lock_wait_seconds, cancel=cancel):
@@ -485,6 +499,7 @@ def run_sync(
             s.add(run)
             s.flush()
             run_id = run.id
+            audit.record(s, actor, "sync_run", entity_type="sync_run", entity_id=run_id)
             needs_rebuild = bool(read_cursor_in(s, CURSOR_REINDEX))
         ctx = _context(db, options, cancel=cancel, progress=progress, lock=run_lock)
         outcome = None
@@ -568,8 +583,9 @@ def _reindex(db: Database, ctx: PullContext, options: SyncOptions, *, force: boo
 # --- reading the sync's state ----------------------------------------------------------------------
 
 
-def sync_status(db: Database) -> SyncStatus:
-    """Last run, messages waiting and failed, conflicts open."""
+def sync_status(db: Database, *, actor: Actor) -> SyncStatus:
+    """Last run, messages waiting and failed, conflicts open. Raises PermissionDenied."""
+    access.require(db, actor, Permission.RUN_SYNC)
     with db.read() as s:
         last = s.execute(select(SyncRun).order_by(SyncRun.id.desc()).limit(1)).scalars().first()
         counts = dict(s.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
@@ -588,16 +604,22 @@ def sync_status(db: Database) -> SyncStatus:
         )
 
 
-def list_sync_runs(db: Database, *, limit: int = 100) -> list[SyncRunRow]:
-    """The latest sync runs, newest first."""
+def list_sync_runs(db: Database, *, actor: Actor, limit: int = 100) -> list[SyncRunRow]:
+    """The latest sync runs, newest first. Raises PermissionDenied."""
+    access.require(db, actor, Permission.RUN_SYNC)
     with db.read() as s:
         rows = s.execute(select(SyncRun).order_by(SyncRun.id.desc()).limit(max(1, min(limit, 1000)))).scalars()
         return [SyncRunRow(r.id, r.started_at, r.finished_at, r.ok, r.pulled_orders, r.pulled_customers,
                            r.pulled_products, r.pushed, r.requests, r.summary, r.error) for r in rows]
 
 
-def list_outbox(db: Database, status: OutboxStatus | str | None = None, *, limit: int = 500) -> list[OutboxRow]:
-    """Outbox messages, oldest waiting first (sent ones newest first), optionally of one status."""
+def list_outbox(db: Database, status: OutboxStatus | str | None = None, *, actor: Actor,
+                limit: int = 500) -> list[OutboxRow]:
+    """Outbox messages, oldest waiting first (sent ones newest first), optionally of one status.
+
+    Raises PermissionDenied.
+    """
+    access.require(db, actor, Permission.RUN_SYNC)
     stmt = select(OutboxMessage)
     if status is not None:
         status = OutboxStatus(status)
@@ -635,11 +657,20 @@ def retry_failed(db: Database, *, actor: Actor, ids) -> Changes:
     return Changes(outbox=True)
 
 
-def list_conflicts(db: Database, *, resolved: bool = False, limit: int = 500) -> list[ConflictRow]:
-    """Conflicts waiting for a choice (or, with `resolved`, the settled ones), oldest first."""
-    with db.read() as s:
+def list_conflicts(db: Database, *, actor: Actor, resolved: bool = False,
+                   limit: int = 500) -> list[ConflictRow]:
+    """Conflicts waiting for a choice (or, with `resolved`, the settled ones), oldest first.
+
+    They show customers' names, phones and emails as held here and on the store, so
+    reading them is audited (which fields, once per listing). Raises PermissionDenied.
+    """
+    access.require(db, actor, Permission.RUN_SYNC)
+    with db.begin() as s:
         rows = s.execute(select(SyncConflict).where(SyncConflict.resolved.is_(resolved))
-                         .order_by(SyncConflict.id).limit(max(1, min(limit, 5000)))).scalars()
+                         .order_by(SyncConflict.id).limit(max(1, min(limit, 5000)))).scalars().all()
+        if rows:
+            audit.record(s, actor, "view_sync_conflicts", entity_type="sync_conflict",
+                         fields=sorted({c.field for c in rows if c.field}))
         return [
             ConflictRow(c.id, c.entity_type, c.entity_id, c.customer_id, c.field, field_label(c.field),
                         c.local_value or "", c.store_value or "", c.detected_at, c.resolved, c.resolution,

@@ -23,6 +23,8 @@ from backoffice.domain import (
     ShippingLine,
 )
 from backoffice.domain.base import utcnow
+from backoffice.domain.enums import Role
+from backoffice.domain.staff import Actor, StaffUser
 from backoffice.domain.emails import email_key
 from backoffice.domain.enums import (
     AddressKind,
@@ -192,3 +194,25 @@ def some_skus(db, n: int = 2) -> list[str]:
     with db.read() as s:
         return list(s.execute(select(Product.sku).where(Product.sku.is_not(None), Product.status == "publish")
                               .order_by(Product.id).limit(n)).scalars())
+
+
+# The account the sync tests act as: staff may sync; no row is needed for its audit entries.
+SYNC_ACTOR = Actor(staff_id=None, login="sync-test", role=Role.STAFF, desk="tests")
+
+
+def job_account_env(db) -> tuple[list[str], dict[str, str]]:
+    """What a cron job's `backoffice sync` needs on this database, for a child process
+    (which has no keyring): the arguments naming a scheduled-job account, and its token
+    and the shop's audit key in the environment."""
+    from backoffice import secrets
+    from backoffice.services import audit, staff
+    from tests.conftest import make_staff
+
+    with db.read() as s:
+        name = audit.database_name(s)
+        made = s.execute(select(StaffUser.id).where(StaffUser.login == "cron-sync")).first()
+    if made is None:
+        staff.add_job_account(db, actor=make_staff(db, Role.OWNER), login="cron-sync")
+    token = secrets.get_secret("job-token", f"{name}#cron-sync")
+    return ["--job", "cron-sync"], {staff.ENV_JOB_TOKEN: token,
+                                    secrets.ENV_AUDIT_KEY: secrets.audit_key(name) or ""}

@@ -14,7 +14,7 @@ from backoffice.domain.emails import email_key
 from backoffice.services import customer_import
 from backoffice.services import sync
 from backoffice.store.devstore import DevStore
-from tests.integration.sync_helpers import FAST, connector
+from tests.integration.sync_helpers import SYNC_ACTOR, FAST, connector
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_a_sync_links_an_imported_customer_to_their_store_account(db, owner, sto
     assert result.imported == 2
 
     with connector(store) as conn:
-        summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST)
+        summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
 
     with db.read() as s:

@@ -29,6 +29,7 @@ from backoffice.services import customers as customers_service
 from backoffice.services import phone_orders as po
 from backoffice.services import sync
 from backoffice.store.connector import StoreCredentials
+from tests.integration.sync_helpers import SYNC_ACTOR
 from backoffice.store.devstore import DevStore
 from backoffice.store.woocommerce import WooCommerceConnector
 from tests.conftest import make_staff
@@ -224,7 +225,7 @@ def _every_path_in(qtbot, db, owner, ids, store, exports) -> None:
         "meta_data": [{"key": "_checkout_comment", "value": f"card {MASTERCARD}"}],
     })
     with connector_for(store) as connector:
-        summary = sync.run_sync(db, connector, full_customer_scan=True)
+        summary = sync.run_sync(db, connector, full_customer_scan=True, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     with db.read() as s:
         pulled = s.scalars(select(Order).where(Order.customer_note.like("my card is%"))).one()

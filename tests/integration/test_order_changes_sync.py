@@ -17,6 +17,7 @@ from backoffice.services import sync
 from backoffice.services.store_mapping import TRACKING_META_KEY
 from backoffice.store.devstore import DevStore
 from tests.integration.sync_helpers import (
+    SYNC_ACTOR,
     FAST,
     assert_matches_store,
     connector,
@@ -39,13 +40,13 @@ def conn(store):
 
 
 def _sync(db, conn):
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     return summary
 
 
 def _first_sync(db, conn):
-    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST)
+    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
 
 
@@ -111,7 +112,7 @@ def test_a_status_changed_on_the_store_meanwhile_is_not_overwritten(db, store, c
     summary = _sync(db, conn)
     assert summary.new_conflicts == 1
     assert store.get_order(target["id"])["status"] == "cancelled"
-    [conflict] = sync.list_conflicts(db)
+    [conflict] = sync.list_conflicts(db, actor=SYNC_ACTOR)
     assert (conflict.field, conflict.local_value, conflict.store_value) == ("status", "completed", "cancelled")
 
 

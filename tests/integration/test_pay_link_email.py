@@ -23,7 +23,7 @@ from backoffice.services.settings import set_settings
 from backoffice.store.connector import StoreFeatureMissingError, StoreNotFoundError
 from backoffice.store.devstore import DevStore
 from backoffice.store.woocommerce import NO_ORDER_EMAIL
-from tests.integration.sync_helpers import FAST, connector, outbox_rows
+from tests.integration.sync_helpers import SYNC_ACTOR, FAST, connector, outbox_rows
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def message(db, order_id: int, kind: OutboxKind) -> OutboxMessage:
 def push_create_only(db, conn, order_id: int) -> int:
     """Send the order itself, leaving its email queued; return the store's order id."""
     create = message(db, order_id, OutboxKind.CREATE_ORDER)
-    assert sync.push_pending(db, conn, only_ids=[create.id], options=FAST).sent == 1
+    assert sync.push_pending(db, conn, only_ids=[create.id], options=FAST, actor=SYNC_ACTOR).sent == 1
     return message(db, order_id, OutboxKind.CREATE_ORDER).store_id
 
 
@@ -86,7 +86,7 @@ def test_a_pay_link_order_ends_with_exactly_one_email_to_the_billing_address(db,
                                "has the order.")
     assert not queued.can_send_again
 
-    state = sync.push_order_now(db, conn, placed.order_id, options=FAST)
+    state = sync.push_order_now(db, conn, placed.order_id, options=FAST, actor=SYNC_ACTOR)
     assert state.store_id is not None and state.waiting == 0
     (email,) = store.sent_emails()
     assert (email.to, email.order_id, email.kind) == ("ana@example.com", state.store_id, "customer_invoice")
@@ -97,9 +97,9 @@ def test_a_pay_link_order_ends_with_exactly_one_email_to_the_billing_address(db,
     assert done.can_send_again and done.sent_at is not None
 
     # Later syncs and refreshes send nothing more.
-    assert sync.run_sync(db, conn, options=FAST).ok
-    sync.refresh_order_from_store(db, conn, placed.order_id)
-    assert sync.push_order_now(db, conn, placed.order_id, options=FAST).waiting == 0
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
+    sync.refresh_order_from_store(db, conn, placed.order_id, actor=SYNC_ACTOR)
+    assert sync.push_order_now(db, conn, placed.order_id, options=FAST, actor=SYNC_ACTOR).waiting == 0
     assert len(store.sent_emails()) == 1
     assert message(db, placed.order_id, OutboxKind.SEND_PAY_LINK).status is OutboxStatus.SENT
 
@@ -107,17 +107,17 @@ def test_a_pay_link_order_ends_with_exactly_one_email_to_the_billing_address(db,
 def test_send_the_link_again_queues_one_more_and_never_two(db, order_taker, store, conn):
     ids = stock(db, store)
     placed = place(db, order_taker, ids)
-    sync.push_order_now(db, conn, placed.order_id, options=FAST)
+    sync.push_order_now(db, conn, placed.order_id, options=FAST, actor=SYNC_ACTOR)
     assert po.send_pay_link_again(db, actor=order_taker, order_id=placed.order_id).outbox
     # A second click while the first is still waiting changes nothing.
     assert not po.send_pay_link_again(db, actor=order_taker, order_id=placed.order_id).outbox
     assert po.pay_link_email(db, actor=order_taker, order_id=placed.order_id).state is po.PayLinkEmailState.QUEUED
-    sync.push_order_now(db, conn, placed.order_id, options=FAST)
+    sync.push_order_now(db, conn, placed.order_id, options=FAST, actor=SYNC_ACTOR)
     assert len(store.sent_emails()) == 2
     assert po.pay_link_email(db, actor=order_taker, order_id=placed.order_id).state is po.PayLinkEmailState.EMAILED
     # Paid on the store's page: no more links.
     store.mark_paid(store.sent_emails()[0].order_id)
-    sync.refresh_order_from_store(db, conn, placed.order_id)
+    sync.refresh_order_from_store(db, conn, placed.order_id, actor=SYNC_ACTOR)
     with pytest.raises(UserFacingError, match="already paid"):
         po.send_pay_link_again(db, actor=order_taker, order_id=placed.order_id)
     assert not po.pay_link_email(db, actor=order_taker, order_id=placed.order_id).can_send_again
@@ -133,7 +133,7 @@ def test_a_lost_answer_neither_loses_nor_doubles_the_email(db, order_taker, stor
         store.faults.drop_after_commit_next(1)
     else:
         store.faults.drop_next(1)
-    state = sync.push_order_now(db, conn, placed.order_id, options=FAST)
+    state = sync.push_order_now(db, conn, placed.order_id, options=FAST, actor=SYNC_ACTOR)
     assert store.faults.pending == {}, "the fault was never met"
     assert state.waiting == 0
     (email,) = store.sent_emails()
@@ -171,13 +171,13 @@ def test_after_an_interrupted_send_the_notes_are_read_before_asking_again(db, or
     store.faults.limit_to("/actions/")
     store.faults.drop_after_commit_next(1)
     # The answer is lost, then the store is away when its notes are read: nothing is settled yet.
-    sync.push_order_now(db, NotesAwayOnce(conn), placed.order_id, options=FAST)
+    sync.push_order_now(db, NotesAwayOnce(conn), placed.order_id, options=FAST, actor=SYNC_ACTOR)
     waiting = message(db, placed.order_id, OutboxKind.SEND_PAY_LINK)
     assert waiting.status is OutboxStatus.PENDING and waiting.attempts >= 1
     assert po.pay_link_email(db, actor=order_taker, order_id=placed.order_id).state is po.PayLinkEmailState.QUEUED
     assert len(store.sent_emails()) == 1
     # The next run finds the store's note of that email and does not send a second one.
-    sync.push_order_now(db, conn, placed.order_id, options=FAST)
+    sync.push_order_now(db, conn, placed.order_id, options=FAST, actor=SYNC_ACTOR)
     assert message(db, placed.order_id, OutboxKind.SEND_PAY_LINK).status is OutboxStatus.SENT
     assert len(store.sent_emails()) == 1
     assert po.pay_link_email(db, actor=order_taker, order_id=placed.order_id).state is po.PayLinkEmailState.EMAILED
@@ -189,12 +189,12 @@ def test_the_store_away_keeps_the_email_queued_until_it_is_back(db, order_taker,
     address = store.base_url.rsplit("//", 1)[1].split(":")
     store.stop()
     with connector(store, max_retries=0, timeout=(1, 2)) as away:
-        state = sync.push_order_now(db, away, placed.order_id, options=FAST)
+        state = sync.push_order_now(db, away, placed.order_id, options=FAST, actor=SYNC_ACTOR)
     assert state.store_id is None and state.message
     assert po.pay_link_email(db, actor=order_taker, order_id=placed.order_id).state is po.PayLinkEmailState.QUEUED
     store.start(address[0], int(address[1]))
     with connector(store) as back:
-        assert sync.run_sync(db, back, options=FAST).ok
+        assert sync.run_sync(db, back, options=FAST, actor=SYNC_ACTOR).ok
     assert [e.to for e in store.sent_emails()] == ["ana@example.com"]
 
 
@@ -202,7 +202,7 @@ def test_a_store_too_old_for_the_email_gets_a_sentence_and_the_link_is_read_out(
     store.order_actions = False
     ids = stock(db, store)
     placed = place(db, order_taker, ids)
-    state = sync.push_order_now(db, conn, placed.order_id, options=FAST)
+    state = sync.push_order_now(db, conn, placed.order_id, options=FAST, actor=SYNC_ACTOR)
     # The desk still has the link to read out or copy.
     assert state.payment_url and state.payment_url.startswith(store.base_url + "/checkout/order-pay/")
     assert state.waiting == 0
@@ -212,7 +212,7 @@ def test_a_store_too_old_for_the_email_gets_a_sentence_and_the_link_is_read_out(
                               "WooCommerce 9.5 or newer). Read the link out or copy it.")
     assert not shown.can_send_again
     assert store.sent_emails() == []
-    assert sync.list_outbox(db, OutboxStatus.FAILED) == [], "not a failure to retry: the store cannot do it"
+    assert sync.list_outbox(db, OutboxStatus.FAILED, actor=SYNC_ACTOR) == [], "not a failure to retry: the store cannot do it"
     # The connector says so itself, in a sentence and not a crash.
     with pytest.raises(StoreFeatureMissingError) as raised:
         conn.send_order_details(state.store_id)
@@ -222,7 +222,7 @@ def test_a_store_too_old_for_the_email_gets_a_sentence_and_the_link_is_read_out(
 def test_an_order_without_an_email_address_is_not_emailed(db, order_taker, store, conn):
     ids = stock(db, store, email=None)
     placed = place(db, order_taker, ids)
-    state = sync.push_order_now(db, conn, placed.order_id, options=FAST)
+    state = sync.push_order_now(db, conn, placed.order_id, options=FAST, actor=SYNC_ACTOR)
     assert state.store_id is not None and state.payment_url
     shown = po.pay_link_email(db, actor=order_taker, order_id=placed.order_id)
     assert shown.state is po.PayLinkEmailState.NO_EMAIL
@@ -244,7 +244,7 @@ def test_no_email_for_an_order_paid_another_way_before_it_went(db, order_taker, 
     ids = stock(db, store)
     placed = place(db, order_taker, ids)
     po.choose_pay_later(db, actor=order_taker, order_id=placed.order_id, method=PaymentMethod.INVOICE)
-    sync.push_order_now(db, conn, placed.order_id, options=FAST)
+    sync.push_order_now(db, conn, placed.order_id, options=FAST, actor=SYNC_ACTOR)
     assert store.sent_emails() == []
     shown = po.pay_link_email(db, actor=order_taker, order_id=placed.order_id)
     assert shown.state is po.PayLinkEmailState.NOT_NEEDED
@@ -268,7 +268,7 @@ def test_the_shops_shipping_method_reaches_the_store(db, owner, order_taker, sto
     ids = stock(db, store)
     chosen = options[0]
     placed = place(db, order_taker, ids, shipping=po.ShippingInput(chosen.method_id, chosen.title, chosen.cost))
-    state = sync.push_order_now(db, conn, placed.order_id, options=FAST)
+    state = sync.push_order_now(db, conn, placed.order_id, options=FAST, actor=SYNC_ACTOR)
     on_store = store.get_order(state.store_id)
     assert [(line["method_id"], line["method_title"], line["total"]) for line in on_store["shipping_lines"]] == [
         ("flat_rate", "Courier (next day)", "9.50")]

@@ -38,6 +38,7 @@ from backoffice.services import sync
 from backoffice.services.store_mapping import TRACKING_META_KEY
 from backoffice.store.devstore import DevStore
 from tests.integration.sync_helpers import (
+    SYNC_ACTOR,
     FAST,
     add_message,
     assert_matches_store,
@@ -67,7 +68,7 @@ def conn(store):
 
 
 def first_sync(db, conn):
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     return summary
 
@@ -121,7 +122,7 @@ def test_incremental_sync_fetches_only_changed_orders(db, store, conn):
                                               "email": "web.buyer@example.com"}})
 
     store.reset_stats()
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
 
     assert summary.ok, summary.error
     assert summary.pulled_orders == 3
@@ -141,7 +142,7 @@ def test_incremental_sync_fetches_only_changed_orders(db, store, conn):
 def test_incremental_sync_with_nothing_changed_makes_at_most_three_requests(db, store, conn):
     first_sync(db, conn)
     store.reset_stats()
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok
     assert store.request_count <= 3
     assert summary.requests == store.request_count
@@ -156,7 +157,7 @@ def test_a_changed_customer_is_fetched_with_its_order_and_the_full_scan_finds_th
     new = store.create_customer({"email": "newcomer@example.com", "first_name": "New", "last_name": "Comer"})
     store.create_order({"customer_id": new["id"], "line_items": [{"product_id": product["id"], "quantity": 1}]})
 
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     with db.read() as s:
         assert s.execute(select(Customer.email).where(Customer.store_id == new["id"])).scalar_one() == \
@@ -166,7 +167,7 @@ def test_a_changed_customer_is_fetched_with_its_order_and_the_full_scan_finds_th
                          ).scalar_one() != "Quietly"
 
     store.reset_stats()
-    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST)
+    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok
     assert summary.pulled_customers == 2
     with db.read() as s:
@@ -209,7 +210,7 @@ def test_a_phone_order_for_a_new_customer_is_created_on_the_store_with_its_accou
     customer_id = new_customer(db, email="caller@example.com", first_name="Ada", last_name="Caller")
     order_id, reference = phone_order(db, customer_id=customer_id, skus=dict.fromkeys(some_skus(db), 2))
 
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     assert summary.pushed == 2
 
@@ -235,7 +236,7 @@ def test_an_order_paid_on_the_terminal_is_created_paid(db, store, conn):
     customer_id = new_customer(db, email="paid@example.com")
     order_id, reference = phone_order(db, customer_id=customer_id, skus={some_skus(db, 1)[0]: 1},
                                       paid_txn="ch_terminal_1")
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     made = [o for o in store.list_orders() if any(m["value"] == reference for m in o["meta_data"])][0]
     assert made["status"] == "processing"
     assert made["date_paid_gmt"] and made["transaction_id"] == "ch_terminal_1"
@@ -247,13 +248,13 @@ def test_push_order_now_returns_the_pay_link_and_refresh_sees_the_payment(db, st
     customer_id = new_customer(db, email="now@example.com")
     order_id, _ = phone_order(db, customer_id=customer_id, skus={some_skus(db, 1)[0]: 3})
 
-    state = sync.push_order_now(db, conn, order_id, options=FAST)
+    state = sync.push_order_now(db, conn, order_id, options=FAST, actor=SYNC_ACTOR)
     assert state.store_id is not None
     assert state.payment_url and "order-pay" in state.payment_url
     assert not state.paid and state.status == OrderStatus.PENDING and state.waiting == 0
 
     store.mark_paid(state.store_id, "txn_paid_online")
-    state = sync.refresh_order_from_store(db, conn, order_id)
+    state = sync.refresh_order_from_store(db, conn, order_id, actor=SYNC_ACTOR)
     assert state.paid and state.status == OrderStatus.PROCESSING
     with db.read() as s:
         payment = s.execute(select(Payment).where(Payment.order_id == order_id)).scalar_one()
@@ -264,7 +265,7 @@ def test_mark_paid_status_and_tracking_reach_the_store(db, store, conn):
     first_sync(db, conn)
     customer_id = new_customer(db, email="steps@example.com")
     order_id, _ = phone_order(db, customer_id=customer_id, skus={some_skus(db, 1)[0]: 1})
-    state = sync.push_order_now(db, conn, order_id, options=FAST)
+    state = sync.push_order_now(db, conn, order_id, options=FAST, actor=SYNC_ACTOR)
 
     with db.begin() as s:
         order = s.get(Order, order_id)
@@ -273,7 +274,7 @@ def test_mark_paid_status_and_tracking_reach_the_store(db, store, conn):
         payment = s.execute(select(Payment).where(Payment.order_id == order_id)).scalar_one()
         payment.status, payment.transaction_id, payment.gateway = PaymentStatus.PAID, "ch_later", "stripe"
         add_message(s, OutboxKind.MARK_ORDER_PAID, "order", order_id)
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     there = store.get_order(state.store_id)
     assert there["status"] == "processing" and there["transaction_id"] == "ch_later" and there["date_paid_gmt"]
 
@@ -284,14 +285,14 @@ def test_mark_paid_status_and_tracking_reach_the_store(db, store, conn):
         s.add(shipment)
         s.flush()
         add_message(s, OutboxKind.ADD_TRACKING, "shipment", shipment.id)
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     there = store.get_order(state.store_id)
     assert there["status"] == "completed"
     tracking = [m["value"] for m in there["meta_data"] if m["key"] == TRACKING_META_KEY][0]
     assert [t["tracking_number"] for t in tracking] == ["1Z999AA10123456784"]
     assert all(m.status == OutboxStatus.SENT for m in outbox_rows(db))
     # Pulled back, the tracking number does not become a second parcel.
-    sync.refresh_order_from_store(db, conn, order_id)
+    sync.refresh_order_from_store(db, conn, order_id, actor=SYNC_ACTOR)
     with db.read() as s:
         assert s.execute(select(func.count()).select_from(Shipment).where(Shipment.order_id == order_id)
                          ).scalar_one() == 1
@@ -301,7 +302,7 @@ def test_mark_paid_status_and_tracking_reach_the_store(db, store, conn):
 def test_customer_create_and_correction_reach_the_store(db, store, conn):
     first_sync(db, conn)
     customer_id = new_customer(db, email="fresh@example.com", first_name="Fresh", last_name="Person")
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     with db.read() as s:
         store_id = s.get(Customer, customer_id).store_id
     assert store.get_customer(store_id)["email"] == "fresh@example.com"
@@ -311,7 +312,7 @@ def test_customer_create_and_correction_reach_the_store(db, store, conn):
         c.last_name = "Corrected"
         c.phone = "713 555 0177"
         add_message(s, OutboxKind.UPDATE_CUSTOMER, "customer", customer_id, {"fields": ["last_name", "phone"]})
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     there = store.get_customer(store_id)
     assert there["last_name"] == "Corrected" and there["billing"]["phone"] == "713 555 0177"
     assert there["first_name"] == "Fresh"
@@ -335,7 +336,7 @@ def test_erasure_deletes_the_account_and_anonymises_its_orders_on_the_store(db, 
             local_orders.append(o.id)
             for a in o.addresses:
                 a.first_name = a.last_name = a.email = a.phone = a.address_1 = ""
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
 
     assert store.get_customer(target["id"]) is None
     for oid in order_ids:
@@ -345,7 +346,7 @@ def test_erasure_deletes_the_account_and_anonymises_its_orders_on_the_store(db, 
         assert o["billing"]["last_name"] == "[deleted]" and o["billing"]["address_1"] == ""
         assert o["shipping"]["first_name"] == "[deleted]"
     # Pulled back later, the erased customer is not filled in again.
-    assert sync.run_sync(db, conn, full_customer_scan=True, options=FAST).ok
+    assert sync.run_sync(db, conn, full_customer_scan=True, options=FAST, actor=SYNC_ACTOR).ok
     with db.read() as s:
         c = s.execute(select(Customer).where(Customer.store_id == target["id"])).scalar_one()
         assert c.email is None and c.first_name == "[erased]"
@@ -365,7 +366,7 @@ def test_consent_goes_to_the_customer_meta_key_of_the_setting(db, store, conn, o
         s.flush()
         s.add(Subscription(list_id=lst.id, customer_id=c.id, status=SubscriptionStatus.SUBSCRIBED))
         add_message(s, OutboxKind.UPDATE_CONSENT, "customer", c.id)
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     meta = {m["key"]: m["value"] for m in store.get_customer(target["id"])["meta_data"]}
     assert meta["_mailing_ok"] == "yes"
 
@@ -385,10 +386,10 @@ def test_merge_moves_the_orders_to_the_kept_account_and_deletes_the_other(db, st
             o.customer_id = kept.id
         add_message(s, OutboxKind.MERGE_CUSTOMERS, "customer", kept.id, {"merged_id": gone.id})
         kept_id = kept.id
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     assert store.get_customer(merged["id"]) is None
     assert all(store.get_order(oid)["customer_id"] == keep["id"] for oid in merged_orders)
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     with db.read() as s:
         assert set(s.execute(select(Order.customer_id).where(Order.store_id.in_(merged_orders))).scalars()) == \
             {kept_id}
@@ -413,9 +414,9 @@ def test_disjoint_changes_merge_and_the_same_field_waits_for_a_person(db, store,
     # Meanwhile on the website: the same phone changed otherwise, the last name too.
     store.update_customer(target["id"], {"last_name": "Webchanged", "billing": {"phone": "713 555 0122"}})
 
-    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST)
+    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
-    conflicts = sync.list_conflicts(db)
+    conflicts = sync.list_conflicts(db, actor=SYNC_ACTOR)
     assert [(c.field, c.local_value, c.store_value) for c in conflicts] == [("phone", "713 555 0111",
                                                                              "713 555 0122")]
     assert conflicts[0].field_label == "Phone"
@@ -426,15 +427,15 @@ def test_disjoint_changes_merge_and_the_same_field_waits_for_a_person(db, store,
         assert (c.first_name, c.last_name, c.phone) == ("Local", "Webchanged", "713 555 0111")
     there = store.get_customer(target["id"])
     assert there["first_name"] == target["first_name"] and there["billing"]["phone"] == "713 555 0122"
-    assert sync.sync_status(db).conflicts == 1
+    assert sync.sync_status(db, actor=SYNC_ACTOR).conflicts == 1
 
     sync.resolve_conflict(db, actor=owner, conflict_id=conflicts[0].id, keep="local")
     assert outbox_rows(db, kind=OutboxKind.UPDATE_CUSTOMER)[0].status == OutboxStatus.PENDING
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     there = store.get_customer(target["id"])
     assert (there["first_name"], there["last_name"], there["billing"]["phone"]) == \
         ("Local", "Webchanged", "713 555 0111")
-    assert sync.list_conflicts(db) == [] and sync.sync_status(db).conflicts == 0
+    assert sync.list_conflicts(db, actor=SYNC_ACTOR) == [] and sync.sync_status(db, actor=SYNC_ACTOR).conflicts == 0
     assert outbox_rows(db, kind=OutboxKind.UPDATE_CUSTOMER)[0].status == OutboxStatus.SENT
 
 
@@ -444,15 +445,15 @@ def test_keeping_the_stores_value_takes_it_here(db, store, conn, owner):
     customer_id = _local_correction(db, target["id"], last_name="Desk")
     store.update_customer(target["id"], {"last_name": "Website"})
     # The push finds the store's change before sending: nothing is overwritten there.
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     assert store.get_customer(target["id"])["last_name"] == "Website"
-    (conflict,) = sync.list_conflicts(db)
+    (conflict,) = sync.list_conflicts(db, actor=SYNC_ACTOR)
     sync.resolve_conflict(db, actor=owner, conflict_id=conflict.id, keep="store")
     with db.read() as s:
         assert s.get(Customer, customer_id).last_name == "Website"
-    assert sync.run_sync(db, conn, full_customer_scan=True, options=FAST).ok
+    assert sync.run_sync(db, conn, full_customer_scan=True, options=FAST, actor=SYNC_ACTOR).ok
     assert store.get_customer(target["id"])["last_name"] == "Website"
-    assert sync.list_conflicts(db) == []
+    assert sync.list_conflicts(db, actor=SYNC_ACTOR) == []
     assert all(m.status == OutboxStatus.SENT for m in outbox_rows(db))
 
 
@@ -465,9 +466,9 @@ def test_an_order_status_changed_on_both_sides_is_a_conflict(db, store, conn, ow
         add_message(s, OutboxKind.UPDATE_ORDER_STATUS, "order", order.id, {"from": "processing"})
         order_id = order.id
     store.update_order(target["id"], {"status": "completed"})
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     assert store.get_order(target["id"])["status"] == "completed"
-    (conflict,) = sync.list_conflicts(db)
+    (conflict,) = sync.list_conflicts(db, actor=SYNC_ACTOR)
     assert (conflict.field, conflict.local_value, conflict.store_value) == ("status", "on-hold", "completed")
     with db.read() as s:
         assert s.get(Order, order_id).status == OrderStatus.ON_HOLD
@@ -476,7 +477,7 @@ def test_an_order_status_changed_on_both_sides_is_a_conflict(db, store, conn, ow
     with db.read() as s:
         assert s.get(Order, order_id).status == OrderStatus.COMPLETED
     assert outbox_rows(db, kind=OutboxKind.UPDATE_ORDER_STATUS)[0].status == OutboxStatus.SENT
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     assert_matches_store(db, store)
 
 
@@ -487,12 +488,12 @@ def test_a_refused_message_is_failed_with_the_stores_sentence_and_can_be_retried
                                                                                    order_taker):
     first_sync(db, conn)
     customer_id = new_customer(db, email="not-an-email", with_message=True)
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok and summary.push_failed == 1
-    (failed,) = sync.list_outbox(db, OutboxStatus.FAILED)
+    (failed,) = sync.list_outbox(db, OutboxStatus.FAILED, actor=SYNC_ACTOR)
     assert failed.kind_label == "Create customer account"
     assert "refused" in failed.last_error and failed.last_error.endswith(".")
-    status = sync.sync_status(db)
+    status = sync.sync_status(db, actor=SYNC_ACTOR)
     assert status.failed == 1 and status.last_ok
 
     with pytest.raises(PermissionDenied):
@@ -503,10 +504,10 @@ def test_a_refused_message_is_failed_with_the_stores_sentence_and_can_be_retried
         for address in c.addresses:
             address.email = "fixed@example.com"
     sync.retry_failed(db, actor=owner, ids=[failed.id])
-    assert sync.list_outbox(db, OutboxStatus.FAILED) == []
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.list_outbox(db, OutboxStatus.FAILED, actor=SYNC_ACTOR) == []
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     assert [c for c in store.list_customers() if c["email"] == "fixed@example.com"]
-    assert [r.state for r in sync.list_sync_runs(db)] == ["OK", "OK", "OK"]
+    assert [r.state for r in sync.list_sync_runs(db, actor=SYNC_ACTOR)] == ["OK", "OK", "OK"]
 
 
 def test_connector_for_reads_the_setting_and_the_keyring(db, store, owner, monkeypatch):
@@ -524,9 +525,9 @@ def test_connector_for_reads_the_setting_and_the_keyring(db, store, owner, monke
     monkeypatch.setenv("BACKOFFICE_WC_KEY", "ck_wrong")
     monkeypatch.setenv("BACKOFFICE_WC_SECRET", "cs_wrong")
     with sync.connector_for(db) as c:
-        summary = sync.run_sync(db, c, options=FAST)
+        summary = sync.run_sync(db, c, options=FAST, actor=SYNC_ACTOR)
     assert not summary.ok and "API keys" in summary.error
-    assert sync.sync_status(db).last_ok is False
+    assert sync.sync_status(db, actor=SYNC_ACTOR).last_ok is False
 
 
 def test_a_second_run_is_refused_while_one_is_going(db, store, conn):
@@ -536,10 +537,10 @@ def test_a_second_run_is_refused_while_one_is_going(db, store, conn):
     assert lock.acquire()
     try:
         with pytest.raises(sync.SyncBusy):
-            sync.run_sync(db, conn, options=FAST)
+            sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     finally:
         lock.release()
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
 
 
 def test_unchanged_pages_read_again_change_nothing(db, store, conn):
@@ -553,7 +554,7 @@ def test_unchanged_pages_read_again_change_nothing(db, store, conn):
         for cursor in s.execute(select(SyncCursor)).scalars():
             if cursor.name in ("orders", "products", "customers_full_scan"):
                 cursor.value = ""
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok and summary.pulled_orders == 140
     with db.read() as s:
         assert s.execute(select(Order.id, Order.version, Order.updated_at)).all() == before
@@ -566,8 +567,8 @@ def test_store_refs_are_unique_after_every_push(db, store, conn):
     first_sync(db, conn)
     customer_id = new_customer(db, email="twice@example.com")
     ids = [phone_order(db, customer_id=customer_id, skus={some_skus(db, 1)[0]: 1}) for _ in range(3)]
-    assert sync.run_sync(db, conn, options=FAST).ok
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     refs = store_refs(store)
     assert all(refs[ref] == 1 for _, ref in ids)
     with db.read() as s:
@@ -618,12 +619,12 @@ def test_the_run_lock_of_a_process_that_died_is_taken_over(db, store, conn):
     with db.begin() as s:
         s.add(SyncCursor(name="lock_run", value=json_module.dumps(
             {"host": socket.gethostname(), "pid": dead_pid, "token": "x"})))
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     held = SyncLock(db, FAST, LOCK_RUN)
     assert held.acquire()
     try:
         with pytest.raises(sync.SyncBusy):
-            sync.run_sync(db, conn, options=FAST)
+            sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     finally:
         held.release()
 
@@ -643,7 +644,7 @@ def test_the_stores_own_staff_accounts_are_not_pulled_as_customers(db, tmp_path)
         assert admins, "the dev store has no administrator to leave out"
         with WooCommerceConnector(StoreCredentials(store.base_url, store.consumer_key,
                                                    store.consumer_secret)) as connector:
-            sync.run_sync(db, connector, full_customer_scan=True)
+            sync.run_sync(db, connector, full_customer_scan=True, actor=SYNC_ACTOR)
     with db.read() as s:
         assert s.execute(select(func.count()).select_from(Customer)).scalar_one() == 12
         assert s.execute(select(func.count()).where(Customer.email == admins[0]["email"])).scalar_one() == 0
@@ -660,13 +661,13 @@ def test_a_merge_handing_over_an_account_sends_the_kept_customers_details(db, st
     kept_id = customers_service.create_customer(
         db, actor=owner, first_name="Kim", last_name="Keeper", phone="713 555 0177").customer.id
     customers_service.merge_customers(db, actor=owner, keep_id=kept_id, merge_id=merged_id)
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok and summary.push_failed == 0 and summary.waiting == 0, summary.text
     assert {(m.kind, m.status) for m in outbox_rows(db)} == {
         (OutboxKind.CREATE_CUSTOMER, OutboxStatus.SENT), (OutboxKind.MERGE_CUSTOMERS, OutboxStatus.SENT)}
     account = store.get_customer(target["id"])
     assert (account["first_name"], account["last_name"]) == ("Kim", "Keeper")
-    assert sync.run_sync(db, conn, full_customer_scan=True, options=FAST).ok
+    assert sync.run_sync(db, conn, full_customer_scan=True, options=FAST, actor=SYNC_ACTOR).ok
     with db.read() as s:
         kept = s.get(Customer, kept_id)
         assert (kept.store_id, kept.first_name, kept.last_name, kept.email) == (
@@ -682,7 +683,7 @@ def test_an_account_made_for_someone_else_here_asks_for_a_merge(db, store, conn,
         holder = s.execute(select(Customer.id).where(Customer.store_id == target["id"])).scalar_one()
     twin = customers_service.create_customer(
         db, actor=owner, first_name="Sam", last_name="Twin", email=target["email"]).customer.id
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     assert summary.push_failed == 1
     [message] = outbox_rows(db, kind=OutboxKind.CREATE_CUSTOMER, entity_id=twin)
     assert message.status == OutboxStatus.FAILED

@@ -15,7 +15,7 @@ from backoffice.services import sync
 from backoffice.services.sync_common import CURSOR_CUSTOMER_SCAN, RESUME_SUFFIX, Checkpoint, read_cursor
 from backoffice.services.sync_pull import ACCOUNT_GONE_NOTE
 from backoffice.store.devstore import DevStore
-from tests.integration.sync_helpers import FAST, add_message, assert_matches_store, connector
+from tests.integration.sync_helpers import SYNC_ACTOR, FAST, add_message, assert_matches_store, connector
 
 GONE = "deleted on the web store"
 #: One page at a time, written one by one, so a scan can be cut short after a known page.
@@ -36,7 +36,7 @@ def conn(store):
 
 
 def _first_sync(db, conn):
-    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST)
+    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     assert summary.unlinked_customers == 0 and GONE not in summary.text
 
@@ -89,7 +89,7 @@ def test_customers_deleted_on_the_store_stay_here_with_their_orders_and_without_
     assert [c["id"] for c in conn.get_customers([buyer["id"], quiet["id"], untouched["id"]])] == [untouched["id"]]
     assert all(o["customer_id"] == 0 for o in store.list_orders() if o["id"] in buyer_orders)
 
-    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST)
+    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     assert summary.unlinked_customers == 2
     assert "2 customers deleted on the web store are kept here without a store account" in summary.text
@@ -110,7 +110,7 @@ def test_customers_deleted_on_the_store_stay_here_with_their_orders_and_without_
     assert _orders_of(db, untouched_local.id) == untouched_orders
     assert_matches_store(db, store)
 
-    again = sync.run_sync(db, conn, full_customer_scan=True, options=FAST)
+    again = sync.run_sync(db, conn, full_customer_scan=True, options=FAST, actor=SYNC_ACTOR)
     assert again.ok, again.error
     assert again.unlinked_customers == 0 and GONE not in again.text
     assert not again.changes.customers & {buyer_local.id, quiet_local.id}
@@ -125,7 +125,7 @@ def test_an_order_left_without_customer_keeps_its_customer_here_without_a_scan(d
     orders = _orders_of(db, local.id)
     conn.delete_customer(buyer["id"])
     # Not a full scan: the orders come back changed, pointing to no customer.
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     assert summary.pulled_orders >= len(orders)
     assert _orders_of(db, local.id) == orders
@@ -146,7 +146,7 @@ def test_a_customer_deleted_while_their_order_is_read_does_not_stop_the_sync(db,
         return fetch(ids)
 
     conn.get_customers = deleted_meanwhile
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     with db.read() as s:
         row = s.execute(select(Order).where(Order.store_id == order["id"])).scalar_one()
@@ -166,7 +166,7 @@ def test_a_waiting_correction_for_a_deleted_customer_opens_no_new_account(db, st
     accounts = store.count("customers")
 
     # The correction goes first and finds the account gone.
-    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST)
+    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     assert summary.unlinked_customers == 1 and summary.push_failed == 0
     assert "1 customer deleted on the web store is kept here without a store account" in summary.text
@@ -178,7 +178,7 @@ def test_a_waiting_correction_for_a_deleted_customer_opens_no_new_account(db, st
     with db.begin() as s:
         later = [add_message(s, kind, "customer", local.id).id
                  for kind in (OutboxKind.UPDATE_CUSTOMER, OutboxKind.UPDATE_CONSENT)]
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     assert store.count("customers") == accounts
     assert _customer(db, local.id).store_id is None
@@ -206,7 +206,7 @@ def test_the_scan_settles_changes_left_waiting_or_failed_for_a_deleted_customer(
         ids = (failed.id, held.id)
     conn.delete_customer(target["id"])
     accounts = store.count("customers")
-    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST)
+    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     assert summary.unlinked_customers == 1
     assert store.count("customers") == accounts
@@ -214,9 +214,9 @@ def test_the_scan_settles_changes_left_waiting_or_failed_for_a_deleted_customer(
         for message_id in ids:
             message = s.get(OutboxMessage, message_id)
             assert (message.status, message.last_error) == (OutboxStatus.SENT, ACCOUNT_GONE_NOTE)
-    assert sync.list_conflicts(db) == []
+    assert sync.list_conflicts(db, actor=SYNC_ACTOR) == []
     # Sending again later changes nothing on the store.
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     assert store.count("customers") == accounts
 
 
@@ -231,7 +231,7 @@ def test_a_waiting_erasure_of_a_deleted_customer_still_anonymises_their_orders_t
         c.first_name = c.last_name = "[erased]"
         c.email = c.email_key = None
         erase = add_message(s, OutboxKind.ERASE_CUSTOMER, "customer", c.id).id
-    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST)
+    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     # The back office erased them: not told as a customer deleted on the store.
     assert summary.unlinked_customers == 0
@@ -249,7 +249,7 @@ def test_a_merge_into_a_customer_deleted_on_the_store_opens_no_new_account(db, s
     merged_orders = [o["id"] for o in store.list_orders(customer_id=merged["id"])]
     kept_local, merged_local = _local(db, keep["id"]), _local(db, merged["id"])
     conn.delete_customer(keep["id"])
-    assert sync.run_sync(db, conn, full_customer_scan=True, options=FAST).unlinked_customers == 1
+    assert sync.run_sync(db, conn, full_customer_scan=True, options=FAST, actor=SYNC_ACTOR).unlinked_customers == 1
     accounts = store.count("customers")
     with db.begin() as s:
         gone = s.get(Customer, merged_local.id)
@@ -258,7 +258,7 @@ def test_a_merge_into_a_customer_deleted_on_the_store_opens_no_new_account(db, s
         for o in s.execute(select(Order).where(Order.customer_id == gone.id)).scalars():
             o.customer_id = kept_local.id
         add_message(s, OutboxKind.MERGE_CUSTOMERS, "customer", kept_local.id, {"merged_id": gone.id})
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     # The merged customer's account becomes the kept one's; none is made.
     assert store.count("customers") == accounts
     assert _customer(db, kept_local.id).store_id == merged["id"]
@@ -292,7 +292,7 @@ def _cut_after_customer_page(store, pages: int):
 def _cut_scan(db, store) -> Checkpoint:
     with connector(store, max_retries=1) as conn:
         first = sync.run_sync(db, conn, full_customer_scan=True, options=ONE_BY_ONE,
-                              progress=_cut_after_customer_page(store, 2))
+                              progress=_cut_after_customer_page(store, 2), actor=SYNC_ACTOR)
     assert not first.ok
     store.faults.reset()
     mark = Checkpoint.parse(read_cursor(db, CURSOR_CUSTOMER_SCAN + RESUME_SUFFIX))
@@ -315,7 +315,7 @@ def test_a_scan_cut_short_finds_a_customer_deleted_after_its_checkpoint_when_it_
     with connector(store) as conn:
         conn.delete_customer(victim["id"])
         store.reset_stats()
-        summary = sync.run_sync(db, conn, full_customer_scan=True, options=ONE_BY_ONE)
+        summary = sync.run_sync(db, conn, full_customer_scan=True, options=ONE_BY_ONE, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     assert min(_customer_pages_asked(store)) == mark.page, "the scan started again instead of going on"
     assert summary.unlinked_customers == 1
@@ -334,7 +334,7 @@ def test_a_scan_cut_short_finds_a_customer_deleted_before_its_checkpoint_when_it
     local = _local(db, victim["id"])
     with connector(store) as conn:
         conn.delete_customer(victim["id"])
-        summary = sync.run_sync(db, conn, full_customer_scan=True, options=ONE_BY_ONE)
+        summary = sync.run_sync(db, conn, full_customer_scan=True, options=ONE_BY_ONE, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     assert summary.unlinked_customers == 1
     assert _customer(db, local.id).store_id is None

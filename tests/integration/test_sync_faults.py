@@ -11,6 +11,7 @@ from backoffice.domain.enums import OutboxStatus
 from backoffice.services import sync
 from backoffice.store.devstore import DevStore
 from tests.integration.sync_helpers import (
+    SYNC_ACTOR,
     FAST,
     assert_matches_store,
     connector,
@@ -57,7 +58,7 @@ PULL_FAULTS = {
 @pytest.mark.parametrize("fault", list(PULL_FAULTS))
 def test_the_first_sync_survives(db, store, conn, fault):
     PULL_FAULTS[fault](store.faults)
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     assert store.faults.pending == {}, "the fault was never met"
     assert_matches_store(db, store)
@@ -65,12 +66,12 @@ def test_the_first_sync_survives(db, store, conn, fault):
 
 @pytest.mark.parametrize("fault", ["truncated pages", "malformed JSON", "server errors"])
 def test_an_incremental_sync_survives(db, store, conn, fault):
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     for order in store.list_orders()[:150]:
         if order["status"] == "processing":
             store.update_order(order["id"], {"status": "completed"})
     PULL_FAULTS[fault](store.faults)
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     assert_matches_store(db, store)
 
@@ -90,12 +91,12 @@ CREATE_FAULTS = {
 
 @pytest.mark.parametrize("fault", list(CREATE_FAULTS))
 def test_an_order_create_whose_answer_goes_wrong_is_on_the_store_exactly_once(db, store, conn, fault):
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     customer_id = _customer_on_store(db)
     orders = [phone_order(db, customer_id=customer_id, skus={some_skus(db, 1)[0]: 2}) for _ in range(3)]
     CREATE_FAULTS[fault](store.faults)
 
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
 
     assert summary.ok, summary.error
     assert store.faults.pending == {}
@@ -111,24 +112,24 @@ def test_an_order_create_whose_answer_goes_wrong_is_on_the_store_exactly_once(db
 
 
 def test_a_store_that_keeps_failing_leaves_the_order_waiting_then_sends_it_once(db, store, conn):
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     customer_id = _customer_on_store(db)
     order_id, reference = phone_order(db, customer_id=customer_id, skus={some_skus(db, 1)[0]: 1})
     store.faults.fail_next(40, 503)
 
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
 
     assert not summary.ok
     assert "503" in summary.error or "busy" in summary.error or "internal error" in summary.error
     (message,) = outbox_rows(db)
     assert message.status == OutboxStatus.PENDING and message.attempts >= 1 and message.last_error
     assert message.next_attempt_at is not None
-    status = sync.sync_status(db)
+    status = sync.sync_status(db, actor=SYNC_ACTOR)
     assert status.waiting == 1 and status.last_ok is False and status.last_error == summary.error
 
     store.faults.reset()
     for _ in range(20):
-        summary = sync.run_sync(db, conn, options=FAST)
+        summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
         if outbox_rows(db)[0].status == OutboxStatus.SENT:
             break
     assert summary.ok, summary.error
@@ -137,20 +138,20 @@ def test_a_store_that_keeps_failing_leaves_the_order_waiting_then_sends_it_once(
 
 
 def test_a_store_that_is_down_loses_nothing(db, store, conn):
-    assert sync.run_sync(db, conn, options=FAST).ok
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     customer_id = _customer_on_store(db)
     order_id, reference = phone_order(db, customer_id=customer_id, skus={some_skus(db, 1)[0]: 1})
     port = int(store.base_url.rsplit(":", 1)[1])
     store.stop()
     try:
-        summary = sync.run_sync(db, conn, options=FAST)
+        summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
         assert not summary.ok and "did not answer" in summary.error
-        state = sync.push_order_now(db, conn, order_id, options=FAST)
+        state = sync.push_order_now(db, conn, order_id, options=FAST, actor=SYNC_ACTOR)
         assert state.store_id is None and state.message
     finally:
         store.start(port=port)
     for _ in range(20):
-        summary = sync.run_sync(db, conn, options=FAST)
+        summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
         if outbox_rows(db)[0].status == OutboxStatus.SENT:
             break
     assert summary.ok, summary.error

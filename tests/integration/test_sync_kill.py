@@ -19,7 +19,7 @@ from backoffice.domain import OutboxMessage, Product
 from backoffice.domain.enums import OutboxKind, OutboxStatus
 from backoffice.services import store_mapping as sm
 from backoffice.store.devstore import DevStore
-from tests.integration.sync_helpers import assert_matches_store, new_customer, phone_order, store_refs
+from tests.integration.sync_helpers import assert_matches_store, job_account_env, new_customer, phone_order, store_refs
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 10
@@ -44,12 +44,13 @@ def _stock_products(db, store) -> list[str]:
 
 
 def _run(db, store, log: Path, title: str) -> subprocess.Popen:
+    job_args, job_env = job_account_env(db)
     env = dict(os.environ, BACKOFFICE_WC_KEY=store.consumer_key, BACKOFFICE_WC_SECRET=store.consumer_secret,
-               PYTHONPATH=str(ROOT))
+               PYTHONPATH=str(ROOT), **job_env)
     with log.open("ab") as out:
         out.write(f"--- {title}\n".encode())
         return subprocess.Popen([sys.executable, "-m", "backoffice", "sync", "--db", db.url, "--store",
-                                 store.base_url, "--full"], cwd=ROOT, env=env, stdout=out, stderr=out)
+                                 store.base_url, "--full", *job_args], cwd=ROOT, env=env, stdout=out, stderr=out)
 
 
 @pytest.mark.slow

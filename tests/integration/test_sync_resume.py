@@ -21,7 +21,7 @@ from backoffice.services import sync
 from backoffice.services.sync_common import CURSOR_ORDERS, RESUME_SUFFIX, Checkpoint, read_cursor
 from backoffice.store.devstore import DevStore
 
-from .sync_helpers import FAST, assert_matches_store, connector
+from .sync_helpers import SYNC_ACTOR, FAST, assert_matches_store, connector, job_account_env
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Small batches, so a run cut short has written several of them.
@@ -50,7 +50,7 @@ def full_first_sync_requests(store, tmp_path_factory) -> int:
     db = open_database(f"sqlite:///{path}")
     try:
         with connector(store) as conn:
-            summary = sync.run_sync(db, conn, full_customer_scan=True, options=OPTIONS)
+            summary = sync.run_sync(db, conn, full_customer_scan=True, options=OPTIONS, actor=SYNC_ACTOR)
         assert summary.ok, summary.error
         return summary.requests
     finally:
@@ -79,7 +79,7 @@ def test_a_first_sync_whose_store_goes_away_goes_on_from_where_it_got_to(db, sto
     # The store goes away for good in the middle of the orders.
     with connector(store, max_retries=1) as conn:
         first = sync.run_sync(db, conn, full_customer_scan=True, options=OPTIONS,
-                              progress=_store_goes_away_after(store, 1200))
+                              progress=_store_goes_away_after(store, 1200), actor=SYNC_ACTOR)
     assert not first.ok and first.error
     mark = Checkpoint.parse(read_cursor(db, CURSOR_ORDERS + RESUME_SUFFIX))
     assert mark is not None and mark.page >= 12
@@ -90,7 +90,7 @@ def test_a_first_sync_whose_store_goes_away_goes_on_from_where_it_got_to(db, sto
     store.faults.reset()
     store.reset_stats()
     with connector(store) as conn:
-        second = sync.run_sync(db, conn, options=OPTIONS)
+        second = sync.run_sync(db, conn, options=OPTIONS, actor=SYNC_ACTOR)
     assert second.ok, second.error
     assert second.requests < full_first_sync_requests - 10, (second.requests, full_first_sync_requests)
     pages = _order_pages_asked(store)
@@ -102,7 +102,7 @@ def test_a_first_sync_whose_store_goes_away_goes_on_from_where_it_got_to(db, sto
 def test_orders_deleted_before_the_mark_make_the_listing_start_again(db, store):
     with connector(store, max_retries=1) as conn:
         first = sync.run_sync(db, conn, full_customer_scan=True, options=OPTIONS,
-                              progress=_store_goes_away_after(store, 900))
+                              progress=_store_goes_away_after(store, 900), actor=SYNC_ACTOR)
     assert not first.ok
     store.faults.reset()
     # Two of the first orders go to the bin: every later order moves up on the store's pages.
@@ -113,26 +113,27 @@ def test_orders_deleted_before_the_mark_make_the_listing_start_again(db, store):
         assert answer.status_code == 200 and answer.json()["status"] == "trash"
     store.reset_stats()
     with connector(store) as conn:
-        second = sync.run_sync(db, conn, options=OPTIONS)
+        second = sync.run_sync(db, conn, options=OPTIONS, actor=SYNC_ACTOR)
     assert second.ok, second.error
     assert 1 in _order_pages_asked(store), "a listing that moved was not read again from the start"
     with connector(store) as conn:
         for order_id in victims:
             conn.update_order(order_id, {"status": "processing"})
     with connector(store) as conn:
-        assert sync.run_sync(db, conn, options=OPTIONS).ok
+        assert sync.run_sync(db, conn, options=OPTIONS, actor=SYNC_ACTOR).ok
     assert_matches_store(db, store)
 
 
 @pytest.mark.slow
 def test_a_killed_first_sync_makes_fewer_requests_the_second_time(db, store, tmp_path, full_first_sync_requests):
+    job_args, job_env = job_account_env(db)
     env = dict(os.environ, BACKOFFICE_WC_KEY=store.consumer_key, BACKOFFICE_WC_SECRET=store.consumer_secret,
-               PYTHONPATH=str(ROOT))
+               PYTHONPATH=str(ROOT), **job_env)
     log = tmp_path / "sync.log"
     store.faults.latency_ms = 15
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "backoffice", "sync", "--db", db.url, "--store",
-                                 store.base_url, "--full"], cwd=ROOT, env=env, stdout=out, stderr=out)
+                                 store.base_url, "--full", *job_args], cwd=ROOT, env=env, stdout=out, stderr=out)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
@@ -152,7 +153,7 @@ def test_a_killed_first_sync_makes_fewer_requests_the_second_time(db, store, tmp
 
     store.reset_stats()
     with connector(store) as conn:
-        second = sync.run_sync(db, conn, full_customer_scan=True, options=OPTIONS)
+        second = sync.run_sync(db, conn, full_customer_scan=True, options=OPTIONS, actor=SYNC_ACTOR)
     assert second.ok, second.error
     assert second.requests < full_first_sync_requests - 5, (second.requests, full_first_sync_requests)
     assert min(_order_pages_asked(store)) == mark.page

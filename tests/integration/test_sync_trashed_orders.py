@@ -22,7 +22,7 @@ from backoffice.services import sync
 from backoffice.services.store_mapping import TRACKING_META_KEY
 from backoffice.services.sync_pull import ORDER_GONE_NOTE
 from backoffice.store.devstore import DevStore
-from tests.integration.sync_helpers import FAST, add_message, assert_matches_store, connector, visible_store_orders
+from tests.integration.sync_helpers import SYNC_ACTOR, FAST, add_message, assert_matches_store, connector, visible_store_orders
 
 GONE = "deleted on the web store"
 
@@ -50,14 +50,14 @@ def _trash(store, order_id: int) -> dict:
 
 
 def _first_sync(db, conn):
-    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST)
+    summary = sync.run_sync(db, conn, full_customer_scan=True, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     assert summary.trashed_orders == 0 and GONE not in summary.text
     return summary
 
 
 def _sync(db, conn):
-    summary = sync.run_sync(db, conn, options=FAST)
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
     assert summary.ok, summary.error
     return summary
 
@@ -209,8 +209,8 @@ def test_a_waiting_status_change_for_a_trashed_order_is_settled_not_sent(db, sto
     # The store's order stays in the trash, not completed.
     assert store.get_order(target["id"])["status"] == "trash"
     assert _local(db, target["id"]).status == OrderStatus.TRASH
-    assert sync.list_conflicts(db) == []
-    assert sync.sync_status(db).waiting == 0 and sync.sync_status(db).failed == 0
+    assert sync.list_conflicts(db, actor=SYNC_ACTOR) == []
+    assert sync.sync_status(db, actor=SYNC_ACTOR).waiting == 0 and sync.sync_status(db, actor=SYNC_ACTOR).failed == 0
 
 
 def test_tracking_payment_and_pay_link_waiting_for_a_trashed_order_are_settled_not_sent(db, store, conn):
@@ -275,7 +275,7 @@ def test_changes_left_failed_or_in_conflict_for_a_trashed_order_are_settled_by_t
     for message_id in ids:
         message = _message(db, message_id)
         assert (message.status, message.last_error) == (OutboxStatus.SENT, ORDER_GONE_NOTE)
-    assert sync.list_conflicts(db) == []
+    assert sync.list_conflicts(db, actor=SYNC_ACTOR) == []
     assert store.get_order(target["id"])["status"] == "trash"
 
 
@@ -284,7 +284,7 @@ def test_reading_a_trashed_order_from_the_store_marks_it_deleted_here(db, store,
     target = _with_status(store, "pending")
     local_id = _local(db, target["id"]).id
     _trash(store, target["id"])
-    state = sync.refresh_order_from_store(db, conn, local_id)
+    state = sync.refresh_order_from_store(db, conn, local_id, actor=SYNC_ACTOR)
     assert state.status == OrderStatus.TRASH and state.waiting == 0
 
 

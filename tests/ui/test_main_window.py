@@ -153,3 +153,22 @@ def test_the_app_shows_its_own_icon(qapp):
     icon = app.windowIcon()
     assert not icon.isNull()
     assert not icon.pixmap(32, 32).toImage().isNull()
+
+
+def test_an_order_takers_desk_neither_syncs_nor_reads_the_sync_state(qtbot, sqlite_db):
+    from sqlalchemy import select
+
+    from backoffice.domain.audit import AuditEvent
+    from backoffice.domain.enums import AuditOutcome
+
+    taker = make_staff(sqlite_db, Role.ORDER_TAKER, "tina")
+    window = build_window(sqlite_db, taker)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.wait(300)
+    assert not window.sync_status.isVisible() and "SyncScreen" not in window.screens
+    assert not window.sync.timer.isActive() and not window.sync.status_timer.isActive()
+    window.sync.shutdown()
+    with sqlite_db.read() as s:
+        refused = s.execute(select(AuditEvent.action).where(AuditEvent.outcome == AuditOutcome.DENIED)).all()
+    assert refused == []

@@ -14,7 +14,7 @@ from backoffice.services import settings as settings_service
 from backoffice.services import sync
 from backoffice.store.devstore import DevStore
 from tests.conftest import make_staff
-from tests.integration.sync_helpers import FAST, add_message, connector, new_customer
+from tests.integration.sync_helpers import SYNC_ACTOR, FAST, add_message, connector, new_customer
 from ui.context import AppContext
 from ui.sync_screen import SyncScreen
 from ui.sync_status import SyncController, SyncStatusWidget
@@ -100,7 +100,7 @@ def test_sync_now_shows_progress_counts_and_the_run(qtbot, qtmodeltester, ctx, c
 
 
 def test_a_refused_change_shows_its_sentence_and_is_sent_again(qtbot, ctx, controller, store):
-    assert sync.run_sync(ctx.db, connector(store), options=FAST).ok
+    assert sync.run_sync(ctx.db, connector(store), options=FAST, actor=SYNC_ACTOR).ok
     new_customer(ctx.db, email="not-an-email")
     screen = SyncScreen(ctx, controller=controller)
     qtbot.addWidget(screen)
@@ -119,7 +119,7 @@ def test_a_refused_change_shows_its_sentence_and_is_sent_again(qtbot, ctx, contr
 
 
 def test_a_conflict_is_settled_from_the_screen(qtbot, ctx, controller, store):
-    assert sync.run_sync(ctx.db, connector(store), options=FAST).ok
+    assert sync.run_sync(ctx.db, connector(store), options=FAST, actor=SYNC_ACTOR).ok
     target = [c for c in store.list_customers() if c["role"] == "customer"][0]
     with ctx.db.begin() as s:
         c = s.execute(select(Customer).where(Customer.store_id == target["id"])).scalar_one()

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from backoffice import cli
+from backoffice import cli, secrets
 from backoffice.domain.audit import AuditEvent
 from backoffice.domain.base import utcnow
 from backoffice.domain.enums import AuditOutcome, Role
@@ -201,7 +201,7 @@ def run_cli(*args, env=None):
     return subprocess.run(
         [sys.executable, "-m", "backoffice", *args],
         capture_output=True, text=True, timeout=120,
-        env={**os.environ, "BACKOFFICE_FAST_HASH": "1", **(env or {})},
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -209,7 +209,10 @@ def test_audit_verify_finds_a_row_changed_in_the_file(sqlite_db, owner_in_file):
     add_events(sqlite_db, owner_in_file, 6, customer_id=3)
     url = sqlite_db.url
     sqlite_db.dispose()
-    ok = run_cli("audit", "verify", "--db", url)
+    # A fresh process has no keyring here: the key comes as a cron job's would.
+    with sqlite_db.read() as s:
+        key_env = {"BACKOFFICE_AUDIT_KEY": secrets.audit_key(audit.database_name(s))}
+    ok = run_cli("audit", "verify", "--db", url, env=key_env)
     assert ok.returncode == 0, ok.stderr
     assert "intact" in ok.stdout and "(8 entries checked)" in ok.stdout
 
@@ -217,7 +220,7 @@ def test_audit_verify_finds_a_row_changed_in_the_file(sqlite_db, owner_in_file):
     with con:
         con.execute("UPDATE audit_events SET customer_id = 4 WHERE id = 5")
     con.close()
-    broken = run_cli("audit", "verify", "--db", url)
+    broken = run_cli("audit", "verify", "--db", url, env=key_env)
     assert broken.returncode == 1
     assert "broken at entry 5" in broken.stdout
     assert "4 entries before it are intact" in broken.stdout

@@ -84,7 +84,7 @@ def test_headless_demo_command_fills_and_reports(tmp_path):
     url = f"sqlite:///{tmp_path}/cli.db"
     cmd = [sys.executable, "-m", "backoffice", "demo", "--headless", "--customers", "120", "--orders",
            "300", "--db", url]
-    env = dict(os.environ, BACKOFFICE_FAST_HASH="1")
+    env = dict(os.environ)
     first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert first.returncode == 0, first.stderr
     assert "120 customers, 300 orders" in first.stdout
@@ -103,3 +103,63 @@ def test_demo_phone_orders_offer_the_shipping_the_demo_shop_charges(db):
     assert methods["flat_rate"] == ("Flat rate", Decimal("5.95"))
     assert methods["usps_priority"] == ("USPS Priority Mail", Decimal("9.45"))
     assert methods["local_pickup"][1] == Decimal("0.00")
+
+
+# --- a demo never goes into a shop, and never stays half made ---------------------------
+
+def row_counts(db) -> dict[str, int]:
+    from backoffice.domain.base import Base
+
+    with db.read() as s:
+        return {t.name: s.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in Base.metadata.sorted_tables}
+
+
+def _shop_with(db, what):
+    from decimal import Decimal
+
+    from backoffice.domain import Order, Product
+    from backoffice.domain.enums import Role
+    from tests.conftest import make_staff
+
+    if what == "staff accounts":
+        make_staff(db, Role.OWNER)
+        return
+    with db.begin() as s:
+        if what == "customers":
+            s.add(Customer(first_name="Real", last_name="Customer"))
+        elif what == "orders":
+            s.add(Order(number="1001", total=Decimal("5.00")))
+        elif what == "products":
+            s.add(Product(sku="TEA-1", name="Real tea", price=Decimal("4.00")))
+
+
+@pytest.mark.parametrize("what", ["customers", "orders", "products", "staff accounts"])
+def test_the_headless_demo_refuses_a_shop_and_writes_nothing(sqlite_db, what, capsys):
+    from backoffice import cli
+
+    _shop_with(sqlite_db, what)
+    before = row_counts(sqlite_db)
+    assert cli.main(["demo", "--headless", "--customers", "20", "--orders", "20", "--db", sqlite_db.url]) == 1
+    assert f"already holds {what}" in capsys.readouterr().err
+    assert row_counts(sqlite_db) == before
+
+
+@pytest.mark.parametrize("step", ["search index", "accounts"])
+def test_a_demo_that_fails_midway_leaves_nothing_behind(db, step, monkeypatch, capsys):
+    from backoffice import cli
+    from backoffice.demo import load
+    from backoffice.services import settings as shop_settings
+
+    def broken(*_args, **_kwargs):
+        raise UserFacingError("The disk is full.")
+
+    if step == "search index":
+        monkeypatch.setattr(load, "_rebuild_search", broken)
+    else:
+        monkeypatch.setattr(shop_settings, "write_settings", broken)
+    before = row_counts(db)
+    assert cli.main(["demo", "--headless", "--customers", "30", "--orders", "40", "--db", db.url]) == 1
+    assert "The disk is full." in capsys.readouterr().err
+    after = row_counts(db)
+    assert after == before, {k: (before[k], v) for k, v in after.items() if v != before[k]}

@@ -7,6 +7,7 @@ import io
 
 from backoffice import cli, secrets
 from backoffice.commands import sync as sync_command
+from backoffice.services import staff
 
 
 class Terminal(io.StringIO):
@@ -38,11 +39,11 @@ def test_store_keys_are_never_taken_as_arguments(capsys):
     assert "unrecognized arguments" in capsys.readouterr().err
 
 
-def test_sync_without_keys_says_how_to_set_them(tmp_path, capsys):
-    url = f"sqlite:///{tmp_path}/shop.db"
-    assert cli.main(["db", "upgrade", "--db", url]) == 0
-    capsys.readouterr()
-    assert cli.main(["sync", "--db", url, "--store", "https://shop.example.com"]) == 1
+def test_sync_without_keys_says_how_to_set_them(sqlite_db, capsys, monkeypatch):
+    staff.use_fast_hashing_for_tests()
+    staff.create_first_owner(sqlite_db, login="boss", display_name="Owner", password="owner-password-1")
+    monkeypatch.setenv("BACKOFFICE_PASSWORD", "owner-password-1")
+    assert cli.main(["sync", "--db", sqlite_db.url, "--as", "boss", "--store", "https://shop.example.com"]) == 1
     err = capsys.readouterr().err
     assert "store-keys" in err and "Nothing was sent" in err
 
