@@ -105,9 +105,10 @@ def clean_number(raw: str) -> str:
     text = unquote(raw or "").strip()
     if text[:3].upper() == "/C:":
         text = text[3:].strip()
-    text = _URI_PREFIX.sub("", text)
-    # sip:+17135550199@pbx.example;user=phone -> the user part; tel:+1…;ext=12 -> the number.
-    text = text.split("@", 1)[0].split(";", 1)[0].strip()
+    uri = _URI_PREFIX.match(text)
+    if uri:
+        # sip:+17135550199@pbx.example;user=phone -> the user part; tel:+1…;ext=12 -> the number.
+        text = text[uri.end():].split("@", 1)[0].split(";", 1)[0].strip()
     if not text or not any(c.isdigit() for c in text):
         raise CallError("The call came without a number (a hidden or anonymous caller?); nothing was shown.")
     if len(text) > MAX_NUMBER_CHARS or not _PHONE_CHARS.match(text):
