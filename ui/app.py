@@ -17,6 +17,7 @@ from backoffice.domain.enums import Role
 from backoffice.domain.staff import Actor
 from backoffice.errors import UserFacingError
 from ui import desk_settings
+from ui.calls.router import CallRouter
 from ui.context import AppContext
 from ui.errors import install_excepthook
 from ui.gui_gc import collect_on_gui_thread
@@ -102,6 +103,10 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
     configure_logging()
     app = application()
     install_excepthook()
+    router = None if self_test else _open_call_channel(app, demo=demo_hint is not None)
+    if router is False:
+        print("backoffice: the back office is already open on this desk; brought it to the front")
+        return 0
     url = db_url or desk_settings.database_url() or default_database_url()
     db = _open(url)
     if db is None:
@@ -130,7 +135,11 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
         if lock is not None:
             lock.signed_out.connect(lambda: (signed_out.append(True), window.close()))
         window.show()
+        if router is not None:
+            router.attach(window, lock)
         code = app.exec()
+        if router is not None:
+            router.detach()
         window.ctx.tasks.wait_all(10_000)
         if lock is not None:
             app.removeEventFilter(lock)
@@ -138,8 +147,28 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
         window.deleteLater()
         if not signed_out:
             break
+    if router is not None:
+        router.close()
     db.dispose()
     return code
+
+
+def _open_call_channel(app: QApplication, *, demo: bool):
+    """Serve this desk's call channel before anyone signs in (see `ui.calls.router`).
+
+    Returns the router; None when the app runs without one; False when the app is already
+    open on this desk (it was brought to the front, and this start should end).
+    """
+    router = CallRouter(parent=app)
+    if router.start():
+        problem = router.apply_endpoint_settings()
+        if problem:
+            log.warning("%s", problem)
+        return router
+    taken = router.channel.taken
+    router.deleteLater()
+    # A demo beside the real app runs without calls rather than not at all.
+    return None if demo or not taken else False
 
 
 def _install_idle_lock(app: QApplication, window, db: Database):
