@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+import phonenumbers
 from sqlalchemy import select
 
 from backoffice.db import Database
@@ -123,6 +124,13 @@ def _check_number(number: str) -> str:
     return text
 
 
+def _shown(phone, text: str) -> str:
+    """The number as people read it: "+1 713-555-0199" when valid, else as given."""
+    if phone is None or not phone.e164:
+        return text
+    return phonenumbers.format_number(phonenumbers.parse(phone.e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def _region(db: Database) -> str:
     with db.engine.connect() as conn:
         return shop_default_region(conn)
@@ -138,7 +146,7 @@ def identify_caller(db: Database, *, actor: Actor, number: str) -> IncomingCall:
     text = _check_number(number)
     region = _region(db)
     phone = normalize_phone(text, default_region=region)
-    shown = phone.e164 if phone is not None and phone.e164 else text
+    shown = _shown(phone, text)
     hits = [h for h in search_customers(db, actor=actor, query=text, limit=MAX_MATCHES + 1)
             if h.match == "phone"]
     more = len(hits) > MAX_MATCHES
@@ -215,7 +223,7 @@ def dial_customer(db: Database, *, actor: Actor, number: str, customer_id: int |
     region = _region(db)
     uri = tel_uri(text, default_region=region)
     phone = normalize_phone(text, default_region=region)
-    shown = phone.e164 if phone and phone.e164 else text
+    shown = _shown(phone, text)
     if customer_id is None:
         return Dial(uri=uri, shown_number=shown, noted=False, changes=Changes())
     with db.begin() as s:

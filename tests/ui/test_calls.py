@@ -86,7 +86,7 @@ def test_the_command_and_the_link_bring_up_the_caller(qtbot, desk, args):
     assert "on the back office screen" in done.stdout
     qtbot.waitUntil(lambda: shows(desk.panel, "Ana García"), timeout=WAIT_MS)
     card = desk.panel.cards[0]
-    assert desk.panel.isVisible() and "+17135550199" in card.heading.text()
+    assert desk.panel.isVisible() and "+1 713-555-0199" in card.heading.text()
     assert "Bo Lind" not in card.caller_text()
 
 

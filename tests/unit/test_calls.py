@@ -39,7 +39,7 @@ def test_a_number_in_any_format_finds_the_caller(db, owner, typed):
     call = calls.identify_caller(db, actor=owner, number=typed)
     assert [m.id for m in call.matches] == [ana]
     assert call.matches[0].name == "Ana García"
-    assert call.shown_number == "+17135550199"
+    assert call.shown_number == "+1 713-555-0199"
 
 
 def test_the_shops_country_reads_a_national_number(db, owner):
@@ -54,7 +54,7 @@ def test_no_match_says_nobody_and_keeps_the_number(db, owner):
     _customer(db, owner)
     call = calls.identify_caller(db, actor=owner, number="+1 212 555 0123")
     assert call.matches == ()
-    assert call.shown_number == "+12125550123"
+    assert call.shown_number == "+1 212-555-0123"
 
 
 def test_the_panel_shows_open_orders_an_unpaid_pay_link_and_an_open_request(db, owner):
@@ -95,7 +95,7 @@ def test_dialling_notes_the_call_on_the_customers_page(db, owner):
     with db.begin() as s:
         notes = s.scalars(select(CustomerNote.text).where(CustomerNote.customer_id == ana)).all()
         audited = s.scalars(select(AuditEvent.action).where(AuditEvent.customer_id == ana)).all()
-    assert notes == ["Phoned +17135550199 from the back office (taker at test-desk)."]
+    assert notes == ["Phoned +1 713-555-0199 from the back office (taker at test-desk)."]
     assert "call_customer" in audited
 
 

@@ -236,6 +236,23 @@ class CallPanel(QDockWidget):
         self.shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
         self.shortcut.activated.connect(self.take_newest)
 
+    def fit_screen(self) -> None:
+        """Float over the window's right side when the screen has no room for it beside the window."""
+        screen = self._window.screen()
+        central = self._window.centralWidget()
+        if screen is None or central is None:
+            return
+        room = screen.availableGeometry()
+        if central.minimumSizeHint().width() + self.minimumWidth() + 40 <= room.width():
+            self.setFloating(False)
+            return
+        self.setFloating(True)
+        frame = self._window.frameGeometry()
+        width = self.minimumWidth() + 20
+        right = min(frame.right(), room.right())
+        height = max(300, min(frame.height(), room.height()) - 120)
+        self.setGeometry(right - width - 8, max(frame.top(), room.top()) + 90, width, height)
+
     # --- calls ------------------------------------------------------------------------
 
     def show_call(self, number: str) -> CallCard:
@@ -252,6 +269,8 @@ class CallPanel(QDockWidget):
         self.cards.insert(0, card)
         self.stack.insertWidget(0, card)
         self.empty.hide()
+        if self.isHidden():
+            self.fit_screen()
         self.show()
         self.raise_()
         db, actor = self.ctx.db, self.ctx.actor
@@ -332,7 +351,7 @@ class CallPanel(QDockWidget):
                 rank=0 if match.exact else 2))
         else:
             screen.new_customer_button.setChecked(True)
-            screen.new_fields["phone"].setText(card.call.shown_number if card.call else card.number)
+            screen.new_fields["phone"].setText((card.call.e164 or card.call.number) if card.call else card.number)
             screen.new_fields["first_name"].setFocus()
 
     def _open_customer(self, customer_id: int) -> None:

@@ -175,4 +175,7 @@ class CallRouter(QObject):
         window.show()
         window.raise_()
         window.activateWindow()
+        if self.panel is not None and self.panel.isFloating() and self.panel.isVisible():
+            # Floating beside a window on a small screen: keep it above the window just raised.
+            self.panel.raise_()
         QApplication.alert(window)
