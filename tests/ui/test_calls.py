@@ -12,13 +12,21 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from decimal import Decimal
+
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
+from sqlalchemy import select
 
 from backoffice.call_endpoint import RateLimit
+from backoffice.domain import CustomerNote, Order, OrderAddress
+from backoffice.domain.enums import AddressKind, OrderStatus
 from backoffice.services import staff
 from backoffice.services.customers import create_customer
 from ui import desk_settings
 from ui.app import build_window
+from ui.calls import dial as dial_module
 from ui.calls.router import CallRouter
 from ui.idle_lock import IdleLock
 
@@ -212,3 +220,63 @@ def test_an_unknown_number_offers_a_new_customer_with_it(qtbot, desk):
     screen = desk.window.screens["PhoneOrderScreen"]
     assert screen.new_customer_button.isChecked()
     assert screen.new_fields["phone"].text() == "+12125550123"
+
+
+# --- click to call -------------------------------------------------------------------------------
+
+@pytest.fixture
+def dialled(monkeypatch):
+    uris: list[str] = []
+    monkeypatch.setattr(dial_module, "open_tel", lambda uri: uris.append(uri) or True)
+    return uris
+
+
+def notes_of(db, customer_id) -> list[str]:
+    with db.read() as s:
+        return list(s.scalars(select(CustomerNote.text).where(CustomerNote.customer_id == customer_id)))
+
+
+def test_the_customer_pages_phone_dials_and_the_call_is_noted(qtbot, desk, dialled):
+    page = desk.window.open_customer(desk.ana)
+    qtbot.waitUntil(lambda: page.detail is not None, timeout=WAIT_MS)
+    call = page.fields["phone"].findChild(QAction, "callNumber")
+    assert call is not None and call.isVisible()
+    call.trigger()
+    qtbot.waitUntil(lambda: dialled == ["tel:+17135550199"], timeout=WAIT_MS)
+    assert notes_of(desk.db, desk.ana) == ["Phoned +1 713-555-0199 from the back office (boss at desk-1)."]
+    # The page hears of the change and shows the note.
+    qtbot.waitUntil(lambda: _notes_table_has(page, "Phoned +1 713-555-0199"), timeout=WAIT_MS)
+
+
+def _notes_table_has(page, text: str) -> bool:
+    return any(text in page.notes.item(i).text() for i in range(page.notes.count()))
+
+
+def test_a_phone_on_the_order_page_dials(qtbot, desk, dialled):
+    with desk.db.begin() as s:
+        order = Order(number="2001", customer_id=desk.ana, status=OrderStatus.PROCESSING, total=Decimal("9.00"))
+        s.add(order)
+        s.flush()
+        s.add(OrderAddress(order_id=order.id, kind=AddressKind.BILLING, first_name="Ana", last_name="García",
+                           address_1="1 Main St", city="Houston", postcode="77002", country="US",
+                           phone="713-555-0199", email="ana@example.com"))
+        order_id = order.id
+    page = desk.window.open_order(order_id)
+    qtbot.waitUntil(lambda: page.detail is not None, timeout=WAIT_MS)
+    assert 'href="dial:713-555-0199"' in page.billing.text()
+    page.billing.linkActivated.emit("dial:713-555-0199")
+    qtbot.waitUntil(lambda: dialled == ["tel:+17135550199"], timeout=WAIT_MS)
+    assert len(notes_of(desk.db, desk.ana)) == 1
+
+
+def test_a_phone_in_the_search_results_dials(qtbot, desk, dialled):
+    screen = desk.window.show_screen("CustomersScreen")
+    qtbot.keyClicks(screen.search, "Lind")
+    qtbot.waitUntil(lambda: screen.results.rowCount() == 1 and screen.results.item(0, 1) is not None, timeout=WAIT_MS)
+    rect = screen.results.visualItemRect(screen.results.item(0, 1))
+    screen.results.customContextMenuRequested.emit(rect.center())
+    menu = screen.results.findChildren(QMenu)[-1]
+    [action] = [a for a in menu.actions() if a.text().startswith("Call ")]
+    action.trigger()
+    menu.close()
+    qtbot.waitUntil(lambda: dialled == ["tel:+17135550100"], timeout=WAIT_MS)
