@@ -280,3 +280,17 @@ def test_a_phone_in_the_search_results_dials(qtbot, desk, dialled):
     action.trigger()
     menu.close()
     qtbot.waitUntil(lambda: dialled == ["tel:+17135550100"], timeout=WAIT_MS)
+
+
+def test_a_second_app_on_the_desk_brings_the_first_forward_and_leaves_its_channel(qtbot, desk):
+    forward = []
+    desk.router.channel._on_show = lambda: forward.append(True)
+    second = CallRouter()
+    result: list = []
+    thread = threading.Thread(target=lambda: result.append(second.start()))
+    thread.start()
+    qtbot.waitUntil(lambda: not thread.is_alive(), timeout=WAIT_MS)
+    assert result == [False] and second.channel.taken and forward == [True]
+    second.close()
+    done = run_program(qtbot, ["-m", "backoffice", "call", "7135550199", "--no-start"])
+    assert "on the back office screen" in done.stdout

@@ -139,3 +139,44 @@ def test_the_channel_is_named_per_desk(monkeypatch, tmp_path):
     monkeypatch.setenv(ch.ENV_RUNTIME_DIR, str(tmp_path))
     assert ch.channel_address("desk 1") != ch.channel_address("desk 2")
     assert ch.channel_address("desk 1").startswith(str(tmp_path))
+
+
+def _serve_once(address: str, answer: bytes, got: list) -> None:
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(address)
+        server.listen(1)
+        conn, _ = server.accept()
+        with conn:
+            got.append(conn.recv(256))
+            conn.sendall(answer)
+
+
+def test_the_command_starts_the_app_when_none_answers_and_hands_the_number_over(monkeypatch, tmp_path):
+    import threading
+
+    monkeypatch.setenv(ch.ENV_RUNTIME_DIR, str(tmp_path))
+    address = ch.channel_address("desk-1")
+    got: list = []
+    threads: list = []
+
+    def start_app(db=None):
+        # The app opens its channel a moment after it starts and holds the caller until sign-in.
+        thread = threading.Thread(target=_serve_once, args=(address, b"HELD\n", got))
+        thread.start()
+        threads.append(thread)
+
+    monkeypatch.setattr(ch, "start_app", start_app)
+    handed = ch.hand_over("+1 713 555 0199", address=address, wait_s=5)
+    threads[0].join(5)
+    assert handed.started and handed.answer == ch.HELD
+    assert "after sign-in" in handed.sentence
+    assert got == [b"CALL +1 713 555 0199\n"]
+
+
+def test_the_command_says_so_when_the_app_is_not_running_and_may_not_be_started(monkeypatch, tmp_path):
+    monkeypatch.setenv(ch.ENV_RUNTIME_DIR, str(tmp_path))
+    monkeypatch.setattr(ch, "start_app", lambda db=None: pytest.fail("started the app"))
+    with pytest.raises(ch.CallError, match="not running"):
+        ch.hand_over("7135550199", start=False)

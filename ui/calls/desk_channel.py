@@ -48,12 +48,11 @@ class DeskChannel(QObject):
     def listen(self) -> bool:
         """Start serving; False when the address is taken by a live app or cannot be used."""
         calls_channel.prepare_channel_folder(self.address)
-        if self._server.listen(self.address):
-            return True
+        # Ask first: listening on the path would take it away from an app already open here.
         if other_instance_answers(self.address):
             self.taken = True
             return False
-        # A socket file left behind by an app that crashed: nobody answers it, so take it over.
+        # Nobody answers: a socket file left by an app that crashed is taken over.
         QLocalServer.removeServer(self.address)
         if self._server.listen(self.address):
             return True
