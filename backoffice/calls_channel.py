@@ -70,6 +70,7 @@ _REPLIES = {
 
 # Prefixes softphones and browsers put before a number: tel:, callto:, sip:, sips:.
 _URI_PREFIX = re.compile(r"^(?:tel|callto|sips?):(?://)?", re.IGNORECASE)
+_BARE_NUMBER = re.compile(r"^(?:\+?[0-9(]|(?:tel|callto|sips?):)", re.IGNORECASE)
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-/]+$")
 
 
@@ -131,15 +132,18 @@ def number_from_argv(argv: list[str]) -> str:
 def call_arguments(argv: list[str]) -> list[str] | None:
     """The arguments of a call when `argv` asks for one, else None.
 
-    `backoffice call …`, 3CX's `backoffice /C:NUMBER /T:I` and a link the desktop opens
-    with the program (`backoffice backoffice://call?number=…`) all ask for one.
+    `backoffice call …`, 3CX's `backoffice /C:NUMBER /T:I`, a link the desktop opens
+    with the program (`backoffice backoffice://call?number=…`), and a number (or a
+    tel:, callto: or sip: address) as the first argument all ask for one.
     """
     if not argv:
         return None
     first = argv[0]
     if first == "call":
         return argv[1:]
-    if first[:3].upper() == "/C:" or first.lower().startswith(LINK_SCHEME + ":"):
+    if first[:3].upper() == "/C:" or first.lower().startswith(LINK_SCHEME + ":") or _BARE_NUMBER.match(first):
+        # MicroSIP's cmdIncomingCall runs the program with the bare number; a desktop's tel: handler
+        # with the tel: address.
         return list(argv)
     return None
 

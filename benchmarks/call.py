@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication(sys.argv[:1])
     # Offscreen, Qt says on every call that it cannot raise a window; nothing to learn from it.
-    qInstallMessageHandler(lambda mode, context, message: None if "raise()" in message
+    qInstallMessageHandler(lambda mode, context, message: None if "This plugin does not support" in message
                            else sys.stderr.write(message + "\n"))
     ini = str(_TMP / "desk.ini")
     desk_settings.settings = lambda: QSettings(ini, QSettings.Format.IniFormat)
@@ -149,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'the card lookup (identify_caller)':44}{lookup_med:9.2f}ms{lookup_p95:9.2f}ms")
     print(f"{'a bare Python start (python -c pass)':44}{bare_med:9.1f}ms{bare_p95:9.1f}ms")
     print(f"ratio to the search: {screen_med / search_med:.0f}x; to a bare Python start: "
-          f"{screen_med / bare_med:.1f}x; target under 300 ms: {'met' if screen_p95 < 300 else 'NOT met'} "
-          f"(p95 {screen_p95:.0f} ms)")
+          f"{screen_med / bare_med:.1f}x; target under 300 ms: median {'met' if screen_med < 300 else 'NOT met'}, "
+          f"p95 {'met' if screen_p95 < 300 else 'NOT met'}")
     return 0
 
 

@@ -132,7 +132,10 @@ def test_call_arguments_are_recognised_before_anything_is_loaded():
     assert ch.call_arguments(["call", "123"]) == ["123"]
     assert ch.call_arguments(["/C:123", "/T:I"]) == ["/C:123", "/T:I"]
     assert ch.call_arguments(["backoffice://call?number=1"]) == ["backoffice://call?number=1"]
+    assert ch.call_arguments(["+17135550199"]) == ["+17135550199"]  # MicroSIP
+    assert ch.call_arguments(["tel:+17135550199"]) == ["tel:+17135550199"]
     assert ch.call_arguments(["sync"]) is None and ch.call_arguments([]) is None
+    assert ch.call_arguments(["--db", "x"]) is None and ch.call_arguments(["--self-test"]) is None
 
 
 def test_the_channel_is_named_per_desk(monkeypatch, tmp_path):
