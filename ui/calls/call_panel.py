@@ -276,13 +276,19 @@ class CallPanel(QDockWidget):
         db, actor = self.ctx.db, self.ctx.actor
         self.ctx.tasks.run_db(
             lambda token, progress: calls_service.identify_caller(db, actor=actor, number=number),
-            on_success=card.show_call,
+            on_success=lambda call, card=card: self._looked_up(card, call, focus=not typing),
             on_failure=lambda exc, card=card: self._lookup_failed(card, exc),
             owner=card,
         )
-        if not typing:
-            card.take_button.setFocus()
         return card
+
+    def _looked_up(self, card: CallCard, call, *, focus: bool) -> None:
+        card.show_call(call)
+        # The card's button takes the keyboard only if nobody was typing, then or since.
+        if focus and card is self.cards[0] and not self._someone_typing():
+            if self.isFloating():
+                self.activateWindow()
+            card.take_button.setFocus()
 
     def _lookup_failed(self, card: CallCard, exc: BaseException) -> None:
         message = getattr(exc, "message", None)
