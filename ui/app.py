@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import sys
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from backoffice import calls_channel
 from backoffice.db import Database, default_database_url, open_database
 from backoffice.domain.enums import Role
 from backoffice.domain.staff import Actor
@@ -27,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def desk_name() -> str:
-    return os.environ.get("BACKOFFICE_DESK") or socket.gethostname()
+    return calls_channel.desk_name()
 
 
 def application() -> QApplication:
