@@ -27,6 +27,7 @@ from backoffice.services.customers import create_customer
 from ui import desk_settings
 from ui.app import build_window
 from ui.calls import dial as dial_module
+from ui.calls.call_settings_dialog import CallSettingsDialog
 from ui.calls.router import CallRouter
 from ui.idle_lock import IdleLock
 
@@ -297,3 +298,22 @@ def test_a_second_app_on_the_desk_brings_the_first_forward_and_leaves_its_channe
     second.close()
     done = run_program(qtbot, ["-m", "backoffice", "call", "7135550199", "--no-start"])
     assert "on the back office screen" in done.stdout
+
+
+def test_the_call_settings_switch_the_address_on_with_its_port(qtbot, desk):
+    port = free_port()
+    dialog = CallSettingsDialog(desk.window)
+    qtbot.addWidget(dialog)
+    assert not dialog.enabled.isChecked() and not dialog.port.isEnabled()
+    dialog.enabled.setChecked(True)
+    dialog.port.setValue(port)
+    assert dialog.address.text() == f"http://127.0.0.1:{port}/call?number="
+    dialog.accept()
+    assert desk_settings.call_endpoint() == (True, port)
+    assert desk.router.apply_endpoint_settings() == ""
+    assert desk.router.endpoint.is_listening() and desk.router.endpoint.port == port
+    desk_settings.set_call_endpoint(False, port)
+    desk.router.apply_endpoint_settings()
+    assert desk.router.endpoint is None
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        pass
