@@ -36,20 +36,18 @@ one forward and exits.
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 import os
 import re
 import socket
-import subprocess
 import sys
 import time
 import warnings
-from dataclasses import dataclass
-from pathlib import Path
+import zlib
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import platformdirs
+# Only the standard library's quick imports at the top: a phone system waits on every call,
+# and a program start pays for each import. What only starting the app or finding a folder
+# needs (subprocess, platformdirs, getpass) is imported where it is used.
 
 ENV_RUNTIME_DIR = "BACKOFFICE_RUNTIME_DIR"
 ENV_DESK = "BACKOFFICE_DESK"
@@ -165,30 +163,32 @@ def channel_address(desk: str | None = None) -> str:
     """The local channel of this user's app on `desk` (a socket path, or a pipe name on Windows)."""
     desk = _safe(desk or desk_name())
     if sys.platform == "win32":
+        import getpass
+
         return f"backoffice-{_safe(getpass.getuser())}-{desk}"
     folder = os.environ.get(ENV_RUNTIME_DIR)
-    if folder:
-        base = Path(folder)
-    else:
+    if not folder:
+        import platformdirs
+
         with warnings.catch_warnings():
             # Without $XDG_RUNTIME_DIR platformdirs warns and uses /tmp/runtime-<uid>, made 0700 here.
             warnings.simplefilter("ignore")
-            base = platformdirs.user_runtime_path("backoffice", appauthor=False)
-    path = base / f"desk-{desk}.sock"
-    if len(os.fsencode(str(path))) > 100:
+            folder = platformdirs.user_runtime_dir("backoffice", appauthor=False)
+    path = os.path.join(folder, f"desk-{desk}.sock")
+    if len(os.fsencode(path)) > 100:
         # Unix socket paths are limited to about 104 bytes: fall back to a short one.
-        digest = hashlib.sha256(os.fsencode(str(path))).hexdigest()[:16]
-        path = Path("/tmp") / f"backoffice-{os.getuid()}-{digest}.sock"
-    return str(path)
+        digest = f"{zlib.crc32(os.fsencode(path)):08x}"
+        path = f"/tmp/backoffice-{os.getuid()}-{digest}.sock"
+    return path
 
 
 def prepare_channel_folder(address: str) -> None:
     """Create the socket's folder, readable by this user only."""
     if sys.platform == "win32":
         return
-    folder = Path(address).parent
-    if str(folder) != "/tmp":
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = os.path.dirname(address)
+    if folder != "/tmp":
+        os.makedirs(folder, mode=0o700, exist_ok=True)
 
 
 # --- talking to the app ----------------------------------------------------------------------
@@ -244,6 +244,8 @@ def app_command(db: str | None = None) -> list[str]:
 
 def start_app(db: str | None = None) -> None:
     """Start the app in the background, detached from this command."""
+    import subprocess
+
     kwargs: dict = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     if sys.platform == "win32":
         kwargs["creationflags"] = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
@@ -252,12 +254,14 @@ def start_app(db: str | None = None) -> None:
     subprocess.Popen(app_command(db), **kwargs)
 
 
-@dataclass(frozen=True)
 class Handed:
     """What became of a call handed to the app."""
 
-    answer: str  # SHOWN, HELD or MISSED
-    started: bool  # True when the app was not running and this call started it
+    __slots__ = ("answer", "started")
+
+    def __init__(self, answer: str, started: bool) -> None:
+        self.answer = answer  # SHOWN, HELD or MISSED
+        self.started = started  # True when the app was not running and this call started it
 
     @property
     def sentence(self) -> str:

@@ -93,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         print("the desk's call channel is taken", file=sys.stderr)
         return 1
     panel = router.attach(window, None)
+    # When the app hears the number: splits the time into the command's part and the app's.
+    heard: list[float] = []
+    deliver = router.deliver
+    router.channel._on_call = lambda number: (heard.append(time.perf_counter()), deliver(number, "local"))[1]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     def wait_for(condition, limit_s: float = 30.0) -> None:
@@ -107,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     router.deliver(targets[0][0], "local")
     wait_for(lambda: panel.cards and panel.cards[0].call is not None)
 
-    to_screen, exit_times = [], []
+    to_screen, exit_times, handed, app_part = [], [], [], []
     for number, name in targets:
         before = len(panel.cards)
         t0 = time.perf_counter()
@@ -115,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_for(lambda: len(panel.cards) > before and panel.cards[0].call is not None)
         shown = time.perf_counter() - t0
+        handed.append(heard[-1] - t0)
+        app_part.append(shown - handed[-1])
         card = panel.cards[0]
         if name and name not in card.caller_text():
             print(f"round with {number}: the card shows {card.caller_text()!r}, not {name!r}", file=sys.stderr)
@@ -141,9 +147,13 @@ def main(argv: list[str] | None = None) -> int:
     lookup_med, lookup_p95 = _ms(lookup)
     bare_med, bare_p95 = _ms(bare)
     exit_med, _ = _ms(exit_times)
+    handed_med, handed_p95 = _ms(handed)
+    app_med, app_p95 = _ms(app_part)
     print(f"rounds: {len(to_screen)} calls, each a new `backoffice call NUMBER` process")
     print(f"{'':44}{'median':>10}{'p95':>10}")
     print(f"{'backoffice call NUMBER -> caller on screen':44}{screen_med:9.1f}ms{screen_p95:9.1f}ms")
+    print(f"{'  of which: start to the app hearing it':44}{handed_med:9.1f}ms{handed_p95:9.1f}ms")
+    print(f"{'  of which: heard to the caller on screen':44}{app_med:9.1f}ms{app_p95:9.1f}ms")
     print(f"{'  the command ends (answered SHOWN)':44}{exit_med:9.1f}ms")
     print(f"{'floor: the app own search (search_customers)':44}{search_med:9.2f}ms{search_p95:9.2f}ms")
     print(f"{'the card lookup (identify_caller)':44}{lookup_med:9.2f}ms{lookup_p95:9.2f}ms")
