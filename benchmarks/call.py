@@ -128,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
         exit_times.append(time.perf_counter() - t0)
         to_screen.append(shown)
         panel.put_all_away()
+        # Calls come seconds apart: let the app finish putting the card away and repainting first.
+        settle = time.perf_counter() + 0.2
+        while time.perf_counter() < settle:
+            app.processEvents()
+            time.sleep(0.005)
 
     numbers = [n for n, _ in targets]
     search = []

@@ -131,11 +131,6 @@ def _shown(phone, text: str) -> str:
     return phonenumbers.format_number(phonenumbers.parse(phone.e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def _region(db: Database) -> str:
-    with db.engine.connect() as conn:
-        return shop_default_region(conn)
-
-
 def identify_caller(db: Database, *, actor: Actor, number: str) -> IncomingCall:
     """The customers whose phone is `number` in any format, with what is open for them.
 
@@ -144,9 +139,6 @@ def identify_caller(db: Database, *, actor: Actor, number: str) -> IncomingCall:
     """
     access.require(db, actor, Permission.FIND_CUSTOMERS)
     text = _check_number(number)
-    region = _region(db)
-    phone = normalize_phone(text, default_region=region)
-    shown = _shown(phone, text)
     hits = [h for h in search_customers(db, actor=actor, query=text, limit=MAX_MATCHES + 1)
             if h.match == "phone"]
     more = len(hits) > MAX_MATCHES
@@ -156,6 +148,8 @@ def identify_caller(db: Database, *, actor: Actor, number: str) -> IncomingCall:
     links: dict[int, list[UnpaidPayLink]] = {i: [] for i in ids}
     requests: dict[int, list[OpenRequest]] = {i: [] for i in ids}
     with db.begin() as s:
+        # Read in this unit of work: a connection of its own would cost as much as the lookups.
+        phone = normalize_phone(text, default_region=shop_default_region(s))
         if ids:
             for o in s.execute(
                 select(Order.id, Order.number, Order.status, Order.total, Order.currency, Order.created_at,
@@ -194,7 +188,7 @@ def identify_caller(db: Database, *, actor: Actor, number: str) -> IncomingCall:
         )
         for h in hits
     )
-    return IncomingCall(number=text, shown_number=shown, e164=phone.e164 if phone else None,
+    return IncomingCall(number=text, shown_number=_shown(phone, text), e164=phone.e164 if phone else None,
                         matches=matches, more=more)
 
 
@@ -220,7 +214,8 @@ def dial_customer(db: Database, *, actor: Actor, number: str, customer_id: int |
     """
     access.require(db, actor, Permission.VIEW_CUSTOMER, customer_id=customer_id)
     text = _check_number(number)
-    region = _region(db)
+    with db.read() as s:
+        region = shop_default_region(s)
     uri = tel_uri(text, default_region=region)
     phone = normalize_phone(text, default_region=region)
     shown = _shown(phone, text)
