@@ -26,7 +26,7 @@ os.environ["BACKOFFICE_RUNTIME_DIR"] = str(_TMP / "run")
 os.environ["BACKOFFICE_DESK"] = "bench"
 os.environ["BACKOFFICE_DATA_DIR"] = str(_TMP / "data")
 
-from PySide6.QtCore import QSettings, qInstallMessageHandler  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSettings, QTimer, qInstallMessageHandler  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
@@ -100,12 +100,19 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     def wait_for(condition, limit_s: float = 30.0) -> None:
+        """Run the event loop, as the app does, until `condition` holds (checked every millisecond)."""
+        if condition():
+            return
+        loop = QEventLoop()
         deadline = time.perf_counter() + limit_s
-        while not condition():
-            app.processEvents()
-            if time.perf_counter() > deadline:
-                raise SystemExit("the caller did not show within 30 s")
-            time.sleep(0.0002)
+        timer = QTimer()
+        timer.setInterval(1)
+        timer.timeout.connect(lambda: loop.quit() if condition() or time.perf_counter() > deadline else None)
+        timer.start()
+        loop.exec()
+        timer.stop()
+        if not condition():
+            raise SystemExit("the caller did not show within 30 s")
 
     # One call first, so that the first round does not time the app's own warming up.
     router.deliver(targets[0][0], "local")
@@ -130,9 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         panel.put_all_away()
         # Calls come seconds apart: let the app finish putting the card away and repainting first.
         settle = time.perf_counter() + 0.2
-        while time.perf_counter() < settle:
-            app.processEvents()
-            time.sleep(0.005)
+        wait_for(lambda: time.perf_counter() >= settle)
 
     numbers = [n for n, _ in targets]
     search = []

@@ -9,6 +9,7 @@ nobody here has that number.
 from __future__ import annotations
 
 import html
+import re
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
@@ -173,7 +174,8 @@ class CallCard(QFrame):
     def caller_text(self) -> str:
         """What the card says, as plain text (for tests and the screen reader)."""
         parts = [self.heading.text(), self.state.text(), *(label.text() for label in self.match_labels)]
-        return "\n".join(parts)
+        text = "\n".join(parts).replace("<br>", "\n")
+        return html.unescape(re.sub(r"<[^>]+>", "", text))
 
     def _open(self) -> None:
         match = self.chosen()
@@ -260,6 +262,14 @@ class CallPanel(QDockWidget):
         when a person is typing."""
         typing = self._someone_typing()
         card = CallCard(number, datetime.now(), self)
+        # The lookup starts first: it is most of the wait, and the card is laid out meanwhile.
+        db, actor = self.ctx.db, self.ctx.actor
+        self.ctx.tasks.run_db(
+            lambda token, progress: calls_service.identify_caller(db, actor=actor, number=number),
+            on_success=lambda call, card=card: self._looked_up(card, call, focus=not typing),
+            on_failure=lambda exc, card=card: self._lookup_failed(card, exc),
+            owner=card,
+        )
         card.take_order.connect(self.take_order)
         card.open_customer.connect(self._open_customer)
         card.put_away.connect(self.put_away)
@@ -273,13 +283,6 @@ class CallPanel(QDockWidget):
             self.fit_screen()
         self.show()
         self.raise_()
-        db, actor = self.ctx.db, self.ctx.actor
-        self.ctx.tasks.run_db(
-            lambda token, progress: calls_service.identify_caller(db, actor=actor, number=number),
-            on_success=lambda call, card=card: self._looked_up(card, call, focus=not typing),
-            on_failure=lambda exc, card=card: self._lookup_failed(card, exc),
-            owner=card,
-        )
         return card
 
     def _looked_up(self, card: CallCard, call, *, focus: bool) -> None:
