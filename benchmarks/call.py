@@ -33,7 +33,7 @@ from sqlalchemy import select  # noqa: E402
 from backoffice.db import open_database  # noqa: E402
 from backoffice.demo.load import fill_demo_database  # noqa: E402
 from backoffice.domain import Customer  # noqa: E402
-from backoffice.domain.enums import CustomerStatus, Role  # noqa: E402
+from backoffice.domain.enums import CustomerStatus  # noqa: E402
 from backoffice.services import calls, customers  # noqa: E402
 from backoffice.services import staff as staff_service  # noqa: E402
 from ui import desk_settings  # noqa: E402

@@ -192,7 +192,7 @@ def identify_caller(db: Database, *, actor: Actor, number: str) -> IncomingCall:
                         matches=matches, more=more)
 
 
-def tel_uri(number: str, *, default_region: str) -> str:
+def _tel_uri(number: str, *, default_region: str) -> str:
     """The `tel:` address of a number as shown: international form when valid, else its digits."""
     phone = normalize_phone(number, default_region=default_region)
     if phone is None:
@@ -216,7 +216,7 @@ def dial_customer(db: Database, *, actor: Actor, number: str, customer_id: int |
     text = _check_number(number)
     with db.read() as s:
         region = shop_default_region(s)
-    uri = tel_uri(text, default_region=region)
+    uri = _tel_uri(text, default_region=region)
     phone = normalize_phone(text, default_region=region)
     shown = _shown(phone, text)
     if customer_id is None:
