@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import pytest
 from decimal import Decimal
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtGui import QAction, QFileOpenEvent
 from PySide6.QtWidgets import QApplication, QMenu
 from sqlalchemy import select
 
@@ -317,3 +317,10 @@ def test_the_call_settings_switch_the_address_on_with_its_port(qtbot, desk):
     assert desk.router.endpoint is None
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
+
+
+def test_a_link_handed_over_as_an_event_brings_up_the_caller(qtbot, desk):
+    # How macOS hands a backoffice:// link to the app bundle.
+    event = QFileOpenEvent(QUrl("backoffice://call?number=%2B17135550199"))
+    QApplication.sendEvent(QApplication.instance(), event)
+    qtbot.waitUntil(lambda: shows(desk.panel, "Ana García"), timeout=WAIT_MS)

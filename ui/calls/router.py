@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -53,9 +53,29 @@ class CallRouter(QObject):
 
     def start(self) -> bool:
         """Open the desk's channel; False when another app on this desk has it (it was brought forward)."""
-        return self.channel.listen()
+        if not self.channel.listen():
+            return False
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+        return True
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        # macOS hands a backoffice:// link to the app bundle as an event, not as an argument.
+        if event.type() == QEvent.Type.FileOpen and obj is QApplication.instance():
+            url = event.url().toString()
+            if url.lower().startswith(calls_channel.LINK_SCHEME + ":"):
+                try:
+                    self.deliver(calls_channel.number_from_link(url), LOCAL)
+                except calls_channel.CallError as exc:
+                    log.info("a backoffice link was not a call: %s", exc)
+                return True
+        return False
 
     def close(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
         self.channel.close()
         if self.endpoint is not None:
             self.endpoint.close()
