@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import sys
 from pathlib import Path
 
@@ -12,11 +10,13 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from backoffice import calls_channel
 from backoffice.db import Database, default_database_url, open_database
 from backoffice.domain.enums import Role
 from backoffice.domain.staff import Actor
 from backoffice.errors import UserFacingError
 from ui import desk_settings
+from ui.calls.router import CallRouter
 from ui.context import AppContext
 from ui.errors import install_excepthook
 from ui.gui_gc import collect_on_gui_thread
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def desk_name() -> str:
-    return os.environ.get("BACKOFFICE_DESK") or socket.gethostname()
+    return calls_channel.desk_name()
 
 
 def application() -> QApplication:
@@ -110,6 +110,10 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
     configure_logging()
     app = application()
     install_excepthook()
+    router = None if self_test else _open_call_channel(app, demo=demo_hint is not None)
+    if router is False:
+        print("backoffice: the back office is already open on this desk; brought it to the front")
+        return 0
     url = db_url or desk_settings.database_url() or default_database_url()
     db = _open(url, ask_nobody=self_test)
     if db is None:
@@ -139,7 +143,11 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
             lock.signed_out.connect(lambda: (signed_out.append(True), window.close()))
             window.sign_out_requested.connect(lock.sign_out)
         window.show()
+        if router is not None:
+            router.attach(window, lock)
         code = app.exec()
+        if router is not None:
+            router.detach()
         window.ctx.tasks.wait_all(10_000)
         if lock is not None:
             app.removeEventFilter(lock)
@@ -147,8 +155,28 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
         window.deleteLater()
         if not signed_out:
             break
+    if router is not None:
+        router.close()
     db.dispose()
     return code
+
+
+def _open_call_channel(app: QApplication, *, demo: bool):
+    """Serve this desk's call channel before anyone signs in (see `ui.calls.router`).
+
+    Returns the router; None when the app runs without one; False when the app is already
+    open on this desk (it was brought to the front, and this start should end).
+    """
+    router = CallRouter(parent=app)
+    if router.start():
+        problem = router.apply_endpoint_settings()
+        if problem:
+            log.warning("%s", problem)
+        return router
+    taken = router.channel.taken
+    router.deleteLater()
+    # A demo beside the real app runs without calls rather than not at all.
+    return None if demo or not taken else False
 
 
 def _install_idle_lock(app: QApplication, window, db: Database):

@@ -46,6 +46,7 @@ from backoffice.services.customers import (
     validate_changes,
 )
 from ui.audit_table_model import COLUMNS as AUDIT_COLUMNS
+from ui.calls.dial import add_call_button
 from ui.context import AppContext
 from ui.customers_table_model import STATUS_LABELS
 from ui.errors import show_error
@@ -255,6 +256,7 @@ class CustomerPage(QWidget):
             self.fields[name] = edit
             self.errors[name] = error
             self.theirs[name] = theirs
+        add_call_button(self.fields["phone"], self.ctx, lambda: self.customer_id)
         self.edit_button = QPushButton("Edit")
         self.edit_button.setObjectName("editCustomer")
         self.edit_button.clicked.connect(self.start_editing)

@@ -24,6 +24,7 @@ from backoffice.domain.enums import CustomerStatus
 from backoffice.domain.staff import Permission
 from backoffice.services import customers as customers_service
 from backoffice.services.customers import CustomerHit
+from ui.calls.dial import add_call_menu
 from ui.context import AppContext
 from ui.customers_table_model import STATUS_LABELS, CustomersTableModel
 from ui.errors import show_error
@@ -78,6 +79,8 @@ class CustomersScreen(QWidget):
         self.results.hide()
         self.results.activated.connect(lambda index: self._open_hit(index.row()))
         self.results.doubleClicked.connect(lambda index: self._open_hit(index.row()))
+        add_call_menu(self.results, ctx, phone_column=1,
+                      customer_of_row=lambda row: self._hits[row].id if 0 <= row < len(self._hits) else None)
 
         self.status_filter = QComboBox()
         self.status_filter.setObjectName("statusFilter")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings
 
+from backoffice.call_endpoint import DEFAULT_PORT
+
 ORGANISATION = "backoffice"
 APPLICATION = "backoffice"
 
@@ -23,3 +25,20 @@ def set_database_url(url: str | None) -> None:
         s.setValue("database/url", url)
     else:
         s.remove("database/url")
+
+
+def call_endpoint() -> tuple[bool, int]:
+    """Whether this desk serves http://127.0.0.1:PORT/call?number=… (off unless switched on), and its port."""
+    s = settings()
+    enabled = str(s.value("calls/http_enabled", "false")).lower() in ("true", "1")
+    try:
+        port = int(s.value("calls/http_port", DEFAULT_PORT))
+    except (TypeError, ValueError):
+        port = DEFAULT_PORT
+    return enabled, port if 1024 <= port <= 65535 else DEFAULT_PORT
+
+
+def set_call_endpoint(enabled: bool, port: int) -> None:
+    s = settings()
+    s.setValue("calls/http_enabled", bool(enabled))
+    s.setValue("calls/http_port", int(port))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from backoffice import cli
+from backoffice import calls_channel
 
 
 def _desk_database_url() -> str | None:
@@ -18,6 +18,12 @@ def _desk_database_url() -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    call = calls_channel.call_arguments(argv)
+    if call is not None:
+        # A phone system waits on this: hand the number over before loading anything heavy.
+        return calls_channel.main(call)
+    from backoffice import cli
+
     cli.quiet_console_logging()
     parser = cli.build_parser(with_gui=True)
     args = parser.parse_args(argv)

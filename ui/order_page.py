@@ -30,6 +30,7 @@ from backoffice.errors import ConflictError, UserFacingError, ValidationError
 from backoffice.services import orders as orders_service
 from backoffice.services.orders import COMMON_CARRIERS, OrderDetail, PaymentView
 from backoffice.services.phone_orders import METHOD_LABELS
+from ui.calls.dial import lines_html, link_phones
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.guarded_line_edit import GuardedLineEdit
@@ -182,6 +183,7 @@ class OrderPage(QWidget):
             # Both addresses start at the top of their boxes, however many lines each has.
             label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            link_phones(label, ctx, lambda: self.detail.customer_id if self.detail else None)
             addresses.addWidget(box, 1)
         pay_box = QGroupBox("Payment and delivery")
         form = QFormLayout(pay_box)
@@ -408,8 +410,7 @@ class OrderPage(QWidget):
             if addr is None or not addr.lines:
                 label.setText("—")
             else:
-                extra = [x for x in (addr.phone, addr.email) if x]
-                label.setText("\n".join([*addr.lines, *extra]))
+                label.setText(lines_html([*addr.lines, addr.email], phone=addr.phone))
         self.payment.setText(self._payment_text(d))
         self.tracking.setText(
             "\n".join(f"{s.carrier} {s.tracking_number}".strip() for s in d.shipments) or "Not shipped yet"
