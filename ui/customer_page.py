@@ -47,6 +47,7 @@ from ui.audit_table_model import COLUMNS as AUDIT_COLUMNS
 from ui.context import AppContext
 from ui.customers_table_model import STATUS_LABELS
 from ui.errors import show_error
+from ui.newsletters.consent_buttons import consent_buttons
 from ui.orders_screen import STATUS_LABELS as ORDER_STATUS_LABELS
 from ui.orders_screen import money_text
 
@@ -281,6 +282,7 @@ class CustomerPage(QWidget):
         QVBoxLayout(subs).addWidget(self.subscriptions)
         QVBoxLayout(evidence).addWidget(self.consents)
         layout = QVBoxLayout(tab)
+        layout.addLayout(consent_buttons(self))
         layout.addWidget(subs)
         layout.addWidget(evidence)
         return tab
