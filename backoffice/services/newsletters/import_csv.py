@@ -22,6 +22,7 @@ import hashlib
 import io
 import ipaddress
 import json
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -166,13 +167,44 @@ class _Columns:
         self.index = {}
         for i, h in enumerate(headers):
             self.index.setdefault(_compact(h), i)
+        self._by_name: dict[str, int | None] = {}
 
     def has(self, *names: str) -> bool:
         return all(_compact(n) in self.index for n in names)
 
     def get(self, cells: Sequence[str], name: str) -> str:
-        i = self.index.get(_compact(name))
+        i = self._by_name.get(name, -1)
+        if i == -1:
+            i = self._by_name[name] = self.index.get(_compact(name))
         return cells[i].strip() if i is not None and i < len(cells) else ""
+
+
+# A plain ASCII address (dot-atom before the "@"): the rules email_validator applies to
+# its part before the "@"; the part after it is checked by email_validator once per domain.
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9.-]{1,253})")
+
+
+def _email_checker() -> Callable[[str], str]:
+    """validate_email, quicker on a file where thousands of addresses share a few domains."""
+    domains: dict[str, str | None] = {}
+
+    def check(raw: str) -> str:
+        text_ = raw.strip()
+        match = _PLAIN_ADDRESS.fullmatch(text_)
+        if match is None or len(text_) > 254 or len(text_.partition("@")[0]) > 64:
+            return validate_email(text_)
+        domain = match.group(1).lower()
+        if domain not in domains:
+            try:
+                domains[domain] = validate_email(f"a@{domain}").partition("@")[2]
+            except ValidationError:
+                domains[domain] = None
+        if domains[domain] is None:
+            return validate_email(text_)  # for its sentence
+        return f"{text_.partition('@')[0]}@{domains[domain]}"
+
+    return check
 
 
 def _format_of(cols: _Columns) -> tuple[str, str]:
@@ -199,7 +231,8 @@ def _check_text(values: dict[str, str]) -> str | None:
     return None
 
 
-def _row(fmt: str, kind: str, cols: _Columns, cells: list[str], line: int) -> _Row | RejectedLine:
+def _row(fmt: str, kind: str, cols: _Columns, cells: list[str], line: int,
+         check_email: Callable[[str], str]) -> _Row | RejectedLine:
     if fmt == MAILCHIMP:
         raw_email = cols.get(cells, "Email Address")
         first, last = cols.get(cells, "First Name"), cols.get(cells, "Last Name")
@@ -232,7 +265,7 @@ def _row(fmt: str, kind: str, cols: _Columns, cells: list[str], line: int) -> _R
     if not raw_email:
         return RejectedLine(line, "there is no email address")
     try:
-        email = validate_email(raw_email)
+        email = check_email(raw_email)
     except ValidationError as exc:
         return RejectedLine(line, exc.message.rstrip(".").lower() if exc.message else "the email address is not valid")
     if len(first) > 120 or len(last) > 120:
@@ -274,6 +307,7 @@ def _analyse(data: bytes, progress: Progress | None) -> ListImportPreview:
     by_status: dict[SubscriptionStatus, int] = {}
     width = len(headers)
     count = 0
+    check_email = _email_checker()
     while True:
         line = reader.line_num + 1
         try:
@@ -291,7 +325,7 @@ def _analyse(data: bytes, progress: Progress | None) -> ListImportPreview:
         if len(cells) != width:
             rejected.append(RejectedLine(line, f"the row has {len(cells)} cells where the header has {width}"))
             continue
-        result = _row(fmt, kind, cols, cells, line)
+        result = _row(fmt, kind, cols, cells, line, check_email)
         if isinstance(result, RejectedLine):
             rejected.append(result)
             continue
@@ -399,8 +433,9 @@ def import_list(db: Database, *, actor: Actor, list_id: int, data: bytes,
         existing = _existing(s, [r.key for r in rows])
         current = dict(s.execute(select(Subscription.customer_id, Subscription.status)
                                  .where(Subscription.list_id == list_id)).all())
-        new_rows = [r for r in rows if r.key not in existing and r.status is SubscriptionStatus.SUBSCRIBED
-                    and suppression.key_hash(secret, Channel.EMAIL, r.key) not in suppressed]
+        digests = [suppression.key_hash(secret, Channel.EMAIL, r.key) for r in rows]
+        new_rows = [r for r, digest in zip(rows, digests) if r.key not in existing
+                    and r.status is SubscriptionStatus.SUBSCRIBED and digest not in suppressed]
         ids = _new_ids(s, len(new_rows))
         customer_values = []
         for cid, r in zip(ids, new_rows):
@@ -414,17 +449,18 @@ def import_list(db: Database, *, actor: Actor, list_id: int, data: bytes,
         for start in range(0, len(customer_values), CHUNK):
             s.execute(insert(_CUSTOMERS), customer_values[start:start + CHUNK])
         new_customer_ids = ids
-        index_each = len(ids) < _REBUILD_FROM
+        # Many new customers against few on file: one rebuild of the whole index is quicker.
+        on_file = s.execute(select(func.count()).select_from(Customer)).scalar_one()
+        index_each = len(ids) < _REBUILD_FROM or len(ids) * 4 < on_file
         if index_each:
             for values in customer_values:
                 write_entry(s, values["id"], customer_entry({**values, "merged_into_id": None}, (),
                                                             default_region=region))
         sub_inserts, sub_updates, events, suppress_rows, outbox = [], [], [], [], []
         suppress_seen: set[tuple[str, int]] = set()
-        for done, r in enumerate(rows, start=1):
+        for done, (r, digest) in enumerate(zip(rows, digests), start=1):
             if progress is not None and done % CHUNK == 0:
                 progress(done, total, f"Importing row {done:,} of {total:,}")
-            digest = suppression.key_hash(secret, Channel.EMAIL, r.key)
             person = existing.get(r.key)
             if r.status is SubscriptionStatus.SUBSCRIBED:
                 if digest in suppressed:
