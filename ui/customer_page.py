@@ -75,11 +75,13 @@ SUBSCRIPTION_STATUS_LABELS = {
     SubscriptionStatus.UNCONFIRMED: "Not confirmed yet",
     SubscriptionStatus.SUBSCRIBED: "Subscribed",
     SubscriptionStatus.UNSUBSCRIBED: "Unsubscribed",
+    SubscriptionStatus.CLEANED: "Address bounced",
 }
 CONSENT_ACTION_LABELS = {
     ConsentAction.OPT_IN: "Signed up",
     ConsentAction.CONFIRM: "Confirmed",
     ConsentAction.OPT_OUT: "Unsubscribed",
+    ConsentAction.CLEAN: "Bounced",
 }
 REQUEST_KIND_LABELS = {
     RequestKind.ACCESS: "Copy of their data",
