@@ -75,7 +75,7 @@ def normalised_address(channel: Channel, address: str, *, region: str = "US") ->
 
 def key_hash(secret: bytes, channel: Channel, normalised: str) -> str:
     """The keyed hash of a normalised address on a channel."""
-    return hmac.new(secret, f"{channel.value}:{normalised}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(secret, f"{channel.value}:{normalised}".encode(), "sha256").hex()
 
 
 def is_suppressed(s: Session, secret: bytes, channel: Channel, list_id: int, normalised: str) -> bool:
