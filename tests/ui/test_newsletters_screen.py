@@ -17,6 +17,7 @@ from backoffice.services import customers as customers_service
 from backoffice.services.newsletters import consent, export_csv, lists
 from tests.ui.conftest import WAIT_MS, open_page
 from ui.customer_page import CustomerPage
+from ui.customers_screen import CustomersScreen
 from ui.newsletters.newsletters_screen import NewslettersScreen
 
 
@@ -162,3 +163,25 @@ def test_order_takers_see_no_consent_buttons(qtbot, db, owner, order_taker, ctx_
                                             email="ann@example.com").customer.id
     page = open_page(qtbot, ctx_for(db, order_taker), CustomerPage, cid)
     assert page.findChild(type(page.edit_button), "subscribeButton").isHidden()
+
+
+def test_the_customers_list_filters_by_newsletter_list(qtbot, db, owner, ctx_for):
+    email, ids = add_members(db, owner, 2)
+    customers_service.create_customer(db, actor=owner, first_name="Not", last_name="Subscribed",
+                                      email="not@example.com")
+    ctx = ctx_for(db, owner)
+    screen = CustomersScreen(ctx)
+    ctx.screens.append(screen)
+    qtbot.addWidget(screen)
+    screen.show()
+    qtbot.waitUntil(lambda: screen.list_filter.count() == 5 and screen.model.rowCount() == 3, timeout=WAIT_MS)
+    assert screen.list_filter.itemText(1) == "On “Email newsletter”"
+    screen.list_filter.setCurrentIndex(screen.list_filter.findData(email.id))
+    qtbot.waitUntil(lambda: screen.model.rowCount() == 2 and screen.count_label.text() == "2 customers",
+                    timeout=WAIT_MS)
+    # A new list made elsewhere is offered without reopening the screen; the choice stays.
+    _, changes = lists.create_list(db, actor=owner, name="Trade news", channel="email", purpose="For the trade.",
+                                   wording="Yes, send me trade news.")
+    ctx.bus.publish(changes)
+    qtbot.waitUntil(lambda: screen.list_filter.count() == 6, timeout=WAIT_MS)
+    assert screen.list_filter.currentData() == email.id

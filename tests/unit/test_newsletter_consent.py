@@ -172,3 +172,14 @@ def test_member_counts_and_the_customers_list_filter(db, owner):
 def test_the_customers_list_offers_the_default_lists_in_a_new_shop(db, owner):
     names = [o.name for o in customers_service.newsletter_list_options(db, actor=owner)]
     assert sorted(names) == ["Email newsletter", "Postal catalogue", "SMS newsletter", "Special offers"]
+
+
+def test_the_source_of_a_consent_is_an_ip_address_or_nothing(db, owner):
+    cid = new_customer(db, owner)
+    email = by_name(db, owner, "Email newsletter")
+    with pytest.raises(ValidationError, match="IP address"):
+        consent.subscribe(db, actor=owner, customer_id=cid, list_id=email.id, wording_id=email.wording.id,
+                          method=consent.Method.WEB_FORM, source_address="4111 1111 1111 1111")
+    consent.subscribe(db, actor=owner, customer_id=cid, list_id=email.id, wording_id=email.wording.id,
+                      method=consent.Method.WEB_FORM, source_address=" 203.0.113.7 ")
+    assert consent.customer_consent(db, actor=owner, customer_id=cid).history[0].source_address == "203.0.113.7"

@@ -5,6 +5,7 @@ the address on the suppression list so that only a new, recorded consent brings 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import uuid
 from dataclasses import dataclass
@@ -145,6 +146,19 @@ def _customer(s: Session, customer_id: int) -> Customer:
     return c
 
 
+def _ip_address(text: str) -> str:
+    # Only an IP address is kept as the source: nothing else typed here is stored.
+    text = (text or "").strip()
+    if not text:
+        return ""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise ValidationError("The source must be the IP address the web form was sent from, such as "
+                              "203.0.113.7, or left empty; nothing was saved.",
+                              fields={"source_address": "Enter an IP address or leave it empty."}) from None
+
+
 def _note(text: str) -> str:
     guarded = guard_text(" ".join((text or "").split())[:500], field="Note")
     return guarded.value or ""
@@ -161,6 +175,7 @@ def subscribe(db: Database, *, actor: Actor, customer_id: int, list_id: int, wor
     access.require(db, actor, Permission.MANAGE_NEWSLETTERS, customer_id=customer_id)
     if method not in METHOD_LABELS:
         raise ValidationError("Choose how the consent was given; nothing was saved.", fields={"method": "Choose one."})
+    source_address = _ip_address(source_address)
     with db.begin() as s:
         ensure_default_lists(s)
         c = _customer(s, customer_id)
