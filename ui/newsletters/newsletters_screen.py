@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -146,6 +147,12 @@ class NewslettersScreen(QWidget):
         self.transfer_message.setObjectName("transferMessage")
         self.transfer_message.setWordWrap(True)
         self.transfer_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # One line per rejected or left-out row, to read and copy.
+        self.report = QPlainTextEdit()
+        self.report.setObjectName("transferReport")
+        self.report.setReadOnly(True)
+        self.report.setMaximumHeight(110)
+        self.report.hide()
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -188,6 +195,7 @@ class NewslettersScreen(QWidget):
         layout.addLayout(transfers)
         layout.addLayout(bar)
         layout.addWidget(self.transfer_message)
+        layout.addWidget(self.report)
         self._show_busy(False)
 
         ctx.bus.changed.connect(self._on_changes)
@@ -303,10 +311,15 @@ class NewslettersScreen(QWidget):
             self._token.cancel()
             self.progress_label.setText("Cancelling…")
 
-    def _finish(self, outcome, message: str) -> None:
+    def _show_report(self, lines: list[str]) -> None:
+        self.report.setPlainText("\n".join(lines))
+        self.report.setVisible(bool(lines))
+
+    def _finish(self, outcome, message: str, report: list[str] | None = None) -> None:
         self._token = None
         self._show_busy(False)
         self.transfer_message.setText(message)
+        self._show_report(report or [])
         self.last_result = outcome
         self.transfer_finished.emit(outcome)
 
@@ -331,6 +344,7 @@ class NewslettersScreen(QWidget):
         db, actor = self.ctx.db, self.ctx.actor
         self._show_busy(True)
         self.transfer_message.setText("")
+        self._show_report([])
         self._token = self.ctx.tasks.run_db(
             lambda token, progress: export_csv.export_list(db, actor=actor, list_id=lst.id, fmt=fmt, path=path,
                                                            replace=Path(path).exists(), progress=progress),
@@ -355,18 +369,22 @@ class NewslettersScreen(QWidget):
         path = self.ask_open_path()
         if not path:
             return
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            self.transfer_message.setText(f"The file {path} could not be read: {exc.strerror or exc}.")
-            return
         db, actor = self.ctx.db, self.ctx.actor
         self._show_busy(True)
+        self._show_report([])
         self.transfer_message.setText("Checking the file…")
+
+        def work(token, progress):
+            try:
+                data = Path(path).read_bytes()
+            except OSError as exc:
+                raise UserFacingError(f"The file {path} could not be read ({exc.strerror or exc}); "
+                                      "nothing was imported.") from None
+            return data, import_csv.preview_list_import(db, actor=actor, list_id=lst.id, data=data,
+                                                        progress=progress)
+
         self._token = self.ctx.tasks.run_db(
-            lambda token, progress: import_csv.preview_list_import(db, actor=actor, list_id=lst.id, data=data,
-                                                                    progress=progress),
-            on_success=lambda preview: self._previewed(lst, data, preview),
+            work, on_success=lambda answer: self._previewed(lst, *answer),
             on_failure=self._failed, on_progress=self._progress, owner=self)
         self._watch_cancel()
 
@@ -376,11 +394,10 @@ class NewslettersScreen(QWidget):
         counts = ", ".join(f"{n:,} {STATUS_LABELS[s].lower()}" for s, n in preview.by_status.items())
         head = f"{import_csv.FORMAT_LABELS[preview.format]} {preview.kind}: {preview.rows:,} rows ({counts or 'none'})."
         if preview.rejected:
-            lines = "\n".join(preview.report_lines()[:200])
-            more = f"\n… and {len(preview.rejected) - 200:,} more." if len(preview.rejected) > 200 else ""
             self.transfer_message.setText(
                 f"{head} {len(preview.rejected):,} row(s) cannot be imported, so nothing was imported; "
-                f"fix them in the file and import it again:\n{lines}{more}")
+                "fix them in the file and import it again.")
+            self._show_report(preview.report_lines())
             self.last_result = preview
             self.transfer_finished.emit(preview)
             return
@@ -400,11 +417,11 @@ class NewslettersScreen(QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     def _imported(self, result) -> None:
-        left = "\n".join(f"Left out, line {x.line}: {x.reason}" for x in result.left_out[:200])
+        left = [f"Left out, line {x.line}: {x.reason}" for x in result.left_out]
         self._finish(result, (
             f"Imported: {result.subscribed:,} subscribed, {result.unsubscribed:,} unsubscribed, "
-            f"{result.cleaned:,} bounced, {result.unchanged:,} already so; {result.new_customers:,} new customers."
-            + (f"\n{left}" if left else "")))
+            f"{result.cleaned:,} bounced, {result.unchanged:,} already so; {result.new_customers:,} new customers"
+            + (f"; {len(left):,} left out (below)." if left else ".")), left)
         self.ctx.bus.publish(result.changes)
 
     def _on_changes(self, changes) -> None:
