@@ -186,3 +186,25 @@ def test_the_customers_list_filters_by_newsletter_list(qtbot, db, owner, ctx_for
     ctx.bus.publish(changes)
     qtbot.waitUntil(lambda: screen.list_filter.count() == 6, timeout=WAIT_MS)
     assert screen.list_filter.currentData() == email.id
+
+
+def test_the_owner_adds_a_list_and_a_new_wording_version(qtbot, db, owner, ctx_for):
+    ctx = ctx_for(db, owner)
+    screen = open_screen(qtbot, ctx)
+    dialog = screen.open_new_list()
+    qtbot.keyClicks(dialog.name, "Trade news")
+    dialog.channel.setCurrentIndex(dialog.channel.findData("email"))
+    qtbot.keyClicks(dialog.purpose, "News for shops that resell our products.")
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=WAIT_MS)  # no wording yet
+    assert "wording" in dialog.error.text()
+    dialog.wording.setPlainText("Yes, send me trade news.")
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: screen.lists_table.rowCount() == 5, timeout=WAIT_MS)
+    screen.select_list("Trade news")
+    qtbot.waitUntil(lambda: "version 1" in screen.list_info.text(), timeout=WAIT_MS)
+    wording = screen.open_new_wording()
+    wording.wording.setPlainText("Yes, send me trade news and price lists.")
+    wording.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: "version 2" in screen.list_info.text(), timeout=WAIT_MS)
+    assert "price lists" in screen.list_info.text()

@@ -34,6 +34,7 @@ from backoffice.services.newsletters import export_csv, import_csv, lists
 from backoffice.services.newsletters.lists import ListView
 from ui.context import AppContext
 from ui.errors import show_error
+from ui.newsletters.list_dialogs import NewListDialog, NewWordingDialog
 
 CHANNEL_LABELS = {Channel.EMAIL: "Email", Channel.SMS: "SMS", Channel.POSTAL: "Post"}
 STATUS_LABELS = {SubscriptionStatus.SUBSCRIBED: "Subscribed", SubscriptionStatus.UNCONFIRMED: "Not confirmed",
@@ -126,6 +127,13 @@ class NewslettersScreen(QWidget):
         self.more_button.clicked.connect(lambda: self.load_members(more=True))
         self.more_button.hide()
 
+        self.new_list_button = QPushButton("New list…")
+        self.new_list_button.setObjectName("newListButton")
+        self.new_list_button.clicked.connect(self.open_new_list)
+        self.new_wording_button = QPushButton("New wording…")
+        self.new_wording_button.setObjectName("newWordingButton")
+        self.new_wording_button.clicked.connect(self.open_new_wording)
+        self.list_dialog = None
         self.import_button = QPushButton("Import from Mailchimp or listmonk…")
         self.import_button.setObjectName("importListButton")
         self.import_button.clicked.connect(self.start_import)
@@ -158,6 +166,11 @@ class NewslettersScreen(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.lists_table, 2)
+        list_buttons = QHBoxLayout()
+        list_buttons.addWidget(self.new_list_button)
+        list_buttons.addWidget(self.new_wording_button)
+        list_buttons.addStretch(1)
+        left_layout.addLayout(list_buttons)
         left_layout.addWidget(self.list_info)
         growth_box = QGroupBox("Growth by month")
         growth_layout = QVBoxLayout(growth_box)
@@ -263,6 +276,25 @@ class NewslettersScreen(QWidget):
 
         self.ctx.tasks.run_db(lambda token, progress: lists.growth_by_month(db, actor=actor, list_id=list_id),
                               on_success=done, on_failure=lambda exc: show_error(self, exc))
+
+    def open_new_list(self) -> NewListDialog:
+        """Ask for a new list's name, channel, purpose and consent wording."""
+        dialog = NewListDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.list_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def open_new_wording(self) -> NewWordingDialog | None:
+        """Ask for a new version of the chosen list's consent wording."""
+        lst = self.current_list()
+        if lst is None:
+            return None
+        dialog = NewWordingDialog(self.ctx, lst.id, lst.name, lst.wording.text if lst.wording else "", self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.list_dialog = dialog
+        dialog.open()
+        return dialog
 
     # --- members -------------------------------------------------------------------------------
 
