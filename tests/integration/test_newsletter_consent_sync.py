@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from backoffice.domain import ConsentEvent, Customer, Subscription
+from backoffice.domain import ConsentEvent, Customer, OutboxMessage, Subscription
 from backoffice.domain.base import utcnow
 from backoffice.domain.enums import SubscriptionStatus
+from backoffice.services import customers as customers_service
 from backoffice.services import settings as settings_service
 from backoffice.services import sync
 from backoffice.services.newsletters import consent, lists, suppression
@@ -111,3 +112,20 @@ def test_restricted_people_are_marked_on_the_store_without_losing_their_choice(d
     assert sync.run_sync(db, conn, options=FAST).ok
     value = store_consent(store, store_id)
     assert value["may_market"] is False and value["lists"]["email_newsletter"]["status"] == "subscribed"
+
+
+def test_every_list_travels_and_no_account_is_opened_for_a_consent(db, owner, store, conn):
+    store_id, cid = synced_customer(db, owner, store, conn)
+    here_only = customers_service.create_customer(db, actor=owner, first_name="Only", last_name="Here", email="only.here@example.net",
+                                                  phone="+1 713 555 0123").customer.id
+    with db.begin() as s:  # the account create waiting for a new customer is not what is tested here
+        s.execute(OutboxMessage.__table__.delete().where(OutboxMessage.entity_id == here_only))
+    sms = lists.find_list(db, actor=owner, name="SMS newsletter")
+    with db.begin() as s:
+        s.get(Customer, cid).phone = "+1 713 555 0100"
+    for person in (cid, here_only):
+        consent.subscribe(db, actor=owner, customer_id=person, list_id=sms.id, wording_id=sms.wording.id)
+    accounts = store.count("customers")
+    assert sync.run_sync(db, conn, options=FAST).ok
+    assert store_consent(store, store_id)["lists"]["sms_newsletter"]["status"] == "subscribed"
+    assert store.count("customers") == accounts

@@ -165,7 +165,7 @@ class NewslettersScreen(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.lists_table, 2)
+        left_layout.addWidget(self.lists_table, 1)
         list_buttons = QHBoxLayout()
         list_buttons.addWidget(self.new_list_button)
         list_buttons.addWidget(self.new_wording_button)
@@ -176,7 +176,7 @@ class NewslettersScreen(QWidget):
         growth_layout = QVBoxLayout(growth_box)
         growth_layout.addWidget(self.growth_table)
         growth_layout.addWidget(self.growth_note)
-        left_layout.addWidget(growth_box, 1)
+        left_layout.addWidget(growth_box, 2)
 
         right = QGroupBox("Members")
         right_layout = QVBoxLayout(right)

@@ -70,8 +70,13 @@ def customer_address(s: Session, customer: Customer, channel: Channel) -> str:
     return ", ".join(address.lines()[1:]) if address is not None else ""
 
 
-def _enqueue_consent(s: Session, customer_id: int) -> None:
-    # The store hears of the change through the outbox; the value is built when sent.
+def _enqueue_consent(s: Session, customer: Customer) -> None:
+    # The store hears of the change through the outbox; the value is built when sent. Only
+    # a customer with a store account: a consent change must not open an account (the
+    # store would send a welcome email); one linked later brings the store's value along.
+    if customer.store_id is None:
+        return
+    customer_id = customer.id
     s.add(OutboxMessage(kind=OutboxKind.UPDATE_CONSENT, entity_type="customer", entity_id=customer_id,
                         reference=f"bo-{OutboxKind.UPDATE_CONSENT.value}-{uuid.uuid4().hex}"[:64],
                         payload=json.dumps({})))
@@ -199,8 +204,7 @@ def subscribe(db: Database, *, actor: Actor, customer_id: int, list_id: int, wor
                       evidence=_note(note), new_consent=True, region=shop_default_region(s))
         audit.record(s, actor, "subscribe", entity_type="newsletter_list", entity_id=list_id,
                      customer_id=customer_id, fields=[method])
-        if lst.channel is Channel.EMAIL:
-            _enqueue_consent(s, customer_id)
+        _enqueue_consent(s, c)
         name = lst.name
     return ConsentResult((name,), Changes(customers=frozenset({customer_id}), lists=frozenset({list_id}),
                                           outbox=True))
@@ -229,7 +233,6 @@ def unsubscribe(db: Database, *, actor: Actor, customer_id: int, list_id: int | 
             lists = [lst]
         secret = suppression.suppression_secret(s)
         region = shop_default_region(s)
-        email_touched = False
         for lst in lists:
             sub = s.execute(select(Subscription.status).where(Subscription.list_id == lst.id,
                                                               Subscription.customer_id == c.id)).scalar()
@@ -239,11 +242,10 @@ def unsubscribe(db: Database, *, actor: Actor, customer_id: int, list_id: int | 
                              taken_by=actor.staff_id, evidence=_note(note), region=region):
                 changed.append(lst.name)
                 ids.add(lst.id)
-                email_touched = email_touched or lst.channel is Channel.EMAIL
                 audit.record(s, actor, "unsubscribe", entity_type="newsletter_list", entity_id=lst.id,
                              customer_id=customer_id, fields=[method])
-        if email_touched:
-            _enqueue_consent(s, customer_id)
+        if ids:
+            _enqueue_consent(s, c)
     return ConsentResult(tuple(changed), Changes(customers=frozenset({customer_id}), lists=frozenset(ids),
                                                  outbox=bool(ids)))
 
