@@ -164,6 +164,12 @@ def test_listmonk_export_statuses(db, owner, email_list):
     fixed = data.replace(b"weird", b"disabled")
     result = import_list(db, actor=owner, list_id=email_list.id, data=fixed)
     assert (result.subscribed, result.unsubscribed) == (1, 2)
+    # A blocklisted address gets no list at all; one disabled on that list may join another.
+    other, _ = lists.create_list(db, actor=owner, name="Trade news", channel="email", purpose="Trade.",
+                                 wording="Yes, send me trade news.")
+    again = import_list(db, actor=owner, list_id=other.id, data=(
+        "email,name,attributes\nbl@example.com,Block Listed,{}\nodd@example.com,Odd,{}\n").encode())
+    assert again.subscribed == 1 and [x.line for x in again.left_out] == [2]
 
 
 def test_export_leaves_out_whom_the_shop_may_not_market_to(db, owner, email_list, tmp_path):

@@ -105,6 +105,8 @@ class _Row:
     status: SubscriptionStatus
     at: datetime | None
     source_address: str
+    # listmonk's blocklist: the address is to get no mail from any list.
+    everywhere: bool = False
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,7 @@ def _check_text(values: dict[str, str]) -> str | None:
 
 def _row(fmt: str, kind: str, cols: _Columns, cells: list[str], line: int,
          check_email: Callable[[str], str]) -> _Row | RejectedLine:
+    everywhere = False
     if fmt == MAILCHIMP:
         raw_email = cols.get(cells, "Email Address")
         first, last = cols.get(cells, "First Name"), cols.get(cells, "Last Name")
@@ -250,6 +253,7 @@ def _row(fmt: str, kind: str, cols: _Columns, cells: list[str], line: int,
         if raw_status not in _LISTMONK_STATUS:
             return RejectedLine(line, "the status is not one of enabled, disabled, blocklisted")
         status = _LISTMONK_STATUS[raw_status]
+        everywhere = raw_status == "blocklisted"
         when = ("updated_at", "created_at") if kind == "mixed" else ()
         ip_cells = ()
         attributes = cols.get(cells, "attributes")
@@ -287,7 +291,7 @@ def _row(fmt: str, kind: str, cols: _Columns, cells: list[str], line: int,
                 return RejectedLine(line, f"{column} is not an IP address")
             break
     return _Row(line=line, email=email, key=email_key(email), first_name=first, last_name=last,
-                status=status, at=at, source_address=source)
+                status=status, at=at, source_address=source, everywhere=everywhere)
 
 
 def _analyse(data: bytes, progress: Progress | None) -> ListImportPreview:
@@ -481,7 +485,8 @@ def import_list(db: Database, *, actor: Actor, list_id: int, data: bytes,
                     unchanged += 1
                     continue
             else:
-                scope = suppression.EVERY_LIST if r.status is SubscriptionStatus.CLEANED else list_id
+                everywhere = r.status is SubscriptionStatus.CLEANED or r.everywhere
+                scope = suppression.EVERY_LIST if everywhere else list_id
                 if (digest, scope) not in suppress_seen and not (scope == list_id and digest in suppressed):
                     suppress_seen.add((digest, scope))
                     suppress_rows.append({"channel": Channel.EMAIL, "key_hash": digest, "list_id": scope,
