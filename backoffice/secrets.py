@@ -92,3 +92,16 @@ def set_store_credentials(store_url: str, consumer_key: str, consumer_secret: st
     a = set_secret("store-key", store_url, consumer_key)
     b = set_secret("store-secret", store_url, consumer_secret)
     return a and b
+
+
+def newsletter_suppression_key() -> str | None:
+    """The secret the newsletter suppression list's hashes are keyed with.
+
+    For unattended runs on a machine without a keyring it may come from
+    BACKOFFICE_SUPPRESSION_KEY; otherwise from the keyring.
+    """
+    return os.environ.get("BACKOFFICE_SUPPRESSION_KEY") or get_secret("suppression-key", "newsletters")
+
+
+def set_newsletter_suppression_key(value: str) -> bool:
+    return set_secret("suppression-key", "newsletters", value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from pathlib import Path
 
@@ -42,6 +43,17 @@ def register(sub) -> None:
     add_db_argument(im)
     add_staff_argument(im)
     im.set_defaults(func=_import)
+    key = verbs.add_parser(
+        "suppression-key", help="copy the suppression list's key from one desk to another (owner)",
+        description="The suppression list keeps keyed hashes of opted-out addresses; every desk needs the "
+        "same key, kept in its keyring. --show prints this desk's key; --set reads one from the terminal "
+        "(or standard input) and keeps it in this desk's keyring after checking it is the shop's.")
+    which = key.add_mutually_exclusive_group(required=True)
+    which.add_argument("--show", action="store_true", help="print this desk's key")
+    which.add_argument("--set", action="store_true", help="read the key and keep it in this desk's keyring")
+    add_db_argument(key)
+    add_staff_argument(key)
+    key.set_defaults(func=_suppression_key)
     p.set_defaults(func=lambda args: (p.print_usage(sys.stderr), 2)[1])
 
 
@@ -110,4 +122,24 @@ def _import(args: argparse.Namespace) -> int:
         print(f"  Left out, line {left.line}: {left.reason}")
     if len(result.left_out) > SHOWN_LINES:
         print(f"  … and {len(result.left_out) - SHOWN_LINES:,} more left out.")
+    return 0
+
+
+def _suppression_key(args: argparse.Namespace) -> int:
+    from backoffice.services import staff
+    from backoffice.services.newsletters import suppression
+
+    db = open_db(args)
+    try:
+        actor = staff.sign_in_headless(db, login=args.login or "", password=read_password(f"Password for {args.login}: "))
+        if args.show:
+            print(suppression.show_key(db, actor=actor))
+            return 0
+        text = getpass.getpass("Suppression key: ") if sys.stdin.isatty() else sys.stdin.readline()
+        kept = suppression.set_key(db, actor=actor, text=text)
+    finally:
+        db.dispose()
+    print("The key is kept in this desk's keyring." if kept else
+          "This computer has no keyring: the key was checked but not kept; set BACKOFFICE_SUPPRESSION_KEY "
+          "for unattended runs.")
     return 0

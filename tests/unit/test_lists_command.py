@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import io
 
 from backoffice import cli
+from backoffice.services import customers as customers_service
 from backoffice.services import staff as staff_service
+from backoffice.services.newsletters import consent, lists
 
 HEAD = "Email Address,First Name,Last Name,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP"
 
@@ -50,3 +53,27 @@ def test_an_unknown_list_is_named_with_the_lists_there_are(db, tmp_path, capsys,
                      str(tmp_path / "x.csv"), "--db", db.url, "--as", "boss"]) == 1
     err = capsys.readouterr().err
     assert "no newsletter list called “Nope”" in err and "Email newsletter" in err
+
+
+def test_the_suppression_key_is_copied_to_another_desk(db, tmp_path, capsys, monkeypatch, memory_keyring):
+    owner_account(db, monkeypatch)
+    owner = staff_service.sign_in_headless(db, login="boss", password="a long enough password")
+    cid = customers_service.create_customer(db, actor=owner, first_name="A", last_name="B",
+                                            email="a@example.com").customer.id
+    email = lists.find_list(db, actor=owner, name="Email newsletter")
+    consent.unsubscribe(db, actor=owner, customer_id=cid, list_id=email.id, method="letter")
+    base = ["lists", "suppression-key", "--db", db.url, "--as", "boss"]
+    assert cli.main([*base, "--show"]) == 0
+    key = capsys.readouterr().out.strip()
+    memory_keyring.items.clear()  # another desk: no key in its keyring
+    out = tmp_path / "x.csv"
+    export = ["lists", "export", "--list", "Email newsletter", "--format", "mailchimp", "--out", str(out),
+              "--db", db.url, "--as", "boss"]
+    assert cli.main(export) == 1
+    assert "suppression-key --set" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("0" * 64 + "\n"))
+    assert cli.main([*base, "--set"]) == 1
+    assert "not the key" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO(key + "\n"))
+    assert cli.main([*base, "--set"]) == 0
+    assert cli.main(export) == 0

@@ -15,16 +15,20 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backoffice import secrets
+from backoffice.db import Database
 from backoffice.domain.emails import email_key
 from backoffice.domain.enums import Channel
 from backoffice.domain.newsletters import Suppression, SuppressionKey
 from backoffice.domain.phones import normalize_phone
+from backoffice.domain.staff import Actor, Permission
 from backoffice.domain.text import fold
-from backoffice.errors import UserFacingError
+from backoffice.errors import UserFacingError, ValidationError
+from backoffice.services import access, audit
 
-SECRET_KIND = "suppression-key"
-SECRET_NAME = "newsletters"
 EVERY_LIST = 0
+
+audit.register_action("show_suppression_key", "Suppression key shown to copy to another desk")
+audit.register_action("set_suppression_key", "Suppression key stored on this desk")
 
 _FINGERPRINT_LABEL = b"backoffice suppression key check"
 
@@ -41,18 +45,19 @@ def suppression_secret(s: Session) -> bytes:
     wrong key would let suppressed addresses through.
     """
     stored = s.execute(select(SuppressionKey.fingerprint).order_by(SuppressionKey.id).limit(1)).scalar()
-    text = secrets.get_secret(SECRET_KIND, SECRET_NAME)
+    text = secrets.newsletter_suppression_key()
     if text is None and stored is None:
         text = _random.token_hex(32)
-        secrets.set_secret(SECRET_KIND, SECRET_NAME, text)
+        secrets.set_newsletter_suppression_key(text)
         s.add(SuppressionKey(fingerprint=_fingerprint(text.encode())))
         s.flush()
         return text.encode()
     if text is None or (stored is not None and _fingerprint(text.encode()) != stored):
         raise UserFacingError(
             "This computer does not hold the key the shop's suppression list is kept with, so "
-            "opted-out addresses cannot be checked here; nothing was changed. Copy the "
-            "newsletters suppression key into this computer's keyring from a desk that has it.")
+            "opted-out addresses cannot be checked here; nothing was changed. On a desk that has "
+            "it, `backoffice lists suppression-key --show` prints it; here, `backoffice lists "
+            "suppression-key --set` keeps it in the keyring (or set BACKOFFICE_SUPPRESSION_KEY).")
     if stored is None:
         s.add(SuppressionKey(fingerprint=_fingerprint(text.encode())))
         s.flush()
@@ -114,3 +119,36 @@ def lift(s: Session, secret: bytes, channel: Channel, list_id: int, normalised: 
     s.execute(delete(Suppression).where(
         Suppression.channel == channel, Suppression.key_hash == digest,
         Suppression.list_id.in_((EVERY_LIST, list_id))))
+
+
+def key_matches(s: Session, text: str) -> bool:
+    """Whether `text` is the secret the shop's suppressions are keyed with (True when none is set yet)."""
+    stored = s.execute(select(SuppressionKey.fingerprint).order_by(SuppressionKey.id).limit(1)).scalar()
+    return stored is None or _fingerprint(text.encode()) == stored
+
+
+def show_key(db: Database, *, actor: Actor) -> str:
+    """This desk's suppression key, to copy to another desk (owner only). Raises PermissionDenied,
+    UserFacingError when this desk does not hold it."""
+    access.require(db, actor, Permission.MANAGE_SETTINGS)
+    with db.begin() as s:
+        key = suppression_secret(s)
+        audit.record(s, actor, "show_suppression_key", entity_type="suppression_key")
+    return key.decode()
+
+
+def set_key(db: Database, *, actor: Actor, text: str) -> bool:
+    """Keep a suppression key copied from another desk in this desk's keyring (owner only).
+
+    Returns False when it could only be kept in memory for this run. Raises
+    PermissionDenied, ValidationError when it is not the shop's key.
+    """
+    access.require(db, actor, Permission.MANAGE_SETTINGS)
+    text = (text or "").strip()
+    with db.begin() as s:
+        if not text or not key_matches(s, text):
+            raise ValidationError("This is not the key the shop's suppression list is kept with; "
+                                  "nothing was stored.")
+        kept = secrets.set_newsletter_suppression_key(text)
+        audit.record(s, actor, "set_suppression_key", entity_type="suppression_key")
+    return kept
