@@ -183,3 +183,16 @@ def test_the_source_of_a_consent_is_an_ip_address_or_nothing(db, owner):
     consent.subscribe(db, actor=owner, customer_id=cid, list_id=email.id, wording_id=email.wording.id,
                       method=consent.Method.WEB_FORM, source_address=" 203.0.113.7 ")
     assert consent.customer_consent(db, actor=owner, customer_id=cid).history[0].source_address == "203.0.113.7"
+
+
+def test_a_card_number_in_a_consent_note_is_never_stored(db, owner):
+    cid = new_customer(db, owner)
+    email = by_name(db, owner, "Email newsletter")
+    consent.subscribe(db, actor=owner, customer_id=cid, list_id=email.id, wording_id=email.wording.id,
+                      note="Agreed while paying with 4111 1111 1111 1111")
+    consent.unsubscribe(db, actor=owner, customer_id=cid, list_id=email.id, method=consent.Method.LETTER,
+                        note="Letter quoted card 5500-0000-0000-0004")
+    with db.read() as s:
+        notes = list(s.scalars(select(ConsentEvent.evidence).order_by(ConsentEvent.id)))
+    assert notes == ["Agreed while paying with [card number removed, ends 1111]",
+                     "Letter quoted card [card number removed, ends 0004]"]
