@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
 
 from sqlalchemy import bindparam, func, insert, select, text, update
 
@@ -395,6 +396,34 @@ def _new_ids(s, n: int) -> list[int]:
     return list(range(top + 1, top + n + 1))
 
 
+def _copy_value(value):
+    if isinstance(value, datetime):
+        # Stored as naive UTC, as the UTCDateTime column type does.
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+def _insert_rows(s, table, rows: list[dict]) -> None:
+    """Insert many rows in the session's transaction: PostgreSQL's COPY, several times
+    quicker there than INSERT; executemany on SQLite."""
+    if not rows:
+        return
+    if s.get_bind().dialect.name != "postgresql":
+        for start in range(0, len(rows), CHUNK):
+            s.execute(insert(table), rows[start:start + CHUNK])
+        return
+    columns = list(rows[0])
+    cursor = s.connection().connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([_copy_value(row[c]) for c in columns])
+    finally:
+        cursor.close()
+
+
 def import_list(db: Database, *, actor: Actor, list_id: int, data: bytes,
                 preview: ListImportPreview | None = None, progress: Progress | None = None) -> ListImportResult:
     """Import a Mailchimp or listmonk export into a list, all rows or none.
@@ -450,8 +479,7 @@ def import_list(db: Database, *, actor: Actor, list_id: int, data: bytes,
                 "sort_name": fold(f"{r.last_name} {r.first_name}".strip()), "restricted": False,
                 "objected": False, "created_at": now, "updated_at": now, "version": 1})
             existing[r.key] = (cid, None, CustomerStatus.ACTIVE)
-        for start in range(0, len(customer_values), CHUNK):
-            s.execute(insert(_CUSTOMERS), customer_values[start:start + CHUNK])
+        _insert_rows(s, _CUSTOMERS, customer_values)
         new_customer_ids = ids
         # Many new customers against few on file: one rebuild of the whole index is quicker.
         on_file = s.execute(select(func.count()).select_from(Customer)).scalar_one()
@@ -519,8 +547,7 @@ def import_list(db: Database, *, actor: Actor, list_id: int, data: bytes,
         # Cleaned addresses also stay off the lists they were on here.
         for table, values in ((_SUBS, sub_inserts), (_EVENTS, events), (_SUPPRESSIONS, suppress_rows),
                               (_OUTBOX, outbox)):
-            for start in range(0, len(values), CHUNK):
-                s.execute(insert(table), values[start:start + CHUNK])
+            _insert_rows(s, table, values)
         if sub_updates:
             stmt = (update(_SUBS).where(_SUBS.c.list_id == bindparam("b_list"),
                                         _SUBS.c.customer_id == bindparam("b_customer"))
