@@ -112,3 +112,14 @@ def audit_key(database: str) -> str | None:
 def set_audit_key(database: str, key_text: str) -> bool:
     """Keep the audit key text for `database`; False when only in memory for this run."""
     return set_secret("audit-key", database, key_text)
+def newsletter_suppression_key() -> str | None:
+    """The secret the newsletter suppression list's hashes are keyed with.
+
+    For unattended runs on a machine without a keyring it may come from
+    BACKOFFICE_SUPPRESSION_KEY; otherwise from the keyring.
+    """
+    return os.environ.get("BACKOFFICE_SUPPRESSION_KEY") or get_secret("suppression-key", "newsletters")
+
+
+def set_newsletter_suppression_key(value: str) -> bool:
+    return set_secret("suppression-key", "newsletters", value)

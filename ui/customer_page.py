@@ -50,6 +50,7 @@ from ui.calls.dial import add_call_button
 from ui.context import AppContext
 from ui.customers_table_model import STATUS_LABELS
 from ui.errors import show_error
+from ui.newsletters.consent_buttons import consent_buttons
 from ui.orders_screen import STATUS_LABELS as ORDER_STATUS_LABELS
 from ui.orders_screen import money_text
 from ui.privacy.customer_privacy_panel import CustomerPrivacyPanel
@@ -78,11 +79,13 @@ SUBSCRIPTION_STATUS_LABELS = {
     SubscriptionStatus.UNCONFIRMED: "Not confirmed yet",
     SubscriptionStatus.SUBSCRIBED: "Subscribed",
     SubscriptionStatus.UNSUBSCRIBED: "Unsubscribed",
+    SubscriptionStatus.CLEANED: "Address bounced",
 }
 CONSENT_ACTION_LABELS = {
     ConsentAction.OPT_IN: "Signed up",
     ConsentAction.CONFIRM: "Confirmed",
     ConsentAction.OPT_OUT: "Unsubscribed",
+    ConsentAction.CLEAN: "Bounced",
 }
 REQUEST_KIND_LABELS = {
     RequestKind.ACCESS: "Copy of their data",
@@ -292,6 +295,7 @@ class CustomerPage(QWidget):
         QVBoxLayout(subs).addWidget(self.subscriptions)
         QVBoxLayout(evidence).addWidget(self.consents)
         layout = QVBoxLayout(tab)
+        layout.addLayout(consent_buttons(self))
         layout.addWidget(subs)
         layout.addWidget(evidence)
         return tab

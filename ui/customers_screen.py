@@ -349,8 +349,14 @@ class CustomersScreen(QWidget):
         db, actor = self.ctx.db, self.ctx.actor
 
         def done(options) -> None:
+            chosen = self.list_filter.currentData()
+            self.list_filter.blockSignals(True)
+            while self.list_filter.count() > 1:
+                self.list_filter.removeItem(1)
             for option in options:
                 self.list_filter.addItem(f"On “{option.name}”", option.id)
+            self.list_filter.setCurrentIndex(max(0, self.list_filter.findData(chosen)))
+            self.list_filter.blockSignals(False)
 
         self.ctx.tasks.run_db(
             lambda token, progress: customers_service.newsletter_list_options(db, actor=actor),
@@ -390,6 +396,8 @@ class CustomersScreen(QWidget):
             self.customer_opened.emit(self.model.row_at(index.row()).id)
 
     def _on_changes(self, changes) -> None:
+        if changes.lists:
+            self._load_lists()
         if changes.customers:
             self.model.refresh()
             self._count()

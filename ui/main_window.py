@@ -24,7 +24,7 @@ SCREENS = (
     "ui.orders_screen:OrdersScreen",
     "ui.phone_order_screen:PhoneOrderScreen",
     "ui.privacy.requests_screen:PrivacyScreen",
-    "ui.newsletters_screen:NewslettersScreen",
+    "ui.newsletters.newsletters_screen:NewslettersScreen",
     "ui.sync_screen:SyncScreen",
     "ui.audit_screen:AuditScreen",
     "ui.staff_screen:StaffScreen",

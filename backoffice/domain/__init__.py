@@ -4,7 +4,14 @@ from backoffice.domain.audit import AuditEvent
 from backoffice.domain.base import Base
 from backoffice.domain.catalog import Product
 from backoffice.domain.customers import Customer, CustomerAddress, CustomerNote
-from backoffice.domain.newsletters import ConsentEvent, NewsletterList, Subscription, Suppression
+from backoffice.domain.newsletters import (
+    ConsentEvent,
+    ConsentWording,
+    NewsletterList,
+    Subscription,
+    Suppression,
+    SuppressionKey,
+)
 from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
 from backoffice.domain.privacy import Disclosure, PrivacyRequest
 from backoffice.domain.search import CustomerSearchTerm, CustomerSearchText  # noqa: F401
@@ -16,6 +23,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "ConsentEvent",
+    "ConsentWording",
     "Customer",
     "CustomerAddress",
     "CustomerNote",
@@ -34,6 +42,7 @@ __all__ = [
     "StaffUser",
     "Subscription",
     "Suppression",
+    "SuppressionKey",
     "SyncConflict",
     "SyncCursor",
     "SyncRun",

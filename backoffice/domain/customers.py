@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.domain.base import Base, personal, utcnow
@@ -81,7 +81,34 @@ class Customer(Base):
 
     def can_market(self) -> bool:
         """Whether optional processing such as marketing may include this person."""
-        return self.status is CustomerStatus.ACTIVE and not self.restricted and not self.objected
+        return marketing_refusal(self.status, self.restricted, self.objected, self.merged_into_id) is None
+
+
+# Marketing: the one rule for who may be reached, as a reason (for a row in hand) and as a
+# SQL predicate (for a query); newsletters' exports, the store's consent value and the
+# privacy flags all ask here.
+
+def marketing_refusal(status, restricted: bool, objected: bool, merged_into_id: int | None = None) -> str | None:
+    """Why marketing may not reach this person ("erased", "deactivated", "merged",
+    "restricted", "objected"), or None when it may."""
+    status = CustomerStatus(status) if status is not None else CustomerStatus.ACTIVE
+    if status is CustomerStatus.ERASED:
+        return "erased"
+    if status is not CustomerStatus.ACTIVE:
+        return "deactivated"
+    if merged_into_id is not None:
+        return "merged"
+    if restricted:
+        return "restricted"
+    if objected:
+        return "objected"
+    return None
+
+
+def marketing_blocked():
+    """The SQL form of `marketing_refusal`: true for customers no marketing may reach."""
+    return or_(Customer.status != CustomerStatus.ACTIVE, Customer.restricted.is_(True),
+               Customer.objected.is_(True), Customer.merged_into_id.is_not(None))
 
 
 class AddressFields:

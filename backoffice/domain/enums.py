@@ -106,12 +106,14 @@ class SubscriptionStatus(StrEnum):
     UNCONFIRMED = "unconfirmed"
     SUBSCRIBED = "subscribed"
     UNSUBSCRIBED = "unsubscribed"
+    CLEANED = "cleaned"  # the address bounced for good; only a new opt-in brings it back
 
 
 class ConsentAction(StrEnum):
     OPT_IN = "opt_in"
     CONFIRM = "confirm"
     OPT_OUT = "opt_out"
+    CLEAN = "clean"  # the mail tool reported a hard bounce
 
 
 class OutboxStatus(StrEnum):

@@ -70,6 +70,7 @@ from backoffice.errors import ConflictError, NotFound, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.audit import AuditRow
 from backoffice.services.changes import Changes
+from backoffice.services.newsletters.lists import ensure_default_lists
 from backoffice.services.search_index import rebuild_search_index, search_index_needs_rebuild
 
 __all__ = [
@@ -840,6 +841,9 @@ class ListOption:
 def newsletter_list_options(db: Database, *, actor: Actor) -> list[ListOption]:
     """The newsletter lists the customers list can be filtered by. Raises PermissionDenied."""
     access.require(db, actor, Permission.FIND_CUSTOMERS)
+    with db.begin() as s:
+        # A new shop's default lists exist before anyone opens the Newsletters screen.
+        ensure_default_lists(s)
     with db.engine.connect() as conn:
         rows = conn.execute(
             select(NewsletterList.id, NewsletterList.name).order_by(NewsletterList.name)).all()

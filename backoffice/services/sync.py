@@ -48,6 +48,7 @@ from backoffice.errors import Cancelled, NotFound, StoreError, UserFacingError, 
 from backoffice.services import access, audit
 from backoffice.services import store_mapping as sm
 from backoffice.services.changes import Changes
+from backoffice.services.newsletters import store_consent
 from backoffice.services.settings import get_setting, read_setting
 from backoffice.services.sync_common import (
     CURSOR_REINDEX,
@@ -312,7 +313,7 @@ def _region(db: Database) -> str:
 def _context(db: Database, options: SyncOptions, *, cancel=None, progress: Progress | None = None,
              lock: SyncLock | None = None) -> PullContext:
     ctx = PullContext(db=db, options=options, stats=RunStats(), region=_region(db), lock=lock, cancel=cancel,
-                      progress=progress)
+                      progress=progress, consent_key=store_consent.consent_key(db))
     ctx.product_ids = load_product_ids(db)
     return ctx
 

@@ -41,6 +41,7 @@ from backoffice.domain.enums import (
 from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
 from backoffice.domain.sync import OutboxMessage, PayLinkOutcome, SyncConflict
 from backoffice.services import store_mapping as sm
+from backoffice.services.newsletters import store_consent
 from backoffice.store.connector import Page
 from backoffice.store.woocommerce import store_time
 from backoffice.services.sync_common import (
@@ -94,6 +95,7 @@ class PullContext:
     progress: Progress | None = None
     product_ids: dict[int, int] = field(default_factory=dict)  # store id -> local id
     fetched_customers: set[int] = field(default_factory=set)  # store ids read this run
+    consent_key: str = ""  # the customer meta key carrying newsletter consent (a shop setting)
 
     def report(self, done: int, total: int, text: str) -> None:
         if self.progress is not None:
@@ -324,7 +326,7 @@ def pull_all_customers(ctx: PullContext, connector) -> int:
                 if item.gone:
                     batches.write(forget_store_accounts, ctx, item.gone)
                 continue
-            records = sm.guard_records([sm.customer_view(r) for r in page if not is_staff_account(r)],
+            records = sm.guard_records([store_consent.customer_view(r, ctx.consent_key) for r in page if not is_staff_account(r)],
                                        ctx.stats.guard)
             done += len(page)
             batches.write(_write_customer_page, ctx, records, item.gone,
@@ -576,6 +578,7 @@ def upsert_customers(s: Session, ctx: PullContext, records: Sequence[dict]) -> d
         ids.update(_insert_customers(s, ctx, inserts))
     if changed:
         _update_customers(s, ctx, changed)
+    store_consent.apply_from_store(s, ctx.consent_key, records, ids)
     return ids
 
 
@@ -839,7 +842,7 @@ def pull_orders(ctx: PullContext, connector) -> int:
     bundles = prefetch(_order_bundles(ctx, connector, pages), ctx.options.prefetch_pages, ctx.cancel)
     with PageBatches(ctx, CURSOR_ORDERS + RESUME_SUFFIX) as batches:
         for bundle in bundles:
-            customers = sm.guard_records([sm.customer_view(r) for r in bundle.customers], ctx.stats.guard)
+            customers = sm.guard_records([store_consent.customer_view(r, ctx.consent_key) for r in bundle.customers], ctx.stats.guard)
             orders = sm.guard_records([sm.order_view(r) for r in bundle.orders], ctx.stats.guard)
             done += len(bundle.orders)
             batches.write(_write_order_page, ctx, customers, orders,

@@ -32,21 +32,19 @@ from backoffice.domain.catalog import Product
 from backoffice.domain.customers import Customer
 from backoffice.domain.enums import (
     AddressKind,
-    Channel,
     CustomerStatus,
     OrderStatus,
     OutboxKind,
     OutboxStatus,
     PaymentMethod,
     PaymentStatus,
-    SubscriptionStatus,
 )
-from backoffice.domain.newsletters import NewsletterList, Subscription
 from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
 from backoffice.domain.sync import OutboxMessage, PayLinkOutcome
 from backoffice.errors import StoreError
 from backoffice.services import store_mapping as sm
 from backoffice.services.privacy import store_erasure
+from backoffice.services.newsletters import store_consent
 from backoffice.services.settings import read_setting
 from backoffice.services.sync_common import check, log, safe_sentence
 from backoffice.services.sync_pull import (
@@ -672,11 +670,7 @@ class Pusher:
             create_waiting = self._waiting(s, kind=OutboxKind.CREATE_CUSTOMER, entity_type="customer",
                                            entity_id=row.entity_id, before=row.id)
             key = str(read_setting(s, "store.consent_meta_key") or "_newsletter_consent")
-            subscribed = s.execute(
-                select(Subscription.id).join(NewsletterList, NewsletterList.id == Subscription.list_id).where(
-                    Subscription.customer_id == row.entity_id, NewsletterList.channel == Channel.EMAIL,
-                    NewsletterList.active.is_(True), Subscription.status == SubscriptionStatus.SUBSCRIBED,
-                ).limit(1)).first() is not None
+            body = store_consent.meta_body(s, row.entity_id, key) if customer is not None else {}
         if customer is None:
             raise _Refused(f"Customer {row.entity_id} no longer exists here, so the consent was not sent.")
         if customer["status"] == CustomerStatus.ERASED:
@@ -690,8 +684,6 @@ class Pusher:
             store_id = self.ensure_customer(row.entity_id)
             if store_id is None:
                 return self._done(row, Sent(None, "Not sent: the customer has no account on the web store."))
-        consent = subscribed and not customer["restricted"] and not customer["objected"]
-        body = {"meta_data": [{"key": key, "value": "yes" if consent else "no"}]}
         self.connector.update_customer(int(store_id), body)
         return self._done(row, Sent(int(store_id)))
 

@@ -22,7 +22,7 @@ from backoffice.services import customers, sync
 from backoffice.services.privacy import export, fulfil, identity, register
 from backoffice.services.privacy.store_erasure import DELETED_EMAIL, PERSONAL_DATA_REMOVED, left_on_order
 from backoffice.store.devstore import DevStore
-from tests.integration.sync_helpers import FAST, connector
+from tests.integration.sync_helpers import FAST, SYNC_ACTOR, connector
 
 FIRST, LAST = "Wendelgard", "Quizzleworth"
 EMAIL = "wendelgard.quizzleworth@unusual-mail.example"
@@ -91,7 +91,7 @@ def _scan_postgres(db) -> list[str]:
 def test_erasure_leaves_nothing_of_the_person_here_or_on_the_store(db, owner, store, tmp_path):
     with connector(store) as conn:
         store_customer, store_orders = _setup_store(store, conn)
-        assert sync.run_sync(db, conn, full_customer_scan=True, options=FAST).ok
+        assert sync.run_sync(db, conn, actor=SYNC_ACTOR, full_customer_scan=True, options=FAST).ok
         with db.read() as s:
             cid = s.scalar(select(func.min(Order.customer_id)).where(Order.store_id == store_orders[0]))
             mine = s.scalars(select(Order.id).where(Order.store_id.in_(store_orders))).all()
@@ -122,7 +122,7 @@ def test_erasure_leaves_nothing_of_the_person_here_or_on_the_store(db, owner, st
         assert any("retention" in i.why for i in result.kept)
         assert result.store and "account" in result.store[-1]
 
-        summary = sync.run_sync(db, conn, options=FAST)
+        summary = sync.run_sync(db, conn, actor=SYNC_ACTOR, options=FAST)
         assert summary.ok, summary.error
     with db.read() as s:
         waiting = s.scalar(select(func.count()).select_from(OutboxMessage).where(

@@ -3,6 +3,7 @@ first and incremental pulls, every kind of outbox message, conflicts, and the st
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -361,14 +362,14 @@ def test_consent_goes_to_the_customer_meta_key_of_the_setting(db, store, conn, o
     target = [c for c in store.list_customers() if c["role"] == "customer"][2]
     with db.begin() as s:
         c = s.execute(select(Customer).where(Customer.store_id == target["id"])).scalar_one()
-        lst = NewsletterList(name="News", channel=Channel.EMAIL)
+        lst = NewsletterList(name="News", channel=Channel.EMAIL, store_key="news")
         s.add(lst)
         s.flush()
         s.add(Subscription(list_id=lst.id, customer_id=c.id, status=SubscriptionStatus.SUBSCRIBED))
         add_message(s, OutboxKind.UPDATE_CONSENT, "customer", c.id)
     assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
     meta = {m["key"]: m["value"] for m in store.get_customer(target["id"])["meta_data"]}
-    assert meta["_mailing_ok"] == "yes"
+    assert json.loads(meta["_mailing_ok"])["lists"]["news"]["status"] == "subscribed"
 
 
 def test_merge_moves_the_orders_to_the_kept_account_and_deletes_the_other(db, store, conn):

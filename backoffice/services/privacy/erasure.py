@@ -33,7 +33,6 @@ from backoffice.domain import personal_data
 from backoffice.domain.base import utcnow
 from backoffice.domain.customers import Customer
 from backoffice.domain.enums import Channel, CustomerStatus, OutboxKind
-from backoffice.domain.newsletters import Suppression
 from backoffice.domain.orders import Order, OrderAddress, Payment
 from backoffice.domain.phones import normalize_phone
 from backoffice.domain.privacy import PrivacyRequest, PrivacyRequestEvent
@@ -43,7 +42,7 @@ from backoffice.domain.sync import OutboxMessage, SyncConflict, SyncRun
 from backoffice.errors import NotFound, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
-from backoffice.services.privacy.keyed_hash import keyed_hash
+from backoffice.services.newsletters import suppression
 from backoffice.services.search_index import compact_search_index
 from backoffice.services.settings import read_setting
 
@@ -240,12 +239,13 @@ def erase_in_session(s: Session, actor: Actor, customer_id: int, *, request_id: 
     erased = _counts(s, customer_id)
     kept: list[Item] = []
 
-    # Keyed hashes first, while the addresses are still here.
+    # Onto the newsletters' suppression list (its keyed hash, every list of the channel)
+    # first, while the addresses are still here: an import never brings them back.
+    secret = suppression.suppression_secret(s)
     for channel, value in ((Channel.EMAIL, c.email), (Channel.SMS, c.phone)):
-        digest = keyed_hash(value or "", region=region)
-        if digest and not s.scalar(select(Suppression.id).where(Suppression.channel == channel,
-                                                                 Suppression.key_hash == digest)):
-            s.add(Suppression(channel=channel, key_hash=digest, reason="erased at their request"))
+        suppression.suppress(s, secret, channel, suppression.EVERY_LIST,
+                             suppression.normalised_address(channel, value or "", region=region),
+                             "erased at their request")
 
     # The index first: it prunes the words of their name that no one else has, reading their terms.
     forget_customer_text(s, customer_id)

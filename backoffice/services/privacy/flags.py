@@ -10,12 +10,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from backoffice.db import Database
 from backoffice.domain.base import utcnow
-from backoffice.domain.customers import Customer
+from backoffice.domain.customers import Customer, marketing_blocked
 from backoffice.domain.enums import ConsentAction, CustomerStatus, OutboxKind, SubscriptionStatus
 from backoffice.domain.newsletters import ConsentEvent, Subscription
 from backoffice.domain.sync import OutboxMessage
@@ -34,9 +34,9 @@ for _action, _label in (
 
 
 def marketing_blocked_clause() -> ColumnElement[bool]:
-    """True for customers no marketing may reach: deactivated, erased, merged away, restricted or objecting."""
-    return or_(Customer.status != CustomerStatus.ACTIVE, Customer.restricted.is_(True),
-               Customer.objected.is_(True), Customer.merged_into_id.is_not(None))
+    """True for customers no marketing may reach: deactivated, erased, merged away, restricted or
+    objecting (the rule is `backoffice.domain.customers.marketing_blocked`)."""
+    return marketing_blocked()
 
 
 def marketing_blocked_customer_ids(session: Session) -> set[int]:
