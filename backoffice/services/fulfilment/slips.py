@@ -20,7 +20,7 @@ from backoffice.domain.cards import guard_text
 from backoffice.domain.enums import OrderStatus
 from backoffice.domain.staff import Actor, Permission
 from backoffice.errors import NotFound, ValidationError
-from backoffice.private_files import open_private
+from backoffice.private_files import check_writable, open_private
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
 from backoffice.services.fulfilment.slip_data import SORTS, load_slips
@@ -147,6 +147,7 @@ def write_slips_file(db: Database, *, actor: Actor, order_ids: Sequence[int], pa
     Raises PermissionDenied, ValidationError, NotFound, or a UserFacingError when the
     file may not be written.
     """
+    check_writable(path, replace=replace, protect=_database_files(db))
     batch = render_slips(db, actor=actor, order_ids=order_ids, size=size, gift=gift, sort=sort, copies=copies,
                          collate=collate, progress=progress)
     save_pdf(batch.pdf, path, replace=replace, protect=_database_files(db))
@@ -198,6 +199,7 @@ def write_pick_list_file(db: Database, *, actor: Actor, order_ids: Sequence[int]
     if size not in PAGE_SIZES:
         raise ValidationError("The paper size is letter, a4 or 4x6; nothing was printed.",
                               fields={"size": "Choose letter, a4 or 4x6."})
+    check_writable(path, replace=replace, protect=_database_files(db))
     pick = pick_list(db, actor=actor, order_ids=order_ids, sort=sort)
     out = io.BytesIO()
     pages = write_pick_list(out, pick, size)
@@ -205,15 +207,31 @@ def write_pick_list_file(db: Database, *, actor: Actor, order_ids: Sequence[int]
     return WrittenFile(path=str(path), orders=len(pick.order_numbers), documents=pages)
 
 
-def orders_with_status(db: Database, *, actor: Actor, status: OrderStatus, not_printed: bool = False,
-                       limit: int = MAX_BATCH) -> tuple[int, ...]:
-    """Ids of the orders in `status`, oldest first (only those not printed yet with `not_printed`)."""
+def choose_orders(db: Database, *, actor: Actor, status: OrderStatus | None = None,
+                  numbers: Sequence[str] = (), not_printed: bool = False, limit: int = MAX_BATCH) -> tuple[int, ...]:
+    """Ids of the orders to print, oldest first: those with the order `numbers`, or else those in
+    `status` (only the ones not printed yet with `not_printed`).
+
+    Raises PermissionDenied, or NotFound naming the order numbers that are not here.
+    """
     access.require(db, actor, Permission.PRINT_DOCUMENTS)
-    stmt = select(Order.id).where(Order.status == OrderStatus(status))
+    stmt = select(Order.id, Order.number)
+    wanted = [n.strip().lstrip("#") for n in numbers if n.strip()]
+    if wanted:
+        stmt = stmt.where(Order.number.in_(wanted))
+    if status is not None:
+        stmt = stmt.where(Order.status == OrderStatus(status))
     if not_printed:
         stmt = stmt.where(Order.printed_at.is_(None))
     with db.read() as s:
-        return tuple(s.scalars(stmt.order_by(Order.created_at, Order.id).limit(limit)))
+        rows = s.execute(stmt.order_by(Order.created_at, Order.id).limit(limit)).all()
+    if wanted:
+        missing = sorted(set(wanted) - {r.number for r in rows})
+        if missing:
+            raise NotFound("No order numbered " + ", ".join(missing) + " here"
+                           + (f" with the status {OrderStatus(status).value}" if status else "")
+                           + "; nothing was printed.")
+    return tuple(r.id for r in rows)
 
 
 def set_gift_message(db: Database, *, actor: Actor, order_id: int, message: str) -> Changes:
