@@ -122,18 +122,21 @@ def runs(text: str, face: str, fonts: FontSet | None = None) -> list[tuple[str, 
 
 
 def text_width(text: str, face: str, size: float, fonts: FontSet | None = None) -> float:
+    if text.isascii():
+        return pdfmetrics.stringWidth(text, face, size)
     return sum(pdfmetrics.stringWidth(t, f, size) for f, t in runs(text, face, fonts))
 
 
 def draw_text(canvas, x: float, y: float, text: str, face: str, size: float,
-              fonts: FontSet | None = None) -> float:
-    """Draw `text` from (x, y) with per-character fallback faces; returns the width drawn."""
-    start = x
-    for f, t in runs(text, face, fonts):
+              fonts: FontSet | None = None) -> None:
+    """Draw `text` from (x, y) with per-character fallback faces."""
+    parts = runs(text, face, fonts)
+    last = len(parts) - 1
+    for i, (f, t) in enumerate(parts):
         canvas.setFont(f, size)
         canvas.drawString(x, y, t)
-        x += pdfmetrics.stringWidth(t, f, size)
-    return x - start
+        if i < last:
+            x += pdfmetrics.stringWidth(t, f, size)
 
 
 def draw_text_right(canvas, x: float, y: float, text: str, face: str, size: float,
@@ -144,22 +147,33 @@ def draw_text_right(canvas, x: float, y: float, text: str, face: str, size: floa
 def wrap(text: str, face: str, size: float, width: float, fonts: FontSet | None = None) -> list[str]:
     """`text` broken into lines no wider than `width`: at spaces, or anywhere in a word too long
     (CJK text has no spaces)."""
+    text = text or ""
+    if "\n" not in text and text_width(text, face, size, fonts) <= width:
+        return [text]
+    space = text_width(" ", face, size, fonts)
     lines: list[str] = []
-    for paragraph in (text or "").splitlines() or [""]:
-        line = ""
+    for paragraph in text.splitlines() or [""]:
+        line, used = "", 0.0
         for word in paragraph.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if text_width(candidate, face, size, fonts) <= width:
-                line = candidate
+            w = text_width(word, face, size, fonts)
+            if line and used + space + w <= width:
+                line, used = f"{line} {word}", used + space + w
+                continue
+            if not line and w <= width:
+                line, used = word, w
                 continue
             if line:
                 lines.append(line)
-            line = ""
+            line, used = "", 0.0
+            if w <= width:
+                line, used = word, w
+                continue
             for ch in word:
-                if text_width(line + ch, face, size, fonts) > width and line:
+                cw = text_width(ch, face, size, fonts)
+                if used + cw > width and line:
                     lines.append(line)
-                    line = ""
-                line += ch
+                    line, used = "", 0.0
+                line, used = line + ch, used + cw
         lines.append(line)
     return lines
 

@@ -166,7 +166,9 @@ class SlipWriter:
         rows = self._rows(slip)
         notes = self._notes(slip)
         pages: list[list[_Row]] = [[]]
-        top = self._header(slip, measure=True)
+        bar = Code128(slip.number, barHeight=lay.bar_height, barWidth=lay.bar_width, humanReadable=False,
+                      quiet=False)
+        top = self._header(slip, bar, measure=True)
         room = top - lay.margin - 18
         used = 0.0
         for group in rows:
@@ -183,14 +185,14 @@ class SlipWriter:
             pages.append([])
         total = len(pages)
         for number, page in enumerate(pages, start=1):
-            y = self._header(slip) if number == 1 else self._continued(slip)
+            y = self._header(slip, bar) if number == 1 else self._continued(slip)
             y = self._table(page, y)
             if number == total and notes:
                 self._draw_notes(notes, y - 8)
             self._footer(slip, number, total)
             self.canvas.showPage()
 
-    def _header(self, slip: Slip, measure: bool = False) -> float:
+    def _header(self, slip: Slip, bar: Code128, measure: bool = False) -> float:
         lay, f, c = self.lay, self.fonts, self.canvas
         left, right, top = lay.margin, lay.width - lay.margin, lay.height - lay.margin
         narrow = self.options.size == "4x6"
@@ -223,8 +225,6 @@ class SlipWriter:
             if not measure:
                 draw_text_right(c, right, ry - lay.small, fact, f.regular, lay.small, f)
             ry -= lay.small * 1.35
-        bar = Code128(slip.number, barHeight=lay.bar_height, barWidth=lay.bar_width, humanReadable=False,
-                      quiet=False)
         if not measure:
             bar.drawOn(c, right - bar.width, ry - lay.bar_height - 2)
         ry -= lay.bar_height + 6

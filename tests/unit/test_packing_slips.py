@@ -135,3 +135,16 @@ def test_gift_message_refuses_a_card_number(db, staff, shop):
     slips.set_gift_message(db, actor=staff, order_id=shop["first"], message="With love")
     (gift,) = _text(slips.render_slips(db, actor=staff, order_ids=[shop["first"]], gift=True).pdf)
     assert "With love" in gift
+
+
+def test_each_printed_order_is_in_the_audit_trail_and_the_chain_holds(db, staff, shop):
+    from sqlalchemy import select
+
+    from backoffice.domain import AuditEvent
+    from backoffice.services.audit import check_chain
+
+    slips.render_slips(db, actor=staff, order_ids=[shop["first"], shop["second"]])
+    with db.read() as s:
+        printed = s.execute(select(AuditEvent.entity_id).where(AuditEvent.action == "print_slips")).scalars().all()
+    assert sorted(printed) == sorted([shop["first"], shop["second"]])
+    assert check_chain(db).ok

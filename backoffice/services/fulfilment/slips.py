@@ -109,9 +109,8 @@ def render_slips(db: Database, *, actor: Actor, order_ids: Sequence[int], size: 
         if missing:
             raise NotFound(f"{len(missing)} of the chosen orders were not found; nothing was printed.")
         slips = load_slips(s, ids, sort=sort)
-        for order_id in ids:
-            audit.record(s, actor, "print_slips", entity_type="order", entity_id=order_id,
-                         customer_id=customers[order_id])
+        audit.record_views(s, actor, "print_slips", entity_type="order",
+                           entities=((order_id, customers[order_id]) for order_id in ids))
     out = io.BytesIO()
     count = write_slips(out, slips, ship_from, SlipOptions(size=size, gift=gift, copies=copies, collate=collate),
                         progress)
@@ -168,8 +167,8 @@ def pick_list(db: Database, *, actor: Actor, order_ids: Sequence[int], sort: str
     ids = _check_batch(order_ids, "letter", sort)
     with db.begin() as s:
         slips = load_slips(s, ids, sort=sort)
-        for order_id in ids:
-            audit.record(s, actor, "print_pick_list", entity_type="order", entity_id=order_id)
+        audit.record_views(s, actor, "print_pick_list", entity_type="order",
+                           entities=((order_id, None) for order_id in ids))
     # One line per product, options and bin; the quantity summed and the orders counted.
     totals: dict[tuple, list] = {}
     for slip in slips:
