@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 SCREENS = (
     "ui.customers_screen:CustomersScreen",
     "ui.orders_screen:OrdersScreen",
+    "ui.shipping.shipping_screen:ShippingScreen",
     "ui.phone_order_screen:PhoneOrderScreen",
     "ui.privacy_screen:PrivacyScreen",
     "ui.newsletters_screen:NewslettersScreen",
@@ -75,6 +76,8 @@ class MainWindow(QMainWindow):
                 screen.order_opened.connect(self.open_order)
             if hasattr(screen, "customer_opened"):
                 screen.customer_opened.connect(self.open_customer)
+            if hasattr(screen, "title_changed"):
+                screen.title_changed.connect(lambda title, screen=screen: self._retitle(screen, title))
         self._pages: dict[tuple[str, int], QWidget] = {}
         self._build_menus()
         where = safe_url(ctx.db.url)

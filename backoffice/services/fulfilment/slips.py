@@ -35,10 +35,6 @@ MAX_COPIES = 10
 GIFT_MESSAGE_MAX = 500
 
 
-class Cancelled(Exception):
-    """The person stopped the batch; nothing was written or marked."""
-
-
 @dataclass(frozen=True)
 class SlipBatch:
     """A rendered batch: the PDF and the orders in it."""
@@ -190,6 +186,17 @@ def pick_list(db: Database, *, actor: Actor, order_ids: Sequence[int], sort: str
                       quantity=quantity, orders=orders) for first, quantity, orders in totals.values()]
     return PickList(made_at=datetime.now().astimezone(), order_numbers=tuple(s.number for s in slips),
                     lines=sorted_lines(lines, sort))
+
+
+def render_pick_list(db: Database, *, actor: Actor, order_ids: Sequence[int], size: str = "letter",
+                     sort: str = "bin") -> bytes:
+    """The batch's pick list as a PDF. Raises as `pick_list`."""
+    if size not in PAGE_SIZES:
+        raise ValidationError("The paper size is letter, a4 or 4x6; nothing was printed.",
+                              fields={"size": "Choose letter, a4 or 4x6."})
+    out = io.BytesIO()
+    write_pick_list(out, pick_list(db, actor=actor, order_ids=order_ids, sort=sort), size)
+    return out.getvalue()
 
 
 def write_pick_list_file(db: Database, *, actor: Actor, order_ids: Sequence[int], path: str | Path,
