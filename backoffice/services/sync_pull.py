@@ -965,7 +965,7 @@ def _local_ids(s: Session, table: str, store_ids: list[int]) -> dict[int, int]:
 
 def _line_key(line: dict) -> tuple:
     return (line["store_line_id"], line["product_id"], line["sku"], line["name"], line["quantity"],
-            line["unit_price"], line["total"])
+            line["unit_price"], line["total"], line.get("options") or "")
 
 
 def _shipping_key(line: dict) -> tuple:
@@ -1036,6 +1036,7 @@ def _line_rows(order_id: int, item: sm.OrderData, product_ids: dict[int, int]) -
             "order_id": order_id, "product_id": product_ids.get(line["product_store_id"] or 0),
             "store_line_id": line["store_line_id"], "sku": line["sku"], "name": line["name"],
             "quantity": line["quantity"], "unit_price": line["unit_price"], "total": line["total"],
+            "options": line.get("options") or "",
         }
         for line in item.lines
     ]
