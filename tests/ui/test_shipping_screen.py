@@ -119,3 +119,19 @@ def test_scan_to_pack_then_ship_with_a_scanned_tracking_number(qtbot, ctx_for, s
     qtbot.waitUntil(lambda: "is shipped" in pack.heading.text(), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: screen.model.rowCount() == ORDERS - 1, timeout=WAIT_MS)
     assert count_to_ship(shop, actor=staff) == ORDERS - 1
+
+
+def test_the_owner_types_bin_locations_beside_each_sku(qtbot, ctx_for, shop, owner):
+    from backoffice.services.fulfilment import bins
+    from ui.shipping.bin_locations_dialog import BinLocationsDialog
+
+    ctx = ctx_for(shop, owner)
+    dialog = BinLocationsDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 4, timeout=WAIT_MS)
+    row = [r.sku for r in dialog.rows].index("MUG-BLUE")
+    dialog.table.item(row, 2).setText("Z-01")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
+    assert {r.sku: r.bin_location for r in bins.list_bin_locations(shop, actor=owner)}["MUG-BLUE"] == "Z-01"

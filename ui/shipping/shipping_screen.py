@@ -31,6 +31,7 @@ from backoffice.services.fulfilment import to_ship
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.paged_table_model import Column, PagedTableModel
+from ui.shipping.bin_locations_dialog import BinLocationsDialog
 from ui.shipping.pack_panel import PackPanel
 from ui.shipping.slip_preview_dialog import SlipPreviewDialog
 
@@ -97,6 +98,8 @@ class ShippingScreen(QWidget):
         self.slips_button.setObjectName("printSlips")
         self.gift_button = QPushButton("Gift slips…")
         self.pick_button = QPushButton("Pick list…")
+        self.bins_button = QPushButton("Bin locations…")
+        self.bins_button.setVisible(ctx.may(Permission.MANAGE_SETTINGS))
         self.selection_label = QLabel("Select orders to print (Ctrl+A for all shown).")
         self.progress = QProgressBar()
         self.progress.setObjectName("renderProgress")
@@ -115,6 +118,7 @@ class ShippingScreen(QWidget):
         top.addWidget(self.not_printed)
         top.addStretch(1)
         top.addWidget(self.count_label)
+        top.addWidget(self.bins_button)
         paper = QHBoxLayout()
         paper.addWidget(self.size)
         paper.addWidget(self.sort)
@@ -155,6 +159,7 @@ class ShippingScreen(QWidget):
         self.gift_button.clicked.connect(lambda: self.render(gift=True))
         self.pick_button.clicked.connect(self.render_pick_list)
         self.cancel_button.clicked.connect(self.cancel_render)
+        self.bins_button.clicked.connect(self.edit_bins)
         self.table.doubleClicked.connect(self._open)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.page_loaded.connect(self._loaded)
@@ -298,6 +303,11 @@ class ShippingScreen(QWidget):
 
     def _preview_gone(self, *_args) -> None:
         self.preview = None
+
+    def edit_bins(self) -> None:
+        dialog = BinLocationsDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def focus_default(self) -> None:
         self.pack.focus_scan()
