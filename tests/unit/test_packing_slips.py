@@ -148,3 +148,18 @@ def test_each_printed_order_is_in_the_audit_trail_and_the_chain_holds(db, staff,
         printed = s.execute(select(AuditEvent.entity_id).where(AuditEvent.action == "print_slips")).scalars().all()
     assert sorted(printed) == sorted([shop["first"], shop["second"]])
     assert check_chain(db).ok
+
+
+def test_the_shops_logo_is_printed_and_a_missing_file_does_not_stop_the_slips(db, owner, staff, shop, tmp_path):
+    from PIL import Image
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (120, 40), (200, 30, 30)).save(logo)
+    (before,) = PdfReader(io.BytesIO(slips.render_slips(db, actor=staff, order_ids=[shop["first"]]).pdf)).pages
+    assert len(before.images) == 0
+    set_settings(db, actor=owner, values={"ship_from.logo": str(logo)})
+    (page,) = PdfReader(io.BytesIO(slips.render_slips(db, actor=staff, order_ids=[shop["first"]]).pdf)).pages
+    assert len(page.images) == 1
+    logo.unlink()
+    (page,) = _text(slips.render_slips(db, actor=staff, order_ids=[shop["first"]]).pdf)
+    assert "Bayou Goods" in page
