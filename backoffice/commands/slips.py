@@ -76,8 +76,10 @@ def _slips(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     finally:
         db.dispose()
-    print(f"{written.documents:,} slips for {written.orders:,} orders written to {written.path}; "
-          "the orders are marked printed.")
+    slips_word = "slip" if written.documents == 1 else "slips"
+    orders_word = "order is" if written.orders == 1 else "orders are"
+    print(f"{written.documents:,} {slips_word} for {written.orders:,} {orders_word.split()[0]}"
+          f" written to {written.path}; the {orders_word} marked printed.")
     for what in missing_scripts():
         print(f"Note: names in {what} cannot be printed on this computer.", file=sys.stderr)
     return 0

@@ -206,13 +206,17 @@ class SlipWriter:
                             anchor="sw", mask="auto")
             y -= logo_h + 4
         # Ship from (the shop), then the title and order facts on the right.
-        if not measure:
-            draw_text(c, left, y - lay.body, self.ship_from.name, f.bold, lay.body, f)
-        y -= lay.body * 1.3
-        for line in self.ship_from.address:
+        # The shop's side keeps clear of the title and barcode on the right.
+        room = (right - left) * 0.56
+        for line in wrap(self.ship_from.name, f.bold, lay.body, room, f):
             if not measure:
-                draw_text(c, left, y - lay.small, line, f.regular, lay.small, f)
-            y -= lay.small * 1.3
+                draw_text(c, left, y - lay.body, line, f.bold, lay.body, f)
+            y -= lay.body * 1.3
+        for address in self.ship_from.address:
+            for line in wrap(address, f.regular, lay.small, room, f):
+                if not measure:
+                    draw_text(c, left, y - lay.small, line, f.regular, lay.small, f)
+                y -= lay.small * 1.3
         title = "Gift slip" if self.options.gift else "Packing slip"
         facts = [f"Order {slip.number}", f"Date {slip.order_date.isoformat()}"]
         if slip.shipping_method:
