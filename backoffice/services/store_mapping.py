@@ -200,7 +200,10 @@ _ORDER_FIELDS = (
 _LINE_FIELDS = ("id", "name", "product_id", "variation_id", "quantity", "subtotal", "total", "sku", "price",
                 "meta_data")
 _SHIPPING_LINE_FIELDS = ("id", "method_title", "method_id", "total")
-_KEPT_ORDER_META = frozenset({ORDER_REFERENCE_META_KEY, TRACKING_META_KEY, *SIMPLE_TRACKING_KEYS})
+# Where gift-message plugins keep the buyer's message for the gift slip.
+GIFT_MESSAGE_META_KEYS = ("gift_message", "_gift_message")
+_KEPT_ORDER_META = frozenset({ORDER_REFERENCE_META_KEY, TRACKING_META_KEY, *SIMPLE_TRACKING_KEYS,
+                              *GIFT_MESSAGE_META_KEYS})
 _CUSTOMER_FIELDS = (
     "id", "date_created_gmt", "date_modified_gmt", "email", "first_name", "last_name", "username", "billing",
     "shipping",
@@ -495,6 +498,12 @@ def order_data(record: Mapping[str, Any]) -> OrderData:
         "completed_at": parse_store_time(record.get("date_completed_gmt")),
         "store_modified_at": modified,
     }
+    for key in GIFT_MESSAGE_META_KEYS:
+        message = meta_value(record, key)
+        if isinstance(message, str):
+            # Only a message the store has replaces one typed here.
+            values["gift_message"] = _text(message.strip(), 500)
+            break
     return OrderData(
         store_id=values["store_id"],
         values=values,

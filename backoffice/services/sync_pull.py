@@ -948,7 +948,7 @@ _ORDER_COMPARE = (
     "number", "currency", "subtotal", "shipping_total", "discount_total", "tax_total", "total", "customer_note",
     "payment_method", "payment_method_title", "payment_url", "order_key", "completed_at", "store_modified_at",
 )
-_PERSONAL_ORDER_FIELDS = ("customer_note",)
+_PERSONAL_ORDER_FIELDS = ("customer_note", "gift_message")
 
 
 def _customer_map(s: Session, store_ids: Iterable[int]) -> dict[int, int]:

@@ -261,3 +261,10 @@ def test_line_options_are_the_visible_meta_of_a_line():
     ]
     assert json.loads(line_options(meta)) == [["Size", "Large"], ["Engraving", "For Ana"]]
     assert line_options([]) == "" and line_options(None) == ""
+
+
+def test_a_gift_message_in_the_orders_meta_reaches_the_gift_slip_and_none_leaves_one_typed_here():
+    record = load("order_create.json")
+    assert "gift_message" not in sm.order_data(sm.order_view(record)).values
+    record["meta_data"] = [*record.get("meta_data", []), {"key": "_gift_message", "value": " Happy birthday! "}]
+    assert sm.order_data(sm.order_view(record)).values["gift_message"] == "Happy birthday!"
