@@ -312,6 +312,7 @@ class OrderDetail:
     # The statuses the desk may move it to (`next_statuses`), and whether a parcel may be added.
     next_statuses: tuple[OrderStatus, ...] = ()
     can_add_tracking: bool = False
+    gift_message: str = ""
 
 
 def _address(a: OrderAddress | None) -> AddressView | None:
@@ -381,6 +382,7 @@ def get_order(db: Database, *, actor: Actor, order_id: int) -> OrderDetail:
             on_store=order.store_id is not None,
             next_statuses=next_statuses(order.status),
             can_add_tracking=_can_add_tracking(order),
+            gift_message=order.gift_message or "",
         )
 
 
