@@ -145,7 +145,9 @@ class ShippingScreen(QWidget):
         split.addWidget(self.pack)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([600, 400])
+        self.pack.setMinimumWidth(300)
+        self.pack.setMaximumWidth(440)
+        split.setSizes([700, 320])
         layout = QVBoxLayout(self)
         layout.addWidget(split)
 
@@ -191,7 +193,8 @@ class ShippingScreen(QWidget):
             for col in range(self.model.columnCount()):
                 if col != SHIP_TO_COLUMN:
                     self.table.resizeColumnToContents(col)
-                    self.table.setColumnWidth(col, self.table.columnWidth(col) + 12)
+                    # A long method name must not squeeze out the name of the person it goes to.
+                    self.table.setColumnWidth(col, min(self.table.columnWidth(col) + 12, 170))
 
     def selected_rows(self):
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
