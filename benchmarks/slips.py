@@ -78,12 +78,21 @@ def bare(orders: list[dict]) -> bytes:
         c.drawRightString(width - 40, height - 90, "Flat rate")
         bar = Code128(o["number"], barHeight=34, barWidth=1.1, humanReadable=False, quiet=False)
         bar.drawOn(c, width - 40 - bar.width, height - 130)
-        y = height - 160
+        y = height - 150
+        c.setFont(fonts.bold, 8)
+        c.drawString(40, y, "Ship to")
+        y -= 12
         for i, line in enumerate(o["address"]):
             # Text outside the regular face's range goes to the CJK face, as any real slip must.
             draw_text(c, 46, y, line, fonts.bold if i == 0 else fonts.regular, 10, fonts)
             y -= 13
-        y -= 20
+        y -= 12
+        c.setFont(fonts.bold, 8)
+        for x, label in ((40, "Qty"), (68, "SKU"), (180, "Item"), (512, "Bin")):
+            c.drawString(x, y, label)
+        y -= 4
+        c.line(40, y, width - 40, y)
+        y -= 12
         for sku, name, qty, opts in o["items"]:
             c.setFont(fonts.bold, 10)
             c.drawString(40, y, str(qty))
@@ -94,6 +103,7 @@ def bare(orders: list[dict]) -> bytes:
                 y -= 11
                 c.drawString(186, y, opt)
             y -= 16
+        c.line(40, y + 10, width - 40, y + 10)
         c.showPage()
     c.save()
     return out.getvalue()

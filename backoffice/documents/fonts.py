@@ -133,7 +133,9 @@ def draw_text(canvas, x: float, y: float, text: str, face: str, size: float,
     parts = runs(text, face, fonts)
     last = len(parts) - 1
     for i, (f, t) in enumerate(parts):
-        canvas.setFont(f, size)
+        # Each setFont writes an operator into the page; skip the ones that change nothing.
+        if canvas._fontname != f or canvas._fontsize != size:
+            canvas.setFont(f, size)
         canvas.drawString(x, y, t)
         if i < last:
             x += pdfmetrics.stringWidth(t, f, size)
