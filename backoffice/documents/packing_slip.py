@@ -327,3 +327,11 @@ def write_slips(out: BinaryIO, slips: Sequence[Slip], ship_from: ShipFrom, optio
             progress(done, total)
     writer.finish()
     return done
+
+
+def render_pdf(slips: Sequence[Slip], ship_from: ShipFrom, options: SlipOptions,
+               progress: Callable[[int, int], None] | None = None) -> bytes:
+    """The slips as one PDF in memory (see `write_slips`)."""
+    out = io.BytesIO()
+    write_slips(out, slips, ship_from, options, progress)
+    return out.getvalue()

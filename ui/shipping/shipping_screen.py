@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from backoffice.documents.fonts import missing_scripts
+from backoffice.documents.packing_slip import render_pdf
 from backoffice.domain.staff import Permission
 from backoffice.services.fulfilment import slips as slips_service
 from backoffice.services.fulfilment import to_ship
@@ -246,15 +247,27 @@ class ShippingScreen(QWidget):
         size, sort = self.size.currentData(), self.sort.currentData()
         copies, collate = self.copies.value(), self.collate.isChecked()
 
-        def work(token, progress):
-            return slips_service.render_slips(ctx.db, actor=ctx.actor, order_ids=ids, size=size, gift=gift,
-                                              sort=sort, copies=copies, collate=collate,
-                                              progress=lambda done, total: progress(done, total, ""))
+        def prepare(token, progress):
+            return slips_service.prepare_slips(ctx.db, actor=ctx.actor, order_ids=ids, size=size, gift=gift,
+                                               sort=sort, copies=copies, collate=collate)
 
         self._start(len(ids) * copies, "slips")
-        self._token = ctx.tasks.run_db(work, on_success=partial(self._rendered, gift), on_failure=self._failed,
-                                       on_progress=self._progressed, owner=self)
+        # Reading is database work; drawing is not, so the database pool stays free meanwhile.
+        self._token = ctx.tasks.run_db(prepare, on_success=partial(self._draw, gift), on_failure=self._failed,
+                                       owner=self)
         self._selection_changed()
+
+    def _draw(self, gift: bool, prepared) -> None:
+        if self._token is None or self._token.is_cancelled():
+            return
+
+        def draw(token, progress):
+            return render_pdf(prepared.slips, prepared.ship_from, prepared.options,
+                              lambda done, total: progress(done, total, ""))
+
+        self._token = self.ctx.tasks.run_io(
+            draw, on_success=lambda pdf: self._rendered(gift, prepared.order_ids, pdf), on_failure=self._failed,
+            on_progress=self._progressed, owner=self)
 
     def render_pick_list(self) -> None:
         rows = self.selected_rows()
@@ -284,10 +297,10 @@ class ShippingScreen(QWidget):
         self._stop()
         show_error(self, exc)
 
-    def _rendered(self, gift: bool, batch) -> None:
+    def _rendered(self, gift: bool, order_ids: tuple[int, ...], pdf: bytes) -> None:
         self._stop()
-        title = f"{'Gift' if gift else 'Packing'} slips: {len(batch.order_ids):,} orders"
-        self._show_preview(SlipPreviewDialog(self.ctx, batch.pdf, title=title, order_ids=batch.order_ids,
+        title = f"{'Gift' if gift else 'Packing'} slips: {len(order_ids):,} orders"
+        self._show_preview(SlipPreviewDialog(self.ctx, pdf, title=title, order_ids=order_ids,
                                              file_name="gift-slips.pdf" if gift else "packing-slips.pdf",
                                              parent=self))
 

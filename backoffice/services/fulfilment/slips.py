@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from backoffice.db import Database
-from backoffice.documents.packing_slip import PAGE_SIZES, ShipFrom, SlipOptions, write_slips
+from backoffice.documents.packing_slip import PAGE_SIZES, ShipFrom, Slip, SlipOptions, render_pdf
 from backoffice.documents.pick_list import PickLine, PickList, sorted_lines, write_pick_list
 from backoffice.domain import Order
 from backoffice.domain.base import utcnow
@@ -85,16 +85,24 @@ def _ship_from(db: Database) -> ShipFrom:
     return ShipFrom(name=name, address=address, logo=logo)
 
 
-def render_slips(db: Database, *, actor: Actor, order_ids: Sequence[int], size: str = "letter",
-                 gift: bool = False, sort: str = "sku", copies: int = 1, collate: bool = True,
-                 progress: Callable[[int, int], None] | None = None) -> SlipBatch:
-    """One PDF with the packing slips (or gift slips) of the chosen orders, in the order given.
+@dataclass(frozen=True)
+class PreparedSlips:
+    """What a batch of slips prints, read from the database; drawing it needs no database."""
+
+    slips: tuple[Slip, ...]
+    ship_from: ShipFrom
+    options: SlipOptions
+    order_ids: tuple[int, ...]
+
+
+def prepare_slips(db: Database, *, actor: Actor, order_ids: Sequence[int], size: str = "letter",
+                  gift: bool = False, sort: str = "sku", copies: int = 1, collate: bool = True) -> PreparedSlips:
+    """Read what the chosen orders' packing slips (or gift slips) show, in the order given.
 
     Slips carry no prices, no email address, the phone only where the shipping method's
-    carrier needs it, and leave refunded items off. Reading them is audited per order;
-    the orders are not marked printed here (see `mark_printed`, once they are printed).
-    `progress(done, total)` may raise to stop. Raises PermissionDenied, ValidationError,
-    NotFound.
+    carrier needs it, and leave refunded items off. Reading them is audited per order.
+    Draw them with `backoffice.documents.packing_slip.render_pdf`. Raises
+    PermissionDenied, ValidationError, NotFound.
     """
     access.require(db, actor, Permission.PRINT_DOCUMENTS)
     ids = _check_batch(order_ids, size, sort, copies)
@@ -107,10 +115,22 @@ def render_slips(db: Database, *, actor: Actor, order_ids: Sequence[int], size: 
         slips = load_slips(s, ids, sort=sort)
         audit.record_views(s, actor, "print_slips", entity_type="order",
                            entities=((order_id, customers[order_id]) for order_id in ids))
-    out = io.BytesIO()
-    count = write_slips(out, slips, ship_from, SlipOptions(size=size, gift=gift, copies=copies, collate=collate),
-                        progress)
-    return SlipBatch(pdf=out.getvalue(), order_ids=tuple(ids), slips=count)
+    return PreparedSlips(slips=tuple(slips), ship_from=ship_from,
+                         options=SlipOptions(size=size, gift=gift, copies=copies, collate=collate),
+                         order_ids=tuple(ids))
+
+
+def render_slips(db: Database, *, actor: Actor, order_ids: Sequence[int], size: str = "letter",
+                 gift: bool = False, sort: str = "sku", copies: int = 1, collate: bool = True,
+                 progress: Callable[[int, int], None] | None = None) -> SlipBatch:
+    """One PDF with the chosen orders' slips (see `prepare_slips`); the orders are not marked
+    printed here (see `mark_printed`, once they are printed). `progress(done, total)` may
+    raise to stop. Raises as `prepare_slips`."""
+    prepared = prepare_slips(db, actor=actor, order_ids=order_ids, size=size, gift=gift, sort=sort,
+                             copies=copies, collate=collate)
+    pdf = render_pdf(prepared.slips, prepared.ship_from, prepared.options, progress)
+    return SlipBatch(pdf=pdf, order_ids=prepared.order_ids,
+                     slips=len(prepared.slips) * max(1, prepared.options.copies))
 
 
 def mark_printed(db: Database, *, actor: Actor, order_ids: Sequence[int]) -> Changes:
