@@ -135,3 +135,27 @@ def test_the_owner_types_bin_locations_beside_each_sku(qtbot, ctx_for, shop, own
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
     assert {r.sku: r.bin_location for r in bins.list_bin_locations(shop, actor=owner)}["MUG-BLUE"] == "Z-01"
+
+
+def test_printing_through_qt_draws_every_page_and_marks_the_orders_printed(qtbot, ctx_for, shop, staff, tmp_path):
+    from PySide6.QtPrintSupport import QPrinter
+
+    from ui.shipping.slip_preview_dialog import SlipPreviewDialog
+
+    ctx = ctx_for(shop, staff)
+    ids = slips.choose_orders(shop, actor=staff, status="processing")[:3]
+    batch = slips.render_slips(shop, actor=staff, order_ids=ids)
+    dialog = SlipPreviewDialog(ctx, batch.pdf, title="Packing slips", order_ids=batch.order_ids)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    out = tmp_path / "printed.pdf"
+    printer.setOutputFileName(str(out))
+    dialog.print_to(printer)
+    qtbot.waitUntil(lambda: "marked printed" in dialog.status.text(), timeout=WAIT_MS)
+    assert "Sent 3 pages" in dialog.status.text()
+    assert len(PdfReader(io.BytesIO(out.read_bytes())).pages) == 3
+    left = slips.choose_orders(shop, actor=staff, status="processing", not_printed=True)
+    assert not set(ids) & set(left)
+    dialog.close()
