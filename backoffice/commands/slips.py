@@ -16,6 +16,8 @@ def add_batch_arguments(p: argparse.ArgumentParser, *, default_sort: str) -> Non
                    help="the orders with this status (default: processing, unless --orders names them)")
     p.add_argument("--orders", default="", metavar="N,N,…", help="these order numbers, separated by commas")
     p.add_argument("--not-printed", action="store_true", help="only orders whose slip was not printed yet")
+    p.add_argument("--to-ship", action="store_true",
+                   help="only paid orders with nothing shipped yet (with any open status unless --status says)")
     p.add_argument("--out", required=True, metavar="FILE.pdf", help="the PDF file to write")
     p.add_argument("--replace", action="store_true", help="write over FILE.pdf if it is already there")
     p.add_argument("--size", default="letter", choices=("letter", "a4", "4x6"), help="paper size (default: letter)")
@@ -29,8 +31,9 @@ def chosen_orders(args: argparse.Namespace, db, actor) -> tuple[int, ...]:
     from backoffice.services.fulfilment import slips
 
     numbers = [n for n in args.orders.split(",") if n.strip()]
-    status = args.status or (None if numbers else OrderStatus.PROCESSING.value)
-    return slips.choose_orders(db, actor=actor, status=status, numbers=numbers, not_printed=args.not_printed)
+    status = args.status or (None if numbers or args.to_ship else OrderStatus.PROCESSING.value)
+    return slips.choose_orders(db, actor=actor, status=status, numbers=numbers, not_printed=args.not_printed,
+                               to_ship=args.to_ship)
 
 
 def sign_in(args: argparse.Namespace, db):

@@ -69,3 +69,15 @@ def test_refusals_are_one_line(shop, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("BACKOFFICE_PASSWORD", "taker-pass-1")
     assert cli.main(["slips", "--out", str(tmp_path / "y.pdf"), "--db", shop.url, "--as", "tara"]) == 1
     assert "may not print packing slips" in capsys.readouterr().err
+
+
+def test_to_ship_prints_paid_orders_not_shipped_yet(shop, tmp_path, capsys):
+    from backoffice.domain import Shipment
+
+    with shop.begin() as s:
+        s.add(Shipment(order_id=1, carrier="UPS", tracking_number="1Z999AA10123456784"))
+    out = tmp_path / "to-ship.pdf"
+    assert _run(shop, "slips", "--to-ship", "--out", str(out)) == 0
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(out.read_bytes())).pages]
+    # 7001 is shipped and 7003 completed: only 7002 waits.
+    assert len(pages) == 1 and "Order 7002" in pages[0]

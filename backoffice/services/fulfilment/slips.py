@@ -24,6 +24,7 @@ from backoffice.private_files import check_writable, open_private
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
 from backoffice.services.fulfilment.slip_data import SORTS, load_slips
+from backoffice.services.fulfilment.to_ship import to_ship_conditions
 from backoffice.services.settings import all_settings
 
 audit.register_action("print_slips", "Printed a packing slip")
@@ -234,9 +235,11 @@ def write_pick_list_file(db: Database, *, actor: Actor, order_ids: Sequence[int]
 
 
 def choose_orders(db: Database, *, actor: Actor, status: OrderStatus | None = None,
-                  numbers: Sequence[str] = (), not_printed: bool = False, limit: int = MAX_BATCH) -> tuple[int, ...]:
+                  numbers: Sequence[str] = (), not_printed: bool = False, to_ship: bool = False,
+                  limit: int = MAX_BATCH) -> tuple[int, ...]:
     """Ids of the orders to print, oldest first: those with the order `numbers`, or else those in
-    `status` (only the ones not printed yet with `not_printed`).
+    `status` (only the ones not printed yet with `not_printed`, only the paid ones not shipped
+    yet with `to_ship`).
 
     Raises PermissionDenied, or NotFound naming the order numbers that are not here.
     """
@@ -249,6 +252,8 @@ def choose_orders(db: Database, *, actor: Actor, status: OrderStatus | None = No
         stmt = stmt.where(Order.status == OrderStatus(status))
     if not_printed:
         stmt = stmt.where(Order.printed_at.is_(None))
+    if to_ship:
+        stmt = stmt.where(*to_ship_conditions())
     with db.read() as s:
         rows = s.execute(stmt.order_by(Order.created_at, Order.id).limit(limit)).all()
     if wanted:

@@ -42,7 +42,8 @@ class ToShipPage:
 _SHIP = aliased(OrderAddress)
 
 
-def _to_ship_conditions():
+def to_ship_conditions():
+    """Paid, still open, no parcel sent: the orders waiting to be shipped."""
     return (
         Order.paid_at.is_not(None),
         Order.status.in_([s.value for s in OPEN_STATUSES]),
@@ -54,7 +55,7 @@ def count_to_ship(db: Database, *, actor: Actor) -> int:
     """How many paid orders wait to be shipped. Raises PermissionDenied."""
     access.require(db, actor, Permission.PRINT_DOCUMENTS)
     with db.read() as s:
-        return int(s.execute(select(func.count()).select_from(Order).where(*_to_ship_conditions())).scalar_one())
+        return int(s.execute(select(func.count()).select_from(Order).where(*to_ship_conditions())).scalar_one())
 
 
 def list_to_ship_page(db: Database, *, actor: Actor, after: tuple[datetime, int] | None = None,
@@ -71,7 +72,7 @@ def list_to_ship_page(db: Database, *, actor: Actor, after: tuple[datetime, int]
                    _SHIP.first_name, _SHIP.last_name, _SHIP.company, _SHIP.country,
                    items.label("items"), method.label("method"))
             .outerjoin(_SHIP, and_(_SHIP.order_id == Order.id, _SHIP.kind == AddressKind.SHIPPING))
-            .where(*_to_ship_conditions()))
+            .where(*to_ship_conditions()))
     text = number.strip().lstrip("#")
     if text:
         stmt = stmt.where(Order.number.between(text, text + "\uffff"))
