@@ -204,14 +204,18 @@ class SlipPreviewDialog(QDialog):
         self.ctx.bus.publish(changes)
         self.marked_printed.emit(changes)
 
-    def done(self, result: int) -> None:
+    def _let_go(self) -> None:
+        """Stop any print or save under way and free the pages (a page being drawn finishes first)."""
         if self._token is not None:
             self._token.cancel()
+        self.pages.close()
+
+    def done(self, result: int) -> None:
+        self._let_go()
         super().done(result)
 
     def closeEvent(self, event) -> None:
-        if self._token is not None:
-            self._token.cancel()
+        self._let_go()
         super().closeEvent(event)
 
 
