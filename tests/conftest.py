@@ -58,6 +58,15 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
 
 
 @pytest.fixture(autouse=True)
+def desk_data_folder(tmp_path_factory, monkeypatch):
+    """A data folder of its own for each test: the audit trail's checkpoints, backups' register
+    and logs of one test (a PostgreSQL database is reused, emptied, by the next) stay there."""
+    folder = tmp_path_factory.mktemp("desk-data")
+    monkeypatch.setenv("BACKOFFICE_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
 def memory_keyring():
     previous = keyring.get_keyring()
     backend = MemoryKeyring()

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 SCREENS = (
     "ui.customers_screen:CustomersScreen",
     "ui.orders_screen:OrdersScreen",
+    "ui.shipping.shipping_screen:ShippingScreen",
     "ui.phone_order_screen:PhoneOrderScreen",
     "ui.privacy.requests_screen:PrivacyScreen",
     "ui.newsletters.newsletters_screen:NewslettersScreen",
@@ -122,9 +123,14 @@ class MainWindow(QMainWindow):
             self.screens.add(cls.__name__, slot)
             index = self.tabs.addTab(slot, cls.title)
             self.tabs.tabBar().setTabButton(index, self.tabs.tabBar().ButtonPosition.RightSide, None)
-        # Only the screen in front is built now; each other one the first time it is shown.
+        # Only the screen in front is built now; each other one the first time it is shown,
+        # except those whose tab title counts something (orders to ship): those show it at once.
         self.tabs.currentChanged.connect(self._build_current)
         self._build_current(self.tabs.currentIndex())
+        for name in self.screens:
+            slot = self.screens.slot(name)
+            if hasattr(slot.cls, "title_changed"):
+                slot.screen()
         self._pages: dict[tuple[str, int], QWidget] = {}
         self._build_menus()
         where = safe_url(ctx.db.url)
@@ -158,6 +164,9 @@ class MainWindow(QMainWindow):
             screen.order_opened.connect(self.open_order)
         if hasattr(screen, "customer_opened"):
             screen.customer_opened.connect(self.open_customer)
+        if hasattr(screen, "title_changed"):
+            slot = self.screens.slot(cls.__name__)
+            screen.title_changed.connect(lambda title, slot=slot: self._retitle(slot, title))
         return screen
 
     def _build_current(self, index: int) -> None:

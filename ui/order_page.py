@@ -28,6 +28,7 @@ from backoffice.domain.enums import OrderStatus, PaymentMethod, PaymentStatus
 from backoffice.domain.staff import Permission
 from backoffice.errors import ConflictError, UserFacingError, ValidationError
 from backoffice.services import orders as orders_service
+from backoffice.services.fulfilment import slips as slips_service
 from backoffice.services.orders import COMMON_CARRIERS, OrderDetail, PaymentView
 from backoffice.services.phone_orders import METHOD_LABELS
 from ui.calls.dial import lines_html, link_phones
@@ -277,7 +278,49 @@ class OrderPage(QWidget):
         tracking_cell.addWidget(self.tracking_error)
         form.addRow("Add tracking:", tracking_widget)
         self.tracking_number.textEdited.connect(lambda _text: self.tracking_error.hide())
+
+        # Printed on the gift slip instead of prices.
+        self.gift_message = GuardedLineEdit("the gift message")
+        self.gift_message.setObjectName("giftMessage")
+        self.gift_message.setPlaceholderText("Printed on the gift slip")
+        self.gift_message.setMaxLength(slips_service.GIFT_MESSAGE_MAX)
+        self.save_gift_button = QPushButton("Save")
+        self.save_gift_button.setObjectName("saveGiftMessage")
+        self.save_gift_button.clicked.connect(self.save_gift_message)
+        self.gift_message.returnPressed.connect(self.save_gift_message)
+        self.gift_error = _error_label("giftError")
+        gift_row = QHBoxLayout()
+        gift_row.addWidget(self.gift_message, 1)
+        gift_row.addWidget(self.save_gift_button)
+        gift_widget = QWidget()
+        gift_cell = QVBoxLayout(gift_widget)
+        gift_cell.setContentsMargins(0, 0, 0, 0)
+        gift_cell.addLayout(gift_row)
+        gift_cell.addWidget(self.gift_message.notice)
+        gift_cell.addWidget(self.gift_error)
+        form.addRow("Gift message:", gift_widget)
         return box
+
+    def save_gift_message(self) -> None:
+        ctx, order_id, text = self.ctx, self.order_id, self.gift_message.text()
+        self.save_gift_button.setEnabled(False)
+        self.gift_error.hide()
+
+        def work(token, progress):
+            return slips_service.set_gift_message(ctx.db, actor=ctx.actor, order_id=order_id, message=text)
+
+        self.ctx.tasks.run_db(work, on_success=self._gift_saved, on_failure=self._gift_failed)
+
+    def _gift_saved(self, changes) -> None:
+        self.save_gift_button.setEnabled(True)
+        self._changed(changes)
+
+    def _gift_failed(self, exc: BaseException) -> None:
+        self.save_gift_button.setEnabled(True)
+        if isinstance(exc, ValidationError):
+            self._show_field_error(self.gift_error, exc.fields.get("gift_message") or exc.message)
+        else:
+            show_error(self, exc)
 
     def _show_change_controls(self, d: OrderDetail) -> None:
         box = self.changes_box
@@ -292,6 +335,9 @@ class OrderPage(QWidget):
         self.next_status.setCurrentIndex(-1)
         self.status_form.setRowVisible(0, bool(d.next_statuses))
         self.status_form.setRowVisible(1, d.can_add_tracking)
+        self.status_form.setRowVisible(2, d.can_add_tracking)
+        if not self.gift_message.hasFocus():
+            self.gift_message.setText(d.gift_message)
         self.apply_status_button.setEnabled(False)
         self.add_tracking_button.setEnabled(d.can_add_tracking)
         # Shops usually complete an order when its parcel goes out.

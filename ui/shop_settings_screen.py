@@ -301,7 +301,7 @@ class ShippingMethodsPage(QWidget):
 
 GENERAL_SECTIONS = (
     ("Shop", ("shop.name", "shop.currency", "shop.default_country")),
-    ("Packing slips", ("ship_from.name", "ship_from.address")),
+    ("Packing slips", ("ship_from.name", "ship_from.address", "ship_from.logo", "shipping.phone_for_methods")),
     ("Card terminal", ("payments.terminal_url", "payments.terminal_gateway")),
     ("Privacy and records", ("privacy.contact", "privacy.response_days", "privacy.reminder_days",
                              "retention.order_years", "retention.job_enabled",

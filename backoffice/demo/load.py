@@ -145,9 +145,11 @@ def fill_demo_database(
         w.insert(
             "products",
             ("id", "store_id", "sku", "name", "name_key", "price", "manage_stock", "stock_quantity",
-             "status", "updated_at", "store_modified_at"),
+             "status", "updated_at", "store_modified_at", "bin_location"),
             (
-                (i, i, p.sku, p.name, fold(p.name), _cents(p.price), 1, p.stock, "publish", now, now)
+                # Aisles A to F, twelve shelves each: the stock room a pick list walks.
+                (i, i, p.sku, p.name, fold(p.name), _cents(p.price), 1, p.stock, "publish", now, now,
+                 f"{'ABCDEF'[(i - 1) // 12 % 6]}-{(i - 1) % 12 + 1:02d}")
                 for i, p in enumerate(shop.products, start=1)
             ),
         )

@@ -26,6 +26,8 @@ class Product(Base):
     stock_quantity: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(20), default="publish")
     weight_grams: Mapped[int | None]
+    # Where it sits in the stock room ("A-03-2"); pick lists and slips can be sorted by it.
+    bin_location: Mapped[str | None] = mapped_column(String(32))
     store_modified_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -67,6 +67,12 @@ class Order(Base):
     store_modified_at: Mapped[datetime | None] = mapped_column(index=True)
     created_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     anonymised: Mapped[bool] = mapped_column(default=False)
+    # Printed on a gift slip instead of prices; written by the buyer, so personal.
+    gift_message: Mapped[str] = mapped_column(Text, default="", server_default="",
+                                              info=personal("free_text", erase="null"))
+    # When its packing slip was last printed, and when every item was scanned into the parcel.
+    printed_at: Mapped[datetime | None] = mapped_column(index=True)
+    packed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
 
     lines: Mapped[list[OrderLine]] = relationship(
@@ -137,8 +143,17 @@ class OrderLine(Base):
     quantity: Mapped[int] = mapped_column(default=1)
     unit_price: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     total: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    # The variation's attributes as JSON pairs [["Size", "M"], ["Colour", "Red"]].
+    options: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A product inside a bundle points at the bundle's line; the bundle's price is on that line.
+    bundled_in_line_id: Mapped[int | None]
+    refunded_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
+
+    def quantity_to_ship(self) -> int:
+        """What goes in the parcel: the quantity ordered less what was refunded."""
+        return max(0, self.quantity - (self.refunded_quantity or 0))
 
 
 class ShippingLine(Base):

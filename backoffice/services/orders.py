@@ -5,11 +5,11 @@ with its outbox message in one transaction and sent to the web store by the sync
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, exists, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from backoffice.db import Database
@@ -18,9 +18,10 @@ from backoffice.domain.base import utcnow
 from backoffice.domain.cards import guard_text
 from backoffice.domain.enums import AddressKind, OrderOrigin, OrderStatus, OutboxKind
 from backoffice.domain.text import join_words
-from backoffice.domain.staff import Actor, Permission
+from backoffice.domain.staff import Actor, Permission, StaffUser
 from backoffice.errors import ConflictError, NotFound, UserFacingError, ValidationError
 from backoffice.services import access, audit
+from backoffice.services import customers as customers_service
 from backoffice.services.changes import Changes
 from backoffice.services.phone_orders import lock_order, queue_message, queue_status_change
 
@@ -66,6 +67,7 @@ class OrderRow:
     total: Decimal
     currency: str
     paid: bool
+    printed: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,68 @@ _LIST_COLUMNS = (
     Order.total,
     Order.currency,
     Order.paid_at,
+    Order.printed_at,
 )
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    """What the orders list is narrowed to; every part is optional."""
+
+    status: OrderStatus | None = None
+    customer_id: int | None = None
+    # An order number (or its beginning), or a customer's name, email or phone in any format.
+    search: str = ""
+    paid: bool | None = None
+    origin: OrderOrigin | None = None
+    taken_by: int | None = None  # the staff account that took a phone order
+    date_from: date | None = None  # this desk's local dates, both included
+    date_to: date | None = None
+    printed: bool | None = None  # whether its packing slip was printed
+
+
+NO_FILTERS = OrderFilters()
+# Customers a search may stand for; a search finding more is too vague to list orders by.
+SEARCH_CUSTOMERS = 200
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min).astimezone()
+
+
+def _conditions(db: Database, actor: Actor, f: OrderFilters) -> list:
+    scope = _scope(actor, db)
+    conditions = [] if scope is None else [scope]
+    if f.status is not None:
+        conditions.append(Order.status == f.status)
+    if f.customer_id is not None:
+        conditions.append(Order.customer_id == f.customer_id)
+    if f.paid is not None:
+        conditions.append(Order.paid_at.is_not(None) if f.paid else Order.paid_at.is_(None))
+    if f.origin is not None:
+        conditions.append(Order.origin == OrderOrigin(f.origin))
+    if f.taken_by is not None:
+        conditions.append(Order.created_by_staff_id == f.taken_by)
+    if f.date_from is not None:
+        conditions.append(Order.created_at >= _local_midnight(f.date_from))
+    if f.date_to is not None:
+        conditions.append(Order.created_at < _local_midnight(f.date_to + timedelta(days=1)))
+    if f.printed is not None:
+        conditions.append(Order.printed_at.is_not(None) if f.printed else Order.printed_at.is_(None))
+    text = " ".join((f.search or "").split())
+    if text:
+        number = text.lstrip("#").strip()
+        found = [Order.number.between(number, number + "\uffff")] if number else []
+        if actor.may(Permission.FIND_CUSTOMERS):
+            hits = customers_service.search_customers(db, actor=actor, query=text, limit=SEARCH_CUSTOMERS)
+            if hits:
+                found.append(Order.customer_id.in_([h.id for h in hits]))
+        if "@" in text:
+            # A guest has no customer record: their billing address holds the email.
+            found.append(exists().where(OrderAddress.order_id == Order.id,
+                                        func.lower(OrderAddress.email) == text.lower()))
+        conditions.append(or_(*found) if found else false())
+    return conditions
 
 
 def list_orders_page(
@@ -110,21 +173,19 @@ def list_orders_page(
     limit: int = PAGE_SIZE,
     status: OrderStatus | None = None,
     customer_id: int | None = None,
+    filters: OrderFilters = NO_FILTERS,
 ) -> OrderPage:
-    """Newest orders first, one keyset page at a time (`after` is the previous page's `next_key`)."""
-    scope = _scope(actor, db)
+    """Newest orders first, one keyset page at a time (`after` is the previous page's `next_key`),
+    narrowed by `filters` (or the older `status` and `customer_id`)."""
+    if status is not None or customer_id is not None:
+        filters = replace(filters, status=status if status is not None else filters.status,
+                          customer_id=customer_id if customer_id is not None else filters.customer_id)
     stmt = (
         select(*_LIST_COLUMNS)
         .outerjoin(Customer, Customer.id == Order.customer_id)
         .outerjoin(_BILLING, and_(_BILLING.order_id == Order.id, _BILLING.kind == AddressKind.BILLING))
     )
-    conditions = []
-    if scope is not None:
-        conditions.append(scope)
-    if status is not None:
-        conditions.append(Order.status == status)
-    if customer_id is not None:
-        conditions.append(Order.customer_id == customer_id)
+    conditions = _conditions(db, actor, filters)
     if after is not None:
         conditions.append(tuple_(Order.created_at, Order.id) < tuple_(*after))
     if conditions:
@@ -144,6 +205,7 @@ def list_orders_page(
             total=r.total,
             currency=r.currency,
             paid=r.paid_at is not None,
+            printed=r.printed_at is not None,
         )
         for r in result
     )
@@ -151,15 +213,35 @@ def list_orders_page(
     return OrderPage(rows=rows, next_key=next_key)
 
 
-def count_orders(db: Database, *, actor: Actor, status: OrderStatus | None = None) -> int:
-    scope = _scope(actor, db)
-    stmt = select(func.count()).select_from(Order)
-    if scope is not None:
-        stmt = stmt.where(scope)
+def count_orders(db: Database, *, actor: Actor, status: OrderStatus | None = None,
+                 filters: OrderFilters = NO_FILTERS) -> int:
+    """How many orders `filters` (or `status`) let through."""
     if status is not None:
-        stmt = stmt.where(Order.status == status)
+        filters = replace(filters, status=status)
+    stmt = select(func.count()).select_from(Order)
+    conditions = _conditions(db, actor, filters)
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
     with db.read() as s:
         return int(s.execute(stmt).scalar_one())
+
+
+@dataclass(frozen=True)
+class StaffChoice:
+    id: int
+    name: str
+
+
+def order_takers(db: Database, *, actor: Actor) -> tuple[StaffChoice, ...]:
+    """The staff who took orders here, for the "taken by" filter (only oneself for an order taker)."""
+    scope = _scope(actor, db)
+    stmt = (select(StaffUser.id, StaffUser.display_name)
+            .where(exists().where(Order.created_by_staff_id == StaffUser.id))
+            .order_by(StaffUser.display_name))
+    if scope is not None:
+        stmt = stmt.where(StaffUser.id == actor.staff_id)
+    with db.read() as s:
+        return tuple(StaffChoice(r.id, r.display_name) for r in s.execute(stmt))
 
 
 @dataclass(frozen=True)
@@ -230,6 +312,7 @@ class OrderDetail:
     # The statuses the desk may move it to (`next_statuses`), and whether a parcel may be added.
     next_statuses: tuple[OrderStatus, ...] = ()
     can_add_tracking: bool = False
+    gift_message: str = ""
 
 
 def _address(a: OrderAddress | None) -> AddressView | None:
@@ -301,6 +384,7 @@ def get_order(db: Database, *, actor: Actor, order_id: int) -> OrderDetail:
             on_store=order.store_id is not None,
             next_statuses=next_statuses(order.status),
             can_add_tracking=_can_add_tracking(order),
+            gift_message=order.gift_message or "",
         )
 
 

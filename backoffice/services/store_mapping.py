@@ -197,9 +197,13 @@ _ORDER_FIELDS = (
     "billing", "shipping", "payment_method", "payment_method_title", "transaction_id", "customer_note",
     "payment_url",
 )
-_LINE_FIELDS = ("id", "name", "product_id", "variation_id", "quantity", "subtotal", "total", "sku", "price")
+_LINE_FIELDS = ("id", "name", "product_id", "variation_id", "quantity", "subtotal", "total", "sku", "price",
+                "meta_data")
 _SHIPPING_LINE_FIELDS = ("id", "method_title", "method_id", "total")
-_KEPT_ORDER_META = frozenset({ORDER_REFERENCE_META_KEY, TRACKING_META_KEY, *SIMPLE_TRACKING_KEYS})
+# Where gift-message plugins keep the buyer's message for the gift slip.
+GIFT_MESSAGE_META_KEYS = ("gift_message", "_gift_message")
+_KEPT_ORDER_META = frozenset({ORDER_REFERENCE_META_KEY, TRACKING_META_KEY, *SIMPLE_TRACKING_KEYS,
+                              *GIFT_MESSAGE_META_KEYS})
 _CUSTOMER_FIELDS = (
     "id", "date_created_gmt", "date_modified_gmt", "email", "first_name", "last_name", "username", "billing",
     "shipping",
@@ -413,6 +417,32 @@ class OrderData:
     paid_at: datetime | None
 
 
+# Kept with a line's options at most; a packing slip has room for a few.
+OPTIONS_MAX = 2000
+
+
+def line_options(meta: Any) -> str:
+    """A line item's variation attributes and the options the buyer chose, as JSON pairs
+    [["Size", "M"]]: the store's visible meta data (keys without a leading underscore)."""
+    pairs = []
+    for m in meta or ():
+        if not isinstance(m, Mapping):
+            continue
+        key = m.get("key")
+        if not isinstance(key, str) or not key or key.startswith("_"):
+            continue
+        label = m.get("display_key") if isinstance(m.get("display_key"), str) else key
+        value = m.get("display_value", m.get("value"))
+        if isinstance(value, (dict, list)) or value is None:
+            continue
+        # The store may send the value as HTML (a linked attribute); the slip wants its text.
+        text = re.sub(r"<[^>]*>", "", str(value)).strip()
+        if text:
+            pairs.append([_text(label, 120), _text(text, 300)])
+    encoded = json.dumps(pairs, ensure_ascii=False) if pairs else ""
+    return encoded if len(encoded) <= OPTIONS_MAX else ""
+
+
 def order_data(record: Mapping[str, Any]) -> OrderData:
     """Map a store order (already guarded) to `OrderData`."""
     lines = []
@@ -437,6 +467,7 @@ def order_data(record: Mapping[str, Any]) -> OrderData:
             "quantity": quantity,
             "unit_price": unit,
             "total": line_total,
+            "options": line_options(item.get("meta_data")),
         })
     shipping_lines = [
         {
@@ -467,6 +498,12 @@ def order_data(record: Mapping[str, Any]) -> OrderData:
         "completed_at": parse_store_time(record.get("date_completed_gmt")),
         "store_modified_at": modified,
     }
+    for key in GIFT_MESSAGE_META_KEYS:
+        message = meta_value(record, key)
+        if isinstance(message, str):
+            # Only a message the store has replaces one typed here.
+            values["gift_message"] = _text(message.strip(), 500)
+            break
     return OrderData(
         store_id=values["store_id"],
         values=values,

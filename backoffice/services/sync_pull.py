@@ -951,7 +951,7 @@ _ORDER_COMPARE = (
     "number", "currency", "subtotal", "shipping_total", "discount_total", "tax_total", "total", "customer_note",
     "payment_method", "payment_method_title", "payment_url", "order_key", "completed_at", "store_modified_at",
 )
-_PERSONAL_ORDER_FIELDS = ("customer_note",)
+_PERSONAL_ORDER_FIELDS = ("customer_note", "gift_message")
 
 
 def _customer_map(s: Session, store_ids: Iterable[int]) -> dict[int, int]:
@@ -968,7 +968,7 @@ def _local_ids(s: Session, table: str, store_ids: list[int]) -> dict[int, int]:
 
 def _line_key(line: dict) -> tuple:
     return (line["store_line_id"], line["product_id"], line["sku"], line["name"], line["quantity"],
-            line["unit_price"], line["total"])
+            line["unit_price"], line["total"], line.get("options") or "")
 
 
 def _shipping_key(line: dict) -> tuple:
@@ -1039,6 +1039,7 @@ def _line_rows(order_id: int, item: sm.OrderData, product_ids: dict[int, int]) -
             "order_id": order_id, "product_id": product_ids.get(line["product_store_id"] or 0),
             "store_line_id": line["store_line_id"], "sku": line["sku"], "name": line["name"],
             "quantity": line["quantity"], "unit_price": line["unit_price"], "total": line["total"],
+            "options": line.get("options") or "",
         }
         for line in item.lines
     ]

@@ -103,13 +103,13 @@ def test_the_filter_offers_every_known_action():
     assert audit.action_label("denied:erase_personal_data") == "Refused: erase personal data"
     assert audit.action_label("login_locked") == "Account locked"
     # An action nobody named yet still reads as words.
-    assert audit.action_label("print_pick_list") == "Print pick list"
+    assert audit.action_label("print_carrier_labels") == "Print carrier labels"
 
 
 def test_the_filter_also_offers_actions_found_in_the_trail(db, owner):
-    add_events(db, owner, 1, action="print_pick_list")
-    assert "print_pick_list" not in audit.audit_actions()
-    assert "print_pick_list" in audit.audit_actions(db)
+    add_events(db, owner, 1, action="print_carrier_labels")
+    assert "print_carrier_labels" not in audit.audit_actions()
+    assert "print_carrier_labels" in audit.audit_actions(db)
 
 
 # --- append-only, names only ----------------------------------------------------------------

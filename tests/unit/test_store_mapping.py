@@ -245,3 +245,26 @@ def _plain_address_values(part):
 def test_address_fields_are_cut_to_their_columns_and_blank_when_missing(part):
     assert sm.address_values(part) == _plain_address_values(part)
     assert list(sm.address_values(part)) == list(sm.ADDRESS_FIELDS)
+
+
+def test_line_options_are_the_visible_meta_of_a_line():
+    import json
+
+    from backoffice.services.store_mapping import line_options
+
+    meta = [
+        {"key": "_reduced_stock", "value": "3", "display_key": "_reduced_stock", "display_value": "3"},
+        {"key": "pa_size", "value": "large", "display_key": "Size", "display_value": "<p>Large</p>"},
+        {"key": "Engraving", "value": "For Ana", "display_key": "Engraving", "display_value": "For Ana"},
+        {"key": "_bundled_by", "value": "abc"},
+        {"key": "gift_data", "value": {"nested": 1}},
+    ]
+    assert json.loads(line_options(meta)) == [["Size", "Large"], ["Engraving", "For Ana"]]
+    assert line_options([]) == "" and line_options(None) == ""
+
+
+def test_a_gift_message_in_the_orders_meta_reaches_the_gift_slip_and_none_leaves_one_typed_here():
+    record = load("order_create.json")
+    assert "gift_message" not in sm.order_data(sm.order_view(record)).values
+    record["meta_data"] = [*record.get("meta_data", []), {"key": "_gift_message", "value": " Happy birthday! "}]
+    assert sm.order_data(sm.order_view(record)).values["gift_message"] == "Happy birthday!"
