@@ -50,6 +50,7 @@ from backoffice.domain.phones import normalize_phone
 from backoffice.domain.staff import Permission
 from backoffice.errors import StoreError, UserFacingError, ValidationError
 from backoffice.services import customers as customers_service
+from backoffice.services import phone_order_quotes as quotes
 from backoffice.services import phone_orders as service
 from backoffice.services import settings as settings_service
 from backoffice.services import sync
@@ -273,6 +274,14 @@ class PhoneOrderScreen(QWidget):
         # Bumped by each new call, so answers about the previous one are not shown.
         self._call = 0
         self._filling_table = False
+        # The store's figures for the order as it stands (None until asked); asked a moment
+        # after the last change, so typing a quantity does not make a request per key.
+        self.quote: quotes.OrderQuote | None = None
+        self._quote_generation = 0
+        self._quote_timer = QTimer(self)
+        self._quote_timer.setSingleShot(True)
+        self._quote_timer.setInterval(400)
+        self._quote_timer.timeout.connect(self._ask_store_for_totals)
         self._build()
         self._load_settings()
         ctx.bus.changed.connect(self._on_changes)
@@ -750,6 +759,7 @@ class PhoneOrderScreen(QWidget):
         self.caller_label.setText("\n".join(line for line in lines if line))
         _set_message(self.caller_refusal, summary.refusal or None)
         self.repeat_button.setEnabled(bool(summary.last_order_id) and self.placed is None)
+        self._update_totals()
 
     def _new_customer_toggled(self, on: bool) -> None:
         self.new_customer_group.setVisible(on)
@@ -761,6 +771,7 @@ class PhoneOrderScreen(QWidget):
         else:
             _set_message(self.similar_label, None)
             self.use_similar_button.hide()
+        self._update_totals()
 
     def _check_new_field(self, key: str) -> None:
         text = self.new_fields[key].text().strip()
@@ -778,6 +789,8 @@ class PhoneOrderScreen(QWidget):
         elif key == "country" and text and (len(text) != 2 or not text.isalpha()):
             message = "Enter the country as its two-letter code, such as US or GB."
         _set_message(self.field_errors[key], message)
+        if key in ("country", "state", "postcode", "city"):
+            self._update_totals()  # the store's tax follows where the order goes
         if key in ("first_name", "last_name", "email", "phone", "postcode"):
             self._similar_timer.start()
 
@@ -949,14 +962,77 @@ class PhoneOrderScreen(QWidget):
         cost = self._cost() or Decimal("0.00")
         return subtotal, cost, (subtotal + cost).quantize(Decimal("0.01"))
 
+    def _quote_inputs(self) -> dict | None:
+        """What the store's figures depend on, or None while the order cannot be quoted yet."""
+        option = self.shipping_combo.currentData()
+        cost = self._cost()
+        new = self.new_customer_button.isChecked()
+        if not self.lines or option is None or cost is None or (not new and self.customer_id is None):
+            return None
+        return dict(customer_id=None if new else self.customer_id,
+                    new_customer=self._new_customer() if new else None,
+                    lines=[service.LineInput(hit.id, quantity) for hit, quantity in self.lines],
+                    shipping=service.ShippingInput(option.method_id, option.title, cost))
+
+    def current_quote(self) -> quotes.OrderQuote | None:
+        """The store's figures when they were asked for the order exactly as it now stands."""
+        inputs = self._quote_inputs()
+        if self.quote is None or inputs is None or not self.quote.matches(**inputs):
+            return None
+        return self.quote
+
     def _update_totals(self) -> None:
         subtotal, cost, total = self._totals()
-        self.totals_label.setText(
-            f"Subtotal {money_text(subtotal, self.currency)} · Shipping "
-            f"{money_text(cost, self.currency)} · <b>Total {money_text(total, self.currency)}</b>")
+        quote = self.current_quote()
+        if quote is not None and not quote.provisional:
+            self.totals_label.setText(
+                f"Subtotal {money_text(quote.subtotal, self.currency)} · Shipping "
+                f"{money_text(quote.shipping_total, self.currency)} · Tax "
+                f"{money_text(quote.tax_total, self.currency)} · <b>Total "
+                f"{money_text(quote.total, self.currency)}</b><br><small>{quote.sentence}</small>")
+        else:
+            why = quote.sentence if quote is not None else (
+                "Asking the web store for tax and the total…" if self._quote_inputs() is not None
+                else "Tax is added by the web store.")
+            self.totals_label.setText(
+                f"Subtotal {money_text(subtotal, self.currency)} · Shipping "
+                f"{money_text(cost, self.currency)} · <b>Total {money_text(total, self.currency)}</b>"
+                f"<br><small>{why}</small>")
+        if self.placed is None and quote is None and self._quote_inputs() is not None:
+            self._quote_timer.start()
+
+    def _ask_store_for_totals(self) -> None:
+        inputs = self._quote_inputs()
+        if inputs is None or self.placed is not None:
+            return
+        self._quote_generation += 1
+        generation = self._quote_generation
+
+        def work(token, progress):
+            try:
+                connector = self.connector_provider()
+            except (StoreError, UserFacingError):
+                connector = None
+            try:
+                return quotes.quote_phone_order(self.ctx.db, connector, actor=self.ctx.actor, **inputs)
+            finally:
+                close = getattr(connector, "close", None)
+                if close is not None:
+                    close()
+
+        def done(quote) -> None:
+            if generation == self._quote_generation:
+                self.quote = quote
+                self._update_totals()
+
+        self.ctx.tasks.run_io(work, on_success=done, on_failure=lambda exc: None, owner=self)
 
     def preview_total(self) -> Decimal:
-        """The total as the screen shows it before placing (Decimal, shop currency)."""
+        """The total as the screen shows it before placing (Decimal, shop currency): the
+        store's when it has answered for this very order, else the provisional sum."""
+        quote = self.current_quote()
+        if quote is not None and not quote.provisional:
+            return quote.total
         return self._totals()[2]
 
     # --- payment choice -------------------------------------------------------------
@@ -1048,6 +1124,7 @@ class PhoneOrderScreen(QWidget):
             shipping=service.ShippingInput(option.method_id, option.title, cost),
             note=self.note_edit.toPlainText(),
             payment=service.PaymentChoice(self.payment_method()),
+            quote=self.current_quote(),
         )
         self.place_button.setEnabled(False)
         self.placed_label.setText("Saving the order…")

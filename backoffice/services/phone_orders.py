@@ -238,6 +238,8 @@ class PlacedOrder:
     # Sentences for the person when a card number was removed from something typed.
     card_messages: tuple[str, ...] = ()
     changes: Changes = field(default_factory=Changes)
+    # The store's tax when the order was quoted by the store (else 0: not known yet).
+    tax_total: Decimal = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -681,13 +683,16 @@ def place_phone_order(
     shipping: ShippingInput,
     note: str = "",
     payment: PaymentChoice = PaymentChoice(),
+    quote=None,
 ) -> PlacedOrder:
     """Save a phone order here, with its outbox message, in one transaction.
 
     Either `customer_id` (a returning caller) or `new_customer` (created in the same
     transaction, and on the store by the sync). Totals come from the catalogue's
     prices in the shop's currency. Card numbers in any text are masked and the
-    sentences come back in `card_messages`.
+    sentences come back in `card_messages`. `quote` (from
+    `phone_order_quotes.quote_phone_order`) gives the store's tax and total when it was
+    made for this very order; the payment waits for that total.
 
     Raises PermissionDenied; ValidationError (with `fields`) for missing or wrong
     input, unknown or unavailable products; UserFacingError when the customer may
@@ -765,6 +770,11 @@ def place_phone_order(
         order.subtotal = money(subtotal)
         order.shipping_total = cost
         order.total = money(subtotal + cost)
+        if quote is not None and not quote.provisional and quote.matches(
+                customer_id=customer_id, new_customer=new_customer, lines=lines, shipping=shipping):
+            # What the store charges: its tax, fees and rounding, as the caller was quoted.
+            order.tax_total = quote.tax_total
+            order.total = quote.total
         s.add(order)
         s.flush()
         billing = _default_address(s, customer.id, AddressKind.BILLING)
@@ -793,6 +803,7 @@ def place_phone_order(
             subtotal=order.subtotal,
             shipping_total=order.shipping_total,
             total=order.total,
+            tax_total=order.tax_total or Decimal("0.00"),
             card_messages=tuple(guard.messages),
             changes=Changes(orders=frozenset({order.id}), customers=frozenset({customer.id}),
                             outbox=True),

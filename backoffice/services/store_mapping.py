@@ -143,6 +143,10 @@ def meta_value(record: Mapping[str, Any], key: str) -> Any:
     return None
 
 
+#: How the reference of an order made only to read the store's figures begins (never imported).
+QUOTE_REFERENCE_PREFIX = "bo-quote-"
+
+
 def order_reference(record: Mapping[str, Any]) -> str | None:
     """The back office reference an order carries (`_backoffice_ref`), or None."""
     value = meta_value(record, ORDER_REFERENCE_META_KEY)

@@ -987,6 +987,8 @@ def upsert_orders(s: Session, ctx: PullContext, records: Sequence[dict]) -> dict
     trashed: dict[int, datetime | None] = {}
     for record in records:
         item = sm.order_data(record)
+        if item.reference and item.reference.startswith(sm.QUOTE_REFERENCE_PREFIX):
+            continue  # made only to read the store's figures for a phone order, and deleted at once
         if item.status == OrderStatus.TRASH:
             trashed[item.store_id] = item.modified_at
             items.pop(item.store_id, None)
@@ -1183,6 +1185,7 @@ def _update_orders(s: Session, ctx: PullContext, pairs: dict[int, tuple[Any, sm.
     replace_lines, replace_shipping, replace_addresses = [], [], []
     new_lines, new_shipping, new_addresses, new_shipments = [], [], [], []
     newly_paid: list[tuple[int, sm.OrderData]] = []
+    new_totals: list[dict] = []
     for store_id, (row, item) in pairs.items():
         oid = row["id"]
         status, clash = decide_order_status(row, item, waiting.get(oid, []))
@@ -1209,6 +1212,8 @@ def _update_orders(s: Session, ctx: PullContext, pairs: dict[int, tuple[Any, sm.
                 ctx.stats.reindex.add(customer_id)
         if row["paid_at"] is None and item.paid_at is not None:
             newly_paid.append((oid, item))
+        if row["total"] != item.values["total"]:
+            new_totals.append({"b_order": oid, "b_amount": item.values["total"]})
 
         rows_now = _line_rows(oid, item, ctx.product_ids)
         if [_line_key(r) for r in rows_now] != [_line_key(r) for r in lines.get(oid, [])]:
@@ -1252,6 +1257,11 @@ def _update_orders(s: Session, ctx: PullContext, pairs: dict[int, tuple[Any, sm.
     if new_shipments:
         s.execute(insert(SHIPMENTS), new_shipments)
         ctx.stats.changed_orders.update(r["order_id"] for r in new_shipments)
+    if new_totals:
+        # A payment still awaited is for what the store charges (its tax, fees, rounding).
+        s.execute(update(PAYMENTS).where(PAYMENTS.c.order_id == bindparam("b_order"),
+                                         PAYMENTS.c.status == PaymentStatus.AWAITING)
+                  .values(amount=bindparam("b_amount")), new_totals)
     if newly_paid:
         record_store_payments(s, newly_paid)
 

@@ -190,6 +190,10 @@ class StoreConnector(Protocol):
         """Change an order; the payload sets values and is safe to send twice."""
         ...
 
+    def delete_order(self, order_id: int, *, force: bool = True) -> Record | None:
+        """Delete an order for good (or trash it); None when the store has no such order."""
+        ...
+
     def send_order_details(self, order_id: int) -> Record:
         """Have the store email the order's details (with its pay link while unpaid) to its billing email.
 

@@ -310,6 +310,17 @@ class WooCommerceConnector:
         op = Operation(f"update order {order_id}", f"order {order_id}")
         return self._http.request("PUT", f"/orders/{order_id}", op, json=dict(payload), check=_object_only).data
 
+    def delete_order(self, order_id: int, *, force: bool = True) -> Record | None:
+        """Delete an order for good (`force`), or move it to the trash; None when the store has no such order."""
+        order_id = int(order_id)
+        op = Operation(f"delete order {order_id}", f"order {order_id}")
+        try:
+            reply = self._http.request("DELETE", f"/orders/{order_id}", op,
+                                       params={"force": "true" if force else "false"})
+        except StoreNotFoundError:
+            return None
+        return reply.data
+
     def send_order_details(self, order_id: int) -> Record:
         """Have the store email the order's details to the order's billing email.
 

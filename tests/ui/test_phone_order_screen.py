@@ -726,3 +726,42 @@ def test_a_placed_order_needs_no_question_and_offers_the_next_call(qtbot, db, or
     screen.request_new_order()
     assert screen.lines == [] and screen.placed is None and not screen.next_order_button.isEnabled()
     wait_idle(qtbot, screen)
+
+
+def test_with_tax_on_the_screen_quotes_the_store_total_before_placing(qtbot, db, order_taker, screen_for, devstore):
+    ids = stock_the_shop(db, devstore)
+    devstore.set_tax_rate("8.25", country="US", state="TX")
+    with db.begin() as s:
+        from backoffice.domain import CustomerAddress
+        from backoffice.domain.enums import AddressKind
+        s.add(CustomerAddress(customer_id=ids["ana"], kind=AddressKind.SHIPPING, is_default=True, first_name="Ana",
+                              last_name="García", address_1="1 Main St", city="Houston", state="TX",
+                              postcode="77002", country="US"))
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = lambda: WooCommerceConnector(
+        StoreCredentials(devstore.base_url, devstore.consumer_key, devstore.consumer_secret))
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "mug", 1)
+    choose_shipping(qtbot, kb, screen, "f", "5")
+    # 12.50 + 5.00 shipping, 8.25% on both: the store's 1.44 tax, 18.94 in all.
+    qtbot.waitUntil(lambda: "Tax 1.44 USD" in screen.totals_label.text(), timeout=WAIT_MS)
+    assert "Total 18.94 USD" in screen.totals_label.text()
+    assert screen.preview_total() == Decimal("18.94")
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.placed is not None, timeout=WAIT_MS)
+    assert screen.placed.total == Decimal("18.94")
+    assert "18.94" in screen.placed_label.text()
+
+
+def test_offline_the_screen_says_the_total_is_provisional(qtbot, db, order_taker, screen_for, away):
+    add_product(db, "MUG-01", "Café mug", "12.50")
+    add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "mug", 1)
+    choose_shipping(qtbot, kb, screen, "f", "5")
+    qtbot.waitUntil(lambda: "Provisional total" in screen.totals_label.text(), timeout=WAIT_MS)
+    assert "Total 17.50 USD" in screen.totals_label.text()

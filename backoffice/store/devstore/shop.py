@@ -100,6 +100,8 @@ class Shop:
         self.rng = rng
         #: Called with each `mail.SentEmail` once it is recorded (under the store's lock).
         self.on_email: Callable[[mail.SentEmail], None] | None = None
+        #: Tax rates while taxes are on (`woocommerce_calc_taxes`); empty: no tax is charged.
+        self.tax_rates: list[Doc] = []
 
     def now(self) -> str:
         return iso(self.clock())
@@ -475,7 +477,7 @@ class Shop:
         self._apply_meta(order["meta_data"], p.get("meta_data"), "order_meta")
         if creating or any(key in p for key in ("billing", "shipping", "line_items", "shipping_lines", "fee_lines",
                                                 "coupon_lines")):
-            docs.calculate_totals(order)
+            docs.calculate_totals(order, self.tax_rates)
         if p.get("status"):
             self._set_status(order, p["status"])
         if p.get("set_paid") is True:

@@ -277,6 +277,18 @@ class DevStore:
 
     # Changes made on the store's side (as staff in the shop's admin would) --------------
 
+    def set_tax_rate(self, rate: str | None, *, country: str = "US", state: str = "TX", name: str = "TX Tax",
+                     shipping: bool = True) -> None:
+        """Turn taxes on with one rate ("8.25" percent) for an address, or off with None.
+
+        Orders created or changed afterwards are taxed as a stock store taxes them.
+        """
+        with self._lock:
+            self._shop.tax_rates = [] if rate is None else [{
+                "id": 1, "country": country.upper(), "state": state.upper(), "rate": f"{float(rate):.4f}",
+                "name": name, "priority": 1, "compound": False, "shipping": shipping, "class": "standard",
+            }]
+
     def create_product(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Create a product from an API-shaped payload; raise RestError as the API would."""
         with self._lock:

@@ -1,0 +1,117 @@
+"""The desk against a store set up as shops run theirs: taxes on, the trash, variations and the rest.
+
+Over real HTTP to the dev store, on SQLite and PostgreSQL. Each test shows what a person
+at the desk would see go wrong against a stock WooCommerce store with these settings.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from backoffice.domain import Customer, CustomerAddress, Order, Payment, Product
+from backoffice.domain.enums import AddressKind, PaymentMethod
+from backoffice.domain.search import reindex_customer
+from backoffice.domain.text import fold
+from backoffice.services import phone_order_quotes as quotes
+from backoffice.services import phone_orders as po
+from backoffice.services import sync
+from backoffice.store.devstore import DevStore
+from tests.integration.sync_helpers import FAST, connector
+
+
+@pytest.fixture
+def store():
+    with DevStore(seed=41) as devstore:
+        yield devstore
+
+
+@pytest.fixture
+def conn(store):
+    with connector(store) as c:
+        yield c
+
+
+def houston_customer(db, store, *, email: str = "maria.garcia@example.com") -> int:
+    """A returning customer in Houston, TX, on the store and here (as after a sync)."""
+    store_id = store.create_customer({"email": email, "first_name": "Maria", "last_name": "Garcia"})["id"]
+    with db.begin() as s:
+        customer = Customer(first_name="Maria", last_name="Garcia", email=email, email_key=email,
+                            sort_name="garcia maria", store_id=store_id)
+        s.add(customer)
+        s.flush()
+        for kind in (AddressKind.BILLING, AddressKind.SHIPPING):
+            s.add(CustomerAddress(customer_id=customer.id, kind=kind, is_default=True, first_name="Maria",
+                                  last_name="Garcia", address_1="1 Main St", city="Houston", state="TX",
+                                  postcode="77002", country="US", email=email if kind is AddressKind.BILLING else ""))
+        reindex_customer(s, customer.id)
+        return customer.id
+
+
+def local_product(db, record: dict) -> int:
+    with db.begin() as s:
+        product = Product(sku=record["sku"], name=record["name"], name_key=fold(record["name"]),
+                          price=Decimal(record["price"]), store_id=record["id"], status="publish")
+        s.add(product)
+        s.flush()
+        return product.id
+
+
+# --- tax ---------------------------------------------------------------------------------------------
+
+
+def test_with_tax_on_the_caller_is_quoted_and_charged_what_the_store_charges(db, order_taker, store, conn):
+    store.set_tax_rate("8.25", country="US", state="TX")
+    mug = local_product(db, store.create_product({"name": "Blue Mug", "sku": "MUG-BLUE", "regular_price": "12.50"}))
+    customer_id = houston_customer(db, store)
+    lines = [po.LineInput(mug, 2)]
+    shipping = po.ShippingInput("flat_rate", "Flat rate", "5.00")
+
+    quote = quotes.quote_phone_order(db, conn, actor=order_taker, customer_id=customer_id, lines=lines,
+                                     shipping=shipping)
+    assert not quote.provisional
+    assert (quote.tax_total, quote.total) == (Decimal("2.47"), Decimal("32.47"))
+    placed = po.place_phone_order(db, actor=order_taker, customer_id=customer_id, lines=lines, shipping=shipping,
+                                  payment=po.PaymentChoice(PaymentMethod.TERMINAL), quote=quote)
+    assert placed.total == Decimal("32.47")
+    assert placed.tax_total == Decimal("2.47")
+
+    sync.push_order_now(db, conn, placed.order_id, options=FAST)
+    with db.read() as s:
+        store_id = s.get(Order, placed.order_id).store_id
+    assert store.get_order(store_id)["total"] == "32.47"
+    po.record_terminal_payment(db, actor=order_taker, order_id=placed.order_id, gateway="stripe",
+                               transaction_id="pi_1", last4="4242")
+    with db.read() as s:
+        (payment,) = s.scalars(select(Payment).where(Payment.order_id == placed.order_id)).all()
+        assert payment.amount == Decimal("32.47")
+    # The quote made on the store is gone from it and never came here.
+    assert [o["total"] for o in store.list_orders()] == ["32.47"]
+    sync.run_sync(db, conn, options=FAST)
+    with db.read() as s:
+        assert s.scalars(select(Order.total)).all() == [Decimal("32.47")]
+
+
+def test_an_order_quoted_offline_is_provisional_and_its_payment_follows_the_store(db, order_taker, store, conn):
+    store.set_tax_rate("8.25", country="US", state="TX")
+    mug = local_product(db, store.create_product({"name": "Blue Mug", "sku": "MUG-BLUE", "regular_price": "12.50"}))
+    customer_id = houston_customer(db, store)
+    lines = [po.LineInput(mug, 2)]
+    shipping = po.ShippingInput("flat_rate", "Flat rate", "5.00")
+
+    quote = quotes.quote_phone_order(db, None, actor=order_taker, customer_id=customer_id, lines=lines,
+                                     shipping=shipping)
+    assert quote.provisional and "Provisional" in quote.sentence
+    assert quote.total == Decimal("30.00")
+    placed = po.place_phone_order(db, actor=order_taker, customer_id=customer_id, lines=lines, shipping=shipping,
+                                  quote=quote)
+    assert placed.total == Decimal("30.00")
+
+    sync.push_order_now(db, conn, placed.order_id, options=FAST)
+    with db.read() as s:
+        order = s.get(Order, placed.order_id)
+        assert (order.total, order.tax_total) == (Decimal("32.47"), Decimal("2.47"))
+        (payment,) = s.scalars(select(Payment).where(Payment.order_id == placed.order_id)).all()
+        assert payment.amount == Decimal("32.47")
