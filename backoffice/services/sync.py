@@ -496,8 +496,10 @@ def run_sync(
             if outcome is not None and outcome.stopped:
                 raise _StoreAway(outcome.stopped)
             with pages_in_parallel(connector, options.parallel_pages):
-                pull_products(ctx, connector)
-                if full_customer_scan or customer_scan_due(db, options):
+                scan = full_customer_scan or customer_scan_due(db, options)
+                # Products deleted for good are in no listing; look for them with the full scan.
+                pull_products(ctx, connector, scan_ids=scan)
+                if scan:
                     pull_all_customers(ctx, connector)
                 pull_orders(ctx, connector)
             _reindex(db, ctx, options, force=needs_rebuild)

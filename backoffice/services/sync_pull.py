@@ -217,8 +217,9 @@ def load_product_ids(db: Database) -> dict[int, int]:
         return dict(s.execute(select(Product.store_id, Product.id).where(Product.store_id.is_not(None))).all())
 
 
-def pull_products(ctx: PullContext, connector) -> int:
-    """Pull products changed since the last listing; return how many were written."""
+def pull_products(ctx: PullContext, connector, *, scan_ids: bool = False) -> int:
+    """Pull products changed since the last listing and those moved to the trash meanwhile; with
+    `scan_ids` also notice those deleted for good. Return how many were written."""
     since = cursor_time(read_cursor(ctx.db, CURSOR_PRODUCTS))
     started = _listing_start(ctx.options)
     done = 0
@@ -231,9 +232,44 @@ def pull_products(ctx: PullContext, connector) -> int:
             ctx.stats.pulled_products += len(page)
             ctx.report(done, page.total or done, f"Products: {done:,} of {page.total or done:,}")
             check(ctx.cancel)
+    if since is not None:
+        trashed = [int(r["id"]) for page in connector.iter_trashed_products(since, cancel=ctx.cancel) for r in page
+                   if isinstance(r, dict) and isinstance(r.get("id"), int)]
+        if trashed:
+            with ctx.db.begin() as s:
+                _set_products_status(s, ctx, trashed, "trash")
+    if scan_ids:
+        forget_deleted_products(ctx, connector)
     with ctx.db.begin() as s:
         write_cursor(s, CURSOR_PRODUCTS, time_text(started))
     return done
+
+
+#: What a product deleted for good on the store is called here (never offered again).
+DELETED_PRODUCT_STATUS = "deleted"
+
+
+def _set_products_status(s: Session, ctx: PullContext, store_ids: Sequence[int], status: str) -> None:
+    rows = s.execute(select(PRODUCTS.c.id).where(PRODUCTS.c.store_id.in_(list(store_ids)),
+                                                 PRODUCTS.c.status != status)).scalars().all()
+    if rows:
+        s.execute(update(PRODUCTS).where(PRODUCTS.c.id.in_(rows)).values(status=status, updated_at=utcnow()))
+        ctx.stats.changed_products.update(rows)
+
+
+def forget_deleted_products(ctx: PullContext, connector) -> None:
+    """Mark the products the store deleted for good (in none of its listings any more) as deleted here."""
+    listed: set[int] = set()
+    for page in connector.iter_product_ids(cancel=ctx.cancel):
+        listed.update(int(r["id"]) for r in page if isinstance(r, dict) and isinstance(r.get("id"), int))
+        check(ctx.cancel)
+    with ctx.db.begin() as s:
+        held = s.execute(select(PRODUCTS.c.store_id).where(
+            PRODUCTS.c.store_id.is_not(None),
+            PRODUCTS.c.status.not_in(("trash", DELETED_PRODUCT_STATUS)))).scalars().all()
+        gone = [sid for sid in held if sid not in listed]
+        if gone:
+            _set_products_status(s, ctx, gone, DELETED_PRODUCT_STATUS)
 
 
 def _upsert_products(s: Session, ctx: PullContext, records: list[dict]) -> None:

@@ -147,6 +147,14 @@ class StoreConnector(Protocol):
         """Yield pages of products, oldest id first."""
         ...
 
+    def iter_trashed_products(self, modified_after: datetime | None = None, *, cancel: Cancel = None) -> Iterator[Page]:
+        """Yield pages of products in the store's trash changed after `modified_after`."""
+        ...
+
+    def iter_product_ids(self, *, cancel: Cancel = None) -> Iterator[Page]:
+        """Yield pages of the ids of every product outside the trash."""
+        ...
+
     def iter_orders(self, modified_after: datetime | None = None, *, cancel: Cancel = None) -> Iterator[Page]:
         """Yield pages of orders, oldest id first."""
         ...

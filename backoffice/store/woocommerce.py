@@ -194,6 +194,22 @@ class WooCommerceConnector:
         """Yield pages of products changed after `modified_after` (all when None), in id order."""
         return self.iter_pages("/products", {**_ID_ORDER, **_modified_filter(modified_after)}, cancel=cancel)
 
+    def iter_trashed_products(self, modified_after: datetime | None = None, *, cancel: Cancel = None) -> Iterator[Page]:
+        """Yield pages of the products in the store's trash changed after `modified_after`.
+
+        The usual listing leaves the trash out; trashing a product bumps its `date_modified`.
+        Each record carries only `id`, `status` and `date_modified_gmt`.
+        """
+        params = {**_ID_ORDER, "status": "trash", **_modified_filter(modified_after), "_fields": _TRASH_FIELDS}
+        return self.iter_pages("/products", params, cancel=cancel)
+
+    def iter_product_ids(self, *, cancel: Cancel = None) -> Iterator[Page]:
+        """Yield pages of the ids of every product outside the trash (drafts and private ones too).
+
+        A product deleted for good is in no listing: what is not here is gone.
+        """
+        return self.iter_pages("/products", {**_ID_ORDER, "_fields": "id"}, cancel=cancel)
+
     def iter_orders(self, modified_after: datetime | None = None, *, cancel: Cancel = None) -> Iterator[Page]:
         """Yield pages of orders changed after `modified_after` (all when None), in id order.
 

@@ -64,3 +64,23 @@ def test_taxes_follow_the_shipping_address_and_are_off_by_default(http, store):
     assert post(http, store, "/orders", body)["total"] == "27.06"
     elsewhere = {**body, "shipping": {**HOUSTON, "state": "CA", "city": "Fresno"}}
     assert post(http, store, "/orders", elsewhere)["total_tax"] == "0.00"
+
+
+def test_a_trashed_product_leaves_the_listing_is_listed_in_the_trash_and_still_sells(http, store):
+    mug = post(http, store, "/products", {"name": "Red Mug", "sku": "MUG-RED", "regular_price": "9.00"})
+    draft = post(http, store, "/products", {"name": "Draft Mug", "sku": "MUG-D", "regular_price": "9.00",
+                                            "status": "draft"})
+    private = post(http, store, "/products", {"name": "Private Mug", "sku": "MUG-P", "regular_price": "9.00",
+                                              "status": "private"})
+    trashed = http.delete(store.api_url + f"/products/{mug['id']}").json()
+    assert trashed["status"] == "trash"
+    listed = [p["id"] for p in http.get(store.api_url + "/products").json()]
+    assert mug["id"] not in listed and draft["id"] in listed and private["id"] in listed
+    in_trash = http.get(store.api_url + "/products", params={"status": "trash"}).json()
+    assert [p["id"] for p in in_trash] == [mug["id"]]
+    # As the recording shows: the store still takes a REST order for a product in its trash.
+    post(http, store, "/orders", {"line_items": [{"product_id": mug["id"], "quantity": 1}]})
+    gone = http.delete(store.api_url + f"/products/{draft['id']}", params={"force": "true"})
+    assert gone.status_code == 200
+    assert http.get(store.api_url + f"/products/{draft['id']}").status_code == 404
+    assert draft["id"] not in [p["id"] for p in http.get(store.api_url + "/products").json()]

@@ -115,3 +115,33 @@ def test_an_order_quoted_offline_is_provisional_and_its_payment_follows_the_stor
         assert (order.total, order.tax_total) == (Decimal("32.47"), Decimal("2.47"))
         (payment,) = s.scalars(select(Payment).where(Payment.order_id == placed.order_id)).all()
         assert payment.amount == Decimal("32.47")
+
+
+# --- products in the trash, drafts, private, deleted for good -------------------------------------------
+
+
+def offered(db, actor, text: str) -> list[str]:
+    return [hit.sku for hit in po.catalogue_lookup(db, actor=actor, query=text)]
+
+
+def test_the_catalogue_follows_the_stores_trash_drafts_and_permanent_deletes(db, order_taker, store, conn):
+    ids = {sku: store.create_product({"name": f"Mug {sku}", "sku": sku, "regular_price": "9.00"})["id"]
+           for sku in ("MUG-A", "MUG-B", "MUG-C", "MUG-D")}
+    sync.run_sync(db, conn, options=FAST)
+    assert offered(db, order_taker, "MUG") == ["MUG-A", "MUG-B", "MUG-C", "MUG-D"]
+    customer_id = houston_customer(db, store)
+
+    store.delete_product(ids["MUG-A"])  # to the trash
+    store.update_product(ids["MUG-B"], {"status": "draft"})
+    store.update_product(ids["MUG-C"], {"status": "private"})
+    sync.run_sync(db, conn, options=FAST)
+    assert offered(db, order_taker, "MUG") == ["MUG-C", "MUG-D"]
+    with db.read() as s:
+        trashed = s.scalars(select(Product.id).where(Product.sku == "MUG-A")).one()
+    with pytest.raises(Exception, match="no longer in the catalogue"):
+        po.place_phone_order(db, actor=order_taker, customer_id=customer_id, lines=[po.LineInput(trashed)],
+                             shipping=po.ShippingInput("flat_rate", "Flat rate", "5"))
+
+    store.delete_product(ids["MUG-D"], force=True)
+    sync.run_sync(db, conn, options=FAST, full_customer_scan=True)
+    assert offered(db, order_taker, "MUG") == ["MUG-C"]

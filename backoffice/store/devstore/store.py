@@ -298,6 +298,11 @@ class DevStore:
         with self._lock:
             return self._rendered(self._shop.update_product(product_id, payload))
 
+    def delete_product(self, product_id: int, *, force: bool = False) -> dict[str, Any]:
+        """Move a product to the trash, or delete it for good with `force`."""
+        with self._lock:
+            return self._rendered(self._shop.delete_product(product_id, force=force))
+
     def create_customer(self, payload: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             return self._rendered(self._shop.create_customer(payload))
