@@ -25,6 +25,13 @@ class Product(Base):
     manage_stock: Mapped[bool] = mapped_column(Boolean, default=False)
     stock_quantity: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(20), default="publish")
+    # "simple", "variable" (sold only as one of its variations) or "variation".
+    kind: Mapped[str] = mapped_column(String(20), default="simple", server_default="simple")
+    # A variation's parent product on the store (sent with the variation on an order line).
+    parent_store_id: Mapped[int | None] = mapped_column(index=True)
+    # The store's backorder setting ("no", "notify", "yes") and its stock status, as it reports them.
+    backorders: Mapped[str] = mapped_column(String(10), default="no", server_default="no")
+    stock_status: Mapped[str] = mapped_column(String(20), default="instock", server_default="instock")
     weight_grams: Mapped[int | None]
     store_modified_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -128,7 +128,7 @@ def quote_phone_order(
     wanted = _merged(lines)
     cost = _cost(shipping)
     with db.read() as s:
-        products = {p.id: (p.store_id, p.sku or "", p.price) for p in s.scalars(
+        products = {p.id: (p.store_id, p.sku or "", p.price, p.kind, p.parent_store_id) for p in s.scalars(
             select(Product).where(Product.id.in_([pid for pid, _ in wanted])))}
         billing, ship_to = _addresses(s, customer_id, new_customer)
     subtotal = money(sum((products[pid][2] * q for pid, q in wanted if pid in products), Decimal("0.00")))
@@ -145,8 +145,12 @@ def quote_phone_order(
         return provisional("the web store is not set up.")
     items = []
     for pid, quantity in wanted:
-        store_id, sku, _price = products.get(pid, (None, "", None))
-        if store_id:
+        store_id, sku, _price, kind, parent = products.get(pid, (None, "", None, "simple", None))
+        if kind == "variable":
+            return provisional("pick the variation (such as the size) of each product.")
+        if store_id and kind == "variation" and parent:
+            items.append({"product_id": int(parent), "variation_id": int(store_id), "quantity": quantity})
+        elif store_id:
             items.append({"product_id": int(store_id), "quantity": quantity})
         elif sku:
             items.append({"sku": sku, "quantity": quantity})

@@ -390,7 +390,8 @@ def catalogue_lookup(db: Database, *, actor: Actor, query: str, limit: int = 20)
     """Products whose SKU starts with `query` or whose name holds its words.
 
     Case- and accent-insensitive; exact SKU first, then SKU prefixes, then names.
-    Drafts and deleted products are left out. Raises PermissionDenied.
+    Drafts and deleted products are left out, and so are products sold in variations:
+    each variation ("T-Shirt - S") is offered instead. Raises PermissionDenied.
     """
     access.require(db, actor, Permission.TAKE_PHONE_ORDER)
     text = (query or "").strip()
@@ -408,7 +409,7 @@ def catalogue_lookup(db: Database, *, actor: Actor, query: str, limit: int = 20)
     condition = or_(sku_match, and_(*name_conditions)) if name_conditions else sku_match
     stmt = (
         select(Product)
-        .where(Product.status.in_(_SELLABLE), condition)
+        .where(Product.status.in_(_SELLABLE), Product.kind != "variable", condition)
         .order_by(Product.name, Product.id)
         .limit(limit * 3)
     )
@@ -736,6 +737,9 @@ def place_phone_order(
             product = products.get(line.product_id)
             if product is None or product.status not in _SELLABLE:
                 problems.append("A product on this order is no longer in the catalogue.")
+            elif product.kind == "variable":
+                problems.append(f"Pick which {product.name} (such as its size): it is sold as one of its "
+                                "variations.")
             elif not product.in_stock(line.quantity):
                 problems.append(f"Only {product.stock_quantity or 0} of {product.name} "
                                 f"{'is' if (product.stock_quantity or 0) == 1 else 'are'} in stock.")
@@ -827,7 +831,7 @@ def repeat_order_lines(db: Database, *, actor: Actor, order_id: int) -> list[Lin
         rows = s.execute(
             select(OrderLine.product_id, OrderLine.quantity)
             .join(Product, Product.id == OrderLine.product_id)
-            .where(OrderLine.order_id == order_id, Product.status.in_(_SELLABLE))
+            .where(OrderLine.order_id == order_id, Product.status.in_(_SELLABLE), Product.kind != "variable")
             .order_by(OrderLine.id)
         ).all()
         audit.record(s, actor, "repeat_order", entity_type="order", entity_id=order.id,

@@ -209,7 +209,8 @@ _CUSTOMER_FIELDS = (
     "shipping",
 )
 _PRODUCT_FIELDS = (
-    "id", "name", "sku", "price", "manage_stock", "stock_quantity", "status", "weight", "date_modified_gmt",
+    "id", "name", "sku", "price", "manage_stock", "stock_quantity", "status", "weight", "date_modified_gmt", "type",
+    "parent_id", "backorders", "stock_status", "attributes",
 )
 
 
@@ -349,9 +350,13 @@ def guard_record(record: Mapping[str, Any], report: GuardReport | None = None) -
 # --- products ---------------------------------------------------------------------------
 
 
-def product_values(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Product columns from a store product."""
+def product_values(record: Mapping[str, Any], parent_name: str | None = None) -> dict[str, Any]:
+    """Product columns from a store product, or from one of its variations (with `parent_name`:
+    "T-Shirt - S", as the store names the order line)."""
+    kind = _text(record.get("type"), 20) or "simple"
     name = _text(record.get("name"), 200)
+    if kind == "variation" and parent_name:
+        name = _text(f"{parent_name} - {name}" if name else parent_name, 200)
     weight = record.get("weight")
     grams = None
     try:
@@ -369,6 +374,10 @@ def product_values(record: Mapping[str, Any]) -> dict[str, Any]:
         "manage_stock": bool(record.get("manage_stock")),
         "stock_quantity": int(stock) if isinstance(stock, int | float) else None,
         "status": _text(record.get("status"), 20) or "publish",
+        "kind": kind if kind in ("variable", "variation") else "simple",
+        "parent_store_id": _int(record.get("parent_id")) if kind == "variation" else None,
+        "backorders": _text(record.get("backorders"), 10) or "no",
+        "stock_status": _text(record.get("stock_status"), 20) or "instock",
         "weight_grams": grams,
         "store_modified_at": parse_store_time(record.get("date_modified_gmt")),
     }

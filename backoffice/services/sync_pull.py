@@ -223,15 +223,27 @@ def pull_products(ctx: PullContext, connector, *, scan_ids: bool = False) -> int
     since = cursor_time(read_cursor(ctx.db, CURSOR_PRODUCTS))
     started = _listing_start(ctx.options)
     done = 0
+    variable: list[tuple[int, str]] = []
     with PageBatches(ctx) as batches:
         for page in prefetch(connector.iter_products(since, cancel=ctx.cancel), ctx.options.prefetch_pages,
                              ctx.cancel):
             records = sm.guard_records([sm.product_view(r) for r in page], ctx.stats.guard)
             batches.write(_upsert_products, ctx, records)
+            variable.extend((int(r["id"]), sm.product_values(r)["name"]) for r in records
+                            if r.get("type") == "variable")
             done += len(page)
             ctx.stats.pulled_products += len(page)
             ctx.report(done, page.total or done, f"Products: {done:,} of {page.total or done:,}")
             check(ctx.cancel)
+    if scan_ids:
+        # Once a day every variable product's variations are read again: a sale changes a
+        # variation's stock without the store listing its parent as changed.
+        with ctx.db.read() as s:
+            variable = [(r.store_id, r.name) for r in s.execute(select(PRODUCTS.c.store_id, PRODUCTS.c.name).where(
+                PRODUCTS.c.kind == "variable", PRODUCTS.c.store_id.is_not(None),
+                PRODUCTS.c.status.not_in(("trash", DELETED_PRODUCT_STATUS))))]
+    for parent_id, parent_name in variable:
+        pull_variations(ctx, connector, parent_id, parent_name)
     if since is not None:
         trashed = [int(r["id"]) for page in connector.iter_trashed_products(since, cancel=ctx.cancel) for r in page
                    if isinstance(r, dict) and isinstance(r.get("id"), int)]
@@ -249,9 +261,27 @@ def pull_products(ctx: PullContext, connector, *, scan_ids: bool = False) -> int
 DELETED_PRODUCT_STATUS = "deleted"
 
 
+def pull_variations(ctx: PullContext, connector, parent_id: int, parent_name: str) -> None:
+    """Write a variable product's variations as products of their own, named as the store names
+    an order line ("T-Shirt - S"); a variation the store no longer lists is deleted here."""
+    records = []
+    for page in connector.iter_variations(parent_id, cancel=ctx.cancel):
+        records.extend(sm.guard_records([sm.product_view(r) for r in page], ctx.stats.guard))
+    with ctx.db.begin() as s:
+        _upsert_products(s, ctx, records, parent_name=parent_name)
+        listed = [int(r["id"]) for r in records]
+        gone = s.execute(select(PRODUCTS.c.store_id).where(
+            PRODUCTS.c.parent_store_id == parent_id, PRODUCTS.c.store_id.not_in(listed or [-1]),
+            PRODUCTS.c.status != DELETED_PRODUCT_STATUS)).scalars().all()
+        if gone:
+            _set_products_status(s, ctx, gone, DELETED_PRODUCT_STATUS)
+
+
 def _set_products_status(s: Session, ctx: PullContext, store_ids: Sequence[int], status: str) -> None:
-    rows = s.execute(select(PRODUCTS.c.id).where(PRODUCTS.c.store_id.in_(list(store_ids)),
-                                                 PRODUCTS.c.status != status)).scalars().all()
+    # A variable product's variations follow it into the trash or out of the store.
+    rows = s.execute(select(PRODUCTS.c.id).where(
+        or_(PRODUCTS.c.store_id.in_(list(store_ids)), PRODUCTS.c.parent_store_id.in_(list(store_ids))),
+        PRODUCTS.c.status != status)).scalars().all()
     if rows:
         s.execute(update(PRODUCTS).where(PRODUCTS.c.id.in_(rows)).values(status=status, updated_at=utcnow()))
         ctx.stats.changed_products.update(rows)
@@ -265,17 +295,17 @@ def forget_deleted_products(ctx: PullContext, connector) -> None:
         check(ctx.cancel)
     with ctx.db.begin() as s:
         held = s.execute(select(PRODUCTS.c.store_id).where(
-            PRODUCTS.c.store_id.is_not(None),
+            PRODUCTS.c.store_id.is_not(None), PRODUCTS.c.kind != "variation",
             PRODUCTS.c.status.not_in(("trash", DELETED_PRODUCT_STATUS)))).scalars().all()
         gone = [sid for sid in held if sid not in listed]
         if gone:
             _set_products_status(s, ctx, gone, DELETED_PRODUCT_STATUS)
 
 
-def _upsert_products(s: Session, ctx: PullContext, records: list[dict]) -> None:
+def _upsert_products(s: Session, ctx: PullContext, records: list[dict], *, parent_name: str | None = None) -> None:
     rows = {}
     for record in records:
-        values = sm.product_values(record)
+        values = sm.product_values(record, parent_name)
         rows[values["store_id"]] = values
     if not rows:
         return

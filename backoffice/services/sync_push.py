@@ -690,7 +690,8 @@ class Pusher:
 
     def _order_payload(self, s: Session, order) -> dict:
         lines = s.execute(
-            select(OrderLine.quantity, OrderLine.total, OrderLine.name, Product.store_id, Product.sku)
+            select(OrderLine.quantity, OrderLine.total, OrderLine.name, Product.store_id, Product.sku, Product.kind,
+                   Product.parent_store_id)
             .outerjoin(Product, Product.id == OrderLine.product_id)
             .where(OrderLine.order_id == order["id"]).order_by(OrderLine.id)
         ).all()
@@ -698,7 +699,15 @@ class Pusher:
         for line in lines:
             item: dict[str, Any] = {"quantity": int(line.quantity), "subtotal": sm.money_text(line.total),
                                     "total": sm.money_text(line.total)}
-            if line.store_id:
+            if line.store_id and line.kind == "variation" and line.parent_store_id:
+                # The store wants the parent and the variation: the line is then "T-Shirt - S".
+                item["product_id"] = int(line.parent_store_id)
+                item["variation_id"] = int(line.store_id)
+            elif line.store_id and line.kind == "variable":
+                raise _Refused(
+                    f"The line “{line.name}” names a product sold in variations but not which one, so the order was "
+                    "not sent. Change the line to one of its variations, then retry.")
+            elif line.store_id:
                 item["product_id"] = int(line.store_id)
             elif line.sku:
                 item["sku"] = line.sku

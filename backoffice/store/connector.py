@@ -151,6 +151,10 @@ class StoreConnector(Protocol):
         """Yield pages of products in the store's trash changed after `modified_after`."""
         ...
 
+    def iter_variations(self, parent_id: int, *, cancel: Cancel = None) -> Iterator[Page]:
+        """Yield pages of a variable product's variations."""
+        ...
+
     def iter_product_ids(self, *, cancel: Cancel = None) -> Iterator[Page]:
         """Yield pages of the ids of every product outside the trash."""
         ...

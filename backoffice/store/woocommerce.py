@@ -203,6 +203,10 @@ class WooCommerceConnector:
         params = {**_ID_ORDER, "status": "trash", **_modified_filter(modified_after), "_fields": _TRASH_FIELDS}
         return self.iter_pages("/products", params, cancel=cancel)
 
+    def iter_variations(self, parent_id: int, *, cancel: Cancel = None) -> Iterator[Page]:
+        """Yield pages of a variable product's variations (each with its own SKU, price, stock, attributes)."""
+        return self.iter_pages(f"/products/{int(parent_id)}/variations", dict(_ID_ORDER), cancel=cancel)
+
     def iter_product_ids(self, *, cancel: Cancel = None) -> Iterator[Page]:
         """Yield pages of the ids of every product outside the trash (drafts and private ones too).
 

@@ -84,3 +84,45 @@ def test_a_trashed_product_leaves_the_listing_is_listed_in_the_trash_and_still_s
     assert gone.status_code == 200
     assert http.get(store.api_url + f"/products/{draft['id']}").status_code == 404
     assert draft["id"] not in [p["id"] for p in http.get(store.api_url + "/products").json()]
+
+
+def test_a_variable_product_lists_its_variations_and_an_order_names_the_one_sold(http, store):
+    shirt = post(http, store, "/products", {"name": "T-Shirt", "sku": "TSHIRT", "type": "variable"})
+    small = post(http, store, f"/products/{shirt['id']}/variations", {
+        "sku": "TSHIRT-S", "regular_price": "15.00", "manage_stock": True, "stock_quantity": 5,
+        "attributes": [{"name": "Size", "option": "S"}]})
+    medium = post(http, store, f"/products/{shirt['id']}/variations", {
+        "sku": "TSHIRT-M", "regular_price": "16.00", "manage_stock": True, "stock_quantity": 8,
+        "attributes": [{"name": "Size", "option": "M"}]})
+    parent = http.get(store.api_url + f"/products/{shirt['id']}").json()
+    # The shapes of product_variable.json and product_variations.json.
+    assert parent["type"] == "variable" and parent["variations"] == [small["id"], medium["id"]]
+    assert parent["price"] == "15.00"
+    assert parent["attributes"][0]["options"] == ["S", "M"]
+    listed = http.get(store.api_url + f"/products/{shirt['id']}/variations").json()
+    assert [(v["sku"], v["price"], v["stock_quantity"], v["attributes"][0]["option"], v["parent_id"])
+            for v in listed] == [("TSHIRT-S", "15.00", 5, "S", shirt["id"]), ("TSHIRT-M", "16.00", 8, "M", shirt["id"])]
+    # Variations are not products of the listing.
+    assert [p["id"] for p in http.get(store.api_url + "/products").json()] == [shirt["id"]]
+
+    order = post(http, store, "/orders", {"status": "processing", "line_items": [
+        {"product_id": shirt["id"], "variation_id": medium["id"], "quantity": 2}]})
+    (line,) = order["line_items"]
+    assert (line["name"], line["product_id"], line["variation_id"], line["sku"], line["total"]) == (
+        "T-Shirt - M", shirt["id"], medium["id"], "TSHIRT-M", "32.00")
+    assert [(m["display_key"], m["value"]) for m in line["meta_data"] if m["key"] == "size"] == [("Size", "M")]
+    # The variation's stock went down, not the parent's.
+    assert http.get(store.api_url + f"/products/{shirt['id']}/variations/{medium['id']}").json()["stock_quantity"] == 6
+    # The store does not stop a line naming only the parent: a shirt of no size.
+    bare = post(http, store, "/orders", {"line_items": [{"product_id": shirt["id"], "quantity": 1}]})
+    assert bare["line_items"][0]["variation_id"] == 0
+
+
+def test_backorders_allowed_the_store_reports_onbackorder_and_a_negative_stock(http, store):
+    mug = post(http, store, "/products", {"name": "Red Mug", "sku": "MUG-RED", "regular_price": "9.00",
+                                          "manage_stock": True, "stock_quantity": 2, "backorders": "notify"})
+    post(http, store, "/orders", {"status": "processing", "line_items": [{"product_id": mug["id"], "quantity": 5}]})
+    after = http.get(store.api_url + f"/products/{mug['id']}").json()
+    # The shape of product_on_backorder.json.
+    assert (after["stock_quantity"], after["stock_status"], after["backorders"], after["backorders_allowed"],
+            after["purchasable"]) == (-3, "onbackorder", "notify", True, True)

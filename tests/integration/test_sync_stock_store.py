@@ -145,3 +145,44 @@ def test_the_catalogue_follows_the_stores_trash_drafts_and_permanent_deletes(db,
     store.delete_product(ids["MUG-D"], force=True)
     sync.run_sync(db, conn, options=FAST, full_customer_scan=True)
     assert offered(db, order_taker, "MUG") == ["MUG-C"]
+
+
+# --- variable products ------------------------------------------------------------------------------
+
+
+def test_a_variable_product_comes_with_its_variations_and_the_desk_sells_a_variation(db, order_taker, store, conn):
+    shirt = store.create_product({"name": "T-Shirt", "sku": "TSHIRT", "type": "variable"})
+    small = store.create_variation(shirt["id"], {"sku": "TSHIRT-S", "regular_price": "15.00", "manage_stock": True,
+                                                 "stock_quantity": 5, "attributes": [{"name": "Size", "option": "S"}]})
+    medium = store.create_variation(shirt["id"], {"sku": "TSHIRT-M", "regular_price": "16.00", "manage_stock": True,
+                                                  "stock_quantity": 8, "attributes": [{"name": "Size", "option": "M"}]})
+    sync.run_sync(db, conn, options=FAST)
+    customer_id = houston_customer(db, store)
+
+    hits = po.catalogue_lookup(db, actor=order_taker, query="shirt")
+    assert [(h.sku, h.name, h.price, h.stock) for h in hits] == [
+        ("TSHIRT-M", "T-Shirt - M", Decimal("16.00"), 8), ("TSHIRT-S", "T-Shirt - S", Decimal("15.00"), 5)]
+    with db.read() as s:
+        parent = s.scalars(select(Product.id).where(Product.sku == "TSHIRT")).one()
+    with pytest.raises(Exception, match="Pick which T-Shirt"):
+        po.place_phone_order(db, actor=order_taker, customer_id=customer_id, lines=[po.LineInput(parent)],
+                             shipping=po.ShippingInput("flat_rate", "Flat rate", "5"))
+
+    placed = po.place_phone_order(db, actor=order_taker, customer_id=customer_id,
+                                  lines=[po.LineInput(hits[0].id, 2)],
+                                  shipping=po.ShippingInput("flat_rate", "Flat rate", "5"))
+    state = sync.push_order_now(db, conn, placed.order_id, options=FAST)
+    (line,) = store.get_order(state.store_id)["line_items"]
+    assert (line["product_id"], line["variation_id"], line["name"], line["total"]) == (
+        shirt["id"], medium["id"], "T-Shirt - M", "32.00")
+    assert small["id"] != medium["id"]
+
+    # The store's stock of that variation comes back with the next sync of its parent.
+    store.update_product(shirt["id"], {"name": "T-Shirt"})
+    store.update_order(state.store_id, {"status": "processing"})
+    sync.run_sync(db, conn, options=FAST)
+    assert [(h.sku, h.stock) for h in po.catalogue_lookup(db, actor=order_taker, query="shirt")] == [
+        ("TSHIRT-M", 6), ("TSHIRT-S", 5)]
+    with db.read() as s:
+        order = s.get(Order, placed.order_id)
+        assert [(l.product_id, l.name) for l in order.lines] == [(hits[0].id, "T-Shirt - M")]

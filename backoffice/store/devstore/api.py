@@ -58,6 +58,7 @@ NAMESPACE = "/wp-json/wc/v3"
 ROUTE_RE = re.compile(r"^/wp-json/wc/v3/(products|customers|orders)(?:/(batch|\d+))?/?$")
 ORDER_SUB_RE = re.compile(
     r"^/wp-json/wc/v3/orders/(\d+)/(notes(?:/(\d+))?|actions/(send_order_details|send_email|email_templates))/?$")
+VARIATION_RE = re.compile(r"^/wp-json/wc/v3/products/(\d+)/variations(?:/(\d+))?/?$")
 ACTION_METHODS = {"send_order_details": ("POST",), "send_email": ("POST",), "email_templates": ("GET",)}
 API_ROOT_LINK = f'<{BASE}/wp-json/>; rel="https://api.w.org/"'
 COLLECTION_METHODS = ("GET", "POST")
@@ -298,6 +299,9 @@ class Api:
             method = "GET"
         if path.rstrip("/") in ("/wp-json", NAMESPACE) and method == "GET":
             return self._index(path.rstrip("/") == NAMESPACE)
+        variation = VARIATION_RE.match(path)
+        if variation:
+            return self._variations(method, int(variation.group(1)), variation.group(2), params, headers, body)
         sub = ORDER_SUB_RE.match(path)
         if sub:
             return self._order_sub_route(method, sub, params, headers, body)
@@ -316,6 +320,37 @@ class Api:
         try:
             payload = self._body(method, headers, body)
             response = self._dispatch(kind, shape, method, tail, pairs, params, headers, payload)
+        except RestError as exc:
+            return self._error(exc, allow)
+        response.headers.append(("Allow", ", ".join(allow)))
+        return response
+
+    # Variations of a variable product ----------------------------------------------------
+
+    def _variations(self, method: str, parent_id: int, variation_id: str | None, params: dict[str, Any],
+                    headers: Mapping[str, str], body: bytes) -> Response:
+        allow = ("GET",) + (("POST",) if variation_id is None else ("POST", "PUT", "PATCH", "DELETE"))
+        if method not in allow:
+            raise errors.no_route()
+        try:
+            payload = self._body(method, headers, body)
+            if not self._authorized(headers, params):
+                raise self._deny("collection" if variation_id is None else "item", method)
+            with self.lock:
+                if variation_id is None and method == "GET":
+                    docs_ = self.shop.variations(parent_id)
+                    text = "[" + ",".join(dumps(d) for d in docs_) + "]"
+                    headers_out = [("X-WP-Total", str(len(docs_))), ("X-WP-TotalPages", "1" if docs_ else "0")]
+                    response = Response(200, text, headers_out, items=[dumps(d) for d in docs_])
+                elif variation_id is None:
+                    response = Response(201, dumps(self.shop.create_variation(parent_id, payload)))
+                elif method == "GET":
+                    response = Response(200, dumps(self.shop.variation(parent_id, int(variation_id))))
+                elif method == "DELETE":
+                    response = Response(200, dumps(self.shop.delete_variation(parent_id, int(variation_id))))
+                else:
+                    response = Response(200, dumps(self.shop.update_variation(parent_id, int(variation_id),
+                                                                               payload)))
         except RestError as exc:
             return self._error(exc, allow)
         response.headers.append(("Allow", ", ".join(allow)))
@@ -583,7 +618,7 @@ class Api:
         where: list[str] = []
         params: list[Any] = []
         if args["status"] == "any":
-            where.append("status != 'trash'")
+            where.append("status NOT IN ('trash', 'variation')")
         else:
             where.append("status = ?")
             params.append(args["status"])

@@ -492,11 +492,33 @@ def refresh_product(product: dict[str, Any]) -> None:
     product["price_html"] = price_html(regular, sale if product["on_sale"] else "")
     product["permalink"] = f"{BASE}/product/{product['slug']}/"
     product["purchasable"] = bool(product["price"]) and product["status"] == "publish"
+    product["backorders_allowed"] = product.get("backorders", "no") != "no"
     if product["manage_stock"]:
         stock = product["stock_quantity"] or 0
-        product["stock_status"] = "instock" if stock > 0 else "outofstock"
+        if stock > 0:
+            product["stock_status"] = "instock"
+        else:
+            product["stock_status"] = "onbackorder" if product["backorders_allowed"] else "outofstock"
         product["backordered"] = False
+    if product["type"] == "variation":
+        product["permalink"] = f"{BASE}/product/{product['slug']}/?" + "&".join(
+            f"attribute_{a['slug']}={a['option']}" for a in product["attributes"])
+        product["purchasable"] = bool(product["price"]) and product["status"] == "publish"
 
 
 def product_search_text(product: dict[str, Any]) -> str:
     return " ".join((product["name"], product["sku"], product["short_description"])).casefold()
+
+
+def variation_name(attributes: list[dict[str, Any]]) -> str:
+    """A variation's own name: its options, as the store names it ("S", "S, Red")."""
+    return ", ".join(str(a["option"]) for a in attributes)
+
+
+def variation_links(parent_id: int, variation_id: int) -> dict[str, Any]:
+    return {
+        "self": [{"href": f"{API}/products/{parent_id}/variations/{variation_id}",
+                  "targetHints": {"allow": ALL_METHODS}}],
+        "collection": [{"href": f"{API}/products/{parent_id}/variations"}],
+        "up": [{"href": f"{API}/products/{parent_id}"}],
+    }

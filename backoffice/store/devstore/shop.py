@@ -20,7 +20,7 @@ from typing import Any
 from . import documents as docs
 from . import mail
 from .rest_errors import RestError, order_invalid_id, product_invalid_id, user_invalid_id
-from .schema import CUSTOMER_PROPERTIES, ORDER_PROPERTIES, PRODUCT_PROPERTIES, is_email, validate
+from .schema import CUSTOMER_PROPERTIES, ORDER_PROPERTIES, PRODUCT_PROPERTIES, VARIATION_PROPERTIES, is_email, validate
 from .storage import Storage
 from .wire import dumps, iso, to_money
 
@@ -149,6 +149,10 @@ class Shop:
             product["slug"] = self._unique_slug(slugify(p["slug"]), product["id"])
         if p.get("manage_stock") is not None:
             product["manage_stock"] = p["manage_stock"]
+        if p.get("backorders") is not None:
+            product["backorders"] = p["backorders"]
+        if p.get("type") is not None and product["type"] != "variation":
+            product["type"] = p["type"]
         if "stock_quantity" in p:
             product["stock_quantity"] = p["stock_quantity"]
             if p["stock_quantity"] is not None and p.get("manage_stock") is None:
@@ -205,6 +209,107 @@ class Shop:
             docs.set_date(product, "date_modified", self.now())
             self.storage.save("products", product)
         return product
+
+    # Variations -------------------------------------------------------------------------
+
+    def _variable_parent(self, parent_id: int) -> Doc:
+        parent = self.get_product(parent_id)
+        if parent is None or parent["type"] == "variation":
+            raise product_invalid_id(404)
+        return parent
+
+    def variations(self, parent_id: int) -> list[Doc]:
+        parent = self._variable_parent(parent_id)
+        found = [self.get_product(i) for i in parent["variations"]]
+        return [v for v in found if v is not None]
+
+    def variation(self, parent_id: int, variation_id: int) -> Doc:
+        variation = self.get_product(variation_id)
+        if variation is None or variation.get("parent_id") != parent_id:
+            raise RestError("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 404)
+        return variation
+
+    def _sync_parent(self, parent: Doc) -> None:
+        """The parent shows its variations: ids, the attribute options they use, its lowest price."""
+        variations = [v for v in (self.get_product(i) for i in parent["variations"]) if v is not None]
+        parent["variations"] = [v["id"] for v in variations]
+        options: dict[str, list[str]] = {}
+        for v in variations:
+            for a in v["attributes"]:
+                values = options.setdefault(a["name"], [])
+                if a["option"] not in values:
+                    values.append(a["option"])
+        parent["attributes"] = [{"id": 0, "name": name, "slug": name, "position": n, "visible": True,
+                                 "variation": True, "options": values} for n, (name, values) in enumerate(options.items())]
+        prices = [to_money(v["price"]) for v in variations if v["price"]]
+        parent["type"] = "variable"
+        parent["has_options"] = True
+        parent["regular_price"] = parent["sale_price"] = ""
+        parent["price"] = docs.money(min(prices)) if prices else ""
+        parent["purchasable"] = bool(prices) and parent["status"] == "publish"
+        parent["manage_stock"] = False
+        parent["stock_quantity"] = None
+        parent["stock_status"] = "instock" if any(v["stock_status"] != "outofstock" for v in variations) else "outofstock"
+        self.storage.save("products", parent)
+
+    def _apply_variation(self, variation: Doc, p: Doc) -> None:
+        for key in ("regular_price", "sale_price", "status", "manage_stock", "backorders"):
+            if p.get(key) is not None:
+                variation[key] = p[key]
+        if "stock_quantity" in p:
+            variation["stock_quantity"] = p["stock_quantity"]
+            if p["stock_quantity"] is not None and p.get("manage_stock") is None:
+                variation["manage_stock"] = True
+        if "sku" in p and p["sku"] is not None:
+            other = self.storage.product_id_by_sku(p["sku"])
+            if p["sku"] and other is not None and other != variation["id"]:
+                raise RestError("product_invalid_sku", "Invalid or duplicated SKU.", 400,
+                                resource_id=other, unique_sku=p["sku"])
+            variation["sku"] = p["sku"]
+        if p.get("attributes") is not None:
+            variation["attributes"] = [{"id": 0, "name": a.get("name", ""), "slug": str(a.get("name", "")).lower(),
+                                        "option": a.get("option", "")} for a in p["attributes"]]
+            variation["name"] = docs.variation_name(variation["attributes"])
+        if not variation["manage_stock"]:
+            variation["stock_quantity"] = None
+        self._apply_meta(variation["meta_data"], p.get("meta_data"), "post_meta")
+        docs.refresh_product(variation)
+
+    def create_variation(self, parent_id: int, payload: Any) -> Doc:
+        """Add a variation (its own SKU, price, stock and attribute options) to a product, which becomes variable."""
+        p = validate(payload, VARIATION_PROPERTIES)
+        with self.storage.transaction():
+            parent = self._variable_parent(parent_id)
+            variation_id = self.storage.next_id("post")
+            variation = docs.new_product(variation_id, created=self.now(), name="", slug=parent["slug"], sku="",
+                                         regular_price="")
+            variation.update({"type": "variation", "parent_id": parent_id, "manage_stock": False,
+                              "stock_quantity": None, "_links": docs.variation_links(parent_id, variation_id)})
+            self._apply_variation(variation, p)
+            self.storage.save("products", variation)
+            parent["variations"].append(variation_id)
+            self._sync_parent(parent)
+        return variation
+
+    def update_variation(self, parent_id: int, variation_id: int, payload: Any) -> Doc:
+        p = validate(payload, VARIATION_PROPERTIES)
+        with self.storage.transaction():
+            variation = self.variation(parent_id, variation_id)
+            self._apply_variation(variation, p)
+            docs.set_date(variation, "date_modified", self.now())
+            self.storage.save("products", variation)
+            self._sync_parent(self._variable_parent(parent_id))
+        return variation
+
+    def delete_variation(self, parent_id: int, variation_id: int) -> Doc:
+        with self.storage.transaction():
+            variation = self.variation(parent_id, variation_id)
+            self.storage.delete("products", variation_id)
+            parent = self._variable_parent(parent_id)
+            self._sync_parent(parent)
+            docs.set_date(parent, "date_modified", self.now())
+            self.storage.save("products", parent)
+        return variation
 
     # Customers --------------------------------------------------------------------------
 
@@ -375,10 +480,21 @@ class Shop:
             assert product is not None
             quantity = posted.get("quantity", 1)
             total = to_money(product["price"] or "0") * quantity
+            parent = self.get_product(product["parent_id"]) if product["type"] == "variation" else None
             item = docs.line_item(
-                self.storage.next_id("order_item"), name=product["name"], product_id=product["id"],
-                sku=product["sku"], quantity=quantity, subtotal=total, total=total,
+                self.storage.next_id("order_item"),
+                name=f"{parent['name']} - {product['name']}" if parent else product["name"],
+                product_id=parent["id"] if parent else product["id"], sku=product["sku"], quantity=quantity,
+                subtotal=total, total=total,
             )
+            if parent is not None:
+                # The store names the line after the parent and its options, and notes each option.
+                item["variation_id"] = product["id"]
+                item["parent_name"] = parent["name"]
+                for a in product["attributes"]:
+                    item["meta_data"].append({"id": self.storage.next_id("order_item_meta"), "key": a["slug"],
+                                              "value": a["option"], "display_key": a["name"],
+                                              "display_value": a["option"]})
             order["line_items"].append(item)
         elif product is not None and product["id"] != item["product_id"]:
             item["product_id"], item["name"], item["sku"] = product["id"], product["name"], product["sku"]
@@ -723,14 +839,15 @@ class Shop:
 
     def _reduce_stock(self, order: Doc) -> None:
         for item in order["line_items"]:
-            if self._change_stock(item["product_id"], -item["quantity"], sales=item["quantity"]):
+            if self._change_stock(item["variation_id"] or item["product_id"], -item["quantity"],
+                                  sales=item["quantity"]):
                 update_meta(item["meta_data"], "_reduced_stock", str(item["quantity"]), None,
                             self._new_meta_id("order_item_meta"), item=True)
 
     def _restock_item(self, item: Doc) -> None:
         for index, meta in enumerate(item["meta_data"]):
             if meta["key"] == "_reduced_stock":
-                self._change_stock(item["product_id"], int(meta["value"]))
+                self._change_stock(item["variation_id"] or item["product_id"], int(meta["value"]))
                 del item["meta_data"][index]
                 return
 
@@ -739,7 +856,7 @@ class Shop:
             if meta["key"] == "_reduced_stock":
                 diff = item["quantity"] - int(meta["value"])
                 if diff:
-                    self._change_stock(item["product_id"], -diff)
+                    self._change_stock(item["variation_id"] or item["product_id"], -diff)
                     meta["value"] = meta["display_value"] = str(item["quantity"])
                 return
 

@@ -79,9 +79,14 @@ KINDS = ("products", "customers", "orders")
 DEEP_OFFSET = 2000
 
 
+#: The listing status of a variation: variations are not products of the listings, as on the store.
+VARIATION_STATUS = "variation"
+
+
 def product_row(p: dict[str, Any]) -> tuple:
     price = float(p["price"]) if p["price"] else None
-    return (p["id"], p["date_created_gmt"], p["date_modified_gmt"], p["status"], p["sku"], p["slug"], p["name"],
+    status = VARIATION_STATUS if p["type"] == "variation" else p["status"]
+    return (p["id"], p["date_created_gmt"], p["date_modified_gmt"], status, p["sku"], p["slug"], p["name"],
             price, docs.product_search_text(p))
 
 

@@ -298,6 +298,15 @@ class DevStore:
         with self._lock:
             return self._rendered(self._shop.update_product(product_id, payload))
 
+    def create_variation(self, parent_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+        """Add a variation to a product (which becomes variable), as `POST products/{id}/variations`."""
+        with self._lock:
+            return self._rendered(self._shop.create_variation(parent_id, payload))
+
+    def update_variation(self, parent_id: int, variation_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            return self._rendered(self._shop.update_variation(parent_id, variation_id, payload))
+
     def delete_product(self, product_id: int, *, force: bool = False) -> dict[str, Any]:
         """Move a product to the trash, or delete it for good with `force`."""
         with self._lock:

