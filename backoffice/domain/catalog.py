@@ -37,5 +37,8 @@ class Product(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     def in_stock(self, quantity: int = 1) -> bool:
-        """Whether `quantity` can be sold now (unmanaged stock is always available)."""
+        """Whether `quantity` can be sold now: unmanaged stock is always available, and so is
+        managed stock the store takes backorders for (its stock then goes below zero)."""
+        if self.backorders not in (None, "", "no"):
+            return True
         return not self.manage_stock or (self.stock_quantity or 0) >= quantity

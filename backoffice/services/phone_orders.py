@@ -155,16 +155,26 @@ class ProductHit:
     price: Decimal
     manage_stock: bool
     stock: int | None
+    # The store's backorder setting ("no", "notify", "yes") and stock status, as it reports them.
+    backorders: str = "no"
+    stock_status: str = "instock"
 
     @property
     def available(self) -> bool:
-        return not self.manage_stock or (self.stock or 0) > 0
+        if self.backorders != "no":
+            return True
+        if not self.manage_stock:
+            return self.stock_status != "outofstock"
+        return (self.stock or 0) > 0
 
     @property
     def stock_text(self) -> str:
+        stock = self.stock or 0
+        if self.stock_status == "onbackorder" or (self.manage_stock and stock <= 0 and self.backorders != "no"):
+            return f"on backorder ({stock} in stock)" if self.manage_stock else "on backorder"
         if not self.manage_stock:
-            return "in stock"
-        return f"{self.stock or 0} in stock" if (self.stock or 0) > 0 else "out of stock"
+            return "out of stock" if self.stock_status == "outofstock" else "in stock"
+        return f"{stock} in stock" if stock > 0 else "out of stock"
 
 
 @dataclass(frozen=True)
@@ -329,7 +339,8 @@ def _refusal(customer: Customer) -> str:
 
 def _hit(p: Product) -> ProductHit:
     return ProductHit(id=p.id, sku=p.sku or "", name=p.name, price=p.price,
-                      manage_stock=bool(p.manage_stock), stock=p.stock_quantity)
+                      manage_stock=bool(p.manage_stock), stock=p.stock_quantity,
+                      backorders=p.backorders or "no", stock_status=p.stock_status or "instock")
 
 
 class _Guard:

@@ -186,3 +186,32 @@ def test_a_variable_product_comes_with_its_variations_and_the_desk_sells_a_varia
     with db.read() as s:
         order = s.get(Order, placed.order_id)
         assert [(l.product_id, l.name) for l in order.lines] == [(hits[0].id, "T-Shirt - M")]
+
+
+# --- backorders -------------------------------------------------------------------------------------
+
+
+def test_backorders_allowed_on_the_store_the_desk_takes_the_order_and_shows_the_stores_stock(
+        db, order_taker, store, conn):
+    mug = store.create_product({"name": "Red Mug", "sku": "MUG-RED", "regular_price": "9.00", "manage_stock": True,
+                                "stock_quantity": 2, "backorders": "notify"})
+    sync.run_sync(db, conn, options=FAST)
+    customer_id = houston_customer(db, store)
+    (hit,) = po.catalogue_lookup(db, actor=order_taker, query="MUG-RED")
+    assert hit.available and hit.stock_text == "2 in stock"
+
+    placed = po.place_phone_order(db, actor=order_taker, customer_id=customer_id, lines=[po.LineInput(hit.id, 18)],
+                                  shipping=po.ShippingInput("flat_rate", "Flat rate", "5"))
+    state = sync.push_order_now(db, conn, placed.order_id, options=FAST)
+    store.update_order(state.store_id, {"status": "processing"})
+    sync.run_sync(db, conn, options=FAST)
+    assert store.get_product(mug["id"])["stock_status"] == "onbackorder"
+    (hit,) = po.catalogue_lookup(db, actor=order_taker, query="MUG-RED")
+    assert hit.available and hit.stock_text == "on backorder (-16 in stock)"
+
+    # Without backorders the desk still refuses more than the store holds.
+    store.update_product(mug["id"], {"backorders": "no", "stock_quantity": 1})
+    sync.run_sync(db, conn, options=FAST)
+    with pytest.raises(Exception, match="Only 1 of Red Mug is in stock"):
+        po.place_phone_order(db, actor=order_taker, customer_id=customer_id, lines=[po.LineInput(hit.id, 2)],
+                             shipping=po.ShippingInput("flat_rate", "Flat rate", "5"))
