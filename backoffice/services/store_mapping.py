@@ -15,6 +15,7 @@ value no longer matches was changed here.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -214,11 +215,28 @@ _PRODUCT_FIELDS = (
 )
 
 
+def plain_text(value: Any) -> Any:
+    """Text WordPress keeps filtered for HTML ("Ben &amp; Jerry"), as plain text ("Ben & Jerry").
+
+    Decoded once, here at the edge, before the card guard reads it; everything after this
+    holds plain text. Only the fields WordPress filters go through it (user names, product
+    and line names): billing and shipping fields come back as they were typed.
+    """
+    if type(value) is str and "&" in value:
+        return html.unescape(value)
+    return value
+
+
+def _line_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    view = {k: item.get(k) for k in _LINE_FIELDS}
+    view["name"] = plain_text(view["name"])
+    return view
+
+
 def order_view(record: Mapping[str, Any]) -> dict[str, Any]:
     """The part of a store order the back office keeps (same keys, same nesting)."""
     view = {k: record.get(k) for k in _ORDER_FIELDS}
-    view["line_items"] = [{k: item.get(k) for k in _LINE_FIELDS} for item in record.get("line_items") or ()
-                          if isinstance(item, Mapping)]
+    view["line_items"] = [_line_view(item) for item in record.get("line_items") or () if isinstance(item, Mapping)]
     view["shipping_lines"] = [{k: item.get(k) for k in _SHIPPING_LINE_FIELDS}
                               for item in record.get("shipping_lines") or () if isinstance(item, Mapping)]
     view["meta_data"] = [{"key": m.get("key"), "value": m.get("value")} for m in record.get("meta_data") or ()
@@ -227,13 +245,18 @@ def order_view(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def customer_view(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of a store customer the back office keeps."""
-    return {k: record.get(k) for k in _CUSTOMER_FIELDS}
+    """The part of a store customer the back office keeps (names as plain text)."""
+    view = {k: record.get(k) for k in _CUSTOMER_FIELDS}
+    view["first_name"] = plain_text(view["first_name"])
+    view["last_name"] = plain_text(view["last_name"])
+    return view
 
 
 def product_view(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of a store product the back office keeps."""
-    return {k: record.get(k) for k in _PRODUCT_FIELDS}
+    """The part of a store product the back office keeps (its name as plain text)."""
+    view = {k: record.get(k) for k in _PRODUCT_FIELDS}
+    view["name"] = plain_text(view["name"])
+    return view
 
 
 # A cheap first look of our own, over the compact JSON of the kept fields (orjson writes

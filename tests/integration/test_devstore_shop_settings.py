@@ -126,3 +126,17 @@ def test_backorders_allowed_the_store_reports_onbackorder_and_a_negative_stock(h
     # The shape of product_on_backorder.json.
     assert (after["stock_quantity"], after["stock_status"], after["backorders"], after["backorders_allowed"],
             after["purchasable"]) == (-3, "onbackorder", "notify", True, True)
+
+
+def test_wordpress_filters_a_users_name_for_html_but_not_the_billing_name(http, store):
+    customer = post(http, store, "/customers", {
+        "email": "ben.jerry@example.com", "first_name": "Ben & Jerry", "last_name": "<b>O'Neil</b>",
+        "billing": {"first_name": "Ben & Jerry", "company": "A&B \"Quotes\" Ltd"}})
+    again = http.get(store.api_url + f"/customers/{customer['id']}").json()
+    # As the recording's README and WordPress's pre_user_first_name filters have it.
+    assert (again["first_name"], again["last_name"]) == ("Ben &amp; Jerry", "&lt;b&gt;O'Neil&lt;/b&gt;")
+    assert again["billing"]["first_name"] == "Ben & Jerry"
+    assert again["billing"]["company"] == "A&B \"Quotes\" Ltd"
+    # Saving the name as read does not make it "&amp;amp;".
+    http.put(store.api_url + f"/customers/{customer['id']}", json={"first_name": again["first_name"]})
+    assert http.get(store.api_url + f"/customers/{customer['id']}").json()["first_name"] == "Ben &amp; Jerry"

@@ -215,3 +215,33 @@ def test_backorders_allowed_on_the_store_the_desk_takes_the_order_and_shows_the_
     with pytest.raises(Exception, match="Only 1 of Red Mug is in stock"):
         po.place_phone_order(db, actor=order_taker, customer_id=customer_id, lines=[po.LineInput(hit.id, 2)],
                              shipping=po.ShippingInput("flat_rate", "Flat rate", "5"))
+
+
+# --- HTML entities ----------------------------------------------------------------------------------
+
+
+def test_a_name_wordpress_keeps_as_html_is_plain_text_here_and_stays_so_through_corrections(
+        db, staff, order_taker, store, conn):
+    from backoffice.services import customers as customers_service
+    from backoffice.domain import SyncConflict
+
+    record = store.create_customer({"email": "ben.jerry@example.com", "first_name": "Ben & Jerry",
+                                    "last_name": "O'Neil", "billing": {"first_name": "Ben & Jerry",
+                                                                       "last_name": "O'Neil"}})
+    assert store.get_customer(record["id"])["first_name"] == "Ben &amp; Jerry"
+    sync.run_sync(db, conn, options=FAST, full_customer_scan=True)
+    with db.read() as s:
+        customer = s.scalars(select(Customer).where(Customer.store_id == record["id"])).one()
+        customer_id, version = customer.id, customer.version
+        assert customer.display_name.startswith("Ben & Jerry")
+    assert [h.name for h in customers_service.search_customers(db, actor=order_taker, query="jerry")] == [
+        "Ben & Jerry O'Neil"]
+
+    customers_service.update_customer(db, actor=staff, customer_id=customer_id, expected_version=version,
+                                      changes={"phone": "+1 713 555 0142"})
+    sync.run_sync(db, conn, options=FAST)
+    assert store.get_customer(record["id"])["first_name"] == "Ben &amp; Jerry"
+    sync.run_sync(db, conn, options=FAST, full_customer_scan=True)
+    with db.read() as s:
+        assert s.get(Customer, customer_id).first_name == "Ben & Jerry"
+        assert s.scalars(select(SyncConflict)).all() == []

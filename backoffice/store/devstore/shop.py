@@ -87,6 +87,13 @@ def update_meta(meta_data: list[Doc], key: str, value: Any, meta_id: int | None,
             meta_data[index]["display_value"] = value
 
 
+def wp_specialchars(text: str) -> str:
+    """WordPress's `_wp_specialchars` as applied to user names: &, < and > as entities, an
+    entity already there left alone."""
+    text = re.sub(r"&(?!(?:[a-zA-Z][a-zA-Z0-9]*|#[0-9]+|#x[0-9a-fA-F]+);)", "&amp;", text)
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def error_item(exc: RestError, item_id: int = 0) -> Doc:
     return {"id": item_id, "error": {"code": exc.code, "message": exc.message, "data": {"status": exc.status}}}
 
@@ -333,7 +340,9 @@ class Shop:
     def _apply_customer(self, customer: Doc, p: Doc) -> None:
         for key in ("first_name", "last_name"):
             if p.get(key) is not None:
-                customer[key] = p[key]
+                # WordPress filters user names for HTML as it saves them ("Ben &amp; Jerry");
+                # the billing and shipping names are kept as typed.
+                customer[key] = wp_specialchars(str(p[key]))
         for part, keys in (("billing", docs.CUSTOMER_BILLING_KEYS), ("shipping", docs.CUSTOMER_SHIPPING_KEYS)):
             for key, value in (p.get(part) or {}).items():
                 if key in keys:
