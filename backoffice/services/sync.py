@@ -503,6 +503,8 @@ def run_sync(
                     pull_all_customers(ctx, connector)
                 pull_orders(ctx, connector)
             _reindex(db, ctx, options, force=needs_rebuild)
+            if outcome is not None and outcome.read_only:
+                error = outcome.read_only
         except _StoreAway as exc:
             error = str(exc)
         except Cancelled:

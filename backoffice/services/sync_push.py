@@ -66,6 +66,7 @@ from backoffice.store.connector import (
     StoreAuthError,
     StoreFeatureMissingError,
     StoreNotFoundError,
+    StoreReadOnlyError,
 )
 from backoffice.store.woocommerce import NO_ORDER_EMAIL
 
@@ -134,6 +135,8 @@ class PushOutcome:
     retried_later: int = 0
     errors: list[str] = field(default_factory=list)
     stopped: str = ""
+    # The store's keys may only read: nothing more is sent this run, and the pull goes on.
+    read_only: str = ""
     orders: set[int] = field(default_factory=set)
     customers: set[int] = field(default_factory=set)
 
@@ -259,6 +262,12 @@ class Pusher:
                 continue
             except StoreAuthError:
                 raise
+            except StoreReadOnlyError as exc:
+                # Every write would be refused alike: the messages wait, none is set aside.
+                outcome.waiting += 1
+                outcome.errors.append(exc.message)
+                outcome.read_only = exc.message
+                break
             except StoreNotFoundError as exc:
                 sentence = f"{exc.message} Nothing was sent; check the record, then retry."
                 self._fail(row, sentence)

@@ -121,6 +121,16 @@ class StoreAuthError(StoreError):
     """The store refused the API keys or their permissions; only a person can fix this."""
 
 
+class StoreReadOnlyError(StoreError):
+    """The store's API keys may read but not write. Reads go on; every write waits for a
+    person to give the keys Read/Write permission."""
+
+
+class StorePermissionError(StoreError):
+    """The store did not allow this one change (its message says why, such as an
+    administrator's email the keys may not change); other changes are not affected."""
+
+
 class StoreFeatureMissingError(StoreError):
     """The store has no such endpoint (`rest_no_route`): it is too old for what was asked.
 

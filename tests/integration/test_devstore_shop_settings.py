@@ -140,3 +140,28 @@ def test_wordpress_filters_a_users_name_for_html_but_not_the_billing_name(http, 
     # Saving the name as read does not make it "&amp;amp;".
     http.put(store.api_url + f"/customers/{customer['id']}", json={"first_name": again["first_name"]})
     assert http.get(store.api_url + f"/customers/{customer['id']}").json()["first_name"] == "Ben &amp; Jerry"
+
+
+def test_a_read_only_key_reads_and_every_write_is_refused_as_the_store_refuses_it(http, store):
+    mug = post(http, store, "/products", {"name": "Red Mug", "sku": "MUG-RED", "regular_price": "9.00"})
+    store.key_permissions = "read"
+    assert http.get(store.api_url + "/products").status_code == 200
+    for response in (http.post(store.api_url + "/orders", json={}),
+                     http.put(store.api_url + f"/products/{mug['id']}", json={"name": "x"}),
+                     http.delete(store.api_url + f"/products/{mug['id']}")):
+        # The body of auth_read_only_key_write_error.json.
+        assert response.status_code == 401
+        assert response.json() == {"code": "woocommerce_rest_authentication_error",
+                                   "message": "The API key provided does not have write permissions.",
+                                   "data": {"status": 401}}
+    # A wrong key is refused as before, with the permission check's code.
+    wrong = requests.post(store.api_url + "/orders", json={}, auth=("ck_wrong", "cs_wrong"))
+    assert wrong.status_code == 401 and wrong.json()["code"] == "woocommerce_rest_cannot_create"
+
+
+def test_a_plugin_in_front_of_the_api_answers_with_a_web_page(http, store):
+    store.faults.html_page_next(1, status=403)
+    response = http.get(store.api_url + "/orders")
+    assert response.status_code == 403 and response.headers["Content-Type"].startswith("text/html")
+    assert "<title>Access denied" in response.text
+    assert http.get(store.api_url + "/orders").status_code == 200

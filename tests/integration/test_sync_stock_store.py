@@ -245,3 +245,76 @@ def test_a_name_wordpress_keeps_as_html_is_plain_text_here_and_stays_so_through_
     with db.read() as s:
         assert s.get(Customer, customer_id).first_name == "Ben & Jerry"
         assert s.scalars(select(SyncConflict)).all() == []
+
+
+# --- a read-only key, a refused write, a plugin answering HTML ----------------------------------------
+
+
+def desk_customer(db, staff, store, *, email: str, store_id: int | None) -> int:
+    from backoffice.services import customers as customers_service
+
+    with db.begin() as s:
+        customer = Customer(first_name="Pat", last_name="Desk", email=email, email_key=email, sort_name="desk pat",
+                            store_id=store_id, phone="")
+        s.add(customer)
+        s.flush()
+        s.add(CustomerAddress(customer_id=customer.id, kind=AddressKind.BILLING, is_default=True, first_name="Pat",
+                              last_name="Desk", address_1="1 Main St", city="Houston", state="TX",
+                              postcode="77002", country="US", email=email))
+        reindex_customer(s, customer.id)
+        customer_id, version = customer.id, customer.version
+    customers_service.update_customer(db, actor=staff, customer_id=customer_id, expected_version=version,
+                                      changes={"email": "new." + email})
+    return customer_id
+
+
+def test_a_read_only_key_is_named_the_pull_goes_on_and_the_changes_wait(db, staff, store, conn):
+    from backoffice.domain import OutboxMessage
+    from backoffice.domain.enums import OutboxStatus
+
+    sync.run_sync(db, conn, options=FAST)
+    account = store.create_customer({"email": "pat@example.com", "first_name": "Pat", "last_name": "Desk"})
+    desk_customer(db, staff, store, email="pat@example.com", store_id=account["id"])
+    store.key_permissions = "read"
+    web_order = store.create_order({"billing": {"email": "web@example.com", "first_name": "Web"}})
+
+    summary = sync.run_sync(db, conn, options=FAST)
+    assert not summary.ok
+    assert "may only read" in summary.error and "Read/Write" in summary.error
+    with db.read() as s:
+        # The pull went on: the store's new order is here.
+        assert s.scalars(select(Order.id).where(Order.store_id == web_order["id"])).one()
+        # The change waits for the key, not set aside.
+        assert [m.status for m in s.scalars(select(OutboxMessage))] == [OutboxStatus.PENDING]
+
+    store.key_permissions = "read_write"
+    assert sync.run_sync(db, conn, options=FAST).ok
+    assert store.get_customer(account["id"])["email"] == "new.pat@example.com"
+
+
+def test_one_refused_write_is_set_aside_with_its_reason_and_the_rest_goes_on(db, staff, store, conn):
+    from backoffice.domain.enums import OutboxStatus
+
+    admin = next(c for c in store.list_customers(role="all") if c["role"] == "administrator")
+    refused = desk_customer(db, staff, store, email="admin@example.com", store_id=admin["id"])
+    account = store.create_customer({"email": "pat@example.com", "first_name": "Pat", "last_name": "Desk"})
+    desk_customer(db, staff, store, email="pat@example.com", store_id=account["id"])
+    web_order = store.create_order({"billing": {"email": "web@example.com", "first_name": "Web"}})
+
+    summary = sync.run_sync(db, conn, options=FAST)
+    assert store.get_customer(account["id"])["email"] == "new.pat@example.com"
+    with db.read() as s:
+        assert s.scalars(select(Order.id).where(Order.store_id == web_order["id"])).one()
+    (failed,) = sync.list_outbox(db, OutboxStatus.FAILED)
+    assert failed.entity_id == refused
+    assert "did not allow" in failed.last_error and "administrator" in failed.last_error
+    assert "set aside" in failed.last_error and "retry" in failed.last_error
+    assert "API keys" not in summary.error
+
+
+def test_a_plugin_answering_with_a_web_page_is_named(db, store, conn):
+    store.faults.html_page_next(20, status=403)
+    summary = sync.run_sync(db, conn, options=FAST)
+    assert not summary.ok
+    assert "web page" in summary.error and "plugin" in summary.error
+    assert "Access denied" in summary.error

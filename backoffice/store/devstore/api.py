@@ -273,6 +273,8 @@ class Api:
         self.keys = keys
         #: Off: answer the order actions as a store older than WooCommerce 9.5 (no route).
         self.order_actions = True
+        #: "read": the keys have Read permission only, and every write is refused as the store does.
+        self.key_permissions = "read_write"
 
     # Entry ------------------------------------------------------------------------------
 
@@ -283,6 +285,11 @@ class Api:
             if isinstance(override, str) and override.upper() in ("PUT", "PATCH", "DELETE"):
                 method = override.upper()
         try:
+            if (self.key_permissions == "read" and method in ("POST", "PUT", "PATCH", "DELETE")
+                    and path.startswith(NAMESPACE) and self._authorized(headers, params)):
+                # Checked as the keys are: before the route, its parameters and the record.
+                raise RestError("woocommerce_rest_authentication_error",
+                                "The API key provided does not have write permissions.", 401)
             return self._route(method, path, pairs, params, headers, body)
         except RestError as exc:
             return self._error(exc)

@@ -277,6 +277,17 @@ class DevStore:
 
     # Changes made on the store's side (as staff in the shop's admin would) --------------
 
+    @property
+    def key_permissions(self) -> str:
+        """The API keys' permission: "read_write" (the default) or "read" (every write refused)."""
+        return self.api.key_permissions
+
+    @key_permissions.setter
+    def key_permissions(self, value: str) -> None:
+        if value not in ("read", "read_write"):
+            raise ValueError("key permissions are 'read' or 'read_write'")
+        self.api.key_permissions = value
+
     def set_tax_rate(self, rate: str | None, *, country: str = "US", state: str = "TX", name: str = "TX Tax",
                      shipping: bool = True) -> None:
         """Turn taxes on with one rate ("8.25" percent) for an address, or off with None.
