@@ -313,6 +313,18 @@ class PhoneOrderScreen(QWidget):
         self.caller_label.setWordWrap(True)
         self.caller_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.caller_refusal = _error_label("callerRefusal")
+        # Shown only for a caller whose store account was deleted there: the desk decides.
+        self.account_question = QLabel(service.ACCOUNT_DELETED_QUESTION)
+        self.account_question.setObjectName("accountQuestion")
+        self.account_question.setWordWrap(True)
+        self.account_combo = QComboBox()
+        self.account_combo.setObjectName("accountCombo")
+        self.account_combo.addItem("Choose: guest order or new account", None)
+        self.account_combo.addItem("Send as a guest order (no account)", service.StoreAccount.GUEST)
+        self.account_combo.addItem("Open a new account (the store emails them)", service.StoreAccount.NEW_ACCOUNT)
+        self.account_question.setBuddy(self.account_combo)
+        self.account_question.hide()
+        self.account_combo.hide()
         buttons = QHBoxLayout()
         self.new_customer_button = QPushButton("Ne&w customer")
         self.new_customer_button.setObjectName("newCustomerButton")
@@ -330,6 +342,8 @@ class PhoneOrderScreen(QWidget):
         caller.addWidget(self.caller_results)
         caller.addWidget(self.caller_label)
         caller.addWidget(self.caller_refusal)
+        caller.addWidget(self.account_question)
+        caller.addWidget(self.account_combo)
         caller.addLayout(buttons)
         left.addWidget(caller_group)
         self.caller_search = _Search(
@@ -712,13 +726,19 @@ class PhoneOrderScreen(QWidget):
         self.caller_label.setText("No caller picked yet.")
         _set_message(self.caller_refusal, None)
         self.repeat_button.setEnabled(False)
+        self._show_account_question(False)
+
+    def _show_account_question(self, deleted: bool) -> None:
+        self.account_combo.setCurrentIndex(0)
+        self.account_question.setVisible(deleted)
+        self.account_combo.setVisible(deleted)
 
     def _set_editable(self, editable: bool) -> None:
         for widget in (self.caller_box, self.caller_results, self.new_customer_button,
                        self.new_customer_group, self.product_box, self.qty_spin,
                        self.product_results, self.lines_table, self.shipping_combo,
                        self.shipping_cost, self.note_edit, self.place_button,
-                       self.pay_link_radio):
+                       self.pay_link_radio, self.account_combo):
             widget.setEnabled(editable)
         self.repeat_button.setEnabled(editable and bool(self.caller and self.caller.last_order_id))
 
@@ -758,6 +778,7 @@ class PhoneOrderScreen(QWidget):
             lines.append(f"Last order: {summary.last_order_number}")
         self.caller_label.setText("\n".join(line for line in lines if line))
         _set_message(self.caller_refusal, summary.refusal or None)
+        self._show_account_question(summary.account_deleted_on_store)
         self.repeat_button.setEnabled(bool(summary.last_order_id) and self.placed is None)
         self._update_totals()
 
@@ -1125,6 +1146,7 @@ class PhoneOrderScreen(QWidget):
             note=self.note_edit.toPlainText(),
             payment=service.PaymentChoice(self.payment_method()),
             quote=self.current_quote(),
+            account=self.account_combo.currentData() if self.account_combo.isVisible() else None,
         )
         self.place_button.setEnabled(False)
         self.placed_label.setText("Saving the order…")
@@ -1143,7 +1165,7 @@ class PhoneOrderScreen(QWidget):
             first = None
             for key, message in exc.fields.items():
                 label = {"lines": self.lines_error, "shipping": self.shipping_error,
-                         "shipping_cost": self.shipping_error,
+                         "shipping_cost": self.shipping_error, "account": self.caller_refusal,
                          "customer": self.form_error}.get(key) or self.field_errors.get(key)
                 if label is None:
                     label = self.form_error
@@ -1153,7 +1175,8 @@ class PhoneOrderScreen(QWidget):
             _set_message(self.form_error, exc.message)
             target = self.new_fields.get(first) or {
                 "lines": self.product_box, "shipping": self.shipping_combo,
-                "shipping_cost": self.shipping_cost, "customer": self.caller_box}.get(first)
+                "shipping_cost": self.shipping_cost, "customer": self.caller_box,
+                "account": self.account_combo}.get(first)
             if target is not None:
                 target.setFocus()
         elif isinstance(exc, UserFacingError):

@@ -79,6 +79,8 @@ __all__ = [
     "ShippingInput",
     "ShippingOption",
     "SimilarCustomer",
+    "StoreAccount",
+    "account_deleted_on_store",
     "caller_summary",
     "catalogue_lookup",
     "choose_pay_later",
@@ -281,6 +283,21 @@ class CallerSummary:
     refusal: str
     last_order_id: int | None
     last_order_number: str
+    # The caller's account on the web store was deleted there: the desk chooses between a
+    # guest order and a new account (`place_phone_order(account=...)`).
+    account_deleted_on_store: bool = False
+
+
+class StoreAccount(StrEnum):
+    """What a phone order does about a caller whose store account was deleted on the store."""
+
+    GUEST = "guest"  # the order goes to the store without an account
+    NEW_ACCOUNT = "new_account"  # the store opens a new account (and emails the caller)
+
+
+ACCOUNT_DELETED_QUESTION = (
+    "This customer's account was deleted on the web store. Send the order as a guest order, or open a new "
+    "account for them (the store emails them that it was made)?")
 
 
 class PayLinkEmailState(StrEnum):
@@ -490,7 +507,14 @@ def caller_summary(db: Database, *, actor: Actor, customer_id: int) -> CallerSum
             refusal="" if can else _refusal(customer),
             last_order_id=last.id if last else None,
             last_order_number=(last.number or f"(local {last.id})") if last else "",
+            account_deleted_on_store=account_deleted_on_store(customer),
         )
+
+
+def account_deleted_on_store(customer: Customer) -> bool:
+    """Whether the customer had an account on the store that was deleted there: no store id,
+    but a store copy read here once (a customer made here never had one)."""
+    return customer.store_id is None and customer.store_modified_at is not None
 
 
 def _default_address(s: Session, customer_id: int, kind: AddressKind) -> CustomerAddress | None:
@@ -696,6 +720,7 @@ def place_phone_order(
     note: str = "",
     payment: PaymentChoice = PaymentChoice(),
     quote=None,
+    account: StoreAccount | str | None = None,
 ) -> PlacedOrder:
     """Save a phone order here, with its outbox message, in one transaction.
 
@@ -704,7 +729,10 @@ def place_phone_order(
     prices in the shop's currency. Card numbers in any text are masked and the
     sentences come back in `card_messages`. `quote` (from
     `phone_order_quotes.quote_phone_order`) gives the store's tax and total when it was
-    made for this very order; the payment waits for that total.
+    made for this very order; the payment waits for that total. For a caller whose store
+    account was deleted there, `account` says whether the order goes as a guest order or
+    with a new account; without it the order is refused with the question
+    (ValidationError on the field "account").
 
     Raises PermissionDenied; ValidationError (with `fields`) for missing or wrong
     input, unknown or unavailable products; UserFacingError when the customer may
@@ -740,6 +768,9 @@ def place_phone_order(
                 raise NotFound(f"Customer {customer_id} was not found; nothing was saved.")
             if not customer.can_order():
                 raise UserFacingError(_refusal(customer))
+            if account_deleted_on_store(customer) and account is None:
+                raise ValidationError(ACCOUNT_DELETED_QUESTION + " Nothing was saved.",
+                                      fields={"account": ACCOUNT_DELETED_QUESTION})
 
         products = {p.id: p for p in s.scalars(
             select(Product).where(Product.id.in_([l.product_id for l in wanted])))}
@@ -799,7 +830,10 @@ def place_phone_order(
         s.add(Payment(order_id=order.id, method=method, status=PaymentStatus.AWAITING,
                       amount=order.total, currency=currency, recorded_by=actor.staff_id))
         # The payload is built from the order when it is sent, so the outbox keeps no copy.
-        queue_message(s, OutboxKind.CREATE_ORDER, "order", order.id, reference=order.reference)
+        create = queue_message(s, OutboxKind.CREATE_ORDER, "order", order.id, reference=order.reference)
+        if account is not None and account_deleted_on_store(customer):
+            # The desk's answer travels with the order; without it no account is ever made again.
+            create.payload = json.dumps({"account": StoreAccount(account).value})
         if method is PaymentMethod.PAY_LINK:
             # The store emails the link to the caller once it has the order.
             queue_message(s, OutboxKind.SEND_PAY_LINK, "order", order.id)

@@ -94,6 +94,9 @@ ORDER_KINDS = (OutboxKind.CREATE_ORDER, OutboxKind.UPDATE_ORDER_STATUS, OutboxKi
                OutboxKind.ADD_TRACKING, OutboxKind.SEND_PAY_LINK)
 
 
+GUEST_ORDER_NOTE = "Sent as a guest order: the customer's account was deleted on the web store."
+
+
 class _Wait(Exception):
     """The message cannot go yet (what it depends on is not on the store); no attempt is counted."""
 
@@ -786,8 +789,13 @@ class Pusher:
             if found is not None:
                 return self._created(row, found)
         customer_store_id = 0
+        guest = False
         if order["customer_id"] is not None:
-            customer_store_id = self.ensure_customer(int(order["customer_id"])) or 0
+            if self._account_gone(int(order["customer_id"])) and message_payload(row).get("account") != "new_account":
+                # The store deleted the account: a new one is made only when the desk said so.
+                guest = True
+            else:
+                customer_store_id = self.ensure_customer(int(order["customer_id"])) or 0
         with self.db.read() as s:
             body = self._order_payload(s, order)
         body["customer_id"] = customer_store_id
@@ -816,13 +824,15 @@ class Pusher:
                 if exc.retryable and not isinstance(exc, StoreAuthError):
                     raise _Retry(exc.message) from None
                 raise
+            if guest:
+                return self._created(row, result.record, note=GUEST_ORDER_NOTE)
             return self._created(row, result.record)
         raise _Retry("The web store did not confirm the order; it will be looked for and sent again.")
 
-    def _created(self, row, record: dict) -> Sent:
+    def _created(self, row, record: dict, *, note: str = "") -> Sent:
         store_id = int(record["id"])
         with self.db.begin() as s:
-            _mark_sent(s, row.id, Sent(store_id))
+            _mark_sent(s, row.id, Sent(store_id, note))
             # The store's copy (number, pay link, order key, line ids) becomes the local one.
             s.execute(update(ORDERS).where(ORDERS.c.id == row.entity_id, ORDERS.c.store_id.is_(None))
                       .values(store_id=store_id))

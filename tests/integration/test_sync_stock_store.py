@@ -318,3 +318,52 @@ def test_a_plugin_answering_with_a_web_page_is_named(db, store, conn):
     assert not summary.ok
     assert "web page" in summary.error and "plugin" in summary.error
     assert "Access denied" in summary.error
+
+
+# --- a customer deleted on the store ----------------------------------------------------------------
+
+
+def test_a_customer_deleted_on_the_store_is_never_given_an_account_again_unless_the_desk_says_so(
+        db, order_taker, store, conn):
+    mug = local_product(db, store.create_product({"name": "Blue Mug", "sku": "MUG-BLUE", "regular_price": "12.50"}))
+    customer_id = houston_customer(db, store, email="gone@example.com")
+    sync.run_sync(db, conn, options=FAST, full_customer_scan=True)
+    with db.read() as s:
+        store_id = s.get(Customer, customer_id).store_id
+    store.delete_customer(store_id)
+    sync.run_sync(db, conn, options=FAST, full_customer_scan=True)
+    summary = po.caller_summary(db, actor=order_taker, customer_id=customer_id)
+    assert summary.account_deleted_on_store
+    order = dict(customer_id=customer_id, lines=[po.LineInput(mug)],
+                 shipping=po.ShippingInput("flat_rate", "Flat rate", "5"))
+
+    with pytest.raises(Exception, match="deleted on the web store") as refused:
+        po.place_phone_order(db, actor=order_taker, **order)
+    assert "account" in refused.value.fields
+
+    guest = po.place_phone_order(db, actor=order_taker, account=po.StoreAccount.GUEST, **order)
+    state = sync.push_order_now(db, conn, guest.order_id, options=FAST)
+    assert store.get_order(state.store_id)["customer_id"] == 0
+    assert [c for c in store.list_customers() if c["email"] == "gone@example.com"] == []
+
+    again = po.place_phone_order(db, actor=order_taker, account=po.StoreAccount.NEW_ACCOUNT, **order)
+    state = sync.push_order_now(db, conn, again.order_id, options=FAST)
+    (account,) = [c for c in store.list_customers() if c["email"] == "gone@example.com"]
+    assert store.get_order(state.store_id)["customer_id"] == account["id"]
+
+
+def test_an_order_queued_without_the_desks_answer_goes_as_a_guest_order(db, store, conn):
+    from tests.integration.sync_helpers import phone_order
+
+    store.create_product({"name": "Blue Mug", "sku": "MUG-BLUE", "regular_price": "12.50"})
+    customer_id = houston_customer(db, store, email="gone@example.com")
+    sync.run_sync(db, conn, options=FAST, full_customer_scan=True)
+    with db.read() as s:
+        store.delete_customer(s.get(Customer, customer_id).store_id)
+    sync.run_sync(db, conn, options=FAST, full_customer_scan=True)
+    order_id, _ = phone_order(db, customer_id=customer_id, skus={"MUG-BLUE": 1})
+    state = sync.push_order_now(db, conn, order_id, options=FAST)
+    assert store.get_order(state.store_id)["customer_id"] == 0
+    assert [c for c in store.list_customers() if c["email"] == "gone@example.com"] == []
+    (sent,) = [m for m in sync.list_outbox(db) if m.entity_id == order_id and m.entity_type == "order"]
+    assert "guest order" in sent.last_error

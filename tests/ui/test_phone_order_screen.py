@@ -17,6 +17,7 @@ from backoffice.domain.enums import AddressKind, CustomerStatus, OutboxKind, Pay
 from backoffice.domain.search import reindex_customer
 from backoffice.domain.text import fold
 from backoffice.errors import StoreError
+from backoffice.services import phone_orders as service
 from backoffice.store.connector import StoreCredentials
 from backoffice.store.devstore import DevStore
 from backoffice.store.woocommerce import WooCommerceConnector
@@ -765,3 +766,27 @@ def test_offline_the_screen_says_the_total_is_provisional(qtbot, db, order_taker
     choose_shipping(qtbot, kb, screen, "f", "5")
     qtbot.waitUntil(lambda: "Provisional total" in screen.totals_label.text(), timeout=WAIT_MS)
     assert "Total 17.50 USD" in screen.totals_label.text()
+
+
+def test_a_caller_whose_store_account_was_deleted_is_not_given_one_without_the_desk_choosing(
+        qtbot, db, order_taker, screen_for, away):
+    from backoffice.domain.base import utcnow
+
+    add_product(db, "MUG-01", "Café mug", "12.50")
+    customer_id = add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    with db.begin() as s:
+        # Read from the store once, then its account was deleted there.
+        s.get(Customer, customer_id).store_modified_at = utcnow()
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    assert screen.account_combo.isVisible() and "deleted on the web store" in screen.account_question.text()
+    add_by_keyboard(qtbot, kb, screen, "mug", 1)
+    choose_shipping(qtbot, kb, screen, "f", "5")
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "guest order" in screen.caller_refusal.text(), timeout=WAIT_MS)
+    assert screen.placed is None
+    screen.account_combo.setCurrentIndex(screen.account_combo.findData(service.StoreAccount.GUEST))
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.placed is not None, timeout=WAIT_MS)
