@@ -19,12 +19,13 @@ from __future__ import annotations
 import html
 import json
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from backoffice.domain.base import utcnow
@@ -477,12 +478,47 @@ class Pusher:
                 OUTBOX.c.id != (message_id or 0),
             ).values(status=OutboxStatus.SENT, sent_at=utcnow(), store_id=store_id,
                      last_error="The account was made together with an order."))
+            asked = False if result.created else self._adopt_account(s, customer_id, record)
             if message_id is not None:
                 note = "" if result.created else "The web store already had an account with this email; linked to it."
-                _mark_sent(s, message_id, Sent(store_id, note))
-            self._record_customer(s, record)
+                if asked:
+                    note += (" Its details differ from those typed here: choose on the Sync screen which to keep "
+                             "(nothing was overwritten).")
+                _mark_sent(s, message_id, Sent(store_id, note.strip()))
+            if not asked:
+                self._record_customer(s, record)
         self.ctx.stats.changed_customers.add(customer_id)
         return store_id
+
+    def _adopt_account(self, s: Session, customer_id: int, record: dict) -> bool:
+        """Link an account the store already had for this email without overwriting what was typed here.
+
+        Where its details differ, each differing field becomes a conflict for the desk to
+        settle (keep what was typed and send it, or take the account's), held by an update
+        message that goes once they are settled. Returns whether there was anything to ask.
+        """
+        item = sm.customer_data(sm.guard_record(sm.customer_view(record), self.ctx.stats.guard))
+        local = load_local_customer(s, customer_id)
+        if local is None:
+            return False
+        mine, theirs = sm.local_groups(local.values, local.billing, local.shipping), item.groups()
+        conflicts: dict[str, tuple[str, str]] = {}
+        for group in sm.CUSTOMER_GROUPS:
+            ours, store = sm.group_field_values(group, mine[group]), sm.group_field_values(group, theirs[group])
+            conflicts.update({name: (ours[name], store[name]) for name in ours if ours[name] != store[name]})
+        if not conflicts:
+            return False
+        message_id = s.execute(insert(OUTBOX).values(
+            kind=OutboxKind.UPDATE_CUSTOMER, entity_type="customer", entity_id=customer_id,
+            reference="bo-" + uuid.uuid4().hex, payload="{}", status=OutboxStatus.CONFLICT,
+        ).returning(OUTBOX.c.id)).scalar_one()
+        record_conflicts(s, self.ctx.stats, entity_type="customer", entity_id=customer_id, customer_id=customer_id,
+                         conflicts=conflicts, outbox_id=message_id)
+        # The account as the store has it is the base: a value kept here is then sent.
+        s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id).values(
+            store_digest=sm.compose_digest(item.whole, sm.group_digests(theirs)),
+            store_modified_at=item.modified_at))
+        return True
 
     def _hand_over_account(self, merged_id: int, kept_id: int, store_id: int, *,
                            message_id: int | None = None) -> None:

@@ -367,3 +367,47 @@ def test_an_order_queued_without_the_desks_answer_goes_as_a_guest_order(db, stor
     assert [c for c in store.list_customers() if c["email"] == "gone@example.com"] == []
     (sent,) = [m for m in sync.list_outbox(db) if m.entity_id == order_id and m.entity_type == "order"]
     assert "guest order" in sent.last_error
+
+
+# --- a new caller whose email already has a store account ---------------------------------------------
+
+
+def test_an_email_that_already_has_a_store_account_the_desk_chooses_and_nothing_typed_is_lost(
+        db, owner, order_taker, store, conn):
+    from backoffice.domain import CustomerAddress as Address
+
+    mug = local_product(db, store.create_product({"name": "Blue Mug", "sku": "MUG-BLUE", "regular_price": "12.50"}))
+    account = store.create_customer({"email": "maria@example.com", "first_name": "Maria", "last_name": "Garcia",
+                                     "billing": {"first_name": "Maria", "last_name": "Garcia",
+                                                 "address_1": "9 Old Road", "city": "Austin", "state": "TX",
+                                                 "postcode": "73301", "country": "US", "phone": "+15125550100",
+                                                 "email": "maria@example.com"}})
+    placed = po.place_phone_order(db, actor=order_taker, new_customer=po.NewCustomer(
+        first_name="Maria", last_name="Garcia", email="maria@example.com", phone="+1 713 555 0199",
+        address_1="1 Main St", city="Houston", state="TX", postcode="77002", country="US"),
+        lines=[po.LineInput(mug)], shipping=po.ShippingInput("flat_rate", "Flat rate", "5"))
+    sync.run_sync(db, conn, options=FAST)
+
+    with db.read() as s:
+        customer = s.get(Customer, placed.customer_id)
+        assert customer.store_id == account["id"]
+        # What the desk typed is still here.
+        assert customer.phone == "+1 713 555 0199"
+        billing = s.scalars(select(Address).where(Address.customer_id == customer.id,
+                                                  Address.kind == AddressKind.BILLING)).one()
+        assert (billing.address_1, billing.city) == ("1 Main St", "Houston")
+    conflicts = {c.field: c for c in sync.list_conflicts(db)}
+    assert {"phone", "billing.address_1", "billing.city"} <= set(conflicts)
+    assert conflicts["phone"].local_value == "+1 713 555 0199"
+
+    # The desk keeps the phone typed (sent to the store) and takes the account's address.
+    for name, conflict in conflicts.items():
+        sync.resolve_conflict(db, actor=owner, conflict_id=conflict.id,
+                              keep="local" if name == "phone" else "store")
+    sync.run_sync(db, conn, options=FAST)
+    assert store.get_customer(account["id"])["billing"]["phone"] == "+1 713 555 0199"
+    with db.read() as s:
+        billing = s.scalars(select(Address).where(Address.customer_id == placed.customer_id,
+                                                  Address.kind == AddressKind.BILLING)).one()
+        assert (billing.address_1, billing.city) == ("9 Old Road", "Austin")
+        assert s.get(Customer, placed.customer_id).phone == "+1 713 555 0199"
