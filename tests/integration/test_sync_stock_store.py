@@ -36,7 +36,9 @@ def conn(store):
 
 def houston_customer(db, store, *, email: str = "maria.garcia@example.com") -> int:
     """A returning customer in Houston, TX, on the store and here (as after a sync)."""
-    store_id = store.create_customer({"email": email, "first_name": "Maria", "last_name": "Garcia"})["id"]
+    store_id = store.create_customer({"email": email, "first_name": "Maria", "last_name": "Garcia", "billing": {
+        "first_name": "Maria", "last_name": "Garcia", "address_1": "1 Main St", "city": "Houston", "state": "TX",
+        "postcode": "77002", "country": "US", "email": email}})["id"]
     with db.begin() as s:
         customer = Customer(first_name="Maria", last_name="Garcia", email=email, email_key=email,
                             sort_name="garcia maria", store_id=store_id)
@@ -411,3 +413,40 @@ def test_an_email_that_already_has_a_store_account_the_desk_chooses_and_nothing_
                                                   Address.kind == AddressKind.BILLING)).one()
         assert (billing.address_1, billing.city) == ("9 Old Road", "Austin")
         assert s.get(Customer, placed.customer_id).phone == "+1 713 555 0199"
+
+
+# --- corrections keep the account and its billing address in step ------------------------------------
+
+
+def test_a_correction_of_name_and_email_reaches_the_billing_address_here_and_on_the_store(
+        db, staff, order_taker, store, conn):
+    from backoffice.domain import CustomerAddress as Address
+    from backoffice.services import customers as customers_service
+
+    mug = local_product(db, store.create_product({"name": "Blue Mug", "sku": "MUG-BLUE", "regular_price": "12.50"}))
+    customer_id = houston_customer(db, store, email="maria@example.com")
+    sync.run_sync(db, conn, options=FAST, full_customer_scan=True)
+    with db.read() as s:
+        customer = s.get(Customer, customer_id)
+        version, store_id = customer.version, customer.store_id
+        # The shipping address's name was someone else's: it is left alone.
+        s.execute(Address.__table__.update().where(Address.customer_id == customer_id,
+                                                   Address.kind == AddressKind.SHIPPING).values(last_name="Gift"))
+    customers_service.update_customer(db, actor=staff, customer_id=customer_id, expected_version=version,
+                                      changes={"last_name": "Lopez", "email": "maria.lopez@example.com"})
+    with db.read() as s:
+        billing = s.scalars(select(Address).where(Address.customer_id == customer_id,
+                                                  Address.kind == AddressKind.BILLING)).one()
+        assert (billing.last_name, billing.email) == ("Lopez", "maria.lopez@example.com")
+
+    sync.run_sync(db, conn, options=FAST)
+    on_store = store.get_customer(store_id)
+    assert (on_store["last_name"], on_store["email"]) == ("Lopez", "maria.lopez@example.com")
+    assert (on_store["billing"]["last_name"], on_store["billing"]["email"]) == ("Lopez", "maria.lopez@example.com")
+
+    # A later phone order is billed to the new name.
+    placed = po.place_phone_order(db, actor=order_taker, customer_id=customer_id, lines=[po.LineInput(mug)],
+                                  shipping=po.ShippingInput("flat_rate", "Flat rate", "5"))
+    state = sync.push_order_now(db, conn, placed.order_id, options=FAST)
+    billing = store.get_order(state.store_id)["billing"]
+    assert (billing["last_name"], billing["email"]) == ("Lopez", "maria.lopez@example.com")
