@@ -5,7 +5,16 @@ from backoffice.domain.base import Base
 from backoffice.domain.catalog import Product
 from backoffice.domain.customers import Customer, CustomerAddress, CustomerNote
 from backoffice.domain.newsletters import ConsentEvent, NewsletterList, Subscription, Suppression
-from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
+from backoffice.domain.orders import (
+    Order,
+    OrderAddress,
+    OrderFee,
+    OrderLine,
+    OrderRefund,
+    Payment,
+    Shipment,
+    ShippingLine,
+)
 from backoffice.domain.privacy import Disclosure, PrivacyRequest
 from backoffice.domain.search import CustomerSearchTerm, CustomerSearchText  # noqa: F401
 from backoffice.domain.settings import ShopSetting
@@ -23,7 +32,9 @@ __all__ = [
     "NewsletterList",
     "Order",
     "OrderAddress",
+    "OrderFee",
     "OrderLine",
+    "OrderRefund",
     "OutboxMessage",
     "Payment",
     "PrivacyRequest",

@@ -241,6 +241,11 @@ def order_view(record: Mapping[str, Any]) -> dict[str, Any]:
                               for item in record.get("shipping_lines") or () if isinstance(item, Mapping)]
     view["meta_data"] = [{"key": m.get("key"), "value": m.get("value")} for m in record.get("meta_data") or ()
                          if isinstance(m, Mapping) and m.get("key") in _KEPT_ORDER_META]
+    view["fee_lines"] = [{"id": f.get("id"), "name": plain_text(f.get("name")), "total": f.get("total"),
+                          "total_tax": f.get("total_tax")} for f in record.get("fee_lines") or ()
+                         if isinstance(f, Mapping)]
+    view["refunds"] = [{"id": r.get("id"), "reason": r.get("reason"), "total": r.get("total")}
+                       for r in record.get("refunds") or () if isinstance(r, Mapping)]
     return view
 
 
@@ -447,6 +452,9 @@ class OrderData:
     created_at: datetime | None
     modified_at: datetime | None
     paid_at: datetime | None
+    fees: list[dict[str, Any]] = field(default_factory=list)
+    # Refunds as the order lists them: store id, amount (positive), reason.
+    refunds: list[dict[str, Any]] = field(default_factory=list)
 
 
 def order_data(record: Mapping[str, Any]) -> OrderData:
@@ -518,6 +526,11 @@ def order_data(record: Mapping[str, Any]) -> OrderData:
         created_at=created,
         modified_at=modified,
         paid_at=paid,
+        fees=[{"store_line_id": _int(f.get("id")), "name": _text(f.get("name"), 200) or "Fee",
+               "total": to_money(f.get("total")), "total_tax": to_money(f.get("total_tax"))}
+              for f in record.get("fee_lines") or ()],
+        refunds=[{"store_id": _int(r.get("id")), "amount": abs(to_money(r.get("total"))),
+                  "reason": _text(r.get("reason"))} for r in record.get("refunds") or () if _int(r.get("id"))],
     )
 
 
@@ -807,3 +820,16 @@ def anonymised_order_payload() -> dict[str, Any]:
         "customer_note": "",
         "customer_id": 0,
     }
+
+
+def refund_lines_text(refund: Mapping[str, Any]) -> str:
+    """A refund's lines as the order page shows them: "1 × Blue Mug (12.50)", one a line."""
+    out = []
+    for item in refund.get("line_items") or ():
+        if not isinstance(item, Mapping):
+            continue
+        quantity = abs(_int(item.get("quantity")) or 0)
+        amount = abs(to_money(item.get("total")))
+        name = plain_text(_text(item.get("name"), 200)) or "(no name)"
+        out.append(f"{quantity} × {name} ({money_text(amount)})" if quantity else f"{name} ({money_text(amount)})")
+    return "\n".join(out)

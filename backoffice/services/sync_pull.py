@@ -13,6 +13,7 @@ its last batch, and the next run of the same listing goes on after it
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from backoffice.db import Database
+from backoffice.errors import StoreError
 from backoffice.domain.base import utcnow
 from backoffice.domain.catalog import Product
 from backoffice.domain.customers import Customer, CustomerAddress
@@ -38,7 +40,16 @@ from backoffice.domain.enums import (
     PaymentMethod,
     PaymentStatus,
 )
-from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
+from backoffice.domain.orders import (
+    Order,
+    OrderAddress,
+    OrderFee,
+    OrderLine,
+    OrderRefund,
+    Payment,
+    Shipment,
+    ShippingLine,
+)
 from backoffice.domain.sync import OutboxMessage, PayLinkOutcome, SyncConflict
 from backoffice.services import store_mapping as sm
 from backoffice.store.connector import Page
@@ -69,10 +80,13 @@ LINES = OrderLine.__table__
 SHIPPING = ShippingLine.__table__
 ORDER_ADDRESSES = OrderAddress.__table__
 PAYMENTS = Payment.__table__
+FEES = OrderFee.__table__
+REFUNDS = OrderRefund.__table__
 SHIPMENTS = Shipment.__table__
 CUSTOMERS = Customer.__table__
 ADDRESSES = CustomerAddress.__table__
 PRODUCTS = Product.__table__
+log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__
 CONFLICTS = SyncConflict.__table__
 
@@ -94,6 +108,7 @@ class PullContext:
     progress: Progress | None = None
     product_ids: dict[int, int] = field(default_factory=dict)  # store id -> local id
     fetched_customers: set[int] = field(default_factory=set)  # store ids read this run
+    refund_orders: dict[int, int] = field(default_factory=dict)  # store id -> local id of orders with new refunds
 
     def report(self, done: int, total: int, text: str) -> None:
         if self.progress is not None:
@@ -917,10 +932,39 @@ def pull_orders(ctx: PullContext, connector) -> int:
     if since is not None:
         # A first listing imports no trashed order, so it has none to look for.
         pull_trashed_orders(ctx, connector, since)
+    pull_refund_lines(ctx, connector)
     with ctx.db.begin() as s:
         write_cursor(s, CURSOR_ORDERS, started)
         write_cursor(s, CURSOR_ORDERS + RESUME_SUFFIX, "")
     return done
+
+
+def forget_deleted_orders(ctx: PullContext, connector) -> None:
+    """Mark the orders the store deleted for good (in none of its listings) as deleted here.
+
+    One request compares the store's count of orders with the count here; only when the
+    store has fewer are all its order ids listed to find which are gone.
+    """
+    shown = (OrderStatus.TRASH, OrderStatus.DELETED, OrderStatus.DRAFT)
+    first = next(iter(connector.iter_pages("/orders", {"_fields": "id"}, per_page=1, cancel=ctx.cancel)), None)
+    on_store = (first.total if first is not None else 0) or 0
+    with ctx.db.read() as s:
+        here = s.execute(select(func.count()).select_from(ORDERS).where(
+            ORDERS.c.store_id.is_not(None), ORDERS.c.status.not_in(shown))).scalar_one()
+    if on_store >= here:
+        return
+    listed: set[int] = set()
+    for page in connector.iter_pages("/orders", {"orderby": "id", "order": "asc", "_fields": "id"},
+                                     cancel=ctx.cancel):
+        listed.update(int(r["id"]) for r in page if isinstance(r, dict) and isinstance(r.get("id"), int))
+    with ctx.db.begin() as s:
+        rows = s.execute(select(ORDERS.c.id, ORDERS.c.store_id).where(
+            ORDERS.c.store_id.is_not(None), ORDERS.c.status.not_in(shown))).all()
+        gone = [r.id for r in rows if r.store_id not in listed]
+        for chunk in _chunks(gone, 500):
+            s.execute(update(ORDERS).where(ORDERS.c.id.in_(list(chunk))).values(
+                status=OrderStatus.DELETED, updated_at=utcnow(), version=ORDERS.c.version + 1))
+    ctx.stats.changed_orders.update(gone)
 
 
 def pull_trashed_orders(ctx: PullContext, connector, since: datetime) -> int:
@@ -1095,7 +1139,76 @@ def upsert_orders(s: Session, ctx: PullContext, records: Sequence[dict]) -> dict
         ids.update(_insert_orders(s, ctx, new_items, customers, used_refs=set(by_ref)))
     if matched:
         _update_orders(s, ctx, {sid: (matched[sid], items[sid]) for sid in matched}, customers)
+    _write_fees_and_refunds(s, ctx, {ids[sid]: item for sid, item in items.items() if sid in ids},
+                            known=[ids[sid] for sid in matched])
     return {**gone, **ids}
+
+
+def _write_fees_and_refunds(s: Session, ctx: PullContext, items: dict[int, sm.OrderData], *,
+                            known: list[int]) -> None:
+    """Keep each order's fees and refunds as the store lists them (orders new here have none yet).
+
+    A refund new here is noted in `ctx.refund_orders`, so its lines are read afterwards.
+    """
+    fees_now = {oid: [(f["store_line_id"], f["name"], f["total"], f["total_tax"]) for f in item.fees]
+                for oid, item in items.items()}
+    refunds_now = {oid: {r["store_id"]: r for r in item.refunds} for oid, item in items.items()}
+    fees_had: dict[int, list[tuple]] = defaultdict(list)
+    refunds_had: dict[int, dict[int, Any]] = defaultdict(dict)
+    if known:
+        for r in s.execute(select(FEES.c.order_id, FEES.c.store_line_id, FEES.c.name, FEES.c.total,
+                                  FEES.c.total_tax).where(FEES.c.order_id.in_(known)).order_by(FEES.c.id)):
+            fees_had[r.order_id].append((r.store_line_id, r.name, r.total, r.total_tax))
+        for r in s.execute(select(REFUNDS.c.id, REFUNDS.c.order_id, REFUNDS.c.store_id, REFUNDS.c.amount,
+                                  REFUNDS.c.reason).where(REFUNDS.c.order_id.in_(known))):
+            refunds_had[r.order_id][r.store_id] = r
+    replaced, new_fees, new_refunds, gone = [], [], [], []
+    for oid, item in items.items():
+        if fees_now[oid] != fees_had.get(oid, []):
+            replaced.append(oid)
+            new_fees.extend({"order_id": oid, **f} for f in item.fees)
+        had = refunds_had.get(oid, {})
+        for store_id, refund in refunds_now[oid].items():
+            old = had.get(store_id)
+            if old is None:
+                new_refunds.append({"order_id": oid, "store_id": store_id, "amount": refund["amount"],
+                                    "reason": refund["reason"], "lines": "", "refunded_at": item.modified_at})
+                ctx.refund_orders[item.store_id] = oid
+            elif (old.amount, old.reason) != (refund["amount"], refund["reason"]):
+                s.execute(update(REFUNDS).where(REFUNDS.c.id == old.id).values(amount=refund["amount"],
+                                                                               reason=refund["reason"]))
+        gone.extend(r.id for sid, r in had.items() if sid not in refunds_now[oid])
+    if replaced:
+        s.execute(delete(FEES).where(FEES.c.order_id.in_(replaced)))
+    if new_fees:
+        s.execute(insert(FEES), new_fees)
+    if gone:
+        s.execute(delete(REFUNDS).where(REFUNDS.c.id.in_(gone)))
+    if new_refunds:
+        s.execute(insert(REFUNDS), new_refunds)
+    if replaced or gone or new_refunds:
+        ctx.stats.changed_orders.update(replaced)
+        ctx.stats.changed_orders.update(r["order_id"] for r in new_refunds)
+
+
+def pull_refund_lines(ctx: PullContext, connector) -> None:
+    """Read the lines of the refunds new this run (the order lists only their amounts)."""
+    for store_order_id, order_id in list(ctx.refund_orders.items()):
+        check(ctx.cancel)
+        try:
+            records = [r for page in connector.iter_pages(f"/orders/{int(store_order_id)}/refunds",
+                                                          cancel=ctx.cancel) for r in page]
+        except StoreError as exc:
+            log.warning("could not read the refunds of order %s: %s", store_order_id, exc.message)
+            continue
+        clean = sm.guard_records([r for r in records if isinstance(r, dict)], ctx.stats.guard)
+        with ctx.db.begin() as s:
+            for refund in clean:
+                if isinstance(refund.get("id"), int):
+                    s.execute(update(REFUNDS).where(REFUNDS.c.store_id == refund["id"]).values(
+                        lines=sm.refund_lines_text(refund),
+                        refunded_at=sm.parse_store_time(refund.get("date_created_gmt"))))
+    ctx.refund_orders.clear()
 
 
 def _line_rows(order_id: int, item: sm.OrderData, product_ids: dict[int, int]) -> list[dict]:
@@ -1407,6 +1520,7 @@ __all__ = [
     "pull_orders",
     "pull_trashed_orders",
     "pull_products",
+    "forget_deleted_orders",
     "rebuild_or_reindex",
     "record_conflicts",
     "upsert_customers",

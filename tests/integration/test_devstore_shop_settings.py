@@ -165,3 +165,35 @@ def test_a_plugin_in_front_of_the_api_answers_with_a_web_page(http, store):
     assert response.status_code == 403 and response.headers["Content-Type"].startswith("text/html")
     assert "<title>Access denied" in response.text
     assert http.get(store.api_url + "/orders").status_code == 200
+
+
+def test_fees_count_in_the_total_refunds_are_listed_and_a_forced_delete_leaves_nothing(http, store):
+    mug = post(http, store, "/products", {"name": "Blue Mug", "sku": "MUG-BLUE", "regular_price": "12.50"})
+    store.set_tax_rate("8.25", country="US", state="TX")
+    order = post(http, store, "/orders", {
+        "status": "completed", "billing": {**HOUSTON, "email": "a@example.com"}, "shipping": HOUSTON,
+        "line_items": [{"product_id": mug["id"], "quantity": 2}],
+        "shipping_lines": [{"method_id": "flat_rate", "method_title": "Flat rate", "total": "5.00"}],
+        "fee_lines": [{"name": "Gift wrap", "total": "2.50"}]})
+    (fee,) = order["fee_lines"]
+    assert (fee["name"], fee["total"], fee["total_tax"]) == ("Gift wrap", "2.50", "0.21")
+    # lines + shipping + fees + tax = total, as order_with_fee.json adds up.
+    assert order["total_tax"] == "2.68" and order["total"] == "35.18"
+
+    refund = post(http, store, f"/orders/{order['id']}/refunds", {
+        "amount": "12.50", "reason": "Damaged mug",
+        "line_items": [{"id": order["line_items"][0]["id"], "quantity": 1, "refund_total": "12.50"}]})
+    assert (refund["amount"], refund["reason"]) == ("12.50", "Damaged mug")
+    assert refund["line_items"][0]["quantity"] == -1 and refund["line_items"][0]["total"] == "-12.50"
+    again = http.get(store.api_url + f"/orders/{order['id']}").json()
+    assert again["refunds"] == [{"id": refund["id"], "reason": "Damaged mug", "total": "-12.50"}]
+    assert again["total"] == "35.18" and again["status"] == "completed"
+    listed = http.get(store.api_url + f"/orders/{order['id']}/refunds").json()
+    assert [r["id"] for r in listed] == [refund["id"]]
+    too_much = http.post(store.api_url + f"/orders/{order['id']}/refunds", json={"amount": "30.00"})
+    assert too_much.status_code == 500 and too_much.json()["code"] == "woocommerce_rest_cannot_create_order_refund"
+
+    gone = http.delete(store.api_url + f"/orders/{order['id']}", params={"force": "true"})
+    assert gone.status_code == 200 and gone.json()["id"] == order["id"]
+    after = http.get(store.api_url + f"/orders/{order['id']}")
+    assert after.status_code == 404 and after.json()["code"] == "woocommerce_rest_shop_order_invalid_id"

@@ -450,3 +450,48 @@ def test_a_correction_of_name_and_email_reaches_the_billing_address_here_and_on_
     state = sync.push_order_now(db, conn, placed.order_id, options=FAST)
     billing = store.get_order(state.store_id)["billing"]
     assert (billing["last_name"], billing["email"]) == ("Lopez", "maria.lopez@example.com")
+
+
+# --- refunds, fees, orders deleted for good ----------------------------------------------------------
+
+
+def test_refunds_fees_and_orders_deleted_for_good_come_in_and_the_totals_add_up(db, owner, store, conn):
+    from backoffice.domain.enums import OrderStatus
+    from backoffice.services import orders as orders_service
+
+    store.set_tax_rate("8.25", country="US", state="TX")
+    mug = store.create_product({"name": "Blue Mug", "sku": "MUG-BLUE", "regular_price": "12.50"})
+    place = {"first_name": "Web", "last_name": "Buyer", "address_1": "1 Main St", "city": "Houston", "state": "TX",
+             "postcode": "77002", "country": "US"}
+    body = {"status": "completed", "billing": {**place, "email": "web@example.com"}, "shipping": place,
+            "line_items": [{"product_id": mug["id"], "quantity": 2}],
+            "shipping_lines": [{"method_id": "flat_rate", "method_title": "Flat rate", "total": "5.00"}],
+            "fee_lines": [{"name": "Gift wrap", "total": "2.50"}]}
+    order = store.create_order(body)
+    kept, gone_early = store.create_order(body), store.create_order(body)
+    sync.run_sync(db, conn, options=FAST, full_customer_scan=True)
+    store.refund_order(order["id"], {"amount": "12.50", "reason": "Damaged mug", "line_items": [
+        {"id": order["line_items"][0]["id"], "quantity": 1, "refund_total": "12.50"}]})
+    sync.run_sync(db, conn, options=FAST)
+
+    with db.read() as s:
+        local_id = s.scalars(select(Order.id).where(Order.store_id == order["id"])).one()
+    detail = orders_service.get_order(db, actor=owner, order_id=local_id)
+    assert detail.total == Decimal("35.18") and detail.tax_total == Decimal("2.68")
+    assert detail.fees == (("Gift wrap", Decimal("2.50")),)
+    assert detail.adds_up
+    (refund,) = detail.refunds
+    assert (refund.amount, refund.reason, refund.lines) == (Decimal("12.50"), "Damaged mug", "1 × Blue Mug (12.50)")
+    assert detail.net_total == Decimal("22.68")
+
+    # Deleted for good: found by the daily scan, or at once when the order is read.
+    store.delete_order(order["id"], force=True)
+    store.delete_order(gone_early["id"], force=True)
+    with db.read() as s:
+        early_id = s.scalars(select(Order.id).where(Order.store_id == gone_early["id"])).one()
+    assert sync.refresh_order_from_store(db, conn, early_id).status == OrderStatus.DELETED
+    sync.run_sync(db, conn, options=FAST, full_customer_scan=True)
+    with db.read() as s:
+        statuses = dict(s.execute(select(Order.store_id, Order.status)).all())
+    assert statuses == {order["id"]: OrderStatus.DELETED, kept["id"]: OrderStatus.COMPLETED,
+                        gone_early["id"]: OrderStatus.DELETED}

@@ -28,9 +28,41 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('stock_status', sa.String(length=20), nullable=False,
                                       server_default='instock'))
         batch_op.create_index('ix_products_parent_store_id', ['parent_store_id'], unique=False)
+    op.create_table(
+        'order_refunds',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('order_id', sa.Integer(), nullable=False),
+        sa.Column('store_id', sa.Integer(), nullable=True),
+        sa.Column('amount', sa.BigInteger(), nullable=False),
+        sa.Column('reason', sa.Text(), nullable=False),
+        sa.Column('lines', sa.Text(), nullable=False),
+        sa.Column('refunded_at', sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_order_refunds_order_id_orders'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_order_refunds')),
+        sa.UniqueConstraint('store_id', name=op.f('uq_order_refunds_store_id')),
+    )
+    op.create_index(op.f('ix_order_refunds_order_id'), 'order_refunds', ['order_id'], unique=False)
+    op.create_table(
+        'order_fees',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('order_id', sa.Integer(), nullable=False),
+        sa.Column('store_line_id', sa.Integer(), nullable=True),
+        sa.Column('name', sa.String(length=200), nullable=False),
+        sa.Column('total', sa.BigInteger(), nullable=False),
+        sa.Column('total_tax', sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_order_fees_order_id_orders'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_order_fees')),
+    )
+    op.create_index(op.f('ix_order_fees_order_id'), 'order_fees', ['order_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_order_fees_order_id'), table_name='order_fees')
+    op.drop_table('order_fees')
+    op.drop_index(op.f('ix_order_refunds_order_id'), table_name='order_refunds')
+    op.drop_table('order_refunds')
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_index('ix_products_parent_store_id')
         batch_op.drop_column('stock_status')

@@ -58,6 +58,7 @@ NAMESPACE = "/wp-json/wc/v3"
 ROUTE_RE = re.compile(r"^/wp-json/wc/v3/(products|customers|orders)(?:/(batch|\d+))?/?$")
 ORDER_SUB_RE = re.compile(
     r"^/wp-json/wc/v3/orders/(\d+)/(notes(?:/(\d+))?|actions/(send_order_details|send_email|email_templates))/?$")
+REFUND_RE = re.compile(r"^/wp-json/wc/v3/orders/(\d+)/refunds/?$")
 VARIATION_RE = re.compile(r"^/wp-json/wc/v3/products/(\d+)/variations(?:/(\d+))?/?$")
 ACTION_METHODS = {"send_order_details": ("POST",), "send_email": ("POST",), "email_templates": ("GET",)}
 API_ROOT_LINK = f'<{BASE}/wp-json/>; rel="https://api.w.org/"'
@@ -306,6 +307,9 @@ class Api:
             method = "GET"
         if path.rstrip("/") in ("/wp-json", NAMESPACE) and method == "GET":
             return self._index(path.rstrip("/") == NAMESPACE)
+        refund = REFUND_RE.match(path)
+        if refund:
+            return self._refunds(method, int(refund.group(1)), params, headers, body)
         variation = VARIATION_RE.match(path)
         if variation:
             return self._variations(method, int(variation.group(1)), variation.group(2), params, headers, body)
@@ -327,6 +331,31 @@ class Api:
         try:
             payload = self._body(method, headers, body)
             response = self._dispatch(kind, shape, method, tail, pairs, params, headers, payload)
+        except RestError as exc:
+            return self._error(exc, allow)
+        response.headers.append(("Allow", ", ".join(allow)))
+        return response
+
+    # Refunds of an order -----------------------------------------------------------------
+
+    def _refunds(self, method: str, order_id: int, params: dict[str, Any], headers: Mapping[str, str],
+                 body: bytes) -> Response:
+        allow = ("GET", "POST")
+        if method not in allow:
+            raise errors.no_route()
+        try:
+            payload = self._body(method, headers, body)
+            if not self._authorized(headers, params):
+                raise self._deny("collection", method)
+            with self.lock:
+                if method == "GET":
+                    found = self.shop.refunds(order_id)
+                    response = Response(200, "[" + ",".join(dumps(r) for r in found) + "]",
+                                        [("X-WP-Total", str(len(found))),
+                                         ("X-WP-TotalPages", "1" if found else "0")],
+                                        items=[dumps(r) for r in found])
+                else:
+                    response = Response(201, dumps(self.shop.create_refund(order_id, payload)))
         except RestError as exc:
             return self._error(exc, allow)
         response.headers.append(("Allow", ", ".join(allow)))

@@ -522,3 +522,12 @@ def variation_links(parent_id: int, variation_id: int) -> dict[str, Any]:
         "collection": [{"href": f"{API}/products/{parent_id}/variations"}],
         "up": [{"href": f"{API}/products/{parent_id}"}],
     }
+
+
+def refund_links(order_id: int, refund_id: int) -> dict[str, Any]:
+    return {
+        "self": [{"href": f"{API}/orders/{order_id}/refunds/{refund_id}",
+                  "targetHints": {"allow": ["GET", "DELETE"]}}],
+        "collection": [{"href": f"{API}/orders/{order_id}/refunds"}],
+        "up": [{"href": f"{API}/orders/{order_id}"}],
+    }

@@ -670,6 +670,64 @@ class Shop:
             self.storage.save("orders", order)
         return order
 
+    # Refunds ---------------------------------------------------------------------------
+
+    def refunds(self, order_id: int) -> list[Doc]:
+        if self.get_order(order_id) is None:
+            raise RestError("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404)
+        return self.storage.refunds(order_id)
+
+    def create_refund(self, order_id: int, payload: Any) -> Doc:
+        """Refund part or all of an order: an amount, a reason and the lines refunded.
+
+        The order lists the refund (`total` negative) and keeps its own total; refunded in
+        full it becomes "refunded". Nothing is paid back (`api_refund` is not honoured).
+        """
+        p = payload if isinstance(payload, dict) else {}
+        with self.storage.transaction():
+            order = self.get_order(order_id)
+            if order is None:
+                raise RestError("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404)
+            lines = []
+            for posted in p.get("line_items") or []:
+                item = self._find_item(order, "line_items", posted.get("id"))
+                quantity = int(posted.get("quantity") or 0)
+                amount = to_money(posted.get("refund_total") or "0")
+                lines.append({"id": self.storage.next_id("order_item"), "name": item["name"],
+                              "product_id": item["product_id"], "variation_id": item["variation_id"],
+                              "quantity": -quantity, "tax_class": "", "subtotal": docs.money(-amount),
+                              "subtotal_tax": "0.00", "total": docs.money(-amount), "total_tax": "0.00",
+                              "taxes": [], "meta_data": [{"id": self.storage.next_id("order_item_meta"),
+                                                          "key": "_refunded_item_id", "value": str(item["id"]),
+                                                          "display_key": "_refunded_item_id",
+                                                          "display_value": str(item["id"])}],
+                              "sku": item["sku"], "price": 0, "refund_total": float(amount)})
+            if p.get("amount") not in (None, ""):
+                try:
+                    amount = to_money(p["amount"])
+                except ValueError:
+                    raise RestError("rest_invalid_param", "Invalid parameter(s): amount", 400) from None
+            else:
+                amount = sum((-to_money(line["total"]) for line in lines), Decimal(0))
+            refunded = sum((-to_money(r["total"]) for r in order["refunds"]), Decimal(0))
+            if amount <= 0 or amount + refunded > to_money(order["total"]):
+                raise RestError("woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.", 500)
+            refund_id = self.storage.next_id("post")
+            now = self.now()
+            refund = {"id": refund_id, "date_created": now, "date_created_gmt": now, "amount": docs.money(amount),
+                      "reason": str(p.get("reason") or ""), "refunded_by": 1, "refunded_payment": False,
+                      "meta_data": [], "line_items": lines, "shipping_lines": [], "tax_lines": [], "fee_lines": [],
+                      "_links": docs.refund_links(order_id, refund_id)}
+            self.storage.add_refund(order_id, refund)
+            order["refunds"].insert(0, {"id": refund_id, "reason": refund["reason"],
+                                        "total": docs.money(-amount)})
+            if amount + refunded == to_money(order["total"]):
+                self._set_status(order, "refunded")
+            docs.set_date(order, "date_modified", now)
+            docs.refresh_order(order)
+            self.storage.save("orders", order)
+        return refund
+
     # Order notes ----------------------------------------------------------------------
 
     def _order_for_notes(self, order_id: int) -> Doc:

@@ -318,6 +318,16 @@ class DevStore:
         with self._lock:
             return self._rendered(self._shop.update_variation(parent_id, variation_id, payload))
 
+    def refund_order(self, order_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+        """Refund part or all of an order, as `POST orders/{id}/refunds` does."""
+        with self._lock:
+            return self._rendered(self._shop.create_refund(order_id, payload))
+
+    def delete_order(self, order_id: int, *, force: bool = False) -> dict[str, Any]:
+        """Move an order to the trash, or delete it for good with `force`."""
+        with self._lock:
+            return self._rendered(self._shop.delete_order(order_id, force=force))
+
     def delete_product(self, product_id: int, *, force: bool = False) -> dict[str, Any]:
         """Move a product to the trash, or delete it for good with `force`."""
         with self._lock:
