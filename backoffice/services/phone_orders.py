@@ -116,15 +116,16 @@ MAX_LIMIT = 100
 # Statuses of products that can be sold by phone (drafts and the bin cannot).
 _SELLABLE = ("publish", "private")
 
-# How the store names each way to pay, and the status a new order gets with it.
-# Pay link and cash wait as "pending"; invoice and bank transfer go "on hold"
-# until the money arrives, as the web store does with its own bank transfer.
+# The title the store shows for each way to pay (its gateway id is a shop setting, see
+# `_store_gateway`), and the status a new order gets with it. Pay link and cash wait as
+# "pending"; invoice and bank transfer go "on hold" until the money arrives, as the web
+# store does with its own bank transfer.
 _METHOD_TITLES = {
-    PaymentMethod.PAY_LINK: ("", "Pay link (the web store's payment page)"),
-    PaymentMethod.TERMINAL: ("", "Card terminal"),
-    PaymentMethod.INVOICE: ("invoice", "Invoice"),
-    PaymentMethod.BANK_TRANSFER: ("bacs", "Direct bank transfer"),
-    PaymentMethod.CASH_ON_PICKUP: ("cod", "Cash on pickup"),
+    PaymentMethod.PAY_LINK: "Pay link (the web store's payment page)",
+    PaymentMethod.TERMINAL: "Card terminal",
+    PaymentMethod.INVOICE: "Invoice",
+    PaymentMethod.BANK_TRANSFER: "Direct bank transfer",
+    PaymentMethod.CASH_ON_PICKUP: "Cash on pickup",
 }
 _STATUS_FOR_METHOD = {
     PaymentMethod.PAY_LINK: OrderStatus.PENDING,
@@ -371,6 +372,15 @@ class _Guard:
         if result.changed:
             self.messages.append(result.message)
         return result.value or ""
+
+
+def _store_gateway(s: Session, method: PaymentMethod) -> str:
+    """The web store's gateway id for a way to pay, as the owner mapped it in the shop settings
+    (a pay link leaves it to the store's payment page)."""
+    key = {PaymentMethod.TERMINAL: "payments.terminal_gateway", PaymentMethod.INVOICE: "payments.gateway.invoice",
+           PaymentMethod.BANK_TRANSFER: "payments.gateway.bank_transfer",
+           PaymentMethod.CASH_ON_PICKUP: "payments.gateway.cash_on_pickup"}.get(method)
+    return str(read_setting(s, key) or "").strip()[:64] if key else ""
 
 
 def lock_order(s: Session, order_id: int) -> Order:
@@ -789,9 +799,7 @@ def place_phone_order(
             raise ValidationError(" ".join(problems) + " Nothing was saved.",
                                   fields={"lines": " ".join(problems)})
 
-        gateway_id, method_title = _METHOD_TITLES[method]
-        if method is PaymentMethod.TERMINAL:
-            gateway_id = str(read_setting(s, "payments.terminal_gateway") or "")
+        gateway_id, method_title = _store_gateway(s, method), _METHOD_TITLES[method]
         order = Order(
             reference=new_reference(),
             customer_id=customer.id,
@@ -964,7 +972,8 @@ def record_terminal_payment(
         payment.paid_at = now
         order.paid_at = now
         order.status = OrderStatus.PROCESSING
-        order.payment_method = gateway_text
+        # The store knows its gateways by id; what was typed names the terminal in the title.
+        order.payment_method = _store_gateway(s, PaymentMethod.TERMINAL) or gateway_text
         order.payment_method_title = f"Card terminal ({gateway_text})"
         queue_message(s, OutboxKind.MARK_ORDER_PAID, "order", order.id)
         audit.record(s, actor, "record_payment", entity_type="order", entity_id=order.id,
@@ -989,7 +998,7 @@ def choose_pay_later(db: Database, *, actor: Actor, order_id: int, method: Payme
         if not order.can_record_payment():
             raise UserFacingError("This order is paid or closed; its payment was not changed.")
         previous = order.status
-        order.payment_method, order.payment_method_title = _METHOD_TITLES[method]
+        order.payment_method, order.payment_method_title = _store_gateway(s, method), _METHOD_TITLES[method]
         order.status = _STATUS_FOR_METHOD[method]
         payment = s.scalars(select(Payment).where(
             Payment.order_id == order.id, Payment.status == PaymentStatus.AWAITING

@@ -568,6 +568,12 @@ def tracking_items(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def tracking_note(carrier: str, tracking_number: str) -> str:
+    """The note the customer sees on their order page and gets by email."""
+    by = f" with {carrier}" if carrier else ""
+    return f"Your order has been shipped{by}. Tracking number: {tracking_number}"
+
+
 def tracking_meta(shipments: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The tracking meta value for all of an order's parcels (the whole list: safe to send twice)."""
     items = []

@@ -942,6 +942,19 @@ class Pusher:
             ]
         body = {"meta_data": [{"key": sm.TRACKING_META_KEY, "value": sm.tracking_meta(shipments)}]}
         record = self.connector.update_order(store_id, self._send_payload(body))
+        # A stock store shows and emails tracking only as a customer note (the meta above is
+        # read by the Shipment Tracking extension alone). The notes are read first, so a
+        # number already noted is not emailed twice when a lost answer makes this run again.
+        noted = " ".join(str(n.get("note", "")) for n in self.connector.get_order_notes(store_id)
+                         if n.get("customer_note"))
+        for parcel in shipments:
+            if parcel["tracking_number"] and parcel["tracking_number"] not in noted:
+                text = sm.tracking_note(parcel["carrier"], parcel["tracking_number"])
+                try:
+                    self.connector.add_order_note(store_id, self._send_payload({"note": text})["note"],
+                                                  customer_note=True)
+                except AmbiguousWriteError as exc:
+                    raise _Retry(exc.message) from None
         with self.db.begin() as s:
             _mark_sent(s, row.id, Sent(store_id))
             self._record_order(s, record)

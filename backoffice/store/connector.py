@@ -229,6 +229,14 @@ class StoreConnector(Protocol):
         """Return an order's notes, newest first."""
         ...
 
+    def payment_gateways(self) -> list[Record]:
+        """The store's payment gateways (the ids its orders may name)."""
+        ...
+
+    def add_order_note(self, order_id: int, note: str, *, customer_note: bool = False) -> Record:
+        """Add a note to an order (a customer note is shown to the customer and emailed)."""
+        ...
+
     def create_customer(self, payload: Mapping[str, Any]) -> CreateResult:
         """Create a customer, or return the one that already has this email."""
         ...

@@ -383,6 +383,21 @@ class WooCommerceConnector:
         op = Operation(f"read the notes of order {order_id}", f"order {order_id}")
         return self._http.request("GET", f"/orders/{order_id}/notes", op, check=_list_only).data
 
+    def payment_gateways(self) -> list[Record]:
+        """The store's payment gateways (`id`, `title`, `enabled`): the ids its orders may name."""
+        op = Operation("read the payment gateways", "payment gateways")
+        return self._http.request("GET", "/payment_gateways", op, check=_list_only).data
+
+    def add_order_note(self, order_id: int, note: str, *, customer_note: bool = False) -> Record:
+        """Add a note to an order; a customer note shows on their order page and the store emails it.
+
+        Not safe to send twice blindly: after `AmbiguousWriteError`, read the notes first.
+        """
+        order_id = int(order_id)
+        op = Operation(f"add a note to order {order_id}", f"order {order_id}")
+        body = {"note": note, "customer_note": bool(customer_note)}
+        return self._http.request("POST", f"/orders/{order_id}/notes", op, json=body, check=_object_only).data
+
     def create_customer(self, payload: Mapping[str, Any]) -> CreateResult:
         """Create a customer, or return the existing one with the same email.
 

@@ -495,3 +495,56 @@ def test_refunds_fees_and_orders_deleted_for_good_come_in_and_the_totals_add_up(
         statuses = dict(s.execute(select(Order.store_id, Order.status)).all())
     assert statuses == {order["id"]: OrderStatus.DELETED, kept["id"]: OrderStatus.COMPLETED,
                         gone_early["id"]: OrderStatus.DELETED}
+
+
+# --- tracking numbers a stock store shows and emails ---------------------------------------------------
+
+
+def test_a_tracking_number_also_goes_as_a_customer_note_the_store_emails_once(db, staff, order_taker, store, conn):
+    from backoffice.services import orders as orders_service
+
+    mug = local_product(db, store.create_product({"name": "Blue Mug", "sku": "MUG-BLUE", "regular_price": "12.50"}))
+    customer_id = houston_customer(db, store)
+    placed = po.place_phone_order(db, actor=order_taker, customer_id=customer_id, lines=[po.LineInput(mug)],
+                                  shipping=po.ShippingInput("flat_rate", "Flat rate", "5"))
+    state = sync.push_order_now(db, conn, placed.order_id, options=FAST)
+    orders_service.add_tracking(db, actor=staff, order_id=placed.order_id, carrier="UPS",
+                                tracking_number="1Z999AA10123456784")
+    sync.run_sync(db, conn, options=FAST)
+
+    notes = [n for n in store.order_notes(state.store_id) if n["customer_note"]]
+    assert [n["note"] for n in notes] == ["Your order has been shipped with UPS. Tracking number: 1Z999AA10123456784"]
+    assert [e.kind for e in store.sent_emails(state.store_id)].count("customer_note") == 1
+
+    # A second parcel adds its own note; the first is not sent again.
+    orders_service.add_tracking(db, actor=staff, order_id=placed.order_id, carrier="USPS",
+                                tracking_number="9400111899223856928499")
+    sync.run_sync(db, conn, options=FAST)
+    notes = [n["note"] for n in store.order_notes(state.store_id) if n["customer_note"]]
+    assert len(notes) == 2 and sum("1Z999AA10123456784" in n for n in notes) == 1
+
+
+def test_orders_name_payment_gateways_the_store_knows_as_the_owner_mapped_them(db, owner, order_taker, store, conn):
+    from backoffice.services.settings import set_settings
+
+    set_settings(db, actor=owner, values={"payments.terminal_gateway": "devstore_test"})
+    known = {g["id"] for g in conn.payment_gateways() if g["enabled"]}
+    mug = local_product(db, store.create_product({"name": "Blue Mug", "sku": "MUG-BLUE", "regular_price": "12.50"}))
+    customer_id = houston_customer(db, store)
+    sent = {}
+    for method in (PaymentMethod.INVOICE, PaymentMethod.BANK_TRANSFER, PaymentMethod.CASH_ON_PICKUP,
+                   PaymentMethod.TERMINAL):
+        placed = po.place_phone_order(db, actor=order_taker, customer_id=customer_id, lines=[po.LineInput(mug)],
+                                      shipping=po.ShippingInput("flat_rate", "Flat rate", "5"),
+                                      payment=po.PaymentChoice(method))
+        if method is PaymentMethod.TERMINAL:
+            po.record_terminal_payment(db, actor=order_taker, order_id=placed.order_id, gateway="Stripe Terminal",
+                                       transaction_id="pi_1", last4="4242")
+        state = sync.push_order_now(db, conn, placed.order_id, options=FAST)
+        on_store = store.get_order(state.store_id)
+        sent[method] = (on_store["payment_method"], on_store["payment_method_title"])
+    assert sent == {PaymentMethod.INVOICE: ("cheque", "Invoice"),
+                    PaymentMethod.BANK_TRANSFER: ("bacs", "Direct bank transfer"),
+                    PaymentMethod.CASH_ON_PICKUP: ("cod", "Cash on pickup"),
+                    PaymentMethod.TERMINAL: ("devstore_test", "Card terminal (Stripe Terminal)")}
+    assert {gateway for gateway, _title in sent.values()} <= known

@@ -749,10 +749,16 @@ def test_with_tax_on_the_screen_quotes_the_store_total_before_placing(qtbot, db,
     qtbot.waitUntil(lambda: "Tax 1.44 USD" in screen.totals_label.text(), timeout=WAIT_MS)
     assert "Total 18.94 USD" in screen.totals_label.text()
     assert screen.preview_total() == Decimal("18.94")
+    # Paid on the terminal: the total recorded is the store's.
+    screen.terminal_radio.setChecked(True)
     kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: screen.placed is not None, timeout=WAIT_MS)
     assert screen.placed.total == Decimal("18.94")
     assert "18.94" in screen.placed_label.text()
+    # The order reaches the store with the same total.
+    qtbot.waitUntil(lambda: screen.store_state is not None and screen.store_state.store_id is not None,
+                    timeout=WAIT_MS)
+    assert devstore.get_order(screen.store_state.store_id)["total"] == "18.94"
 
 
 def test_offline_the_screen_says_the_total_is_provisional(qtbot, db, order_taker, screen_for, away):

@@ -69,6 +69,14 @@ EDIT_METHODS = ("POST", "PUT", "PATCH")
 HIDDEN_ORDER_STATUSES = ("trash", "auto-draft", "checkout-draft")
 CUSTOMER_ROLES = ["all", "administrator", "editor", "author", "contributor", "subscriber", "customer", "shop_manager"]
 
+#: The gateways of a stock store (payment_gateways.json), and the dev store's own test gateway.
+PAYMENT_GATEWAYS = [
+    {"id": gid, "title": title, "description": "", "order": n, "enabled": True, "method_title": title,
+     "method_description": "", "method_supports": ["products"], "settings": {}}
+    for n, (gid, title) in enumerate((("bacs", "Direct bank transfer"), ("cheque", "Check payments"),
+                                      ("cod", "Cash on delivery"), ("devstore_test", "Test payment (dev store)")))
+]
+
 STANDARD_HEADERS = (
     ("X-Robots-Tag", "noindex"),
     ("X-Content-Type-Options", "nosniff"),
@@ -307,6 +315,12 @@ class Api:
             method = "GET"
         if path.rstrip("/") in ("/wp-json", NAMESPACE) and method == "GET":
             return self._index(path.rstrip("/") == NAMESPACE)
+        if path.rstrip("/") == f"{NAMESPACE}/payment_gateways":
+            if method != "GET":
+                raise errors.no_route()
+            if not self._authorized(headers, params):
+                raise RestError("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.", 401)
+            return Response(200, dumps(PAYMENT_GATEWAYS), [("Link", API_ROOT_LINK), ("Allow", "GET")])
         refund = REFUND_RE.match(path)
         if refund:
             return self._refunds(method, int(refund.group(1)), params, headers, body)

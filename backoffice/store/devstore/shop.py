@@ -769,10 +769,13 @@ class Shop:
     def add_order_note(self, order_id: int, note: str, *, customer_note: bool = False,
                        added_by_user: bool = False) -> Doc:
         """Add a note; one added by a user carries their name, else it is the system's."""
-        self._order_for_notes(order_id)
+        order = self._order_for_notes(order_id)
         author = API_USER if added_by_user else "system"
         note_id = self.storage.add_note(order_id, created=self.now(), author=author, note=note,
                                         customer_note=customer_note)
+        if customer_note and is_email(order["billing"]["email"] or ""):
+            # The store emails a note to the customer ("customer_note" email) as it adds it.
+            self._send(order, "customer_note")
         return self.order_note(order_id, note_id)
 
     def delete_order_note(self, order_id: int, note_id: int, *, force: bool) -> Doc:
