@@ -215,6 +215,7 @@ class OrderRefund(Base):
     """
 
     __tablename__ = "order_refunds"
+    __subject__ = "order_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
