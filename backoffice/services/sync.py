@@ -76,6 +76,7 @@ from backoffice.services.sync_pull import (
     pull_all_customers,
     pull_orders,
     pull_products,
+    pull_changed_customers,
     forget_deleted_orders,
     rebuild_or_reindex,
     upsert_orders,
@@ -508,6 +509,9 @@ def run_sync(
                 pull_products(ctx, connector, scan_ids=scan)
                 if scan:
                     pull_all_customers(ctx, connector)
+                else:
+                    # A customer edited or deleted on the store is seen at the next run.
+                    pull_changed_customers(ctx, connector)
                 pull_orders(ctx, connector)
                 if scan:
                     forget_deleted_orders(ctx, connector)

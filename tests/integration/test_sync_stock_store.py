@@ -548,3 +548,32 @@ def test_orders_name_payment_gateways_the_store_knows_as_the_owner_mapped_them(d
                     PaymentMethod.CASH_ON_PICKUP: ("cod", "Cash on pickup"),
                     PaymentMethod.TERMINAL: ("devstore_test", "Card terminal (Stripe Terminal)")}
     assert {gateway for gateway, _title in sent.values()} <= known
+
+
+# --- customers changed on the store ---------------------------------------------------------------------
+
+
+def test_a_customer_edited_or_deleted_on_the_store_reaches_the_desk_at_the_next_run(db, store, conn):
+    import time as _time
+
+    edited = houston_customer(db, store, email="edited@example.com")
+    deleted = houston_customer(db, store, email="deleted@example.com")
+    sync.run_sync(db, conn, options=FAST, full_customer_scan=True)
+    with db.read() as s:
+        edited_store, deleted_store = s.get(Customer, edited).store_id, s.get(Customer, deleted).store_id
+    _time.sleep(1.1)  # the store's dates have whole seconds
+    store.update_customer(edited_store, {"billing": {"phone": "+1 713 555 0177"}, "last_name": "Lopez"})
+    store.delete_customer(deleted_store)
+    newcomer = store.create_customer({"email": "new@example.com", "first_name": "Nia", "last_name": "New"})
+
+    summary = sync.run_sync(db, conn, options=FAST)  # no full scan
+    assert summary.ok
+    with db.read() as s:
+        assert (s.get(Customer, edited).phone, s.get(Customer, edited).last_name) == ("+1 713 555 0177", "Lopez")
+        assert s.get(Customer, deleted).store_id is None
+        assert s.scalars(select(Customer.id).where(Customer.store_id == newcomer["id"])).one()
+    # Nothing changed: customers are listed by id and date only, none read in full.
+    store.reset_stats()
+    sync.run_sync(db, conn, options=FAST)
+    customer_reads = [r for r in store.requests_log if r.path.endswith("/customers")]
+    assert [r.query.get("_fields") for r in customer_reads] == ["id,date_modified_gmt,role"]
