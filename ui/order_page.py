@@ -3,6 +3,8 @@ staff who may change orders, its status and a parcel's tracking number."""
 
 from __future__ import annotations
 
+import html
+
 from decimal import Decimal
 
 from PySide6.QtCore import Qt, Signal
@@ -326,7 +328,7 @@ class OrderPage(QWidget):
         box = self.changes_box
         if box is None:
             return
-        deleted = d.status == OrderStatus.TRASH
+        deleted = d.status in (OrderStatus.TRASH, OrderStatus.DELETED)
         box.setVisible(not deleted and bool(d.next_statuses or d.can_add_tracking))
         # Nothing is chosen at first, so Apply cannot change an order by accident.
         self.next_status.clear()
@@ -448,10 +450,18 @@ class OrderPage(QWidget):
                 self.lines.setItem(i, j, item)
         self._fit_lines()
         ship = ", ".join(f"{t} {money_text(v, d.currency)}" for t, v in d.shipping) or "none"
-        self.totals.setText(
-            f"Subtotal {money_text(d.subtotal, d.currency)} · Shipping ({ship}) · "
-            f"<b>Total {money_text(d.total, d.currency)}</b>"
-        )
+        fees = "".join(f" · {html.escape(n)} {money_text(a, d.currency)}" for n, a in d.fees)
+        tax = f" · Tax {money_text(d.tax_total, d.currency)}" if d.tax_total else ""
+        discount = f" · Discount −{money_text(d.discount_total, d.currency)}" if d.discount_total else ""
+        text = (f"Subtotal {money_text(d.subtotal, d.currency)} · Shipping ({html.escape(ship)}){fees}{discount}"
+                f"{tax} · <b>Total {money_text(d.total, d.currency)}</b>")
+        for r in d.refunds:
+            why = f" ({html.escape(r.reason)})" if r.reason else ""
+            lines = "".join(f"<br>&nbsp;&nbsp;{html.escape(x)}" for x in r.lines.splitlines())
+            text += f"<br>Refunded −{money_text(r.amount, d.currency)}{why}{lines}"
+        if d.refunds:
+            text += f"<br><b>Net {money_text(d.net_total, d.currency)}</b> after refunds"
+        self.totals.setText(text)
         for label, addr in ((self.billing, d.billing), (self.shipping, d.shipping_address)):
             if addr is None or not addr.lines:
                 label.setText("—")
@@ -462,7 +472,7 @@ class OrderPage(QWidget):
             "\n".join(f"{s.carrier} {s.tracking_number}".strip() for s in d.shipments) or "Not shipped yet"
         )
         self.note.setText(d.customer_note or "—")
-        self.deleted_notice.setVisible(d.status == OrderStatus.TRASH)
+        self.deleted_notice.setVisible(d.status in (OrderStatus.TRASH, OrderStatus.DELETED))
         self._show_change_controls(d)
         self.tab_title = f"Order {d.number}"
         self.tab_tooltip = self.heading.text()

@@ -37,6 +37,7 @@ STATUS_LABELS = {
     OrderStatus.FAILED: "Failed",
     OrderStatus.DRAFT: "Draft",
     OrderStatus.TRASH: "Deleted on the web store",
+    OrderStatus.DELETED: "Deleted for good on the web store",
 }
 
 

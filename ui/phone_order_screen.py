@@ -58,6 +58,7 @@ from backoffice.domain.phones import normalize_phone
 from backoffice.domain.staff import Permission
 from backoffice.errors import StoreError, UserFacingError, ValidationError
 from backoffice.services import customers as customers_service
+from backoffice.services import phone_order_quotes as quotes
 from backoffice.services import phone_orders as service
 from backoffice.services import settings as settings_service
 from backoffice.services import sync
@@ -318,6 +319,14 @@ class PhoneOrderScreen(QWidget):
         # Bumped by each new call, so answers about the previous one are not shown.
         self._call = 0
         self._filling_table = False
+        # The store's figures for the order as it stands (None until asked); asked a moment
+        # after the last change, so typing a quantity does not make a request per key.
+        self.quote: quotes.OrderQuote | None = None
+        self._quote_generation = 0
+        self._quote_timer = QTimer(self)
+        self._quote_timer.setSingleShot(True)
+        self._quote_timer.setInterval(400)
+        self._quote_timer.timeout.connect(self._ask_store_for_totals)
         self._build()
         self._load_settings()
         ctx.bus.changed.connect(self._on_changes)
@@ -349,6 +358,18 @@ class PhoneOrderScreen(QWidget):
         self.caller_label.setWordWrap(True)
         self.caller_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.caller_refusal = _error_label("callerRefusal")
+        # Shown only for a caller whose store account was deleted there: the desk decides.
+        self.account_question = QLabel(service.ACCOUNT_DELETED_QUESTION)
+        self.account_question.setObjectName("accountQuestion")
+        self.account_question.setWordWrap(True)
+        self.account_combo = QComboBox()
+        self.account_combo.setObjectName("accountCombo")
+        self.account_combo.addItem("Choose: guest order or new account", None)
+        self.account_combo.addItem("Send as a guest order (no account)", service.StoreAccount.GUEST)
+        self.account_combo.addItem("Open a new account (the store emails them)", service.StoreAccount.NEW_ACCOUNT)
+        self.account_question.setBuddy(self.account_combo)
+        self.account_question.hide()
+        self.account_combo.hide()
         buttons = QHBoxLayout()
         self.new_customer_button = QPushButton("Ne&w customer")
         self.new_customer_button.setObjectName("newCustomerButton")
@@ -366,6 +387,8 @@ class PhoneOrderScreen(QWidget):
         caller.addWidget(self.caller_results)
         caller.addWidget(self.caller_label)
         caller.addWidget(self.caller_refusal)
+        caller.addWidget(self.account_question)
+        caller.addWidget(self.account_combo)
         caller.addLayout(buttons)
         left.addWidget(caller_group)
         self.caller_search = _Search(
@@ -758,13 +781,19 @@ class PhoneOrderScreen(QWidget):
         self.caller_label.setText("No caller picked yet.")
         _set_message(self.caller_refusal, None)
         self.repeat_button.setEnabled(False)
+        self._show_account_question(False)
+
+    def _show_account_question(self, deleted: bool) -> None:
+        self.account_combo.setCurrentIndex(0)
+        self.account_question.setVisible(deleted)
+        self.account_combo.setVisible(deleted)
 
     def _set_editable(self, editable: bool) -> None:
         for widget in (self.caller_box, self.caller_results, self.new_customer_button,
                        self.new_customer_group, self.product_box, self.qty_spin,
                        self.product_results, self.lines_table, self.shipping_combo,
                        self.shipping_cost, self.note_edit, self.place_button,
-                       self.pay_link_radio):
+                       self.pay_link_radio, self.account_combo):
             widget.setEnabled(editable)
         self.repeat_button.setEnabled(editable and bool(self.caller and self.caller.last_order_id))
 
@@ -806,7 +835,9 @@ class PhoneOrderScreen(QWidget):
             lines.append(f"Last order: {summary.last_order_number}")
         self.caller_label.setText("\n".join(line for line in lines if line))
         _set_message(self.caller_refusal, summary.refusal or None)
+        self._show_account_question(summary.account_deleted_on_store)
         self.repeat_button.setEnabled(bool(summary.last_order_id) and self.placed is None)
+        self._update_totals()
 
     def _new_customer_toggled(self, on: bool) -> None:
         self.new_customer_group.setVisible(on)
@@ -819,6 +850,7 @@ class PhoneOrderScreen(QWidget):
         else:
             _set_message(self.similar_label, None)
             self.use_similar_button.hide()
+        self._update_totals()
 
     def _carry_caller_text(self) -> None:
         """Put what was typed to find the caller (a phone number, an email, a name) into the
@@ -855,6 +887,8 @@ class PhoneOrderScreen(QWidget):
         elif key == "country" and text and (len(text) != 2 or not text.isalpha()):
             message = "Enter the country as its two-letter code, such as US or GB."
         _set_message(self.field_errors[key], message)
+        if key in ("country", "state", "postcode", "city"):
+            self._update_totals()  # the store's tax follows where the order goes
         if key in ("first_name", "last_name", "email", "phone", "postcode"):
             self._similar_timer.start()
 
@@ -1039,14 +1073,77 @@ class PhoneOrderScreen(QWidget):
         cost = self._cost() or Decimal("0.00")
         return subtotal, cost, (subtotal + cost).quantize(Decimal("0.01"))
 
+    def _quote_inputs(self) -> dict | None:
+        """What the store's figures depend on, or None while the order cannot be quoted yet."""
+        option = self.shipping_combo.currentData()
+        cost = self._cost()
+        new = self.new_customer_button.isChecked()
+        if not self.lines or option is None or cost is None or (not new and self.customer_id is None):
+            return None
+        return dict(customer_id=None if new else self.customer_id,
+                    new_customer=self._new_customer() if new else None,
+                    lines=[service.LineInput(hit.id, quantity) for hit, quantity in self.lines],
+                    shipping=service.ShippingInput(option.method_id, option.title, cost))
+
+    def current_quote(self) -> quotes.OrderQuote | None:
+        """The store's figures when they were asked for the order exactly as it now stands."""
+        inputs = self._quote_inputs()
+        if self.quote is None or inputs is None or not self.quote.matches(**inputs):
+            return None
+        return self.quote
+
     def _update_totals(self) -> None:
         subtotal, cost, total = self._totals()
-        self.totals_label.setText(
-            f"Subtotal {money_text(subtotal, self.currency)} · Shipping "
-            f"{money_text(cost, self.currency)} · <b>Total {money_text(total, self.currency)}</b>")
+        quote = self.current_quote()
+        if quote is not None and not quote.provisional:
+            self.totals_label.setText(
+                f"Subtotal {money_text(quote.subtotal, self.currency)} · Shipping "
+                f"{money_text(quote.shipping_total, self.currency)} · Tax "
+                f"{money_text(quote.tax_total, self.currency)} · <b>Total "
+                f"{money_text(quote.total, self.currency)}</b><br><small>{quote.sentence}</small>")
+        else:
+            why = quote.sentence if quote is not None else (
+                "Asking the web store for tax and the total…" if self._quote_inputs() is not None
+                else "Tax is added by the web store.")
+            self.totals_label.setText(
+                f"Subtotal {money_text(subtotal, self.currency)} · Shipping "
+                f"{money_text(cost, self.currency)} · <b>Total {money_text(total, self.currency)}</b>"
+                f"<br><small>{why}</small>")
+        if self.placed is None and quote is None and self._quote_inputs() is not None:
+            self._quote_timer.start()
+
+    def _ask_store_for_totals(self) -> None:
+        inputs = self._quote_inputs()
+        if inputs is None or self.placed is not None:
+            return
+        self._quote_generation += 1
+        generation = self._quote_generation
+
+        def work(token, progress):
+            try:
+                connector = self.connector_provider()
+            except (StoreError, UserFacingError):
+                connector = None
+            try:
+                return quotes.quote_phone_order(self.ctx.db, connector, actor=self.ctx.actor, **inputs)
+            finally:
+                close = getattr(connector, "close", None)
+                if close is not None:
+                    close()
+
+        def done(quote) -> None:
+            if generation == self._quote_generation:
+                self.quote = quote
+                self._update_totals()
+
+        self.ctx.tasks.run_io(work, on_success=done, on_failure=lambda exc: None, owner=self)
 
     def preview_total(self) -> Decimal:
-        """The total as the screen shows it before placing (Decimal, shop currency)."""
+        """The total as the screen shows it before placing (Decimal, shop currency): the
+        store's when it has answered for this very order, else the provisional sum."""
+        quote = self.current_quote()
+        if quote is not None and not quote.provisional:
+            return quote.total
         return self._totals()[2]
 
     # --- payment choice -------------------------------------------------------------
@@ -1138,6 +1235,8 @@ class PhoneOrderScreen(QWidget):
             shipping=service.ShippingInput(option.method_id, option.title, cost),
             note=self.note_edit.toPlainText(),
             payment=service.PaymentChoice(self.payment_method()),
+            quote=self.current_quote(),
+            account=self.account_combo.currentData() if self.account_combo.isVisible() else None,
         )
         self.place_button.setEnabled(False)
         self.placed_label.setText("Saving the order…")
@@ -1156,7 +1255,7 @@ class PhoneOrderScreen(QWidget):
             first = None
             for key, message in exc.fields.items():
                 label = {"lines": self.lines_error, "shipping": self.shipping_error,
-                         "shipping_cost": self.shipping_error,
+                         "shipping_cost": self.shipping_error, "account": self.caller_refusal,
                          "customer": self.form_error}.get(key) or self.field_errors.get(key)
                 if label is None:
                     label = self.form_error
@@ -1166,7 +1265,8 @@ class PhoneOrderScreen(QWidget):
             _set_message(self.form_error, exc.message)
             target = self.new_fields.get(first) or {
                 "lines": self.product_box, "shipping": self.shipping_combo,
-                "shipping_cost": self.shipping_cost, "customer": self.caller_box}.get(first)
+                "shipping_cost": self.shipping_cost, "customer": self.caller_box,
+                "account": self.account_combo}.get(first)
             if target is not None:
                 target.setFocus()
         elif isinstance(exc, UserFacingError):

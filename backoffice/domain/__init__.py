@@ -12,7 +12,16 @@ from backoffice.domain.newsletters import (
     Suppression,
     SuppressionKey,
 )
-from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
+from backoffice.domain.orders import (
+    Order,
+    OrderAddress,
+    OrderFee,
+    OrderLine,
+    OrderRefund,
+    Payment,
+    Shipment,
+    ShippingLine,
+)
 from backoffice.domain.privacy import Disclosure, PrivacyRequest
 from backoffice.domain.search import CustomerSearchTerm, CustomerSearchText  # noqa: F401
 from backoffice.domain.settings import ShopSetting
@@ -31,7 +40,9 @@ __all__ = [
     "NewsletterList",
     "Order",
     "OrderAddress",
+    "OrderFee",
     "OrderLine",
+    "OrderRefund",
     "OutboxMessage",
     "Payment",
     "PrivacyRequest",

@@ -25,6 +25,13 @@ class Product(Base):
     manage_stock: Mapped[bool] = mapped_column(Boolean, default=False)
     stock_quantity: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(20), default="publish")
+    # "simple", "variable" (sold only as one of its variations) or "variation".
+    kind: Mapped[str] = mapped_column(String(20), default="simple", server_default="simple")
+    # A variation's parent product on the store (sent with the variation on an order line).
+    parent_store_id: Mapped[int | None] = mapped_column(index=True)
+    # The store's backorder setting ("no", "notify", "yes") and its stock status, as it reports them.
+    backorders: Mapped[str] = mapped_column(String(10), default="no", server_default="no")
+    stock_status: Mapped[str] = mapped_column(String(20), default="instock", server_default="instock")
     weight_grams: Mapped[int | None]
     # Where it sits in the stock room ("A-03-2"); pick lists and slips can be sorted by it.
     bin_location: Mapped[str | None] = mapped_column(String(32))
@@ -32,5 +39,8 @@ class Product(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     def in_stock(self, quantity: int = 1) -> bool:
-        """Whether `quantity` can be sold now (unmanaged stock is always available)."""
+        """Whether `quantity` can be sold now: unmanaged stock is always available, and so is
+        managed stock the store takes backorders for (its stock then goes below zero)."""
+        if self.backorders not in (None, "", "no"):
+            return True
         return not self.manage_stock or (self.stock_quantity or 0) >= quantity

@@ -43,6 +43,7 @@ class OrderStatus(StrEnum):
     FAILED = "failed"
     DRAFT = "checkout-draft"
     TRASH = "trash"  # deleted on the web store (moved to its trash), kept here
+    DELETED = "deleted"  # deleted for good on the web store (in none of its listings), kept here
 
 
 class OrderOrigin(StrEnum):

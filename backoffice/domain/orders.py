@@ -27,7 +27,8 @@ from backoffice.domain.enums import (
 # (`OrderStatus.TRASH`) is never open: nobody ships what the shop owner deleted.
 OPEN_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.ON_HOLD})
 # Orders no parcel goes out for.
-_NOT_SHIPPED = frozenset({OrderStatus.CANCELLED, OrderStatus.FAILED, OrderStatus.REFUNDED, OrderStatus.TRASH})
+_NOT_SHIPPED = frozenset({OrderStatus.CANCELLED, OrderStatus.FAILED, OrderStatus.REFUNDED, OrderStatus.TRASH,
+                          OrderStatus.DELETED})
 
 
 class Order(Base):
@@ -103,8 +104,8 @@ class Order(Base):
         return self.paid_at is not None
 
     def is_deleted_on_store(self) -> bool:
-        """Whether the shop owner deleted (trashed) the order on the web store; it is kept here."""
-        return self.status == OrderStatus.TRASH
+        """Whether the shop owner deleted the order on the web store (to its trash or for good); it is kept here."""
+        return self.status in (OrderStatus.TRASH, OrderStatus.DELETED)
 
     def can_record_payment(self) -> bool:
         """A payment can be recorded on an open order that is not paid yet."""
@@ -220,6 +221,38 @@ class Shipment(Base):
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
 
     order: Mapped[Order] = relationship(back_populates="shipments")
+
+
+class OrderRefund(Base):
+    """Money the web store paid back on an order (part or all), with the lines it was for.
+
+    The order keeps its total (what was paid); what was refunded is the sum of these.
+    """
+
+    __tablename__ = "order_refunds"
+    __subject__ = "order_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    store_id: Mapped[int | None] = mapped_column(unique=True)
+    amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    reason: Mapped[str] = mapped_column(Text, default="", info=personal("free_text", erase="null"))
+    # The refunded lines as "2 × T-Shirt - S (30.00)", one a line; empty for an amount alone.
+    lines: Mapped[str] = mapped_column(Text, default="")
+    refunded_at: Mapped[datetime | None]
+
+
+class OrderFee(Base):
+    """A fee on an order ("Gift wrap"), which counts in its total like a line."""
+
+    __tablename__ = "order_fees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    store_line_id: Mapped[int | None]
+    name: Mapped[str] = mapped_column(String(200), default="")
+    total: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    total_tax: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
 
 
 Index("ix_orders_customer_created", Order.customer_id, Order.created_at)

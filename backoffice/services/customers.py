@@ -1179,6 +1179,28 @@ def _apply(c: Customer, values: Mapping[str, Any], region: str) -> list[str]:
     return changed
 
 
+#: The account's fields that the default billing address repeats (the store keeps both).
+_IN_STEP_WITH_BILLING = ("first_name", "last_name", "email", "phone", "company")
+
+
+def _keep_billing_in_step(s: Session, c: Customer, before: Mapping[str, str]) -> list[str]:
+    """Carry a corrected name, email, phone or company over to the default billing address
+    where it held the same value as the account before, so a later order is not billed to
+    the old one; return the billing fields changed ("billing.email")."""
+    billing = s.scalars(select(CustomerAddress).where(
+        CustomerAddress.customer_id == c.id, CustomerAddress.kind == AddressKind.BILLING)
+        .order_by(CustomerAddress.is_default.desc(), CustomerAddress.id).limit(1)).first()
+    if billing is None:
+        return []
+    changed = []
+    for name in _IN_STEP_WITH_BILLING:
+        now = getattr(c, name) or ""
+        if now != before[name] and (getattr(billing, name) or "") == before[name]:
+            setattr(billing, name, now)
+            changed.append(f"billing.{name}")
+    return changed
+
+
 def _outbox(s: Session, kind: OutboxKind, entity_id: int, payload: Mapping[str, Any] | None = None) -> None:
     # Names and ids only: the message is built from the record when it is sent.
     s.add(OutboxMessage(
@@ -1267,7 +1289,9 @@ def update_customer(
             if c.version != expected_version:
                 their = _fields_changed_since(s, c, expected_version, original)
                 raise _conflict(their, clean, _profile(c))
+            before = {name: getattr(c, name) or "" for name in _IN_STEP_WITH_BILLING}
             changed = _apply(c, clean, region)
+            changed += _keep_billing_in_step(s, c, before)
             if not (c.first_name or c.last_name or c.company or c.email):
                 raise ValidationError(
                     "A customer needs a name, a company or an email address; nothing was saved.",

@@ -13,7 +13,17 @@ from sqlalchemy import and_, exists, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from backoffice.db import Database
-from backoffice.domain import Customer, Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
+from backoffice.domain import (
+    Customer,
+    Order,
+    OrderAddress,
+    OrderFee,
+    OrderLine,
+    OrderRefund,
+    Payment,
+    Shipment,
+    ShippingLine,
+)
 from backoffice.domain.base import utcnow
 from backoffice.domain.cards import guard_text
 from backoffice.domain.enums import AddressKind, OrderOrigin, OrderStatus, OutboxKind
@@ -313,6 +323,34 @@ class OrderDetail:
     next_statuses: tuple[OrderStatus, ...] = ()
     can_add_tracking: bool = False
     gift_message: str = ""
+    # Fees (name, amount) and refunds, as the web store lists them.
+    fees: tuple[tuple[str, Decimal], ...] = ()
+    refunds: tuple[RefundView, ...] = ()
+
+    @property
+    def refunded_total(self) -> Decimal:
+        return sum((r.amount for r in self.refunds), Decimal("0.00"))
+
+    @property
+    def net_total(self) -> Decimal:
+        """What the shop keeps: the total paid less what was refunded."""
+        return self.total - self.refunded_total
+
+    @property
+    def adds_up(self) -> bool:
+        """Whether lines, shipping, fees and tax less discounts make the total."""
+        parts = self.subtotal + self.shipping_total + sum((a for _n, a in self.fees), Decimal("0.00"))
+        return parts + self.tax_total - self.discount_total == self.total
+
+
+@dataclass(frozen=True)
+class RefundView:
+    """Money the store paid back on the order, why, and for which lines."""
+
+    amount: Decimal
+    reason: str
+    lines: str
+    refunded_at: datetime | None
 
 
 def _address(a: OrderAddress | None) -> AddressView | None:
@@ -385,6 +423,10 @@ def get_order(db: Database, *, actor: Actor, order_id: int) -> OrderDetail:
             next_statuses=next_statuses(order.status),
             can_add_tracking=_can_add_tracking(order),
             gift_message=order.gift_message or "",
+            fees=tuple((f.name, f.total) for f in s.scalars(
+                select(OrderFee).where(OrderFee.order_id == order.id).order_by(OrderFee.id))),
+            refunds=tuple(RefundView(r.amount, r.reason, r.lines, r.refunded_at) for r in s.scalars(
+                select(OrderRefund).where(OrderRefund.order_id == order.id).order_by(OrderRefund.id))),
         )
 
 
@@ -406,6 +448,7 @@ def _label(status: OrderStatus) -> str:
         OrderStatus.ON_HOLD: "on hold",
         OrderStatus.DRAFT: "a draft",
         OrderStatus.TRASH: "deleted on the web store",
+        OrderStatus.DELETED: "deleted for good on the web store",
     }.get(status, status.value)
 
 

@@ -79,6 +79,8 @@ __all__ = [
     "ShippingInput",
     "ShippingOption",
     "SimilarCustomer",
+    "StoreAccount",
+    "account_deleted_on_store",
     "caller_summary",
     "catalogue_lookup",
     "choose_pay_later",
@@ -114,15 +116,16 @@ MAX_LIMIT = 100
 # Statuses of products that can be sold by phone (drafts and the bin cannot).
 _SELLABLE = ("publish", "private")
 
-# How the store names each way to pay, and the status a new order gets with it.
-# Pay link and cash wait as "pending"; invoice and bank transfer go "on hold"
-# until the money arrives, as the web store does with its own bank transfer.
+# The title the store shows for each way to pay (its gateway id is a shop setting, see
+# `_store_gateway`), and the status a new order gets with it. Pay link and cash wait as
+# "pending"; invoice and bank transfer go "on hold" until the money arrives, as the web
+# store does with its own bank transfer.
 _METHOD_TITLES = {
-    PaymentMethod.PAY_LINK: ("", "Pay link (the web store's payment page)"),
-    PaymentMethod.TERMINAL: ("", "Card terminal"),
-    PaymentMethod.INVOICE: ("invoice", "Invoice"),
-    PaymentMethod.BANK_TRANSFER: ("bacs", "Direct bank transfer"),
-    PaymentMethod.CASH_ON_PICKUP: ("cod", "Cash on pickup"),
+    PaymentMethod.PAY_LINK: "Pay link (the web store's payment page)",
+    PaymentMethod.TERMINAL: "Card terminal",
+    PaymentMethod.INVOICE: "Invoice",
+    PaymentMethod.BANK_TRANSFER: "Direct bank transfer",
+    PaymentMethod.CASH_ON_PICKUP: "Cash on pickup",
 }
 _STATUS_FOR_METHOD = {
     PaymentMethod.PAY_LINK: OrderStatus.PENDING,
@@ -155,16 +158,26 @@ class ProductHit:
     price: Decimal
     manage_stock: bool
     stock: int | None
+    # The store's backorder setting ("no", "notify", "yes") and stock status, as it reports them.
+    backorders: str = "no"
+    stock_status: str = "instock"
 
     @property
     def available(self) -> bool:
-        return not self.manage_stock or (self.stock or 0) > 0
+        if self.backorders != "no":
+            return True
+        if not self.manage_stock:
+            return self.stock_status != "outofstock"
+        return (self.stock or 0) > 0
 
     @property
     def stock_text(self) -> str:
+        stock = self.stock or 0
+        if self.stock_status == "onbackorder" or (self.manage_stock and stock <= 0 and self.backorders != "no"):
+            return f"on backorder ({stock} in stock)" if self.manage_stock else "on backorder"
         if not self.manage_stock:
-            return "in stock"
-        return f"{self.stock or 0} in stock" if (self.stock or 0) > 0 else "out of stock"
+            return "out of stock" if self.stock_status == "outofstock" else "in stock"
+        return f"{stock} in stock" if stock > 0 else "out of stock"
 
 
 @dataclass(frozen=True)
@@ -238,6 +251,8 @@ class PlacedOrder:
     # Sentences for the person when a card number was removed from something typed.
     card_messages: tuple[str, ...] = ()
     changes: Changes = field(default_factory=Changes)
+    # The store's tax when the order was quoted by the store (else 0: not known yet).
+    tax_total: Decimal = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -269,6 +284,21 @@ class CallerSummary:
     refusal: str
     last_order_id: int | None
     last_order_number: str
+    # The caller's account on the web store was deleted there: the desk chooses between a
+    # guest order and a new account (`place_phone_order(account=...)`).
+    account_deleted_on_store: bool = False
+
+
+class StoreAccount(StrEnum):
+    """What a phone order does about a caller whose store account was deleted on the store."""
+
+    GUEST = "guest"  # the order goes to the store without an account
+    NEW_ACCOUNT = "new_account"  # the store opens a new account (and emails the caller)
+
+
+ACCOUNT_DELETED_QUESTION = (
+    "This customer's account was deleted on the web store. Send the order as a guest order, or open a new "
+    "account for them (the store emails them that it was made)?")
 
 
 class PayLinkEmailState(StrEnum):
@@ -327,7 +357,8 @@ def _refusal(customer: Customer) -> str:
 
 def _hit(p: Product) -> ProductHit:
     return ProductHit(id=p.id, sku=p.sku or "", name=p.name, price=p.price,
-                      manage_stock=bool(p.manage_stock), stock=p.stock_quantity)
+                      manage_stock=bool(p.manage_stock), stock=p.stock_quantity,
+                      backorders=p.backorders or "no", stock_status=p.stock_status or "instock")
 
 
 class _Guard:
@@ -341,6 +372,15 @@ class _Guard:
         if result.changed:
             self.messages.append(result.message)
         return result.value or ""
+
+
+def _store_gateway(s: Session, method: PaymentMethod) -> str:
+    """The web store's gateway id for a way to pay, as the owner mapped it in the shop settings
+    (a pay link leaves it to the store's payment page)."""
+    key = {PaymentMethod.TERMINAL: "payments.terminal_gateway", PaymentMethod.INVOICE: "payments.gateway.invoice",
+           PaymentMethod.BANK_TRANSFER: "payments.gateway.bank_transfer",
+           PaymentMethod.CASH_ON_PICKUP: "payments.gateway.cash_on_pickup"}.get(method)
+    return str(read_setting(s, key) or "").strip()[:64] if key else ""
 
 
 def lock_order(s: Session, order_id: int) -> Order:
@@ -388,7 +428,8 @@ def catalogue_lookup(db: Database, *, actor: Actor, query: str, limit: int = 20)
     """Products whose SKU starts with `query` or whose name holds its words.
 
     Case- and accent-insensitive; exact SKU first, then SKU prefixes, then names.
-    Drafts and deleted products are left out. Raises PermissionDenied.
+    Drafts and deleted products are left out, and so are products sold in variations:
+    each variation ("T-Shirt - S") is offered instead. Raises PermissionDenied.
     """
     access.require(db, actor, Permission.TAKE_PHONE_ORDER)
     text = (query or "").strip()
@@ -406,7 +447,7 @@ def catalogue_lookup(db: Database, *, actor: Actor, query: str, limit: int = 20)
     condition = or_(sku_match, and_(*name_conditions)) if name_conditions else sku_match
     stmt = (
         select(Product)
-        .where(Product.status.in_(_SELLABLE), condition)
+        .where(Product.status.in_(_SELLABLE), Product.kind != "variable", condition)
         .order_by(Product.name, Product.id)
         .limit(limit * 3)
     )
@@ -476,7 +517,14 @@ def caller_summary(db: Database, *, actor: Actor, customer_id: int) -> CallerSum
             refusal="" if can else _refusal(customer),
             last_order_id=last.id if last else None,
             last_order_number=(last.number or f"(local {last.id})") if last else "",
+            account_deleted_on_store=account_deleted_on_store(customer),
         )
+
+
+def account_deleted_on_store(customer: Customer) -> bool:
+    """Whether the customer had an account on the store that was deleted there: no store id,
+    but a store copy read here once (a customer made here never had one)."""
+    return customer.store_id is None and customer.store_modified_at is not None
 
 
 def _default_address(s: Session, customer_id: int, kind: AddressKind) -> CustomerAddress | None:
@@ -687,13 +735,20 @@ def place_phone_order(
     shipping: ShippingInput,
     note: str = "",
     payment: PaymentChoice = PaymentChoice(),
+    quote=None,
+    account: StoreAccount | str | None = None,
 ) -> PlacedOrder:
     """Save a phone order here, with its outbox message, in one transaction.
 
     Either `customer_id` (a returning caller) or `new_customer` (created in the same
     transaction, and on the store by the sync). Totals come from the catalogue's
     prices in the shop's currency. Card numbers in any text are masked and the
-    sentences come back in `card_messages`.
+    sentences come back in `card_messages`. `quote` (from
+    `phone_order_quotes.quote_phone_order`) gives the store's tax and total when it was
+    made for this very order; the payment waits for that total. For a caller whose store
+    account was deleted there, `account` says whether the order goes as a guest order or
+    with a new account; without it the order is refused with the question
+    (ValidationError on the field "account").
 
     Raises PermissionDenied; ValidationError (with `fields`) for missing or wrong
     input, unknown or unavailable products; UserFacingError when the customer may
@@ -729,6 +784,9 @@ def place_phone_order(
                 raise NotFound(f"Customer {customer_id} was not found; nothing was saved.")
             if not customer.can_order():
                 raise UserFacingError(_refusal(customer))
+            if account_deleted_on_store(customer) and account is None:
+                raise ValidationError(ACCOUNT_DELETED_QUESTION + " Nothing was saved.",
+                                      fields={"account": ACCOUNT_DELETED_QUESTION})
 
         products = {p.id: p for p in s.scalars(
             select(Product).where(Product.id.in_([l.product_id for l in wanted])))}
@@ -737,6 +795,9 @@ def place_phone_order(
             product = products.get(line.product_id)
             if product is None or product.status not in _SELLABLE:
                 problems.append("A product on this order is no longer in the catalogue.")
+            elif product.kind == "variable":
+                problems.append(f"Pick which {product.name} (such as its size): it is sold as one of its "
+                                "variations.")
             elif not product.in_stock(line.quantity):
                 problems.append(f"Only {product.stock_quantity or 0} of {product.name} "
                                 f"{'is' if (product.stock_quantity or 0) == 1 else 'are'} in stock.")
@@ -744,9 +805,7 @@ def place_phone_order(
             raise ValidationError(" ".join(problems) + " Nothing was saved.",
                                   fields={"lines": " ".join(problems)})
 
-        gateway_id, method_title = _METHOD_TITLES[method]
-        if method is PaymentMethod.TERMINAL:
-            gateway_id = str(read_setting(s, "payments.terminal_gateway") or "")
+        gateway_id, method_title = _store_gateway(s, method), _METHOD_TITLES[method]
         order = Order(
             reference=new_reference(),
             customer_id=customer.id,
@@ -771,6 +830,11 @@ def place_phone_order(
         order.subtotal = money(subtotal)
         order.shipping_total = cost
         order.total = money(subtotal + cost)
+        if quote is not None and not quote.provisional and quote.matches(
+                customer_id=customer_id, new_customer=new_customer, lines=lines, shipping=shipping):
+            # What the store charges: its tax, fees and rounding, as the caller was quoted.
+            order.tax_total = quote.tax_total
+            order.total = quote.total
         s.add(order)
         s.flush()
         billing = _default_address(s, customer.id, AddressKind.BILLING)
@@ -780,7 +844,10 @@ def place_phone_order(
         s.add(Payment(order_id=order.id, method=method, status=PaymentStatus.AWAITING,
                       amount=order.total, currency=currency, recorded_by=actor.staff_id))
         # The payload is built from the order when it is sent, so the outbox keeps no copy.
-        queue_message(s, OutboxKind.CREATE_ORDER, "order", order.id, reference=order.reference)
+        create = queue_message(s, OutboxKind.CREATE_ORDER, "order", order.id, reference=order.reference)
+        if account is not None and account_deleted_on_store(customer):
+            # The desk's answer travels with the order; without it no account is ever made again.
+            create.payload = json.dumps({"account": StoreAccount(account).value})
         if method is PaymentMethod.PAY_LINK:
             # The store emails the link to the caller once it has the order.
             queue_message(s, OutboxKind.SEND_PAY_LINK, "order", order.id)
@@ -799,6 +866,7 @@ def place_phone_order(
             subtotal=order.subtotal,
             shipping_total=order.shipping_total,
             total=order.total,
+            tax_total=order.tax_total or Decimal("0.00"),
             card_messages=tuple(guard.messages),
             changes=Changes(orders=frozenset({order.id}), customers=frozenset({customer.id}),
                             outbox=True),
@@ -822,7 +890,7 @@ def repeat_order_lines(db: Database, *, actor: Actor, order_id: int) -> list[Lin
         rows = s.execute(
             select(OrderLine.product_id, OrderLine.quantity)
             .join(Product, Product.id == OrderLine.product_id)
-            .where(OrderLine.order_id == order_id, Product.status.in_(_SELLABLE))
+            .where(OrderLine.order_id == order_id, Product.status.in_(_SELLABLE), Product.kind != "variable")
             .order_by(OrderLine.id)
         ).all()
         audit.record(s, actor, "repeat_order", entity_type="order", entity_id=order.id,
@@ -911,7 +979,8 @@ def record_terminal_payment(
         payment.paid_at = now
         order.paid_at = now
         order.status = OrderStatus.PROCESSING
-        order.payment_method = gateway_text
+        # The store knows its gateways by id; what was typed names the terminal in the title.
+        order.payment_method = _store_gateway(s, PaymentMethod.TERMINAL) or gateway_text
         order.payment_method_title = f"Card terminal ({gateway_text})"
         queue_message(s, OutboxKind.MARK_ORDER_PAID, "order", order.id)
         audit.record(s, actor, "record_payment", entity_type="order", entity_id=order.id,
@@ -937,7 +1006,7 @@ def choose_pay_later(db: Database, *, actor: Actor, order_id: int, method: Payme
         if not order.can_record_payment():
             raise UserFacingError("This order is paid or closed; its payment was not changed.")
         previous = order.status
-        order.payment_method, order.payment_method_title = _METHOD_TITLES[method]
+        order.payment_method, order.payment_method_title = _store_gateway(s, method), _METHOD_TITLES[method]
         order.status = _STATUS_FOR_METHOD[method]
         payment = s.scalars(select(Payment).where(
             Payment.order_id == order.id, Payment.status == PaymentStatus.AWAITING

@@ -15,6 +15,7 @@ value no longer matches was changed here.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -143,6 +144,10 @@ def meta_value(record: Mapping[str, Any], key: str) -> Any:
     return None
 
 
+#: How the reference of an order made only to read the store's figures begins (never imported).
+QUOTE_REFERENCE_PREFIX = "bo-quote-"
+
+
 def order_reference(record: Mapping[str, Any]) -> str | None:
     """The back office reference an order carries (`_backoffice_ref`), or None."""
     value = meta_value(record, ORDER_REFERENCE_META_KEY)
@@ -209,30 +214,58 @@ _CUSTOMER_FIELDS = (
     "shipping",
 )
 _PRODUCT_FIELDS = (
-    "id", "name", "sku", "price", "manage_stock", "stock_quantity", "status", "weight", "date_modified_gmt",
+    "id", "name", "sku", "price", "manage_stock", "stock_quantity", "status", "weight", "date_modified_gmt", "type",
+    "parent_id", "backorders", "stock_status", "attributes",
 )
+
+
+def plain_text(value: Any) -> Any:
+    """Text WordPress keeps filtered for HTML ("Ben &amp; Jerry"), as plain text ("Ben & Jerry").
+
+    Decoded once, here at the edge, before the card guard reads it; everything after this
+    holds plain text. Only the fields WordPress filters go through it (user names, product
+    and line names): billing and shipping fields come back as they were typed.
+    """
+    if type(value) is str and "&" in value:
+        return html.unescape(value)
+    return value
+
+
+def _line_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    view = {k: item.get(k) for k in _LINE_FIELDS}
+    view["name"] = plain_text(view["name"])
+    return view
 
 
 def order_view(record: Mapping[str, Any]) -> dict[str, Any]:
     """The part of a store order the back office keeps (same keys, same nesting)."""
     view = {k: record.get(k) for k in _ORDER_FIELDS}
-    view["line_items"] = [{k: item.get(k) for k in _LINE_FIELDS} for item in record.get("line_items") or ()
-                          if isinstance(item, Mapping)]
+    view["line_items"] = [_line_view(item) for item in record.get("line_items") or () if isinstance(item, Mapping)]
     view["shipping_lines"] = [{k: item.get(k) for k in _SHIPPING_LINE_FIELDS}
                               for item in record.get("shipping_lines") or () if isinstance(item, Mapping)]
     view["meta_data"] = [{"key": m.get("key"), "value": m.get("value")} for m in record.get("meta_data") or ()
                          if isinstance(m, Mapping) and m.get("key") in _KEPT_ORDER_META]
+    view["fee_lines"] = [{"id": f.get("id"), "name": plain_text(f.get("name")), "total": f.get("total"),
+                          "total_tax": f.get("total_tax")} for f in record.get("fee_lines") or ()
+                         if isinstance(f, Mapping)]
+    view["refunds"] = [{"id": r.get("id"), "reason": r.get("reason"), "total": r.get("total")}
+                       for r in record.get("refunds") or () if isinstance(r, Mapping)]
     return view
 
 
 def customer_view(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of a store customer the back office keeps."""
-    return {k: record.get(k) for k in _CUSTOMER_FIELDS}
+    """The part of a store customer the back office keeps (names as plain text)."""
+    view = {k: record.get(k) for k in _CUSTOMER_FIELDS}
+    view["first_name"] = plain_text(view["first_name"])
+    view["last_name"] = plain_text(view["last_name"])
+    return view
 
 
 def product_view(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of a store product the back office keeps."""
-    return {k: record.get(k) for k in _PRODUCT_FIELDS}
+    """The part of a store product the back office keeps (its name as plain text)."""
+    view = {k: record.get(k) for k in _PRODUCT_FIELDS}
+    view["name"] = plain_text(view["name"])
+    return view
 
 
 # A cheap first look of our own, over the compact JSON of the kept fields (orjson writes
@@ -349,9 +382,13 @@ def guard_record(record: Mapping[str, Any], report: GuardReport | None = None) -
 # --- products ---------------------------------------------------------------------------
 
 
-def product_values(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Product columns from a store product."""
+def product_values(record: Mapping[str, Any], parent_name: str | None = None) -> dict[str, Any]:
+    """Product columns from a store product, or from one of its variations (with `parent_name`:
+    "T-Shirt - S", as the store names the order line)."""
+    kind = _text(record.get("type"), 20) or "simple"
     name = _text(record.get("name"), 200)
+    if kind == "variation" and parent_name:
+        name = _text(f"{parent_name} - {name}" if name else parent_name, 200)
     weight = record.get("weight")
     grams = None
     try:
@@ -369,6 +406,10 @@ def product_values(record: Mapping[str, Any]) -> dict[str, Any]:
         "manage_stock": bool(record.get("manage_stock")),
         "stock_quantity": int(stock) if isinstance(stock, int | float) else None,
         "status": _text(record.get("status"), 20) or "publish",
+        "kind": kind if kind in ("variable", "variation") else "simple",
+        "parent_store_id": _int(record.get("parent_id")) if kind == "variation" else None,
+        "backorders": _text(record.get("backorders"), 10) or "no",
+        "stock_status": _text(record.get("stock_status"), 20) or "instock",
         "weight_grams": grams,
         "store_modified_at": parse_store_time(record.get("date_modified_gmt")),
     }
@@ -415,6 +456,9 @@ class OrderData:
     created_at: datetime | None
     modified_at: datetime | None
     paid_at: datetime | None
+    fees: list[dict[str, Any]] = field(default_factory=list)
+    # Refunds as the order lists them: store id, amount (positive), reason.
+    refunds: list[dict[str, Any]] = field(default_factory=list)
 
 
 # Kept with a line's options at most; a packing slip has room for a few.
@@ -519,6 +563,11 @@ def order_data(record: Mapping[str, Any]) -> OrderData:
         created_at=created,
         modified_at=modified,
         paid_at=paid,
+        fees=[{"store_line_id": _int(f.get("id")), "name": _text(f.get("name"), 200) or "Fee",
+               "total": to_money(f.get("total")), "total_tax": to_money(f.get("total_tax"))}
+              for f in record.get("fee_lines") or ()],
+        refunds=[{"store_id": _int(r.get("id")), "amount": abs(to_money(r.get("total"))),
+                  "reason": _text(r.get("reason"))} for r in record.get("refunds") or () if _int(r.get("id"))],
     )
 
 
@@ -554,6 +603,12 @@ def tracking_items(record: Mapping[str, Any]) -> list[dict[str, Any]]:
             "shipped_at": None,
         })
     return found
+
+
+def tracking_note(carrier: str, tracking_number: str) -> str:
+    """The note the customer sees on their order page and gets by email."""
+    by = f" with {carrier}" if carrier else ""
+    return f"Your order has been shipped{by}. Tracking number: {tracking_number}"
 
 
 def tracking_meta(shipments: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -808,3 +863,16 @@ def anonymised_order_payload() -> dict[str, Any]:
         "customer_note": "",
         "customer_id": 0,
     }
+
+
+def refund_lines_text(refund: Mapping[str, Any]) -> str:
+    """A refund's lines as the order page shows them: "1 × Blue Mug (12.50)", one a line."""
+    out = []
+    for item in refund.get("line_items") or ():
+        if not isinstance(item, Mapping):
+            continue
+        quantity = abs(_int(item.get("quantity")) or 0)
+        amount = abs(to_money(item.get("total")))
+        name = plain_text(_text(item.get("name"), 200)) or "(no name)"
+        out.append(f"{quantity} × {name} ({money_text(amount)})" if quantity else f"{name} ({money_text(amount)})")
+    return "\n".join(out)

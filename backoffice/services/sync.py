@@ -77,11 +77,13 @@ from backoffice.services.sync_pull import (
     pull_all_customers,
     pull_orders,
     pull_products,
+    pull_changed_customers,
+    forget_deleted_orders,
     rebuild_or_reindex,
     upsert_orders,
 )
 from backoffice.services.sync_push import KIND_LABELS, Pusher, order_message_ids
-from backoffice.store.connector import StoreAuthError, StoreCredentials
+from backoffice.store.connector import StoreAuthError, StoreCredentials, StoreNotFoundError
 from backoffice.store.http import check_store_url
 from backoffice.store.woocommerce import WooCommerceConnector
 
@@ -426,7 +428,13 @@ def refresh_order_from_store(db: Database, connector, order_id: int, *, actor: A
         raise NotFound(f"Order {order_id} was not found.")
     if store_id is None:
         return _order_state(db, order_id)
-    record = connector.get_order(int(store_id))
+    try:
+        record = connector.get_order(int(store_id))
+    except StoreNotFoundError:
+        # Deleted for good on the store: kept here, marked so.
+        with db.begin() as s:
+            s.execute(update(Order).where(Order.id == order_id).values(status=OrderStatus.DELETED))
+        return _order_state(db, order_id)
     ctx = _context(db, options)
     with db.begin() as s:
         upsert_orders(s, ctx, sm.guard_records([sm.order_view(record)], ctx.stats.guard))
@@ -512,11 +520,20 @@ def run_sync(
             if outcome is not None and outcome.stopped:
                 raise _StoreAway(outcome.stopped)
             with pages_in_parallel(connector, options.parallel_pages):
-                pull_products(ctx, connector)
-                if full_customer_scan or customer_scan_due(db, options):
+                scan = full_customer_scan or customer_scan_due(db, options)
+                # Products deleted for good are in no listing; look for them with the full scan.
+                pull_products(ctx, connector, scan_ids=scan)
+                if scan:
                     pull_all_customers(ctx, connector)
+                else:
+                    # A customer edited or deleted on the store is seen at the next run.
+                    pull_changed_customers(ctx, connector)
                 pull_orders(ctx, connector)
+                if scan:
+                    forget_deleted_orders(ctx, connector)
             _reindex(db, ctx, options, force=needs_rebuild)
+            if outcome is not None and outcome.read_only:
+                error = outcome.read_only
         except _StoreAway as exc:
             error = str(exc)
         except Cancelled:

@@ -13,6 +13,7 @@ its last batch, and the next run of the same listing goes on after it
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from backoffice.db import Database
+from backoffice.errors import StoreError
 from backoffice.domain.base import utcnow
 from backoffice.domain.catalog import Product
 from backoffice.domain.customers import Customer, CustomerAddress
@@ -38,7 +40,16 @@ from backoffice.domain.enums import (
     PaymentMethod,
     PaymentStatus,
 )
-from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
+from backoffice.domain.orders import (
+    Order,
+    OrderAddress,
+    OrderFee,
+    OrderLine,
+    OrderRefund,
+    Payment,
+    Shipment,
+    ShippingLine,
+)
 from backoffice.domain.sync import OutboxMessage, PayLinkOutcome, SyncConflict
 from backoffice.services import store_mapping as sm
 from backoffice.services.newsletters import store_consent
@@ -57,7 +68,6 @@ from backoffice.services.sync_common import (
     SyncOptions,
     check,
     cursor_time,
-    log,
     prefetch,
     read_cursor,
     select_in,
@@ -70,10 +80,13 @@ LINES = OrderLine.__table__
 SHIPPING = ShippingLine.__table__
 ORDER_ADDRESSES = OrderAddress.__table__
 PAYMENTS = Payment.__table__
+FEES = OrderFee.__table__
+REFUNDS = OrderRefund.__table__
 SHIPMENTS = Shipment.__table__
 CUSTOMERS = Customer.__table__
 ADDRESSES = CustomerAddress.__table__
 PRODUCTS = Product.__table__
+log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__
 CONFLICTS = SyncConflict.__table__
 
@@ -96,6 +109,7 @@ class PullContext:
     product_ids: dict[int, int] = field(default_factory=dict)  # store id -> local id
     fetched_customers: set[int] = field(default_factory=set)  # store ids read this run
     consent_key: str = ""  # the customer meta key carrying newsletter consent (a shop setting)
+    refund_orders: dict[int, int] = field(default_factory=dict)  # store id -> local id of orders with new refunds
 
     def report(self, done: int, total: int, text: str) -> None:
         if self.progress is not None:
@@ -219,29 +233,95 @@ def load_product_ids(db: Database) -> dict[int, int]:
         return dict(s.execute(select(Product.store_id, Product.id).where(Product.store_id.is_not(None))).all())
 
 
-def pull_products(ctx: PullContext, connector) -> int:
-    """Pull products changed since the last listing; return how many were written."""
+def pull_products(ctx: PullContext, connector, *, scan_ids: bool = False) -> int:
+    """Pull products changed since the last listing and those moved to the trash meanwhile; with
+    `scan_ids` also notice those deleted for good. Return how many were written."""
     since = cursor_time(read_cursor(ctx.db, CURSOR_PRODUCTS))
     started = _listing_start(ctx.options)
     done = 0
+    variable: list[tuple[int, str]] = []
     with PageBatches(ctx) as batches:
         for page in prefetch(connector.iter_products(since, cancel=ctx.cancel), ctx.options.prefetch_pages,
                              ctx.cancel):
             records = sm.guard_records([sm.product_view(r) for r in page], ctx.stats.guard)
             batches.write(_upsert_products, ctx, records)
+            variable.extend((int(r["id"]), sm.product_values(r)["name"]) for r in records
+                            if r.get("type") == "variable")
             done += len(page)
             ctx.stats.pulled_products += len(page)
             ctx.report(done, page.total or done, f"Products: {done:,} of {page.total or done:,}")
             check(ctx.cancel)
+    if scan_ids:
+        # Once a day every variable product's variations are read again: a sale changes a
+        # variation's stock without the store listing its parent as changed.
+        with ctx.db.read() as s:
+            variable = [(r.store_id, r.name) for r in s.execute(select(PRODUCTS.c.store_id, PRODUCTS.c.name).where(
+                PRODUCTS.c.kind == "variable", PRODUCTS.c.store_id.is_not(None),
+                PRODUCTS.c.status.not_in(("trash", DELETED_PRODUCT_STATUS))))]
+    for parent_id, parent_name in variable:
+        pull_variations(ctx, connector, parent_id, parent_name)
+    if since is not None:
+        trashed = [int(r["id"]) for page in connector.iter_trashed_products(since, cancel=ctx.cancel) for r in page
+                   if isinstance(r, dict) and isinstance(r.get("id"), int)]
+        if trashed:
+            with ctx.db.begin() as s:
+                _set_products_status(s, ctx, trashed, "trash")
+    if scan_ids:
+        forget_deleted_products(ctx, connector)
     with ctx.db.begin() as s:
         write_cursor(s, CURSOR_PRODUCTS, time_text(started))
     return done
 
 
-def _upsert_products(s: Session, ctx: PullContext, records: list[dict]) -> None:
+#: What a product deleted for good on the store is called here (never offered again).
+DELETED_PRODUCT_STATUS = "deleted"
+
+
+def pull_variations(ctx: PullContext, connector, parent_id: int, parent_name: str) -> None:
+    """Write a variable product's variations as products of their own, named as the store names
+    an order line ("T-Shirt - S"); a variation the store no longer lists is deleted here."""
+    records = []
+    for page in connector.iter_variations(parent_id, cancel=ctx.cancel):
+        records.extend(sm.guard_records([sm.product_view(r) for r in page], ctx.stats.guard))
+    with ctx.db.begin() as s:
+        _upsert_products(s, ctx, records, parent_name=parent_name)
+        listed = [int(r["id"]) for r in records]
+        gone = s.execute(select(PRODUCTS.c.store_id).where(
+            PRODUCTS.c.parent_store_id == parent_id, PRODUCTS.c.store_id.not_in(listed or [-1]),
+            PRODUCTS.c.status != DELETED_PRODUCT_STATUS)).scalars().all()
+        if gone:
+            _set_products_status(s, ctx, gone, DELETED_PRODUCT_STATUS)
+
+
+def _set_products_status(s: Session, ctx: PullContext, store_ids: Sequence[int], status: str) -> None:
+    # A variable product's variations follow it into the trash or out of the store.
+    rows = s.execute(select(PRODUCTS.c.id).where(
+        or_(PRODUCTS.c.store_id.in_(list(store_ids)), PRODUCTS.c.parent_store_id.in_(list(store_ids))),
+        PRODUCTS.c.status != status)).scalars().all()
+    if rows:
+        s.execute(update(PRODUCTS).where(PRODUCTS.c.id.in_(rows)).values(status=status, updated_at=utcnow()))
+        ctx.stats.changed_products.update(rows)
+
+
+def forget_deleted_products(ctx: PullContext, connector) -> None:
+    """Mark the products the store deleted for good (in none of its listings any more) as deleted here."""
+    listed: set[int] = set()
+    for page in connector.iter_product_ids(cancel=ctx.cancel):
+        listed.update(int(r["id"]) for r in page if isinstance(r, dict) and isinstance(r.get("id"), int))
+        check(ctx.cancel)
+    with ctx.db.begin() as s:
+        held = s.execute(select(PRODUCTS.c.store_id).where(
+            PRODUCTS.c.store_id.is_not(None), PRODUCTS.c.kind != "variation",
+            PRODUCTS.c.status.not_in(("trash", DELETED_PRODUCT_STATUS)))).scalars().all()
+        gone = [sid for sid in held if sid not in listed]
+        if gone:
+            _set_products_status(s, ctx, gone, DELETED_PRODUCT_STATUS)
+
+
+def _upsert_products(s: Session, ctx: PullContext, records: list[dict], *, parent_name: str | None = None) -> None:
     rows = {}
     for record in records:
-        values = sm.product_values(record)
+        values = sm.product_values(record, parent_name)
         rows[values["store_id"]] = values
     if not rows:
         return
@@ -340,6 +420,48 @@ def pull_all_customers(ctx: PullContext, connector) -> int:
         write_cursor(s, CURSOR_CUSTOMER_SCAN, started)
         write_cursor(s, CURSOR_CUSTOMER_SCAN + RESUME_SUFFIX, "")
     return done
+
+
+#: The fields of the light listing of customers read on every run between full scans.
+_LIGHT_CUSTOMER_FIELDS = "id,date_modified_gmt,role"
+
+
+def pull_changed_customers(ctx: PullContext, connector) -> int:
+    """Between full scans, find the customers changed or deleted on the store; return how many were read.
+
+    The store cannot list customers by date, so every customer's id and date of change is
+    listed (pages of about 3 KB instead of 60 KB), and only those changed since the copy
+    here, or new, are read in full. Accounts no longer listed were deleted there and are let
+    go of (`forget_store_accounts`). A change within the same second as the copy here has
+    the same date and waits for the daily full scan.
+    """
+    listed: dict[int, datetime | None] = {}
+    staff: set[int] = set()
+    params = {"orderby": "id", "order": "asc", "role": "all", "_fields": _LIGHT_CUSTOMER_FIELDS}
+    for page in connector.iter_pages("/customers", params, cancel=ctx.cancel):
+        for record in page:
+            if isinstance(record, dict) and isinstance(record.get("id"), int):
+                if is_staff_account(record):
+                    staff.add(record["id"])
+                else:
+                    listed[record["id"]] = sm.parse_store_time(record.get("date_modified_gmt"))
+        check(ctx.cancel)
+    with ctx.db.read() as s:
+        held = {r.store_id: r.store_modified_at for r in s.execute(
+            select(CUSTOMERS.c.store_id, CUSTOMERS.c.store_modified_at).where(CUSTOMERS.c.store_id.is_not(None)))}
+    changed = [sid for sid, modified in listed.items()
+               if sid not in held or (modified is not None and (held[sid] is None or modified > held[sid]))]
+    gone = [sid for sid in held if sid not in listed and sid not in staff]
+    if gone:
+        with ctx.db.begin() as s:
+            forget_store_accounts(s, ctx, gone)
+    if not changed:
+        return 0
+    records = sm.guard_records([sm.customer_view(r) for r in connector.get_customers(changed, cancel=ctx.cancel)],
+                               ctx.stats.guard)
+    with ctx.db.begin() as s:
+        upsert_customers(s, ctx, records)
+    return len(records)
 
 
 @dataclass
@@ -854,10 +976,44 @@ def pull_orders(ctx: PullContext, connector) -> int:
     if since is not None:
         # A first listing imports no trashed order, so it has none to look for.
         pull_trashed_orders(ctx, connector, since)
+    if since is not None:
+        pull_refund_lines(ctx, connector)
+    else:
+        # A first sync keeps the amounts and reasons of past refunds only: reading each
+        # one's lines would cost a request per refunded order (about one in twenty).
+        ctx.refund_orders.clear()
     with ctx.db.begin() as s:
         write_cursor(s, CURSOR_ORDERS, started)
         write_cursor(s, CURSOR_ORDERS + RESUME_SUFFIX, "")
     return done
+
+
+def forget_deleted_orders(ctx: PullContext, connector) -> None:
+    """Mark the orders the store deleted for good (in none of its listings) as deleted here.
+
+    One request compares the store's count of orders with the count here; only when the
+    store has fewer are all its order ids listed to find which are gone.
+    """
+    shown = (OrderStatus.TRASH, OrderStatus.DELETED, OrderStatus.DRAFT)
+    first = next(iter(connector.iter_pages("/orders", {"_fields": "id"}, per_page=1, cancel=ctx.cancel)), None)
+    on_store = (first.total if first is not None else 0) or 0
+    with ctx.db.read() as s:
+        here = s.execute(select(func.count()).select_from(ORDERS).where(
+            ORDERS.c.store_id.is_not(None), ORDERS.c.status.not_in(shown))).scalar_one()
+    if on_store >= here:
+        return
+    listed: set[int] = set()
+    for page in connector.iter_pages("/orders", {"orderby": "id", "order": "asc", "_fields": "id"},
+                                     cancel=ctx.cancel):
+        listed.update(int(r["id"]) for r in page if isinstance(r, dict) and isinstance(r.get("id"), int))
+    with ctx.db.begin() as s:
+        rows = s.execute(select(ORDERS.c.id, ORDERS.c.store_id).where(
+            ORDERS.c.store_id.is_not(None), ORDERS.c.status.not_in(shown))).all()
+        gone = [r.id for r in rows if r.store_id not in listed]
+        for chunk in _chunks(gone, 500):
+            s.execute(update(ORDERS).where(ORDERS.c.id.in_(list(chunk))).values(
+                status=OrderStatus.DELETED, updated_at=utcnow(), version=ORDERS.c.version + 1))
+    ctx.stats.changed_orders.update(gone)
 
 
 def pull_trashed_orders(ctx: PullContext, connector, since: datetime) -> int:
@@ -990,6 +1146,8 @@ def upsert_orders(s: Session, ctx: PullContext, records: Sequence[dict]) -> dict
     trashed: dict[int, datetime | None] = {}
     for record in records:
         item = sm.order_data(record)
+        if item.reference and item.reference.startswith(sm.QUOTE_REFERENCE_PREFIX):
+            continue  # made only to read the store's figures for a phone order, and deleted at once
         if item.status == OrderStatus.TRASH:
             trashed[item.store_id] = item.modified_at
             items.pop(item.store_id, None)
@@ -1030,7 +1188,76 @@ def upsert_orders(s: Session, ctx: PullContext, records: Sequence[dict]) -> dict
         ids.update(_insert_orders(s, ctx, new_items, customers, used_refs=set(by_ref)))
     if matched:
         _update_orders(s, ctx, {sid: (matched[sid], items[sid]) for sid in matched}, customers)
+    _write_fees_and_refunds(s, ctx, {ids[sid]: item for sid, item in items.items() if sid in ids},
+                            known=[ids[sid] for sid in matched])
     return {**gone, **ids}
+
+
+def _write_fees_and_refunds(s: Session, ctx: PullContext, items: dict[int, sm.OrderData], *,
+                            known: list[int]) -> None:
+    """Keep each order's fees and refunds as the store lists them (orders new here have none yet).
+
+    A refund new here is noted in `ctx.refund_orders`, so its lines are read afterwards.
+    """
+    fees_now = {oid: [(f["store_line_id"], f["name"], f["total"], f["total_tax"]) for f in item.fees]
+                for oid, item in items.items()}
+    refunds_now = {oid: {r["store_id"]: r for r in item.refunds} for oid, item in items.items()}
+    fees_had: dict[int, list[tuple]] = defaultdict(list)
+    refunds_had: dict[int, dict[int, Any]] = defaultdict(dict)
+    if known:
+        for r in s.execute(select(FEES.c.order_id, FEES.c.store_line_id, FEES.c.name, FEES.c.total,
+                                  FEES.c.total_tax).where(FEES.c.order_id.in_(known)).order_by(FEES.c.id)):
+            fees_had[r.order_id].append((r.store_line_id, r.name, r.total, r.total_tax))
+        for r in s.execute(select(REFUNDS.c.id, REFUNDS.c.order_id, REFUNDS.c.store_id, REFUNDS.c.amount,
+                                  REFUNDS.c.reason).where(REFUNDS.c.order_id.in_(known))):
+            refunds_had[r.order_id][r.store_id] = r
+    replaced, new_fees, new_refunds, gone = [], [], [], []
+    for oid, item in items.items():
+        if fees_now[oid] != fees_had.get(oid, []):
+            replaced.append(oid)
+            new_fees.extend({"order_id": oid, **f} for f in item.fees)
+        had = refunds_had.get(oid, {})
+        for store_id, refund in refunds_now[oid].items():
+            old = had.get(store_id)
+            if old is None:
+                new_refunds.append({"order_id": oid, "store_id": store_id, "amount": refund["amount"],
+                                    "reason": refund["reason"], "lines": "", "refunded_at": item.modified_at})
+                ctx.refund_orders[item.store_id] = oid
+            elif (old.amount, old.reason) != (refund["amount"], refund["reason"]):
+                s.execute(update(REFUNDS).where(REFUNDS.c.id == old.id).values(amount=refund["amount"],
+                                                                               reason=refund["reason"]))
+        gone.extend(r.id for sid, r in had.items() if sid not in refunds_now[oid])
+    if replaced:
+        s.execute(delete(FEES).where(FEES.c.order_id.in_(replaced)))
+    if new_fees:
+        s.execute(insert(FEES), new_fees)
+    if gone:
+        s.execute(delete(REFUNDS).where(REFUNDS.c.id.in_(gone)))
+    if new_refunds:
+        s.execute(insert(REFUNDS), new_refunds)
+    if replaced or gone or new_refunds:
+        ctx.stats.changed_orders.update(replaced)
+        ctx.stats.changed_orders.update(r["order_id"] for r in new_refunds)
+
+
+def pull_refund_lines(ctx: PullContext, connector) -> None:
+    """Read the lines of the refunds new this run (the order lists only their amounts)."""
+    for store_order_id, order_id in list(ctx.refund_orders.items()):
+        check(ctx.cancel)
+        try:
+            records = [r for page in connector.iter_pages(f"/orders/{int(store_order_id)}/refunds",
+                                                          cancel=ctx.cancel) for r in page]
+        except StoreError as exc:
+            log.warning("could not read the refunds of order %s: %s", store_order_id, exc.message)
+            continue
+        clean = sm.guard_records([r for r in records if isinstance(r, dict)], ctx.stats.guard)
+        with ctx.db.begin() as s:
+            for refund in clean:
+                if isinstance(refund.get("id"), int):
+                    s.execute(update(REFUNDS).where(REFUNDS.c.store_id == refund["id"]).values(
+                        lines=sm.refund_lines_text(refund),
+                        refunded_at=sm.parse_store_time(refund.get("date_created_gmt"))))
+    ctx.refund_orders.clear()
 
 
 def _line_rows(order_id: int, item: sm.OrderData, product_ids: dict[int, int]) -> list[dict]:
@@ -1187,6 +1414,7 @@ def _update_orders(s: Session, ctx: PullContext, pairs: dict[int, tuple[Any, sm.
     replace_lines, replace_shipping, replace_addresses = [], [], []
     new_lines, new_shipping, new_addresses, new_shipments = [], [], [], []
     newly_paid: list[tuple[int, sm.OrderData]] = []
+    new_totals: list[dict] = []
     for store_id, (row, item) in pairs.items():
         oid = row["id"]
         status, clash = decide_order_status(row, item, waiting.get(oid, []))
@@ -1213,6 +1441,8 @@ def _update_orders(s: Session, ctx: PullContext, pairs: dict[int, tuple[Any, sm.
                 ctx.stats.reindex.add(customer_id)
         if row["paid_at"] is None and item.paid_at is not None:
             newly_paid.append((oid, item))
+        if row["total"] != item.values["total"]:
+            new_totals.append({"b_order": oid, "b_amount": item.values["total"]})
 
         rows_now = _line_rows(oid, item, ctx.product_ids)
         if [_line_key(r) for r in rows_now] != [_line_key(r) for r in lines.get(oid, [])]:
@@ -1256,6 +1486,11 @@ def _update_orders(s: Session, ctx: PullContext, pairs: dict[int, tuple[Any, sm.
     if new_shipments:
         s.execute(insert(SHIPMENTS), new_shipments)
         ctx.stats.changed_orders.update(r["order_id"] for r in new_shipments)
+    if new_totals:
+        # A payment still awaited is for what the store charges (its tax, fees, rounding).
+        s.execute(update(PAYMENTS).where(PAYMENTS.c.order_id == bindparam("b_order"),
+                                         PAYMENTS.c.status == PaymentStatus.AWAITING)
+                  .values(amount=bindparam("b_amount")), new_totals)
     if newly_paid:
         record_store_payments(s, newly_paid)
 
@@ -1335,6 +1570,8 @@ __all__ = [
     "pull_orders",
     "pull_trashed_orders",
     "pull_products",
+    "pull_changed_customers",
+    "forget_deleted_orders",
     "rebuild_or_reindex",
     "record_conflicts",
     "upsert_customers",

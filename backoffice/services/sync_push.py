@@ -19,12 +19,13 @@ from __future__ import annotations
 import html
 import json
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from backoffice.domain.base import utcnow
@@ -65,6 +66,7 @@ from backoffice.store.connector import (
     StoreAuthError,
     StoreFeatureMissingError,
     StoreNotFoundError,
+    StoreReadOnlyError,
 )
 from backoffice.store.woocommerce import NO_ORDER_EMAIL
 
@@ -92,6 +94,9 @@ KIND_LABELS = {
 
 ORDER_KINDS = (OutboxKind.CREATE_ORDER, OutboxKind.UPDATE_ORDER_STATUS, OutboxKind.MARK_ORDER_PAID,
                OutboxKind.ADD_TRACKING, OutboxKind.SEND_PAY_LINK)
+
+
+GUEST_ORDER_NOTE = "Sent as a guest order: the customer's account was deleted on the web store."
 
 
 class _Wait(Exception):
@@ -135,6 +140,8 @@ class PushOutcome:
     retried_later: int = 0
     errors: list[str] = field(default_factory=list)
     stopped: str = ""
+    # The store's keys may only read: nothing more is sent this run, and the pull goes on.
+    read_only: str = ""
     orders: set[int] = field(default_factory=set)
     customers: set[int] = field(default_factory=set)
 
@@ -260,6 +267,12 @@ class Pusher:
                 continue
             except StoreAuthError:
                 raise
+            except StoreReadOnlyError as exc:
+                # Every write would be refused alike: the messages wait, none is set aside.
+                outcome.waiting += 1
+                outcome.errors.append(exc.message)
+                outcome.read_only = exc.message
+                break
             except StoreNotFoundError as exc:
                 sentence = f"{exc.message} Nothing was sent; check the record, then retry."
                 self._fail(row, sentence)
@@ -468,12 +481,47 @@ class Pusher:
                 OUTBOX.c.id != (message_id or 0),
             ).values(status=OutboxStatus.SENT, sent_at=utcnow(), store_id=store_id,
                      last_error="The account was made together with an order."))
+            asked = False if result.created else self._adopt_account(s, customer_id, record)
             if message_id is not None:
                 note = "" if result.created else "The web store already had an account with this email; linked to it."
-                _mark_sent(s, message_id, Sent(store_id, note))
-            self._record_customer(s, record)
+                if asked:
+                    note += (" Its details differ from those typed here: choose on the Sync screen which to keep "
+                             "(nothing was overwritten).")
+                _mark_sent(s, message_id, Sent(store_id, note.strip()))
+            if not asked:
+                self._record_customer(s, record)
         self.ctx.stats.changed_customers.add(customer_id)
         return store_id
+
+    def _adopt_account(self, s: Session, customer_id: int, record: dict) -> bool:
+        """Link an account the store already had for this email without overwriting what was typed here.
+
+        Where its details differ, each differing field becomes a conflict for the desk to
+        settle (keep what was typed and send it, or take the account's), held by an update
+        message that goes once they are settled. Returns whether there was anything to ask.
+        """
+        item = sm.customer_data(sm.guard_record(sm.customer_view(record), self.ctx.stats.guard))
+        local = load_local_customer(s, customer_id)
+        if local is None:
+            return False
+        mine, theirs = sm.local_groups(local.values, local.billing, local.shipping), item.groups()
+        conflicts: dict[str, tuple[str, str]] = {}
+        for group in sm.CUSTOMER_GROUPS:
+            ours, store = sm.group_field_values(group, mine[group]), sm.group_field_values(group, theirs[group])
+            conflicts.update({name: (ours[name], store[name]) for name in ours if ours[name] != store[name]})
+        if not conflicts:
+            return False
+        message_id = s.execute(insert(OUTBOX).values(
+            kind=OutboxKind.UPDATE_CUSTOMER, entity_type="customer", entity_id=customer_id,
+            reference="bo-" + uuid.uuid4().hex, payload="{}", status=OutboxStatus.CONFLICT,
+        ).returning(OUTBOX.c.id)).scalar_one()
+        record_conflicts(s, self.ctx.stats, entity_type="customer", entity_id=customer_id, customer_id=customer_id,
+                         conflicts=conflicts, outbox_id=message_id)
+        # The account as the store has it is the base: a value kept here is then sent.
+        s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id).values(
+            store_digest=sm.compose_digest(item.whole, sm.group_digests(theirs)),
+            store_modified_at=item.modified_at))
+        return True
 
     def _hand_over_account(self, merged_id: int, kept_id: int, store_id: int, *,
                            message_id: int | None = None) -> None:
@@ -691,7 +739,8 @@ class Pusher:
 
     def _order_payload(self, s: Session, order) -> dict:
         lines = s.execute(
-            select(OrderLine.quantity, OrderLine.total, OrderLine.name, Product.store_id, Product.sku)
+            select(OrderLine.quantity, OrderLine.total, OrderLine.name, Product.store_id, Product.sku, Product.kind,
+                   Product.parent_store_id)
             .outerjoin(Product, Product.id == OrderLine.product_id)
             .where(OrderLine.order_id == order["id"]).order_by(OrderLine.id)
         ).all()
@@ -699,7 +748,15 @@ class Pusher:
         for line in lines:
             item: dict[str, Any] = {"quantity": int(line.quantity), "subtotal": sm.money_text(line.total),
                                     "total": sm.money_text(line.total)}
-            if line.store_id:
+            if line.store_id and line.kind == "variation" and line.parent_store_id:
+                # The store wants the parent and the variation: the line is then "T-Shirt - S".
+                item["product_id"] = int(line.parent_store_id)
+                item["variation_id"] = int(line.store_id)
+            elif line.store_id and line.kind == "variable":
+                raise _Refused(
+                    f"The line “{line.name}” names a product sold in variations but not which one, so the order was "
+                    "not sent. Change the line to one of its variations, then retry.")
+            elif line.store_id:
                 item["product_id"] = int(line.store_id)
             elif line.sku:
                 item["sku"] = line.sku
@@ -769,8 +826,13 @@ class Pusher:
             if found is not None:
                 return self._created(row, found)
         customer_store_id = 0
+        guest = False
         if order["customer_id"] is not None:
-            customer_store_id = self.ensure_customer(int(order["customer_id"])) or 0
+            if self._account_gone(int(order["customer_id"])) and message_payload(row).get("account") != "new_account":
+                # The store deleted the account: a new one is made only when the desk said so.
+                guest = True
+            else:
+                customer_store_id = self.ensure_customer(int(order["customer_id"])) or 0
         with self.db.read() as s:
             body = self._order_payload(s, order)
         body["customer_id"] = customer_store_id
@@ -799,13 +861,15 @@ class Pusher:
                 if exc.retryable and not isinstance(exc, StoreAuthError):
                     raise _Retry(exc.message) from None
                 raise
+            if guest:
+                return self._created(row, result.record, note=GUEST_ORDER_NOTE)
             return self._created(row, result.record)
         raise _Retry("The web store did not confirm the order; it will be looked for and sent again.")
 
-    def _created(self, row, record: dict) -> Sent:
+    def _created(self, row, record: dict, *, note: str = "") -> Sent:
         store_id = int(record["id"])
         with self.db.begin() as s:
-            _mark_sent(s, row.id, Sent(store_id))
+            _mark_sent(s, row.id, Sent(store_id, note))
             # The store's copy (number, pay link, order key, line ids) becomes the local one.
             s.execute(update(ORDERS).where(ORDERS.c.id == row.entity_id, ORDERS.c.store_id.is_(None))
                       .values(store_id=store_id))
@@ -879,6 +943,19 @@ class Pusher:
             ]
         body = {"meta_data": [{"key": sm.TRACKING_META_KEY, "value": sm.tracking_meta(shipments)}]}
         record = self.connector.update_order(store_id, self._send_payload(body))
+        # A stock store shows and emails tracking only as a customer note (the meta above is
+        # read by the Shipment Tracking extension alone). The notes are read first, so a
+        # number already noted is not emailed twice when a lost answer makes this run again.
+        noted = " ".join(str(n.get("note", "")) for n in self.connector.get_order_notes(store_id)
+                         if n.get("customer_note"))
+        for parcel in shipments:
+            if parcel["tracking_number"] and parcel["tracking_number"] not in noted:
+                text = sm.tracking_note(parcel["carrier"], parcel["tracking_number"])
+                try:
+                    self.connector.add_order_note(store_id, self._send_payload({"note": text})["note"],
+                                                  customer_note=True)
+                except AmbiguousWriteError as exc:
+                    raise _Retry(exc.message) from None
         with self.db.begin() as s:
             _mark_sent(s, row.id, Sent(store_id))
             self._record_order(s, record)

@@ -121,6 +121,16 @@ class StoreAuthError(StoreError):
     """The store refused the API keys or their permissions; only a person can fix this."""
 
 
+class StoreReadOnlyError(StoreError):
+    """The store's API keys may read but not write. Reads go on; every write waits for a
+    person to give the keys Read/Write permission."""
+
+
+class StorePermissionError(StoreError):
+    """The store did not allow this one change (its message says why, such as an
+    administrator's email the keys may not change); other changes are not affected."""
+
+
 class StoreFeatureMissingError(StoreError):
     """The store has no such endpoint (`rest_no_route`): it is too old for what was asked.
 
@@ -145,6 +155,18 @@ class StoreConnector(Protocol):
 
     def iter_products(self, modified_after: datetime | None = None, *, cancel: Cancel = None) -> Iterator[Page]:
         """Yield pages of products, oldest id first."""
+        ...
+
+    def iter_trashed_products(self, modified_after: datetime | None = None, *, cancel: Cancel = None) -> Iterator[Page]:
+        """Yield pages of products in the store's trash changed after `modified_after`."""
+        ...
+
+    def iter_variations(self, parent_id: int, *, cancel: Cancel = None) -> Iterator[Page]:
+        """Yield pages of a variable product's variations."""
+        ...
+
+    def iter_product_ids(self, *, cancel: Cancel = None) -> Iterator[Page]:
+        """Yield pages of the ids of every product outside the trash."""
         ...
 
     def iter_orders(self, modified_after: datetime | None = None, *, cancel: Cancel = None) -> Iterator[Page]:
@@ -190,6 +212,10 @@ class StoreConnector(Protocol):
         """Change an order; the payload sets values and is safe to send twice."""
         ...
 
+    def delete_order(self, order_id: int, *, force: bool = True) -> Record | None:
+        """Delete an order for good (or trash it); None when the store has no such order."""
+        ...
+
     def send_order_details(self, order_id: int) -> Record:
         """Have the store email the order's details (with its pay link while unpaid) to its billing email.
 
@@ -203,8 +229,12 @@ class StoreConnector(Protocol):
         """Return an order's notes, newest first."""
         ...
 
-    def add_order_note(self, order_id: int, note: str) -> Record:
-        """Add a private note to an order."""
+    def payment_gateways(self) -> list[Record]:
+        """The store's payment gateways (the ids its orders may name)."""
+        ...
+
+    def add_order_note(self, order_id: int, note: str, *, customer_note: bool = False) -> Record:
+        """Add a note to an order (a customer note is shown to the customer and emailed)."""
         ...
 
     def delete_order_note(self, order_id: int, note_id: int) -> Record | None:

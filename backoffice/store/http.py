@@ -32,6 +32,8 @@ from backoffice.store.connector import (
     Page,
     StoreAuthError,
     StoreNotFoundError,
+    StorePermissionError,
+    StoreReadOnlyError,
 )
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,29 @@ _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 
 KEYS_REFUSED = "The web store refused the shop's API keys. Check the consumer key and secret in Shop settings → Web store."
+
+
+#: Refusals of one record's change (the keys may not edit, create or delete this one), not of the keys.
+_RECORD_REFUSALS = frozenset({"woocommerce_rest_cannot_edit", "woocommerce_rest_cannot_create",
+                              "woocommerce_rest_cannot_delete"})
+#: How the store words a refusal of anyone the keys do not let in (wrong keys): not about one record.
+_ANYONE_REFUSED = ("sorry, you cannot", "sorry, you are not allowed")
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def _looks_html(response: requests.Response) -> bool:
+    """Whether the store answered with a web page (a plugin's, a firewall's) rather than JSON."""
+    kind = (response.headers.get("Content-Type") or "").lower()
+    head = response.content[:200].lstrip().lower()
+    return "text/html" in kind or head.startswith((b"<!doctype html", b"<html"))
+
+
+def _page_title(response: requests.Response, lead: str = ", ") -> str:
+    match = _TITLE.search(response.content[:4000].decode("utf-8", "replace"))
+    title = _clean_store_message(match.group(1))[:80] if match else ""
+    if not title:
+        return ""
+    return f"{lead}“{title}”" + (")" if lead.endswith("(") else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,7 +427,7 @@ class StoreSession:
                         unreadable += 1
                         self._pause(self._backoff(unreadable - 1), cancel)
                         continue
-                    raise self._unreadable(op, page, status, exc) from None
+                    raise self._unreadable(op, page, status, exc, response) from None
                 return Reply(status, response.headers, data)
 
             if 300 <= status < 400:
@@ -569,6 +594,33 @@ class StoreSession:
         code, message = self._store_error_body(response)
         message = self._scrub(message)
         details = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
+        if code is None and status < 500 and status != 429 and _looks_html(response):
+            return StoreError(
+                f"The web store answered with a web page (HTTP {status}{_page_title(response)}) instead of data "
+                f"when asked to {op.action}: a plugin, a maintenance mode or a firewall stands in front of its "
+                f"REST API. Check the store's security and maintenance plugins; nothing was changed.",
+                status=status,
+                code="html_answer",
+                details=details,
+            )
+        if status == 401 and code == "woocommerce_rest_authentication_error" and "write" in message.lower():
+            return StoreReadOnlyError(
+                f"The web store's API keys may only read, so the back office could not {op.action}. In "
+                f"WooCommerce → Settings → Advanced → REST API, give the key Read/Write permission; the "
+                f"changes wait here until then, and reading from the store goes on.",
+                status=status,
+                code=code,
+                details=details,
+            )
+        if status in (401, 403) and code in _RECORD_REFUSALS and not message.lower().startswith(_ANYONE_REFUSED):
+            reason = f": “{message.rstrip('.')}”" if message else ""
+            return StorePermissionError(
+                f"The web store did not allow the back office to {op.action}{reason}. This change was set "
+                f"aside and the others go on; change it (or make it on the store itself), then retry.",
+                status=status,
+                code=code,
+                details=details,
+            )
         if status == 401:
             return StoreAuthError(KEYS_REFUSED, status=status, code=code, details=details)
         if status == 403:
@@ -643,7 +695,18 @@ class StoreSession:
             details=self._scrub(f"HTTP {response.status_code} to {location}"),
         )
 
-    def _unreadable(self, op: Operation, page: int | None, status: int | None, exc: BaseException) -> StoreError:
+    def _unreadable(self, op: Operation, page: int | None, status: int | None, exc: BaseException,
+                    response: requests.Response | None = None) -> StoreError:
+        if response is not None and _looks_html(response):
+            return StoreError(
+                f"The web store answered with a web page{_page_title(response, lead=' (')} instead of data when "
+                f"asked to {op.action}: a plugin, a maintenance mode or a firewall stands in front of its REST "
+                f"API. Check the store's security and maintenance plugins; nothing was saved.",
+                status=status,
+                code="html_answer",
+                retryable=True,
+                details=self._scrub(f"{type(exc).__name__}: {exc}"),
+            )
         if page is not None:
             message = (
                 f"The web store sent a page that could not be read (page {page} of {op.noun}). "

@@ -194,6 +194,26 @@ class WooCommerceConnector:
         """Yield pages of products changed after `modified_after` (all when None), in id order."""
         return self.iter_pages("/products", {**_ID_ORDER, **_modified_filter(modified_after)}, cancel=cancel)
 
+    def iter_trashed_products(self, modified_after: datetime | None = None, *, cancel: Cancel = None) -> Iterator[Page]:
+        """Yield pages of the products in the store's trash changed after `modified_after`.
+
+        The usual listing leaves the trash out; trashing a product bumps its `date_modified`.
+        Each record carries only `id`, `status` and `date_modified_gmt`.
+        """
+        params = {**_ID_ORDER, "status": "trash", **_modified_filter(modified_after), "_fields": _TRASH_FIELDS}
+        return self.iter_pages("/products", params, cancel=cancel)
+
+    def iter_variations(self, parent_id: int, *, cancel: Cancel = None) -> Iterator[Page]:
+        """Yield pages of a variable product's variations (each with its own SKU, price, stock, attributes)."""
+        return self.iter_pages(f"/products/{int(parent_id)}/variations", dict(_ID_ORDER), cancel=cancel)
+
+    def iter_product_ids(self, *, cancel: Cancel = None) -> Iterator[Page]:
+        """Yield pages of the ids of every product outside the trash (drafts and private ones too).
+
+        A product deleted for good is in no listing: what is not here is gone.
+        """
+        return self.iter_pages("/products", {**_ID_ORDER, "_fields": "id"}, cancel=cancel)
+
     def iter_orders(self, modified_after: datetime | None = None, *, cancel: Cancel = None) -> Iterator[Page]:
         """Yield pages of orders changed after `modified_after` (all when None), in id order.
 
@@ -310,6 +330,17 @@ class WooCommerceConnector:
         op = Operation(f"update order {order_id}", f"order {order_id}")
         return self._http.request("PUT", f"/orders/{order_id}", op, json=dict(payload), check=_object_only).data
 
+    def delete_order(self, order_id: int, *, force: bool = True) -> Record | None:
+        """Delete an order for good (`force`), or move it to the trash; None when the store has no such order."""
+        order_id = int(order_id)
+        op = Operation(f"delete order {order_id}", f"order {order_id}")
+        try:
+            reply = self._http.request("DELETE", f"/orders/{order_id}", op,
+                                       params={"force": "true" if force else "false"})
+        except StoreNotFoundError:
+            return None
+        return reply.data
+
     def send_order_details(self, order_id: int) -> Record:
         """Have the store email the order's details to the order's billing email.
 
@@ -352,14 +383,22 @@ class WooCommerceConnector:
         op = Operation(f"read the notes of order {order_id}", f"order {order_id}")
         return self._http.request("GET", f"/orders/{order_id}/notes", op, check=_list_only).data
 
-    def add_order_note(self, order_id: int, note: str) -> Record:
-        """Add a private note to an order (`POST /orders/{id}/notes`) and return it.
+    def payment_gateways(self) -> list[Record]:
+        """The store's payment gateways (`id`, `title`, `enabled`): the ids its orders may name."""
+        op = Operation("read the payment gateways", "payment gateways")
+        return self._http.request("GET", "/payment_gateways", op, check=_list_only).data
 
+    def add_order_note(self, order_id: int, note: str, *, customer_note: bool = False) -> Record:
+        """Add a note to an order (`POST /orders/{id}/notes`); a customer note shows on their order
+        page and the store emails it.
+
+        Not safe to send twice blindly: after `AmbiguousWriteError`, read the notes first.
         Raises `StoreNotFoundError` when the store has no such order.
         """
         order_id = int(order_id)
         op = Operation(f"add a note to order {order_id}", f"order {order_id}")
-        return self._http.request("POST", f"/orders/{order_id}/notes", op, json={"note": note},
+        body = {"note": note, "customer_note": bool(customer_note)}
+        return self._http.request("POST", f"/orders/{order_id}/notes", op, json=body,
                                   reference=f"order {order_id}", check=_object_only).data
 
     def delete_order_note(self, order_id: int, note_id: int) -> Record | None:

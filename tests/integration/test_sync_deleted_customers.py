@@ -140,10 +140,10 @@ def test_a_customer_deleted_while_their_order_is_read_does_not_stop_the_sync(db,
                               reference="bo-brief-visit").record
     fetch = conn.get_customers
 
-    def deleted_meanwhile(ids):
+    def deleted_meanwhile(ids, **kwargs):
         # The account goes between the order's page and the look-up of its customer.
         conn.delete_customer(made["id"])
-        return fetch(ids)
+        return fetch(ids, **kwargs)
 
     conn.get_customers = deleted_meanwhile
     summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)

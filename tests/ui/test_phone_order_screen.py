@@ -17,6 +17,7 @@ from backoffice.domain.enums import AddressKind, CustomerStatus, OutboxKind, Pay
 from backoffice.domain.search import reindex_customer
 from backoffice.domain.text import fold
 from backoffice.errors import StoreError
+from backoffice.services import phone_orders as service
 from backoffice.store.connector import StoreCredentials
 from backoffice.store.devstore import DevStore
 from backoffice.store.woocommerce import WooCommerceConnector
@@ -824,3 +825,70 @@ def test_name_tab_quantity_enter_adds_the_product(qtbot, db, order_taker, screen
     qtbot.waitUntil(lambda: screen.lines_table.rowCount() == 1, timeout=WAIT_MS)
     assert [(hit.sku, qty) for hit, qty in screen.lines] == [("MUG-01", 3)]
     assert focused() is screen.product_box
+def test_with_tax_on_the_screen_quotes_the_store_total_before_placing(qtbot, db, order_taker, screen_for, devstore):
+    ids = stock_the_shop(db, devstore)
+    devstore.set_tax_rate("8.25", country="US", state="TX")
+    with db.begin() as s:
+        from backoffice.domain import CustomerAddress
+        from backoffice.domain.enums import AddressKind
+        s.add(CustomerAddress(customer_id=ids["ana"], kind=AddressKind.SHIPPING, is_default=True, first_name="Ana",
+                              last_name="García", address_1="1 Main St", city="Houston", state="TX",
+                              postcode="77002", country="US"))
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = lambda: WooCommerceConnector(
+        StoreCredentials(devstore.base_url, devstore.consumer_key, devstore.consumer_secret))
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "mug", 1)
+    choose_shipping(qtbot, kb, screen, "f", "5")
+    # 12.50 + 5.00 shipping, 8.25% on both: the store's 1.44 tax, 18.94 in all.
+    qtbot.waitUntil(lambda: "Tax 1.44 USD" in screen.totals_label.text(), timeout=WAIT_MS)
+    assert "Total 18.94 USD" in screen.totals_label.text()
+    assert screen.preview_total() == Decimal("18.94")
+    # Paid on the terminal: the total recorded is the store's.
+    screen.terminal_radio.setChecked(True)
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.placed is not None, timeout=WAIT_MS)
+    assert screen.placed.total == Decimal("18.94")
+    assert "18.94" in screen.placed_label.text()
+    # The order reaches the store with the same total.
+    qtbot.waitUntil(lambda: screen.store_state is not None and screen.store_state.store_id is not None,
+                    timeout=WAIT_MS)
+    assert devstore.get_order(screen.store_state.store_id)["total"] == "18.94"
+
+
+def test_offline_the_screen_says_the_total_is_provisional(qtbot, db, order_taker, screen_for, away):
+    add_product(db, "MUG-01", "Café mug", "12.50")
+    add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "mug", 1)
+    choose_shipping(qtbot, kb, screen, "f", "5")
+    qtbot.waitUntil(lambda: "Provisional total" in screen.totals_label.text(), timeout=WAIT_MS)
+    assert "Total 17.50 USD" in screen.totals_label.text()
+
+
+def test_a_caller_whose_store_account_was_deleted_is_not_given_one_without_the_desk_choosing(
+        qtbot, db, order_taker, screen_for, away):
+    from backoffice.domain.base import utcnow
+
+    add_product(db, "MUG-01", "Café mug", "12.50")
+    customer_id = add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    with db.begin() as s:
+        # Read from the store once, then its account was deleted there.
+        s.get(Customer, customer_id).store_modified_at = utcnow()
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    assert screen.account_combo.isVisible() and "deleted on the web store" in screen.account_question.text()
+    add_by_keyboard(qtbot, kb, screen, "mug", 1)
+    choose_shipping(qtbot, kb, screen, "f", "5")
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "guest order" in screen.caller_refusal.text(), timeout=WAIT_MS)
+    assert screen.placed is None
+    screen.account_combo.setCurrentIndex(screen.account_combo.findData(service.StoreAccount.GUEST))
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.placed is not None, timeout=WAIT_MS)

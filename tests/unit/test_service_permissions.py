@@ -59,7 +59,8 @@ NO_ACTOR = {
         "privacy.keyed_hash.normalised_contact",
         "newsletters.export_csv.excluded_from_marketing", "newsletters.suppression.key_hash",
         "fulfilment.slip_data.line_options", "fulfilment.to_ship.to_ship_conditions",
-        "fulfilment.slips.save_pdf",
+        "fulfilment.slips.save_pdf", "phone_order_quotes.quote_basis",
+        "phone_orders.account_deleted_on_store",
         "newsletters.suppression.normalised_address",
     },
     "take a Session: they run inside another service's unit of work, after its check": {
@@ -176,6 +177,7 @@ WHO_MAY = {
     "orders.get_order": EVERYONE,
     "orders.list_orders_page": EVERYONE,
     "orders.order_takers": EVERYONE,
+    "phone_order_quotes.quote_phone_order": EVERYONE,
     "phone_orders.caller_summary": EVERYONE,
     # Staff log requests and check identity; only the owner decides, exports and erases.
     "privacy.disclosures.list_disclosures": {OWNER},

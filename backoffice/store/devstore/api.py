@@ -58,6 +58,8 @@ NAMESPACE = "/wp-json/wc/v3"
 ROUTE_RE = re.compile(r"^/wp-json/wc/v3/(products|customers|orders)(?:/(batch|\d+))?/?$")
 ORDER_SUB_RE = re.compile(
     r"^/wp-json/wc/v3/orders/(\d+)/(notes(?:/(\d+))?|actions/(send_order_details|send_email|email_templates))/?$")
+REFUND_RE = re.compile(r"^/wp-json/wc/v3/orders/(\d+)/refunds/?$")
+VARIATION_RE = re.compile(r"^/wp-json/wc/v3/products/(\d+)/variations(?:/(\d+))?/?$")
 ACTION_METHODS = {"send_order_details": ("POST",), "send_email": ("POST",), "email_templates": ("GET",)}
 API_ROOT_LINK = f'<{BASE}/wp-json/>; rel="https://api.w.org/"'
 COLLECTION_METHODS = ("GET", "POST")
@@ -66,6 +68,14 @@ BATCH_METHODS = ("POST", "PUT", "PATCH")
 EDIT_METHODS = ("POST", "PUT", "PATCH")
 HIDDEN_ORDER_STATUSES = ("trash", "auto-draft", "checkout-draft")
 CUSTOMER_ROLES = ["all", "administrator", "editor", "author", "contributor", "subscriber", "customer", "shop_manager"]
+
+#: The gateways of a stock store (payment_gateways.json), and the dev store's own test gateway.
+PAYMENT_GATEWAYS = [
+    {"id": gid, "title": title, "description": "", "order": n, "enabled": True, "method_title": title,
+     "method_description": "", "method_supports": ["products"], "settings": {}}
+    for n, (gid, title) in enumerate((("bacs", "Direct bank transfer"), ("cheque", "Check payments"),
+                                      ("cod", "Cash on delivery"), ("devstore_test", "Test payment (dev store)")))
+]
 
 STANDARD_HEADERS = (
     ("X-Robots-Tag", "noindex"),
@@ -272,6 +282,8 @@ class Api:
         self.keys = keys
         #: Off: answer the order actions as a store older than WooCommerce 9.5 (no route).
         self.order_actions = True
+        #: "read": the keys have Read permission only, and every write is refused as the store does.
+        self.key_permissions = "read_write"
 
     # Entry ------------------------------------------------------------------------------
 
@@ -282,6 +294,11 @@ class Api:
             if isinstance(override, str) and override.upper() in ("PUT", "PATCH", "DELETE"):
                 method = override.upper()
         try:
+            if (self.key_permissions == "read" and method in ("POST", "PUT", "PATCH", "DELETE")
+                    and path.startswith(NAMESPACE) and self._authorized(headers, params)):
+                # Checked as the keys are: before the route, its parameters and the record.
+                raise RestError("woocommerce_rest_authentication_error",
+                                "The API key provided does not have write permissions.", 401)
             return self._route(method, path, pairs, params, headers, body)
         except RestError as exc:
             return self._error(exc)
@@ -298,6 +315,18 @@ class Api:
             method = "GET"
         if path.rstrip("/") in ("/wp-json", NAMESPACE) and method == "GET":
             return self._index(path.rstrip("/") == NAMESPACE)
+        if path.rstrip("/") == f"{NAMESPACE}/payment_gateways":
+            if method != "GET":
+                raise errors.no_route()
+            if not self._authorized(headers, params):
+                raise RestError("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.", 401)
+            return Response(200, dumps(PAYMENT_GATEWAYS), [("Link", API_ROOT_LINK), ("Allow", "GET")])
+        refund = REFUND_RE.match(path)
+        if refund:
+            return self._refunds(method, int(refund.group(1)), params, headers, body)
+        variation = VARIATION_RE.match(path)
+        if variation:
+            return self._variations(method, int(variation.group(1)), variation.group(2), params, headers, body)
         sub = ORDER_SUB_RE.match(path)
         if sub:
             return self._order_sub_route(method, sub, params, headers, body)
@@ -316,6 +345,62 @@ class Api:
         try:
             payload = self._body(method, headers, body)
             response = self._dispatch(kind, shape, method, tail, pairs, params, headers, payload)
+        except RestError as exc:
+            return self._error(exc, allow)
+        response.headers.append(("Allow", ", ".join(allow)))
+        return response
+
+    # Refunds of an order -----------------------------------------------------------------
+
+    def _refunds(self, method: str, order_id: int, params: dict[str, Any], headers: Mapping[str, str],
+                 body: bytes) -> Response:
+        allow = ("GET", "POST")
+        if method not in allow:
+            raise errors.no_route()
+        try:
+            payload = self._body(method, headers, body)
+            if not self._authorized(headers, params):
+                raise self._deny("collection", method)
+            with self.lock:
+                if method == "GET":
+                    found = self.shop.refunds(order_id)
+                    response = Response(200, "[" + ",".join(dumps(r) for r in found) + "]",
+                                        [("X-WP-Total", str(len(found))),
+                                         ("X-WP-TotalPages", "1" if found else "0")],
+                                        items=[dumps(r) for r in found])
+                else:
+                    response = Response(201, dumps(self.shop.create_refund(order_id, payload)))
+        except RestError as exc:
+            return self._error(exc, allow)
+        response.headers.append(("Allow", ", ".join(allow)))
+        return response
+
+    # Variations of a variable product ----------------------------------------------------
+
+    def _variations(self, method: str, parent_id: int, variation_id: str | None, params: dict[str, Any],
+                    headers: Mapping[str, str], body: bytes) -> Response:
+        allow = ("GET",) + (("POST",) if variation_id is None else ("POST", "PUT", "PATCH", "DELETE"))
+        if method not in allow:
+            raise errors.no_route()
+        try:
+            payload = self._body(method, headers, body)
+            if not self._authorized(headers, params):
+                raise self._deny("collection" if variation_id is None else "item", method)
+            with self.lock:
+                if variation_id is None and method == "GET":
+                    docs_ = self.shop.variations(parent_id)
+                    text = "[" + ",".join(dumps(d) for d in docs_) + "]"
+                    headers_out = [("X-WP-Total", str(len(docs_))), ("X-WP-TotalPages", "1" if docs_ else "0")]
+                    response = Response(200, text, headers_out, items=[dumps(d) for d in docs_])
+                elif variation_id is None:
+                    response = Response(201, dumps(self.shop.create_variation(parent_id, payload)))
+                elif method == "GET":
+                    response = Response(200, dumps(self.shop.variation(parent_id, int(variation_id))))
+                elif method == "DELETE":
+                    response = Response(200, dumps(self.shop.delete_variation(parent_id, int(variation_id))))
+                else:
+                    response = Response(200, dumps(self.shop.update_variation(parent_id, int(variation_id),
+                                                                               payload)))
         except RestError as exc:
             return self._error(exc, allow)
         response.headers.append(("Allow", ", ".join(allow)))
@@ -583,7 +668,7 @@ class Api:
         where: list[str] = []
         params: list[Any] = []
         if args["status"] == "any":
-            where.append("status != 'trash'")
+            where.append("status NOT IN ('trash', 'variation')")
         else:
             where.append("status = ?")
             params.append(args["status"])

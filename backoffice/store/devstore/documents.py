@@ -7,7 +7,7 @@ URLs inside documents start with `wire.BASE`, replaced by the real base URL on t
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .wire import BASE, ZERO, iso, money, to_money
@@ -205,20 +205,69 @@ def item_meta(meta_id: int, key: str, value: Any) -> dict[str, Any]:
     return {"id": meta_id, "key": key, "value": value, "display_key": key, "display_value": value}
 
 
-def calculate_totals(order: dict[str, Any]) -> None:
-    """Recompute the order's totals from its lines (the dev store charges no tax)."""
+def tax_amount(base: Decimal, percent: Decimal) -> Decimal:
+    """Tax on one line, rounded half up to the cent per line, as the store rounds by default."""
+    return (base * percent / Decimal(100)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def matching_rate(order: dict[str, Any], rates: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    """The tax rate for the order's shipping address (its billing address when it has none)."""
+    if not rates:
+        return None
+    place = order["shipping"] if order["shipping"].get("country") else order["billing"]
+    country, state = (place.get("country") or "").upper(), (place.get("state") or "").upper()
+    for rate in rates:
+        if rate["country"] in ("", country) and rate["state"] in ("", state):
+            return rate
+    return None
+
+
+def calculate_totals(order: dict[str, Any], rates: list[dict[str, Any]] | None = None) -> None:
+    """Recompute the order's totals from its lines, with tax when `rates` (taxes on) has one for its address.
+
+    Tax follows the store's defaults: prices exclude tax, tax by the customer's shipping
+    address, rounded per line; shipping and taxable fees are taxed at the same rate
+    when the rate applies to shipping.
+    """
+    rate = matching_rate(order, rates)
+    percent = Decimal(rate["rate"]) if rate else ZERO
     items = sum((to_money(item["total"]) for item in order["line_items"]), ZERO)
     shipping = sum((to_money(line["total"]) for line in order["shipping_lines"]), ZERO)
     fees = sum((to_money(line["total"]) for line in order["fee_lines"]), ZERO)
+    cart_tax = shipping_tax = ZERO
     for item in order["line_items"]:
         item["price"] = line_price(item["total"], item["quantity"])
+        taxable = rate is not None and item.get("tax_class", "") == ""
+        tax = tax_amount(to_money(item["total"]), percent) if taxable else ZERO
+        sub_tax = tax_amount(to_money(item["subtotal"]), percent) if taxable else ZERO
+        item["total_tax"], item["subtotal_tax"] = money(tax), money(sub_tax)
+        item["taxes"] = [{"id": rate["id"], "total": money(tax), "subtotal": money(sub_tax)}] if taxable else []
+        cart_tax += tax
+    for line in order["fee_lines"]:
+        taxable = rate is not None and line.get("tax_status") == "taxable"
+        tax = tax_amount(to_money(line["total"]), percent) if taxable else ZERO
+        line["total_tax"] = money(tax)
+        line["taxes"] = [{"id": rate["id"], "total": money(tax), "subtotal": ""}] if taxable else []
+        cart_tax += tax
+    for line in order["shipping_lines"]:
+        taxable = rate is not None and rate.get("shipping", True) and line.get("tax_status") == "taxable"
+        tax = tax_amount(to_money(line["total"]), percent) if taxable else ZERO
+        line["total_tax"] = money(tax)
+        line["taxes"] = [{"id": rate["id"], "total": money(tax), "subtotal": ""}] if taxable else []
+        shipping_tax += tax
+    order["tax_lines"] = [{
+        "id": order["tax_lines"][0]["id"] if order["tax_lines"] else rate["id"] * 1000 + order["id"],
+        "rate_code": f"{rate['country']}-{rate['state']}-{rate['name'].upper()}-{rate['priority']}",
+        "rate_id": rate["id"], "label": rate["name"], "compound": False, "tax_total": money(cart_tax),
+        "shipping_tax_total": money(shipping_tax), "rate_percent": float(percent), "meta_data": [],
+    }] if rate is not None and (cart_tax or shipping_tax) else []
     order["discount_total"] = "0.00"
     order["discount_tax"] = "0.00"
     order["shipping_total"] = money(shipping)
-    order["shipping_tax"] = "0.00"
-    order["cart_tax"] = "0.00"
-    order["total"] = money(items + shipping + fees)
-    order["total_tax"] = "0.00"
+    order["shipping_tax"] = money(shipping_tax)
+    order["cart_tax"] = money(cart_tax)
+    order["total"] = money(items + shipping + fees + cart_tax + shipping_tax)
+    order["total_tax"] = money(cart_tax + shipping_tax)
 
 
 def refresh_order(order: dict[str, Any]) -> None:
@@ -443,11 +492,42 @@ def refresh_product(product: dict[str, Any]) -> None:
     product["price_html"] = price_html(regular, sale if product["on_sale"] else "")
     product["permalink"] = f"{BASE}/product/{product['slug']}/"
     product["purchasable"] = bool(product["price"]) and product["status"] == "publish"
+    product["backorders_allowed"] = product.get("backorders", "no") != "no"
     if product["manage_stock"]:
         stock = product["stock_quantity"] or 0
-        product["stock_status"] = "instock" if stock > 0 else "outofstock"
+        if stock > 0:
+            product["stock_status"] = "instock"
+        else:
+            product["stock_status"] = "onbackorder" if product["backorders_allowed"] else "outofstock"
         product["backordered"] = False
+    if product["type"] == "variation":
+        product["permalink"] = f"{BASE}/product/{product['slug']}/?" + "&".join(
+            f"attribute_{a['slug']}={a['option']}" for a in product["attributes"])
+        product["purchasable"] = bool(product["price"]) and product["status"] == "publish"
 
 
 def product_search_text(product: dict[str, Any]) -> str:
     return " ".join((product["name"], product["sku"], product["short_description"])).casefold()
+
+
+def variation_name(attributes: list[dict[str, Any]]) -> str:
+    """A variation's own name: its options, as the store names it ("S", "S, Red")."""
+    return ", ".join(str(a["option"]) for a in attributes)
+
+
+def variation_links(parent_id: int, variation_id: int) -> dict[str, Any]:
+    return {
+        "self": [{"href": f"{API}/products/{parent_id}/variations/{variation_id}",
+                  "targetHints": {"allow": ALL_METHODS}}],
+        "collection": [{"href": f"{API}/products/{parent_id}/variations"}],
+        "up": [{"href": f"{API}/products/{parent_id}"}],
+    }
+
+
+def refund_links(order_id: int, refund_id: int) -> dict[str, Any]:
+    return {
+        "self": [{"href": f"{API}/orders/{order_id}/refunds/{refund_id}",
+                  "targetHints": {"allow": ["GET", "DELETE"]}}],
+        "collection": [{"href": f"{API}/orders/{order_id}/refunds"}],
+        "up": [{"href": f"{API}/orders/{order_id}"}],
+    }

@@ -9,15 +9,17 @@ Before the request is handled (nothing is read or written):
   2. `rate_limit_next`: 429 with a `Retry-After` header.
   3. `fail_next`: the given status (500: WordPress's "critical error" JSON; 502, 503, 504:
      a proxy's HTML page; other codes: a JSON error body).
+  4. `html_page_next`: the given status (200 unless told) with a web page instead of JSON,
+     as a security or maintenance plugin in front of the REST API answers.
 
 After the request is handled (writes are committed):
-  4. `drop_after_commit_next`: write requests only (POST, PUT, PATCH, DELETE): the change
+  5. `drop_after_commit_next`: write requests only (POST, PUT, PATCH, DELETE): the change
      is committed, then the connection is closed without an answer.
-  5. `cut_body_next`: headers promise the whole body (Content-Length), half of it is
+  6. `cut_body_next`: headers promise the whole body (Content-Length), half of it is
      sent, then the connection is closed.
-  6. `malformed_json_next`: 200 (or whatever the status was) with a PHP notice printed
+  7. `malformed_json_next`: 200 (or whatever the status was) with a PHP notice printed
      before the JSON, as a noisy plugin does; Content-Length matches the broken body.
-  7. `truncate_next`: list requests (GET of a collection with at least one item) only:
+  8. `truncate_next`: list requests (GET of a collection with at least one item) only:
      the page holds fewer items than `X-WP-Total` and `per_page` promise; headers are
      unchanged and the JSON is well formed.
 
@@ -32,7 +34,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-PRE_FAULTS = ("drop", "rate_limit", "fail")
+PRE_FAULTS = ("drop", "rate_limit", "fail", "html_page")
 POST_FAULTS = ("drop_after_commit", "cut_body", "malformed_json", "truncate")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -63,6 +65,7 @@ class Faults:
         self.latency_ms: float = 0
         self._pending: dict[str, int] = {}
         self._fail_status = 500
+        self._html_status = 200
         self._retry_after = 1
         self._history: list[FaultRecord] = []
         self._scope: str | None = None
@@ -72,6 +75,12 @@ class Faults:
         with self._lock:
             self._arm("fail", n)
             self._fail_status = status
+
+    def html_page_next(self, n: int = 1, status: int = 200) -> None:
+        """Answer the next `n` requests with a plugin's web page (with this status) instead of JSON."""
+        with self._lock:
+            self._html_status = status
+            self._arm("html_page", n)
 
     def rate_limit_next(self, n: int = 1, retry_after: int = 1) -> None:
         """Answer the next `n` API requests with 429 and `Retry-After: retry_after`."""
@@ -115,6 +124,7 @@ class Faults:
             self._pending.clear()
             self.latency_ms = 0
             self._fail_status = 500
+            self._html_status = 200
             self._retry_after = 1
             self._scope = None
 
@@ -144,7 +154,8 @@ class Faults:
                 if self._pending.get(name, 0) > 0:
                     self._pending[name] -= 1
                     self._history.append(FaultRecord(name, method, path))
-                    return Fault(name, status=self._fail_status, retry_after=self._retry_after)
+                    status = self._html_status if name == "html_page" else self._fail_status
+                    return Fault(name, status=status, retry_after=self._retry_after)
         return None
 
     def take_after(self, method: str, path: str, *, is_page: bool) -> Fault | None:

@@ -246,7 +246,21 @@ PRODUCT_PROPERTIES: dict[str, Schema] = {
     "sale_price": STRING,
     "manage_stock": BOOLEAN,
     "stock_quantity": {"type": ["integer", "null"]},
+    "backorders": {"type": "string", "enum": ["no", "notify", "yes"]},
     "weight": STRING,
     "categories": {"type": "array", "items": {"type": "object", "properties": {"id": INTEGER}}},
+    "meta_data": META_DATA,
+}
+
+VARIATION_PROPERTIES: dict[str, Schema] = {
+    "sku": STRING,
+    "regular_price": STRING,
+    "sale_price": STRING,
+    "status": {"type": "string", "enum": ["draft", "pending", "private", "publish"]},
+    "manage_stock": BOOLEAN,
+    "stock_quantity": {"type": ["integer", "null"]},
+    "backorders": {"type": "string", "enum": ["no", "notify", "yes"]},
+    "attributes": {"type": "array", "items": {"type": "object", "properties": {
+        "id": INTEGER, "name": STRING, "option": STRING}}},
     "meta_data": META_DATA,
 }

@@ -33,6 +33,12 @@ PHP_NOTICE = (
     "noisy-plugin/noisy-plugin.php</b> on line <b>42</b><br />\n"
 )
 HTML_TYPE = "text/html; charset=UTF-8"
+#: What a security or maintenance plugin in front of the REST API sends instead of JSON.
+PLUGIN_PAGE = (
+    "<!DOCTYPE html>\n<html lang=\"en-US\"><head><meta charset=\"UTF-8\"><title>Access denied | Shield "
+    "Security</title></head><body><h1>Access denied</h1><p>Your request looked suspicious and was blocked by the "
+    "site's security plugin.</p></body></html>\n"
+)
 
 
 def is_loopback(host: str) -> bool:
@@ -201,6 +207,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(429, error.text().encode(), [("Retry-After", str(fault.retry_after))], JSON_CONTENT_TYPE)
             return 429
         status = fault.status
+        if fault.name == "html_page":
+            self._send(status, PLUGIN_PAGE.encode(), [], HTML_TYPE)
+            return status
         if status == 500:
             self._send(500, dumps(CRITICAL_ERROR).encode(), [], JSON_CONTENT_TYPE)
         elif status in (502, 503, 504):

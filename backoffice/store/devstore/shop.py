@@ -20,7 +20,7 @@ from typing import Any
 from . import documents as docs
 from . import mail
 from .rest_errors import RestError, order_invalid_id, product_invalid_id, user_invalid_id
-from .schema import CUSTOMER_PROPERTIES, ORDER_PROPERTIES, PRODUCT_PROPERTIES, is_email, validate
+from .schema import CUSTOMER_PROPERTIES, ORDER_PROPERTIES, PRODUCT_PROPERTIES, VARIATION_PROPERTIES, is_email, validate
 from .storage import Storage
 from .wire import dumps, iso, to_money
 
@@ -87,6 +87,13 @@ def update_meta(meta_data: list[Doc], key: str, value: Any, meta_id: int | None,
             meta_data[index]["display_value"] = value
 
 
+def wp_specialchars(text: str) -> str:
+    """WordPress's `_wp_specialchars` as applied to user names: &, < and > as entities, an
+    entity already there left alone."""
+    text = re.sub(r"&(?!(?:[a-zA-Z][a-zA-Z0-9]*|#[0-9]+|#x[0-9a-fA-F]+);)", "&amp;", text)
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def error_item(exc: RestError, item_id: int = 0) -> Doc:
     return {"id": item_id, "error": {"code": exc.code, "message": exc.message, "data": {"status": exc.status}}}
 
@@ -100,6 +107,8 @@ class Shop:
         self.rng = rng
         #: Called with each `mail.SentEmail` once it is recorded (under the store's lock).
         self.on_email: Callable[[mail.SentEmail], None] | None = None
+        #: Tax rates while taxes are on (`woocommerce_calc_taxes`); empty: no tax is charged.
+        self.tax_rates: list[Doc] = []
 
     def now(self) -> str:
         return iso(self.clock())
@@ -147,6 +156,10 @@ class Shop:
             product["slug"] = self._unique_slug(slugify(p["slug"]), product["id"])
         if p.get("manage_stock") is not None:
             product["manage_stock"] = p["manage_stock"]
+        if p.get("backorders") is not None:
+            product["backorders"] = p["backorders"]
+        if p.get("type") is not None and product["type"] != "variation":
+            product["type"] = p["type"]
         if "stock_quantity" in p:
             product["stock_quantity"] = p["stock_quantity"]
             if p["stock_quantity"] is not None and p.get("manage_stock") is None:
@@ -204,6 +217,107 @@ class Shop:
             self.storage.save("products", product)
         return product
 
+    # Variations -------------------------------------------------------------------------
+
+    def _variable_parent(self, parent_id: int) -> Doc:
+        parent = self.get_product(parent_id)
+        if parent is None or parent["type"] == "variation":
+            raise product_invalid_id(404)
+        return parent
+
+    def variations(self, parent_id: int) -> list[Doc]:
+        parent = self._variable_parent(parent_id)
+        found = [self.get_product(i) for i in parent["variations"]]
+        return [v for v in found if v is not None]
+
+    def variation(self, parent_id: int, variation_id: int) -> Doc:
+        variation = self.get_product(variation_id)
+        if variation is None or variation.get("parent_id") != parent_id:
+            raise RestError("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 404)
+        return variation
+
+    def _sync_parent(self, parent: Doc) -> None:
+        """The parent shows its variations: ids, the attribute options they use, its lowest price."""
+        variations = [v for v in (self.get_product(i) for i in parent["variations"]) if v is not None]
+        parent["variations"] = [v["id"] for v in variations]
+        options: dict[str, list[str]] = {}
+        for v in variations:
+            for a in v["attributes"]:
+                values = options.setdefault(a["name"], [])
+                if a["option"] not in values:
+                    values.append(a["option"])
+        parent["attributes"] = [{"id": 0, "name": name, "slug": name, "position": n, "visible": True,
+                                 "variation": True, "options": values} for n, (name, values) in enumerate(options.items())]
+        prices = [to_money(v["price"]) for v in variations if v["price"]]
+        parent["type"] = "variable"
+        parent["has_options"] = True
+        parent["regular_price"] = parent["sale_price"] = ""
+        parent["price"] = docs.money(min(prices)) if prices else ""
+        parent["purchasable"] = bool(prices) and parent["status"] == "publish"
+        parent["manage_stock"] = False
+        parent["stock_quantity"] = None
+        parent["stock_status"] = "instock" if any(v["stock_status"] != "outofstock" for v in variations) else "outofstock"
+        self.storage.save("products", parent)
+
+    def _apply_variation(self, variation: Doc, p: Doc) -> None:
+        for key in ("regular_price", "sale_price", "status", "manage_stock", "backorders"):
+            if p.get(key) is not None:
+                variation[key] = p[key]
+        if "stock_quantity" in p:
+            variation["stock_quantity"] = p["stock_quantity"]
+            if p["stock_quantity"] is not None and p.get("manage_stock") is None:
+                variation["manage_stock"] = True
+        if "sku" in p and p["sku"] is not None:
+            other = self.storage.product_id_by_sku(p["sku"])
+            if p["sku"] and other is not None and other != variation["id"]:
+                raise RestError("product_invalid_sku", "Invalid or duplicated SKU.", 400,
+                                resource_id=other, unique_sku=p["sku"])
+            variation["sku"] = p["sku"]
+        if p.get("attributes") is not None:
+            variation["attributes"] = [{"id": 0, "name": a.get("name", ""), "slug": str(a.get("name", "")).lower(),
+                                        "option": a.get("option", "")} for a in p["attributes"]]
+            variation["name"] = docs.variation_name(variation["attributes"])
+        if not variation["manage_stock"]:
+            variation["stock_quantity"] = None
+        self._apply_meta(variation["meta_data"], p.get("meta_data"), "post_meta")
+        docs.refresh_product(variation)
+
+    def create_variation(self, parent_id: int, payload: Any) -> Doc:
+        """Add a variation (its own SKU, price, stock and attribute options) to a product, which becomes variable."""
+        p = validate(payload, VARIATION_PROPERTIES)
+        with self.storage.transaction():
+            parent = self._variable_parent(parent_id)
+            variation_id = self.storage.next_id("post")
+            variation = docs.new_product(variation_id, created=self.now(), name="", slug=parent["slug"], sku="",
+                                         regular_price="")
+            variation.update({"type": "variation", "parent_id": parent_id, "manage_stock": False,
+                              "stock_quantity": None, "_links": docs.variation_links(parent_id, variation_id)})
+            self._apply_variation(variation, p)
+            self.storage.save("products", variation)
+            parent["variations"].append(variation_id)
+            self._sync_parent(parent)
+        return variation
+
+    def update_variation(self, parent_id: int, variation_id: int, payload: Any) -> Doc:
+        p = validate(payload, VARIATION_PROPERTIES)
+        with self.storage.transaction():
+            variation = self.variation(parent_id, variation_id)
+            self._apply_variation(variation, p)
+            docs.set_date(variation, "date_modified", self.now())
+            self.storage.save("products", variation)
+            self._sync_parent(self._variable_parent(parent_id))
+        return variation
+
+    def delete_variation(self, parent_id: int, variation_id: int) -> Doc:
+        with self.storage.transaction():
+            variation = self.variation(parent_id, variation_id)
+            self.storage.delete("products", variation_id)
+            parent = self._variable_parent(parent_id)
+            self._sync_parent(parent)
+            docs.set_date(parent, "date_modified", self.now())
+            self.storage.save("products", parent)
+        return variation
+
     # Customers --------------------------------------------------------------------------
 
     def get_customer(self, customer_id: int) -> Doc | None:
@@ -226,7 +340,9 @@ class Shop:
     def _apply_customer(self, customer: Doc, p: Doc) -> None:
         for key in ("first_name", "last_name"):
             if p.get(key) is not None:
-                customer[key] = p[key]
+                # WordPress filters user names for HTML as it saves them ("Ben &amp; Jerry");
+                # the billing and shipping names are kept as typed.
+                customer[key] = wp_specialchars(str(p[key]))
         for part, keys in (("billing", docs.CUSTOMER_BILLING_KEYS), ("shipping", docs.CUSTOMER_SHIPPING_KEYS)):
             for key, value in (p.get(part) or {}).items():
                 if key in keys:
@@ -373,10 +489,21 @@ class Shop:
             assert product is not None
             quantity = posted.get("quantity", 1)
             total = to_money(product["price"] or "0") * quantity
+            parent = self.get_product(product["parent_id"]) if product["type"] == "variation" else None
             item = docs.line_item(
-                self.storage.next_id("order_item"), name=product["name"], product_id=product["id"],
-                sku=product["sku"], quantity=quantity, subtotal=total, total=total,
+                self.storage.next_id("order_item"),
+                name=f"{parent['name']} - {product['name']}" if parent else product["name"],
+                product_id=parent["id"] if parent else product["id"], sku=product["sku"], quantity=quantity,
+                subtotal=total, total=total,
             )
+            if parent is not None:
+                # The store names the line after the parent and its options, and notes each option.
+                item["variation_id"] = product["id"]
+                item["parent_name"] = parent["name"]
+                for a in product["attributes"]:
+                    item["meta_data"].append({"id": self.storage.next_id("order_item_meta"), "key": a["slug"],
+                                              "value": a["option"], "display_key": a["name"],
+                                              "display_value": a["option"]})
             order["line_items"].append(item)
         elif product is not None and product["id"] != item["product_id"]:
             item["product_id"], item["name"], item["sku"] = product["id"], product["name"], product["sku"]
@@ -475,7 +602,7 @@ class Shop:
         self._apply_meta(order["meta_data"], p.get("meta_data"), "order_meta")
         if creating or any(key in p for key in ("billing", "shipping", "line_items", "shipping_lines", "fee_lines",
                                                 "coupon_lines")):
-            docs.calculate_totals(order)
+            docs.calculate_totals(order, self.tax_rates)
         if p.get("status"):
             self._set_status(order, p["status"])
         if p.get("set_paid") is True:
@@ -543,6 +670,64 @@ class Shop:
             self.storage.save("orders", order)
         return order
 
+    # Refunds ---------------------------------------------------------------------------
+
+    def refunds(self, order_id: int) -> list[Doc]:
+        if self.get_order(order_id) is None:
+            raise RestError("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404)
+        return self.storage.refunds(order_id)
+
+    def create_refund(self, order_id: int, payload: Any) -> Doc:
+        """Refund part or all of an order: an amount, a reason and the lines refunded.
+
+        The order lists the refund (`total` negative) and keeps its own total; refunded in
+        full it becomes "refunded". Nothing is paid back (`api_refund` is not honoured).
+        """
+        p = payload if isinstance(payload, dict) else {}
+        with self.storage.transaction():
+            order = self.get_order(order_id)
+            if order is None:
+                raise RestError("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404)
+            lines = []
+            for posted in p.get("line_items") or []:
+                item = self._find_item(order, "line_items", posted.get("id"))
+                quantity = int(posted.get("quantity") or 0)
+                amount = to_money(posted.get("refund_total") or "0")
+                lines.append({"id": self.storage.next_id("order_item"), "name": item["name"],
+                              "product_id": item["product_id"], "variation_id": item["variation_id"],
+                              "quantity": -quantity, "tax_class": "", "subtotal": docs.money(-amount),
+                              "subtotal_tax": "0.00", "total": docs.money(-amount), "total_tax": "0.00",
+                              "taxes": [], "meta_data": [{"id": self.storage.next_id("order_item_meta"),
+                                                          "key": "_refunded_item_id", "value": str(item["id"]),
+                                                          "display_key": "_refunded_item_id",
+                                                          "display_value": str(item["id"])}],
+                              "sku": item["sku"], "price": 0, "refund_total": float(amount)})
+            if p.get("amount") not in (None, ""):
+                try:
+                    amount = to_money(p["amount"])
+                except ValueError:
+                    raise RestError("rest_invalid_param", "Invalid parameter(s): amount", 400) from None
+            else:
+                amount = sum((-to_money(line["total"]) for line in lines), Decimal(0))
+            refunded = sum((-to_money(r["total"]) for r in order["refunds"]), Decimal(0))
+            if amount <= 0 or amount + refunded > to_money(order["total"]):
+                raise RestError("woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.", 500)
+            refund_id = self.storage.next_id("post")
+            now = self.now()
+            refund = {"id": refund_id, "date_created": now, "date_created_gmt": now, "amount": docs.money(amount),
+                      "reason": str(p.get("reason") or ""), "refunded_by": 1, "refunded_payment": False,
+                      "meta_data": [], "line_items": lines, "shipping_lines": [], "tax_lines": [], "fee_lines": [],
+                      "_links": docs.refund_links(order_id, refund_id)}
+            self.storage.add_refund(order_id, refund)
+            order["refunds"].insert(0, {"id": refund_id, "reason": refund["reason"],
+                                        "total": docs.money(-amount)})
+            if amount + refunded == to_money(order["total"]):
+                self._set_status(order, "refunded")
+            docs.set_date(order, "date_modified", now)
+            docs.refresh_order(order)
+            self.storage.save("orders", order)
+        return refund
+
     # Order notes ----------------------------------------------------------------------
 
     def _order_for_notes(self, order_id: int) -> Doc:
@@ -584,10 +769,13 @@ class Shop:
     def add_order_note(self, order_id: int, note: str, *, customer_note: bool = False,
                        added_by_user: bool = False) -> Doc:
         """Add a note; one added by a user carries their name, else it is the system's."""
-        self._order_for_notes(order_id)
+        order = self._order_for_notes(order_id)
         author = API_USER if added_by_user else "system"
         note_id = self.storage.add_note(order_id, created=self.now(), author=author, note=note,
                                         customer_note=customer_note)
+        if customer_note and is_email(order["billing"]["email"] or ""):
+            # The store emails a note to the customer ("customer_note" email) as it adds it.
+            self._send(order, "customer_note")
         return self.order_note(order_id, note_id)
 
     def delete_order_note(self, order_id: int, note_id: int, *, force: bool) -> Doc:
@@ -721,14 +909,15 @@ class Shop:
 
     def _reduce_stock(self, order: Doc) -> None:
         for item in order["line_items"]:
-            if self._change_stock(item["product_id"], -item["quantity"], sales=item["quantity"]):
+            if self._change_stock(item["variation_id"] or item["product_id"], -item["quantity"],
+                                  sales=item["quantity"]):
                 update_meta(item["meta_data"], "_reduced_stock", str(item["quantity"]), None,
                             self._new_meta_id("order_item_meta"), item=True)
 
     def _restock_item(self, item: Doc) -> None:
         for index, meta in enumerate(item["meta_data"]):
             if meta["key"] == "_reduced_stock":
-                self._change_stock(item["product_id"], int(meta["value"]))
+                self._change_stock(item["variation_id"] or item["product_id"], int(meta["value"]))
                 del item["meta_data"][index]
                 return
 
@@ -737,7 +926,7 @@ class Shop:
             if meta["key"] == "_reduced_stock":
                 diff = item["quantity"] - int(meta["value"])
                 if diff:
-                    self._change_stock(item["product_id"], -diff)
+                    self._change_stock(item["variation_id"] or item["product_id"], -diff)
                     meta["value"] = meta["display_value"] = str(item["quantity"])
                 return
 

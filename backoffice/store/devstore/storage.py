@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS order_notes (
     id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, created TEXT NOT NULL, author TEXT NOT NULL,
     note TEXT NOT NULL, customer_note INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS order_notes_order ON order_notes (order_id, id);
+CREATE TABLE IF NOT EXISTS order_refunds (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS order_refunds_order ON order_refunds (order_id, id);
 CREATE TABLE IF NOT EXISTS emails (
     id INTEGER PRIMARY KEY AUTOINCREMENT, sent TEXT NOT NULL, recipient TEXT NOT NULL, order_id INTEGER NOT NULL,
     kind TEXT NOT NULL, subject TEXT NOT NULL, pay_url TEXT NOT NULL);
@@ -79,9 +81,14 @@ KINDS = ("products", "customers", "orders")
 DEEP_OFFSET = 2000
 
 
+#: The listing status of a variation: variations are not products of the listings, as on the store.
+VARIATION_STATUS = "variation"
+
+
 def product_row(p: dict[str, Any]) -> tuple:
     price = float(p["price"]) if p["price"] else None
-    return (p["id"], p["date_created_gmt"], p["date_modified_gmt"], p["status"], p["sku"], p["slug"], p["name"],
+    status = VARIATION_STATUS if p["type"] == "variation" else p["status"]
+    return (p["id"], p["date_created_gmt"], p["date_modified_gmt"], status, p["sku"], p["slug"], p["name"],
             price, docs.product_search_text(p))
 
 
@@ -241,6 +248,7 @@ class Storage:
                 self.conn.execute("DELETE FROM order_meta WHERE order_id = ?", (doc_id,))
                 # WordPress deletes an order's notes with it; the mail log stays.
                 self.conn.execute("DELETE FROM order_notes WHERE order_id = ?", (doc_id,))
+                self.conn.execute("DELETE FROM order_refunds WHERE order_id = ?", (doc_id,))
 
     # Order notes and sent emails ------------------------------------------------------
 
@@ -258,6 +266,16 @@ class Storage:
             "SELECT id, created, author, note, customer_note FROM order_notes WHERE order_id = ? "
             "ORDER BY created DESC, id DESC", (order_id,)).fetchall()
         return [(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+    def add_refund(self, order_id: int, doc: dict[str, Any]) -> None:
+        with self.transaction():
+            self.conn.execute("INSERT INTO order_refunds VALUES (?, ?, ?)", (doc["id"], order_id, dumps(doc)))
+
+    def refunds(self, order_id: int) -> list[dict[str, Any]]:
+        """An order's refunds, newest first."""
+        rows = self.conn.execute("SELECT doc FROM order_refunds WHERE order_id = ? ORDER BY id DESC",
+                                 (order_id,)).fetchall()
+        return [json.loads(r[0]) for r in rows]
 
     def delete_note(self, note_id: int) -> None:
         with self.transaction():

@@ -277,6 +277,29 @@ class DevStore:
 
     # Changes made on the store's side (as staff in the shop's admin would) --------------
 
+    @property
+    def key_permissions(self) -> str:
+        """The API keys' permission: "read_write" (the default) or "read" (every write refused)."""
+        return self.api.key_permissions
+
+    @key_permissions.setter
+    def key_permissions(self, value: str) -> None:
+        if value not in ("read", "read_write"):
+            raise ValueError("key permissions are 'read' or 'read_write'")
+        self.api.key_permissions = value
+
+    def set_tax_rate(self, rate: str | None, *, country: str = "US", state: str = "TX", name: str = "TX Tax",
+                     shipping: bool = True) -> None:
+        """Turn taxes on with one rate ("8.25" percent) for an address, or off with None.
+
+        Orders created or changed afterwards are taxed as a stock store taxes them.
+        """
+        with self._lock:
+            self._shop.tax_rates = [] if rate is None else [{
+                "id": 1, "country": country.upper(), "state": state.upper(), "rate": f"{float(rate):.4f}",
+                "name": name, "priority": 1, "compound": False, "shipping": shipping, "class": "standard",
+            }]
+
     def create_product(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Create a product from an API-shaped payload; raise RestError as the API would."""
         with self._lock:
@@ -285,6 +308,30 @@ class DevStore:
     def update_product(self, product_id: int, payload: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             return self._rendered(self._shop.update_product(product_id, payload))
+
+    def create_variation(self, parent_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+        """Add a variation to a product (which becomes variable), as `POST products/{id}/variations`."""
+        with self._lock:
+            return self._rendered(self._shop.create_variation(parent_id, payload))
+
+    def update_variation(self, parent_id: int, variation_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            return self._rendered(self._shop.update_variation(parent_id, variation_id, payload))
+
+    def refund_order(self, order_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+        """Refund part or all of an order, as `POST orders/{id}/refunds` does."""
+        with self._lock:
+            return self._rendered(self._shop.create_refund(order_id, payload))
+
+    def delete_order(self, order_id: int, *, force: bool = False) -> dict[str, Any]:
+        """Move an order to the trash, or delete it for good with `force`."""
+        with self._lock:
+            return self._rendered(self._shop.delete_order(order_id, force=force))
+
+    def delete_product(self, product_id: int, *, force: bool = False) -> dict[str, Any]:
+        """Move a product to the trash, or delete it for good with `force`."""
+        with self._lock:
+            return self._rendered(self._shop.delete_product(product_id, force=force))
 
     def create_customer(self, payload: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
