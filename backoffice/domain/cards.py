@@ -43,7 +43,8 @@ When a number is something else
 
 Evidence that *overrides* an issuer match (it is as strong as a card's own format):
 
-- **IBAN**: the run lies inside an IBAN that passes its mod-97 check
+- **IBAN**: the run lies inside an IBAN (an upper-case country code that uses them)
+  that passes its mod-97 check
   ("GB82 WEST 1234 5698 7654 32").
 - **UUID**: the run lies inside an 8-4-4-4-12 hexadecimal UUID.
 - **Tracking number**: in a tracking field (``context="tracking"``) or after a carrier
@@ -376,7 +377,15 @@ _BRACKET_BEFORE = re.compile(r"(?:\+ ?(\d{1,3}) ?)?\((\+? ?\d{1,5})\)[ \-]?$")
 _UUID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}")
+# An IBAN starts with the upper-case code of a country that uses them.
+_IBAN_COUNTRIES = (
+    "AD AE AL AT AZ BA BE BG BH BI BR BY CH CR CY CZ DE DJ DK DO EE EG ES FI FK FO FR GB GE "
+    "GI GL GR GT HR HU IE IL IQ IS IT JO KW KZ LB LC LI LT LU LV LY MC MD ME MK MN MR MT MU "
+    "NI NL NO OM PK PL PS PT QA RO RS RU SA SC SD SE SI SK SM SO ST SV TL TN TR UA VA VG XK YE"
+)
+_IBAN = re.compile(
+    rf"(?<![A-Za-z0-9])(?:{_IBAN_COUNTRIES.replace(' ', '|')})\d{{2}}(?: ?[A-Za-z0-9]){{11,30}}"
+)
 
 _LABEL_WORDS = {
     "phone": (
@@ -581,7 +590,7 @@ def _other_thing(
     # only when no card word stands right before the number.
     if _CARD_WORD_BEFORE.search(before):
         return None
-    if chain.separators == "." and len(chain.groups) == 2:
+    if chain.separators == "." and len(chain.groups) == 2 and not _prefix_only(digits):
         return "decimal number"
     # These read the whole chain: a part of a number cleared by its value is cleared too.
     whole = chain.digits
