@@ -117,6 +117,7 @@ __all__ = [
     "PayloadGuardResult",
     "contains_card_number",
     "find_card_numbers",
+    "fit_checked",
     "format_path",
     "guard_payload",
     "guard_text",
@@ -344,8 +345,8 @@ _FORMAT_AND_DASH_RANGES = (
     (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
 )
 _OTHER_JOINERS = (
-    "\u2212/,_.\u00b7\u2027\u2044\u2215\u30fb\uff0c\uff0e\uff0f\uff3f\uff65\u3001\u3002"
-    "\ufe50\ufe52\ufe63\u02d7"
+    "\u2212/,_.:;|*'~\\\u00b7\u2022\u2027\u2044\u2215\u30fb\u3001\u3002\ufe50\ufe52\ufe63\u02d7"
+    "\uff07\uff0c\uff0e\uff0f\uff1a\uff1b\uff3c\uff3f\uff5c\uff5e\uff65\uff0a"
 )
 
 
@@ -361,7 +362,7 @@ def _joiner_class() -> str:
 _JOIN = _joiner_class()
 _ONE_JOINER = re.compile(_JOIN)
 # The ASCII characters among them; \x1c-\x1f count as whitespace for str.isspace.
-ASCII_CARD_JOINERS = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f-/,_."
+ASCII_CARD_JOINERS = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f-/,_.:;|*'~\\"
 _JOIN_ASCII = "[" + re.escape(ASCII_CARD_JOINERS) + "]"
 
 # A chain: at least twelve digits of any script, joined by any number of joiners.
@@ -790,6 +791,21 @@ def _security_codes(text: str) -> list[re.Match[str]]:
 def is_card_joiner(char: str) -> bool:
     """True when the detector reads ``char`` as what people put between digit groups."""
     return _ONE_JOINER.fullmatch(char) is not None
+
+
+def fit_checked(text: str, width: int, *, context: Context = "text") -> str:
+    """``text`` cut to at most ``width`` characters, with card numbers masked after the cut.
+
+    Cutting can make a card number of digits that were none before ("4111 1111 1111
+    11112" cut by one character): tidy first, check last.
+    """
+    for _ in range(8):
+        cut = text[:width]
+        masked = mask_card_numbers(cut, context=context).text
+        if masked == cut:
+            return cut
+        text = masked
+    return ""
 
 
 def find_card_numbers(text: str, *, context: Context = "text") -> list[CardMatch]:

@@ -29,6 +29,7 @@ import orjson
 from backoffice.domain.cards import (
     ASCII_CARD_JOINERS,
     SECURITY_CODE_HINTS,
+    fit_checked,
     format_path,
     guard_payload,
     is_card_joiner,
@@ -120,12 +121,14 @@ def money_text(value: Decimal | None) -> str:
 
 
 def _text(value: Any, width: int | None = None) -> str:
+    """The value as text of at most `width` characters; a cut text is checked for card
+    numbers again, since the records were guarded whole."""
     if type(value) is str:
-        return value if width is None or len(value) <= width else value[:width]
+        return value if width is None or len(value) <= width else fit_checked(value, width)
     if value is None:
         return ""
     text = str(value)
-    return text[:width] if width is not None and len(text) > width else text
+    return fit_checked(text, width) if width is not None and len(text) > width else text
 
 
 def _int(value: Any) -> int | None:
