@@ -60,8 +60,8 @@ Evidence that *overrides* an issuer match (it is as strong as a card's own forma
   word (EAN, GTIN, UPC, ISBN, SKU, barcode), a run of at most 13 digits whose GS1 check
   digit is right ("EAN 4006381333931").
 
-Evidence that clears only a number matching *no* issuer range and length, and only
-when no card word (card, Karte, carte, Visa, Amex, CC, credit, debit, CVV, exp, ...)
+Evidence that clears only a number starting in *no* issuer range, and only when no
+card word (card, Karte, carte, Visa, Amex, CC, credit, debit, CVV, exp, ...)
 stands on the same line within 24 characters before it:
 
 - **By context or label**: ``context="phone"`` or a phone word right before the run
@@ -585,13 +585,13 @@ def _other_thing(
         and (context == "tracking" or _label_before(text, chain.start) == "tracking")
     ):
         return "tracking number (check digit)"
-    if issuer is not None:
+    if issuer is not None or _prefix_only(digits):
         return None
-    # Evidence that clears only numbers outside every issuer range and length, and
-    # only when no card word stands right before the number.
+    # Evidence that clears only numbers outside every issuer range, and only when no
+    # card word stands right before the number.
     if _CARD_WORD_BEFORE.search(before):
         return None
-    if chain.separators == "." and len(chain.groups) == 2 and not _prefix_only(digits):
+    if chain.separators == "." and len(chain.groups) == 2:
         return "decimal number"
     # These read the whole chain: a part of a number cleared by its value is cleared too.
     whole = chain.digits
