@@ -423,7 +423,8 @@ _EXPIRY_WORD = (
     r"|g[üu]ltig(?:\s+bis)?|ablauf(?:datum)?|date|mm\s*/\s*yy"
 )
 _EXPIRY_AFTER = re.compile(
-    rf"(?i)[^\w\n]{{0,6}}(?:(?:(?:{_EXPIRY_WORD})\.?[^\w\n]{{0,4}})?\d{{1,2}}\s*[/\-.]\s*\d{{2}}(?:\d{{2}})?"
+    # A few letters may touch the number ("cc4111...x exp 12/28").
+    rf"(?i)(?:[^\W\d_]{{1,3}}(?=[^\w\n]))?[^\w\n]{{0,6}}(?:(?:(?:{_EXPIRY_WORD})\.?[^\w\n]{{0,4}})?\d{{1,2}}\s*[/\-.]\s*\d{{2}}(?:\d{{2}})?"
     rf"|(?:{_EXPIRY_WORD})\.?[^\w\n]{{0,4}}\d{{4}})(?!\d)"
     # A bare 3-4 digit security code right after the expiry.
     r"(?:[^\w\n]{0,3}\d{3,4}(?!\d))?"
