@@ -248,3 +248,10 @@ def _plain_address_values(part):
 def test_address_fields_are_cut_to_their_columns_and_blank_when_missing(part):
     assert sm.address_values(part) == _plain_address_values(part)
     assert list(sm.address_values(part)) == list(sm.ADDRESS_FIELDS)
+
+
+def test_a_store_text_cut_to_its_column_is_checked_after_the_cut():
+    # Whole, the digits are no card (17 digits failing Luhn); cut to 19 characters they are.
+    whole = "4111 1111 1111 11112"
+    assert sm.guard_record({"note": whole})["note"] == whole
+    assert "4111" not in sm._text(whole, 19)
