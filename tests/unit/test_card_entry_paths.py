@@ -97,13 +97,13 @@ def test_the_log_keeps_no_card_number(card, how):
 def test_search_terms_are_checked_after_words_are_joined(joint):
     # The column holds groups apart by a sign the detector does not join; the index joins
     # the words with spaces, which makes a card number of them.
-    name = joint.join(["4111", "1111", "1111", "1111"])
+    name = joint.join(["4000", "0566", "5566", "5556"])
     entry = customer_entry({"id": 1, "first_name": "Dana", "last_name": name, "company": name,
                             "email": None, "phone": None, "status": "active"})
     stored = [term for _, term in entry.terms] + [entry.body or ""] + sorted(entry_words(entry.terms))
-    assert any("1111" in t for t in stored)
+    assert any("5556" in t for t in stored)
     for value in stored:
-        assert "4111 1111 1111 1111" not in value and not leaks(value, "4111111111111111"), value
+        assert not leaks(value, "4000056655665556"), value
 
 
 def test_a_customer_whose_phone_is_a_card_number_has_no_phone_keys(db, staff):
