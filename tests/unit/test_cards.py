@@ -937,3 +937,41 @@ def test_a_card_number_with_any_joiners_and_surroundings_is_always_masked(card, 
     assert digits[:-4] not in digits_any_script(masked)
     # Masking again changes nothing: nothing of the card is left to find.
     assert mask_card_numbers(masked).text == masked
+
+
+# --------------------------------------------------------------------------- security codes
+
+
+def test_the_expiry_and_security_code_next_to_a_card_go_with_it():
+    result = mask_card_numbers("card 4111 1111 1111 1111 exp 12/28 cvv 123")
+    assert result.text == "card [card number removed, ends 1111] cvv [security code removed]"
+    assert "security code was removed too" in result.message
+
+
+@pytest.mark.parametrize(("typed", "kept"), [
+    ("CVV: 123", "CVV: [security code removed]"),
+    ("her cvv2 is 987, call back", "her cvv2 is [security code removed], call back"),
+    ("Security code 1234", "Security code [security code removed]"),
+    ("CID\n4321", "CID\n[security code removed]"),
+    ("csc=555 thanks", "csc=[security code removed] thanks"),
+    ("CVC ١٢٣", "CVC [security code removed]"),
+    ("Kartenprüfnummer 321", "Kartenprüfnummer [security code removed]"),
+])
+def test_a_security_code_after_its_word_is_removed_even_with_no_card(typed, kept):
+    result = guard_text(typed, field="the note")
+    assert result.value == kept
+    assert result.changed and result.matches == ()
+    assert result.message.startswith("A card security code was removed from the note.")
+    assert contains_card_number(typed) and may_contain_card_number(typed)
+
+
+@pytest.mark.parametrize("text", ["cvv 12345", "CVV", "price 123", "decide 123", "section 12"])
+def test_a_number_that_is_no_security_code_stays(text):
+    assert mask_card_numbers(text).text == text
+
+
+def test_a_security_code_in_web_store_json_is_reported_by_path():
+    result = guard_payload({"customer_note": "cvv 123", "billing": {"address_2": "ok"}})
+    assert result.value["customer_note"] == "cvv [security code removed]"
+    assert result.changed and result.codes == (("customer_note",),)
+    assert "customer_note" in result.message
