@@ -126,6 +126,7 @@ __all__ = [
     "mask_card_numbers",
     "mask_for",
     "may_contain_card_number",
+    "may_contain_security_code",
     "validate_last4",
 ]
 
@@ -754,7 +755,7 @@ def _scan(text: str, context: str) -> list[_Found]:
 _ANY_DIGIT = re.compile(r"\d")
 # What every word of _SECURITY_CODE holds, in lower case, for first looks over bytes.
 SECURITY_CODE_HINTS = (
-    "cv", "cid", "csc", "cav", "spc", "sec", "verif", "sicherh", "karten", "prüf", "pruf",
+    "cvv", "cvc", "cvn", "cvd", "cvk", "cid", "csc", "cav", "spc", "sec", "verif", "sicherh", "karten", "prüf", "pruf",
     "crypto", "code de", "códig", "codig", "codice",
 )
 # How each word of _SECURITY_CODE starts, in lower case: the pattern is tried only where
@@ -832,6 +833,12 @@ def may_contain_card_number(text: str) -> bool:
     if len(text) >= 12 and (_CHAIN_ASCII if text.isascii() else _CHAIN).search(text):
         return True
     return bool(_security_codes(text))
+
+
+def may_contain_security_code(text: str) -> bool:
+    """True when ``text`` holds a security code after its word (CVV 123), as
+    ``mask_card_numbers`` removes it."""
+    return len(text) >= 5 and _has_digit(text) and bool(_security_codes(text))
 
 
 def contains_card_number(text: str, *, context: Context = "text") -> bool:

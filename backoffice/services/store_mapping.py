@@ -33,6 +33,7 @@ from backoffice.domain.cards import (
     format_path,
     guard_payload,
     is_card_joiner,
+    may_contain_security_code,
 )
 from backoffice.domain.emails import email_key, normalize_email
 from backoffice.domain.enums import OrderStatus
@@ -253,7 +254,20 @@ _ASCII_JOINERS = ASCII_CARD_JOINERS.encode("ascii")
 # How JSON writes the control characters the detector reads as joiners.
 _JSON_ESCAPED_JOINERS = (b"\\t", b"\\n", b"\\r", b"\\f", b"\\u000b", b"\\u000B", *(
     b"\\u001" + c for c in (b"c", b"d", b"e", b"f", b"C", b"D", b"E", b"F")))
-_CODE_HINTS = tuple(h.encode() for h in SECURITY_CODE_HINTS)
+# What every word that names a card's security code holds, in lower-cased UTF-8.
+_CODE_HINT = re.compile(b"|".join(re.escape(h.encode()) for h in SECURITY_CODE_HINTS))
+_ALNUM_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _may_hold_code(blob: bytes) -> bool:
+    """Whether some text in the JSON may hold a security code after its word: a hint that
+    starts a word (random keys hold "cvd" inside), then the detector's own look."""
+    low = blob.lower()
+    for m in _CODE_HINT.finditer(low):
+        start = m.start()
+        if start == 0 or low[start - 1] not in _ALNUM_BYTES or low[start - 1] >= 0x80:
+            return may_contain_security_code(blob.decode("utf-8", "replace"))
+    return False
 _FIRST_LOOK = bytes(ord("0") if 0x30 <= b <= 0x39 else ord("x") for b in range(256))
 _TWELVE_DIGITS = b"0" * 12
 _HIGH_BYTES = bytes(b >= 0x80 for b in range(256))
@@ -292,12 +306,12 @@ def _json_bytes(value: Any) -> bytes:
 
 
 def _may_hold_card(blob: bytes) -> bool:
-    low = blob.lower()
-    if any(hint in low for hint in _CODE_HINTS):
-        return True  # perhaps a security code after its word: let the detector look
-    for escaped in _JSON_ESCAPED_JOINERS:
-        if escaped in blob:
-            blob = blob.replace(escaped, b" ")
+    if _may_hold_code(blob):
+        return True  # a security code after its word (read across the JSON): let the detector look
+    if b"\\" in blob:
+        for escaped in _JSON_ESCAPED_JOINERS:
+            if escaped in blob:
+                blob = blob.replace(escaped, b" ")
     if b"e+" in blob:
         # A float written with an exponent may stand for a whole number of 16 digits or
         # more, which the guard reads as digits: let the detector look.
