@@ -25,6 +25,8 @@ from backoffice.domain.cards import (
 from backoffice.domain import cards as cards_module
 from backoffice.domain.cards import _issuer
 from backoffice.errors import ValidationError
+from tests.card_canary import card_numbers, surroundings
+from tests.card_canary import digits_of as digits_any_script
 
 # --------------------------------------------------------------------------- helpers
 # The tests keep their own Luhn arithmetic, so a mistake in the module cannot hide here.
@@ -848,65 +850,6 @@ def test_the_joiner_table_holds_every_format_character_and_dash_of_this_python()
         assert cards_module.is_card_joiner(char), f"U+{ord(char):04X}"
     for char in "a1+()[]#\"":
         assert not cards_module.is_card_joiner(char), char
-
-
-# Real issuer prefixes; the length is drawn from 13 to 19 whatever the issuer prints.
-ISSUER_PREFIXES = ["4", "51", "55", "2221", "2720", "34", "37", "6011", "644", "65", "3528",
-                   "3589", "300", "36", "38", "62", "81", "5018", "6759", "2200", "60", "9792"]
-# What a person may put between groups, each drawn 1-4 times in a row.
-JOINER_ALPHABET = [" ", "\t", "\n", "\r\n", "\u3000", "\u00a0", "\u202f", "\u2028", "\u200b",
-                   "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "-", "\u2010", "\u2011",
-                   "\u2013", "\u2014", "\u2212", "\uff0d", "/", ",", "_", ".", "\uff0f"]
-# Zero of each script's digits: ASCII, full-width, Arabic-Indic, Devanagari, Bengali,
-# Thai, mathematical bold.
-DIGIT_ZEROS = [0x30, 0xFF10, 0x0660, 0x0966, 0x09E6, 0x0E50, 0x1D7CE]
-# Letters that spell no label word (no tracking, phone or product word, no hexadecimal
-# and no upper-case IBAN country code), in several scripts.
-LETTERS = "xyzqjkwéßñøαβγдж山田カ"
-
-
-def any_script_digits(draw, count: int) -> str:
-    zero = draw(st.sampled_from(DIGIT_ZEROS))
-    return "".join(chr(zero + draw(st.integers(0, 9))) for _ in range(count))
-
-
-@st.composite
-def card_numbers(draw):
-    """A Luhn-valid number with a real issuer prefix, 13-19 digits: (digits, as typed)."""
-    prefix = draw(st.sampled_from(ISSUER_PREFIXES))
-    size = draw(st.integers(max(13, len(prefix) + 1), 19))
-    body = prefix + draw(st.text("0123456789", min_size=size - 1 - len(prefix),
-                                 max_size=size - 1 - len(prefix)))
-    digits = luhn_complete(body)
-    zero = draw(st.sampled_from(DIGIT_ZEROS))
-    shown = "".join(chr(zero + int(d)) for d in digits)
-    cuts = sorted(draw(st.sets(st.integers(1, size - 1), max_size=size - 1)))
-    typed, pos = "", 0
-    for cut in cuts:
-        joiner = "".join(draw(st.lists(st.sampled_from(JOINER_ALPHABET), min_size=1, max_size=4)))
-        typed += shown[pos:cut] + joiner
-        pos = cut
-    return digits, typed + shown[pos:]
-
-
-@st.composite
-def surroundings(draw):
-    """Text of letters and short numbers in other scripts, each number ended by a letter
-    (so that the text around the card holds no card of its own)."""
-    parts = draw(st.lists(st.one_of(st.sampled_from(list(LETTERS)),
-                                    st.builds(lambda n: n, st.just(None))), max_size=6))
-    out = ""
-    for part in parts:
-        out += part if part is not None else (
-            any_script_digits(draw, draw(st.integers(1, 6))) + draw(st.sampled_from(LETTERS)) + " ")
-    return out
-
-
-def digits_any_script(text: str) -> str:
-    """Every decimal digit of any script in ``text``, as ASCII."""
-    import unicodedata
-
-    return "".join(str(unicodedata.decimal(c)) for c in text if c.isdecimal())
 
 
 MARKER = re.compile(r"\[card number removed, ends (\d{4})\]")
