@@ -425,8 +425,10 @@ def test_every_luhn_valid_13_to_19_digit_number_is_caught_unless_documented(
     assert match.digits in digits
     assert may_contain_card_number(text)
     masked = mask_card_numbers(text).text
-    # A leading group of at most 3 digits outside the card may stay ("0.", "Qty 2").
-    assert only_digits(masked).endswith(match.last4) and len(only_digits(masked)) <= 7
+    # Digits before the card may stay ("0.", "Qty 2"); of the card, only its last 4.
+    left = only_digits(masked)
+    assert left.endswith(match.last4) and digits.startswith(left[:-4])
+    assert digits.index(match.digits) == len(left) - 4
 
 
 # Real issuer prefixes with the way each brand prints its groups.
