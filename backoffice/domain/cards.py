@@ -753,10 +753,11 @@ def _scan(text: str, context: str) -> list[_Found]:
 
 
 _ANY_DIGIT = re.compile(r"\d")
-# What every word of _SECURITY_CODE holds, in lower case, for first looks over bytes.
+# What every word of _SECURITY_CODE holds, for first looks over bytes lowered as ASCII
+# (which leaves "Ü" and "Ó" as they are).
 SECURITY_CODE_HINTS = (
-    "cvv", "cvc", "cvn", "cvd", "cvk", "cid", "csc", "cav", "spc", "sec", "verif", "sicherh", "karten", "prüf", "pruf",
-    "crypto", "code de", "códig", "codig", "codice",
+    "cvv", "cvc", "cvn", "cvd", "cvk", "cid", "csc", "cav", "spc", "sec", "verif", "sicherh",
+    "karten", "prüf", "prÜf", "pruf", "crypto", "code", "códig", "cÓdig", "codig", "codice",
 )
 # How each word of _SECURITY_CODE starts, in lower case: the pattern is tried only where
 # one of these stands, which is several times faster than searching with it.

@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -255,3 +256,10 @@ def test_a_store_text_cut_to_its_column_is_checked_after_the_cut():
     whole = "4111 1111 1111 11112"
     assert sm.guard_record({"note": whole})["note"] == whole
     assert "4111" not in sm._text(whole, 19)
+
+
+@pytest.mark.parametrize("note", ["cvv 123", "CVC2: 987", "Security code 1234", "CÓDIGO DE SEGURIDAD 321",
+                                  "KARTENPRÜFNUMMER 555", "code  de sécurité\n123", "csc ١٢٣"])
+def test_the_first_look_lets_through_every_security_code(note):
+    assert sm._may_hold_card(sm._json_bytes([{"id": 1, "customer_note": note}]))
+    assert "[security code removed]" in sm.guard_record({"customer_note": note})["customer_note"]
