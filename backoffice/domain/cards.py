@@ -773,6 +773,12 @@ def _has_digit(text: str) -> bool:
 
 def _security_codes(text: str) -> list[re.Match[str]]:
     """Each security code after its word (see _SECURITY_CODE), in order."""
+    if not text.isascii():
+        # Full-width letters ("ＣＶＶ") read as the letters they stand for, when that keeps
+        # every character in its place.
+        folded = unicodedata.normalize("NFKC", text)
+        if len(folded) == len(text):
+            text = folded
     low = text.lower()
     if len(low) != len(text):  # a few letters lower to two characters: search it all
         return list(_SECURITY_CODE.finditer(text))

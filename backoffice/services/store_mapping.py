@@ -262,6 +262,9 @@ _ALNUM_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
 def _may_hold_code(blob: bytes) -> bool:
     """Whether some text in the JSON may hold a security code after its word: a hint that
     starts a word (random keys hold "cvd" inside), then the detector's own look."""
+    if b"\xef\xbc" in blob or b"\xef\xbd" in blob:
+        # Full-width forms (a Japanese keyboard's "ＣＶＶ"): the detector reads them itself.
+        return may_contain_security_code(blob.decode("utf-8", "replace"))
     low = blob.lower()
     for m in _CODE_HINT.finditer(low):
         start = m.start()

@@ -901,6 +901,7 @@ def test_the_expiry_and_security_code_next_to_a_card_go_with_it():
     ("csc=555 thanks", "csc=[security code removed] thanks"),
     ("CVC ١٢٣", "CVC [security code removed]"),
     ("Kartenprüfnummer 321", "Kartenprüfnummer [security code removed]"),
+    ("ＣＶＶ：１２３", "ＣＶＶ：[security code removed]"),
 ])
 def test_a_security_code_after_its_word_is_removed_even_with_no_card(typed, kept):
     result = guard_text(typed, field="the note")

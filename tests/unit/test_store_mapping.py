@@ -259,7 +259,7 @@ def test_a_store_text_cut_to_its_column_is_checked_after_the_cut():
 
 
 @pytest.mark.parametrize("note", ["cvv 123", "CVC2: 987", "Security code 1234", "CÓDIGO DE SEGURIDAD 321",
-                                  "KARTENPRÜFNUMMER 555", "code  de sécurité\n123", "csc ١٢٣"])
+                                  "KARTENPRÜFNUMMER 555", "code  de sécurité\n123", "csc ١٢٣", "ＣＶＶ：１２３"])
 def test_the_first_look_lets_through_every_security_code(note):
     assert sm._may_hold_card(sm._json_bytes([{"id": 1, "customer_note": note}]))
     assert "[security code removed]" in sm.guard_record({"customer_note": note})["customer_note"]
