@@ -51,6 +51,8 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
+from backoffice.domain.cards import contains_card_number
+
 __all__ = [
     "Phone",
     "PhoneQuery",
@@ -177,7 +179,8 @@ def _valid_number(text: str, digits: str, region: str | None) -> _Valid | None:
 
 
 def normalize_phone(raw: str, *, default_region: str | None = "US") -> Phone | None:
-    """Return the stored form of a typed phone number, or None if it has no digit.
+    """Return the stored form of a typed phone number, or None if it has no digit or its
+    digits are a card number (whatever stood between them).
 
     `default_region` (ISO 3166 code) applies to numbers typed without a country
     code. Numbers that do not parse as valid keep their typed digits with
@@ -190,7 +193,26 @@ def normalize_phone(raw: str, *, default_region: str | None = "US") -> Phone | N
 
 @lru_cache(maxsize=16384)
 def _normalize_cached(raw: str, default_region: str | None) -> Phone | None:
+    phone = _normalize_unchecked(raw, default_region)
+    if phone is not None and _is_card_number(phone):
+        return None
+    return phone
+
+
+@lru_cache(maxsize=4096)
+def _normalize_unchecked(raw: str, default_region: str | None) -> Phone | None:
     return _normalize(raw, default_region)
+
+
+def _is_card_number(phone: Phone) -> bool:
+    """The digits kept as the phone's keys are a card number: they are no phone number.
+
+    The digits are checked as they will be stored (every digit of the text, whatever
+    stood between them); a valid number is checked with its "+", which clears an
+    international number that happens to start inside a card range.
+    """
+    digits = ("+" if phone.is_valid else "") + phone.digits
+    return contains_card_number(digits, context="phone")
 
 
 def _normalize(raw: str, default_region: str | None) -> Phone | None:
@@ -246,7 +268,8 @@ def phone_query(text: str, *, default_region: str | None = "US") -> PhoneQuery |
     text = unicodedata.normalize("NFKC", text).strip()
     if not _looks_like_phone(text):
         return None
-    phone = normalize_phone(text, default_region=default_region)
+    # A search is not stored: what was typed is read as it is, card-shaped or not.
+    phone = _normalize_unchecked(text, default_region)
     if phone is None:
         return None
     typed = _digits_of(text)

@@ -71,6 +71,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from backoffice.domain.base import Base, personal
+from backoffice.domain.cards import contains_card_number, fit_checked
 from backoffice.domain.customers import Customer, CustomerAddress
 from backoffice.domain.emails import email_key
 from backoffice.domain.enums import CustomerStatus
@@ -451,13 +452,25 @@ def customer_entry(
         key = order_number_key(number)
         if key:
             terms.add((_ORDER, clip(key)))
-    return IndexEntry(frozenset(terms), " ".join(body)[:BODY_LENGTH] or None)
+    return _checked_entry(terms, " ".join(body))
+
+
+def _checked_entry(terms: set[tuple[str, str]], body: str) -> IndexEntry:
+    """The entry with each term and the fragment line checked for card numbers in the form
+    they are stored: folding, joining words and cutting happen first and can make a card
+    number of digits the column held apart (tidy first, check last). Phone terms are the
+    reversed digits of phone keys, which were checked before they were reversed."""
+    checked = frozenset(
+        (kind, term if kind == _PHONE else fit_checked(term, TERM_LENGTH)) for kind, term in terms
+    )
+    return IndexEntry(checked, fit_checked(body, BODY_LENGTH) or None)
 
 
 def _phone_digits(table: str, col: str, value: str, known: set[str], region) -> str | None:
     """The digits to index for a phone column; cheap when they are already stored."""
     if table == "customers" and col == "phone_digits":
-        return value
+        # Keys stored before card numbers were kept out of them are checked here too.
+        return None if contains_card_number("+" + value, context="phone") else value
     typed = _digits(value)
     if not typed:
         return None

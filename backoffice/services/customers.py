@@ -1131,15 +1131,27 @@ def validate_changes(changes: Mapping[str, Any], *, default_country: str = "US")
                 clean[name] = ""
                 continue
             try:
-                clean[name] = validate_email(text_value)
+                email = validate_email(text_value)
             except ValidationError as exc:
                 errors[name] = exc.fields.get("email", exc.message)
+                continue
+            # Checked in the form it is stored, after the address was tidied.
+            if contains_card_number(email):
+                errors[name] = ("This looks like a card number. Card numbers are never stored; "
+                                "take card payments on the payment page or the card terminal.")
+            else:
+                clean[name] = email
         elif name == "phone":
             if not text_value:
                 clean[name] = ""
                 continue
             phone = normalize_phone(text_value, default_region=default_country)
-            if phone is None:
+            if contains_card_number(text_value, context="phone") or (
+                phone is None and any(ch.isdecimal() for ch in text_value)
+            ):
+                errors[name] = ("This looks like a card number. Card numbers are never stored; "
+                                "take card payments on the payment page or the card terminal.")
+            elif phone is None:
                 errors[name] = "A phone number needs digits, as in +1 713 555 0199."
             elif not phone.is_valid:
                 errors[name] = (f"This is not a valid phone number in {default_country}. "

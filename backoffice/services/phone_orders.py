@@ -42,7 +42,7 @@ from backoffice.domain import (
     ShippingLine,
 )
 from backoffice.domain.base import money, utcnow
-from backoffice.domain.cards import find_card_numbers, guard_text, validate_last4
+from backoffice.domain.cards import find_card_numbers, fit_checked, guard_text, validate_last4
 from backoffice.domain.emails import email_key, validate_email
 from backoffice.domain.enums import (
     AddressKind,
@@ -596,7 +596,7 @@ def _validate_new_customer(s: Session, new: NewCustomer, guard: _Guard) -> dict:
         "postcode": guard(new.postcode, "the postcode"),
         "email": guard(new.email, "the email address"),
         "phone": guard(new.phone, "the phone number", context="phone"),
-        "country": (new.country or region).strip().upper(),
+        "country": guard((new.country or region).strip().upper(), "the country"),
     }
     errors: dict[str, str] = {}
     if not values["first_name"] and not values["last_name"]:
@@ -769,7 +769,8 @@ def place_phone_order(
                               fields={"shipping": "Choose a shipping method."})
     guard = _Guard()
     note_text = guard(note, "the order note")
-    shipping_title = guard(shipping.title or shipping.method_id, "the shipping method")[:120]
+    shipping_title = fit_checked(guard(shipping.title or shipping.method_id, "the shipping method"), 120)
+    method_id = fit_checked(guard(shipping.method_id, "the shipping method"), 64)
 
     with db.begin() as s:
         currency = str(read_setting(s, "shop.currency") or "USD").upper()[:3]
@@ -826,7 +827,7 @@ def place_phone_order(
                 product_id=product.id, sku=product.sku or "", name=product.name,
                 quantity=line.quantity, unit_price=product.price, total=line_total))
         order.shipping_lines.append(ShippingLine(
-            method_id=shipping.method_id.strip()[:64], method_title=shipping_title, total=cost))
+            method_id=method_id, method_title=shipping_title, total=cost))
         order.subtotal = money(subtotal)
         order.shipping_total = cost
         order.total = money(subtotal + cost)

@@ -27,7 +27,15 @@ from typing import Any
 
 import orjson
 
-from backoffice.domain.cards import format_path, guard_payload
+from backoffice.domain.cards import (
+    ASCII_CARD_JOINERS,
+    SECURITY_CODE_HINTS,
+    fit_checked,
+    format_path,
+    guard_payload,
+    is_card_joiner,
+    may_contain_security_code,
+)
 from backoffice.domain.emails import email_key, normalize_email
 from backoffice.domain.enums import OrderStatus
 from backoffice.domain.phones import normalize_phone, phone_suffix_key
@@ -115,12 +123,14 @@ def money_text(value: Decimal | None) -> str:
 
 
 def _text(value: Any, width: int | None = None) -> str:
+    """The value as text of at most `width` characters; a cut text is checked for card
+    numbers again, since the records were guarded whole."""
     if type(value) is str:
-        return value if width is None or len(value) <= width else value[:width]
+        return value if width is None or len(value) <= width else fit_checked(value, width)
     if value is None:
         return ""
     text = str(value)
-    return text[:width] if width is not None and len(text) > width else text
+    return fit_checked(text, width) if width is not None and len(text) > width else text
 
 
 def _int(value: Any) -> int | None:
@@ -277,9 +287,27 @@ def product_view(record: Mapping[str, Any]) -> dict[str, Any]:
 # one with them goes to the detector's own first look, then to the guard. The set below
 # is wider than the detector's on purpose (every Unicode space and dash), and a test
 # keeps it a superset.
-CARD_JOINERS = frozenset(" \t-.\u00a0\u2007\u2009\u202f\u2010\u2011\u2012\u2013\u2014\u2015\u2212") | frozenset(
-    chr(c) for c in range(0x80, 0x3001) if chr(c).isspace())
-_ASCII_JOINERS = bytes(sorted(ord(c) for c in CARD_JOINERS if ord(c) < 0x80)) + b"\n\r\x0b\x0c"
+_ASCII_JOINERS = ASCII_CARD_JOINERS.encode("ascii")
+# How JSON writes the control characters the detector reads as joiners.
+_JSON_ESCAPED_JOINERS = (b"\\t", b"\\n", b"\\r", b"\\f", b"\\u000b", b"\\u000B", *(
+    b"\\u001" + c for c in (b"c", b"d", b"e", b"f", b"C", b"D", b"E", b"F")))
+# What every word that names a card's security code holds, in lower-cased UTF-8.
+_CODE_HINT = re.compile(b"|".join(re.escape(h.encode()) for h in SECURITY_CODE_HINTS))
+_ALNUM_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _may_hold_code(blob: bytes) -> bool:
+    """Whether some text in the JSON may hold a security code after its word: a hint that
+    starts a word (random keys hold "cvd" inside), then the detector's own look."""
+    if b"\xef\xbc" in blob or b"\xef\xbd" in blob:
+        # Full-width forms (a Japanese keyboard's "ＣＶＶ"): the detector reads them itself.
+        return may_contain_security_code(blob.decode("utf-8", "replace"))
+    low = blob.lower()
+    for m in _CODE_HINT.finditer(low):
+        start = m.start()
+        if start == 0 or low[start - 1] not in _ALNUM_BYTES or low[start - 1] >= 0x80:
+            return may_contain_security_code(blob.decode("utf-8", "replace"))
+    return False
 _FIRST_LOOK = bytes(ord("0") if 0x30 <= b <= 0x39 else ord("x") for b in range(256))
 _TWELVE_DIGITS = b"0" * 12
 _HIGH_BYTES = bytes(b >= 0x80 for b in range(256))
@@ -300,7 +328,7 @@ def _ascii_look(blob: bytes) -> bytes:
         if chunk.isalpha():
             pieces.append(b"x")  # letters only, the usual case ("é", "ß")
         else:
-            pieces.append("".join("0" if ch.isdecimal() else "" if ch in CARD_JOINERS else "x"
+            pieces.append("".join("0" if ch.isdecimal() else "" if is_card_joiner(ch) else "x"
                                   for ch in chunk).encode("ascii"))
         pos = end
     pieces.append(blob[pos:])
@@ -318,8 +346,12 @@ def _json_bytes(value: Any) -> bytes:
 
 
 def _may_hold_card(blob: bytes) -> bool:
-    if b"\\t" in blob:
-        blob = blob.replace(b"\\t", b"\t")  # JSON writes a tab as two characters
+    if _may_hold_code(blob):
+        return True  # a security code after its word (read across the JSON): let the detector look
+    if b"\\" in blob:
+        for escaped in _JSON_ESCAPED_JOINERS:
+            if escaped in blob:
+                blob = blob.replace(escaped, b" ")
     if b"e+" in blob:
         # A float written with an exponent may stand for a whole number of 16 digits or
         # more, which the guard reads as digits: let the detector look.
@@ -367,8 +399,8 @@ def guard_records(records: Sequence[Mapping[str, Any]], report: GuardReport | No
             out.append(record)
             continue
         result = guard_payload(record)
-        if result.found and report is not None:
-            for path, _match in result.found:
+        if result.changed and report is not None:
+            for path in [p for p, _match in result.found] + list(result.codes):
                 report.add(1, format_path(path) or "the record")
         out.append(result.value)
     return out

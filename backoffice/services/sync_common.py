@@ -443,11 +443,12 @@ _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 def safe_sentence(text: str, limit: int = 2000) -> str:
     """A store's sentence fit to keep in the outbox and the run log: no email address and no
     card number in it (they outlive an erasure there), and not too long."""
-    from backoffice.domain.cards import mask_card_numbers
+    from backoffice.domain.cards import fit_checked, mask_card_numbers
 
     text = _EMAIL.sub("(an email address)", text or "")
     text = mask_card_numbers(text).text
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+    # A cut can make a card number of what was none: check after cutting.
+    return text if len(text) <= limit else fit_checked(text, limit - 3).rstrip() + "..."
 
 
 def check(cancel) -> None:

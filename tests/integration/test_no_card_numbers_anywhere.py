@@ -13,6 +13,7 @@ without separators: only the last 4 digits may remain.
 from __future__ import annotations
 
 import logging
+import random
 import re
 from decimal import Decimal
 
@@ -32,6 +33,7 @@ from backoffice.store.connector import StoreCredentials
 from tests.integration.sync_helpers import SYNC_ACTOR
 from backoffice.store.devstore import DevStore
 from backoffice.store.woocommerce import WooCommerceConnector
+from tests.card_canary import assert_no_card_in_database, leaks, luhn_complete
 from tests.conftest import make_staff
 from tests.ui.test_phone_order_screen import (
     WAIT_MS,
@@ -48,6 +50,45 @@ from ui.tasks import TaskManager
 
 VISA = "4111 1111 1111 1111"
 MASTERCARD = "5555-5555-5555-4444"
+
+
+def fresh_canaries(count: int) -> list[tuple[str, str]]:
+    """Fresh random card numbers (real issuer prefixes, 13-19 digits), each typed another
+    way a determined tester would: (ASCII digits, as typed)."""
+    rng = random.Random()
+    forms = [
+        lambda g: "\n".join(g),                                   # a line break between groups
+        lambda g: "    ".join(g),                                 # four spaces
+        lambda g: "\u3000".join(to_full_width(x) for x in g),     # a Japanese keyboard
+        lambda g: "\u200b".join(g),                               # zero-width spaces
+        lambda g: "\u00ad".join(g),                               # soft hyphens
+        lambda g: "\uff0d".join(g),                               # full-width hyphens
+        lambda g: "/".join(g), lambda g: ",".join(g), lambda g: "_".join(g),
+        lambda g: "cc" + "".join(g) + "x",                        # touching letters
+        lambda g: g[0] + "." + "".join(g[1:]),                    # 4111.111111111111
+        lambda g: " \u2013\t".join(g),                           # an en dash and a tab
+    ]
+    out = []
+    for n in range(count):
+        prefix = rng.choice(["4", "51", "2221", "37", "6011", "3528", "62", "5018"])
+        size = rng.randint(13, 19)
+        digits = luhn_complete(prefix + "".join(rng.choice("0123456789")
+                                                for _ in range(size - 1 - len(prefix))))
+        groups = [digits[i:i + 4] for i in range(0, len(digits), 4)]
+        out.append((digits, forms[n % len(forms)](groups)))
+    return out
+
+
+def to_full_width(text: str) -> str:
+    return "".join(chr(0xFF10 + int(ch)) for ch in text)
+
+
+def assert_no_canary(blob: bytes, where: str, canaries) -> None:
+    """No canary in ``blob`` read as text by its digits only (any script, any separators)."""
+    for encoding in ("utf-8", "utf-16-le"):
+        text = blob.decode(encoding, "ignore")
+        for digits, _ in canaries:
+            assert not leaks(text, digits), f"card {digits[-4:]} ({encoding}) in {where}"
 
 
 def forbidden_patterns() -> list[bytes]:
@@ -100,8 +141,10 @@ def test_a_card_number_is_nowhere(qtbot, sqlite_db, store, tmp_path):
     root = logging.getLogger()
     saved_handlers, saved_level = list(root.handlers), root.level
     configure_logging(log_dir=log_dir)
+    canaries = fresh_canaries(24)
     try:
         _every_path_in(qtbot, db, owner, ids, store, exports)
+        _fresh_canaries_through(db, owner, ids, store, canaries)
     finally:
         for handler in list(root.handlers):
             if handler not in saved_handlers:
@@ -147,9 +190,20 @@ def test_a_card_number_is_nowhere(qtbot, sqlite_db, store, tmp_path):
     for logged in store.requests_log:
         assert_no_card(repr(logged).encode(), "the store's request log")
 
+    # The fresh canaries, read by digits only: every value of every table, the database
+    # file with its WAL, the log files and every request sent to the store.
+    assert_no_card_in_database(db, [d for d, _ in canaries] + ["4111111111111111", "5555555555554444"])
+    for side in scanned:
+        assert_no_canary(path.with_name(side).read_bytes(), side, canaries)
+    for file in log_dir.iterdir():
+        assert_no_canary(file.read_bytes(), f"log file {file.name}", canaries)
+    for number, body in enumerate(store.captured):
+        assert_no_canary(body, f"request {number} to the web store", canaries)
+
     # Once the database is closed (WAL checkpointed into the file), still nothing.
     db.dispose()
     assert_no_card(path.read_bytes(), path.name)
+    assert_no_canary(path.read_bytes(), path.name, canaries)
 
 
 def _every_path_in(qtbot, db, owner, ids, store, exports) -> None:
@@ -241,3 +295,48 @@ def _every_path_in(qtbot, db, owner, ids, store, exports) -> None:
     for handler in logging.getLogger().handlers:
         handler.flush()
     assert Decimal(placed.total) > 0
+
+
+def _fresh_canaries_through(db, owner, ids, store, canaries) -> None:
+    """Each fresh canary through the services, the phone order sent to the store, the sync
+    of a customer and an order made on the store, and the log."""
+    texts = [typed for _, typed in canaries]
+    log = logging.getLogger("backoffice.canary")
+    for n, typed in enumerate(texts[:6]):
+        customers_service.add_note(db, actor=owner, customer_id=ids["ana"], text=f"note {n}: {typed} ok")
+    placed = po.place_phone_order(
+        db, actor=owner,
+        new_customer=po.NewCustomer(first_name="Cid", last_name="Roe", email="cid@example.com",
+                                    phone="713 555 0124", company=texts[6], address_1="5 Elm St",
+                                    address_2=texts[7], city="Houston", postcode="77003"),
+        lines=[po.LineInput(ids["TEA-02"], 1)], shipping=po.ShippingInput("flat_rate", texts[8], "5"),
+        note=f"{texts[9]} exp 12/28 cvv 123")
+    with db.read() as s:
+        note = s.scalars(select(Order.customer_note).where(Order.id == placed.order_id)).one()
+    assert "12/28" not in note and "123" not in note.replace("ends ", "")
+    product = store.list_products()[0]
+    customer = store.create_customer({
+        "email": "dee@example.com", "first_name": "Dee", "last_name": texts[10],
+        "billing": {"first_name": "Dee", "last_name": texts[10], "company": texts[11], "address_1": texts[12],
+                    "city": "Houston", "postcode": "77004", "country": "US", "email": "dee@example.com",
+                    "phone": texts[13]}})
+    store.create_order({
+        "status": "processing", "customer_id": customer["id"], "customer_note": texts[14],
+        "payment_method_title": texts[15], "transaction_id": texts[16],
+        "billing": {"first_name": "Dee", "last_name": "Web", "address_1": texts[17], "city": "Houston",
+                    "postcode": "77004", "country": "US", "email": "dee@example.com", "phone": texts[18]},
+        "line_items": [{"product_id": product["id"], "quantity": 1}],
+        "shipping_lines": [{"method_id": "flat_rate", "method_title": texts[19], "total": "5.00"}],
+        "meta_data": [{"key": "_tracking_number", "value": texts[20]}],
+    })
+    with connector_for(store) as connector:
+        summary = sync.run_sync(db, connector, full_customer_scan=True, actor=SYNC_ACTOR)
+    assert summary.ok, summary.error
+    for typed in texts[21:]:
+        log.warning("Caller read out %s", typed)
+    try:
+        raise ValueError(f"could not parse {texts[21]}")
+    except ValueError:
+        log.exception("Parsing failed")
+    for handler in logging.getLogger().handlers:
+        handler.flush()

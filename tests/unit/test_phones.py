@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backoffice.domain.cards import contains_card_number
 from backoffice.domain.phones import Phone, normalize_phone, phone_query, phone_suffix_key
 
 
@@ -259,4 +260,22 @@ def typed_numbers(draw):
 def test_typed_numbers_normalise_as_on_the_plain_road(case):
     typed, default = case
     assert phones_module._normalize(typed, default) == _plain_normalize(typed, default)
-    assert normalize_phone(typed, default_region=default) == phones_module._normalize(typed, default)
+    plain = phones_module._normalize(typed, default)
+    stored = normalize_phone(typed, default_region=default)
+    # The same, except that digits making a card number are no phone number.
+    assert stored == plain or (stored is None and contains_card_number(
+        ("+" if plain.is_valid else "") + plain.digits, context="phone"))
+
+
+@pytest.mark.parametrize("typed", [
+    "4111 1111 1111 1111", "4111-1111-1111-1111", "4111 1111 x 1111 1111", "(411) 111-1111-1111-11",
+    "+4111111111111111", "5555 5555 5555 4444 ext 12", "４１１１ １１１１ １１１１ １１１１",
+])
+def test_a_card_number_typed_as_a_phone_makes_no_phone_keys(typed):
+    # Its digits would be kept whole in the phone keys, whatever stood between them.
+    assert normalize_phone(typed, default_region="US") is None
+
+
+@pytest.mark.parametrize("typed", ["+49 170 12345675", "4917012345675", "+1 713 555 0199", "(713) 555-0199"])
+def test_a_phone_number_in_a_card_range_stays_a_phone_number(typed):
+    assert normalize_phone(typed, default_region="US").is_valid

@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -136,10 +137,13 @@ def test_the_fast_guard_reports_what_it_removed():
 def test_the_first_look_lets_through_every_separator_the_detector_knows():
     from backoffice.domain import cards
 
-    separators = set(cards._SPACES + cards._DASHES + ".\t")
-    assert separators <= sm.CARD_JOINERS, "the sync's first look misses a card separator"
+    joiners = [chr(c) for c in range(0x110000) if cards.is_card_joiner(chr(c))]
+    for joiner in joiners:
+        text = f"x 4111{joiner}1111{joiner * 3}1111{joiner}1111 y"
+        assert sm._may_hold_card(sm._json_bytes({"note": text})), f"U+{ord(joiner):04X}"
     for card in CARDS:
         assert sm.guard_record({"note": f"x {card} y"})["note"] != f"x {card} y"
+    assert sm.guard_record({"note": "cvv 123"})["note"] == "cvv [security code removed]"
 
 
 def _luhn_complete(body: str) -> str:
@@ -268,3 +272,15 @@ def test_a_gift_message_in_the_orders_meta_reaches_the_gift_slip_and_none_leaves
     assert "gift_message" not in sm.order_data(sm.order_view(record)).values
     record["meta_data"] = [*record.get("meta_data", []), {"key": "_gift_message", "value": " Happy birthday! "}]
     assert sm.order_data(sm.order_view(record)).values["gift_message"] == "Happy birthday!"
+def test_a_store_text_cut_to_its_column_is_checked_after_the_cut():
+    # Whole, the digits are no card (17 digits failing Luhn); cut to 19 characters they are.
+    whole = "4111 1111 1111 11112"
+    assert sm.guard_record({"note": whole})["note"] == whole
+    assert "4111" not in sm._text(whole, 19)
+
+
+@pytest.mark.parametrize("note", ["cvv 123", "CVC2: 987", "Security code 1234", "CÓDIGO DE SEGURIDAD 321",
+                                  "KARTENPRÜFNUMMER 555", "code  de sécurité\n123", "csc ١٢٣", "ＣＶＶ：１２３"])
+def test_the_first_look_lets_through_every_security_code(note):
+    assert sm._may_hold_card(sm._json_bytes([{"id": 1, "customer_note": note}]))
+    assert "[security code removed]" in sm.guard_record({"customer_note": note})["customer_note"]
