@@ -20,6 +20,7 @@ from ui import desk_settings
 from ui.context import AppContext
 from ui.errors import install_excepthook
 from ui.gui_gc import collect_on_gui_thread
+from ui.shell import window_state
 from ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
         if actor is None:
             break
         window = build_window(db, actor, store=store)
+        window_state.restore(window, desk_name())
         signed_out = []
         lock = _install_idle_lock(app, window, db)
         if lock is not None:
@@ -140,6 +142,7 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
             window.sign_out_requested.connect(lock.sign_out)
         window.show()
         code = app.exec()
+        window_state.remember(window, desk_name())
         window.ctx.tasks.wait_all(10_000)
         if lock is not None:
             app.removeEventFilter(lock)

@@ -23,3 +23,22 @@ def set_database_url(url: str | None) -> None:
         s.setValue("database/url", url)
     else:
         s.remove("database/url")
+
+
+def _window_key(desk: str, what: str) -> str:
+    # Several desks may share one account on a shared computer; each keeps its own window.
+    return f"window/{desk or 'default'}/{what}"
+
+
+def window_state(desk: str) -> tuple[bytes | None, str]:
+    """The main window's saved geometry and the screen that was in front, for `desk`."""
+    s = settings()
+    geometry = s.value(_window_key(desk, "geometry"), None)
+    screen = s.value(_window_key(desk, "screen"), "")
+    return (bytes(geometry) if geometry else None, str(screen or ""))
+
+
+def set_window_state(desk: str, geometry: bytes, screen: str) -> None:
+    s = settings()
+    s.setValue(_window_key(desk, "geometry"), geometry)
+    s.setValue(_window_key(desk, "screen"), screen)
