@@ -103,14 +103,14 @@ def test_window_state_is_remembered_per_desk(qtbot, sqlite_db, tmp_path, monkeyp
     monkeypatch.setattr(desk_settings, "settings", lambda: store)
     window = _window(qtbot, sqlite_db)
     window.show_screen("SyncScreen")
-    window.resize(700, 480)
+    window.resize(780, 520)
     window_state.remember(window, "front desk")
     _close(window)
 
     again = _window(qtbot, sqlite_db, login="boss2")
     window_state.restore(again, "front desk")
     assert _front(again) == "SyncScreen"
-    assert (again.width(), again.height()) == (700, 480)
+    assert (again.width(), again.height()) == (780, 520)
     window_state.restore(again, "back room")  # another desk has nothing saved: nothing changes
     assert _front(again) == "SyncScreen"
     _close(again)
@@ -123,4 +123,22 @@ def test_the_window_fits_a_small_laptop_screen_and_names_who_is_signed_in_once(q
     assert window.width() <= available.width() and window.height() <= available.height()
     assert window.windowTitle().count("boss") == 1
     assert isinstance(window.tabs.widget(0), _ScreenSlot)
+    _close(window)
+
+
+def test_on_a_narrow_window_the_screen_tabs_keep_to_their_icons_and_none_is_pushed_off(qtbot, sqlite_db):
+    window = _window(qtbot, sqlite_db)
+    window.resize(1600, 700)
+    qtbot.waitUntil(lambda: not window.navigation.compact(), timeout=WAIT_MS)
+    customers = window.tabs.indexOf(window.screens.slot("CustomersScreen"))
+    assert window.tabs.tabText(customers) == "Customers"
+    window.resize(760, 560)
+    qtbot.waitUntil(window.navigation.compact, timeout=WAIT_MS)
+    bar = window.tabs.tabBar()
+    assert bar.sizeHint().width() <= window.tabs.width()
+    assert window.tabs.tabText(customers) == ""
+    assert "Customers" in window.tabs.tabToolTip(customers)
+    # The screen in front keeps its name.
+    window.show_screen("CustomersScreen")
+    assert window.tabs.tabText(customers) == "Customers"
     _close(window)

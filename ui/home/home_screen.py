@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from html import escape
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QGridLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
+    QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
 )
 
 from backoffice.domain.staff import Permission
@@ -30,16 +32,37 @@ class Tile(QPushButton):
         self.setObjectName(name)
         self.screens = (screens,) if isinstance(screens, str) else screens
         self.caption = caption
-        self.setIcon(icon(icon_name))
-        self.setMinimumHeight(56)
+        self.setMinimumHeight(64)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setStyleSheet("QPushButton { text-align: left; padding: 6px 10px; }")
+        picture = QLabel()
+        picture.setPixmap(icon(icon_name).pixmap(QSize(24, 24), self.devicePixelRatioF()))
+        self.number = QLabel("…")
+        self.number.setObjectName("tileNumber")
+        font = self.number.font()
+        font.setPointSizeF(font.pointSizeF() * 1.8)
+        font.setBold(True)
+        self.number.setFont(font)
+        self.number.setMinimumWidth(self.number.fontMetrics().horizontalAdvance("0000"))
+        self.number.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.words = QLabel(caption)
+        self.words.setWordWrap(True)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 6, 10, 6)
+        row.setSpacing(10)
+        row.addWidget(picture)
+        row.addWidget(self.number)
+        row.addWidget(self.words, 1)
+        # The labels only draw; the button under them takes the clicks and the keys.
+        for label in (picture, self.number, self.words):
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.set_value("…")
 
     def set_value(self, value: str, detail: str = "") -> None:
         self.value = value
-        self.setText(f"{value}   {self.caption}" + (f"\n{detail}" if detail else ""))
+        self.number.setText(value)
+        self.words.setText(self.caption + (f"<br><span style='color:#555'>{escape(detail)}</span>" if detail else ""))
         self.setAccessibleName(f"{self.caption}: {value}" + (f". {detail}" if detail else ""))
+        self.setToolTip(self.accessibleName())
 
 
 class HomeScreen(QWidget):
@@ -89,7 +112,7 @@ class HomeScreen(QWidget):
             tile = Tile(name, icon_name, caption, screen)
             tile.clicked.connect(lambda _c=False, tile=tile: self.open_tile(tile))
             n = len(self.tiles)
-            grid.addWidget(tile, n // 2, n % 2)
+            grid.addWidget(tile, n // 3, n % 3)
             self.tiles[name] = tile
         self.chart = OrdersChart()
         self.status = QLabel("")
@@ -101,8 +124,11 @@ class HomeScreen(QWidget):
         inner.addWidget(heading)
         inner.addLayout(grid)
         inner.addSpacing(8)
-        inner.addWidget(self.chart, 1)
+        inner.addWidget(self.chart)
         inner.addWidget(self.status)
+        inner.addStretch(1)
+        # On a wide screen the figures stay together instead of spreading over the whole width.
+        body.setMaximumWidth(1180)
         # On a small screen the figures scroll instead of squeezing into each other.
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)

@@ -19,12 +19,13 @@ class OrdersChart(QWidget):
         super().__init__(parent)
         self.setObjectName("ordersChart")
         self.days: tuple[DayCount, ...] = ()
-        self.setMinimumSize(280, 120)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setMinimumSize(280, 150)
+        self.setMaximumHeight(240)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAccessibleName("Orders per day")
 
     def sizeHint(self) -> QSize:
-        return QSize(520, 170)
+        return QSize(520, 200)
 
     def set_days(self, days: tuple[DayCount, ...]) -> None:
         self.days = days

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QTabWidget
 
@@ -56,13 +56,14 @@ def badge_text(title: str, overdue: int, due: int) -> str:
     return f"{title} ({waiting})" if waiting else title
 
 
-class Navigation:
+class Navigation(QObject):
     """Builds the Screens menu and the page-switching actions of a main window.
 
     `screens` are (class name, title, slot widget) in tab order; `show(name)` brings one forward.
     """
 
     def __init__(self, window: QMainWindow, tabs: QTabWidget, screens, show) -> None:
+        super().__init__(window)
         self.window = window
         self.tabs = tabs
         self.screen_actions: dict[str, QAction] = {}
@@ -90,6 +91,12 @@ class Navigation:
                 tabs.setTabIcon(index, icon(key.icon))
                 tabs.setTabToolTip(index, f"{title} ({QKeySequence(key.shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
                                    if key.shortcut else title)
+        self._badges: dict[str, tuple[int, int]] = {}
+        self._fitting = False
+        # On a narrow window the screens' tabs give up their words (the icon, tooltip and
+        # accessible name stay) before any tab is pushed off the bar.
+        tabs.currentChanged.connect(lambda _i: self.fit_tabs())
+        tabs.installEventFilter(self)
         self.menu.addSeparator()
         self.next_action = self._page_action("&Next page", NEXT_PAGE_KEYS, 1)
         self.previous_action = self._page_action("P&revious page", PREVIOUS_PAGE_KEYS, -1)
@@ -113,16 +120,51 @@ class Navigation:
             if widget is not None:
                 widget.setFocus(Qt.FocusReason.TabFocusReason)
 
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.fit_tabs()
+        return False
+
+    def _tab_text(self, name: str, compact: bool) -> str:
+        overdue, due = self._badges.get(name, (0, 0))
+        if compact:
+            return f"{overdue + due}" if overdue + due else ""
+        return badge_text(self._titles[name], overdue, due)
+
+    def fit_tabs(self) -> None:
+        """Words on every screen's tab when they fit; else on the one in front only."""
+        if self._fitting:
+            return
+        self._fitting = True
+        try:
+            bar = self.tabs.tabBar()
+            for compact in (False, True):
+                for name, slot in self._slots.items():
+                    index = self.tabs.indexOf(slot)
+                    if index >= 0:
+                        front = index == self.tabs.currentIndex()
+                        self.tabs.setTabText(index, self._tab_text(name, compact and not front))
+                        bar.setAccessibleTabName(index, self._tab_text(name, False))
+                if bar.sizeHint().width() <= self.tabs.width():
+                    break
+        finally:
+            self._fitting = False
+
+    def compact(self) -> bool:
+        """Whether the screens' tabs show only their icons."""
+        return any(self.tabs.tabText(self.tabs.indexOf(slot)) != self._tab_text(name, False)
+                   for name, slot in self._slots.items())
+
     def set_badge(self, name: str, overdue: int, due: int) -> None:
         """Show on screen `name`'s tab and menu entry how many items are due or overdue."""
         slot = self._slots.get(name)
         if slot is None:
             return
         title = self._titles[name]
-        text = badge_text(title, overdue, due)
+        self._badges[name] = (overdue, due)
         index = self.tabs.indexOf(slot)
         if index >= 0:
-            self.tabs.setTabText(index, text)
+            self.fit_tabs()
             # Red while something is overdue; the style's own colour again once nothing is.
             self.tabs.tabBar().setTabTextColor(index, QColor("#b3261e") if overdue else QColor())
         action = self.screen_actions[name]
