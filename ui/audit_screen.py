@@ -118,8 +118,23 @@ class AuditScreen(QWidget):
         self.model.page_loaded.connect(self._show_count)
         self.model.load_failed.connect(self._load_failed)
 
+        # What others do here is audited as it happens: read the trail again after each change
+        # (once per burst) and each time the screen comes back to the front.
+        self._changes_timer = QTimer(self)
+        self._changes_timer.setSingleShot(True)
+        self._changes_timer.setInterval(300)
+        self._changes_timer.timeout.connect(self.reload)
+        ctx.bus.changed.connect(lambda _changes: self._changes_timer.start())
+        self._shown_before = False
+
         self._load_choices()
         self.reload()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._shown_before:
+            self._changes_timer.start()
+        self._shown_before = True
 
     def _date_edit(self, name: str) -> QDateEdit:
         edit = QDateEdit()
