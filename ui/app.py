@@ -132,6 +132,15 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
     while True:
         actor = sign_in(db, None, desk=desk_name(), hint=demo_hint)
         if actor is None:
+            # The first-run setup chose a shared server for this desk: open it and ask again.
+            chosen = desk_settings.database_url()
+            if chosen and chosen != url and db_url is None:
+                db.dispose()
+                url = chosen
+                db = _open(url)
+                if db is None:
+                    return 1
+                continue
             break
         window = build_window(db, actor, store=store)
         window_state.restore(window, desk_name())
