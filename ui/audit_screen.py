@@ -62,6 +62,10 @@ class AuditScreen(QWidget):
         self.action_combo.setObjectName("actionFilter")
         self.action_combo.addItem("Any action", None)
         self._fill_actions(audit.audit_actions())
+        # Long action and staff names would widen the filter row past a 1024-pixel screen.
+        for combo, letters in ((self.staff_combo, 12), (self.action_combo, 16)):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(letters)
         self.from_edit = self._date_edit("fromFilter")
         self.to_edit = self._date_edit("toFilter")
         self.refresh_button = QPushButton("&Refresh")

@@ -212,8 +212,8 @@ class CustomerPage(QWidget):
         self._audit_index = -1
 
         top = QHBoxLayout()
-        top.addWidget(self.heading)
-        top.addStretch(1)
+        # The heading takes the width (an ignored size policy beside a stretch would get none).
+        top.addWidget(self.heading, 1)
         top.addWidget(self.state)
         layout = QVBoxLayout(self)
         layout.addLayout(top)

@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
             short = title if len(title) <= TAB_TITLE_MAX else title[:TAB_TITLE_MAX - 1].rstrip() + "…"
             self.tabs.setTabText(index, short)
             self.tabs.setTabToolTip(index, getattr(page, "tab_tooltip", "") or title)
+            self.navigation.fit_tabs()
 
     def open_order(self, order_id: int) -> QWidget:
         from ui.order_page import OrderPage

@@ -142,3 +142,18 @@ def test_on_a_narrow_window_the_screen_tabs_keep_to_their_icons_and_none_is_push
     window.show_screen("CustomersScreen")
     assert window.tabs.tabText(customers) == "Customers"
     _close(window)
+
+
+def test_a_page_opened_on_a_1024_pixel_window_pushes_no_tab_off_and_shows_its_heading(qtbot, sqlite_db):
+    from backoffice.services import customers as customers_service
+
+    window = _window(qtbot, sqlite_db)
+    cid = customers_service.create_customer(sqlite_db, actor=window.ctx.actor, first_name="Bartholomew",
+                                            last_name="Featherstonehaugh-Montgomery").customer.id
+    window.resize(1024, 700)
+    page = window.open_customer(cid)
+    qtbot.waitUntil(lambda: page.detail is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.tabs.tabBar().sizeHint().width() <= window.tabs.width(), timeout=WAIT_MS)
+    assert window.width() <= 1024
+    assert page.heading.isVisible() and page.heading.width() > 200
+    _close(window)

@@ -268,7 +268,7 @@ class FirstRunDialog(QWizard):
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.FinishButton, "&Create the owner account")
         self.currentIdChanged.connect(self._page_changed)
-        self.resize(640, 460)
+        self.resize(640, 400)
 
     def _page_changed(self, _id: int) -> None:
         if self.currentPage() is not self.database_page:
