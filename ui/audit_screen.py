@@ -54,7 +54,7 @@ class AuditScreen(QWidget):
         self.staff_combo.addItem("Everyone", None)
         self.customer_edit = QLineEdit()
         self.customer_edit.setObjectName("customerFilter")
-        self.customer_edit.setPlaceholderText("Customer id")
+        self.customer_edit.setPlaceholderText("id")
         self.customer_edit.setValidator(QIntValidator(1, 2_147_483_647, self))
         self.customer_edit.setClearButtonEnabled(True)
         self.customer_edit.setMaximumWidth(120)
