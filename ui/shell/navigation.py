@@ -27,7 +27,7 @@ SCREEN_KEYS: dict[str, ScreenKey] = {
     "PhoneOrderScreen": ScreenKey("Ctrl+4", "phone", "New &phone order"),
     "PrivacyScreen": ScreenKey("Ctrl+5", "requests", "Privacy &requests"),
     "NewslettersScreen": ScreenKey("Ctrl+6", "newsletters", "&Newsletters"),
-    "ShippingScreen": ScreenKey("Ctrl+7", "shipping", "Shi&pping"),
+    "ShippingScreen": ScreenKey("Ctrl+7", "shipping", "Sh&ipping"),
     "SyncScreen": ScreenKey("Ctrl+8", "sync", "&Sync"),
     "AuditScreen": ScreenKey("Ctrl+9", "audit", "&Audit trail"),
     "StaffScreen": ScreenKey("Ctrl+0", "staff", "S&taff"),
@@ -98,8 +98,8 @@ class Navigation(QObject):
         tabs.currentChanged.connect(lambda _i: self.fit_tabs())
         tabs.installEventFilter(self)
         self.menu.addSeparator()
-        self.next_action = self._page_action("&Next page", NEXT_PAGE_KEYS, 1)
-        self.previous_action = self._page_action("P&revious page", PREVIOUS_PAGE_KEYS, -1)
+        self.next_action = self._page_action("Ne&xt page", NEXT_PAGE_KEYS, 1)
+        self.previous_action = self._page_action("Pre&vious page", PREVIOUS_PAGE_KEYS, -1)
 
     def _page_action(self, text: str, keys: tuple[str, ...], step: int) -> QAction:
         action = QAction(text, self.window)
