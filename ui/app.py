@@ -35,7 +35,9 @@ def application() -> QApplication:
     app.setApplicationName("backoffice")
     app.setOrganizationName(desk_settings.ORGANISATION)
     app.setApplicationDisplayName("Back office")
-    icon = resource_path("backoffice.png")
+    # The SVG stays sharp at any scale; the PNG is there for platforms without the svg plugin.
+    icon = next((p for p in (resource_path("backoffice.svg"), resource_path("backoffice.png")) if p.is_file()),
+                resource_path("backoffice.png"))
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
     collect_on_gui_thread(app)
