@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 # Offscreen unless a display (a real one, or xvfb-run's) is there.
@@ -77,7 +78,8 @@ def save(window, path: Path, small: bool) -> None:
 def demo_database(folder: Path):
     """A demo shop database filled by a first sync from a dev store; returns (db, store)."""
     store = DevStore(db_path=str(folder / "devstore.db"), seed=1)
-    store.populate(customers=400, orders=1200)
+    # The history ends an hour ago, so the home screen's chart has the last weeks' orders.
+    store.populate(customers=400, orders=1200, until=time.time() - 3600)
     store.start()
     os.environ["BACKOFFICE_WC_KEY"] = store.consumer_key
     os.environ["BACKOFFICE_WC_SECRET"] = store.consumer_secret
