@@ -20,6 +20,7 @@ from ui.calls.router import CallRouter
 from ui.context import AppContext
 from ui.errors import install_excepthook
 from ui.gui_gc import collect_on_gui_thread
+from ui.shell import window_state
 from ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,9 @@ def application() -> QApplication:
     app.setApplicationName("backoffice")
     app.setOrganizationName(desk_settings.ORGANISATION)
     app.setApplicationDisplayName("Back office")
-    icon = resource_path("backoffice.png")
+    # The SVG stays sharp at any scale; the PNG is there for platforms without the svg plugin.
+    icon = next((p for p in (resource_path("backoffice.svg"), resource_path("backoffice.png")) if p.is_file()),
+                resource_path("backoffice.png"))
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
     collect_on_gui_thread(app)
@@ -135,8 +138,18 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
     while True:
         actor = sign_in(db, None, desk=desk_name(), hint=demo_hint)
         if actor is None:
+            # The first-run setup chose a shared server for this desk: open it and ask again.
+            chosen = desk_settings.database_url()
+            if chosen and chosen != url and db_url is None:
+                db.dispose()
+                url = chosen
+                db = _open(url)
+                if db is None:
+                    return 1
+                continue
             break
         window = build_window(db, actor, store=store)
+        window_state.restore(window, desk_name())
         signed_out = []
         lock = _install_idle_lock(app, window, db)
         if lock is not None:
@@ -148,6 +161,7 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
         code = app.exec()
         if router is not None:
             router.detach()
+        window_state.remember(window, desk_name())
         window.ctx.tasks.wait_all(10_000)
         if lock is not None:
             app.removeEventFilter(lock)

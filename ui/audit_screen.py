@@ -54,7 +54,7 @@ class AuditScreen(QWidget):
         self.staff_combo.addItem("Everyone", None)
         self.customer_edit = QLineEdit()
         self.customer_edit.setObjectName("customerFilter")
-        self.customer_edit.setPlaceholderText("Customer id")
+        self.customer_edit.setPlaceholderText("id")
         self.customer_edit.setValidator(QIntValidator(1, 2_147_483_647, self))
         self.customer_edit.setClearButtonEnabled(True)
         self.customer_edit.setMaximumWidth(120)
@@ -62,6 +62,10 @@ class AuditScreen(QWidget):
         self.action_combo.setObjectName("actionFilter")
         self.action_combo.addItem("Any action", None)
         self._fill_actions(audit.audit_actions())
+        # Long action and staff names would widen the filter row past a 1024-pixel screen.
+        for combo, letters in ((self.staff_combo, 12), (self.action_combo, 16)):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(letters)
         self.from_edit = self._date_edit("fromFilter")
         self.to_edit = self._date_edit("toFilter")
         self.refresh_button = QPushButton("&Refresh")
@@ -118,8 +122,23 @@ class AuditScreen(QWidget):
         self.model.page_loaded.connect(self._show_count)
         self.model.load_failed.connect(self._load_failed)
 
+        # What others do here is audited as it happens: read the trail again after each change
+        # (once per burst) and each time the screen comes back to the front.
+        self._changes_timer = QTimer(self)
+        self._changes_timer.setSingleShot(True)
+        self._changes_timer.setInterval(300)
+        self._changes_timer.timeout.connect(self.reload)
+        ctx.bus.changed.connect(lambda _changes: self._changes_timer.start())
+        self._shown_before = False
+
         self._load_choices()
         self.reload()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._shown_before:
+            self._changes_timer.start()
+        self._shown_before = True
 
     def _date_edit(self, name: str) -> QDateEdit:
         edit = QDateEdit()

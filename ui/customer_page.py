@@ -36,6 +36,7 @@ from backoffice.domain.enums import (
 )
 from backoffice.domain.staff import Permission
 from backoffice.errors import ValidationError
+from backoffice.services import audit as audit_service
 from backoffice.services import customers as customers_service
 from backoffice.services.changes import Changes
 from backoffice.services.customers import (
@@ -215,8 +216,8 @@ class CustomerPage(QWidget):
         self._audit_index = -1
 
         top = QHBoxLayout()
-        top.addWidget(self.heading)
-        top.addStretch(1)
+        # The heading takes the width (an ignored size policy beside a stretch would get none).
+        top.addWidget(self.heading, 1)
         top.addWidget(self.state)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -610,6 +611,7 @@ class CustomerPage(QWidget):
             who = f" — {note.staff_name}" if note.staff_name else ""
             self.notes.insertItem(0, QListWidgetItem(f"{_when(note.created_at)}{who}\n{note.text}"))
             self._publish(result.changes)
+            self.refresh_audit()
 
         def failed(exc: BaseException) -> None:
             self.note_button.setEnabled(True)
@@ -621,6 +623,19 @@ class CustomerPage(QWidget):
         self.ctx.tasks.run_db(
             lambda token, progress: customers_service.add_note(db, actor=actor, customer_id=cid, text=text),
             on_success=done, on_failure=failed)
+
+    def refresh_audit(self) -> None:
+        """Read the owner's audit tab again (without recording another view)."""
+        if self.detail is None or not self.detail.audit_visible:
+            return
+        db, actor, cid = self.ctx.db, self.ctx.actor, self.customer_id
+        self.ctx.tasks.run_db(
+            lambda token, progress: audit_service.list_events(db, actor=actor, customer_id=cid,
+                                                              limit=customers_service.MAX_AUDIT_SHOWN),
+            on_success=lambda rows: _fill(self.audit, [
+                (_when(e.at), e.staff_login, e.action_label, ", ".join(e.fields), _label({}, _audit_outcome(e)))
+                for e in rows]),
+            on_failure=lambda exc: show_error(self, exc))
 
     # --- elsewhere ------------------------------------------------------------------------------
 

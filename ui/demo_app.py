@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
+import time
 
 from PySide6.QtCore import QEventLoop, Qt
 from PySide6.QtWidgets import QMessageBox, QProgressDialog
@@ -87,7 +88,8 @@ def run_demo(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True)
     store = DevStore(db_path=str(folder / "devstore.db"), seed=args.seed)
     try:
-        store.populate(customers=customers, orders=orders, products=args.products)
+        # The shop's history ends an hour ago, so today's home screen has recent orders to show.
+        store.populate(customers=customers, orders=orders, products=args.products, until=time.time() - 3600)
         store.start(port=args.port)
         print(f"Demo web store: {store.base_url} (key {store.consumer_key})", flush=True)
         url = args.db or f"sqlite:///{folder / 'demo-shop.db'}"

@@ -42,3 +42,20 @@ def set_call_endpoint(enabled: bool, port: int) -> None:
     s = settings()
     s.setValue("calls/http_enabled", bool(enabled))
     s.setValue("calls/http_port", int(port))
+def _window_key(desk: str, what: str) -> str:
+    # Several desks may share one account on a shared computer; each keeps its own window.
+    return f"window/{desk or 'default'}/{what}"
+
+
+def window_state(desk: str) -> tuple[bytes | None, str]:
+    """The main window's saved geometry and the screen that was in front, for `desk`."""
+    s = settings()
+    geometry = s.value(_window_key(desk, "geometry"), None)
+    screen = s.value(_window_key(desk, "screen"), "")
+    return (bytes(geometry) if geometry else None, str(screen or ""))
+
+
+def set_window_state(desk: str, geometry: bytes, screen: str) -> None:
+    s = settings()
+    s.setValue(_window_key(desk, "geometry"), geometry)
+    s.setValue(_window_key(desk, "screen"), screen)

@@ -14,12 +14,17 @@ from backoffice import __version__
 from backoffice.db import safe_url
 from backoffice.domain.staff import ROLE_LABELS, Permission
 from ui.context import AppContext
+from ui.shell.icons import icon
+from ui.shell.navigation import REQUESTS_SCREEN, Navigation
+from ui.shell.shortcuts_dialog import ShortcutsDialog
+from ui.shell.window_state import fit_to_screen
 
 log = logging.getLogger(__name__)
 
 # Screens in tab order, as "module:Class". Each class has `title` and `permission`
 # and takes the AppContext; screens whose module is not installed are left out.
 SCREENS = (
+    "ui.home.home_screen:HomeScreen",
     "ui.customers_screen:CustomersScreen",
     "ui.orders_screen:OrdersScreen",
     "ui.shipping.shipping_screen:ShippingScreen",
@@ -102,8 +107,9 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.setWindowTitle(f"Back office — {ctx.actor.login} ({ROLE_LABELS[ctx.actor.role]})")
-        self.resize(1200, 780)
+        # Who is signed in, once; the app's name last, so the platform adds it no second time.
+        self.setWindowTitle(f"{ctx.actor.login} ({ROLE_LABELS[ctx.actor.role]}) — Back office")
+        fit_to_screen(self)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.tabs.setDocumentMode(True)
@@ -114,6 +120,10 @@ class MainWindow(QMainWindow):
         from ui.sync_status import SyncController, SyncStatusWidget
 
         self.sync = SyncController(ctx, self)
+        # Screens that keep a queue on a clock (privacy requests) say here what is overdue or due soon.
+        self.alarm_label = QLabel()
+        self.alarm_label.setObjectName("alarmLabel")
+        self.alarm_label.setStyleSheet("color: #b3261e;")
         self.screens = _Screens(self)
         for spec in SCREENS:
             cls = _load(spec)
@@ -132,6 +142,8 @@ class MainWindow(QMainWindow):
             if hasattr(slot.cls, "title_changed"):
                 slot.screen()
         self._pages: dict[tuple[str, int], QWidget] = {}
+        self.navigation = Navigation(self, self.tabs, [(n, self.screens.slot(n).cls.title, self.screens.slot(n))
+                                                       for n in self.screens], self.show_screen)
         self._build_menus()
         where = safe_url(ctx.db.url)
         self.db_label = QLabel(f"{ctx.actor.login} at {ctx.actor.desk or 'this desk'} · {where}")
@@ -143,16 +155,13 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(self.sync_status)
         else:
             self.sync_status.hide()
-        # Screens that keep a queue on a clock (privacy requests) say here what is overdue or due
-        # soon from the start, so they are built now rather than when first shown.
-        self.alarm_label = QLabel()
-        self.alarm_label.setObjectName("alarmLabel")
-        self.alarm_label.setStyleSheet("color: #b3261e;")
         self.statusBar().addPermanentWidget(self.alarm_label)
+        # Screens that keep a queue on a clock (privacy requests) say in the status bar and on
+        # their tab what is overdue or due soon from the start, so they are built now.
         for name in self.screens:
             slot = self.screens.slot(name)
             if hasattr(slot.cls, "alarm_changed"):
-                slot.screen().alarm_changed.connect(self.alarm_label.setText)
+                slot.screen()
         if ctx.may(Permission.RUN_SYNC):
             self.sync.start()
 
@@ -167,6 +176,15 @@ class MainWindow(QMainWindow):
         if hasattr(screen, "title_changed"):
             slot = self.screens.slot(cls.__name__)
             screen.title_changed.connect(lambda title, slot=slot: self._retitle(slot, title))
+        if hasattr(screen, "alarm_changed"):
+            screen.alarm_changed.connect(self.alarm_label.setText)
+        if hasattr(screen, "screen_requested"):
+            screen.screen_requested.connect(self.show_first_screen)
+        if hasattr(screen, "find_requested"):
+            screen.find_requested.connect(self.find_customer)
+        if hasattr(screen, "requests_waiting"):
+            screen.requests_waiting.connect(
+                lambda overdue, due: self.navigation.set_badge(REQUESTS_SCREEN, overdue, due))
         return screen
 
     def _build_current(self, index: int) -> None:
@@ -184,6 +202,22 @@ class MainWindow(QMainWindow):
         if focus:
             focus()
         return screen
+
+    def find_customer(self, text: str) -> None:
+        """Show the customers screen searching for `text`, the cursor after it to type on."""
+        screen = self.show_screen("CustomersScreen")
+        if screen is not None:
+            screen.search.setText(text)
+            screen.search.setFocus(Qt.FocusReason.OtherFocusReason)
+            screen.search.deselect()
+            screen.search.end(False)
+
+    def show_first_screen(self, names) -> QWidget | None:
+        """Show the first of `names` this person has (a screen another role or build lacks is skipped)."""
+        for name in names:
+            if self.screens.slot(name) is not None:
+                return self.show_screen(name)
+        return None
 
     def _open_page(self, key: tuple[str, int], make) -> QWidget:
         """Bring an open page forward, or open it in a new tab titled as the page names itself."""
@@ -209,6 +243,7 @@ class MainWindow(QMainWindow):
             short = title if len(title) <= TAB_TITLE_MAX else title[:TAB_TITLE_MAX - 1].rstrip() + "…"
             self.tabs.setTabText(index, short)
             self.tabs.setTabToolTip(index, getattr(page, "tab_tooltip", "") or title)
+            self.navigation.fit_tabs()
 
     def open_order(self, order_id: int) -> QWidget:
         from ui.order_page import OrderPage
@@ -264,12 +299,26 @@ class MainWindow(QMainWindow):
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         quit_action.triggered.connect(self.request_quit)
         go.addAction(quit_action)
+        self.menuBar().addMenu(self.navigation.menu)
         help_menu = self.menuBar().addMenu("&Help")
+        keys = QAction(icon("keyboard"), "&Keyboard shortcuts", self)
+        keys.setObjectName("keyboardShortcuts")
+        keys.setShortcuts([QKeySequence("Ctrl+/"), QKeySequence(QKeySequence.StandardKey.HelpContents)])
+        keys.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(keys)
         about = QAction("&About", self)
         about.triggered.connect(lambda: QMessageBox.about(
             self, "About backoffice",
             f"backoffice {__version__}\nThe back office for a small web shop."))
         help_menu.addAction(about)
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self).exec()
+
+    def current_screen_name(self) -> str | None:
+        """The class name of the screen in front, or None when a page is in front."""
+        widget = self.tabs.currentWidget()
+        return widget.cls.__name__ if isinstance(widget, _ScreenSlot) else None
 
     def new_phone_order(self) -> None:
         screen = self.show_screen("PhoneOrderScreen")

@@ -1,4 +1,4 @@
-"""Who is at the desk: the first owner's setup on a new database, else the sign-in dialog."""
+"""Who is at the desk: the first-run setup on a new database, else the sign-in dialog."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from backoffice.db import Database
 from backoffice.domain.staff import Actor
 from backoffice.services import staff
 from ui.login_dialog import LoginDialog
-from ui.owner_setup_dialog import OwnerSetupDialog
+from ui.setup.first_run_dialog import FirstRunDialog
 from ui.tasks import TaskManager
 
 
 def sign_in(db: Database, parent: QWidget | None = None, *, desk: str, hint: str | None = None,
             login: str = "") -> Actor | None:
-    """Show the owner setup (new database) or the sign-in dialog until someone is signed in.
+    """Show the first-run setup (new database) or the sign-in dialog until someone is signed in.
 
     Returns the signed-in Actor, or None when the person cancels. `hint` is shown
     under the sign-in fields (e.g. the demo database's accounts); `login` is filled in.
@@ -24,13 +24,13 @@ def sign_in(db: Database, parent: QWidget | None = None, *, desk: str, hint: str
         while True:
             # One small count before any window shows; there is nothing to keep responsive yet.
             if staff.needs_first_owner(db):
-                dialog = OwnerSetupDialog(db, desk=desk, tasks=tasks, parent=parent)
+                dialog = FirstRunDialog(db, desk=desk, tasks=tasks, parent=parent)
                 result = dialog.exec()
                 actor = dialog.actor
                 dialog.deleteLater()
                 if result == QDialog.DialogCode.Accepted and actor is not None:
                     return actor
-                if result == OwnerSetupDialog.OWNER_EXISTS:
+                if result == FirstRunDialog.OWNER_EXISTS:
                     continue
                 return None
             dialog = LoginDialog(db, desk=desk, tasks=tasks, parent=parent, hint=hint, login=login)

@@ -1084,9 +1084,10 @@ def get_customer(db: Database, *, actor: Actor, customer_id: int) -> CustomerDet
     """
     access.require(db, actor, Permission.VIEW_CUSTOMER, customer_id=customer_id)
     with db.begin() as s:
-        detail = _detail(s, actor, customer_id)
+        # Recorded first, so the owner's audit tab shows this very view too.
         audit.record(s, actor, "view_customer", entity_type="customer", entity_id=customer_id,
                      customer_id=customer_id)
+        detail = _detail(s, actor, customer_id)
     return detail
 
 

@@ -211,7 +211,7 @@ def test_one_key_starts_a_phone_order_for_the_caller(qtbot, desk):
     qtbot.waitUntil(lambda: QApplication.focusWidget() is desk.panel.cards[0].take_button, timeout=WAIT_MS)
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_F2)
     screen = desk.window.screens["PhoneOrderScreen"]
-    assert desk.window.tabs.currentWidget() is screen and screen.customer_id == desk.ana
+    assert desk.window.current_screen_name() == "PhoneOrderScreen" and screen.customer_id == desk.ana
     qtbot.waitUntil(lambda: screen.caller is not None, timeout=WAIT_MS)
 
 

@@ -15,7 +15,7 @@ from backoffice.domain.enums import Role
 from backoffice.services import staff
 from ui.idle_lock import IdleLock, LockOverlay
 from ui.login_dialog import LoginDialog
-from ui.owner_setup_dialog import OwnerSetupDialog
+from ui.setup.first_run_dialog import FirstRunDialog
 from ui.sign_in import sign_in
 from ui.tasks import TaskManager
 
@@ -79,31 +79,40 @@ def drive_modal(qtbot, script):
 
 def test_first_start_creates_the_owner_through_the_dialog(qtbot, sqlite_db):
     def script(dialog):
-        assert isinstance(dialog, OwnerSetupDialog)
-        qtbot.keyClicks(dialog.name_edit, "Shop Owner")
-        qtbot.keyClicks(dialog.login_edit, "Boss")
-        qtbot.keyClicks(dialog.password_edit, "too-short")
-        qtbot.keyClicks(dialog.repeat_edit, "too-short")
-        qtbot.keyClick(dialog.repeat_edit, Qt.Key.Key_Return)
-        # Said under the field, not in a message box; nothing was created.
-        assert dialog.form.error_label("password").isVisible()
-        assert dialog.form.error_label("password").text() == "Use at least 10 characters."
+        assert isinstance(dialog, FirstRunDialog)
+        # Keyboard only: Enter goes on, the cursor starts in each page's first field.
+        qtbot.keyClick(dialog.focusWidget() or dialog, Qt.Key.Key_Return)
+        assert dialog.currentPage() is dialog.shop_page
+        qtbot.keyClicks(dialog.shop_page.shop_name, "Bayou Tea")
+        qtbot.keyClick(dialog.shop_page.shop_name, Qt.Key.Key_Return)
+        page = dialog.owner_page
+        assert dialog.currentPage() is page
+        qtbot.keyClicks(page.name, "Shop Owner")
+        qtbot.keyClicks(page.login, "Boss")
+        qtbot.keyClicks(page.password, "too-short")
+        qtbot.keyClicks(page.repeat, "too-short")
+        qtbot.keyClick(page.repeat, Qt.Key.Key_Return)
+        # Said on the page, not in a message box; nothing was created.
+        assert dialog.currentPage() is page
+        assert page.problem.text() == "Use at least 10 characters."
         assert no_message_boxes() and staff.needs_first_owner(sqlite_db)
-        dialog.password_edit.clear()
-        qtbot.keyClicks(dialog.password_edit, OWNER_PW)
-        qtbot.keyClick(dialog.repeat_edit, Qt.Key.Key_Return)
-        assert not dialog.form.error_label("password").isVisible()
-        assert dialog.form.error_label("repeat").text() == "The two passwords differ."
-        dialog.repeat_edit.clear()
-        qtbot.keyClicks(dialog.repeat_edit, OWNER_PW)
-        qtbot.keyClick(dialog.repeat_edit, Qt.Key.Key_Return)
+        page.password.clear()
+        qtbot.keyClicks(page.password, OWNER_PW)
+        qtbot.keyClick(page.repeat, Qt.Key.Key_Return)
+        assert page.problem.text() == "The two passwords differ."
+        page.repeat.clear()
+        qtbot.keyClicks(page.repeat, OWNER_PW)
+        qtbot.keyClick(page.repeat, Qt.Key.Key_Return)
+        assert dialog.currentPage() is dialog.store_page
+        # The web store can wait: Enter finishes.
+        qtbot.keyClick(dialog.store_page.url, Qt.Key.Key_Return)
 
     failures = drive_modal(qtbot, script)
     actor = sign_in(sqlite_db, desk="front")
     assert not failures, failures
     assert actor is not None and actor.role is Role.OWNER and actor.login == "boss" and actor.desk == "front"
     assert not staff.needs_first_owner(sqlite_db)
-    assert actions(sqlite_db) == ["staff_added", "login"]
+    assert actions(sqlite_db) == ["staff_added", "login", "change_settings"]
 
 
 def test_a_second_start_shows_the_sign_in_dialog(qtbot, sqlite_db, owner):

@@ -73,6 +73,7 @@ NO_ACTOR = {
         "privacy.register.add_event", "privacy.register.load", "privacy.register.row_of",
         "newsletters.consent.customer_address", "newsletters.consent.record_change",
         "fulfilment.slip_data.load_slips", "fulfilment.slip_data.phone_methods",
+        "home.newsletter_list_sizes", "home.orders_per_day", "home.orders_to_ship", "home.phone_orders_today",
         "newsletters.lists.current_wording", "newsletters.lists.ensure_default_lists",
         "newsletters.suppression.is_suppressed", "newsletters.suppression.key_matches",
         "newsletters.suppression.lift", "newsletters.suppression.suppress",
@@ -81,6 +82,7 @@ NO_ACTOR = {
     "signing in: they establish who acts": {
         "staff.authenticate", "staff.sign_in_headless", "staff.sign_in_job",
         "staff.create_first_owner", "staff.needs_first_owner",
+        "first_run.check_database", "first_run.check_store", "first_run.complete_first_run",
     },
     "the audit trail's own upkeep: says only whether the trail holds (cron runs it), or "
     "takes a key whose possession is the authority and which must check the trail": {
@@ -113,6 +115,8 @@ ACTOR_WITHOUT_PERMISSION = {
     "staff.sign_out": "the signed-in person's own account",
     "staff.password_change_required": "the signed-in person's own account",
     "staff.disable_refusal": "a pure rule on values the caller has",
+    "home.requests_waiting": "answers None to a role without the privacy queue; the queue is read "
+                             "through privacy.register.queue_alarm, which checks",
 }
 
 OWNER, STAFF, TAKER, JOB = "owner", "staff", "order_taker", "scheduled_job"
@@ -156,6 +160,7 @@ WHO_MAY = {
     "fulfilment.slips.write_slips_file": DESK,
     "fulfilment.to_ship.count_to_ship": DESK,
     "fulfilment.to_ship.list_to_ship_page": DESK,
+    "home.home_summary": EVERYONE,
     "newsletters.consent.customer_consent": DESK,
     "newsletters.consent.subscribe": DESK,
     "newsletters.consent.unsubscribe": DESK,

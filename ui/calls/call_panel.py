@@ -311,10 +311,13 @@ class CallPanel(QDockWidget):
         focus = self._window.focusWidget() if self._window is not None else None
         if focus is None or self.isAncestorOf(focus):
             return False
-        if isinstance(focus, QAbstractSpinBox | QLineEdit):
+        # An empty box waiting with the cursor (a search box after sign-in) is not someone typing.
+        if isinstance(focus, QLineEdit):
+            return not focus.isReadOnly() and bool(focus.text())
+        if isinstance(focus, QAbstractSpinBox):
             return not focus.isReadOnly()
         if isinstance(focus, QTextEdit | QPlainTextEdit):
-            return not focus.isReadOnly()
+            return not focus.isReadOnly() and bool(focus.toPlainText())
         return False
 
     def put_away(self, card: CallCard) -> None:
@@ -351,7 +354,7 @@ class CallPanel(QDockWidget):
         screen.request_new_order()
         if screen.has_unplaced_order():
             return
-        self._window.tabs.setCurrentWidget(screen)
+        self._window.show_screen("PhoneOrderScreen")
         match = card.chosen()
         if match is not None:
             screen.pick_customer(CustomerHit(

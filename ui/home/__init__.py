@@ -1,0 +1,1 @@
+"""The home screen: what waits today, a key away from the screen that deals with it."""

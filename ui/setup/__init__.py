@@ -1,0 +1,1 @@
+"""The first-run setup: one guided dialog for a new shop."""

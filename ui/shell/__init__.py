@@ -1,0 +1,1 @@
+"""The application shell: navigation, shortcuts, icons and the window's remembered state."""
