@@ -75,6 +75,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -736,8 +737,7 @@ def _guard_cells(headers: Sequence[str], columns: Sequence[ColumnMapping], cells
     """The row's cells as read, every card number masked (for the rejected-rows file);
     each masked cell is reported. A cell whose number shows only once its whitespace is
     collapsed is written collapsed and masked."""
-    if not may_contain_card_number("\n".join(cells)) and not may_contain_card_number(
-            "\n".join(_tidy(c) for c in cells)):
+    if not _may_hold_card(cells):
         return list(cells)
     keys = [(columns[i].field or columns[i].header) if i < len(columns) else "" for i in range(len(cells))]
     out = list(cells)
@@ -750,7 +750,22 @@ def _guard_cells(headers: Sequence[str], columns: Sequence[ColumnMapping], cells
     return out
 
 
-def _guard_value(key: str, value: str) -> tuple[str, list[str]] | None:
+# Whitespace other than single spaces: where collapsing it can join digit groups.
+_LOOSE_WHITESPACE = re.compile(r"[^\S ]|  ")
+
+
+def _may_hold_card(values: Iterable[str]) -> bool:
+    """False when no value, as it is or with its whitespace collapsed, holds a card number.
+
+    Collapsing only brings digit groups closer, so the collapsed text answers for both."""
+    joined = "\x00".join(values)
+    if _LOOSE_WHITESPACE.search(joined):
+        joined = "\x00".join(_tidy(v) for v in joined.split("\x00"))
+    return may_contain_card_number(joined)
+
+
+@lru_cache(maxsize=1024)
+def _guard_value(key: str, value: str) -> tuple[str, tuple[str, ...]] | None:
     """`value` with its card numbers masked and their last 4 digits, or None if it has none.
 
     Looks at the value as it is, and also with its whitespace collapsed (line breaks and
@@ -761,11 +776,11 @@ def _guard_value(key: str, value: str) -> tuple[str, list[str]] | None:
             continue
         guarded = guard_payload({"key": key, "value": form})
         if guarded.found:
-            return guarded.value["value"], [match.last4 for _, match in guarded.found]
+            return guarded.value["value"], tuple(match.last4 for _, match in guarded.found)
     return None
 
 
-def _masked_problem(line: int, column: str, endings: list[str]) -> RowProblem:
+def _masked_problem(line: int, column: str, endings: Sequence[str]) -> RowProblem:
     marks = ", ".join(mask_for(e) for e in endings)
     what = "A card number was" if len(endings) == 1 else f"{len(endings)} card numbers were"
     return RowProblem(line, column, f"{what} replaced by {marks}; card numbers are never stored.",
@@ -861,8 +876,7 @@ class _Checker:
             return
         final["email"], final["phone"] = email, phone
         # Check last: the final forms pass the card-number detector.
-        joined = "\n".join(final.values())
-        if may_contain_card_number(joined) or may_contain_card_number(_tidy(final["notes"])):
+        if _may_hold_card(final.values()):
             for name in ("email", "phone"):
                 if final[name] and _guard_value(name, final[name]) is not None:
                     problems.append((self.column(name), _CARD_IN_FIELD))
@@ -1173,6 +1187,7 @@ def import_customers(
             # so the email check below holds and the ids after the highest one are free.
             s.execute(text("UPDATE customers SET id = id WHERE 1 = 0"))
         done = 0
+        words_done: set[str] = set()
         for chunk in preview._spool.ready_chunks():
             if progress is not None:
                 progress(done, total, f"Importing customer {done + 1:,} of {total:,}")
@@ -1185,7 +1200,7 @@ def import_customers(
                     late_problems.append(RowProblem(line, column, sentence, ProblemKind.DUPLICATE))
                 else:
                     rows.append(values)
-            ids.extend(_write(s, actor, rows, region))
+            ids.extend(_write(s, actor, rows, region, words_done))
             done += len(chunk)
         if progress is not None:
             progress(total, total, "Saving")
@@ -1235,11 +1250,45 @@ def _new_ids(s, n: int) -> list[int]:
     return list(range(top + 1, top + n + 1))
 
 
-def _write(s, actor: Actor, rows: Sequence[tuple], region: str) -> list[int]:
+_CUSTOMER_COLUMNS = ("id", "status", "first_name", "last_name", "company", "email", "email_key", "phone",
+                     "phone_e164", "phone_digits", "phone_rev", "sort_name", "restricted", "objected",
+                     "created_at", "updated_at", "version")
+_ADDRESS_COLUMNS = ("customer_id", "kind", "is_default", "first_name", "last_name", "company", "phone", "email",
+                    *_ADDRESS_FIELDS, "country")
+_NOTE_COLUMNS = ("customer_id", "staff_id", "created_at", "text")
+
+
+class _Inserts:
+    """Plain executemany statements for the import's tables: tuples straight to the driver,
+    the few values that need the column type's conversion (times, states, flags) converted
+    once per chunk."""
+
+    def __init__(self, s) -> None:
+        self.conn = s.connection()
+        self.dialect = self.conn.dialect
+        self.mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
+
+    def value(self, column, value):
+        process = column.type.dialect_impl(self.dialect).bind_processor(self.dialect)
+        return process(value) if process is not None else value
+
+    def run(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+        if rows:
+            self.conn.exec_driver_sql(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([self.mark] * len(columns))})",
+                rows)
+
+
+def _write(s, actor: Actor, rows: Sequence[tuple], region: str, words_done: set[str]) -> list[int]:
     """Insert a chunk of checked rows, their addresses, notes and search entries."""
     if not rows:
         return []
-    now = utcnow()
+    db = _Inserts(s)
+    now = db.value(_CUSTOMERS.c.created_at, utcnow())
+    active = db.value(_CUSTOMERS.c.status, CustomerStatus.ACTIVE)
+    billing = db.value(_ADDRESSES.c.kind, AddressKind.BILLING)
+    yes, no = db.value(_ADDRESSES.c.is_default, True), db.value(_CUSTOMERS.c.restricted, False)
+    note_time = db.value(_NOTES.c.created_at, utcnow())
     ids = _new_ids(s, len(rows))
     customers, addresses, notes, terms, texts = [], [], [], [], []
     words: set[str] = set()
@@ -1247,36 +1296,36 @@ def _write(s, actor: Actor, rows: Sequence[tuple], region: str) -> list[int]:
         key, first, last, company, email, phone, e164 = values[:7]
         postal, note = values[7:13], values[13]
         digits = e164[1:]
-        row = {
-            "id": cid, "status": CustomerStatus.ACTIVE, "first_name": first, "last_name": last,
-            "company": company, "email": email or None, "email_key": key or None,
-            "phone": phone, "phone_e164": e164 or None, "phone_digits": digits or None,
-            "phone_rev": phone_suffix_key(digits) if digits else None,
-            "sort_name": fold(f"{last} {first}".strip() or company),
-            "restricted": False, "objected": False, "created_at": now, "updated_at": now, "version": 1,
-        }
-        customers.append(row)
+        sort_name = fold(f"{last} {first}".strip() or company)
+        customers.append((cid, active, first, last, company, email or None, key or None, phone, e164 or None,
+                          digits or None, phone_suffix_key(digits) if digits else None, sort_name, no, no,
+                          now, now, 1))
         address = None
         if postal[-1]:
-            address = {"customer_id": cid, "kind": AddressKind.BILLING, "is_default": True,
-                       "first_name": first, "last_name": last, "company": company, "phone": phone,
-                       "email": email, **dict(zip((*_ADDRESS_FIELDS, "country"), postal))}
-            addresses.append(address)
+            addresses.append((cid, billing, yes, first, last, company, phone, email, *postal))
+            address = dict(zip(("first_name", "last_name", "company", "phone", "email",
+                                *_ADDRESS_FIELDS, "country"), (first, last, company, phone, email, *postal)))
         if note:
-            notes.append({"customer_id": cid, "staff_id": actor.staff_id, "created_at": now, "text": note})
+            notes.append((cid, actor.staff_id, note_time, note))
         # The search entry of a new customer, from the checked values only; the rest of
         # the index stays as it is.
-        entry = customer_entry({**row, "merged_into_id": None}, (address,) if address else (),
-                               default_region=region)
-        terms.extend({"customer_id": cid, "kind": k, "term": t} for k, t in entry.terms)
+        entry = customer_entry(
+            {"id": cid, "status": CustomerStatus.ACTIVE, "merged_into_id": None, "first_name": first,
+             "last_name": last, "company": company, "email": email or None, "email_key": key or None,
+             "phone": phone, "phone_digits": digits or None},
+            (address,) if address else (), default_region=region)
+        terms.extend((cid, k, t) for k, t in entry.terms)
         if entry.body:
-            texts.append({"customer_id": cid, "body": entry.body})
+            texts.append((cid, entry.body))
         words |= entry_words(entry.terms)
-    for table, values in ((_CUSTOMERS, customers), (_ADDRESSES, addresses), (_NOTES, notes),
-                          (_TERMS, terms), (_TEXTS, texts)):
-        if values:
-            s.execute(table.insert(), values)
+    db.run("customers", _CUSTOMER_COLUMNS, customers)
+    db.run("customer_addresses", _ADDRESS_COLUMNS, addresses)
+    db.run("customer_notes", _NOTE_COLUMNS, notes)
+    db.run("customer_search", ("customer_id", "kind", "term"), terms)
+    db.run("customer_search_text", ("customer_id", "body"), texts)
+    words -= words_done
     add_words(s, words)
+    words_done |= words
     return ids
 
 
