@@ -72,6 +72,7 @@ import os
 import re
 import sqlite3
 import tempfile
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -425,40 +426,52 @@ class _Lines:
         self.taken: list[str] = []  # the current record's lines, as read
         self.flags: set[str] = set()
         self.ended = False
-        self._pushed: list[str] = []
+        self._pushed: list[tuple[str, frozenset[str]]] = []
 
     def __iter__(self) -> Iterator[str]:
         return self
 
     def __next__(self) -> str:
-        if self._pushed:
-            line = self._pushed.pop()
-        else:
-            line = self.text.readline(LINE_LIMIT)
-            if not line:
-                self.ended = True
-                raise StopIteration
-            if len(line) >= LINE_LIMIT and not line.endswith(("\n", "\r")):
-                # Skip the rest of the physical line without holding it.
-                while (more := self.text.readline(LINE_LIMIT)) and not more.endswith(("\n", "\r")):
-                    pass
-                self.flags.add("long")
-                line = "\n"
+        line, flags = self._pushed.pop() if self._pushed else self.read()
         self.number += 1
-        if "\x00" in line:
-            self.flags.add("nul")
-            line = line.replace("\x00", "")
-        if _UNREADABLE in line:
-            self.flags.add("unreadable")
-            line = line.replace(_UNREADABLE, "\ufffd")
+        self.flags |= flags
         self.taken.append(line)
         return line
 
-    def push(self, lines: Sequence[str]) -> None:
-        """Lines read ahead (to sniff the delimiter) to be read again, in order."""
+    def read(self) -> tuple[str, frozenset[str]]:
+        """The next physical line and what is wrong with it; StopIteration at the end."""
+        flags = set()
+        line = self.text.readline(LINE_LIMIT)
+        if not line:
+            self.ended = True
+            raise StopIteration
+        if len(line) >= LINE_LIMIT and not line.endswith(("\n", "\r")):
+            # Skip the rest of the physical line without holding it.
+            while (more := self.text.readline(LINE_LIMIT)) and not more.endswith(("\n", "\r")):
+                pass
+            flags.add("long")
+            line = "\n"
+        if "\x00" in line:
+            flags.add("nul")
+            line = line.replace("\x00", "")
+        if _UNREADABLE in line:
+            flags.add("unreadable")
+            line = line.replace(_UNREADABLE, "\ufffd")
+        return line, frozenset(flags)
+
+    def ahead(self, n: int) -> list[tuple[str, frozenset[str]]]:
+        """Up to `n` lines read ahead, to be read again after `push`."""
+        out = []
+        try:
+            while len(out) < n:
+                out.append(self.read())
+        except StopIteration:
+            self.ended = False
+        return out
+
+    def push(self, lines: Sequence[tuple[str, frozenset[str]]]) -> None:
+        """Lines read ahead, to be read again, in order."""
         self._pushed.extend(reversed(lines))
-        self.number -= len(lines)
-        del self.taken[-len(lines):]
 
     def next_record(self) -> None:
         self.start = self.number + 1
@@ -1025,14 +1038,14 @@ def _analyse(db: Database, source: _Source, region: str, progress: Progress | No
         head = raw.read(_HEAD_BYTES)
         enc = _encoding(head)
         lines = _Lines(raw, enc)
-        ahead = []
-        for line in lines:
-            ahead.append(line)
-            if len(ahead) >= _SNIFF_LINES + 2:
-                break
+        read = lines.ahead(_SNIFF_LINES + 2)
+        ahead = [line for line, _ in read]
         if not any(line.strip() for line in ahead):
             raise ValidationError("The file is empty; nothing was imported.")
-        if "nul" in lines.flags and "\x00" in head.split(b"\n", 1)[0]:
+        # A NUL byte on one line of a text file is a broken row; in its first lines, or all
+        # over its beginning, the file is not text at all.
+        if enc.codec not in ("utf-16-le", "utf-16-be") and (
+                b"\x00" in b"\n".join(head.split(b"\n", 4)[:4]) or head.count(b"\x00") > len(head) // 100):
             raise ValidationError("This is not a text file (it holds binary data), so it is not a CSV file; "
                                   "nothing was imported.")
         delimiter = None
@@ -1042,8 +1055,9 @@ def _analyse(db: Database, source: _Source, region: str, progress: Progress | No
         while skip < len(ahead) and not ahead[skip].strip():
             skip += 1
         delimiter = delimiter or _sniff(ahead[skip:])
-        lines.push(ahead[skip:])
-        lines.flags = set()
+        # The lines skipped still count: line numbers are the file's own.
+        lines.number = skip
+        lines.push(read[skip:])
         records = _records(lines, delimiter)
         header = next(records)
         if header.unreadable:
@@ -1177,7 +1191,7 @@ def import_customers(
             or preview.digest != source.digest()):
         preview = _analyse(db, source, region, progress)
     total = preview.new
-    ids: list[int] = []
+    ids = array("q")  # eight bytes a customer: the one thing that grows with the file
     late: list[tuple] = []
     late_problems: list[RowProblem] = []
     column = next((preview.headers[c.index] for c in preview.columns if c.field == "email"), "")
@@ -1187,7 +1201,6 @@ def import_customers(
             # so the email check below holds and the ids after the highest one are free.
             s.execute(text("UPDATE customers SET id = id WHERE 1 = 0"))
         done = 0
-        words_done: set[str] = set()
         for chunk in preview._spool.ready_chunks():
             if progress is not None:
                 progress(done, total, f"Importing customer {done + 1:,} of {total:,}")
@@ -1200,7 +1213,7 @@ def import_customers(
                     late_problems.append(RowProblem(line, column, sentence, ProblemKind.DUPLICATE))
                 else:
                     rows.append(values)
-            ids.extend(_write(s, actor, rows, region, words_done))
+            ids.extend(_write(s, actor, rows, region))
             done += len(chunk)
         if progress is not None:
             progress(total, total, "Saving")
@@ -1212,8 +1225,8 @@ def import_customers(
     report = preview
     if late:
         report = _with_late_duplicates(preview, late, late_problems)
-    return ImportResult(imported=len(ids), report=report, customer_ids=frozenset(ids),
-                        changes=Changes(customers=frozenset(ids)))
+    new = frozenset(ids)
+    return ImportResult(imported=len(new), report=report, customer_ids=new, changes=Changes(customers=new))
 
 
 def _with_late_duplicates(preview: ImportPreview, late: list[tuple], problems: list[RowProblem]) -> ImportPreview:
@@ -1279,7 +1292,7 @@ class _Inserts:
                 rows)
 
 
-def _write(s, actor: Actor, rows: Sequence[tuple], region: str, words_done: set[str]) -> list[int]:
+def _write(s, actor: Actor, rows: Sequence[tuple], region: str) -> list[int]:
     """Insert a chunk of checked rows, their addresses, notes and search entries."""
     if not rows:
         return []
@@ -1323,9 +1336,7 @@ def _write(s, actor: Actor, rows: Sequence[tuple], region: str, words_done: set[
     db.run("customer_notes", _NOTE_COLUMNS, notes)
     db.run("customer_search", ("customer_id", "kind", "term"), terms)
     db.run("customer_search_text", ("customer_id", "body"), texts)
-    words -= words_done
     add_words(s, words)
-    words_done |= words
     return ids
 
 
