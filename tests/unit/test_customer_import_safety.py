@@ -55,6 +55,11 @@ def digits_only(value: str) -> str:
     return "".join(str(unicodedata.decimal(ch)) for ch in value if ch.isdecimal())
 
 
+def rejects_cells(report) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(ci.rejected_rows_csv(report).decode("utf-8-sig")))
+            for cell in row]
+
+
 # --- The command and the rejected-rows file -----------------------------------------------------
 
 
@@ -221,11 +226,47 @@ def test_a_card_number_in_the_email_or_phone_rejects_the_row_and_stays_out_of_th
                       ["Bo Lee", "bo@example.com", WIDE]])
     result = ci.import_customers(db, actor=owner, data=data)
     assert result.imported == 0 and result.report.rejected == 2
-    assert "4111111111111111" not in digits_only(ci.rejected_rows_csv(result.report).decode("utf-8-sig"))
+    assert all("4111111111111111" not in digits_only(cell) for cell in rejects_cells(result.report))
     assert all("4111111111111111" not in digits_only(v) for _, v in text_values(db))
 
 
 # --- Streaming ----------------------------------------------------------------------------------
+
+
+class CountingFile(io.RawIOBase):
+    """A file that remembers the size of every read."""
+
+    def __init__(self, fh, reads: list[int]) -> None:
+        self.fh, self.reads = fh, reads
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def read(self, n=-1):
+        out = self.fh.read(n)
+        self.reads.append(len(out))
+        return out
+
+    def readall(self):
+        return self.read(-1)
+
+    def readinto(self, b):
+        out = self.read(len(b))
+        b[:len(out)] = out
+        return len(out)
+
+    def seek(self, *args):
+        return self.fh.seek(*args)
+
+    def tell(self):
+        return self.fh.tell()
+
+    def close(self):
+        self.fh.close()
+        super().close()
 
 
 def test_the_file_is_read_in_blocks_never_whole(db, owner, tmp_path, monkeypatch):
@@ -234,45 +275,13 @@ def test_the_file_is_read_in_blocks_never_whole(db, owner, tmp_path, monkeypatch
     file.write_bytes(csv_bytes(rows))
     size = file.stat().st_size
     reads: list[int] = []
-    real_open = ci._Source.open
+    monkeypatch.setattr(ci, "open", lambda path, mode="r", *a, **k: CountingFile(open(path, mode, *a, **k), reads),
+                        raising=False)
 
-    def watched(self):
-        fh = real_open(self)
-        read = fh.read
-
-        def counting(n=-1):
-            out = read(n)
-            reads.append(len(out))
-            return out
-
-        class Proxy(io.RawIOBase):
-            def readable(self):
-                return True
-
-            def readinto(self, b):
-                out = counting(len(b))
-                b[:len(out)] = out
-                return len(out)
-
-            def seek(self, *a):
-                return fh.seek(*a)
-
-            def tell(self):
-                return fh.tell()
-
-            def seekable(self):
-                return True
-
-            def close(self):
-                fh.close()
-                super().close()
-
-        return io.BufferedReader(Proxy())
-
-    monkeypatch.setattr(ci._Source, "open", watched)
     preview = ci.preview_import(db, actor=owner, path=file)
+
     assert preview.new == 20_000
-    assert size > 2_000_000 and max(reads) <= 1 << 20
+    assert size > 2_000_000 and sum(reads) >= size and max(reads) <= 1 << 20
 
 
 FIRST = "Ann Bo Cy Di Ed Fay Gus Hal Ida Jo Kim Lou Mo Ned Oli Pia Quin Rae Sam Tia".split()
@@ -346,5 +355,5 @@ def test_a_card_number_in_any_column_reaches_no_table(db, owner, card, column, b
     result = ci.import_customers(db, actor=owner, data=csv_bytes([COLUMNS, row]))
     for where, stored in text_values(db):
         assert digits not in digits_only(stored), (where, stored)
-    rejects = ci.rejected_rows_csv(result.report).decode("utf-8-sig")
-    assert digits not in digits_only(rejects)
+    for cell in rejects_cells(result.report):
+        assert digits not in digits_only(cell), cell
