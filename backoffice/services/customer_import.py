@@ -87,7 +87,7 @@ from sqlalchemy import func, select, text
 
 from backoffice.db import Database
 from backoffice.domain.base import utcnow
-from backoffice.domain.cards import guard_payload, mask_card_numbers, mask_for, may_contain_card_number
+from backoffice.domain.cards import guard_payload, mask_for, may_contain_card_number
 from backoffice.domain.customers import Customer, CustomerAddress, CustomerNote
 from backoffice.domain.emails import email_key, validate_email
 from backoffice.domain.enums import AddressKind, CustomerStatus
@@ -419,6 +419,7 @@ class _Lines:
 
     def __init__(self, raw: IO[bytes], enc: _Encoding) -> None:
         self.raw = raw
+        self.encoding = enc.name
         raw.seek(enc.skip)
         self.text = io.TextIOWrapper(raw, encoding=enc.codec, errors=enc.errors, newline="")
         self.number = 0  # lines read so far
@@ -554,8 +555,8 @@ def _records(lines: _Lines, delimiter: str) -> Iterator[_Record]:
         elif "nul" in flags:
             yield _broken(lines, "it holds a NUL byte, which a text file never does")
         elif "unreadable" in flags:
-            yield _broken(lines, f"it holds bytes that are not text in the file's encoding; they are shown "
-                                 "as \ufffd")
+            yield _broken(lines, f"it holds bytes that are not {lines.encoding} text (the rejected-rows file "
+                                 "shows them as \ufffd)")
         elif lines.ended and lines.number > lines.start and _ends_inside_quote(lines.taken, delimiter):
             yield _broken(lines, f"a quote on line {lines.start} is never closed, so lines {lines.start} to "
                                  f"{lines.number} were read as one cell")
@@ -992,7 +993,7 @@ class _Tally:
         if p.kind is ProblemKind.MASKED:
             self.masked += 1
         if len(self.problems) < KEPT_PROBLEMS:
-            self.problems.append(p)
+            self.problems.append(replace(p, message=_checked_sentence(p.message)))
 
     def ready(self, line: int, values: tuple, cells: Sequence[str]) -> None:
         self.new += 1
@@ -1003,11 +1004,18 @@ class _Tally:
             self.duplicates += 1
         else:
             self.rejected += 1
-        self._left_out.append((line, tuple(cells), reason))
+        self._left_out.append((line, tuple(cells), _checked_sentence(reason)))
 
     def flush(self) -> None:
         _dump(self.spool.ready, self._ready)
         _dump(self.spool.left_out, self._left_out)
+
+
+def _checked_sentence(text: str) -> str:
+    """A sentence about a row, card numbers masked: it may quote what was typed (an
+    unknown country, the part of an email before the @ sign)."""
+    guarded = _guard_value("", text)
+    return guarded[0] if guarded is not None else text
 
 
 def _reason(found: Sequence[tuple[str, str]]) -> str:
@@ -1063,7 +1071,7 @@ def _analyse(db: Database, source: _Source, region: str, progress: Progress | No
         if header.unreadable:
             raise ValidationError(f"The first line of the file could not be read ({header.unreadable}); "
                                   "nothing was imported.")
-        headers = tuple(mask_card_numbers(h).text.strip() for h in header.cells)
+        headers = tuple(_tidy(_checked_sentence(h)) for h in header.cells)
         columns = map_columns(headers)
         if not any(c.field for c in columns):
             shown = ", ".join(f"“{h[:30]}”" for h in headers[:6])

@@ -160,7 +160,7 @@ def test_broken_rows_are_reported_by_line_and_the_rest_imported(db, tmp_path, ca
     assert sorted(found) == [3, 4, 5, 8]
     assert "longer than 131,072 characters" in found[3]
     assert "NUL byte" in found[4]
-    assert "not text in the file's encoding" in found[5]
+    assert "bytes that are not UTF-8 text" in found[5]
     assert "never closed" in found[8] and "lines 8 to 9" in found[8]
     rejected = {r.line: r.cells for r in result.report.rejected_rows()}
     assert sorted(rejected) == [3, 4, 5, 8]
@@ -228,6 +228,17 @@ def test_a_card_number_in_the_email_or_phone_rejects_the_row_and_stays_out_of_th
     assert result.imported == 0 and result.report.rejected == 2
     assert all("4111111111111111" not in digits_only(cell) for cell in rejects_cells(result.report))
     assert all("4111111111111111" not in digits_only(v) for _, v in text_values(db))
+
+
+@pytest.mark.parametrize(("column", "value"), [("Country", "4111 1111 1111 1111"),
+                                              ("Email", "4111111111111111@example"),
+                                              ("Phone", "4111    1111    1111    1111")])
+def test_a_sentence_about_a_row_never_quotes_its_card_number(db, owner, column, value):
+    row = {"Name": "Ann Lee", "Email": "ann@example.com", "Phone": "", "Country": "US", column: value}
+    result = ci.import_customers(db, actor=owner, data=csv_bytes([list(row), list(row.values())]))
+    assert result.imported == 0
+    said = [p.message for p in result.report.problems] + rejects_cells(result.report)
+    assert all("4111111111111111" not in digits_only(text) for text in said), said
 
 
 # --- Streaming ----------------------------------------------------------------------------------
