@@ -730,7 +730,7 @@ _PLAIN_EMAIL = re.compile(
     r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\.)+([A-Za-z]{2,63})")
 
 
-def checked_email(value: str) -> str:
+def _checked_email(value: str) -> str:
     """The address to store, or ValidationError: `validate_email`, with a fast path for
     plain ASCII addresses."""
     m = _PLAIN_EMAIL.fullmatch(value)
@@ -878,7 +878,7 @@ class _Checker:
         email = values.get("email", "")
         if email:
             try:
-                email = checked_email(email)
+                email = _checked_email(email)
             except ValidationError as exc:
                 problems.append((self.column("email"), exc.fields.get("email", exc.message)))
         phone, found = values.get("phone", ""), None

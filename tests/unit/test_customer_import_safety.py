@@ -357,7 +357,7 @@ def card_numbers(draw) -> tuple[str, str]:
 _counter = iter(range(10**9))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(card=card_numbers(), column=st.sampled_from(range(len(COLUMNS))),
        before=st.text(alphabet="abc XYZ:#(", max_size=6), after=st.text(alphabet="xyz ABC.)", max_size=6))
 def test_a_card_number_in_any_column_reaches_no_table(db, owner, card, column, before, after):
