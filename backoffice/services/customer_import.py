@@ -73,12 +73,12 @@ import re
 import sqlite3
 import tempfile
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from phonenumbers import PhoneNumberFormat, format_number, parse as parse_phone

@@ -6,10 +6,8 @@ as a stream."""
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
-import re
 import tracemalloc
 import unicodedata
 
@@ -21,6 +19,8 @@ from sqlalchemy import String, Text, select
 from backoffice import cli
 from backoffice.domain import Base, Customer, CustomerAddress, CustomerNote
 from backoffice.domain.cards import contains_card_number, luhn_valid
+from backoffice.domain.emails import validate_email
+from backoffice.errors import UserFacingError, ValidationError
 from backoffice.services import customer_import as ci
 from backoffice.services import staff as staff_service
 
@@ -128,7 +128,7 @@ def test_the_service_refuses_the_protected_files_whatever_replace_says(db, owner
     report = ci.preview_import(db, actor=owner, data=data)
     shop = tmp_path / "shop.db"
     shop.write_bytes(b"SQLite format 3\x00")
-    with pytest.raises(ci.UserFacingError, match="choose another name"):
+    with pytest.raises(UserFacingError, match="choose another name"):
         ci.write_rejected_rows(report, shop, replace=True, protect=[shop])
     assert shop.read_bytes() == b"SQLite format 3\x00"
 
@@ -185,7 +185,7 @@ def test_a_line_longer_than_the_reading_limit_is_left_out_without_being_held(db,
 
 
 def test_a_binary_file_is_refused_with_a_sentence(db, owner):
-    with pytest.raises(ci.ValidationError, match="not a text file"):
+    with pytest.raises(ValidationError, match="not a text file"):
         ci.preview_import(db, actor=owner, data=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
 
 
@@ -376,3 +376,21 @@ def test_a_card_number_in_any_column_reaches_no_table(db, owner, card, column, b
         assert digits not in digits_only(stored), (where, stored)
     for cell in rejects_cells(result.report):
         assert digits not in digits_only(cell), cell
+
+
+# --- The quick email check ----------------------------------------------------------------------
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.one_of(st.from_regex(ci._PLAIN_EMAIL, fullmatch=True),
+                 st.sampled_from(["a..b@example.com", "a@example.test", "a@localhost", "a@b.c", "x@-a.com",
+                                  "a@xn--80ak6aa92e.com", "A.B@EXAMPLE.COM", "a@example.123", "é@example.com",
+                                  "a" * 65 + "@example.com", "a@" + "b" * 64 + ".com"])))
+def test_the_quick_email_check_agrees_with_the_full_one(address):
+    try:
+        expected = validate_email(address)
+    except ValidationError:
+        with pytest.raises(ValidationError):
+            ci._checked_email(address)
+        return
+    assert ci._checked_email(address) == expected
