@@ -8,7 +8,7 @@ from pathlib import Path
 
 from backoffice.commands import add_db_argument, add_staff_argument, open_db, read_password
 from backoffice.commands.sync import TerminalProgress
-from backoffice.private_files import check_writable, database_files
+from backoffice.private_files import FileExistsRefused, check_writable, database_files
 
 # Enough lines to see what is wrong; the rejected-rows file holds every one.
 SHOWN_PROBLEMS = 50
@@ -52,7 +52,13 @@ def _import(args: argparse.Namespace) -> int:
         protect = [path, *database_files(db.sqlite_path)]
         if args.rejects:
             # Refused before anything is imported, so a bad name costs nothing.
-            check_writable(args.rejects, replace=args.replace_rejects, protect=protect)
+            try:
+                check_writable(args.rejects, replace=args.replace_rejects, protect=protect)
+            except FileExistsRefused as exc:
+                protected = Path(args.rejects).resolve() in {p.resolve() for p in protect}
+                print(f"backoffice: {exc.message}" + ("" if protected else " (--replace-rejects replaces it)"),
+                      file=sys.stderr)
+                return 1
         actor = staff.sign_in_headless(db, login=args.login or "",
                                        password=read_password(f"Password for {args.login}: "))
         progress = TerminalProgress(sys.stderr)

@@ -115,7 +115,8 @@ def test_an_existing_file_is_replaced_only_when_the_person_says_so(db, boss, tmp
     base = ["import-customers", str(file), "--db", db.url, "--as", boss, "--rejects", str(mine)]
 
     assert cli.main(base) == 1
-    assert "already exists" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "already exists" in said and "--replace-rejects" in said
     assert mine.read_text() == "someone else's work\n" and emails(db) == set()
 
     assert cli.main([*base, "--replace-rejects"]) == 0
