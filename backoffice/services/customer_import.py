@@ -1147,6 +1147,8 @@ def _analyse(db: Database, source: _Source, region: str, progress: Progress | No
             raise
         finally:
             seen.close()
+            # The remembered values may hold card numbers as typed: gone with the preview.
+            _guard_value.cache_clear()
     notes = [n for n in (enc.note,) if n]
     if tally.blank:
         notes.append(f"{tally.blank:,} empty row{'' if tally.blank == 1 else 's'} skipped.")
