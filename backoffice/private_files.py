@@ -120,3 +120,12 @@ def private_csv(path: str | os.PathLike, *, replace: bool = False,
     spreadsheets read accents right)."""
     with open_private(path, "w", replace=replace, protect=protect, encoding="utf-8-sig") as fh:
         yield SafeCsvWriter(fh, **fmt)
+
+
+def database_files(sqlite_path: str | os.PathLike | None) -> list[Path]:
+    """The files of a SQLite database (the file, its write-ahead log, shared memory and
+    journal), to pass as `protect`; none for a database on a server."""
+    if sqlite_path is None:
+        return []
+    path = Path(sqlite_path)
+    return [path.with_name(path.name + tail) for tail in ("", "-wal", "-shm", "-journal")]

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from backoffice.domain.staff import Permission
 from backoffice.errors import Cancelled, UserFacingError
+from backoffice.private_files import database_files
 from backoffice.services import customer_import
 from backoffice.services.customer_import import ImportPreview, ImportResult, ProblemKind
 from ui.context import AppContext
@@ -62,7 +63,6 @@ class CustomerImportDialog(QDialog):
         self.setObjectName("customerImportDialog")
         self.ctx = ctx
         self.path: Path | None = None
-        self.data: bytes = b""
         self.preview: ImportPreview | None = None
         self.result: ImportResult | None = None
         self._token = None
@@ -103,7 +103,7 @@ class CustomerImportDialog(QDialog):
 
         self.progress = QProgressBar()
         self.progress.setObjectName("importProgress")
-        self.progress.setFormat("%v of %m")
+        self.progress.setFormat("%p%")
         self.progress_label = QLabel("")
         self.progress_label.setObjectName("importProgressLabel")
         self.cancel_button = QPushButton("Cancel")
@@ -177,23 +177,18 @@ class CustomerImportDialog(QDialog):
         self.path = Path(path)
         self.file_edit.setText(str(self.path))
         self.preview = self.result = None
-        self.data = b""
         self._show_report(None)
         self._say("")
         db, actor, file = self.ctx.db, self.ctx.actor, self.path
 
         def work(token, progress):
-            try:
-                data = file.read_bytes()
-            except OSError as exc:
-                raise UserFacingError(f"The file could not be read: {exc.strerror or exc}.") from None
-            return data, customer_import.preview_import(db, actor=actor, data=data, progress=progress)
+            return customer_import.preview_import(db, actor=actor, path=file, progress=progress)
 
         self._start(work, self._previewed, "Reading the file…", "Cancelled.")
 
     def _previewed(self, outcome) -> None:
         self._set_busy(False)
-        self.data, self.preview = outcome
+        self.preview = outcome
         self.progress_label.setText("")
         self._show_report(self.preview)
         if not self.preview.new:
@@ -206,10 +201,10 @@ class CustomerImportDialog(QDialog):
     def start_import(self) -> None:
         if self._busy or self.preview is None or not self.preview.new or self.result is not None:
             return
-        db, actor, data, preview = self.ctx.db, self.ctx.actor, self.data, self.preview
+        db, actor, file, preview = self.ctx.db, self.ctx.actor, self.path, self.preview
 
         def work(token, progress):
-            return customer_import.import_customers(db, actor=actor, data=data, preview=preview,
+            return customer_import.import_customers(db, actor=actor, path=file, preview=preview,
                                                     progress=progress)
 
         self._start(work, self._imported, "Importing…", "Cancelled; nothing was imported.")
@@ -221,7 +216,7 @@ class CustomerImportDialog(QDialog):
         self.counts.setText(result.summary())
         self._say("The new customers are in the customers list."
                   + (" Save the rejected rows to fix them and import them again."
-                     if result.report.rejected_rows else ""))
+                     if result.report.left_out else ""))
         self.progress_label.setText("Done.")
         self.ctx.bus.publish(result.changes)
         self._update_buttons()
@@ -234,22 +229,19 @@ class CustomerImportDialog(QDialog):
 
     def save_rejected(self) -> None:
         report = self.report()
-        if report is None or not report.rejected_rows or self._busy:
+        if report is None or not report.left_out or self._busy:
             return
         stem = self.path.stem if self.path else "customers"
         folder = self.path.parent if self.path else Path.home()
         target = self.ask_save_path(str(folder / f"{stem}-rejected.csv"))
         if not target:
             return
-        if self.path is not None and Path(target).resolve() == self.path.resolve():
-            self._say("Choose another name: saving over the file being imported would lose it.", error=True)
-            return
+        # The save dialog has asked before replacing a file; the database and the file
+        # being imported are refused whatever the answer.
+        protect = [*(p for p in (self.path,) if p is not None), *database_files(self.ctx.db.sqlite_path)]
 
         def work(token, progress):
-            try:
-                return customer_import.write_rejected_rows(report, target)
-            except OSError as exc:
-                raise UserFacingError(f"The rejected rows could not be saved: {exc.strerror or exc}.") from None
+            return customer_import.write_rejected_rows(report, target, replace=True, protect=protect)
 
         def done(count: int) -> None:
             self._say(f"Saved {count:,} row{'' if count == 1 else 's'} to {target}, each with the reason "
@@ -329,7 +321,7 @@ class CustomerImportDialog(QDialog):
             self.import_button.setText(f"Import {n:,} customer{'' if n == 1 else 's'}")
         else:
             self.import_button.setText("Import")
-        self.save_button.setEnabled(not self._busy and report is not None and bool(report.rejected_rows))
+        self.save_button.setEnabled(not self._busy and report is not None and bool(report.left_out))
         self.choose_button.setEnabled(allowed and not self._busy)
         self.cancel_button.setEnabled(self._busy)
         self.close_button.setEnabled(not self._busy)
@@ -371,9 +363,9 @@ class CustomerImportDialog(QDialog):
             # Long reasons wrap onto a second line instead of being cut off.
             self.problems_table.setWordWrap(True)
             self.problems_table.resizeRowsToContents()
-        if len(report.problems) > SHOWN_PROBLEMS:
+        if report.problem_count > len(shown):
             self.problems_more.setText(
-                f"The first {SHOWN_PROBLEMS:,} of {len(report.problems):,} are listed; "
+                f"The first {len(shown):,} of {report.problem_count:,} are listed; "
                 "Save rejected rows writes every rejected row with its reason.")
         self._update_buttons()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from backoffice.commands import add_db_argument, add_staff_argument, open_db, read_password
 from backoffice.commands.sync import TerminalProgress
+from backoffice.private_files import FileExistsRefused, check_writable, database_files
 
 # Enough lines to see what is wrong; the rejected-rows file holds every one.
 SHOWN_PROBLEMS = 50
@@ -29,8 +30,12 @@ def register(sub) -> None:
     add_staff_argument(p)
     p.add_argument("--dry-run", action="store_true", help="check the file and print the report; import nothing")
     p.add_argument("--rejects", metavar="OUT.csv", default=None,
-                   help="write the rows that were not imported to this CSV file, with the reason "
-                   "for each, to fix and import again")
+                   help="write the rows that were not imported to this new CSV file (readable by you "
+                   "only), with the reason for each, to fix and import again; an existing file is "
+                   "not replaced unless --replace-rejects is given, and the database and the "
+                   "imported file never are")
+    p.add_argument("--replace-rejects", action="store_true",
+                   help="replace the --rejects file if it already exists")
     p.set_defaults(func=_import)
 
 
@@ -38,25 +43,31 @@ def _import(args: argparse.Namespace) -> int:
     from backoffice.services import customer_import, staff
 
     path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        print(f"backoffice: the file {path} could not be read: {exc.strerror or exc}", file=sys.stderr)
+    if not path.is_file():
+        print(f"backoffice: the file {path} could not be read: it does not exist or is not a file",
+              file=sys.stderr)
         return 1
-    if args.rejects and Path(args.rejects).resolve() == path.resolve():
-        print("backoffice: --rejects must name another file than the one imported", file=sys.stderr)
-        return 2
     db = open_db(args)
     try:
+        protect = [path, *database_files(db.sqlite_path)]
+        if args.rejects:
+            # Refused before anything is imported, so a bad name costs nothing.
+            try:
+                check_writable(args.rejects, replace=args.replace_rejects, protect=protect)
+            except FileExistsRefused as exc:
+                protected = Path(args.rejects).resolve() in {p.resolve() for p in protect}
+                print(f"backoffice: {exc.message}" + ("" if protected else " (--replace-rejects replaces it)"),
+                      file=sys.stderr)
+                return 1
         actor = staff.sign_in_headless(db, login=args.login or "",
                                        password=read_password(f"Password for {args.login}: "))
         progress = TerminalProgress(sys.stderr)
         try:
             if args.dry_run:
-                report = customer_import.preview_import(db, actor=actor, data=data, progress=progress)
+                report = customer_import.preview_import(db, actor=actor, path=path, progress=progress)
                 result = None
             else:
-                result = customer_import.import_customers(db, actor=actor, data=data, progress=progress)
+                result = customer_import.import_customers(db, actor=actor, path=path, progress=progress)
                 report = result.report
         finally:
             progress.finish()
@@ -69,17 +80,18 @@ def _import(args: argparse.Namespace) -> int:
     print("Columns:")
     for column in report.columns:
         print(f"  {column.header or '(no name)'}: {column.label}")
-    problems = report.problems
-    if problems:
+    if report.problems:
         print("Problems:")
-        for problem in problems[:SHOWN_PROBLEMS]:
+        for problem in report.problems[:SHOWN_PROBLEMS]:
             print(f"  {problem.sentence()}")
-        if len(problems) > SHOWN_PROBLEMS:
-            print(f"  … and {len(problems) - SHOWN_PROBLEMS:,} more"
-                  + ("" if args.rejects else " (write them all with --rejects OUT.csv)") + ".")
+        more = report.problem_count - min(len(report.problems), SHOWN_PROBLEMS)
+        if more > 0:
+            print(f"  … and {more:,} more"
+                  + ("" if args.rejects else " (write every row left out with --rejects OUT.csv)") + ".")
     if args.rejects:
-        if report.rejected_rows:
-            count = customer_import.write_rejected_rows(report, args.rejects)
+        if report.left_out:
+            count = customer_import.write_rejected_rows(report, args.rejects, replace=args.replace_rejects,
+                                                        protect=protect)
             print(f"{count:,} row{'' if count == 1 else 's'} not imported written to {args.rejects}.")
         else:
             print(f"Every row can be imported; {args.rejects} was not written.")

@@ -3,8 +3,14 @@
 How a file is read
 ==================
 
+* **As a stream**: line by line, never whole, so a file of any size takes the same
+  memory. What the preview finds is kept in temporary owner-only files that vanish
+  with it (the rows ready to write, and the rows left out with their reasons), not
+  in lists.
 * **Encoding**: UTF-8 with or without a byte-order mark, UTF-16 with one (Excel's
-  "Unicode text"); anything else is read as Windows-1252, with a note saying so.
+  "Unicode text"); a file whose beginning is not UTF-8 is read as Windows-1252, with a
+  note saying so. A line of a UTF-8 file holding bytes that are not UTF-8 is left out
+  and reported with its line number.
 * **Delimiter**: comma, semicolon or tab, whichever splits the first lines into the
   most consistent columns (an Excel ``sep=;`` first line is obeyed). Quoted cells may
   hold the delimiter, doubled quotes and line breaks.
@@ -12,30 +18,39 @@ How a file is read
   (`HEADER_NAMES`), with or without a "billing" or "customer" in front; a single
   "Name" column is split into first and last name. Columns the import does not know
   are listed as ignored, never guessed.
+* **Broken rows** are reported with their line number and left out, and the rest of
+  the file is read on: a cell longer than the csv module's limit (131,072 characters),
+  a NUL byte, bytes that are not text in the file's encoding, a quote never closed,
+  the wrong number of cells.
 
 What happens to each row
 ========================
 
-Every cell first passes the card-number detector (promise P1): a card number is
-masked to its last 4 digits wherever it is, the row is imported masked, and the
-report names the line and column. Then a row is
+Tidy first, check last. Each value is first put in the form it is stored in
+(whitespace collapsed, the name split, the email normalised, the phone written in
+international form for another country), and then that final form passes the
+card-number detector (promise P1): a card number is masked to its last 4 digits in
+names, company, addresses and the note, and makes the row rejected when it is in the
+email or the phone. The phone keys, the email key, the sort name and the search
+entry are derived from the checked values only. Then a row is
 
 * **rejected** when it has the wrong number of cells, neither a name, a company nor
-  an email address, or a detail the customer form would refuse (the customer
-  service's own `validate_changes`: email, phone, lengths), or an unknown country;
+  an email address, or a detail the customer form would refuse (email, phone,
+  lengths), or an unknown country;
 * a **duplicate** when its email address is already on file or on an earlier line of
   the file: it is skipped, never merged into anyone;
 * otherwise **imported**: a customer, their billing address and a note.
 
-Rejected and duplicate rows are kept, masked, for a "rejected rows" CSV: the original
-columns plus the reason, so the person can fix them and import that file again.
+Rejected and duplicate rows are kept, card numbers masked, for a "rejected rows" CSV:
+the original columns plus the reason, so the person can fix them and import that file
+again. That file is written owner-only, with cells a spreadsheet would run as a
+formula neutralised, never over the database, the imported file or, without say-so,
+any existing file (`backoffice.private_files`).
 
 The import writes in one transaction, in chunks: nothing is half imported, a
 cancelled import leaves nothing behind, and a second run finds the first run's
-customers as duplicates instead of adding them twice. A small import indexes each new
-customer for the search box in that transaction; a large one (compared with the
-customers already on file) rebuilds the whole search index once it is committed, as
-the sync does, which is many times faster.
+customers as duplicates instead of adding them twice. Each new customer's search entry
+is written in that transaction; the rest of the search index is left as it is.
 
 Imported customers stay in the back office: no web store account is opened for
 them (the store would send each one a welcome email). A customer who has, or later
@@ -49,41 +64,53 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import heapq
 import io
 import logging
+import marshal
+import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import sqlite3
+import tempfile
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from functools import lru_cache
+from pathlib import Path
+from typing import IO
 
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from phonenumbers import PhoneNumberFormat, format_number, parse as parse_phone
 from phonenumbers.geodata.locale import LOCALE_DATA
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from backoffice.db import Database
 from backoffice.domain.base import utcnow
-from backoffice.domain.cards import guard_payload, mask_card_numbers, mask_for, may_contain_card_number
+from backoffice.domain.cards import guard_payload, mask_for, may_contain_card_number
 from backoffice.domain.customers import Customer, CustomerAddress, CustomerNote
-from backoffice.domain.emails import email_key
+from backoffice.domain.emails import email_key, validate_email
 from backoffice.domain.enums import AddressKind, CustomerStatus
 from backoffice.domain.phones import normalize_phone, phone_suffix_key
 from backoffice.domain.search import (
+    CustomerSearchTerm,
+    CustomerSearchText,
+    add_words,
     customer_entry,
-    write_entry,
+    entry_words,
     shop_default_region,
 )
 from backoffice.domain.staff import Actor, Permission
 from backoffice.domain.text import fold
-from backoffice.errors import Cancelled, ValidationError
+from backoffice.errors import UserFacingError, ValidationError
+from backoffice.private_files import private_csv, spreadsheet_safe
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
-from backoffice.services.customers import validate_changes
-from backoffice.services.search_index import rebuild_search_index
 
 __all__ = [
     "FIELD_LABELS",
     "HEADER_NAMES",
+    "KEPT_PROBLEMS",
     "REASON_HEADER",
     "STORE_NOTE",
     "ColumnMapping",
@@ -91,9 +118,7 @@ __all__ = [
     "ImportResult",
     "ProblemKind",
     "RejectedRow",
-    "RowOutcome",
     "RowProblem",
-    "RowVerdict",
     "import_customers",
     "preview_import",
     "rejected_rows_csv",
@@ -104,6 +129,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 audit.register_action("import_customers", "Customers imported from a file")
+
+Progress = Callable[[int, int, str], None]
+Source = bytes | str | os.PathLike
+
 
 Progress = Callable[[int, int, str], None]
 
@@ -284,56 +313,186 @@ def country_code(value: str) -> str | None:
 
 _DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
-_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+# How much of the file's beginning decides its encoding, and how many lines its delimiter.
+_HEAD_BYTES = 1 << 16
+_SNIFF_LINES = 50
+# A physical line longer than this is not read whole: the row it is in is left out.
+# Above the csv module's own limit for a cell, so that limit speaks first.
+LINE_LIMIT = 1 << 20
+_READ_BLOCK = 1 << 16
+# Marks the place of bytes that are not text in the file's encoding; a lone surrogate
+# never comes out of decoding valid UTF-8 or UTF-16.
+_UNREADABLE = "\udcff"
+
+
+def _mark_unreadable(error: UnicodeDecodeError) -> tuple[str, int]:
+    return _UNREADABLE, error.end
+
+
+def _as_latin1(error: UnicodeDecodeError) -> tuple[str, int]:
+    # Five byte values have no Windows-1252 character; Latin-1 reads every byte.
+    return error.object[error.start:error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("backoffice.import.unreadable", _mark_unreadable)
+codecs.register_error("backoffice.import.latin1", _as_latin1)
+
+
+class _Source:
+    """The file to import: bytes in memory (tests, small files) or a path, opened as a stream."""
+
+    def __init__(self, data: bytes | None, path: str | os.PathLike | None) -> None:
+        if (data is None) == (path is None):
+            raise TypeError("pass either data or path")
+        self.data = data
+        self.path = Path(path) if path is not None else None
+
+    def open(self) -> IO[bytes]:
+        if self.data is not None:
+            return io.BytesIO(self.data)
+        try:
+            return open(self.path, "rb")  # noqa: SIM115 - closed by the caller
+        except OSError as exc:
+            raise UserFacingError(f"The file {self.path.name} could not be read ({exc.strerror or exc}); "
+                                  "nothing was imported.") from None
+
+    def size(self) -> int:
+        if self.data is not None:
+            return len(self.data)
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
+    def digest(self) -> str:
+        """SHA-256 of the bytes, read in blocks."""
+        if self.data is not None:
+            return hashlib.sha256(self.data).hexdigest()
+        h = hashlib.sha256()
+        with self.open() as fh:
+            while block := fh.read(1 << 20):
+                h.update(block)
+        return h.hexdigest()
 
 
 @dataclass(frozen=True)
-class _Text:
-    text: str
-    encoding: str
+class _Encoding:
+    codec: str
+    name: str  # as told to the person
+    skip: int  # bytes of the byte-order mark
+    errors: str
     note: str
 
 
-def _decode(data: bytes) -> _Text:
-    if data.startswith(b"PK\x03\x04"):
+def _refuse_workbooks(head: bytes) -> None:
+    if head.startswith(b"PK\x03\x04"):
         raise ValidationError("This is an Excel workbook (.xlsx), not a CSV file; nothing was imported. "
                               "In the spreadsheet, choose Save As and the CSV format, then import that file.")
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ValidationError("This is an old Excel workbook (.xls), not a CSV file; nothing was imported. "
                               "In the spreadsheet, choose Save As and the CSV format, then import that file.")
-    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                      (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if data.startswith(bom):
-            try:
-                return _checked(data[len(bom):].decode(name), name.upper().replace("-LE", "").replace("-BE", ""), "")
-            except UnicodeDecodeError:
-                break
-    try:
-        return _checked(data.decode("utf-8"), "UTF-8", "")
-    except UnicodeDecodeError:
-        pass
-    note = ("The file is not UTF-8, so it was read as Windows-1252 (Western European, what Excel "
-            "saves by default); check that accented letters look right.")
-    try:
-        return _checked(data.decode("cp1252"), "Windows-1252", note)
-    except UnicodeDecodeError:
-        # Five byte values have no Windows-1252 character; Latin-1 reads every byte.
-        return _checked(data.decode("latin-1"), "ISO-8859-1",
-                        note.replace("Windows-1252", "ISO-8859-1 (Latin-1)"))
 
 
-def _checked(text: str, encoding: str, note: str) -> _Text:
-    if "\x00" in text:
-        raise ValidationError("This is not a text file (it holds binary data), so it is not a CSV file; "
-                              "nothing was imported.")
-    return _Text(text, encoding, note)
+def _encoding(head: bytes) -> _Encoding:
+    """The file's encoding, from its first bytes."""
+    _refuse_workbooks(head)
+    for bom, codec, name in ((codecs.BOM_UTF8, "utf-8", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+                             (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16")):
+        if head.startswith(bom):
+            return _Encoding(codec, name, len(bom), "backoffice.import.unreadable", "")
+    try:
+        # A character cut at the end of the sample is fine: final=False.
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        note = ("The file is not UTF-8, so it was read as Windows-1252 (Western European, what Excel "
+                "saves by default); check that accented letters look right.")
+        return _Encoding("cp1252", "Windows-1252", 0, "backoffice.import.latin1", note)
+    return _Encoding("utf-8", "UTF-8", 0, "backoffice.import.unreadable", "")
+
+
+class _Lines:
+    """The decoded lines of a stream, for csv.reader, remembering what each record spans.
+
+    csv.reader asks for one line at a time and never reads ahead, so the lines taken
+    since the last record are exactly the current record's lines.
+    """
+
+    def __init__(self, raw: IO[bytes], enc: _Encoding) -> None:
+        self.raw = raw
+        self.encoding = enc.name
+        raw.seek(enc.skip)
+        self.text = io.TextIOWrapper(raw, encoding=enc.codec, errors=enc.errors, newline="")
+        self.number = 0  # lines read so far
+        self.start = 1  # first line of the current record
+        self.taken: list[str] = []  # the current record's lines, as read
+        self.flags: set[str] = set()
+        self.ended = False
+        self._pushed: list[tuple[str, frozenset[str]]] = []
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line, flags = self._pushed.pop() if self._pushed else self.read()
+        self.number += 1
+        self.flags |= flags
+        self.taken.append(line)
+        return line
+
+    def read(self) -> tuple[str, frozenset[str]]:
+        """The next physical line and what is wrong with it; StopIteration at the end."""
+        flags = set()
+        line = self.text.readline(LINE_LIMIT)
+        if not line:
+            self.ended = True
+            raise StopIteration
+        if len(line) >= LINE_LIMIT and not line.endswith(("\n", "\r")):
+            # Skip the rest of the physical line without holding it.
+            while (more := self.text.readline(LINE_LIMIT)) and not more.endswith(("\n", "\r")):
+                pass
+            flags.add("long")
+            line = "\n"
+        if "\x00" in line:
+            flags.add("nul")
+            line = line.replace("\x00", "")
+        if _UNREADABLE in line:
+            flags.add("unreadable")
+            line = line.replace(_UNREADABLE, "\ufffd")
+        return line, frozenset(flags)
+
+    def ahead(self, n: int) -> list[tuple[str, frozenset[str]]]:
+        """Up to `n` lines read ahead, to be read again after `push`."""
+        out = []
+        try:
+            while len(out) < n:
+                out.append(self.read())
+        except StopIteration:
+            self.ended = False
+        return out
+
+    def push(self, lines: Sequence[tuple[str, frozenset[str]]]) -> None:
+        """Lines read ahead, to be read again, in order."""
+        self._pushed.extend(reversed(lines))
+
+    def next_record(self) -> None:
+        self.start = self.number + 1
+        self.taken = []
+        self.flags = set()
+
+    def position(self) -> int:
+        try:
+            return self.raw.tell()
+        except (OSError, ValueError):
+            return 0
 
 
 def _sniff(lines: Sequence[str]) -> str:
-    sample = lines[:50]
     best, best_score = ",", (-1, 0)
     for delimiter in _DELIMITERS:
-        rows = [r for r in csv.reader(sample, delimiter=delimiter) if r]
+        try:
+            rows = [r for r in csv.reader(lines, delimiter=delimiter) if r]
+        except csv.Error:
+            continue
         if not rows:
             continue
         width = len(rows[0])
@@ -353,50 +512,69 @@ class _Record:
     unreadable: str = ""
 
 
-def _records(lines: list[str], delimiter: str, first: int, end: int | None = None) -> Iterator[_Record]:
-    """The file's records from line index `first` on (up to `end`), each with the lines it spans."""
-    source = iter(lines[first:end])
-    reader = csv.reader(source, delimiter=delimiter)
-    consumed = 0
-    while True:
-        start = consumed
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            consumed = reader.line_num
-            raw = "".join(lines[first + start:first + consumed]).rstrip("\r\n")
-            yield _Record(first + start + 1, first + consumed, [raw], f"it could not be read ({exc})")
-            continue
-        consumed = reader.line_num
-        yield _Record(first + start + 1, first + consumed, cells)
+_RAW_KEPT = 200_000
 
 
-def _open_quote_at_end(lines: list[str], record: _Record, delimiter: str) -> bool:
-    """True when the record runs to the end of the file inside a quoted cell."""
-    raw = lines[record.line - 1:record.last_line]
+def _broken(lines: _Lines, why: str) -> _Record:
+    raw = "".join(lines.taken).rstrip("\r\n")
+    if len(raw) > _RAW_KEPT:
+        raw = raw[:_RAW_KEPT] + "…"
+    return _Record(lines.start, max(lines.number, lines.start), [raw], why)
+
+
+def _ends_inside_quote(taken: Sequence[str], delimiter: str) -> bool:
     try:
-        for _ in csv.reader(raw, delimiter=delimiter, strict=True):
+        for _ in csv.reader(taken, delimiter=delimiter, strict=True):
             pass
     except csv.Error as exc:
         return "unexpected end of data" in str(exc)
     return False
 
 
+def _records(lines: _Lines, delimiter: str) -> Iterator[_Record]:
+    """The file's records, each with the lines it spans; a broken one carries why."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    limit = csv.field_size_limit()
+    while True:
+        lines.next_record()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                why = (f"a cell is longer than {limit:,} characters (a quote on line {lines.start} may not "
+                       "be closed)")
+            else:
+                why = f"it could not be read as CSV ({exc})"
+            yield _broken(lines, why)
+            continue
+        flags = lines.flags
+        if "long" in flags:
+            yield _broken(lines, f"a line is longer than {LINE_LIMIT:,} characters")
+        elif "nul" in flags:
+            yield _broken(lines, "it holds a NUL byte, which a text file never does")
+        elif "unreadable" in flags:
+            yield _broken(lines, f"it holds bytes that are not {lines.encoding} text (the rejected-rows file "
+                                 "shows them as \ufffd)")
+        elif lines.ended and lines.number > lines.start and _ends_inside_quote(lines.taken, delimiter):
+            yield _broken(lines, f"a quote on line {lines.start} is never closed, so lines {lines.start} to "
+                                 f"{lines.number} were read as one cell")
+        else:
+            yield _Record(lines.start, lines.number, cells)
+
+
 # --- Reports ---------------------------------------------------------------------------------
+
+# The problems a report keeps to show (the command prints fewer, the dialog lists these);
+# every row left out is in the rejected-rows file whatever its number.
+KEPT_PROBLEMS = 1000
 
 
 class ProblemKind(StrEnum):
     REJECTED = "rejected"
     DUPLICATE = "duplicate"
     MASKED = "masked"
-
-
-class RowOutcome(StrEnum):
-    IMPORT = "import"
-    DUPLICATE = "duplicate"
-    REJECTED = "rejected"
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,15 +592,6 @@ class RowProblem:
 
 
 @dataclass(frozen=True, slots=True)
-class RowVerdict:
-    """What happens (or happened) to one data row of the file."""
-
-    line: int
-    outcome: RowOutcome
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class RejectedRow:
     """A row left out, with its cells as read (card numbers masked) and the reason."""
 
@@ -431,37 +600,51 @@ class RejectedRow:
     reason: str
 
 
-# Joins the values of a row ready to write: a decoded file never holds it (such files are refused).
-_SEP = "\x00"
+def _dump(fh: IO[bytes], items: list) -> None:
+    if items:
+        marshal.dump(items, fh)
+        items.clear()
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """A row ready to write, packed into one string: a preview may hold a hundred thousand.
+def _load(fh: IO[bytes]) -> Iterator[list]:
+    fh.flush()
+    fh.seek(0)
+    while True:
+        try:
+            yield marshal.load(fh)
+        except EOFError:
+            return
 
-    `packed` holds the email's lookup key ("" without an email); first name, last name,
-    company, email and phone as checked; the phone's E.164 form; the address fields and
-    country code (all "" without an address); and the note.
-    """
 
-    line: int
-    last_line: int
-    packed: str
+class _Spool:
+    """What a preview found, in two temporary files (owner-only, without a name, gone
+    when closed or collected): the rows ready to write and the rows left out. Card
+    numbers are masked before anything is written to them."""
 
-    @property
-    def key(self) -> str:
-        return self.packed[:self.packed.index(_SEP)]
+    def __init__(self) -> None:
+        self.ready = tempfile.TemporaryFile()
+        self.left_out = tempfile.TemporaryFile()
 
-    def unpack(self) -> tuple[str, tuple[str, ...], tuple[str, ...] | None, str]:
-        """(key, (first, last, company, email, phone, e164), address or None, note)."""
-        values = self.packed.split(_SEP)
-        address = tuple(values[7:13])
-        return values[0], tuple(values[1:7]), (address if address[-1] else None), values[13]
+    def ready_chunks(self) -> Iterator[list[tuple]]:
+        return _load(self.ready)
+
+    def rejected(self) -> Iterator[RejectedRow]:
+        for chunk in _load(self.left_out):
+            for line, cells, reason in chunk:
+                yield RejectedRow(line, tuple(cells), reason)
+
+    def close(self) -> None:
+        self.ready.close()
+        self.left_out.close()
 
 
 @dataclass(frozen=True)
 class ImportPreview:
-    """What importing the file would do (or, in a result, did): nothing written."""
+    """What importing the file would do (or, in a result, did): nothing written.
+
+    `problems` holds the first `KEPT_PROBLEMS` problems in line order; `problem_count`
+    says how many there are; `rejected_rows()` reads every row left out.
+    """
 
     encoding: str
     delimiter: str
@@ -469,34 +652,25 @@ class ImportPreview:
     columns: tuple[ColumnMapping, ...]
     rows: int  # data rows, blank ones not counted
     blank_rows: int
-    verdicts: tuple[RowVerdict, ...]
+    new: int  # rows that would be imported as new customers
+    duplicates: int
+    rejected: int
+    masked: int  # cells in which a card number was masked
     problems: tuple[RowProblem, ...]
-    rejected_rows: tuple[RejectedRow, ...]
+    problem_count: int
     notes: tuple[str, ...]
     digest: str = field(repr=False)
     region: str = ""
-    _prepared: tuple[_Prepared, ...] = field(default=(), repr=False, compare=False)
-
-    def _count(self, outcome: RowOutcome) -> int:
-        return sum(1 for v in self.verdicts if v.outcome is outcome)
+    _spool: _Spool | None = field(default=None, repr=False, compare=False)
 
     @property
-    def new(self) -> int:
-        """Rows that would be imported as new customers."""
-        return self._count(RowOutcome.IMPORT)
+    def left_out(self) -> int:
+        """Rows in the rejected-rows file: rejected and duplicates."""
+        return self.duplicates + self.rejected
 
-    @property
-    def duplicates(self) -> int:
-        return self._count(RowOutcome.DUPLICATE)
-
-    @property
-    def rejected(self) -> int:
-        return self._count(RowOutcome.REJECTED)
-
-    @property
-    def masked(self) -> int:
-        """Cells in which a card number was masked."""
-        return sum(1 for p in self.problems if p.kind is ProblemKind.MASKED)
+    def rejected_rows(self) -> Iterator[RejectedRow]:
+        """Every row left out, in line order, cells as read with card numbers masked."""
+        return self._spool.rejected() if self._spool is not None else iter(())
 
     @property
     def delimiter_name(self) -> str:
@@ -544,55 +718,116 @@ class ImportResult:
 # --- Checking rows ---------------------------------------------------------------------------
 
 _MAX_LENGTH = {name: CustomerAddress.__table__.c[name].type.length for name in _ADDRESS_FIELDS}
+_MAX_LENGTH.update({name: Customer.__table__.c[name].type.length
+                    for name in ("first_name", "last_name", "company", "email", "phone")})
+_NAME_FIELDS = ("first_name", "last_name", "company")
+_CARD_IN_FIELD = ("This looks like a card number, so this row was left out; card numbers are never "
+                  "stored.")
+
+# The common shape of an address, which email-validator accepts as it is (domain in lower
+# case): the full check runs only for the others, and is many times slower.
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\.)+([A-Za-z]{2,63})")
 
 
-def _masked_cells(headers: Sequence[str], columns: Sequence[ColumnMapping], cells: list[str],
-                  line: int, problems: list[RowProblem]) -> list[str]:
-    """The row's cells with every card number masked; each masked cell is reported."""
-    if not may_contain_card_number("\n".join(cells)):
-        return cells
-    # Key each cell by its field (or its column name) so a phone column is read as phones.
+def _checked_email(value: str) -> str:
+    """The address to store, or ValidationError: `validate_email`, with a fast path for
+    plain ASCII addresses."""
+    m = _PLAIN_EMAIL.fullmatch(value)
+    if (m is not None and len(value) <= 254 and value.index("@") <= 64
+            and m.group(1).lower() not in SPECIAL_USE_DOMAIN_NAMES
+            and all(len(label) <= 63 for label in value[value.index("@") + 1:].split("."))):
+        local, _, domain = value.rpartition("@")
+        return f"{local}@{domain.lower()}"
+    return validate_email(value)
+
+
+def _tidy(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _guard_cells(headers: Sequence[str], columns: Sequence[ColumnMapping], cells: Sequence[str],
+                 line: int, problems: list[RowProblem]) -> list[str]:
+    """The row's cells as read, every card number masked (for the rejected-rows file);
+    each masked cell is reported. A cell whose number shows only once its whitespace is
+    collapsed is written collapsed and masked."""
+    if not _may_hold_card(cells):
+        return list(cells)
     keys = [(columns[i].field or columns[i].header) if i < len(columns) else "" for i in range(len(cells))]
-    guarded = guard_payload([{"key": k, "value": c} for k, c in zip(keys, cells)])
-    if not guarded.changed:
-        return cells
-    by_cell: dict[int, list[str]] = {}
-    for path, match in guarded.found:
-        by_cell.setdefault(int(path[0]), []).append(match.last4)
-    for i, endings in sorted(by_cell.items()):
-        column = headers[i] if i < len(headers) else f"cell {i + 1}"
-        marks = ", ".join(mask_for(e) for e in endings)
-        what = "A card number was" if len(endings) == 1 else f"{len(endings)} card numbers were"
-        problems.append(RowProblem(line, column, f"{what} replaced by {marks}; card numbers are never stored.",
-                                   ProblemKind.MASKED))
-    return [item["value"] for item in guarded.value]
+    out = list(cells)
+    for i, (key, cell) in enumerate(zip(keys, cells)):
+        guarded = _guard_value(key, cell)
+        if guarded is not None:
+            out[i], endings = guarded
+            column = headers[i] if i < len(headers) else f"cell {i + 1}"
+            problems.append(_masked_problem(line, column, endings))
+    return out
 
 
-def _international(phone: str, country: str) -> str | None:
-    """A phone written without a country code, in international form for `country`."""
-    if not phone or phone.lstrip().startswith(("+", "00")):
-        return None
-    found = normalize_phone(phone, default_region=country)
-    if found is None or not found.is_valid:
-        return None
+# Whitespace other than single spaces: where collapsing it can join digit groups.
+_LOOSE_WHITESPACE = re.compile(r"[^\S ]|  ")
+
+
+def _may_hold_card(values: Iterable[str]) -> bool:
+    """False when no value, as it is or with its whitespace collapsed, holds a card number.
+
+    Collapsing only brings digit groups closer, so the collapsed text answers for both."""
+    joined = "\x00".join(values)
+    if _LOOSE_WHITESPACE.search(joined):
+        joined = "\x00".join(_tidy(v) for v in joined.split("\x00"))
+    return may_contain_card_number(joined)
+
+
+@lru_cache(maxsize=1024)
+def _guard_value(key: str, value: str) -> tuple[str, tuple[str, ...]] | None:
+    """`value` with its card numbers masked and their last 4 digits, or None if it has none.
+
+    Looks at the value as it is, and also with its whitespace collapsed (line breaks and
+    runs of spaces between digit groups), so that a number is not kept because of how it
+    was spaced."""
+    for form in (value, _tidy(value)):
+        if not may_contain_card_number(form):
+            continue
+        guarded = guard_payload({"key": key, "value": form})
+        if guarded.found:
+            return guarded.value["value"], tuple(match.last4 for _, match in guarded.found)
+    return None
+
+
+def _masked_problem(line: int, column: str, endings: Sequence[str]) -> RowProblem:
+    marks = ", ".join(mask_for(e) for e in endings)
+    what = "A card number was" if len(endings) == 1 else f"{len(endings)} card numbers were"
+    return RowProblem(line, column, f"{what} replaced by {marks}; card numbers are never stored.",
+                      ProblemKind.MASKED)
+
+
+def _international(found, country: str) -> str:
     number = parse_phone(found.e164, None)
     if found.extension:
         number.extension = found.extension
     return format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
 
-@dataclass
+@dataclass(slots=True)
+class _Checked:
+    """One row checked: ready to write (`values`), or left out (`problems`)."""
+
+    record: _Record
+    key: str = ""
+    values: tuple | None = None
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    masked: list[RowProblem] = field(default_factory=list)
+
+
 class _Checker:
-    """Checks rows one by one; remembers the emails seen, for duplicates within the file."""
+    """Checks rows one by one: tidy each value, check it, then derive keys from it."""
 
-    headers: tuple[str, ...]
-    columns: tuple[ColumnMapping, ...]
-    region: str
-    seen: dict[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.where = {c.field: c.index for c in self.columns if c.field}
-        self.width = len(self.headers)
+    def __init__(self, headers: tuple[str, ...], columns: tuple[ColumnMapping, ...], region: str) -> None:
+        self.headers = headers
+        self.columns = columns
+        self.region = region
+        self.where = {c.field: c.index for c in columns if c.field}
+        self.width = len(headers)
 
     def column(self, name: str) -> str:
         if name in self.where:
@@ -601,32 +836,38 @@ class _Checker:
             return self.headers[self.where["name"]]
         return ""
 
-    def check(self, record: _Record, cells: list[str]) -> tuple[_Prepared | None, list[tuple[str, str]], bool]:
-        """The row made ready to write, or None and its problems as (column, sentence);
-        the flag is True when the row is left out as a duplicate."""
-        prepared, problems = self._check(record, cells)
-        return prepared, problems, self._duplicate
-
-    def _check(self, record: _Record, cells: list[str]) -> tuple[_Prepared | None, list[tuple[str, str]]]:
-        self._duplicate = False
+    def check(self, record: _Record) -> _Checked:
+        out = _Checked(record)
         if record.unreadable:
-            return None, [("", f"This row was left out: {record.unreadable}.")]
+            out.problems.append(("", f"This row was left out: {record.unreadable}."))
+            return out
+        cells = record.cells
         if len(cells) != self.width:
             extra = cells[self.width:]
             if len(cells) > self.width and not any(c.strip() for c in extra):
                 cells = cells[:self.width]
             elif record.last_line > record.line:
-                return None, [("", f"Lines {record.line} to {record.last_line} were read as one row of "
-                                   f"{len(cells)} cells (the first line names {self.width} columns): a quote "
-                                   f"on line {record.line} is probably not closed.")]
+                out.problems.append(("", f"Lines {record.line} to {record.last_line} were read as one row of "
+                                         f"{len(cells)} cells (the first line names {self.width} columns): a "
+                                         f"quote on line {record.line} is probably not closed."))
+                return out
             else:
-                return None, [("", f"This row has {len(cells)} cells but the first line names {self.width} "
-                                   "columns; a delimiter may be missing or one too many.")]
-        values = {name: cells[i].strip() for name, i in self.where.items()}
+                out.problems.append(("", f"This row has {len(cells)} cells but the first line names "
+                                         f"{self.width} columns; a delimiter may be missing or one too many."))
+                return out
+        self._check(out, {name: cells[i] for name, i in self.where.items()})
+        return out
+
+    def _check(self, out: _Checked, raw: dict[str, str]) -> None:
+        problems = out.problems
+        # Tidy first: every value in the form it is stored in.
+        values = {name: _tidy(v) for name, v in raw.items() if name != "notes"}
         first, last = values.get("first_name", ""), values.get("last_name", "")
         if not (first or last) and values.get("name"):
             first, last = split_name(values["name"])
-        problems: list[tuple[str, str]] = []
+        final = {"first_name": first, "last_name": last, "company": values.get("company", "")}
+        final.update({k: values.get(k, "") for k in _ADDRESS_FIELDS})
+        final["notes"] = raw.get("notes", "").strip()
         country = ""
         if values.get("country"):
             country = country_code(values["country"]) or ""
@@ -634,157 +875,288 @@ class _Checker:
                 problems.append((self.column("country"),
                                  f"The country “{values['country'][:40]}” is not known; write it as a "
                                  "two-letter code such as US or GB, or as its English name."))
-        phone = values.get("phone", "")
-        if phone and country and country != self.region:
-            phone = _international(phone, country) or phone
-        wanted = {"first_name": first, "last_name": last, "company": values.get("company", ""),
-                  "email": values.get("email", ""), "phone": phone}
-        clean: dict[str, Any] = {}
-        try:
-            clean = validate_changes(wanted, default_country=self.region)
-        except ValidationError as exc:
-            for name, sentence in exc.fields.items():
-                problems.append((self.column(name), sentence))
-        address = {k: " ".join(values.get(k, "").split()) for k in _ADDRESS_FIELDS}
-        for k, v in address.items():
-            if len(v) > _MAX_LENGTH[k]:
-                problems.append((self.column(k), f"This is too long: at most {_MAX_LENGTH[k]} characters."))
+        email = values.get("email", "")
+        if email:
+            try:
+                email = _checked_email(email)
+            except ValidationError as exc:
+                problems.append((self.column("email"), exc.fields.get("email", exc.message)))
+        phone, found = values.get("phone", ""), None
+        if phone:
+            phone, found = self._phone(phone, country)
+            if found is None:
+                problems.append((self.column("phone"), phone))
         if problems:
-            return None, problems
-        if not (clean["first_name"] or clean["last_name"] or clean["company"] or clean["email"]):
-            return None, [("", "This row has no name, company or email address, so there is nothing to "
-                               "know the customer by.")]
-        key = email_key(clean["email"]) if clean["email"] else ""
-        if key:
-            earlier = self.seen.get(key)
-            if earlier is not None:
-                self._duplicate = True
-                return None, [(self.column("email"),
-                               f"Line {earlier} has the same email address; this row was skipped, "
-                               "not merged.")]
-            self.seen[key] = record.line
-        phone = normalize_phone(clean["phone"], default_region=self.region) if clean["phone"] else None
-        has_address = any(address.values())
-        packed = _SEP.join((
-            key, clean["first_name"], clean["last_name"], clean["company"], clean["email"], clean["phone"],
-            (phone.e164 or "") if phone else "", *address.values(), (country or self.region) if has_address else "",
-            values.get("notes", "").strip()))
-        return _Prepared(record.line, record.last_line, packed), []
+            return
+        final["email"], final["phone"] = email, phone
+        # Check last: the final forms pass the card-number detector.
+        if _may_hold_card(final.values()):
+            for name in ("email", "phone"):
+                if final[name] and _guard_value(name, final[name]) is not None:
+                    problems.append((self.column(name), _CARD_IN_FIELD))
+            if problems:
+                return
+            for name in (*_NAME_FIELDS, *_ADDRESS_FIELDS, "notes"):
+                guarded = _guard_value(name, final[name]) if final[name] else None
+                if guarded is not None:
+                    final[name], endings = guarded
+                    column = self.column(name) or self.column("notes")
+                    out.masked.append(_masked_problem(out.record.line, column, endings))
+        for name, limit in _MAX_LENGTH.items():
+            if len(final[name]) > limit:
+                problems.append((self.column(name), f"This is too long: at most {limit} characters."))
+        if problems:
+            return
+        if not (final["first_name"] or final["last_name"] or final["company"] or final["email"]):
+            problems.append(("", "This row has no name, company or email address, so there is nothing "
+                                 "to know the customer by."))
+            return
+        has_address = any(final[k] for k in _ADDRESS_FIELDS)
+        out.key = email_key(final["email"]) if final["email"] else ""
+        # Derived only from the checked values above.
+        out.values = (
+            out.key, final["first_name"], final["last_name"], final["company"], final["email"], final["phone"],
+            found.e164 if found is not None else "",
+            *(final[k] for k in _ADDRESS_FIELDS), (country or self.region) if has_address else "",
+            final["notes"])
+
+    def _phone(self, phone: str, country: str):
+        """(the phone to store, its parsed form), or (a sentence, None)."""
+        if country and country != self.region and not phone.startswith(("+", "00")):
+            found = normalize_phone(phone, default_region=country)
+            if found is not None and found.is_valid:
+                return _international(found, country), found
+        found = normalize_phone(phone, default_region=self.region)
+        if found is None:
+            return "A phone number needs digits, as in +1 713 555 0199.", None
+        if not found.is_valid:
+            return (f"This is not a valid phone number in {self.region}. For a number from another country, "
+                    "start with + and the country code, as in +44 20 7946 0958."), None
+        return phone, found
 
 
-def _analyse(data: bytes, region: str, progress: Progress | None) -> ImportPreview:
-    decoded = _decode(data)
-    lines = _LINES.findall(decoded.text)
-    first = 0
-    delimiter = None
-    if lines and re.fullmatch(r"sep=(.)\r?\n?", lines[0], re.IGNORECASE):
-        delimiter = lines[0][4]
-        first = 1
-    while first < len(lines) and not lines[first].strip():
-        first += 1
-    if first >= len(lines):
-        raise ValidationError("The file is empty; nothing was imported.")
-    delimiter = delimiter or _sniff(lines[first:])
-    records = _records(lines, delimiter, first)
-    header_record = next(records)
-    headers = tuple(mask_card_numbers(h).text.strip() for h in header_record.cells)
-    columns = map_columns(headers)
-    if not any(c.field for c in columns):
-        shown = ", ".join(f"“{h[:30]}”" for h in headers[:6])
-        raise ValidationError(
-            f"None of the column names on line {header_record.line} ({shown}) is one this import knows, "
-            "so nothing was imported. The first line must name the columns, such as First name, "
-            "Last name, Email, Phone.")
-    checker = _Checker(headers, columns, region)
-    problems: list[RowProblem] = []
-    verdicts: list[RowVerdict] = []
-    rejected: list[RejectedRow] = []
-    prepared: list[_Prepared] = []
-    blank = 0
-    total = len(lines)
-    for record in records:
-        if not any(c.strip() for c in record.cells):
-            blank += 1
-            continue
-        if record.last_line == len(lines) and record.last_line > record.line and \
-                _open_quote_at_end(lines, record, delimiter):
-            record.unreadable = (f"a quote on line {record.line} is never closed, so lines {record.line} to "
-                                 f"{record.last_line} were read as one cell")
-        cells = _masked_cells(headers, columns, record.cells, record.line, problems)
-        ready, found, duplicate = checker.check(record, cells)
-        if ready is not None:
-            prepared.append(ready)
-            verdicts.append(RowVerdict(record.line, RowOutcome.IMPORT))
+# --- Reading and checking the whole file --------------------------------------------------------
+
+CHUNK = 2000
+
+
+class _SeenKeys:
+    """Email keys of the rows read so far, with their line, for duplicates within the file.
+
+    Kept in a private temporary SQLite database on disk (gone when closed), so memory does
+    not grow with the file; only a hash of each key is kept there.
+    """
+
+    def __init__(self) -> None:
+        self.conn = sqlite3.connect("")
+        self.conn.execute("PRAGMA journal_mode = OFF")
+        self.conn.execute("PRAGMA synchronous = OFF")
+        self.conn.execute("CREATE TABLE seen (key BLOB PRIMARY KEY, line INTEGER) WITHOUT ROWID")
+
+    @staticmethod
+    def _hash(key: str) -> bytes:
+        return hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()
+
+    def earlier(self, keys: Iterable[str]) -> dict[str, int]:
+        """The keys among `keys` seen before, with the line of their first row."""
+        by_hash = {self._hash(k): k for k in keys}
+        found: dict[str, int] = {}
+        hashes = list(by_hash)
+        for start in range(0, len(hashes), 500):
+            part = hashes[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for h, line in self.conn.execute(f"SELECT key, line FROM seen WHERE key IN ({marks})", part):
+                found[by_hash[h]] = line
+        return found
+
+    def add(self, pairs: Iterable[tuple[str, int]]) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)",
+                              [(self._hash(k), line) for k, line in pairs])
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _Tally:
+    """Counts, the first problems, and the spool, as the rows go by."""
+
+    def __init__(self, spool: _Spool) -> None:
+        self.spool = spool
+        self.rows = self.blank = self.new = self.duplicates = self.rejected = self.masked = 0
+        self.problems: list[RowProblem] = []
+        self.problem_count = 0
+        self._ready: list[tuple] = []
+        self._left_out: list[tuple] = []
+
+    def problem(self, p: RowProblem) -> None:
+        self.problem_count += 1
+        if p.kind is ProblemKind.MASKED:
+            self.masked += 1
+        if len(self.problems) < KEPT_PROBLEMS:
+            self.problems.append(replace(p, message=_checked_sentence(p.message)))
+
+    def ready(self, line: int, values: tuple, cells: Sequence[str]) -> None:
+        self.new += 1
+        self._ready.append((line, values, tuple(cells)))
+
+    def left_out(self, line: int, cells: Sequence[str], reason: str, *, duplicate: bool) -> None:
+        if duplicate:
+            self.duplicates += 1
         else:
-            kind = ProblemKind.DUPLICATE if duplicate else ProblemKind.REJECTED
-            problems.extend(RowProblem(record.line, col, text, kind) for col, text in found)
-            reason = "; ".join(f"{col}: {text}" if col else text for col, text in found)
-            outcome = RowOutcome.DUPLICATE if duplicate else RowOutcome.REJECTED
-            verdicts.append(RowVerdict(record.line, outcome, reason))
-            rejected.append(RejectedRow(record.line, tuple(cells), reason))
-        if progress is not None and len(verdicts) % 1000 == 0:
-            progress(record.last_line, total, f"Checking line {record.last_line:,} of {total:,}")
-    notes = [n for n in (decoded.note,) if n]
-    if blank:
-        notes.append(f"{blank:,} empty row{'' if blank == 1 else 's'} skipped.")
-    return ImportPreview(
-        encoding=decoded.encoding, delimiter=delimiter, headers=headers, columns=columns,
-        rows=len(verdicts), blank_rows=blank, verdicts=tuple(verdicts), problems=tuple(problems),
-        rejected_rows=tuple(rejected), notes=tuple(notes), digest=hashlib.sha256(data).hexdigest(),
-        region=region, _prepared=tuple(prepared),
-    )
+            self.rejected += 1
+        self._left_out.append((line, tuple(cells), _checked_sentence(reason)))
+
+    def flush(self) -> None:
+        _dump(self.spool.ready, self._ready)
+        _dump(self.spool.left_out, self._left_out)
 
 
-_KEY_BATCH = 500
+def _checked_sentence(text: str) -> str:
+    """A sentence about a row, card numbers masked: it may quote what was typed (an
+    unknown country, the part of an email before the @ sign)."""
+    guarded = _guard_value("", text)
+    return guarded[0] if guarded is not None else text
+
+
+def _reason(found: Sequence[tuple[str, str]]) -> str:
+    return "; ".join(f"{col}: {text}" if col else text for col, text in found)
 
 
 def _on_file(conn_or_session, keys: Iterable[str]) -> dict[str, int]:
     """Email keys already on file, with the customer holding each."""
     keys = list(dict.fromkeys(k for k in keys if k))
     found: dict[str, int] = {}
-    for start in range(0, len(keys), _KEY_BATCH):
+    for start in range(0, len(keys), 500):
         for cid, key in conn_or_session.execute(
             select(Customer.id, Customer.email_key)
-            .where(Customer.email_key.in_(keys[start:start + _KEY_BATCH])).order_by(Customer.id)
+            .where(Customer.email_key.in_(keys[start:start + 500])).order_by(Customer.id)
         ):
             found.setdefault(key, cid)
     return found
 
 
-def _cells_again(data: bytes, preview: ImportPreview, rows: Sequence[_Prepared]) -> dict[int, tuple[str, ...]]:
-    """The cells of some rows read from the file again, card numbers masked (rows ready to
-    write keep only what they write; a duplicate found late goes to the rejected rows whole)."""
-    lines = _LINES.findall(_decode(data).text)
-    out = {}
-    for p in rows:
-        record = next(_records(lines, preview.delimiter, p.line - 1, p.last_line))
-        out[p.line] = tuple(_masked_cells(preview.headers, preview.columns, record.cells, p.line, []))
-    return out
+def _on_file_sentence(cid: int) -> str:
+    return f"Customer {cid} already has this email address; this row was skipped, not merged."
 
 
-def _with_duplicates(preview: ImportPreview, on_file: Mapping[str, int], data: bytes) -> ImportPreview:
-    """The preview with the rows whose email is already on file moved to the duplicates."""
-    late = {p.line: (p, on_file[p.key]) for p in preview._prepared if p.key in on_file}
-    if not late:
-        return preview
-    cells = _cells_again(data, preview, [p for p, _ in late.values()])
-    by_line = {}
-    column = next((preview.headers[c.index] for c in preview.columns if c.field == "email"), "")
-    problems = list(preview.problems)
-    rejected = list(preview.rejected_rows)
-    for line, (p, cid) in late.items():
-        text = (f"Customer {cid} already has this email address; this row was skipped, "
-                "not merged.")
-        by_line[line] = text
-        problems.append(RowProblem(line, column, text, ProblemKind.DUPLICATE))
-        rejected.append(RejectedRow(line, cells[line], f"{column}: {text}" if column else text))
-    verdicts = tuple(
-        RowVerdict(v.line, RowOutcome.DUPLICATE, f"{column}: {by_line[v.line]}" if column else by_line[v.line])
-        if v.line in by_line else v for v in preview.verdicts)
-    problems.sort(key=lambda p: (p.line, p.kind is not ProblemKind.MASKED))
-    rejected.sort(key=lambda r: r.line)
-    return replace(preview, verdicts=verdicts, problems=tuple(problems), rejected_rows=tuple(rejected),
-                   _prepared=tuple(p for p in preview._prepared if p.line not in late))
+def _analyse(db: Database, source: _Source, region: str, progress: Progress | None) -> ImportPreview:
+    digest = source.digest()
+    total = source.size()
+    with source.open() as raw:
+        head = raw.read(_HEAD_BYTES)
+        enc = _encoding(head)
+        lines = _Lines(raw, enc)
+        read = lines.ahead(_SNIFF_LINES + 2)
+        ahead = [line for line, _ in read]
+        if not any(line.strip() for line in ahead):
+            raise ValidationError("The file is empty; nothing was imported.")
+        # A NUL byte on one line of a text file is a broken row; in its first lines, or all
+        # over its beginning, the file is not text at all.
+        if enc.codec not in ("utf-16-le", "utf-16-be") and (
+                b"\x00" in b"\n".join(head.split(b"\n", 4)[:4]) or head.count(b"\x00") > len(head) // 100):
+            raise ValidationError("This is not a text file (it holds binary data), so it is not a CSV file; "
+                                  "nothing was imported.")
+        delimiter = None
+        skip = 0
+        if re.fullmatch(r"sep=(.)\r?\n?", ahead[0], re.IGNORECASE):
+            delimiter, skip = ahead[0][4], 1
+        while skip < len(ahead) and not ahead[skip].strip():
+            skip += 1
+        delimiter = delimiter or _sniff(ahead[skip:])
+        # The lines skipped still count: line numbers are the file's own.
+        lines.number = skip
+        lines.push(read[skip:])
+        records = _records(lines, delimiter)
+        header = next(records)
+        if header.unreadable:
+            raise ValidationError(f"The first line of the file could not be read ({header.unreadable}); "
+                                  "nothing was imported.")
+        headers = tuple(_tidy(_checked_sentence(h)) for h in header.cells)
+        columns = map_columns(headers)
+        if not any(c.field for c in columns):
+            shown = ", ".join(f"“{h[:30]}”" for h in headers[:6])
+            raise ValidationError(
+                f"None of the column names on line {header.line} ({shown}) is one this import knows, "
+                "so nothing was imported. The first line must name the columns, such as First name, "
+                "Last name, Email, Phone.")
+        checker = _Checker(headers, columns, region)
+        email_column = checker.column("email")
+        imported = {headers[c.index] for c in columns if c.field}
+        spool = _Spool()
+        tally = _Tally(spool)
+        seen = _SeenKeys()
+        try:
+            batch: list[_Checked] = []
+
+            def settle() -> None:
+                # Duplicates are decided per chunk: within it, then against earlier chunks, then
+                # against the customers on file.
+                keys = [c.key for c in batch if c.key]
+                earlier = seen.earlier(keys)
+                with db.read() as s:
+                    on_file = _on_file(s, keys)
+                first_line: dict[str, int] = {}
+                for c in batch:
+                    line = c.record.line
+                    if c.values is not None and c.key:
+                        before = earlier.get(c.key) or first_line.get(c.key)
+                        if before is not None:
+                            c.problems.append((email_column, f"Line {before} has the same email address; "
+                                                             "this row was skipped, not merged."))
+                        elif c.key in on_file:
+                            c.problems.append((email_column, _on_file_sentence(on_file[c.key])))
+                        else:
+                            first_line[c.key] = line
+                        duplicate = bool(c.problems)
+                    else:
+                        duplicate = False
+                    if c.values is not None and not c.problems:
+                        cells = _guard_cells(headers, columns, c.record.cells, line, masked := [])
+                        # What is imported is reported from its final form; a card number in a
+                        # column left out is reported too, so the person can clear it at the source.
+                        shown = sorted([*c.masked, *(p for p in masked if p.column not in imported)],
+                                       key=lambda p: headers.index(p.column) if p.column in headers else 1 << 20)
+                        for p in shown:
+                            tally.problem(p)
+                        tally.ready(line, c.values, cells)
+                        continue
+                    cells = _guard_cells(headers, columns, c.record.cells, line, masked := [])
+                    for p in masked:
+                        tally.problem(p)
+                    kind = ProblemKind.DUPLICATE if duplicate else ProblemKind.REJECTED
+                    for col, sentence in c.problems:
+                        tally.problem(RowProblem(line, col, sentence, kind))
+                    tally.left_out(line, cells, _reason(c.problems), duplicate=duplicate)
+                seen.add(first_line.items())
+                tally.flush()
+                batch.clear()
+
+            for record in records:
+                if not record.unreadable and not any(c.strip() for c in record.cells):
+                    tally.blank += 1
+                    continue
+                tally.rows += 1
+                batch.append(checker.check(record))
+                if len(batch) >= CHUNK:
+                    settle()
+                    if progress is not None:
+                        progress(lines.position(), total, f"Checking line {record.last_line:,}")
+            settle()
+        except BaseException:
+            spool.close()
+            raise
+        finally:
+            seen.close()
+            # The remembered values may hold card numbers as typed: gone with the preview.
+            _guard_value.cache_clear()
+    notes = [n for n in (enc.note,) if n]
+    if tally.blank:
+        notes.append(f"{tally.blank:,} empty row{'' if tally.blank == 1 else 's'} skipped.")
+    return ImportPreview(
+        encoding=enc.name, delimiter=delimiter, headers=headers, columns=columns, rows=tally.rows,
+        blank_rows=tally.blank, new=tally.new, duplicates=tally.duplicates, rejected=tally.rejected,
+        masked=tally.masked, problems=tuple(tally.problems), problem_count=tally.problem_count,
+        notes=tuple(notes), digest=digest, region=region, _spool=spool)
 
 
 # --- The service -----------------------------------------------------------------------------
@@ -795,102 +1167,99 @@ def _region(db: Database) -> str:
         return shop_default_region(s)
 
 
-def preview_import(db: Database, *, actor: Actor, data: bytes, progress: Progress | None = None) -> ImportPreview:
-    """Read a CSV file and say what importing it would do, row by row; nothing is written.
+def preview_import(db: Database, *, actor: Actor, data: bytes | None = None,
+                   path: str | os.PathLike | None = None, progress: Progress | None = None) -> ImportPreview:
+    """Read a CSV file (`path`, or its bytes as `data`) and say what importing it would do,
+    row by row; nothing is written.
 
     Raises PermissionDenied (the import adds customers, so it needs the permission to
-    change customers), and ValidationError with a sentence when the file cannot be
-    read as a customer list at all (empty, a workbook, no known column).
-    `progress(done, total, text)` may raise to cancel.
+    change customers), UserFacingError when the file cannot be opened, and
+    ValidationError with a sentence when it cannot be read as a customer list at all
+    (empty, a workbook, no known column). `progress(done, total, text)` counts bytes
+    and may raise to cancel.
     """
     access.require(db, actor, Permission.EDIT_CUSTOMER)
-    preview = _analyse(data, _region(db), progress)
-    with db.read() as s:
-        on_file = _on_file(s, (p.key for p in preview._prepared))
-    return _with_duplicates(preview, on_file, data)
-
-
-CHUNK = 2000
-# Indexing customers one by one costs about twenty times what a rebuild of the whole
-# search index spends per customer: a large import rebuilds it once it is committed.
-_ONE_BY_ONE = 200
-_REBUILD_RATIO = 20
-
-
-def _rebuild_index(s, new: int) -> bool:
-    if new <= _ONE_BY_ONE:
-        return False
-    total = s.execute(select(func.count()).select_from(Customer)).scalar_one()
-    return new * _REBUILD_RATIO >= total + new
+    return _analyse(db, _Source(data, path), _region(db), progress)
 
 
 def import_customers(
-    db: Database, *, actor: Actor, data: bytes, preview: ImportPreview | None = None,
-    progress: Progress | None = None,
+    db: Database, *, actor: Actor, data: bytes | None = None, path: str | os.PathLike | None = None,
+    preview: ImportPreview | None = None, progress: Progress | None = None,
 ) -> ImportResult:
     """Import the customers of a CSV file; rows that cannot be imported are reported, not lost.
 
-    Pass the `preview` of the same bytes to skip checking every row again. Emails are
-    checked against the database once more while writing, in the same transaction.
-    Everything is written in one transaction; when `progress` raises (a cancelled
-    task), nothing is imported. Audited with counts only. Raises PermissionDenied
-    and ValidationError (see `preview_import`).
+    Pass the `preview` of the same file to skip reading and checking it again (it is
+    used only while the file is unchanged). Emails are checked against the database
+    once more while writing, in the same transaction. Everything is written in one
+    transaction; when `progress` raises (a cancelled task), nothing is imported.
+    Audited with counts only. Raises as `preview_import` does.
     """
     access.require(db, actor, Permission.EDIT_CUSTOMER)
+    source = _Source(data, path)
     region = _region(db)
-    digest = hashlib.sha256(data).hexdigest()
-    if preview is None or preview.digest != digest or preview.region != region:
-        preview = _analyse(data, region, progress)
-    total = len(preview._prepared)
-    ids: list[int] = []
+    if (preview is None or preview._spool is None or preview.region != region
+            or preview.digest != source.digest()):
+        preview = _analyse(db, source, region, progress)
+    total = preview.new
+    ids = array("q")  # eight bytes a customer: the one thing that grows with the file
+    late: list[tuple] = []
+    late_problems: list[RowProblem] = []
+    column = next((preview.headers[c.index] for c in preview.columns if c.field == "email"), "")
     with db.begin() as s:
         if s.get_bind().dialect.name == "sqlite":
             # Take SQLite's write lock first: until commit no other desk adds a customer,
             # so the email check below holds and the ids after the highest one are free.
             s.execute(text("UPDATE customers SET id = id WHERE 1 = 0"))
-        on_file = _on_file(s, (p.key for p in preview._prepared))
-        report = _with_duplicates(preview, on_file, data)
-        rows = report._prepared
-        rebuild = _rebuild_index(s, len(rows))
-        for start in range(0, len(rows), CHUNK):
+        done = 0
+        for chunk in preview._spool.ready_chunks():
             if progress is not None:
-                progress(start, total, f"Importing customer {start + 1:,} of {len(rows):,}")
-            ids.extend(_write(s, actor, rows[start:start + CHUNK], region, index=not rebuild))
+                progress(done, total, f"Importing customer {done + 1:,} of {total:,}")
+            on_file = _on_file(s, (values[0] for _, values, _ in chunk))
+            rows = []
+            for line, values, cells in chunk:
+                if values[0] and values[0] in on_file:
+                    sentence = _on_file_sentence(on_file[values[0]])
+                    late.append((line, cells, f"{column}: {sentence}" if column else sentence))
+                    late_problems.append(RowProblem(line, column, sentence, ProblemKind.DUPLICATE))
+                else:
+                    rows.append(values)
+            ids.extend(_write(s, actor, rows, region))
+            done += len(chunk)
         if progress is not None:
             progress(total, total, "Saving")
+        duplicates = preview.duplicates + len(late)
         # The trail holds names, never values: the counts travel as "imported-120".
         audit.record(s, actor, "import_customers", entity_type="customer_import", fields=[
-            f"imported-{len(ids)}", f"duplicates-{report.duplicates}", f"rejected-{report.rejected}",
-            f"masked-{report.masked}"])
-    report = replace(report, _prepared=())
-    if rebuild:
-        # The customers are saved: from here on, cancelling would only leave them out of
-        # the search, so the rebuild runs to its end, and a failure is told, not raised.
-        try:
-            rebuild_search_index(db, _steady(progress) if progress is not None else None)
-        except Exception:
-            log.exception("the search index could not be rebuilt after an import")
-            report = replace(report, notes=(*report.notes, (
-                "The customers were imported, but the customer search could not be brought up to "
-                "date, so the search box may not find them yet; they are in the customers list. "
-                "The details are in the log.")))
-    return ImportResult(imported=len(ids), report=report, customer_ids=frozenset(ids),
-                        changes=Changes(customers=frozenset(ids)))
+            f"imported-{len(ids)}", f"duplicates-{duplicates}", f"rejected-{preview.rejected}",
+            f"masked-{preview.masked}"])
+    report = preview
+    if late:
+        report = _with_late_duplicates(preview, late, late_problems)
+    new = frozenset(ids)
+    return ImportResult(imported=len(new), report=report, customer_ids=new, changes=Changes(customers=new))
 
 
-def _steady(progress: Progress) -> Progress:
-    """`progress` that keeps reporting after a cancel instead of raising."""
-    def report(done: int, total: int, text: str) -> None:
-        try:
-            progress(done, total, text)
-        except Cancelled:
-            pass
-    return report
+def _with_late_duplicates(preview: ImportPreview, late: list[tuple], problems: list[RowProblem]) -> ImportPreview:
+    """The preview with the rows someone added meanwhile counted as duplicates."""
+    spool = _Spool()
+    merged: list[tuple] = []
+    old = ((r.line, r.cells, r.reason) for r in preview.rejected_rows())
+    for item in heapq.merge(old, iter(late), key=lambda item: item[0]):
+        merged.append(item)
+        if len(merged) >= CHUNK:
+            _dump(spool.left_out, merged)
+    _dump(spool.left_out, merged)
+    shown = sorted([*preview.problems, *problems], key=lambda p: (p.line, p.kind is not ProblemKind.MASKED))
+    return replace(preview, new=preview.new - len(late), duplicates=preview.duplicates + len(late),
+                   problems=tuple(shown[:KEPT_PROBLEMS]), problem_count=preview.problem_count + len(problems),
+                   _spool=spool)
 
 
 _CUSTOMERS = Customer.__table__
 _ADDRESSES = CustomerAddress.__table__
 _NOTES = CustomerNote.__table__
+_TERMS = CustomerSearchTerm.__table__
+_TEXTS = CustomerSearchText.__table__
 
 
 def _new_ids(s, n: int) -> list[int]:
@@ -904,70 +1273,126 @@ def _new_ids(s, n: int) -> list[int]:
     return list(range(top + 1, top + n + 1))
 
 
-def _write(s, actor: Actor, rows: Sequence[_Prepared], region: str, *, index: bool) -> list[int]:
-    now = utcnow()
+_CUSTOMER_COLUMNS = ("id", "status", "first_name", "last_name", "company", "email", "email_key", "phone",
+                     "phone_e164", "phone_digits", "phone_rev", "sort_name", "restricted", "objected",
+                     "created_at", "updated_at", "version")
+_ADDRESS_COLUMNS = ("customer_id", "kind", "is_default", "first_name", "last_name", "company", "phone", "email",
+                    *_ADDRESS_FIELDS, "country")
+_NOTE_COLUMNS = ("customer_id", "staff_id", "created_at", "text")
+
+
+class _Inserts:
+    """Plain executemany statements for the import's tables: tuples straight to the driver,
+    the few values that need the column type's conversion (times, states, flags) converted
+    once per chunk."""
+
+    def __init__(self, s) -> None:
+        self.conn = s.connection()
+        self.dialect = self.conn.dialect
+        self.mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
+
+    def value(self, column, value):
+        process = column.type.dialect_impl(self.dialect).bind_processor(self.dialect)
+        return process(value) if process is not None else value
+
+    def run(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+        if rows:
+            self.conn.exec_driver_sql(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([self.mark] * len(columns))})",
+                rows)
+
+
+def _write(s, actor: Actor, rows: Sequence[tuple], region: str) -> list[int]:
+    """Insert a chunk of checked rows, their addresses, notes and search entries."""
+    if not rows:
+        return []
+    db = _Inserts(s)
+    now = db.value(_CUSTOMERS.c.created_at, utcnow())
+    active = db.value(_CUSTOMERS.c.status, CustomerStatus.ACTIVE)
+    billing = db.value(_ADDRESSES.c.kind, AddressKind.BILLING)
+    yes, no = db.value(_ADDRESSES.c.is_default, True), db.value(_CUSTOMERS.c.restricted, False)
+    note_time = db.value(_NOTES.c.created_at, utcnow())
     ids = _new_ids(s, len(rows))
-    customer_rows = []
-    unpacked = [p.unpack() for p in rows]
-    for cid, (key, customer, _, _) in zip(ids, unpacked):
-        first, last, company, email, phone, e164 = customer
+    customers, addresses, notes, terms, texts = [], [], [], [], []
+    words: set[str] = set()
+    for cid, values in zip(ids, rows):
+        key, first, last, company, email, phone, e164 = values[:7]
+        postal, note = values[7:13], values[13]
         digits = e164[1:]
-        customer_rows.append({
-            "id": cid, "status": CustomerStatus.ACTIVE, "first_name": first, "last_name": last,
-            "company": company, "email": email or None, "email_key": key or None,
-            "phone": phone, "phone_e164": e164 or None, "phone_digits": digits or None,
-            "phone_rev": phone_suffix_key(digits) if digits else None,
-            "sort_name": fold(f"{last} {first}".strip() or company),
-            "restricted": False, "objected": False, "created_at": now, "updated_at": now, "version": 1,
-        })
-    s.execute(insert(_CUSTOMERS), customer_rows)
-    addresses, notes, entries = [], [], []
-    for cid, (_, _, postal, note), row in zip(ids, unpacked, customer_rows):
+        sort_name = fold(f"{last} {first}".strip() or company)
+        customers.append((cid, active, first, last, company, email or None, key or None, phone, e164 or None,
+                          digits or None, phone_suffix_key(digits) if digits else None, sort_name, no, no,
+                          now, now, 1))
         address = None
-        if postal is not None:
-            address = {"customer_id": cid, "kind": AddressKind.BILLING, "is_default": True,
-                       "first_name": row["first_name"], "last_name": row["last_name"],
-                       "company": row["company"], "phone": row["phone"], "email": row["email"] or "",
-                       **dict(zip((*_ADDRESS_FIELDS, "country"), postal))}
-            addresses.append(address)
+        if postal[-1]:
+            addresses.append((cid, billing, yes, first, last, company, phone, email, *postal))
+            address = dict(zip(("first_name", "last_name", "company", "phone", "email",
+                                *_ADDRESS_FIELDS, "country"), (first, last, company, phone, email, *postal)))
         if note:
-            notes.append({"customer_id": cid, "staff_id": actor.staff_id, "created_at": now, "text": note})
-        if index:
-            entries.append((cid, customer_entry({**row, "id": cid, "merged_into_id": None},
-                                                (address,) if address else (), default_region=region)))
-    for table, values in ((_ADDRESSES, addresses), (_NOTES, notes)):
-        if values:
-            s.execute(insert(table), values)
-    for cid, entry in entries:
-        write_entry(s, cid, entry)
+            notes.append((cid, actor.staff_id, note_time, note))
+        # The search entry of a new customer, from the checked values only; the rest of
+        # the index stays as it is.
+        entry = customer_entry(
+            {"id": cid, "status": CustomerStatus.ACTIVE, "merged_into_id": None, "first_name": first,
+             "last_name": last, "company": company, "email": email or None, "email_key": key or None,
+             "phone": phone, "phone_digits": digits or None},
+            (address,) if address else (), default_region=region)
+        terms.extend((cid, k, t) for k, t in entry.terms)
+        if entry.body:
+            texts.append((cid, entry.body))
+        words |= entry_words(entry.terms)
+    db.run("customers", _CUSTOMER_COLUMNS, customers)
+    db.run("customer_addresses", _ADDRESS_COLUMNS, addresses)
+    db.run("customer_notes", _NOTE_COLUMNS, notes)
+    db.run("customer_search", ("customer_id", "kind", "term"), terms)
+    db.run("customer_search_text", ("customer_id", "body"), texts)
+    add_words(s, words)
     return ids
 
 
 # --- The rejected rows ---------------------------------------------------------------------------
 
 
-def rejected_rows_csv(report: ImportPreview) -> bytes:
-    """The rows left out, as a CSV file: the reason first, then the file's own columns.
-
-    Card numbers stay masked. UTF-8 with a byte-order mark and the file's own delimiter,
-    so the spreadsheet that made the file opens it the same way; importing it again
-    skips the reason column.
-    """
+def _rejected_lines(report: ImportPreview) -> Iterator[list[str]]:
     drop = {i for i, h in enumerate(report.headers) if _compact(h) == _compact(REASON_HEADER)}
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=report.delimiter, lineterminator="\r\n")
-    writer.writerow([REASON_HEADER, *(h for i, h in enumerate(report.headers) if i not in drop)])
+    yield [REASON_HEADER, *(h for i, h in enumerate(report.headers) if i not in drop)]
     width = len(report.headers)
-    for row in report.rejected_rows:
+    for row in report.rejected_rows():
         # Short rows are padded so each cell stays under its column; extra cells follow.
         cells = list(row.cells) + [""] * (width - len(row.cells))
-        writer.writerow([f"Line {row.line}: {row.reason}", *(c for i, c in enumerate(cells) if i not in drop)])
+        yield [f"Line {row.line}: {row.reason}", *(c for i, c in enumerate(cells) if i not in drop)]
+
+
+def rejected_rows_csv(report: ImportPreview) -> bytes:
+    """The rows left out, as the bytes of the file `write_rejected_rows` writes (for a
+    small report; the file is written as a stream)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=report.delimiter, lineterminator="\r\n")
+    for row in _rejected_lines(report):
+        writer.writerow([spreadsheet_safe(c) for c in row])
     return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
 
 
-def write_rejected_rows(report: ImportPreview, path) -> int:
-    """Write `rejected_rows_csv` to `path`; return how many rows it holds."""
-    from pathlib import Path
+def write_rejected_rows(report: ImportPreview, path: str | os.PathLike, *, replace: bool = False,
+                        protect: Iterable[str | os.PathLike] = ()) -> int:
+    """Write the rows left out to a new CSV file at `path`; return how many rows it holds.
 
-    Path(path).write_bytes(rejected_rows_csv(report))
-    return len(report.rejected_rows)
+    The reason comes first, then the file's own columns; card numbers stay masked.
+    UTF-8 with a byte-order mark and the file's own delimiter, so the spreadsheet that
+    made the file opens it the same way; importing it again skips the reason column.
+    The file is readable by its owner only, and a cell a spreadsheet would run as a
+    formula is written with an apostrophe in front. Raises FileExistsRefused for an
+    existing file unless `replace` (the person said so) and for any file in `protect`
+    (the database, the imported file) whatever `replace` says, and UserFacingError
+    when the file cannot be written.
+    """
+    count = 0
+    try:
+        with private_csv(path, replace=replace, protect=protect, delimiter=report.delimiter) as writer:
+            for row in _rejected_lines(report):
+                writer.writerow(row)
+                count += 1
+    except OSError as exc:
+        raise UserFacingError(f"The rejected rows could not be saved to {path} ({exc.strerror or exc}); "
+                              "nothing was written there.") from None
+    return count - 1

@@ -179,3 +179,31 @@ def test_a_workbook_instead_of_a_csv_file_gets_a_sentence(qtbot, db, owner, ctx_
     dialog.load_file(tmp_path / "gone.csv")
     qtbot.waitUntil(lambda: "could not be read" in dialog.message.text(), timeout=WAIT_MS)
     screen.stop_watching()
+
+
+def test_the_rejected_rows_never_go_over_the_database_or_the_imported_file(qtbot, db, owner, ctx_for, tmp_path):
+    source = write_csv(tmp_path / "list.csv", [["Name", "Email", "Notes"], ["Ann Lee", "ann@example.com", ""],
+                                               ["Bo Lee", "bo at example.com", "=HYPERLINK(\"http://x\")"]])
+    ctx = ctx_for(db, owner)
+    screen = open_screen(qtbot, ctx)
+    dialog = screen.open_import()
+    dialog.load_file(source)
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=WAIT_MS)
+    shop = db.sqlite_path
+    targets = [p for p in (shop, source) if p is not None]
+    before = {p: p.read_bytes() for p in targets}
+    for target in targets:
+        dialog.ask_save_path = lambda suggested, target=target: str(target)
+        dialog._say("")
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "choose another name" in dialog.message.text(), timeout=WAIT_MS)
+        assert target.read_bytes() == before[target]
+
+    mine = tmp_path / "to fix.csv"
+    dialog.ask_save_path = lambda suggested: str(mine)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.message.text().startswith("Saved 1 row"), timeout=WAIT_MS)
+    assert mine.stat().st_mode & 0o777 == 0o600
+    rows = list(csv.reader(io.StringIO(mine.read_text(encoding="utf-8-sig"))))
+    assert rows[1][3] == "'=HYPERLINK(\"http://x\")"
+    screen.stop_watching()

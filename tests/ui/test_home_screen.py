@@ -33,7 +33,8 @@ def test_home_shows_what_waits_and_each_figure_opens_its_screen(qtbot, sqlite_db
     owner = make_staff(sqlite_db, Role.OWNER, "boss")
     with sqlite_db.begin() as s:
         for _ in range(2):
-            s.add(Order(status=OrderStatus.PROCESSING, origin=OrderOrigin.PHONE, created_by_staff_id=owner.staff_id))
+            s.add(Order(status=OrderStatus.PROCESSING, origin=OrderOrigin.PHONE, created_by_staff_id=owner.staff_id,
+                        paid_at=utcnow()))
     register.log_request(sqlite_db, actor=owner, kind=RequestKind.ACCESS, requester_name="Ann Example",
                          received_at=utcnow() - timedelta(days=60))
     window, home = _window(qtbot, sqlite_db, owner)
