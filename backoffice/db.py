@@ -205,6 +205,15 @@ def _check_idle_connections(engine: Engine) -> None:
             _cut_off_at[engine] = time.monotonic()
 
 
+def is_lock_conflict(exc: BaseException) -> bool:
+    """A deadlock, a serialization failure or a lock wait that ran out: the work collided
+    with another desk's and was rolled back whole, so it may simply be tried again."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in ("40P01", "40001", "55P03") or "database is locked" in str(exc.orig)
+
+
 def is_cut_off(exc: BaseException) -> bool:
     """True when `exc` says the connection to the database server was lost."""
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)

@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from backoffice import secrets
-from backoffice.db import Database
+from backoffice.db import Database, is_lock_conflict
 from backoffice.domain.base import utcnow
 from backoffice.domain.customers import Customer
 from backoffice.domain.enums import OrderStatus, OutboxKind, OutboxStatus
@@ -544,8 +544,15 @@ def run_sync(
         except UserFacingError as exc:
             error = exc.message
         except BaseException as exc:  # recorded, then raised again
-            crash = exc
-            error = f"The sync stopped on an unexpected error ({type(exc).__name__}); see the log."
+            if is_lock_conflict(exc):
+                # Another desk changed the same rows at that moment; what was written stays
+                # written and the next run carries on from there.
+                log.warning("sync run %s collided with another desk: %s", run_id, exc)
+                error = ("Another desk was changing the same records at that moment, so the sync "
+                         "stopped there; what it did is kept and the next run carries on.")
+            else:
+                crash = exc
+                error = f"The sync stopped on an unexpected error ({type(exc).__name__}); see the log."
         finished = utcnow()
         stats = ctx.stats
         pushed = outcome.sent if outcome is not None else 0

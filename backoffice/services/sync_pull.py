@@ -1426,8 +1426,11 @@ def _update_orders(s: Session, ctx: PullContext, pairs: dict[int, tuple[Any, sm.
                       .values(status=OutboxStatus.CONFLICT))
         values = dict(item.values)
         if row["anonymised"]:
+            # Keep what the erasure left, but add no field the store did not send: every
+            # row of the batched update must carry the same columns.
             for name in _PERSONAL_ORDER_FIELDS:
-                values[name] = row[name]
+                if name in values:
+                    values[name] = row[name]
         customer_id = customers.get(item.customer_store_id or 0) or row["customer_id"]
         paid_at = row["paid_at"] or item.paid_at
         wanted = {**values, "status": status, "customer_id": customer_id, "paid_at": paid_at}
