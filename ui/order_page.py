@@ -426,7 +426,24 @@ class OrderPage(QWidget):
         def work(token, progress):
             return orders_service.get_order(db, actor=actor, order_id=order_id)
 
-        self.ctx.tasks.run_db(work, on_success=self.show_detail, on_failure=lambda e: show_error(self, e))
+        self.ctx.tasks.run_db(work, on_success=self.show_detail, on_failure=self._load_failed)
+
+    def _load_failed(self, exc: BaseException) -> None:
+        """A refused or missing order says why in the page itself, never a lasting "Loading order…"."""
+        if self.detail is None:
+            self.heading.setText("This order could not be opened.")
+            self.state.setWordWrap(True)
+            self.state.setText(exc.message if isinstance(exc, UserFacingError) else
+                               "Something went wrong while loading it; close this tab and try again.")
+            for widget in self.findChildren(QGroupBox) + [self.lines, self.totals]:
+                widget.hide()
+            self.tab_title = "Order not opened"
+            self.tab_tooltip = self.state.text()
+            self.title_changed.emit(self.tab_title)
+        if not isinstance(exc, UserFacingError):
+            show_error(self, exc)
+        elif self.detail is not None:
+            show_error(self, exc)
 
     def show_detail(self, d: OrderDetail) -> None:
         self.detail = d

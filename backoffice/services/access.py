@@ -13,6 +13,7 @@ _ACTION_WORDS = {
     Permission.FIND_CUSTOMERS: "search customers",
     Permission.VIEW_CUSTOMER: "view a customer's details",
     Permission.EDIT_CUSTOMER: "change a customer's details",
+    Permission.ADD_CUSTOMER_NOTE: "add a note to a customer",
     Permission.MERGE_CUSTOMERS: "merge customers",
     Permission.TAKE_PHONE_ORDER: "take phone orders",
     Permission.VIEW_OWN_ORDERS: "view orders",

@@ -35,6 +35,8 @@ INTERNAL_MODULES = {
                    "sync.run_sync / push_pending after their check",
     "sync_pull": "the fetching half of sync.run_sync, run after its check",
     "sync_push": "the sending half of sync.run_sync / push_pending / push_order_now, run after their check",
+    "record_labels": "order numbers and customer names for lists that point at records by id, read "
+                     "inside sync.list_outbox / list_conflicts and audit.list_events after their check",
     "privacy.store_erasure": "the web store's half of an erasure, sent by sync_push after the sync's check",
     "newsletters.store_consent": "newsletter consent to and from the store's customer meta, mapped "
                                  "by sync_pull and sync_push after the sync's check",
@@ -129,7 +131,7 @@ WHO_MAY = {
     "calls.identify_caller": EVERYONE,
     "customer_import.import_customers": DESK,
     "customer_import.preview_import": DESK,
-    "customers.add_note": DESK,
+    "customers.add_note": EVERYONE,
     "customers.count_customers": EVERYONE,
     "customers.create_customer": DESK,
     "customers.find_duplicates": DESK,
