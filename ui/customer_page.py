@@ -51,6 +51,7 @@ from ui.context import AppContext
 from ui.customers_table_model import STATUS_LABELS
 from ui.errors import show_error
 from ui.newsletters.consent_buttons import consent_buttons
+from ui.addresses import AddressesPanel
 from ui.orders_screen import STATUS_LABELS as ORDER_STATUS_LABELS
 from ui.orders_screen import money_text
 from ui.privacy.customer_privacy_panel import CustomerPrivacyPanel
@@ -224,7 +225,8 @@ class CustomerPage(QWidget):
         self.tabs.setObjectName("customerTabs")
         self.tabs.addTab(self._profile_tab(), "Profile")
         self.addresses = _table(["Kind", "Address", "Phone", "Email"], "customerAddresses", stretch=1)
-        self.tabs.addTab(self.addresses, "Addresses")
+        self.address_panel = AddressesPanel(ctx, customer_id, self.addresses)
+        self.tabs.addTab(self.address_panel, "Addresses")
         self.orders = _table(["Order", "Placed", "Status", "Total", "Tracking"], "customerOrders")
         self.orders.activated.connect(self._open_order)
         self.orders.doubleClicked.connect(self._open_order)
@@ -403,6 +405,7 @@ class CustomerPage(QWidget):
         self.profile_facts.setText(" · ".join(facts))
         _fill(self.addresses, [(_label(ADDRESS_KIND_LABELS, a.kind) + (" (default)" if a.is_default else ""),
                                 ", ".join(a.lines), a.phone, a.email) for a in detail.addresses])
+        self.address_panel.show_detail(detail)
         _fill(self.orders, [(o.number, _when(o.created_at), _label(ORDER_STATUS_LABELS, o.status),
                              money_text(o.total, o.currency),
                              ", ".join(f"{t.carrier} {t.tracking_number}".strip() for t in o.tracking))

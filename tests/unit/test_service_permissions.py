@@ -47,6 +47,7 @@ NO_ACTOR = {
     "pure rules and text helpers: they read nothing but the values the caller passes": {
         "audit.action_label", "audit.register_action", "audit.parse_key",
         "customer_import.country_code", "customer_import.map_columns", "customer_import.split_name",
+        "customer_addresses.clean_address",
         "customers.can_edit", "customers.can_merge", "customers.fragment_probe", "customers.phone_search",
         "customers.plan_query", "customers.validate_changes",
         "orders.next_statuses", "orders.normalize_tracking_number",
@@ -131,6 +132,8 @@ WHO_MAY = {
     "calls.identify_caller": EVERYONE,
     "customer_import.import_customers": DESK,
     "customer_import.preview_import": DESK,
+    "customer_addresses.list_addresses": EVERYONE,
+    "customer_addresses.save_address": DESK,
     "customers.add_note": EVERYONE,
     "customers.count_customers": EVERYONE,
     "customers.create_customer": DESK,
