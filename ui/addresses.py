@@ -290,9 +290,11 @@ class ShipToPicker(QWidget):
         if default is not None:
             self.combo.setItemText(0, f"Default: {', '.join(default.lines[1:] or default.lines)}")
             self.combo.setItemData(0, ", ".join(default.lines), Qt.ItemDataRole.ToolTipRole)
+        offered = {default.lines} if default is not None else set()
         for r in records:
-            if r is default:
-                continue
+            if r.lines in offered:
+                continue  # the same address kept for billing and shipping is offered once
+            offered.add(r.lines)
             words = ", ".join(r.lines[1:] or r.lines)
             self.combo.insertItem(self.combo.count() - 1, words, r.id)
             self.combo.setItemData(self.combo.count() - 2, ", ".join(r.lines), Qt.ItemDataRole.ToolTipRole)

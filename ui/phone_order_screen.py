@@ -63,6 +63,7 @@ from backoffice.services import settings as settings_service
 from backoffice.services import sync
 from backoffice.services.changes import Changes
 from backoffice.store.connector import StoreAuthError
+from ui.addresses import ShipToPicker
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.guarded_line_edit import GuardedLineEdit, GuardedPlainTextEdit, LastFourValidator
@@ -486,6 +487,11 @@ class PhoneOrderScreen(QWidget):
         form.addRow(ship_caption, ship_row)
         self.shipping_error = _error_label("shippingError")
         form.addRow("", self.shipping_error)
+        # The caller's default address, another of theirs, or one typed for this order.
+        self.ship_to = ShipToPicker(self.ctx)
+        ship_to_caption = QLabel("S&hip to:")
+        ship_to_caption.setBuddy(self.ship_to.combo)
+        form.addRow(ship_to_caption, self.ship_to)
         self.note_edit = GuardedPlainTextEdit("the order note")
         self.note_edit.setObjectName("noteEdit")
         self.note_edit.setTabChangesFocus(True)
@@ -754,13 +760,15 @@ class PhoneOrderScreen(QWidget):
 
     def _clear_caller(self) -> None:
         self.customer_id = None
+        self.ship_to.set_customer(None)
         self.caller = None
         self.caller_label.setText("No caller picked yet.")
         _set_message(self.caller_refusal, None)
         self.repeat_button.setEnabled(False)
 
     def _set_editable(self, editable: bool) -> None:
-        for widget in (self.caller_box, self.caller_results, self.new_customer_button,
+        # The picker first: focus leaving a field disabled below must not land in it and be dropped.
+        for widget in (self.ship_to, self.caller_box, self.caller_results, self.new_customer_button,
                        self.new_customer_group, self.product_box, self.qty_spin,
                        self.product_results, self.lines_table, self.shipping_combo,
                        self.shipping_cost, self.note_edit, self.place_button,
@@ -784,6 +792,7 @@ class PhoneOrderScreen(QWidget):
         """Make this search hit the caller and move on to the products."""
         self.new_customer_button.setChecked(False)
         self.customer_id = hit.id
+        self.ship_to.set_customer(hit.id)
         self.caller = None
         self.caller_label.setText(self._describe_customer(hit))
         _set_message(self.form_error, None)
@@ -1138,7 +1147,9 @@ class PhoneOrderScreen(QWidget):
             shipping=service.ShippingInput(option.method_id, option.title, cost),
             note=self.note_edit.toPlainText(),
             payment=service.PaymentChoice(self.payment_method()),
+            ship_to=self.ship_to.choice(),
         )
+        self.ship_to.show_errors({})
         self.place_button.setEnabled(False)
         self.placed_label.setText("Saving the order…")
 
@@ -1153,6 +1164,8 @@ class PhoneOrderScreen(QWidget):
         self.place_button.setEnabled(True)
         self.placed_label.setText("Not placed yet.")
         if isinstance(exc, ValidationError) and exc.fields:
+            self.ship_to.show_errors({k.partition(".")[2]: v for k, v in exc.fields.items()
+                                      if k.startswith("ship_to.")})
             first = None
             for key, message in exc.fields.items():
                 label = {"lines": self.lines_error, "shipping": self.shipping_error,

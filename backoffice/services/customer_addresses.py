@@ -174,3 +174,23 @@ def save_address(
             # The store keeps the default billing and shipping addresses only.
             _outbox(s, OutboxKind.UPDATE_CUSTOMER, customer_id, {"fields": [kind.value]})
     return Changes(customers=frozenset({customer_id}), outbox=True)
+
+
+def ship_to_source(s, customer_id: int, choice: int | Mapping[str, Any] | None) -> Any | None:
+    """Where a phone order ships, inside `place_phone_order`'s unit of work after its check:
+    None for the customer's default, one of the customer's own addresses (by id), or a
+    one-off address typed for this order (checked like a kept one; never kept)."""
+    if choice is None:
+        return None
+    if isinstance(choice, Mapping):
+        try:
+            clean = clean_address(choice, default_country=shop_default_region(s))
+        except ValidationError as exc:
+            raise ValidationError("The shipping address needs a look; nothing was saved.",
+                                  fields={f"ship_to.{k}": v for k, v in (exc.fields or {}).items()}) from None
+        return CustomerAddress(kind=AddressKind.SHIPPING, **clean)
+    address = s.get(CustomerAddress, int(choice))
+    if address is None or address.customer_id != customer_id:
+        raise ValidationError("That address is not one of this customer's any more; pick another. "
+                              "Nothing was saved.", fields={"ship_to": "Pick another address."})
+    return address

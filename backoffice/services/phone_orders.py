@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -63,6 +63,7 @@ from backoffice.domain.text import fold, search_tokens
 from backoffice.errors import NotFound, UserFacingError, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
+from backoffice.services.customer_addresses import ship_to_source
 from backoffice.services.settings import read_setting
 
 __all__ = [
@@ -687,13 +688,15 @@ def place_phone_order(
     shipping: ShippingInput,
     note: str = "",
     payment: PaymentChoice = PaymentChoice(),
+    ship_to: int | Mapping[str, str] | None = None,
 ) -> PlacedOrder:
     """Save a phone order here, with its outbox message, in one transaction.
 
     Either `customer_id` (a returning caller) or `new_customer` (created in the same
     transaction, and on the store by the sync). Totals come from the catalogue's
     prices in the shop's currency. Card numbers in any text are masked and the
-    sentences come back in `card_messages`.
+    sentences come back in `card_messages`. `ship_to` is None for the customer's default
+    address, the id of another of theirs, or a one-off address (a mapping of its fields).
 
     Raises PermissionDenied; ValidationError (with `fields`) for missing or wrong
     input, unknown or unavailable products; UserFacingError when the customer may
@@ -774,7 +777,8 @@ def place_phone_order(
         s.add(order)
         s.flush()
         billing = _default_address(s, customer.id, AddressKind.BILLING)
-        ship_to = _default_address(s, customer.id, AddressKind.SHIPPING) or billing
+        ship_to = (ship_to_source(s, customer.id, ship_to)
+                   or _default_address(s, customer.id, AddressKind.SHIPPING) or billing)
         s.add(_address_snapshot(order, AddressKind.BILLING, customer, billing or ship_to))
         s.add(_address_snapshot(order, AddressKind.SHIPPING, customer, ship_to))
         s.add(Payment(order_id=order.id, method=method, status=PaymentStatus.AWAITING,

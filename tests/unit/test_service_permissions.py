@@ -67,6 +67,7 @@ NO_ACTOR = {
     },
     "take a Session: they run inside another service's unit of work, after its check": {
         "audit.verify_chain", "audit.database_name", "phone_orders.lock_order",
+        "customer_addresses.ship_to_source",
         "phone_orders.queue_message", "phone_orders.queue_status_change",
         "settings.read_setting", "settings.write_settings",
         "privacy.erasure.erase_in_session", "privacy.erasure.order_ids_of", "privacy.export.collect",
