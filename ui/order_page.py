@@ -276,6 +276,12 @@ class OrderPage(QWidget):
         tracking_cell.addWidget(self.tracking_number.notice)
         tracking_cell.addWidget(self.carrier_error)
         tracking_cell.addWidget(self.tracking_error)
+        self.complete_hint = QLabel("")
+        self.complete_hint.setObjectName("completeHint")
+        self.complete_hint.setWordWrap(True)
+        self.complete_hint.setStyleSheet("color: #555;")
+        self.complete_hint.hide()
+        tracking_cell.addWidget(self.complete_hint)
         form.addRow("Add tracking:", tracking_widget)
         self.tracking_number.textEdited.connect(lambda _text: self.tracking_error.hide())
 
@@ -342,8 +348,15 @@ class OrderPage(QWidget):
         self.add_tracking_button.setEnabled(d.can_add_tracking)
         # Shops usually complete an order when its parcel goes out.
         could_complete, self._can_complete = self._can_complete, OrderStatus.COMPLETED in d.next_statuses
-        self.mark_completed.setVisible(self._can_complete)
-        if self._can_complete and not could_complete:
+        # Unpaid: shown unticked and greyed, with the reason, rather than hidden without a word.
+        self.mark_completed.setVisible(self._can_complete or bool(d.why_not_complete))
+        self.mark_completed.setEnabled(self._can_complete)
+        self.mark_completed.setToolTip(d.why_not_complete)
+        self.complete_hint.setText(d.why_not_complete)
+        self.complete_hint.setVisible(bool(d.why_not_complete) and d.can_add_tracking)
+        if not self._can_complete:
+            self.mark_completed.setChecked(False)
+        elif not could_complete:
             self.mark_completed.setChecked(True)
 
     def _status_chosen(self, index: int) -> None:

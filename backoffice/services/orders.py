@@ -313,6 +313,8 @@ class OrderDetail:
     next_statuses: tuple[OrderStatus, ...] = ()
     can_add_tracking: bool = False
     gift_message: str = ""
+    # Why it may not be marked completed now (unpaid), in words; empty when it may.
+    why_not_complete: str = ""
 
 
 def _address(a: OrderAddress | None) -> AddressView | None:
@@ -382,9 +384,10 @@ def get_order(db: Database, *, actor: Actor, order_id: int) -> OrderDetail:
             shipments=tuple(ShipmentView(x.carrier, x.tracking_number, x.shipped_at) for x in shipments),
             version=order.version,
             on_store=order.store_id is not None,
-            next_statuses=next_statuses(order.status),
+            next_statuses=_allowed(order),
             can_add_tracking=_can_add_tracking(order),
             gift_message=order.gift_message or "",
+            why_not_complete=_why_not_complete(order),
         )
 
 
@@ -394,6 +397,25 @@ def get_order(db: Database, *, actor: Actor, order_id: int) -> OrderDetail:
 def next_statuses(status: OrderStatus) -> tuple[OrderStatus, ...]:
     """The statuses the desk may move an order in `status` to (none for a trashed order or a draft)."""
     return _NEXT_STATUSES.get(OrderStatus(status), ())
+
+
+UNPAID_NOT_COMPLETED = ("It is not paid yet, so it cannot be marked completed: record the payment first "
+                        "(or cancel the order).")
+
+
+def _why_not_complete(order: Order) -> str:
+    # Completed tells the store, the books and the customer that the sale is done.
+    if order.paid_at is None and OrderStatus.COMPLETED in next_statuses(order.status):
+        return UNPAID_NOT_COMPLETED
+    return ""
+
+
+def _allowed(order: Order) -> tuple[OrderStatus, ...]:
+    """The statuses this order may go to now: the table, less Completed while it is unpaid."""
+    allowed = next_statuses(order.status)
+    if order.paid_at is None:
+        allowed = tuple(x for x in allowed if x != OrderStatus.COMPLETED)
+    return allowed
 
 
 def _can_add_tracking(order: Order) -> bool:
@@ -438,8 +460,11 @@ def _check_transition(order: Order, status: OrderStatus) -> None:
     if status == order.status:
         raise ValidationError(f"The order is already {_label(status)}; nothing was changed.",
                               fields={"status": "Choose another status."})
-    allowed = next_statuses(order.status)
+    allowed = _allowed(order)
     if status not in allowed:
+        if status == OrderStatus.COMPLETED and _why_not_complete(order):
+            raise ValidationError(f"{_why_not_complete(order)} Its status was not changed.",
+                                  fields={"status": _why_not_complete(order)})
         if status == OrderStatus.REFUNDED:
             reason = "Refunds are made on the web store, which gives the money back; the status follows from there."
         elif not allowed:
@@ -461,9 +486,9 @@ def change_order_status(db: Database, *, actor: Actor, order_id: int, status: Or
     ==============  ===============================================
     from            to
     ==============  ===============================================
-    pending         processing, on hold, completed, cancelled
-    on hold         processing, completed, cancelled
-    processing      on hold, completed, cancelled
+    pending         processing, on hold, completed (once paid), cancelled
+    on hold         processing, completed (once paid), cancelled
+    processing      on hold, completed (once paid), cancelled
     failed          pending, cancelled
     completed       processing (reopened: completed by mistake)
     cancelled       nothing (take a new order)
