@@ -103,6 +103,8 @@ class AuditScreen(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setWordWrap(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
 
@@ -271,7 +273,17 @@ class AuditScreen(QWidget):
 
         self.model.set_fetch(fetch)
 
+    #: The widest a column grows to fit its text; longer text is cut with "…" and read in the tooltip.
+    MAX_COLUMN_WIDTH = 320
+
+    def _fit_columns(self) -> None:
+        header = self.table.horizontalHeader()
+        for column in range(self.model.columnCount() - 1):  # the last one stretches
+            self.table.resizeColumnToContents(column)
+            header.resizeSection(column, min(header.sectionSize(column), self.MAX_COLUMN_WIDTH))
+
     def _show_count(self, count: int) -> None:
+        self._fit_columns()
         more = "" if self.model.at_end() else "; older ones load as you scroll"
         self.status.setText(f"{count} entr{'y' if count == 1 else 'ies'} shown{more}.")
 

@@ -136,8 +136,10 @@ class AuditTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             colour = _OUTCOME_COLOURS.get(row.outcome)
             return QBrush(colour) if colour is not None else None
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:
-            return row.action
+        if role == Qt.ItemDataRole.ToolTipRole:
+            # A cell cut short by a narrow column is read whole in its tooltip.
+            text = str(COLUMNS[index.column()][1](row))
+            return f"{text} ({row.action})" if index.column() == 3 else text
         if role == Qt.ItemDataRole.UserRole:
             return row.id
         return None

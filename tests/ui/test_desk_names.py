@@ -108,3 +108,30 @@ def test_a_refusal_names_the_order_by_its_number(sqlite_db, shop):
     with pytest.raises(PermissionDenied) as refused:
         access.require_own_order(sqlite_db, taker, ids["numbered"])
     assert "4268" in str(refused.value) and str(ids["numbered"]) not in str(refused.value).replace("4268", "")
+
+
+@pytest.mark.parametrize("width", [1024, 1600])
+def test_audit_columns_fit_their_action_names(qtbot, sqlite_db, shop, ctx_for, width):
+    owner, carol, _gone, ids = shop
+    with sqlite_db.begin() as s:
+        audit.record(s, owner, "denied:export_personal_data", entity_type="customer", entity_id=carol,
+                     customer_id=carol)
+    ctx = ctx_for(sqlite_db, owner)
+    screen = AuditScreen(ctx)
+    qtbot.addWidget(screen)
+    screen.resize(width, 700)
+    screen.show()
+    qtbot.waitExposed(screen)
+    qtbot.waitUntil(lambda: screen.model.rowCount() >= 4 and not screen.model.is_loading(), timeout=WAIT_MS)
+    qtbot.wait(50)
+    metrics = screen.table.fontMetrics()
+    header = screen.table.horizontalHeader()
+    for column in (3, 4):  # Action, Record
+        for row in range(screen.model.rowCount()):
+            index = screen.model.index(row, column)
+            text = index.data()
+            fits = metrics.horizontalAdvance(text) + 8 <= header.sectionSize(column)
+            assert fits or index.data(Qt.ItemDataRole.ToolTipRole).startswith(text), (column, text)
+    # The longest action names are not cut at either width.
+    action = screen.model.index(0, 3).data()
+    assert metrics.horizontalAdvance(action) + 8 <= header.sectionSize(3), action
