@@ -68,6 +68,7 @@ from ui.context import AppContext
 from ui.errors import show_error
 from ui.guarded_line_edit import GuardedLineEdit, GuardedPlainTextEdit, LastFourValidator
 from ui.orders_screen import money_text
+from ui.shipping_choice import mark_minimums
 
 # Mnemonics (Alt+letter) are unique on this screen and leave G and H to the main
 # window's menus: C caller, W new customer, R repeat, F M E Y D 2 I O U the new
@@ -319,6 +320,7 @@ class PhoneOrderScreen(QWidget):
         # Bumped by each new call, so answers about the previous one are not shown.
         self._call = 0
         self._filling_table = False
+        self._below_minimum = False
         self._build()
         self._load_settings()
         ctx.bus.changed.connect(self._on_changes)
@@ -1050,6 +1052,11 @@ class PhoneOrderScreen(QWidget):
 
     def _update_totals(self) -> None:
         subtotal, cost, total = self._totals()
+        # Free shipping over an amount: greyed below it, and said if it was already chosen.
+        below = mark_minimums(self.shipping_combo, subtotal)
+        if below or self._below_minimum:
+            _set_message(self.shipping_error, f"{below} Choose another shipping method." if below else None)
+        self._below_minimum = bool(below)
         self.totals_label.setText(
             f"Subtotal {money_text(subtotal, self.currency)} · Shipping "
             f"{money_text(cost, self.currency)} · <b>Total {money_text(total, self.currency)}</b>")
@@ -1133,6 +1140,9 @@ class PhoneOrderScreen(QWidget):
         option = self.shipping_combo.currentData()
         if option is None:
             _set_message(self.shipping_error, "Choose a shipping method.")
+            self.shipping_combo.setFocus()
+            return
+        if self._below_minimum:
             self.shipping_combo.setFocus()
             return
         cost = self._cost()

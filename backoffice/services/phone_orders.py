@@ -56,7 +56,7 @@ from backoffice.domain.enums import (
 )
 from backoffice.domain.phones import normalize_phone, phone_suffix_key
 from backoffice.domain.search import reindex_customer
-from backoffice.domain.settings import DEFAULT_SHIPPING_METHODS
+from backoffice.domain.settings import DEFAULT_SHIPPING_METHODS, ShippingMethod
 from backoffice.domain.staff import Actor, Permission
 from backoffice.domain.sync import PayLinkOutcome
 from backoffice.domain.text import fold, search_tokens
@@ -183,6 +183,11 @@ class ShippingOption:
     method_id: str
     title: str
     cost: Decimal
+    # Not offered for orders whose products come to less (None: any order).
+    min_total: Decimal | None = None
+
+    def refusal(self, subtotal: Decimal) -> str:
+        return ShippingMethod(self.title, self.method_id, self.cost, self.min_total).refusal(subtotal)
 
 
 # The store's standard shipping methods, offered until the shop's own are loaded.
@@ -444,7 +449,7 @@ def shipping_options(db: Database, *, actor: Actor) -> list[ShippingOption]:
     access.require(db, actor, Permission.TAKE_PHONE_ORDER)
     with db.read() as s:
         methods = read_setting(s, "shipping.methods")
-    return [ShippingOption(m.method_id, m.title, m.cost) for m in methods]
+    return [ShippingOption(m.method_id, m.title, m.cost, m.min_total) for m in methods]
 
 
 # --- the caller ------------------------------------------------------------------------
@@ -769,6 +774,12 @@ def place_phone_order(
             order.lines.append(OrderLine(
                 product_id=product.id, sku=product.sku or "", name=product.name,
                 quantity=line.quantity, unit_price=product.price, total=line_total))
+        # A method with a minimum order (free shipping over an amount) is refused below it.
+        for offered in read_setting(s, "shipping.methods") or ():
+            if offered.method_id == shipping.method_id.strip() and offered.title == (shipping.title or "").strip():
+                if why := offered.refusal(money(subtotal)):
+                    raise ValidationError(f"{why} Choose another shipping method; nothing was saved.",
+                                          fields={"shipping": why})
         order.shipping_lines.append(ShippingLine(
             method_id=shipping.method_id.strip()[:64], method_title=shipping_title, total=cost))
         order.subtotal = money(subtotal)

@@ -102,3 +102,36 @@ def test_an_address_of_someone_else_is_refused(db, order_taker):
                              shipping=po.ShippingInput("flat_rate", "Flat rate", "5"),
                              ship_to={"address_1": "4111 1111 1111 1111", "city": "X", "postcode": "1"})
     assert "card number" in card.value.fields["ship_to.address_1"]
+
+
+def test_free_shipping_over_an_amount_is_greyed_below_it(qtbot, db, owner, order_taker, screen_for, away):
+    from backoffice.services.settings import write_settings
+
+    with db.begin() as s:
+        write_settings(s, {"shipping.methods": [
+            {"title": "Flat rate", "method_id": "flat_rate", "cost": "6.50"},
+            {"title": "Free shipping (orders over 50.00)", "method_id": "free_shipping", "cost": "0",
+             "min_total": "50.00"}]})
+    mug = add_product(db, "MUG-01", "Café mug", "12.50", stock=10)
+    ana = add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    qtbot.waitUntil(lambda: screen.shipping_combo.count() == 2, timeout=WAIT_MS)
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "caf", 1)
+    free = screen.shipping_combo.model().item(1)
+    assert not free.isEnabled() and "orders of 50.00 or more" in free.toolTip()
+    screen.shipping_combo.setCurrentIndex(1)  # chosen anyway (it was chosen before a line went)
+    assert "50.00 or more" in screen.shipping_error.text() and screen.shipping_error.isVisible()
+    qtbot.mouseClick(screen.place_button, Qt.MouseButton.LeftButton)
+    assert screen.placed is None
+    screen.lines = [(screen.lines[0][0], 4)]  # 4 mugs: 50.00
+    screen._fill_table()
+    screen._update_totals()
+    assert free.isEnabled() and not screen.shipping_error.isVisible()
+
+    # The service refuses it too, whatever a screen sends.
+    with pytest.raises(ValidationError, match="50.00 or more"):
+        po.place_phone_order(db, actor=order_taker, customer_id=ana, lines=[po.LineInput(mug, 1)],
+                             shipping=po.ShippingInput("free_shipping", "Free shipping (orders over 50.00)", "0"))
