@@ -240,6 +240,15 @@ class OrderPage(QWidget):
         status_cell = QVBoxLayout(status_widget)
         status_cell.setContentsMargins(0, 0, 0, 0)
         status_cell.addLayout(status_row)
+        # A cancel says why; the store keeps the reason as an order note.
+        self.cancel_reason = GuardedLineEdit("the reason", context="text")
+        self.cancel_reason.setObjectName("cancelReason")
+        self.cancel_reason.setPlaceholderText("Why is it cancelled? (sent to the web store as a note)")
+        self.cancel_reason.setMaxLength(orders_service.CANCEL_REASON_MAX)
+        self.cancel_reason.returnPressed.connect(self.apply_status)
+        self.cancel_reason.hide()
+        status_cell.addWidget(self.cancel_reason)
+        status_cell.addWidget(self.cancel_reason.notice)
         status_cell.addWidget(self.status_error)
         form.addRow("Change status to:", status_widget)
 
@@ -339,6 +348,8 @@ class OrderPage(QWidget):
         for status in d.next_statuses:
             self.next_status.addItem(STATUS_LABELS.get(status, status.value), status)
         self.next_status.setCurrentIndex(-1)
+        self.cancel_reason.clear()
+        self.cancel_reason.hide()
         self.status_form.setRowVisible(0, bool(d.next_statuses))
         self.status_form.setRowVisible(1, d.can_add_tracking)
         self.status_form.setRowVisible(2, d.can_add_tracking)
@@ -362,6 +373,10 @@ class OrderPage(QWidget):
     def _status_chosen(self, index: int) -> None:
         self.status_error.hide()
         self.apply_status_button.setEnabled(index >= 0)
+        cancelling = self.next_status.itemData(index) == OrderStatus.CANCELLED if index >= 0 else False
+        self.cancel_reason.setVisible(cancelling)
+        if cancelling:
+            self.cancel_reason.setFocus()
 
     def apply_status(self) -> None:
         if self.detail is None or self.next_status.currentData() is None:
@@ -370,10 +385,11 @@ class OrderPage(QWidget):
         self.apply_status_button.setEnabled(False)
         db, actor, order_id = self.ctx.db, self.ctx.actor, self.order_id
         status, version = self.next_status.currentData(), self.detail.version
+        reason = self.cancel_reason.text() if status == OrderStatus.CANCELLED else ""
 
         def work(token, progress):
             return orders_service.change_order_status(db, actor=actor, order_id=order_id, status=status,
-                                                      expected_version=version)
+                                                      expected_version=version, reason=reason)
 
         self.ctx.tasks.run_db(work, on_success=self._changed, on_failure=self._status_failed)
 

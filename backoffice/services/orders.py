@@ -29,6 +29,7 @@ PAGE_SIZE = 200
 
 audit.register_action("change_order_status", "Changed an order's status")
 audit.register_action("add_tracking", "Added a tracking number")
+audit.register_action("cancel_reason", "Gave the reason for a cancel")
 
 # The statuses the desk may move an order to, from each status. Refunds go through the
 # web store (it gives the money back), so nothing here leads to REFUNDED; a draft is the
@@ -477,8 +478,26 @@ def _check_transition(order: Order, status: OrderStatus) -> None:
             fields={"status": reason})
 
 
+CANCEL_REASON_MAX = 500
+
+
+def _cancel_reason(reason: str) -> str:
+    """The reason to keep for a cancel: tidied, then checked for card numbers in that form."""
+    text = " ".join((reason or "").split())
+    if not text:
+        raise ValidationError("Say why the order is cancelled; it was not cancelled.",
+                              fields={"reason": "Say why the order is cancelled (the store keeps it as a note)."})
+    if len(text) > CANCEL_REASON_MAX:
+        raise ValidationError(f"The reason is too long (at most {CANCEL_REASON_MAX} characters); "
+                              "the order was not cancelled.", fields={"reason": "Shorten the reason."})
+    guard = guard_text(text, field="the reason")
+    if guard.changed:
+        raise ValidationError(f"{guard.message} The order was not cancelled.", fields={"reason": guard.message})
+    return text
+
+
 def change_order_status(db: Database, *, actor: Actor, order_id: int, status: OrderStatus,
-                        expected_version: int | None = None) -> Changes:
+                        expected_version: int | None = None, reason: str = "") -> Changes:
     """Move an order to another status here and queue the change for the web store.
 
     The desk may move an order:
@@ -497,7 +516,8 @@ def change_order_status(db: Database, *, actor: Actor, order_id: int, status: Or
     deleted (trash) nothing (deleted on the web store: do not ship)
     ==============  ===============================================
 
-    Nothing goes to refunded here: refunds are made on the web store. The new status and
+    A cancel needs a `reason` (checked for card numbers); the store gets it as an order
+    note with the new status. Nothing goes to refunded here: refunds are made on the web store. The new status and
     its outbox message (with the status it had, so a change made on the store meanwhile
     becomes a conflict instead of being overwritten) are written in one transaction; an
     order not on the store yet is created there with its new status. With
@@ -520,6 +540,10 @@ def change_order_status(db: Database, *, actor: Actor, order_id: int, status: Or
             raise ConflictError("Someone else changed this order since it was opened; its status was not "
                                 "changed. Look at it again and choose the status once more.")
         _check_transition(order, status)
+        if status == OrderStatus.CANCELLED:
+            order.cancel_reason = _cancel_reason(reason)
+            audit.record(s, actor, "cancel_reason", entity_type="order", entity_id=order.id,
+                         customer_id=order.customer_id, fields=["cancel_reason"])
         _set_status(s, actor, order, status)
     return Changes(orders=frozenset({order_id}), outbox=True)
 

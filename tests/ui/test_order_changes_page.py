@@ -115,7 +115,7 @@ def test_a_status_changed_elsewhere_meanwhile_is_told_under_the_status(qtbot, db
     order_id = add_order(db, status=OrderStatus.PROCESSING)
     ctx = ctx_for(db, staff)
     page = open_order_page(qtbot, ctx, order_id)
-    change_order_status(db, actor=owner, order_id=order_id, status=OrderStatus.CANCELLED)
+    change_order_status(db, actor=owner, order_id=order_id, status=OrderStatus.CANCELLED, reason="Out of stock")
     page.next_status.setCurrentIndex(page.next_status.findText("Completed"))
     qtbot.mouseClick(page.apply_status_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.findChild(QMessageBox, "errorBox") is not None, timeout=WAIT_MS)

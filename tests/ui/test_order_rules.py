@@ -46,3 +46,35 @@ def test_a_paid_order_is_completed_as_its_parcel_goes(qtbot, sqlite_db, ctx_for)
     page = open_page(qtbot, ctx, OrderPage, paid, size=(1024, 700))
     assert page.mark_completed.isEnabled() and page.mark_completed.isChecked()
     assert not page.complete_hint.isVisible()
+
+
+def test_a_cancel_asks_why_and_keeps_the_reason_for_the_store(qtbot, sqlite_db, ctx_for):
+    import json
+
+    from sqlalchemy import select
+
+    from backoffice.domain import OutboxMessage
+    from PySide6.QtCore import Qt
+
+    staff = make_staff(sqlite_db, Role.STAFF, "sam")
+    order_id = _order(sqlite_db, paid=False)
+    ctx = ctx_for(sqlite_db, staff)
+    page = open_page(qtbot, ctx, OrderPage, order_id, size=(1024, 700))
+    assert not page.cancel_reason.isVisible()
+    page.next_status.setCurrentIndex(page.next_status.findData(OrderStatus.CANCELLED))
+    assert page.cancel_reason.isVisible()
+    qtbot.mouseClick(page.apply_status_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.status_error.isVisible(), timeout=10_000)
+    assert "Say why" in page.status_error.text()
+    qtbot.keyClicks(page.cancel_reason, "Caller found it cheaper elsewhere")
+    qtbot.mouseClick(page.apply_status_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.detail.status == OrderStatus.CANCELLED, timeout=10_000)
+    with sqlite_db.read() as s:
+        order = s.get(Order, order_id)
+        assert order.cancel_reason == "Caller found it cheaper elsewhere"
+        payloads = [m.payload for m in s.scalars(select(OutboxMessage))]
+    assert "cheaper" not in " ".join(payloads)  # the outbox holds no words of it; it is read when sent
+
+    with pytest.raises(ValidationError, match="card number"):
+        orders_service.change_order_status(sqlite_db, actor=staff, order_id=_order(sqlite_db, paid=True),
+                                           status=OrderStatus.CANCELLED, reason="card 4111 1111 1111 1111")

@@ -77,7 +77,8 @@ def audit_rows(db, action) -> list[AuditEvent]:
 ])
 def test_an_allowed_change_is_saved_with_the_message_the_push_expects(db, staff, start, target):
     order_id = add_order(db, status=start)
-    changes = change_order_status(db, actor=staff, order_id=order_id, status=target)
+    reason = "The caller changed her mind" if target is OrderStatus.CANCELLED else ""
+    changes = change_order_status(db, actor=staff, order_id=order_id, status=target, reason=reason)
     assert changes.orders == {order_id} and changes.outbox
     assert status_of(db, order_id) is target
     [message] = messages(db)
