@@ -245,8 +245,8 @@ class CustomerPage(QWidget):
         self._audit_index = -1
 
         top = QHBoxLayout()
-        top.addWidget(self.heading)
-        top.addStretch(1)
+        # The heading takes the spare width (an ignored size hint beside a stretch got none).
+        top.addWidget(self.heading, 1)
         top.addWidget(self.state)
         layout = QVBoxLayout(self)
         layout.addLayout(top)

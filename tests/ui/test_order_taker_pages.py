@@ -85,3 +85,13 @@ def test_she_adds_a_delivery_note_and_is_told_why_she_cannot_edit(qtbot, sqlite_
     qtbot.mouseClick(page.note_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.notes.count() == 1, timeout=WAIT_MS)
     assert "neighbour" in page.notes.item(0).text()
+
+
+def test_the_customer_name_is_shown_in_the_heading(qtbot, sqlite_db, desk, ctx_for):
+    _owner, taker, carol, _ids = desk
+    ctx = ctx_for(sqlite_db, taker)
+    page = open_page(qtbot, ctx, CustomerPage, carol, size=(1024, 700))
+    qtbot.wait(50)
+    assert page.heading.text() == "Carol Adams"
+    # Laid out wide enough to read, not squeezed to nothing beside the status.
+    assert page.heading.width() >= page.heading.fontMetrics().horizontalAdvance("Carol Adams")
