@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -38,13 +39,22 @@ _ERROR_STYLE = "color: #b3261e;"
 class AddressForm(QWidget):
     """The fields of one address, each with the sentence that says what is wrong with it."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    # Compact: two fields a row, named by their placeholders, for a screen with little height.
+    _PAIRS = (("first_name", "last_name"), ("company", "phone"), ("address_1", "address_2"),
+              ("city", "state"), ("postcode", "country"))
+
+    def __init__(self, parent: QWidget | None = None, *, compact: bool = False) -> None:
         super().__init__(parent)
         self.fields: dict[str, GuardedLineEdit] = {}
         self.errors: dict[str, QLabel] = {}
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        if compact:
+            grid = QGridLayout(self)
+            grid.setContentsMargins(0, 0, 0, 0)
+            grid.setVerticalSpacing(2)
+        else:
+            form = QFormLayout(self)
+            form.setContentsMargins(0, 0, 0, 0)
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         for name in ADDRESS_FIELDS:
             edit = GuardedLineEdit(f"the {TITLES[name].lower()}", context="phone" if name == "phone" else "text")
             edit.setObjectName(f"address_{name}")
@@ -58,7 +68,13 @@ class AddressForm(QWidget):
             cell.addWidget(edit)
             cell.addWidget(edit.notice)
             cell.addWidget(error)
-            form.addRow(TITLES[name], cell)
+            if compact:
+                edit.setPlaceholderText(TITLES[name])
+                edit.setToolTip(TITLES[name])
+                row, column = next((r, pair.index(name)) for r, pair in enumerate(self._PAIRS) if name in pair)
+                grid.addLayout(cell, row, column)
+            else:
+                form.addRow(TITLES[name], cell)
             self.fields[name] = edit
             self.errors[name] = error
         self.fields["country"].setMaxLength(2)
@@ -250,7 +266,7 @@ class ShipToPicker(QWidget):
         self.combo.setObjectName("shipToChoice")
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(24)
-        self.one_off = AddressForm()
+        self.one_off = AddressForm(compact=True)
         self.one_off.setObjectName("shipToOneOff")
         self.one_off.hide()
         layout = QVBoxLayout(self)
