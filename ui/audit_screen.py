@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from PySide6.QtCore import QDate, Qt, QTimer
-from PySide6.QtGui import QIntValidator
+from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QCompleter,
     QDateEdit,
     QHBoxLayout,
     QHeaderView,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from backoffice.domain.staff import Permission
 from backoffice.errors import UserFacingError
 from backoffice.services import audit
+from backoffice.services import customers as customer_service
 from backoffice.services import staff as staff_service
 from ui.audit_table_model import AuditTableModel
 from ui.context import AppContext
@@ -39,7 +41,10 @@ def _local_midnight(day: QDate) -> datetime:
 
 
 class AuditScreen(QWidget):
-    """Filters (staff, customer id, action, dates), the events newest first, and "Verify chain"."""
+    """Filters (staff, customer, action, dates), the events newest first, and "Verify chain".
+
+    The customer is picked by name or email from the suggestions as one types; a typed
+    customer number works too (for erased customers, whom search no longer finds)."""
 
     title = "Audit trail"
     permission = Permission.READ_AUDIT
@@ -54,10 +59,21 @@ class AuditScreen(QWidget):
         self.staff_combo.addItem("Everyone", None)
         self.customer_edit = QLineEdit()
         self.customer_edit.setObjectName("customerFilter")
-        self.customer_edit.setPlaceholderText("id")
-        self.customer_edit.setValidator(QIntValidator(1, 2_147_483_647, self))
+        self.customer_edit.setPlaceholderText("Name, email or number")
+        self.customer_edit.setToolTip("Type a customer's name or email and pick them from the list, "
+                                      "or type a customer number.")
         self.customer_edit.setClearButtonEnabled(True)
-        self.customer_edit.setMaximumWidth(120)
+        self.customer_edit.setMinimumWidth(160)
+        self.customer_edit.setMaximumWidth(240)
+        # Suggestions from the customer search; the picked one's id is the filter.
+        self._picked: tuple[str, int] | None = None
+        self._suggestions = QStandardItemModel(self)
+        self.customer_completer = QCompleter(self._suggestions, self)
+        self.customer_completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.customer_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.customer_edit.setCompleter(self.customer_completer)
+        self.customer_completer.activated[QModelIndex].connect(self._customer_picked)
+        self._search_generation = 0
         self.action_combo = QComboBox()
         self.action_combo.setObjectName("actionFilter")
         self.action_combo.addItem("Any action", None)
@@ -91,6 +107,8 @@ class AuditScreen(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setWordWrap(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
 
@@ -111,8 +129,9 @@ class AuditScreen(QWidget):
         self._customer_timer = QTimer(self)
         self._customer_timer.setSingleShot(True)
         self._customer_timer.setInterval(400)
-        self._customer_timer.timeout.connect(self.reload)
-        self.customer_edit.textChanged.connect(lambda _t: self._customer_timer.start())
+        self._customer_timer.timeout.connect(self._customer_typed)
+        self.customer_edit.textEdited.connect(lambda _t: self._customer_timer.start())
+        self.customer_edit.textChanged.connect(self._customer_text_changed)
         self.staff_combo.currentIndexChanged.connect(lambda _i: self.reload())
         self.action_combo.currentIndexChanged.connect(lambda _i: self.reload())
         self.from_edit.dateChanged.connect(lambda _d: self.reload())
@@ -179,11 +198,76 @@ class AuditScreen(QWidget):
         self.staff_combo.blockSignals(False)
         self._fill_actions(actions)
 
+    # --- the customer filter ----------------------------------------------------------
+
+    def _customer_text_changed(self, text: str) -> None:
+        if self._picked is not None and text != self._picked[0]:
+            self._picked = None
+        if not text.strip():
+            self._customer_timer.stop()
+            self.reload()
+
+    def _customer_typed(self) -> None:
+        text = self.customer_edit.text().strip()
+        if not text:
+            return
+        self._search_generation += 1
+        generation = self._search_generation
+        db, actor = self.ctx.db, self.ctx.actor
+        self.ctx.tasks.run_db(
+            lambda token, progress: customer_service.search_customers(db, actor=actor, query=text, limit=12),
+            on_success=lambda hits: self._suggest(generation, text, hits),
+            on_failure=lambda exc: self._suggest(generation, text, []))
+
+    def _suggest(self, generation: int, text: str, hits) -> None:
+        if generation != self._search_generation or self.customer_edit.text().strip() != text:
+            return
+        self._suggestions.clear()
+        for hit in hits:
+            place = ", ".join(p for p in (hit.postcode, hit.city) if p)
+            words = " — ".join(p for p in (hit.name, hit.email, place) if p)
+            item = QStandardItem(words)
+            item.setData((hit.name, hit.id), Qt.ItemDataRole.UserRole)
+            self._suggestions.appendRow(item)
+        exact = [h for h in hits if h.exact]
+        if len(hits) == 1 or len(exact) == 1:
+            # One person fits what was typed (an email, a whole name): take them.
+            hit = hits[0] if len(hits) == 1 else exact[0]
+            self._take_customer(hit.name, hit.id)
+            return
+        if hits and self.customer_edit.hasFocus():
+            self.customer_completer.setCompletionPrefix("")
+            self.customer_completer.complete()
+        self.reload()
+
+    def _customer_picked(self, index) -> None:
+        picked = index.data(Qt.ItemDataRole.UserRole) if hasattr(index, "data") else None
+        if picked is None:
+            row = self._suggestions.findItems(str(index))
+            picked = row[0].data(Qt.ItemDataRole.UserRole) if row else None
+        if picked is not None:
+            QTimer.singleShot(0, lambda: self._take_customer(*picked))
+
+    def _take_customer(self, name: str, customer_id: int) -> None:
+        self._customer_timer.stop()
+        self._picked = (name, customer_id)
+        self.customer_edit.blockSignals(True)
+        self.customer_edit.setText(name)
+        self.customer_edit.blockSignals(False)
+        self.customer_edit.setToolTip(f"Entries about {name} (customer {customer_id}).")
+        self.reload()
+
+    def customer_filter(self) -> int | None:
+        """The customer whose entries are shown: the one picked, or a typed customer number."""
+        if self._picked is not None:
+            return self._picked[1]
+        text = self.customer_edit.text().strip().lstrip("#")
+        return int(text) if text.isdigit() and len(text) < 10 else None
+
     # --- filters and loading ----------------------------------------------------------
 
     def filters(self) -> dict:
         """The filter as keyword arguments of `audit.list_events`."""
-        text = self.customer_edit.text().strip()
         since = until = None
         if self.from_edit.date() != _NO_DATE:
             since = _local_midnight(self.from_edit.date())
@@ -191,7 +275,7 @@ class AuditScreen(QWidget):
             until = _local_midnight(self.to_edit.date()) + timedelta(days=1)
         return {
             "staff_id": self.staff_combo.currentData(),
-            "customer_id": int(text) if text.isdigit() else None,
+            "customer_id": self.customer_filter(),
             "action": self.action_combo.currentData(),
             "since": since,
             "until": until,
@@ -208,7 +292,17 @@ class AuditScreen(QWidget):
 
         self.model.set_fetch(fetch)
 
+    #: The widest a column grows to fit its text; longer text is cut with "…" and read in the tooltip.
+    MAX_COLUMN_WIDTH = 320
+
+    def _fit_columns(self) -> None:
+        header = self.table.horizontalHeader()
+        for column in range(self.model.columnCount() - 1):  # the last one stretches
+            self.table.resizeColumnToContents(column)
+            header.resizeSection(column, min(header.sectionSize(column), self.MAX_COLUMN_WIDTH))
+
     def _show_count(self, count: int) -> None:
+        self._fit_columns()
         more = "" if self.model.at_end() else "; older ones load as you scroll"
         self.status.setText(f"{count} entr{'y' if count == 1 else 'ies'} shown{more}.")
 

@@ -18,6 +18,8 @@ Fetch = Callable[[int | None, int], list[AuditRow]]
 
 
 def _record(row: AuditRow) -> str:
+    if row.record_label:
+        return row.record_label
     if row.entity_id is None:
         return row.entity_type
     return f"{row.entity_type} {row.entity_id}"
@@ -29,7 +31,7 @@ COLUMNS: tuple[tuple[str, Callable[[AuditRow], object]], ...] = (
     ("Desk", lambda r: r.desk),
     ("Action", lambda r: r.action_label),
     ("Record", _record),
-    ("Customer", lambda r: "" if r.customer_id is None else r.customer_id),
+    ("Customer", lambda r: "" if r.customer_id is None else (r.customer_label or r.customer_id)),
     ("Fields", lambda r: ", ".join(r.fields)),
     ("Outcome", lambda r: {AuditOutcome.OK: "done", AuditOutcome.DENIED: "refused",
                            AuditOutcome.FAILED: "failed"}.get(r.outcome, str(r.outcome))),
@@ -134,8 +136,10 @@ class AuditTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             colour = _OUTCOME_COLOURS.get(row.outcome)
             return QBrush(colour) if colour is not None else None
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:
-            return row.action
+        if role == Qt.ItemDataRole.ToolTipRole:
+            # A cell cut short by a narrow column is read whole in its tooltip.
+            text = str(COLUMNS[index.column()][1](row))
+            return f"{text} ({row.action})" if index.column() == 3 else text
         if role == Qt.ItemDataRole.UserRole:
             return row.id
         return None

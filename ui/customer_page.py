@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QSizePolicy,
     QAbstractItemView,
@@ -52,6 +52,7 @@ from ui.context import AppContext
 from ui.customers_table_model import STATUS_LABELS
 from ui.errors import show_error
 from ui.newsletters.consent_buttons import consent_buttons
+from ui.addresses import AddressesPanel
 from ui.orders_screen import STATUS_LABELS as ORDER_STATUS_LABELS
 from ui.orders_screen import money_text
 from ui.privacy.customer_privacy_panel import CustomerPrivacyPanel
@@ -138,6 +139,28 @@ def _table(headers: list[str], name: str, stretch: int | None = None) -> QTableW
     return table
 
 
+def _hint(name: str) -> QLabel:
+    """A grey line that says why something nearby is not offered; hidden when it is."""
+    hint = QLabel("")
+    hint.setObjectName(name)
+    hint.setWordWrap(True)
+    hint.setStyleSheet("color: #555;")
+    hint.hide()
+    return hint
+
+
+def _grey_refused(table: QTableWidget, reasons: list[str]) -> None:
+    """Grey the rows that may not be opened, the reason in each cell's tooltip."""
+    for r, why in enumerate(reasons):
+        if not why:
+            continue
+        for c in range(table.columnCount()):
+            item = table.item(r, c)
+            if item is not None:
+                item.setForeground(QColor("#8a8a8a"))
+                item.setToolTip(why)
+
+
 def _fill(table: QTableWidget, rows: list[tuple], ids: list[int] | None = None) -> None:
     table.setRowCount(len(rows))
     for r, values in enumerate(rows):
@@ -203,11 +226,18 @@ class CustomerPage(QWidget):
         self.tabs.setObjectName("customerTabs")
         self.tabs.addTab(self._profile_tab(), "Profile")
         self.addresses = _table(["Kind", "Address", "Phone", "Email"], "customerAddresses", stretch=1)
-        self.tabs.addTab(self.addresses, "Addresses")
+        self.address_panel = AddressesPanel(ctx, customer_id, self.addresses)
+        self.tabs.addTab(self.address_panel, "Addresses")
         self.orders = _table(["Order", "Placed", "Status", "Total", "Tracking"], "customerOrders")
         self.orders.activated.connect(self._open_order)
         self.orders.doubleClicked.connect(self._open_order)
-        self.tabs.addTab(self.orders, "Orders")
+        # Says why greyed orders cannot be opened (an order taker opens only her own).
+        self.orders_hint = _hint("ordersHint")
+        orders_tab = QWidget()
+        orders_layout = QVBoxLayout(orders_tab)
+        orders_layout.addWidget(self.orders_hint)
+        orders_layout.addWidget(self.orders, 1)
+        self.tabs.addTab(orders_tab, "Orders")
         self.tabs.addTab(self._newsletter_tab(), "Newsletters")
         self.requests = _table(["Request", "Status", "Received", "Due"], "customerRequests", stretch=0)
         self.tabs.addTab(self._requests_tab(), "Privacy requests")
@@ -276,7 +306,8 @@ class CustomerPage(QWidget):
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.cancel_button)
-        buttons.addStretch(1)
+        self.edit_hint = _hint("editHint")
+        buttons.addWidget(self.edit_hint, 1)
         self.profile_facts = QLabel("")
         self.profile_facts.setObjectName("profileFacts")
         self.profile_facts.setWordWrap(True)
@@ -328,7 +359,9 @@ class CustomerPage(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.note_text, 1)
         row.addWidget(self.note_button)
+        self.note_hint = _hint("noteHint")
         layout = QVBoxLayout(tab)
+        layout.addWidget(self.note_hint)
         layout.addWidget(self.notes, 1)
         layout.addLayout(row)
         layout.addWidget(self.note_message)
@@ -373,10 +406,18 @@ class CustomerPage(QWidget):
         self.profile_facts.setText(" · ".join(facts))
         _fill(self.addresses, [(_label(ADDRESS_KIND_LABELS, a.kind) + (" (default)" if a.is_default else ""),
                                 ", ".join(a.lines), a.phone, a.email) for a in detail.addresses])
+        self.address_panel.show_detail(detail)
         _fill(self.orders, [(o.number, _when(o.created_at), _label(ORDER_STATUS_LABELS, o.status),
                              money_text(o.total, o.currency),
                              ", ".join(f"{t.carrier} {t.tracking_number}".strip() for t in o.tracking))
                             for o in detail.orders], ids=[o.id for o in detail.orders])
+        _grey_refused(self.orders, [o.why_not for o in detail.orders])
+        refused = sum(1 for o in detail.orders if not o.may_open)
+        self.orders_hint.setText("" if not refused else
+                                 f"{'One order is' if refused == 1 else f'{refused} orders are'} greyed: "
+                                 "taken by someone else, and order taker accounts open only the orders "
+                                 "they took.")
+        self.orders_hint.setVisible(bool(refused))
         _fill(self.subscriptions, [(s.list_name, _label(CHANNEL_LABELS, s.channel),
                                     _label(SUBSCRIPTION_STATUS_LABELS, s.status), _when(s.updated_at))
                                    for s in detail.subscriptions])
@@ -391,8 +432,11 @@ class CustomerPage(QWidget):
         for note in detail.notes:
             who = f" — {note.staff_name}" if note.staff_name else ""
             self.notes.addItem(QListWidgetItem(f"{_when(note.created_at)}{who}\n{note.text}"))
-        self.note_text.setEnabled(detail.can_edit)
-        self.note_button.setEnabled(detail.can_edit)
+        self.note_text.setEnabled(detail.can_add_note)
+        self.note_button.setEnabled(detail.can_add_note)
+        self.note_button.setToolTip(detail.why_no_note)
+        self.note_hint.setText(detail.why_no_note)
+        self.note_hint.setVisible(bool(detail.why_no_note))
         if detail.audit_visible:
             _fill(self.audit, [(_when(e.at), e.staff_login, e.action_label, ", ".join(e.fields),
                                 _label({}, _audit_outcome(e))) for e in detail.audit])
@@ -486,8 +530,10 @@ class CustomerPage(QWidget):
             edit.setReadOnly(not editing)
         self.edit_button.setVisible(not editing)
         self.edit_button.setEnabled(can_edit)
-        if not can_edit:
-            self.edit_button.setToolTip("Your role may not change customers, or this record is closed.")
+        why = self.detail.why_no_edit if self.detail is not None and not can_edit else ""
+        self.edit_button.setToolTip(why)
+        self.edit_hint.setText(why)
+        self.edit_hint.setVisible(bool(why) and not editing)
         self.save_button.setVisible(editing)
         self.cancel_button.setVisible(editing)
 
@@ -641,7 +687,11 @@ class CustomerPage(QWidget):
 
     def _open_order(self, index) -> None:
         if index.isValid() and self.detail is not None and index.row() < len(self.detail.orders):
-            self.order_opened.emit(self.detail.orders[index.row()].id)
+            order = self.detail.orders[index.row()]
+            if not order.may_open:
+                self._show_message(f"Order {order.number} cannot be opened here. {order.why_not}", error=False)
+                return
+            self.order_opened.emit(order.id)
 
     def _publish(self, changes: Changes) -> None:
         self._publishing = True

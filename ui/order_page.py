@@ -242,6 +242,15 @@ class OrderPage(QWidget):
         status_cell = QVBoxLayout(status_widget)
         status_cell.setContentsMargins(0, 0, 0, 0)
         status_cell.addLayout(status_row)
+        # A cancel says why; the store keeps the reason as an order note.
+        self.cancel_reason = GuardedLineEdit("the reason", context="text")
+        self.cancel_reason.setObjectName("cancelReason")
+        self.cancel_reason.setPlaceholderText("Why is it cancelled? (sent to the web store as a note)")
+        self.cancel_reason.setMaxLength(orders_service.CANCEL_REASON_MAX)
+        self.cancel_reason.returnPressed.connect(self.apply_status)
+        self.cancel_reason.hide()
+        status_cell.addWidget(self.cancel_reason)
+        status_cell.addWidget(self.cancel_reason.notice)
         status_cell.addWidget(self.status_error)
         form.addRow("Change status to:", status_widget)
 
@@ -278,6 +287,12 @@ class OrderPage(QWidget):
         tracking_cell.addWidget(self.tracking_number.notice)
         tracking_cell.addWidget(self.carrier_error)
         tracking_cell.addWidget(self.tracking_error)
+        self.complete_hint = QLabel("")
+        self.complete_hint.setObjectName("completeHint")
+        self.complete_hint.setWordWrap(True)
+        self.complete_hint.setStyleSheet("color: #555;")
+        self.complete_hint.hide()
+        tracking_cell.addWidget(self.complete_hint)
         form.addRow("Add tracking:", tracking_widget)
         self.tracking_number.textEdited.connect(lambda _text: self.tracking_error.hide())
 
@@ -335,6 +350,8 @@ class OrderPage(QWidget):
         for status in d.next_statuses:
             self.next_status.addItem(STATUS_LABELS.get(status, status.value), status)
         self.next_status.setCurrentIndex(-1)
+        self.cancel_reason.clear()
+        self.cancel_reason.hide()
         self.status_form.setRowVisible(0, bool(d.next_statuses))
         self.status_form.setRowVisible(1, d.can_add_tracking)
         self.status_form.setRowVisible(2, d.can_add_tracking)
@@ -344,13 +361,24 @@ class OrderPage(QWidget):
         self.add_tracking_button.setEnabled(d.can_add_tracking)
         # Shops usually complete an order when its parcel goes out.
         could_complete, self._can_complete = self._can_complete, OrderStatus.COMPLETED in d.next_statuses
-        self.mark_completed.setVisible(self._can_complete)
-        if self._can_complete and not could_complete:
+        # Unpaid: shown unticked and greyed, with the reason, rather than hidden without a word.
+        self.mark_completed.setVisible(self._can_complete or bool(d.why_not_complete))
+        self.mark_completed.setEnabled(self._can_complete)
+        self.mark_completed.setToolTip(d.why_not_complete)
+        self.complete_hint.setText(d.why_not_complete)
+        self.complete_hint.setVisible(bool(d.why_not_complete) and d.can_add_tracking)
+        if not self._can_complete:
+            self.mark_completed.setChecked(False)
+        elif not could_complete:
             self.mark_completed.setChecked(True)
 
     def _status_chosen(self, index: int) -> None:
         self.status_error.hide()
         self.apply_status_button.setEnabled(index >= 0)
+        cancelling = self.next_status.itemData(index) == OrderStatus.CANCELLED if index >= 0 else False
+        self.cancel_reason.setVisible(cancelling)
+        if cancelling:
+            self.cancel_reason.setFocus()
 
     def apply_status(self) -> None:
         if self.detail is None or self.next_status.currentData() is None:
@@ -359,10 +387,11 @@ class OrderPage(QWidget):
         self.apply_status_button.setEnabled(False)
         db, actor, order_id = self.ctx.db, self.ctx.actor, self.order_id
         status, version = self.next_status.currentData(), self.detail.version
+        reason = self.cancel_reason.text() if status == OrderStatus.CANCELLED else ""
 
         def work(token, progress):
             return orders_service.change_order_status(db, actor=actor, order_id=order_id, status=status,
-                                                      expected_version=version)
+                                                      expected_version=version, reason=reason)
 
         self.ctx.tasks.run_db(work, on_success=self._changed, on_failure=self._status_failed)
 
@@ -428,7 +457,24 @@ class OrderPage(QWidget):
         def work(token, progress):
             return orders_service.get_order(db, actor=actor, order_id=order_id)
 
-        self.ctx.tasks.run_db(work, on_success=self.show_detail, on_failure=lambda e: show_error(self, e))
+        self.ctx.tasks.run_db(work, on_success=self.show_detail, on_failure=self._load_failed)
+
+    def _load_failed(self, exc: BaseException) -> None:
+        """A refused or missing order says why in the page itself, never a lasting "Loading order…"."""
+        if self.detail is None:
+            self.heading.setText("This order could not be opened.")
+            self.state.setWordWrap(True)
+            self.state.setText(exc.message if isinstance(exc, UserFacingError) else
+                               "Something went wrong while loading it; close this tab and try again.")
+            for widget in self.findChildren(QGroupBox) + [self.lines, self.totals]:
+                widget.hide()
+            self.tab_title = "Order not opened"
+            self.tab_tooltip = self.state.text()
+            self.title_changed.emit(self.tab_title)
+        if not isinstance(exc, UserFacingError):
+            show_error(self, exc)
+        elif self.detail is not None:
+            show_error(self, exc)
 
     def show_detail(self, d: OrderDetail) -> None:
         self.detail = d

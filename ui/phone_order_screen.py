@@ -64,10 +64,12 @@ from backoffice.services import settings as settings_service
 from backoffice.services import sync
 from backoffice.services.changes import Changes
 from backoffice.store.connector import StoreAuthError
+from ui.addresses import ShipToPicker
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.guarded_line_edit import GuardedLineEdit, GuardedPlainTextEdit, LastFourValidator
 from ui.orders_screen import money_text
+from ui.shipping_choice import mark_minimums
 
 # Mnemonics (Alt+letter) are unique on this screen and leave G and H to the main
 # window's menus: C caller, W new customer, R repeat, F M E Y D 2 I O U the new
@@ -327,6 +329,7 @@ class PhoneOrderScreen(QWidget):
         self._quote_timer.setSingleShot(True)
         self._quote_timer.setInterval(400)
         self._quote_timer.timeout.connect(self._ask_store_for_totals)
+        self._below_minimum = False
         self._build()
         self._load_settings()
         ctx.bus.changed.connect(self._on_changes)
@@ -509,6 +512,11 @@ class PhoneOrderScreen(QWidget):
         form.addRow(ship_caption, ship_row)
         self.shipping_error = _error_label("shippingError")
         form.addRow("", self.shipping_error)
+        # The caller's default address, another of theirs, or one typed for this order.
+        self.ship_to = ShipToPicker(self.ctx)
+        ship_to_caption = QLabel("S&hip to:")
+        ship_to_caption.setBuddy(self.ship_to.combo)
+        form.addRow(ship_to_caption, self.ship_to)
         self.note_edit = GuardedPlainTextEdit("the order note")
         self.note_edit.setObjectName("noteEdit")
         self.note_edit.setTabChangesFocus(True)
@@ -777,6 +785,7 @@ class PhoneOrderScreen(QWidget):
 
     def _clear_caller(self) -> None:
         self.customer_id = None
+        self.ship_to.set_customer(None)
         self.caller = None
         self.caller_label.setText("No caller picked yet.")
         _set_message(self.caller_refusal, None)
@@ -789,7 +798,8 @@ class PhoneOrderScreen(QWidget):
         self.account_combo.setVisible(deleted)
 
     def _set_editable(self, editable: bool) -> None:
-        for widget in (self.caller_box, self.caller_results, self.new_customer_button,
+        # The picker first: focus leaving a field disabled below must not land in it and be dropped.
+        for widget in (self.ship_to, self.caller_box, self.caller_results, self.new_customer_button,
                        self.new_customer_group, self.product_box, self.qty_spin,
                        self.product_results, self.lines_table, self.shipping_combo,
                        self.shipping_cost, self.note_edit, self.place_button,
@@ -813,6 +823,7 @@ class PhoneOrderScreen(QWidget):
         """Make this search hit the caller and move on to the products."""
         self.new_customer_button.setChecked(False)
         self.customer_id = hit.id
+        self.ship_to.set_customer(hit.id)
         self.caller = None
         self.caller_label.setText(self._describe_customer(hit))
         _set_message(self.form_error, None)
@@ -1094,6 +1105,11 @@ class PhoneOrderScreen(QWidget):
 
     def _update_totals(self) -> None:
         subtotal, cost, total = self._totals()
+        # Free shipping over an amount: greyed below it, and said if it was already chosen.
+        below = mark_minimums(self.shipping_combo, subtotal)
+        if below or self._below_minimum:
+            _set_message(self.shipping_error, f"{below} Choose another shipping method." if below else None)
+        self._below_minimum = bool(below)
         quote = self.current_quote()
         if quote is not None and not quote.provisional:
             self.totals_label.setText(
@@ -1223,6 +1239,9 @@ class PhoneOrderScreen(QWidget):
             _set_message(self.shipping_error, "Choose a shipping method.")
             self.shipping_combo.setFocus()
             return
+        if self._below_minimum:
+            self.shipping_combo.setFocus()
+            return
         cost = self._cost()
         if cost is None:
             _set_message(self.shipping_error, "Enter the shipping cost as an amount such as 4.95.")
@@ -1237,7 +1256,9 @@ class PhoneOrderScreen(QWidget):
             payment=service.PaymentChoice(self.payment_method()),
             quote=self.current_quote(),
             account=self.account_combo.currentData() if self.account_combo.isVisible() else None,
+            ship_to=self.ship_to.choice(),
         )
+        self.ship_to.show_errors({})
         self.place_button.setEnabled(False)
         self.placed_label.setText("Saving the order…")
 
@@ -1252,6 +1273,8 @@ class PhoneOrderScreen(QWidget):
         self.place_button.setEnabled(True)
         self.placed_label.setText("Not placed yet.")
         if isinstance(exc, ValidationError) and exc.fields:
+            self.ship_to.show_errors({k.partition(".")[2]: v for k, v in exc.fields.items()
+                                      if k.startswith("ship_to.")})
             first = None
             for key, message in exc.fields.items():
                 label = {"lines": self.lines_error, "shipping": self.shipping_error,

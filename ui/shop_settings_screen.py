@@ -49,8 +49,8 @@ from ui.errors import show_error
 from ui.settings_form import ERROR_STYLE, HELP_STYLE, SAVED_STYLE, SettingsForm
 
 KEY = "shipping.methods"
-COLUMNS = ("title", "method_id", "cost")
-HEADERS = ("Title", "Web store method", "Usual cost")
+COLUMNS = ("title", "method_id", "cost", "min_total")
+HEADERS = ("Title", "Web store method", "Usual cost", "Minimum order")
 
 
 class _MethodIdDelegate(QStyledItemDelegate):
@@ -96,6 +96,10 @@ class ShippingMethodsPage(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeaderItem(3).setToolTip(
+            "Orders whose products come to less cannot have this method (free shipping over an amount). "
+            "Leave empty for any order.")
         self.table.itemChanged.connect(self._edited)
 
         buttons = QHBoxLayout()
@@ -155,7 +159,8 @@ class ShippingMethodsPage(QWidget):
         try:
             self.table.setRowCount(0)
             for method in methods:
-                self._append_row(method.title, method.method_id, f"{method.cost:.2f}")
+                self._append_row(method.title, method.method_id, f"{method.cost:.2f}",
+                                 "" if method.min_total is None else f"{method.min_total:.2f}")
         finally:
             self.table.blockSignals(False)
         self._loaded = True
@@ -169,12 +174,12 @@ class ShippingMethodsPage(QWidget):
 
     # --- editing ---------------------------------------------------------------------
 
-    def _append_row(self, title: str, method_id: str, cost: str) -> int:
+    def _append_row(self, title: str, method_id: str, cost: str, min_total: str = "") -> int:
         row = self.table.rowCount()
         self.table.insertRow(row)
-        for column, text in enumerate((title, method_id, cost)):
+        for column, text in enumerate((title, method_id, cost, min_total)):
             item = QTableWidgetItem(text)
-            if column == 2:
+            if column >= 2:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(row, column, item)
         return row

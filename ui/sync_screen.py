@@ -101,14 +101,14 @@ STATUS_LABELS = {
 OUTBOX_COLUMNS = (
     Column("Queued", lambda m: _time(m.created_at)),
     Column("Change", lambda m: m.kind_label),
-    Column("Record", lambda m: f"{m.entity_type} {m.entity_id}"),
+    Column("Record", lambda m: m.record_label or f"{m.entity_type} {m.entity_id}"),
     Column("State", lambda m: STATUS_LABELS.get(m.status, m.status)),
     Column("Tries", lambda m: m.attempts, align_right=True),
     Column("What happened", lambda m: m.last_error),
 )
 CONFLICT_COLUMNS = (
     Column("Noticed", lambda c: _time(c.detected_at)),
-    Column("Record", lambda c: f"{c.entity_type} {c.entity_id}"),
+    Column("Record", lambda c: c.record_label or f"{c.entity_type} {c.entity_id}"),
     Column("Field", lambda c: c.field_label),
     Column("Here", lambda c: c.local_value),
     Column("On the store", lambda c: c.store_value),

@@ -71,6 +71,9 @@ class Order(Base):
     # Printed on a gift slip instead of prices; written by the buyer, so personal.
     gift_message: Mapped[str] = mapped_column(Text, default="", server_default="",
                                               info=personal("free_text", erase="null"))
+    # Why the desk cancelled it, as said on the phone; sent to the store as an order note.
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="",
+                                               info=personal("free_text", erase="null"))
     # When its packing slip was last printed, and when every item was scanned into the parcel.
     printed_at: Mapped[datetime | None] = mapped_column(index=True)
     packed_at: Mapped[datetime | None]

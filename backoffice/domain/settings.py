@@ -102,9 +102,21 @@ class ShippingMethod:
     title: str
     method_id: str
     cost: Decimal = Decimal("0.00")
+    # The order subtotal below which it is not offered ("Free shipping on orders over 50.00").
+    min_total: Decimal | None = None
 
     def as_json(self) -> dict[str, str]:
-        return {"title": self.title, "method_id": self.method_id, "cost": f"{self.cost:.2f}"}
+        body = {"title": self.title, "method_id": self.method_id, "cost": f"{self.cost:.2f}"}
+        if self.min_total is not None:
+            body["min_total"] = f"{self.min_total:.2f}"
+        return body
+
+    def refusal(self, subtotal: Decimal) -> str:
+        """Why this method may not be chosen for an order of `subtotal`, or "" when it may."""
+        if self.min_total is not None and subtotal < self.min_total:
+            return (f"{self.title} is for orders of {self.min_total:.2f} or more; this order's products "
+                    f"come to {subtotal:.2f}.")
+        return ""
 
 
 #: WooCommerce's own shipping methods, offered first when the owner adds one.
@@ -160,7 +172,8 @@ def parse_shipping_methods(value: Any) -> tuple[ShippingMethod, ...]:
     titles: set[str] = set()
     for number, item in enumerate(items, start=1):
         if isinstance(item, ShippingMethod):
-            raw = {"title": item.title, "method_id": item.method_id, "cost": item.cost}
+            raw = {"title": item.title, "method_id": item.method_id, "cost": item.cost,
+                   "min_total": item.min_total}
         elif isinstance(item, Mapping):
             raw = item
         else:
@@ -169,6 +182,12 @@ def parse_shipping_methods(value: Any) -> tuple[ShippingMethod, ...]:
         title = " ".join(str(raw.get("title") or "").split())
         method_id = str(raw.get("method_id") or "").strip()
         cost = _shipping_cost(raw.get("cost", "0"))
+        min_raw = raw.get("min_total")
+        has_min = min_raw is not None and str(min_raw).strip() != ""
+        min_total = _shipping_cost(min_raw) if has_min else None
+        if has_min and min_total is None:
+            problems[f"{number}.min_total"] = (
+                f"Shipping method {number}: the minimum order must be an amount such as 50.00, or left empty.")
         if not title:
             problems[f"{number}.title"] = f"Shipping method {number}: enter a title."
         elif len(title) > 120:
@@ -188,7 +207,7 @@ def parse_shipping_methods(value: Any) -> tuple[ShippingMethod, ...]:
                 "at most two decimals).")
         titles.add(title.casefold())
         if title and method_id and cost is not None:
-            methods.append(ShippingMethod(title, method_id, cost))
+            methods.append(ShippingMethod(title, method_id, cost, min_total))
     if problems:
         raise ValidationError(" ".join(problems.values()) + " Nothing was saved.", fields=problems)
     return tuple(methods)

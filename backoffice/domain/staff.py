@@ -36,6 +36,8 @@ class Permission(StrEnum):
     ERASE_PERSONAL_DATA = "erase_personal_data"
     RECORD_DISCLOSURE = "record_disclosure"
     RUN_SYNC = "run_sync"
+    # A note on a customer (a delivery preference, a call back) is part of taking an order.
+    ADD_CUSTOMER_NOTE = "add_customer_note"
 
 
 _ORDER_TAKER = frozenset(
@@ -45,6 +47,7 @@ _ORDER_TAKER = frozenset(
         Permission.TAKE_PHONE_ORDER,
         Permission.VIEW_OWN_ORDERS,
         Permission.RECORD_PAYMENT,
+        Permission.ADD_CUSTOMER_NOTE,
     }
 )
 _STAFF = _ORDER_TAKER | {

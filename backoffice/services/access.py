@@ -13,6 +13,7 @@ _ACTION_WORDS = {
     Permission.FIND_CUSTOMERS: "search customers",
     Permission.VIEW_CUSTOMER: "view a customer's details",
     Permission.EDIT_CUSTOMER: "change a customer's details",
+    Permission.ADD_CUSTOMER_NOTE: "add a note to a customer",
     Permission.MERGE_CUSTOMERS: "merge customers",
     Permission.TAKE_PHONE_ORDER: "take phone orders",
     Permission.VIEW_OWN_ORDERS: "view orders",
@@ -66,9 +67,10 @@ def require_own_order(db, actor: Actor, order_id: int) -> None:
         row = s.get(Order, order_id)
         if row is None or row.created_by_staff_id == actor.staff_id:
             return
+        number = row.number or f"(local {row.id})"
         audit.record(s, actor, f"denied:{Permission.VIEW_ALL_ORDERS.value}", entity_type="order",
                      entity_id=order_id, customer_id=row.customer_id, outcome=AuditOutcome.DENIED)
     raise PermissionDenied(
-        f"Order {order_id} was taken by someone else, not one of yours; order taker accounts "
+        f"Order {number} was taken by someone else, not one of yours; order taker accounts "
         "may only open the orders they took. Nothing was shown or changed."
     )

@@ -519,6 +519,10 @@ class AuditRow:
     customer_id: int | None
     fields: tuple[str, ...]
     outcome: AuditOutcome
+    # Read when listed, never stored: the order's number, the customer's name
+    # ("erased customer" once erased).
+    record_label: str = ""
+    customer_label: str = ""
 
     @property
     def action_label(self) -> str:
@@ -567,15 +571,22 @@ def list_events(
         stmt = stmt.where(AuditEvent.at >= since)
     if until is not None:
         stmt = stmt.where(AuditEvent.at < until)
+    from backoffice.services.record_labels import customer_names, record_labels
+
     with db.read() as s:
+        found = s.execute(stmt).all()
+        records = record_labels(s, [(ev.entity_type, ev.entity_id) for ev, _login in found])
+        names = customer_names(s, [ev.customer_id for ev, _login in found])
         return [
             AuditRow(
                 id=ev.id, at=ev.at, staff_id=ev.staff_id, staff_login=login or "",
                 desk=ev.desk, action=ev.action, entity_type=ev.entity_type,
                 entity_id=ev.entity_id, customer_id=ev.customer_id,
                 fields=tuple(json.loads(ev.fields or "[]")), outcome=ev.outcome,
+                record_label=records[(ev.entity_type, ev.entity_id)],
+                customer_label=names.get(ev.customer_id, "") if ev.customer_id is not None else "",
             )
-            for ev, login in s.execute(stmt).all()
+            for ev, login in found
         ]
 
 

@@ -63,7 +63,7 @@ from backoffice.domain.search import (
     shop_default_region,
     squashed,
 )
-from backoffice.domain.staff import Actor, Permission, StaffUser
+from backoffice.domain.staff import ROLE_LABELS, Actor, Permission, StaffUser
 from backoffice.domain.sync import OutboxMessage
 from backoffice.domain.text import fold, join_words, search_tokens
 from backoffice.errors import ConflictError, NotFound, ValidationError
@@ -909,6 +909,12 @@ class OrderSummary:
     total: Decimal
     currency: str
     tracking: tuple[TrackingView, ...]
+    # Whether the acting account may open it, and if not, why, in words.
+    why_not: str = ""
+
+    @property
+    def may_open(self) -> bool:
+        return not self.why_not
 
 
 @dataclass(frozen=True)
@@ -965,6 +971,13 @@ class CustomerDetail:
     can_merge: bool
     # The country phone numbers typed without a country code belong to.
     phone_region: str
+    # Why Edit (and adding addresses) is not offered, and why notes cannot be added; empty when they are.
+    why_no_edit: str = ""
+    why_no_note: str = ""
+
+    @property
+    def can_add_note(self) -> bool:
+        return not self.why_no_note
 
     @property
     def id(self) -> int:
@@ -1001,7 +1014,8 @@ def _detail(s: Session, actor: Actor, customer_id: int) -> CustomerDetail:
                            .order_by(CustomerAddress.is_default.desc(), CustomerAddress.id))
     )
     order_rows = s.execute(
-        select(Order.id, Order.number, Order.status, Order.created_at, Order.total, Order.currency)
+        select(Order.id, Order.number, Order.status, Order.created_at, Order.total, Order.currency,
+               Order.created_by_staff_id)
         .where(Order.customer_id == customer_id)
         .order_by(Order.created_at.desc(), Order.id.desc()).limit(MAX_ORDERS_SHOWN)
     ).all()
@@ -1014,8 +1028,9 @@ def _detail(s: Session, actor: Actor, customer_id: int) -> CustomerDetail:
             tracking.setdefault(sh.order_id, []).append(
                 TrackingView(sh.carrier or "", sh.tracking_number, sh.shipped_at))
     orders = tuple(
-        OrderSummary(id=o.id, number=o.number or str(o.id), status=o.status, created_at=o.created_at,
-                     total=o.total, currency=o.currency, tracking=tuple(tracking.get(o.id, ())))
+        OrderSummary(id=o.id, number=o.number or f"(local {o.id})", status=o.status, created_at=o.created_at,
+                     total=o.total, currency=o.currency, tracking=tuple(tracking.get(o.id, ())),
+                     why_not=_why_not_open(actor, o.created_by_staff_id))
         for o in order_rows
     )
     subscriptions = tuple(
@@ -1069,7 +1084,27 @@ def _detail(s: Session, actor: Actor, customer_id: int) -> CustomerDetail:
         audit_visible=audit_visible, can_edit=actor.may(Permission.EDIT_CUSTOMER) and can_edit(c),
         can_merge=actor.may(Permission.MERGE_CUSTOMERS) and can_edit(c),
         phone_region=shop_default_region(s),
+        why_no_edit=_why_closed(c) or ("" if actor.may(Permission.EDIT_CUSTOMER) else
+                                       f"{ROLE_LABELS[actor.role]} accounts may not change a customer's "
+                                       "details or addresses; ask staff or the owner."),
+        why_no_note=_why_closed(c) or ("" if actor.may(Permission.ADD_CUSTOMER_NOTE) else
+                                       f"{ROLE_LABELS[actor.role]} accounts may not add notes."),
     )
+
+
+def _why_not_open(actor: Actor, taken_by: int | None) -> str:
+    if actor.may(Permission.VIEW_ALL_ORDERS) or (taken_by is not None and taken_by == actor.staff_id):
+        return ""
+    return ("Taken by someone else: order taker accounts open only the orders they took. "
+            "Ask staff or the owner.")
+
+
+def _why_closed(c: Customer) -> str:
+    if c.merged_into_id is not None:
+        return f"This customer was merged into customer {c.merged_into_id}; change that record instead."
+    if c.status is CustomerStatus.ERASED:
+        return "This customer's data was erased; the record is closed."
+    return ""
 
 
 def can_edit(customer: Customer) -> bool:
@@ -1342,7 +1377,7 @@ def add_note(db: Database, *, actor: Actor, customer_id: int, text: str) -> Note
     `message` says why the stored text differs from what was typed. Raises
     ValidationError (empty note), NotFound, PermissionDenied.
     """
-    access.require(db, actor, Permission.EDIT_CUSTOMER, customer_id=customer_id)
+    access.require(db, actor, Permission.ADD_CUSTOMER_NOTE, customer_id=customer_id)
     body = (text or "").strip()
     if not body:
         raise ValidationError("Write something in the note first.", fields={"text": "The note is empty."})

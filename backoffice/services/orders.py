@@ -39,6 +39,7 @@ PAGE_SIZE = 200
 
 audit.register_action("change_order_status", "Changed an order's status")
 audit.register_action("add_tracking", "Added a tracking number")
+audit.register_action("cancel_reason", "Gave the reason for a cancel")
 
 # The statuses the desk may move an order to, from each status. Refunds go through the
 # web store (it gives the money back), so nothing here leads to REFUNDED; a draft is the
@@ -323,6 +324,8 @@ class OrderDetail:
     next_statuses: tuple[OrderStatus, ...] = ()
     can_add_tracking: bool = False
     gift_message: str = ""
+    # Why it may not be marked completed now (unpaid), in words; empty when it may.
+    why_not_complete: str = ""
     # Fees (name, amount) and refunds, as the web store lists them.
     fees: tuple[tuple[str, Decimal], ...] = ()
     refunds: tuple[RefundView, ...] = ()
@@ -420,13 +423,14 @@ def get_order(db: Database, *, actor: Actor, order_id: int) -> OrderDetail:
             shipments=tuple(ShipmentView(x.carrier, x.tracking_number, x.shipped_at) for x in shipments),
             version=order.version,
             on_store=order.store_id is not None,
-            next_statuses=next_statuses(order.status),
+            next_statuses=_allowed(order),
             can_add_tracking=_can_add_tracking(order),
             gift_message=order.gift_message or "",
             fees=tuple((f.name, f.total) for f in s.scalars(
                 select(OrderFee).where(OrderFee.order_id == order.id).order_by(OrderFee.id))),
             refunds=tuple(RefundView(r.amount, r.reason, r.lines, r.refunded_at) for r in s.scalars(
                 select(OrderRefund).where(OrderRefund.order_id == order.id).order_by(OrderRefund.id))),
+            why_not_complete=_why_not_complete(order),
         )
 
 
@@ -436,6 +440,25 @@ def get_order(db: Database, *, actor: Actor, order_id: int) -> OrderDetail:
 def next_statuses(status: OrderStatus) -> tuple[OrderStatus, ...]:
     """The statuses the desk may move an order in `status` to (none for a trashed order or a draft)."""
     return _NEXT_STATUSES.get(OrderStatus(status), ())
+
+
+UNPAID_NOT_COMPLETED = ("It is not paid yet, so it cannot be marked completed: record the payment first "
+                        "(or cancel the order).")
+
+
+def _why_not_complete(order: Order) -> str:
+    # Completed tells the store, the books and the customer that the sale is done.
+    if order.paid_at is None and OrderStatus.COMPLETED in next_statuses(order.status):
+        return UNPAID_NOT_COMPLETED
+    return ""
+
+
+def _allowed(order: Order) -> tuple[OrderStatus, ...]:
+    """The statuses this order may go to now: the table, less Completed while it is unpaid."""
+    allowed = next_statuses(order.status)
+    if order.paid_at is None:
+        allowed = tuple(x for x in allowed if x != OrderStatus.COMPLETED)
+    return allowed
 
 
 def _can_add_tracking(order: Order) -> bool:
@@ -481,8 +504,11 @@ def _check_transition(order: Order, status: OrderStatus) -> None:
     if status == order.status:
         raise ValidationError(f"The order is already {_label(status)}; nothing was changed.",
                               fields={"status": "Choose another status."})
-    allowed = next_statuses(order.status)
+    allowed = _allowed(order)
     if status not in allowed:
+        if status == OrderStatus.COMPLETED and _why_not_complete(order):
+            raise ValidationError(f"{_why_not_complete(order)} Its status was not changed.",
+                                  fields={"status": _why_not_complete(order)})
         if status == OrderStatus.REFUNDED:
             reason = "Refunds are made on the web store, which gives the money back; the status follows from there."
         elif not allowed:
@@ -495,8 +521,26 @@ def _check_transition(order: Order, status: OrderStatus) -> None:
             fields={"status": reason})
 
 
+CANCEL_REASON_MAX = 500
+
+
+def _cancel_reason(reason: str) -> str:
+    """The reason to keep for a cancel: tidied, then checked for card numbers in that form."""
+    text = " ".join((reason or "").split())
+    if not text:
+        raise ValidationError("Say why the order is cancelled; it was not cancelled.",
+                              fields={"reason": "Say why the order is cancelled (the store keeps it as a note)."})
+    if len(text) > CANCEL_REASON_MAX:
+        raise ValidationError(f"The reason is too long (at most {CANCEL_REASON_MAX} characters); "
+                              "the order was not cancelled.", fields={"reason": "Shorten the reason."})
+    guard = guard_text(text, field="the reason")
+    if guard.changed:
+        raise ValidationError(f"{guard.message} The order was not cancelled.", fields={"reason": guard.message})
+    return text
+
+
 def change_order_status(db: Database, *, actor: Actor, order_id: int, status: OrderStatus,
-                        expected_version: int | None = None) -> Changes:
+                        expected_version: int | None = None, reason: str = "") -> Changes:
     """Move an order to another status here and queue the change for the web store.
 
     The desk may move an order:
@@ -504,9 +548,9 @@ def change_order_status(db: Database, *, actor: Actor, order_id: int, status: Or
     ==============  ===============================================
     from            to
     ==============  ===============================================
-    pending         processing, on hold, completed, cancelled
-    on hold         processing, completed, cancelled
-    processing      on hold, completed, cancelled
+    pending         processing, on hold, completed (once paid), cancelled
+    on hold         processing, completed (once paid), cancelled
+    processing      on hold, completed (once paid), cancelled
     failed          pending, cancelled
     completed       processing (reopened: completed by mistake)
     cancelled       nothing (take a new order)
@@ -515,7 +559,8 @@ def change_order_status(db: Database, *, actor: Actor, order_id: int, status: Or
     deleted (trash) nothing (deleted on the web store: do not ship)
     ==============  ===============================================
 
-    Nothing goes to refunded here: refunds are made on the web store. The new status and
+    A cancel needs a `reason` (checked for card numbers); the store gets it as an order
+    note with the new status. Nothing goes to refunded here: refunds are made on the web store. The new status and
     its outbox message (with the status it had, so a change made on the store meanwhile
     becomes a conflict instead of being overwritten) are written in one transaction; an
     order not on the store yet is created there with its new status. With
@@ -538,6 +583,10 @@ def change_order_status(db: Database, *, actor: Actor, order_id: int, status: Or
             raise ConflictError("Someone else changed this order since it was opened; its status was not "
                                 "changed. Look at it again and choose the status once more.")
         _check_transition(order, status)
+        if status == OrderStatus.CANCELLED:
+            order.cancel_reason = _cancel_reason(reason)
+            audit.record(s, actor, "cancel_reason", entity_type="order", entity_id=order.id,
+                         customer_id=order.customer_id, fields=["cancel_reason"])
         _set_status(s, actor, order, status)
     return Changes(orders=frozenset({order_id}), outbox=True)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -56,13 +56,14 @@ from backoffice.domain.enums import (
 )
 from backoffice.domain.phones import normalize_phone, phone_suffix_key
 from backoffice.domain.search import reindex_customer
-from backoffice.domain.settings import DEFAULT_SHIPPING_METHODS
+from backoffice.domain.settings import DEFAULT_SHIPPING_METHODS, ShippingMethod
 from backoffice.domain.staff import Actor, Permission
 from backoffice.domain.sync import PayLinkOutcome
 from backoffice.domain.text import fold, search_tokens
 from backoffice.errors import NotFound, UserFacingError, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
+from backoffice.services.customer_addresses import ship_to_source
 from backoffice.services.settings import read_setting
 
 __all__ = [
@@ -195,6 +196,11 @@ class ShippingOption:
     method_id: str
     title: str
     cost: Decimal
+    # Not offered for orders whose products come to less (None: any order).
+    min_total: Decimal | None = None
+
+    def refusal(self, subtotal: Decimal) -> str:
+        return ShippingMethod(self.title, self.method_id, self.cost, self.min_total).refusal(subtotal)
 
 
 # The store's standard shipping methods, offered until the shop's own are loaded.
@@ -484,7 +490,7 @@ def shipping_options(db: Database, *, actor: Actor) -> list[ShippingOption]:
     access.require(db, actor, Permission.TAKE_PHONE_ORDER)
     with db.read() as s:
         methods = read_setting(s, "shipping.methods")
-    return [ShippingOption(m.method_id, m.title, m.cost) for m in methods]
+    return [ShippingOption(m.method_id, m.title, m.cost, m.min_total) for m in methods]
 
 
 # --- the caller ------------------------------------------------------------------------
@@ -737,6 +743,7 @@ def place_phone_order(
     payment: PaymentChoice = PaymentChoice(),
     quote=None,
     account: StoreAccount | str | None = None,
+    ship_to: int | Mapping[str, str] | None = None,
 ) -> PlacedOrder:
     """Save a phone order here, with its outbox message, in one transaction.
 
@@ -749,6 +756,8 @@ def place_phone_order(
     account was deleted there, `account` says whether the order goes as a guest order or
     with a new account; without it the order is refused with the question
     (ValidationError on the field "account").
+    sentences come back in `card_messages`. `ship_to` is None for the customer's default
+    address, the id of another of theirs, or a one-off address (a mapping of its fields).
 
     Raises PermissionDenied; ValidationError (with `fields`) for missing or wrong
     input, unknown or unavailable products; UserFacingError when the customer may
@@ -826,6 +835,12 @@ def place_phone_order(
             order.lines.append(OrderLine(
                 product_id=product.id, sku=product.sku or "", name=product.name,
                 quantity=line.quantity, unit_price=product.price, total=line_total))
+        # A method with a minimum order (free shipping over an amount) is refused below it.
+        for offered in read_setting(s, "shipping.methods") or ():
+            if offered.method_id == shipping.method_id.strip() and offered.title == (shipping.title or "").strip():
+                if why := offered.refusal(money(subtotal)):
+                    raise ValidationError(f"{why} Choose another shipping method; nothing was saved.",
+                                          fields={"shipping": why})
         order.shipping_lines.append(ShippingLine(
             method_id=method_id, method_title=shipping_title, total=cost))
         order.subtotal = money(subtotal)
@@ -839,7 +854,8 @@ def place_phone_order(
         s.add(order)
         s.flush()
         billing = _default_address(s, customer.id, AddressKind.BILLING)
-        ship_to = _default_address(s, customer.id, AddressKind.SHIPPING) or billing
+        ship_to = (ship_to_source(s, customer.id, ship_to)
+                   or _default_address(s, customer.id, AddressKind.SHIPPING) or billing)
         s.add(_address_snapshot(order, AddressKind.BILLING, customer, billing or ship_to))
         s.add(_address_snapshot(order, AddressKind.SHIPPING, customer, ship_to))
         s.add(Payment(order_id=order.id, method=method, status=PaymentStatus.AWAITING,

@@ -49,6 +49,7 @@ from backoffice.services import access, audit
 from backoffice.services import store_mapping as sm
 from backoffice.services.changes import Changes
 from backoffice.services.newsletters import store_consent
+from backoffice.services.record_labels import record_labels
 from backoffice.services.settings import get_setting, read_setting
 from backoffice.services.sync_common import (
     CURSOR_REINDEX,
@@ -236,6 +237,8 @@ class OutboxRow:
     sent_at: datetime | None
     store_id: int | None
     reference: str
+    # What staff call the record: "order 4268", "Carol Adams", "shipment of order 4268".
+    record_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,7 @@ class ConflictRow:
     resolved: bool
     resolution: str
     outbox_id: int | None
+    record_label: str = ""
 
 
 _FIELD_LABELS = {
@@ -653,10 +657,12 @@ def list_outbox(db: Database, status: OutboxStatus | str | None = None, *, actor
     else:
         order = OutboxMessage.id.desc()
     with db.read() as s:
-        rows = s.execute(stmt.order_by(order).limit(max(1, min(limit, 5000)))).scalars()
+        rows = s.execute(stmt.order_by(order).limit(max(1, min(limit, 5000)))).scalars().all()
+        labels = record_labels(s, [(m.entity_type, m.entity_id) for m in rows])
         return [
             OutboxRow(m.id, m.created_at, m.kind, KIND_LABELS.get(m.kind, str(m.kind)), m.entity_type, m.entity_id,
-                      m.status, m.attempts, m.last_error, m.next_attempt_at, m.sent_at, m.store_id, m.reference)
+                      m.status, m.attempts, m.last_error, m.next_attempt_at, m.sent_at, m.store_id, m.reference,
+                      labels[(m.entity_type, m.entity_id)])
             for m in rows
         ]
 
@@ -696,10 +702,11 @@ def list_conflicts(db: Database, *, actor: Actor, resolved: bool = False,
         if rows:
             audit.record(s, actor, "view_sync_conflicts", entity_type="sync_conflict",
                          fields=sorted({c.field for c in rows if c.field}))
+        labels = record_labels(s, [(c.entity_type, c.entity_id) for c in rows])
         return [
             ConflictRow(c.id, c.entity_type, c.entity_id, c.customer_id, c.field, field_label(c.field),
                         c.local_value or "", c.store_value or "", c.detected_at, c.resolved, c.resolution,
-                        c.outbox_id)
+                        c.outbox_id, labels[(c.entity_type, c.entity_id)])
             for c in rows
         ]
 

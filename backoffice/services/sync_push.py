@@ -918,6 +918,10 @@ class Pusher:
                          and sm.parse_store_time(record.get("date_modified_gmt")) == order["store_modified_at"])
             if (base is not None and there is not None and there.value == base) or (base is None and unchanged):
                 record = self.connector.update_order(store_id, {"status": local.value})
+                if local == OrderStatus.CANCELLED and order.get("cancel_reason"):
+                    # Sent once, right after the status it explains (not again on a retry
+                    # that finds the store already cancelled).
+                    self.connector.add_order_note(store_id, f"Cancelled at the desk: {order['cancel_reason']}")
             else:
                 with self.db.begin() as s:
                     record_conflicts(s, self.ctx.stats, entity_type="order", entity_id=order["id"],

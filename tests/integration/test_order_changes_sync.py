@@ -133,3 +133,17 @@ def test_tracking_for_an_order_deleted_on_the_store_is_settled_not_sent(db, stor
     assert all(m.status is OutboxStatus.SENT for m in outbox_rows(db))
     with pytest.raises(UserFacingError, match="deleted on the web store: do not ship it"):
         orders_service.change_order_status(db, actor=staff, order_id=order_id, status=OrderStatus.COMPLETED)
+
+
+def test_a_cancel_reaches_the_store_with_its_reason_as_a_note(db, store, conn, staff):
+    _first_sync(db, conn)
+    target = _with_status(store, "processing")
+    order_id = _local_id(db, target["id"])
+    orders_service.change_order_status(db, actor=staff, order_id=order_id, status=OrderStatus.CANCELLED,
+                                       reason="The caller found it cheaper elsewhere")
+    _sync(db, conn)
+    assert store.get_order(target["id"])["status"] == "cancelled"
+    notes = [n["note"] for n in conn.get_order_notes(target["id"])]
+    assert notes.count("Cancelled at the desk: The caller found it cheaper elsewhere") == 1
+    _sync(db, conn)  # nothing is sent twice
+    assert len([n for n in conn.get_order_notes(target["id"]) if "cheaper" in n["note"]]) == 1

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QMessageBox, QPushButton
 from sqlalchemy import select
 
+from backoffice.domain.base import utcnow
 from backoffice.domain import Order, OrderLine, OutboxMessage, Shipment
 from backoffice.domain.enums import OrderStatus, OutboxKind
 from ui.guarded_line_edit import GuardedLineEdit
@@ -19,10 +20,11 @@ from tests.ui.conftest import open_page
 WAIT_MS = 10_000
 
 
-def add_order(db, *, status=OrderStatus.PROCESSING, taken_by=None) -> int:
+def add_order(db, *, status=OrderStatus.PROCESSING, taken_by=None, paid: bool = True) -> int:
+    # Paid unless said otherwise: an unpaid order is never completed.
     with db.begin() as s:
         order = Order(number="4264", store_id=4264, status=status, subtotal=Decimal("25.00"),
-                      total=Decimal("25.00"), created_by_staff_id=taken_by)
+                      total=Decimal("25.00"), created_by_staff_id=taken_by, paid_at=utcnow() if paid else None)
         s.add(order)
         s.flush()
         s.add(OrderLine(order_id=order.id, sku="MUG-1", name="Coffee Mug", quantity=2, unit_price=Decimal("12.50"),
@@ -113,7 +115,7 @@ def test_a_status_changed_elsewhere_meanwhile_is_told_under_the_status(qtbot, db
     order_id = add_order(db, status=OrderStatus.PROCESSING)
     ctx = ctx_for(db, staff)
     page = open_order_page(qtbot, ctx, order_id)
-    change_order_status(db, actor=owner, order_id=order_id, status=OrderStatus.CANCELLED)
+    change_order_status(db, actor=owner, order_id=order_id, status=OrderStatus.CANCELLED, reason="Out of stock")
     page.next_status.setCurrentIndex(page.next_status.findText("Completed"))
     qtbot.mouseClick(page.apply_status_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.findChild(QMessageBox, "errorBox") is not None, timeout=WAIT_MS)

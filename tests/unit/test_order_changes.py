@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from backoffice.domain.base import utcnow
 from backoffice.domain import AuditEvent, Order, OrderLine, OutboxMessage, Shipment
 from backoffice.domain.enums import OrderStatus, OutboxKind, OutboxStatus
 from backoffice.errors import ConflictError, NotFound, PermissionDenied, UserFacingError, ValidationError
@@ -20,10 +21,12 @@ from backoffice.services.orders import add_tracking, change_order_status, next_s
 CARD = "4111 1111 1111 1111"
 
 
-def add_order(db, *, status=OrderStatus.PROCESSING, store_id: int | None = 501, number="1001") -> int:
+def add_order(db, *, status=OrderStatus.PROCESSING, store_id: int | None = 501, number="1001",
+              paid: bool = True) -> int:
+    # Paid unless said otherwise: an unpaid order is never completed.
     with db.begin() as s:
         order = Order(number=number, store_id=store_id, status=status, subtotal=Decimal("12.50"),
-                      total=Decimal("12.50"))
+                      total=Decimal("12.50"), paid_at=utcnow() if paid else None)
         s.add(order)
         s.flush()
         s.add(OrderLine(order_id=order.id, sku="MUG-1", name="Mug", quantity=1, unit_price=Decimal("12.50"),
@@ -74,7 +77,8 @@ def audit_rows(db, action) -> list[AuditEvent]:
 ])
 def test_an_allowed_change_is_saved_with_the_message_the_push_expects(db, staff, start, target):
     order_id = add_order(db, status=start)
-    changes = change_order_status(db, actor=staff, order_id=order_id, status=target)
+    reason = "The caller changed her mind" if target is OrderStatus.CANCELLED else ""
+    changes = change_order_status(db, actor=staff, order_id=order_id, status=target, reason=reason)
     assert changes.orders == {order_id} and changes.outbox
     assert status_of(db, order_id) is target
     [message] = messages(db)

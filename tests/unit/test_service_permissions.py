@@ -35,6 +35,8 @@ INTERNAL_MODULES = {
                    "sync.run_sync / push_pending after their check",
     "sync_pull": "the fetching half of sync.run_sync, run after its check",
     "sync_push": "the sending half of sync.run_sync / push_pending / push_order_now, run after their check",
+    "record_labels": "order numbers and customer names for lists that point at records by id, read "
+                     "inside sync.list_outbox / list_conflicts and audit.list_events after their check",
     "privacy.store_erasure": "the web store's half of an erasure, sent by sync_push after the sync's check",
     "newsletters.store_consent": "newsletter consent to and from the store's customer meta, mapped "
                                  "by sync_pull and sync_push after the sync's check",
@@ -45,6 +47,7 @@ NO_ACTOR = {
     "pure rules and text helpers: they read nothing but the values the caller passes": {
         "audit.action_label", "audit.register_action", "audit.parse_key",
         "customer_import.country_code", "customer_import.map_columns", "customer_import.split_name",
+        "customer_addresses.clean_address",
         "customers.can_edit", "customers.can_merge", "customers.fragment_probe", "customers.phone_search",
         "customers.plan_query", "customers.validate_changes",
         "orders.next_statuses", "orders.normalize_tracking_number",
@@ -65,6 +68,7 @@ NO_ACTOR = {
     },
     "take a Session: they run inside another service's unit of work, after its check": {
         "audit.verify_chain", "audit.database_name", "phone_orders.lock_order",
+        "customer_addresses.ship_to_source",
         "phone_orders.queue_message", "phone_orders.queue_status_change",
         "settings.read_setting", "settings.write_settings",
         "privacy.erasure.erase_in_session", "privacy.erasure.order_ids_of", "privacy.export.collect",
@@ -134,7 +138,9 @@ WHO_MAY = {
     "calls.identify_caller": EVERYONE,
     "customer_import.import_customers": DESK,
     "customer_import.preview_import": DESK,
-    "customers.add_note": DESK,
+    "customer_addresses.list_addresses": EVERYONE,
+    "customer_addresses.save_address": DESK,
+    "customers.add_note": EVERYONE,
     "customers.count_customers": EVERYONE,
     "customers.create_customer": DESK,
     "customers.find_duplicates": DESK,
