@@ -3,6 +3,8 @@ CSV per table, a PDF), only the owner may make it, it is audited and written own
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import csv
 import io
 import json
@@ -17,7 +19,7 @@ from backoffice.domain import personal_data
 from backoffice.domain.audit import AuditEvent
 from backoffice.domain.enums import AddressKind, Channel, ConsentAction, OrderStatus, SubscriptionStatus
 from backoffice.domain.newsletters import ConsentEvent, NewsletterList, Subscription
-from backoffice.domain.orders import Order, OrderAddress, OrderLine
+from backoffice.domain.orders import OrderRefund, Order, OrderAddress, OrderLine
 from backoffice.domain.privacy import Disclosure, PolicyNotice, PolicyNoticeDelivery
 from backoffice.domain.base import utcnow
 from backoffice.domain.sync import SyncConflict
@@ -39,6 +41,7 @@ def _fully_filled(db, owner) -> int:
         s.add(order)
         s.flush()
         s.add(OrderLine(order_id=order.id, name="Tea", quantity=1))
+        s.add(OrderRefund(order_id=order.id, amount=Decimal("2.00"), reason="Cracked cup"))
         for kind in (AddressKind.BILLING, AddressKind.SHIPPING):
             s.add(OrderAddress(order_id=order.id, kind=kind, first_name="Ada"))
         news = NewsletterList(name="News", channel=Channel.EMAIL)
