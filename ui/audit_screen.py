@@ -88,17 +88,22 @@ class AuditScreen(QWidget):
         self.verify_button = QPushButton("&Verify chain")
         self.verify_button.setObjectName("verifyButton")
 
-        filters = QHBoxLayout()
-        for label, widget in (("Staff", self.staff_combo), ("Customer", self.customer_edit),
-                              ("Action", self.action_combo), ("From", self.from_edit),
-                              ("To", self.to_edit)):
+        # Two rows of filters, so the screen fits a 1024-pixel window.
+        filters = QVBoxLayout()
+        rows = (QHBoxLayout(), QHBoxLayout())
+        for row, (label, widget) in zip((0, 0, 0, 1, 1), (
+                ("Staff", self.staff_combo), ("Customer", self.customer_edit),
+                ("Action", self.action_combo), ("From", self.from_edit), ("To", self.to_edit))):
             caption = QLabel(label)
             caption.setBuddy(widget)
-            filters.addWidget(caption)
-            filters.addWidget(widget)
-        filters.addStretch(1)
-        filters.addWidget(self.refresh_button)
-        filters.addWidget(self.verify_button)
+            rows[row].addWidget(caption)
+            rows[row].addWidget(widget)
+        rows[0].addStretch(1)
+        rows[1].addStretch(1)
+        rows[1].addWidget(self.refresh_button)
+        rows[1].addWidget(self.verify_button)
+        filters.addLayout(rows[0])
+        filters.addLayout(rows[1])
 
         self.model = AuditTableModel(ctx.tasks, parent=self)
         self.table = QTableView()

@@ -156,12 +156,6 @@ class MainWindow(QMainWindow):
         else:
             self.sync_status.hide()
         self.statusBar().addPermanentWidget(self.alarm_label)
-        # Screens that keep a queue on a clock (privacy requests) say in the status bar and on
-        # their tab what is overdue or due soon from the start, so they are built now.
-        for name in self.screens:
-            slot = self.screens.slot(name)
-            if hasattr(slot.cls, "alarm_changed"):
-                slot.screen()
         if ctx.may(Permission.RUN_SYNC):
             self.sync.start()
 
