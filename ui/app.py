@@ -125,11 +125,14 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
         actor = Actor(staff_id=None, login="self-test", role=Role.OWNER, desk=desk_name())
         window = build_window(db, actor)
         window.show()
+        # Every screen is built once, so a module or resource missing from a build shows here.
+        for name in window.screens:
+            window.show_screen(name)
         QTimer.singleShot(300, window.close)
         app.exec()
         window.ctx.tasks.wait_all(5000)
         db.dispose()
-        print(f"self-test ok: database {url.split('@')[-1]} migrated, main window shown")
+        print(f"self-test ok: database {url.split('@')[-1]} migrated, main window and every screen shown")
         return 0
     from ui.sign_in import sign_in
 

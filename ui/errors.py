@@ -48,6 +48,12 @@ def install_excepthook() -> None:
         if issubclass(exc_type, KeyboardInterrupt):
             sys.__excepthook__(exc_type, exc, tb)
             return
+        app = QApplication.instance()
+        if app is None or QApplication.platformName() == "offscreen":
+            # Nobody sees a window here (a self-test, a test run): the traceback goes to stderr.
+            sys.__excepthook__(exc_type, exc, tb)
+            if app is None:
+                return
         show_error(None, exc)
 
     sys.excepthook = hook
