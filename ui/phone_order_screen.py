@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
 
 from backoffice.domain.emails import validate_email
 from backoffice.domain.enums import CustomerStatus, PaymentMethod
+from backoffice.domain.orders import catalogue_totals, line_total
 from backoffice.domain.phones import normalize_phone
 from backoffice.domain.staff import Permission
 from backoffice.errors import StoreError, UserFacingError, ValidationError
@@ -684,7 +685,7 @@ class PhoneOrderScreen(QWidget):
         def done(values: dict) -> None:
             self.currency = (values["shop.currency"] or "USD").upper()
             self._fill_shipping(values["shipping"])
-            self.region = (values["shop.default_country"] or "US").upper()
+            self.region = settings_service.country_or_default(values["shop.default_country"])
             self.terminal_url = values["payments.terminal_url"] or ""
             if not self.terminal_fields["gateway"].text():
                 self.terminal_fields["gateway"].setText(values["payments.terminal_gateway"] or "")
@@ -994,7 +995,7 @@ class PhoneOrderScreen(QWidget):
             self.lines_table.setRowCount(len(self.lines))
             for row, (hit, quantity) in enumerate(self.lines):
                 values = (hit.sku, hit.name, str(quantity), money_text(hit.price, self.currency),
-                          money_text(hit.price * quantity, self.currency))
+                          money_text(line_total(hit.price, quantity), self.currency))
                 for col, value in enumerate(values):
                     item = QTableWidgetItem(value)
                     if col != 2:
@@ -1079,10 +1080,10 @@ class PhoneOrderScreen(QWidget):
             return None
 
     def _totals(self) -> tuple[Decimal, Decimal, Decimal]:
-        """Subtotal, shipping and total as the screen shows them before placing."""
-        subtotal = sum((hit.price * quantity for hit, quantity in self.lines), Decimal("0.00"))
-        cost = self._cost() or Decimal("0.00")
-        return subtotal, cost, (subtotal + cost).quantize(Decimal("0.01"))
+        """Subtotal, shipping and total at catalogue prices, added up as the service adds them."""
+        totals = catalogue_totals(((hit.price, quantity) for hit, quantity in self.lines),
+                                  self._cost() or Decimal("0.00"))
+        return totals.subtotal, totals.shipping, totals.total
 
     def _quote_inputs(self) -> dict | None:
         """What the store's figures depend on, or None while the order cannot be quoted yet."""
@@ -1121,6 +1122,9 @@ class PhoneOrderScreen(QWidget):
             why = quote.sentence if quote is not None else (
                 "Asking the web store for tax and the total…" if self._quote_inputs() is not None
                 else "Tax is added by the web store.")
+            if quote is not None:
+                # The service's provisional figures: what the order is saved with.
+                subtotal, cost, total = quote.subtotal, quote.shipping_total, quote.total
             self.totals_label.setText(
                 f"Subtotal {money_text(subtotal, self.currency)} · Shipping "
                 f"{money_text(cost, self.currency)} · <b>Total {money_text(total, self.currency)}</b>"
@@ -1158,9 +1162,7 @@ class PhoneOrderScreen(QWidget):
         """The total as the screen shows it before placing (Decimal, shop currency): the
         store's when it has answered for this very order, else the provisional sum."""
         quote = self.current_quote()
-        if quote is not None and not quote.provisional:
-            return quote.total
-        return self._totals()[2]
+        return quote.total if quote is not None else self._totals()[2]
 
     # --- payment choice -------------------------------------------------------------
 

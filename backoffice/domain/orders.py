@@ -6,13 +6,15 @@ reference only (gateway, transaction id, card brand, last 4 digits, auth code).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backoffice.domain.base import Base, personal, utcnow
+from backoffice.domain.base import Base, money, personal, utcnow
 from backoffice.domain.customers import AddressFields
 from backoffice.domain.enums import (
     AddressKind,
@@ -259,3 +261,26 @@ class OrderFee(Base):
 
 
 Index("ix_orders_customer_created", Order.customer_id, Order.created_at)
+
+
+@dataclass(frozen=True)
+class CatalogueTotals:
+    """What an order comes to at catalogue prices, before the web store adds its tax."""
+
+    subtotal: Decimal
+    shipping: Decimal
+    total: Decimal
+
+
+def line_total(price: Decimal, quantity: int) -> Decimal:
+    """One line at a catalogue price, rounded to cents."""
+    return money(price * quantity)
+
+
+def catalogue_totals(lines: Iterable[tuple[Decimal, int]], shipping_cost: Decimal) -> CatalogueTotals:
+    """An order's totals from (price, quantity) lines, each rounded to cents, and the shipping
+    cost: the phone-order screen before the store answers, a provisional quote and a placed
+    order all add up this way."""
+    subtotal = money(sum((line_total(price, quantity) for price, quantity in lines), Decimal("0.00")))
+    shipping = money(shipping_cost)
+    return CatalogueTotals(subtotal, shipping, money(subtotal + shipping))

@@ -77,6 +77,7 @@ from backoffice.domain.emails import email_key
 from backoffice.domain.enums import CustomerStatus
 from backoffice.domain.orders import Order
 from backoffice.domain.phones import normalize_phone, phone_suffix_key
+from backoffice.domain.settings import shop_default_country
 from backoffice.domain.text import fold, search_tokens
 
 TERM_LENGTH = 255
@@ -538,11 +539,11 @@ def reindex_customer(session: Session, customer_id: int, *, default_region: str 
     Call it after changing anything SOURCES lists (names, email, phone, addresses,
     orders' customer) and after erasing or merging; flushes pending ORM changes first.
     `default_region` reads phones that were stored without digits; None means the
-    shop's `shop.default_country` setting.
+    shop's default country (`shop_default_country`).
     """
     session.flush()
     if default_region is None:
-        default_region = shop_default_region(session)
+        default_region = shop_default_country(session)
     entry = load_entry(session, customer_id, default_region=default_region)
     write_entry(session, customer_id, entry)
 
@@ -609,18 +610,6 @@ def prune_words(session: Session | Connection, words: Iterable[str] | None = Non
     )
     result = session.execute(stmt, pairs)
     return result.rowcount
-
-
-def shop_default_region(session: Session | Connection) -> str:
-    """The shop's default country (for phones typed without a country code)."""
-    from backoffice.domain.settings import SETTINGS_BY_KEY, ShopSetting
-
-    spec = SETTINGS_BY_KEY["shop.default_country"]
-    raw = session.execute(
-        select(ShopSetting.value).where(ShopSetting.key == spec.key)
-    ).scalar_one_or_none()
-    value = spec.default if raw is None else spec.decode(raw)
-    return (value or spec.default).upper()
 
 
 # --- Database-specific parts (created by migration 0002, recreated by a rebuild) ----------

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backoffice.domain.base import Base, money, utcnow
@@ -310,3 +310,19 @@ SETTINGS: tuple[SettingSpec, ...] = (
 )
 
 SETTINGS_BY_KEY = {spec.key: spec for spec in SETTINGS}
+
+DEFAULT_COUNTRY = "shop.default_country"
+
+
+def country_or_default(value: Any) -> str:
+    """A default-country value as the back office uses it: two capital letters, the
+    declared default when none is set."""
+    return str(value or SETTINGS_BY_KEY[DEFAULT_COUNTRY].default).upper()
+
+
+def shop_default_country(session) -> str:
+    """The shop's default country inside a caller's session (or connection): the country
+    of phones and addresses typed without one. The one place that reads it."""
+    spec = SETTINGS_BY_KEY[DEFAULT_COUNTRY]
+    raw = session.execute(select(ShopSetting.value).where(ShopSetting.key == spec.key)).scalar_one_or_none()
+    return country_or_default(spec.default if raw is None else spec.decode(raw))

@@ -23,12 +23,12 @@ from backoffice.domain.enums import CustomerStatus, PaymentMethod, PaymentStatus
 from backoffice.domain.orders import OPEN_STATUSES, Order, Payment
 from backoffice.domain.phones import normalize_phone
 from backoffice.domain.privacy import CLOSED_REQUEST_STATUSES, PrivacyRequest
-from backoffice.domain.search import shop_default_region
 from backoffice.domain.staff import Actor, Permission
 from backoffice.errors import NotFound, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
 from backoffice.services.customers import search_customers
+from backoffice.services.settings import shop_default_country
 
 # More people than this on one number is a switchboard: the panel says so and shows these.
 MAX_MATCHES = 5
@@ -149,7 +149,7 @@ def identify_caller(db: Database, *, actor: Actor, number: str) -> IncomingCall:
     requests: dict[int, list[OpenRequest]] = {i: [] for i in ids}
     with db.begin() as s:
         # Read in this unit of work: a connection of its own would cost as much as the lookups.
-        phone = normalize_phone(text, default_region=shop_default_region(s))
+        phone = normalize_phone(text, default_region=shop_default_country(s))
         if ids:
             for o in s.execute(
                 select(Order.id, Order.number, Order.status, Order.total, Order.currency, Order.created_at,
@@ -215,7 +215,7 @@ def dial_customer(db: Database, *, actor: Actor, number: str, customer_id: int |
     access.require(db, actor, Permission.VIEW_CUSTOMER, customer_id=customer_id)
     text = _check_number(number)
     with db.read() as s:
-        region = shop_default_region(s)
+        region = shop_default_country(s)
     uri = _tel_uri(text, default_region=region)
     phone = normalize_phone(text, default_region=region)
     shown = _shown(phone, text)

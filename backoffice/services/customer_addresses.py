@@ -17,12 +17,13 @@ from backoffice.db import Database
 from backoffice.domain.cards import contains_card_number
 from backoffice.domain.customers import Customer, CustomerAddress
 from backoffice.domain.enums import AddressKind, OutboxKind
-from backoffice.domain.search import reindex_customer, shop_default_region
+from backoffice.domain.search import reindex_customer
 from backoffice.domain.staff import Actor, Permission
 from backoffice.errors import NotFound, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
 from backoffice.services.customers import _outbox, can_edit
+from backoffice.services.settings import shop_default_country
 
 ADDRESS_FIELDS = ("first_name", "last_name", "company", "address_1", "address_2", "city", "state",
                   "postcode", "country", "phone")
@@ -128,7 +129,7 @@ def save_address(
     if kind not in KIND_WORDS:
         raise ValidationError("An address is for billing or for shipping.", fields={"kind": "Choose one."})
     with db.begin() as s:
-        region = shop_default_region(s)
+        region = shop_default_country(s)
         clean = clean_address(values, default_country=region)
         customer = s.get(Customer, customer_id, with_for_update={"read": True})
         if customer is None:
@@ -184,7 +185,7 @@ def ship_to_source(s, customer_id: int, choice: int | Mapping[str, Any] | None) 
         return None
     if isinstance(choice, Mapping):
         try:
-            clean = clean_address(choice, default_country=shop_default_region(s))
+            clean = clean_address(choice, default_country=shop_default_country(s))
         except ValidationError as exc:
             raise ValidationError("The shipping address needs a look; nothing was saved.",
                                   fields={f"ship_to.{k}": v for k, v in (exc.fields or {}).items()}) from None

@@ -88,17 +88,17 @@ from sqlalchemy import func, select, text
 from backoffice.db import Database
 from backoffice.domain.base import utcnow
 from backoffice.domain.cards import guard_payload, mask_for, may_contain_card_number
+from backoffice.domain.customer_fields import customer_columns
 from backoffice.domain.customers import Customer, CustomerAddress, CustomerNote
 from backoffice.domain.emails import email_key, validate_email
 from backoffice.domain.enums import AddressKind, CustomerStatus
-from backoffice.domain.phones import normalize_phone, phone_suffix_key
+from backoffice.domain.phones import normalize_phone
 from backoffice.domain.search import (
     CustomerSearchTerm,
     CustomerSearchText,
     add_words,
     customer_entry,
     entry_words,
-    shop_default_region,
 )
 from backoffice.domain.staff import Actor, Permission
 from backoffice.domain.text import fold
@@ -106,6 +106,7 @@ from backoffice.errors import UserFacingError, ValidationError
 from backoffice.private_files import private_csv, spreadsheet_safe
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
+from backoffice.services.settings import shop_default_country
 
 __all__ = [
     "FIELD_LABELS",
@@ -1164,7 +1165,7 @@ def _analyse(db: Database, source: _Source, region: str, progress: Progress | No
 
 def _region(db: Database) -> str:
     with db.read() as s:
-        return shop_default_region(s)
+        return shop_default_country(s)
 
 
 def preview_import(db: Database, *, actor: Actor, data: bytes | None = None,
@@ -1318,11 +1319,11 @@ def _write(s, actor: Actor, rows: Sequence[tuple], region: str) -> list[int]:
     for cid, values in zip(ids, rows):
         key, first, last, company, email, phone, e164 = values[:7]
         postal, note = values[7:13], values[13]
-        digits = e164[1:]
-        sort_name = fold(f"{last} {first}".strip() or company)
-        customers.append((cid, active, first, last, company, email or None, key or None, phone, e164 or None,
-                          digits or None, phone_suffix_key(digits) if digits else None, sort_name, no, no,
-                          now, now, 1))
+        derived = customer_columns(first_name=first, last_name=last, company=company, email=email,
+                                   phone_e164=e164, phone_digits=e164[1:])
+        customers.append((cid, active, first, last, company, email or None, derived["email_key"], phone,
+                          derived["phone_e164"], derived["phone_digits"], derived["phone_rev"],
+                          derived["sort_name"], no, no, now, now, 1))
         address = None
         if postal[-1]:
             addresses.append((cid, billing, yes, first, last, company, phone, email, *postal))
@@ -1334,8 +1335,8 @@ def _write(s, actor: Actor, rows: Sequence[tuple], region: str) -> list[int]:
         # the index stays as it is.
         entry = customer_entry(
             {"id": cid, "status": CustomerStatus.ACTIVE, "merged_into_id": None, "first_name": first,
-             "last_name": last, "company": company, "email": email or None, "email_key": key or None,
-             "phone": phone, "phone_digits": digits or None},
+             "last_name": last, "company": company, "email": email or None, "email_key": derived["email_key"],
+             "phone": phone, "phone_digits": derived["phone_digits"]},
             (address,) if address else (), default_region=region)
         terms.extend((cid, k, t) for k, t in entry.terms)
         if entry.body:

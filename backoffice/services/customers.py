@@ -16,10 +16,9 @@ import json
 import re
 import time
 import unicodedata
-import uuid
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -35,6 +34,7 @@ from backoffice.db import Database, cut_off_error
 from backoffice.domain.audit import AuditEvent
 from backoffice.domain.base import Base, utcnow
 from backoffice.domain.cards import contains_card_number, mask_card_numbers
+from backoffice.domain.customer_fields import contact_columns, derived_columns_for
 from backoffice.domain.customers import Customer, CustomerAddress, CustomerNote
 from backoffice.domain.emails import email_key, validate_email
 from backoffice.domain.enums import (
@@ -60,11 +60,9 @@ from backoffice.domain.search import (
     order_number_key,
     postcode_key,
     reindex_customer,
-    shop_default_region,
     squashed,
 )
 from backoffice.domain.staff import ROLE_LABELS, Actor, Permission, StaffUser
-from backoffice.domain.sync import OutboxMessage
 from backoffice.domain.text import fold, join_words, search_tokens
 from backoffice.errors import ConflictError, NotFound, ValidationError
 from backoffice.services import access, audit
@@ -72,6 +70,8 @@ from backoffice.services.audit import AuditRow
 from backoffice.services.changes import Changes
 from backoffice.services.newsletters.lists import ensure_default_lists
 from backoffice.services.search_index import rebuild_search_index, search_index_needs_rebuild
+from backoffice.services.settings import shop_default_country
+from backoffice.services.outbox import queue_message
 
 __all__ = [
     "CustomerChangedElsewhere",
@@ -148,6 +148,9 @@ class CustomerHit:
     status: CustomerStatus
     match: str  # "phone", "email", "order", "name", "company", "postcode" or "text"
     rank: int  # 0 exact, 1 whole word, 2 prefix, 3 fragment
+    # Set by `similar_customers`: every way this customer looks like the one asked about
+    # ("email", "phone", "name"), the first the same as `match`.
+    reasons: tuple[str, ...] = ()
 
     @property
     def exact(self) -> bool:
@@ -599,7 +602,7 @@ def _default_region(db: Database) -> str:
     if cached is not None and now - cached[1] < REGION_TTL:
         return cached[0]
     with db.engine.connect() as conn:
-        region = shop_default_region(conn)
+        region = shop_default_country(conn)
     _regions[db.engine] = (region, now)
     return region
 
@@ -1083,7 +1086,7 @@ def _detail(s: Session, actor: Actor, customer_id: int) -> CustomerDetail:
         consents=consents, requests=requests, notes=notes, audit=audit_rows,
         audit_visible=audit_visible, can_edit=actor.may(Permission.EDIT_CUSTOMER) and can_edit(c),
         can_merge=actor.may(Permission.MERGE_CUSTOMERS) and can_edit(c),
-        phone_region=shop_default_region(s),
+        phone_region=shop_default_country(s),
         why_no_edit=_why_closed(c) or ("" if actor.may(Permission.EDIT_CUSTOMER) else
                                        f"{ROLE_LABELS[actor.role]} accounts may not change a customer's "
                                        "details or addresses; ask staff or the owner."),
@@ -1211,20 +1214,19 @@ def _apply(c: Customer, values: Mapping[str, Any], region: str) -> list[str]:
         if value == current:
             continue
         changed.append(name)
-        if name == "email":
-            c.email = value or None
-            c.email_key = email_key(value) if value else None
-        elif name == "phone":
-            c.phone = value
-            phone = normalize_phone(value, default_region=region) if value else None
-            c.phone_e164 = phone.e164 if phone else None
-            c.phone_digits = phone.digits if phone else None
-            c.phone_rev = phone_suffix_key(phone.digits) if phone else None
-        else:
-            setattr(c, name, value)
-    if {"first_name", "last_name", "company"} & set(changed):
-        c.sort_name = fold(f"{c.last_name} {c.first_name}".strip() or c.company)
+        setattr(c, name, (value or None) if name == "email" else value)
+    _derive(c, region, only=derived_columns_for(changed))
     return changed
+
+
+def _derive(c: Customer, region: str, *, only: set[str] | None = None) -> None:
+    """Set the customer's derived columns (`customer_fields`) from its typed fields; `only`
+    those named, so a phone nobody touched is not read again under a changed default country."""
+    derived = contact_columns(first_name=c.first_name or "", last_name=c.last_name or "", company=c.company or "",
+                              email=c.email, phone=c.phone or "", region=region)
+    for column, value in derived.items():
+        if only is None or column in only:
+            setattr(c, column, value)
 
 
 #: The account's fields that the default billing address repeats (the store keeps both).
@@ -1250,12 +1252,7 @@ def _keep_billing_in_step(s: Session, c: Customer, before: Mapping[str, str]) ->
 
 
 def _outbox(s: Session, kind: OutboxKind, entity_id: int, payload: Mapping[str, Any] | None = None) -> None:
-    # Names and ids only: the message is built from the record when it is sent.
-    s.add(OutboxMessage(
-        kind=kind, entity_type="customer", entity_id=entity_id,
-        reference=f"bo-{kind.value}-{uuid.uuid4().hex}"[:64],
-        payload=json.dumps(dict(payload or {}), sort_keys=True),
-    ))
+    queue_message(s, kind, "customer", entity_id, payload=payload)
 
 
 class CustomerChangedElsewhere(ConflictError):
@@ -1326,7 +1323,7 @@ def update_customer(
     access.require(db, actor, Permission.EDIT_CUSTOMER, customer_id=customer_id)
     try:
         with db.begin() as s:
-            region = shop_default_region(s)
+            region = shop_default_country(s)
             clean = validate_changes(changes, default_country=region)
             c = s.get(Customer, customer_id)
             if c is None:
@@ -1677,7 +1674,7 @@ def _merge(db: Database, actor: Actor, keep_id: int, merge_id: int) -> MergeResu
         merge.deactivated_at = utcnow()
         s.flush()
         s.expire_all()
-        region = shop_default_region(s)
+        region = shop_default_country(s)
         reindex_customer(s, keep_id, default_region=region)
         reindex_customer(s, merge_id, default_region=region)
         moved_fields = sorted(moved) + filled
@@ -1712,23 +1709,59 @@ def similar_customers(
     """Existing customers with the same email, the same phone, or the same name at the
     same postcode: asked before adding a customer. Raises PermissionDenied."""
     access.require(db, actor, Permission.FIND_CUSTOMERS)
-    found: dict[int, CustomerHit] = {}
+    found: dict[int, tuple[CustomerHit, list[str]]] = {}
+
+    def add(hit: CustomerHit) -> None:
+        found.setdefault(hit.id, (hit, []))[1].append(hit.match)
+
     if email.strip() and "@" in email:
         for hit in search_customers(db, actor=actor, query=email_key(email), limit=10):
             if hit.match == "email" and hit.exact:
-                found.setdefault(hit.id, hit)
+                add(hit)
     if phone.strip():
         for hit in search_customers(db, actor=actor, query=phone, limit=10):
             if hit.match == "phone" and hit.exact:
-                found.setdefault(hit.id, hit)
+                add(hit)
     name = " ".join(search_tokens(f"{first_name} {last_name}"))
     key = postcode_key(postcode)
     if name and key:
         for hit in search_customers(db, actor=actor, query=f"{first_name} {last_name}", limit=50):
             if hit.match == "name" and postcode_key(hit.postcode) == key:
-                found.setdefault(hit.id, hit)
+                add(hit)
     found.pop(exclude_id, None)
-    return list(found.values())
+    return [replace(hit, reasons=tuple(reasons)) for hit, reasons in found.values()]
+
+
+_ADDRESS_FIELDS = ("address_1", "address_2", "city", "state", "postcode", "country")
+_NEW_CUSTOMER_FIELDS = ("first_name", "last_name", "company", "email", "phone", *_ADDRESS_FIELDS)
+
+
+def add_customer(s: Session, values: Mapping[str, str], *, actor: Actor, region: str,
+                 billing: Mapping[str, str] | None = None, shipping: Mapping[str, str] | None = None) -> Customer:
+    """Add a checked new customer (`values`: names, company, email, phone) with their default
+    billing and shipping addresses when given, in the caller's transaction: found in the
+    search at once, audited, and the store told through the outbox (it creates the account
+    and sends its own welcome mail, P17). The one way a customer is made here."""
+    c = Customer(status=CustomerStatus.ACTIVE, first_name=values.get("first_name", ""),
+                 last_name=values.get("last_name", ""), company=values.get("company", ""),
+                 email=values.get("email") or None, phone=values.get("phone", ""))
+    _derive(c, region)
+    s.add(c)
+    s.flush()
+    for kind, address in ((AddressKind.BILLING, billing), (AddressKind.SHIPPING, shipping)):
+        if address is not None:
+            s.add(CustomerAddress(
+                customer_id=c.id, kind=kind, is_default=True,
+                first_name=c.first_name, last_name=c.last_name, company=c.company, phone=c.phone,
+                email=(c.email or "") if kind is AddressKind.BILLING else "",
+                **{k: address.get(k, "") for k in _ADDRESS_FIELDS}))
+    s.flush()
+    reindex_customer(s, c.id, default_region=region)
+    given = {**(shipping or {}), **(billing or {}), **values}
+    audit.record(s, actor, "create_customer", entity_type="customer", entity_id=c.id, customer_id=c.id,
+                 fields=[k for k in _NEW_CUSTOMER_FIELDS if given.get(k)])
+    _outbox(s, OutboxKind.CREATE_CUSTOMER, c.id)
+    return c
 
 
 def create_customer(
@@ -1750,7 +1783,7 @@ def create_customer(
     access.require(db, actor, Permission.EDIT_CUSTOMER)
     address = dict(address or {})
     with db.begin() as s:
-        region = shop_default_region(s)
+        region = shop_default_country(s)
         clean = validate_changes({"first_name": first_name, "last_name": last_name,
                                   "company": company, "email": email, "phone": phone},
                                  default_country=region)
@@ -1758,30 +1791,15 @@ def create_customer(
             raise ValidationError(
                 "A customer needs a name, a company or an email address; nothing was saved.",
                 fields={"last_name": "Enter a name, or a company or an email address."})
-        c = Customer(status=CustomerStatus.ACTIVE, first_name="", last_name="", company="",
-                     phone="", sort_name="")
-        s.add(c)
-        _apply(c, clean, region)
-        c.sort_name = fold(f"{c.last_name} {c.first_name}".strip() or c.company)
-        s.flush()
+        billing = None
         if any((address.get(k) or "").strip() for k in ("address_1", "city", "postcode")):
-            allowed = ("address_1", "address_2", "city", "state", "postcode", "country")
-            values = {k: " ".join((address.get(k) or "").split()) for k in allowed}
-            for k, v in values.items():
+            billing = {k: " ".join((address.get(k) or "").split()) for k in _ADDRESS_FIELDS}
+            for k, v in billing.items():
                 if contains_card_number(v):
                     raise ValidationError("A card number cannot be stored in an address.",
                                           fields={k: "This looks like a card number."})
-            values["country"] = (values["country"] or region).upper()[:2]
-            s.add(CustomerAddress(
-                customer_id=c.id, kind=AddressKind.BILLING, is_default=True,
-                first_name=c.first_name, last_name=c.last_name, company=c.company,
-                phone=c.phone, email=c.email or "", **values,
-            ))
-        s.flush()
-        reindex_customer(s, c.id, default_region=region)
-        audit.record(s, actor, "create_customer", entity_type="customer", entity_id=c.id,
-                     customer_id=c.id, fields=sorted(k for k, v in clean.items() if v))
-        _outbox(s, OutboxKind.CREATE_CUSTOMER, c.id)
+            billing["country"] = (billing["country"] or region).upper()[:2]
+        c = add_customer(s, clean, actor=actor, region=region, billing=billing)
         new_id = c.id
         postcode = address.get("postcode", "")
     duplicates = similar_customers(

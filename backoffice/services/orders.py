@@ -33,7 +33,8 @@ from backoffice.errors import ConflictError, NotFound, UserFacingError, Validati
 from backoffice.services import access, audit
 from backoffice.services import customers as customers_service
 from backoffice.services.changes import Changes
-from backoffice.services.phone_orders import lock_order, queue_message, queue_status_change
+from backoffice.services.outbox import queue_message
+from backoffice.services.phone_orders import lock_order, queue_status_change
 
 PAGE_SIZE = 200
 

@@ -25,6 +25,7 @@ from backoffice.db import Database
 from backoffice.domain import Customer, CustomerAddress, Product
 from backoffice.domain.base import money
 from backoffice.domain.enums import AddressKind
+from backoffice.domain.orders import catalogue_totals
 from backoffice.domain.staff import Actor, Permission
 from backoffice.errors import StoreError
 from backoffice.services import access
@@ -131,11 +132,11 @@ def quote_phone_order(
         products = {p.id: (p.store_id, p.sku or "", p.price, p.kind, p.parent_store_id) for p in s.scalars(
             select(Product).where(Product.id.in_([pid for pid, _ in wanted])))}
         billing, ship_to = _addresses(s, customer_id, new_customer)
-    subtotal = money(sum((products[pid][2] * q for pid, q in wanted if pid in products), Decimal("0.00")))
+    totals = catalogue_totals(((products[pid][2], q) for pid, q in wanted if pid in products), cost)
 
     def provisional(why: str) -> OrderQuote:
-        return OrderQuote(subtotal=subtotal, shipping_total=cost, tax_total=Decimal("0.00"),
-                          fee_total=Decimal("0.00"), total=money(subtotal + cost), provisional=True, basis=basis,
+        return OrderQuote(subtotal=totals.subtotal, shipping_total=totals.shipping, tax_total=Decimal("0.00"),
+                          fee_total=Decimal("0.00"), total=totals.total, provisional=True, basis=basis,
                           sentence=f"Provisional total, without tax: {why} The caller pays what the web store "
                                    "charges once it has the order.")
 

@@ -44,6 +44,7 @@ from backoffice.domain import (
 from backoffice.domain.base import money, utcnow
 from backoffice.domain.cards import find_card_numbers, fit_checked, guard_text, validate_last4
 from backoffice.domain.emails import email_key, validate_email
+from backoffice.domain.orders import catalogue_totals, line_total
 from backoffice.domain.enums import (
     AddressKind,
     CustomerStatus,
@@ -54,17 +55,18 @@ from backoffice.domain.enums import (
     PaymentMethod,
     PaymentStatus,
 )
-from backoffice.domain.phones import normalize_phone, phone_suffix_key
-from backoffice.domain.search import reindex_customer
+from backoffice.domain.phones import normalize_phone
 from backoffice.domain.settings import DEFAULT_SHIPPING_METHODS, ShippingMethod
 from backoffice.domain.staff import Actor, Permission
 from backoffice.domain.sync import PayLinkOutcome
 from backoffice.domain.text import fold, search_tokens
 from backoffice.errors import NotFound, UserFacingError, ValidationError
 from backoffice.services import access, audit
+from backoffice.services import customers as customers_service
 from backoffice.services.changes import Changes
 from backoffice.services.customer_addresses import ship_to_source
-from backoffice.services.settings import read_setting
+from backoffice.services.outbox import queue_message
+from backoffice.services.settings import read_setting, shop_default_country
 
 __all__ = [
     "CallerSummary",
@@ -92,7 +94,6 @@ __all__ = [
     "place_phone_order",
     "product_hits",
     "lock_order",
-    "queue_message",
     "queue_status_change",
     "record_terminal_payment",
     "repeat_order_lines",
@@ -397,16 +398,6 @@ def lock_order(s: Session, order_id: int) -> Order:
     return order
 
 
-def queue_message(s: Session, kind: OutboxKind, entity_type: str, entity_id: int,
-                  reference: str | None = None) -> OutboxMessage:
-    """Add a change to the outbox in the caller's transaction; the sync sends it."""
-    message = OutboxMessage(kind=kind, entity_type=entity_type, entity_id=entity_id,
-                            reference=reference or new_reference(), payload="{}",
-                            status=OutboxStatus.PENDING)
-    s.add(message)
-    return message
-
-
 def queue_status_change(s: Session, order: Order, previous: OrderStatus) -> OutboxMessage | None:
     """Queue sending an order's new status to the store, in the caller's transaction.
 
@@ -422,9 +413,7 @@ def queue_status_change(s: Session, order: Order, previous: OrderStatus) -> Outb
         OutboxMessage.status == OutboxStatus.PENDING)).first()
     if order.store_id is None and waiting_create is not None:
         return None
-    message = queue_message(s, OutboxKind.UPDATE_ORDER_STATUS, "order", order.id)
-    message.payload = json.dumps({"from": previous.value})
-    return message
+    return queue_message(s, OutboxKind.UPDATE_ORDER_STATUS, "order", order.id, payload={"from": previous.value})
 
 
 # --- the catalogue ---------------------------------------------------------------------
@@ -542,6 +531,9 @@ def _default_address(s: Session, customer_id: int, kind: AddressKind) -> Custome
     ).first()
 
 
+_SIMILAR_REASONS = {"email": "email", "phone": "phone number", "name": "name and postcode"}
+
+
 def similar_customers(
     db: Database,
     *,
@@ -555,24 +547,17 @@ def similar_customers(
     """Existing customers who look like a new caller: the same email, the same phone
     number, or the same name at the same postcode. Erased customers are left out.
 
-    Each test is an indexed lookup in the customer search (`customers.similar_customers`),
-    asked once per reason so the desk can be told why a customer looks the same.
+    The lookups are `customers.similar_customers` (the desk's check for duplicates), which
+    says every way each customer matched, so the desk can be told why they look the same.
     """
-    from backoffice.services import customers as customers_service
-
     access.require(db, actor, Permission.TAKE_PHONE_ORDER)
-    tests = (
-        ("email", {"email": email}),
-        ("phone number", {"phone": phone}),
-        ("name and postcode", {"first_name": name, "postcode": postcode}),
-    )
     found: dict[int, tuple[object, list[str]]] = {}
-    for reason, criteria in tests:
-        if not all(value.strip() for value in criteria.values()):
-            continue
-        for hit in customers_service.similar_customers(db, actor=actor, **criteria):
-            if hit.status is not CustomerStatus.ERASED:
-                found.setdefault(hit.id, (hit, []))[1].append(reason)
+    hits = customers_service.similar_customers(
+        db, actor=actor, email=email, phone=phone,
+        first_name=name if postcode.strip() else "", postcode=postcode if name.strip() else "")
+    for hit in hits:
+        if hit.status is not CustomerStatus.ERASED:
+            found[hit.id] = (hit, [_SIMILAR_REASONS[r] for r in hit.reasons])
     limit = max(1, min(int(limit), MAX_LIMIT))
     typed_name = fold(name)
     for hit, reasons in found.values():
@@ -590,7 +575,7 @@ def similar_customers(
 
 def _validate_new_customer(s: Session, new: NewCustomer, guard: _Guard) -> dict:
     """Check a new caller's details; return the cleaned values or raise ValidationError."""
-    region = (read_setting(s, "shop.default_country") or "US").upper()
+    region = shop_default_country(s)
     values = {
         "first_name": guard(new.first_name, "the first name"),
         "last_name": guard(new.last_name, "the last name"),
@@ -644,42 +629,14 @@ def _validate_new_customer(s: Session, new: NewCustomer, guard: _Guard) -> dict:
     if errors:
         raise ValidationError(
             "Some of the new customer's details need a look; nothing was saved.", fields=errors)
-    values["phone_obj"] = phone
     return values
 
 
 def _create_customer(s: Session, actor: Actor, v: dict) -> Customer:
-    phone = v.pop("phone_obj")
-    customer = Customer(
-        status=CustomerStatus.ACTIVE,
-        first_name=v["first_name"], last_name=v["last_name"], company=v["company"],
-        email=v["email"], email_key=email_key(v["email"]),
-        phone=v["phone"],
-        phone_e164=phone.e164 if phone else None,
-        phone_digits=phone.digits if phone else None,
-        phone_rev=phone_suffix_key(phone.digits) if phone else None,
-        sort_name=fold(f"{v['last_name']} {v['first_name']}".strip() or v["company"]),
-    )
-    s.add(customer)
-    s.flush()
-    for kind in (AddressKind.BILLING, AddressKind.SHIPPING):
-        s.add(CustomerAddress(
-            customer_id=customer.id, kind=kind, is_default=True,
-            first_name=v["first_name"], last_name=v["last_name"], company=v["company"],
-            address_1=v["address_1"], address_2=v["address_2"], city=v["city"],
-            state=v["state"], postcode=v["postcode"], country=v["country"],
-            phone=v["phone"], email=v["email"] if kind is AddressKind.BILLING else "",
-        ))
-    # Found in the caller box at once, for the next call.
-    reindex_customer(s, customer.id)
+    address = {k: v[k] for k in ("address_1", "address_2", "city", "state", "postcode", "country")}
     # The store creates the account and sends its own welcome mail (P17).
-    queue_message(s, OutboxKind.CREATE_CUSTOMER, "customer", customer.id)
-    audit.record(s, actor, "create_customer", entity_type="customer", entity_id=customer.id,
-                 customer_id=customer.id,
-                 fields=[k for k in ("first_name", "last_name", "company", "email", "phone",
-                                     "address_1", "address_2", "city", "state", "postcode",
-                                     "country") if v.get(k)])
-    return customer
+    return customers_service.add_customer(s, v, actor=actor, region=shop_default_country(s),
+                                          billing=address, shipping=address)
 
 
 # --- placing the order -----------------------------------------------------------------
@@ -827,25 +784,24 @@ def place_phone_order(
             payment_method_title=method_title,
             created_by_staff_id=actor.staff_id,
         )
-        subtotal = Decimal("0.00")
         for line in wanted:
             product = products[line.product_id]
-            line_total = money(product.price * line.quantity)
-            subtotal += line_total
             order.lines.append(OrderLine(
                 product_id=product.id, sku=product.sku or "", name=product.name,
-                quantity=line.quantity, unit_price=product.price, total=line_total))
+                quantity=line.quantity, unit_price=product.price, total=line_total(product.price, line.quantity)))
+        totals = catalogue_totals(((products[l.product_id].price, l.quantity) for l in wanted), cost)
+        subtotal = totals.subtotal
         # A method with a minimum order (free shipping over an amount) is refused below it.
         for offered in read_setting(s, "shipping.methods") or ():
             if offered.method_id == shipping.method_id.strip() and offered.title == (shipping.title or "").strip():
-                if why := offered.refusal(money(subtotal)):
+                if why := offered.refusal(subtotal):
                     raise ValidationError(f"{why} Choose another shipping method; nothing was saved.",
                                           fields={"shipping": why})
         order.shipping_lines.append(ShippingLine(
             method_id=method_id, method_title=shipping_title, total=cost))
-        order.subtotal = money(subtotal)
-        order.shipping_total = cost
-        order.total = money(subtotal + cost)
+        order.subtotal = totals.subtotal
+        order.shipping_total = totals.shipping
+        order.total = totals.total
         if quote is not None and not quote.provisional and quote.matches(
                 customer_id=customer_id, new_customer=new_customer, lines=lines, shipping=shipping):
             # What the store charges: its tax, fees and rounding, as the caller was quoted.

@@ -31,10 +31,10 @@ from backoffice.domain.search import (
     entry_words,
     forget_customer_text,
     prune_words,
-    shop_default_region,
     with_derived_keys,
     word_suffixes,
 )
+from backoffice.services.settings import shop_default_country
 
 __all__ = [
     "compact_search_index",
@@ -71,7 +71,7 @@ def rebuild_search_index(db: Database, progress: Progress | None = None, *, batc
     """
     check_sources()
     with db.write_engine.begin() as conn:
-        region = shop_default_region(conn)
+        region = shop_default_country(conn)
         total = conn.execute(select(func.count()).select_from(Customer)).scalar_one()
         dialect = conn.dialect.name
         _drop_derived(conn, dialect)

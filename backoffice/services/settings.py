@@ -10,7 +10,14 @@ from sqlalchemy import select
 
 from backoffice import secrets
 from backoffice.db import Database
-from backoffice.domain.settings import SETTINGS, SETTINGS_BY_KEY, ShopSetting
+from backoffice.domain.settings import (  # noqa: F401  (the default country's rule, for the services)
+    DEFAULT_COUNTRY,
+    SETTINGS,
+    SETTINGS_BY_KEY,
+    ShopSetting,
+    country_or_default,
+    shop_default_country,
+)
 from backoffice.domain.staff import Actor, Permission
 from backoffice.errors import ValidationError
 from backoffice.services import access, audit
@@ -31,6 +38,11 @@ def read_setting(session, key: str) -> Any:
     spec = SETTINGS_BY_KEY[key]
     raw = session.execute(select(ShopSetting.value).where(ShopSetting.key == key)).scalar_one_or_none()
     return spec.default if raw is None else spec.decode(raw)
+
+
+def default_country(db: Database) -> str:
+    """The shop's default country (`shop_default_country`) for a caller without a session."""
+    return country_or_default(get_setting(db, DEFAULT_COUNTRY))
 
 
 def all_settings(db: Database) -> dict[str, Any]:

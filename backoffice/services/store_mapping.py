@@ -36,9 +36,9 @@ from backoffice.domain.cards import (
     is_card_joiner,
     may_contain_security_code,
 )
-from backoffice.domain.emails import email_key, normalize_email
+from backoffice.domain.customer_fields import contact_columns  # noqa: F401  (the sync's customer columns)
+from backoffice.domain.emails import normalize_email
 from backoffice.domain.enums import OrderStatus
-from backoffice.domain.phones import normalize_phone, phone_suffix_key
 from backoffice.domain.text import fold
 from backoffice.store.connector import ORDER_REFERENCE_META_KEY
 
@@ -712,21 +712,6 @@ def customer_data(record: Mapping[str, Any]) -> CustomerData:
         modified_at=parse_store_time(record.get("date_modified_gmt")),
         whole=record_digest(record)[:_PART],
     )
-
-
-def contact_columns(
-    *, first_name: str, last_name: str, company: str, email: str | None, phone: str, region: str
-) -> dict[str, Any]:
-    """The customer's search columns derived from names, email and phone."""
-    parsed = normalize_phone(phone, default_region=region) if phone else None
-    digits = parsed.digits[:20] if parsed else None
-    return {
-        "email_key": email_key(email)[:254] if email else None,
-        "phone_e164": parsed.e164 if parsed else None,
-        "phone_digits": digits,
-        "phone_rev": phone_suffix_key(digits) if digits else None,
-        "sort_name": fold(f"{last_name} {first_name}".strip() or company or (email or ""))[:250],
-    }
 
 
 def local_groups(customer: Mapping[str, Any], billing: Mapping[str, Any] | None,

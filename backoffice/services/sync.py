@@ -50,7 +50,7 @@ from backoffice.services import store_mapping as sm
 from backoffice.services.changes import Changes
 from backoffice.services.newsletters import store_consent
 from backoffice.services.record_labels import record_labels
-from backoffice.services.settings import get_setting, read_setting
+from backoffice.services.settings import default_country, get_setting, read_setting, shop_default_country
 from backoffice.services.sync_common import (
     CURSOR_REINDEX,
     DEFAULT_OPTIONS,
@@ -313,7 +313,7 @@ def connector_for(db: Database, *, store_url: str | None = None, **connector_opt
 
 
 def _region(db: Database) -> str:
-    return str(get_setting(db, "shop.default_country") or "US").upper()
+    return default_country(db)
 
 
 def _context(db: Database, options: SyncOptions, *, cancel=None, progress: Progress | None = None,
@@ -802,7 +802,7 @@ def _set_customer_field(s, local, name: str, value: str) -> None:
 
 
 def _region_in(s) -> str:
-    return str(read_setting(s, "shop.default_country") or "US").upper()
+    return shop_default_country(s)
 
 
 def _resolve_order(s, conflict: SyncConflict, keep: str) -> None:

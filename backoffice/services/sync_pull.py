@@ -1534,7 +1534,8 @@ def rebuild_or_reindex(db: Database, stats: RunStats, options: SyncOptions, prog
     if not ids and not force:
         return
     try:
-        from backoffice.domain.search import reindex_customer, shop_default_region
+        from backoffice.domain.search import reindex_customer
+        from backoffice.services.settings import shop_default_country
     except ImportError:
         return
     if force or len(ids) > options.bulk_reindex_threshold:
@@ -1551,7 +1552,7 @@ def rebuild_or_reindex(db: Database, stats: RunStats, options: SyncOptions, prog
     done = 0
     for chunk in _chunks(ids, 200):
         with db.begin() as s:
-            region = shop_default_region(s)
+            region = shop_default_country(s)
             for cid in chunk:
                 reindex_customer(s, cid, default_region=region)
         done += len(chunk)

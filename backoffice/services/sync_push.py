@@ -19,7 +19,6 @@ from __future__ import annotations
 import html
 import json
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -61,6 +60,7 @@ from backoffice.services.sync_pull import (
     upsert_customers,
     upsert_orders,
 )
+from backoffice.services.outbox import outbox_reference
 from backoffice.store.connector import (
     AmbiguousWriteError,
     StoreAuthError,
@@ -513,7 +513,7 @@ class Pusher:
             return False
         message_id = s.execute(insert(OUTBOX).values(
             kind=OutboxKind.UPDATE_CUSTOMER, entity_type="customer", entity_id=customer_id,
-            reference="bo-" + uuid.uuid4().hex, payload="{}", status=OutboxStatus.CONFLICT,
+            reference=outbox_reference(OutboxKind.UPDATE_CUSTOMER), payload="{}", status=OutboxStatus.CONFLICT,
         ).returning(OUTBOX.c.id)).scalar_one()
         record_conflicts(s, self.ctx.stats, entity_type="customer", entity_id=customer_id, customer_id=customer_id,
                          conflicts=conflicts, outbox_id=message_id)

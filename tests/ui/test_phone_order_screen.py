@@ -870,6 +870,27 @@ def test_offline_the_screen_says_the_total_is_provisional(qtbot, db, order_taker
     assert "Total 17.50 USD" in screen.totals_label.text()
 
 
+def test_the_screen_shows_the_services_quote_and_the_order_is_saved_with_it(
+        qtbot, db, order_taker, screen_for, away):
+    product_id = add_product(db, "MUG-01", "Café mug", "12.50")
+    add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199")
+    screen = screen_for(db, order_taker)
+    screen.connector_provider = away
+    kb = Keyboard(qtbot)
+    pick_caller(qtbot, kb, screen, "0199")
+    add_by_keyboard(qtbot, kb, screen, "mug", 1)
+    with db.begin() as s:
+        # The price changed after the line was picked: the quote and the order follow the catalogue.
+        s.get(Product, product_id).price = Decimal("13.00")
+    choose_shipping(qtbot, kb, screen, "f", "5")
+    qtbot.waitUntil(lambda: "Provisional total" in screen.totals_label.text(), timeout=WAIT_MS)
+    assert "Total 18.00 USD" in screen.totals_label.text()
+    assert screen.preview_total() == Decimal("18.00")
+    kb.press(focused(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.placed is not None, timeout=WAIT_MS)
+    assert screen.placed.total == Decimal("18.00")
+
+
 def test_a_caller_whose_store_account_was_deleted_is_not_given_one_without_the_desk_choosing(
         qtbot, db, order_taker, screen_for, away):
     from backoffice.domain.base import utcnow

@@ -154,7 +154,7 @@ def test_a_change_made_elsewhere_since_the_page_was_loaded_is_not_overwritten(db
 
 
 def test_an_order_not_on_the_store_yet_goes_with_its_new_status(db, staff):
-    from backoffice.services.phone_orders import queue_message
+    from backoffice.services.outbox import queue_message
 
     order_id = add_order(db, status=OrderStatus.PENDING, store_id=None, number=None)
     with db.begin() as s:

@@ -51,7 +51,7 @@ NO_ACTOR = {
         "customers.can_edit", "customers.can_merge", "customers.fragment_probe", "customers.phone_search",
         "customers.plan_query", "customers.validate_changes",
         "orders.next_statuses", "orders.normalize_tracking_number",
-        "phone_orders.mask_email", "phone_orders.new_reference",
+        "phone_orders.mask_email", "phone_orders.new_reference", "outbox.outbox_reference",
         "settings.check_settings",
         "staff.hash_password", "staff.login_problem", "staff.name_problem", "staff.normalise_login",
         "staff.password_problem", "staff.role_change_refusal", "staff.use_fast_hashing_for_tests",
@@ -69,7 +69,7 @@ NO_ACTOR = {
     "take a Session: they run inside another service's unit of work, after its check": {
         "audit.verify_chain", "audit.database_name", "phone_orders.lock_order",
         "customer_addresses.ship_to_source",
-        "phone_orders.queue_message", "phone_orders.queue_status_change",
+        "outbox.queue_message", "phone_orders.queue_status_change",
         "settings.read_setting", "settings.write_settings",
         "privacy.erasure.erase_in_session", "privacy.erasure.order_ids_of", "privacy.export.collect",
         "privacy.flags.deactivate_in_session", "privacy.flags.marketing_blocked_customer_ids",
@@ -98,7 +98,7 @@ NO_ACTOR = {
         "search_index.search_index_needs_rebuild",
     },
     "the shop's settings every screen reads: no personal data, no secrets": {
-        "settings.all_settings", "settings.get_setting",
+        "settings.all_settings", "settings.get_setting", "settings.default_country",
     },
     "builds a store connector from the settings; the services it is handed to check": {
         "sync.connector_for",
@@ -114,6 +114,8 @@ ACTOR_WITHOUT_PERMISSION = {
     "access.require_own_order": "the order-taker check itself",
     "audit.record": "writes the audit entry inside the caller's unit of work",
     "audit.record_views": "writes a batch's audit entries inside the caller's unit of work",
+    "customers.add_customer": "adds a customer inside the caller's unit of work (create_customer, "
+                              "place_phone_order), after its check",
     "staff.change_own_password": "the signed-in person's own account",
     "staff.verify_password": "the signed-in person's own account (unlocking the desk)",
     "staff.sign_out": "the signed-in person's own account",

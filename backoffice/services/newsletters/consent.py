@@ -6,8 +6,6 @@ the address on the suppression list so that only a new, recorded consent brings 
 from __future__ import annotations
 
 import ipaddress
-import json
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,14 +17,14 @@ from backoffice.domain.cards import guard_text
 from backoffice.domain.customers import Customer, CustomerAddress
 from backoffice.domain.enums import Channel, ConsentAction, CustomerStatus, OutboxKind, SubscriptionStatus
 from backoffice.domain.newsletters import ConsentEvent, ConsentWording, NewsletterList, Subscription
-from backoffice.domain.search import shop_default_region
 from backoffice.domain.staff import Actor, Permission, StaffUser
-from backoffice.domain.sync import OutboxMessage
 from backoffice.errors import NotFound, UserFacingError, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
 from backoffice.services.newsletters import suppression
 from backoffice.services.newsletters.lists import current_wording, ensure_default_lists
+from backoffice.services.settings import shop_default_country
+from backoffice.services.outbox import queue_message
 
 audit.register_action("subscribe", "Subscribed to a newsletter list")
 audit.register_action("unsubscribe", "Unsubscribed from a newsletter list")
@@ -77,9 +75,7 @@ def _enqueue_consent(s: Session, customer: Customer) -> None:
     if customer.store_id is None:
         return
     customer_id = customer.id
-    s.add(OutboxMessage(kind=OutboxKind.UPDATE_CONSENT, entity_type="customer", entity_id=customer_id,
-                        reference=f"bo-{OutboxKind.UPDATE_CONSENT.value}-{uuid.uuid4().hex}"[:64],
-                        payload=json.dumps({})))
+    queue_message(s, OutboxKind.UPDATE_CONSENT, "customer", customer_id)
 
 
 _STATUS_AFTER = {
@@ -201,7 +197,7 @@ def subscribe(db: Database, *, actor: Actor, customer_id: int, list_id: int, wor
         secret = suppression.suppression_secret(s)
         record_change(s, secret=secret, customer=c, lst=lst, action=ConsentAction.OPT_IN, method=method,
                       taken_by=actor.staff_id, wording=wording, source_address=source_address,
-                      evidence=_note(note), new_consent=True, region=shop_default_region(s))
+                      evidence=_note(note), new_consent=True, region=shop_default_country(s))
         audit.record(s, actor, "subscribe", entity_type="newsletter_list", entity_id=list_id,
                      customer_id=customer_id, fields=[method])
         _enqueue_consent(s, c)
@@ -232,7 +228,7 @@ def unsubscribe(db: Database, *, actor: Actor, customer_id: int, list_id: int | 
                 raise NotFound(f"Newsletter list {list_id} does not exist (any more).")
             lists = [lst]
         secret = suppression.suppression_secret(s)
-        region = shop_default_region(s)
+        region = shop_default_country(s)
         for lst in lists:
             sub = s.execute(select(Subscription.status).where(Subscription.list_id == lst.id,
                                                               Subscription.customer_id == c.id)).scalar()

@@ -45,7 +45,7 @@ from backoffice.domain.enums import (
     SubscriptionStatus,
 )
 from backoffice.domain.newsletters import ConsentEvent, NewsletterList, Subscription, Suppression
-from backoffice.domain.search import customer_entry, shop_default_region, write_entry
+from backoffice.domain.search import customer_entry, write_entry
 from backoffice.domain.staff import Actor, Permission
 from backoffice.domain.sync import OutboxMessage
 from backoffice.domain.text import fold
@@ -55,6 +55,8 @@ from backoffice.services.changes import Changes
 from backoffice.services.newsletters import suppression
 from backoffice.services.newsletters.consent import Method
 from backoffice.services.search_index import rebuild_search_index
+from backoffice.services.settings import shop_default_country
+from backoffice.services.outbox import outbox_reference
 
 audit.register_action("import_list", "Newsletter list imported from a file")
 
@@ -460,7 +462,7 @@ def import_list(db: Database, *, actor: Actor, list_id: int, data: bytes,
             # Take the write lock first, so the ids after the highest one stay free until commit.
             s.execute(text("UPDATE customers SET id = id WHERE 1 = 0"))
         lst = _list(s, list_id)
-        region = shop_default_region(s)
+        region = shop_default_country(s)
         secret = suppression.suppression_secret(s)
         suppressed = suppression.suppressed_hashes(s, Channel.EMAIL, list_id)
         existing = _existing(s, [r.key for r in rows])
@@ -543,7 +545,7 @@ def import_list(db: Database, *, actor: Actor, list_id: int, data: bytes,
                 outbox.append({"created_at": now, "kind": OutboxKind.UPDATE_CONSENT, "entity_type": "customer",
                                "entity_id": cid, "status": OutboxStatus.PENDING, "attempts": 0,
                                "last_error": "", "payload": "{}",
-                               "reference": f"bo-{OutboxKind.UPDATE_CONSENT.value}-{uuid.uuid4().hex}"[:64]})
+                               "reference": outbox_reference(OutboxKind.UPDATE_CONSENT)})
         # Cleaned addresses also stay off the lists they were on here.
         for table, values in ((_SUBS, sub_inserts), (_EVENTS, events), (_SUPPRESSIONS, suppress_rows),
                               (_OUTBOX, outbox)):

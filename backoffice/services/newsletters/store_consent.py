@@ -32,12 +32,11 @@ from backoffice.db import Database
 from backoffice.domain.customers import Customer
 from backoffice.domain.enums import ConsentAction, SubscriptionStatus
 from backoffice.domain.newsletters import ConsentEvent, NewsletterList, Subscription
-from backoffice.domain.search import shop_default_region
 from backoffice.services.newsletters import suppression
 from backoffice.services.newsletters.consent import Method, record_change
 from backoffice.services.newsletters.export_csv import excluded_from_marketing
 from backoffice.services.newsletters.lists import ensure_default_lists
-from backoffice.services.settings import get_setting
+from backoffice.services.settings import get_setting, shop_default_country
 from backoffice.services.store_mapping import customer_view as _store_customer_view
 from backoffice.services.store_mapping import meta_value
 
@@ -171,7 +170,7 @@ def apply_from_store(s: Session, key: str, records: Sequence[Mapping[str, Any]],
         select(Subscription.customer_id, Subscription.list_id, Subscription.status)
         .where(Subscription.customer_id.in_(list(wanted))))}
     secret = None
-    region = shop_default_region(s)
+    region = shop_default_country(s)
     changed = 0
     for cid, statuses in wanted.items():
         for store_key, (status, at) in statuses.items():

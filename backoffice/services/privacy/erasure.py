@@ -19,8 +19,6 @@ what that does and does not overwrite).
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +34,7 @@ from backoffice.domain.enums import Channel, CustomerStatus, OutboxKind
 from backoffice.domain.orders import Order, OrderAddress, Payment
 from backoffice.domain.phones import normalize_phone
 from backoffice.domain.privacy import PrivacyRequest, PrivacyRequestEvent
-from backoffice.domain.search import forget_customer_text, shop_default_region
+from backoffice.domain.search import forget_customer_text
 from backoffice.domain.staff import Actor, Permission
 from backoffice.domain.sync import OutboxMessage, SyncConflict, SyncRun
 from backoffice.errors import NotFound, ValidationError
@@ -44,7 +42,8 @@ from backoffice.services import access, audit
 from backoffice.services.changes import Changes
 from backoffice.services.newsletters import suppression
 from backoffice.services.search_index import compact_search_index
-from backoffice.services.settings import read_setting
+from backoffice.services.settings import read_setting, shop_default_country
+from backoffice.services.outbox import queue_message
 
 audit.register_action("erase_customer", "Customer's personal data erased")
 
@@ -144,7 +143,7 @@ def _plan(s: Session, customer_id: int, now: datetime):
         raise NotFound(f"Customer {customer_id} does not exist.")
     if c.status is CustomerStatus.ERASED:
         raise ValidationError(f"Customer {customer_id} was already erased; nothing was done.")
-    region = shop_default_region(s)
+    region = shop_default_country(s)
     years = int(read_setting(s, "retention.order_years"))
     cutoff = years_ago(now, years)
     orders = order_ids_of(s, c, region)
@@ -200,12 +199,6 @@ def preview_erasure(db: Database, *, actor: Actor, customer_id: int, now: dateti
         if c.store_id:
             store.append(f"account {c.store_id} deleted on the web store")
     return ErasurePreview(customer_id, tuple(erased), tuple(kept), tuple(store))
-
-
-def _outbox(s: Session, kind: OutboxKind, entity_type: str, entity_id: int, payload: dict) -> None:
-    s.add(OutboxMessage(kind=kind, entity_type=entity_type, entity_id=entity_id,
-                        reference=f"bo-{kind.value}-{uuid.uuid4().hex}"[:64],
-                        payload=json.dumps(payload, sort_keys=True)))
 
 
 def _scrub(value: str, needles: list[str]) -> str:
@@ -321,14 +314,14 @@ def erase_in_session(s: Session, actor: Actor, customer_id: int, *, request_id: 
     # The web store: each order anonymised as WooCommerce's own eraser does, then the account deleted.
     store: list[str] = list(merged_store)
     for store_order in store_orders:
-        _outbox(s, OutboxKind.ANONYMISE_STORE_ORDER, "order", int(store_order),
-                {"store_order_id": int(store_order), "request_id": request_id})
+        queue_message(s, OutboxKind.ANONYMISE_STORE_ORDER, "order", int(store_order),
+                      payload={"store_order_id": int(store_order), "request_id": request_id})
     if store_orders:
         store.append(f"{len(store_orders)} order(s) to anonymise on the web store, their notes deleted")
     if c.store_id:
-        _outbox(s, OutboxKind.DELETE_STORE_CUSTOMER, "customer", customer_id,
-                {"store_customer_id": int(c.store_id), "store_order_ids": [int(o) for o in store_orders],
-                 "request_id": request_id})
+        queue_message(s, OutboxKind.DELETE_STORE_CUSTOMER, "customer", customer_id,
+                      payload={"store_customer_id": int(c.store_id),
+                               "store_order_ids": [int(o) for o in store_orders], "request_id": request_id})
         store.append(f"account {c.store_id} to delete on the web store")
     audit.record(s, actor, "erase_customer", entity_type="customer", entity_id=customer_id,
                  customer_id=customer_id, fields=sorted({col.column for col in personal_data.personal_columns()}))

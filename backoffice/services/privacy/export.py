@@ -32,13 +32,12 @@ from backoffice.domain.customers import Customer
 from backoffice.domain.enums import CustomerStatus
 from backoffice.domain.orders import OrderLine, Payment, Shipment, ShippingLine
 from backoffice.domain.privacy import Disclosure
-from backoffice.domain.search import shop_default_region
 from backoffice.domain.staff import Actor, Permission
 from backoffice.errors import NotFound, ValidationError
 from backoffice.private_files import SafeCsvWriter, open_private
 from backoffice.services import access, audit
 from backoffice.services.privacy.erasure import order_ids_of
-from backoffice.services.settings import read_setting
+from backoffice.services.settings import read_setting, shop_default_country
 
 audit.register_action("export_personal_data", "Personal data exported")
 
@@ -81,7 +80,7 @@ def collect(s: Session, customer_id: int, *, include_confidential: bool = False)
         raise NotFound(f"Customer {customer_id} does not exist.")
     if c.status is CustomerStatus.ERASED:
         raise ValidationError(f"Customer {customer_id} was erased; there is nothing left to export.")
-    orders = order_ids_of(s, c, shop_default_region(s))
+    orders = order_ids_of(s, c, shop_default_country(s))
     out: dict[str, list[dict[str, Any]]] = {}
     for entry in personal_data.registry():
         if all(not col.export for col in entry.columns):

@@ -7,7 +7,6 @@ query, `marketing_blocked_customer_ids()` the same as a set of ids.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, select
@@ -18,11 +17,11 @@ from backoffice.domain.base import utcnow
 from backoffice.domain.customers import Customer, marketing_blocked
 from backoffice.domain.enums import ConsentAction, CustomerStatus, OutboxKind, SubscriptionStatus
 from backoffice.domain.newsletters import ConsentEvent, Subscription
-from backoffice.domain.sync import OutboxMessage
 from backoffice.domain.staff import Actor, Permission
 from backoffice.errors import NotFound, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
+from backoffice.services.outbox import queue_message
 
 for _action, _label in (
     ("deactivate_customer", "Customer deactivated"),
@@ -75,8 +74,7 @@ def _customer(s: Session, customer_id: int) -> Customer:
 
 def _consent_to_store(s: Session, customer_id: int) -> None:
     # The store's newsletter consent follows the flags (the sync reads them when it sends).
-    s.add(OutboxMessage(kind=OutboxKind.UPDATE_CONSENT, entity_type="customer", entity_id=customer_id,
-                        reference=f"bo-{OutboxKind.UPDATE_CONSENT.value}-{uuid.uuid4().hex}"[:64], payload="{}"))
+    queue_message(s, OutboxKind.UPDATE_CONSENT, "customer", customer_id)
 
 
 def _flags(c: Customer) -> Flags:

@@ -20,14 +20,13 @@ from backoffice.domain.cards import mask_card_numbers
 from backoffice.domain.customers import Customer
 from backoffice.domain.enums import CustomerStatus, RequestKind, RequestStatus
 from backoffice.domain.privacy import CLOSED_REQUEST_STATUSES, PrivacyRequest, PrivacyRequestEvent
-from backoffice.domain.search import shop_default_region
 from backoffice.domain.staff import Actor, Permission, StaffUser
 from backoffice.errors import NotFound, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
 from backoffice.domain.request_clock import Urgency, due_at, urgency
 from backoffice.services.privacy.keyed_hash import keyed_hash
-from backoffice.services.settings import read_setting
+from backoffice.services.settings import read_setting, shop_default_country
 
 KIND_LABELS = {
     RequestKind.ACCESS: "Copy of their data",
@@ -201,7 +200,7 @@ def log_request(
         raise ValidationError("A request cannot be received in the future; nothing was saved.",
                               fields={"received_at": "Enter the day it arrived."})
     with db.begin() as s:
-        region = shop_default_region(s)
+        region = shop_default_country(s)
         hash_source = contact
         if customer_id is not None:
             customer = s.get(Customer, customer_id)

@@ -3,8 +3,6 @@ inactive for a set number of years erased; always with a preview of the counts f
 
 from __future__ import annotations
 
-import json
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,11 +16,11 @@ from backoffice.domain.customers import Customer
 from backoffice.domain.enums import CustomerStatus, OutboxKind
 from backoffice.domain.orders import Order, OrderAddress
 from backoffice.domain.staff import Actor, Permission
-from backoffice.domain.sync import OutboxMessage
 from backoffice.errors import UserFacingError
 from backoffice.services import access, audit
 from backoffice.services.privacy import erasure
 from backoffice.services.settings import read_setting
+from backoffice.services.outbox import queue_message
 
 audit.register_action("retention_run", "Retention job run")
 
@@ -104,9 +102,8 @@ def run_retention(db: Database, *, actor: Actor, now: datetime | None = None) ->
             s.execute(update(OrderAddress).where(OrderAddress.order_id.in_(ids)).values(
                 **erasure.blank_values(OrderAddress.__table__, personal_data.table("order_addresses").columns)))
             for store_id in s.scalars(select(Order.store_id).where(Order.id.in_(ids), Order.store_id.is_not(None))):
-                s.add(OutboxMessage(kind=OutboxKind.ANONYMISE_STORE_ORDER, entity_type="order",
-                                    entity_id=int(store_id), payload=json.dumps({"store_order_id": int(store_id)}),
-                                    reference=f"bo-retention-{uuid.uuid4().hex}"[:64]))
+                queue_message(s, OutboxKind.ANONYMISE_STORE_ORDER, "order", int(store_id),
+                              payload={"store_order_id": int(store_id)})
         audit.record(s, actor, "retention_run", entity_type="retention", fields=["orders", "customers"])
     erasure.clean_database_files(db)
     return RetentionPlan(plan.enabled, plan.order_years, plan.customer_years, plan.orders, plan.customers, True)
