@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from backoffice.domain import Customer, CustomerAddress, Order, OutboxMessage, Payment, Product, ShippingLine
 from backoffice.domain.enums import AddressKind, CustomerStatus, OutboxKind, PaymentMethod, PaymentStatus
+from backoffice.domain.customer_fields import contact_columns
 from backoffice.domain.search import reindex_customer
 from backoffice.domain.text import fold
 from backoffice.errors import StoreError
@@ -61,10 +62,10 @@ def add_product(db, sku, name, price, *, stock=None, store_id=None):
 
 def add_customer(db, *, first, last, email, phone_digits, store_id=None, status=CustomerStatus.ACTIVE):
     with db.begin() as s:
-        c = Customer(first_name=first, last_name=last, email=email, email_key=email.lower(),
-                     phone=f"+{phone_digits}", phone_e164=f"+{phone_digits}", phone_digits=phone_digits,
-                     phone_rev=phone_digits[::-1], sort_name=fold(f"{last} {first}"), status=status,
-                     store_id=store_id)
+        # The columns every path derives (backoffice.domain.customer_fields), not a copy of the rule.
+        c = Customer(first_name=first, last_name=last, email=email, phone=f"+{phone_digits}", status=status,
+                     store_id=store_id, **contact_columns(first_name=first, last_name=last, company="", email=email,
+                                                          phone=f"+{phone_digits}", region="US"))
         s.add(c)
         s.flush()
         for kind in (AddressKind.BILLING, AddressKind.SHIPPING):

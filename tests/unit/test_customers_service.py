@@ -35,6 +35,7 @@ from backoffice.domain.enums import (
 )
 from backoffice.errors import ConflictError, PermissionDenied, ValidationError
 from backoffice.services import customers as svc
+from backoffice.services import phone_orders as po
 
 
 def new(db, actor, first, last, **kw):
@@ -261,6 +262,21 @@ def test_creating_a_customer_warns_of_possible_duplicates(db, owner):
     created = new(db, owner, "Ann", "Lee", email="Ann@Example.com")
     assert [h.id for h in created.possible_duplicates] == [first.id]
     assert outbox(db, OutboxKind.CREATE_CUSTOMER)[-1].entity_id == created.customer.id
+
+
+def test_similar_customers_say_every_way_they_match_for_the_desk_and_the_phone_order_alike(db, owner):
+    ann = new(db, owner, "Ann", "Lee", email="ann@example.com", phone="+1 713 555 0111",
+              address={"address_1": "1 A St", "city": "X", "postcode": "77002"}).customer
+    other = new(db, owner, "Zed", "Other", phone="(713) 555-0111").customer
+    hits = svc.similar_customers(db, actor=owner, email="ANN@example.com", phone="713 555 0111",
+                                 first_name="Ann", last_name="Lee", postcode="77 002")
+    assert [(h.id, h.match, h.reasons) for h in hits] == [
+        (ann.id, "email", ("email", "phone", "name")), (other.id, "phone", ("phone",))]
+    # The phone-order screen asks the same question and words the same answer.
+    similar = po.similar_customers(db, actor=owner, name="Ann Lee", email="ANN@example.com",
+                                   phone="713 555 0111", postcode="77 002")
+    assert [(c.id, c.reasons) for c in similar] == [
+        (ann.id, ("email", "phone number", "name and postcode")), (other.id, ("phone number",))]
 
 
 def test_merge_moves_everything_to_the_kept_customer(db, owner, staff):

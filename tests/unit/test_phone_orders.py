@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from backoffice.domain.customer_fields import contact_columns
 from backoffice.domain.search import reindex_customer
 from backoffice.domain import (
     AuditEvent,
@@ -54,9 +55,11 @@ def add_product(db, sku, name, price, stock=None, status="publish"):
 def add_customer(db, first="Ana", last="García", email="ana@example.com", phone_digits="17135550199",
                  status=CustomerStatus.ACTIVE, postcode="77002"):
     with db.begin() as s:
-        c = Customer(first_name=first, last_name=last, email=email, email_key=email.lower(),
-                     phone="+1 713 555 0199", phone_e164="+" + phone_digits, phone_digits=phone_digits,
-                     phone_rev=phone_digits[::-1], sort_name=fold(f"{last} {first}"), status=status)
+        phone = "+1 713 555 0199" if phone_digits == "17135550199" else "+" + phone_digits
+        # The columns every path derives (backoffice.domain.customer_fields), not a copy of the rule.
+        c = Customer(first_name=first, last_name=last, email=email, phone=phone, status=status,
+                     **contact_columns(first_name=first, last_name=last, company="", email=email, phone=phone,
+                                       region="US"))
         s.add(c)
         s.flush()
         s.add(CustomerAddress(customer_id=c.id, kind=AddressKind.BILLING, is_default=True,
