@@ -29,11 +29,11 @@ from backoffice.services.customer_addresses import ADDRESS_FIELDS, AddressRecord
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.guarded_line_edit import GuardedLineEdit
+from ui.styles import ERROR_STYLE
 
 TITLES = {"first_name": "First name", "last_name": "Last name", "company": "Company",
           "address_1": "Street address", "address_2": "Address line 2", "city": "City", "state": "State",
           "postcode": "Postcode", "country": "Country (2 letters)", "phone": "Phone"}
-_ERROR_STYLE = "color: #b3261e;"
 
 
 class AddressForm(QWidget):
@@ -60,7 +60,7 @@ class AddressForm(QWidget):
             edit.setObjectName(f"address_{name}")
             error = QLabel("")
             error.setObjectName(f"addressError_{name}")
-            error.setStyleSheet(_ERROR_STYLE)
+            error.setStyleSheet(ERROR_STYLE)
             error.setWordWrap(True)
             error.hide()
             cell = QVBoxLayout()
@@ -117,7 +117,7 @@ class AddressDialog(QDialog):
         self.message = QLabel("")
         self.message.setObjectName("addressMessage")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(_ERROR_STYLE)
+        self.message.setStyleSheet(ERROR_STYLE)
         self.message.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)

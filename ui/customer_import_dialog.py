@@ -29,13 +29,13 @@ from backoffice.services.customer_import import ImportPreview, ImportResult, Pro
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.inline_form import ERROR_STYLE
+from ui.styles import WARNING_STYLE
 
 # A table of this many problems is already more than anyone reads on screen; the
 # rejected-rows file holds every one.
 SHOWN_PROBLEMS = 1000
 KIND_WORDS = {ProblemKind.REJECTED: "Rejected", ProblemKind.DUPLICATE: "Duplicate, skipped",
               ProblemKind.MASKED: "Card number masked"}
-NOTICE_STYLE = "color: #8a5a00;"
 _CANCELLED = object()
 
 
@@ -337,7 +337,7 @@ class CustomerImportDialog(QDialog):
             return
         info = f"Read as {report.encoding}, {report.delimiter_name}-separated."
         self.file_info.setText(" ".join([info, *report.notes]))
-        self.file_info.setStyleSheet(NOTICE_STYLE if report.notes else "")
+        self.file_info.setStyleSheet(WARNING_STYLE if report.notes else "")
         self.columns_table.setRowCount(len(report.columns))
         for row, column in enumerate(report.columns):
             for col, text in enumerate((column.header or "(no name)", column.label)):

@@ -56,6 +56,7 @@ from ui.addresses import AddressesPanel
 from ui.orders_screen import STATUS_LABELS as ORDER_STATUS_LABELS
 from ui.orders_screen import money_text
 from ui.privacy.customer_privacy_panel import CustomerPrivacyPanel
+from ui.styles import ERROR_STYLE, WARNING_STYLE
 
 FIELD_TITLES = {
     "first_name": "First name",
@@ -64,8 +65,6 @@ FIELD_TITLES = {
     "email": "Email",
     "phone": "Phone",
 }
-ERROR_STYLE = "color: #b00020;"
-NOTICE_STYLE = "color: #8a5a00;"
 
 ADDRESS_KIND_LABELS = {
     AddressKind.BILLING: "Billing",
@@ -278,7 +277,7 @@ class CustomerPage(QWidget):
             error.hide()
             theirs = QLabel("")
             theirs.setObjectName(f"theirs_{name}")
-            theirs.setStyleSheet(NOTICE_STYLE)
+            theirs.setStyleSheet(WARNING_STYLE)
             theirs.setWordWrap(True)
             theirs.hide()
             box = QVBoxLayout()
@@ -355,7 +354,7 @@ class CustomerPage(QWidget):
         self.note_message = QLabel("")
         self.note_message.setObjectName("noteMessage")
         self.note_message.setWordWrap(True)
-        self.note_message.setStyleSheet(NOTICE_STYLE)
+        self.note_message.setStyleSheet(WARNING_STYLE)
         row = QHBoxLayout()
         row.addWidget(self.note_text, 1)
         row.addWidget(self.note_button)

@@ -21,7 +21,7 @@ from backoffice.db import Database
 from backoffice.domain.staff import Actor
 from backoffice.errors import UserFacingError
 from backoffice.services import staff
-from ui.inline_form import ERROR_STYLE
+from ui.styles import ERROR_STYLE
 from ui.tasks import TaskManager
 
 _T = QEvent.Type

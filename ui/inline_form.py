@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QWidget
 
-ERROR_STYLE = "color: #b3261e;"
+from ui.styles import ERROR_STYLE
 
 
 def grow_to_fit(dialog: QWidget) -> None:

@@ -17,7 +17,8 @@ from backoffice.domain.staff import Actor
 from backoffice.errors import UserFacingError, ValidationError
 from backoffice.services import staff
 from ui.errors import show_error
-from ui.inline_form import ERROR_STYLE, InlineForm, grow_to_fit
+from ui.inline_form import InlineForm, grow_to_fit
+from ui.styles import ERROR_STYLE
 from ui.tasks import TaskManager
 
 

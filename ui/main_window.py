@@ -18,6 +18,7 @@ from ui.shell.icons import icon
 from ui.shell.navigation import REQUESTS_SCREEN, Navigation
 from ui.shell.shortcuts_dialog import ShortcutsDialog
 from ui.shell.window_state import fit_to_screen
+from ui.styles import ERROR_STYLE
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ class MainWindow(QMainWindow):
         # Screens that keep a queue on a clock (privacy requests) say here what is overdue or due soon.
         self.alarm_label = QLabel()
         self.alarm_label.setObjectName("alarmLabel")
-        self.alarm_label.setStyleSheet("color: #b3261e;")
+        self.alarm_label.setStyleSheet(ERROR_STYLE)
         self.screens = _Screens(self)
         for spec in SCREENS:
             cls = _load(spec)

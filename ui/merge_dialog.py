@@ -23,8 +23,8 @@ from backoffice.services import customers as customers_service
 from backoffice.services.customers import CustomerDetail, MergeResult
 from ui.context import AppContext
 from ui.errors import show_error
+from ui.styles import ERROR_STYLE
 
-ERROR_STYLE = "color: #b3261e;"
 ROWS = ("Name", "Email", "Phone", "Company", "Address", "Orders", "Customer since", "Web store")
 
 

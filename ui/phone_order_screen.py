@@ -71,13 +71,12 @@ from ui.errors import show_error
 from ui.guarded_line_edit import GuardedLineEdit, GuardedPlainTextEdit, LastFourValidator
 from ui.orders_screen import money_text
 from ui.shipping_choice import mark_minimums
+from ui.styles import ERROR_STYLE, WARNING_STYLE
 
 # Mnemonics (Alt+letter) are unique on this screen and leave G and H to the main
 # window's menus: C caller, W new customer, R repeat, F M E Y D 2 I O U the new
 # customer's fields, P product, Q quantity, S shipping, N note, L pay link,
 # T terminal, A pay later, V save the terminal payment, K copy the link.
-ERROR_STYLE = "color: #b3261e;"
-WARNING_STYLE = "color: #8a5a00;"
 PAID_STYLE = "color: #1b7f3b; font-size: 16pt; font-weight: 600;"
 EMAILED_STYLE = "color: #1b7f3b;"
 WAITING_STYLE = "color: #555; font-size: 12pt;"

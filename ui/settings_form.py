@@ -31,8 +31,8 @@ from backoffice.services import settings as settings_service
 from backoffice.services.changes import Changes
 from ui.context import AppContext
 from ui.errors import show_error
+from ui.styles import ERROR_STYLE
 
-ERROR_STYLE = "color: #b3261e;"
 SAVED_STYLE = "color: #1b7f3b;"
 HELP_STYLE = "color: #5f6368;"
 

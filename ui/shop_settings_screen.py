@@ -46,7 +46,8 @@ from backoffice.services import settings as settings_service
 from backoffice.services.changes import Changes
 from ui.context import AppContext
 from ui.errors import show_error
-from ui.settings_form import ERROR_STYLE, HELP_STYLE, SAVED_STYLE, SettingsForm
+from ui.settings_form import HELP_STYLE, SAVED_STYLE, SettingsForm
+from ui.styles import ERROR_STYLE
 
 KEY = "shipping.methods"
 COLUMNS = ("title", "method_id", "cost", "min_total")

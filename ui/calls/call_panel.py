@@ -37,7 +37,7 @@ from backoffice.services import calls as calls_service
 from backoffice.services.customers import CustomerHit
 from ui.context import AppContext
 from ui.errors import show_error
-from ui.inline_form import ERROR_STYLE
+from ui.styles import ERROR_STYLE, WARNING_STYLE
 from ui.orders_screen import STATUS_LABELS as ORDER_STATUS_LABELS
 from ui.orders_screen import money_text
 
@@ -199,7 +199,7 @@ class CallPanel(QDockWidget):
         self.missed = QLabel("")
         self.missed.setObjectName("missedCalls")
         self.missed.setWordWrap(True)
-        self.missed.setStyleSheet("color: #8a5a00;")
+        self.missed.setStyleSheet(WARNING_STYLE)
         self.missed.hide()
         self.empty = QLabel("No calls yet. Calls from the phone system show here.")
         self.empty.setObjectName("noCalls")

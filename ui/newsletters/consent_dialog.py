@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from backoffice.services.newsletters import consent as consent_service
 from backoffice.services.newsletters.consent import METHOD_LABELS, CustomerConsent
 from ui.context import AppContext
-from ui.inline_form import ERROR_STYLE
+from ui.styles import ERROR_STYLE
 
 STATUS_WORDS = {None: "not on the list", "subscribed": "subscribed", "unconfirmed": "not confirmed yet",
                 "unsubscribed": "unsubscribed", "cleaned": "address bounced"}

@@ -19,7 +19,7 @@ from backoffice.errors import UserFacingError
 from backoffice.services.newsletters import lists as lists_service
 from ui.context import AppContext
 from ui.errors import show_error
-from ui.inline_form import ERROR_STYLE
+from ui.styles import ERROR_STYLE
 
 CHANNEL_CHOICES = ((Channel.EMAIL, "Email"), (Channel.SMS, "SMS"), (Channel.POSTAL, "Post"))
 

@@ -14,9 +14,9 @@ from backoffice.errors import UserFacingError
 from backoffice.services import first_run, staff
 from ui import desk_settings
 from ui.errors import show_error
+from ui.styles import ERROR_STYLE
 from ui.tasks import TaskManager
 
-ERROR_STYLE = "color: #b3261e;"
 OK_STYLE = "color: #1b5e20;"
 
 

@@ -18,6 +18,7 @@ from backoffice.errors import ValidationError
 from backoffice.services.fulfilment import bins as bins_service
 from ui.context import AppContext
 from ui.errors import show_error
+from ui.styles import ERROR_STYLE
 
 
 class BinLocationsDialog(QDialog):
@@ -34,7 +35,7 @@ class BinLocationsDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
         self.error = QLabel("")
-        self.error.setStyleSheet("color: #b00020")
+        self.error.setStyleSheet(ERROR_STYLE)
         self.error.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
