@@ -106,7 +106,7 @@ REQUEST_STATUS_LABELS = {
     RequestStatus.WITHDRAWN: "Withdrawn",
 }
 # The audit trail screen's wording for an outcome, so both say the same.
-_audit_outcome = dict(AUDIT_COLUMNS)["Outcome"]
+_audit_outcome = next(c.value for c in AUDIT_COLUMNS if c.header == "Outcome")
 
 
 def _label(labels: dict, value) -> str:

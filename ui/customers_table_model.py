@@ -6,10 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from backoffice.domain.enums import CustomerStatus
-from backoffice.services.customers import CustomerRow, CustomerSort, Page
+from backoffice.services.customers import CustomerSort, Page
+from ui.paged_table_model import Column, PagedTableModel
 from ui.tasks import TaskManager
 
 STATUS_LABELS = {
@@ -23,47 +24,38 @@ Fetch = Callable[[CustomerSort, Any, dict], Page]
 
 
 @dataclass(frozen=True)
-class _Column:
-    header: str
-    value: Callable[[CustomerRow], str]
+class _Column(Column):
     ascending: CustomerSort | None = None  # how clicking the header sorts it
     descending: CustomerSort | None = None
 
 
 COLUMNS = (
-    _Column("Name", lambda r: r.name, CustomerSort.NAME, CustomerSort.NAME_DESC),
+    _Column("Name", lambda r: r.name, ascending=CustomerSort.NAME, descending=CustomerSort.NAME_DESC),
     _Column("Company", lambda r: r.company),
     _Column("Email", lambda r: r.email),
     _Column("Phone", lambda r: r.phone),
     _Column("Status", lambda r: STATUS_LABELS.get(r.status, str(r.status))),
     _Column("Customer since", lambda r: r.created_at.strftime("%Y-%m-%d") if r.created_at else "",
-            CustomerSort.OLDEST, CustomerSort.NEWEST),
+            ascending=CustomerSort.OLDEST, descending=CustomerSort.NEWEST),
 )
 
 
-class CustomersTableModel(QAbstractTableModel):
+class CustomersTableModel(PagedTableModel):
     """Holds the rows loaded so far; `fetchMore` asks for the next keyset page in the background.
 
     A new sort or filter (`set_query`) starts over and drops pages still on their way
     for the old one.
     """
 
-    page_loaded = Signal(int)  # rows now loaded
-    load_failed = Signal(object)
-
     PAGE_SIZE = 200
+    row_numbers = True
+    tooltips = True
 
     def __init__(self, tasks: TaskManager, fetch: Fetch, parent=None) -> None:
-        super().__init__(parent)
-        self._tasks = tasks
-        self._fetch = fetch
-        self._rows: list[CustomerRow] = []
+        super().__init__(tasks, COLUMNS, parent=parent)
+        self._customer_fetch = fetch
         self._sort = CustomerSort.NAME
         self._filters: dict = {}
-        self._next_key: Any = None
-        self._at_end = True
-        self._loading = False
-        self._generation = 0
 
     # --- the query -------------------------------------------------------------------
 
@@ -77,56 +69,17 @@ class CustomersTableModel(QAbstractTableModel):
 
     def set_query(self, *, sort: CustomerSort | None = None, filters: dict | None = None) -> None:
         """Start over with another sort or other filters; the first page loads at once."""
-        self.beginResetModel()
-        self._generation += 1
         if sort is not None:
             self._sort = CustomerSort(sort)
         if filters is not None:
             self._filters = {k: v for k, v in filters.items() if v is not None}
-        self._rows = []
-        self._next_key = None
-        self._at_end = False
-        self._loading = False
-        self.endResetModel()
-        self.fetchMore(QModelIndex())
+        fetch, sort, filters = self._customer_fetch, self._sort, dict(self._filters)
+        self.reset_query(lambda after: fetch(sort, after, filters))
 
     def refresh(self) -> None:
         self.set_query()
 
-    def row_at(self, row: int) -> CustomerRow:
-        return self._rows[row]
-
-    def is_loading(self) -> bool:
-        return self._loading
-
     # --- Qt model ----------------------------------------------------------------------
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
-            return None
-        if not 0 <= index.column() < len(COLUMNS):
-            return None
-        row = self._rows[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return COLUMNS[index.column()].value(row)
-        if role == Qt.ItemDataRole.UserRole:
-            return row.id
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
-            return COLUMNS[section].header
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._rows):
-            return str(section + 1)
-        return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
@@ -150,41 +103,3 @@ class CustomersTableModel(QAbstractTableModel):
             if self._sort == col.descending:
                 return i, Qt.SortOrder.DescendingOrder
         return 0, Qt.SortOrder.AscendingOrder
-
-    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:
-        return not parent.isValid() and not self._at_end and not self._loading
-
-    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:
-        if parent.isValid() or self._at_end or self._loading:
-            return
-        self._loading = True
-        generation = self._generation
-        fetch, sort, after, filters = self._fetch, self._sort, self._next_key, dict(self._filters)
-
-        def work(token, progress):
-            return fetch(sort, after, filters)
-
-        def done(page: Page) -> None:
-            if generation != self._generation:
-                return  # the query changed while this page was on its way
-            # Move the keyset on before inserting: a view may ask for more from inside
-            # endInsertRows, and must then get the page after this one.
-            self._next_key = page.next_key
-            self._at_end = page.next_key is None
-            self._loading = False
-            rows = list(page.rows)
-            if rows:
-                first = len(self._rows)
-                self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-                self._rows.extend(rows)
-                self.endInsertRows()
-            self.page_loaded.emit(len(self._rows))
-
-        def failed(exc: BaseException) -> None:
-            if generation != self._generation:
-                return
-            self._loading = False
-            self._at_end = True
-            self.load_failed.emit(exc)
-
-        self._tasks.run_db(work, on_success=done, on_failure=failed)
