@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLayout, QVBoxL
 
 from backoffice.errors import UserFacingError, ValidationError
 from ui.errors import show_error
-from ui.inline_form import ERROR_STYLE, InlineForm, grow_to_fit
+from ui.inline_form import InlineForm, grow_to_fit
+from ui.styles import ERROR_STYLE
 from ui.tasks import TaskManager
 
 

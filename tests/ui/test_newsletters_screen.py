@@ -18,6 +18,7 @@ from backoffice.services.newsletters import consent, export_csv, lists
 from tests.ui.conftest import WAIT_MS, open_page
 from ui.customer_page import CustomerPage
 from ui.customers_screen import CustomersScreen
+from ui.newsletters.list_dialogs import NewListDialog
 from ui.newsletters.newsletters_screen import NewslettersScreen
 
 
@@ -208,3 +209,20 @@ def test_the_owner_adds_a_list_and_a_new_wording_version(qtbot, db, owner, ctx_f
     wording.buttons.button(QDialogButtonBox.StandardButton.Save).click()
     qtbot.waitUntil(lambda: "version 2" in screen.list_info.text(), timeout=WAIT_MS)
     assert "price lists" in screen.list_info.text()
+
+
+def test_a_list_dialog_says_why_it_was_refused_and_saves_once_corrected(qtbot, db, owner, ctx_for):
+    ctx = ctx_for(db, owner)
+    dialog = NewListDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.name, "Email newsletter")
+    dialog.purpose.setText("Monthly news")
+    dialog.wording.setPlainText("Yes, send me the monthly newsletter.")
+    dialog.save()
+    qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=WAIT_MS)
+    assert "already a list called" in dialog.error.text() and dialog.buttons.isEnabled()
+    dialog.name.setText("Tea club")
+    with qtbot.waitSignal(dialog.accepted, timeout=WAIT_MS):
+        dialog.save()
+    assert lists.find_list(db, actor=owner, name="Tea club") is not None

@@ -5,50 +5,30 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QVBoxLayout,
     QWidget,
 )
 
 from backoffice.services.newsletters import consent as consent_service
 from backoffice.services.newsletters.consent import METHOD_LABELS, CustomerConsent
 from ui.context import AppContext
-from ui.styles import ERROR_STYLE
+from ui.newsletters.form_dialog import SaveFormDialog
 
 STATUS_WORDS = {None: "not on the list", "subscribed": "subscribed", "unconfirmed": "not confirmed yet",
                 "unsubscribed": "unsubscribed", "cleaned": "address bounced"}
 
 
-class _ConsentDialog(QDialog):
-    """Shared parts: the form, an inline error, and the change saved in the background."""
+class _ConsentDialog(SaveFormDialog):
+    error_object_name = "consentError"
 
     def __init__(self, ctx: AppContext, customer_id: int, state: CustomerConsent, title: str,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
+        super().__init__(ctx, title, parent)
         self.customer_id = customer_id
         self.state = state
-        self.result = None
-        self.setWindowTitle(title)
-        self.form = QFormLayout()
-        self.error = QLabel("")
-        self.error.setObjectName("consentError")
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setWordWrap(True)
-        self.error.hide()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
 
     def _methods(self, methods) -> QComboBox:
         combo = QComboBox()
@@ -56,25 +36,6 @@ class _ConsentDialog(QDialog):
         for m in methods:
             combo.addItem(METHOD_LABELS[m], m)
         return combo
-
-    def _run(self, work) -> None:
-        self.buttons.setEnabled(False)
-        self.error.hide()
-
-        def done(result) -> None:
-            self.result = result
-            self.ctx.bus.publish(result.changes)
-            self.accept()
-
-        def failed(exc) -> None:
-            self.buttons.setEnabled(True)
-            self.error.setText(getattr(exc, "message", None) or "The change could not be saved.")
-            self.error.show()
-
-        self.ctx.tasks.run_db(lambda token, progress: work(), on_success=done, on_failure=failed, owner=self)
-
-    def save(self) -> None:
-        raise NotImplementedError
 
 
 class SubscribeDialog(_ConsentDialog):

@@ -4,45 +4,26 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QVBoxLayout,
     QWidget,
 )
 
 from backoffice.domain.enums import Channel
-from backoffice.errors import UserFacingError
+from backoffice.services.changes import Changes
 from backoffice.services.newsletters import lists as lists_service
 from ui.context import AppContext
-from ui.errors import show_error
-from ui.styles import ERROR_STYLE
+from ui.newsletters.form_dialog import SaveFormDialog
 
 CHANNEL_CHOICES = ((Channel.EMAIL, "Email"), (Channel.SMS, "SMS"), (Channel.POSTAL, "Post"))
 
 
-class _ListDialog(QDialog):
-    def __init__(self, ctx: AppContext, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.setWindowTitle(title)
-        self.form = QFormLayout()
-        self.error = QLabel("")
-        self.error.setObjectName("listDialogError")
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setWordWrap(True)
-        self.error.hide()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+class _ListDialog(SaveFormDialog):
+    error_object_name = "listDialogError"
+
+    def changes_of(self, result) -> Changes:
+        return result[1]
 
     def _wording_box(self) -> QPlainTextEdit:
         box = QPlainTextEdit()
@@ -50,27 +31,6 @@ class _ListDialog(QDialog):
         box.setPlaceholderText("What the person agrees to, as it is read out or printed")
         box.setMaximumHeight(100)
         return box
-
-    def _run(self, work) -> None:
-        self.buttons.setEnabled(False)
-        self.error.hide()
-
-        def done(answer) -> None:
-            self.ctx.bus.publish(answer[1])
-            self.accept()
-
-        def failed(exc) -> None:
-            self.buttons.setEnabled(True)
-            if isinstance(exc, UserFacingError):
-                self.error.setText(exc.message)
-                self.error.show()
-            else:
-                show_error(self, exc)
-
-        self.ctx.tasks.run_db(lambda token, progress: work(), on_success=done, on_failure=failed, owner=self)
-
-    def save(self) -> None:
-        raise NotImplementedError
 
 
 class NewListDialog(_ListDialog):
