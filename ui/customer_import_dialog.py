@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -28,8 +27,8 @@ from backoffice.services import customer_import
 from backoffice.services.customer_import import ImportPreview, ImportResult, ProblemKind
 from ui.context import AppContext
 from ui.errors import show_error
-from ui.inline_form import ERROR_STYLE
-from ui.styles import WARNING_STYLE
+from ui.progress import ProgressRow
+from ui.styles import ERROR_STYLE, WARNING_STYLE
 
 # A table of this many problems is already more than anyone reads on screen; the
 # rejected-rows file holds every one.
@@ -101,13 +100,10 @@ class CustomerImportDialog(QDialog):
         self.problems_more.setObjectName("problemsMore")
         self.problems_more.setWordWrap(True)
 
-        self.progress = QProgressBar()
-        self.progress.setObjectName("importProgress")
-        self.progress.setFormat("%p%")
-        self.progress_label = QLabel("")
-        self.progress_label.setObjectName("importProgressLabel")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName("importCancelButton")
+        self.progress_row = ProgressRow(bar_name="importProgress", label_name="importProgressLabel",
+                                        cancel_name="importCancelButton", bar_format="%p%")
+        self.progress, self.progress_label = self.progress_row.bar, self.progress_row.label
+        self.cancel_button = self.progress_row.cancel_button
         self.cancel_button.clicked.connect(self.cancel)
         self.message = QLabel("")
         self.message.setObjectName("importMessage")
@@ -269,26 +265,20 @@ class CustomerImportDialog(QDialog):
             on_success(outcome)
 
         self._set_busy(True)
-        self.progress.setRange(0, 0)
-        self.progress_label.setText(text)
+        self.progress_row.begin(text)
         self._token = self.ctx.tasks.run_db(guarded, on_success=finished, on_failure=self._failed,
                                             on_progress=self._progressed, owner=self)
 
     def _progressed(self, done: int, total: int, text: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(min(done, max(total, 1)))
-        self.progress_label.setText(text)
+        self.progress_row.progressed(done, total, text)
 
     def cancel(self) -> None:
-        if self._token is not None and self._busy:
-            self._token.cancel()
-            self.progress_label.setText("Cancelling…")
+        if self._busy:
+            self.progress_row.cancel(self._token)
 
     def _failed(self, exc: BaseException) -> None:
         self._set_busy(False)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress_label.setText("")
+        self.progress_row.reset()
         self._failed_quietly(exc)
 
     def _failed_quietly(self, exc: BaseException) -> None:

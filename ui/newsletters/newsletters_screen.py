@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -35,6 +34,7 @@ from backoffice.services.newsletters.lists import ListView
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.newsletters.list_dialogs import NewListDialog, NewWordingDialog
+from ui.progress import ProgressRow
 
 CHANNEL_LABELS = {Channel.EMAIL: "Email", Channel.SMS: "SMS", Channel.POSTAL: "Post"}
 STATUS_LABELS = {SubscriptionStatus.SUBSCRIBED: "Subscribed", SubscriptionStatus.UNCONFIRMED: "Not confirmed",
@@ -145,13 +145,10 @@ class NewslettersScreen(QWidget):
         self.export_listmonk = QPushButton("Export for listmonk…")
         self.export_listmonk.setObjectName("exportListmonkButton")
         self.export_listmonk.clicked.connect(lambda: self.start_export("listmonk"))
-        self.progress = QProgressBar()
-        self.progress.setObjectName("transferProgress")
-        self.progress.setFormat("%v of %m")
-        self.progress_label = QLabel("")
-        self.progress_label.setObjectName("transferLabel")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName("transferCancel")
+        self.progress_row = ProgressRow(bar_name="transferProgress", label_name="transferLabel",
+                                        cancel_name="transferCancel", bar_format="%v of %m")
+        self.progress, self.progress_label = self.progress_row.bar, self.progress_row.label
+        self.cancel_button = self.progress_row.cancel_button
         self.cancel_button.clicked.connect(self.cancel_transfer)
         self.transfer_message = QLabel("")
         self.transfer_message.setObjectName("transferMessage")
@@ -335,15 +332,10 @@ class NewslettersScreen(QWidget):
             button.setEnabled(not busy and email)
 
     def _progress(self, done: int, total: int, text: str) -> None:
-        self.progress.setRange(0, max(total, 0))
-        if total:
-            self.progress.setValue(min(done, total))
-        self.progress_label.setText(text)
+        self.progress_row.progressed(done, total, text)
 
     def cancel_transfer(self) -> None:
-        if self._token is not None:
-            self._token.cancel()
-            self.progress_label.setText("Cancelling…")
+        self.progress_row.cancel(self._token)
 
     def _show_report(self, lines: list[str]) -> None:
         self.report.setPlainText("\n".join(lines))

@@ -22,7 +22,7 @@ from backoffice.services.privacy import erasure, fulfil
 from backoffice.services.privacy.register import RequestRow
 from ui.context import AppContext
 from ui.errors import show_error
-from ui.inline_form import ERROR_STYLE
+from ui.styles import ERROR_STYLE
 
 _WHAT_HAPPENS = {
     RequestKind.DEACTIVATION: "The customer is deactivated: no new orders and no marketing. You can undo it "

@@ -32,6 +32,7 @@ from backoffice.services.fulfilment import to_ship
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.paged_table_model import Column, PagedTableModel
+from ui.progress import show_progress
 from ui.shipping.bin_locations_dialog import BinLocationsDialog
 from ui.shipping.pack_panel import PackPanel
 from ui.shipping.slip_preview_dialog import SlipPreviewDialog
@@ -294,8 +295,7 @@ class ShippingScreen(QWidget):
         self.selection_label.setText("Stopped; nothing was printed or marked.")
 
     def _progressed(self, done: int, total: int, _text: str) -> None:
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
+        show_progress(self.progress, done, total)
 
     def _failed(self, exc: BaseException) -> None:
         self._stop()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from backoffice.services.fulfilment import slips as slips_service
 from ui.context import AppContext
 from ui.errors import show_error
+from ui.progress import show_progress
 from ui.shipping.pdf_pages import PdfPages
 
 PREVIEW_DPI = 80
@@ -178,8 +179,7 @@ class SlipPreviewDialog(QDialog):
                                             on_success=self._done, on_failure=self._failed, owner=self)
 
     def _progressed(self, done: int, total: int, _text: str) -> None:
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
+        show_progress(self.progress, done, total)
 
     def _failed(self, exc: BaseException) -> None:
         self._busy(False)
