@@ -69,9 +69,9 @@ from backoffice.services import access, audit
 from backoffice.services.audit import AuditRow
 from backoffice.services.changes import Changes
 from backoffice.services.newsletters.lists import ensure_default_lists
+from backoffice.services.outbox import queue_message
 from backoffice.services.search_index import rebuild_search_index, search_index_needs_rebuild
 from backoffice.services.settings import shop_default_country
-from backoffice.services.outbox import queue_message
 
 __all__ = [
     "CustomerChangedElsewhere",

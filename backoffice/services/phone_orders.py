@@ -44,7 +44,6 @@ from backoffice.domain import (
 from backoffice.domain.base import money, utcnow
 from backoffice.domain.cards import find_card_numbers, fit_checked, guard_text, validate_last4
 from backoffice.domain.emails import email_key, validate_email
-from backoffice.domain.orders import catalogue_totals, line_total
 from backoffice.domain.enums import (
     AddressKind,
     CustomerStatus,
@@ -55,6 +54,7 @@ from backoffice.domain.enums import (
     PaymentMethod,
     PaymentStatus,
 )
+from backoffice.domain.orders import catalogue_totals, line_total
 from backoffice.domain.phones import normalize_phone
 from backoffice.domain.settings import DEFAULT_SHIPPING_METHODS, ShippingMethod
 from backoffice.domain.staff import Actor, Permission

@@ -43,6 +43,7 @@ from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Sh
 from backoffice.domain.sync import OutboxMessage, PayLinkOutcome
 from backoffice.errors import StoreError
 from backoffice.services import store_mapping as sm
+from backoffice.services.outbox import outbox_reference
 from backoffice.services.privacy import store_erasure
 from backoffice.services.newsletters import store_consent
 from backoffice.services.settings import read_setting
@@ -60,7 +61,6 @@ from backoffice.services.sync_pull import (
     upsert_customers,
     upsert_orders,
 )
-from backoffice.services.outbox import outbox_reference
 from backoffice.store.connector import (
     AmbiguousWriteError,
     StoreAuthError,

@@ -23,8 +23,8 @@ from backoffice.services import access, audit
 from backoffice.services.changes import Changes
 from backoffice.services.newsletters import suppression
 from backoffice.services.newsletters.lists import current_wording, ensure_default_lists
-from backoffice.services.settings import shop_default_country
 from backoffice.services.outbox import queue_message
+from backoffice.services.settings import shop_default_country
 
 audit.register_action("subscribe", "Subscribed to a newsletter list")
 audit.register_action("unsubscribe", "Unsubscribed from a newsletter list")

@@ -54,9 +54,9 @@ from backoffice.services import access, audit
 from backoffice.services.changes import Changes
 from backoffice.services.newsletters import suppression
 from backoffice.services.newsletters.consent import Method
+from backoffice.services.outbox import outbox_reference
 from backoffice.services.search_index import rebuild_search_index
 from backoffice.services.settings import shop_default_country
-from backoffice.services.outbox import outbox_reference
 
 audit.register_action("import_list", "Newsletter list imported from a file")
 

@@ -41,9 +41,9 @@ from backoffice.errors import NotFound, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
 from backoffice.services.newsletters import suppression
+from backoffice.services.outbox import queue_message
 from backoffice.services.search_index import compact_search_index
 from backoffice.services.settings import read_setting, shop_default_country
-from backoffice.services.outbox import queue_message
 
 audit.register_action("erase_customer", "Customer's personal data erased")
 

@@ -18,9 +18,9 @@ from backoffice.domain.orders import Order, OrderAddress
 from backoffice.domain.staff import Actor, Permission
 from backoffice.errors import UserFacingError
 from backoffice.services import access, audit
+from backoffice.services.outbox import queue_message
 from backoffice.services.privacy import erasure
 from backoffice.services.settings import read_setting
-from backoffice.services.outbox import queue_message
 
 audit.register_action("retention_run", "Retention job run")
 
