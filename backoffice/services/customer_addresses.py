@@ -23,7 +23,7 @@ from backoffice.errors import NotFound, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
 from backoffice.services.customers import _outbox, can_edit
-from backoffice.services.settings import shop_default_country
+from backoffice.services.settings import country_or_default, shop_default_country
 
 ADDRESS_FIELDS = ("first_name", "last_name", "company", "address_1", "address_2", "city", "state",
                   "postcode", "country", "phone")
@@ -76,7 +76,7 @@ def clean_address(values: Mapping[str, Any], *, default_country: str) -> dict[st
     Used for an address kept on the customer and for a one-off shipping address.
     """
     clean = {n: " ".join(str(values.get(n) or "").split()) for n in ADDRESS_FIELDS}
-    clean["country"] = (clean["country"] or default_country or "US").upper()
+    clean["country"] = country_or_default(clean["country"] or default_country)
     errors: dict[str, str] = {}
     for name, text in clean.items():
         # Checked in the form it is stored in, after the spaces were tidied.
