@@ -263,6 +263,15 @@ class Database:
             return None
         return _sqlite_path(self.engine.url)
 
+    @property
+    def shown_url(self) -> str:
+        """The address with any password hidden, for messages and logs."""
+        return safe_url(self.url)
+
+    def backup_sqlite(self, *, reason: str = "before-upgrade") -> Path | None:
+        """Copy the SQLite file beside itself (see `backup_sqlite`); None for other databases."""
+        return backup_sqlite(self, reason=reason)
+
     def begin(self):
         """A session in a transaction that commits at the end of the `with` block.
 

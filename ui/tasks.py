@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from shiboken6 import isValid
 
 from backoffice.errors import Cancelled
+from ui.errors import show_error
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +176,6 @@ class TaskManager(QObject):
             if task.on_failure:
                 task.on_failure(exc)
             else:
-                from ui.errors import show_error
-
                 show_error(None, exc)
         finally:
             self._forget(task)

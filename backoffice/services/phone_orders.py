@@ -62,6 +62,7 @@ from backoffice.domain.sync import PayLinkOutcome
 from backoffice.domain.text import fold, search_tokens
 from backoffice.errors import NotFound, UserFacingError, ValidationError
 from backoffice.services import access, audit
+from backoffice.services import customers as customers_service
 from backoffice.services.changes import Changes
 from backoffice.services.customer_addresses import ship_to_source
 from backoffice.services.settings import read_setting
@@ -558,8 +559,6 @@ def similar_customers(
     Each test is an indexed lookup in the customer search (`customers.similar_customers`),
     asked once per reason so the desk can be told why a customer looks the same.
     """
-    from backoffice.services import customers as customers_service
-
     access.require(db, actor, Permission.TAKE_PHONE_ORDER)
     tests = (
         ("email", {"email": email}),
