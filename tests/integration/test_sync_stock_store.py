@@ -18,14 +18,10 @@ from backoffice.domain.text import fold
 from backoffice.services import phone_order_quotes as quotes
 from backoffice.services import phone_orders as po
 from backoffice.services import sync
-from backoffice.store.devstore import DevStore
 from tests.integration.sync_helpers import FAST, SYNC_ACTOR, connector
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=41) as devstore:
-        yield devstore
+STORE = {"seed": 41}
 
 
 @pytest.fixture

@@ -93,7 +93,7 @@ NO_ACTOR = {
         "audit.check_chain", "audit.checkpoint_path", "audit.import_audit_key", "audit.audit_actions",
     },
     "upkeep when the database is opened, before anyone signs in; shows no one's data": {
-        "backup.backup_due", "privacy.erasure.clean_database_files",
+        "privacy.erasure.clean_database_files",
         "search_index.compact_search_index", "search_index.rebuild_search_index",
         "search_index.search_index_needs_rebuild",
     },
