@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sqlite3
 import time
 import weakref
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import platformdirs
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -408,14 +407,3 @@ def backup_sqlite(db: Database, *, reason: str = "before-upgrade") -> Path | Non
     return target
 
 
-def table_names(db: Database) -> list[str]:
-    return inspect(db.engine).get_table_names()
-
-
-def copy_file_database(src: Path, dst: Path) -> None:
-    """Copy a closed SQLite file with its WAL, if any."""
-    shutil.copyfile(src, dst)
-    for suffix in ("-wal", "-shm"):
-        side = src.with_name(src.name + suffix)
-        if side.exists():
-            shutil.copyfile(side, dst.with_name(dst.name + suffix))

@@ -68,10 +68,6 @@ class CustomersTableModel(QAbstractTableModel):
     # --- the query -------------------------------------------------------------------
 
     @property
-    def current_sort(self) -> CustomerSort:
-        return self._sort
-
-    @property
     def filters(self) -> dict:
         return dict(self._filters)
 

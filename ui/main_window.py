@@ -14,6 +14,7 @@ from backoffice.db import safe_url
 from backoffice.domain.staff import ROLE_LABELS, Permission
 from ui.audit_screen import AuditScreen
 from ui.context import AppContext
+from ui.customer_page import CustomerPage
 from ui.customers_screen import CustomersScreen
 from ui.home.home_screen import HomeScreen
 from ui.newsletters.newsletters_screen import NewslettersScreen
@@ -239,11 +240,8 @@ class MainWindow(QMainWindow):
     def open_order(self, order_id: int) -> QWidget:
         return self._open_page(("order", order_id), lambda: OrderPage(self.ctx, order_id, self))
 
-    def open_customer(self, customer_id: int) -> QWidget | None:
-        cls = _load("ui.customer_page:CustomerPage")
-        if cls is None:
-            return None
-        return self._open_page(("customer", customer_id), lambda: cls(self.ctx, customer_id, self))
+    def open_customer(self, customer_id: int) -> QWidget:
+        return self._open_page(("customer", customer_id), lambda: CustomerPage(self.ctx, customer_id, self))
 
     def _close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)
