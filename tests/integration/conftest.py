@@ -6,7 +6,9 @@ A module says what its store holds in `STORE`:
     STORE = {"seed": 11, "customers": 30, "orders": 120, "products": 8}
 
 `capture: True` keeps each request's method, path and body in `store.captured`;
-`clock: True` runs the store on the `clock` fixture; `shared: True` fills one store for
+`clock: True` runs the store on the `clock` fixture (time stands still until the test moves
+it); `clock: "moving"` on the real time, which a test may move on with
+`store.clock.advance(seconds)` instead of sleeping; `shared: True` fills one store for
 all the module's tests (a large one; they reset its faults themselves).
 """
 
@@ -35,6 +37,19 @@ class FakeClock:
 
     def iso(self) -> str:
         return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(self.now)))
+
+
+class MovingClock:
+    """The real time, moved on by however much a test advanced it."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
 
 
 @contextmanager
@@ -74,7 +89,10 @@ def store(request) -> Iterator[DevStore]:
     if spec.pop("shared", False):
         yield request.getfixturevalue("_shared_store")
         return
-    if spec.pop("clock", False):
+    clock = spec.pop("clock", False)
+    if clock == "moving":
+        spec["clock"] = MovingClock()
+    elif clock:
         spec["clock"] = request.getfixturevalue("clock")
     with dev_store(**spec) as devstore:
         yield devstore

@@ -26,7 +26,7 @@ from tests.integration.sync_helpers import SYNC_ACTOR, FAST, add_message, assert
 GONE = "deleted on the web store"
 
 
-STORE = {"seed": 13, "customers": 20, "orders": 90, "products": 8, "clock": True}
+STORE = {"seed": 13, "customers": 20, "orders": 90, "products": 8, "clock": "moving"}
 
 
 @pytest.fixture
@@ -166,7 +166,7 @@ def test_an_order_trashed_before_the_back_office_read_it_is_never_imported(db, s
     assert_matches_store(db, store)
 
 
-def test_an_order_restored_on_the_store_comes_back_with_its_status(db, store, conn, staff, clock):
+def test_an_order_restored_on_the_store_comes_back_with_its_status(db, store, conn, staff):
     _first_sync(db, conn)
     target = _with_status(store, "on-hold")
     local_id = _local(db, target["id"]).id
@@ -175,7 +175,7 @@ def test_an_order_restored_on_the_store_comes_back_with_its_status(db, store, co
     assert _local(db, target["id"]).status == OrderStatus.TRASH
 
     # Restored a second later (the store keeps whole seconds), as the admin's "Restore" does.
-    clock.advance(1)
+    store.clock.advance(1)
     restored = conn.update_order(target["id"], {"status": "on-hold"})
     assert restored["date_modified_gmt"] > trashed["date_modified_gmt"]
     summary = _sync(db, conn)

@@ -45,9 +45,10 @@ def no_dangling_threads(request):
     yield
     if "qapp" in request.fixturenames or "qtbot" in request.fixturenames:
         QThreadPool.globalInstance().waitForDone(5000)
+    # Qt's pool threads show up as dummy threads once they ran Python code; waitForDone covers them.
     left = [
         t for t in threading.enumerate()
-        if t.ident not in before and t.is_alive()
+        if t.ident not in before and t.is_alive() and not isinstance(t, threading._DummyThread)
     ]
     for t in left:
         t.join(timeout=5)
