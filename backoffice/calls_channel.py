@@ -163,12 +163,12 @@ def channel_address(desk: str | None = None) -> str:
     """The local channel of this user's app on `desk` (a socket path, or a pipe name on Windows)."""
     desk = _safe(desk or desk_name())
     if sys.platform == "win32":
-        import getpass
+        import getpass  # late: Windows only
 
         return f"backoffice-{_safe(getpass.getuser())}-{desk}"
     folder = os.environ.get(ENV_RUNTIME_DIR)
     if not folder:
-        import platformdirs
+        import platformdirs  # late: a call hand-over stays quick when the runtime folder is set
 
         with warnings.catch_warnings():
             # Without $XDG_RUNTIME_DIR platformdirs warns and uses /tmp/runtime-<uid>, made 0700 here.
@@ -244,7 +244,7 @@ def app_command(db: str | None = None) -> list[str]:
 
 def start_app(db: str | None = None) -> None:
     """Start the app in the background, detached from this command."""
-    import subprocess
+    import subprocess  # late: only when the app has to be started
 
     kwargs: dict = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     if sys.platform == "win32":

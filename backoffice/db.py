@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sqlite3
 import time
 import weakref
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import platformdirs
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -263,6 +262,15 @@ class Database:
             return None
         return _sqlite_path(self.engine.url)
 
+    @property
+    def shown_url(self) -> str:
+        """The address with any password hidden, for messages and logs."""
+        return safe_url(self.url)
+
+    def backup_sqlite(self, *, reason: str = "before-upgrade") -> Path | None:
+        """Copy the SQLite file beside itself (see `backup_sqlite`); None for other databases."""
+        return backup_sqlite(self, reason=reason)
+
     def begin(self):
         """A session in a transaction that commits at the end of the `with` block.
 
@@ -399,14 +407,3 @@ def backup_sqlite(db: Database, *, reason: str = "before-upgrade") -> Path | Non
     return target
 
 
-def table_names(db: Database) -> list[str]:
-    return inspect(db.engine).get_table_names()
-
-
-def copy_file_database(src: Path, dst: Path) -> None:
-    """Copy a closed SQLite file with its WAL, if any."""
-    shutil.copyfile(src, dst)
-    for suffix in ("-wal", "-shm"):
-        side = src.with_name(src.name + suffix)
-        if side.exists():
-            shutil.copyfile(side, dst.with_name(dst.name + suffix))

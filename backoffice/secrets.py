@@ -11,7 +11,7 @@ import logging
 import os
 
 import keyring
-from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
+from keyring.errors import KeyringError, NoKeyringError
 
 SERVICE = "backoffice"
 
@@ -53,15 +53,6 @@ def set_secret(kind: str, name: str, value: str) -> bool:
                     kind, type(exc).__name__)
         _memory[key] = value
         return False
-
-
-def delete_secret(kind: str, name: str) -> None:
-    key = _key(kind, name)
-    _memory.pop(key, None)
-    try:
-        keyring.delete_password(SERVICE, key)
-    except (PasswordDeleteError, NoKeyringError, KeyringError):
-        pass
 
 
 def database_password(url_without_password: str) -> str | None:

@@ -32,6 +32,7 @@ from backoffice.db import Database, create_db_engine, open_database  # noqa: E40
 from backoffice.domain.base import Base  # noqa: E402
 from backoffice.domain.enums import Role  # noqa: E402
 from backoffice.domain.staff import Actor, StaffUser  # noqa: E402
+from backoffice.services import staff as staff_service  # noqa: E402
 
 PG_URL = os.environ.get("BACKOFFICE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = [b.strip() for b in os.environ.get("BACKOFFICE_TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
@@ -162,6 +163,16 @@ def sqlite_db(tmp_path, sqlite_template) -> Database:
     database = Database(url=url, engine=create_db_engine(url))
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def fast_hashing():
+    """Passwords hashed with minimal work for this test (signing in many times stays quick);
+    the app's own hashing comes back afterwards. Use with `pytest.mark.usefixtures`."""
+    saved = staff_service._hasher
+    staff_service.use_fast_hashing_for_tests()
+    yield
+    staff_service._hasher = saved
 
 
 def make_staff(db: Database, role: Role, login: str | None = None) -> Actor:

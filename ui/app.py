@@ -8,19 +8,25 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from backoffice import calls_channel
 from backoffice.db import Database, default_database_url, open_database
 from backoffice.domain.enums import Role
 from backoffice.domain.staff import Actor
 from backoffice.errors import UserFacingError
+from backoffice.logsetup import configure_logging as configure_file_logging
+from backoffice.services import settings as shop_settings
+from backoffice.services.search_index import rebuild_search_index, search_index_needs_rebuild
 from ui import desk_settings
 from ui.calls.router import CallRouter
 from ui.context import AppContext
 from ui.errors import install_excepthook
 from ui.gui_gc import collect_on_gui_thread
+from ui.idle_lock import IdleLock
+from ui.main_window import MainWindow
 from ui.shell import window_state
+from ui.sign_in import sign_in
 from ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -52,8 +58,6 @@ def resource_path(name: str) -> Path:
 
 def configure_logging() -> None:
     """Log to this desk's log folder, with secrets and card numbers redacted."""
-    from backoffice.logsetup import configure_logging as configure_file_logging
-
     configure_file_logging()
 
 
@@ -77,12 +81,8 @@ def _open(url: str, *, ask_nobody: bool = False) -> Database | None:
 
 def _fill_search_index(db: Database) -> None:
     """After the upgrade that added customer search, index the customers already there."""
-    from backoffice.services.search_index import rebuild_search_index, search_index_needs_rebuild
-
     if not search_index_needs_rebuild(db):
         return
-    from PySide6.QtWidgets import QProgressDialog
-
     dialog = QProgressDialog("Preparing customer search…", None, 0, 0)
     dialog.setWindowTitle("Back office")
     dialog.setMinimumDuration(0)
@@ -101,8 +101,6 @@ def _fill_search_index(db: Database) -> None:
 
 def build_window(db: Database, actor: Actor, *, store=None):
     """The main window for `actor` on `db` (also used by tests)."""
-    from ui.main_window import MainWindow
-
     ctx = AppContext(db=db, actor=actor, tasks=TaskManager(), store=store)
     return MainWindow(ctx)
 
@@ -134,8 +132,6 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
         db.dispose()
         print(f"self-test ok: database {url.split('@')[-1]} migrated, main window and every screen shown")
         return 0
-    from ui.sign_in import sign_in
-
     code = 0
     # Signing out at the idle lock closes the window and asks who is at the desk again.
     while True:
@@ -197,10 +193,6 @@ def _open_call_channel(app: QApplication, *, demo: bool):
 
 
 def _install_idle_lock(app: QApplication, window, db: Database):
-    from ui.idle_lock import IdleLock
-
-    from backoffice.services import settings as shop_settings
-
     minutes = shop_settings.get_setting(db, "desk.idle_lock_minutes")
     lock = IdleLock(window, db=db, actor=window.ctx.actor, minutes=minutes)
     window.lock_action.triggered.connect(lock.lock_now)

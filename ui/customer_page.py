@@ -51,6 +51,7 @@ from ui.calls.dial import add_call_button
 from ui.context import AppContext
 from ui.customers_table_model import STATUS_LABELS
 from ui.errors import show_error
+from ui.merge_dialog import MergeCustomersDialog, merge_summary
 from ui.newsletters.consent_buttons import consent_buttons
 from ui.addresses import AddressesPanel
 from ui.orders_screen import STATUS_LABELS as ORDER_STATUS_LABELS
@@ -493,8 +494,6 @@ class CustomerPage(QWidget):
 
     def merge_with(self, other_id: int, match: str = "") -> MergeResult | None:
         """Ask which record to keep and merge the other into it; open the kept one if it is the other."""
-        from ui.merge_dialog import MergeCustomersDialog, merge_summary
-
         if self.detail is None:
             return None
         reason = self._REASONS.get(match, "").capitalize()

@@ -27,6 +27,7 @@ from backoffice.services.customers import CustomerHit
 from ui.calls.dial import add_call_menu
 from ui.context import AppContext
 from ui.customers_table_model import STATUS_LABELS, CustomersTableModel
+from ui.duplicates_dialog import DuplicatesDialog
 from ui.errors import show_error
 
 SEARCH_DELAY_MS = 120
@@ -375,8 +376,6 @@ class CustomersScreen(QWidget):
 
     def open_duplicates(self):
         """List the customers who may be one person; opening one shows their page, where they are merged."""
-        from ui.duplicates_dialog import DuplicatesDialog
-
         dialog = DuplicatesDialog(self.ctx, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.customer_opened.connect(self.customer_opened)

@@ -60,10 +60,6 @@ class CustomersTableModel(PagedTableModel):
     # --- the query -------------------------------------------------------------------
 
     @property
-    def current_sort(self) -> CustomerSort:
-        return self._sort
-
-    @property
     def filters(self) -> dict:
         return dict(self._filters)
 

@@ -12,18 +12,15 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
-import time
 
 from PySide6.QtCore import QEventLoop, Qt
 from PySide6.QtWidgets import QMessageBox, QProgressDialog
 
-from backoffice import secrets
-from backoffice.db import data_dir, open_database
-from backoffice.demo.load import accounts_hint, create_demo_accounts
+from backoffice.db import data_dir
+from backoffice.demo.load import accounts_hint
+from backoffice.demo.web_store import open_demo_database, start_demo_store
 from backoffice.errors import UserFacingError
-from backoffice.services import settings as shop_settings
-from backoffice.services import staff
-from backoffice.store.devstore import DevStore
+from backoffice.services import sync
 from ui.app import application, configure_logging, run_app
 from ui.errors import show_error
 from ui.tasks import TaskManager
@@ -36,8 +33,6 @@ DEFAULT_ORDERS = 4000
 
 def _first_sync(db, store_url: str, actor) -> bool:
     """Pull the whole demo shop into the database, showing progress; False if cancelled or failed."""
-    from backoffice.services import sync
-
     tasks = TaskManager()
     dialog = QProgressDialog("Fetching the demo shop from its web store…", "Cancel", 0, 0)
     dialog.setWindowTitle("Demo shop")
@@ -86,26 +81,16 @@ def run_demo(args: argparse.Namespace) -> int:
     folder = data_dir() / "demo"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    store = DevStore(db_path=str(folder / "devstore.db"), seed=args.seed)
+    store = start_demo_store(folder, seed=args.seed, customers=customers, orders=orders,
+                             products=args.products, port=args.port)
     try:
-        # The shop's history ends an hour ago, so today's home screen has recent orders to show.
-        store.populate(customers=customers, orders=orders, products=args.products, until=time.time() - 3600)
-        store.start(port=args.port)
         print(f"Demo web store: {store.base_url} (key {store.consumer_key})", flush=True)
         url = args.db or f"sqlite:///{folder / 'demo-shop.db'}"
         try:
-            db = open_database(url)
-            accounts = create_demo_accounts(db)
-            # The first sync is the owner's, as the audit trail shows.
-            owner_login, _role, owner_pw = accounts[0]
-            owner = staff.authenticate(db, login=owner_login, password=owner_pw, desk="demo")
-            with db.begin() as s:
-                shop_settings.write_settings(s, {"store.url": store.base_url})
+            db, owner = open_demo_database(url, store)
         except UserFacingError as exc:
             QMessageBox.critical(None, "The demo shop could not be made", exc.message)
             return 1
-        # The demo's keys are throwaway; a real shop's live in the keyring the same way.
-        secrets.set_store_credentials(store.base_url, store.consumer_key, store.consumer_secret)
         ok = _first_sync(db, store.base_url, owner)
         db.dispose()
         if not ok:

@@ -87,9 +87,6 @@ class InlineForm(QWidget):
             self._fields[first].setFocus()
         return first is not None
 
-    def clear_errors(self) -> None:
-        for key in self._order:
-            self.set_error(key, None)
 
     def errors(self) -> dict[str, str]:
         return {k: lbl.text() for k, lbl in self._errors.items() if lbl.text()}

@@ -10,7 +10,7 @@ from backoffice import calls_channel
 def _desk_database_url() -> str | None:
     """This desk's chosen database, if the app saved one (reads QSettings, no window)."""
     try:
-        from ui import desk_settings
+        from ui import desk_settings  # late: loads Qt, which the command line does without
     except ImportError:
         return None
     return desk_settings.database_url()
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     if call is not None:
         # A phone system waits on this: hand the number over before loading anything heavy.
         return calls_channel.main(call)
-    from backoffice import cli
+    from backoffice import cli  # late: a call hand-over (above) loads nothing else
 
     cli.quiet_console_logging()
     parser = cli.build_parser(with_gui=True)
@@ -31,11 +31,11 @@ def main(argv: list[str] | None = None) -> int:
         args.db = _desk_database_url()
 
     if args.command is None:
-        from ui.app import run_app
+        from ui.app import run_app  # late: Qt only when a window opens
 
         return run_app(db_url=args.db, self_test=args.self_test)
     if args.command == "demo" and not args.headless:
-        from ui.demo_app import run_demo
+        from ui.demo_app import run_demo  # late: Qt only when a window opens
 
         return run_demo(args)
     return cli.run(args)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Mapping
 
@@ -13,45 +12,47 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBo
 from backoffice import __version__
 from backoffice.db import safe_url
 from backoffice.domain.staff import ROLE_LABELS, Permission
+from ui.audit_screen import AuditScreen
 from ui.context import AppContext
+from ui.customer_page import CustomerPage
+from ui.customers_screen import CustomersScreen
+from ui.home.home_screen import HomeScreen
+from ui.newsletters.newsletters_screen import NewslettersScreen
+from ui.order_page import OrderPage
+from ui.orders_screen import OrdersScreen
+from ui.phone_order_screen import PhoneOrderScreen
+from ui.privacy.requests_screen import PrivacyScreen
 from ui.shell.icons import icon
 from ui.shell.navigation import REQUESTS_SCREEN, Navigation
 from ui.shell.shortcuts_dialog import ShortcutsDialog
 from ui.shell.window_state import fit_to_screen
 from ui.styles import ERROR_STYLE
+from ui.shipping.shipping_screen import ShippingScreen
+from ui.shop_settings_screen import ShopSettingsScreen
+from ui.staff_screen import StaffScreen
+from ui.sync_screen import SyncScreen
+from ui.sync_status import SyncController, SyncStatusWidget
 
 log = logging.getLogger(__name__)
 
-# Screens in tab order, as "module:Class". Each class has `title` and `permission`
-# and takes the AppContext; screens whose module is not installed are left out.
+# Screens in tab order. Each class has `title` and `permission` and takes the AppContext.
 SCREENS = (
-    "ui.home.home_screen:HomeScreen",
-    "ui.customers_screen:CustomersScreen",
-    "ui.orders_screen:OrdersScreen",
-    "ui.shipping.shipping_screen:ShippingScreen",
-    "ui.phone_order_screen:PhoneOrderScreen",
-    "ui.privacy.requests_screen:PrivacyScreen",
-    "ui.newsletters.newsletters_screen:NewslettersScreen",
-    "ui.sync_screen:SyncScreen",
-    "ui.audit_screen:AuditScreen",
-    "ui.staff_screen:StaffScreen",
-    "ui.shop_settings_screen:ShopSettingsScreen",
+    HomeScreen,
+    CustomersScreen,
+    OrdersScreen,
+    ShippingScreen,
+    PhoneOrderScreen,
+    PrivacyScreen,
+    NewslettersScreen,
+    SyncScreen,
+    AuditScreen,
+    StaffScreen,
+    ShopSettingsScreen,
 )
 
 
 # Characters of a page's title shown on its tab.
 TAB_TITLE_MAX = 40
-
-
-def _load(spec: str):
-    module_name, _, cls_name = spec.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None
-        raise
-    return getattr(module, cls_name)
 
 
 class _ScreenSlot(QWidget):
@@ -118,17 +119,14 @@ class MainWindow(QMainWindow):
         self.tabs.tabCloseRequested.connect(self._close_tab)
         self.setCentralWidget(self.tabs)
         # One sync controller per window, created before the screens that show it.
-        from ui.sync_status import SyncController, SyncStatusWidget
-
         self.sync = SyncController(ctx, self)
         # Screens that keep a queue on a clock (privacy requests) say here what is overdue or due soon.
         self.alarm_label = QLabel()
         self.alarm_label.setObjectName("alarmLabel")
         self.alarm_label.setStyleSheet(ERROR_STYLE)
         self.screens = _Screens(self)
-        for spec in SCREENS:
-            cls = _load(spec)
-            if cls is None or not ctx.may(cls.permission):
+        for cls in SCREENS:
+            if not ctx.may(cls.permission):
                 continue
             slot = _ScreenSlot(cls, self._make_screen)
             self.screens.add(cls.__name__, slot)
@@ -241,15 +239,10 @@ class MainWindow(QMainWindow):
             self.navigation.fit_tabs()
 
     def open_order(self, order_id: int) -> QWidget:
-        from ui.order_page import OrderPage
-
         return self._open_page(("order", order_id), lambda: OrderPage(self.ctx, order_id, self))
 
-    def open_customer(self, customer_id: int) -> QWidget | None:
-        cls = _load("ui.customer_page:CustomerPage")
-        if cls is None:
-            return None
-        return self._open_page(("customer", customer_id), lambda: cls(self.ctx, customer_id, self))
+    def open_customer(self, customer_id: int) -> QWidget:
+        return self._open_page(("customer", customer_id), lambda: CustomerPage(self.ctx, customer_id, self))
 
     def _close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)

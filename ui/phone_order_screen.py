@@ -64,7 +64,6 @@ from backoffice.services import phone_orders as service
 from backoffice.services import settings as settings_service
 from backoffice.services import sync
 from backoffice.services.changes import Changes
-from backoffice.store.connector import StoreAuthError
 from ui.addresses import ShipToPicker
 from ui.context import AppContext
 from ui.errors import show_error
@@ -1410,7 +1409,7 @@ class PhoneOrderScreen(QWidget):
         if generation != self._watch_generation or self.placed is None:
             return
         self._load_pay_link_email()
-        if isinstance(exc, StoreAuthError) or (
+        if isinstance(exc, sync.StoreAuthError) or (
                 isinstance(exc, UserFacingError) and not isinstance(exc, StoreError)):
             # No store set up, or keys it refuses: only a person can fix that.
             self._watching = False

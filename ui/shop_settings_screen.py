@@ -43,6 +43,7 @@ from backoffice.domain.settings import SETTINGS_BY_KEY, STANDARD_SHIPPING_METHOD
 from backoffice.domain.staff import Permission
 from backoffice.errors import UserFacingError, ValidationError
 from backoffice.services import settings as settings_service
+from backoffice.services import sync
 from backoffice.services.changes import Changes
 from ui.context import AppContext
 from ui.errors import show_error
@@ -419,7 +420,7 @@ class WebStorePage(QWidget):
         self.check_result.setText("Asking the web store…")
 
         def work(token, progress):
-            return settings_service.check_store_connection(self.ctx.db, actor=self.ctx.actor)
+            return sync.check_store_connection(self.ctx.db, actor=self.ctx.actor)
 
         self.ctx.tasks.run_io(work, on_success=self._checked, on_failure=self._check_failed, owner=self)
 

@@ -87,6 +87,8 @@ class SyncController(QObject):
         self.status: sync.SyncStatus | None = None
         self.last_summary: sync.SyncSummary | None = None
         self.last_error: BaseException | None = None
+        #: Why the status could not be read the last time it was asked for (None once it is).
+        self.status_error: BaseException | None = None
         self.progress_text = ""
         self._token: CancelToken | None = None
         self._status_loading = False
@@ -225,16 +227,23 @@ class SyncController(QObject):
             if self._closed:
                 return
             self.status = status
+            self.status_error = None
             self.status_changed.emit(status)
 
         def failed(exc) -> None:
             self._status_loading = False
-            self._log_failure(exc)
+            self._log_failure(exc, "reading the sync status failed")
+            if self._closed:
+                return
+            # The last status read is no longer known to be true: the status bar says so.
+            self.status_error = exc
+            self.status_changed.emit(self.status)
 
         self.ctx.tasks.run_db(lambda token, progress: sync.sync_status(db, actor=actor), on_success=loaded, on_failure=failed)
 
-    def _log_failure(self, exc: BaseException) -> None:
-        log.warning("reading the sync status failed: %s", exc)
+    def _log_failure(self, exc: BaseException, what: str = "reading the sync settings failed") -> None:
+        level = logging.WARNING if isinstance(exc, UserFacingError) else logging.ERROR
+        log.log(level, "%s: %s", what, exc, exc_info=(type(exc), exc, exc.__traceback__))
 
     def shutdown(self, wait_ms: int = 10_000) -> None:
         """Stop the timers, cancel a running sync and wait for it (the window is closing)."""
@@ -280,6 +289,12 @@ class SyncStatusWidget(QWidget):
             # A run that could not start (no keys, no store) leaves no run row: say so here.
             text = "Sync failed"
             tip = error.message if isinstance(error, UserFacingError) else "The sync stopped on an unexpected error."
+        elif controller.status_error is not None and not controller.running:
+            error = controller.status_error
+            text = "Sync status not known"
+            tip = ((error.message if isinstance(error, UserFacingError)
+                    else "The sync status could not be read because of an unexpected error; it is in the log.")
+                   + " It is read again in a moment.")
         self.button.setText(text)
         self.button.setToolTip(tip)
         self.button.setAccessibleName(f"Web store sync: {text}")

@@ -17,7 +17,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from shiboken6 import isValid
 
-from backoffice.errors import Cancelled
+from backoffice.errors import Cancelled, UserFacingError
+from ui.errors import show_error
 
 log = logging.getLogger(__name__)
 
@@ -170,13 +171,14 @@ class TaskManager(QObject):
             if isinstance(exc, Cancelled):
                 return
             if task.owner_gone():
-                log.info("a task ended after its screen closed: %s", type(exc).__name__)
+                # Nobody is left to tell: the log keeps what went wrong, whole.
+                level = logging.WARNING if isinstance(exc, UserFacingError) else logging.ERROR
+                log.log(level, "work failed after its screen closed: %s", exc,
+                        exc_info=(type(exc), exc, exc.__traceback__))
                 return
             if task.on_failure:
                 task.on_failure(exc)
             else:
-                from ui.errors import show_error
-
                 show_error(None, exc)
         finally:
             self._forget(task)

@@ -28,6 +28,7 @@ def _upgrade(args: argparse.Namespace) -> int:
         before = migrations.current_revision(db)
         changed = migrations.upgrade(db)
         after = migrations.current_revision(db)
+        # late: each command loads its services only when it runs
         from backoffice.services.search_index import rebuild_search_index, search_index_needs_rebuild
 
         if search_index_needs_rebuild(db):

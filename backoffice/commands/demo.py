@@ -46,6 +46,7 @@ def _progress_printer():
 
 
 def run_headless(args: argparse.Namespace) -> int:
+    # late: each command loads its services only when it runs
     from backoffice.demo.load import make_demo_shop
 
     customers = 100_000 if args.customers is None else args.customers

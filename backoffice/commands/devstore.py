@@ -36,6 +36,7 @@ def devstore_argv(args: argparse.Namespace) -> list[str]:
 
 
 def _devstore(args: argparse.Namespace) -> int:
+    # late: each command loads its services only when it runs
     from backoffice.store.devstore.cli import main
 
     return main(devstore_argv(args))

@@ -40,6 +40,7 @@ def register(sub) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
+    # late: each command loads its services only when it runs
     from backoffice.services import customer_import, staff
 
     path = Path(args.file)

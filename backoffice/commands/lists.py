@@ -58,6 +58,7 @@ def register(sub) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
+    # late: each command loads its services only when it runs
     from backoffice.services import staff
     from backoffice.services.newsletters import export_csv, lists
 
@@ -78,6 +79,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    # late: each command loads its services only when it runs
     from backoffice.services import staff
     from backoffice.services.newsletters import import_csv, lists
 
@@ -126,6 +128,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _suppression_key(args: argparse.Namespace) -> int:
+    # late: each command loads its services only when it runs
     from backoffice.services import staff
     from backoffice.services.newsletters import suppression
 

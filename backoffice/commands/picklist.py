@@ -22,6 +22,7 @@ def register(sub) -> None:
 
 
 def _picklist(args: argparse.Namespace) -> int:
+    # late: each command loads its services only when it runs
     from backoffice.services.fulfilment import slips
 
     db = open_db(args)

@@ -28,6 +28,7 @@ def add_batch_arguments(p: argparse.ArgumentParser, *, default_sort: str) -> Non
 
 
 def chosen_orders(args: argparse.Namespace, db, actor) -> tuple[int, ...]:
+    # late: each command loads its services only when it runs
     from backoffice.services.fulfilment import slips
 
     numbers = [n for n in args.orders.split(",") if n.strip()]
@@ -37,6 +38,7 @@ def chosen_orders(args: argparse.Namespace, db, actor) -> tuple[int, ...]:
 
 
 def sign_in(args: argparse.Namespace, db):
+    # late: each command loads its services only when it runs
     from backoffice.services import staff
 
     return staff.sign_in_headless(db, login=args.login or "", password=read_password(f"Password for {args.login}: "))
@@ -59,6 +61,7 @@ def register(sub) -> None:
 
 
 def _slips(args: argparse.Namespace) -> int:
+    # late: each command loads its services only when it runs
     from backoffice.services.fulfilment import slips
 
     db = open_db(args)

@@ -76,6 +76,7 @@ class TerminalProgress:
 
 
 def _sync(args: argparse.Namespace) -> int:
+    # late: each command loads its services only when it runs
     from backoffice.domain.staff import Permission
     from backoffice.services import access, staff
     from backoffice.services.sync import connector_for, run_sync
@@ -113,6 +114,7 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _store_keys(args: argparse.Namespace) -> int:
+    # late: each command loads its services only when it runs
     from backoffice import secrets
     from backoffice.store.http import check_store_url
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -19,9 +20,15 @@ from sqlalchemy import func, select, text
 from backoffice.db import Database
 from backoffice.demo.fake import FakeShop, generate_shop
 from backoffice.domain import Customer
+from backoffice.domain.base import Base
+from backoffice.domain.enums import Role
 from backoffice.domain.phones import normalize_phone, phone_suffix_key
+from backoffice.domain.staff import StaffUser
 from backoffice.domain.text import fold
 from backoffice.errors import UserFacingError
+from backoffice.services import audit, staff
+from backoffice.services import settings as shop_settings
+from backoffice.services.search_index import rebuild_search_index
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +131,6 @@ def fill_demo_database(
     with a real shop's data); when the search index cannot be built after the rows
     went in, the rows are taken out again before the error is raised.
     """
-    import time
-
     started = time.perf_counter()
     report = progress or (lambda done, total, text: None)
     refuse_a_shop(db)
@@ -264,8 +269,6 @@ def refuse_a_shop(db: Database) -> None:
 def remove_demo_rows(db: Database) -> None:
     """Take a half-made demo out again: every row of the tables it fills and of the search
     index (they held nothing before: `refuse_a_shop` saw to that)."""
-    from backoffice.domain.base import Base
-
     names = set(BULK_TABLES)
     with db.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
@@ -274,10 +277,6 @@ def remove_demo_rows(db: Database) -> None:
 
 
 def _rebuild_search(db: Database, report: Progress) -> None:
-    try:
-        from backoffice.services.customers import rebuild_search_index
-    except ImportError:
-        return
     report(5, 6, "Search index")
     rebuild_search_index(db)
 
@@ -368,10 +367,6 @@ DEMO_SETTINGS = {
 def create_demo_accounts(db: Database) -> tuple[tuple[str, str, str], ...]:
     """The demo shop's staff (owner, staff, order taker) and settings, in one transaction;
     returns (login, role, password). Raises UserFacingError when there are staff already."""
-    from backoffice.domain.enums import Role
-    from backoffice.domain.staff import StaffUser
-    from backoffice.services import audit, staff
-    from backoffice.services import settings as shop_settings
 
     hashes = {login: staff.hash_password(pw) for login, _name, _role, pw in DEMO_ACCOUNTS}
     with db.begin() as s:

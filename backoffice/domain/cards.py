@@ -504,7 +504,7 @@ def _inside_iban(text: str, start: int, end: int) -> bool:
 
 
 def _phone_possible(digits: str) -> bool:
-    import phonenumbers
+    import phonenumbers  # late: its country data takes half a second to load; few texts need it
 
     try:
         number = phonenumbers.parse("+" + digits, None)
@@ -519,7 +519,7 @@ def _written_as_phone(run: _Run) -> bool:
         return False
     if any(sep not in " -" for sep in run.separators):
         return False
-    import phonenumbers
+    import phonenumbers  # late: its country data takes half a second to load; few texts need it
 
     try:
         number = phonenumbers.parse("+" + run.digits, None)

@@ -79,10 +79,6 @@ class Customer(Base):
         """A deactivated or erased customer cannot place new orders."""
         return self.status is CustomerStatus.ACTIVE
 
-    def can_market(self) -> bool:
-        """Whether optional processing such as marketing may include this person."""
-        return marketing_refusal(self.status, self.restricted, self.objected, self.merged_into_id) is None
-
 
 # Marketing: the one rule for who may be reached, as a reason (for a row in hand) and as a
 # SQL predicate (for a query); newsletters' exports, the store's consent value and the

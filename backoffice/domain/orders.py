@@ -157,10 +157,6 @@ class OrderLine(Base):
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
-    def quantity_to_ship(self) -> int:
-        """What goes in the parcel: the quantity ordered less what was refunded."""
-        return max(0, self.quantity - (self.refunded_quantity or 0))
-
 
 class ShippingLine(Base):
     """A shipping method and its cost on an order."""

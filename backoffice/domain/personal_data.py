@@ -14,8 +14,9 @@ from functools import cache
 
 from sqlalchemy import Column, Select, Table, select
 
-from backoffice.domain import Base
-from backoffice.domain.base import Personal
+# Base's registry holds every model: importing this module runs the package's __init__,
+# which imports them all, before any function here reads it.
+from backoffice.domain.base import Base, Personal
 
 
 @dataclass(frozen=True)

@@ -56,13 +56,6 @@ class PrivacyRequest(Base):
     def is_open(self) -> bool:
         return self.status not in CLOSED_REQUEST_STATUSES
 
-    def can_fulfil(self) -> bool:
-        """A request is fulfilled only once the requester's identity is verified."""
-        return self.is_open() and self.identity_verified_at is not None
-
-    def is_overdue(self, now: datetime) -> bool:
-        return self.is_open() and now > self.due_at
-
 
 class Disclosure(Base):
     """Personal data given to a third party because the law required it."""

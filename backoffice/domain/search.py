@@ -70,6 +70,7 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from backoffice.domain import personal_data
 from backoffice.domain.base import Base, personal
 from backoffice.domain.cards import contains_card_number, fit_checked
 from backoffice.domain.customers import Customer, CustomerAddress
@@ -217,8 +218,6 @@ def check_sources() -> None:
     A personal column added to a customer table must be declared here, as a source
     or as left out with a reason; a name here that is not a personal column is a typo.
     """
-    from backoffice.domain import personal_data  # late: it reads the complete model
-
     declared = {f"{c.table}.{c.column}" for c in personal_data.personal_columns()
                 if c.table in INDEXED_TABLES}
     missing = sorted(declared - SOURCES.keys())

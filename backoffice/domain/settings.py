@@ -232,7 +232,7 @@ def _check_currency(value: str) -> str:
 
 
 def _check_country(value: str) -> str:
-    import phonenumbers
+    import phonenumbers  # late: its country data takes half a second to load; few texts need it
 
     code = value.strip().upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:

@@ -67,6 +67,32 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SCHEDULED_JOB: frozenset({Permission.RUN_SYNC}),
 }
 
+# What each permission lets a person do, as the end of "… accounts may not …" and of
+# the audit screen's "Refused: …".
+PERMISSION_WORDS = {
+    Permission.MANAGE_SETTINGS: "change the shop's settings",
+    Permission.MANAGE_STAFF: "manage staff accounts",
+    Permission.READ_AUDIT: "read the audit trail",
+    Permission.FIND_CUSTOMERS: "search customers",
+    Permission.VIEW_CUSTOMER: "view a customer's details",
+    Permission.EDIT_CUSTOMER: "change a customer's details",
+    Permission.ADD_CUSTOMER_NOTE: "add a note to a customer",
+    Permission.MERGE_CUSTOMERS: "merge customers",
+    Permission.TAKE_PHONE_ORDER: "take phone orders",
+    Permission.VIEW_OWN_ORDERS: "view orders",
+    Permission.VIEW_ALL_ORDERS: "view all orders",
+    Permission.EDIT_ORDERS: "change orders",
+    Permission.RECORD_PAYMENT: "record payments",
+    Permission.MANAGE_NEWSLETTERS: "manage newsletter lists",
+    Permission.PRINT_DOCUMENTS: "print packing slips",
+    Permission.LOG_PRIVACY_REQUEST: "log privacy requests",
+    Permission.DECIDE_PRIVACY_REQUEST: "decide privacy requests",
+    Permission.EXPORT_PERSONAL_DATA: "export personal data",
+    Permission.ERASE_PERSONAL_DATA: "erase personal data",
+    Permission.RECORD_DISCLOSURE: "record disclosures",
+    Permission.RUN_SYNC: "sync with the web store",
+}
+
 ROLE_LABELS = {Role.OWNER: "Owner", Role.STAFF: "Staff", Role.ORDER_TAKER: "Order taker",
                Role.SCHEDULED_JOB: "Scheduled job"}
 

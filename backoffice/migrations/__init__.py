@@ -56,10 +56,8 @@ def check_not_newer(db) -> str | None:
         return None
     known = {rev.revision for rev in script().walk_revisions()}
     if current not in known:
-        from backoffice.db import safe_url
-
         raise DatabaseTooNew(
-            f"The database at {safe_url(db.url)} was written by a newer version of "
+            f"The database at {db.shown_url} was written by a newer version of "
             "backoffice. Install that version (or newer) to open it; nothing was changed."
         )
     return current
@@ -67,14 +65,12 @@ def check_not_newer(db) -> str | None:
 
 def upgrade(db, revision: str = "head") -> bool:
     """Bring the database to `revision`; returns True when anything was applied."""
-    from backoffice.db import backup_sqlite
-
     current = check_not_newer(db)
     target = head_revision() if revision == "head" else revision
     if current == target or target is None:
         return False
     if db.backend == "sqlite" and current is not None:
-        backup_sqlite(db)
+        db.backup_sqlite()
     with db.engine.connect() as conn:
         if db.backend == "sqlite":
             # Batch migrations rebuild tables; foreign keys must be off outside the transaction.

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
@@ -35,8 +36,9 @@ from backoffice.db import data_dir
 from backoffice.domain.audit import AuditEvent
 from backoffice.domain.base import utcnow
 from backoffice.domain.enums import AuditOutcome
-from backoffice.domain.staff import Actor, Permission, StaffUser
-from backoffice.errors import UserFacingError
+from backoffice.domain.staff import PERMISSION_WORDS, ROLE_LABELS, Actor, Permission, StaffUser
+from backoffice.errors import PermissionDenied, UserFacingError
+from backoffice.services.record_labels import customer_names, record_labels
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +235,22 @@ def record_views(session: Session, actor: Actor | None, action: str, *, entity_t
     """Append one event per (entity id, customer id), chained and keyed as `record` does, with
     one read of the chain's end and one flush (a batch of 500 printed slips is 500 views)."""
     _append(session, actor, action, entity_type, list(entities))
+
+
+def refuse(db, actor: Actor, permission: Permission, *, customer_id: int | None = None) -> NoReturn:
+    """Record that `actor` was refused `permission`, in its own transaction (so it stays
+    recorded though the action does not happen), and raise PermissionDenied.
+
+    access.require calls this; this module's own guarded functions call it directly,
+    since access records its refusals through this module.
+    """
+    with db.begin() as s:
+        record(s, actor, f"denied:{permission.value}", customer_id=customer_id,
+               outcome=AuditOutcome.DENIED)
+    raise PermissionDenied(
+        f"{ROLE_LABELS[actor.role]} accounts may not {PERMISSION_WORDS.get(permission, permission.value)}. "
+        "Ask the shop owner if you need this."
+    )
 
 
 def _append(session: Session, actor: Actor | None, action: str, entity_type: str,
@@ -484,10 +502,8 @@ def action_label(action: str) -> str:
         return "Refused (any action)"
     if action.startswith("denied:"):
         perm = action.partition(":")[2]
-        from backoffice.services.access import _ACTION_WORDS
-
         try:
-            words = _ACTION_WORDS[Permission(perm)]
+            words = PERMISSION_WORDS[Permission(perm)]
         except ValueError:
             words = perm.replace("_", " ")
         return f"Refused: {words}"
@@ -547,9 +563,8 @@ def list_events(
     ANY_DENIED for every refusal; `since` is inclusive, `until` exclusive.
     Raises PermissionDenied.
     """
-    from backoffice.services import access
-
-    access.require(db, actor, Permission.READ_AUDIT, customer_id=customer_id)
+    if not actor.may(Permission.READ_AUDIT):
+        refuse(db, actor, Permission.READ_AUDIT, customer_id=customer_id)
     limit = max(1, min(int(limit), MAX_PAGE))
     stmt = (
         select(AuditEvent, StaffUser.login)
@@ -571,8 +586,6 @@ def list_events(
         stmt = stmt.where(AuditEvent.at >= since)
     if until is not None:
         stmt = stmt.where(AuditEvent.at < until)
-    from backoffice.services.record_labels import customer_names, record_labels
-
     with db.read() as s:
         found = s.execute(stmt).all()
         records = record_labels(s, [(ev.entity_type, ev.entity_id) for ev, _login in found])
@@ -610,9 +623,8 @@ def export_audit_key(db, *, actor: Actor) -> str:
 
     Raises PermissionDenied, and UserFacingError when this desk has not got the key.
     """
-    from backoffice.services import access
-
-    access.require(db, actor, Permission.MANAGE_SETTINGS)
+    if not actor.may(Permission.MANAGE_SETTINGS):
+        refuse(db, actor, Permission.MANAGE_SETTINGS)
     with db.begin() as s:
         key = _load_key(database_name(s))
         if key is None:

@@ -14,7 +14,7 @@ import logging
 import os
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from backoffice import migrations
@@ -118,17 +118,6 @@ def backup_database(db: Database, *, actor: Actor, out: str | os.PathLike,
     with db.begin() as s:
         audit.record(s, actor, "backup_database", entity_type="database")
     return info
-
-
-def backup_due(*, every_days: int, now: datetime | None = None) -> bool:
-    """Whether a scheduled backup is due: none yet, or the newest is `every_days` old."""
-    if every_days <= 0:
-        return False
-    backups = _registered()
-    if not backups:
-        return True
-    now = now or datetime.now(UTC)
-    return now - backups[0].made_at >= timedelta(days=every_days)
 
 
 def _file_revision(path: Path) -> str | None:

@@ -181,21 +181,3 @@ def set_store_keys(db: Database, *, actor: Actor, consumer_key: str, consumer_se
     with db.begin() as s:
         audit.record(s, actor, "change_store_keys", entity_type="settings", fields=("consumer_key", "consumer_secret"))
     return store_keys_state(db, actor=actor)
-
-
-def check_store_connection(db: Database, *, actor: Actor) -> str:
-    """Ask the web store one small question with the saved address and keys; say how it went.
-
-    Raises UserFacingError (StoreError) with the reason when it does not answer or refuses.
-    """
-    access.require(db, actor, Permission.MANAGE_SETTINGS)
-    from backoffice.services.sync import connector_for
-
-    connector = connector_for(db, max_retries=0, timeout=(5, 15))
-    try:
-        result = connector.ping()
-    finally:
-        connector.close()
-    orders = "" if result.orders_total is None else f" It holds {result.orders_total:,} orders."
-    took = f"{result.seconds * 1000:.0f} ms" if result.seconds < 1 else f"{result.seconds:.1f} s"
-    return f"The web store answered in {took} and accepted the keys.{orders}"

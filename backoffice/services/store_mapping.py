@@ -92,13 +92,6 @@ def parse_store_time(value: Any) -> datetime | None:
     return moment.astimezone(timezone.utc)
 
 
-def store_time_text(moment: datetime | None) -> str | None:
-    """The store's own text for a moment (UTC, whole seconds), for payloads and comparisons."""
-    if moment is None:
-        return None
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-
-
 def to_money(value: Any) -> Decimal:
     """Read the store's amount (a string with two decimals, or a number) as a Decimal."""
     if value is None or value == "" or isinstance(value, bool):

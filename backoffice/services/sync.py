@@ -39,8 +39,8 @@ from sqlalchemy import func, select, update
 from backoffice import secrets
 from backoffice.db import Database, is_lock_conflict
 from backoffice.domain.base import utcnow
-from backoffice.domain.customers import Customer
-from backoffice.domain.enums import OrderStatus, OutboxKind, OutboxStatus
+from backoffice.domain.customers import Customer, CustomerAddress
+from backoffice.domain.enums import AddressKind, OrderStatus, OutboxKind, OutboxStatus
 from backoffice.domain.orders import Order
 from backoffice.domain.staff import Actor, Permission
 from backoffice.domain.sync import OutboxMessage, SyncConflict, SyncRun
@@ -96,8 +96,10 @@ __all__ = [
     "SyncBusy",
     "SyncOptions",
     "SyncRunRow",
+    "StoreAuthError",
     "SyncStatus",
     "SyncSummary",
+    "check_store_connection",
     "connector_for",
     "list_conflicts",
     "list_outbox",
@@ -307,6 +309,22 @@ def connector_for(db: Database, *, store_url: str | None = None, **connector_opt
                                      **connector_options)
     connector.request_counter = counter
     return connector
+
+
+def check_store_connection(db: Database, *, actor: Actor) -> str:
+    """Ask the web store one small question with the saved address and keys; say how it went.
+
+    Raises UserFacingError (StoreError) with the reason when it does not answer or refuses.
+    """
+    access.require(db, actor, Permission.MANAGE_SETTINGS)
+    connector = connector_for(db, max_retries=0, timeout=(5, 15))
+    try:
+        result = connector.ping()
+    finally:
+        connector.close()
+    orders = "" if result.orders_total is None else f" It holds {result.orders_total:,} orders."
+    took = f"{result.seconds * 1000:.0f} ms" if result.seconds < 1 else f"{result.seconds:.1f} s"
+    return f"The web store answered in {took} and accepted the keys.{orders}"
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -772,8 +790,6 @@ def _resolve_customer(s, conflict: SyncConflict, keep: str) -> None:
 
 
 def _set_customer_field(s, local, name: str, value: str) -> None:
-    from backoffice.domain.customers import CustomerAddress
-
     group, _, sub = name.partition(".")
     if not sub:
         values = dict(local.values)
@@ -793,8 +809,6 @@ def _set_customer_field(s, local, name: str, value: str) -> None:
             return
     row_id = local.billing_id if group == "billing" else local.shipping_id
     if row_id is None:
-        from backoffice.domain.enums import AddressKind
-
         kind = AddressKind.BILLING if group == "billing" else AddressKind.SHIPPING
         s.add(CustomerAddress(customer_id=local.id, kind=kind, is_default=True, **{sub: value}))
         return

@@ -23,7 +23,8 @@ from sqlalchemy import Boolean, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from backoffice.db import Database
-from backoffice.domain.base import utcnow
+from backoffice.domain.base import Money, UTCDateTime, utcnow
+from backoffice.domain.cards import fit_checked, mask_card_numbers
 from backoffice.domain.sync import SyncCursor
 from backoffice.errors import Cancelled, UserFacingError
 from backoffice.services.store_mapping import GuardReport
@@ -443,8 +444,6 @@ _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 def safe_sentence(text: str, limit: int = 2000) -> str:
     """A store's sentence fit to keep in the outbox and the run log: no email address and no
     card number in it (they outlive an erasure there), and not too long."""
-    from backoffice.domain.cards import fit_checked, mask_card_numbers
-
     text = _EMAIL.sub("(an email address)", text or "")
     text = mask_card_numbers(text).text
     # A cut can make a card number of what was none: check after cutting.
@@ -487,8 +486,6 @@ def _converter(column, dialect: str):
     It does what the column's SQLAlchemy type would do on the way in (so rows read back
     the same), without its per-value overhead; checked by a round-trip test.
     """
-    from backoffice.domain.base import Money, UTCDateTime
-
     kind = column.type
     if isinstance(kind, UTCDateTime):
         if dialect == "sqlite":

@@ -40,6 +40,8 @@ from backoffice.domain.enums import (
     PaymentMethod,
     PaymentStatus,
 )
+from backoffice.domain.search import reindex_customer
+from backoffice.domain.settings import shop_default_country
 from backoffice.domain.orders import (
     Order,
     OrderAddress,
@@ -53,6 +55,7 @@ from backoffice.domain.orders import (
 from backoffice.domain.sync import OutboxMessage, PayLinkOutcome, SyncConflict
 from backoffice.services import store_mapping as sm
 from backoffice.services.newsletters import store_consent
+from backoffice.services.search_index import rebuild_search_index
 from backoffice.store.connector import Page
 from backoffice.store.woocommerce import store_time
 from backoffice.services.sync_common import (
@@ -1528,27 +1531,16 @@ def rebuild_or_reindex(db: Database, stats: RunStats, options: SyncOptions, prog
     """Bring the customer search index up to date for the customers this run touched
     (`force`, or more than the threshold: rebuild it all).
 
-    Does nothing when customer search is not installed in this version.
     """
     ids = sorted(i for i in stats.reindex if i)
     if not ids and not force:
         return
-    try:
-        from backoffice.domain.search import reindex_customer
-        from backoffice.services.settings import shop_default_country
-    except ImportError:
-        return
     if force or len(ids) > options.bulk_reindex_threshold:
-        try:
-            from backoffice.services.search_index import rebuild_search_index
-        except ImportError:
-            rebuild_search_index = None
-        if rebuild_search_index is not None:
-            if progress is not None:
-                progress(0, 1, "Rebuilding the customer search index")
-            rebuild_search_index(db)
-            stats.reindex.clear()
-            return
+        if progress is not None:
+            progress(0, 1, "Rebuilding the customer search index")
+        rebuild_search_index(db)
+        stats.reindex.clear()
+        return
     done = 0
     for chunk in _chunks(ids, 200):
         with db.begin() as s:

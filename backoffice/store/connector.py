@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -253,15 +253,6 @@ class StoreConnector(Protocol):
         """Delete a customer for good; None when the store had no such customer."""
         ...
 
-    def batch_orders(
-        self,
-        *,
-        create: Sequence[Mapping[str, Any]] = (),
-        update: Sequence[Mapping[str, Any]] = (),
-        delete: Sequence[int] = (),
-    ) -> Record:
-        """Send up to 100 order changes in one request."""
-        ...
 
     def ping(self) -> PingResult:
         """Check that the store answers and accepts the keys."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -54,9 +54,6 @@ NO_ORDER_EMAIL = "woocommerce_rest_missing_email"
 
 #: The store's answer to an address it has no route for (here: a store too old for the request).
 NO_ROUTE = "rest_no_route"
-
-#: Objects a batch request may carry on a stock store.
-MAX_BATCH = 100
 
 # List in id order: a record changed during the listing keeps its place, so no page
 # shifts under the reader and nothing is skipped; the sync dedupes by id.
@@ -467,33 +464,6 @@ class WooCommerceConnector:
             return None
         return reply.data
 
-    def batch_orders(
-        self,
-        *,
-        create: Sequence[Mapping[str, Any]] = (),
-        update: Sequence[Mapping[str, Any]] = (),
-        delete: Sequence[int] = (),
-    ) -> Record:
-        """Send up to 100 order changes in one request and return the store's answer as is.
-
-        Each created order must carry its reference in meta. A batch that creates is
-        never repeated blindly (see `create_order`); one that only updates or deletes is.
-        """
-        count = len(create) + len(update) + len(delete)
-        if count > MAX_BATCH:
-            raise ValueError(f"a batch holds at most {MAX_BATCH} orders, not {count}")
-        if count == 0:
-            return {}
-        body: dict[str, Any] = {}
-        if create:
-            body["create"] = [_with_reference(p, None)[0] for p in create]
-        if update:
-            body["update"] = [dict(p) for p in update]
-        if delete:
-            body["delete"] = [int(i) for i in delete]
-        op = Operation(f"send a batch of {count} order changes", "the batch of orders")
-        reply = self._http.request("POST", "/orders/batch", op, json=body, idempotent=not create, check=_object_only)
-        return reply.data
 
     def ping(self) -> PingResult:
         """Check that the store answers and accepts the keys, with one small request."""

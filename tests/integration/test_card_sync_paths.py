@@ -7,32 +7,18 @@ from __future__ import annotations
 
 import itertools
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backoffice.services import sync
 from backoffice.services.store_mapping import TRACKING_META_KEY
-from backoffice.store.devstore import DevStore
 from tests.card_canary import assert_no_card_in_database, card_texts, database_texts, leaks
 from tests.integration.sync_helpers import FAST, SYNC_ACTOR, connector
 
 _serial = itertools.count(1)
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=31) as devstore:
-        bodies: list[bytes] = []
-        handle = devstore.api.handle
-
-        def capture(method, path, query, headers, body):
-            bodies.append(f"{method} {path}?{query}\n".encode() + body)
-            return handle(method, path, query, headers, body)
-
-        devstore.api.handle = capture
-        devstore.captured = bodies
-        yield devstore
+STORE = {"seed": 31, "capture": True}
 
 
 def _address(texts, email: str) -> dict:

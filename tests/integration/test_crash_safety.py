@@ -23,7 +23,6 @@ from backoffice.db import Database, create_db_engine, open_database
 from backoffice.domain import Customer, CustomerNote, Order, OutboxMessage
 from backoffice.domain.enums import CustomerStatus, OutboxKind, OutboxStatus, Role
 from backoffice.services import customers, sync
-from backoffice.store.devstore import DevStore
 from tests.conftest import make_staff
 from tests.integration.child_env import desk_env
 from tests.integration.sync_helpers import FAST, SYNC_ACTOR, connector
@@ -33,11 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KILLS = 4
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=7) as devstore:
-        devstore.populate(customers=8, orders=24, products=4)
-        yield devstore
+STORE = {"seed": 7, "customers": 8, "orders": 24, "products": 4}
 
 
 @pytest.fixture

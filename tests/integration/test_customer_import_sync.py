@@ -6,22 +6,16 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
 from sqlalchemy import func, select
 
 from backoffice.domain import Customer, OutboxMessage
 from backoffice.domain.emails import email_key
 from backoffice.services import customer_import
 from backoffice.services import sync
-from backoffice.store.devstore import DevStore
 from tests.integration.sync_helpers import SYNC_ACTOR, FAST, connector
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=11) as devstore:
-        devstore.populate(customers=6, orders=0, products=2)
-        yield devstore
+STORE = {"seed": 11, "customers": 6, "orders": 0, "products": 2}
 
 
 def test_a_sync_links_an_imported_customer_to_their_store_account(db, owner, store):

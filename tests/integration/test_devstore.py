@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from backoffice.store.devstore import DevStore
+from backoffice.store.devstore import server as devstore_server
 from backoffice.store.devstore.cli import main as devstore_main
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "woocommerce"
@@ -33,22 +34,6 @@ def fixture_headers(name: str) -> dict[str, str]:
     return dict(line.split(": ", 1) for line in lines if ": " in line)
 
 
-class FakeClock:
-    """Store time that moves only when a test says so."""
-
-    def __init__(self, start: float = 1_795_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    def iso(self) -> str:
-        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(self.now)))
-
-
 def devstore_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("devstore-")]
 
@@ -62,16 +47,7 @@ def no_dangling_threads():
     assert devstore_threads() == []
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store(clock):
-    with DevStore(seed=7, clock=clock) as store:
-        store.populate(customers=30, orders=60, products=10)
-        yield store
+STORE = {"seed": 7, "customers": 30, "orders": 60, "products": 10, "clock": True}
 
 
 @pytest.fixture
@@ -575,14 +551,26 @@ def test_order_pay_page_pays_without_asking_for_a_card(http, store):
 # Faults ---------------------------------------------------------------------------------
 
 
-def test_latency(http, store):
+def test_latency(http, store, monkeypatch):
+    # The store waits before answering each request; the wait itself is recorded, not timed.
+    waits: list[float] = []
+
+    class _Time:
+        def __getattr__(self, name):
+            return getattr(time, name)
+
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            waits.append(seconds)
+
+    monkeypatch.setattr(devstore_server, "time", _Time())
     store.faults.latency_ms = 150
-    before = store.serve_seconds
-    started = time.perf_counter()
     assert http.get(api(store, "/orders")).status_code == 200
-    assert time.perf_counter() - started >= 0.15
-    assert store.serve_seconds - before >= 0.15
+    assert http.get(api(store, "/customers")).status_code == 200
+    assert waits == [0.15, 0.15]
     store.faults.latency_ms = 0
+    assert http.get(api(store, "/orders")).status_code == 200
+    assert waits == [0.15, 0.15]
 
 
 def test_fail_next(http, store):
@@ -675,12 +663,10 @@ def test_checkout_page_is_never_faulted(store):
 
 def test_request_count_serve_seconds_and_log(http, store):
     store.reset_stats()
-    started = time.perf_counter()
     for page in (1, 2, 3):
         http.get(api(store, "/orders"), params={"per_page": 20, "page": page})
-    wall = time.perf_counter() - started
     assert store.request_count == 3
-    assert 0 < store.serve_seconds <= wall
+    assert store.serve_seconds > 0
     method, path, query, status = store.requests_log[0]
     assert (method, path, query, status) == ("GET", "/wp-json/wc/v3/orders", {"per_page": "20", "page": "1"}, 200)
 

@@ -12,19 +12,9 @@ import requests
 
 from backoffice.store.devstore import DevStore
 from backoffice.store.devstore.cli import main as devstore_main
-from tests.integration.test_devstore import FakeClock
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store(clock):
-    with DevStore(seed=5, clock=clock) as store:
-        store.populate(customers=3, orders=0, products=2)
-        yield store
+STORE = {"seed": 5, "customers": 3, "orders": 0, "products": 2, "clock": True}
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The dev store set up as shops run theirs: taxes on, and what the second recording shows.
 
 Each test holds the dev store to a figure or a shape recorded from a stock WooCommerce
-10.0.2 store (tests/fixtures/reference/woocommerce-10.0.2 and its README).
+10.0.2 store (tests/fixtures/woocommerce and its README).
 """
 
 from __future__ import annotations
@@ -11,16 +11,12 @@ from typing import Any
 import pytest
 import requests
 
-from backoffice.store.devstore import DevStore
 
 HOUSTON = {"first_name": "Maria", "last_name": "Garcia", "address_1": "1 Main St", "city": "Houston",
            "state": "TX", "postcode": "77002", "country": "US"}
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=11) as store:
-        yield store
+STORE = {"seed": 11}
 
 
 @pytest.fixture

@@ -16,17 +16,12 @@ from backoffice.services import customers as customers_service
 from backoffice.services import settings as settings_service
 from backoffice.services import sync
 from backoffice.services.newsletters import consent, lists, suppression
-from backoffice.store.devstore import DevStore
 from tests.integration.sync_helpers import FAST, SYNC_ACTOR, connector
 
 KEY = "_shop_consent"
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=5) as devstore:
-        devstore.populate(customers=6, orders=0, products=2)
-        yield devstore
+STORE = {"seed": 5, "customers": 6, "orders": 0, "products": 2}
 
 
 @pytest.fixture

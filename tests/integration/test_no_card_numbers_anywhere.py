@@ -31,7 +31,6 @@ from backoffice.services import phone_orders as po
 from backoffice.services import sync
 from backoffice.store.connector import StoreCredentials
 from tests.integration.sync_helpers import SYNC_ACTOR
-from backoffice.store.devstore import DevStore
 from backoffice.store.woocommerce import WooCommerceConnector
 from tests.card_canary import assert_no_card_in_database, leaks, luhn_complete
 from tests.conftest import make_staff
@@ -110,19 +109,7 @@ def assert_no_card(blob: bytes, where: str) -> None:
         assert pattern not in blob, f"a card number ({pattern[:4]!r}…) was found in {where}"
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=23) as devstore:
-        bodies: list[bytes] = []
-        handle = devstore.api.handle
-
-        def capture(method, path, query, headers, body):
-            bodies.append(f"{method} {path}?{query}\n".encode() + body)
-            return handle(method, path, query, headers, body)
-
-        devstore.api.handle = capture
-        devstore.captured = bodies
-        yield devstore
+STORE = {"seed": 23, "capture": True}
 
 
 def connector_for(store):

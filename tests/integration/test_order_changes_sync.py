@@ -15,7 +15,6 @@ from backoffice.errors import UserFacingError
 from backoffice.services import orders as orders_service
 from backoffice.services import sync
 from backoffice.services.store_mapping import TRACKING_META_KEY
-from backoffice.store.devstore import DevStore
 from tests.integration.sync_helpers import (
     SYNC_ACTOR,
     FAST,
@@ -26,11 +25,7 @@ from tests.integration.sync_helpers import (
 )
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=21) as devstore:
-        devstore.populate(customers=15, orders=60, products=6)
-        yield devstore
+STORE = {"seed": 21, "customers": 15, "orders": 60, "products": 6}
 
 
 @pytest.fixture

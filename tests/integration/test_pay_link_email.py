@@ -21,15 +21,11 @@ from backoffice.services import phone_orders as po
 from backoffice.services import sync
 from backoffice.services.settings import set_settings
 from backoffice.store.connector import StoreFeatureMissingError, StoreNotFoundError
-from backoffice.store.devstore import DevStore
 from backoffice.store.woocommerce import NO_ORDER_EMAIL
 from tests.integration.sync_helpers import SYNC_ACTOR, FAST, connector, outbox_rows
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=31) as devstore:
-        yield devstore
+STORE = {"seed": 31}
 
 
 @pytest.fixture

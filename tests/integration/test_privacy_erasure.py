@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import zipfile
 
-import pytest
 from sqlalchemy import String, Text, func, select
 
 from backoffice.domain import ConsentEvent, NewsletterList, Order, OrderLine, Subscription, SyncConflict, SyncRun
@@ -21,7 +20,6 @@ from backoffice.domain.sync import OutboxMessage
 from backoffice.services import customers, sync
 from backoffice.services.privacy import export, fulfil, identity, register
 from backoffice.services.privacy.store_erasure import DELETED_EMAIL, PERSONAL_DATA_REMOVED, left_on_order
-from backoffice.store.devstore import DevStore
 from tests.integration.sync_helpers import FAST, SYNC_ACTOR, connector
 
 FIRST, LAST = "Wendelgard", "Quizzleworth"
@@ -32,11 +30,7 @@ NEEDLES = [FIRST, LAST, FIRST.lower(), LAST.lower(), EMAIL, "quizzleworth@", "un
            "8410555703", "307 555 0148"]
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=5) as devstore:
-        devstore.populate(customers=5, orders=10, products=4)
-        yield devstore
+STORE = {"seed": 5, "customers": 5, "orders": 10, "products": 4}
 
 
 def _billing(**extra):

@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from backoffice.domain import Customer, Order, OutboxMessage
 from backoffice.domain.enums import OutboxStatus, Role
 from backoffice.services import audit, sync
-from backoffice.store.devstore import DevStore
 from tests.conftest import make_staff
 from tests.integration.child_env import desk_env
 from tests.integration.sync_helpers import FAST, SYNC_ACTOR, connector, store_refs
@@ -28,11 +27,7 @@ DESKS = 4
 SECONDS = 15
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=11) as devstore:
-        devstore.populate(customers=40, orders=30, products=6)
-        yield devstore
+STORE = {"seed": 11, "customers": 40, "orders": 30, "products": 6}
 
 
 def _stuck(db) -> list:

@@ -37,7 +37,6 @@ from backoffice.errors import PermissionDenied, UserFacingError
 from backoffice.services import settings as settings_service
 from backoffice.services import sync
 from backoffice.services.store_mapping import TRACKING_META_KEY
-from backoffice.store.devstore import DevStore
 from tests.integration.sync_helpers import (
     SYNC_ACTOR,
     FAST,
@@ -55,11 +54,7 @@ from tests.integration.sync_helpers import (
 VISA = "4111 1111 1111 1111"
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=7) as devstore:
-        devstore.populate(customers=25, orders=140, products=12)
-        yield devstore
+STORE = {"seed": 7, "customers": 25, "orders": 140, "products": 12}
 
 
 @pytest.fixture

@@ -22,11 +22,7 @@ GONE = "deleted on the web store"
 ONE_BY_ONE = dataclasses.replace(FAST, prefetch_pages=0, parallel_pages=1, batch_pages=1)
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=11) as devstore:
-        devstore.populate(customers=30, orders=120, products=8)
-        yield devstore
+STORE = {"seed": 11, "customers": 30, "orders": 120, "products": 8}
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from backoffice.domain import Order
 from backoffice.domain.enums import OutboxStatus
 from backoffice.services import sync
-from backoffice.store.devstore import DevStore
 from tests.integration.sync_helpers import (
     SYNC_ACTOR,
     FAST,
@@ -22,11 +21,7 @@ from tests.integration.sync_helpers import (
 )
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=11) as devstore:
-        devstore.populate(customers=30, orders=260, products=10)
-        yield devstore
+STORE = {"seed": 11, "customers": 30, "orders": 260, "products": 10}
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from sqlalchemy import func, insert, select
 from backoffice.domain import OutboxMessage, Product
 from backoffice.domain.enums import OutboxKind, OutboxStatus
 from backoffice.services import store_mapping as sm
-from backoffice.store.devstore import DevStore
 from tests.integration.sync_helpers import assert_matches_store, job_account_env, new_customer, phone_order, store_refs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,11 +28,7 @@ LOCAL_ORDERS = 60
 LATENCY_MS = 15
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=5) as devstore:
-        devstore.populate(customers=500, orders=5000, products=25)
-        yield devstore
+STORE = {"seed": 5, "customers": 500, "orders": 5000, "products": 25}
 
 
 def _stock_products(db, store) -> list[str]:

@@ -9,16 +9,11 @@ import pytest
 
 from backoffice.errors import Cancelled, StoreError
 from backoffice.services.sync_common import pages_in_parallel
-from backoffice.store.devstore import DevStore
 
 from .sync_helpers import connector
 
 
-@pytest.fixture(scope="module")
-def store():
-    with DevStore(seed=5) as devstore:
-        devstore.populate(customers=40, orders=730, products=10)
-        yield devstore
+STORE = {"seed": 5, "customers": 40, "orders": 730, "products": 10, "shared": True}
 
 
 @pytest.fixture(autouse=True)

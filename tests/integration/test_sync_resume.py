@@ -19,7 +19,6 @@ from backoffice.db import open_database
 from backoffice.domain import Order
 from backoffice.services import sync
 from backoffice.services.sync_common import CURSOR_ORDERS, RESUME_SUFFIX, Checkpoint, read_cursor
-from backoffice.store.devstore import DevStore
 
 from .sync_helpers import SYNC_ACTOR, FAST, assert_matches_store, connector, job_account_env
 
@@ -29,11 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = dataclasses.replace(FAST, batch_pages=3, parallel_pages=2, lock_wait_seconds=10)
 
 
-@pytest.fixture(scope="module")
-def store():
-    with DevStore(seed=17) as devstore:
-        devstore.populate(customers=150, orders=2400, products=12)
-        yield devstore
+STORE = {"seed": 17, "customers": 150, "orders": 2400, "products": 12, "shared": True}
 
 
 @pytest.fixture(autouse=True)

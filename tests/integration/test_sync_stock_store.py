@@ -18,14 +18,10 @@ from backoffice.domain.text import fold
 from backoffice.services import phone_order_quotes as quotes
 from backoffice.services import phone_orders as po
 from backoffice.services import sync
-from backoffice.store.devstore import DevStore
 from tests.integration.sync_helpers import FAST, SYNC_ACTOR, connector
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=41) as devstore:
-        yield devstore
+STORE = {"seed": 41, "clock": "moving"}
 
 
 @pytest.fixture
@@ -554,14 +550,12 @@ def test_orders_name_payment_gateways_the_store_knows_as_the_owner_mapped_them(d
 
 
 def test_a_customer_edited_or_deleted_on_the_store_reaches_the_desk_at_the_next_run(db, store, conn):
-    import time as _time
-
     edited = houston_customer(db, store, email="edited@example.com")
     deleted = houston_customer(db, store, email="deleted@example.com")
     sync.run_sync(db, conn, options=FAST, full_customer_scan=True, actor=SYNC_ACTOR)
     with db.read() as s:
         edited_store, deleted_store = s.get(Customer, edited).store_id, s.get(Customer, deleted).store_id
-    _time.sleep(1.1)  # the store's dates have whole seconds
+    store.clock.advance(1)  # the store's dates have whole seconds
     store.update_customer(edited_store, {"billing": {"phone": "+1 713 555 0177"}, "last_name": "Lopez"})
     store.delete_customer(deleted_store)
     newcomer = store.create_customer({"email": "new@example.com", "first_name": "Nia", "last_name": "New"})

@@ -6,7 +6,6 @@ waiting for them instead of sending them."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import requests
@@ -27,11 +26,7 @@ from tests.integration.sync_helpers import SYNC_ACTOR, FAST, add_message, assert
 GONE = "deleted on the web store"
 
 
-@pytest.fixture
-def store():
-    with DevStore(seed=13) as devstore:
-        devstore.populate(customers=20, orders=90, products=8)
-        yield devstore
+STORE = {"seed": 13, "customers": 20, "orders": 90, "products": 8, "clock": "moving"}
 
 
 @pytest.fixture
@@ -180,7 +175,7 @@ def test_an_order_restored_on_the_store_comes_back_with_its_status(db, store, co
     assert _local(db, target["id"]).status == OrderStatus.TRASH
 
     # Restored a second later (the store keeps whole seconds), as the admin's "Restore" does.
-    time.sleep(1.05)
+    store.clock.advance(1)
     restored = conn.update_order(target["id"], {"status": "on-hold"})
     assert restored["date_modified_gmt"] > trashed["date_modified_gmt"]
     summary = _sync(db, conn)

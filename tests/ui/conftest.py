@@ -11,7 +11,6 @@ import shiboken6
 from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication
 
-from backoffice.services import staff
 from ui.context import AppContext
 from ui.gui_gc import collect_on_gui_thread
 from ui.tasks import TaskManager
@@ -34,20 +33,22 @@ def _garbage_collected_on_the_gui_thread(qapp):
 
 
 @pytest.fixture(autouse=True)
-def _fast_hashing():
-    staff.use_fast_hashing_for_tests()
+def _fast_hashing(fast_hashing):
+    """Every Qt test may sign someone in: the shared `fast_hashing`, for all of them."""
 
 
 @pytest.fixture(autouse=True)
 def no_dangling_threads(request):
-    """Fail a test that leaves Qt pool work or Python threads running behind it."""
+    """Fail a test that leaves Qt pool work or Python threads running behind it, daemon threads
+    (the sync's page prefetch, the dev store's server) included."""
     before = {t.ident for t in threading.enumerate()}
     yield
     if "qapp" in request.fixturenames or "qtbot" in request.fixturenames:
         QThreadPool.globalInstance().waitForDone(5000)
+    # Qt's pool threads show up as dummy threads once they ran Python code; waitForDone covers them.
     left = [
         t for t in threading.enumerate()
-        if t.ident not in before and t.is_alive() and not t.daemon
+        if t.ident not in before and t.is_alive() and not isinstance(t, threading._DummyThread)
     ]
     for t in left:
         t.join(timeout=5)

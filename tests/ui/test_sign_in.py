@@ -22,12 +22,7 @@ from ui.tasks import TaskManager
 OWNER_PW = "owner-password-1"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing():
-    saved = staff._hasher
-    staff.use_fast_hashing_for_tests()
-    yield
-    staff._hasher = saved
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from backoffice import secrets
 from backoffice.domain import Customer
 from backoffice.domain.enums import OutboxKind, OutboxStatus, Role
 from backoffice.domain.staff import Permission
+from backoffice.errors import UserFacingError
 from backoffice.services import settings as settings_service
 from backoffice.services import sync
 from backoffice.store.devstore import DevStore
@@ -175,3 +176,27 @@ def test_no_store_set_up_is_said_in_the_status_bar(qtbot, sqlite_db):
     finally:
         controller.shutdown()
         assert ctx.tasks.wait_all(WAIT_MS)
+
+
+def test_a_status_that_cannot_be_read_is_said_in_the_status_bar(qtbot, ctx, controller, monkeypatch, caplog):
+    widget = SyncStatusWidget(controller)
+    qtbot.addWidget(widget)
+    controller.refresh_status()
+    qtbot.waitUntil(lambda: widget.text() == "Not synced yet", timeout=WAIT_MS)
+
+    real = sync.sync_status
+
+    def unreachable(db, *, actor):
+        raise UserFacingError("The database server at db.example.com did not answer. Nothing was changed.")
+
+    monkeypatch.setattr(sync, "sync_status", unreachable)
+    with caplog.at_level("INFO", logger="ui.sync_status"):
+        controller.refresh_status()
+        qtbot.waitUntil(lambda: widget.text() == "Sync status not known", timeout=WAIT_MS)
+    assert "did not answer" in widget.button.toolTip()
+    [record] = [r for r in caplog.records if r.name == "ui.sync_status"]
+    assert record.exc_info is not None and "Traceback" in caplog.text and "unreachable" in caplog.text
+
+    monkeypatch.setattr(sync, "sync_status", real)
+    controller.refresh_status()
+    qtbot.waitUntil(lambda: widget.text() == "Not synced yet", timeout=WAIT_MS)

@@ -110,3 +110,22 @@ def test_work_holding_a_screen_lets_go_of_it_on_the_gui_thread_only(qtbot):
     qtbot.waitUntil(lambda: not tasks.busy())
     qtbot.waitUntil(lambda: where != [])
     assert where == [True]
+
+
+def test_a_failure_after_its_screen_closed_is_logged_whole(qtbot, caplog):
+    tasks = TaskManager()
+    screen = _Screen()
+    release = threading.Event()
+    tasks.run_db(_blocked_work(release, [], "fail"), on_success=screen.show_result,
+                 on_failure=screen.show_failure)
+    screen.deleteLater()
+    qtbot.waitUntil(lambda: _deleted(screen))
+    with caplog.at_level("INFO", logger="ui.tasks"):
+        release.set()
+        assert tasks.wait_all()
+        qtbot.waitUntil(lambda: not tasks.busy())
+    [record] = [r for r in caplog.records if r.name == "ui.tasks"]
+    assert record.levelname == "ERROR"
+    assert "the store did not answer" in record.getMessage()
+    # The traceback points at the line that failed, for whoever reads the log.
+    assert record.exc_info and "Traceback" in caplog.text and "test_tasks.py" in caplog.text

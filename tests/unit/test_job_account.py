@@ -17,12 +17,7 @@ OWNER_PW = "owner-password-1"
 TAKER_PW = "taker-password-1"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing():
-    saved = staff._hasher
-    staff.use_fast_hashing_for_tests()
-    yield
-    staff._hasher = saved
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 
 @pytest.fixture

@@ -93,7 +93,7 @@ NO_ACTOR = {
         "audit.check_chain", "audit.checkpoint_path", "audit.import_audit_key", "audit.audit_actions",
     },
     "upkeep when the database is opened, before anyone signs in; shows no one's data": {
-        "backup.backup_due", "privacy.erasure.clean_database_files",
+        "privacy.erasure.clean_database_files",
         "search_index.compact_search_index", "search_index.rebuild_search_index",
         "search_index.search_index_needs_rebuild",
     },
@@ -113,6 +113,7 @@ ACTOR_WITHOUT_PERMISSION = {
     "access.require": "the check itself",
     "access.require_own_order": "the order-taker check itself",
     "audit.record": "writes the audit entry inside the caller's unit of work",
+    "audit.refuse": "records a refusal the check found, and raises",
     "audit.record_views": "writes a batch's audit entries inside the caller's unit of work",
     "customers.add_customer": "adds a customer inside the caller's unit of work (create_customer, "
                               "place_phone_order), after its check",
@@ -226,7 +227,7 @@ WHO_MAY = {
     "phone_orders.send_pay_link_again": EVERYONE,
     "phone_orders.shipping_options": EVERYONE,
     "phone_orders.similar_customers": EVERYONE,
-    "settings.check_store_connection": {OWNER},
+    "sync.check_store_connection": {OWNER},
     "settings.set_settings": {OWNER},
     "settings.set_store_keys": {OWNER},
     "settings.store_keys_state": {OWNER},
@@ -328,9 +329,10 @@ def _calls(fn) -> set[str]:
 
 def _checks(fn, module, seen=()) -> bool:
     """Whether `fn` calls access.require (itself, or through a function of its module that does:
-    a private helper, or another service of the module that checks first)."""
+    a private helper, or another service of the module that checks first). The audit service,
+    which access records refusals through, checks with `actor.may` and audit.refuse."""
     called = _calls(fn)
-    if {"require", "require_own_order"} & called:
+    if {"require", "require_own_order"} & called or {"may", "refuse"} <= called:
         return True
     for name in called:
         helper = getattr(module, name, None)

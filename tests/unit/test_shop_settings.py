@@ -11,6 +11,7 @@ from backoffice.domain import AuditEvent
 from backoffice.domain.settings import ShopSetting
 from backoffice.errors import PermissionDenied, StoreError, ValidationError
 from backoffice.services import settings as svc
+from backoffice.services import sync
 from backoffice.store.devstore import DevStore
 
 KEY = "ck_" + "a1" * 20
@@ -118,10 +119,10 @@ def devstore():
 def test_the_connection_check_says_how_the_store_answered(db, owner, devstore):
     svc.set_settings(db, actor=owner, values={"store.url": devstore.base_url})
     svc.set_store_keys(db, actor=owner, consumer_key=devstore.consumer_key, consumer_secret=devstore.consumer_secret)
-    sentence = svc.check_store_connection(db, actor=owner)
+    sentence = sync.check_store_connection(db, actor=owner)
     assert sentence.startswith("The web store answered in ") and "accepted the keys" in sentence
 
     svc.set_store_keys(db, actor=owner, consumer_key="ck_" + "0" * 40, consumer_secret="cs_" + "0" * 40)
     with pytest.raises(StoreError) as caught:
-        svc.check_store_connection(db, actor=owner)
+        sync.check_store_connection(db, actor=owner)
     assert "key" in caught.value.message.lower()

@@ -22,12 +22,7 @@ OWNER_PW = "owner-password-1"
 NEW_PW = "a-fresh-password-2"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing():
-    saved = staff._hasher
-    staff.use_fast_hashing_for_tests()
-    yield
-    staff._hasher = saved
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 
 def events(db, action: str | None = None) -> list[AuditEvent]:

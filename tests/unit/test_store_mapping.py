@@ -15,7 +15,7 @@ from backoffice.domain.cards import guard_payload
 from backoffice.domain.enums import OrderStatus
 from backoffice.services import store_mapping as sm
 
-REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "woocommerce"
 
 
 def load(name: str):

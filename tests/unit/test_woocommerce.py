@@ -31,7 +31,7 @@ from backoffice.store.connector import (
 )
 from backoffice.store.woocommerce import WooCommerceConnector, store_time
 
-REFERENCE = Path(__file__).resolve().parent.parent / "fixtures" / "reference"
+REFERENCE = Path(__file__).resolve().parent.parent / "fixtures" / "woocommerce"
 API = "/wp-json/wc/v3"
 KEY = "ck_4f1c2d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e"
 SECRET = "cs_9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b"
