@@ -19,6 +19,7 @@ _ACTION_WORDS = {
     Permission.VIEW_OWN_ORDERS: "view orders",
     Permission.VIEW_ALL_ORDERS: "view all orders",
     Permission.EDIT_ORDERS: "change orders",
+    Permission.REFUND_ORDERS: "refund orders",
     Permission.RECORD_PAYMENT: "record payments",
     Permission.MANAGE_NEWSLETTERS: "manage newsletter lists",
     Permission.PRINT_DOCUMENTS: "print packing slips",

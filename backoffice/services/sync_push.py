@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from backoffice.domain.base import utcnow
@@ -40,7 +40,7 @@ from backoffice.domain.enums import (
     PaymentMethod,
     PaymentStatus,
 )
-from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
+from backoffice.domain.orders import Order, OrderAddress, OrderLine, OrderRefund, Payment, Shipment, ShippingLine
 from backoffice.domain.sync import OutboxMessage, PayLinkOutcome
 from backoffice.errors import StoreError
 from backoffice.services import store_mapping as sm
@@ -73,6 +73,7 @@ from backoffice.store.woocommerce import NO_ORDER_EMAIL
 OUTBOX = OutboxMessage.__table__
 ORDERS = Order.__table__
 SHIPMENTS = Shipment.__table__
+REFUNDS = OrderRefund.__table__
 CUSTOMERS = Customer.__table__
 HANDED_OVER_NOTE = ("The web store already had an account with this email, that of a customer merged into "
                     "this one: it is this customer's now, with this customer's details.")
@@ -82,6 +83,7 @@ KIND_LABELS = {
     OutboxKind.UPDATE_ORDER_STATUS: "Change order status",
     OutboxKind.MARK_ORDER_PAID: "Mark order paid",
     OutboxKind.ADD_TRACKING: "Add tracking number",
+    OutboxKind.CREATE_REFUND: "Record a refund",
     OutboxKind.CREATE_CUSTOMER: "Create customer account",
     OutboxKind.UPDATE_CUSTOMER: "Correct customer details",
     OutboxKind.ERASE_CUSTOMER: "Erase customer",
@@ -93,7 +95,7 @@ KIND_LABELS = {
 }
 
 ORDER_KINDS = (OutboxKind.CREATE_ORDER, OutboxKind.UPDATE_ORDER_STATUS, OutboxKind.MARK_ORDER_PAID,
-               OutboxKind.ADD_TRACKING, OutboxKind.SEND_PAY_LINK)
+               OutboxKind.ADD_TRACKING, OutboxKind.SEND_PAY_LINK, OutboxKind.CREATE_REFUND)
 
 
 GUEST_ORDER_NOTE = "Sent as a guest order: the customer's account was deleted on the web store."
@@ -337,6 +339,7 @@ class Pusher:
             OutboxKind.MARK_ORDER_PAID: self.mark_order_paid,
             OutboxKind.UPDATE_ORDER_STATUS: self.update_order_status,
             OutboxKind.ADD_TRACKING: self.add_tracking,
+            OutboxKind.CREATE_REFUND: self.create_refund,
             OutboxKind.CREATE_CUSTOMER: self.create_customer,
             OutboxKind.UPDATE_CUSTOMER: self.update_customer,
             OutboxKind.ERASE_CUSTOMER: self.erase_customer,
@@ -396,6 +399,8 @@ class Pusher:
         order_id = row.entity_id
         if row.entity_type == "shipment":
             order_id = s.execute(select(Shipment.order_id).where(Shipment.id == row.entity_id)).scalar_one_or_none()
+        elif row.entity_type == "refund":
+            order_id = s.execute(select(REFUNDS.c.order_id).where(REFUNDS.c.id == row.entity_id)).scalar_one_or_none()
         if order_id is None:
             return None
         return s.execute(select(ORDERS).where(ORDERS.c.id == order_id)).mappings().first()
@@ -966,6 +971,79 @@ class Pusher:
         self.ctx.stats.changed_orders.add(order["id"])
         return Sent(store_id)
 
+    # -- refunds -----------------------------------------------------------------------------------
+
+    def create_refund(self, row) -> Sent:
+        """Record on the store a refund recorded at the desk, once.
+
+        Waits until its order is on the store. The attempt is committed before sending, and
+        the refund carries the message's reference in its meta data, so after a lost answer
+        or a crash the order's refunds on the store are read for it before sending again.
+        """
+        with self.db.read() as s:
+            refund = s.execute(select(REFUNDS).where(REFUNDS.c.id == row.entity_id)).mappings().first()
+            if refund is None:
+                raise _Refused("The refund no longer exists here, so it was not sent to the web store.")
+            order = self._order_row(s, row)
+            if refund["store_id"] is not None:
+                return self._done(row, Sent(int(refund["store_id"]), "The web store already had this refund."))
+            store_id = self._order_on_store(s, row, order)
+            wanted = {int(x["line_id"]): int(x["quantity"]) for x in message_payload(row).get("lines") or ()}
+            lines = s.execute(select(OrderLine.id, OrderLine.store_line_id, OrderLine.unit_price, OrderLine.name)
+                              .where(OrderLine.id.in_(list(wanted)))).all() if wanted else []
+        items = []
+        for line in lines:
+            if line.store_line_id is None:
+                raise _Refused(f"The line “{line.name}” is not on the web store's copy of the order, so the refund "
+                               "was not sent. Refresh the order from the store, then retry.")
+            items.append({"id": int(line.store_line_id), "quantity": wanted[line.id],
+                          "refund_total": sm.money_text(line.unit_price * wanted[line.id])})
+        body = self._send_payload({"amount": sm.money_text(refund["amount"]), "reason": refund["reason"] or "",
+                                   "line_items": items})
+        reference = row.reference
+        if row.attempts:
+            # A try before this one may have reached the store: look before sending again.
+            self._settle(row)
+            found = self.connector.find_refund_by_reference(store_id, reference)
+            if found is not None:
+                return self._refund_recorded(row, refund, store_id, found)
+        for round_ in range(2):
+            started = utcnow()
+            with self.db.begin() as s:
+                # Committed before sending: after a crash the next run looks for the refund first.
+                s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
+                    attempts=OUTBOX.c.attempts + 1, next_attempt_at=started))
+            try:
+                record = self.connector.create_refund(store_id, body, reference=reference)
+            except AmbiguousWriteError as exc:
+                self._settle(row, since=started)
+                found = self.connector.find_refund_by_reference(store_id, reference)
+                if found is not None:
+                    return self._refund_recorded(row, refund, store_id, found)
+                if round_ == 0:
+                    continue
+                raise _Retry(exc.message) from None
+            except StoreError as exc:
+                if exc.retryable and not isinstance(exc, StoreAuthError):
+                    raise _Retry(exc.message) from None
+                raise
+            return self._refund_recorded(row, refund, store_id, record)
+        raise _Retry("The web store did not confirm the refund; it will be looked for and sent again.")
+
+    def _refund_recorded(self, row, refund, store_order_id: int, record: dict) -> Sent:
+        refund_store_id = int(record["id"])
+        order = self.connector.get_order(store_order_id)
+        with self.db.begin() as s:
+            # A sync that read the store's copy first holds it as a refund of its own: this one is it.
+            s.execute(delete(REFUNDS).where(REFUNDS.c.store_id == refund_store_id, REFUNDS.c.id != refund["id"]))
+            s.execute(update(REFUNDS).where(REFUNDS.c.id == refund["id"]).values(
+                store_id=refund_store_id,
+                refunded_at=sm.parse_store_time(record.get("date_created_gmt")) or refund["refunded_at"]))
+            _mark_sent(s, row.id, Sent(refund_store_id))
+            # The store's order after the refund (refunded in full, it is "refunded" there).
+            self._record_order(s, order)
+        self.ctx.stats.changed_orders.add(int(refund["order_id"]))
+        return Sent(refund_store_id)
 
     # -- the pay link by email ---------------------------------------------------------------------
 
