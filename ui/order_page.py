@@ -524,7 +524,8 @@ class OrderPage(QWidget):
                            f"{'Phone order' if d.origin == 'phone' else 'Web order'} · {store}")
         self.lines.setRowCount(len(d.lines))
         for i, line in enumerate(d.lines):
-            values = (line.sku, line.name, str(line.quantity), money_text(line.unit_price, d.currency),
+            quantity = str(line.quantity) + (f" ({line.refunded_quantity} refunded)" if line.refunded_quantity else "")
+            values = (line.sku, line.name, quantity, money_text(line.unit_price, d.currency),
                       money_text(line.total, d.currency))
             for j, value in enumerate(values):
                 item = QTableWidgetItem(value)

@@ -79,6 +79,9 @@ class RefundDialog(QDialog):
         for column in range(len(LINE_HEADERS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # Room for the count and its arrows.
+        header.setSectionResizeMode(REFUND_COLUMN, QHeaderView.ResizeMode.Fixed)
+        self.lines.setColumnWidth(REFUND_COLUMN, 90)
         for row, line in enumerate(refundable_lines):
             name = QTableWidgetItem(f"{line.name} ({money_text(line.unit_price, detail.currency)} each)")
             name.setToolTip(name.text())
