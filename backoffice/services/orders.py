@@ -36,6 +36,7 @@ from backoffice.services import customers as customers_service
 from backoffice.services import refunds as refunds_service
 from backoffice.services.changes import Changes
 from backoffice.services.phone_orders import lock_order, queue_message, queue_status_change
+from backoffice.services.record_labels import order_number
 
 PAGE_SIZE = 200
 
@@ -512,7 +513,7 @@ _STAYS = {
 def _refuse_trashed(order: Order, what: str) -> None:
     if order.is_deleted_on_store():
         raise UserFacingError(
-            f"Order {order.number or order.id} was deleted on the web store: do not ship it. {what}")
+            f"Order {order_number(order.number, order.id)} was deleted on the web store: do not ship it. {what}")
 
 
 def _set_status(s: Session, actor: Actor, order: Order, status: OrderStatus) -> None:

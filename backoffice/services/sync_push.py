@@ -407,7 +407,7 @@ class Pusher:
 
     def _order_on_store(self, s: Session, row, order) -> int:
         if order is None:
-            raise _Refused(f"The order ({row.entity_type} {row.entity_id}) no longer exists here, so nothing was sent.")
+            raise _Refused("The order no longer exists here, so nothing was sent.")
         if order["status"] == OrderStatus.TRASH:
             raise _OrderGone()
         if order["store_id"] is None:
@@ -445,19 +445,19 @@ class Pusher:
             found = self._customer_body(s, customer_id)
         if found is None:
             if strict:
-                raise _Refused(f"Customer {customer_id} no longer exists here, so no account was made on the store.")
+                raise _Refused("The customer no longer exists here, so no account was made on the store.")
             return None
         local, body = found
         if local.store_id is not None:
             return int(local.store_id)
         if local.status != CustomerStatus.ACTIVE or local.values.get("merged_into_id"):
             if strict:
-                raise _Refused(f"Customer {customer_id} is {local.status.value}, so no account was made on the store.")
+                raise _Refused(f"The customer is {local.status.value}, so no account was made on the store.")
             return None
         if not body.get("email"):
             if strict:
                 raise _Refused(
-                    f"Customer {customer_id} has no email address, and the web store needs one to open an account. "
+                    "The customer has no email address, and the web store needs one to open an account. "
                     "Add an email address, then retry.")
             return None
         result = self.connector.create_customer(self._send_payload(body))
@@ -473,8 +473,10 @@ class Pusher:
                 return store_id
             if strict:
                 raise _Refused(
-                    f"The web store already has an account with this email, and it belongs here to customer "
-                    f"{owner.id}. Merge customer {customer_id} into customer {owner.id}, then retry.")
+                    # Kept in the outbox, so it names nobody: the Sync screen shows whose message it is.
+                    "The web store already has an account with this email, and it belongs here to another "
+                    "customer with the same email. Search the Customers screen for the email, merge this "
+                    "customer into that one, then retry.")
             return store_id
         with self.db.begin() as s:
             s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id, CUSTOMERS.c.store_id.is_(None))
@@ -575,7 +577,7 @@ class Pusher:
             create_waiting = self._waiting(s, kind=OutboxKind.CREATE_CUSTOMER, entity_type="customer",
                                            entity_id=row.entity_id, before=row.id)
         if local is None:
-            raise _Refused(f"Customer {row.entity_id} no longer exists here, so the correction was not sent.")
+            raise _Refused("The customer no longer exists here, so the correction was not sent.")
         if local.status == CustomerStatus.ERASED:
             return self._done(row, Sent(None, "Not sent: the customer was erased."))
         if local.store_id is None:
@@ -725,7 +727,7 @@ class Pusher:
             key = str(read_setting(s, "store.consent_meta_key") or "_newsletter_consent")
             body = store_consent.meta_body(s, row.entity_id, key) if customer is not None else {}
         if customer is None:
-            raise _Refused(f"Customer {row.entity_id} no longer exists here, so the consent was not sent.")
+            raise _Refused("The customer no longer exists here, so the consent was not sent.")
         if customer["status"] == CustomerStatus.ERASED:
             return self._done(row, Sent(None, "Not sent: the customer was erased."))
         store_id = customer["store_id"]
@@ -820,7 +822,7 @@ class Pusher:
         with self.db.read() as s:
             order = s.execute(select(ORDERS).where(ORDERS.c.id == row.entity_id)).mappings().first()
         if order is None:
-            raise _Refused(f"Order {row.entity_id} no longer exists here, so it was not sent to the store.")
+            raise _Refused("The order no longer exists here, so it was not sent to the store.")
         if order["store_id"] is not None:
             return self._done(row, Sent(int(order["store_id"]), "The store already had this order."))
         reference = order["reference"] or row.reference
@@ -1085,7 +1087,7 @@ class Pusher:
         with self.db.read() as s:
             order = self._order_row(s, row)
             if order is None:
-                raise _Refused(f"Order {row.entity_id} no longer exists here, so its pay link was not emailed.")
+                raise _Refused("The order no longer exists here, so its pay link was not emailed.")
             if order["status"] == OrderStatus.TRASH:
                 raise _OrderGone()
             waiting_method = s.execute(select(Payment.method).where(
