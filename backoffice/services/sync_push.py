@@ -994,6 +994,9 @@ class Pusher:
             lines = s.execute(select(OrderLine.id, OrderLine.store_line_id, OrderLine.unit_price, OrderLine.name)
                               .where(OrderLine.id.in_(list(wanted)))).all() if wanted else []
         items = []
+        # Lines the store's copy replaced since (a phone order numbered there after the refund)
+        # are no longer known by these ids: the amount goes alone, and the note says so.
+        note = "" if len(lines) == len(wanted) else "Sent without its items: the order's lines changed since."
         for line in lines:
             if line.store_line_id is None:
                 raise _Refused(f"The line “{line.name}” is not on the web store's copy of the order, so the refund "
@@ -1029,10 +1032,10 @@ class Pusher:
                 if exc.retryable and not isinstance(exc, StoreAuthError):
                     raise _Retry(exc.message) from None
                 raise
-            return self._refund_recorded(row, refund, store_id, record)
+            return self._refund_recorded(row, refund, store_id, record, note)
         raise _Retry("The web store did not confirm the refund; it will be looked for and sent again.")
 
-    def _refund_recorded(self, row, refund, store_order_id: int, record: dict) -> Sent:
+    def _refund_recorded(self, row, refund, store_order_id: int, record: dict, note: str = "") -> Sent:
         refund_store_id = int(record["id"])
         order = self.connector.get_order(store_order_id)
         with self.db.begin() as s:
@@ -1041,7 +1044,7 @@ class Pusher:
             s.execute(update(REFUNDS).where(REFUNDS.c.id == refund["id"]).values(
                 store_id=refund_store_id,
                 refunded_at=sm.parse_store_time(record.get("date_created_gmt")) or refund["refunded_at"]))
-            _mark_sent(s, row.id, Sent(refund_store_id))
+            _mark_sent(s, row.id, Sent(refund_store_id, note))
             # The store's order after the refund (refunded in full, it is "refunded" there).
             self._record_order(s, order)
         self.ctx.stats.changed_orders.add(int(refund["order_id"]))

@@ -116,3 +116,24 @@ def test_a_full_refund_makes_the_order_refunded_and_a_lost_answer_refunds_once(d
     after = orders_service.get_order(db, actor=staff, order_id=order_id)
     assert after.status is OrderStatus.REFUNDED and after.refundable == 0
     assert [r.waiting for r in after.refunds] == [False]
+
+
+def test_a_refund_on_a_phone_order_not_on_the_store_yet_follows_it_there(db, store, conn, staff):
+    from tests.integration.sync_helpers import new_customer, phone_order, some_skus
+
+    _sync(db, conn, full_customer_scan=True)
+    customer = new_customer(db, email="caller@example.com")
+    sku = some_skus(db, 1)[0]
+    order_id, _reference = phone_order(db, customer_id=customer, skus={sku: 2}, paid_txn="ch_refund_1")
+    detail = orders_service.get_order(db, actor=staff, order_id=order_id)
+    (line,) = detail.lines
+    record_refund(db, actor=staff, order_id=order_id, amount=line.unit_price, reason="One came broken",
+                  lines=[RefundLine(line.id, 1)])
+
+    _sync(db, conn)
+    after = orders_service.get_order(db, actor=staff, order_id=order_id)
+    (refund,) = store.refunds_of(after.store_id)
+    assert refund["reason"] == "One came broken" and Decimal(refund["amount"]) == line.unit_price
+    assert [i["quantity"] for i in refund["line_items"]] == [-1]  # the item too, by the store's line id
+    assert [r.waiting for r in after.refunds] == [False]
+    assert all(m.status is OutboxStatus.SENT for m in outbox_rows(db))
