@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHeaderView,
     QLabel,
+    QLayout,
     QLineEdit,
     QSpinBox,
     QTableWidget,
@@ -147,6 +148,8 @@ class RefundDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
+        # A problem said under a field makes room for itself instead of squeezing the others.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         layout.addWidget(summary)
         if refundable_lines:
             layout.addWidget(QLabel("Which items come back (optional; the amount follows them):"))
@@ -188,6 +191,14 @@ class RefundDialog(QDialog):
 
         ctx.tasks.run_db(work, on_success=self._saved, on_failure=self._failed, owner=self)
 
+    def _make_room(self) -> None:
+        """Let each problem shown take the lines it needs (a form row does not grow by itself)."""
+        for label, width in ((self.amount_error, self.amount.width()), (self.reason_error, self.reason.width()),
+                             (self.lines_error, self.lines.width())):
+            label.setMinimumHeight(label.heightForWidth(width) if label.isVisibleTo(self) else 0)
+        self.layout().activate()
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
+
     def _saved(self, changes) -> None:
         self.changes = changes
         self.accept()
@@ -203,6 +214,7 @@ class RefundDialog(QDialog):
                     label.show()
                     if field is not None:
                         field.setFocus()
+            self._make_room()
         elif isinstance(exc, ConflictError):
             show_error(self, exc)
             self.reject()

@@ -75,6 +75,10 @@ def test_staff_refund_an_item_and_the_page_shows_it_waiting_to_be_sent(qtbot, db
     qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
     qtbot.waitUntil(dialog.amount_error.isVisible, timeout=WAIT_MS)
     assert "At most 47.50 USD can be refunded" in dialog.amount_error.text()
+    qtbot.wait(50)
+    # The sentence is shown whole: the dialog makes room for it.
+    label = dialog.amount_error
+    assert label.height() >= label.heightForWidth(label.width())
     # Escape leaves it without a refund.
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: page.refund_dialog is None, timeout=WAIT_MS)
