@@ -159,7 +159,6 @@ def test_a_refund_waiting_to_be_sent_is_named_by_its_order_number(qtbot, sqlite_
 def test_an_order_or_customer_not_found_is_said_without_its_internal_id(qtbot, sqlite_db, shop, ctx_for):
     from backoffice.errors import NotFound
     from backoffice.services import customers, orders
-    from tests.ui.conftest import open_page
     from ui.order_page import OrderPage
 
     owner, _carol, _gone, _ids = shop
