@@ -175,8 +175,10 @@ def record_refund(db: Database, *, actor: Actor, order_id: int, amount, reason: 
         s.flush()
         message = queue_message(s, OutboxKind.CREATE_REFUND, "refund", refund.id)
         # Which lines and how many: ids and counts only; the reason is read from the refund when sent.
+        # The SKU and name find the line again should the store's copy of the order replace its lines.
         message.payload = json.dumps({"order_id": order.id,
-                                      "lines": [{"line_id": line.id, "quantity": q} for line, q in chosen]})
+                                      "lines": [{"line_id": line.id, "quantity": q, "sku": line.sku or ""}
+                                                for line, q in chosen]})
         audit.record(s, actor, "record_refund", entity_type="order", entity_id=order.id,
                      customer_id=order.customer_id, fields=["amount", "reason"] + (["lines"] if chosen else []))
     return Changes(orders=frozenset({order_id}), outbox=True)

@@ -990,19 +990,26 @@ class Pusher:
             if refund["store_id"] is not None:
                 return self._done(row, Sent(int(refund["store_id"]), "The web store already had this refund."))
             store_id = self._order_on_store(s, row, order)
-            wanted = {int(x["line_id"]): int(x["quantity"]) for x in message_payload(row).get("lines") or ()}
-            lines = s.execute(select(OrderLine.id, OrderLine.store_line_id, OrderLine.unit_price, OrderLine.name)
-                              .where(OrderLine.id.in_(list(wanted)))).all() if wanted else []
+            wanted = list(message_payload(row).get("lines") or ())
+            current = s.execute(select(OrderLine.id, OrderLine.store_line_id, OrderLine.unit_price, OrderLine.name,
+                                       OrderLine.sku).where(OrderLine.order_id == refund["order_id"])
+                                .order_by(OrderLine.id)).all() if wanted else []
+        by_id = {line.id: line for line in current}
         items = []
-        # Lines the store's copy replaced since (a phone order numbered there after the refund)
-        # are no longer known by these ids: the amount goes alone, and the note says so.
-        note = "" if len(lines) == len(wanted) else "Sent without its items: the order's lines changed since."
-        for line in lines:
-            if line.store_line_id is None:
-                raise _Refused(f"The line “{line.name}” is not on the web store's copy of the order, so the refund "
-                               "was not sent. Refresh the order from the store, then retry.")
-            items.append({"id": int(line.store_line_id), "quantity": wanted[line.id],
-                          "refund_total": sm.money_text(line.unit_price * wanted[line.id])})
+        missing = 0
+        for want in wanted:
+            # The store's copy of a phone order replaces its lines when it is created there: the
+            # line is then found again by its SKU.
+            line = by_id.get(int(want["line_id"])) or next(
+                (x for x in current if want.get("sku") and x.sku == want["sku"]), None)
+            if line is None or line.store_line_id is None:
+                missing += 1
+                continue
+            quantity = int(want["quantity"])
+            items.append({"id": int(line.store_line_id), "quantity": quantity,
+                          "refund_total": sm.money_text(line.unit_price * quantity)})
+        # Lines no longer found go without their items: the amount goes alone, and the note says so.
+        note = "Sent without its items: the order's lines changed since." if missing else ""
         body = self._send_payload({"amount": sm.money_text(refund["amount"]), "reason": refund["reason"] or "",
                                    "line_items": items})
         reference = row.reference

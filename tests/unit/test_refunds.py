@@ -53,7 +53,7 @@ def test_a_refund_is_kept_with_its_lines_waits_to_be_sent_and_is_audited(db, sta
     with db.read() as s:
         (message,) = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.CREATE_REFUND)).all()
         assert message.entity_type == "refund"
-        assert json.loads(message.payload)["lines"] == [{"line_id": mug, "quantity": 1}]
+        assert json.loads(message.payload)["lines"] == [{"line_id": mug, "quantity": 1, "sku": "MUG"}]
         assert "broken" not in message.payload  # the reason is read from the refund when sent
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "record_refund")).one()
         assert (event.staff_id, event.entity_id) == (staff.staff_id, order_id)
