@@ -259,7 +259,7 @@ class AuditScreen(QWidget):
         self.customer_edit.blockSignals(True)
         self.customer_edit.setText(name)
         self.customer_edit.blockSignals(False)
-        self.customer_edit.setToolTip(f"Entries about {name} (customer {customer_id}).")
+        self.customer_edit.setToolTip(f"Entries about {name}.")
         self.reload()
 
     def customer_filter(self) -> int | None:

@@ -382,7 +382,7 @@ class CustomerPage(QWidget):
         self.heading.setToolTip(p.display_name)
         state = STATUS_LABELS.get(p.status, str(p.status))
         if p.merged_into_id:
-            state = f"Merged into customer {p.merged_into_id}"
+            state = f"Merged into {p.merged_into_name}"
         self.state.setText(state)
         # The tab says what the heading says: the name, else the company or email.
         self.tab_title = p.display_name

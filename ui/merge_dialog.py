@@ -40,6 +40,13 @@ def _facts(detail: CustomerDetail) -> tuple[str, ...]:
     )
 
 
+def _who(detail: CustomerDetail) -> str:
+    """A customer told apart from a twin by what staff see: the name, then the email or phone."""
+    p = detail.profile
+    other = p.email or p.phone or f"added {p.created_at.astimezone():%Y-%m-%d}"
+    return p.display_name if other == p.display_name else f"{p.display_name} ({other})"
+
+
 def suggested_keep(a: CustomerDetail, b: CustomerDetail) -> tuple[CustomerDetail, str]:
     """Which of two records to offer to keep, and why; the same whichever page it was opened from.
 
@@ -66,8 +73,11 @@ def merge_summary(result: MergeResult) -> str:
         if n:
             parts.append(f"{n:,} {label}{'' if n == 1 else ('es' if label == 'address' else 's')}")
     moved = (" (" + ", ".join(parts) + " moved)") if parts else ""
-    return (f"Merged customer {result.merged_id} into customer {result.keep_id}{moved}. "
-            "The web store is told with the next sync.")
+    if result.merged_name == result.keep_name:
+        what = f"Merged the two records of {result.keep_name} into one"
+    else:
+        what = f"Merged {result.merged_name} into {result.keep_name}"
+    return f"{what}{moved}. The web store is told with the next sync."
 
 
 class MergeCustomersDialog(QDialog):
@@ -87,7 +97,7 @@ class MergeCustomersDialog(QDialog):
         intro = QLabel((f"{reason}. " if reason else "") + "Are these one person? Pick the record to keep.")
         intro.setWordWrap(True)
         self.grid = QGridLayout()
-        self.keep_this = QRadioButton(f"Keep {this.profile.display_name} (customer {this.profile.id})")
+        self.keep_this = QRadioButton(f"Keep {_who(this)}")
         self.keep_other = QRadioButton("Keep the other")
         self.keep_this.setObjectName("keepThis")
         self.keep_other.setObjectName("keepOther")
@@ -148,12 +158,11 @@ class MergeCustomersDialog(QDialog):
         self.other = detail
         for cell, value in zip(self._cells, _facts(detail)):
             cell.setText(value)
-        self.keep_other.setText(f"Keep {detail.profile.display_name} (customer {detail.profile.id})")
+        self.keep_other.setText(f"Keep {_who(detail)}")
         self.keep_other.setEnabled(True)
         keep, why = suggested_keep(self.this, detail)
         (self.keep_other if keep is detail else self.keep_this).setChecked(True)
-        self.suggestion.setText(f"Suggested: keep {keep.profile.display_name} (customer "
-                                f"{keep.profile.id}), {why}.")
+        self.suggestion.setText(f"Suggested: keep {_who(keep)}, {why}.")
         self.merge_button.setEnabled(True)
 
     def keep_and_merge_ids(self) -> tuple[int, int]:

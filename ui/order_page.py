@@ -1,5 +1,6 @@
-"""One order's page: lines, totals, addresses, payment reference, store state and tracking; for
-staff who may change orders, its status and a parcel's tracking number."""
+"""One order's page: lines, totals, refunds, addresses, payment reference, store state and tracking;
+for staff who may change orders, its status and a parcel's tracking number, and for those who may
+refund, a refund."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ from ui.context import AppContext
 from ui.errors import show_error
 from ui.guarded_line_edit import GuardedLineEdit
 from ui.orders_screen import STATUS_LABELS, money_text
+from ui.refund_dialog import RefundDialog
 
 LINE_HEADERS = ("SKU", "Product", "Qty", "Unit price", "Total")
 PRODUCT_COLUMN = 1
@@ -193,6 +195,22 @@ class OrderPage(QWidget):
         form.addRow("Payment:", self.payment)
         form.addRow("Tracking:", self.tracking)
         form.addRow("Customer note:", self.note)
+        # Only people who may refund get the control; order takers never meet it.
+        self.refund_button = None
+        self.refund_dialog: RefundDialog | None = None
+        if ctx.may(Permission.REFUND_ORDERS):
+            self.refund_button = QPushButton("&Refund…")
+            self.refund_button.setObjectName("refundButton")
+            self.refund_button.setEnabled(False)
+            self.refund_button.clicked.connect(self.open_refund)
+            self.refund_hint = QLabel("")
+            self.refund_hint.setObjectName("refundHint")
+            self.refund_hint.setWordWrap(True)
+            self.refund_hint.setStyleSheet("color: #555;")
+            refund_row = QHBoxLayout()
+            refund_row.addWidget(self.refund_button)
+            refund_row.addWidget(self.refund_hint, 1)
+            form.addRow("Refund:", refund_row)
         self.deleted_notice = QLabel(DELETED_NOTICE)
         self.deleted_notice.setObjectName("orderDeletedNotice")
         self.deleted_notice.setStyleSheet("color: #a33; font-weight: 600;")
@@ -318,6 +336,28 @@ class OrderPage(QWidget):
         form.addRow("Gift message:", gift_widget)
         return box
 
+    def open_refund(self) -> None:
+        if self.detail is None or self.refund_button is None or not self.refund_button.isEnabled():
+            return
+        dialog = RefundDialog(self.ctx, self.detail, self)
+        self.refund_dialog = dialog
+        dialog.finished.connect(lambda _result: self._refund_closed(dialog))
+        dialog.open()
+
+    def _refund_closed(self, dialog: RefundDialog) -> None:
+        self.refund_dialog = None
+        if dialog.changes is not None:
+            self._changed(dialog.changes)
+        dialog.deleteLater()
+
+    def _show_refund_control(self, d: OrderDetail) -> None:
+        if self.refund_button is None:
+            return
+        self.refund_button.setEnabled(not d.why_not_refund)
+        # Greyed, it says why (in its tooltip and beside it); otherwise how much may still go back.
+        self.refund_button.setToolTip(d.why_not_refund or "Record money given back on this order.")
+        self.refund_hint.setText(d.why_not_refund or f"Up to {money_text(d.refundable, d.currency)} may be refunded.")
+
     def save_gift_message(self) -> None:
         ctx, order_id, text = self.ctx, self.order_id, self.gift_message.text()
         self.save_gift_button.setEnabled(False)
@@ -359,18 +399,17 @@ class OrderPage(QWidget):
             self.gift_message.setText(d.gift_message)
         self.apply_status_button.setEnabled(False)
         self.add_tracking_button.setEnabled(d.can_add_tracking)
-        # Shops usually complete an order when its parcel goes out.
+        # Completing emails the customer and closes the sale, so it is never ticked for the
+        # person: they tick it when the parcel going out completes the order.
         could_complete, self._can_complete = self._can_complete, OrderStatus.COMPLETED in d.next_statuses
         # Unpaid: shown unticked and greyed, with the reason, rather than hidden without a word.
         self.mark_completed.setVisible(self._can_complete or bool(d.why_not_complete))
         self.mark_completed.setEnabled(self._can_complete)
-        self.mark_completed.setToolTip(d.why_not_complete)
+        self.mark_completed.setToolTip(d.why_not_complete or "Also mark the order completed (the customer is emailed).")
         self.complete_hint.setText(d.why_not_complete)
         self.complete_hint.setVisible(bool(d.why_not_complete) and d.can_add_tracking)
-        if not self._can_complete:
+        if not self._can_complete or not could_complete:
             self.mark_completed.setChecked(False)
-        elif not could_complete:
-            self.mark_completed.setChecked(True)
 
     def _status_chosen(self, index: int) -> None:
         self.status_error.hide()
@@ -485,7 +524,8 @@ class OrderPage(QWidget):
                            f"{'Phone order' if d.origin == 'phone' else 'Web order'} · {store}")
         self.lines.setRowCount(len(d.lines))
         for i, line in enumerate(d.lines):
-            values = (line.sku, line.name, str(line.quantity), money_text(line.unit_price, d.currency),
+            quantity = str(line.quantity) + (f" ({line.refunded_quantity} refunded)" if line.refunded_quantity else "")
+            values = (line.sku, line.name, quantity, money_text(line.unit_price, d.currency),
                       money_text(line.total, d.currency))
             for j, value in enumerate(values):
                 item = QTableWidgetItem(value)
@@ -504,9 +544,15 @@ class OrderPage(QWidget):
         for r in d.refunds:
             why = f" ({html.escape(r.reason)})" if r.reason else ""
             lines = "".join(f"<br>&nbsp;&nbsp;{html.escape(x)}" for x in r.lines.splitlines())
-            text += f"<br>Refunded −{money_text(r.amount, d.currency)}{why}{lines}"
+            state = ""
+            if r.problem:
+                state = f' · <span style="color:#a33">not sent to the web store: {html.escape(r.problem)}</span>'
+            elif r.waiting:
+                state = ' · <span style="color:#a60">waiting to send to the web store</span>'
+            text += f"<br>Refunded −{money_text(r.amount, d.currency)}{why}{state}{lines}"
         if d.refunds:
-            text += f"<br><b>Net {money_text(d.net_total, d.currency)}</b> after refunds"
+            text += (f"<br>Refunded in all {money_text(d.refunded_total, d.currency)} · "
+                     f"<b>Net {money_text(d.net_total, d.currency)}</b> after refunds")
         self.totals.setText(text)
         for label, addr in ((self.billing, d.billing), (self.shipping, d.shipping_address)):
             if addr is None or not addr.lines:
@@ -520,6 +566,7 @@ class OrderPage(QWidget):
         self.note.setText(d.customer_note or "—")
         self.deleted_notice.setVisible(d.status in (OrderStatus.TRASH, OrderStatus.DELETED))
         self._show_change_controls(d)
+        self._show_refund_control(d)
         self.tab_title = f"Order {d.number}"
         self.tab_tooltip = self.heading.text()
         self.title_changed.emit(self.tab_title)

@@ -100,6 +100,7 @@ class OrdersScreen(QWidget):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
             edit.setEnabled(False)
+            edit.setToolTip("Tick From to list only the orders between these two days.")
         self.count_label = QLabel("")
         self.count_label.setObjectName("orderCount")
         self.model = PagedTableModel(ctx.tasks, ORDER_COLUMNS, parent=self)

@@ -380,6 +380,8 @@ class PhoneOrderScreen(QWidget):
         self.repeat_button = QPushButton("&Repeat last order")
         self.repeat_button.setObjectName("repeatButton")
         self.repeat_button.setEnabled(False)
+        # Greyed until then, so the tooltip says both what it does and when it can.
+        self.repeat_button.setToolTip("Put the caller's last order in again: choose a caller who has ordered before.")
         self.repeat_button.clicked.connect(self.repeat_last_order)
         buttons.addWidget(self.new_customer_button)
         buttons.addWidget(self.repeat_button)
@@ -546,6 +548,7 @@ class PhoneOrderScreen(QWidget):
         self.pay_link_radio.setChecked(True)
         self.later_combo = QComboBox()
         self.later_combo.setObjectName("laterCombo")
+        self.later_combo.setToolTip("How the caller will pay later: choose Pay later first.")
         for method, label in LATER_METHODS:
             self.later_combo.addItem(label, method)
         pay.addWidget(self.later_combo)
@@ -618,6 +621,7 @@ class PhoneOrderScreen(QWidget):
         self.copy_url_button = QPushButton("Copy the lin&k")
         self.copy_url_button.setObjectName("copyUrlButton")
         self.copy_url_button.setEnabled(False)
+        self.copy_url_button.setToolTip("Copy the payment page's address: there is one once the order is placed.")
         self.copy_url_button.clicked.connect(self.copy_pay_url)
         url_row.addWidget(self.pay_url_edit)
         url_row.addWidget(self.copy_url_button, 0, Qt.AlignmentFlag.AlignRight)
@@ -641,6 +645,7 @@ class PhoneOrderScreen(QWidget):
         self.open_order_button = QPushButton("Open the order's page")
         self.open_order_button.setObjectName("openOrderButton")
         self.open_order_button.setEnabled(False)
+        self.open_order_button.setToolTip("Open the order's page: there is one once the order is placed.")
         self.open_order_button.clicked.connect(
             lambda: self.placed and self.order_opened.emit(self.placed.order_id))
         state.addWidget(self.placed_label)
@@ -653,6 +658,7 @@ class PhoneOrderScreen(QWidget):
         self.next_order_button = QPushButton("New order for the next call  (Ctrl+N)")
         self.next_order_button.setObjectName("nextOrderButton")
         self.next_order_button.setEnabled(False)
+        self.next_order_button.setToolTip("Clear the screen for the next call, once this order is placed.")
         self.next_order_button.clicked.connect(self.start_new_order)
         state.addWidget(self.next_order_button)
         right.addWidget(state_group)

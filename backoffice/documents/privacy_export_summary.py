@@ -11,9 +11,18 @@ from backoffice.documents.pdf_text import text_pdf
 _GRID_COLUMNS = 6
 
 
+def _person(tables: Mapping[str, Sequence[Mapping[str, object]]]) -> str:
+    """The person the bundle is about, by name (or email), never by an internal id."""
+    for row in tables.get("customers") or ():
+        name = " ".join(str(row.get(k) or "").strip() for k in ("first_name", "last_name")).strip()
+        if name or row.get("company") or row.get("email"):
+            return name or str(row.get("company") or row.get("email"))
+    return "this customer"
+
+
 def export_summary_pdf(*, shop: str, customer_id: int, made_at: datetime,
                        tables: Mapping[str, Sequence[Mapping[str, object]]]) -> bytes:
-    blocks: list = [("", [f"The personal data {shop} holds about customer {customer_id}, "
+    blocks: list = [("", [f"The personal data {shop} holds about {_person(tables)}, "
                           f"as of {made_at:%Y-%m-%d %H:%M} UTC.",
                           "The same data is in the JSON file and in one CSV file per table in this bundle."])]
     for name, rows in tables.items():

@@ -129,6 +129,7 @@ class OutboxKind(StrEnum):
     UPDATE_ORDER_STATUS = "update_order_status"
     MARK_ORDER_PAID = "mark_order_paid"
     ADD_TRACKING = "add_tracking"
+    CREATE_REFUND = "create_refund"  # a refund recorded at the desk, for the store to record too
     CREATE_CUSTOMER = "create_customer"
     UPDATE_CUSTOMER = "update_customer"
     ERASE_CUSTOMER = "erase_customer"

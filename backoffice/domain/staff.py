@@ -27,6 +27,8 @@ class Permission(StrEnum):
     VIEW_OWN_ORDERS = "view_own_orders"
     VIEW_ALL_ORDERS = "view_all_orders"
     EDIT_ORDERS = "edit_orders"
+    # Money going back to a customer: kept from order takers.
+    REFUND_ORDERS = "refund_orders"
     RECORD_PAYMENT = "record_payment"
     MANAGE_NEWSLETTERS = "manage_newsletters"
     PRINT_DOCUMENTS = "print_documents"
@@ -55,6 +57,7 @@ _STAFF = _ORDER_TAKER | {
     Permission.MERGE_CUSTOMERS,
     Permission.VIEW_ALL_ORDERS,
     Permission.EDIT_ORDERS,
+    Permission.REFUND_ORDERS,
     Permission.MANAGE_NEWSLETTERS,
     Permission.PRINT_DOCUMENTS,
     Permission.LOG_PRIVACY_REQUEST,
@@ -82,6 +85,7 @@ PERMISSION_WORDS = {
     Permission.VIEW_OWN_ORDERS: "view orders",
     Permission.VIEW_ALL_ORDERS: "view all orders",
     Permission.EDIT_ORDERS: "change orders",
+    Permission.REFUND_ORDERS: "refund orders",
     Permission.RECORD_PAYMENT: "record payments",
     Permission.MANAGE_NEWSLETTERS: "manage newsletter lists",
     Permission.PRINT_DOCUMENTS: "print packing slips",

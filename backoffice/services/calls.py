@@ -223,7 +223,7 @@ def dial_customer(db: Database, *, actor: Actor, number: str, customer_id: int |
         return Dial(uri=uri, shown_number=shown, noted=False, changes=Changes())
     with db.begin() as s:
         if s.get(Customer, customer_id) is None:
-            raise NotFound(f"Customer {customer_id} does not exist (any more).")
+            raise NotFound("This customer is no longer here (erased, merged or removed at another desk).")
         desk = f" at {actor.desk}" if actor.desk else ""
         note = CustomerNote(customer_id=customer_id, staff_id=actor.staff_id,
                             text=f"Phoned {shown} from the back office ({actor.login}{desk}).")

@@ -133,7 +133,7 @@ def save_address(
         clean = clean_address(values, default_country=region)
         customer = s.get(Customer, customer_id, with_for_update={"read": True})
         if customer is None:
-            raise NotFound(f"Customer {customer_id} does not exist (any more); nothing was saved.")
+            raise NotFound("This customer is no longer here (erased, merged or removed at another desk); nothing was saved.")
         if not can_edit(customer):
             raise ValidationError("This customer was erased or merged into another one; "
                                   "their addresses cannot be changed.")

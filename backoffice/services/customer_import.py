@@ -1037,7 +1037,9 @@ def _on_file(conn_or_session, keys: Iterable[str]) -> dict[str, int]:
 
 
 def _on_file_sentence(cid: int) -> str:
-    return f"Customer {cid} already has this email address; this row was skipped, not merged."
+    # Said without the record's internal id: staff find that customer by the email itself.
+    return ("A customer here already has this email address; this row was skipped, not merged. "
+            "Search the Customers screen for the email to see them.")
 
 
 def _analyse(db: Database, source: _Source, region: str, progress: Progress | None) -> ImportPreview:

@@ -26,7 +26,7 @@ from typing import Any
 
 import phonenumbers
 from sqlalchemy import Engine, and_, exists, func, select, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.exc import OperationalError
 
@@ -68,6 +68,7 @@ from backoffice.errors import ConflictError, NotFound, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.audit import AuditRow
 from backoffice.services.changes import Changes
+from backoffice.services.record_labels import customer_name
 from backoffice.services.newsletters.lists import ensure_default_lists
 from backoffice.services.outbox import queue_message
 from backoffice.services.search_index import rebuild_search_index, search_index_needs_rebuild
@@ -111,6 +112,9 @@ for _action, _label in (
 
 EXACT, WORD, PREFIX, FRAGMENT = 0, 1, 2, 3
 MAX_LIMIT = 200
+# A customer with no name, company or email, as lists and headings show them (never an internal id).
+NO_NAME = "(no name)"
+CUSTOMER_GONE = "This customer is no longer here (erased, merged or removed at another desk); nothing was done."
 MIN_PHONE_SUFFIX = 4
 # How many candidate rows one part of a query may bring back per hit wanted: a
 # customer can match one prefix with several terms (the name both ways round).
@@ -700,7 +704,7 @@ def search_customers(db: Database, *, actor: Actor, query: str, limit: int = 20)
     for cid, first, last, company, email, phone, status, sort_name, postcode, city, _d, _a, rank, korder \
             in shown.values():
         kind = _KIND_BY_ORDER[korder]
-        name = f"{first} {last}".strip() or company or email or f"Customer {cid}"
+        name = f"{first} {last}".strip() or company or email or NO_NAME
         hits.append((
             (rank, korder, sort_name or "", cid),
             CustomerHit(
@@ -809,7 +813,7 @@ def list_customers_page(
     rows = tuple(
         CustomerRow(
             id=r.id,
-            name=f"{r.first_name} {r.last_name}".strip() or r.company or r.email or f"Customer {r.id}",
+            name=f"{r.first_name} {r.last_name}".strip() or r.company or r.email or NO_NAME,
             company=r.company or "", email=r.email or "", phone=r.phone or "", status=r.status,
             created_at=r.created_at, sort_key=r.sort_key,
         )
@@ -873,11 +877,13 @@ class CustomerProfile:
     version: int
     store_id: int | None
     merged_into_id: int | None
+    # The name of the customer this one was merged into, as staff know them.
+    merged_into_name: str = ""
 
     @property
     def display_name(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()
-        return name or self.company or self.email or f"Customer {self.id}"
+        return name or self.company or self.email or NO_NAME
 
     def value(self, field_name: str) -> str:
         """The current value of an editable field, as text."""
@@ -1002,13 +1008,21 @@ def _profile(c: Customer) -> CustomerProfile:
         username=c.username or "", status=c.status, restricted=bool(c.restricted),
         objected=bool(c.objected), created_at=c.created_at, updated_at=c.updated_at,
         version=c.version, store_id=c.store_id, merged_into_id=c.merged_into_id,
+        merged_into_name=_kept_name(c) if c.merged_into_id is not None else "",
     )
+
+
+def _kept_name(c: Customer) -> str:
+    """The name of the customer `c` was merged into ("another customer" when it cannot be read)."""
+    s = object_session(c)
+    kept = s.get(Customer, c.merged_into_id) if s is not None and c.merged_into_id is not None else None
+    return customer_name(kept) if kept is not None else "another customer"
 
 
 def _detail(s: Session, actor: Actor, customer_id: int) -> CustomerDetail:
     c = s.get(Customer, customer_id, populate_existing=True)
     if c is None:
-        raise NotFound(f"Customer {customer_id} does not exist (any more).")
+        raise NotFound(CUSTOMER_GONE)
     addresses = tuple(
         AddressView(id=a.id, kind=a.kind, is_default=bool(a.is_default), lines=tuple(a.lines()),
                     postcode=a.postcode or "", country=a.country or "", phone=a.phone or "",
@@ -1104,7 +1118,7 @@ def _why_not_open(actor: Actor, taken_by: int | None) -> str:
 
 def _why_closed(c: Customer) -> str:
     if c.merged_into_id is not None:
-        return f"This customer was merged into customer {c.merged_into_id}; change that record instead."
+        return f"This customer was merged into {_kept_name(c)}; change that record instead."
     if c.status is CustomerStatus.ERASED:
         return "This customer's data was erased; the record is closed."
     return ""
@@ -1327,7 +1341,7 @@ def update_customer(
             clean = validate_changes(changes, default_country=region)
             c = s.get(Customer, customer_id)
             if c is None:
-                raise NotFound(f"Customer {customer_id} does not exist (any more).")
+                raise NotFound(CUSTOMER_GONE)
             if not can_edit(c):
                 raise ValidationError("This customer was erased or merged into another one; "
                                       "their record cannot be changed.")
@@ -1353,7 +1367,7 @@ def update_customer(
         with db.read() as s:
             c = s.get(Customer, customer_id)
             if c is None:
-                raise NotFound(f"Customer {customer_id} does not exist (any more).") from None
+                raise NotFound(CUSTOMER_GONE) from None
             their = _fields_changed_since(s, c, expected_version, original)
             raise _conflict(their, dict(changes), _profile(c)) from None
 
@@ -1384,10 +1398,10 @@ def add_note(db: Database, *, actor: Actor, customer_id: int, text: str) -> Note
         # sees that it happened.
         c = s.get(Customer, customer_id, with_for_update={"read": True}, populate_existing=True)
         if c is None:
-            raise NotFound(f"Customer {customer_id} does not exist (any more).")
+            raise NotFound(CUSTOMER_GONE)
         if c.merged_into_id is not None:
             raise ValidationError(
-                f"This customer was merged into customer {c.merged_into_id}; the note was not "
+                f"This customer was merged into {_kept_name(c)}; the note was not "
                 "saved. Open that customer and add it there.")
         if c.status is CustomerStatus.ERASED:
             raise ValidationError("This customer's data was erased; the note was not saved.")
@@ -1534,6 +1548,9 @@ class MergeResult:
     moved: dict[str, int]  # table -> rows moved to the kept customer
     filled: tuple[str, ...]  # fields of the kept customer filled from the merged one
     changes: Changes = field(default_factory=Changes)
+    # The two customers as staff know them (the kept one's name after the merge).
+    keep_name: str = ""
+    merged_name: str = ""
 
 
 # Tables handled by hand, or rebuilt after the merge.
@@ -1560,9 +1577,9 @@ def can_merge(keep: Customer | None, merge: Customer | None) -> str | None:
         return "A customer cannot be merged into themselves."
     for c in (keep, merge):
         if c.status is CustomerStatus.ERASED:
-            return f"Customer {c.id} was erased and cannot be merged."
+            return "One of the two customers was erased and cannot be merged."
         if c.merged_into_id is not None:
-            return f"Customer {c.id} was already merged into customer {c.merged_into_id}."
+            return f"{customer_name(c)} was already merged into {_kept_name(c)}."
     return None
 
 
@@ -1684,8 +1701,10 @@ def _merge(db: Database, actor: Actor, keep_id: int, merge_id: int) -> MergeResu
                      customer_id=merge_id, fields=["merged_into_id", "status"])
         _outbox(s, OutboxKind.MERGE_CUSTOMERS, keep_id, {"merged_id": merge_id})
         order_ids = frozenset(s.scalars(select(Order.id).where(Order.customer_id == keep_id)))
+        names = customer_name(keep), customer_name(merge)
     return MergeResult(
         keep_id=keep_id, merged_id=merge_id, moved=moved, filled=tuple(filled),
+        keep_name=names[0], merged_name=names[1],
         changes=Changes(customers=frozenset({keep_id, merge_id}), orders=order_ids, outbox=True),
     )
 

@@ -20,21 +20,24 @@ from backoffice.domain import (
     OrderFee,
     OrderLine,
     OrderRefund,
+    OutboxMessage,
     Payment,
     Shipment,
     ShippingLine,
 )
 from backoffice.domain.base import utcnow
 from backoffice.domain.cards import guard_text
-from backoffice.domain.enums import AddressKind, OrderOrigin, OrderStatus, OutboxKind
+from backoffice.domain.enums import AddressKind, OrderOrigin, OrderStatus, OutboxKind, OutboxStatus
 from backoffice.domain.text import join_words
 from backoffice.domain.staff import Actor, Permission, StaffUser
 from backoffice.errors import ConflictError, NotFound, UserFacingError, ValidationError
 from backoffice.services import access, audit
 from backoffice.services import customers as customers_service
+from backoffice.services import refunds as refunds_service
 from backoffice.services.changes import Changes
 from backoffice.services.outbox import queue_message
 from backoffice.services.phone_orders import lock_order, queue_status_change
+from backoffice.services.record_labels import order_number
 
 PAGE_SIZE = 200
 
@@ -270,6 +273,8 @@ class LineView:
     quantity: int
     unit_price: Decimal
     total: Decimal
+    id: int = 0
+    refunded_quantity: int = 0
 
 
 @dataclass(frozen=True)
@@ -330,6 +335,9 @@ class OrderDetail:
     # Fees (name, amount) and refunds, as the web store lists them.
     fees: tuple[tuple[str, Decimal], ...] = ()
     refunds: tuple[RefundView, ...] = ()
+    # What may still be refunded (paid less refunded), and why nothing may, in words.
+    refundable: Decimal = Decimal("0.00")
+    why_not_refund: str = ""
 
     @property
     def refunded_total(self) -> Decimal:
@@ -355,6 +363,23 @@ class RefundView:
     reason: str
     lines: str
     refunded_at: datetime | None
+    # Recorded at the desk and not on the web store yet; `problem` says why it was not sent.
+    waiting: bool = False
+    problem: str = ""
+
+
+def _refund_views(s: Session, order_id: int) -> tuple[RefundView, ...]:
+    rows = s.scalars(select(OrderRefund).where(OrderRefund.order_id == order_id).order_by(OrderRefund.id)).all()
+    waiting = [r.id for r in rows if r.store_id is None]
+    problems: dict[int, str] = {}
+    if waiting:
+        for m in s.execute(select(OutboxMessage.entity_id, OutboxMessage.last_error).where(
+                OutboxMessage.entity_type == "refund", OutboxMessage.entity_id.in_(waiting),
+                OutboxMessage.status.in_((OutboxStatus.FAILED, OutboxStatus.SENT)))):
+            # Failed, or settled without sending (its order was deleted on the store).
+            problems[m.entity_id] = m.last_error or "The web store did not take it."
+    return tuple(RefundView(r.amount, r.reason, r.lines, r.refunded_at, waiting=r.store_id is None,
+                            problem=problems.get(r.id, "")) for r in rows)
 
 
 def _address(a: OrderAddress | None) -> AddressView | None:
@@ -384,7 +409,7 @@ def get_order(db: Database, *, actor: Actor, order_id: int) -> OrderDetail:
             stmt = stmt.where(or_(scope))
         order = s.scalars(stmt).one_or_none()
         if order is None:
-            raise NotFound(f"Order {order_id} was not found (or is not one of yours).")
+            raise NotFound("This order was not found (or is not one of yours); it may have been deleted.")
         customer = s.get(Customer, order.customer_id) if order.customer_id else None
         lines = s.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)).all()
         ships = s.scalars(select(ShippingLine).where(ShippingLine.order_id == order.id)).all()
@@ -393,6 +418,7 @@ def get_order(db: Database, *, actor: Actor, order_id: int) -> OrderDetail:
         shipments = s.scalars(select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id)).all()
         audit.record(s, actor, "view_order", entity_type="order", entity_id=order.id,
                      customer_id=order.customer_id)
+        refundable, why_not_refund = refunds_service.why_not_refund(s, order)
         return OrderDetail(
             id=order.id,
             number=order.number or f"(local {order.id})",
@@ -412,7 +438,8 @@ def get_order(db: Database, *, actor: Actor, order_id: int) -> OrderDetail:
             customer_note=order.customer_note,
             payment_method_title=order.payment_method_title,
             payment_url=order.payment_url,
-            lines=tuple(LineView(l.sku, l.name, l.quantity, l.unit_price, l.total) for l in lines),
+            lines=tuple(LineView(l.sku, l.name, l.quantity, l.unit_price, l.total, l.id, l.refunded_quantity or 0)
+                        for l in lines),
             shipping=tuple((x.method_title, x.total) for x in ships),
             billing=_address(addrs.get(AddressKind.BILLING)),
             shipping_address=_address(addrs.get(AddressKind.SHIPPING)),
@@ -429,8 +456,9 @@ def get_order(db: Database, *, actor: Actor, order_id: int) -> OrderDetail:
             gift_message=order.gift_message or "",
             fees=tuple((f.name, f.total) for f in s.scalars(
                 select(OrderFee).where(OrderFee.order_id == order.id).order_by(OrderFee.id))),
-            refunds=tuple(RefundView(r.amount, r.reason, r.lines, r.refunded_at) for r in s.scalars(
-                select(OrderRefund).where(OrderRefund.order_id == order.id).order_by(OrderRefund.id))),
+            refunds=_refund_views(s, order.id),
+            refundable=refundable,
+            why_not_refund=why_not_refund,
             why_not_complete=_why_not_complete(order),
         )
 
@@ -486,7 +514,7 @@ _STAYS = {
 def _refuse_trashed(order: Order, what: str) -> None:
     if order.is_deleted_on_store():
         raise UserFacingError(
-            f"Order {order.number or order.id} was deleted on the web store: do not ship it. {what}")
+            f"Order {order_number(order.number, order.id)} was deleted on the web store: do not ship it. {what}")
 
 
 def _set_status(s: Session, actor: Actor, order: Order, status: OrderStatus) -> None:

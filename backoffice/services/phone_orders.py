@@ -394,7 +394,7 @@ def lock_order(s: Session, order_id: int) -> Order:
     """The order, locked for the caller's transaction; NotFound when there is none."""
     order = s.scalars(select(Order).where(Order.id == order_id).with_for_update()).one_or_none()
     if order is None:
-        raise NotFound(f"Order {order_id} was not found; nothing was changed.")
+        raise NotFound("This order is no longer here (it may have been deleted); nothing was changed.")
     return order
 
 
@@ -492,7 +492,7 @@ def caller_summary(db: Database, *, actor: Actor, customer_id: int) -> CallerSum
     with db.begin() as s:
         customer = s.get(Customer, customer_id)
         if customer is None:
-            raise NotFound(f"Customer {customer_id} was not found.")
+            raise NotFound("This customer is no longer here (erased, merged or removed at another desk).")
         address = _default_address(s, customer.id, AddressKind.SHIPPING) or _default_address(
             s, customer.id, AddressKind.BILLING)
         last = s.execute(
@@ -748,7 +748,7 @@ def place_phone_order(
         else:
             customer = s.get(Customer, customer_id)
             if customer is None:
-                raise NotFound(f"Customer {customer_id} was not found; nothing was saved.")
+                raise NotFound("This customer is no longer here (erased, merged or removed at another desk); nothing was saved.")
             if not customer.can_order():
                 raise UserFacingError(_refusal(customer))
             if account_deleted_on_store(customer) and account is None:
@@ -859,7 +859,7 @@ def repeat_order_lines(db: Database, *, actor: Actor, order_id: int) -> list[Lin
     with db.begin() as s:
         order = s.get(Order, order_id)
         if order is None:
-            raise NotFound(f"Order {order_id} was not found.")
+            raise NotFound("This order is no longer here (it may have been deleted).")
         rows = s.execute(
             select(OrderLine.product_id, OrderLine.quantity)
             .join(Product, Product.id == OrderLine.product_id)
@@ -1046,7 +1046,7 @@ def pay_link_email(db: Database, *, actor: Actor, order_id: int) -> PayLinkEmail
     with db.read() as s:
         order = s.get(Order, order_id)
         if order is None:
-            raise NotFound(f"Order {order_id} was not found.")
+            raise NotFound("This order is no longer here (it may have been deleted).")
         email = _billing_email(s, order.id)
         message = s.scalars(select(OutboxMessage).where(
             OutboxMessage.kind == OutboxKind.SEND_PAY_LINK, OutboxMessage.entity_type == "order",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from backoffice.domain.catalog import Product
 from backoffice.domain.customers import Customer, CustomerNote
-from backoffice.domain.orders import Order, Shipment
+from backoffice.domain.orders import Order, OrderRefund, Shipment
 from backoffice.domain.staff import StaffUser
 
 ERASED_CUSTOMER = "erased customer"
@@ -66,11 +66,14 @@ def record_labels(s: Session, pairs: Iterable[tuple[str, int | None]]) -> dict[t
     shipments = {}
     if ids := _ids(pairs, "shipment"):
         shipments = dict(s.execute(select(Shipment.id, Shipment.order_id).where(Shipment.id.in_(ids))).all())
+    refunds = {}
+    if ids := _ids(pairs, "refund"):
+        refunds = dict(s.execute(select(OrderRefund.id, OrderRefund.order_id).where(OrderRefund.id.in_(ids))).all())
     notes = {}
     if ids := _ids(pairs, "customer_note"):
         notes = dict(s.execute(select(CustomerNote.id, CustomerNote.customer_id)
                                .where(CustomerNote.id.in_(ids))).all())
-    orders = order_numbers(s, _ids(pairs, "order") | set(shipments.values()))
+    orders = order_numbers(s, _ids(pairs, "order") | set(shipments.values()) | set(refunds.values()))
     customers = customer_names(s, _ids(pairs, "customer") | set(notes.values()))
     staff = {}
     if ids := _ids(pairs, "staff"):
@@ -93,6 +96,10 @@ def record_labels(s: Session, pairs: Iterable[tuple[str, int | None]]) -> dict[t
             order_id = shipments.get(ident)
             labels[(kind, ident)] = ("shipment of a deleted order" if order_id is None
                                      else f"shipment of order {orders[order_id]}")
+        elif kind == "refund":
+            order_id = refunds.get(ident)
+            labels[(kind, ident)] = ("refund of a deleted order" if order_id is None
+                                     else f"refund on order {orders[order_id]}")
         elif kind == "customer_note":
             customer_id = notes.get(ident)
             labels[(kind, ident)] = ("deleted note" if customer_id is None

@@ -387,7 +387,7 @@ def _order_state(db: Database, order_id: int, message: str = "") -> OrderStoreSt
         order = s.execute(select(Order.id, Order.store_id, Order.number, Order.status, Order.paid_at,
                                  Order.payment_url).where(Order.id == order_id)).first()
         if order is None:
-            raise NotFound(f"Order {order_id} was not found.")
+            raise NotFound("This order is no longer here (it may have been deleted).")
         waiting = s.execute(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.entity_type == "order", OutboxMessage.entity_id == order_id,
             OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.CONFLICT, OutboxStatus.FAILED)),
@@ -447,7 +447,7 @@ def refresh_order_from_store(db: Database, connector, order_id: int, *, actor: A
         store_id = s.execute(select(Order.store_id).where(Order.id == order_id)).scalar_one_or_none()
         exists = store_id is not None or s.get(Order, order_id) is not None
     if not exists:
-        raise NotFound(f"Order {order_id} was not found.")
+        raise NotFound("This order is no longer here (it may have been deleted).")
     if store_id is None:
         return _order_state(db, order_id)
     try:

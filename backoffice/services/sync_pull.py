@@ -1212,7 +1212,9 @@ def _write_fees_and_refunds(s: Session, ctx: PullContext, items: dict[int, sm.Or
                                   FEES.c.total_tax).where(FEES.c.order_id.in_(known)).order_by(FEES.c.id)):
             fees_had[r.order_id].append((r.store_line_id, r.name, r.total, r.total_tax))
         for r in s.execute(select(REFUNDS.c.id, REFUNDS.c.order_id, REFUNDS.c.store_id, REFUNDS.c.amount,
-                                  REFUNDS.c.reason).where(REFUNDS.c.order_id.in_(known))):
+                                  REFUNDS.c.reason).where(REFUNDS.c.order_id.in_(known),
+                                                          # One recorded at the desk and not sent yet stays.
+                                                          REFUNDS.c.store_id.is_not(None))):
             refunds_had[r.order_id][r.store_id] = r
     replaced, new_fees, new_refunds, gone = [], [], [], []
     for oid, item in items.items():

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from backoffice.domain.base import utcnow
@@ -39,7 +39,7 @@ from backoffice.domain.enums import (
     PaymentMethod,
     PaymentStatus,
 )
-from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, Shipment, ShippingLine
+from backoffice.domain.orders import Order, OrderAddress, OrderLine, OrderRefund, Payment, Shipment, ShippingLine
 from backoffice.domain.sync import OutboxMessage, PayLinkOutcome
 from backoffice.errors import StoreError
 from backoffice.services import store_mapping as sm
@@ -73,6 +73,7 @@ from backoffice.store.woocommerce import NO_ORDER_EMAIL
 OUTBOX = OutboxMessage.__table__
 ORDERS = Order.__table__
 SHIPMENTS = Shipment.__table__
+REFUNDS = OrderRefund.__table__
 CUSTOMERS = Customer.__table__
 HANDED_OVER_NOTE = ("The web store already had an account with this email, that of a customer merged into "
                     "this one: it is this customer's now, with this customer's details.")
@@ -82,6 +83,7 @@ KIND_LABELS = {
     OutboxKind.UPDATE_ORDER_STATUS: "Change order status",
     OutboxKind.MARK_ORDER_PAID: "Mark order paid",
     OutboxKind.ADD_TRACKING: "Add tracking number",
+    OutboxKind.CREATE_REFUND: "Record a refund",
     OutboxKind.CREATE_CUSTOMER: "Create customer account",
     OutboxKind.UPDATE_CUSTOMER: "Correct customer details",
     OutboxKind.ERASE_CUSTOMER: "Erase customer",
@@ -93,7 +95,7 @@ KIND_LABELS = {
 }
 
 ORDER_KINDS = (OutboxKind.CREATE_ORDER, OutboxKind.UPDATE_ORDER_STATUS, OutboxKind.MARK_ORDER_PAID,
-               OutboxKind.ADD_TRACKING, OutboxKind.SEND_PAY_LINK)
+               OutboxKind.ADD_TRACKING, OutboxKind.SEND_PAY_LINK, OutboxKind.CREATE_REFUND)
 
 
 GUEST_ORDER_NOTE = "Sent as a guest order: the customer's account was deleted on the web store."
@@ -337,6 +339,7 @@ class Pusher:
             OutboxKind.MARK_ORDER_PAID: self.mark_order_paid,
             OutboxKind.UPDATE_ORDER_STATUS: self.update_order_status,
             OutboxKind.ADD_TRACKING: self.add_tracking,
+            OutboxKind.CREATE_REFUND: self.create_refund,
             OutboxKind.CREATE_CUSTOMER: self.create_customer,
             OutboxKind.UPDATE_CUSTOMER: self.update_customer,
             OutboxKind.ERASE_CUSTOMER: self.erase_customer,
@@ -396,13 +399,15 @@ class Pusher:
         order_id = row.entity_id
         if row.entity_type == "shipment":
             order_id = s.execute(select(Shipment.order_id).where(Shipment.id == row.entity_id)).scalar_one_or_none()
+        elif row.entity_type == "refund":
+            order_id = s.execute(select(REFUNDS.c.order_id).where(REFUNDS.c.id == row.entity_id)).scalar_one_or_none()
         if order_id is None:
             return None
         return s.execute(select(ORDERS).where(ORDERS.c.id == order_id)).mappings().first()
 
     def _order_on_store(self, s: Session, row, order) -> int:
         if order is None:
-            raise _Refused(f"The order ({row.entity_type} {row.entity_id}) no longer exists here, so nothing was sent.")
+            raise _Refused("The order no longer exists here, so nothing was sent.")
         if order["status"] == OrderStatus.TRASH:
             raise _OrderGone()
         if order["store_id"] is None:
@@ -440,19 +445,19 @@ class Pusher:
             found = self._customer_body(s, customer_id)
         if found is None:
             if strict:
-                raise _Refused(f"Customer {customer_id} no longer exists here, so no account was made on the store.")
+                raise _Refused("The customer no longer exists here, so no account was made on the store.")
             return None
         local, body = found
         if local.store_id is not None:
             return int(local.store_id)
         if local.status != CustomerStatus.ACTIVE or local.values.get("merged_into_id"):
             if strict:
-                raise _Refused(f"Customer {customer_id} is {local.status.value}, so no account was made on the store.")
+                raise _Refused(f"The customer is {local.status.value}, so no account was made on the store.")
             return None
         if not body.get("email"):
             if strict:
                 raise _Refused(
-                    f"Customer {customer_id} has no email address, and the web store needs one to open an account. "
+                    "The customer has no email address, and the web store needs one to open an account. "
                     "Add an email address, then retry.")
             return None
         result = self.connector.create_customer(self._send_payload(body))
@@ -468,8 +473,10 @@ class Pusher:
                 return store_id
             if strict:
                 raise _Refused(
-                    f"The web store already has an account with this email, and it belongs here to customer "
-                    f"{owner.id}. Merge customer {customer_id} into customer {owner.id}, then retry.")
+                    # Kept in the outbox, so it names nobody: the Sync screen shows whose message it is.
+                    "The web store already has an account with this email, and it belongs here to another "
+                    "customer with the same email. Search the Customers screen for the email, merge this "
+                    "customer into that one, then retry.")
             return store_id
         with self.db.begin() as s:
             s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id, CUSTOMERS.c.store_id.is_(None))
@@ -570,7 +577,7 @@ class Pusher:
             create_waiting = self._waiting(s, kind=OutboxKind.CREATE_CUSTOMER, entity_type="customer",
                                            entity_id=row.entity_id, before=row.id)
         if local is None:
-            raise _Refused(f"Customer {row.entity_id} no longer exists here, so the correction was not sent.")
+            raise _Refused("The customer no longer exists here, so the correction was not sent.")
         if local.status == CustomerStatus.ERASED:
             return self._done(row, Sent(None, "Not sent: the customer was erased."))
         if local.store_id is None:
@@ -720,7 +727,7 @@ class Pusher:
             key = str(read_setting(s, "store.consent_meta_key") or "_newsletter_consent")
             body = store_consent.meta_body(s, row.entity_id, key) if customer is not None else {}
         if customer is None:
-            raise _Refused(f"Customer {row.entity_id} no longer exists here, so the consent was not sent.")
+            raise _Refused("The customer no longer exists here, so the consent was not sent.")
         if customer["status"] == CustomerStatus.ERASED:
             return self._done(row, Sent(None, "Not sent: the customer was erased."))
         store_id = customer["store_id"]
@@ -815,7 +822,7 @@ class Pusher:
         with self.db.read() as s:
             order = s.execute(select(ORDERS).where(ORDERS.c.id == row.entity_id)).mappings().first()
         if order is None:
-            raise _Refused(f"Order {row.entity_id} no longer exists here, so it was not sent to the store.")
+            raise _Refused("The order no longer exists here, so it was not sent to the store.")
         if order["store_id"] is not None:
             return self._done(row, Sent(int(order["store_id"]), "The store already had this order."))
         reference = order["reference"] or row.reference
@@ -966,6 +973,89 @@ class Pusher:
         self.ctx.stats.changed_orders.add(order["id"])
         return Sent(store_id)
 
+    # -- refunds -----------------------------------------------------------------------------------
+
+    def create_refund(self, row) -> Sent:
+        """Record on the store a refund recorded at the desk, once.
+
+        Waits until its order is on the store. The attempt is committed before sending, and
+        the refund carries the message's reference in its meta data, so after a lost answer
+        or a crash the order's refunds on the store are read for it before sending again.
+        """
+        with self.db.read() as s:
+            refund = s.execute(select(REFUNDS).where(REFUNDS.c.id == row.entity_id)).mappings().first()
+            if refund is None:
+                raise _Refused("The refund no longer exists here, so it was not sent to the web store.")
+            order = self._order_row(s, row)
+            if refund["store_id"] is not None:
+                return self._done(row, Sent(int(refund["store_id"]), "The web store already had this refund."))
+            store_id = self._order_on_store(s, row, order)
+            wanted = list(message_payload(row).get("lines") or ())
+            current = s.execute(select(OrderLine.id, OrderLine.store_line_id, OrderLine.unit_price, OrderLine.name,
+                                       OrderLine.sku).where(OrderLine.order_id == refund["order_id"])
+                                .order_by(OrderLine.id)).all() if wanted else []
+        by_id = {line.id: line for line in current}
+        items = []
+        missing = 0
+        for want in wanted:
+            # The store's copy of a phone order replaces its lines when it is created there: the
+            # line is then found again by its SKU.
+            line = by_id.get(int(want["line_id"])) or next(
+                (x for x in current if want.get("sku") and x.sku == want["sku"]), None)
+            if line is None or line.store_line_id is None:
+                missing += 1
+                continue
+            quantity = int(want["quantity"])
+            items.append({"id": int(line.store_line_id), "quantity": quantity,
+                          "refund_total": sm.money_text(line.unit_price * quantity)})
+        # Lines no longer found go without their items: the amount goes alone, and the note says so.
+        note = "Sent without its items: the order's lines changed since." if missing else ""
+        body = self._send_payload({"amount": sm.money_text(refund["amount"]), "reason": refund["reason"] or "",
+                                   "line_items": items})
+        reference = row.reference
+        if row.attempts:
+            # A try before this one may have reached the store: look before sending again.
+            self._settle(row)
+            found = self.connector.find_refund_by_reference(store_id, reference)
+            if found is not None:
+                return self._refund_recorded(row, refund, store_id, found)
+        for round_ in range(2):
+            started = utcnow()
+            with self.db.begin() as s:
+                # Committed before sending: after a crash the next run looks for the refund first.
+                s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
+                    attempts=OUTBOX.c.attempts + 1, next_attempt_at=started))
+            try:
+                record = self.connector.create_refund(store_id, body, reference=reference)
+            except AmbiguousWriteError as exc:
+                self._settle(row, since=started)
+                found = self.connector.find_refund_by_reference(store_id, reference)
+                if found is not None:
+                    return self._refund_recorded(row, refund, store_id, found)
+                if round_ == 0:
+                    continue
+                raise _Retry(exc.message) from None
+            except StoreError as exc:
+                if exc.retryable and not isinstance(exc, StoreAuthError):
+                    raise _Retry(exc.message) from None
+                raise
+            return self._refund_recorded(row, refund, store_id, record, note)
+        raise _Retry("The web store did not confirm the refund; it will be looked for and sent again.")
+
+    def _refund_recorded(self, row, refund, store_order_id: int, record: dict, note: str = "") -> Sent:
+        refund_store_id = int(record["id"])
+        order = self.connector.get_order(store_order_id)
+        with self.db.begin() as s:
+            # A sync that read the store's copy first holds it as a refund of its own: this one is it.
+            s.execute(delete(REFUNDS).where(REFUNDS.c.store_id == refund_store_id, REFUNDS.c.id != refund["id"]))
+            s.execute(update(REFUNDS).where(REFUNDS.c.id == refund["id"]).values(
+                store_id=refund_store_id,
+                refunded_at=sm.parse_store_time(record.get("date_created_gmt")) or refund["refunded_at"]))
+            _mark_sent(s, row.id, Sent(refund_store_id, note))
+            # The store's order after the refund (refunded in full, it is "refunded" there).
+            self._record_order(s, order)
+        self.ctx.stats.changed_orders.add(int(refund["order_id"]))
+        return Sent(refund_store_id)
 
     # -- the pay link by email ---------------------------------------------------------------------
 
@@ -1007,7 +1097,7 @@ class Pusher:
         with self.db.read() as s:
             order = self._order_row(s, row)
             if order is None:
-                raise _Refused(f"Order {row.entity_id} no longer exists here, so its pay link was not emailed.")
+                raise _Refused("The order no longer exists here, so its pay link was not emailed.")
             if order["status"] == OrderStatus.TRASH:
                 raise _OrderGone()
             waiting_method = s.execute(select(Payment.method).where(

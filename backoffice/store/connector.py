@@ -208,6 +208,14 @@ class StoreConnector(Protocol):
         """Create an order carrying a back office reference."""
         ...
 
+    def create_refund(self, order_id: int, payload: Mapping[str, Any], *, reference: str) -> Record:
+        """Record a refund of an order carrying `reference`, paying nothing back through the gateway."""
+        ...
+
+    def find_refund_by_reference(self, order_id: int, reference: str) -> Record | None:
+        """The order's refund that carries `reference`, or None."""
+        ...
+
     def update_order(self, order_id: int, payload: Mapping[str, Any]) -> Record:
         """Change an order; the payload sets values and is safe to send twice."""
         ...

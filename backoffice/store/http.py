@@ -79,6 +79,11 @@ def _page_title(response: requests.Response, lead: str = ", ") -> str:
     return f"{lead}“{title}”" + (")" if lead.endswith("(") else "")
 
 
+#: Refusals a WooCommerce store sends as HTTP 500 though it saved nothing (a refund it
+#: would not make: an amount above what is left, a gateway that cannot pay back).
+REFUSED_WITH_SERVER_ERROR = frozenset({"woocommerce_rest_cannot_create_order_refund"})
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
     """What a request is for, worded for error sentences.
@@ -433,6 +438,9 @@ class StoreSession:
             if 300 <= status < 400:
                 raise self._redirected(op, response)
 
+            if status >= 500 and self._store_error_body(response)[0] in REFUSED_WITH_SERVER_ERROR:
+                # The store checked the request and saved nothing; it only reports it as a server error.
+                raise self._refused_outright(op, response)
             if status == 429 or (status >= 500 and status != 501):
                 if not idempotent and status not in (429, 503):
                     # The store may have saved the record before failing.
@@ -670,6 +678,17 @@ class StoreSession:
             status=status,
             code=code,
             details=details,
+        )
+
+    def _refused_outright(self, op: Operation, response: requests.Response) -> StoreError:
+        code, message = self._store_error_body(response)
+        message = self._scrub(message)
+        reason = f": “{message.rstrip('.')}”." if message else "."
+        return StoreError(
+            f"The web store refused to {op.action}{reason} Nothing was changed there.",
+            status=response.status_code,
+            code=code,
+            details=f"HTTP {response.status_code} {code}" + (f": {message}" if message else ""),
         )
 
     def _asked_to_wait(self, op: Operation, response: requests.Response, wait: float) -> StoreError:

@@ -317,6 +317,30 @@ class WooCommerceConnector:
         reply = self._http.request("POST", "/orders", op, json=body, reference=reference, check=_object_only)
         return CreateResult(reply.data, created=True)
 
+    def create_refund(self, order_id: int, payload: Mapping[str, Any], *, reference: str) -> Record:
+        """Record a refund of an order (`POST /orders/{id}/refunds`) carrying `reference` in its
+        `meta_data` `_backoffice_ref`, with `api_refund` false: the store records it and pays
+        nothing back through the gateway (the shop gives the money back its own way).
+
+        Raises `AmbiguousWriteError` when the answer was lost: look for the reference with
+        `find_refund_by_reference` before sending again; a refund the store will not make
+        (more than is left) raises `StoreError` with its sentence.
+        """
+        order_id = int(order_id)
+        body = {**dict(payload), "api_refund": False,
+                "meta_data": [*(payload.get("meta_data") or ()), {"key": ORDER_REFERENCE_META_KEY, "value": reference}]}
+        op = Operation(f"record a refund of order {order_id}", f"order {order_id}")
+        return self._http.request("POST", f"/orders/{order_id}/refunds", op, json=body, reference=reference,
+                                  check=_object_only).data
+
+    def find_refund_by_reference(self, order_id: int, reference: str) -> Record | None:
+        """The order's refund whose `_backoffice_ref` meta is `reference`, or None."""
+        if not reference:
+            raise ValueError("reference must not be empty")
+        order_id = int(order_id)
+        op = Operation(f"read the refunds of order {order_id}", f"order {order_id}")
+        return _first_with_reference(self._http.iter_pages(f"/orders/{order_id}/refunds", {}, op), reference)
+
     def update_order(self, order_id: int, payload: Mapping[str, Any]) -> Record:
         """Change an order and return it as the store now has it.
 

@@ -466,7 +466,7 @@ def test_refunds_fees_and_orders_deleted_for_good_come_in_and_the_totals_add_up(
     order = store.create_order(body)
     kept, gone_early = store.create_order(body), store.create_order(body)
     sync.run_sync(db, conn, options=FAST, full_customer_scan=True, actor=SYNC_ACTOR)
-    store.refund_order(order["id"], {"amount": "12.50", "reason": "Damaged mug", "line_items": [
+    store.refund_order(order["id"], {"amount": "12.50", "reason": "Damaged mug", "api_refund": False, "line_items": [
         {"id": order["line_items"][0]["id"], "quantity": 1, "refund_total": "12.50"}]})
     sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
 

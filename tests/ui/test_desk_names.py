@@ -135,3 +135,42 @@ def test_audit_columns_fit_their_action_names(qtbot, sqlite_db, shop, ctx_for, w
     # The longest action names are not cut at either width.
     action = screen.model.index(0, 3).data()
     assert metrics.horizontalAdvance(action) + 8 <= header.sectionSize(3), action
+
+
+def test_a_refund_waiting_to_be_sent_is_named_by_its_order_number(qtbot, sqlite_db, shop, ctx_for):
+    from decimal import Decimal
+
+    from backoffice.domain.base import utcnow
+    from backoffice.services.refunds import record_refund
+
+    owner, _carol, _gone, ids = shop
+    with sqlite_db.begin() as s:
+        order = s.get(Order, ids["numbered"])
+        order.total, order.paid_at = Decimal("20.00"), utcnow()
+    record_refund(sqlite_db, actor=owner, order_id=ids["numbered"], amount="5.00", reason="Late")
+    ctx = ctx_for(sqlite_db, owner)
+    screen = SyncScreen(ctx)
+    qtbot.addWidget(screen)
+    screen.show()
+    qtbot.waitUntil(lambda: screen.outbox_model.rowCount() == 4, timeout=WAIT_MS)
+    assert "refund on order 4268" in _column(screen.outbox_model, "Record")
+
+
+def test_an_order_or_customer_not_found_is_said_without_its_internal_id(qtbot, sqlite_db, shop, ctx_for):
+    from backoffice.errors import NotFound
+    from backoffice.services import customers, orders
+    from ui.order_page import OrderPage
+
+    owner, _carol, _gone, _ids = shop
+    for call in (lambda: orders.get_order(sqlite_db, actor=owner, order_id=987654),
+                 lambda: customers.get_customer(sqlite_db, actor=owner, customer_id=987654)):
+        with pytest.raises(NotFound) as missing:
+            call()
+        assert "987654" not in missing.value.message and "no" in missing.value.message
+    ctx = ctx_for(sqlite_db, owner)
+    page = OrderPage(ctx, 987654)
+    ctx.pages.append(page)
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.waitUntil(lambda: page.tab_title == "Order not opened", timeout=WAIT_MS)
+    assert "not found" in page.state.text() and "987654" not in page.state.text()

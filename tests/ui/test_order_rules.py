@@ -39,13 +39,19 @@ def test_an_unpaid_order_cannot_be_completed_and_the_page_says_why(qtbot, sqlite
                                     tracking_number="1Z999AA10123456784", mark_completed=True)
 
 
-def test_a_paid_order_is_completed_as_its_parcel_goes(qtbot, sqlite_db, ctx_for):
+def test_a_paid_order_may_be_completed_as_its_parcel_goes_but_is_not_ticked_for_the_person(
+        qtbot, sqlite_db, ctx_for):
     staff = make_staff(sqlite_db, Role.STAFF, "sam")
     paid = _order(sqlite_db, paid=True)
     ctx = ctx_for(sqlite_db, staff)
     page = open_page(qtbot, ctx, OrderPage, paid, size=(1024, 700))
-    assert page.mark_completed.isEnabled() and page.mark_completed.isChecked()
+    assert page.mark_completed.isEnabled() and not page.mark_completed.isChecked()
     assert not page.complete_hint.isVisible()
+    # Ticked by the person, it stays ticked when the page refreshes.
+    page.mark_completed.setChecked(True)
+    page.reload()
+    qtbot.waitUntil(lambda: not ctx.tasks.busy(), timeout=10_000)
+    assert page.mark_completed.isChecked()
 
 
 def test_a_cancel_asks_why_and_keeps_the_reason_for_the_store(qtbot, sqlite_db, ctx_for):

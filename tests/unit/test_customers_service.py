@@ -119,8 +119,9 @@ def test_the_owner_also_sees_the_customers_audit_trail(db, owner, maria):
 
 
 def test_an_unknown_customer_is_a_sentence(db, owner):
-    with pytest.raises(svc.NotFound, match="does not exist"):
+    with pytest.raises(svc.NotFound, match="This customer is no longer here") as missing:
         svc.get_customer(db, actor=owner, customer_id=999)
+    assert "999" not in missing.value.message
 
 
 # --- Editing ---------------------------------------------------------------------------------

@@ -70,6 +70,7 @@ NO_ACTOR = {
         "audit.verify_chain", "audit.database_name", "phone_orders.lock_order",
         "customer_addresses.ship_to_source",
         "outbox.queue_message", "phone_orders.queue_status_change",
+        "refunds.amount_paid", "refunds.amount_refunded", "refunds.why_not_refund",
         "settings.read_setting", "settings.write_settings",
         "privacy.erasure.erase_in_session", "privacy.erasure.order_ids_of", "privacy.export.collect",
         "privacy.flags.deactivate_in_session", "privacy.flags.marketing_blocked_customer_ids",
@@ -192,6 +193,7 @@ WHO_MAY = {
     "orders.list_orders_page": EVERYONE,
     "orders.order_takers": EVERYONE,
     "phone_order_quotes.quote_phone_order": EVERYONE,
+    "refunds.record_refund": DESK,
     "phone_orders.caller_summary": EVERYONE,
     # Staff log requests and check identity; only the owner decides, exports and erases.
     "privacy.disclosures.list_disclosures": {OWNER},
@@ -408,6 +410,7 @@ def arguments(fn, ids) -> dict:
         "requested_by": "Harris County Court", "authority": "court order", "what_given": "name",
         "out": str(Path("/nonexistent-folder") / "out.bin"), "title": "Our policy changes",
         "body": "We will use your data in a new way.", "effective_at": None,
+        "amount": Decimal("1.00"),
     }
     kwargs, positional = {}, []
     for name, param in inspect.signature(fn).parameters.items():

@@ -39,7 +39,7 @@ class LogRequestDialog(_ResultDialog):
 
     def __init__(self, ctx: AppContext, customer_id: int | None = None, customer_name: str = "",
                  parent: QWidget | None = None) -> None:
-        who = f"for {customer_name or f'customer {customer_id}'}" if customer_id else \
+        who = f"for {customer_name or 'this customer'}" if customer_id else \
             "for someone with no record here (write who asked and how to reach them)"
         super().__init__(ctx, "Log a privacy request",
                          f"Log the request {who}. Its answer is due within the shop's response time.", parent)

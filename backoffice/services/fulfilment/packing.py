@@ -124,7 +124,7 @@ def mark_packed(db: Database, *, actor: Actor, order_id: int, check: PackCheck) 
     with db.begin() as s:
         order = s.get(Order, order_id)
         if order is None:
-            raise NotFound(f"Order {order_id} was not found; nothing was marked.")
+            raise NotFound("This order is no longer here (it may have been deleted); nothing was marked.")
         order.packed_at = utcnow()
         audit.record(s, actor, "mark_packed", entity_type="order", entity_id=order.id,
                      customer_id=order.customer_id, fields=["packed_at"])

@@ -285,7 +285,7 @@ def set_gift_message(db: Database, *, actor: Actor, order_id: int, message: str)
     with db.begin() as s:
         order = s.get(Order, order_id)
         if order is None:
-            raise NotFound(f"Order {order_id} was not found; the gift message was not saved.")
+            raise NotFound("This order is no longer here (it may have been deleted); the gift message was not saved.")
         order.gift_message = text
         audit.record(s, actor, "set_gift_message", entity_type="order", entity_id=order.id,
                      customer_id=order.customer_id, fields=["gift_message"])

@@ -143,7 +143,7 @@ class ConsentResult:
 def _customer(s: Session, customer_id: int) -> Customer:
     c = s.get(Customer, customer_id)
     if c is None or c.merged_into_id is not None:
-        raise NotFound(f"Customer {customer_id} does not exist (any more).")
+        raise NotFound("This customer is no longer here (erased, merged or removed at another desk).")
     return c
 
 

@@ -303,7 +303,7 @@ def list_members(db: Database, *, actor: Actor, list_id: int, status: Subscripti
     with db.engine.connect() as conn:
         rows = conn.execute(stmt.order_by(Customer.id).limit(limit)).all()
     out = tuple(MemberRow(
-        customer_id=r.id, name=f"{r.first_name} {r.last_name}".strip() or r.company or r.email or f"Customer {r.id}",
+        customer_id=r.id, name=f"{r.first_name} {r.last_name}".strip() or r.company or r.email or "(no name)",
         email=r.email or "", phone=r.phone or "", status=SubscriptionStatus(r.status), since=r.updated_at)
         for r in rows)
     return MembersPage(rows=out, next_key=out[-1].customer_id if len(out) == limit else None)

@@ -56,7 +56,7 @@ def record_disclosure(db: Database, *, actor: Actor, customer_id: int | None, re
                   reference=_text(reference, "the reference", 120, required=False))
     with db.begin() as s:
         if customer_id is not None and s.get(Customer, customer_id) is None:
-            raise ValidationError(f"Customer {customer_id} does not exist; nothing was recorded.")
+            raise ValidationError("This customer is no longer here; nothing was recorded.")
         d = Disclosure(customer_id=customer_id, disclosed_at=disclosed_at or utcnow(), recorded_by=actor.staff_id,
                        confidential=confidential, **values)
         s.add(d)

@@ -140,9 +140,9 @@ def blank_values(table: Table, columns: Iterable[personal_data.PersonalColumn]) 
 def _plan(s: Session, customer_id: int, now: datetime):
     c = s.get(Customer, customer_id)
     if c is None:
-        raise NotFound(f"Customer {customer_id} does not exist.")
+        raise NotFound("This customer is no longer here; nothing was erased.")
     if c.status is CustomerStatus.ERASED:
-        raise ValidationError(f"Customer {customer_id} was already erased; nothing was done.")
+        raise ValidationError("This customer was already erased; nothing was done.")
     region = shop_default_country(s)
     years = int(read_setting(s, "retention.order_years"))
     cutoff = years_ago(now, years)

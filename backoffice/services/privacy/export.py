@@ -77,9 +77,9 @@ def collect(s: Session, customer_id: int, *, include_confidential: bool = False)
     """Every row of the person's data, by table (in the caller's session)."""
     c = s.get(Customer, customer_id)
     if c is None:
-        raise NotFound(f"Customer {customer_id} does not exist.")
+        raise NotFound("This customer is no longer here; nothing was exported.")
     if c.status is CustomerStatus.ERASED:
-        raise ValidationError(f"Customer {customer_id} was erased; there is nothing left to export.")
+        raise ValidationError("This customer was erased; there is nothing left to export.")
     orders = order_ids_of(s, c, shop_default_country(s))
     out: dict[str, list[dict[str, Any]]] = {}
     for entry in personal_data.registry():

@@ -22,6 +22,7 @@ from backoffice.errors import NotFound, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
 from backoffice.services.outbox import queue_message
+from backoffice.services.record_labels import customer_name
 
 for _action, _label in (
     ("deactivate_customer", "Customer deactivated"),
@@ -66,9 +67,9 @@ class Flags:
 def _customer(s: Session, customer_id: int) -> Customer:
     c = s.get(Customer, customer_id)
     if c is None:
-        raise NotFound(f"Customer {customer_id} does not exist.")
+        raise NotFound("This customer is no longer here; nothing was changed.")
     if c.status is CustomerStatus.ERASED:
-        raise ValidationError(f"Customer {customer_id} was erased; nothing was changed.")
+        raise ValidationError("This customer was erased; nothing was changed.")
     return c
 
 
@@ -105,7 +106,7 @@ def reactivate_customer(db: Database, *, actor: Actor, customer_id: int) -> Flag
     with db.begin() as s:
         c = _customer(s, customer_id)
         if c.status is not CustomerStatus.DEACTIVATED:
-            raise ValidationError(f"Customer {customer_id} is not deactivated; nothing was changed.")
+            raise ValidationError(f"{customer_name(c)} is not deactivated; nothing was changed.")
         c.status = CustomerStatus.ACTIVE
         c.deactivated_at = None
         audit.record(s, actor, "reactivate_customer", entity_type="customer", entity_id=c.id, customer_id=c.id,

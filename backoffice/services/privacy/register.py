@@ -130,7 +130,7 @@ def add_event(s: Session, request_id: int, actor: Actor | None, action: str, not
 def _who(r: PrivacyRequest, customer: Customer | None) -> str:
     if customer is not None:
         if customer.status is CustomerStatus.ERASED:
-            return f"Customer {customer.id} (erased)"
+            return "Erased customer"
         return customer.display_name
     return r.requester_name or r.requester_contact or "(not given)"
 
@@ -205,10 +205,10 @@ def log_request(
         if customer_id is not None:
             customer = s.get(Customer, customer_id)
             if customer is None:
-                raise ValidationError(f"Customer {customer_id} does not exist; nothing was saved.",
+                raise ValidationError("This customer is no longer here; nothing was saved.",
                                       fields={"customer_id": "No such customer."})
             if customer.status is CustomerStatus.ERASED:
-                raise ValidationError(f"Customer {customer_id} was already erased; log the request without "
+                raise ValidationError("This customer was already erased; log the request without "
                                       "a customer, with the contact they gave.",
                                       fields={"customer_id": "Already erased."})
             hash_source = hash_source or customer.email or customer.phone
@@ -309,12 +309,12 @@ def link_customer(db: Database, *, actor: Actor, request_id: int, customer_id: i
         r = load(s, request_id)
         customer = s.get(Customer, customer_id)
         if customer is None or customer.status is CustomerStatus.ERASED:
-            raise ValidationError(f"Customer {customer_id} does not exist or was erased; the request was "
+            raise ValidationError("This customer is no longer here or was erased; the request was "
                                   "not matched.")
         if not r.is_open():
             raise ValidationError(f"Request {request_id} is closed; it was not changed.")
         r.customer_id = customer_id
-        add_event(s, r.id, actor, "matched", f"Matched to customer {customer_id}")
+        add_event(s, r.id, actor, "matched", "Matched to a customer record")
         audit.record(s, actor, "link_privacy_request", entity_type="privacy_request", entity_id=r.id,
                      customer_id=customer_id, fields=["customer_id"])
         return row_of(s, r)

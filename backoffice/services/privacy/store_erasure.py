@@ -98,9 +98,11 @@ def delete_customer_and_check(connector, store_customer_id: int, store_order_ids
             anonymise_order(connector, order_id, cancel)
             order = connector.get_order(order_id)
             if left := left_on_order(order):
-                kept_by_store.append(f"order {order_id}: {', '.join(left)}")
+                kept_by_store.append(f"order {order.get('number') or order_id}: {', '.join(left)}")
         if order.get("customer_ip_address") or order.get("customer_user_agent"):
-            kept_by_store.append(f"order {order_id}: IP address or browser (not changeable over the REST API)")
+            # The store's order number, as the Orders list shows it.
+            kept_by_store.append(f"order {order.get('number') or order_id}: IP address or browser "
+                                 "(not changeable over the REST API)")
     try:
         connector.get_customer(store_customer_id)
         kept_by_store.append(f"account {store_customer_id} is still there")

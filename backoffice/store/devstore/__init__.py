@@ -26,6 +26,10 @@ What a client sees (details in `api`, fault switches in `faults`):
   are dev store extensions: do not count on either from a stock store.
 - `payment_url` leads to a working order-pay page with a "Pay with test gateway" button
   (no card fields); `store.mark_paid(order_id)` does the same from code.
+- Refunds: `GET/POST /orders/{id}/refunds` (amount, reason, line items, meta data kept).
+  As on a stock store `api_refund` is true unless sent false, and then only a gateway
+  that pays back by itself is accepted; a refusal is HTTP 500
+  `woocommerce_rest_cannot_create_order_refund`, nothing saved.
 - Order notes, and the order actions that email the customer
   (`POST /orders/{id}/actions/send_order_details`, `send_email`, `GET .../email_templates`).
   Nothing is mailed: `store.sent_emails()` lists what was "sent" (to, order, template,

@@ -98,6 +98,11 @@ def error_item(exc: RestError, item_id: int = 0) -> Doc:
     return {"id": item_id, "error": {"code": exc.code, "message": exc.message, "data": {"status": exc.status}}}
 
 
+# Gateways that pay a refund back by themselves (`api_refund`); bank transfer, cheque and
+# cash on delivery do not, so a refund on them is recorded with `api_refund` false.
+GATEWAYS_THAT_REFUND = frozenset({"stripe", "ppcp-gateway", "paypal", "woocommerce_payments", "devstore_test"})
+
+
 class Shop:
     """The store's rules over its storage. Callers hold the store's lock."""
 
@@ -681,13 +686,23 @@ class Shop:
         """Refund part or all of an order: an amount, a reason and the lines refunded.
 
         The order lists the refund (`total` negative) and keeps its own total; refunded in
-        full it becomes "refunded". Nothing is paid back (`api_refund` is not honoured).
+        full it becomes "refunded". `meta_data` is kept on the refund. Nothing is paid back;
+        as on a stock store, `api_refund` is true unless said otherwise, and then the order's
+        gateway must be one that pays back by itself (refused in words as WooCommerce does,
+        with HTTP 500, saving nothing).
         """
         p = payload if isinstance(payload, dict) else {}
         with self.storage.transaction():
             order = self.get_order(order_id)
             if order is None:
                 raise RestError("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404)
+            api_refund = p.get("api_refund", True) not in (False, "false", "0", 0, "")
+            if api_refund and order.get("payment_method") not in GATEWAYS_THAT_REFUND:
+                message = ("The payment gateway for this order does not support automatic refunds."
+                           if order.get("payment_method") else "The payment gateway for this order does not exist.")
+                raise RestError("woocommerce_rest_cannot_create_order_refund", message, 500)
+            meta = [{"id": self.storage.next_id("order_item_meta"), "key": str(m.get("key")), "value": m.get("value")}
+                    for m in p.get("meta_data") or [] if isinstance(m, dict) and m.get("key")]
             lines = []
             for posted in p.get("line_items") or []:
                 item = self._find_item(order, "line_items", posted.get("id"))
@@ -715,8 +730,8 @@ class Shop:
             refund_id = self.storage.next_id("post")
             now = self.now()
             refund = {"id": refund_id, "date_created": now, "date_created_gmt": now, "amount": docs.money(amount),
-                      "reason": str(p.get("reason") or ""), "refunded_by": 1, "refunded_payment": False,
-                      "meta_data": [], "line_items": lines, "shipping_lines": [], "tax_lines": [], "fee_lines": [],
+                      "reason": str(p.get("reason") or ""), "refunded_by": 1, "refunded_payment": api_refund,
+                      "meta_data": meta, "line_items": lines, "shipping_lines": [], "tax_lines": [], "fee_lines": [],
                       "_links": docs.refund_links(order_id, refund_id)}
             self.storage.add_refund(order_id, refund)
             order["refunds"].insert(0, {"id": refund_id, "reason": refund["reason"],

@@ -323,6 +323,11 @@ class DevStore:
         with self._lock:
             return self._rendered(self._shop.create_refund(order_id, payload))
 
+    def refunds_of(self, order_id: int) -> list[dict[str, Any]]:
+        """An order's refunds as `GET orders/{id}/refunds` lists them, newest first."""
+        with self._lock:
+            return [self._rendered(r) for r in self._shop.refunds(order_id)]
+
     def delete_order(self, order_id: int, *, force: bool = False) -> dict[str, Any]:
         """Move an order to the trash, or delete it for good with `force`."""
         with self._lock:
