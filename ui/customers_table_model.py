@@ -11,6 +11,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from backoffice.domain.enums import CustomerStatus
 from backoffice.services.customers import CustomerRow, CustomerSort, Page
 from ui.tasks import TaskManager
+from ui.plain_text import plain_tooltip
 
 STATUS_LABELS = {
     CustomerStatus.ACTIVE: "Active",
@@ -113,8 +114,11 @@ class CustomersTableModel(QAbstractTableModel):
         if not 0 <= index.column() < len(COLUMNS):
             return None
         row = self._rows[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[index.column()].value(row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            value = COLUMNS[index.column()].value(row)
+            return plain_tooltip(value) if isinstance(value, str) else value
         if role == Qt.ItemDataRole.UserRole:
             return row.id
         return None

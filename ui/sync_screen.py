@@ -28,6 +28,7 @@ from backoffice.domain.staff import Permission
 from backoffice.services import sync
 from ui.context import AppContext
 from ui.errors import show_error
+from ui.plain_text import plain_label, plain_tooltip
 from ui.sync_status import SyncController, status_text
 
 
@@ -69,7 +70,8 @@ class RowsModel(QAbstractTableModel):
         column = self._columns[index.column()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             value = column.value(self._rows[index.row()])
-            return "" if value is None else str(value)
+            text = "" if value is None else str(value)
+            return plain_tooltip(text) if role == Qt.ItemDataRole.ToolTipRole else text
         if role == Qt.ItemDataRole.TextAlignmentRole and column.align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -177,7 +179,7 @@ class SyncScreen(QWidget):
         self.progress.setFormat("")  # a count only while a sync runs
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.progress_label = QLabel("")
+        self.progress_label = plain_label("")
         self.progress_label.setObjectName("syncProgressLabel")
         self.status_label = QLabel("")
         self.status_label.setObjectName("syncStatusLabel")
@@ -194,7 +196,7 @@ class SyncScreen(QWidget):
         self.retry_button.setObjectName("retryButton")
         self.retry_button.setEnabled(False)
         self.retry_button.setToolTip("Put the selected refused changes back in the queue for the next sync.")
-        self.message_detail = QLabel("")
+        self.message_detail = plain_label("")
         self.message_detail.setObjectName("messageDetail")
         self.message_detail.setWordWrap(True)
         self.message_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
