@@ -384,13 +384,15 @@ def _upsert_products(s: Session, ctx: PullContext, records: list[dict], *, paren
         existing_sku[row.id] = row.sku
         if any(getattr(row, k) != v for k, v in values.items()):
             updates.append({"b_id": row.id, **values})
-    moved = [u["sku"] for u in updates if u["sku"] and u["sku"] != existing_sku.get(u["b_id"])]
-    if moved:
-        # A SKU the store moved from one product to another: the one that had it lets go.
-        s.execute(update(PRODUCTS).where(PRODUCTS.c.sku.in_(moved),
-                                         PRODUCTS.c.id.not_in([u["b_id"] for u in updates])).values(sku=None))
-        s.execute(update(PRODUCTS).where(PRODUCTS.c.id.in_([u["b_id"] for u in updates if u["sku"] in moved]))
-                  .values(sku=None))
+    changing = [u for u in updates if u["sku"] != existing_sku.get(u["b_id"])]
+    if changing:
+        # SKUs the store moved between products: whoever had one lets go of it first, here
+        # or on this page (so two products that swapped SKUs never hold the same one).
+        moved = [u["sku"] for u in changing if u["sku"]]
+        if moved:
+            s.execute(update(PRODUCTS).where(PRODUCTS.c.sku.in_(moved),
+                                             PRODUCTS.c.id.not_in([u["b_id"] for u in updates])).values(sku=None))
+        s.execute(update(PRODUCTS).where(PRODUCTS.c.id.in_([u["b_id"] for u in changing])).values(sku=None))
     if updates:
         stmt = (
             update(PRODUCTS)

@@ -212,3 +212,14 @@ def test_a_page_with_hostile_records_keeps_the_rest_and_changes_nothing_else(db,
         assert [r for r in after[table] if r[0] == old] == [r for r in before[table] if r[0] == old]
     assert len(ctx.stats.bad_records) <= 3
     assert all("\n" not in line for line in ctx.stats.bad_records)
+
+
+def test_skus_moved_between_products_or_sent_twice_do_not_stop_the_page(db):
+    ctx = _ctx(db)
+    _write(db, "product", [{**_good("product", 1), "sku": "A"}, {**_good("product", 2), "sku": "B"}], ctx)
+    # The store swapped two products' SKUs, and sent a third product with one of them too.
+    _write(db, "product", [{**_good("product", 1), "sku": "B"}, {**_good("product", 2), "sku": "A"},
+                           {**_good("product", 3), "sku": "A"}], _ctx(db))
+    with db.read() as s:
+        skus = dict(s.execute(select(Product.store_id, Product.sku)).all())
+    assert skus == {1: "B", 2: None, 3: "A"}
