@@ -472,13 +472,13 @@ def _summary_text(stats: RunStats, pushed: int, failed: int, waiting: int, error
     text = "; ".join(parts)
     text = text[0].upper() + text[1:] + "."
     if stats.bad_records:
-        text += " " + bad_records_text(stats.bad_records)
+        text += " " + _bad_records_text(stats.bad_records)
     if error:
         text += " " + error
     return text
 
 
-def bad_records_text(problems: list[str]) -> str:
+def _bad_records_text(problems: list[str]) -> str:
     """The records the store sent that could not be read, one line each (the first few)."""
     count = len(problems)
     head = (f"{count} record{'s' if count != 1 else ''} the store sent could not be read and "
