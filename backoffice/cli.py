@@ -12,11 +12,13 @@ import importlib
 import logging
 import pkgutil
 import sys
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from backoffice import __version__, commands
 from backoffice.errors import BackofficeError, UserFacingError
+from backoffice.logsetup import configure_logging
 
 log = logging.getLogger("backoffice")
 
@@ -52,12 +54,32 @@ def build_parser(*, with_gui: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
+def file_logging() -> Path | None:
+    """Log to this desk's log file (`backoffice.logsetup`); its path, or None when it cannot be
+    written (the command runs all the same)."""
+    try:
+        return configure_logging()
+    except OSError:
+        return None
+
+
+def _details(log_path: Path | None) -> str:
+    if log_path is None:
+        return "the details could not be written to a log file"
+    return f"the details are in the log, {log_path}"
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run a parsed headless command; failures become one line on stderr and exit 1."""
+    """Run a parsed headless command; failures become one line on stderr and exit 1.
+
+    The command logs to this desk's log file, where an unexpected failure leaves its
+    traceback; the line on stderr says where that file is.
+    """
     func = getattr(args, "func", None)
     if func is None:
         print("backoffice: no command given (see backoffice --help)", file=sys.stderr)
         return 2
+    log_path = file_logging()
     try:
         return int(func(args) or 0)
     except KeyboardInterrupt:
@@ -69,14 +91,15 @@ def run(args: argparse.Namespace) -> int:
     except BackofficeError as exc:
         print(f"backoffice: {exc}", file=sys.stderr)
         return 1
-    except SQLAlchemyError as exc:
-        log.exception("database error")
-        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        print(f"backoffice: the database failed: {first}", file=sys.stderr)
+    except SQLAlchemyError:
+        log.exception("backoffice %s: database error", args.command)
+        print(f"backoffice: the database could not be read or written, so the command stopped; work already "
+              f"committed is kept; {_details(log_path)}", file=sys.stderr)
         return 1
-    except Exception as exc:  # one line for people; the traceback goes to the log
-        log.exception("command failed")
-        print(f"backoffice: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except Exception:  # one sentence for people; the traceback goes to the log
+        log.exception("backoffice %s failed", args.command)
+        print(f"backoffice: the command stopped on an unexpected problem; work already committed is kept; "
+              f"{_details(log_path)}", file=sys.stderr)
         return 1
 
 

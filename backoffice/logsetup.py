@@ -125,11 +125,12 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 def configure_logging(*, log_dir: Path | None = None, level: int = logging.INFO) -> Path:
     """Send the root logger to a rotating, redacted file and return the file's path.
 
-    The file lives in the platform's user log folder unless ``log_dir`` is given.
-    Calling it again replaces the handler it installed before.
+    The file lives in ``log_dir`` when given, else in $BACKOFFICE_LOG_DIR when set, else in
+    the platform's user log folder. Calling it again replaces the handler it installed before.
+    Raises OSError when the folder or the file cannot be made.
     """
     if log_dir is None:
-        folder = Path(user_log_dir("backoffice", appauthor=False))
+        folder = Path(os.environ.get("BACKOFFICE_LOG_DIR") or user_log_dir("backoffice", appauthor=False))
     else:
         folder = Path(log_dir)
     folder.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _SESSION_TMP = Path(tempfile.mkdtemp(prefix="backoffice-tests-"))
 os.environ["BACKOFFICE_DATA_DIR"] = str(_SESSION_TMP / "data")
+os.environ.setdefault("BACKOFFICE_LOG_DIR", str(_SESSION_TMP / "log"))
 os.environ.pop("BACKOFFICE_DATABASE_URL", None)
 os.environ.pop("BACKOFFICE_WC_KEY", None)
 os.environ.pop("BACKOFFICE_WC_SECRET", None)

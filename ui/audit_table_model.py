@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor
 from backoffice.domain.enums import AuditOutcome
 from backoffice.services.audit import AuditRow
 from ui.paged_table_model import Column, PagedTableModel
+from ui.plain_text import plain_tooltip
 from ui.styles import ERROR_COLOUR, WARNING_COLOUR
 from ui.tasks import TaskManager
 
@@ -81,7 +82,7 @@ class AuditTableModel(PagedTableModel):
 
     def tooltip(self, row: AuditRow, column: int) -> str:
         text = self.text(row, column)
-        return f"{text} ({row.action})" if column == 3 else text
+        return plain_tooltip(f"{text} ({row.action})" if column == 3 else text)
 
     def foreground(self, row: AuditRow) -> QColor | None:
         return _OUTCOME_COLOURS.get(row.outcome)

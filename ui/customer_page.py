@@ -58,6 +58,7 @@ from ui.orders_screen import STATUS_LABELS as ORDER_STATUS_LABELS
 from ui.orders_screen import money_text
 from ui.privacy.customer_privacy_panel import CustomerPrivacyPanel
 from ui.styles import ERROR_STYLE, WARNING_STYLE
+from ui.plain_text import plain_label
 
 FIELD_TITLES = {
     "first_name": "First name",
@@ -141,7 +142,7 @@ def _table(headers: list[str], name: str, stretch: int | None = None) -> QTableW
 
 def _hint(name: str) -> QLabel:
     """A grey line that says why something nearby is not offered; hidden when it is."""
-    hint = QLabel("")
+    hint = plain_label("")
     hint.setObjectName(name)
     hint.setWordWrap(True)
     hint.setStyleSheet("color: #555;")
@@ -198,16 +199,16 @@ class CustomerPage(QWidget):
         self._original: dict[str, str] = {}
         self._version = 0
 
-        self.heading = QLabel("Loading customer…")
+        self.heading = plain_label("Loading customer…")
         self.heading.setObjectName("customerHeading")
         self.heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
         # A long name wraps (its whole text in the tooltip) instead of widening the window
         # past a small screen.
         self.heading.setWordWrap(True)
         self.heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.state = QLabel("")
+        self.state = plain_label("")
         self.state.setObjectName("customerState")
-        self.message = QLabel("")
+        self.message = plain_label("")
         self.message.setObjectName("customerMessage")
         self.message.setWordWrap(True)
         self.message.hide()
@@ -271,12 +272,12 @@ class CustomerPage(QWidget):
             edit.setObjectName(f"field_{name}")
             edit.setReadOnly(True)
             edit.editingFinished.connect(lambda n=name: self._check_field(n))
-            error = QLabel("")
+            error = plain_label("")
             error.setObjectName(f"error_{name}")
             error.setStyleSheet(ERROR_STYLE)
             error.setWordWrap(True)
             error.hide()
-            theirs = QLabel("")
+            theirs = plain_label("")
             theirs.setObjectName(f"theirs_{name}")
             theirs.setStyleSheet(WARNING_STYLE)
             theirs.setWordWrap(True)
@@ -308,7 +309,7 @@ class CustomerPage(QWidget):
         buttons.addWidget(self.cancel_button)
         self.edit_hint = _hint("editHint")
         buttons.addWidget(self.edit_hint, 1)
-        self.profile_facts = QLabel("")
+        self.profile_facts = plain_label("")
         self.profile_facts.setObjectName("profileFacts")
         self.profile_facts.setWordWrap(True)
         layout = QVBoxLayout(tab)
@@ -352,7 +353,7 @@ class CustomerPage(QWidget):
         self.note_button = QPushButton("Add note")
         self.note_button.setObjectName("addNote")
         self.note_button.clicked.connect(self.add_note)
-        self.note_message = QLabel("")
+        self.note_message = plain_label("")
         self.note_message.setObjectName("noteMessage")
         self.note_message.setWordWrap(True)
         self.note_message.setStyleSheet(WARNING_STYLE)
@@ -476,7 +477,7 @@ class CustomerPage(QWidget):
             row = QHBoxLayout()
             who = " · ".join(x for x in (hit.name, hit.phone, hit.email, " ".join(
                 y for y in (hit.postcode, hit.city) if y)) if x)
-            label = QLabel(f"Possibly the same person ({self._REASONS.get(hit.match, hit.match)}): {who}")
+            label = plain_label(f"Possibly the same person ({self._REASONS.get(hit.match, hit.match)}): {who}")
             label.setWordWrap(True)
             row.addWidget(label, 1)
             open_button = QPushButton("Open")

@@ -29,6 +29,7 @@ from ui.context import AppContext
 from ui.customers_table_model import STATUS_LABELS, CustomersTableModel
 from ui.duplicates_dialog import DuplicatesDialog
 from ui.errors import show_error
+from ui.plain_text import plain_label
 
 SEARCH_DELAY_MS = 120
 MATCH_WORDS = {
@@ -62,7 +63,7 @@ class CustomersScreen(QWidget):
             "Name, phone (or its last digits), email, postcode, order number or company")
         self.search.setClearButtonEnabled(True)
         self.search.installEventFilter(self)
-        self.search_state = QLabel("")
+        self.search_state = plain_label("")
         self.search_state.setObjectName("searchState")
         self.search_state.hide()
 

@@ -23,6 +23,7 @@ from backoffice.services.customers import DuplicateGroup, Duplicates
 from ui.context import AppContext
 from ui.customers_table_model import STATUS_LABELS
 from ui.errors import show_error
+from ui.plain_text import plain_label
 
 #: Groups read of each kind; a shop with more sees the first ones and merges those first.
 GROUP_LIMIT = 200
@@ -39,7 +40,7 @@ class DuplicatesDialog(QDialog):
         self.resize(820, 520)
         self.ctx = ctx
         self.groups: list[DuplicateGroup] = []
-        self.state = QLabel("Looking for customers who may be the same person…")
+        self.state = plain_label("Looking for customers who may be the same person…")
         self.state.setObjectName("duplicatesState")
         self.state.setWordWrap(True)
         self.tree = QTreeWidget()

@@ -24,6 +24,7 @@ from backoffice.services.customers import CustomerDetail, MergeResult
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.styles import ERROR_STYLE
+from ui.plain_text import plain_label
 
 ROWS = ("Name", "Email", "Phone", "Company", "Address", "Orders", "Customer since", "Web store")
 
@@ -108,8 +109,8 @@ class MergeCustomersDialog(QDialog):
         self._cells: list[QLabel] = []
         for row, (label, value) in enumerate(zip(ROWS, _facts(this)), start=1):
             self.grid.addWidget(QLabel(label), row, 0)
-            self.grid.addWidget(QLabel(value), row, 1)
-            other = QLabel("…")
+            self.grid.addWidget(plain_label(value), row, 1)
+            other = plain_label("…")
             self._cells.append(other)
             self.grid.addWidget(other, row, 2)
         what = QLabel(
@@ -117,7 +118,7 @@ class MergeCustomersDialog(QDialog):
             "to the one you keep, and its email, phone or company fill any that are empty there. It is "
             "then marked merged and no longer used. The web store is told; this cannot be undone here.")
         what.setWordWrap(True)
-        self.message = QLabel("")
+        self.message = plain_label("")
         self.message.setObjectName("mergeMessage")
         self.message.setStyleSheet(ERROR_STYLE)
         self.message.setWordWrap(True)
@@ -132,7 +133,7 @@ class MergeCustomersDialog(QDialog):
         self.merge_button.setAutoDefault(False)
         self.merge_button.setDefault(False)
         self.merge_button.setEnabled(False)
-        self.suggestion = QLabel("")
+        self.suggestion = plain_label("")
         self.suggestion.setObjectName("mergeSuggestion")
         self.suggestion.setWordWrap(True)
         buttons.addButton(self.merge_button, QDialogButtonBox.ButtonRole.AcceptRole)

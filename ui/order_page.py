@@ -40,6 +40,7 @@ from ui.errors import show_error
 from ui.guarded_line_edit import GuardedLineEdit
 from ui.orders_screen import STATUS_LABELS, money_text
 from ui.refund_dialog import RefundDialog
+from ui.plain_text import plain_label
 
 LINE_HEADERS = ("SKU", "Product", "Qty", "Unit price", "Total")
 PRODUCT_COLUMN = 1
@@ -121,7 +122,7 @@ def payment_sentence(p: PaymentView, *, method_title: str = "", currency: str = 
 
 def _error_label(name: str) -> QLabel:
     """A problem with a field, shown under it in words."""
-    label = QLabel()
+    label = plain_label()
     label.setObjectName(name)
     label.setWordWrap(True)
     label.setStyleSheet("color: #a33;")
@@ -142,13 +143,13 @@ class OrderPage(QWidget):
         self.detail: OrderDetail | None = None
         self.tab_title = "Order"
         self.tab_tooltip = ""
-        self.heading = QLabel("Loading order…")
+        self.heading = plain_label("Loading order…")
         # A long customer name wraps instead of widening the window past a small screen.
         self.heading.setWordWrap(True)
         self.heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.heading.setObjectName("orderHeading")
         self.heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
-        self.state = QLabel("")
+        self.state = plain_label("")
         self.state.setObjectName("orderState")
         self.lines = QTableWidget(0, len(LINE_HEADERS))
         self.lines.setObjectName("orderLines")
@@ -172,13 +173,13 @@ class OrderPage(QWidget):
         self.billing.setObjectName("orderBilling")
         self.shipping = QLabel("")
         self.shipping.setObjectName("orderShipping")
-        self.payment = QLabel("")
+        self.payment = plain_label("")
         self.payment.setObjectName("orderPayment")
         self.payment.setWordWrap(True)
         self.payment.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.tracking = QLabel("")
+        self.tracking = plain_label("")
         self.tracking.setObjectName("orderTracking")
-        self.note = QLabel("")
+        self.note = plain_label("")
         self.note.setWordWrap(True)
 
         addresses = QHBoxLayout()
@@ -305,7 +306,7 @@ class OrderPage(QWidget):
         tracking_cell.addWidget(self.tracking_number.notice)
         tracking_cell.addWidget(self.carrier_error)
         tracking_cell.addWidget(self.tracking_error)
-        self.complete_hint = QLabel("")
+        self.complete_hint = plain_label("")
         self.complete_hint.setObjectName("completeHint")
         self.complete_hint.setWordWrap(True)
         self.complete_hint.setStyleSheet("color: #555;")

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
+from ui.plain_text import plain_tooltip
 from ui.tasks import TaskManager
 
 #: Rows that no longer count (a disabled account, a closed request).
@@ -63,7 +64,7 @@ class RowsTableModel(QAbstractTableModel):
         return "" if value is None else str(value)
 
     def tooltip(self, row: Any, column: int) -> str | None:
-        return self.text(row, column) if self.tooltips else None
+        return plain_tooltip(self.text(row, column)) if self.tooltips else None
 
     def foreground(self, row: Any) -> QColor | None:
         return None

@@ -71,6 +71,7 @@ from ui.guarded_line_edit import GuardedLineEdit, GuardedPlainTextEdit, LastFour
 from ui.orders_screen import money_text
 from ui.shipping_choice import mark_minimums
 from ui.styles import ERROR_STYLE, WARNING_STYLE
+from ui.plain_text import plain_label
 
 # Mnemonics (Alt+letter) are unique on this screen and leave G and H to the main
 # window's menus: C caller, W new customer, R repeat, F M E Y D 2 I O U the new
@@ -107,7 +108,7 @@ SEARCH_DELAY_MS = 120
 
 
 def _error_label(name: str) -> QLabel:
-    label = QLabel()
+    label = plain_label()
     label.setObjectName(name)
     label.setStyleSheet(ERROR_STYLE)
     label.setWordWrap(True)
@@ -355,7 +356,7 @@ class PhoneOrderScreen(QWidget):
         self.caller_results = QListWidget()
         self.caller_results.setObjectName("callerResults")
         self.caller_results.setMaximumHeight(140)
-        self.caller_label = QLabel("No caller picked yet.")
+        self.caller_label = plain_label("No caller picked yet.")
         self.caller_label.setObjectName("callerLabel")
         self.caller_label.setWordWrap(True)
         self.caller_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -424,7 +425,7 @@ class PhoneOrderScreen(QWidget):
             field.editingFinished.connect(lambda k=key: self._check_new_field(k))
             self.new_fields[key] = field
             self.field_errors[key] = error
-        self.similar_label = QLabel()
+        self.similar_label = plain_label()
         self.similar_label.setObjectName("similarWarning")
         self.similar_label.setStyleSheet(WARNING_STYLE)
         self.similar_label.setWordWrap(True)
@@ -601,7 +602,7 @@ class PhoneOrderScreen(QWidget):
         right.addWidget(self.place_button)
         self.form_error = _error_label("formError")
         right.addWidget(self.form_error)
-        self.card_messages = QLabel()
+        self.card_messages = plain_label()
         self.card_messages.setObjectName("cardMessages")
         self.card_messages.setStyleSheet(WARNING_STYLE)
         self.card_messages.setWordWrap(True)
@@ -611,7 +612,7 @@ class PhoneOrderScreen(QWidget):
         # What happened to the order.
         state_group = QGroupBox("Order")
         state = QVBoxLayout(state_group)
-        self.placed_label = QLabel("Not placed yet.")
+        self.placed_label = plain_label("Not placed yet.")
         self.placed_label.setObjectName("placedLabel")
         self.placed_label.setWordWrap(True)
         url_row = QVBoxLayout()
@@ -625,10 +626,10 @@ class PhoneOrderScreen(QWidget):
         self.copy_url_button.clicked.connect(self.copy_pay_url)
         url_row.addWidget(self.pay_url_edit)
         url_row.addWidget(self.copy_url_button, 0, Qt.AlignmentFlag.AlignRight)
-        self.payment_state = QLabel("")
+        self.payment_state = plain_label("")
         self.payment_state.setObjectName("paymentState")
         self.payment_state.setWordWrap(True)
-        self.email_state = QLabel("")
+        self.email_state = plain_label("")
         self.email_state.setObjectName("payLinkEmailState")
         self.email_state.setWordWrap(True)
         self.email_state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -639,7 +640,7 @@ class PhoneOrderScreen(QWidget):
         self.send_again_button.hide()
         self.send_again_button.clicked.connect(self.send_link_again)
         self.pay_link_email: service.PayLinkEmail | None = None
-        self.store_label = QLabel("")
+        self.store_label = plain_label("")
         self.store_label.setObjectName("storeLabel")
         self.store_label.setWordWrap(True)
         self.open_order_button = QPushButton("Open the order's page")

@@ -27,6 +27,7 @@ from backoffice.services import sync
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.paged_table_model import Column, RowsTableModel
+from ui.plain_text import plain_label
 from ui.sync_status import SyncController, status_text
 
 
@@ -132,7 +133,7 @@ class SyncScreen(QWidget):
         self.progress.setFormat("")  # a count only while a sync runs
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.progress_label = QLabel("")
+        self.progress_label = plain_label("")
         self.progress_label.setObjectName("syncProgressLabel")
         self.status_label = QLabel("")
         self.status_label.setObjectName("syncStatusLabel")
@@ -149,7 +150,7 @@ class SyncScreen(QWidget):
         self.retry_button.setObjectName("retryButton")
         self.retry_button.setEnabled(False)
         self.retry_button.setToolTip("Put the selected refused changes back in the queue for the next sync.")
-        self.message_detail = QLabel("")
+        self.message_detail = plain_label("")
         self.message_detail.setObjectName("messageDetail")
         self.message_detail.setWordWrap(True)
         self.message_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -34,6 +34,9 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserFacingError(f"The notice's text could not be read from {args.text_file} ({exc.strerror}); "
                               "nothing was sent.") from None
+    except UnicodeDecodeError:
+        raise UserFacingError(f"The notice's text in {args.text_file} is not UTF-8 text; save it as UTF-8 "
+                              "and try again. Nothing was sent.") from None
     db = open_db(args)
     try:
         actor = staff.sign_in_headless(db, login=args.login or "",

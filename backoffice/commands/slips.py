@@ -72,14 +72,20 @@ def _slips(args: argparse.Namespace) -> int:
             print("backoffice: no order matches; no slip was written", file=sys.stderr)
             return 1
 
+        counted = []
+
         def progress(done: int, total: int) -> None:
             if done == total or done % 50 == 0:
                 print(f"\r{done:,} of {total:,} slips", end="", file=sys.stderr, flush=True)
+                counted.append(done)
 
-        written = slips.write_slips_file(db, actor=actor, order_ids=ids, path=args.out, size=args.size,
-                                         gift=args.gift, sort=args.sort, copies=args.copies,
-                                         collate=not args.uncollated, replace=args.replace, progress=progress)
-        print(file=sys.stderr)
+        try:
+            written = slips.write_slips_file(db, actor=actor, order_ids=ids, path=args.out, size=args.size,
+                                             gift=args.gift, sort=args.sort, copies=args.copies,
+                                             collate=not args.uncollated, replace=args.replace, progress=progress)
+        finally:
+            if counted:
+                print(file=sys.stderr)  # end the count's line, also before an error's
     finally:
         db.dispose()
     slips_word = "slip" if written.documents == 1 else "slips"

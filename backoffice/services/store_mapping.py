@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -886,3 +887,283 @@ def refund_lines_text(refund: Mapping[str, Any]) -> str:
         name = plain_text(_text(item.get("name"), 200)) or "(no name)"
         out.append(f"{quantity} × {name} ({money_text(amount)})" if quantity else f"{name} ({money_text(amount)})")
     return "\n".join(out)
+
+
+# --- records the store should not have sent ----------------------------------------------
+
+#: The longest text kept from any one field of a store record; a longer one means a broken record.
+LONGEST_TEXT = 100_000
+#: The largest id, count or quantity the database keeps (a 32-bit whole number).
+LARGEST_NUMBER = 2**31 - 1
+#: The largest amount kept from the store, either way.
+LARGEST_AMOUNT = Decimal("1000000000000")
+
+_ID, _OPTIONAL_ID, _TEXT, _AMOUNT, _COUNT, _DATE, _ADDRESS, _LIST, _ANY = (
+    "id", "optional id", "text", "amount", "count", "date", "address", "list", "any")
+
+_LINE_SPEC = {"id": _OPTIONAL_ID, "name": _TEXT, "product_id": _OPTIONAL_ID, "variation_id": _OPTIONAL_ID,
+              "quantity": _COUNT, "subtotal": _AMOUNT, "total": _AMOUNT, "sku": _TEXT, "price": _AMOUNT,
+              "meta_data": _LIST}
+_SHIPPING_LINE_SPEC = {"id": _OPTIONAL_ID, "method_title": _TEXT, "method_id": _TEXT, "total": _AMOUNT}
+_FEE_SPEC = {"id": _OPTIONAL_ID, "name": _TEXT, "total": _AMOUNT, "total_tax": _AMOUNT}
+_REFUND_SPEC = {"id": _OPTIONAL_ID, "reason": _TEXT, "total": _AMOUNT}
+_NESTED = {"line_items": _LINE_SPEC, "shipping_lines": _SHIPPING_LINE_SPEC, "fee_lines": _FEE_SPEC,
+           "refunds": _REFUND_SPEC}
+
+#: What the pull reads of each kind of record, and which fields a whole record always has
+#: (one without them was cut short, and mapping it would blank what is kept here).
+_RECORD_SPECS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
+    "order": ({
+        "id": _ID, "number": _TEXT, "status": _TEXT, "currency": _TEXT, "date_created_gmt": _DATE,
+        "date_modified_gmt": _DATE, "date_paid_gmt": _DATE, "date_completed_gmt": _DATE,
+        "discount_total": _AMOUNT, "shipping_total": _AMOUNT, "total": _AMOUNT, "total_tax": _AMOUNT,
+        "customer_id": _OPTIONAL_ID, "order_key": _TEXT, "billing": _ADDRESS, "shipping": _ADDRESS,
+        "payment_method": _TEXT, "payment_method_title": _TEXT, "transaction_id": _TEXT, "customer_note": _TEXT,
+        "payment_url": _TEXT, "line_items": _LIST, "shipping_lines": _LIST, "fee_lines": _LIST, "refunds": _LIST,
+        "meta_data": _LIST,
+    }, ("id", "status", "billing", "shipping", "line_items", "total")),
+    "customer": ({
+        "id": _ID, "date_created_gmt": _DATE, "date_modified_gmt": _DATE, "email": _TEXT, "first_name": _TEXT,
+        "last_name": _TEXT, "username": _TEXT, "billing": _ADDRESS, "shipping": _ADDRESS, "meta_data": _LIST,
+        "role": _TEXT,
+    }, ("id", "email", "first_name", "last_name", "billing", "shipping")),
+    "product": ({
+        "id": _ID, "name": _TEXT, "sku": _TEXT, "price": _AMOUNT, "manage_stock": _ANY, "stock_quantity": _COUNT,
+        "status": _TEXT, "weight": _AMOUNT, "date_modified_gmt": _DATE, "type": _TEXT, "parent_id": _OPTIONAL_ID,
+        "backorders": _TEXT, "stock_status": _TEXT, "attributes": _LIST,
+    }, ("id",)),
+}
+
+# Control characters other than tab, line feed and carriage return: PostgreSQL refuses
+# NUL in a text, and the others only garble a label or a terminal.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# How JSON (orjson) writes them: a page without these holds none, and is not walked.
+_JSON_CONTROL = re.compile(rb"\\u00[01][0-9a-fA-F]|\\[bf]|\x7f")
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, Mapping):
+        return "a set of fields"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return type(value).__name__
+
+
+def _shown(value: Any) -> str:
+    """A short, safe glimpse of a value for the sync log (never more than 20 characters)."""
+    text = _CONTROL.sub("?", value if isinstance(value, str) else repr(value))
+    return repr(fit_checked(text, 20) + ("…" if len(text) > 20 else ""))
+
+
+def _whole_number(value: Any) -> int | None:
+    """`value` as a whole number when the store sent one (or its digits as text), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 20:
+        return int(value)
+    return None
+
+
+@lru_cache(maxsize=65536)
+def _amount_text_ok(text: str) -> bool:
+    try:
+        amount = Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        return False
+    return amount.is_finite() and abs(amount) <= LARGEST_AMOUNT
+
+
+def _looks_fine(kind: str, value: Any) -> bool:
+    """The quick look for the usual values of a field (the sync reads thousands of records a
+    second); whatever it does not vouch for gets the full look of `_field_problem`."""
+    kind_of = type(value)
+    if value is None:
+        return kind is not _ID
+    if kind is _TEXT:
+        return (kind_of is str and len(value) <= LONGEST_TEXT) or kind_of is int or kind_of is bool
+    if kind is _AMOUNT:
+        return kind_of is str and (value == "" or _amount_text_ok(value))
+    if kind is _ID or kind is _OPTIONAL_ID or kind is _COUNT:
+        return kind_of is int and (1 if kind is _ID else 0) <= value <= LARGEST_NUMBER
+    if kind is _DATE:
+        return kind_of is str and (not value or (len(value) == 19 and parse_store_time(value) is not None))
+    if kind is _ADDRESS:
+        return kind_of is dict and all(
+            type(v) is str and len(v) <= LONGEST_TEXT for v in value.values())
+    return kind is _ANY
+
+
+def _field_problem(key: str, kind: str, value: Any) -> str | None:
+    """Why this value cannot be read as the field it is, or None when it can."""
+    if _looks_fine(kind, value):
+        return None
+    name = key.replace("_gmt", "").replace("_", " ")
+    if kind == _ANY:
+        return None
+    if value is None:
+        return f"its {name} is empty (null)" if kind == _ID else None
+    if kind in (_ID, _OPTIONAL_ID, _COUNT):
+        if isinstance(value, str) and not value.strip() and kind != _ID:
+            return None
+        number = _whole_number(value)
+        if number is None:
+            return f"its {name} is {_kind_of(value)} {_shown(value)}, not a whole number" \
+                if isinstance(value, str | int | float) else f"its {name} is {_kind_of(value)}, not a whole number"
+        low = 1 if kind == _ID else (0 if kind == _OPTIONAL_ID else -LARGEST_NUMBER)
+        if not low <= number <= LARGEST_NUMBER:
+            return f"its {name} {number} is out of range"
+        return None
+    if kind == _AMOUNT:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            return f"its {name} is {_kind_of(value)}, not an amount"
+        if value == "":
+            return None
+        try:
+            amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+        except (InvalidOperation, ValueError):
+            return f"its {name} {_shown(value)} is not an amount"
+        if not amount.is_finite() or abs(amount) > LARGEST_AMOUNT:
+            return f"its {name} {_shown(value)} is not an amount a shop can have"
+        return None
+    if kind == _TEXT:
+        if isinstance(value, Mapping | list | tuple):
+            return f"its {name} is {_kind_of(value)}, not text"
+        if isinstance(value, str) and len(value) > LONGEST_TEXT:
+            return f"its {name} is {len(value):,} characters long"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"its {name} is not a number one can write"
+        return None
+    if kind == _DATE:
+        if not isinstance(value, str):
+            return f"its {name} is {_kind_of(value)}, not a date"
+        if value and parse_store_time(value) is None and len(value) <= 40 and not value.startswith("0000"):
+            return f"its {name} {_shown(value)} is not a date"
+        if len(value) > 40:
+            return f"its {name} is {len(value):,} characters long, not a date"
+        return None
+    if kind == _ADDRESS:
+        if not isinstance(value, Mapping):
+            return f"its {name} address is {_kind_of(value)}, not an address"
+        for field_name in ADDRESS_FIELDS:
+            problem = _field_problem(f"{name} {field_name}", _TEXT, value.get(field_name))
+            if problem:
+                return problem
+        return None
+    if kind == _LIST:
+        if not isinstance(value, list):
+            return f"its {name} are {_kind_of(value)}, not a list"
+        spec = _NESTED.get(key)
+        if spec is None:
+            return None
+        label = name.rstrip("s")
+        for number, item in enumerate(value, 1):
+            if not isinstance(item, Mapping):
+                return f"its {label} {number} is {_kind_of(item)}, not a record"
+            problem = _fields_problem(item, spec)
+            if problem:
+                return problem.replace("its ", f"its {label} {number}'s ", 1)
+        return None
+    return None
+
+
+def _fields_problem(record: Mapping[str, Any], spec: dict[str, str]) -> str | None:
+    """The first field of `record` that cannot be read as `spec` says, as `_field_problem` words it."""
+    get = record.get
+    for key, kind in spec.items():
+        value = get(key)
+        # The usual values, looked at inline: this runs for every field of every record.
+        if value is None:
+            if kind is not _ID:
+                continue
+        elif kind is _TEXT:
+            if type(value) is str and len(value) <= LONGEST_TEXT:
+                continue
+        elif kind is _AMOUNT:
+            if type(value) is str and (value == "" or _amount_text_ok(value)):
+                continue
+        elif kind is _OPTIONAL_ID or kind is _ID:
+            if type(value) is int and 0 < value <= LARGEST_NUMBER:
+                continue
+        elif kind is _LIST:
+            if type(value) is list and (not value or key not in _NESTED):
+                continue
+        elif kind is _ANY:
+            continue
+        problem = _field_problem(key, kind, value)
+        if problem:
+            return problem
+    return None
+
+
+def record_problem(record: Any, kind: str) -> str | None:
+    """Why a store record of this kind ("order", "customer", "product") cannot be read,
+    as a short phrase ("its billing address is a list, not an address"), or None."""
+    if not isinstance(record, Mapping):
+        return f"it is {_kind_of(record)}, not a record"
+    spec, required = _RECORD_SPECS[kind]
+    for key in required:
+        if key not in record:
+            return f"its {key.replace('_', ' ')} is missing (the record was cut short)"
+    return _fields_problem(record, spec)
+
+
+def record_name(record: Any, kind: str, position: int, page: int | None = None) -> str:
+    """How the sync log names a record: "customer 1234", or "the 3rd order on page 2"
+    when it has no id that can be read."""
+    number = _whole_number(record.get("id")) if isinstance(record, Mapping) else None
+    if number is not None and 0 < number <= LARGEST_NUMBER:
+        return f"{kind} {number}"
+    where = f" on page {page}" if page else ""
+    suffix = "th" if 10 <= position % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(position % 10, "th")
+    return f"the {position}{suffix} {kind}{where}"
+
+
+def _without_controls(value: Any) -> Any:
+    if type(value) is str:
+        return _CONTROL.sub("", value)
+    if isinstance(value, Mapping):
+        return {k: _without_controls(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_controls(v) for v in value]
+    return value
+
+
+def screen_records(records: Sequence[Any], kind: str, *, page: int | None = None) -> tuple[list[dict], list[str]]:
+    """Split a page of raw store records into those the pull can read and a sentence for each
+    one it cannot ("customer 12: its billing address is a list, not an address").
+
+    Kept records have a whole-number id (digits sent as text become a number) and no
+    control characters in their texts; a page holding neither problem is returned as it
+    is (no copy).
+    """
+    kept: list[dict] = []
+    problems: list[str] = []
+    for position, record in enumerate(records, 1):
+        problem = record_problem(record, kind)
+        if problem is not None:
+            problems.append(f"{record_name(record, kind, position, page)}: {problem}")
+            continue
+        if type(record.get("id")) is not int:
+            record = {**record, "id": _whole_number(record["id"])}
+        kept.append(record)
+    try:
+        blob = orjson.dumps(kept, default=str)
+    except (TypeError, orjson.JSONEncodeError):
+        blob = b"\\u0000"
+    if (b"\\u00" in blob or b"\x7f" in blob or b"\\b" in blob or b"\\f" in blob) and _JSON_CONTROL.search(blob):
+        kept = [_without_controls(r) for r in kept]
+    if not problems and all(a is b for a, b in zip(kept, records)):
+        return records, []  # type: ignore[return-value]
+    return kept, problems

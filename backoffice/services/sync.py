@@ -70,6 +70,7 @@ from backoffice.services.sync_common import (
     write_cursor,
 )
 from backoffice.services.sync_pull import (
+    NAMED_BAD_RECORDS,
     PullContext,
     customer_scan_due,
     load_local_customer,
@@ -488,9 +489,22 @@ def _summary_text(stats: RunStats, pushed: int, failed: int, waiting: int, error
         parts.append(f"{stats.guard.found} card number{'s' if stats.guard.found != 1 else ''} masked")
     text = "; ".join(parts)
     text = text[0].upper() + text[1:] + "."
+    if stats.bad_records:
+        text += " " + _bad_records_text(stats.bad_records)
     if error:
         text += " " + error
     return text
+
+
+def _bad_records_text(problems: list[str]) -> str:
+    """The records the store sent that could not be read, one line each (the first few)."""
+    count = len(problems)
+    head = (f"{count} record{'s' if count != 1 else ''} the store sent could not be read and "
+            f"{'were' if count != 1 else 'was'} left out (the rest was kept):")
+    lines = [f"- {p}" for p in problems[:NAMED_BAD_RECORDS]]
+    if count > NAMED_BAD_RECORDS:
+        lines.append(f"- and {count - NAMED_BAD_RECORDS:,} more, each named in the log")
+    return "\n".join([head, *lines])
 
 
 def run_sync(

@@ -100,6 +100,9 @@ class RunStats:
     trashed_orders: set[int] = field(default_factory=set)
     reindex: set[int] = field(default_factory=set)
     guard: GuardReport = field(default_factory=GuardReport)
+    #: One line for each record the store sent that could not be read, left out of the pull
+    #: ("customer 12: its billing address is a list, not an address").
+    bad_records: list[str] = field(default_factory=list)
 
 
 # --- cursors ---------------------------------------------------------------------------

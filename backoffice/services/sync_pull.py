@@ -73,6 +73,7 @@ from backoffice.services.sync_common import (
     cursor_time,
     prefetch,
     read_cursor,
+    safe_sentence,
     select_in,
     time_text,
     write_cursor,
@@ -121,6 +122,31 @@ class PullContext:
     def page_done(self) -> None:
         if self.lock is not None:
             self.lock.renew()
+
+
+#: How many of the records left out are named one by one in a run's summary (all are in the log).
+NAMED_BAD_RECORDS = 10
+
+
+def screened(ctx: PullContext, records: Sequence, kind: str, *, page: int | None = None) -> Sequence:
+    """The records of a page the pull can read (`store_mapping.screen_records`); each one it
+    cannot is left out, with a line in the run's summary and in the log saying why."""
+    kept, problems = sm.screen_records(records, kind, page=page)
+    for problem in problems:
+        problem = safe_sentence(problem, 300)
+        ctx.stats.bad_records.append(problem)
+        log.warning("sync: left out %s", problem)
+    return kept
+
+
+def screened_pages(ctx: PullContext, pages: Iterable[Page], kind: str) -> Iterator[Page]:
+    """`screened` for each page of a listing (a page keeps its number and counts)."""
+    for page in pages:
+        kept = screened(ctx, page, kind, page=page.number)
+        if kept is page:
+            yield page
+        else:
+            yield Page(kept, number=page.number, total=page.total, total_pages=page.total_pages)
 
 
 def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
@@ -214,7 +240,7 @@ def resumed_pages(ctx: PullContext, connector, path: str, params: dict[str, Any]
         pages = connector.iter_pages(path, {**params, "page": mark.page}, cancel=ctx.cancel)
         try:
             first = next(pages, None)
-            if first and first.number == mark.page and first[-1].get("id") == mark.last_id:
+            if first and first.number == mark.page and _last_id(first) == mark.last_id:
                 yield from pages
                 return
         finally:
@@ -244,8 +270,8 @@ def pull_products(ctx: PullContext, connector, *, scan_ids: bool = False) -> int
     done = 0
     variable: list[tuple[int, str]] = []
     with PageBatches(ctx) as batches:
-        for page in prefetch(connector.iter_products(since, cancel=ctx.cancel), ctx.options.prefetch_pages,
-                             ctx.cancel):
+        for page in prefetch(screened_pages(ctx, connector.iter_products(since, cancel=ctx.cancel), "product"),
+                             ctx.options.prefetch_pages, ctx.cancel):
             records = sm.guard_records([sm.product_view(r) for r in page], ctx.stats.guard)
             batches.write(_upsert_products, ctx, records)
             variable.extend((int(r["id"]), sm.product_values(r)["name"]) for r in records
@@ -284,7 +310,7 @@ def pull_variations(ctx: PullContext, connector, parent_id: int, parent_name: st
     """Write a variable product's variations as products of their own, named as the store names
     an order line ("T-Shirt - S"); a variation the store no longer lists is deleted here."""
     records = []
-    for page in connector.iter_variations(parent_id, cancel=ctx.cancel):
+    for page in screened_pages(ctx, connector.iter_variations(parent_id, cancel=ctx.cancel), "product"):
         records.extend(sm.guard_records([sm.product_view(r) for r in page], ctx.stats.guard))
     with ctx.db.begin() as s:
         _upsert_products(s, ctx, records, parent_name=parent_name)
@@ -328,6 +354,14 @@ def _upsert_products(s: Session, ctx: PullContext, records: list[dict], *, paren
         rows[values["store_id"]] = values
     if not rows:
         return
+    # A SKU is one product's here. The store should send each once; when a page holds it
+    # twice, the later record keeps it.
+    owner: dict[str, int] = {}
+    for store_id, values in rows.items():
+        if values["sku"]:
+            if values["sku"] in owner:
+                rows[owner[values["sku"]]]["sku"] = None
+            owner[values["sku"]] = store_id
     existing = {
         r.store_id: r
         for r in s.execute(select(PRODUCTS).where(PRODUCTS.c.store_id.in_(list(rows))))
@@ -337,6 +371,7 @@ def _upsert_products(s: Session, ctx: PullContext, records: list[dict], *, paren
     if skus:
         by_sku = {r.sku: r for r in s.execute(select(PRODUCTS).where(PRODUCTS.c.sku.in_(skus)))}
     inserts, updates = [], []
+    existing_sku: dict[int, str | None] = {}
     for store_id, values in rows.items():
         row = existing.get(store_id)
         if row is None and values["sku"] in by_sku:
@@ -349,8 +384,18 @@ def _upsert_products(s: Session, ctx: PullContext, records: list[dict], *, paren
         if row is None:
             inserts.append(values)
             continue
+        existing_sku[row.id] = row.sku
         if any(getattr(row, k) != v for k, v in values.items()):
             updates.append({"b_id": row.id, **values})
+    changing = [u for u in updates if u["sku"] != existing_sku.get(u["b_id"])]
+    if changing:
+        # SKUs the store moved between products: whoever had one lets go of it first, here
+        # or on this page (so two products that swapped SKUs never hold the same one).
+        moved = [u["sku"] for u in changing if u["sku"]]
+        if moved:
+            s.execute(update(PRODUCTS).where(PRODUCTS.c.sku.in_(moved),
+                                             PRODUCTS.c.id.not_in([u["b_id"] for u in updates])).values(sku=None))
+        s.execute(update(PRODUCTS).where(PRODUCTS.c.id.in_([u["b_id"] for u in changing])).values(sku=None))
     if updates:
         stmt = (
             update(PRODUCTS)
@@ -399,8 +444,8 @@ def pull_all_customers(ctx: PullContext, connector) -> int:
     started = mark.started if mark is not None else time_text(utcnow())
     done = mark.done if mark is not None else 0
     params = {"orderby": "id", "order": "asc", "role": "all"}  # as `iter_customers` lists them
-    pages = resumed_pages(ctx, connector, "/customers", params, mark,
-                          lambda: connector.iter_customers(cancel=ctx.cancel))
+    pages = screened_pages(ctx, resumed_pages(ctx, connector, "/customers", params, mark,
+                                              lambda: connector.iter_customers(cancel=ctx.cancel)), "customer")
     scan = _pages_with_gone(ctx, connector, pages, mark.last_id if mark is not None else 0)
     with PageBatches(ctx, CURSOR_CUSTOMER_SCAN + RESUME_SUFFIX) as batches:
         for item in prefetch(scan, ctx.options.prefetch_pages, ctx.cancel):
@@ -460,7 +505,8 @@ def pull_changed_customers(ctx: PullContext, connector) -> int:
             forget_store_accounts(s, ctx, gone)
     if not changed:
         return 0
-    records = sm.guard_records([sm.customer_view(r) for r in connector.get_customers(changed, cancel=ctx.cancel)],
+    records = sm.guard_records([sm.customer_view(r) for r in
+                                screened(ctx, connector.get_customers(changed, cancel=ctx.cancel), "customer")],
                                ctx.stats.guard)
     with ctx.db.begin() as s:
         upsert_customers(s, ctx, records)
@@ -939,7 +985,7 @@ def _order_bundles(ctx: PullContext, connector, pages: Iterator[Page]) -> Iterat
                 if cid not in known or (known[cid] is not None and created is not None and created > known[cid])
             ]
             if fetch:
-                customers = connector.get_customers(fetch)
+                customers = list(screened(ctx, connector.get_customers(fetch), "customer"))
                 ctx.stats.fetched_customers += len(customers)
             ctx.fetched_customers.update(wanted)
         yield OrderBundle(list(page), customers, page.total, page.number, _last_id(page))
@@ -962,8 +1008,8 @@ def pull_orders(ctx: PullContext, connector) -> int:
     params = {"orderby": "id", "order": "asc"}  # as `iter_orders` lists them
     if since is not None:
         params.update({"modified_after": store_time(since), "dates_are_gmt": "true"})
-    pages = resumed_pages(ctx, connector, "/orders", params, mark,
-                          lambda: connector.iter_orders(since, cancel=ctx.cancel))
+    pages = screened_pages(ctx, resumed_pages(ctx, connector, "/orders", params, mark,
+                                              lambda: connector.iter_orders(since, cancel=ctx.cancel)), "order")
     bundles = prefetch(_order_bundles(ctx, connector, pages), ctx.options.prefetch_pages, ctx.cancel)
     with PageBatches(ctx, CURSOR_ORDERS + RESUME_SUFFIX) as batches:
         for bundle in bundles:

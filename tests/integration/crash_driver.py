@@ -8,6 +8,7 @@ the test can choose kill points spread over the whole piece of work. WORK is one
     merge DB_URL LOGIN KEEP_ID MERGE_ID
     erase DB_URL LOGIN CUSTOMER_ID
     slips DB_URL LOGIN OUT.pdf ORDER_ID...
+    import DB_URL LOGIN FILE.csv
     cli ARGS...            (the `backoffice` command line)
 """
 
@@ -58,6 +59,10 @@ def main(argv: list[str]) -> int:
 
             slips.write_slips_file(db, actor=actor, order_ids=[int(i) for i in params[1:]], path=params[0],
                                    replace=True)
+        elif work == "import":
+            from backoffice.services import customer_import
+
+            customer_import.import_customers(db, actor=actor, path=params[0])
         else:
             raise SystemExit(f"unknown work {work}")
         db.dispose()

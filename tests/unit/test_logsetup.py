@@ -74,10 +74,14 @@ def test_configure_logging_uses_the_platform_log_folder_by_default(
         return str(tmp_path / "platform")
 
     monkeypatch.setattr(logsetup, "user_log_dir", fake_user_log_dir)
+    monkeypatch.delenv("BACKOFFICE_LOG_DIR", raising=False)
     path = configure_logging()
     assert asked == ["backoffice"]
     assert path == tmp_path / "platform" / "backoffice.log"
     assert path.exists()
+    # A folder of its own for a desk's scheduled jobs, or for tests.
+    monkeypatch.setenv("BACKOFFICE_LOG_DIR", str(tmp_path / "jobs"))
+    assert configure_logging() == tmp_path / "jobs" / "backoffice.log"
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")

@@ -4,6 +4,7 @@ exports for Mailchimp and listmonk running in the background with a progress bar
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -102,6 +103,7 @@ class NewslettersScreen(QWidget):
         self.lists_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.lists_table.itemSelectionChanged.connect(self._list_chosen)
         self.list_info = QLabel("")
+        self.list_info.setTextFormat(Qt.TextFormat.RichText)
         self.list_info.setObjectName("listInfo")
         self.list_info.setWordWrap(True)
         self.growth_table = _table(["Month", "Joined", "Left"], "growthTable")
@@ -250,7 +252,7 @@ class NewslettersScreen(QWidget):
         if lst is None:
             return
         wording = f"Consent wording, version {lst.wording.version}: “{lst.wording.text}”" if lst.wording else ""
-        self.list_info.setText(f"<b>{lst.name}</b> — {lst.purpose}<br>{wording}")
+        self.list_info.setText(f"<b>{html.escape(lst.name)}</b> — {html.escape(lst.purpose)}<br>{html.escape(wording)}")
         email = lst.channel is Channel.EMAIL
         for button in (self.import_button, self.export_mailchimp, self.export_listmonk):
             button.setEnabled(email and self._token is None)

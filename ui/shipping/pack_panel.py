@@ -24,6 +24,7 @@ from backoffice.services import orders as orders_service
 from backoffice.services.fulfilment import packing
 from ui.context import AppContext
 from ui.errors import show_error
+from ui.plain_text import plain_label
 
 GOOD = "#1b6e20"
 BAD = "#b00020"
@@ -45,7 +46,7 @@ class PackPanel(QWidget):
         self.items.setWordWrap(True)
         self.items.itemDoubleClicked.connect(self._tick_by_hand)
         self.items.setToolTip("Double-click an item without a barcode to count it packed.")
-        self.message = QLabel("")
+        self.message = plain_label("")
         self.message.setObjectName("packMessage")
         self.message.setWordWrap(True)
         self.packed_button = QPushButton("Mark packed")
@@ -57,7 +58,7 @@ class PackPanel(QWidget):
         self.tracking = QLineEdit()
         self.tracking.setObjectName("shipTracking")
         self.tracking.setPlaceholderText("Scan or type the tracking number")
-        self.tracking_error = QLabel("")
+        self.tracking_error = plain_label("")
         self.tracking_error.setStyleSheet(f"color: {BAD}")
         self.tracking_error.setWordWrap(True)
         self.shipped_button = QPushButton("Mark shipped")
