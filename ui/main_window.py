@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 from collections.abc import Mapping
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
@@ -18,24 +19,39 @@ from ui.shell.icons import icon
 from ui.shell.navigation import REQUESTS_SCREEN, Navigation
 from ui.shell.shortcuts_dialog import ShortcutsDialog
 from ui.shell.window_state import fit_to_screen
+from ui.sync_status import SyncController, SyncStatusWidget
 
 log = logging.getLogger(__name__)
 
-# Screens in tab order, as "module:Class". Each class has `title` and `permission`
-# and takes the AppContext; screens whose module is not installed are left out.
+# Screens in tab order: where the class lives ("module:Class"), its tab title and the
+# permission it needs. Kept here rather than read off the classes so that the window opens
+# without importing every screen (some bring PDF and network libraries); each class has the
+# same `title` and `permission`. Screens whose module is not installed are left out.
 SCREENS = (
-    "ui.home.home_screen:HomeScreen",
-    "ui.customers_screen:CustomersScreen",
-    "ui.orders_screen:OrdersScreen",
-    "ui.shipping.shipping_screen:ShippingScreen",
-    "ui.phone_order_screen:PhoneOrderScreen",
-    "ui.privacy.requests_screen:PrivacyScreen",
-    "ui.newsletters.newsletters_screen:NewslettersScreen",
-    "ui.sync_screen:SyncScreen",
-    "ui.audit_screen:AuditScreen",
-    "ui.staff_screen:StaffScreen",
-    "ui.shop_settings_screen:ShopSettingsScreen",
+    ("ui.home.home_screen:HomeScreen", "Home", Permission.VIEW_OWN_ORDERS),
+    ("ui.customers_screen:CustomersScreen", "Customers", Permission.FIND_CUSTOMERS),
+    ("ui.orders_screen:OrdersScreen", "Orders", Permission.VIEW_OWN_ORDERS),
+    ("ui.shipping.shipping_screen:ShippingScreen", "To ship", Permission.PRINT_DOCUMENTS),
+    ("ui.phone_order_screen:PhoneOrderScreen", "Phone order", Permission.TAKE_PHONE_ORDER),
+    ("ui.privacy.requests_screen:PrivacyScreen", "Privacy requests", Permission.LOG_PRIVACY_REQUEST),
+    ("ui.newsletters.newsletters_screen:NewslettersScreen", "Newsletters", Permission.MANAGE_NEWSLETTERS),
+    ("ui.sync_screen:SyncScreen", "Sync", Permission.RUN_SYNC),
+    ("ui.audit_screen:AuditScreen", "Audit trail", Permission.READ_AUDIT),
+    ("ui.staff_screen:StaffScreen", "Staff", Permission.MANAGE_STAFF),
+    ("ui.shop_settings_screen:ShopSettingsScreen", "Shop settings", Permission.MANAGE_SETTINGS),
 )
+
+
+def _shipping_title(ctx: AppContext) -> str:
+    """The shipping tab's title with its count, read on the database pool."""
+    from backoffice.services.fulfilment import to_ship
+
+    return f"To ship ({to_ship.count_to_ship(ctx.db, actor=ctx.actor):,})"
+
+
+# Screens whose tab title counts something, and how to count it before the screen is built
+# (the screen itself keeps its title up to date once it is).
+COUNTED_TITLES = {"ShippingScreen": _shipping_title}
 
 
 # Characters of a page's title shown on its tab.
@@ -53,16 +69,34 @@ def _load(spec: str):
     return getattr(module, cls_name)
 
 
-class _ScreenSlot(QWidget):
-    """A screen's tab: the screen itself is made the first time it is needed."""
+def _installed(spec: str) -> bool:
+    """Whether the screen's module is there, without importing it."""
+    module_name = spec.partition(":")[0]
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except ModuleNotFoundError:
+        return False
 
-    def __init__(self, cls, make) -> None:
+
+class _ScreenSlot(QWidget):
+    """A screen's tab: the screen's module is imported and the screen made the first time it is needed."""
+
+    def __init__(self, spec: str, title: str, make) -> None:
         super().__init__()
-        self.cls = cls
+        self.spec = spec
+        self.name = spec.partition(":")[2]
+        self.title = title
+        self._cls = None
         self._make = make
         self._screen: QWidget | None = None
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
+
+    @property
+    def cls(self):
+        if self._cls is None:
+            self._cls = _load(self.spec)
+        return self._cls
 
     def built(self) -> QWidget | None:
         return self._screen
@@ -103,6 +137,9 @@ class _Screens(Mapping):
 
 class MainWindow(QMainWindow):
     sign_out_requested = Signal()
+    # Emitted once, just after the window's first paint: what the window does not need to be
+    # seen (the call panel, warming caches) is set up then.
+    first_painted = Signal()
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -117,32 +154,28 @@ class MainWindow(QMainWindow):
         self.tabs.tabCloseRequested.connect(self._close_tab)
         self.setCentralWidget(self.tabs)
         # One sync controller per window, created before the screens that show it.
-        from ui.sync_status import SyncController, SyncStatusWidget
-
         self.sync = SyncController(ctx, self)
         # Screens that keep a queue on a clock (privacy requests) say here what is overdue or due soon.
         self.alarm_label = QLabel()
         self.alarm_label.setObjectName("alarmLabel")
         self.alarm_label.setStyleSheet("color: #b3261e;")
         self.screens = _Screens(self)
-        for spec in SCREENS:
-            cls = _load(spec)
-            if cls is None or not ctx.may(cls.permission):
+        for spec, title, permission in SCREENS:
+            if not ctx.may(permission) or not _installed(spec):
                 continue
-            slot = _ScreenSlot(cls, self._make_screen)
-            self.screens.add(cls.__name__, slot)
-            index = self.tabs.addTab(slot, cls.title)
+            slot = _ScreenSlot(spec, title, self._make_screen)
+            self.screens.add(slot.name, slot)
+            index = self.tabs.addTab(slot, title)
             self.tabs.tabBar().setTabButton(index, self.tabs.tabBar().ButtonPosition.RightSide, None)
-        # Only the screen in front is built now; each other one the first time it is shown,
-        # except those whose tab title counts something (orders to ship): those show it at once.
+        # Only the screen in front is built, once the window is on screen; each other one the
+        # first time it is shown. A tab whose title counts something (orders to ship) has its
+        # count read in the background meanwhile.
         self.tabs.currentChanged.connect(self._build_current)
         self._build_current(self.tabs.currentIndex())
-        for name in self.screens:
-            slot = self.screens.slot(name)
-            if hasattr(slot.cls, "title_changed"):
-                slot.screen()
+        self._count_titles()
+        ctx.bus.changed.connect(self._recount_titles)
         self._pages: dict[tuple[str, int], QWidget] = {}
-        self.navigation = Navigation(self, self.tabs, [(n, self.screens.slot(n).cls.title, self.screens.slot(n))
+        self.navigation = Navigation(self, self.tabs, [(n, self.screens.slot(n).title, self.screens.slot(n))
                                                        for n in self.screens], self.show_screen)
         self._build_menus()
         where = safe_url(ctx.db.url)
@@ -180,6 +213,25 @@ class MainWindow(QMainWindow):
             screen.requests_waiting.connect(
                 lambda overdue, due: self.navigation.set_badge(REQUESTS_SCREEN, overdue, due))
         return screen
+
+    def _count_titles(self) -> None:
+        """Read the counts of tabs whose title counts something and whose screen is not built."""
+        ctx = self.ctx
+        for name, count_title in COUNTED_TITLES.items():
+            slot = self.screens.slot(name)
+            if slot is None or slot.built() is not None:
+                continue
+            ctx.tasks.run_db(lambda token, progress, count_title=count_title: count_title(ctx),
+                             on_success=lambda title, slot=slot: self._counted(slot, title),
+                             on_failure=lambda exc: None, owner=self)
+
+    def _counted(self, slot: _ScreenSlot, title: str) -> None:
+        if slot.built() is None:
+            self._retitle(slot, title)
+
+    def _recount_titles(self, changes) -> None:
+        if changes.orders:
+            self._count_titles()
 
     def _build_current(self, index: int) -> None:
         widget = self.tabs.widget(index)
@@ -319,6 +371,12 @@ class MainWindow(QMainWindow):
         start = getattr(screen, "request_new_order", None)
         if start:
             start()
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.Paint and not getattr(self, "_painted_once", False):
+            self._painted_once = True
+            QTimer.singleShot(0, self.first_painted.emit)
+        return super().event(event)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
