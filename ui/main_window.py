@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBo
 
 from backoffice import __version__
 from backoffice.db import safe_url
+from backoffice.domain import text as word_tables
 from backoffice.domain.staff import ROLE_LABELS, Permission
 from ui.context import AppContext
 from ui.shell.icons import icon
@@ -191,6 +192,11 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.alarm_label)
         if ctx.may(Permission.RUN_SYNC):
             self.sync.start()
+        self.first_painted.connect(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        # The search's word tables, built behind the window rather than on the first keystroke.
+        self.ctx.tasks.run_db(lambda token, progress: word_tables.prepare_tables(), on_failure=lambda exc: None)
 
     # --- navigation -------------------------------------------------------------------
 

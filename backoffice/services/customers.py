@@ -605,8 +605,6 @@ def _default_region(db: Database) -> str:
 
 
 _STATUSES = {s.value: s for s in CustomerStatus}
-# Build the word-splitting tables for every script now, not on a caller's first keystroke.
-search_tokens("\u00e9\u0436")
 
 
 def _find(db: Database, query: str, limit: int) -> list[tuple]:
