@@ -19,9 +19,9 @@ _SHOWN = sa.text("merged_into_id IS NULL")
 
 
 def upgrade() -> None:
-    op.create_index("ix_customers_shown_by_name", "customers", ["sort_name", "id", "status"],
+    op.create_index("ix_customers_shown_by_name", "customers", ["sort_name", "id", "status", "merged_into_id"],
                     sqlite_where=_SHOWN, postgresql_where=_SHOWN)
-    op.create_index("ix_customers_shown_by_created", "customers", ["created_at", "id", "status"],
+    op.create_index("ix_customers_shown_by_created", "customers", ["created_at", "id", "status", "merged_into_id"],
                     sqlite_where=_SHOWN, postgresql_where=_SHOWN)
 
 
