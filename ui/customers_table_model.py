@@ -117,12 +117,13 @@ class CustomersTableModel(QAbstractTableModel):
         self._reading = None
         self._failed = False
         self.endResetModel()
+        # The first rows first, then the count (the database thread takes one at a time).
+        self._read_next()
         count = self._counts.get(self._query_key()[1])
         if count is not None:
             self._counted(self._generation, count)
         else:
             self._read_count()
-        self._kick.start()
 
     def refresh(self) -> None:
         """Read everything again (the customers changed)."""
@@ -158,7 +159,7 @@ class CustomersTableModel(QAbstractTableModel):
             return customers_service.count_customers(db, actor=actor, **filters)
 
         self._tasks.run_db(work, on_success=lambda n: self._counted(generation, n),
-                           on_failure=lambda exc: self._fail(generation, exc))
+                           on_failure=lambda exc: self._fail(generation, exc), owner=self)
 
     def _counted(self, generation: int, count: int) -> None:
         if generation != self._generation:
@@ -170,15 +171,18 @@ class CustomersTableModel(QAbstractTableModel):
         self._kick.start()
 
     def _show_rows(self) -> None:
-        """Let the view know of every row once the count and the first block are both in."""
-        if self._shown or self._count is None or (self._count and 0 not in self._blocks):
-            if self._count == 0 and not self._shown:
+        """Let the view know of the rows: the first block's as soon as it is in, every row
+        once they are counted too."""
+        first = self._blocks.get(0)
+        known = self._count if self._count is not None else (len(first) if first is not None else 0)
+        if first is None or known <= self._shown:
+            if first is not None and self._count == 0:
                 self.page_loaded.emit(0)
             return
-        self.beginInsertRows(QModelIndex(), 0, self._count - 1)
-        self._shown = self._count
+        self.beginInsertRows(QModelIndex(), self._shown, known - 1)
+        self._shown = known
         self.endInsertRows()
-        self.page_loaded.emit(self._count)
+        self.page_loaded.emit(self._shown)
 
     def _want(self, block: int) -> None:
         if block in self._blocks or block == self._reading:
@@ -250,7 +254,7 @@ class CustomersTableModel(QAbstractTableModel):
                 self._show_rows()
             self._kick.start()
 
-        self._tasks.run_db(work, on_success=done, on_failure=lambda exc: self._fail(generation, exc))
+        self._tasks.run_db(work, on_success=done, on_failure=lambda exc: self._fail(generation, exc), owner=self)
 
     def _read_layout(self) -> None:
         """Read on where the blocks start (a part at a time, so a block asked for meanwhile
@@ -279,7 +283,7 @@ class CustomersTableModel(QAbstractTableModel):
             self._layouts[key] = ListLayout(block_size=size, starts=starts, next_start=part.next_start)
             self._kick.start()
 
-        self._tasks.run_db(work, on_success=done, on_failure=lambda exc: self._fail(generation, exc))
+        self._tasks.run_db(work, on_success=done, on_failure=lambda exc: self._fail(generation, exc), owner=self)
 
     def _fail(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:

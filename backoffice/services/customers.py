@@ -878,21 +878,18 @@ def customer_list_layout(
     block_size = max(1, int(block_size))
     blocks = max(1, int(blocks))
     key = tuple_(column, Customer.id)
-    part = select(column.label("k"), Customer.id.label("id")).where(
-        *_list_filters(status, list_id, has_open_request))
+    part = select(column, Customer.id).where(*_list_filters(status, list_id, has_open_request))
     if start is not None:
         part = part.where(key <= tuple_(*start) if descending else key >= tuple_(*start))
     if descending:
         part = part.order_by(column.desc(), Customer.id.desc())
     else:
         part = part.order_by(column, Customer.id)
-    part = part.limit(blocks * block_size + 1).subquery()
-    order = (part.c.k.desc(), part.c.id.desc()) if descending else (part.c.k, part.c.id)
-    numbered = select(part.c.k, part.c.id, func.row_number().over(order_by=order).label("n")).subquery()
-    stmt = select(numbered.c.k, numbered.c.id).where(
-        (numbered.c.n - 1) % block_size == 0).order_by(numbered.c.n)
+    # Every block_size-th key of the next rows, on the index: a plain read of two columns,
+    # faster on both databases than numbering the rows in SQL.
     with db.engine.connect() as conn:
-        starts = [(r.k, r.id) for r in conn.execute(stmt)]
+        keys = conn.execute(part.limit(blocks * block_size + 1)).all()
+    starts = [(k, i) for k, i in keys[::block_size]]
     next_start = starts.pop() if len(starts) > blocks else None
     return ListLayout(block_size=block_size, starts=tuple(starts), next_start=next_start)
 
