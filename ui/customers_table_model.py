@@ -47,7 +47,7 @@ COLUMNS = (
 MAX_WANTED = 6
 # Blocks whose starts one read of the layout finds (the database thread is free again after
 # each part, for the rows someone scrolled to).
-LAYOUT_PART = 100
+LAYOUT_PART = 25
 
 
 class CustomersTableModel(QAbstractTableModel):

@@ -259,3 +259,6 @@ class OrderFee(Base):
 
 
 Index("ix_orders_customer_created", Order.customer_id, Order.created_at)
+# Orders to ship (paid, open) are counted on Home and the shipping tab at every start: found
+# by status and payment in the index, without reading every open order's row.
+Index("ix_orders_status_paid_at", Order.status, Order.paid_at)

@@ -1,4 +1,5 @@
-"""The customers list's indexes: the customers shown, by name and by date, with their status
+"""The customers list's indexes (the customers shown, by name and by date, with their status)
+and the orders by status and payment (the orders to ship, counted at start-up)
 
 Revision ID: 0018
 Revises: 0016
@@ -23,8 +24,10 @@ def upgrade() -> None:
                     sqlite_where=_SHOWN, postgresql_where=_SHOWN)
     op.create_index("ix_customers_shown_by_created", "customers", ["created_at", "id", "status", "merged_into_id"],
                     sqlite_where=_SHOWN, postgresql_where=_SHOWN)
+    op.create_index("ix_orders_status_paid_at", "orders", ["status", "paid_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_orders_status_paid_at", table_name="orders")
     op.drop_index("ix_customers_shown_by_created", table_name="customers")
     op.drop_index("ix_customers_shown_by_name", table_name="customers")
