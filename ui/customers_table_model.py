@@ -204,6 +204,12 @@ class CustomersTableModel(QAbstractTableModel):
         size, count = self.BLOCK_SIZE, self._count
         if block == 0:
             return {}
+        # Next to a block already read: on from its last row, or back from its first.
+        before, after = self._blocks.get(block - 1), self._blocks.get(block + 1)
+        if before is not None and len(before) == size:
+            return {"after": (before[-1].sort_key, before[-1].id)}
+        if after:
+            return {"from_end": True, "after": (after[0].sort_key, after[0].id)}
         layout = self._layouts.get(self._query_key())
         starts = layout.starts if layout is not None else []
         if block < len(starts):

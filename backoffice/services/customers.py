@@ -799,7 +799,8 @@ def list_customers_page(
     Where the page starts: after `after` (the previous page's `next_key`), or at `start`
     (a key from `customer_list_layout`, that row included), then `skip` rows further on
     (counted on the list's index alone). With `from_end` the page is the list's last
-    `limit` rows (still in the list's order), `skip` rows before its end. Filters: `status`, subscribed to newsletter list
+    `limit` rows (still in the list's order), `skip` rows before its end, or the `limit`
+    rows just before `after`. Filters: `status`, subscribed to newsletter list
     `list_id`, with (True) or without (False) an open privacy request. Raises
     PermissionDenied.
     """

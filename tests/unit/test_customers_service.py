@@ -385,6 +385,11 @@ def test_any_block_of_the_list_is_read_from_its_start_a_count_or_the_end(db, own
             assert [r.id for r in last.rows] == whole[-3:]
             before = svc.list_customers_page(db, actor=owner, sort=sort, from_end=True, skip=3, limit=5, **filters)
             assert [r.id for r in before.rows] == whole[-8:-3]
+            page = svc.list_customers_page(db, actor=owner, sort=sort, start=starts[2], limit=5, **filters)
+            first = page.rows[0]
+            back = svc.list_customers_page(db, actor=owner, sort=sort, from_end=True, limit=5,
+                                           after=(first.sort_key, first.id), **filters)
+            assert [r.id for r in back.rows] == whole[5:10]
             assert svc.list_customers_page(db, actor=owner, sort=sort, skip=count, **filters).rows == ()
 
 
