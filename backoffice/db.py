@@ -30,7 +30,6 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from backoffice import secrets
 from backoffice.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -131,6 +130,9 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
 
     # PostgreSQL.
     if parsed.password is None:
+        # Only here: the keyring's libraries are not needed to open a SQLite file.
+        from backoffice import secrets
+
         password = secrets.database_password(safe_url(parsed))
         if password:
             parsed = parsed.set(password=password)

@@ -10,13 +10,25 @@ from __future__ import annotations
 import logging
 import os
 
-import keyring
-from keyring.errors import KeyringError, NoKeyringError
-
 SERVICE = "backoffice"
 
 log = logging.getLogger(__name__)
 _memory: dict[str, str] = {}
+
+
+def _keyring():
+    """The keyring library, loaded the first time a secret is read or written (opening a
+    SQLite database or the window needs none)."""
+    import keyring  # late: the keyring loads only when a secret is needed
+
+    return keyring
+
+
+def _keyring_errors() -> type[Exception]:
+    # Every refusal (no keyring, no such password) is a KeyringError.
+    from keyring.errors import KeyringError
+
+    return KeyringError
 
 
 def _key(kind: str, name: str) -> str:
@@ -25,7 +37,7 @@ def _key(kind: str, name: str) -> str:
 
 def keyring_available() -> bool:
     """Whether a real keyring backend is installed (not the 'fail' backend)."""
-    backend = keyring.get_keyring()
+    backend = _keyring().get_keyring()
     return not type(backend).__module__.startswith("keyring.backends.fail")
 
 
@@ -35,8 +47,8 @@ def get_secret(kind: str, name: str) -> str | None:
     if key in _memory:
         return _memory[key]
     try:
-        return keyring.get_password(SERVICE, key)
-    except (NoKeyringError, KeyringError) as exc:
+        return _keyring().get_password(SERVICE, key)
+    except _keyring_errors() as exc:
         log.info("No keyring available for reading a %s secret: %s", kind, type(exc).__name__)
         return None
 
@@ -45,10 +57,10 @@ def set_secret(kind: str, name: str, value: str) -> bool:
     """Store a secret; returns False when it could only be kept in memory for this run."""
     key = _key(kind, name)
     try:
-        keyring.set_password(SERVICE, key, value)
+        _keyring().set_password(SERVICE, key, value)
         _memory.pop(key, None)
         return True
-    except (NoKeyringError, KeyringError) as exc:
+    except _keyring_errors() as exc:
         log.warning("No keyring: the %s secret is kept in memory for this run only (%s)",
                     kind, type(exc).__name__)
         _memory[key] = value

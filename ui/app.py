@@ -154,9 +154,10 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
         if lock is not None:
             lock.signed_out.connect(lambda: (signed_out.append(True), window.close()))
             window.sign_out_requested.connect(lock.sign_out)
-        window.show()
         if router is not None:
-            router.attach(window, lock)
+            # Calls from the desk's channel are held until the panel is there (see CallRouter).
+            window.first_painted.connect(lambda window=window, lock=lock: router.attach(window, lock))
+        window.show()
         code = app.exec()
         if router is not None:
             router.detach()

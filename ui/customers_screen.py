@@ -110,7 +110,7 @@ class CustomersScreen(QWidget):
         self.duplicates_button.setVisible(ctx.may(Permission.MERGE_CUSTOMERS))
         self.duplicates_button.clicked.connect(self.open_duplicates)
 
-        self.model = CustomersTableModel(ctx.tasks, self._fetch_page, parent=self)
+        self.model = CustomersTableModel(ctx.tasks, ctx.db, ctx.actor, parent=self)
         self.table = QTableView()
         self.table.setObjectName("customersTable")
         self.table.setModel(self.model)
@@ -159,13 +159,14 @@ class CustomersScreen(QWidget):
         for combo in (self.status_filter, self.list_filter, self.request_filter):
             combo.currentIndexChanged.connect(self._filters_changed)
         self.model.page_loaded.connect(self._page_loaded)
-        self.model.load_failed.connect(lambda exc: show_error(self, exc))
+        self.model.counted.connect(self._counted)
+        self.model.load_failed.connect(self._load_failed)
         ctx.bus.changed.connect(self._on_changes)
         self._watching = True
 
         self.setFocusProxy(self.search)
+        self.count_label.setText("Counting…")
         self.model.set_query(filters=self._filters())
-        self._count()
         self._load_lists()
 
     def stop_watching(self) -> None:
@@ -323,29 +324,16 @@ class CustomersScreen(QWidget):
             "has_open_request": self.request_filter.currentData(),
         }
 
-    def _fetch_page(self, sort, after, filters):
-        return customers_service.list_customers_page(
-            self.ctx.db, actor=self.ctx.actor, sort=sort, after=after,
-            limit=CustomersTableModel.PAGE_SIZE, **filters)
-
     def _filters_changed(self) -> None:
-        self.model.set_query(filters=self._filters())
-        self._count()
-
-    def _count(self) -> None:
-        db, actor, filters = self.ctx.db, self.ctx.actor, self._filters()
         self.count_label.setText("Counting…")
-        self._count_filters = filters
+        self.model.set_query(filters=self._filters())
 
-        def work(token, progress):
-            return customers_service.count_customers(db, actor=actor, **filters)
+    def _counted(self, total: int) -> None:
+        self.count_label.setText(f"{total:,} customer" + ("" if total == 1 else "s"))
 
-        def done(total: int) -> None:
-            if filters == self._count_filters:
-                self.count_label.setText(f"{total:,} customer" + ("" if total == 1 else "s"))
-
-        self.ctx.tasks.run_db(work, on_success=done,
-                              on_failure=lambda exc: self.count_label.setText(""))
+    def _load_failed(self, exc) -> None:
+        self.count_label.setText("")
+        show_error(self, exc)
 
     def _load_lists(self) -> None:
         db, actor = self.ctx.db, self.ctx.actor
@@ -392,14 +380,14 @@ class CustomersScreen(QWidget):
             header.blockSignals(False)
 
     def _open_row(self, index) -> None:
-        if index.isValid():
-            self.customer_opened.emit(self.model.row_at(index.row()).id)
+        row = self.model.row_at(index.row()) if index.isValid() else None
+        if row is not None:  # a row still loading opens nothing
+            self.customer_opened.emit(row.id)
 
     def _on_changes(self, changes) -> None:
         if changes.lists:
             self._load_lists()
         if changes.customers:
             self.model.refresh()
-            self._count()
             if self.search.text().strip():
                 self._start_search()

@@ -2,69 +2,88 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Mapping
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from backoffice import __version__
 from backoffice.db import safe_url
+from backoffice.domain import text as word_tables
 from backoffice.domain.staff import ROLE_LABELS, Permission
-from ui.audit_screen import AuditScreen
 from ui.context import AppContext
-from ui.customer_page import CustomerPage
-from ui.customers_screen import CustomersScreen
-from ui.home.home_screen import HomeScreen
-from ui.newsletters.newsletters_screen import NewslettersScreen
-from ui.order_page import OrderPage
-from ui.orders_screen import OrdersScreen
-from ui.phone_order_screen import PhoneOrderScreen
-from ui.privacy.requests_screen import PrivacyScreen
 from ui.shell.icons import icon
 from ui.shell.navigation import REQUESTS_SCREEN, Navigation
 from ui.shell.shortcuts_dialog import ShortcutsDialog
 from ui.shell.window_state import fit_to_screen
 from ui.styles import ERROR_STYLE
-from ui.shipping.shipping_screen import ShippingScreen
-from ui.shop_settings_screen import ShopSettingsScreen
-from ui.staff_screen import StaffScreen
-from ui.sync_screen import SyncScreen
 from ui.sync_status import SyncController, SyncStatusWidget
 
 log = logging.getLogger(__name__)
 
-# Screens in tab order. Each class has `title` and `permission` and takes the AppContext.
+# Screens in tab order: where the class lives ("module:Class"), its tab title and the
+# permission it needs. Kept here rather than read off the classes so that the window opens
+# without importing every screen (some bring PDF and network libraries); each class has the
+# same `title` and `permission` (a test holds them to it).
 SCREENS = (
-    HomeScreen,
-    CustomersScreen,
-    OrdersScreen,
-    ShippingScreen,
-    PhoneOrderScreen,
-    PrivacyScreen,
-    NewslettersScreen,
-    SyncScreen,
-    AuditScreen,
-    StaffScreen,
-    ShopSettingsScreen,
+    ("ui.home.home_screen:HomeScreen", "Home", Permission.VIEW_OWN_ORDERS),
+    ("ui.customers_screen:CustomersScreen", "Customers", Permission.FIND_CUSTOMERS),
+    ("ui.orders_screen:OrdersScreen", "Orders", Permission.VIEW_OWN_ORDERS),
+    ("ui.shipping.shipping_screen:ShippingScreen", "To ship", Permission.PRINT_DOCUMENTS),
+    ("ui.phone_order_screen:PhoneOrderScreen", "Phone order", Permission.TAKE_PHONE_ORDER),
+    ("ui.privacy.requests_screen:PrivacyScreen", "Privacy requests", Permission.LOG_PRIVACY_REQUEST),
+    ("ui.newsletters.newsletters_screen:NewslettersScreen", "Newsletters", Permission.MANAGE_NEWSLETTERS),
+    ("ui.sync_screen:SyncScreen", "Sync", Permission.RUN_SYNC),
+    ("ui.audit_screen:AuditScreen", "Audit trail", Permission.READ_AUDIT),
+    ("ui.staff_screen:StaffScreen", "Staff", Permission.MANAGE_STAFF),
+    ("ui.shop_settings_screen:ShopSettingsScreen", "Shop settings", Permission.MANAGE_SETTINGS),
 )
+
+
+def _shipping_title(ctx: AppContext) -> str:
+    """The shipping tab's title with its count, read on the database pool."""
+    from backoffice.services.fulfilment import to_ship  # late: keeps start-up quick
+
+    return f"To ship ({to_ship.count_to_ship(ctx.db, actor=ctx.actor):,})"
+
+
+# Screens whose tab title counts something, and how to count it before the screen is built
+# (the screen itself keeps its title up to date once it is).
+COUNTED_TITLES = {"ShippingScreen": _shipping_title}
 
 
 # Characters of a page's title shown on its tab.
 TAB_TITLE_MAX = 40
 
 
-class _ScreenSlot(QWidget):
-    """A screen's tab: the screen itself is made the first time it is needed."""
+def _load(spec: str):
+    """The screen class named by "module:Class" (imported now, the first time it is needed)."""
+    module_name, _, cls_name = spec.partition(":")
+    return getattr(importlib.import_module(module_name), cls_name)
 
-    def __init__(self, cls, make) -> None:
+
+class _ScreenSlot(QWidget):
+    """A screen's tab: the screen's module is imported and the screen made the first time it is needed."""
+
+    def __init__(self, spec: str, title: str, make) -> None:
         super().__init__()
-        self.cls = cls
+        self.spec = spec
+        self.name = spec.partition(":")[2]
+        self.title = title
+        self._cls = None
         self._make = make
         self._screen: QWidget | None = None
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
+
+    @property
+    def cls(self):
+        if self._cls is None:
+            self._cls = _load(self.spec)
+        return self._cls
 
     def built(self) -> QWidget | None:
         return self._screen
@@ -105,6 +124,9 @@ class _Screens(Mapping):
 
 class MainWindow(QMainWindow):
     sign_out_requested = Signal()
+    # Emitted once, just after the window's first paint: what the window does not need to be
+    # seen (the call panel, warming caches) is set up then.
+    first_painted = Signal()
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -125,23 +147,22 @@ class MainWindow(QMainWindow):
         self.alarm_label.setObjectName("alarmLabel")
         self.alarm_label.setStyleSheet(ERROR_STYLE)
         self.screens = _Screens(self)
-        for cls in SCREENS:
-            if not ctx.may(cls.permission):
+        for spec, title, permission in SCREENS:
+            if not ctx.may(permission):
                 continue
-            slot = _ScreenSlot(cls, self._make_screen)
-            self.screens.add(cls.__name__, slot)
-            index = self.tabs.addTab(slot, cls.title)
+            slot = _ScreenSlot(spec, title, self._make_screen)
+            self.screens.add(slot.name, slot)
+            index = self.tabs.addTab(slot, title)
             self.tabs.tabBar().setTabButton(index, self.tabs.tabBar().ButtonPosition.RightSide, None)
-        # Only the screen in front is built now; each other one the first time it is shown,
-        # except those whose tab title counts something (orders to ship): those show it at once.
+        # Only the screen in front is built, once the window is on screen; each other one the
+        # first time it is shown. A tab whose title counts something (orders to ship) has its
+        # count read in the background meanwhile.
         self.tabs.currentChanged.connect(self._build_current)
         self._build_current(self.tabs.currentIndex())
-        for name in self.screens:
-            slot = self.screens.slot(name)
-            if hasattr(slot.cls, "title_changed"):
-                slot.screen()
+        self._count_titles()
+        ctx.bus.changed.connect(self._recount_titles)
         self._pages: dict[tuple[str, int], QWidget] = {}
-        self.navigation = Navigation(self, self.tabs, [(n, self.screens.slot(n).cls.title, self.screens.slot(n))
+        self.navigation = Navigation(self, self.tabs, [(n, self.screens.slot(n).title, self.screens.slot(n))
                                                        for n in self.screens], self.show_screen)
         self._build_menus()
         where = safe_url(ctx.db.url)
@@ -157,6 +178,11 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.alarm_label)
         if ctx.may(Permission.RUN_SYNC):
             self.sync.start()
+        self.first_painted.connect(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        # The search's word tables, built behind the window rather than on the first keystroke.
+        self.ctx.tasks.run_db(lambda token, progress: word_tables.prepare_tables(), on_failure=lambda exc: None)
 
     # --- navigation -------------------------------------------------------------------
 
@@ -179,6 +205,25 @@ class MainWindow(QMainWindow):
             screen.requests_waiting.connect(
                 lambda overdue, due: self.navigation.set_badge(REQUESTS_SCREEN, overdue, due))
         return screen
+
+    def _count_titles(self) -> None:
+        """Read the counts of tabs whose title counts something and whose screen is not built."""
+        ctx = self.ctx
+        for name, count_title in COUNTED_TITLES.items():
+            slot = self.screens.slot(name)
+            if slot is None or slot.built() is not None:
+                continue
+            ctx.tasks.run_db(lambda token, progress, count_title=count_title: count_title(ctx),
+                             on_success=lambda title, slot=slot: self._counted(slot, title),
+                             on_failure=lambda exc: None, owner=self)
+
+    def _counted(self, slot: _ScreenSlot, title: str) -> None:
+        if slot.built() is None:
+            self._retitle(slot, title)
+
+    def _recount_titles(self, changes) -> None:
+        if changes.orders:
+            self._count_titles()
 
     def _build_current(self, index: int) -> None:
         widget = self.tabs.widget(index)
@@ -239,10 +284,15 @@ class MainWindow(QMainWindow):
             self.navigation.fit_tabs()
 
     def open_order(self, order_id: int) -> QWidget:
+        from ui.order_page import OrderPage  # late: keeps start-up quick
+
         return self._open_page(("order", order_id), lambda: OrderPage(self.ctx, order_id, self))
 
-    def open_customer(self, customer_id: int) -> QWidget:
-        return self._open_page(("customer", customer_id), lambda: CustomerPage(self.ctx, customer_id, self))
+    def open_customer(self, customer_id: int) -> QWidget | None:
+        cls = _load("ui.customer_page:CustomerPage")
+        if cls is None:
+            return None
+        return self._open_page(("customer", customer_id), lambda: cls(self.ctx, customer_id, self))
 
     def _close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)
@@ -313,6 +363,12 @@ class MainWindow(QMainWindow):
         start = getattr(screen, "request_new_order", None)
         if start:
             start()
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.Paint and not getattr(self, "_painted_once", False):
+            self._painted_once = True
+            QTimer.singleShot(0, self.first_painted.emit)
+        return super().event(event)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -5,19 +5,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QWidget
 
 from backoffice.errors import Cancelled, UserFacingError
 from backoffice.services import settings as settings_service
-from backoffice.services import sync
 from backoffice.services.changes import Changes
 from ui.context import AppContext
 from ui.tasks import CancelToken
 
+if TYPE_CHECKING:
+    from backoffice.services import sync  # late: the HTTP client loads when first used
+
 log = logging.getLogger(__name__)
+
+
+def _sync():
+    """The sync service, imported when first used (on the database pool, after the window is up):
+    it brings the web store's HTTP client, which opening the window does not need."""
+    from backoffice.services import sync  # late: the HTTP client loads when first used
+
+    return sync
 
 #: How often the status (messages waiting, last run) is read again between runs.
 STATUS_REFRESH_MS = 30_000
@@ -82,7 +92,7 @@ class SyncController(QObject):
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.connector_factory = connector_factory or (lambda db: sync.connector_for(db))
+        self.connector_factory = connector_factory or (lambda db: _sync().connector_for(db))
         self.options = options
         self.status: sync.SyncStatus | None = None
         self.last_summary: sync.SyncSummary | None = None
@@ -166,7 +176,7 @@ class SyncController(QObject):
         def work(token, progress):
             connector = factory(db)
             try:
-                return sync.run_sync(db, connector, actor=actor, full_customer_scan=full_customer_scan, cancel=token,
+                return _sync().run_sync(db, connector, actor=actor, full_customer_scan=full_customer_scan, cancel=token,
                                      progress=progress, options=options)
             except Cancelled:
                 # Reported as a result: the task relay drops a Cancelled failure silently.
@@ -239,7 +249,7 @@ class SyncController(QObject):
             self.status_error = exc
             self.status_changed.emit(self.status)
 
-        self.ctx.tasks.run_db(lambda token, progress: sync.sync_status(db, actor=actor), on_success=loaded, on_failure=failed)
+        self.ctx.tasks.run_db(lambda token, progress: _sync().sync_status(db, actor=actor), on_success=loaded, on_failure=failed)
 
     def _log_failure(self, exc: BaseException, what: str = "reading the sync settings failed") -> None:
         level = logging.WARNING if isinstance(exc, UserFacingError) else logging.ERROR

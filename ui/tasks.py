@@ -72,11 +72,24 @@ class _Bridge(QObject):
 
 
 def _owner_of(*callbacks) -> QObject | None:
-    """The QObject a callback is a bound method of, if any."""
+    """The QObject a callback is a bound method of, or, for a function written inside a
+    widget's method, the widget it uses (`self` among the values it closes over)."""
     for callback in callbacks:
         target = getattr(callback, "__self__", None)
         if isinstance(target, QObject):
             return target
+    for callback in callbacks:
+        code = getattr(callback, "__code__", None)
+        cells = getattr(callback, "__closure__", None) or ()
+        if code is None:
+            continue
+        for name, cell in zip(code.co_freevars, cells):
+            try:
+                value = cell.cell_contents
+            except ValueError:  # a cell not filled yet
+                continue
+            if name == "self" and isinstance(value, QObject):
+                return value
     return None
 
 

@@ -166,6 +166,16 @@ Index("ix_customer_addresses_customer_id", CustomerAddress.customer_id, Customer
 # Keyset paging of the customers list: (sort key, id) in index order.
 Index("ix_customers_sort_name_id", Customer.sort_name, Customer.id)
 Index("ix_customers_created_at_id", Customer.created_at, Customer.id)
+# The customers list as shown (merged customers left out), with the status it may be filtered
+# on: counting it, finding where each block of rows starts and reading a block are scans of
+# these alone, never of the table (backoffice.services.customers, the list). merged_into_id
+# is always NULL in them; SQLite reads an index alone only when it holds every column the
+# query names, the one of the partial condition included.
+_SHOWN = Customer.merged_into_id.is_(None)
+Index("ix_customers_shown_by_name", Customer.sort_name, Customer.id, Customer.status, Customer.merged_into_id,
+      sqlite_where=_SHOWN, postgresql_where=_SHOWN)
+Index("ix_customers_shown_by_created", Customer.created_at, Customer.id, Customer.status,
+      Customer.merged_into_id, sqlite_where=_SHOWN, postgresql_where=_SHOWN)
 
 
 # --- What feeds the index -------------------------------------------------------------

@@ -106,6 +106,12 @@ def _separator_table() -> dict[int, str | None]:
     return table
 
 
+def prepare_tables() -> None:
+    """Build the word-splitting tables for every script (a fifth of a second), so that a
+    caller's first keystroke does not wait for it; the app does it in the background."""
+    _separator_table()
+
+
 def search_tokens(text: str) -> list[str]:
     """Split `text` (raw or already folded) into folded words, first occurrence order.
 

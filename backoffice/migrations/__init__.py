@@ -10,21 +10,63 @@ scratch database at head; read and tidy the result before committing).
 from __future__ import annotations
 
 import logging
+import re
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from backoffice.errors import DatabaseTooNew
+
+if TYPE_CHECKING:
+    from alembic.config import Config  # late: Alembic loads only when a schema is to change
+    from alembic.script import ScriptDirectory  # late: as above
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 
+# Alembic and the revision scripts are only loaded when something is to be done: opening a
+# database whose schema is current (every start but the first after an update) reads its
+# revision with one query and compares it with the newest script's, read as text.
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
+
+
+@cache
+def _newest_script_revision() -> str | None:
+    """The head revision, found by reading the scripts' `revision` and `down_revision` lines.
+
+    None when the scripts cannot be read that way (then Alembic decides).
+    """
+    revisions, parents = set(), set()
+    for path in (HERE / "versions").glob("*.py"):
+        found = dict((m.group(1), m.group(2).strip()) for m in _REVISION_LINE.finditer(path.read_text("utf-8")))
+        revision = found.get("revision", "")
+        if not re.fullmatch(r"[\"'][\w-]+[\"']", revision):
+            return None
+        revisions.add(revision[1:-1])
+        parents.update(re.findall(r"[\"']([\w-]+)[\"']", found.get("down_revision", "")))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def is_current(db) -> bool:
+    """True when the database is at the newest revision (one query, without loading Alembic)."""
+    newest = _newest_script_revision()
+    if newest is None:
+        return False
+    try:
+        with db.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    except DBAPIError:
+        return False  # a new database: no revision table yet
+    return [r[0] for r in rows] == [newest]
+
 
 def config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config  # late: Alembic loads only when a schema is to change
+
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
     cfg.attributes["connection"] = connection
@@ -32,6 +74,8 @@ def config(connection: Connection | None = None) -> Config:
 
 
 def script() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory  # late: as above
+
     return ScriptDirectory.from_config(config())
 
 
@@ -45,6 +89,8 @@ def head_revision() -> str | None:
 
 
 def current_revision(db) -> str | None:
+    from alembic.runtime.migration import MigrationContext  # late: as above
+
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
@@ -65,6 +111,10 @@ def check_not_newer(db) -> str | None:
 
 def upgrade(db, revision: str = "head") -> bool:
     """Bring the database to `revision`; returns True when anything was applied."""
+    if revision == "head" and is_current(db):
+        return False
+    from alembic import command  # late: Alembic loads only when a schema is to change
+
     current = check_not_newer(db)
     target = head_revision() if revision == "head" else revision
     if current == target or target is None:

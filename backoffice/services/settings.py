@@ -22,7 +22,6 @@ from backoffice.domain.staff import Actor, Permission
 from backoffice.errors import ValidationError
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
-from backoffice.store.http import check_store_url
 
 
 def get_setting(db: Database, key: str) -> Any:
@@ -89,7 +88,10 @@ def check_settings(values: dict[str, Any]) -> dict[str, Any]:
                 raise ValidationError(f"There is no setting called {key}.", fields={key: "Unknown setting."})
             cleaned[key] = spec.checked(value)
             if key == "store.url" and cleaned[key]:
-                # The rule is the HTTP layer's, which the settings model does not import.
+                # The rule is the HTTP layer's, which the settings model does not import
+                # (nor does this module at the top: reading a setting needs no HTTP client).
+                from backoffice.store.http import check_store_url
+
                 try:
                     cleaned[key] = check_store_url(cleaned[key])
                 except ValidationError as exc:

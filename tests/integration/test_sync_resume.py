@@ -39,8 +39,9 @@ def clean(store):
 
 
 @pytest.fixture(scope="module")
-def full_first_sync_requests(store, tmp_path_factory) -> int:
+def full_first_sync_requests(_shared_store, tmp_path_factory) -> int:
     """Requests a first sync of this store makes when nothing cuts it short."""
+    store = _shared_store
     path = tmp_path_factory.mktemp("full") / "shop.db"
     db = open_database(f"sqlite:///{path}")
     try:

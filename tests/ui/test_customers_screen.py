@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QApplication
@@ -185,35 +187,84 @@ def _insert_customers(db, count: int) -> None:
     rebuild_search_index(db)
 
 
+def _settled(model) -> bool:
+    return model.rowCount() > 0 and not model.is_loading()
+
+
+def _names_at(model, rows) -> list[str]:
+    return [model.data(model.index(r, 0)) for r in rows]
+
+
 def test_customers_table_model_with_the_model_tester(qtbot, qtmodeltester, db, owner, ctx_for):
     _insert_customers(db, 450)
     ctx = ctx_for(db, owner)
-
-    def fetch(sort, after, filters):
-        return svc.list_customers_page(db, actor=owner, sort=sort, after=after, limit=200, **filters)
-
-    model = CustomersTableModel(ctx.tasks, fetch)
+    model = CustomersTableModel(ctx.tasks, db, owner)
     model.set_query(filters={})
-    qtbot.waitUntil(lambda: model.rowCount() == 200, timeout=WAIT_MS)
-    assert model.canFetchMore(QModelIndex())
-    model.fetchMore(QModelIndex())
-    assert not model.canFetchMore(QModelIndex())  # one page at a time
-    qtbot.waitUntil(lambda: model.rowCount() == 400, timeout=WAIT_MS)
-    qtmodeltester.check(model)  # the tester asks for more rows itself
-    while model.canFetchMore(QModelIndex()) or model.is_loading():
-        model.fetchMore(QModelIndex())
-        qtbot.waitUntil(lambda: not model.is_loading(), timeout=WAIT_MS)
-    assert model.rowCount() == 450
-    names = [model.data(model.index(i, 0)) for i in range(450)]
-    assert names[0] == "First0 Last0000" and names[-1] == "First1 Last0449"
+    qtbot.waitUntil(lambda: _settled(model), timeout=WAIT_MS)
+    assert model.rowCount() == 450  # every row is counted; blocks are read as they are shown
+    assert model.data(model.index(0, 0)) == "First0 Last0000"
+    qtmodeltester.check(model)
+    _names_at(model, range(450))  # as a view would: asking for rows reads their blocks
+    qtbot.waitUntil(lambda: not model.is_loading(), timeout=WAIT_MS)
+    names = _names_at(model, range(450))
+    assert names[0] == "First0 Last0000" and names[-1] == "First1 Last0449" and "Loading…" not in names
     assert model.headerData(5, Qt.Orientation.Horizontal) == "Customer since"
     model.sort(0, Qt.SortOrder.DescendingOrder)
-    qtbot.waitUntil(lambda: model.rowCount() >= 200 and not model.is_loading(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: _settled(model), timeout=WAIT_MS)
     assert model.data(model.index(0, 0)) == "First1 Last0449"
     rows = model.rowCount()
     model.sort(2, Qt.SortOrder.AscendingOrder)  # email: not sortable, nothing happens
     assert model.rowCount() == rows and not model.is_loading()
     qtmodeltester.check(model)
+
+
+def _expected(db, owner, sort, **filters) -> list[str]:
+    names, after = [], None
+    while True:
+        page = svc.list_customers_page(db, actor=owner, sort=sort, after=after, limit=1000, **filters)
+        names.extend(r.name for r in page.rows)
+        if page.next_key is None:
+            return names
+        after = page.next_key
+
+
+@pytest.mark.parametrize("sort", list(svc.CustomerSort))
+def test_the_list_shows_the_right_rows_after_jumping_to_the_end_and_the_middle(qtbot, db, owner, ctx_for, sort):
+    _insert_customers(db, 1030)
+    with db.begin() as s:  # different dates, some deactivated (the filter below)
+        for c in s.query(Customer):
+            c.created_at = c.created_at.replace(microsecond=0) - timedelta(minutes=(c.id * 37) % 1000)
+            if c.id % 3 == 0:
+                c.status = CustomerStatus.DEACTIVATED
+    ctx = ctx_for(db, owner)
+    screen = open_screen(qtbot, ctx)
+    model, table = screen.model, screen.table
+    model.set_query(sort=sort)
+    qtbot.waitUntil(lambda: _settled(model) and model.current_sort == sort, timeout=WAIT_MS)
+    expected = _expected(db, owner, sort)
+    assert model.rowCount() == len(expected) == 1030
+
+    def shows(rows, names) -> bool:
+        return not model.is_loading() and _names_at(model, rows) == [names[r] for r in rows]
+
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)  # the last rows
+    qtbot.waitUntil(lambda: shows(range(1000, 1030), expected), timeout=WAIT_MS)
+    assert table.currentIndex().row() == 1029
+    middle = 615  # a block of its own, neither the first nor the last
+    table.scrollTo(model.index(middle, 0))
+    qtbot.waitUntil(lambda: shows(range(600, 630), expected), timeout=WAIT_MS)
+    qtbot.keyClick(table, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: shows(range(0, 30), expected), timeout=WAIT_MS)
+
+    screen.status_filter.setCurrentIndex(screen.status_filter.findData(CustomerStatus.DEACTIVATED))
+    deactivated = _expected(db, owner, sort, status=CustomerStatus.DEACTIVATED)
+    qtbot.waitUntil(lambda: _settled(model) and model.rowCount() == len(deactivated) == 343, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: screen.count_label.text() == "343 customers", timeout=WAIT_MS)
+    table.scrollTo(model.index(250, 0))
+    qtbot.waitUntil(lambda: shows(range(240, 260), deactivated), timeout=WAIT_MS)
+    qtbot.keyClick(table, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: shows(range(330, 343), deactivated), timeout=WAIT_MS)
 
 
 def test_the_page_checks_a_field_when_it_is_left_and_saves_in_place(qtbot, db, staff, callers, ctx_for):

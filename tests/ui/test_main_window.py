@@ -172,3 +172,12 @@ def test_an_order_takers_desk_neither_syncs_nor_reads_the_sync_state(qtbot, sqli
     with sqlite_db.read() as s:
         refused = s.execute(select(AuditEvent.action).where(AuditEvent.outcome == AuditOutcome.DENIED)).all()
     assert refused == []
+
+
+def test_each_screen_is_listed_with_its_own_title_and_permission():
+    """The window names its tabs before importing the screens: the list must say what the classes say."""
+    from ui.main_window import SCREENS, _load
+
+    for spec, title, permission in SCREENS:
+        cls = _load(spec)
+        assert (cls.title, cls.permission) == (title, permission), spec

@@ -369,6 +369,47 @@ def test_keyset_pages_walk_the_whole_list_in_order(db, owner):
     assert svc.count_customers(db, actor=owner) == len(names)
 
 
+def test_any_block_of_the_list_is_read_from_its_start_a_count_or_the_end(db, owner):
+    """The list shown by blocks: the layout's starts, counting on, and the end give the same rows."""
+    for i in range(23):
+        new(db, owner, f"F{i % 4}", f"L{(i * 7) % 23:02d}")
+    with db.begin() as s:
+        for c in s.scalars(select(Customer)):
+            if c.id % 4 == 0:
+                c.status = CustomerStatus.DEACTIVATED
+    for sort in svc.CustomerSort:
+        for filters in ({}, {"status": CustomerStatus.ACTIVE}):
+            whole = [r.id for r in svc.list_customers_page(db, actor=owner, sort=sort, limit=100, **filters).rows]
+            count = svc.count_customers(db, actor=owner, **filters)
+            assert len(whole) == count
+            layout = svc.customer_list_layout(db, actor=owner, sort=sort, block_size=5, blocks=2, **filters)
+            starts = list(layout.starts)
+            while layout.next_start is not None:  # read a part at a time
+                layout = svc.customer_list_layout(db, actor=owner, sort=sort, block_size=5, blocks=2,
+                                                  start=layout.next_start, **filters)
+                starts.extend(layout.starts)
+            assert [key[1] for key in starts] == whole[::5]
+            for b, start in enumerate(starts):
+                block = whole[b * 5:b * 5 + 5]
+                page = svc.list_customers_page(db, actor=owner, sort=sort, start=start, limit=5, **filters)
+                assert [r.id for r in page.rows] == block
+                page = svc.list_customers_page(db, actor=owner, sort=sort, skip=b * 5, limit=5, **filters)
+                assert [r.id for r in page.rows] == block
+                page = svc.list_customers_page(db, actor=owner, sort=sort, start=starts[0], skip=b * 5,
+                                               limit=5, **filters)
+                assert [r.id for r in page.rows] == block
+            last = svc.list_customers_page(db, actor=owner, sort=sort, from_end=True, limit=3, **filters)
+            assert [r.id for r in last.rows] == whole[-3:]
+            before = svc.list_customers_page(db, actor=owner, sort=sort, from_end=True, skip=3, limit=5, **filters)
+            assert [r.id for r in before.rows] == whole[-8:-3]
+            page = svc.list_customers_page(db, actor=owner, sort=sort, start=starts[2], limit=5, **filters)
+            first = page.rows[0]
+            back = svc.list_customers_page(db, actor=owner, sort=sort, from_end=True, limit=5,
+                                           after=(first.sort_key, first.id), **filters)
+            assert [r.id for r in back.rows] == whole[5:10]
+            assert svc.list_customers_page(db, actor=owner, sort=sort, skip=count, **filters).rows == ()
+
+
 def test_list_filters_status_list_membership_and_open_requests(db, owner):
     a = new(db, owner, "Ann", "Able").customer
     b = new(db, owner, "Ben", "Baker").customer

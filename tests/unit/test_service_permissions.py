@@ -146,6 +146,7 @@ WHO_MAY = {
     "customer_addresses.save_address": DESK,
     "customers.add_note": EVERYONE,
     "customers.count_customers": EVERYONE,
+    "customers.customer_list_layout": EVERYONE,
     "customers.create_customer": DESK,
     "customers.find_duplicates": DESK,
     "customers.get_customer": EVERYONE,

@@ -15,6 +15,7 @@ loopback call address. A call
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
@@ -23,10 +24,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from backoffice import calls_channel
 from backoffice.calls_channel import HELD, MISSED, SHOWN
 from ui import desk_settings
-from ui.calls.call_panel import CallPanel
-from ui.calls.call_settings_dialog import CallSettingsDialog
 from ui.calls.desk_channel import DeskChannel
 from ui.calls.http_endpoint import CallEndpoint
+
+if TYPE_CHECKING:
+    from ui.calls.call_panel import CallPanel
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,10 @@ class CallRouter(QObject):
 
     def attach(self, window, lock=None) -> CallPanel:
         """Someone signed in: calls go to this window's panel from now on."""
+        # Imported here: the panel brings the customers and orders services, which the app
+        # does not need before someone has signed in.
+        from ui.calls.call_panel import CallPanel
+
         self.window = window
         self.lock = lock
         self.panel = CallPanel(window.ctx, window)
@@ -142,6 +148,8 @@ class CallRouter(QObject):
             window.menuBar().insertMenu(help_action, menu)
 
     def edit_settings(self) -> None:
+        from ui.calls.call_settings_dialog import CallSettingsDialog  # late: opened rarely
+
         dialog = CallSettingsDialog(self.window)
         if dialog.exec():
             problem = self.apply_endpoint_settings()
