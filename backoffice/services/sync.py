@@ -63,6 +63,7 @@ from backoffice.services.sync_common import (
     SyncLock,
     SyncOptions,
     attach_counter,
+    calm_gc,
     log,
     pages_in_parallel,
     read_cursor_in,
@@ -167,6 +168,9 @@ class SyncSummary:
     unlinked_customers: int = 0
     #: Orders deleted (trashed) on the store in this run, kept here marked so.
     trashed_orders: int = 0
+    #: Pages of orders read, and the program's CPU time (every thread) while reading and writing them.
+    order_pages: int = 0
+    order_cpu_seconds: float = 0.0
 
     @property
     def seconds(self) -> float:
@@ -523,7 +527,7 @@ def run_sync(
             outcome = _push_with_lock(ctx, connector, progress=progress)
             if outcome is not None and outcome.stopped:
                 raise _StoreAway(outcome.stopped)
-            with pages_in_parallel(connector, options.parallel_pages):
+            with pages_in_parallel(connector, options.parallel_pages), calm_gc():
                 scan = full_customer_scan or customer_scan_due(db, options)
                 # Products deleted for good are in no listing; look for them with the full scan.
                 pull_products(ctx, connector, scan_ids=scan)
@@ -587,7 +591,8 @@ def run_sync(
             pulled_products=stats.pulled_products, fetched_customers=stats.fetched_customers,
             new_conflicts=stats.new_conflicts, requests=requests, cards_masked=stats.guard.found, error=error,
             text=text, changes=changes, unlinked_customers=len(stats.unlinked_customers),
-            trashed_orders=len(stats.trashed_orders),
+            trashed_orders=len(stats.trashed_orders), order_pages=stats.order_pages,
+            order_cpu_seconds=stats.order_cpu_seconds,
         )
     finally:
         run_lock.release()

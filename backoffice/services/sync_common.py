@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -98,6 +99,9 @@ class RunStats:
     #: Local orders deleted (trashed) on the store: kept here, marked so.
     trashed_orders: set[int] = field(default_factory=set)
     reindex: set[int] = field(default_factory=set)
+    #: Pages of the orders listing written, and the program's CPU time while it ran (every thread).
+    order_pages: int = 0
+    order_cpu_seconds: float = 0.0
     guard: GuardReport = field(default_factory=GuardReport)
 
 
@@ -320,6 +324,45 @@ class SyncBusy(UserFacingError):
         )
 
 
+# --- the garbage collector during a pull ---------------------------------------------------
+
+_GC_LOCK = threading.Lock()
+_GC_USERS = 0
+_GC_SAVED: tuple[int, int, int] | None = None
+#: The youngest generation's threshold while a pull runs (Python's default is 700).
+PULL_GC_THRESHOLD = 20_000
+
+
+@contextmanager
+def calm_gc() -> Iterator[None]:
+    """Keep the cyclic garbage collector from rescanning the whole program while a pull runs.
+
+    A page of records makes tens of thousands of short-lived dicts and lists; with the
+    default thresholds the collector runs every few hundred of them and now and then walks
+    every object the program holds (its modules, the ORM's mappings, the open screens),
+    which cost about a sixth of the sync's CPU. Inside the block the objects alive when it
+    began are frozen (left out of collections) and the youngest generation is collected
+    less often; both are put back when the last block running ends. Garbage is still
+    collected, only in larger batches.
+    """
+    global _GC_USERS, _GC_SAVED
+    with _GC_LOCK:
+        _GC_USERS += 1
+        if _GC_USERS == 1:
+            _GC_SAVED = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(max(PULL_GC_THRESHOLD, _GC_SAVED[0]), *_GC_SAVED[1:])
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_USERS -= 1
+            if _GC_USERS == 0 and _GC_SAVED is not None:
+                gc.set_threshold(*_GC_SAVED)
+                gc.unfreeze()
+                _GC_SAVED = None
+
+
 # --- reading pages ahead -------------------------------------------------------------------
 
 
@@ -466,6 +509,7 @@ __all__ = [
     "SyncLock",
     "SyncOptions",
     "attach_counter",
+    "calm_gc",
     "check",
     "cursor_time",
     "prefetch",

@@ -962,6 +962,7 @@ def pull_orders(ctx: PullContext, connector) -> int:
     pages = resumed_pages(ctx, connector, "/orders", params, mark,
                           lambda: connector.iter_orders(since, cancel=ctx.cancel))
     bundles = prefetch(_order_bundles(ctx, connector, pages), ctx.options.prefetch_pages, ctx.cancel)
+    cpu_started = time.process_time()
     with PageBatches(ctx, CURSOR_ORDERS + RESUME_SUFFIX) as batches:
         for bundle in bundles:
             customers = sm.guard_records([store_consent.customer_view(r, ctx.consent_key) for r in bundle.customers], ctx.stats.guard)
@@ -970,9 +971,11 @@ def pull_orders(ctx: PullContext, connector) -> int:
             batches.write(_write_order_page, ctx, customers, orders,
                           mark=Checkpoint(bundle.number, bundle.last_id, done, started, since_text))
             ctx.stats.pulled_orders += len(bundle.orders)
+            ctx.stats.order_pages += 1
             total = bundle.total or done
             ctx.report(done, total, f"Orders: {done:,} of {total:,}")
             check(ctx.cancel)
+    ctx.stats.order_cpu_seconds += time.process_time() - cpu_started
     if since is not None:
         # A first listing imports no trashed order, so it has none to look for.
         pull_trashed_orders(ctx, connector, since)
