@@ -178,6 +178,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _children_cpu() -> float:
+    """CPU seconds of this process's children that have ended (the sync's mapping process)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_one(args: argparse.Namespace, store: StoreProcess, url: str | None):
     from backoffice.db import open_database, safe_url
     from backoffice.domain.enums import Role
@@ -197,6 +205,7 @@ def run_one(args: argparse.Namespace, store: StoreProcess, url: str | None):
             store.ask("reset")
             profiler = cProfile.Profile() if args.profile else None
             cpu_started = time.process_time()
+            children_started = _children_cpu()
             started = time.perf_counter()
             if profiler is not None:
                 profiler.enable()
@@ -209,6 +218,8 @@ def run_one(args: argparse.Namespace, store: StoreProcess, url: str | None):
                 profiler.dump_stats(args.profile if url is None else f"{args.profile}.{name}")
             wall = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
+            # The mapping process has ended (and been waited for) with the orders listing.
+            mapping_cpu = _children_cpu() - children_started
             stats = store.ask("stats")
             if not summary.ok:
                 print(f"The sync failed: {summary.error}")
@@ -221,6 +232,9 @@ def run_one(args: argparse.Namespace, store: StoreProcess, url: str | None):
             print(f"  back office CPU    {cpu:8.1f} s   ({cpu / max(1, stats['requests']) * 1000:,.1f} ms per request)")
             print(f"  orders             {summary.order_cpu_seconds:8.1f} s CPU for {summary.order_pages:,} pages: "
                   f"{per_page:,.1f} ms per page of 100 orders (every thread of the back office)")
+            mapped = summary.mapped_order_pages
+            print(f"  mapping process    {mapping_cpu:8.1f} s CPU for the {mapped:,} pages it mapped"
+                  + (f" ({mapping_cpu / mapped * 1000:,.1f} ms per page), on another core" if mapped else ""))
             print(f"  requests           {stats['requests']:8,d}")
             per_request = served / max(1, stats["requests"]) * 1000
             print(f"  store serving      {served:8.1f} s   ({per_request:,.1f} ms per request): the floor")

@@ -381,6 +381,13 @@ class GuardReport:
         if place not in self.places and len(self.places) < 20:
             self.places.append(place)
 
+    def merge(self, other: GuardReport) -> None:
+        """Add what another report (of a page mapped elsewhere) found."""
+        self.found += other.found
+        for place in other.places:
+            if place not in self.places and len(self.places) < 20:
+                self.places.append(place)
+
 
 def guard_records(records: Sequence[Mapping[str, Any]], report: GuardReport | None = None) -> list[dict]:
     """The records with every card number masked, as `guard_payload` masks them.
@@ -404,6 +411,17 @@ def guard_records(records: Sequence[Mapping[str, Any]], report: GuardReport | No
                 report.add(1, format_path(path) or "the record")
         out.append(result.value)
     return out
+
+
+def map_order_page(records: Sequence[Mapping[str, Any]]) -> tuple[list[OrderData], GuardReport]:
+    """A page of store orders as the sync writes them: the kept part of each (`order_view`),
+    card numbers masked (`guard_records`), mapped (`order_data`); and what the guard removed.
+
+    Runs in the sync's mapping process (see `sync_pull.PageMapper`), so pure and picklable.
+    """
+    report = GuardReport()
+    views = guard_records([order_view(r) for r in records], report)
+    return [order_data(v) for v in views], report
 
 
 def guard_record(record: Mapping[str, Any], report: GuardReport | None = None) -> dict:

@@ -171,6 +171,8 @@ class SyncSummary:
     #: Pages of orders read, and the program's CPU time (every thread) while reading and writing them.
     order_pages: int = 0
     order_cpu_seconds: float = 0.0
+    #: Of those pages, how many were mapped in a process of their own (on another core).
+    mapped_order_pages: int = 0
 
     @property
     def seconds(self) -> float:
@@ -592,7 +594,7 @@ def run_sync(
             new_conflicts=stats.new_conflicts, requests=requests, cards_masked=stats.guard.found, error=error,
             text=text, changes=changes, unlinked_customers=len(stats.unlinked_customers),
             trashed_orders=len(stats.trashed_orders), order_pages=stats.order_pages,
-            order_cpu_seconds=stats.order_cpu_seconds,
+            order_cpu_seconds=stats.order_cpu_seconds, mapped_order_pages=stats.mapped_order_pages,
         )
     finally:
         run_lock.release()

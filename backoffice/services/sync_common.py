@@ -75,6 +75,9 @@ class SyncOptions:
     #: How long a run waits for another to let go before it says another is going: a run
     #: whose process was just killed holds a PostgreSQL lock until the server notices.
     lock_wait_seconds: float = 5.0
+    #: Map pages of orders (card guard, conversions) in a process of its own, on another
+    #: core, when a listing has at least this many pages still to come (0: never).
+    mapping_process_pages: int = 8
 
 
 DEFAULT_OPTIONS = SyncOptions()
@@ -102,6 +105,8 @@ class RunStats:
     #: Pages of the orders listing written, and the program's CPU time while it ran (every thread).
     order_pages: int = 0
     order_cpu_seconds: float = 0.0
+    #: Of those pages, how many were mapped in the mapping process (`PageMapper`).
+    mapped_order_pages: int = 0
     guard: GuardReport = field(default_factory=GuardReport)
 
 
@@ -363,6 +368,77 @@ def calm_gc() -> Iterator[None]:
                 _GC_SAVED = None
 
 
+# --- mapping pages in a process of their own --------------------------------------------
+
+
+class PageMapper:
+    """Runs a pure function over pages in a process of its own, so it uses another core.
+
+    `ahead(page)` hands a page over (on the thread that reads pages) and returns a
+    callable giving `function(page)`, or None when the page was not handed over: the
+    process is not asked for until a listing is long enough (`start`), pages read while
+    it starts are not handed over, and a process that cannot start or breaks is given up
+    for the rest of the listing. None makes the caller do the work itself, as it would
+    without a mapping process, so the results and errors are the same either way: an
+    error in the process is not raised, the page is done again here.
+    """
+
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        self._function = function
+        self._pool = None
+        self._ready = None
+        self._broken = False
+        self.pages = 0  # pages mapped in the process
+
+    def start(self) -> None:
+        if self._pool is not None or self._broken:
+            return
+        try:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # "spawn" everywhere: a forked copy of a program running threads (and Qt) is unsafe.
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self._ready = self._pool.submit(os.getpid)
+        except Exception as exc:  # noqa: BLE001 - no process to be had: map here
+            log.info("pages are mapped in this process: %s", exc)
+            self._broken = True
+            self._pool = None
+
+    def ahead(self, page: Any) -> Callable[[], Any] | None:
+        if self._pool is None or self._broken or not self._ready.done():
+            return None
+        try:
+            self._ready.result(timeout=0)
+            future = self._pool.submit(self._function, page)
+        except Exception as exc:  # noqa: BLE001 - the process could not start or broke
+            self._give_up(exc)
+            return None
+
+        def result():
+            if self._broken:
+                return None
+            try:
+                value = future.result()
+            except Exception as exc:  # noqa: BLE001 - done again here, where an error means what it did
+                self._give_up(exc)
+                return None
+            self.pages += 1
+            return value
+
+        return result
+
+    def _give_up(self, exc: BaseException) -> None:
+        if not self._broken:
+            log.warning("the page mapping process stopped (%s: %s); pages are mapped here", type(exc).__name__, exc)
+        self._broken = True
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
 # --- reading pages ahead -------------------------------------------------------------------
 
 
@@ -502,6 +578,7 @@ def check(cancel) -> None:
 __all__ = [
     "Cancelled",
     "DEFAULT_OPTIONS",
+    "PageMapper",
     "Progress",
     "RequestCounter",
     "RunStats",

@@ -61,6 +61,7 @@ from backoffice.services.sync_common import (
     CURSOR_PRODUCTS,
     RESUME_SUFFIX,
     Checkpoint,
+    PageMapper,
     Progress,
     RunStats,
     bulk_insert,
@@ -907,16 +908,26 @@ class OrderBundle:
     total: int | None
     number: int = 1
     last_id: int = 0
+    #: The page's orders mapped in the mapping process (`store_mapping.map_order_page`), when handed over.
+    mapped: Any = None
 
 
-def _order_bundles(ctx: PullContext, connector, pages: Iterator[Page]) -> Iterator[OrderBundle]:
-    """Read pages of orders, each with the customers it needs (runs on the prefetch thread).
+def _order_bundles(ctx: PullContext, connector, pages: Iterator[Page],
+                   mapper: PageMapper | None = None) -> Iterator[OrderBundle]:
+    """Read pages of orders, each with the customers it needs (runs on the prefetch thread),
+    and hand long listings' pages to the mapping process.
 
     A customer is read when it is unknown here, or when the order was placed after the
     copy here was last changed on the store (checkout may have changed it), and it was
     not read earlier in this run.
     """
+    least = ctx.options.mapping_process_pages
     for page in pages:
+        mapped = None
+        if mapper is not None and least > 0:
+            if page.total_pages is not None and page.total_pages - page.number >= least:
+                mapper.start()
+            mapped = mapper.ahead(list(page))
         wanted: dict[int, datetime | None] = {}
         for record in page:
             cid = record.get("customer_id")
@@ -939,7 +950,7 @@ def _order_bundles(ctx: PullContext, connector, pages: Iterator[Page]) -> Iterat
                 customers = connector.get_customers(fetch)
                 ctx.stats.fetched_customers += len(customers)
             ctx.fetched_customers.update(wanted)
-        yield OrderBundle(list(page), customers, page.total, page.number, _last_id(page))
+        yield OrderBundle(list(page), customers, page.total, page.number, _last_id(page), mapped)
 
 
 def pull_orders(ctx: PullContext, connector) -> int:
@@ -961,21 +972,33 @@ def pull_orders(ctx: PullContext, connector) -> int:
         params.update({"modified_after": store_time(since), "dates_are_gmt": "true"})
     pages = resumed_pages(ctx, connector, "/orders", params, mark,
                           lambda: connector.iter_orders(since, cancel=ctx.cancel))
-    bundles = prefetch(_order_bundles(ctx, connector, pages), ctx.options.prefetch_pages, ctx.cancel)
+    mapper = PageMapper(sm.map_order_page)
+    bundles = prefetch(_order_bundles(ctx, connector, pages, mapper), ctx.options.prefetch_pages, ctx.cancel)
     cpu_started = time.process_time()
-    with PageBatches(ctx, CURSOR_ORDERS + RESUME_SUFFIX) as batches:
-        for bundle in bundles:
-            customers = sm.guard_records([store_consent.customer_view(r, ctx.consent_key) for r in bundle.customers], ctx.stats.guard)
-            orders = sm.guard_records([sm.order_view(r) for r in bundle.orders], ctx.stats.guard)
-            done += len(bundle.orders)
-            batches.write(_write_order_page, ctx, customers, orders,
-                          mark=Checkpoint(bundle.number, bundle.last_id, done, started, since_text))
-            ctx.stats.pulled_orders += len(bundle.orders)
-            ctx.stats.order_pages += 1
-            total = bundle.total or done
-            ctx.report(done, total, f"Orders: {done:,} of {total:,}")
-            check(ctx.cancel)
-    ctx.stats.order_cpu_seconds += time.process_time() - cpu_started
+    try:
+        with PageBatches(ctx, CURSOR_ORDERS + RESUME_SUFFIX) as batches:
+            for bundle in bundles:
+                customers = sm.guard_records([store_consent.customer_view(r, ctx.consent_key)
+                                              for r in bundle.customers], ctx.stats.guard)
+                mapped = bundle.mapped() if bundle.mapped is not None else None
+                done += len(bundle.orders)
+                mark = Checkpoint(bundle.number, bundle.last_id, done, started, since_text)
+                if mapped is not None:
+                    items, report = mapped
+                    ctx.stats.guard.merge(report)
+                    batches.write(_write_mapped_order_page, ctx, customers, items, mark=mark)
+                else:
+                    orders = sm.guard_records([sm.order_view(r) for r in bundle.orders], ctx.stats.guard)
+                    batches.write(_write_order_page, ctx, customers, orders, mark=mark)
+                ctx.stats.pulled_orders += len(bundle.orders)
+                ctx.stats.order_pages += 1
+                total = bundle.total or done
+                ctx.report(done, total, f"Orders: {done:,} of {total:,}")
+                check(ctx.cancel)
+    finally:
+        mapper.close()
+        ctx.stats.order_cpu_seconds += time.process_time() - cpu_started
+        ctx.stats.mapped_order_pages += mapper.pages
     if since is not None:
         # A first listing imports no trashed order, so it has none to look for.
         pull_trashed_orders(ctx, connector, since)
@@ -1106,6 +1129,12 @@ def _write_order_page(s: Session, ctx: PullContext, customers: list[dict], order
     upsert_orders(s, ctx, orders)
 
 
+def _write_mapped_order_page(s: Session, ctx: PullContext, customers: list[dict], items: list[sm.OrderData]) -> None:
+    if customers:
+        upsert_customers(s, ctx, customers)
+    upsert_order_data(s, ctx, items)
+
+
 _ORDER_COMPARE = (
     "number", "currency", "subtotal", "shipping_total", "discount_total", "tax_total", "total", "customer_note",
     "payment_method", "payment_method_title", "payment_url", "order_key", "completed_at", "store_modified_at",
@@ -1145,10 +1174,14 @@ def upsert_orders(s: Session, ctx: PullContext, records: Sequence[dict]) -> dict
     An order in the store's trash is only marked so here when it is held here
     (`mark_orders_trashed`), never imported.
     """
+    return upsert_order_data(s, ctx, [sm.order_data(record) for record in records])
+
+
+def upsert_order_data(s: Session, ctx: PullContext, mapped: Sequence[sm.OrderData]) -> dict[int, int]:
+    """`upsert_orders` for orders already mapped (`store_mapping.order_data` of guarded views)."""
     items: dict[int, sm.OrderData] = {}
     trashed: dict[int, datetime | None] = {}
-    for record in records:
-        item = sm.order_data(record)
+    for item in mapped:
         if item.reference and item.reference.startswith(sm.QUOTE_REFERENCE_PREFIX):
             continue  # made only to read the store's figures for a phone order, and deleted at once
         if item.status == OrderStatus.TRASH:
@@ -1581,6 +1614,7 @@ __all__ = [
     "rebuild_or_reindex",
     "record_conflicts",
     "upsert_customers",
+    "upsert_order_data",
     "upsert_orders",
     "waiting_customer_changes",
 ]
