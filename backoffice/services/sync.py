@@ -520,6 +520,8 @@ def run_sync(
             run_id = run.id
             audit.record(s, actor, "sync_run", entity_type="sync_run", entity_id=run_id)
             needs_rebuild = bool(read_cursor_in(s, CURSOR_REINDEX))
+            # Pending until the customers this run touches are indexed (see `_reindex`).
+            write_cursor(s, CURSOR_REINDEX, "1")
         ctx = _context(db, options, cancel=cancel, progress=progress, lock=run_lock)
         outcome = None
         error = ""
@@ -546,13 +548,16 @@ def run_sync(
                 error = outcome.read_only
         except _StoreAway as exc:
             error = str(exc)
+            _reindex_after_error(db, ctx, options, force=needs_rebuild)
         except Cancelled:
             cancelled = True
             error = "Cancelled; what was fetched so far is kept."
         except StoreError as exc:
             error = exc.message
+            _reindex_after_error(db, ctx, options, force=needs_rebuild)
         except UserFacingError as exc:
             error = exc.message
+            _reindex_after_error(db, ctx, options, force=needs_rebuild)
         except BaseException as exc:  # recorded, then raised again
             if is_lock_conflict(exc):
                 # Another desk changed the same rows at that moment; what was written stays
@@ -605,15 +610,20 @@ class _StoreAway(Exception):
 
 
 def _reindex(db: Database, ctx: PullContext, options: SyncOptions, *, force: bool) -> None:
-    """Update the customer search index; a bulk rebuild is flagged first so a crash redoes it."""
-    bulk = force or len(ctx.stats.reindex) > options.bulk_reindex_threshold
-    if bulk:
-        with db.begin() as s:
-            write_cursor(s, CURSOR_REINDEX, "1")
-    rebuild_or_reindex(db, ctx.stats, options, ctx.progress, force=bulk)
-    if bulk:
-        with db.begin() as s:
-            write_cursor(s, CURSOR_REINDEX, "")
+    """Update the customer search index for the customers the run touched (all of it when
+    `force`). The run flagged the index pending when it began, so a run that stops before
+    this (killed, the computer off) has the next run rebuild it whole."""
+    rebuild_or_reindex(db, ctx.stats, options, ctx.progress, force=force)
+    with db.begin() as s:
+        write_cursor(s, CURSOR_REINDEX, "")
+
+
+def _reindex_after_error(db: Database, ctx: PullContext, options: SyncOptions, *, force: bool) -> None:
+    """After a run the store cut short: index what was written; on failure the flag stays."""
+    try:
+        _reindex(db, ctx, options, force=force)
+    except Exception:  # noqa: BLE001 - the next run rebuilds the index; the store's error is what to say
+        log.exception("the search index was not brought up to date after the run stopped")
 
 
 # --- reading the sync's state ----------------------------------------------------------------------

@@ -61,8 +61,10 @@ class SyncOptions:
     max_attempts: int = 12
     #: Time a create whose answer was lost may still be running on the store before it is looked up.
     settle_seconds: float = 2.0
-    #: Above this many customers touched by one run, rebuild the search index in bulk.
-    bulk_reindex_threshold: int = 200
+    #: Customers whose search entries are brought up to date in one transaction after a pull
+    #: (only those the run touched; the whole index is rebuilt only after a run that stopped
+    #: before doing it).
+    bulk_reindex_threshold: int = 1000
     #: Pages fetched ahead while the previous one is written.
     prefetch_pages: int = 2
     #: Pages of a listing asked of the store at once (it answers them side by side).

@@ -1561,8 +1561,8 @@ def record_store_payments(s: Session, paid: list[tuple[int, sm.OrderData]]) -> N
 
 def rebuild_or_reindex(db: Database, stats: RunStats, options: SyncOptions, progress: Progress | None = None,
                        *, force: bool = False) -> None:
-    """Bring the customer search index up to date for the customers this run touched
-    (`force`, or more than the threshold: rebuild it all).
+    """Bring the customer search index up to date for the customers this run touched, and
+    only for them (`force`: rebuild it all, after a run that stopped before doing this).
 
     Does nothing when customer search is not installed in this version.
     """
@@ -1570,29 +1570,15 @@ def rebuild_or_reindex(db: Database, stats: RunStats, options: SyncOptions, prog
     if not ids and not force:
         return
     try:
-        from backoffice.domain.search import reindex_customer, shop_default_region
+        from backoffice.services.search_index import rebuild_search_index, reindex_customers
     except ImportError:
         return
-    if force or len(ids) > options.bulk_reindex_threshold:
-        try:
-            from backoffice.services.search_index import rebuild_search_index
-        except ImportError:
-            rebuild_search_index = None
-        if rebuild_search_index is not None:
-            if progress is not None:
-                progress(0, 1, "Rebuilding the customer search index")
-            rebuild_search_index(db)
-            stats.reindex.clear()
-            return
-    done = 0
-    for chunk in _chunks(ids, 200):
-        with db.begin() as s:
-            region = shop_default_region(s)
-            for cid in chunk:
-                reindex_customer(s, cid, default_region=region)
-        done += len(chunk)
+    if force:
         if progress is not None:
-            progress(done, len(ids), f"Search index: {done:,} of {len(ids):,} customers")
+            progress(0, 1, "Rebuilding the customer search index")
+        rebuild_search_index(db)
+    else:
+        reindex_customers(db, ids, progress, batch_size=max(1, options.bulk_reindex_threshold))
     stats.reindex.clear()
 
 
