@@ -211,7 +211,11 @@ def reindex_customers(db: Database, customer_ids, progress: Progress | None = No
 
 def _insert(conn: Connection, dialect: str, term_rows: list[tuple], text_rows: list[tuple]) -> None:
     """Insert index rows with the index's own indexes and triggers in place."""
-    mark = "?" if dialect == "sqlite" else "%s"
+    if dialect == "postgresql":
+        _copy(conn, "customer_search (customer_id, kind, term)", term_rows)
+        _copy(conn, "customer_search_text (customer_id, body)", text_rows)
+        return
+    mark = "?"
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         if term_rows:

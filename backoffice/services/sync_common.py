@@ -691,7 +691,14 @@ def bulk_insert(session, table, rows: list[dict[str, Any]]) -> None:
         params.append(values)
     cursor = conn.connection.driver_connection.cursor()
     try:
-        cursor.executemany(sql, params)
+        if dialect == "postgresql":
+            # COPY: one statement for the batch. An executemany of INSERTs costs the server a
+            # statement per row, which made PostgreSQL twice as slow as SQLite here.
+            with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+                for values in params:
+                    copy.write_row(values)
+        else:
+            cursor.executemany(sql, params)
     finally:
         cursor.close()
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from backoffice.db import Database
@@ -150,6 +150,7 @@ class PageBatches:
         self._session: Session | None = None
         self._pages = 0
         self._opened = 0.0
+        self._written = 0  # pages written by this listing, in every batch
 
     def __enter__(self) -> PageBatches:
         return self
@@ -172,6 +173,7 @@ class PageBatches:
             begin.__exit__(type(exc), exc, exc.__traceback__)
             raise
         self._pages += 1
+        self._written += 1
         if mark is not None:
             self._mark = mark
         options = self.ctx.options
@@ -186,10 +188,31 @@ class PageBatches:
                 write_cursor(self._session, self.checkpoint, self._mark.text())
             begin, self._begin, self._session = self._begin, None, None
             begin.__exit__(None, None, None)
+            self._analyze()
         self.ctx.page_done()
+
+    def _analyze(self) -> None:
+        """On PostgreSQL, refresh the planner's statistics of the tables a long listing fills
+        once it has written 10, 100, 1,000... pages since the last time. A table filled in
+        one run (a first sync) is otherwise planned as the empty table it was, and every
+        lookup of a page's store ids reads it whole, slower with each page."""
+        if self.ctx.db.backend != "postgresql" or self._written < _ANALYZE_AFTER_PAGES:
+            return
+        done = getattr(self, "_analyzed", 0)
+        if self._written < max(_ANALYZE_AFTER_PAGES, done * 10):
+            return
+        self._analyzed = self._written
+        with self.ctx.db.begin() as s:
+            s.execute(text("ANALYZE " + ", ".join(_FILLED_TABLES)))
 
     def __exit__(self, *exc: object) -> None:
         self.commit()
+
+
+#: See `PageBatches._analyze`.
+_ANALYZE_AFTER_PAGES = 10
+_FILLED_TABLES = ("customers", "customer_addresses", "orders", "order_lines", "order_addresses", "payments",
+                  "shipping_lines")
 
 
 def read_checkpoint(db: Database, listing: str, since: str) -> Checkpoint | None:
