@@ -413,12 +413,15 @@ def guard_records(records: Sequence[Mapping[str, Any]], report: GuardReport | No
     return out
 
 
-def map_order_page(records: Sequence[Mapping[str, Any]]) -> tuple[list[OrderData], GuardReport]:
+def map_order_page(records: Sequence[Mapping[str, Any]] | bytes) -> tuple[list[OrderData], GuardReport]:
     """A page of store orders as the sync writes them: the kept part of each (`order_view`),
     card numbers masked (`guard_records`), mapped (`order_data`); and what the guard removed.
 
-    Runs in the sync's mapping process (see `sync_pull.PageMapper`), so pure and picklable.
+    Runs in the sync's mapping process (see `sync_common.PageMapper`), so pure and
+    picklable. The page may come as the store's JSON answer (`Page.body`), decoded here.
     """
+    if isinstance(records, bytes):
+        records = orjson.loads(records)
     report = GuardReport()
     views = guard_records([order_view(r) for r in records], report)
     return [order_data(v) for v in views], report
