@@ -1,13 +1,14 @@
 """How fast the sync pulls a whole store, and whether the back office or the store is the bottleneck.
 
-    python -m benchmarks.sync [--orders 100000 --customers 50000] [--db URL] [--latency-ms N] [--parallel N]
+    python -m benchmarks.sync [--orders 100000 --customers 50000] [--db URL ...] [--latency-ms N] [--parallel N]
 
 Starts a dev store populated with that many orders and customers in a process of its
 own (so it does not share this process's interpreter lock), syncs it into a fresh SQLite
-database (or a fresh database on the PostgreSQL server of `--db`), and prints orders per
-second, the requests made, and the ratio of the sync's wall time to the time the store
-spent serving those requests (`DevStore.serve_seconds`; 1.0 means the back office only
-ever waited for the store). Then it runs an incremental sync with nothing changed and
+database and then a fresh database on the local PostgreSQL server (when it answers; or
+the databases of `--db`), and prints for each orders per second, the back office's CPU
+per page of 100 orders (every thread), the requests made, and the ratio of the sync's
+wall time to the time the store spent serving those requests (`DevStore.serve_seconds`,
+the floor; 1.0 means the back office only ever waited for the store). Then it runs an incremental sync with nothing changed and
 prints how many requests it made (the goal: 4, for products and orders changed and the products
 and orders moved to the trash, and a page of customers' ids and dates per hundred customers). `--latency-ms` makes the
 store answer that much later, like a real WooCommerce over the internet; `--profile
@@ -126,7 +127,66 @@ class FreshDatabase:
 # --- the run ------------------------------------------------------------------------------------
 
 
+#: The PostgreSQL server the benchmark uses when it is there (a fresh database is made on it).
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _postgres_reachable(url: str) -> bool:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    try:
+        engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"), connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001 - no server there: the run is left out
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
+    databases = args.db or ["sqlite"]
+    if not args.db:
+        if _postgres_reachable(DEFAULT_POSTGRES):
+            databases.append(DEFAULT_POSTGRES)
+        else:
+            print(f"(No PostgreSQL at {DEFAULT_POSTGRES}: SQLite only.)")
+    print(f"Starting a dev store with {args.orders:,} orders, {args.customers:,} customers and {args.products} "
+          f"products (latency {args.latency_ms} ms)...", flush=True)
+    store = StoreProcess(args)
+    results = []
+    try:
+        print(f"Dev store ready in {store.info['populate_seconds']:.1f} s at {store.info['base_url']}.")
+        for url in databases:
+            result = run_one(args, store, None if url == "sqlite" else url)
+            if result is None:
+                return 1
+            results.append(result)
+    finally:
+        store.close()
+    if len(results) > 1:
+        print()
+        print("Summary (first sync; the floor is the time the store spent serving it)")
+        print(f"  {'database':12s} {'wall s':>8s} {'floor s':>8s} {'ratio':>6s} {'CPU ms/page':>12s}")
+        for name, wall, served, per_page in results:
+            print(f"  {name:12s} {wall:8.1f} {served:8.1f} {wall / served if served else float('inf'):6.2f} "
+                  f"{per_page:12.1f}")
+        base = results[0][1]
+        for name, wall, _served, _per_page in results[1:]:
+            print(f"  {name} / {results[0][0]}: {wall / base:.2f} times the wall time")
+    return 0
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's children that have ended (the sync's mapping process)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_one(args: argparse.Namespace, store: StoreProcess, url: str | None):
     from backoffice.db import open_database, safe_url
     from backoffice.domain.enums import Role
     from backoffice.domain.staff import Actor
@@ -134,19 +194,18 @@ def run(args: argparse.Namespace) -> int:
     from backoffice.store.connector import StoreCredentials
     from backoffice.store.woocommerce import WooCommerceConnector
 
-    print(f"Starting a dev store with {args.orders:,} orders, {args.customers:,} customers and {args.products} "
-          f"products (latency {args.latency_ms} ms)...", flush=True)
-    store = StoreProcess(args)
-    fresh = FreshDatabase(args.db)
+    fresh = FreshDatabase(url)
     try:
-        print(f"Dev store ready in {store.info['populate_seconds']:.1f} s at {store.info['base_url']}.")
         db = open_database(fresh.url)
+        name = db.backend
+        print()
         print(f"Syncing into a fresh database: {safe_url(fresh.url)}")
         credentials = StoreCredentials(store.info["base_url"], store.info["key"], store.info["secret"])
         with WooCommerceConnector(credentials) as connector:
             store.ask("reset")
             profiler = cProfile.Profile() if args.profile else None
             cpu_started = time.process_time()
+            children_started = _children_cpu()
             started = time.perf_counter()
             if profiler is not None:
                 profiler.enable()
@@ -156,23 +215,31 @@ def run(args: argparse.Namespace) -> int:
             summary = sync.run_sync(db, connector, full_customer_scan=True, options=options, actor=SYNC_ACTOR)
             if profiler is not None:
                 profiler.disable()
-                profiler.dump_stats(args.profile)
+                profiler.dump_stats(args.profile if url is None else f"{args.profile}.{name}")
             wall = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
+            # The mapping process has ended (and been waited for) with the orders listing.
+            mapping_cpu = _children_cpu() - children_started
             stats = store.ask("stats")
             if not summary.ok:
                 print(f"The sync failed: {summary.error}")
-                return 1
+                return None
             served = stats["serve_seconds"]
-            print()
+            per_page = summary.order_cpu_seconds / max(1, summary.order_pages) * 1000
             print(f"First sync:          {summary.pulled_orders:,} orders, {summary.pulled_customers:,} customers, "
                   f"{summary.pulled_products:,} products")
             print(f"  wall time          {wall:8.1f} s   ({summary.pulled_orders / wall:,.0f} orders per second)")
             print(f"  back office CPU    {cpu:8.1f} s   ({cpu / max(1, stats['requests']) * 1000:,.1f} ms per request)")
+            print(f"  orders             {summary.order_cpu_seconds:8.1f} s CPU for {summary.order_pages:,} pages: "
+                  f"{per_page:,.1f} ms per page of 100 orders (every thread of the back office)")
+            mapped = summary.mapped_order_pages
+            print(f"  mapping process    {mapping_cpu:8.1f} s CPU for the {mapped:,} pages it mapped"
+                  + (f" ({mapping_cpu / mapped * 1000:,.1f} ms per page), on another core" if mapped else ""))
             print(f"  requests           {stats['requests']:8,d}")
             per_request = served / max(1, stats["requests"]) * 1000
-            print(f"  store serving      {served:8.1f} s   ({per_request:,.1f} ms per request)")
-            print(f"  wall / serving     {wall / served if served else float('inf'):8.2f}")
+            print(f"  store serving      {served:8.1f} s   ({per_request:,.1f} ms per request): the floor")
+            print(f"  wall / serving     {wall / served if served else float('inf'):8.2f}"
+                  f"   ({'the store is the bottleneck' if served and wall / served < 1.5 else 'the back office is the bottleneck'})")
 
             store.ask("reset")
             started = time.perf_counter()
@@ -185,9 +252,8 @@ def run(args: argparse.Namespace) -> int:
                   f" ({'ok' if stats['requests'] <= goal and again.ok else f'MORE THAN {goal}'})")
         db.dispose()
     finally:
-        store.close()
         fresh.drop()
-    return 0
+    return name, wall, served, per_page
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,9 +262,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=50_000)
     parser.add_argument("--products", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--db", metavar="URL", default=None,
-                        help="a PostgreSQL server URL (a fresh database is made there and dropped afterwards); "
-                        "default: a fresh SQLite file")
+    parser.add_argument("--db", metavar="URL", action="append", default=None,
+                        help="'sqlite' or a PostgreSQL server URL (a fresh database is made there and dropped "
+                        "afterwards); may be given more than once; default: a fresh SQLite file, then the "
+                        f"PostgreSQL server at {DEFAULT_POSTGRES} when it answers")
     parser.add_argument("--latency-ms", type=float, default=0, help="delay every store answer by this much")
     parser.add_argument("--profile", metavar="FILE", default=None, help="save a cProfile of the first sync")
     parser.add_argument("--prefetch", type=int, default=2,

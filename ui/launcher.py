@@ -42,4 +42,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # The sync maps pages in a child process; in the built program that child starts this
+    # very executable, which must then run the child's work instead of the app.
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     sys.exit(main())

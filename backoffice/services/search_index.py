@@ -17,6 +17,7 @@ from backoffice.db import Database
 from backoffice.domain.customers import Customer
 from backoffice.domain.enums import CustomerStatus
 from backoffice.domain.search import (
+    EMPTY_ENTRY,
     PG_TRGM_DDL,
     PG_TRGM_INDEX,
     SQLITE_FTS_TABLE,
@@ -26,6 +27,7 @@ from backoffice.domain.search import (
     CustomerSearchWord,
     address_source_columns,
     check_sources,
+    add_words,
     customer_entry,
     customer_source_columns,
     entry_words,
@@ -40,6 +42,7 @@ __all__ = [
     "compact_search_index",
     "forget_customer_text",
     "rebuild_search_index",
+    "reindex_customers",
     "search_index_needs_rebuild",
 ]
 
@@ -140,6 +143,89 @@ def rebuild_search_index(db: Database, progress: Progress | None = None, *, batc
             index.create(conn)
         _create_derived(conn, dialect)
     return written
+
+
+def reindex_customers(db: Database, customer_ids, progress: Progress | None = None, *,
+                      batch_size: int = 1000) -> int:
+    """Bring the search entries of these customers (and only theirs) up to date; return how many.
+
+    What `reindex_customer` does for one customer, done for a batch at a time: each
+    batch reads its customers, addresses and order numbers with one statement each,
+    replaces their terms and fragment lines, and adds and prunes words, in a transaction
+    of its own (searches go on meanwhile). A customer no longer here, erased or merged
+    leaves the index. `progress(done, total, text)` is called after each batch.
+    """
+    ids = sorted({int(i) for i in customer_ids if i})
+    if not ids:
+        return 0
+    check_sources()
+    cust_names = [c.name for c in customer_source_columns()]
+    addr_names = [c.name for c in address_source_columns()]
+    done = 0
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start:start + batch_size]
+        with db.write_engine.begin() as conn:
+            region = shop_default_country(conn)
+            dialect = conn.dialect.name
+            mark = "?" if dialect == "sqlite" else "%s"
+            marks = ",".join([mark] * len(chunk))
+            customers = {r[0]: dict(zip(cust_names, r)) for r in conn.exec_driver_sql(
+                f"SELECT {', '.join(cust_names)} FROM customers WHERE id IN ({marks})", tuple(chunk))}
+            addresses: dict[int, list] = defaultdict(list)
+            for r in conn.exec_driver_sql(
+                    f"SELECT {', '.join(addr_names)} FROM customer_addresses WHERE customer_id IN ({marks}) "
+                    "ORDER BY customer_id, id", tuple(chunk)):
+                row = dict(zip(addr_names, r))
+                addresses[row["customer_id"]].append(row)
+            numbers: dict[int, list[str]] = defaultdict(list)
+            for cid, number in conn.exec_driver_sql(
+                    f"SELECT customer_id, number FROM orders WHERE customer_id IN ({marks}) AND number IS NOT NULL",
+                    tuple(chunk)):
+                numbers[cid].append(number)
+            old_terms = conn.exec_driver_sql(
+                f"SELECT kind, term FROM customer_search WHERE customer_id IN ({marks})", tuple(chunk)).all()
+            term_rows: list[tuple] = []
+            text_rows: list[tuple] = []
+            new_words: set[str] = set()
+            for cid in chunk:
+                c = customers.get(cid)
+                entry = EMPTY_ENTRY if c is None else customer_entry(
+                    with_derived_keys(c, region), addresses.get(cid, ()), numbers.get(cid, ()),
+                    default_region=region,
+                )
+                term_rows.extend((cid, k, t) for k, t in sorted(entry.terms))
+                new_words |= entry_words(entry.terms)
+                if entry.body:
+                    text_rows.append((cid, entry.body))
+            conn.exec_driver_sql(f"DELETE FROM customer_search WHERE customer_id IN ({marks})", tuple(chunk))
+            conn.exec_driver_sql(f"DELETE FROM customer_search_text WHERE customer_id IN ({marks})", tuple(chunk))
+            _insert(conn, dialect, term_rows, text_rows)
+            old_words = entry_words(old_terms)
+            add_words(conn, new_words - old_words)
+            prune_words(conn, old_words - new_words)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(ids), f"Search index: {done:,} of {len(ids):,} customers")
+    return done
+
+
+def _insert(conn: Connection, dialect: str, term_rows: list[tuple], text_rows: list[tuple]) -> None:
+    """Insert index rows with the index's own indexes and triggers in place."""
+    if dialect == "postgresql":
+        _copy(conn, "customer_search (customer_id, kind, term)", term_rows)
+        _copy(conn, "customer_search_text (customer_id, body)", text_rows)
+        return
+    mark = "?"
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        if term_rows:
+            cursor.executemany(f"INSERT INTO customer_search (customer_id, kind, term) VALUES ({mark}, {mark}, {mark})",
+                               term_rows)
+        if text_rows:
+            cursor.executemany(f"INSERT INTO customer_search_text (customer_id, body) VALUES ({mark}, {mark})",
+                               text_rows)
+    finally:
+        cursor.close()
 
 
 def _write(conn: Connection, dialect: str, term_rows: list[tuple], text_rows: list[tuple]) -> None:

@@ -375,6 +375,13 @@ class GuardReport:
         if place not in self.places and len(self.places) < 20:
             self.places.append(place)
 
+    def merge(self, other: GuardReport) -> None:
+        """Add what another report (of a page mapped elsewhere) found."""
+        self.found += other.found
+        for place in other.places:
+            if place not in self.places and len(self.places) < 20:
+                self.places.append(place)
+
 
 def guard_records(records: Sequence[Mapping[str, Any]], report: GuardReport | None = None) -> list[dict]:
     """The records with every card number masked, as `guard_payload` masks them.
@@ -398,6 +405,20 @@ def guard_records(records: Sequence[Mapping[str, Any]], report: GuardReport | No
                 report.add(1, format_path(path) or "the record")
         out.append(result.value)
     return out
+
+
+def map_order_page(records: Sequence[Mapping[str, Any]] | bytes) -> tuple[list[OrderData], GuardReport]:
+    """A page of store orders as the sync writes them: the kept part of each (`order_view`),
+    card numbers masked (`guard_records`), mapped (`order_data`); and what the guard removed.
+
+    Runs in the sync's mapping process (see `sync_common.PageMapper`), so pure and
+    picklable. The page may come as the store's JSON answer (`Page.body`), decoded here.
+    """
+    if isinstance(records, bytes):
+        records = orjson.loads(records)
+    report = GuardReport()
+    views = guard_records([order_view(r) for r in records], report)
+    return [order_data(v) for v in views], report
 
 
 def guard_record(record: Mapping[str, Any], report: GuardReport | None = None) -> dict:
@@ -491,6 +512,9 @@ class OrderData:
 OPTIONS_MAX = 2000
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
 def line_options(meta: Any) -> str:
     """A line item's variation attributes and the options the buyer chose, as JSON pairs
     [["Size", "M"]]: the store's visible meta data (keys without a leading underscore)."""
@@ -506,11 +530,64 @@ def line_options(meta: Any) -> str:
         if isinstance(value, (dict, list)) or value is None:
             continue
         # The store may send the value as HTML (a linked attribute); the slip wants its text.
-        text = re.sub(r"<[^>]*>", "", str(value)).strip()
+        text = _TAG.sub("", str(value)).strip()
         if text:
             pairs.append([_text(label, 120), _text(text, 300)])
     encoded = json.dumps(pairs, ensure_ascii=False) if pairs else ""
     return encoded if len(encoded) <= OPTIONS_MAX else ""
+
+
+def _money(value: Any) -> Decimal:
+    """`to_money`, with the store's usual text amounts read straight from the cache."""
+    if type(value) is str and value:
+        return _money_from_text(value)
+    return to_money(value)
+
+
+class _Meta:
+    """The first value of each meta key an order's mapping reads, found in one pass."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        values: dict[Any, Any] = {}
+        for meta in record.get("meta_data") or ():
+            if isinstance(meta, Mapping):
+                key = meta.get("key")
+                if type(key) is str and key in _KEPT_ORDER_META and key not in values:
+                    values[key] = meta.get("value")
+        self.values = values
+
+    def get(self, key: str) -> Any:
+        return self.values.get(key)
+
+
+def _line_data(item: Mapping[str, Any]) -> tuple[dict[str, Any], Decimal]:
+    """One line item's columns, and what it adds to the order's subtotal."""
+    quantity = item.get("quantity") or 0
+    if type(quantity) is not int:
+        try:
+            quantity = int(quantity)
+        except (TypeError, ValueError):
+            quantity = 0
+    line_total = _money(item.get("total"))
+    line_subtotal = item.get("subtotal")
+    price = item.get("price")
+    unit = to_money(price) if price not in (None, "") else (
+        (line_total / quantity).quantize(CENT) if quantity else ZERO)
+    sku = item.get("sku")
+    name = item.get("name")
+    meta = item.get("meta_data")
+    return {
+        "store_line_id": _int(item.get("id")),
+        "product_store_id": _int(item.get("variation_id")) or _int(item.get("product_id")),
+        "sku": sku if type(sku) is str and len(sku) <= 64 else _text(sku, 64),
+        "name": (name if type(name) is str and len(name) <= 200 else _text(name, 200)) or "(no name)",
+        "quantity": quantity,
+        "unit_price": unit,
+        "total": line_total,
+        "options": line_options(meta) if meta else "",
+    }, (line_total if line_subtotal is None or line_subtotal == "" else _money(line_subtotal))
 
 
 def order_data(record: Mapping[str, Any]) -> OrderData:
@@ -518,89 +595,76 @@ def order_data(record: Mapping[str, Any]) -> OrderData:
     lines = []
     subtotal = ZERO
     for item in record.get("line_items") or ():
-        quantity = item.get("quantity") or 0
-        try:
-            quantity = int(quantity)
-        except (TypeError, ValueError):
-            quantity = 0
-        line_total = to_money(item.get("total"))
-        line_subtotal = item.get("subtotal")
-        subtotal += line_total if line_subtotal is None or line_subtotal == "" else to_money(line_subtotal)
-        price = item.get("price")
-        unit = to_money(price) if price not in (None, "") else (
-            (line_total / quantity).quantize(CENT) if quantity else ZERO)
-        lines.append({
-            "store_line_id": _int(item.get("id")),
-            "product_store_id": _int(item.get("variation_id")) or _int(item.get("product_id")),
-            "sku": _text(item.get("sku"), 64),
-            "name": _text(item.get("name"), 200) or "(no name)",
-            "quantity": quantity,
-            "unit_price": unit,
-            "total": line_total,
-            "options": line_options(item.get("meta_data")),
-        })
+        line, amount = _line_data(item)
+        lines.append(line)
+        subtotal += amount
     shipping_lines = [
         {
             "store_line_id": _int(item.get("id")),
             "method_id": _text(item.get("method_id"), 64),
             "method_title": _text(item.get("method_title"), 120),
-            "total": to_money(item.get("total")),
+            "total": _money(item.get("total")),
         }
         for item in record.get("shipping_lines") or ()
     ]
-    created = parse_store_time(record.get("date_created_gmt"))
-    modified = parse_store_time(record.get("date_modified_gmt"))
-    paid = parse_store_time(record.get("date_paid_gmt"))
+    get = record.get
+    modified = parse_store_time(get("date_modified_gmt"))
+    meta = _Meta(record)
     values = {
         "store_id": int(record["id"]),
-        "number": _text(record.get("number") or record.get("id"), 32),
-        "currency": _text(record.get("currency"), 3) or "USD",
+        "number": _text(get("number") or get("id"), 32),
+        "currency": _text(get("currency"), 3) or "USD",
         "subtotal": subtotal.quantize(CENT),
-        "shipping_total": to_money(record.get("shipping_total")),
-        "discount_total": to_money(record.get("discount_total")),
-        "tax_total": to_money(record.get("total_tax")),
-        "total": to_money(record.get("total")),
-        "customer_note": _text(record.get("customer_note")),
-        "payment_method": _text(record.get("payment_method"), 64),
-        "payment_method_title": _text(record.get("payment_method_title"), 120),
-        "payment_url": _text(record.get("payment_url"), 500) or None,
-        "order_key": _text(record.get("order_key"), 64) or None,
-        "completed_at": parse_store_time(record.get("date_completed_gmt")),
+        "shipping_total": _money(get("shipping_total")),
+        "discount_total": _money(get("discount_total")),
+        "tax_total": _money(get("total_tax")),
+        "total": _money(get("total")),
+        "customer_note": _text(get("customer_note")),
+        "payment_method": _text(get("payment_method"), 64),
+        "payment_method_title": _text(get("payment_method_title"), 120),
+        "payment_url": _text(get("payment_url"), 500) or None,
+        "order_key": _text(get("order_key"), 64) or None,
+        "completed_at": parse_store_time(get("date_completed_gmt")),
         "store_modified_at": modified,
     }
     for key in GIFT_MESSAGE_META_KEYS:
-        message = meta_value(record, key)
+        message = meta.get(key)
         if isinstance(message, str):
             # Only a message the store has replaces one typed here.
             values["gift_message"] = _text(message.strip(), 500)
             break
+    reference = meta.get(ORDER_REFERENCE_META_KEY)
+    fees = get("fee_lines")
+    refunds = get("refunds")
     return OrderData(
         store_id=values["store_id"],
         values=values,
-        status=order_status(record.get("status")),
-        reference=order_reference(record),
-        customer_store_id=_int(record.get("customer_id")),
+        status=_KNOWN_STATUSES.get(str(get("status") or "")),
+        reference=None if reference in (None, "") else str(reference)[:64],
+        customer_store_id=_int(get("customer_id")),
         lines=lines,
         shipping_lines=shipping_lines,
-        billing=address_values(record.get("billing")),
-        shipping=address_values(record.get("shipping")),
-        tracking=tracking_items(record),
-        transaction_id=_text(record.get("transaction_id"), 64),
-        created_at=created,
+        billing=address_values(get("billing")),
+        shipping=address_values(get("shipping")),
+        tracking=tracking_items(meta) if meta.values else [],
+        transaction_id=_text(get("transaction_id"), 64),
+        created_at=parse_store_time(get("date_created_gmt")),
         modified_at=modified,
-        paid_at=paid,
+        paid_at=parse_store_time(get("date_paid_gmt")),
         fees=[{"store_line_id": _int(f.get("id")), "name": _text(f.get("name"), 200) or "Fee",
                "total": to_money(f.get("total")), "total_tax": to_money(f.get("total_tax"))}
-              for f in record.get("fee_lines") or ()],
+              for f in fees] if fees else [],
         refunds=[{"store_id": _int(r.get("id")), "amount": abs(to_money(r.get("total"))),
-                  "reason": _text(r.get("reason"))} for r in record.get("refunds") or () if _int(r.get("id"))],
+                  "reason": _text(r.get("reason"))} for r in refunds if _int(r.get("id"))] if refunds else [],
     )
 
 
-def tracking_items(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+def tracking_items(record: Mapping[str, Any] | _Meta) -> list[dict[str, Any]]:
     """Parcels the order's meta data names: [{carrier, tracking_number, shipped_at}]."""
     found: list[dict[str, Any]] = []
-    items = meta_value(record, TRACKING_META_KEY)
+    if not isinstance(record, _Meta):
+        record = _Meta(record)
+    items = record.get(TRACKING_META_KEY)
     if isinstance(items, str):
         try:
             items = json.loads(items)
@@ -621,10 +685,10 @@ def tracking_items(record: Mapping[str, Any]) -> list[dict[str, Any]]:
         except (TypeError, ValueError, OverflowError, OSError):
             shipped = None
         found.append({"carrier": carrier, "tracking_number": number, "shipped_at": shipped})
-    number = meta_value(record, "_tracking_number")
+    number = record.get("_tracking_number")
     if number and not any(f["tracking_number"] == str(number) for f in found):
         found.append({
-            "carrier": _text(meta_value(record, "_tracking_provider"), 40),
+            "carrier": _text(record.get("_tracking_provider"), 40),
             "tracking_number": _text(number, 64),
             "shipped_at": None,
         })

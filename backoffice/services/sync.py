@@ -63,6 +63,7 @@ from backoffice.services.sync_common import (
     SyncLock,
     SyncOptions,
     attach_counter,
+    calm_gc,
     log,
     pages_in_parallel,
     read_cursor_in,
@@ -170,6 +171,11 @@ class SyncSummary:
     unlinked_customers: int = 0
     #: Orders deleted (trashed) on the store in this run, kept here marked so.
     trashed_orders: int = 0
+    #: Pages of orders read, and the program's CPU time (every thread) while reading and writing them.
+    order_pages: int = 0
+    order_cpu_seconds: float = 0.0
+    #: Of those pages, how many were mapped in a process of their own (on another core).
+    mapped_order_pages: int = 0
 
     @property
     def seconds(self) -> float:
@@ -546,6 +552,8 @@ def run_sync(
             run_id = run.id
             audit.record(s, actor, "sync_run", entity_type="sync_run", entity_id=run_id)
             needs_rebuild = bool(read_cursor_in(s, CURSOR_REINDEX))
+            # Pending until the customers this run touches are indexed (see `_reindex`).
+            write_cursor(s, CURSOR_REINDEX, "1")
         ctx = _context(db, options, cancel=cancel, progress=progress, lock=run_lock)
         outcome = None
         error = ""
@@ -555,7 +563,7 @@ def run_sync(
             outcome = _push_with_lock(ctx, connector, progress=progress)
             if outcome is not None and outcome.stopped:
                 raise _StoreAway(outcome.stopped)
-            with pages_in_parallel(connector, options.parallel_pages):
+            with pages_in_parallel(connector, options.parallel_pages), calm_gc():
                 scan = full_customer_scan or customer_scan_due(db, options)
                 # Products deleted for good are in no listing; look for them with the full scan.
                 pull_products(ctx, connector, scan_ids=scan)
@@ -572,13 +580,16 @@ def run_sync(
                 error = outcome.read_only
         except _StoreAway as exc:
             error = str(exc)
+            _reindex_after_error(db, ctx, options, force=needs_rebuild)
         except Cancelled:
             cancelled = True
             error = "Cancelled; what was fetched so far is kept."
         except StoreError as exc:
             error = exc.message
+            _reindex_after_error(db, ctx, options, force=needs_rebuild)
         except UserFacingError as exc:
             error = exc.message
+            _reindex_after_error(db, ctx, options, force=needs_rebuild)
         except BaseException as exc:  # recorded, then raised again
             if is_lock_conflict(exc):
                 # Another desk changed the same rows at that moment; what was written stays
@@ -619,7 +630,8 @@ def run_sync(
             pulled_products=stats.pulled_products, fetched_customers=stats.fetched_customers,
             new_conflicts=stats.new_conflicts, requests=requests, cards_masked=stats.guard.found, error=error,
             text=text, changes=changes, unlinked_customers=len(stats.unlinked_customers),
-            trashed_orders=len(stats.trashed_orders),
+            trashed_orders=len(stats.trashed_orders), order_pages=stats.order_pages,
+            order_cpu_seconds=stats.order_cpu_seconds, mapped_order_pages=stats.mapped_order_pages,
         )
     finally:
         run_lock.release()
@@ -630,15 +642,20 @@ class _StoreAway(Exception):
 
 
 def _reindex(db: Database, ctx: PullContext, options: SyncOptions, *, force: bool) -> None:
-    """Update the customer search index; a bulk rebuild is flagged first so a crash redoes it."""
-    bulk = force or len(ctx.stats.reindex) > options.bulk_reindex_threshold
-    if bulk:
-        with db.begin() as s:
-            write_cursor(s, CURSOR_REINDEX, "1")
-    rebuild_or_reindex(db, ctx.stats, options, ctx.progress, force=bulk)
-    if bulk:
-        with db.begin() as s:
-            write_cursor(s, CURSOR_REINDEX, "")
+    """Update the customer search index for the customers the run touched (all of it when
+    `force`). The run flagged the index pending when it began, so a run that stops before
+    this (killed, the computer off) has the next run rebuild it whole."""
+    rebuild_or_reindex(db, ctx.stats, options, ctx.progress, force=force)
+    with db.begin() as s:
+        write_cursor(s, CURSOR_REINDEX, "")
+
+
+def _reindex_after_error(db: Database, ctx: PullContext, options: SyncOptions, *, force: bool) -> None:
+    """After a run the store cut short: index what was written; on failure the flag stays."""
+    try:
+        _reindex(db, ctx, options, force=force)
+    except Exception:  # noqa: BLE001 - the next run rebuilds the index; the store's error is what to say
+        log.exception("the search index was not brought up to date after the run stopped")
 
 
 # --- reading the sync's state ----------------------------------------------------------------------

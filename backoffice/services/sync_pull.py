@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from backoffice.db import Database
@@ -40,8 +40,6 @@ from backoffice.domain.enums import (
     PaymentMethod,
     PaymentStatus,
 )
-from backoffice.domain.search import reindex_customer
-from backoffice.domain.settings import shop_default_country
 from backoffice.domain.orders import (
     Order,
     OrderAddress,
@@ -55,7 +53,7 @@ from backoffice.domain.orders import (
 from backoffice.domain.sync import OutboxMessage, PayLinkOutcome, SyncConflict
 from backoffice.services import store_mapping as sm
 from backoffice.services.newsletters import store_consent
-from backoffice.services.search_index import rebuild_search_index
+from backoffice.services.search_index import rebuild_search_index, reindex_customers
 from backoffice.store.connector import Page
 from backoffice.store.woocommerce import store_time
 from backoffice.services.sync_common import (
@@ -64,6 +62,7 @@ from backoffice.services.sync_common import (
     CURSOR_PRODUCTS,
     RESUME_SUFFIX,
     Checkpoint,
+    PageMapper,
     Progress,
     RunStats,
     bulk_insert,
@@ -178,6 +177,7 @@ class PageBatches:
         self._session: Session | None = None
         self._pages = 0
         self._opened = 0.0
+        self._written = 0  # pages written by this listing, in every batch
 
     def __enter__(self) -> PageBatches:
         return self
@@ -200,6 +200,7 @@ class PageBatches:
             begin.__exit__(type(exc), exc, exc.__traceback__)
             raise
         self._pages += 1
+        self._written += 1
         if mark is not None:
             self._mark = mark
         options = self.ctx.options
@@ -214,10 +215,31 @@ class PageBatches:
                 write_cursor(self._session, self.checkpoint, self._mark.text())
             begin, self._begin, self._session = self._begin, None, None
             begin.__exit__(None, None, None)
+            self._analyze()
         self.ctx.page_done()
+
+    def _analyze(self) -> None:
+        """On PostgreSQL, refresh the planner's statistics of the tables a long listing fills
+        once it has written 10, 100, 1,000... pages since the last time. A table filled in
+        one run (a first sync) is otherwise planned as the empty table it was, and every
+        lookup of a page's store ids reads it whole, slower with each page."""
+        if self.ctx.db.backend != "postgresql" or self._written < _ANALYZE_AFTER_PAGES:
+            return
+        done = getattr(self, "_analyzed", 0)
+        if self._written < max(_ANALYZE_AFTER_PAGES, done * 10):
+            return
+        self._analyzed = self._written
+        with self.ctx.db.begin() as s:
+            s.execute(text("ANALYZE " + ", ".join(_FILLED_TABLES)))
 
     def __exit__(self, *exc: object) -> None:
         self.commit()
+
+
+#: See `PageBatches._analyze`.
+_ANALYZE_AFTER_PAGES = 10
+_FILLED_TABLES = ("customers", "customer_addresses", "orders", "order_lines", "order_addresses", "payments",
+                  "shipping_lines")
 
 
 def read_checkpoint(db: Database, listing: str, since: str) -> Checkpoint | None:
@@ -956,16 +978,27 @@ class OrderBundle:
     total: int | None
     number: int = 1
     last_id: int = 0
+    #: The page's orders mapped in the mapping process (`store_mapping.map_order_page`), when handed over.
+    mapped: Any = None
 
 
-def _order_bundles(ctx: PullContext, connector, pages: Iterator[Page]) -> Iterator[OrderBundle]:
-    """Read pages of orders, each with the customers it needs (runs on the prefetch thread).
+def _order_bundles(ctx: PullContext, connector, pages: Iterator[Page],
+                   mapper: PageMapper | None = None) -> Iterator[OrderBundle]:
+    """Read pages of orders, each with the customers it needs (runs on the prefetch thread),
+    and hand long listings' pages to the mapping process.
 
     A customer is read when it is unknown here, or when the order was placed after the
     copy here was last changed on the store (checkout may have changed it), and it was
     not read earlier in this run.
     """
+    least = ctx.options.mapping_process_pages
     for page in pages:
+        mapped = None
+        if mapper is not None and least > 0:
+            if page.total_pages is not None and page.total_pages - page.number >= least:
+                mapper.start()
+            # The store's own JSON travels faster than the decoded records.
+            mapped = mapper.ahead(page.body if getattr(page, "body", None) is not None else list(page))
         wanted: dict[int, datetime | None] = {}
         for record in page:
             cid = record.get("customer_id")
@@ -988,7 +1021,7 @@ def _order_bundles(ctx: PullContext, connector, pages: Iterator[Page]) -> Iterat
                 customers = list(screened(ctx, connector.get_customers(fetch), "customer"))
                 ctx.stats.fetched_customers += len(customers)
             ctx.fetched_customers.update(wanted)
-        yield OrderBundle(list(page), customers, page.total, page.number, _last_id(page))
+        yield OrderBundle(list(page), customers, page.total, page.number, _last_id(page), mapped)
 
 
 def pull_orders(ctx: PullContext, connector) -> int:
@@ -1010,18 +1043,33 @@ def pull_orders(ctx: PullContext, connector) -> int:
         params.update({"modified_after": store_time(since), "dates_are_gmt": "true"})
     pages = screened_pages(ctx, resumed_pages(ctx, connector, "/orders", params, mark,
                                               lambda: connector.iter_orders(since, cancel=ctx.cancel)), "order")
-    bundles = prefetch(_order_bundles(ctx, connector, pages), ctx.options.prefetch_pages, ctx.cancel)
-    with PageBatches(ctx, CURSOR_ORDERS + RESUME_SUFFIX) as batches:
-        for bundle in bundles:
-            customers = sm.guard_records([store_consent.customer_view(r, ctx.consent_key) for r in bundle.customers], ctx.stats.guard)
-            orders = sm.guard_records([sm.order_view(r) for r in bundle.orders], ctx.stats.guard)
-            done += len(bundle.orders)
-            batches.write(_write_order_page, ctx, customers, orders,
-                          mark=Checkpoint(bundle.number, bundle.last_id, done, started, since_text))
-            ctx.stats.pulled_orders += len(bundle.orders)
-            total = bundle.total or done
-            ctx.report(done, total, f"Orders: {done:,} of {total:,}")
-            check(ctx.cancel)
+    mapper = PageMapper(sm.map_order_page)
+    bundles = prefetch(_order_bundles(ctx, connector, pages, mapper), ctx.options.prefetch_pages, ctx.cancel)
+    cpu_started = time.process_time()
+    try:
+        with PageBatches(ctx, CURSOR_ORDERS + RESUME_SUFFIX) as batches:
+            for bundle in bundles:
+                customers = sm.guard_records([store_consent.customer_view(r, ctx.consent_key)
+                                              for r in bundle.customers], ctx.stats.guard)
+                mapped = bundle.mapped() if bundle.mapped is not None else None
+                done += len(bundle.orders)
+                mark = Checkpoint(bundle.number, bundle.last_id, done, started, since_text)
+                if mapped is not None:
+                    items, report = mapped
+                    ctx.stats.guard.merge(report)
+                    batches.write(_write_mapped_order_page, ctx, customers, items, mark=mark)
+                else:
+                    orders = sm.guard_records([sm.order_view(r) for r in bundle.orders], ctx.stats.guard)
+                    batches.write(_write_order_page, ctx, customers, orders, mark=mark)
+                ctx.stats.pulled_orders += len(bundle.orders)
+                ctx.stats.order_pages += 1
+                total = bundle.total or done
+                ctx.report(done, total, f"Orders: {done:,} of {total:,}")
+                check(ctx.cancel)
+    finally:
+        mapper.close()
+        ctx.stats.order_cpu_seconds += time.process_time() - cpu_started
+        ctx.stats.mapped_order_pages += mapper.pages
     if since is not None:
         # A first listing imports no trashed order, so it has none to look for.
         pull_trashed_orders(ctx, connector, since)
@@ -1152,6 +1200,12 @@ def _write_order_page(s: Session, ctx: PullContext, customers: list[dict], order
     upsert_orders(s, ctx, orders)
 
 
+def _write_mapped_order_page(s: Session, ctx: PullContext, customers: list[dict], items: list[sm.OrderData]) -> None:
+    if customers:
+        upsert_customers(s, ctx, customers)
+    upsert_order_data(s, ctx, items)
+
+
 _ORDER_COMPARE = (
     "number", "currency", "subtotal", "shipping_total", "discount_total", "tax_total", "total", "customer_note",
     "payment_method", "payment_method_title", "payment_url", "order_key", "completed_at", "store_modified_at",
@@ -1191,10 +1245,14 @@ def upsert_orders(s: Session, ctx: PullContext, records: Sequence[dict]) -> dict
     An order in the store's trash is only marked so here when it is held here
     (`mark_orders_trashed`), never imported.
     """
+    return upsert_order_data(s, ctx, [sm.order_data(record) for record in records])
+
+
+def upsert_order_data(s: Session, ctx: PullContext, mapped: Sequence[sm.OrderData]) -> dict[int, int]:
+    """`upsert_orders` for orders already mapped (`store_mapping.order_data` of guarded views)."""
     items: dict[int, sm.OrderData] = {}
     trashed: dict[int, datetime | None] = {}
-    for record in records:
-        item = sm.order_data(record)
+    for item in mapped:
         if item.reference and item.reference.startswith(sm.QUOTE_REFERENCE_PREFIX):
             continue  # made only to read the store's figures for a phone order, and deleted at once
         if item.status == OrderStatus.TRASH:
@@ -1576,28 +1634,19 @@ def record_store_payments(s: Session, paid: list[tuple[int, sm.OrderData]]) -> N
 
 def rebuild_or_reindex(db: Database, stats: RunStats, options: SyncOptions, progress: Progress | None = None,
                        *, force: bool = False) -> None:
-    """Bring the customer search index up to date for the customers this run touched
-    (`force`, or more than the threshold: rebuild it all).
+    """Bring the customer search index up to date for the customers this run touched, and
+    only for them (`force`: rebuild it all, after a run that stopped before doing this).
 
     """
     ids = sorted(i for i in stats.reindex if i)
     if not ids and not force:
         return
-    if force or len(ids) > options.bulk_reindex_threshold:
+    if force:
         if progress is not None:
             progress(0, 1, "Rebuilding the customer search index")
         rebuild_search_index(db)
-        stats.reindex.clear()
-        return
-    done = 0
-    for chunk in _chunks(ids, 200):
-        with db.begin() as s:
-            region = shop_default_country(s)
-            for cid in chunk:
-                reindex_customer(s, cid, default_region=region)
-        done += len(chunk)
-        if progress is not None:
-            progress(done, len(ids), f"Search index: {done:,} of {len(ids):,} customers")
+    else:
+        reindex_customers(db, ids, progress, batch_size=max(1, options.bulk_reindex_threshold))
     stats.reindex.clear()
 
 
@@ -1619,6 +1668,7 @@ __all__ = [
     "rebuild_or_reindex",
     "record_conflicts",
     "upsert_customers",
+    "upsert_order_data",
     "upsert_orders",
     "waiting_customer_changes",
 ]

@@ -39,7 +39,7 @@ class Page(list):
     None when the store did not send them.
     """
 
-    __slots__ = ("number", "total", "total_pages")
+    __slots__ = ("number", "total", "total_pages", "body")
 
     def __init__(
         self,
@@ -53,6 +53,9 @@ class Page(list):
         self.number = number
         self.total = total
         self.total_pages = total_pages
+        #: The answer's JSON when decoding it again gives these very records (orjson read
+        #: it), else None: a page handed to another process travels as these bytes.
+        self.body: bytes | None = None
 
     def __repr__(self) -> str:
         return f"Page(number={self.number}, records={len(self)}, total={self.total}, total_pages={self.total_pages})"

@@ -223,14 +223,19 @@ def decode_json(response: requests.Response) -> Any:
     takes the standard library's road, so the result is always the same. Raises
     ValueError for a body that is not JSON.
     """
+    return _decode(response)[0]
+
+
+def _decode(response: requests.Response) -> tuple[Any, bool]:
+    """`decode_json`, and whether orjson read the body (so `orjson.loads(body)` gives the same)."""
     body = response.content
     encoding = (response.encoding or "utf-8").lower().replace("-", "").replace("_", "")
     if encoding == "utf8" and _LONG_NUMBER not in body.translate(_DIGITS_ONLY):
         try:
-            return orjson.loads(body)
+            return orjson.loads(body), True
         except orjson.JSONDecodeError:
             pass
-    return response.json()
+    return response.json(), False
 
 
 def _page_checker(page: int, per_page: int) -> Callable[[Any, Mapping[str, str]], Page]:
@@ -422,9 +427,11 @@ class StoreSession:
 
             if 200 <= status < 300:
                 try:
-                    data = decode_json(response) if response.content else None
+                    data, exact = _decode(response) if response.content else (None, False)
                     if check is not None:
                         data = check(data, response.headers)
+                        if exact and isinstance(data, Page):
+                            data.body = response.content
                 except (ValueError, Unreadable) as exc:
                     if not idempotent:
                         raise self._ambiguous(op, method, path, reference, status, exc) from None

@@ -96,6 +96,7 @@ NO_ACTOR = {
     "upkeep when the database is opened, before anyone signs in; shows no one's data": {
         "privacy.erasure.clean_database_files",
         "search_index.compact_search_index", "search_index.rebuild_search_index",
+        "search_index.reindex_customers",
         "search_index.search_index_needs_rebuild",
     },
     "the shop's settings every screen reads: no personal data, no secrets": {

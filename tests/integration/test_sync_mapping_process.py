@@ -1,0 +1,80 @@
+"""A long listing of orders is mapped (card guard, conversions) in a process of its own:
+what lands here is the same as when it is mapped in this process, card numbers masked, and
+a mapping process that fails leaves the work to this one."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlalchemy import select
+
+from backoffice.domain import Order
+from backoffice.services import store_mapping as sm
+from backoffice.services import sync
+from backoffice.services.sync_common import PageMapper
+from backoffice.store.devstore import DevStore
+
+from .sync_helpers import FAST, SYNC_ACTOR, assert_matches_store, connector, visible_store_orders
+
+CARD = "4111 1111 1111 1111"
+
+
+@pytest.fixture(scope="module")
+def store():
+    with DevStore(seed=11) as devstore:
+        devstore.populate(customers=30, orders=420, products=10)
+        last = max(o["id"] for o in devstore.list_orders())
+        devstore.update_order(last, {"customer_note": f"my card is {CARD} thanks"})
+        yield devstore
+
+
+@pytest.fixture
+def process_ready(monkeypatch):
+    """The mapping process is waited for once started, so every later page goes to it."""
+    start = PageMapper.start
+
+    def start_and_wait(self):
+        start(self)
+        if self._ready is not None:
+            self._ready.result(timeout=300)
+
+    monkeypatch.setattr(PageMapper, "start", start_and_wait)
+
+
+def _orders(db) -> dict:
+    with db.read() as s:
+        return {r.store_id: r for r in s.execute(select(
+            Order.store_id, Order.number, Order.status, Order.subtotal, Order.total, Order.customer_note,
+            Order.payment_method_title, Order.created_at, Order.paid_at, Order.store_modified_at)).all()}
+
+
+def test_orders_mapped_in_a_process_of_their_own_land_as_mapped_here(db, store, process_ready):
+    options = dataclasses.replace(FAST, mapping_process_pages=1)
+    with connector(store) as conn:
+        summary = sync.run_sync(db, conn, full_customer_scan=True, options=options, actor=SYNC_ACTOR)
+    assert summary.ok, summary.error
+    assert summary.mapped_order_pages >= 3, "the pages were not handed to the mapping process"
+    assert summary.cards_masked >= 1
+    assert_matches_store(db, store)
+    here = _orders(db)
+    for record in visible_store_orders(store):
+        item = sm.order_data(sm.guard_record(sm.order_view(record)))
+        row = here[record["id"]]
+        assert (row.subtotal, row.total, row.customer_note, row.payment_method_title, row.store_modified_at) == (
+            item.values["subtotal"], item.values["total"], item.values["customer_note"],
+            item.values["payment_method_title"], item.modified_at)
+    notes = [r.customer_note for r in here.values() if "card" in (r.customer_note or "")]
+    assert notes and all(CARD not in n and "1111 1111" not in n for n in notes), notes
+
+
+def test_a_mapping_process_that_fails_leaves_the_pages_to_this_one():
+    mapper = PageMapper(sm.map_order_page)
+    try:
+        mapper.start()
+        mapper._ready.result(timeout=300)
+        failing = mapper.ahead([{"no id": True}])  # order_data needs the store's id
+        assert failing is not None and failing() is None
+        assert mapper.ahead([]) is None, "a broken mapping process is not used again"
+    finally:
+        mapper.close()
