@@ -1264,7 +1264,6 @@ def import_customers(
                     rows.append(values)
             ids.extend(_write(writer, rows))
             done += len(chunk)
-        writer.flush()
         if progress is not None:
             progress(total, total, "Saving")
         duplicates = preview.duplicates + len(late)
@@ -1331,12 +1330,8 @@ class _Inserts:
                 rows)
 
 
-# How many new customers are kept before their rows are sent (a bound, so memory stays flat).
-WRITE_ROWS = 2_000
-
-
 class _Writer:
-    """The new customers' rows, their addresses, notes and search entries, sent in bulk."""
+    """The new customers' rows, their addresses, notes and search entries, sent a chunk at a time."""
 
     def __init__(self, s, actor: Actor, region: str) -> None:
         self.s = s
@@ -1402,8 +1397,7 @@ class _Writer:
             if entry.body:
                 texts.append((cid, entry.body))
             words |= entry_words(entry.terms)
-        if len(customers) >= WRITE_ROWS:
-            self.flush()
+        self.flush()
         return ids
 
     def flush(self) -> None:
@@ -1422,8 +1416,7 @@ _ENTRY_ADDRESS = ("first_name", "last_name", "company", "phone", "email", *_ADDR
 
 
 def _write(writer: _Writer, rows: Sequence[tuple]) -> list[int]:
-    """Add a chunk of checked rows, their addresses, notes and search entries (sent in bulk
-    once enough are kept, and at the end)."""
+    """Insert a chunk of checked rows, their addresses, notes and search entries."""
     return writer.add(rows) if rows else []
 
 
