@@ -757,7 +757,7 @@ def _guard_cells(headers: Sequence[str], columns: Sequence[ColumnMapping], cells
     keys = [(columns[i].field or columns[i].header) if i < len(columns) else "" for i in range(len(cells))]
     out = list(cells)
     for i, (key, cell) in enumerate(zip(keys, cells)):
-        guarded = _guard_value(key, cell)
+        guarded = _guard_value(key, cell) if _may_hold_card((cell,)) else None
         if guarded is not None:
             out[i], endings = guarded
             column = headers[i] if i < len(headers) else f"cell {i + 1}"
@@ -779,7 +779,7 @@ def _may_hold_card(values: Iterable[str]) -> bool:
     return may_contain_card_number(joined)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=1 << 15)
 def _guard_value(key: str, value: str) -> tuple[str, tuple[str, ...]] | None:
     """`value` with its card numbers masked and their last 4 digits, or None if it has none.
 
@@ -829,6 +829,7 @@ class _Checker:
         self.region = region
         self.where = {c.field: c.index for c in columns if c.field}
         self.width = len(headers)
+        self.phones: dict[tuple[str, str], tuple] = {}
 
     def column(self, name: str) -> str:
         if name in self.where:
@@ -892,13 +893,15 @@ class _Checker:
         final["email"], final["phone"] = email, phone
         # Check last: the final forms pass the card-number detector.
         if _may_hold_card(final.values()):
+            # One value at a time: only those that may hold one go to the detector.
+            suspects = {name for name, value in final.items() if value and _may_hold_card((value,))}
             for name in ("email", "phone"):
-                if final[name] and _guard_value(name, final[name]) is not None:
+                if name in suspects and _guard_value(name, final[name]) is not None:
                     problems.append((self.column(name), _CARD_IN_FIELD))
             if problems:
                 return
             for name in (*_NAME_FIELDS, *_ADDRESS_FIELDS, "notes"):
-                guarded = _guard_value(name, final[name]) if final[name] else None
+                guarded = _guard_value(name, final[name]) if name in suspects else None
                 if guarded is not None:
                     final[name], endings = guarded
                     column = self.column(name) or self.column("notes")
@@ -922,7 +925,25 @@ class _Checker:
             final["notes"])
 
     def _phone(self, phone: str, country: str):
-        """(the phone to store, its parsed form), or (a sentence, None)."""
+        """(the phone to store, its parsed form), or (a sentence, None).
+
+        Remembered by the number's plain form and the row's country: the same number
+        written with other spaces or punctuation is the same number (`_phone_key`)."""
+        key = (_phone_key(phone), country)
+        known = self.phones.get(key)
+        if known is None:
+            known = self._parse_phone(phone, country)
+            if len(self.phones) >= _PHONES_KEPT:
+                self.phones.clear()
+            self.phones[key] = known
+        international, found = known
+        if found is None:
+            return international, None
+        return international or phone, found
+
+    def _parse_phone(self, phone: str, country: str):
+        """(the international form to store instead of what was typed, or "", the parsed
+        form), or (a sentence, None)."""
         if country and country != self.region and not phone.startswith(("+", "00")):
             found = normalize_phone(phone, default_region=country)
             if found is not None and found.is_valid:
@@ -933,7 +954,24 @@ class _Checker:
         if not found.is_valid:
             return (f"This is not a valid phone number in {self.region}. For a number from another country, "
                     "start with + and the country code, as in +44 20 7946 0958."), None
-        return phone, found
+        return "", found
+
+
+# A phone written with digits, spaces and the usual punctuation only, a "+" first if any:
+# libphonenumber reads it from its digits alone, so it is remembered by them.
+_PLAIN_PHONE = re.compile(r"\+?[0-9 ().\-/]*")
+_NOT_DIGIT = re.compile(r"[^0-9]+")
+# How many parsed numbers a preview remembers (a bound, so memory stays flat).
+_PHONES_KEPT = 1 << 15
+
+
+def _phone_key(phone: str) -> str:
+    """What a phone is remembered by: its digits for a plain one, after a mark for how it
+    starts ("+", "00" or neither, which decide how it is read), else as typed."""
+    if _PLAIN_PHONE.fullmatch(phone):
+        start = "+" if phone.startswith("+") else "=" if phone.startswith("00") else ""
+        return start + _NOT_DIGIT.sub("", phone)
+    return "\x00" + phone
 
 
 # --- Reading and checking the whole file --------------------------------------------------------
@@ -1214,6 +1252,7 @@ def import_customers(
             # so the email check below holds and the ids after the highest one are free.
             s.execute(text("UPDATE customers SET id = id WHERE 1 = 0"))
         done = 0
+        writer = _Writer(s, actor, region)
         for chunk in preview._spool.ready_chunks():
             if progress is not None:
                 progress(done, total, f"Importing customer {done + 1:,} of {total:,}")
@@ -1226,7 +1265,7 @@ def import_customers(
                     late_problems.append(RowProblem(line, column, sentence, ProblemKind.DUPLICATE))
                 else:
                     rows.append(values)
-            ids.extend(_write(s, actor, rows, region))
+            ids.extend(_write(writer, rows))
             done += len(chunk)
         if progress is not None:
             progress(total, total, "Saving")
@@ -1265,17 +1304,6 @@ _TERMS = CustomerSearchTerm.__table__
 _TEXTS = CustomerSearchText.__table__
 
 
-def _new_ids(s, n: int) -> list[int]:
-    """Ids for `n` new customers, taken before inserting so the rows can be sent in bulk."""
-    if s.get_bind().dialect.name == "postgresql":
-        return list(s.execute(text(
-            "SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, :n)"
-        ), {"n": n}).scalars())
-    # SQLite: the import holds the write lock (see import_customers).
-    top = s.execute(select(func.max(Customer.id))).scalar() or 0
-    return list(range(top + 1, top + n + 1))
-
-
 _CUSTOMER_COLUMNS = ("id", "status", "first_name", "last_name", "company", "email", "email_key", "phone",
                      "phone_e164", "phone_digits", "phone_rev", "sort_name", "restricted", "objected",
                      "created_at", "updated_at", "version")
@@ -1305,52 +1333,94 @@ class _Inserts:
                 rows)
 
 
-def _write(s, actor: Actor, rows: Sequence[tuple], region: str) -> list[int]:
+class _Writer:
+    """The new customers' rows, their addresses, notes and search entries, sent a chunk at a time."""
+
+    def __init__(self, s, actor: Actor, region: str) -> None:
+        self.s = s
+        self.actor = actor
+        self.region = region
+        self.db = db = _Inserts(s)
+        self.now = db.value(_CUSTOMERS.c.created_at, utcnow())
+        self.active = db.value(_CUSTOMERS.c.status, CustomerStatus.ACTIVE)
+        self.billing = db.value(_ADDRESSES.c.kind, AddressKind.BILLING)
+        self.yes, self.no = db.value(_ADDRESSES.c.is_default, True), db.value(_CUSTOMERS.c.restricted, False)
+        self.note_time = db.value(_NOTES.c.created_at, utcnow())
+        self.postgres = s.get_bind().dialect.name == "postgresql"
+        self.top: int | None = None
+        self.customers: list[tuple] = []
+        self.addresses: list[tuple] = []
+        self.notes: list[tuple] = []
+        self.terms: list[tuple] = []
+        self.texts: list[tuple] = []
+        self.words: set[str] = set()
+
+    def new_ids(self, n: int) -> list[int]:
+        """Ids for `n` new customers, taken before inserting so the rows can be sent in bulk."""
+        if self.postgres:
+            return list(self.s.execute(text(
+                "SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, :n)"
+            ), {"n": n}).scalars())
+        # SQLite: the import holds the write lock (see import_customers), so the ids after
+        # the highest one stay free; those handed out but not yet sent are counted here.
+        if self.top is None:
+            self.top = self.s.execute(select(func.max(Customer.id))).scalar() or 0
+        first, self.top = self.top + 1, self.top + n
+        return list(range(first, self.top + 1))
+
+    def add(self, rows: Sequence[tuple]) -> list[int]:
+        ids = self.new_ids(len(rows))
+        active, billing, yes, no, now = self.active, self.billing, self.yes, self.no, self.now
+        staff, region = self.actor.staff_id, self.region
+        customers, addresses, notes, terms, texts = (self.customers, self.addresses, self.notes, self.terms,
+                                                     self.texts)
+        words = self.words
+        for cid, values in zip(ids, rows):
+            key, first, last, company, email, phone, e164 = values[:7]
+            postal, note = values[7:13], values[13]
+            derived = customer_columns(first_name=first, last_name=last, company=company, email=email,
+                                       phone_e164=e164, phone_digits=e164[1:])
+            customers.append((cid, active, first, last, company, email or None, derived["email_key"], phone,
+                              derived["phone_e164"], derived["phone_digits"], derived["phone_rev"],
+                              derived["sort_name"], no, no, now, now, 1))
+            address = None
+            if postal[-1]:
+                addresses.append((cid, billing, yes, first, last, company, phone, email, *postal))
+                address = dict(zip(_ENTRY_ADDRESS, (first, last, company, phone, email, *postal)))
+            if note:
+                notes.append((cid, staff, self.note_time, note))
+            # The search entry of a new customer, from the checked values only; the rest of
+            # the index stays as it is.
+            entry = customer_entry(
+                {"id": cid, "status": CustomerStatus.ACTIVE, "merged_into_id": None, "first_name": first,
+                 "last_name": last, "company": company, "email": email or None, "email_key": derived["email_key"],
+                 "phone": phone, "phone_digits": derived["phone_digits"]},
+                (address,) if address else (), default_region=region)
+            terms.extend((cid, k, t) for k, t in entry.terms)
+            if entry.body:
+                texts.append((cid, entry.body))
+            words |= entry_words(entry.terms)
+        self.flush()
+        return ids
+
+    def flush(self) -> None:
+        db = self.db
+        db.run("customers", _CUSTOMER_COLUMNS, self.customers)
+        db.run("customer_addresses", _ADDRESS_COLUMNS, self.addresses)
+        db.run("customer_notes", _NOTE_COLUMNS, self.notes)
+        db.run("customer_search", ("customer_id", "kind", "term"), self.terms)
+        db.run("customer_search_text", ("customer_id", "body"), self.texts)
+        add_words(self.s, self.words)
+        for pending in (self.customers, self.addresses, self.notes, self.terms, self.texts, self.words):
+            pending.clear()
+
+
+_ENTRY_ADDRESS = ("first_name", "last_name", "company", "phone", "email", *_ADDRESS_FIELDS, "country")
+
+
+def _write(writer: _Writer, rows: Sequence[tuple]) -> list[int]:
     """Insert a chunk of checked rows, their addresses, notes and search entries."""
-    if not rows:
-        return []
-    db = _Inserts(s)
-    now = db.value(_CUSTOMERS.c.created_at, utcnow())
-    active = db.value(_CUSTOMERS.c.status, CustomerStatus.ACTIVE)
-    billing = db.value(_ADDRESSES.c.kind, AddressKind.BILLING)
-    yes, no = db.value(_ADDRESSES.c.is_default, True), db.value(_CUSTOMERS.c.restricted, False)
-    note_time = db.value(_NOTES.c.created_at, utcnow())
-    ids = _new_ids(s, len(rows))
-    customers, addresses, notes, terms, texts = [], [], [], [], []
-    words: set[str] = set()
-    for cid, values in zip(ids, rows):
-        key, first, last, company, email, phone, e164 = values[:7]
-        postal, note = values[7:13], values[13]
-        derived = customer_columns(first_name=first, last_name=last, company=company, email=email,
-                                   phone_e164=e164, phone_digits=e164[1:])
-        customers.append((cid, active, first, last, company, email or None, derived["email_key"], phone,
-                          derived["phone_e164"], derived["phone_digits"], derived["phone_rev"],
-                          derived["sort_name"], no, no, now, now, 1))
-        address = None
-        if postal[-1]:
-            addresses.append((cid, billing, yes, first, last, company, phone, email, *postal))
-            address = dict(zip(("first_name", "last_name", "company", "phone", "email",
-                                *_ADDRESS_FIELDS, "country"), (first, last, company, phone, email, *postal)))
-        if note:
-            notes.append((cid, actor.staff_id, note_time, note))
-        # The search entry of a new customer, from the checked values only; the rest of
-        # the index stays as it is.
-        entry = customer_entry(
-            {"id": cid, "status": CustomerStatus.ACTIVE, "merged_into_id": None, "first_name": first,
-             "last_name": last, "company": company, "email": email or None, "email_key": derived["email_key"],
-             "phone": phone, "phone_digits": derived["phone_digits"]},
-            (address,) if address else (), default_region=region)
-        terms.extend((cid, k, t) for k, t in entry.terms)
-        if entry.body:
-            texts.append((cid, entry.body))
-        words |= entry_words(entry.terms)
-    db.run("customers", _CUSTOMER_COLUMNS, customers)
-    db.run("customer_addresses", _ADDRESS_COLUMNS, addresses)
-    db.run("customer_notes", _NOTE_COLUMNS, notes)
-    db.run("customer_search", ("customer_id", "kind", "term"), terms)
-    db.run("customer_search_text", ("customer_id", "body"), texts)
-    add_words(s, words)
-    return ids
+    return writer.add(rows) if rows else []
 
 
 # --- The rejected rows ---------------------------------------------------------------------------

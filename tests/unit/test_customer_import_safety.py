@@ -395,3 +395,90 @@ def test_the_quick_email_check_agrees_with_the_full_one(address):
             ci._checked_email(address)
         return
     assert ci._checked_email(address) == expected
+
+
+def _email_sample() -> list[str]:
+    """Some thousands of addresses: plain ones and each with one change that may make it
+    invalid, unusual or reserved."""
+    import random
+
+    rng = random.Random(11)
+    locals_ = ["anna", "a.b", "anna.maria-weber", "o'brien", "x_y+tag", "A.B", "j%23", "1234", "a" * 64,
+               "a" * 65, "ab..c", ".ab", "ab.", "é", "an na", "a\"b", "-a", "a-", "a__b", "Ünal"]
+    domains = ["example.com", "EXAMPLE.COM", "mail.example.co.uk", "a-b.example.org", "x.io", "b.c",
+               "example.test", "localhost", "example.local", "example.invalid", "example.123",
+               "-a.com", "a-.com", "xn--80ak6aa92e.com", "bücher.de", "a" * 63 + ".com", "a" * 64 + ".com",
+               "example..com", "example.com.", "1.2.3.4", "[1.2.3.4]", "example.c0m", "ex_ample.com",
+               "example.onion", "example.arpa", "example.museum", ("a" * 60 + ".") * 4 + "com"]
+    inserts = list(" .-_+@\"'%!#$&*/=?^`{|}~é\u00a0\t") + ["..", "@@", "xn--"]
+    out = [f"{local}@{domain}" for local in locals_ for domain in domains]
+    for _ in range(3000):
+        address = f"{rng.choice(locals_)}@{rng.choice(domains)}"
+        where = rng.randrange(len(address) + 1)
+        action = rng.random()
+        if action < 0.4:
+            address = address[:where] + rng.choice(inserts) + address[where:]
+        elif action < 0.6 and where < len(address):
+            address = address[:where] + address[where + 1:]
+        elif action < 0.8:
+            address = address.upper() if rng.random() < 0.5 else address.swapcase()
+        out.append(address)
+    return out
+
+
+def test_the_quick_email_check_gives_the_full_checks_verdict_on_a_broad_sample():
+    # Every address the quick check takes is one the full check takes, stored the same;
+    # every address it refuses is refused with the full check's sentence.
+    quick = 0
+    for address in _email_sample():
+        try:
+            expected = validate_email(address)
+        except ValidationError as exc:
+            with pytest.raises(ValidationError) as caught:
+                ci._checked_email(address)
+            assert caught.value.fields == exc.fields, address
+            continue
+        assert ci._checked_email(address) == expected, address
+        quick += ci._PLAIN_EMAIL.fullmatch(address) is not None
+    assert quick > 300  # the sample reaches the quick path often
+
+
+# --- Phones remembered by their digits ----------------------------------------------------------
+
+_PUNCTUATION = st.sampled_from([" ", "-", ".", "(", ")", "/", " - ", ") "])
+
+
+@st.composite
+def _phone_writings(draw):
+    """A number (a plausible national or international one, or any digits) and two ways of
+    writing it with the same digits."""
+    digits = draw(st.one_of(
+        st.sampled_from(["7135550199", "2079460958", "3012345678", "15112345678", "612345678",
+                         "4420794609", "0207946095", "03012345678", "4915112345678", "0044207946095",
+                         "17135550199", "001713555019", "911234567", "0612345678", "00442079460958",
+                         "004915112345678"]),
+        st.text("0123456789", min_size=1, max_size=16)))
+    plus = draw(st.booleans()) and not digits.startswith("0")
+
+    def writing():
+        text = ""
+        for d in digits:
+            if draw(st.integers(0, 3)) == 0:
+                text += draw(_PUNCTUATION)
+            text += d
+        return ("+" if plus else "") + " ".join(text.split())
+    return writing(), writing()
+
+
+@settings(max_examples=300, deadline=None)
+@given(_phone_writings(), st.sampled_from(["", "US", "GB", "DE", "FR", "IT", "AU"]),
+       st.sampled_from(["US", "GB", "DE"]))
+def test_a_remembered_phone_gives_the_verdict_of_reading_it_afresh(writings, country, region):
+    # The preview remembers each number by its digits; the same number written another way
+    # must come out as reading that writing on its own would give.
+    first, second = writings
+    column = (ci.ColumnMapping(0, "Phone", "phone"),)
+    remembering = ci._Checker(("Phone",), column, region)
+    remembering._phone(first, country)
+    fresh = ci._Checker(("Phone",), column, region)
+    assert remembering._phone(second, country) == fresh._phone(second, country)
