@@ -6,7 +6,7 @@ Phone systems start a program with the caller's number (MicroSIP's `cmdIncomingC
 3CX's `/C:<number> /T:I`) or open a `backoffice://call?number=…` link. That program
 must reach the app already open on the desk, in well under a second, without loading
 Qt, the database or anything else heavy: this module needs only the standard library
-and platformdirs, and `ui.launcher` and `python -m backoffice` hand a call to it before
+and platformdirs, and `ui.shell.launcher` and `python -m backoffice` hand a call to it before
 they import anything else.
 
 The app listens on one local channel per user and desk (`ui.calls.desk_channel` serves
@@ -232,11 +232,11 @@ def _send_pipe(name: str, data: bytes) -> str:
 
 
 def app_command(db: str | None = None) -> list[str]:
-    """The command line that opens the app (the installed program, or `python -m ui.launcher`)."""
+    """The command line that opens the app (the installed program, or `python -m ui.shell.launcher`)."""
     if getattr(sys, "frozen", False):
         command = [sys.executable]
     else:
-        command = [sys.executable, "-m", "ui.launcher"]
+        command = [sys.executable, "-m", "ui.shell.launcher"]
     if db:
         command += ["--db", db]
     return command

@@ -1,6 +1,6 @@
 """The headless `backoffice` command line: every command that needs no window.
 
-The `backoffice` program itself starts in `ui.launcher`, which opens windows for
+The `backoffice` program itself starts in `ui.shell.launcher`, which opens windows for
 the commands that need one and hands every other command to `main` here, so
 scheduled jobs and servers never load Qt.
 """

@@ -36,8 +36,8 @@ from backoffice.domain import Customer  # noqa: E402
 from backoffice.domain.enums import CustomerStatus  # noqa: E402
 from backoffice.services import calls, customers  # noqa: E402
 from backoffice.services import staff as staff_service  # noqa: E402
-from ui import desk_settings  # noqa: E402
-from ui.app import build_window  # noqa: E402
+from ui.settings import desk_settings  # noqa: E402
+from ui.shell.app import build_window  # noqa: E402
 from ui.calls.router import CallRouter  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     for number, name in targets:
         before = len(panel.cards)
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "ui.launcher", "call", number, "--no-start"], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "ui.shell.launcher", "call", number, "--no-start"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_for(lambda: len(panel.cards) > before and panel.cards[0].call is not None)
         shown = time.perf_counter() - t0

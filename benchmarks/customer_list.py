@@ -30,8 +30,8 @@ from backoffice.domain.enums import Role  # noqa: E402
 from backoffice.domain.staff import Actor  # noqa: E402
 from backoffice.services import customers as svc  # noqa: E402
 from benchmarks.lookup import _warm, cache_url, prepare  # noqa: E402
-from ui.customers_table_model import LOADING, CustomersTableModel  # noqa: E402
-from ui.tasks import TaskManager  # noqa: E402
+from ui.customers.customers_table_model import LOADING, CustomersTableModel  # noqa: E402
+from ui.common.tasks import TaskManager  # noqa: E402
 
 _SORT_SQL = {
     svc.CustomerSort.NAME: ("sort_name", False),

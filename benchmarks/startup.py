@@ -70,12 +70,12 @@ app.exec()
 
 
 def _app_child(url: str) -> None:
-    """The app's own start, as `ui.app.run_app` runs it once the owner has signed in."""
+    """The app's own start, as `ui.shell.app.run_app` runs it once the owner has signed in."""
     from PySide6.QtCore import QEvent, QObject, Qt, QTimer
     from PySide6.QtGui import QKeyEvent
     from PySide6.QtWidgets import QLineEdit
 
-    from ui import app as ui_app
+    from ui.shell import app as ui_app
     from ui.shell import window_state
     from backoffice.domain.enums import Role
     from backoffice.domain.staff import Actor
@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ratio:                         {statistics.median(app) / statistics.median(bare):.2f}x")
     print(f"  a key typed reaches the box:   bare {_ms(bare_typed)}; back office {_ms(app_typed)}")
     if args.memory:
-        app_peak = _peak_mb([python, "-m", "ui.launcher", "--self-test", "--db", url], env)
+        app_peak = _peak_mb([python, "-m", "ui.shell.launcher", "--self-test", "--db", url], env)
         bare_peak = _peak_mb(bare_cmd, env)
         print(f"  peak memory: backoffice --self-test {app_peak:.0f} MB, bare window {bare_peak:.0f} MB "
               f"(ratio {app_peak / bare_peak:.1f}x)")

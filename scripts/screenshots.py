@@ -32,9 +32,9 @@ from backoffice.services import settings as shop_settings  # noqa: E402
 from backoffice.services import staff  # noqa: E402
 from backoffice.services import sync  # noqa: E402
 from backoffice.store.devstore import DevStore  # noqa: E402
-from ui.app import application, build_window  # noqa: E402
+from ui.shell.app import application, build_window  # noqa: E402
 from ui.setup.first_run_dialog import FirstRunDialog  # noqa: E402
-from ui.tasks import TaskManager  # noqa: E402
+from ui.common.tasks import TaskManager  # noqa: E402
 
 # (file name, screen class name); pages are added after the screens.
 SHOTS = (

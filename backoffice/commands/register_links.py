@@ -34,7 +34,7 @@ def program_command() -> list[str]:
     installed = shutil.which("backoffice")
     if installed:
         return [installed]
-    command = [sys.executable, "-m", "ui.launcher"]
+    command = [sys.executable, "-m", "ui.shell.launcher"]
     root = Path(__file__).resolve().parents[2]
     # From a checkout: the desktop does not know the checkout's folder, so name it.
     return ["env", f"PYTHONPATH={root}", *command]

@@ -1,7 +1,7 @@
 """The demo's web store: a dev store filled with a believable shop and served on
 loopback, and a fresh database set up to sync with it (`backoffice demo`).
 
-The window (ui/demo_app.py) calls these two functions; the dev store, the keys and the
+The window (ui/shell/demo_app.py) calls these two functions; the dev store, the keys and the
 settings stay on this side of the line the window does not cross.
 """
 

@@ -43,9 +43,9 @@ from tests.ui.test_phone_order_screen import (
     pick_caller,
     stock_the_shop,
 )
-from ui.context import AppContext
-from ui.phone_order_screen import PhoneOrderScreen
-from ui.tasks import TaskManager
+from ui.common.context import AppContext
+from ui.orders.phone_order_screen import PhoneOrderScreen
+from ui.common.tasks import TaskManager
 
 VISA = "4111 1111 1111 1111"
 MASTERCARD = "5555-5555-5555-4444"

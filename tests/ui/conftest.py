@@ -11,19 +11,19 @@ import shiboken6
 from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication
 
-from ui.context import AppContext
-from ui.gui_gc import collect_on_gui_thread
-from ui.tasks import TaskManager
+from ui.common.context import AppContext
+from ui.common.gui_gc import collect_on_gui_thread
+from ui.common.tasks import TaskManager
 
 WAIT_MS = 10_000
 
 
 @pytest.fixture(scope="package", autouse=True)
 def _garbage_collected_on_the_gui_thread(qapp):
-    """As in the app: cyclic garbage is collected on the GUI thread only (`ui.gui_gc`)."""
+    """As in the app: cyclic garbage is collected on the GUI thread only (`ui.common.gui_gc`)."""
     collector = collect_on_gui_thread(qapp)
     yield
-    # A test that made the app's own collector (ui.app.application) may have replaced this one.
+    # A test that made the app's own collector (ui.shell.app.application) may have replaced this one.
     collector = qapp.findChild(type(collector)) or collector
     if shiboken6.isValid(collector):
         collector.stop()

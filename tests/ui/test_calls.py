@@ -24,12 +24,12 @@ from backoffice.domain import CustomerNote, Order, OrderAddress
 from backoffice.domain.enums import AddressKind, OrderStatus
 from backoffice.services import staff
 from backoffice.services.customers import create_customer
-from ui import desk_settings
-from ui.app import build_window
+from ui.settings import desk_settings
+from ui.shell.app import build_window
 from ui.calls import dial as dial_module
 from ui.calls.call_settings_dialog import CallSettingsDialog
 from ui.calls.router import CallRouter
-from ui.idle_lock import IdleLock
+from ui.shell.idle_lock import IdleLock
 
 WAIT_MS = 10_000
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,9 +85,9 @@ def run_program(qtbot, args: list[str]) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("args", [
     ["-m", "backoffice", "call", "(713) 555-0199", "--no-start"],
-    ["-m", "ui.launcher", "call", "backoffice://call?number=%2B1%20713%20555%200199"],
-    ["-m", "ui.launcher", "/C:+17135550199", "/T:I"],
-    ["-m", "ui.launcher", "call", "sip:+17135550199@pbx.example;user=phone", "--no-start"],
+    ["-m", "ui.shell.launcher", "call", "backoffice://call?number=%2B1%20713%20555%200199"],
+    ["-m", "ui.shell.launcher", "/C:+17135550199", "/T:I"],
+    ["-m", "ui.shell.launcher", "call", "sip:+17135550199@pbx.example;user=phone", "--no-start"],
 ], ids=["command", "link", "3cx", "sip"])
 def test_the_command_and_the_link_bring_up_the_caller(qtbot, desk, args):
     done = run_program(qtbot, args)

@@ -8,7 +8,7 @@ from backoffice.domain.enums import Role
 from backoffice.services import customers as customers_service
 from tests.conftest import make_staff
 from tests.ui.conftest import open_page
-from ui.customer_page import CustomerPage
+from ui.customers.customer_page import CustomerPage
 
 WAIT_MS = 10_000
 

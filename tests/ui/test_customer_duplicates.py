@@ -11,10 +11,10 @@ from backoffice.domain import Customer, Order, OutboxMessage
 from backoffice.domain.enums import CustomerStatus, OrderStatus, OutboxKind
 from backoffice.services import customers as svc
 from backoffice.domain.search import reindex_customer
-from ui.context import AppContext
-from ui.customer_page import CustomerPage
-from ui.merge_dialog import MergeCustomersDialog
-from ui.tasks import TaskManager
+from ui.common.context import AppContext
+from ui.customers.customer_page import CustomerPage
+from ui.customers.merge_dialog import MergeCustomersDialog
+from ui.common.tasks import TaskManager
 from tests.ui.conftest import open_page
 
 WAIT_MS = 10_000
@@ -107,7 +107,7 @@ def test_an_order_taker_sees_the_twin_but_may_not_merge(qtbot, db, order_taker, 
 
 
 def test_the_customers_screen_lists_every_group_and_opens_a_customer(qtbot, db, staff, order_taker, twins):
-    from ui.customers_screen import CustomersScreen
+    from ui.customers.customers_screen import CustomersScreen
 
     ctx = AppContext(db=db, actor=staff, tasks=TaskManager())
     screen = CustomersScreen(ctx)

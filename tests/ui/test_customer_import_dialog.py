@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 
 from backoffice.domain import Customer
 from backoffice.services import customer_import
-from ui.context import AppContext
-from ui.customer_import_dialog import CustomerImportDialog
-from ui.customers_screen import CustomersScreen
-from ui.tasks import TaskManager
+from ui.common.context import AppContext
+from ui.customers.customer_import_dialog import CustomerImportDialog
+from ui.customers.customers_screen import CustomersScreen
+from ui.common.tasks import TaskManager
 
 WAIT_MS = 10_000
 VISA = "4111 1111 1111 1111"

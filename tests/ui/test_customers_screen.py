@@ -16,9 +16,9 @@ from backoffice.domain.search import reindex_customer
 from backoffice.domain.text import fold
 from backoffice.services import customers as svc
 from backoffice.services.search_index import rebuild_search_index
-from ui.customer_page import CustomerPage
-from ui.customers_screen import CustomersScreen
-from ui.customers_table_model import CustomersTableModel
+from ui.customers.customer_page import CustomerPage
+from ui.customers.customers_screen import CustomersScreen
+from ui.customers.customers_table_model import CustomersTableModel
 from tests.ui.conftest import open_page
 
 WAIT_MS = 10_000

@@ -15,8 +15,8 @@ from backoffice.services import access, audit
 from backoffice.services.search_index import rebuild_search_index
 from tests.conftest import make_staff
 from tests.integration.sync_helpers import add_message, new_customer
-from ui.audit_screen import AuditScreen
-from ui.sync_screen import SyncScreen
+from ui.staff.audit_screen import AuditScreen
+from ui.sync.sync_screen import SyncScreen
 
 WAIT_MS = 10_000
 
@@ -159,7 +159,7 @@ def test_a_refund_waiting_to_be_sent_is_named_by_its_order_number(qtbot, sqlite_
 def test_an_order_or_customer_not_found_is_said_without_its_internal_id(qtbot, sqlite_db, shop, ctx_for):
     from backoffice.errors import NotFound
     from backoffice.services import customers, orders
-    from ui.order_page import OrderPage
+    from ui.orders.order_page import OrderPage
 
     owner, _carol, _gone, _ids = shop
     for call in (lambda: orders.get_order(sqlite_db, actor=owner, order_id=987654),

@@ -11,9 +11,9 @@ from backoffice import secrets
 from backoffice.services import settings as settings_service
 from backoffice.services import staff
 from backoffice.store.devstore import DevStore
-from ui import desk_settings
+from ui.settings import desk_settings
 from ui.setup.first_run_dialog import FirstRunDialog
-from ui.tasks import TaskManager
+from ui.common.tasks import TaskManager
 
 WAIT_MS = 20_000
 OWNER_PW = "owner-password-1"

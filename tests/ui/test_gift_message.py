@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from backoffice.services.fulfilment import slips
 from tests.ui.conftest import open_page
 from tests.unit.fulfilment_helpers import add_products, make_order
-from ui.order_page import OrderPage
+from ui.orders.order_page import OrderPage
 
 WAIT_MS = 10_000
 

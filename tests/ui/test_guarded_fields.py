@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QRegularExpressionValidator
 from PySide6.QtWidgets import QWidget
 
-from ui.guarded_line_edit import GuardedLineEdit, GuardedPlainTextEdit, with_notice
+from ui.common.guarded_line_edit import GuardedLineEdit, GuardedPlainTextEdit, with_notice
 
 VISA = "4111 1111 1111 1111"
 MASTERCARD = "5555-5555-5555-4444"

@@ -7,7 +7,7 @@ import threading
 
 from PySide6.QtWidgets import QLabel
 
-from ui.gui_gc import GuiThreadCollector, collect_on_gui_thread
+from ui.common.gui_gc import GuiThreadCollector, collect_on_gui_thread
 
 
 class _Page(QLabel):

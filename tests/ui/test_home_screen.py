@@ -12,7 +12,7 @@ from backoffice.domain.enums import OrderOrigin, OrderStatus, RequestKind, Role
 from backoffice.services.changes import Changes
 from backoffice.services.privacy import register
 from tests.conftest import make_staff
-from ui.app import build_window
+from ui.shell.app import build_window
 
 WAIT_MS = 10_000
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from backoffice.domain.enums import Role
 from backoffice.services import customers as customers_service
 from tests.conftest import make_staff
-from ui.app import build_window
+from ui.shell.app import build_window
 
 WAIT_MS = 10_000
 

@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from backoffice.domain.enums import Role
 from tests.conftest import make_staff
-from ui.app import build_window
-from ui.idle_lock import IdleLock
+from ui.shell.app import build_window
+from ui.shell.idle_lock import IdleLock
 
 WAIT_MS = 10_000
 

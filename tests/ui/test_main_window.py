@@ -14,7 +14,7 @@ from backoffice.domain.enums import CustomerStatus, OrderStatus, Role
 from backoffice.services import customers as customers_service
 from backoffice.services.changes import Changes
 from tests.conftest import make_staff
-from ui.app import build_window
+from ui.shell.app import build_window
 
 WAIT_MS = 10_000
 
@@ -122,7 +122,7 @@ def test_order_taker_sees_only_own_orders(qtbot, sqlite_db):
 def test_self_test_starts_migrates_and_exits_zero(tmp_path):
     url = f"sqlite:///{tmp_path}/fresh.db"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    result = subprocess.run([sys.executable, "-m", "ui.launcher", "--self-test", "--db", url],
+    result = subprocess.run([sys.executable, "-m", "ui.shell.launcher", "--self-test", "--db", url],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "self-test ok" in result.stdout
@@ -134,7 +134,7 @@ def test_self_test_says_why_a_database_cannot_be_opened_and_waits_on_nobody(tmp_
 
     newer = tmp_path / "newer.db"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    cmd = [sys.executable, "-m", "ui.launcher", "--self-test", "--db"]
+    cmd = [sys.executable, "-m", "ui.shell.launcher", "--self-test", "--db"]
     assert subprocess.run([*cmd, f"sqlite:///{newer}"], capture_output=True, env=env, timeout=120).returncode == 0
     with sqlite3.connect(newer) as conn:
         conn.execute("UPDATE alembic_version SET version_num = 'ffff_future'")
@@ -146,7 +146,7 @@ def test_self_test_says_why_a_database_cannot_be_opened_and_waits_on_nobody(tmp_
 
 
 def test_the_app_shows_its_own_icon(qapp):
-    from ui.app import application, resource_path
+    from ui.shell.app import application, resource_path
 
     assert resource_path("backoffice.png").is_file()
     app = application()
@@ -176,7 +176,7 @@ def test_an_order_takers_desk_neither_syncs_nor_reads_the_sync_state(qtbot, sqli
 
 def test_each_screen_is_listed_with_its_own_title_and_permission():
     """The window names its tabs before importing the screens: the list must say what the classes say."""
-    from ui.main_window import SCREENS, _load
+    from ui.shell.main_window import SCREENS, _load
 
     for spec, title, permission in SCREENS:
         cls = _load(spec)

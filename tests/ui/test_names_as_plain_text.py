@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QLabel
 
 from backoffice.services import customers as customers_service
 from tests.ui.test_order_and_customer_pages import add_order, open_customer_page, open_order_page
-from ui.customers_table_model import CustomersTableModel
-from ui.plain_text import plain_tooltip
+from ui.customers.customers_table_model import CustomersTableModel
+from ui.common.plain_text import plain_tooltip
 
 NAME = "<b>x</b>"
 LAST = "<img src='http://example.com/t.png'>"

@@ -7,9 +7,9 @@ from PySide6.QtWidgets import QApplication
 
 from backoffice.domain.enums import Role
 from tests.conftest import make_staff
-from ui import desk_settings
-from ui.app import build_window
-from ui.main_window import _ScreenSlot
+from ui.settings import desk_settings
+from ui.shell.app import build_window
+from ui.shell.main_window import _ScreenSlot
 from ui.shell import window_state
 from ui.shell.shortcuts_dialog import ShortcutsDialog, window_shortcuts
 

@@ -16,8 +16,8 @@ from backoffice.domain.enums import SubscriptionStatus
 from backoffice.services import customers as customers_service
 from backoffice.services.newsletters import consent, export_csv, lists
 from tests.ui.conftest import WAIT_MS, open_page
-from ui.customer_page import CustomerPage
-from ui.customers_screen import CustomersScreen
+from ui.customers.customer_page import CustomerPage
+from ui.customers.customers_screen import CustomersScreen
 from ui.newsletters.list_dialogs import NewListDialog
 from ui.newsletters.newsletters_screen import NewslettersScreen
 

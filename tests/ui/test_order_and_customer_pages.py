@@ -33,8 +33,8 @@ from backoffice.domain.enums import (
     SubscriptionStatus,
 )
 from backoffice.services import customers as customers_service
-from ui.customer_page import CustomerPage
-from ui.order_page import OrderPage
+from ui.customers.customer_page import CustomerPage
+from ui.orders.order_page import OrderPage
 from tests.ui.conftest import open_page
 
 WAIT_MS = 10_000

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from backoffice.domain.base import utcnow
 from backoffice.domain import Order, OrderLine, OutboxMessage, Shipment
 from backoffice.domain.enums import OrderStatus, OutboxKind
-from ui.guarded_line_edit import GuardedLineEdit
-from ui.order_page import DELETED_NOTICE, OrderPage
+from ui.common.guarded_line_edit import GuardedLineEdit
+from ui.orders.order_page import DELETED_NOTICE, OrderPage
 from tests.ui.conftest import open_page
 
 WAIT_MS = 10_000

@@ -14,8 +14,8 @@ from backoffice.domain import AuditEvent, Order, OrderLine, OrderRefund, OutboxM
 from backoffice.domain.base import utcnow
 from backoffice.domain.enums import OrderStatus, OutboxKind
 from tests.ui.conftest import open_page
-from ui.order_page import OrderPage
-from ui.refund_dialog import RefundDialog
+from ui.orders.order_page import OrderPage
+from ui.orders.refund_dialog import RefundDialog
 
 WAIT_MS = 10_000
 

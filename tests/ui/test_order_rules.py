@@ -11,7 +11,7 @@ from backoffice.errors import ValidationError
 from backoffice.services import orders as orders_service
 from tests.conftest import make_staff
 from tests.ui.conftest import open_page
-from ui.order_page import OrderPage
+from ui.orders.order_page import OrderPage
 
 
 def _order(db, *, paid: bool, status=OrderStatus.PROCESSING) -> int:

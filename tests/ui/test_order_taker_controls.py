@@ -13,7 +13,7 @@ from backoffice.domain.base import utcnow
 from backoffice.domain.enums import OrderStatus, Role
 from backoffice.services import customers as customers_service
 from tests.conftest import make_staff
-from ui.app import build_window
+from ui.shell.app import build_window
 
 WAIT_MS = 10_000
 CONTROLS = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QTextEdit, QPlainTextEdit)

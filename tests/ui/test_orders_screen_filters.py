@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from backoffice.domain import Order
 from backoffice.domain.enums import OrderOrigin, OrderStatus
 from backoffice.services import customers as customers_service
-from ui.orders_screen import OrdersScreen
+from ui.orders.orders_screen import OrdersScreen
 
 WAIT_MS = 10_000
 

@@ -22,9 +22,9 @@ from backoffice.services import phone_orders as service
 from backoffice.store.connector import StoreCredentials
 from backoffice.store.devstore import DevStore
 from backoffice.store.woocommerce import WooCommerceConnector
-from ui.context import AppContext
-from ui.phone_order_screen import STORE_AWAY, PhoneOrderScreen
-from ui.tasks import TaskManager
+from ui.common.context import AppContext
+from ui.orders.phone_order_screen import STORE_AWAY, PhoneOrderScreen
+from ui.common.tasks import TaskManager
 
 WAIT_MS = 10_000
 
@@ -632,7 +632,7 @@ def test_deactivated_caller_is_refused_in_words(qtbot, db, order_taker, screen_f
 
 def test_card_terminal_payment_recorded_by_reference(qtbot, db, order_taker, screen_for, away, monkeypatch):
     opened = []
-    monkeypatch.setattr("ui.phone_order_screen.QDesktopServices.openUrl", lambda url: opened.append(url.toString()))
+    monkeypatch.setattr("ui.orders.phone_order_screen.QDesktopServices.openUrl", lambda url: opened.append(url.toString()))
     from backoffice.services.settings import write_settings
 
     with db.begin() as s:

@@ -16,7 +16,7 @@ from backoffice.services import customers
 from backoffice.services.privacy import disclosures, flags, identity, register
 from tests.conftest import make_staff
 from tests.ui.conftest import WAIT_MS, open_page
-from ui.customer_page import CustomerPage
+from ui.customers.customer_page import CustomerPage
 from ui.privacy.requests_screen import PrivacyScreen
 from ui.privacy.requests_table_model import DUE_SOON_BACKGROUND, OVERDUE_BACKGROUND
 

@@ -19,11 +19,11 @@ from backoffice.store.devstore import DevStore
 from tests.conftest import make_staff
 from tests.integration.sync_helpers import FAST, connector
 from tests.ui.conftest import open_page
-from ui.audit_screen import AuditScreen
-from ui.customer_page import CustomerPage
-from ui.orders_screen import OrdersScreen
-from ui.sync_screen import SyncScreen
-from ui.sync_status import SyncController, SyncStatusWidget
+from ui.staff.audit_screen import AuditScreen
+from ui.customers.customer_page import CustomerPage
+from ui.orders.orders_screen import OrdersScreen
+from ui.sync.sync_screen import SyncScreen
+from ui.sync.sync_status import SyncController, SyncStatusWidget
 
 WAIT_MS = 30_000
 

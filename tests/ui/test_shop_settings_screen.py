@@ -11,12 +11,12 @@ from PySide6.QtWidgets import QApplication
 
 from backoffice.domain.settings import DEFAULT_SHIPPING_METHODS, ShippingMethod
 from backoffice.services.settings import get_setting
-from ui.context import AppContext
-from ui.main_window import MainWindow
-from ui.phone_order_screen import PhoneOrderScreen
-from ui.settings_form import SettingsForm
-from ui.shop_settings_screen import ShopSettingsScreen
-from ui.tasks import TaskManager
+from ui.common.context import AppContext
+from ui.shell.main_window import MainWindow
+from ui.orders.phone_order_screen import PhoneOrderScreen
+from ui.settings.settings_form import SettingsForm
+from ui.settings.shop_settings_screen import ShopSettingsScreen
+from ui.common.tasks import TaskManager
 
 WAIT_MS = 10_000
 

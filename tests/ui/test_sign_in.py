@@ -13,11 +13,11 @@ from sqlalchemy import select
 from backoffice.domain.audit import AuditEvent
 from backoffice.domain.enums import Role
 from backoffice.services import staff
-from ui.idle_lock import IdleLock, LockOverlay
-from ui.login_dialog import LoginDialog
+from ui.shell.idle_lock import IdleLock, LockOverlay
+from ui.shell.login_dialog import LoginDialog
 from ui.setup.first_run_dialog import FirstRunDialog
-from ui.sign_in import sign_in
-from ui.tasks import TaskManager
+from ui.shell.sign_in import sign_in
+from ui.common.tasks import TaskManager
 
 OWNER_PW = "owner-password-1"
 

@@ -9,8 +9,8 @@ from backoffice.domain.enums import Role
 from backoffice.services import customers as svc
 from tests.conftest import make_staff
 from tests.ui.conftest import open_page
-from ui.app import build_window
-from ui.customer_page import CustomerPage
+from ui.shell.app import build_window
+from ui.customers.customer_page import CustomerPage
 
 WAIT_MS = 10_000
 LONG = ("Wolfeschlegelsteinhausenbergerdorff", "Internationale Handelsgesellschaft für Kaffee, Tee "
@@ -47,8 +47,8 @@ def test_escape_cancels_a_customer_edit(qtbot, sqlite_db, ctx_for):
 
 def test_a_wrong_password_message_makes_room_instead_of_squeezing_the_fields(qtbot, sqlite_db):
     from backoffice.errors import UserFacingError
-    from ui.login_dialog import LoginDialog
-    from ui.tasks import TaskManager
+    from ui.shell.login_dialog import LoginDialog
+    from ui.common.tasks import TaskManager
 
     tasks = TaskManager()
     dialog = LoginDialog(sqlite_db, desk="desk", tasks=tasks,

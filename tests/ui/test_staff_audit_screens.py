@@ -12,11 +12,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from backoffice.domain.enums import Role
 from backoffice.domain.staff import Permission
 from backoffice.services import audit, staff
-from ui.audit_screen import AuditScreen
-from ui.audit_table_model import AuditTableModel
-from ui.context import AppContext
-from ui.staff_screen import StaffScreen
-from ui.tasks import TaskManager
+from ui.staff.audit_screen import AuditScreen
+from ui.staff.audit_table_model import AuditTableModel
+from ui.common.context import AppContext
+from ui.staff.staff_screen import StaffScreen
+from ui.common.tasks import TaskManager
 
 OWNER_PW = "owner-password-1"
 

@@ -16,10 +16,10 @@ from backoffice.services import sync
 from backoffice.store.devstore import DevStore
 from tests.conftest import make_staff
 from tests.integration.sync_helpers import SYNC_ACTOR, FAST, add_message, connector, new_customer
-from ui.context import AppContext
-from ui.sync_screen import SyncScreen
-from ui.sync_status import SyncController, SyncStatusWidget
-from ui.tasks import TaskManager
+from ui.common.context import AppContext
+from ui.sync.sync_screen import SyncScreen
+from ui.sync.sync_status import SyncController, SyncStatusWidget
+from ui.common.tasks import TaskManager
 
 WAIT_MS = 30_000
 
@@ -190,11 +190,11 @@ def test_a_status_that_cannot_be_read_is_said_in_the_status_bar(qtbot, ctx, cont
         raise UserFacingError("The database server at db.example.com did not answer. Nothing was changed.")
 
     monkeypatch.setattr(sync, "sync_status", unreachable)
-    with caplog.at_level("INFO", logger="ui.sync_status"):
+    with caplog.at_level("INFO", logger="ui.sync.sync_status"):
         controller.refresh_status()
         qtbot.waitUntil(lambda: widget.text() == "Sync status not known", timeout=WAIT_MS)
     assert "did not answer" in widget.button.toolTip()
-    [record] = [r for r in caplog.records if r.name == "ui.sync_status"]
+    [record] = [r for r in caplog.records if r.name == "ui.sync.sync_status"]
     assert record.exc_info is not None and "Traceback" in caplog.text and "unreachable" in caplog.text
 
     monkeypatch.setattr(sync, "sync_status", real)

@@ -6,7 +6,7 @@ import threading
 
 from PySide6.QtWidgets import QLabel
 
-from ui.tasks import TaskManager
+from ui.common.tasks import TaskManager
 
 
 class _Screen(QLabel):
@@ -120,11 +120,11 @@ def test_a_failure_after_its_screen_closed_is_logged_whole(qtbot, caplog):
                  on_failure=screen.show_failure)
     screen.deleteLater()
     qtbot.waitUntil(lambda: _deleted(screen))
-    with caplog.at_level("INFO", logger="ui.tasks"):
+    with caplog.at_level("INFO", logger="ui.common.tasks"):
         release.set()
         assert tasks.wait_all()
         qtbot.waitUntil(lambda: not tasks.busy())
-    [record] = [r for r in caplog.records if r.name == "ui.tasks"]
+    [record] = [r for r in caplog.records if r.name == "ui.common.tasks"]
     assert record.levelname == "ERROR"
     assert "the store did not answer" in record.getMessage()
     # The traceback points at the line that failed, for whoever reads the log.

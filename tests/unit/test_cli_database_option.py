@@ -21,7 +21,7 @@ def test_db_after_the_command_is_the_database_used(tmp_path):
 
 
 def test_the_launcher_reads_db_before_the_command_too(tmp_path):
-    from ui import launcher
+    from ui.shell import launcher
 
     target = tmp_path / "shop.db"
     assert launcher.main(["--db", f"sqlite:///{target}", "db", "upgrade"]) == 0

@@ -109,7 +109,7 @@ def test_every_import_inside_a_function_says_why():
 
 
 def test_headless_command_line_does_not_load_qt():
-    code = ("import sys; from ui.launcher import main; rc = main(['db', 'status', '--db', 'sqlite://']);"
+    code = ("import sys; from ui.shell.launcher import main; rc = main(['db', 'status', '--db', 'sqlite://']);"
             "print('QT' if any(m.startswith('PySide6') for m in sys.modules) else 'NOQT')")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.strip().endswith("NOQT"), result.stdout + result.stderr

@@ -35,11 +35,11 @@ from PySide6.QtWidgets import (
 from backoffice.domain.enums import CustomerStatus
 from backoffice.services import calls as calls_service
 from backoffice.services.customers import CustomerHit
-from ui.context import AppContext
-from ui.errors import show_error
-from ui.styles import ERROR_STYLE, WARNING_STYLE
-from ui.orders_screen import STATUS_LABELS as ORDER_STATUS_LABELS
-from ui.orders_screen import money_text
+from ui.common.context import AppContext
+from ui.common.errors import show_error
+from ui.common.styles import ERROR_STYLE, WARNING_STYLE
+from ui.orders.orders_screen import STATUS_LABELS as ORDER_STATUS_LABELS
+from ui.orders.orders_screen import money_text
 
 TAKE_ORDER_KEY = "F2"
 _CARD_STYLE = "#callCard { background: palette(base); border: 1px solid palette(mid); border-radius: 4px; }"

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui import desk_settings
+from ui.settings import desk_settings
 
 
 class CallSettingsDialog(QDialog):

@@ -16,8 +16,8 @@ from PySide6.QtGui import QAction, QColor, QDesktopServices, QFont, QIcon, QPain
 from PySide6.QtWidgets import QLabel, QLineEdit, QMenu, QMessageBox, QTableWidget, QWidget
 
 from backoffice.services import calls as calls_service
-from ui.context import AppContext
-from ui.errors import show_error
+from ui.common.context import AppContext
+from ui.common.errors import show_error
 
 _SCHEME = "dial:"
 CustomerOf = Callable[[], int | None]

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from backoffice import calls_channel
 from backoffice.calls_channel import HELD, MISSED, SHOWN
-from ui import desk_settings
+from ui.settings import desk_settings
 from ui.calls.desk_channel import DeskChannel
 from ui.calls.http_endpoint import CallEndpoint
 

@@ -14,11 +14,11 @@ from backoffice.errors import UserFacingError
 from backoffice.services import home
 from backoffice.services.changes import Changes
 from backoffice.services.privacy.register import QueueAlarm
-from ui.context import AppContext
-from ui.errors import show_error
+from ui.common.context import AppContext
+from ui.common.errors import show_error
 from ui.home.orders_chart import OrdersChart
 from ui.shell.icons import icon
-from ui.sync_status import status_text
+from ui.sync.sync_status import status_text
 
 # Changes often come in bursts (a sync publishes many): read the figures once after the burst.
 RELOAD_DELAY_MS = 400

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton
 
 from backoffice.domain.staff import Permission
 from backoffice.services.newsletters import consent as consent_service
-from ui.errors import show_error
+from ui.common.errors import show_error
 from ui.newsletters.consent_dialog import SubscribeDialog, UnsubscribeDialog
 
 

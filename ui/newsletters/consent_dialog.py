@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 
 from backoffice.services.newsletters import consent as consent_service
 from backoffice.services.newsletters.consent import METHOD_LABELS, CustomerConsent
-from ui.context import AppContext
+from ui.common.context import AppContext
 from ui.newsletters.form_dialog import SaveFormDialog
 
 STATUS_WORDS = {None: "not on the list", "subscribed": "subscribed", "unconfirmed": "not confirmed yet",

@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QV
 
 from backoffice.errors import UserFacingError
 from backoffice.services.changes import Changes
-from ui.context import AppContext
-from ui.errors import show_error
-from ui.styles import ERROR_STYLE
+from ui.common.context import AppContext
+from ui.common.errors import show_error
+from ui.common.styles import ERROR_STYLE
 
 
 class SaveFormDialog(QDialog):

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 from backoffice.domain.enums import Channel
 from backoffice.services.changes import Changes
 from backoffice.services.newsletters import lists as lists_service
-from ui.context import AppContext
+from ui.common.context import AppContext
 from ui.newsletters.form_dialog import SaveFormDialog
 
 CHANNEL_CHOICES = ((Channel.EMAIL, "Email"), (Channel.SMS, "SMS"), (Channel.POSTAL, "Post"))

@@ -32,10 +32,10 @@ from backoffice.domain.staff import Permission
 from backoffice.errors import UserFacingError
 from backoffice.services.newsletters import export_csv, import_csv, lists
 from backoffice.services.newsletters.lists import ListView
-from ui.context import AppContext
-from ui.errors import show_error
+from ui.common.context import AppContext
+from ui.common.errors import show_error
 from ui.newsletters.list_dialogs import NewListDialog, NewWordingDialog
-from ui.progress import ProgressRow
+from ui.common.progress import ProgressRow
 
 CHANNEL_LABELS = {Channel.EMAIL: "Email", Channel.SMS: "SMS", Channel.POSTAL: "Post"}
 STATUS_LABELS = {SubscriptionStatus.SUBSCRIBED: "Subscribed", SubscriptionStatus.UNCONFIRMED: "Not confirmed",

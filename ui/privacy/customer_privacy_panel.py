@@ -10,8 +10,8 @@ from backoffice.domain.staff import Permission
 from backoffice.errors import UserFacingError
 from backoffice.services.customers import CustomerProfile
 from backoffice.services.privacy import flags
-from ui.context import AppContext
-from ui.errors import show_error
+from ui.common.context import AppContext
+from ui.common.errors import show_error
 from ui.privacy.request_dialogs import DisclosureDialog, LogRequestDialog
 
 

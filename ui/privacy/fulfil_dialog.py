@@ -20,9 +20,9 @@ from backoffice.domain.enums import RequestKind
 from backoffice.errors import UserFacingError
 from backoffice.services.privacy import erasure, fulfil
 from backoffice.services.privacy.register import RequestRow
-from ui.context import AppContext
-from ui.errors import show_error
-from ui.styles import ERROR_STYLE
+from ui.common.context import AppContext
+from ui.common.errors import show_error
+from ui.common.styles import ERROR_STYLE
 
 _WHAT_HAPPENS = {
     RequestKind.DEACTIVATION: "The customer is deactivated: no new orders and no marketing. You can undo it "

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
 
 from backoffice.errors import UserFacingError
 from backoffice.services.privacy import letters
-from ui.context import AppContext
-from ui.errors import show_error
+from ui.common.context import AppContext
+from ui.common.errors import show_error
 
 
 class LetterDialog(QDialog):

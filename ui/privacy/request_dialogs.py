@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPlainTextEdit, Q
 from backoffice.domain.enums import RequestKind
 from backoffice.services.changes import Changes
 from backoffice.services.privacy import disclosures, fulfil, identity, register
-from ui.context import AppContext
-from ui.service_form_dialog import ServiceFormDialog
+from ui.common.context import AppContext
+from ui.common.service_form_dialog import ServiceFormDialog
 
 
 class _ResultDialog(ServiceFormDialog):

@@ -23,8 +23,8 @@ from backoffice.errors import UserFacingError
 from backoffice.services.changes import Changes
 from backoffice.services.privacy import register
 from backoffice.services.privacy.register import RequestDetail, RequestRow
-from ui.context import AppContext
-from ui.errors import show_error
+from ui.common.context import AppContext
+from ui.common.errors import show_error
 from ui.privacy.fulfil_dialog import FulfilDialog
 from ui.privacy.letter_dialog import LetterDialog
 from ui.privacy.request_dialogs import LogRequestDialog, RefuseDialog, VerifyIdentityDialog

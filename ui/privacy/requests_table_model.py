@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 
 from backoffice.services.privacy.register import CHANNELS, RequestRow
-from ui.paged_table_model import FADED, Column, RowsTableModel
+from ui.common.paged_table_model import FADED, Column, RowsTableModel
 
 OVERDUE_BACKGROUND = QColor("#f9d6d5")
 DUE_SOON_BACKGROUND = QColor("#fff4ce")

@@ -12,10 +12,10 @@ from backoffice.db import Database, safe_url
 from backoffice.domain.staff import Actor
 from backoffice.errors import UserFacingError
 from backoffice.services import first_run, staff
-from ui import desk_settings
-from ui.errors import show_error
-from ui.styles import ERROR_STYLE
-from ui.tasks import TaskManager
+from ui.settings import desk_settings
+from ui.common.errors import show_error
+from ui.common.styles import ERROR_STYLE
+from ui.common.tasks import TaskManager
 
 OK_STYLE = "color: #1b5e20;"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray
 from PySide6.QtWidgets import QMainWindow
 
-from ui import desk_settings
+from ui.settings import desk_settings
 
 # The size a window opens at on a large screen; smaller screens get what they have.
 PREFERRED_WIDTH = 1200

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
 
 from backoffice.errors import ValidationError
 from backoffice.services.fulfilment import bins as bins_service
-from ui.context import AppContext
-from ui.errors import show_error
-from ui.styles import ERROR_STYLE
+from ui.common.context import AppContext
+from ui.common.errors import show_error
+from ui.common.styles import ERROR_STYLE
 
 
 class BinLocationsDialog(QDialog):

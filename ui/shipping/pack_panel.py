@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 from backoffice.errors import NotFound, ValidationError
 from backoffice.services import orders as orders_service
 from backoffice.services.fulfilment import packing
-from ui.context import AppContext
-from ui.errors import show_error
-from ui.plain_text import plain_label
+from ui.common.context import AppContext
+from ui.common.errors import show_error
+from ui.common.plain_text import plain_label
 
 GOOD = "#1b6e20"
 BAD = "#b00020"

@@ -29,10 +29,10 @@ from backoffice.documents.packing_slip import render_pdf
 from backoffice.domain.staff import Permission
 from backoffice.services.fulfilment import slips as slips_service
 from backoffice.services.fulfilment import to_ship
-from ui.context import AppContext
-from ui.errors import show_error
-from ui.paged_table_model import Column, PagedTableModel
-from ui.progress import show_progress
+from ui.common.context import AppContext
+from ui.common.errors import show_error
+from ui.common.paged_table_model import Column, PagedTableModel
+from ui.common.progress import show_progress
 from ui.shipping.bin_locations_dialog import BinLocationsDialog
 from ui.shipping.pack_panel import PackPanel
 from ui.shipping.slip_preview_dialog import SlipPreviewDialog

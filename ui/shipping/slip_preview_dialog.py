@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from backoffice.services.fulfilment import slips as slips_service
-from ui.context import AppContext
-from ui.errors import show_error
-from ui.progress import show_progress
+from ui.common.context import AppContext
+from ui.common.errors import show_error
+from ui.common.progress import show_progress
 from ui.shipping.pdf_pages import PdfPages
 
 PREVIEW_DPI = 80

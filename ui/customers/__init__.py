@@ -1,0 +1,1 @@
+"""Customers: the list, a customer's page, addresses, import, duplicates and merging."""

@@ -1,0 +1,1 @@
+"""The shop's settings and this desk's own settings."""

@@ -1,0 +1,1 @@
+"""The web store sync: its screen and the status-bar controller."""
