@@ -89,7 +89,8 @@ def demo_database(folder: Path):
         shop_settings.write_settings(s, {"store.url": store.base_url})
     connector = sync.connector_for(db, store_url=store.base_url)
     try:
-        sync.run_sync(db, connector, full_customer_scan=True)
+        owner = staff.authenticate(db, login="owner", password="demo-owner-pass", desk="screenshots")
+        sync.run_sync(db, connector, full_customer_scan=True, actor=owner)
     finally:
         connector.close()
     return db, store
@@ -129,7 +130,6 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [tuple(int(n) for n in s.split("x")) for s in args.sizes.split(",")]
     out = Path(args.out)
     application()
-    staff.use_fast_hashing_for_tests()
     with tempfile.TemporaryDirectory(prefix="screenshots-") as tmp:
         db, store = demo_database(Path(tmp))
         try:
