@@ -302,6 +302,8 @@ class ShippingScreen(QWidget):
         show_error(self, exc)
 
     def _rendered(self, gift: bool, order_ids: tuple[int, ...], pdf: bytes) -> None:
+        if self._token is None:
+            return  # stopped: a batch finished just before Cancel shows nothing
         self._stop()
         title = f"{'Gift' if gift else 'Packing'} slips: {len(order_ids):,} orders"
         self._show_preview(SlipPreviewDialog(self.ctx, pdf, title=title, order_ids=order_ids,
@@ -309,6 +311,8 @@ class ShippingScreen(QWidget):
                                              parent=self))
 
     def _pick_list_rendered(self, pdf: bytes) -> None:
+        if self._token is None:
+            return  # stopped: as above
         self._stop()
         self._show_preview(SlipPreviewDialog(self.ctx, pdf, title="Pick list", file_name="pick-list.pdf",
                                              parent=self))
