@@ -802,6 +802,15 @@ class Pusher:
                 body["transaction_id"] = paid.transaction_id
         return body
 
+    def _count_try(self, row, **values) -> datetime:
+        """Commit one more try of `row` (and `values`) before a write that may reach the store
+        whatever its answer; returns when the try started."""
+        started = utcnow()
+        with self.db.begin() as s:
+            s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
+                attempts=OUTBOX.c.attempts + 1, next_attempt_at=started, **values))
+        return started
+
     def _settle(self, row, *, since: datetime | None = None) -> None:
         """Give a create that may still be running on the store a moment before looking for it."""
         started = since or row.next_attempt_at
@@ -849,11 +858,8 @@ class Pusher:
                           .values(reference=reference))
         body = self._send_payload(body)
         for round_ in range(2):
-            started = utcnow()
-            with self.db.begin() as s:
-                # Committed before sending: after a crash the next run looks the order up first.
-                s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
-                    attempts=OUTBOX.c.attempts + 1, next_attempt_at=started))
+            # Counted before sending: after a crash the next run looks the order up first.
+            started = self._count_try(row)
             try:
                 result = self.connector.create_order(body, reference=reference)
             except AmbiguousWriteError as exc:
@@ -1020,11 +1026,8 @@ class Pusher:
             if found is not None:
                 return self._refund_recorded(row, refund, store_id, found)
         for round_ in range(2):
-            started = utcnow()
-            with self.db.begin() as s:
-                # Committed before sending: after a crash the next run looks for the refund first.
-                s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
-                    attempts=OUTBOX.c.attempts + 1, next_attempt_at=started))
+            # Counted before sending: after a crash the next run looks for the refund first.
+            started = self._count_try(row)
             try:
                 record = self.connector.create_refund(store_id, body, reference=reference)
             except AmbiguousWriteError as exc:
@@ -1133,12 +1136,8 @@ class Pusher:
         else:
             seen = self._newest_note(store_id)
         for round_ in range(2):
-            started = utcnow()
-            with self.db.begin() as s:
-                # Committed before asking: after a crash the next run reads the notes first.
-                s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
-                    attempts=OUTBOX.c.attempts + 1, next_attempt_at=started,
-                    payload=json.dumps({"notes_seen": seen})))
+            # Counted before asking: after a crash the next run reads the notes first.
+            started = self._count_try(row, payload=json.dumps({"notes_seen": seen}))
             try:
                 self.connector.send_order_details(store_id)
             except StoreFeatureMissingError as exc:

@@ -208,7 +208,8 @@ class TaskManager(QObject):
         """Run `fn(token, progress)` on the database pool.
 
         The callbacks are skipped, and the token cancelled, once `owner` is deleted; by default
-        the owner is the widget whose bound method is a callback.
+        the owner is the widget a callback is a method of, or whose `self` a callback written
+        inside its method uses.
         """
         return self._start(self.db_pool, fn, on_success, on_failure, on_progress, owner)
 
@@ -221,11 +222,8 @@ class TaskManager(QObject):
         on_progress: Callable[[int, int, str], None] | None = None,
         owner: QObject | None = None,
     ) -> CancelToken:
-        """Run `fn(token, progress)` on the network and documents pool.
-
-        The callbacks are skipped, and the token cancelled, once `owner` is deleted; by default
-        the owner is the widget whose bound method is a callback.
-        """
+        """Run `fn(token, progress)` on the network and documents pool; callbacks and owner as
+        for `run_db`."""
         return self._start(self.io_pool, fn, on_success, on_failure, on_progress, owner)
 
     @staticmethod
