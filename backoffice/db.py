@@ -13,7 +13,6 @@ connection runs once more on a fresh one (`Database.run_read`).
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import time
 import weakref
@@ -24,35 +23,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import platformdirs
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+import backoffice.domain.model  # noqa: F401  (every mapped class is known before the first query)
 from backoffice.errors import UserFacingError
+# Where a desk keeps its database; read before the database layer loads, named here as well.
+from backoffice.places import ENV_DATABASE_URL, data_dir, default_database_url  # noqa: F401
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-ENV_DATABASE_URL = "BACKOFFICE_DATABASE_URL"
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
-
-
-def data_dir() -> Path:
-    """This desk's data folder (database, backups, exports)."""
-    override = os.environ.get("BACKOFFICE_DATA_DIR")
-    path = Path(override) if override else platformdirs.user_data_path("backoffice", appauthor=False)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def default_database_url() -> str:
-    """BACKOFFICE_DATABASE_URL if set, else a SQLite file in the user data folder."""
-    env = os.environ.get(ENV_DATABASE_URL)
-    if env:
-        return env
-    return f"sqlite:///{data_dir() / 'backoffice.db'}"
 
 
 def parse_url(url: str) -> URL:

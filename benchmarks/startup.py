@@ -3,9 +3,12 @@
 Each run starts a new Python process (cold, as a person double-clicking the program) and
 times, from just before the process is started, until the main window has painted on a
 database of that many customers, signed in as the owner (the sign-in dialog is left out:
-it waits for a person), and until a key typed then has reached the search box in front.
-Beside it, in the same run and interleaved with it, the floor: a bare PySide6 process
-that opens an empty QMainWindow and paints it. Medians of the runs, and the ratio.
+it waits for a person), until a key typed then has reached the search box in front, and
+until Home's figures show (the database opens behind the painted window). A third process
+times what a person sees first: `run_app` up to the sign-in window painted, and a key typed
+reaching its login box. Beside them, in the same run and interleaved with them, the floor: a
+bare PySide6 process that opens an empty QMainWindow and paints it. Medians of the runs, and
+the ratios.
 `--memory` also starts `backoffice --self-test` (every screen built) and the bare window,
 and prints their peak memory.
 
@@ -70,29 +73,35 @@ app.exec()
 
 
 def _app_child(url: str) -> None:
-    """The app's own start, as `ui.shell.app.run_app` runs it once the owner has signed in."""
+    """The app's own start, as `ui.shell.app.run_app` runs it once the owner has signed in.
+
+    The database is opened behind the window (`DatabaseOpening`), as the app does: the window
+    paints first and the Home screen's figures follow. Prints `painted`, `typed` and `filled`
+    (the figures on Home) with their times.
+    """
     from PySide6.QtCore import QEvent, QObject, Qt, QTimer
     from PySide6.QtGui import QKeyEvent
     from PySide6.QtWidgets import QLineEdit
 
     from ui.shell import app as ui_app
     from ui.shell import window_state
+    from ui.common.opening import DatabaseOpening
     from backoffice.domain.enums import Role
-    from backoffice.domain.staff import Actor
+    from backoffice.domain.roles import Actor
 
     ui_app.configure_logging()
     app = ui_app.application()
     ui_app.install_excepthook()
     router = ui_app._open_call_channel(app, demo=False)
-    db = ui_app._open(url, ask_nobody=True)
-    if db is None:
-        sys.exit(1)
+    opening = DatabaseOpening(url)
+    opening.failed.connect(lambda exc: (print("failed", exc, flush=True), app.quit()))
     actor = Actor(staff_id=None, login="owner", role=Role.OWNER, desk="benchmark")
-    window = ui_app.build_window(db, actor)
+    window = ui_app.build_window(None, actor, opening=opening)
     window_state.restore(window, ui_app.desk_name())
-    lock = ui_app._install_idle_lock(app, window, db)
+    lock = ui_app._install_idle_lock(app, window, None)
     if router:
-        window.first_painted.connect(lambda: router.attach(window, lock))
+        window.settled.connect(lambda: router.attach(window, lock))
+    marks = {}
 
     class Painted(QObject):
         done = False
@@ -109,16 +118,29 @@ def _app_child(url: str) -> None:
         if target is not None:
             app.sendEvent(target, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A,
                                             Qt.KeyboardModifier.NoModifier, "a"))
-        # Home's find box hands what is typed to the Customers screen's search box.
+        # Home's find box keeps what is typed until the database is open, then hands it to
+        # the Customers screen's search box.
         now = app.focusWidget()
         if any(isinstance(w, QLineEdit) and w.text() == "a" for w in (target, now)):
             print("typed", time.monotonic(), flush=True)
-        # Let the work started at the opening finish, so the process ends cleanly.
-        QTimer.singleShot(0, window.close)
+        poll.start(2)
 
+    home = window.screens["HomeScreen"]
+
+    def check_filled():
+        if home.summary is not None and "filled" not in marks:
+            marks["filled"] = time.monotonic()
+            print("filled", marks["filled"], flush=True)
+            poll.stop()
+            # Let the work started at the opening finish, so the process ends cleanly.
+            QTimer.singleShot(0, window.close)
+
+    poll = QTimer()
+    poll.timeout.connect(check_filled)
     painted = Painted()
     window.installEventFilter(painted)
     window.show()
+    opening.start()
     app.exec()
     if router:
         router.detach()
@@ -126,7 +148,56 @@ def _app_child(url: str) -> None:
     window.ctx.tasks.wait_all(30_000)
     if lock is not None:
         lock.stop()
-    db.dispose()
+    if opening.ready:
+        opening.result().dispose()
+
+
+def _sign_in_child(url: str) -> None:
+    """The app's start as a person sees it first: `run_app` up to the sign-in window.
+
+    Prints `painted` when the sign-in window has painted and `typed` once a key sent then has
+    reached its login box; the database opens behind it meanwhile.
+    """
+    from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QDialog, QLineEdit
+
+    from ui.shell import app as ui_app
+    from ui.shell.sign_in import sign_in
+    from ui.common.opening import DatabaseOpening
+
+    ui_app.configure_logging()
+    app = ui_app.application()
+    ui_app.install_excepthook()
+    router = ui_app._open_call_channel(app, demo=False)
+    opening = DatabaseOpening(url).start()
+
+    class Painted(QObject):
+        done = False
+
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and not self.done and isinstance(obj, QDialog):
+                self.done = True
+                print("painted", time.monotonic(), flush=True)
+                QTimer.singleShot(0, lambda: type_key(obj))
+            return False
+
+    def type_key(dialog):
+        target = app.focusWidget()
+        if target is not None:
+            app.sendEvent(target, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A,
+                                            Qt.KeyboardModifier.NoModifier, "a"))
+        if isinstance(target, QLineEdit) and target.text().endswith("a"):
+            print("typed", time.monotonic(), flush=True)
+        dialog.done(0)
+
+    painted = Painted()
+    app.installEventFilter(painted)
+    sign_in(opening, desk="benchmark")
+    app.removeEventFilter(painted)
+    if router:
+        router.close()
+    opening.result().dispose()
 
 
 def _env(data_dir: Path) -> dict[str, str]:
@@ -142,19 +213,21 @@ def _env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, float | None]:
-    """Seconds from starting `cmd` to its window painted, and to a key typed (None if not)."""
+def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, float | None, float | None]:
+    """Seconds from starting `cmd` to its window painted, to a key typed and to Home's figures
+    shown (None if not)."""
     t0 = time.monotonic()
     out = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     marks = {}
     for line in out.stdout.splitlines():
         word, _, value = line.partition(" ")
-        if word in ("painted", "typed"):
+        if word in ("painted", "typed", "filled"):
             marks[word] = float(value)
     if "painted" not in marks:
         raise SystemExit(f"{' '.join(cmd)} did not paint a window:\n{out.stdout}\n{out.stderr}")
-    typed = marks.get("typed")
-    return marks["painted"] - t0, (typed - t0) if typed is not None else None
+    typed, filled = marks.get("typed"), marks.get("filled")
+    return (marks["painted"] - t0, (typed - t0) if typed is not None else None,
+            (filled - t0) if filled is not None else None)
 
 
 _PEAK = r"""
@@ -189,9 +262,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--memory", action="store_true", help="also the self-test's peak memory")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--sign-in-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         _app_child(args.child)
+        return 0
+    if args.sign_in_child:
+        _sign_in_child(args.sign_in_child)
         return 0
 
     from benchmarks.lookup import cache_url, prepare
@@ -202,25 +279,36 @@ def main(argv: list[str] | None = None) -> int:
     env = _env(data_dir)
     python = sys.executable
     app_cmd = [python, "-m", "benchmarks.startup", "--child", url]
+    sign_in_cmd = [python, "-m", "benchmarks.startup", "--sign-in-child", url]
     bare_cmd = [python, "-c", _BARE]
     # One of each first, untimed: the files they read are then in the page cache, as on a
     # desk where the program ran before.
     _run(bare_cmd, env)
     _run(app_cmd, env)
-    bare, app, bare_typed, app_typed = [], [], [], []
+    _run(sign_in_cmd, env)
+    bare, app, bare_typed, app_typed, app_filled = [], [], [], [], []
+    signin, signin_typed = [], []
+    nan = float("nan")
     for _ in range(args.runs):
-        painted, typed = _run(bare_cmd, env)
+        painted, typed, _filled = _run(bare_cmd, env)
         bare.append(painted)
-        bare_typed.append(typed if typed is not None else float("nan"))
-        painted, typed = _run(app_cmd, env)
+        bare_typed.append(typed if typed is not None else nan)
+        painted, typed, filled = _run(app_cmd, env)
         app.append(painted)
-        app_typed.append(typed if typed is not None else float("nan"))
+        app_typed.append(typed if typed is not None else nan)
+        app_filled.append(filled if filled is not None else nan)
+        painted, typed, _filled = _run(sign_in_cmd, env)
+        signin.append(painted)
+        signin_typed.append(typed if typed is not None else nan)
     print(f"start-up, {args.customers:,} customers on {url.split('://')[0]}, {args.runs} runs each, "
           f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, Python {sys.version.split()[0]}")
     print(f"  bare PySide6 window painted:   {_ms(bare)}")
     print(f"  back office main window:       {_ms(app)}")
     print(f"  ratio:                         {statistics.median(app) / statistics.median(bare):.2f}x")
     print(f"  a key typed reaches the box:   bare {_ms(bare_typed)}; back office {_ms(app_typed)}")
+    print(f"  Home's figures shown:          {_ms(app_filled)}")
+    print(f"  the sign-in window painted:    {_ms(signin)} (ratio {statistics.median(signin) / statistics.median(bare):.2f}x); "
+          f"a key in its login box {_ms(signin_typed)}")
     if args.memory:
         app_peak = _peak_mb([python, "-m", "ui.shell.launcher", "--self-test", "--db", url], env)
         bare_peak = _peak_mb(bare_cmd, env)

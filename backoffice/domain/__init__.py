@@ -1,34 +1,14 @@
-"""The data model and the pure business rules of the back office."""
+"""The data model and the pure business rules of the back office.
 
-from backoffice.domain.audit import AuditEvent
-from backoffice.domain.base import Base
-from backoffice.domain.catalog import Product
-from backoffice.domain.customers import Customer, CustomerAddress, CustomerNote
-from backoffice.domain.newsletters import (
-    ConsentEvent,
-    ConsentWording,
-    NewsletterList,
-    Subscription,
-    Suppression,
-    SuppressionKey,
-)
-from backoffice.domain.orders import (
-    Order,
-    OrderAddress,
-    OrderFee,
-    OrderLine,
-    OrderRefund,
-    Payment,
-    Shipment,
-    ShippingLine,
-)
-from backoffice.domain.privacy import Disclosure, PrivacyRequest
-from backoffice.domain.search import CustomerSearchTerm, CustomerSearchText  # noqa: F401
-from backoffice.domain.settings import ShopSetting
-from backoffice.domain.staff import StaffUser
-from backoffice.domain.sync import OutboxMessage, SyncConflict, SyncCursor, SyncRun
+Importing this package loads nothing: the window paints before SQLAlchemy is imported. The
+mapped classes are in `backoffice.domain.model` (all of them at once) and are also found here
+by name (`from backoffice.domain import Customer` imports the model on first use).
+"""
 
-__all__ = [
+from __future__ import annotations
+
+
+_MODEL_NAMES = frozenset({
     "AuditEvent",
     "Base",
     "ConsentEvent",
@@ -57,4 +37,18 @@ __all__ = [
     "SyncConflict",
     "SyncCursor",
     "SyncRun",
-]
+})
+
+
+def __getattr__(name: str):
+    # Only the mapped classes: `from backoffice.domain import text` asks for submodules this way too.
+    if name not in _MODEL_NAMES:
+        raise AttributeError(f"module 'backoffice.domain' has no attribute {name!r}")
+    import importlib  # late: only when a mapped class is first asked for by this name
+
+    # The model brings SQLAlchemy, which start-up defers.
+    model = importlib.import_module("backoffice.domain.model")
+    try:
+        return getattr(model, name)
+    except AttributeError:
+        raise AttributeError(f"module 'backoffice.domain' has no attribute {name!r}") from None

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum as SAEnum
+if TYPE_CHECKING:
+    from sqlalchemy import Enum as SAEnum
 
 
 def enum_column(enum_cls: type[StrEnum]) -> SAEnum:
     """A portable column type storing an enum's values as short strings."""
+    from sqlalchemy import Enum as SAEnum  # late: the enums themselves are read before SQLAlchemy loads
+
     return SAEnum(
         enum_cls,
         native_enum=False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import backoffice.domain  # noqa: F401  (registers every table)
+import backoffice.domain.model  # noqa: F401  (registers every table)
 from backoffice.domain.base import Base
 from backoffice.migrations.env_filters import include_name
 

@@ -18,12 +18,11 @@ from backoffice import secrets
 from backoffice.db import Database
 from backoffice.domain.base import utcnow
 from backoffice.domain.enums import AuditOutcome, Role
+from backoffice.domain.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem  # noqa: F401
 from backoffice.domain.staff import ROLE_LABELS, Actor, Permission, StaffUser
 from backoffice.errors import NotFound, PermissionDenied, UserFacingError, ValidationError
 from backoffice.services import access, audit
 
-MIN_PASSWORD_LENGTH = 10
-MAX_PASSWORD_LENGTH = 1024
 MAX_LOGIN_LENGTH = 64
 MAX_NAME_LENGTH = 120
 # Wrong passwords in a row before the account locks, and for how long.
@@ -102,17 +101,6 @@ def _spend_hash_time(password: str) -> None:
 
 
 # --- rules, shared with the screens for inline messages ------------------------------
-
-def password_problem(password: str) -> str | None:
-    """Why `password` cannot be used, as a short sentence, or None when it is fine."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
-    if not password.strip():
-        return "A password of spaces only cannot be used."
-    return None
-
 
 def login_problem(login: str) -> str | None:
     """Why `login` cannot be used, or None. Logins are compared without case or outer spaces."""

@@ -9,16 +9,19 @@ from PySide6.QtWidgets import (
     QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
 )
 
-from backoffice.domain.staff import Permission
+from typing import TYPE_CHECKING
+
+from backoffice.domain.roles import Permission
 from backoffice.errors import UserFacingError
-from backoffice.services import home
 from backoffice.services.changes import Changes
-from backoffice.services.privacy.register import QueueAlarm
 from ui.common.context import AppContext
 from ui.common.errors import show_error
 from ui.home.orders_chart import OrdersChart
 from ui.shell.icons import icon
 from ui.sync.sync_status import status_text
+
+if TYPE_CHECKING:
+    from backoffice.services import home
 
 # Changes often come in bursts (a sync publishes many): read the figures once after the burst.
 RELOAD_DELAY_MS = 400
@@ -81,6 +84,7 @@ class HomeScreen(QWidget):
         self.summary: home.HomeSummary | None = None
         self._loading = False
         self._again = False
+        self._find_waiting = False
         heading = QLabel("<h2>Today</h2>")
         # Whoever signs in can type a caller's name at once: the first key moves to Customers.
         self.find = QLineEdit()
@@ -150,7 +154,8 @@ class HomeScreen(QWidget):
         sync = getattr(ctx, "sync_controller", None)
         if sync is not None:
             sync.status_changed.connect(self._sync_status)
-        self.reload()
+        # The window may be on screen before the database is open: the figures follow it.
+        ctx.when_ready(self.reload)
 
     def _first(self) -> QWidget:
         if not self.find.isHidden():
@@ -161,9 +166,21 @@ class HomeScreen(QWidget):
         self._first().setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _find_typed(self, text: str) -> None:
-        if text.strip():
-            self.find.clear()
-            self.find_requested.emit(text)
+        if not text.strip():
+            return
+        if not self.ctx.ready:
+            # What is typed before the database is open stays here, and moves on once it is.
+            if not self._find_waiting:
+                self._find_waiting = True
+                self.ctx.when_ready(self._hand_over_find)
+            return
+        self.find.clear()
+        self.find_requested.emit(text)
+
+    def _hand_over_find(self) -> None:
+        self._find_waiting = False
+        if self.find.text().strip() and self.find.hasFocus():
+            self._find_typed(self.find.text())
 
     def open_tile(self, tile: Tile) -> None:
         self.screen_requested.emit(tile.screens)
@@ -176,7 +193,13 @@ class HomeScreen(QWidget):
             return
         self._loading = True
         db, actor = self.ctx.db, self.ctx.actor
-        self.ctx.tasks.run_db(lambda token, progress: home.home_summary(db, actor=actor),
+
+        def work(token, progress):
+            from backoffice.services import home  # late: SQLAlchemy loads behind the painted window
+
+            return home.home_summary(db, actor=actor)
+
+        self.ctx.tasks.run_db(work,
                               on_success=self._loaded, on_failure=self._failed)
 
     def _on_changes(self, changes: Changes) -> None:
@@ -205,6 +228,8 @@ class HomeScreen(QWidget):
             waiting = s.requests_overdue + (s.requests_due_soon or 0)
             detail = f"{s.requests_overdue} overdue, {s.requests_due_soon} due within the week" if waiting else ""
             self._set("requestsTile", waiting, detail)
+            from backoffice.services.privacy.register import QueueAlarm  # late: as the figures
+
             alarm = QueueAlarm(s.requests_overdue, s.requests_due_soon or 0)
             self.alarm_changed.emit(alarm.sentence())
             self.requests_waiting.emit(s.requests_overdue, s.requests_due_soon or 0)

@@ -6,7 +6,10 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from backoffice.services.home import DayCount
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from backoffice.services.home import DayCount
 
 BAR_COLOUR = QColor("#3d6f8e")
 TODAY_COLOUR = QColor("#c2571a")

@@ -10,24 +10,30 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
+from typing import TYPE_CHECKING
+
 from backoffice import calls_channel
-from backoffice.db import Database, default_database_url, open_database
 from backoffice.domain.enums import Role
-from backoffice.domain.staff import Actor
+from backoffice.domain.roles import Actor
 from backoffice.errors import UserFacingError
 from backoffice.logsetup import configure_logging as configure_file_logging
-from backoffice.services import settings as shop_settings
-from backoffice.services.search_index import rebuild_search_index, search_index_needs_rebuild
+from backoffice.places import default_database_url
 from ui.settings import desk_settings
 from ui.calls.router import CallRouter
 from ui.common.context import AppContext
 from ui.common.errors import install_excepthook
 from ui.common.gui_gc import collect_on_gui_thread
+from ui.common.opening import DatabaseOpening
 from ui.shell.idle_lock import IdleLock
 from ui.shell.main_window import MainWindow
 from ui.shell import window_state
 from ui.shell.sign_in import sign_in
 from ui.common.tasks import TaskManager
+
+# The database layer (SQLAlchemy and the data model) is imported when the database is opened,
+# never before the first window paints.
+if TYPE_CHECKING:
+    from backoffice.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +73,8 @@ def _open(url: str, *, ask_nobody: bool = False) -> Database | None:
     With `ask_nobody` (the self-test of an installed build) the reason is printed instead of
     shown in a box that nobody would close.
     """
+    from backoffice.db import open_database  # late: see the imports above
+
     try:
         db = open_database(url)
     except UserFacingError as exc:
@@ -81,6 +89,11 @@ def _open(url: str, *, ask_nobody: bool = False) -> Database | None:
 
 def _fill_search_index(db: Database) -> None:
     """After the upgrade that added customer search, index the customers already there."""
+    from backoffice.services.search_index import (  # late: see the imports above
+        rebuild_search_index,
+        search_index_needs_rebuild,
+    )
+
     if not search_index_needs_rebuild(db):
         return
     dialog = QProgressDialog("Preparing customer search…", None, 0, 0)
@@ -99,9 +112,9 @@ def _fill_search_index(db: Database) -> None:
     dialog.close()
 
 
-def build_window(db: Database, actor: Actor, *, store=None):
-    """The main window for `actor` on `db` (also used by tests)."""
-    ctx = AppContext(db=db, actor=actor, tasks=TaskManager(), store=store)
+def build_window(db: Database | None, actor: Actor, *, store=None, opening: DatabaseOpening | None = None):
+    """The main window for `actor` on `db`, or on the database `opening` opens behind it."""
+    ctx = AppContext(db=db, opening=opening, actor=actor, tasks=TaskManager(), store=store)
     return MainWindow(ctx)
 
 
@@ -116,37 +129,28 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
         print("backoffice: the back office is already open on this desk; brought it to the front")
         return 0
     url = db_url or desk_settings.database_url() or default_database_url()
-    db = _open(url, ask_nobody=self_test)
-    if db is None:
-        return 1
     if self_test:
-        actor = Actor(staff_id=None, login="self-test", role=Role.OWNER, desk=desk_name())
-        window = build_window(db, actor)
-        window.show()
-        # Every screen is built once, so a module or resource missing from a build shows here.
-        for name in window.screens:
-            window.show_screen(name)
-        QTimer.singleShot(300, window.close)
-        app.exec()
-        window.ctx.tasks.wait_all(5000)
-        db.dispose()
-        print(f"self-test ok: database {url.split('@')[-1]} migrated, main window and every screen shown")
-        return 0
+        return _self_test(app, url)
+    # The database opens on a thread of its own while the sign-in window paints and takes typing.
+    opening = DatabaseOpening(url).start()
     code = 0
     # Signing out at the idle lock closes the window and asks who is at the desk again.
     while True:
-        actor = sign_in(db, None, desk=desk_name(), hint=demo_hint)
+        actor = sign_in(opening, None, desk=desk_name(), hint=demo_hint)
         if actor is None:
+            if opening.error is not None:
+                _cannot_open(opening.error)
+                return 1
             # The first-run setup chose a shared server for this desk: open it and ask again.
             chosen = desk_settings.database_url()
             if chosen and chosen != url and db_url is None:
-                db.dispose()
+                opening.result().dispose()
                 url = chosen
-                db = _open(url)
-                if db is None:
-                    return 1
+                opening = DatabaseOpening(url).start()
                 continue
             break
+        db = opening.result()
+        _fill_search_index(db)
         window = build_window(db, actor, store=store)
         window_state.restore(window, desk_name())
         signed_out = []
@@ -156,7 +160,7 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
             window.sign_out_requested.connect(lock.sign_out)
         if router is not None:
             # Calls from the desk's channel are held until the panel is there (see CallRouter).
-            window.first_painted.connect(lambda window=window, lock=lock: router.attach(window, lock))
+            window.settled.connect(lambda window=window, lock=lock: router.attach(window, lock))
         window.show()
         code = app.exec()
         if router is not None:
@@ -171,8 +175,35 @@ def run_app(*, db_url: str | None = None, self_test: bool = False, demo_hint: st
             break
     if router is not None:
         router.close()
-    db.dispose()
+    if opening.ready:
+        opening.result().dispose()
     return code
+
+
+def _cannot_open(exc: BaseException) -> None:
+    """Say why the database could not be opened (an unexpected error goes to the excepthook)."""
+    if not isinstance(exc, UserFacingError):
+        raise exc
+    QMessageBox.critical(None, "The database could not be opened", exc.message)
+
+
+def _self_test(app: QApplication, url: str) -> int:
+    """Open `url`, build the main window and every screen, and close (a built program's check)."""
+    db = _open(url, ask_nobody=True)
+    if db is None:
+        return 1
+    actor = Actor(staff_id=None, login="self-test", role=Role.OWNER, desk=desk_name())
+    window = build_window(db, actor)
+    window.show()
+    # Every screen is built once, so a module or resource missing from a build shows here.
+    for name in window.screens:
+        window.show_screen(name)
+    QTimer.singleShot(300, window.close)
+    app.exec()
+    window.ctx.tasks.wait_all(5000)
+    db.dispose()
+    print(f"self-test ok: database {url.split('@')[-1]} migrated, main window and every screen shown")
+    return 0
 
 
 def _open_call_channel(app: QApplication, *, demo: bool):
@@ -193,15 +224,23 @@ def _open_call_channel(app: QApplication, *, demo: bool):
     return None if demo or not taken else False
 
 
-def _install_idle_lock(app: QApplication, window, db: Database):
-    minutes = shop_settings.get_setting(db, "desk.idle_lock_minutes")
-    lock = IdleLock(window, db=db, actor=window.ctx.actor, minutes=minutes)
+def _install_idle_lock(app: QApplication, window, db: Database | None):
+    """The desk's idle lock; its minutes are read from the shop's settings once the database is open."""
+    ctx = window.ctx
+    lock = IdleLock(window, db=db, actor=ctx.actor, minutes=0)
     window.lock_action.triggered.connect(lock.lock_now)
     window.idle_lock = lock
 
+    def read_minutes() -> None:
+        from backoffice.services import settings as shop_settings  # late: see the imports above
+
+        ctx.tasks.run_db(lambda token, progress: shop_settings.get_setting(ctx.db, "desk.idle_lock_minutes"),
+                         on_success=lock.set_minutes, owner=lock)
+
     def settings_changed(changes) -> None:
         if changes.settings:
-            lock.set_minutes(shop_settings.get_setting(db, "desk.idle_lock_minutes"))
+            read_minutes()
 
-    window.ctx.bus.changed.connect(settings_changed)
+    ctx.when_ready(read_minutes)
+    ctx.bus.changed.connect(settings_changed)
     return lock

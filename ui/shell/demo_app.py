@@ -16,7 +16,7 @@ import shutil
 from PySide6.QtCore import QEventLoop, Qt
 from PySide6.QtWidgets import QMessageBox, QProgressDialog
 
-from backoffice.db import data_dir
+from backoffice.places import data_dir
 from backoffice.demo.load import accounts_hint
 from backoffice.demo.web_store import open_demo_database, start_demo_store
 from backoffice.errors import UserFacingError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import SIGNAL, QEvent, QObject, Qt, QTimer, Signal
@@ -17,12 +18,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backoffice.db import Database
-from backoffice.domain.staff import Actor
+from backoffice.domain.roles import Actor
 from backoffice.errors import UserFacingError
-from backoffice.services import staff
 from ui.common.styles import ERROR_STYLE
 from ui.common.tasks import TaskManager
+
+if TYPE_CHECKING:
+    from backoffice.db import Database
 
 _T = QEvent.Type
 # Input that must not reach the window while it is locked.
@@ -38,6 +40,13 @@ _ACTIVITY = frozenset({
     _T.KeyPress, _T.MouseButtonPress, _T.MouseMove, _T.Wheel, _T.TouchBegin, _T.TabletPress,
 })
 _MAX_CHECK_MS = 15_000
+
+
+def _staff():
+    """The staff service, imported when a password is first checked (not before the window paints)."""
+    from backoffice.services import staff  # late: SQLAlchemy loads behind the painted window
+
+    return staff
 
 
 class _Cover(QWidget):
@@ -169,7 +178,7 @@ class IdleLock(QObject):
     unlocked = Signal()
     signed_out = Signal()
 
-    def __init__(self, window: QWidget, *, db: Database, actor: Actor, minutes: float,
+    def __init__(self, window: QWidget, *, db: Database | None, actor: Actor, minutes: float,
                  tasks: TaskManager | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent or window)
         self._window = window
@@ -191,6 +200,10 @@ class IdleLock(QObject):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
+
+    def _database(self) -> Database:
+        """The lock's database, or the window's (opened behind it at start-up) when none was given."""
+        return self._db if self._db is not None else self._window.ctx.db
 
     # --- settings and state -----------------------------------------------------------
 
@@ -261,9 +274,9 @@ class IdleLock(QObject):
             overlay.say("Type your password.")
             return
         overlay.set_checking(True)
-        db, actor = self._db, self._actor
+        actor = self._actor
         self._tasks.run_db(
-            lambda token, progress: staff.verify_password(db, actor=actor, password=password),
+            lambda token, progress: _staff().verify_password(self._database(), actor=actor, password=password),
             on_success=self._checked,
             on_failure=self._check_failed,
         )
@@ -322,9 +335,9 @@ class IdleLock(QObject):
         if self._signing_out:
             return
         self._signing_out = True
-        db, actor = self._db, self._actor
+        actor = self._actor
         self._tasks.run_db(
-            lambda token, progress: staff.sign_out(db, actor=actor),
+            lambda token, progress: _staff().sign_out(self._database(), actor=actor),
             on_success=lambda _r: self._signed_out(),
             on_failure=lambda _exc: self._signed_out(),
         )

@@ -12,14 +12,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backoffice.db import Database
-from backoffice.domain.staff import Actor
+from typing import TYPE_CHECKING
+
+from backoffice.domain.passwords import MIN_PASSWORD_LENGTH, password_problem
+from backoffice.domain.roles import Actor
 from backoffice.errors import UserFacingError, ValidationError
-from backoffice.services import staff
 from ui.common.errors import show_error
 from ui.common.inline_form import InlineForm, grow_to_fit
 from ui.common.styles import ERROR_STYLE
+from ui.common.opening import DatabaseOpening
 from ui.common.tasks import TaskManager
+
+if TYPE_CHECKING:
+    from backoffice.db import Database
+
+
+def _staff():
+    """The staff service, imported on the database pool when a password is checked: the dialog
+    paints (and takes typing) before the database layer has loaded."""
+    from backoffice.services import staff  # late: see above
+
+    return staff
 
 
 def _message_label(name: str) -> QLabel:
@@ -39,12 +52,13 @@ class LoginDialog(QDialog):
     asks for a new one before the dialog accepts. `actor` is set on Accepted.
     """
 
-    def __init__(self, db: Database, *, desk: str, tasks: TaskManager, parent: QWidget | None = None,
-                 hint: str | None = None, login: str = "") -> None:
+    def __init__(self, db: Database | DatabaseOpening, *, desk: str, tasks: TaskManager,
+                 parent: QWidget | None = None, hint: str | None = None, login: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("loginDialog")
         self.setWindowTitle("Sign in")
-        self._db = db
+        # The database, or its opening: a password typed before it is open is checked once it is.
+        self._opening = db if isinstance(db, DatabaseOpening) else DatabaseOpening.already_open(db)
         self._desk = desk
         self._tasks = tasks
         self._busy = False
@@ -76,7 +90,7 @@ class LoginDialog(QDialog):
         explain.setWordWrap(True)
         self.change_form = InlineForm()
         self.new_edit = self.change_form.add_password("new", "&New password")
-        self.new_edit.setPlaceholderText(f"at least {staff.MIN_PASSWORD_LENGTH} characters")
+        self.new_edit.setPlaceholderText(f"at least {MIN_PASSWORD_LENGTH} characters")
         self.repeat_edit = self.change_form.add_password("repeat", "&Repeat new password")
         self.change_message = _message_label("changeMessage")
         page2 = QVBoxLayout(change_page)
@@ -135,10 +149,12 @@ class LoginDialog(QDialog):
             problems["password"] = "Enter your password."
         if self.form.set_errors(problems):
             return
-        db, desk = self._db, self._desk
+        opening, desk = self._opening, self._desk
         login, password = self.login_edit.text(), self.password_edit.text()
 
         def work(token, progress):
+            db = opening.result()
+            staff = _staff()
             actor = staff.authenticate(db, login=login, password=password, desk=desk)
             return actor, staff.password_change_required(db, actor=actor)
 
@@ -178,16 +194,16 @@ class LoginDialog(QDialog):
         self.change_message.hide()
         new = self.new_edit.text()
         problems = {}
-        if (p := staff.password_problem(new)) is not None:
+        if (p := password_problem(new)) is not None:
             problems["new"] = p
         elif self.repeat_edit.text() != new:
             problems["repeat"] = "The two passwords differ."
         if self.change_form.set_errors(problems):
             return
-        db, actor, old = self._db, self._pending, self._old_password
+        opening, actor, old = self._opening, self._pending, self._old_password
         self._set_busy(True)
         self._tasks.run_db(
-            lambda token, progress: staff.change_own_password(db, actor=actor, old=old, new=new),
+            lambda token, progress: _staff().change_own_password(opening.result(), actor=actor, old=old, new=new),
             on_success=self._password_changed,
             on_failure=self._change_failed,
         )

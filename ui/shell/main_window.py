@@ -11,9 +11,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from backoffice import __version__
-from backoffice.db import safe_url
 from backoffice.domain import text as word_tables
-from backoffice.domain.staff import ROLE_LABELS, Permission
+from backoffice.domain.roles import ROLE_LABELS, Permission
+from backoffice.errors import UserFacingError
 from ui.common.context import AppContext
 from ui.shell.icons import icon
 from ui.shell.navigation import REQUESTS_SCREEN, Navigation
@@ -127,6 +127,10 @@ class MainWindow(QMainWindow):
     # Emitted once, just after the window's first paint: what the window does not need to be
     # seen (the call panel, warming caches) is set up then.
     first_painted = Signal()
+    # Emitted once, when the database is open and what the screen in front asked of it at
+    # that moment has been answered: the rest (the call panel, the sync's status, counts on
+    # tabs, the search's word tables) is set up then, so that the figures in front come first.
+    settled = Signal()
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -159,14 +163,15 @@ class MainWindow(QMainWindow):
         # count read in the background meanwhile.
         self.tabs.currentChanged.connect(self._build_current)
         self._build_current(self.tabs.currentIndex())
-        self._count_titles()
+        self.settled.connect(self._count_titles)
         ctx.bus.changed.connect(self._recount_titles)
         self._pages: dict[tuple[str, int], QWidget] = {}
         self.navigation = Navigation(self, self.tabs, [(n, self.screens.slot(n).title, self.screens.slot(n))
                                                        for n in self.screens], self.show_screen)
         self._build_menus()
-        where = safe_url(ctx.db.url)
-        self.db_label = QLabel(f"{ctx.actor.login} at {ctx.actor.desk or 'this desk'} · {where}")
+        self.db_label = QLabel(f"{ctx.actor.login} at {ctx.actor.desk or 'this desk'} · opening the database…")
+        ctx.when_ready(self._show_where)
+        ctx.opening.failed.connect(self._database_failed)
         self.statusBar().addWidget(self.db_label, 1)
         self.sync_status = SyncStatusWidget(self.sync, self)
         self.sync_status.clicked.connect(lambda: self.show_screen("SyncScreen"))
@@ -177,10 +182,41 @@ class MainWindow(QMainWindow):
             self.sync_status.hide()
         self.statusBar().addPermanentWidget(self.alarm_label)
         if ctx.may(Permission.RUN_SYNC):
-            self.sync.start()
-        self.first_painted.connect(self._after_first_paint)
+            self.settled.connect(self.sync.start)
+        self.settled.connect(self._after_settled)
+        self._settled = False
+        # Connected last: the screen in front has asked for its data by the time this runs.
+        ctx.when_ready(self._settle_after_queued_work)
 
-    def _after_first_paint(self) -> None:
+    def _settle_after_queued_work(self) -> None:
+        # The database pool runs one task at a time, in order: this one ends after theirs.
+        self.ctx.tasks.run_db(lambda token, progress: None, on_success=lambda _none: self._settle(),
+                              on_failure=lambda exc: self._settle(), owner=self)
+
+    def _settle(self) -> None:
+        if not self._settled:
+            self._settled = True
+            self.settled.emit()
+
+    @property
+    def is_settled(self) -> bool:
+        return self._settled
+
+    def _show_where(self) -> None:
+        from backoffice.db import safe_url  # late: SQLAlchemy loads behind the painted window
+
+        where = safe_url(self.ctx.db.url)
+        self.db_label.setText(f"{self.ctx.actor.login} at {self.ctx.actor.desk or 'this desk'} · {where}")
+
+    def _database_failed(self, exc: BaseException) -> None:
+        """The database could not be opened behind the window: say why, and close."""
+        message = exc.message if isinstance(exc, UserFacingError) else f"{type(exc).__name__}: {exc}"
+        self.db_label.setText("The database could not be opened")
+        QMessageBox.critical(self, "The database could not be opened", message)
+        self._leaving_confirmed = True
+        self.close()
+
+    def _after_settled(self) -> None:
         # The search's word tables, built behind the window rather than on the first keystroke.
         self.ctx.tasks.run_db(lambda token, progress: word_tables.prepare_tables(), on_failure=lambda exc: None)
 

@@ -11,7 +11,6 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QWidget
 
 from backoffice.errors import Cancelled, UserFacingError
-from backoffice.services import settings as settings_service
 from backoffice.services.changes import Changes
 from ui.common.context import AppContext
 from ui.common.tasks import CancelToken
@@ -130,6 +129,8 @@ class SyncController(QObject):
 
     def _load_interval(self) -> None:
         def work(token, progress):
+            from backoffice.services import settings as settings_service  # late: after the window paints
+
             return settings_service.get_setting(self.ctx.db, "store.sync_minutes")
 
         self.ctx.tasks.run_db(work, on_success=self._set_interval, on_failure=self._log_failure)
