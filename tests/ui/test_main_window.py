@@ -181,3 +181,26 @@ def test_each_screen_is_listed_with_its_own_title_and_permission():
     for spec, title, permission in SCREENS:
         cls = _load(spec)
         assert (cls.title, cls.permission) == (title, permission), spec
+
+
+def test_the_to_ship_tab_counts_the_orders_to_ship_and_keeps_the_count_when_the_window_is_resized(qtbot, sqlite_db):
+    from backoffice.services.fulfilment import to_ship
+
+    fill_demo_database(sqlite_db, customers=40, orders=200, seed=5)
+    owner = make_staff(sqlite_db, Role.OWNER, "boss")
+    waiting = to_ship.count_to_ship(sqlite_db, actor=owner)
+    assert waiting > 0
+    window = build_window(sqlite_db, owner)
+    qtbot.addWidget(window)
+    window.resize(1500, 800)
+    window.show()
+    slot = window.screens.slot("ShippingScreen")
+    expected = f"To ship ({waiting:,})"
+    qtbot.waitUntil(lambda: window.tabs.tabText(window.tabs.indexOf(slot)) == expected, timeout=WAIT_MS)
+    window.resize(1400, 800)
+    qtbot.wait(20)
+    assert window.tabs.tabText(window.tabs.indexOf(slot)) == expected
+    assert window.navigation.screen_actions["ShippingScreen"].shortcut().toString() in \
+        window.tabs.tabToolTip(window.tabs.indexOf(slot))
+    window.ctx.tasks.wait_all()
+    window.close()

@@ -316,8 +316,13 @@ class MainWindow(QMainWindow):
             # A long company name would push the other tabs off the bar; the tooltip has it whole.
             short = title if len(title) <= TAB_TITLE_MAX else title[:TAB_TITLE_MAX - 1].rstrip() + "…"
             self.tabs.setTabText(index, short)
-            self.tabs.setTabToolTip(index, getattr(page, "tab_tooltip", "") or title)
-            self.navigation.fit_tabs()
+            if isinstance(page, _ScreenSlot):
+                # A screen's tab title counts something ("To ship (3)"): the tabs keep it when
+                # refitted, and its tooltip keeps the screen's key.
+                self.navigation.set_title(page.name, short)
+            else:
+                self.tabs.setTabToolTip(index, getattr(page, "tab_tooltip", "") or title)
+                self.navigation.fit_tabs()
 
     def open_order(self, order_id: int) -> QWidget:
         from ui.orders.order_page import OrderPage  # late: keeps start-up quick

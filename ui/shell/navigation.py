@@ -155,6 +155,12 @@ class Navigation(QObject):
         return any(self.tabs.tabText(self.tabs.indexOf(slot)) != self._tab_text(name, False)
                    for name, slot in self._slots.items())
 
+    def set_title(self, name: str, title: str) -> None:
+        """Screen `name`'s tab says `title` from now on ("To ship (3)")."""
+        if name in self._titles:
+            self._titles[name] = title
+            self.fit_tabs()
+
     def set_badge(self, name: str, overdue: int, due: int) -> None:
         """Show on screen `name`'s tab and menu entry how many items are due or overdue."""
         slot = self._slots.get(name)
