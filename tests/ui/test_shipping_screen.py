@@ -48,7 +48,8 @@ def test_batch_is_drawn_in_the_background_saved_and_marked_printed(qtbot, ctx_fo
     assert screen.selection_label.text() == f"{ORDERS} orders selected."
     ticks = []
     timer = QTimer()
-    timer.timeout.connect(lambda: ticks.append(screen.progress.value()))
+    texts = set()
+    timer.timeout.connect(lambda: (ticks.append(screen.progress.value()), texts.add(screen.progress.text())))
     timer.start(5)
     qtbot.mouseClick(screen.slips_button, Qt.MouseButton.LeftButton)
     assert screen.progress.isVisible() and screen.cancel_button.isVisible()
@@ -60,6 +61,8 @@ def test_batch_is_drawn_in_the_background_saved_and_marked_printed(qtbot, ctx_fo
     # drawing a slip is quick, assembling the PDF afterwards is most of the time.)
     assert len(ticks) >= 5
     assert ORDERS in ticks, ticks
+    # With every slip drawn, the full bar says the PDF is being put together.
+    assert f"All {ORDERS} slips drawn; putting the PDF together…" in texts, texts
     preview = screen.preview
     qtbot.waitUntil(lambda: preview.page_label.text() == f"Page 1 of {ORDERS}", timeout=WAIT_MS)
     qtbot.waitUntil(lambda: preview.picture.pixmap() is not None and not preview.picture.pixmap().isNull(),

@@ -296,6 +296,11 @@ class ShippingScreen(QWidget):
 
     def _progressed(self, done: int, total: int, _text: str) -> None:
         show_progress(self.progress, done, total)
+        if total and done >= total:
+            # Every slip is drawn; reportlab now puts the pages together into one PDF, which
+            # takes a while longer for a big batch: the full bar says so rather than sitting silent.
+            what = self.progress.format().split(" ")[-1]
+            self.progress.setFormat(f"All %m {what} drawn; putting the PDF together…")
 
     def _failed(self, exc: BaseException) -> None:
         self._stop()
