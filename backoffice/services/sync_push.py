@@ -1162,10 +1162,12 @@ class Pusher:
 
 
 def order_message_ids(db, order_id: int) -> list[int]:
-    """Ids of the messages waiting for one order (and for the account its customer needs)."""
+    """Ids of the messages waiting for one order, its refunds and the account its customer needs."""
     with db.read() as s:
         customer_id = s.execute(select(ORDERS.c.customer_id).where(ORDERS.c.id == order_id)).scalar_one_or_none()
-        conditions = [(OUTBOX.c.entity_type == "order") & (OUTBOX.c.entity_id == order_id)]
+        refunds = select(REFUNDS.c.id).where(REFUNDS.c.order_id == order_id).scalar_subquery()
+        conditions = [(OUTBOX.c.entity_type == "order") & (OUTBOX.c.entity_id == order_id),
+                      (OUTBOX.c.entity_type == "refund") & OUTBOX.c.entity_id.in_(refunds)]
         if customer_id is not None:
             conditions.append((OUTBOX.c.entity_type == "customer") & (OUTBOX.c.entity_id == customer_id)
                               & (OUTBOX.c.kind == OutboxKind.CREATE_CUSTOMER))

@@ -137,3 +137,17 @@ def test_a_refund_on_a_phone_order_not_on_the_store_yet_follows_it_there(db, sto
     assert [i["quantity"] for i in refund["line_items"]] == [-1]  # the item too, by the store's line id
     assert [r.waiting for r in after.refunds] == [False]
     assert all(m.status is OutboxStatus.SENT for m in outbox_rows(db))
+
+
+def test_send_now_on_an_order_sends_its_refunds_too(db, store, conn, staff):
+    _sync(db, conn, full_customer_scan=True)
+    target = _paid_order(store)
+    order_id = _local(db, target["id"])
+    line = orders_service.get_order(db, actor=staff, order_id=order_id).lines[0]
+    record_refund(db, actor=staff, order_id=order_id, amount=line.unit_price, reason="Wrong size",
+                  lines=[RefundLine(line.id, 1)])
+
+    sync.push_order_now(db, conn, order_id, actor=staff, options=FAST)
+    (refund,) = store.refunds_of(target["id"])
+    assert refund["reason"] == "Wrong size"
+    assert [r.waiting for r in orders_service.get_order(db, actor=staff, order_id=order_id).refunds] == [False]
