@@ -54,7 +54,7 @@ NO_ACTOR = {
         "phone_orders.mask_email", "phone_orders.new_reference", "outbox.outbox_reference",
         "settings.check_settings",
         "staff.hash_password", "staff.login_problem", "staff.name_problem", "staff.normalise_login",
-        "staff.password_problem", "staff.role_change_refusal", "staff.use_fast_hashing_for_tests",
+        "staff.role_change_refusal", "staff.use_fast_hashing_for_tests",
         "sync.field_label",
         "privacy.erasure.blank_values", "privacy.erasure.years_ago", "privacy.export.bundle_bytes",
         "privacy.flags.marketing_blocked_clause", "privacy.identity.method_text",
