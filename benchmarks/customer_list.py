@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -25,11 +27,18 @@ from PySide6.QtCore import QEventLoop, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
 
+from sqlalchemy import create_engine, insert, select, text, update  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
 from backoffice.db import open_database  # noqa: E402
-from backoffice.domain.enums import Role  # noqa: E402
+from backoffice.domain.customers import Customer  # noqa: E402
+from backoffice.domain.enums import CustomerStatus, RequestKind, RequestStatus, Role, SubscriptionStatus  # noqa: E402
+from backoffice.domain.newsletters import NewsletterList, Subscription  # noqa: E402
+from backoffice.domain.privacy import PrivacyRequest  # noqa: E402
 from backoffice.domain.staff import Actor  # noqa: E402
 from backoffice.services import customers as svc  # noqa: E402
-from benchmarks.lookup import _warm, cache_url, prepare  # noqa: E402
+from backoffice.services.newsletters.lists import ensure_default_lists  # noqa: E402
+from benchmarks.lookup import _ensure_postgres_database, _warm, cache_url, fill_customers  # noqa: E402
 from ui.customers.customers_table_model import LOADING, CustomersTableModel  # noqa: E402
 from ui.common.tasks import TaskManager  # noqa: E402
 
@@ -176,10 +185,12 @@ def measure(db, *, rounds: int) -> None:
     tasks.wait_all(10_000)
 
 
-def _exists(url: str) -> bool:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+def list_cache_url(count: int) -> str:
+    """The list's own SQLite file: the customers with subscriptions and privacy requests, no search index."""
+    return cache_url(count).replace("lookup-", "customer-list-")
 
+
+def _exists(url: str) -> bool:
     parsed = make_url(url).set(drivername="postgresql+psycopg")
     admin = create_engine(parsed.set(database="postgres"))
     try:
@@ -195,20 +206,98 @@ def _customers(db) -> int:
         return conn.exec_driver_sql("SELECT count(*) FROM customers").scalar_one()
 
 
+# What the filters find: subscribers of each default list (share subscribed, share unsubscribed),
+# some erased customers, and privacy requests, a few of them open.
+_LIST_SHARES = {"Email newsletter": (0.30, 0.05), "SMS newsletter": (0.02, 0.01),
+                "Postal catalogue": (0.0005, 0.0)}
+_ERASED = 0.001
+_OPEN_REQUESTS, _CLOSED_REQUESTS = 300, 700
+
+
+def add_filter_data(db, count: int, *, seed: int = 13) -> None:
+    """Subscriptions, erased customers and privacy requests for the list's filters to find
+    (once: a database that has subscriptions is left as it is)."""
+    with db.begin() as s:
+        ensure_default_lists(s)
+    with db.engine.begin() as conn:
+        if conn.execute(select(Subscription.id).limit(1)).first() is not None:
+            return
+        print("Adding subscriptions, erased customers and privacy requests for the filters...")
+        rng = random.Random(seed)
+        lists = dict(conn.execute(select(NewsletterList.name, NewsletterList.id)).all())
+        now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+        for name, (subscribed, unsubscribed) in _LIST_SHARES.items():
+            rows = []
+            for cid in range(1, count + 1):
+                r = rng.random()
+                if r < subscribed + unsubscribed:
+                    rows.append({"list_id": lists[name], "customer_id": cid, "updated_at": now, "version": 1,
+                                 "status": SubscriptionStatus.SUBSCRIBED if r < subscribed
+                                 else SubscriptionStatus.UNSUBSCRIBED})
+                if len(rows) >= 50_000:
+                    conn.execute(insert(Subscription.__table__), rows)
+                    rows = []
+            if rows:
+                conn.execute(insert(Subscription.__table__), rows)
+        erased = rng.sample(range(1, count + 1), max(1, int(count * _ERASED)))
+        for i in range(0, len(erased), 500):
+            conn.execute(update(Customer.__table__).where(Customer.id.in_(erased[i:i + 500]))
+                         .values(status=CustomerStatus.ERASED))
+        open_statuses = [RequestStatus.RECEIVED, RequestStatus.IN_PROGRESS, RequestStatus.AWAITING_REVIEW]
+        closed_statuses = [RequestStatus.FULFILLED, RequestStatus.REFUSED, RequestStatus.WITHDRAWN]
+        requests = [{"customer_id": rng.randint(1, count), "kind": rng.choice(list(RequestKind)),
+                     "status": rng.choice(open_statuses if i < _OPEN_REQUESTS else closed_statuses),
+                     "channel": "email", "requester_name": "", "requester_contact": "", "details": "",
+                     "received_at": now, "due_at": now + timedelta(days=30), "identity_method": "",
+                     "decision_reason": "", "kept_items": "[]", "outcome": "", "version": 1}
+                    for i in range(_OPEN_REQUESTS + _CLOSED_REQUESTS)]
+        conn.execute(insert(PrivacyRequest.__table__), requests)
+    _analyze(db)
+
+
+def _analyze(db) -> None:
+    if db.backend == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        raw = db.engine.raw_connection()
+        try:
+            raw.dbapi_connection.execute("ANALYZE")
+            raw.dbapi_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+
+
+def prepare_list(url: str, count: int):
+    """A database with exactly `count` customers and the filters' data (no search index: the
+    list does not use it). A PostgreSQL database that does not exist yet is created."""
+    if url.startswith("postgres") and not _exists(url):
+        _ensure_postgres_database(url)
+    db = open_database(url)
+    have = _customers(db)
+    if have and have != count:
+        raise SystemExit(f"{url} holds {have:,} customers, not {count:,}: give another database")
+    if not have:
+        print(f"Writing {count:,} customers (addresses, some orders)...")
+        started = time.perf_counter()
+        fill_customers(db, count, progress=lambda line: None)
+        print(f"  written in {time.perf_counter() - started:.1f} s")
+    add_filter_data(db, count)
+    return db
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--db", help="database URL (default: the customer-search benchmark's cached SQLite file)")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--db", help="database URL (default: a SQLite file of the list's own in the cache folder)")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--prepare-only", action="store_true", help="write the database and stop")
     args = parser.parse_args(argv)
-    url = args.db or cache_url(args.customers)
-    # The list needs the customers, not the search index: a database that has them is used
-    # as it is (its search index may still be building).
-    db = open_database(url) if not url.startswith("postgres") or _exists(url) else None
-    if db is None or _customers(db) != args.customers:
-        if db is not None:
-            db.dispose()
-        db = prepare(url, args.customers)
+    url = args.db or list_cache_url(args.customers)
+    db = prepare_list(url, args.customers)
+    if args.prepare_only:
+        db.dispose()
+        return 0
     _warm(db)
     print(f"{db.backend} · {args.customers:,} customers · Python {sys.version.split()[0]} · "
           f"{os.cpu_count()} CPUs · load {os.getloadavg()[0]:.1f}")

@@ -852,16 +852,31 @@ def list_customers_page(
 
 @dataclass(frozen=True)
 class ListLayout:
-    """Where blocks of `block_size` rows of the customers list start, for one sort and filters.
+    """Where the rows of the customers list are, for one sort column and filters.
 
-    `starts[i]` is the (sort key, id) of the first row of the i-th block from where the
-    layout was read: pass it as `start` to `list_customers_page` to read that block.
-    `next_start` is where to read the layout on from (None: these reach the list's end).
+    `keys[i]` is the (sort key, id) of row `i * stride` of the list in ascending order of
+    the column (oldest first, names A to Z); `count` is how many rows the list has. One
+    layout serves both directions of its column: see `list_customers_rows`.
     """
 
-    block_size: int
-    starts: tuple[tuple[Any, int], ...]
-    next_start: tuple[Any, int] | None
+    stride: int
+    keys: tuple[tuple[Any, int], ...]
+    count: int
+
+
+# Sorts that read the same column, the other way round.
+_REVERSED = {
+    CustomerSort.NAME: CustomerSort.NAME_DESC,
+    CustomerSort.NAME_DESC: CustomerSort.NAME,
+    CustomerSort.NEWEST: CustomerSort.OLDEST,
+    CustomerSort.OLDEST: CustomerSort.NEWEST,
+}
+
+
+def ascending_sort(sort: CustomerSort | str) -> CustomerSort:
+    """The ascending sort on the same column as `sort` (the one its layout is read in)."""
+    sort = CustomerSort(sort)
+    return _REVERSED[sort] if _SORTS[sort][1] else sort
 
 
 def customer_list_layout(
@@ -869,37 +884,64 @@ def customer_list_layout(
     *,
     actor: Actor,
     sort: CustomerSort | str = CustomerSort.NAME,
-    block_size: int = 200,
-    start: tuple[Any, int] | None = None,
-    blocks: int = 250,
+    stride: int = 200,
     status: CustomerStatus | str | None = None,
     list_id: int | None = None,
     has_open_request: bool | None = None,
 ) -> ListLayout:
-    """The keys at which up to `blocks` blocks of the list start, from `start` (included) on.
+    """The list's layout for the column `sort` is on (either direction) and these filters.
 
-    Read on the list's index alone; a long list is read a part at a time, each part
-    starting at the previous one's `next_start`. Raises PermissionDenied.
+    One statement numbers the rows inside the database, on the list's index, and returns
+    every `stride`-th key; a second one counts the few rows from the last of them to the
+    end. Raises PermissionDenied.
     """
     access.require(db, actor, Permission.FIND_CUSTOMERS)
-    column, descending = _SORTS[CustomerSort(sort)]
-    block_size = max(1, int(block_size))
-    blocks = max(1, int(blocks))
-    key = tuple_(column, Customer.id)
-    part = select(column, Customer.id).where(*_list_filters(status, list_id, has_open_request))
-    if start is not None:
-        part = part.where(key <= tuple_(*start) if descending else key >= tuple_(*start))
-    if descending:
-        part = part.order_by(column.desc(), Customer.id.desc())
-    else:
-        part = part.order_by(column, Customer.id)
-    # Every block_size-th key of the next rows, on the index: a plain read of two columns,
-    # faster on both databases than numbering the rows in SQL.
+    column, _ = _SORTS[ascending_sort(sort)]
+    stride = max(1, int(stride))
+    conditions = _list_filters(status, list_id, has_open_request)
+    number = func.row_number().over(order_by=(column, Customer.id)).label("n")
+    rows = select(column.label("k"), Customer.id.label("id"), number).where(*conditions).subquery()
+    every = select(rows.c.k, rows.c.id).where((rows.c.n - 1) % stride == 0).order_by(rows.c.n)
     with db.engine.connect() as conn:
-        keys = conn.execute(part.limit(blocks * block_size + 1)).all()
-    starts = [(k, i) for k, i in keys[::block_size]]
-    next_start = starts.pop() if len(starts) > blocks else None
-    return ListLayout(block_size=block_size, starts=tuple(starts), next_start=next_start)
+        keys = tuple((k, i) for k, i in conn.execute(every))
+        tail = 0
+        if keys:
+            last = select(Customer.id).where(*conditions, tuple_(column, Customer.id) >= tuple_(*keys[-1]))
+            tail = int(conn.execute(select(func.count()).select_from(last.limit(stride).subquery()))
+                       .scalar_one())
+    return ListLayout(stride=stride, keys=keys, count=(len(keys) - 1) * stride + tail if keys else 0)
+
+
+def list_customers_rows(
+    db: Database,
+    *,
+    actor: Actor,
+    layout: ListLayout,
+    sort: CustomerSort | str = CustomerSort.NAME,
+    first: int = 0,
+    limit: int = 200,
+    status: CustomerStatus | str | None = None,
+    list_id: int | None = None,
+    has_open_request: bool | None = None,
+) -> tuple[CustomerRow, ...]:
+    """Rows `first` to `first + limit - 1` of the list in `sort`'s order, found from its
+    `layout` (read with the same filters, for the same column): one seek on the list's
+    index, fewer than `layout.stride` index entries counted on, and the rows read. Raises
+    PermissionDenied.
+    """
+    access.require(db, actor, Permission.FIND_CUSTOMERS)
+    count, stride = layout.count, layout.stride
+    first, limit = max(0, int(first)), max(1, min(int(limit), 1000))
+    up = ascending_sort(sort)
+    if first >= count:
+        return ()
+    if up != CustomerSort(sort):  # the same rows read the other way: from the end backwards
+        start = max(0, count - first - limit)
+        limit, first = count - first - start, start
+    key = layout.keys[first // stride]
+    page = list_customers_page(db, actor=actor, sort=up, start=key, skip=first % stride, limit=limit,
+                               status=status, list_id=list_id, has_open_request=has_open_request)
+    return page.rows if up == CustomerSort(sort) else page.rows[::-1]
 
 
 def count_customers(
