@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import Engine, and_, exists, func, select, tuple_, update
+from sqlalchemy import Engine, and_, bindparam, exists, func, select, tuple_, update
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.exc import OperationalError
@@ -884,32 +884,45 @@ def customer_list_layout(
     *,
     actor: Actor,
     sort: CustomerSort | str = CustomerSort.NAME,
-    stride: int = 200,
+    stride: int = 1000,
     status: CustomerStatus | str | None = None,
     list_id: int | None = None,
     has_open_request: bool | None = None,
 ) -> ListLayout:
     """The list's layout for the column `sort` is on (either direction) and these filters.
 
-    One statement numbers the rows inside the database, on the list's index, and returns
-    every `stride`-th key; a second one counts the few rows from the last of them to the
-    end. Raises PermissionDenied.
+    Read inside the database on the list's index: PostgreSQL numbers the rows in one
+    statement and returns every `stride`-th key; SQLite (whose window functions copy
+    every row) walks the index, each step one seek and `stride` entries counted on.
+    The count is the keys' rows and the few from the last key to the end. Raises
+    PermissionDenied.
     """
     access.require(db, actor, Permission.FIND_CUSTOMERS)
     column, _ = _SORTS[ascending_sort(sort)]
     stride = max(1, int(stride))
     conditions = _list_filters(status, list_id, has_open_request)
-    number = func.row_number().over(order_by=(column, Customer.id)).label("n")
-    rows = select(column.label("k"), Customer.id.label("id"), number).where(*conditions).subquery()
-    every = select(rows.c.k, rows.c.id).where((rows.c.n - 1) % stride == 0).order_by(rows.c.n)
+    key = tuple_(column, Customer.id)
     with db.engine.connect() as conn:
-        keys = tuple((k, i) for k, i in conn.execute(every))
+        if db.backend == "postgresql":
+            number = func.row_number().over(order_by=(column, Customer.id)).label("n")
+            rows = select(column.label("k"), Customer.id.label("id"), number).where(*conditions).subquery()
+            every = select(rows.c.k, rows.c.id).where((rows.c.n - 1) % stride == 0).order_by(rows.c.n)
+            keys = [(k, i) for k, i in conn.execute(every)]
+        else:
+            ordered = select(column, Customer.id).where(*conditions).order_by(column, Customer.id)
+            step = (select(column, Customer.id)
+                    .where(*conditions, key >= tuple_(bindparam("k", type_=column.type), bindparam("i")))
+                    .order_by(column, Customer.id).offset(stride).limit(1))
+            found = conn.execute(ordered.limit(1)).first()
+            keys = []
+            while found is not None:
+                keys.append((found[0], found[1]))
+                found = conn.execute(step, {"k": found[0], "i": found[1]}).first()
         tail = 0
         if keys:
-            last = select(Customer.id).where(*conditions, tuple_(column, Customer.id) >= tuple_(*keys[-1]))
-            tail = int(conn.execute(select(func.count()).select_from(last.limit(stride).subquery()))
-                       .scalar_one())
-    return ListLayout(stride=stride, keys=keys, count=(len(keys) - 1) * stride + tail if keys else 0)
+            last = select(Customer.id).where(*conditions, key >= tuple_(*keys[-1])).limit(stride)
+            tail = int(conn.execute(select(func.count()).select_from(last.subquery())).scalar_one())
+    return ListLayout(stride=stride, keys=tuple(keys), count=(len(keys) - 1) * stride + tail if keys else 0)
 
 
 def list_customers_rows(

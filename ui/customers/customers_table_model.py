@@ -183,10 +183,10 @@ class CustomersTableModel(QAbstractTableModel):
             return
         self._laying_out.add(key)
         epoch, db, actor = self._epoch, self._db, self._actor
-        filters, size = dict(key[1]), self.BLOCK_SIZE
+        filters = dict(key[1])
 
         def work(token, progress):
-            return customers_service.customer_list_layout(db, actor=actor, sort=sort, stride=size, **filters)
+            return customers_service.customer_list_layout(db, actor=actor, sort=sort, **filters)
 
         def done(layout: ListLayout) -> None:
             if epoch != self._epoch:
