@@ -3,6 +3,7 @@ duplicates, merging and permissions, on both databases."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import timedelta
 
@@ -369,8 +370,10 @@ def test_keyset_pages_walk_the_whole_list_in_order(db, owner):
     assert svc.count_customers(db, actor=owner) == len(names)
 
 
-def test_any_rows_of_the_list_are_read_from_its_layout_in_either_direction(db, owner):
+@pytest.mark.parametrize("small_list", [svc.SMALL_LIST, 0], ids=["short lists by id", "every list walked"])
+def test_any_rows_of_the_list_are_read_from_its_layout_in_either_direction(db, owner, monkeypatch, small_list):
     """The list shown by blocks: its layout counts it and finds any rows, for every sort and filter."""
+    monkeypatch.setattr(svc, "SMALL_LIST", small_list)
     for i in range(23):
         new(db, owner, f"F{i % 4}", f"L{(i * 7) % 23:02d}")
     with db.begin() as s:
@@ -387,7 +390,10 @@ def test_any_rows_of_the_list_are_read_from_its_layout_in_either_direction(db, o
                 layout = svc.customer_list_layout(db, actor=owner, sort=sort, stride=stride, **filters)
                 assert layout.count == count
                 ascending = whole if svc.ascending_sort(sort) == sort else whole[::-1]
-                assert [key[1] for key in layout.keys] == ascending[::stride]
+                if layout.ids is not None:
+                    assert list(layout.ids) == ascending and (filters or small_list)
+                else:
+                    assert [key[1] for key in layout.keys] == ascending[::stride]
                 for first in range(count + 2):
                     for limit in (1, 3, 5):
                         rows = svc.list_customers_rows(db, actor=owner, layout=layout, sort=sort, first=first,
@@ -401,7 +407,7 @@ def test_any_rows_of_the_list_are_read_from_its_layout_in_either_direction(db, o
             assert [r.id for r in rows] == whole[6:11]
 
 
-def test_list_filters_status_list_membership_and_open_requests(db, owner):
+def test_list_filters_status_list_membership_and_open_requests(db, owner, monkeypatch):
     a = new(db, owner, "Ann", "Able").customer
     b = new(db, owner, "Ben", "Baker").customer
     new(db, owner, "Cy", "Cole")
@@ -415,7 +421,9 @@ def test_list_filters_status_list_membership_and_open_requests(db, owner):
     def names(**filters):
         page = svc.list_customers_page(db, actor=owner, sort="name", **filters)
         assert svc.count_customers(db, actor=owner, **filters) == len(page.rows)
-        for sort in svc.CustomerSort:  # the layout counts the same rows and finds them
+        for sort, small_list in itertools.product(svc.CustomerSort, (50_000, 0)):
+            # The layout counts the same rows and finds them, short lists by id or walked.
+            monkeypatch.setattr(svc, "SMALL_LIST", small_list)
             layout = svc.customer_list_layout(db, actor=owner, sort=sort, stride=1, **filters)
             assert layout.count == len(page.rows)
             rows = svc.list_customers_rows(db, actor=owner, layout=layout, sort=sort, first=0, limit=10, **filters)

@@ -262,8 +262,7 @@ class CustomersTableModel(QAbstractTableModel):
         """A first block shorter than a block is the whole list: its layout is known."""
         up = customers_service.ascending_sort(self._sort)
         ascending = rows if up == self._sort else rows[::-1]
-        keys = ((ascending[0].sort_key, ascending[0].id),) if ascending else ()
-        layout = ListLayout(stride=self.BLOCK_SIZE, keys=keys, count=len(rows))
+        layout = ListLayout(stride=1, keys=(), count=len(rows), ids=tuple(r.id for r in ascending))
         self._keep(self._layout_key(), layout)
         self._laid_out(layout)
 
