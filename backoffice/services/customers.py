@@ -971,7 +971,6 @@ def customer_list_layout(
     access.require(db, actor, Permission.FIND_CUSTOMERS)
     column, _ = _SORTS[ascending_sort(sort)]
     stride = max(1, int(stride))
-    probes = _list_filters(status, list_id, has_open_request)
     sets = _list_filters(status, list_id, has_open_request, as_sets=True)
     key = tuple_(column, Customer.id)
     with db.engine.connect() as conn:
@@ -980,8 +979,14 @@ def customer_list_layout(
             ids = tuple(conn.execute(_from_the_filters_side(db, select(Customer.id).where(*sets), column)).scalars())
             return ListLayout(stride=1, keys=(), count=len(ids), ids=ids)
         if list_id is not None:  # the subscribers in order, from the list's side
-            rows = conn.execute(_from_the_filters_side(db, select(column, Customer.id).where(*sets), column)).all()
-            return ListLayout(stride=stride, keys=tuple((k, i) for k, i in rows[::stride]), count=len(rows))
+            # Only ids come back (on the driver's cursor, no rows built); the kept ones' keys after.
+            ordered = conn.execute(_from_the_filters_side(db, select(Customer.id).where(*sets), column))
+            kept, count = [], 0
+            for count, (customer_id,) in enumerate(ordered.cursor, 1):
+                if count % stride == 1 or stride == 1:
+                    kept.append(customer_id)
+            found = dict(conn.execute(select(Customer.id, column).where(Customer.id.in_(kept))).all())
+            return ListLayout(stride=stride, keys=tuple((found[i], i) for i in kept), count=count)
         if db.backend == "postgresql":
             first = select(column.label("k"), Customer.id.label("id"), literal(0).label("n")).where(*sets) \
                 .order_by(column, Customer.id).limit(1)
@@ -992,9 +997,9 @@ def customer_list_layout(
             walk = walk.union_all(select(step.c.k, step.c.id, walk.c.n + 1).select_from(walk.join(step, true())))
             keys = [(k, i) for k, i in conn.execute(select(walk.c.k, walk.c.id).order_by(walk.c.n))]
         else:
-            ordered = select(column, Customer.id).where(*probes).order_by(column, Customer.id)
+            ordered = select(column, Customer.id).where(*sets).order_by(column, Customer.id)
             step = (select(column, Customer.id)
-                    .where(*probes, key >= tuple_(bindparam("k", type_=column.type), bindparam("i")))
+                    .where(*sets, key >= tuple_(bindparam("k", type_=column.type), bindparam("i")))
                     .order_by(column, Customer.id).offset(stride).limit(1))
             found = conn.execute(ordered.limit(1)).first()
             keys = []
@@ -1003,7 +1008,7 @@ def customer_list_layout(
                 found = conn.execute(step, {"k": found[0], "i": found[1]}).first()
         tail = 0
         if keys:
-            last = select(Customer.id).where(*probes, key >= tuple_(*keys[-1])).limit(stride)
+            last = select(Customer.id).where(*sets, key >= tuple_(*keys[-1])).limit(stride)
             tail = int(conn.execute(select(func.count()).select_from(last.subquery())).scalar_one())
     return ListLayout(stride=stride, keys=tuple(keys), count=(len(keys) - 1) * stride + tail if keys else 0)
 

@@ -86,7 +86,8 @@ class CustomersTableModel(QAbstractTableModel):
         self._shown = 0  # rows the view knows of: 0 until the first block is in
         self._blocks: dict[int, tuple[CustomerRow, ...]] = {}
         self._wanted: list[int] = []
-        self._reading: int | None = None
+        self._asked: int | None = None  # the row whose asking started the next read
+        self._reading: tuple[int, ...] | None = None  # the blocks being read
         self._failed = False
         # Layouts by (ascending sort of the column, filters), kept until the customers change.
         self._layouts: OrderedDict[tuple, ListLayout] = OrderedDict()
@@ -248,15 +249,19 @@ class CustomersTableModel(QAbstractTableModel):
         self.endInsertRows()
         self.page_loaded.emit(self._shown)
 
-    def _want(self, block: int) -> None:
-        if block in self._blocks or block == self._reading:
+    def _want(self, row: int) -> None:
+        """The view asks for `row`, not read yet. Nothing being read: its block is read at once,
+        while the view paints on; else when the read under way is done."""
+        block = row // self.BLOCK_SIZE
+        if block in self._blocks or block in (self._reading or ()):
             return
         if block in self._wanted:
             self._wanted.remove(block)
         self._wanted.append(block)
         del self._wanted[:-MAX_WANTED]
         if self._reading is None:
-            self._kick.start()
+            self._asked = row
+            self._read_next()
 
     def _first_block_is_all(self, rows: tuple[CustomerRow, ...]) -> None:
         """A first block shorter than a block is the whole list: its layout is known."""
@@ -276,26 +281,44 @@ class CustomersTableModel(QAbstractTableModel):
                 break
         else:
             return
-        self._reading = block
+        # Rows in view across two blocks (the scroll bar let go near a block's end): one read.
+        # A view paints from its top row down, so a first row asked for in the second half of
+        # its block brings the next block along.
+        blocks = [block]
+        if self._layout is not None:
+            after = self._asked is not None and self._asked // self.BLOCK_SIZE == block \
+                and self._asked % self.BLOCK_SIZE >= self.BLOCK_SIZE // 2
+            for neighbour in (block + 1, block - 1):
+                wanted = neighbour in self._wanted or (after and neighbour == block + 1)
+                if wanted and neighbour not in self._blocks and 0 <= neighbour * self.BLOCK_SIZE < self._layout.count:
+                    if neighbour in self._wanted:
+                        self._wanted.remove(neighbour)
+                    blocks = sorted((block, neighbour))
+                    break
+        self._asked = None
+        self._reading = tuple(blocks)
         generation, db, actor, layout = self._generation, self._db, self._actor, self._layout
         sort, filters, size = self._sort, dict(self._filters), self.BLOCK_SIZE
 
         def work(token, progress):
-            if block == 0:
+            if blocks == [0]:
                 return customers_service.list_customers_page(db, actor=actor, sort=sort, limit=size, **filters).rows
             return customers_service.list_customers_rows(
-                db, actor=actor, layout=layout, sort=sort, first=block * size, limit=size, **filters)
+                db, actor=actor, layout=layout, sort=sort, first=blocks[0] * size, limit=len(blocks) * size,
+                **filters)
 
         def done(rows: tuple[CustomerRow, ...]) -> None:
             if generation != self._generation:
                 return
             self._reading = None
-            self._blocks[block] = tuple(rows)
-            if block == 0 and self._layout is None and len(rows) < size:
-                self._first_block_is_all(tuple(rows))
+            rows = tuple(rows)
+            for i, b in enumerate(blocks):
+                self._blocks[b] = rows[i * size:(i + 1) * size]
+            if blocks == [0] and self._layout is None and len(rows) < size:
+                self._first_block_is_all(rows)
             if self._shown:
-                first = block * size
-                last_row = min(self._shown, first + size) - 1
+                first = blocks[0] * size
+                last_row = min(self._shown, first + len(blocks) * size) - 1
                 if last_row >= first:
                     self.dataChanged.emit(self.index(first, 0), self.index(last_row, len(COLUMNS) - 1))
                 self.page_loaded.emit(self._shown)
@@ -330,7 +353,7 @@ class CustomersTableModel(QAbstractTableModel):
             return None
         row = self.row_at(index.row())
         if row is None:
-            self._want(index.row() // self.BLOCK_SIZE)
+            self._want(index.row())
             if role == Qt.ItemDataRole.DisplayRole:
                 return LOADING if index.column() == 0 else ""
             return None
