@@ -83,7 +83,7 @@ def _shown(view: QTableView) -> bool:
 
 
 _CLOSED = ", ".join(f"'{s.value}'" for s in sorted(CLOSED_REQUEST_STATUSES))
-_OPEN_REQUESTS = (f"(SELECT customer_id FROM privacy_requests WHERE customer_id IS NOT NULL "
+_OPEN_REQUEST_IDS = (f"(SELECT customer_id FROM privacy_requests WHERE customer_id IS NOT NULL "
                   f"AND status NOT IN ({_CLOSED}))")
 
 
@@ -97,7 +97,7 @@ def _bare_where(filters: dict) -> str:
         where.append(f"id IN (SELECT customer_id FROM subscriptions WHERE list_id = {int(filters['list_id'])} "
                      f"AND status = 'subscribed')")
     if filters.get("has_open_request") is not None:
-        where.append(("id IN " if filters["has_open_request"] else "id NOT IN ") + _OPEN_REQUESTS)
+        where.append(("id IN " if filters["has_open_request"] else "id NOT IN ") + _OPEN_REQUEST_IDS)
     return " AND ".join(where)
 
 

@@ -862,9 +862,10 @@ def list_customers_page(
     with db.engine.connect() as conn:
         if after is None and start is None and skip <= 0:
             few = _at_most(conn, status, list_id, has_open_request)
-            if few is not None and few <= SMALL_LIST:
-                # The list's first (or last) rows when the filters keep it short: read from the
-                # filters' side, not by walking the list's index past the customers they leave out.
+            if few is not None and few <= SMALL_LIST // 10:
+                # The list's first (or last) rows when the filters keep it very short: read from
+                # the filters' side, not by walking the list's index past the customers they
+                # leave out (a longer list's first rows come sooner along its index).
                 sets = _list_filters(status, list_id, has_open_request, as_sets=True)
                 result = conn.execute(_from_the_filters_side(db, _row_columns(column).where(*sets), column,
                                                              descending=descending).limit(limit)).all()

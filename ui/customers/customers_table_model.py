@@ -48,6 +48,8 @@ COLUMNS = (
 MAX_WANTED = 6
 # Layouts kept (by sort column and filters), the ones used longest ago forgotten first.
 MAX_LAYOUTS = 16
+# How long the list is left alone before the other sort column's layout is read.
+IDLE_MS = 1000
 
 
 class CustomersTableModel(QAbstractTableModel):
@@ -60,9 +62,9 @@ class CustomersTableModel(QAbstractTableModel):
     in, the view has every row, and any block is one seek on the list's index: the last
     (Ctrl+End) as well as one in the middle of the scroll bar. Rows not read yet show
     "Loading…". Layouts are kept by sort column and filters (one serves both
-    directions of its column) until the customers change; once one is read, the other
-    column's for the same filters is read too, so that choosing another sort finds its
-    layout ready. A new sort or filter (`set_query`) starts over and drops what is
+    directions of its column) until the customers change; once one is read and the list
+    is left alone a moment (IDLE_MS), the other column's for the same filters is read
+    too, so that choosing another sort finds its layout ready. A new sort or filter (`set_query`) starts over and drops what is
     still on its way for the old one.
     """
 
@@ -97,6 +99,12 @@ class CustomersTableModel(QAbstractTableModel):
         self._kick.setSingleShot(True)
         self._kick.setInterval(0)
         self._kick.timeout.connect(self._read_next)
+        # The other column's layout is read once the list has been left alone a moment: its
+        # read would slow the blocks someone is jumping to.
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(IDLE_MS)
+        self._idle.timeout.connect(self._read_other_layout)
 
     # --- the query -------------------------------------------------------------------
 
@@ -112,6 +120,7 @@ class CustomersTableModel(QAbstractTableModel):
         """Start over with another sort or other filters: the first rows and the layout
         are read at once (the layout found ready when it was read before)."""
         self.beginResetModel()
+        self._idle.stop()
         self._generation += 1
         if sort is not None:
             self._sort = CustomerSort(sort)
@@ -131,7 +140,7 @@ class CustomersTableModel(QAbstractTableModel):
         if layout is not None:
             self._layouts.move_to_end(key)
             self._laid_out(layout)
-            self._read_other_layout()
+            self._idle.start()
             return
         # The same filters on the other column: the count is known already.
         other = self._layouts.get(self._layout_key(other_column=True))
@@ -196,7 +205,7 @@ class CustomersTableModel(QAbstractTableModel):
             self._keep(key, layout)
             if key == self._layout_key() and self._layout is None:
                 self._laid_out(layout)
-                self._read_other_layout()
+                self._idle.start()
 
         def failed(exc: BaseException) -> None:
             if epoch != self._epoch:
@@ -209,6 +218,9 @@ class CustomersTableModel(QAbstractTableModel):
 
     def _read_other_layout(self) -> None:
         """Read the other column's layout for the same filters, for the next sort chosen."""
+        if self._reading is not None:
+            self._idle.start()
+            return
         key = self._layout_key(other_column=True)
         if key not in self._layouts:
             self._read_layout(key, key[0])
@@ -297,6 +309,8 @@ class CustomersTableModel(QAbstractTableModel):
                     break
         self._asked = None
         self._reading = tuple(blocks)
+        if self._idle.isActive():
+            self._idle.start()  # not yet: someone is moving about the list
         generation, db, actor, layout = self._generation, self._db, self._actor, self._layout
         sort, filters, size = self._sort, dict(self._filters), self.BLOCK_SIZE
 
