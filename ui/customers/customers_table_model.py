@@ -187,8 +187,9 @@ class CustomersTableModel(QAbstractTableModel):
     # --- the layout --------------------------------------------------------------------
 
     def _read_layout(self, key: tuple, sort: CustomerSort) -> None:
-        """Read the layout for `key` on the other pool (one statement that scans the list's
-        index: it would hold the database thread for as long)."""
+        """Read the layout for `key` on the other pool: the read goes along the whole list
+        (up to a second or two at a million customers) and would hold the database thread
+        for as long, ahead of the rows in view and of searches."""
         if key in self._laying_out:
             return
         self._laying_out.add(key)
