@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import Engine, and_, exists, func, select, tuple_, update
+from sqlalchemy import Engine, and_, bindparam, exists, func, literal, literal_column, select, true, tuple_, update
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.exc import OperationalError
@@ -757,21 +757,42 @@ _SORTS = {
 }
 
 
-def _list_filters(status, list_id, has_open_request) -> list:
+def _members(list_id: int):
+    return select(Subscription.customer_id).where(
+        Subscription.list_id == list_id, Subscription.status == SubscriptionStatus.SUBSCRIBED)
+
+
+def _with_open_request():
+    return select(PrivacyRequest.customer_id).where(
+        PrivacyRequest.customer_id.is_not(None), PrivacyRequest.status.not_in(list(CLOSED_REQUEST_STATUSES)))
+
+
+def _list_filters(status, list_id, has_open_request, *, as_sets: bool = False) -> list:
+    """The list's conditions. By default each customer is checked on its own (EXISTS: right
+    for reading a block, a few hundred rows from a key on); `as_sets` names the subscribers
+    and the customers with an open request as sets of ids (right for reading or counting
+    the whole list: the database reads the set once, from its own side)."""
     conditions = [Customer.merged_into_id.is_(None)]
     if status is not None:
         conditions.append(Customer.status == CustomerStatus(status))
     if list_id is not None:
-        conditions.append(exists().where(
-            Subscription.customer_id == Customer.id, Subscription.list_id == list_id,
-            Subscription.status == SubscriptionStatus.SUBSCRIBED,
-        ))
+        if as_sets:
+            conditions.append(Customer.id.in_(_members(list_id)))
+        else:
+            conditions.append(exists().where(
+                Subscription.customer_id == Customer.id, Subscription.list_id == list_id,
+                Subscription.status == SubscriptionStatus.SUBSCRIBED,
+            ))
     if has_open_request is not None:
-        open_request = exists().where(
-            PrivacyRequest.customer_id == Customer.id,
-            PrivacyRequest.status.not_in(list(CLOSED_REQUEST_STATUSES)),
-        )
-        conditions.append(open_request if has_open_request else ~open_request)
+        if as_sets:
+            with_open = _with_open_request()
+            conditions.append(Customer.id.in_(with_open) if has_open_request else Customer.id.not_in(with_open))
+        else:
+            open_request = exists().where(
+                PrivacyRequest.customer_id == Customer.id,
+                PrivacyRequest.status.not_in(list(CLOSED_REQUEST_STATUSES)),
+            )
+            conditions.append(open_request if has_open_request else ~open_request)
     return conditions
 
 
@@ -784,6 +805,13 @@ def _list_rows(result) -> tuple[CustomerRow, ...]:
             created_at=r.created_at, sort_key=r.sort_key,
         )
         for r in result
+    )
+
+
+def _row_columns(column):
+    return select(
+        Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.email,
+        Customer.phone, Customer.status, Customer.created_at, column.label("sort_key"),
     )
 
 
@@ -824,10 +852,7 @@ def list_customers_page(
             return stmt.order_by(column.desc(), Customer.id.desc())
         return stmt.order_by(column, Customer.id)
 
-    stmt = select(
-        Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.email,
-        Customer.phone, Customer.status, Customer.created_at, column.label("sort_key"),
-    ).where(*conditions)
+    stmt = _row_columns(column).where(*conditions)
     if after is not None:
         stmt = stmt.where(key < tuple_(*after) if descending else key > tuple_(*after))
     since = []
@@ -835,6 +860,19 @@ def list_customers_page(
         since = [key <= tuple_(*start) if descending else key >= tuple_(*start)]
     stmt = stmt.where(*since)
     with db.engine.connect() as conn:
+        if after is None and start is None and skip <= 0:
+            few = _at_most(conn, status, list_id, has_open_request)
+            if few is not None and few <= SMALL_LIST // 10:
+                # The list's first (or last) rows when the filters keep it very short: read from
+                # the filters' side, not by walking the list's index past the customers they
+                # leave out (a longer list's first rows come sooner along its index).
+                sets = _list_filters(status, list_id, has_open_request, as_sets=True)
+                result = conn.execute(_from_the_filters_side(db, _row_columns(column).where(*sets), column,
+                                                             descending=descending).limit(limit)).all()
+                rows = _list_rows(result)
+                if from_end:
+                    return Page(rows=rows[::-1], next_key=None)
+                return Page(rows=rows, next_key=(rows[-1].sort_key, rows[-1].id) if len(rows) == limit else None)
         if skip > 0:
             # Find the first row's key on the index alone, then read the rows from there.
             found = conn.execute(ordered(select(column, Customer.id).where(*conditions, *since))
@@ -852,16 +890,64 @@ def list_customers_page(
 
 @dataclass(frozen=True)
 class ListLayout:
-    """Where blocks of `block_size` rows of the customers list start, for one sort and filters.
+    """Where the rows of the customers list are, for one sort column and filters.
 
-    `starts[i]` is the (sort key, id) of the first row of the i-th block from where the
-    layout was read: pass it as `start` to `list_customers_page` to read that block.
-    `next_start` is where to read the layout on from (None: these reach the list's end).
+    `keys[i]` is the (sort key, id) of row `i * stride` of the list in ascending order of
+    the column (oldest first, names A to Z); `count` is how many rows the list has. A
+    short list (up to SMALL_LIST rows) is laid out by every row's id instead, in `ids`
+    (ascending), and `keys` is empty. One layout serves both directions of its column:
+    see `list_customers_rows`.
     """
 
-    block_size: int
-    starts: tuple[tuple[Any, int], ...]
-    next_start: tuple[Any, int] | None
+    stride: int
+    keys: tuple[tuple[Any, int], ...]
+    count: int
+    ids: tuple[int, ...] | None = None
+
+
+# A list with at most this many rows is laid out by its ids: any of its blocks is then read
+# by primary key, however rare its rows are on the list's index.
+SMALL_LIST = 50_000
+
+
+# Sorts that read the same column, the other way round.
+_REVERSED = {
+    CustomerSort.NAME: CustomerSort.NAME_DESC,
+    CustomerSort.NAME_DESC: CustomerSort.NAME,
+    CustomerSort.NEWEST: CustomerSort.OLDEST,
+    CustomerSort.OLDEST: CustomerSort.NEWEST,
+}
+
+
+def ascending_sort(sort: CustomerSort | str) -> CustomerSort:
+    """The ascending sort on the same column as `sort` (the one its layout is read in)."""
+    sort = CustomerSort(sort)
+    return _REVERSED[sort] if _SORTS[sort][1] else sort
+
+
+def _at_most(conn, status, list_id, has_open_request) -> int | None:
+    """How many rows the filters allow at most, counted from their own side up to
+    SMALL_LIST + 1 (None: no filter names a set of its own)."""
+    sides = []
+    if status is not None:
+        sides.append(select(Customer.id).where(Customer.status == CustomerStatus(status)))
+    if list_id is not None:
+        sides.append(_members(list_id))
+    if has_open_request:
+        sides.append(_with_open_request())
+    return min((int(conn.execute(select(func.count()).select_from(side.limit(SMALL_LIST + 1).subquery()))
+                    .scalar_one()) for side in sides), default=None)
+
+
+def _from_the_filters_side(db: Database, stmt, column, *, descending: bool = False):
+    """`stmt` in the list's order, read from the filters' side and then sorted: SQLite is
+    kept from walking the list's index for the order (and checking every customer on it)
+    by a unary plus on the order's columns; PostgreSQL's planner, which knows how many
+    rows the sets hold, chooses for itself."""
+    order = [column, Customer.id]
+    if db.backend != "postgresql":
+        order = [literal_column(f"+{Customer.__tablename__}.{c.key}") for c in order]
+    return stmt.order_by(*(c.desc() for c in order) if descending else order)
 
 
 def customer_list_layout(
@@ -869,37 +955,104 @@ def customer_list_layout(
     *,
     actor: Actor,
     sort: CustomerSort | str = CustomerSort.NAME,
-    block_size: int = 200,
-    start: tuple[Any, int] | None = None,
-    blocks: int = 250,
+    stride: int = 1000,
     status: CustomerStatus | str | None = None,
     list_id: int | None = None,
     has_open_request: bool | None = None,
 ) -> ListLayout:
-    """The keys at which up to `blocks` blocks of the list start, from `start` (included) on.
+    """The list's layout for the column `sort` is on (either direction) and these filters.
 
-    Read on the list's index alone; a long list is read a part at a time, each part
-    starting at the previous one's `next_start`. Raises PermissionDenied.
+    Read inside the database: a list the filters keep short (SMALL_LIST) is read whole
+    as ids, from the filters' side (the subscribers, the open requests, the status).
+    A newsletter list's longer one is read whole in order, every `stride`-th key kept
+    (checking each customer's subscription on the way along the list's index costs
+    more). Any other is walked on the list's index, every step one seek and `stride`
+    entries counted on: PostgreSQL in one recursive statement, SQLite a step at a time;
+    the count is the keys' rows and the few from the last key to the end. Raises
+    PermissionDenied.
     """
     access.require(db, actor, Permission.FIND_CUSTOMERS)
-    column, descending = _SORTS[CustomerSort(sort)]
-    block_size = max(1, int(block_size))
-    blocks = max(1, int(blocks))
+    column, _ = _SORTS[ascending_sort(sort)]
+    stride = max(1, int(stride))
+    sets = _list_filters(status, list_id, has_open_request, as_sets=True)
     key = tuple_(column, Customer.id)
-    part = select(column, Customer.id).where(*_list_filters(status, list_id, has_open_request))
-    if start is not None:
-        part = part.where(key <= tuple_(*start) if descending else key >= tuple_(*start))
-    if descending:
-        part = part.order_by(column.desc(), Customer.id.desc())
-    else:
-        part = part.order_by(column, Customer.id)
-    # Every block_size-th key of the next rows, on the index: a plain read of two columns,
-    # faster on both databases than numbering the rows in SQL.
     with db.engine.connect() as conn:
-        keys = conn.execute(part.limit(blocks * block_size + 1)).all()
-    starts = [(k, i) for k, i in keys[::block_size]]
-    next_start = starts.pop() if len(starts) > blocks else None
-    return ListLayout(block_size=block_size, starts=tuple(starts), next_start=next_start)
+        few = _at_most(conn, status, list_id, has_open_request)
+        if few is not None and few <= SMALL_LIST:
+            ids = tuple(conn.execute(_from_the_filters_side(db, select(Customer.id).where(*sets), column)).scalars())
+            return ListLayout(stride=1, keys=(), count=len(ids), ids=ids)
+        if list_id is not None:  # the subscribers in order, from the list's side
+            # Only ids come back (on the driver's cursor, no rows built); the kept ones' keys after.
+            ordered = conn.execute(_from_the_filters_side(db, select(Customer.id).where(*sets), column))
+            stride = min(stride, 200)  # read whole anyway: a key for every block, none counted on
+            kept, count = [], 0
+            for count, (customer_id,) in enumerate(ordered.cursor, 1):
+                if count % stride == 1 or stride == 1:
+                    kept.append(customer_id)
+            found = dict(conn.execute(select(Customer.id, column).where(Customer.id.in_(kept))).all())
+            return ListLayout(stride=stride, keys=tuple((found[i], i) for i in kept), count=count)
+        if db.backend == "postgresql":
+            first = select(column.label("k"), Customer.id.label("id"), literal(0).label("n")).where(*sets) \
+                .order_by(column, Customer.id).limit(1)
+            walk = first.cte("walk", recursive=True)
+            step = (select(column.label("k"), Customer.id.label("id")).where(
+                *sets, key >= tuple_(walk.c.k, walk.c.id)).order_by(column, Customer.id)
+                .offset(stride).limit(1).lateral("step"))
+            walk = walk.union_all(select(step.c.k, step.c.id, walk.c.n + 1).select_from(walk.join(step, true())))
+            keys = [(k, i) for k, i in conn.execute(select(walk.c.k, walk.c.id).order_by(walk.c.n))]
+        else:
+            ordered = select(column, Customer.id).where(*sets).order_by(column, Customer.id)
+            step = (select(column, Customer.id)
+                    .where(*sets, key >= tuple_(bindparam("k", type_=column.type), bindparam("i")))
+                    .order_by(column, Customer.id).offset(stride).limit(1))
+            found = conn.execute(ordered.limit(1)).first()
+            keys = []
+            while found is not None:
+                keys.append((found[0], found[1]))
+                found = conn.execute(step, {"k": found[0], "i": found[1]}).first()
+        tail = 0
+        if keys:
+            last = select(Customer.id).where(*sets, key >= tuple_(*keys[-1])).limit(stride)
+            tail = int(conn.execute(select(func.count()).select_from(last.subquery())).scalar_one())
+    return ListLayout(stride=stride, keys=tuple(keys), count=(len(keys) - 1) * stride + tail if keys else 0)
+
+
+def list_customers_rows(
+    db: Database,
+    *,
+    actor: Actor,
+    layout: ListLayout,
+    sort: CustomerSort | str = CustomerSort.NAME,
+    first: int = 0,
+    limit: int = 200,
+    status: CustomerStatus | str | None = None,
+    list_id: int | None = None,
+    has_open_request: bool | None = None,
+) -> tuple[CustomerRow, ...]:
+    """Rows `first` to `first + limit - 1` of the list in `sort`'s order, found from its
+    `layout` (read with the same filters, for the same column): one seek on the list's
+    index, fewer than `layout.stride` index entries counted on, and the rows read; for a
+    short list, the rows of its ids. Raises PermissionDenied.
+    """
+    access.require(db, actor, Permission.FIND_CUSTOMERS)
+    count, stride = layout.count, layout.stride
+    first, limit = max(0, int(first)), max(1, min(int(limit), 1000))
+    up = ascending_sort(sort)
+    if first >= count:
+        return ()
+    if up != CustomerSort(sort):  # the same rows read the other way: from the end backwards
+        start = max(0, count - first - limit)
+        limit, first = count - first - start, start
+    if layout.ids is not None:  # a short list: its rows by primary key
+        ids = layout.ids[first:first + limit]
+        with db.engine.connect() as conn:
+            found = {r.id: r for r in _list_rows(conn.execute(_row_columns(_SORTS[up][0]).where(Customer.id.in_(ids))))}
+        rows = tuple(found[i] for i in ids if i in found)
+        return rows if up == CustomerSort(sort) else rows[::-1]
+    key = layout.keys[first // stride]
+    page = list_customers_page(db, actor=actor, sort=up, start=key, skip=first % stride, limit=limit,
+                               status=status, list_id=list_id, has_open_request=has_open_request)
+    return page.rows if up == CustomerSort(sort) else page.rows[::-1]
 
 
 def count_customers(
@@ -913,7 +1066,7 @@ def count_customers(
     """How many customers the list shows with these filters. Raises PermissionDenied."""
     access.require(db, actor, Permission.FIND_CUSTOMERS)
     stmt = select(func.count()).select_from(Customer).where(
-        *_list_filters(status, list_id, has_open_request))
+        *_list_filters(status, list_id, has_open_request, as_sets=True))
     with db.engine.connect() as conn:
         return int(conn.execute(stmt).scalar_one())
 

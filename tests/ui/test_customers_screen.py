@@ -7,11 +7,21 @@ from datetime import timedelta
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QApplication
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from backoffice.domain import Customer, Order
 from backoffice.domain.base import utcnow
-from backoffice.domain.enums import CustomerStatus, OrderStatus
+from backoffice.domain.enums import (
+    Channel,
+    CustomerStatus,
+    OrderStatus,
+    RequestKind,
+    RequestStatus,
+    SubscriptionStatus,
+)
+from backoffice.domain.newsletters import NewsletterList, Subscription
+from backoffice.domain.privacy import PrivacyRequest
+from backoffice.services.changes import Changes
 from backoffice.domain.search import reindex_customer
 from backoffice.domain.text import fold
 from backoffice.services import customers as svc
@@ -341,3 +351,73 @@ def test_order_taker_reads_only_and_the_owner_sees_the_audit_trail(qtbot, db, ow
         owner_page.orders.setCurrentCell(0, 0)
         owner_page.orders.doubleClicked.emit(owner_page.orders.model().index(0, 0))
     assert opened.args == [owner_page.detail.orders[0].id]
+
+
+def test_the_list_filtered_by_newsletter_list_or_open_request_shows_the_right_rows_and_counts(
+        qtbot, db, owner, ctx_for, monkeypatch):
+    _insert_customers(db, 1030)
+    with db.begin() as s:
+        s.add(NewsletterList(name="Tea letter", channel=Channel.EMAIL, consent_wording="Yes please"))
+        s.flush()
+        tea = s.scalar(select(NewsletterList.id).where(NewsletterList.name == "Tea letter"))
+        for c in s.query(Customer):
+            c.created_at = c.created_at.replace(microsecond=0) - timedelta(minutes=(c.id * 37) % 1000)
+            if c.id % 3 == 0:  # subscribed; every 7th of them unsubscribed again
+                status = SubscriptionStatus.UNSUBSCRIBED if c.id % 7 == 0 else SubscriptionStatus.SUBSCRIBED
+                s.add(Subscription(list_id=tea, customer_id=c.id, status=status))
+            if c.id % 50 == 0:  # an open privacy request; every other one already closed
+                s.add(PrivacyRequest(customer_id=c.id, kind=RequestKind.ACCESS, due_at=utcnow(),
+                                     status=RequestStatus.FULFILLED if c.id % 100 == 0 else RequestStatus.RECEIVED))
+    ctx = ctx_for(db, owner)
+    screen = open_screen(qtbot, ctx)
+    model, table = screen.model, screen.table
+    qtbot.waitUntil(lambda: screen.list_filter.findData(tea) >= 0, timeout=WAIT_MS)
+
+    def shows(rows, names) -> bool:
+        return not model.is_loading() and _names_at(model, rows) == [names[r] for r in rows]
+
+    def check(sort, expected) -> None:
+        qtbot.waitUntil(lambda: _settled(model) and model.current_sort == sort
+                        and model.rowCount() == len(expected), timeout=WAIT_MS)
+        count = len(expected)
+        words = f"{count:,} customer" + ("" if count == 1 else "s")
+        qtbot.waitUntil(lambda: screen.count_label.text() == words, timeout=WAIT_MS)
+        table.setFocus()
+        table.setCurrentIndex(model.index(0, 0))
+        qtbot.keyClick(table, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: shows(range(count - 10, count), expected), timeout=WAIT_MS)
+        for row in (count // 2, count // 3, 199, 200):  # the middle, either side of a block's edge
+            table.scrollTo(model.index(row, 0))
+            qtbot.waitUntil(lambda: shows(range(max(0, row - 5), min(count, row + 5)), expected), timeout=WAIT_MS)
+        qtbot.keyClick(table, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: shows(range(0, 10), expected), timeout=WAIT_MS)
+
+    # Short lists are read by id; with every list walked on its index instead, the same rows.
+    for small_list in (svc.SMALL_LIST, 0):
+        monkeypatch.setattr(svc, "SMALL_LIST", small_list)
+        model.refresh()
+        screen.list_filter.setCurrentIndex(screen.list_filter.findData(tea))
+        on_tea = _expected(db, owner, svc.CustomerSort.NAME, list_id=tea)
+        assert len(on_tea) == 294
+        check(svc.CustomerSort.NAME, on_tea)
+        screen.table.horizontalHeader().setSortIndicator(5, Qt.SortOrder.DescendingOrder)  # newest first
+        check(svc.CustomerSort.NEWEST, _expected(db, owner, svc.CustomerSort.NEWEST, list_id=tea))
+        screen.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)  # back to names
+        check(svc.CustomerSort.NAME, on_tea)
+        screen.request_filter.setCurrentIndex(screen.request_filter.findData(False))
+        check(svc.CustomerSort.NAME, _expected(db, owner, svc.CustomerSort.NAME, list_id=tea, has_open_request=False))
+        screen.list_filter.setCurrentIndex(0)
+        screen.request_filter.setCurrentIndex(screen.request_filter.findData(True))
+        check(svc.CustomerSort.NAME, _expected(db, owner, svc.CustomerSort.NAME, has_open_request=True))
+        screen.request_filter.setCurrentIndex(0)
+
+    # A change at another desk: the list and its count follow it.
+    screen.list_filter.setCurrentIndex(screen.list_filter.findData(tea))
+    check(svc.CustomerSort.NAME, on_tea)
+    gone = model.row_at(len(on_tea) // 2).id
+    with db.begin() as s:
+        s.query(Subscription).filter(Subscription.customer_id == gone).one().status = SubscriptionStatus.UNSUBSCRIBED
+    ctx.bus.publish(Changes(customers=frozenset({gone})))
+    after = _expected(db, owner, svc.CustomerSort.NAME, list_id=tea)
+    assert len(after) == 293
+    check(svc.CustomerSort.NAME, after)

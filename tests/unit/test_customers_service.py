@@ -3,6 +3,7 @@ duplicates, merging and permissions, on both databases."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import timedelta
 
@@ -369,48 +370,44 @@ def test_keyset_pages_walk_the_whole_list_in_order(db, owner):
     assert svc.count_customers(db, actor=owner) == len(names)
 
 
-def test_any_block_of_the_list_is_read_from_its_start_a_count_or_the_end(db, owner):
-    """The list shown by blocks: the layout's starts, counting on, and the end give the same rows."""
+@pytest.mark.parametrize("small_list", [svc.SMALL_LIST, 0], ids=["short lists by id", "every list walked"])
+def test_any_rows_of_the_list_are_read_from_its_layout_in_either_direction(db, owner, monkeypatch, small_list):
+    """The list shown by blocks: its layout counts it and finds any rows, for every sort and filter."""
+    monkeypatch.setattr(svc, "SMALL_LIST", small_list)
     for i in range(23):
         new(db, owner, f"F{i % 4}", f"L{(i * 7) % 23:02d}")
     with db.begin() as s:
         for c in s.scalars(select(Customer)):
+            c.created_at = c.created_at - timedelta(minutes=(c.id * 11) % 23)
             if c.id % 4 == 0:
                 c.status = CustomerStatus.DEACTIVATED
     for sort in svc.CustomerSort:
-        for filters in ({}, {"status": CustomerStatus.ACTIVE}):
+        for filters in ({}, {"status": CustomerStatus.ACTIVE}, {"status": CustomerStatus.ERASED}):
             whole = [r.id for r in svc.list_customers_page(db, actor=owner, sort=sort, limit=100, **filters).rows]
             count = svc.count_customers(db, actor=owner, **filters)
             assert len(whole) == count
-            layout = svc.customer_list_layout(db, actor=owner, sort=sort, block_size=5, blocks=2, **filters)
-            starts = list(layout.starts)
-            while layout.next_start is not None:  # read a part at a time
-                layout = svc.customer_list_layout(db, actor=owner, sort=sort, block_size=5, blocks=2,
-                                                  start=layout.next_start, **filters)
-                starts.extend(layout.starts)
-            assert [key[1] for key in starts] == whole[::5]
-            for b, start in enumerate(starts):
-                block = whole[b * 5:b * 5 + 5]
-                page = svc.list_customers_page(db, actor=owner, sort=sort, start=start, limit=5, **filters)
-                assert [r.id for r in page.rows] == block
-                page = svc.list_customers_page(db, actor=owner, sort=sort, skip=b * 5, limit=5, **filters)
-                assert [r.id for r in page.rows] == block
-                page = svc.list_customers_page(db, actor=owner, sort=sort, start=starts[0], skip=b * 5,
-                                               limit=5, **filters)
-                assert [r.id for r in page.rows] == block
-            last = svc.list_customers_page(db, actor=owner, sort=sort, from_end=True, limit=3, **filters)
-            assert [r.id for r in last.rows] == whole[-3:]
-            before = svc.list_customers_page(db, actor=owner, sort=sort, from_end=True, skip=3, limit=5, **filters)
-            assert [r.id for r in before.rows] == whole[-8:-3]
-            page = svc.list_customers_page(db, actor=owner, sort=sort, start=starts[2], limit=5, **filters)
-            first = page.rows[0]
-            back = svc.list_customers_page(db, actor=owner, sort=sort, from_end=True, limit=5,
-                                           after=(first.sort_key, first.id), **filters)
-            assert [r.id for r in back.rows] == whole[5:10]
-            assert svc.list_customers_page(db, actor=owner, sort=sort, skip=count, **filters).rows == ()
+            for stride in (1, 5, 7, 100):
+                layout = svc.customer_list_layout(db, actor=owner, sort=sort, stride=stride, **filters)
+                assert layout.count == count
+                ascending = whole if svc.ascending_sort(sort) == sort else whole[::-1]
+                if layout.ids is not None:
+                    assert list(layout.ids) == ascending and (filters or small_list)
+                else:
+                    assert [key[1] for key in layout.keys] == ascending[::stride]
+                for first in range(count + 2):
+                    for limit in (1, 3, 5):
+                        rows = svc.list_customers_rows(db, actor=owner, layout=layout, sort=sort, first=first,
+                                                       limit=limit, **filters)
+                        assert [r.id for r in rows] == whole[first:first + limit], (sort, filters, stride, first)
+            # One layout serves both directions of its column.
+            other = {svc.CustomerSort.NAME: svc.CustomerSort.NAME_DESC, svc.CustomerSort.NAME_DESC: svc.CustomerSort.NAME,
+                     svc.CustomerSort.NEWEST: svc.CustomerSort.OLDEST, svc.CustomerSort.OLDEST: svc.CustomerSort.NEWEST}[sort]
+            layout = svc.customer_list_layout(db, actor=owner, sort=other, stride=5, **filters)
+            rows = svc.list_customers_rows(db, actor=owner, layout=layout, sort=sort, first=6, limit=5, **filters)
+            assert [r.id for r in rows] == whole[6:11]
 
 
-def test_list_filters_status_list_membership_and_open_requests(db, owner):
+def test_list_filters_status_list_membership_and_open_requests(db, owner, monkeypatch):
     a = new(db, owner, "Ann", "Able").customer
     b = new(db, owner, "Ben", "Baker").customer
     new(db, owner, "Cy", "Cole")
@@ -424,6 +421,13 @@ def test_list_filters_status_list_membership_and_open_requests(db, owner):
     def names(**filters):
         page = svc.list_customers_page(db, actor=owner, sort="name", **filters)
         assert svc.count_customers(db, actor=owner, **filters) == len(page.rows)
+        for sort, small_list in itertools.product(svc.CustomerSort, (50_000, 0)):
+            # The layout counts the same rows and finds them, short lists by id or walked.
+            monkeypatch.setattr(svc, "SMALL_LIST", small_list)
+            layout = svc.customer_list_layout(db, actor=owner, sort=sort, stride=1, **filters)
+            assert layout.count == len(page.rows)
+            rows = svc.list_customers_rows(db, actor=owner, layout=layout, sort=sort, first=0, limit=10, **filters)
+            assert rows == svc.list_customers_page(db, actor=owner, sort=sort, **filters).rows
         return [r.name for r in page.rows]
 
     assert names(status=CustomerStatus.DEACTIVATED) == ["Ben Baker"]

@@ -22,6 +22,7 @@ from backoffice.domain.enums import AuditOutcome, OrderStatus, PaymentMethod, Ro
 from backoffice.domain.orders import Order
 from backoffice.errors import PermissionDenied, StoreError
 from backoffice.services import orders, phone_orders, sync
+from backoffice.services.customers import ListLayout
 from tests.conftest import make_staff
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +49,8 @@ NO_ACTOR = {
         "audit.action_label", "audit.register_action", "audit.parse_key",
         "customer_import.country_code", "customer_import.map_columns", "customer_import.split_name",
         "customer_addresses.clean_address",
-        "customers.can_edit", "customers.can_merge", "customers.fragment_probe", "customers.phone_search",
+        "customers.ascending_sort", "customers.can_edit", "customers.can_merge", "customers.fragment_probe",
+        "customers.phone_search",
         "customers.plan_query", "customers.validate_changes",
         "orders.next_statuses", "orders.normalize_tracking_number",
         "phone_orders.mask_email", "phone_orders.new_reference", "outbox.outbox_reference",
@@ -152,6 +154,7 @@ WHO_MAY = {
     "customers.find_duplicates": DESK,
     "customers.get_customer": EVERYONE,
     "customers.list_customers_page": EVERYONE,
+    "customers.list_customers_rows": EVERYONE,
     "customers.merge_customers": DESK,
     "customers.newsletter_list_options": EVERYONE,
     "customers.search_customers": EVERYONE,
@@ -412,7 +415,7 @@ def arguments(fn, ids) -> dict:
         "requested_by": "Harris County Court", "authority": "court order", "what_given": "name",
         "out": str(Path("/nonexistent-folder") / "out.bin"), "title": "Our policy changes",
         "body": "We will use your data in a new way.", "effective_at": None,
-        "amount": Decimal("1.00"),
+        "amount": Decimal("1.00"), "layout": ListLayout(stride=200, keys=(), count=0),
     }
     kwargs, positional = {}, []
     for name, param in inspect.signature(fn).parameters.items():

@@ -1,10 +1,10 @@
-"""The customers list as a table model: every row counted, blocks of rows read on the database pool as they come into view."""
+"""The customers list as a table model: the list's layout read once per sort column and filters, blocks of rows read on the database pool as they come into view."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 
@@ -46,24 +46,29 @@ COLUMNS = (
 # Blocks asked for and not read yet; past this many, the ones asked for longest ago (scrolled
 # past) are forgotten, so that the rows in view come next.
 MAX_WANTED = 6
-# Blocks whose starts one read of the layout finds (the database thread is free again after
-# each part, for the rows someone scrolled to).
-LAYOUT_PART = 25
+# Layouts kept (by sort column and filters), the ones used longest ago forgotten first.
+MAX_LAYOUTS = 16
+# How long the list is left alone before the other sort column's layout is read.
+IDLE_MS = 1000
 
 
 class CustomersTableModel(QAbstractTableModel):
     """All the customers the sort and filters select, as rows of one table.
 
-    The model knows how many rows there are (one count) and reads the rows in blocks of
-    BLOCK_SIZE when the view asks for them: the first block, and the last (read from the
-    other end), at once; any other block at the key where it starts, from a layout of the
-    list read once per sort and filters in the background and kept until something
-    changes; before the layout is there, by counting rows on the list's index. Rows not
-    read yet show "Loading…". A new sort or filter (`set_query`) starts over and drops
-    what is still on its way for the old one.
+    The model shows the first block of BLOCK_SIZE rows as soon as it is read; the list's
+    layout (how many rows it has and where every block starts, numbered inside the
+    database in one statement) is read meanwhile on a thread of its own, so the
+    database thread stays free for the rows in view and for searches. Once the layout is
+    in, the view has every row, and any block is one seek on the list's index: the last
+    (Ctrl+End) as well as one in the middle of the scroll bar. Rows not read yet show
+    "Loading…". Layouts are kept by sort column and filters (one serves both
+    directions of its column) until the customers change; once one is read and the list
+    is left alone a moment (IDLE_MS), the other column's for the same filters is read
+    too, so that choosing another sort finds its layout ready. A new sort or filter (`set_query`) starts over and drops what is
+    still on its way for the old one.
     """
 
-    page_loaded = Signal(int)  # a block arrived; how many rows the list has
+    page_loaded = Signal(int)  # a block arrived; how many rows the view has
     counted = Signal(int)  # how many rows the list has (once per query)
     load_failed = Signal(object)
 
@@ -78,20 +83,28 @@ class CustomersTableModel(QAbstractTableModel):
         self._sort = CustomerSort.NAME
         self._filters: dict = {}
         self._generation = 0
+        self._layout: ListLayout | None = None  # the current query's, once known
         self._count: int | None = None
-        self._shown = 0  # rows the view knows of: 0 until the count and the first block are in
+        self._shown = 0  # rows the view knows of: 0 until the first block is in
         self._blocks: dict[int, tuple[CustomerRow, ...]] = {}
         self._wanted: list[int] = []
-        self._reading: int | None = None
+        self._asked: int | None = None  # the row whose asking started the next read
+        self._reading: tuple[int, ...] | None = None  # the blocks being read
         self._failed = False
-        # Where blocks start, by (sort, filters), as far as read; kept until the customers change.
-        self._layouts: dict[tuple, ListLayout] = {}
-        # Counts by filters, kept as long as the layouts.
-        self._counts: dict[tuple, int] = {}
+        # Layouts by (ascending sort of the column, filters), kept until the customers change.
+        self._layouts: OrderedDict[tuple, ListLayout] = OrderedDict()
+        self._laying_out: set[tuple] = set()  # layouts being read
+        self._epoch = 0  # counts the changes of the customers: older layouts are not kept
         self._kick = QTimer(self)
         self._kick.setSingleShot(True)
         self._kick.setInterval(0)
         self._kick.timeout.connect(self._read_next)
+        # The other column's layout is read once the list has been left alone a moment: its
+        # read would slow the blocks someone is jumping to.
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(IDLE_MS)
+        self._idle.timeout.connect(self._read_other_layout)
 
     # --- the query -------------------------------------------------------------------
 
@@ -104,13 +117,16 @@ class CustomersTableModel(QAbstractTableModel):
         return dict(self._filters)
 
     def set_query(self, *, sort: CustomerSort | None = None, filters: dict | None = None) -> None:
-        """Start over with another sort or other filters; the count and first rows load at once."""
+        """Start over with another sort or other filters: the first rows and the layout
+        are read at once (the layout found ready when it was read before)."""
         self.beginResetModel()
+        self._idle.stop()
         self._generation += 1
         if sort is not None:
             self._sort = CustomerSort(sort)
         if filters is not None:
             self._filters = {k: v for k, v in filters.items() if v is not None}
+        self._layout = None
         self._count = None
         self._shown = 0
         self._blocks = {}
@@ -118,18 +134,25 @@ class CustomersTableModel(QAbstractTableModel):
         self._reading = None
         self._failed = False
         self.endResetModel()
-        # The first rows first, then the count (the database thread takes one at a time).
-        self._read_next()
-        count = self._counts.get(self._query_key()[1])
-        if count is not None:
-            self._counted(self._generation, count)
-        else:
-            self._read_count()
+        self._read_next()  # the first rows
+        key = self._layout_key()
+        layout = self._layouts.get(key)
+        if layout is not None:
+            self._layouts.move_to_end(key)
+            self._laid_out(layout)
+            self._idle.start()
+            return
+        # The same filters on the other column: the count is known already.
+        other = self._layouts.get(self._layout_key(other_column=True))
+        if other is not None:
+            self._set_count(other.count)
+        self._read_layout(key, self._sort)
 
     def refresh(self) -> None:
         """Read everything again (the customers changed)."""
+        self._epoch += 1
         self._layouts.clear()
-        self._counts.clear()
+        self._laying_out.clear()
         self.set_query()
 
     def row_at(self, row: int) -> CustomerRow | None:
@@ -141,43 +164,97 @@ class CustomersTableModel(QAbstractTableModel):
         return block[offset] if offset < len(block) else None
 
     def is_loading(self) -> bool:
-        return not self._failed and (self._count is None or self._reading not in (None, -1)
+        return not self._failed and (self._layout is None or self._reading is not None
                                      or bool(self._wanted))
 
     def total(self) -> int | None:
         """How many rows the list has, once counted."""
         return self._count
 
-    def _query_key(self) -> tuple:
-        return (self._sort, tuple(sorted(self._filters.items(), key=lambda kv: kv[0])))
+    def is_laid_out(self) -> bool:
+        """True once the view has every row of the list (its layout is known)."""
+        return self._layout is not None and self._shown == self._layout.count
 
-    # --- reading -----------------------------------------------------------------------
+    def _filters_key(self) -> tuple:
+        return tuple(sorted(self._filters.items(), key=lambda kv: kv[0]))
 
-    def _read_count(self) -> None:
-        generation, db, actor, filters = self._generation, self._db, self._actor, dict(self._filters)
+    def _layout_key(self, *, other_column: bool = False) -> tuple:
+        up = customers_service.ascending_sort(self._sort)
+        if other_column:
+            up = CustomerSort.OLDEST if up == CustomerSort.NAME else CustomerSort.NAME
+        return (up, self._filters_key())
+
+    # --- the layout --------------------------------------------------------------------
+
+    def _read_layout(self, key: tuple, sort: CustomerSort) -> None:
+        """Read the layout for `key` on the other pool: the read goes along the whole list
+        (up to a second or two at a million customers) and would hold the database thread
+        for as long, ahead of the rows in view and of searches."""
+        if key in self._laying_out:
+            return
+        self._laying_out.add(key)
+        epoch, db, actor = self._epoch, self._db, self._actor
+        filters = dict(key[1])
 
         def work(token, progress):
-            return customers_service.count_customers(db, actor=actor, **filters)
+            return customers_service.customer_list_layout(db, actor=actor, sort=sort, **filters)
 
-        self._tasks.run_db(work, on_success=lambda n: self._counted(generation, n),
-                           on_failure=lambda exc: self._fail(generation, exc), owner=self)
+        def done(layout: ListLayout) -> None:
+            if epoch != self._epoch:
+                return  # the customers changed meanwhile: read again by the refresh
+            self._laying_out.discard(key)
+            self._keep(key, layout)
+            if key == self._layout_key() and self._layout is None:
+                self._laid_out(layout)
+                self._idle.start()
 
-    def _counted(self, generation: int, count: int) -> None:
-        if generation != self._generation:
+        def failed(exc: BaseException) -> None:
+            if epoch != self._epoch:
+                return
+            self._laying_out.discard(key)
+            if key == self._layout_key():
+                self._fail(self._generation, exc)
+
+        self._tasks.run_io(work, on_success=done, on_failure=failed, owner=self)
+
+    def _read_other_layout(self) -> None:
+        """Read the other column's layout for the same filters, for the next sort chosen."""
+        if self._reading is not None:
+            self._idle.start()
             return
-        self._count = count
-        self._counts[self._query_key()[1]] = count
-        self.counted.emit(count)
+        key = self._layout_key(other_column=True)
+        if key not in self._layouts:
+            self._read_layout(key, key[0])
+
+    def _keep(self, key: tuple, layout: ListLayout) -> None:
+        self._layouts[key] = layout
+        self._layouts.move_to_end(key)
+        while len(self._layouts) > MAX_LAYOUTS:
+            self._layouts.popitem(last=False)
+
+    def _laid_out(self, layout: ListLayout) -> None:
+        """The current query's layout is known: the view gets every row."""
+        self._layout = layout
+        self._set_count(layout.count)
         self._show_rows()
         self._kick.start()
 
+    def _set_count(self, count: int) -> None:
+        if self._count != count:
+            self._count = count
+            self.counted.emit(count)
+
+    # --- reading -----------------------------------------------------------------------
+
     def _show_rows(self) -> None:
         """Let the view know of the rows: the first block's as soon as it is in, every row
-        once they are counted too."""
+        once the layout is known too."""
         first = self._blocks.get(0)
-        known = self._count if self._count is not None else (len(first) if first is not None else 0)
-        if first is None or known <= self._shown:
-            if first is not None and self._count == 0:
+        if first is None:
+            return
+        known = self._layout.count if self._layout is not None else len(first)
+        if known <= self._shown:
+            if known == 0:
                 self.page_loaded.emit(0)
             return
         self.beginInsertRows(QModelIndex(), self._shown, known - 1)
@@ -185,109 +262,83 @@ class CustomersTableModel(QAbstractTableModel):
         self.endInsertRows()
         self.page_loaded.emit(self._shown)
 
-    def _want(self, block: int) -> None:
-        if block in self._blocks or block == self._reading:
+    def _want(self, row: int) -> None:
+        """The view asks for `row`, not read yet. Nothing being read: its block is read at once,
+        while the view paints on; else when the read under way is done."""
+        block = row // self.BLOCK_SIZE
+        if block in self._blocks or block in (self._reading or ()):
             return
         if block in self._wanted:
             self._wanted.remove(block)
         self._wanted.append(block)
         del self._wanted[:-MAX_WANTED]
         if self._reading is None:
-            self._kick.start()
+            self._asked = row
+            self._read_next()
 
-    def _last_block(self) -> int | None:
-        if self._count is None:
-            return None
-        return max(0, (self._count - 1) // self.BLOCK_SIZE)
-
-    def _block_where(self, block: int) -> dict[str, Any]:
-        """How to find where `block` starts: from the top, a known start, or the list's end."""
-        size, count = self.BLOCK_SIZE, self._count
-        if block == 0:
-            return {}
-        # Next to a block already read: on from its last row, or back from its first.
-        before, after = self._blocks.get(block - 1), self._blocks.get(block + 1)
-        if before is not None and len(before) == size:
-            return {"after": (before[-1].sort_key, before[-1].id)}
-        if after:
-            return {"from_end": True, "after": (after[0].sort_key, after[0].id)}
-        layout = self._layouts.get(self._query_key())
-        starts = layout.starts if layout is not None else []
-        if block < len(starts):
-            return {"start": starts[block]}
-        from_top = (block - len(starts) + 1) * size if starts else block * size
-        if count is None:
-            return {"skip": block * size}
-        from_end = count - (block + 1) * size
-        if from_end < from_top:
-            if from_end < 0:  # the last block, shorter than the others
-                return {"from_end": True, "limit": count - block * size}
-            return {"from_end": True, "skip": from_end}
-        if starts:
-            return {"start": starts[-1], "skip": (block - len(starts) + 1) * size}
-        return {"skip": block * size}
+    def _first_block_is_all(self, rows: tuple[CustomerRow, ...]) -> None:
+        """A first block shorter than a block is the whole list: its layout is known."""
+        up = customers_service.ascending_sort(self._sort)
+        ascending = rows if up == self._sort else rows[::-1]
+        layout = ListLayout(stride=1, keys=(), count=len(rows), ids=tuple(r.id for r in ascending))
+        self._keep(self._layout_key(), layout)
+        self._laid_out(layout)
 
     def _read_next(self) -> None:
-        """Read the block asked for last (the one in view), one read at a time; when none is
-        asked for, read on where the blocks start."""
+        """Read the block asked for last (the one in view), one read at a time."""
         if self._reading is not None or self._failed:
             return
-        if not self._wanted:
-            self._read_layout()
+        while self._wanted:
+            block = self._wanted.pop()
+            if block not in self._blocks and (block == 0 or self._layout is not None):
+                break
+        else:
             return
-        block = self._wanted.pop()
-        self._reading = block
-        generation, db, actor = self._generation, self._db, self._actor
+        # Rows in view across two blocks (the scroll bar let go near a block's end): one read.
+        # A view paints from its top row down, so a first row asked for in the second half of
+        # its block brings the next block along.
+        blocks = [block]
+        if self._layout is not None:
+            after = self._asked is not None and self._asked // self.BLOCK_SIZE == block \
+                and self._asked % self.BLOCK_SIZE >= self.BLOCK_SIZE // 2
+            for neighbour in (block + 1, block - 1):
+                wanted = neighbour in self._wanted or (after and neighbour == block + 1)
+                if wanted and neighbour not in self._blocks and 0 <= neighbour * self.BLOCK_SIZE < self._layout.count:
+                    if neighbour in self._wanted:
+                        self._wanted.remove(neighbour)
+                    blocks = sorted((block, neighbour))
+                    break
+        self._asked = None
+        self._reading = tuple(blocks)
+        if self._idle.isActive():
+            self._idle.start()  # not yet: someone is moving about the list
+        generation, db, actor, layout = self._generation, self._db, self._actor, self._layout
         sort, filters, size = self._sort, dict(self._filters), self.BLOCK_SIZE
-        where = self._block_where(block)
-        limit = where.pop("limit", size)
 
         def work(token, progress):
-            return customers_service.list_customers_page(
-                db, actor=actor, sort=sort, limit=limit, **where, **filters)
+            if blocks == [0]:
+                return customers_service.list_customers_page(db, actor=actor, sort=sort, limit=size, **filters).rows
+            return customers_service.list_customers_rows(
+                db, actor=actor, layout=layout, sort=sort, first=blocks[0] * size, limit=len(blocks) * size,
+                **filters)
 
-        def done(page) -> None:
+        def done(rows: tuple[CustomerRow, ...]) -> None:
             if generation != self._generation:
                 return
             self._reading = None
-            self._blocks[block] = tuple(page.rows)
+            rows = tuple(rows)
+            for i, b in enumerate(blocks):
+                self._blocks[b] = rows[i * size:(i + 1) * size]
+            if blocks == [0] and self._layout is None and len(rows) < size:
+                self._first_block_is_all(rows)
             if self._shown:
-                first = block * size
-                last_row = min(self._shown, first + size) - 1
+                first = blocks[0] * size
+                last_row = min(self._shown, first + len(blocks) * size) - 1
                 if last_row >= first:
                     self.dataChanged.emit(self.index(first, 0), self.index(last_row, len(COLUMNS) - 1))
                 self.page_loaded.emit(self._shown)
             else:
                 self._show_rows()
-            self._kick.start()
-
-        self._tasks.run_db(work, on_success=done, on_failure=lambda exc: self._fail(generation, exc), owner=self)
-
-    def _read_layout(self) -> None:
-        """Read on where the blocks start (a part at a time, so a block asked for meanwhile
-        waits for one part at most), once per sort and filters."""
-        if self._count is None or not self._shown:
-            return
-        key = self._query_key()
-        layout = self._layouts.get(key)
-        if layout is not None and layout.next_start is None:
-            return
-        generation, db, actor = self._generation, self._db, self._actor
-        sort, filters, size = self._sort, dict(self._filters), self.BLOCK_SIZE
-        start = layout.next_start if layout is not None else None
-        self._reading = -1
-
-        def work(token, progress):
-            return customers_service.customer_list_layout(
-                db, actor=actor, sort=sort, block_size=size, start=start, blocks=LAYOUT_PART, **filters)
-
-        def done(part: ListLayout) -> None:
-            if generation != self._generation:
-                return
-            self._reading = None
-            known = self._layouts.get(key)
-            starts = (known.starts if known is not None else ()) + part.starts
-            self._layouts[key] = ListLayout(block_size=size, starts=starts, next_start=part.next_start)
             self._kick.start()
 
         self._tasks.run_db(work, on_success=done, on_failure=lambda exc: self._fail(generation, exc), owner=self)
@@ -317,7 +368,7 @@ class CustomersTableModel(QAbstractTableModel):
             return None
         row = self.row_at(index.row())
         if row is None:
-            self._want(index.row() // self.BLOCK_SIZE)
+            self._want(index.row())
             if role == Qt.ItemDataRole.DisplayRole:
                 return LOADING if index.column() == 0 else ""
             return None
