@@ -1218,6 +1218,12 @@ def _fields_problem(record: Mapping[str, Any], spec: dict[str, str]) -> str | No
         elif kind is _OPTIONAL_ID or kind is _ID:
             if type(value) is int and 0 < value <= LARGEST_NUMBER:
                 continue
+        elif kind is _DATE:
+            if type(value) is str and (not value or (len(value) == 19 and parse_store_time(value) is not None)):
+                continue
+        elif kind is _ADDRESS:
+            if type(value) is dict and all(type(v) is str and len(v) <= LONGEST_TEXT for v in value.values()):
+                continue
         elif kind is _LIST:
             if type(value) is list and (not value or key not in _NESTED):
                 continue

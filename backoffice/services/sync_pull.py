@@ -1401,9 +1401,11 @@ def _write_fees_and_refunds(s: Session, ctx: PullContext, items: dict[int, sm.Or
                                                           REFUNDS.c.store_id.is_not(None))):
             refunds_had[r.order_id][r.store_id] = r
     replaced, new_fees, new_refunds, gone = [], [], [], []
+    held = set(known)
     for oid, item in items.items():
         if fees_now[oid] != fees_had.get(oid, []):
-            replaced.append(oid)
+            if oid in held:
+                replaced.append(oid)
             new_fees.extend({"order_id": oid, **f} for f in item.fees)
         had = refunds_had.get(oid, {})
         for store_id, refund in refunds_now[oid].items():
@@ -1418,12 +1420,10 @@ def _write_fees_and_refunds(s: Session, ctx: PullContext, items: dict[int, sm.Or
         gone.extend(r.id for sid, r in had.items() if sid not in refunds_now[oid])
     if replaced:
         s.execute(delete(FEES).where(FEES.c.order_id.in_(replaced)))
-    if new_fees:
-        s.execute(insert(FEES), new_fees)
+    bulk_insert(s, FEES, new_fees)
     if gone:
         s.execute(delete(REFUNDS).where(REFUNDS.c.id.in_(gone)))
-    if new_refunds:
-        s.execute(insert(REFUNDS), new_refunds)
+    bulk_insert(s, REFUNDS, new_refunds)
     if replaced or gone or new_refunds:
         ctx.stats.changed_orders.update(replaced)
         ctx.stats.changed_orders.update(r["order_id"] for r in new_refunds)
