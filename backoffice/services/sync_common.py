@@ -379,6 +379,17 @@ def calm_gc() -> Iterator[None]:
 # --- mapping pages in a process of their own --------------------------------------------
 
 
+def _prepare_mapping_process(function: Callable[[Any], Any]) -> int:
+    """The mapping process's first task. The modules of `function` (and of this one) are
+    imported by now, to receive it; the objects they hold are left out of garbage
+    collections from here on, and young objects are collected less often, as `calm_gc`
+    does here while a pull runs (every collection walked them: a sixth of its time)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(PULL_GC_THRESHOLD, *gc.get_threshold()[1:])
+    return os.getpid()
+
+
 class PageMapper:
     """Runs a pure function over pages in a process of its own, so it uses another core.
 
@@ -407,7 +418,7 @@ class PageMapper:
 
             # "spawn" everywhere: a forked copy of a program running threads (and Qt) is unsafe.
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            self._ready = self._pool.submit(os.getpid)
+            self._ready = self._pool.submit(_prepare_mapping_process, self._function)
         except Exception as exc:  # noqa: BLE001 - no process to be had: map here
             log.info("pages are mapped in this process: %s", exc)
             self._broken = True
