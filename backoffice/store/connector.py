@@ -174,7 +174,10 @@ class StoreConnector(Protocol):
 
     Records are plain dicts exactly as the store sent them; the sync maps them.
     Every method raises `StoreError` (or a subclass above) with a sentence for people,
-    and `Cancelled` when the cancel token fires between pages.
+    and `Cancelled` when the cancel token fires between pages. A connector whose
+    `undecoded_pages` is true also takes `undecoded_ahead=` on `iter_pages` and
+    `iter_orders`, and may then yield pages without their records (`Page.raw`): code
+    that reads or rebuilds such a page calls `Page.decoded()` first.
     """
 
     def iter_pages(
