@@ -6,7 +6,9 @@ Starts a dev store populated with that many orders and customers in a process of
 own (so it does not share this process's interpreter lock), syncs it into a fresh SQLite
 database and then a fresh database on the local PostgreSQL server (when it answers; or
 the databases of `--db`), and prints for each orders per second, the back office's CPU
-per page of 100 orders (every thread), the requests made, and the ratio of the sync's
+per page of 100 orders (every thread of this process, while the orders listing runs:
+reading pages, the customers they need, writing), the mapping process's CPU (its whole
+life, start-up included, per page it mapped) and the two added, the requests made, and the ratio of the sync's
 wall time to the time the store spent serving those requests (`DevStore.serve_seconds`,
 the floor; 1.0 means the back office only ever waited for the store). Then it runs an incremental sync with nothing changed and
 prints how many requests it made (the goal: 4, for products and orders changed and the products
@@ -235,6 +237,9 @@ def run_one(args: argparse.Namespace, store: StoreProcess, url: str | None):
             mapped = summary.mapped_order_pages
             print(f"  mapping process    {mapping_cpu:8.1f} s CPU for the {mapped:,} pages it mapped"
                   + (f" ({mapping_cpu / mapped * 1000:,.1f} ms per page), on another core" if mapped else ""))
+            both = (summary.order_cpu_seconds + mapping_cpu) / max(1, summary.order_pages) * 1000
+            print(f"  both               {summary.order_cpu_seconds + mapping_cpu:8.1f} s CPU: {both:,.1f} ms per page "
+                  f"of 100 orders (this process and the mapping process)")
             print(f"  requests           {stats['requests']:8,d}")
             per_request = served / max(1, stats["requests"]) * 1000
             print(f"  store serving      {served:8.1f} s   ({per_request:,.1f} ms per request): the floor")

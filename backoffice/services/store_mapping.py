@@ -41,7 +41,7 @@ from backoffice.domain.customer_fields import contact_columns  # noqa: F401  (th
 from backoffice.domain.emails import normalize_email
 from backoffice.domain.enums import OrderStatus
 from backoffice.domain.text import fold
-from backoffice.store.connector import ORDER_REFERENCE_META_KEY
+from backoffice.store.connector import ORDER_REFERENCE_META_KEY, page_problem
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -421,6 +421,55 @@ def map_order_page(records: Sequence[Mapping[str, Any]] | bytes) -> tuple[list[O
     return [order_data(v) for v in views], report
 
 
+@dataclass
+class RawOrderPage:
+    """A page of orders read from the store's undecoded answer (`map_raw_order_page`)."""
+
+    #: The orders the pull can read, mapped, with what the card guard removed from them.
+    items: list[OrderData]
+    report: GuardReport
+    #: A sentence for each record left out (`screen_records`).
+    problems: list[str]
+    #: How many records were kept, and the store id of the last one (0: none).
+    count: int
+    last_id: int
+    #: (store customer id, when the order was placed) of each kept order with a customer.
+    customers: list[tuple[int, datetime | None]]
+
+
+def map_raw_order_page(job: tuple[bytes, int, int, int, int]) -> RawOrderPage | None:
+    """`map_order_page` of a page as the store sent it: (JSON body, page number, records per
+    page, the store's count of records and of pages). None when the body is not the whole
+    page the store counted (`connector.page_problem`): it is read again, where any
+    unreadable page is. The records are screened (`screen_records`) before they are mapped.
+
+    Runs in the sync's mapping process, so the page is decoded once, there.
+    """
+    body, number, per_page, total, total_pages = job
+    try:
+        records = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if page_problem(records, number, per_page, total, total_pages) is not None:
+        return None
+    kept, problems = screen_records(records, "order", page=number, body=body)
+    customers = []
+    for record in kept:
+        cid = record.get("customer_id")
+        if isinstance(cid, int) and cid > 0:
+            customers.append((cid, parse_store_time(record.get("date_created_gmt"))))
+    last = kept[-1].get("id") if kept else None
+    items, report = map_order_page(kept)
+    return RawOrderPage(items, report, problems, len(kept), last if type(last) is int else 0, customers)
+
+
+def remap_raw_order_page(body: bytes, number: int) -> dict[int, OrderData]:
+    """Store id -> the whole `OrderData` of each order of a page `map_raw_order_page` read
+    (its problems and guard report were taken from that run)."""
+    kept, _problems = screen_records(orjson.loads(body), "order", page=number, body=body)
+    return {item.store_id: item for item in map_order_page(kept)[0]}
+
+
 def guard_record(record: Mapping[str, Any], report: GuardReport | None = None) -> dict:
     """One record with every card number masked (see `guard_records`)."""
     return guard_records([record], report)[0]
@@ -506,6 +555,13 @@ class OrderData:
     fees: list[dict[str, Any]] = field(default_factory=list)
     # Refunds as the order lists them: store id, amount (positive), reason.
     refunds: list[dict[str, Any]] = field(default_factory=list)
+    #: Its rows for the database when it is new there, made in the mapping process
+    #: (`sync_common.NewOrderRows`), or None.
+    rows: Any = None
+    #: False when only `rows` and the fields outside `values`, `lines`, `shipping_lines`,
+    #: `billing` and `shipping` are filled (what an order new here needs): an order
+    #: already here is mapped again whole (`remap_raw_order_page`).
+    whole: bool = True
 
 
 # Kept with a line's options at most; a packing slip has room for a few.
@@ -1003,6 +1059,8 @@ _RECORD_SPECS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # How JSON (orjson) writes them: a page without these holds none, and is not walked.
 _JSON_CONTROL = re.compile(rb"\\u00[01][0-9a-fA-F]|\\[bf]|\x7f")
+# How any JSON may write them (the store's own answer: DEL escaped as well).
+_ANY_JSON_CONTROL = re.compile(rb"\\u00[01][0-9a-fA-F]|\\u007[fF]|\\[bf]|\x7f")
 
 
 def _kind_of(value: Any) -> str:
@@ -1160,6 +1218,12 @@ def _fields_problem(record: Mapping[str, Any], spec: dict[str, str]) -> str | No
         elif kind is _OPTIONAL_ID or kind is _ID:
             if type(value) is int and 0 < value <= LARGEST_NUMBER:
                 continue
+        elif kind is _DATE:
+            if type(value) is str and (not value or (len(value) == 19 and parse_store_time(value) is not None)):
+                continue
+        elif kind is _ADDRESS:
+            if type(value) is dict and all(type(v) is str and len(v) <= LONGEST_TEXT for v in value.values()):
+                continue
         elif kind is _LIST:
             if type(value) is list and (not value or key not in _NESTED):
                 continue
@@ -1204,13 +1268,15 @@ def _without_controls(value: Any) -> Any:
     return value
 
 
-def screen_records(records: Sequence[Any], kind: str, *, page: int | None = None) -> tuple[list[dict], list[str]]:
+def screen_records(records: Sequence[Any], kind: str, *, page: int | None = None,
+                   body: bytes | None = None) -> tuple[list[dict], list[str]]:
     """Split a page of raw store records into those the pull can read and a sentence for each
     one it cannot ("customer 12: its billing address is a list, not an address").
 
     Kept records have a whole-number id (digits sent as text become a number) and no
     control characters in their texts; a page holding neither problem is returned as it
-    is (no copy).
+    is (no copy). `body` is the JSON the records were decoded from, when at hand: it is
+    looked through for control characters instead of writing the records out again.
     """
     kept: list[dict] = []
     problems: list[str] = []
@@ -1222,12 +1288,17 @@ def screen_records(records: Sequence[Any], kind: str, *, page: int | None = None
         if type(record.get("id")) is not int:
             record = {**record, "id": _whole_number(record["id"])}
         kept.append(record)
-    try:
-        blob = orjson.dumps(kept, default=str)
-    except (TypeError, orjson.JSONEncodeError):
-        blob = b"\\u0000"
-    if (b"\\u00" in blob or b"\x7f" in blob or b"\\b" in blob or b"\\f" in blob) and _JSON_CONTROL.search(blob):
-        kept = [_without_controls(r) for r in kept]
+    if body is not None:
+        if (b"\\u00" in body or b"\x7f" in body or b"\\b" in body or b"\\f" in body) \
+                and _ANY_JSON_CONTROL.search(body):
+            kept = [_without_controls(r) for r in kept]
+    else:
+        try:
+            blob = orjson.dumps(kept, default=str)
+        except (TypeError, orjson.JSONEncodeError):
+            blob = b"\\u0000"
+        if (b"\\u00" in blob or b"\x7f" in blob or b"\\b" in blob or b"\\f" in blob) and _JSON_CONTROL.search(blob):
+            kept = [_without_controls(r) for r in kept]
     if not problems and all(a is b for a, b in zip(kept, records)):
         return records, []  # type: ignore[return-value]
     return kept, problems

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from operator import itemgetter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -28,7 +28,9 @@ from backoffice.domain.base import Money, UTCDateTime, utcnow
 from backoffice.domain.cards import fit_checked, mask_card_numbers
 from backoffice.domain.sync import SyncCursor
 from backoffice.errors import Cancelled, UserFacingError
-from backoffice.services.store_mapping import GuardReport
+from backoffice.domain.enums import AddressKind, OrderStatus, PaymentMethod, PaymentStatus
+from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, ShippingLine
+from backoffice.services.store_mapping import ADDRESS_FIELDS, GuardReport, map_raw_order_page
 from backoffice.store.http import check_cancel
 
 log = logging.getLogger("backoffice.sync")
@@ -377,6 +379,17 @@ def calm_gc() -> Iterator[None]:
 # --- mapping pages in a process of their own --------------------------------------------
 
 
+def _prepare_mapping_process(function: Callable[[Any], Any]) -> int:
+    """The mapping process's first task. The modules of `function` (and of this one) are
+    imported by now, to receive it; the objects they hold are left out of garbage
+    collections from here on, and young objects are collected less often, as `calm_gc`
+    does here while a pull runs (every collection walked them: a sixth of its time)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(PULL_GC_THRESHOLD, *gc.get_threshold()[1:])
+    return os.getpid()
+
+
 class PageMapper:
     """Runs a pure function over pages in a process of its own, so it uses another core.
 
@@ -405,18 +418,19 @@ class PageMapper:
 
             # "spawn" everywhere: a forked copy of a program running threads (and Qt) is unsafe.
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            self._ready = self._pool.submit(os.getpid)
+            self._ready = self._pool.submit(_prepare_mapping_process, self._function)
         except Exception as exc:  # noqa: BLE001 - no process to be had: map here
             log.info("pages are mapped in this process: %s", exc)
             self._broken = True
             self._pool = None
 
-    def ahead(self, page: Any) -> Callable[[], Any] | None:
+    def ahead(self, page: Any, function: Callable[[Any], Any] | None = None) -> Callable[[], Any] | None:
+        """Hand `page` over to `function` (the mapper's own when None); see the class."""
         if self._pool is None or self._broken or not self._ready.done():
             return None
         try:
             self._ready.result(timeout=0)
-            future = self._pool.submit(self._function, page)
+            future = self._pool.submit(function or self._function, page)
         except Exception as exc:  # noqa: BLE001 - the process could not start or broke
             self._give_up(exc)
             return None
@@ -676,9 +690,6 @@ def bulk_insert(session, table, rows: list[dict[str, Any]]) -> None:
     for c in extra:
         value, scalar = _default(c)
         defaults.append(value if scalar else value(None))
-    marks = ",".join(["?" if dialect == "sqlite" else "%s"] * len(names))
-    quoted = ", ".join(f'"{n}"' for n in names)
-    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
     getter = itemgetter(*keys)
     single = len(keys) == 1
     params = []
@@ -689,6 +700,42 @@ def bulk_insert(session, table, rows: list[dict[str, Any]]) -> None:
         for i, convert in plan:
             values[i] = convert(values[i])
         params.append(values)
+    _write_rows(conn, table, names, params)
+
+
+def converted(table, names: tuple[str, ...], dialect: str) -> Callable[[tuple], tuple]:
+    """A function turning a tuple of Python values for these columns of `table` into what
+    the driver takes (the conversions of `bulk_insert`), for `insert_converted`."""
+    key = (dialect, table.name + "=" + ",".join(names))
+    function = _CONVERTERS.get(key)
+    if function is None:
+        steps = [_converter(table.c[name], dialect) for name in names]
+        scope = {f"f{i}": step for i, step in enumerate(steps) if step is not None}
+        parts = [f"f{i}(v[{i}])" if step is not None else f"v[{i}]" for i, step in enumerate(steps)]
+        exec(f"def convert(v):\n    return ({', '.join(parts)},)\n", scope)  # one call per row, no loop
+        function = _CONVERTERS[key] = scope["convert"]
+    return function
+
+
+def insert_converted(session, table, names: tuple[str, ...], rows: list[tuple]) -> None:
+    """`bulk_insert` of rows already converted for the driver (`converted`), as tuples of
+    these columns; columns left out get their Python-side default."""
+    if not rows:
+        return
+    conn = session.connection()
+    extra = [c for c in table.columns if c.key not in names and not c.primary_key and c.default is not None]
+    if extra:
+        convert = converted(table, tuple(c.name for c in extra), conn.dialect.name)
+        defaults = convert(tuple(value if scalar else value(None) for value, scalar in map(_default, extra)))
+        rows = [row + defaults for row in rows]
+    _write_rows(conn, table, list(names) + [c.name for c in extra], rows)
+
+
+def _write_rows(conn, table, names: list[str], params: list) -> None:
+    dialect = conn.dialect.name
+    marks = ",".join(["?" if dialect == "sqlite" else "%s"] * len(names))
+    quoted = ", ".join(f'"{n}"' for n in names)
+    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
     cursor = conn.connection.driver_connection.cursor()
     try:
         if dialect == "postgresql":
@@ -720,3 +767,76 @@ def select_in(session, sql: str, values: list) -> list[tuple]:
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+# --- rows of orders new here ---------------------------------------------------------------
+
+ORDER_VALUE_COLUMNS = (
+    "store_id", "number", "currency", "subtotal", "shipping_total", "discount_total", "tax_total", "total",
+    "customer_note", "payment_method", "payment_method_title", "payment_url", "order_key", "completed_at",
+    "store_modified_at", "gift_message", "status", "paid_at", "anonymised", "version", "created_at",
+)
+#: The columns of a new order: its values (`NewOrderRows.order`), then what is known only here.
+ORDER_COLUMNS = ORDER_VALUE_COLUMNS + ("reference", "customer_id", "origin", "updated_at")
+LINE_COLUMNS = ("order_id", "product_id", "store_line_id", "sku", "name", "quantity", "unit_price", "total",
+                "options")
+SHIPPING_COLUMNS = ("order_id", "store_line_id", "method_id", "method_title", "total")
+ADDRESS_COLUMNS = ("order_id", "kind") + ADDRESS_FIELDS
+PAYMENT_COLUMNS = ("order_id", "method", "status", "gateway", "transaction_id", "card_brand", "card_last4",
+                   "auth_code", "amount", "currency", "recorded_at", "paid_at", "recorded_by")
+
+
+@dataclass
+class NewOrderRows:
+    """An order's rows for the driver when it is new here (`new_order_rows`), but for what
+    only the database tells: the order's id, its customer, its reference, its products."""
+
+    dialect: str
+    #: The order's `ORDER_VALUE_COLUMNS`; `created_at` is None when the store sent no date.
+    order: tuple
+    #: (the product's store id, the line's `LINE_COLUMNS` after order and product) for each line.
+    lines: list[tuple[int | None, tuple]]
+    #: `SHIPPING_COLUMNS`, `ADDRESS_COLUMNS` and `PAYMENT_COLUMNS` after the order's id.
+    shipping: list[tuple]
+    addresses: list[tuple]
+    payment: tuple | None
+
+
+def new_order_rows(item: Any, dialect: str) -> NewOrderRows:
+    """The rows an order new here is written as (`store_mapping.OrderData`), converted for
+    the driver of `dialect`. Runs in the mapping process too (`map_order_page_rows`)."""
+    values = item.values
+    order = converted(Order.__table__, ORDER_VALUE_COLUMNS, dialect)((
+        values["store_id"], values["number"], values["currency"], values["subtotal"], values["shipping_total"],
+        values["discount_total"], values["tax_total"], values["total"], values["customer_note"],
+        values["payment_method"], values["payment_method_title"], values["payment_url"], values["order_key"],
+        values["completed_at"], values["store_modified_at"], values.get("gift_message", ""),
+        item.status or OrderStatus.ON_HOLD, item.paid_at, False, 1, item.created_at,
+    ))
+    line = converted(OrderLine.__table__, LINE_COLUMNS[2:], dialect)
+    lines = [(x["product_store_id"], line((x["store_line_id"], x["sku"], x["name"], x["quantity"], x["unit_price"],
+                                           x["total"], x.get("options") or "")))
+             for x in item.lines]
+    ship = converted(ShippingLine.__table__, SHIPPING_COLUMNS[1:], dialect)
+    shipping = [ship((x["store_line_id"], x["method_id"], x["method_title"], x["total"])) for x in item.shipping_lines]
+    address = converted(OrderAddress.__table__, ADDRESS_COLUMNS[1:], dialect)
+    addresses = [address((kind, *itemgetter(*ADDRESS_FIELDS)(part)))
+                 for kind, part in ((AddressKind.BILLING, item.billing), (AddressKind.SHIPPING, item.shipping))
+                 if any(map(part.get, ADDRESS_FIELDS))]
+    payment = None
+    if item.paid_at is not None:
+        payment = converted(Payment.__table__, PAYMENT_COLUMNS[1:], dialect)((
+            PaymentMethod.STORE, PaymentStatus.PAID, values["payment_method"], item.transaction_id, "", None, "",
+            values["total"], values["currency"], item.paid_at, item.paid_at, None))
+    return NewOrderRows(dialect, order, lines, shipping, addresses, payment)
+
+
+def map_order_page_rows(job: tuple) -> Any:
+    """`store_mapping.map_raw_order_page` of (body, page, per page, total, pages), each order
+    only with its `new_order_rows` for the driver of the job's last item, the dialect, and
+    what goes beside them (`OrderData.whole` is False): what travels back is about half."""
+    page = map_raw_order_page(job[:5])
+    if page is not None:
+        page.items = [replace(item, values={}, lines=[], shipping_lines=[], billing={}, shipping={},
+                              rows=new_order_rows(item, job[5]), whole=False) for item in page.items]
+    return page

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,6 +55,7 @@ from backoffice.services import store_mapping as sm
 from backoffice.services.newsletters import store_consent
 from backoffice.services.search_index import rebuild_search_index, reindex_customers
 from backoffice.store.connector import Page
+from backoffice.store.http import MAX_PER_PAGE
 from backoffice.store.woocommerce import store_time
 from backoffice.services.sync_common import (
     CURSOR_CUSTOMER_SCAN,
@@ -65,7 +66,16 @@ from backoffice.services.sync_common import (
     PageMapper,
     Progress,
     RunStats,
+    ADDRESS_COLUMNS,
+    LINE_COLUMNS,
+    ORDER_COLUMNS,
+    PAYMENT_COLUMNS,
+    SHIPPING_COLUMNS,
     bulk_insert,
+    converted,
+    insert_converted,
+    map_order_page_rows,
+    new_order_rows,
     SyncLock,
     SyncOptions,
     check,
@@ -127,25 +137,35 @@ class PullContext:
 NAMED_BAD_RECORDS = 10
 
 
-def screened(ctx: PullContext, records: Sequence, kind: str, *, page: int | None = None) -> Sequence:
+def screened(ctx: PullContext, records: Sequence, kind: str, *, page: int | None = None,
+             body: bytes | None = None) -> Sequence:
     """The records of a page the pull can read (`store_mapping.screen_records`); each one it
     cannot is left out, with a line in the run's summary and in the log saying why."""
-    kept, problems = sm.screen_records(records, kind, page=page)
+    kept, problems = sm.screen_records(records, kind, page=page, body=body)
     for problem in problems:
-        problem = safe_sentence(problem, 300)
-        ctx.stats.bad_records.append(problem)
-        log.warning("sync: left out %s", problem)
+        _bad_record(ctx, problem)
     return kept
 
 
+def _bad_record(ctx: PullContext, problem: str) -> None:
+    problem = safe_sentence(problem, 300)
+    ctx.stats.bad_records.append(problem)
+    log.warning("sync: left out %s", problem)
+
+
+def screened_page(ctx: PullContext, page: Page, kind: str) -> Page:
+    """`screened` for a page of a listing (it keeps its number and counts, and its body
+    when nothing was left out or changed)."""
+    kept = screened(ctx, page, kind, page=page.number, body=page.body)
+    if kept is page:
+        return page
+    return Page(kept, number=page.number, total=page.total, total_pages=page.total_pages)
+
+
 def screened_pages(ctx: PullContext, pages: Iterable[Page], kind: str) -> Iterator[Page]:
-    """`screened` for each page of a listing (a page keeps its number and counts)."""
+    """`screened_page` for each page of a listing."""
     for page in pages:
-        kept = screened(ctx, page, kind, page=page.number)
-        if kept is page:
-            yield page
-        else:
-            yield Page(kept, number=page.number, total=page.total, total_pages=page.total_pages)
+        yield screened_page(ctx, page, kind)
 
 
 def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
@@ -249,7 +269,7 @@ def read_checkpoint(db: Database, listing: str, since: str) -> Checkpoint | None
 
 
 def resumed_pages(ctx: PullContext, connector, path: str, params: dict[str, Any], mark: Checkpoint | None,
-                  fresh) -> Iterator[Page]:
+                  fresh, **how: Any) -> Iterator[Page]:
     """The pages of a listing: after `mark`, when the store still pages it as then, else `fresh()`.
 
     Listings go by id, so records added since come after the mark and records changed
@@ -259,9 +279,11 @@ def resumed_pages(ctx: PullContext, connector, path: str, params: dict[str, Any]
     listing starts again from the first page, so nothing is skipped.
     """
     if mark is not None:
-        pages = connector.iter_pages(path, {**params, "page": mark.page}, cancel=ctx.cancel)
+        pages = connector.iter_pages(path, {**params, "page": mark.page}, cancel=ctx.cancel, **how)
         try:
             first = next(pages, None)
+            if first is not None:
+                first = first.decoded()
             if first and first.number == mark.page and _last_id(first) == mark.last_id:
                 yield from pages
                 return
@@ -978,50 +1000,95 @@ class OrderBundle:
     total: int | None
     number: int = 1
     last_id: int = 0
-    #: The page's orders mapped in the mapping process (`store_mapping.map_order_page`), when handed over.
+    #: The page's orders mapped in the mapping process (`store_mapping.map_order_page`:
+    #: mapped orders and the guard's report), when they were handed over; `orders` is then
+    #: empty when the page was never decoded here.
     mapped: Any = None
+    #: How many orders the page holds (after screening).
+    count: int = 0
+    #: For orders mapped in part (`OrderData.whole`): what maps the page again whole.
+    whole: Callable[[], dict[int, sm.OrderData]] | None = None
+
+
+#: Pages of orders handed to the mapping process before the page reader waits for the first.
+_MAPPING_DEPTH = 2
 
 
 def _order_bundles(ctx: PullContext, connector, pages: Iterator[Page],
                    mapper: PageMapper | None = None) -> Iterator[OrderBundle]:
-    """Read pages of orders, each with the customers it needs (runs on the prefetch thread),
-    and hand long listings' pages to the mapping process.
+    """Screen and read pages of orders, each with the customers it needs (runs on the
+    prefetch thread), and hand long listings' pages to the mapping process.
 
-    A customer is read when it is unknown here, or when the order was placed after the
-    copy here was last changed on the store (checkout may have changed it), and it was
-    not read earlier in this run.
+    A page that came undecoded (`Page.raw`) is decoded, screened and mapped in the
+    mapping process, which also says which customers its orders point to; when there is
+    no mapping process (not yet, or no longer) it is decoded here. A customer is read
+    when it is unknown here, or when the order was placed after the copy here was last
+    changed on the store (checkout may have changed it), and it was not read earlier in
+    this run.
     """
     least = ctx.options.mapping_process_pages
+    waiting: deque[tuple[Page, Any]] = deque()
     for page in pages:
-        mapped = None
+        handed = None
         if mapper is not None and least > 0:
             if page.total_pages is not None and page.total_pages - page.number >= least:
                 mapper.start()
-            # The store's own JSON travels faster than the decoded records.
-            mapped = mapper.ahead(page.body if getattr(page, "body", None) is not None else list(page))
-        wanted: dict[int, datetime | None] = {}
-        for record in page:
+            if page.raw:
+                handed = mapper.ahead((page.body, page.number, MAX_PER_PAGE, page.total, page.total_pages,
+                                       ctx.db.backend), map_order_page_rows)
+        if handed is None:
+            page = screened_page(ctx, page.decoded(), "order")
+            if mapper is not None and least > 0:
+                # The store's own JSON travels faster than the decoded records.
+                handed = mapper.ahead(page.body if page.body is not None else list(page))
+        waiting.append((page, handed))
+        if len(waiting) > _MAPPING_DEPTH:
+            yield _order_bundle(ctx, connector, *waiting.popleft())
+    while waiting:
+        yield _order_bundle(ctx, connector, *waiting.popleft())
+
+
+def _order_bundle(ctx: PullContext, connector, page: Page, handed) -> OrderBundle:
+    """A page of orders (see `_order_bundles`) once the mapping process has answered for it."""
+    result = handed() if handed is not None else None
+    orders: list[dict] = []
+    wanted: dict[int, datetime | None] = {}
+    whole = None
+    if page.raw and result is not None:
+        for problem in result.problems:
+            _bad_record(ctx, problem)
+        count, last_id, mapped = result.count, result.last_id, (result.items, result.report)
+        refs = [(cid, created) for cid, created in result.customers if cid not in ctx.fetched_customers]
+        body, number = page.body, page.number
+        whole = lambda: sm.remap_raw_order_page(body, number)  # noqa: E731
+    else:
+        if page.raw:
+            page = screened_page(ctx, page.decoded(), "order")
+        orders, count, last_id, mapped = list(page), len(page), _last_id(page), result
+        refs = []
+        for record in orders:
             cid = record.get("customer_id")
             if isinstance(cid, int) and cid > 0 and cid not in ctx.fetched_customers:
-                created = sm.parse_store_time(record.get("date_created_gmt"))
-                if cid not in wanted or (created and (wanted[cid] is None or created > wanted[cid])):
-                    wanted[cid] = created
-        customers: list[dict] = []
-        if wanted:
-            with ctx.db.read() as s:
-                known = dict(s.execute(
-                    select(CUSTOMERS.c.store_id, CUSTOMERS.c.store_modified_at)
-                    .where(CUSTOMERS.c.store_id.in_(list(wanted)))
-                ).all())
-            fetch = [
-                cid for cid, created in wanted.items()
-                if cid not in known or (known[cid] is not None and created is not None and created > known[cid])
-            ]
-            if fetch:
-                customers = list(screened(ctx, connector.get_customers(fetch), "customer"))
-                ctx.stats.fetched_customers += len(customers)
-            ctx.fetched_customers.update(wanted)
-        yield OrderBundle(list(page), customers, page.total, page.number, _last_id(page), mapped)
+                refs.append((cid, sm.parse_store_time(record.get("date_created_gmt"))))
+    for cid, created in refs:
+        if cid not in wanted or (created and (wanted[cid] is None or created > wanted[cid])):
+            wanted[cid] = created
+    customers: list[dict] = []
+    if wanted:
+        with ctx.db.read() as s:
+            known = dict(s.execute(
+                select(CUSTOMERS.c.store_id, CUSTOMERS.c.store_modified_at)
+                .where(CUSTOMERS.c.store_id.in_(list(wanted)))
+            ).all())
+        fetch = [
+            cid for cid, created in wanted.items()
+            if cid not in known or (known[cid] is not None and created is not None and created > known[cid])
+        ]
+        if fetch:
+            customers = list(screened(ctx, connector.get_customers(fetch), "customer"))
+            ctx.stats.fetched_customers += len(customers)
+        ctx.fetched_customers.update(wanted)
+    return OrderBundle(orders, customers, page.total, page.number, last_id, mapped, count, whole)
 
 
 def pull_orders(ctx: PullContext, connector) -> int:
@@ -1041,8 +1108,12 @@ def pull_orders(ctx: PullContext, connector) -> int:
     params = {"orderby": "id", "order": "asc"}  # as `iter_orders` lists them
     if since is not None:
         params.update({"modified_after": store_time(since), "dates_are_gmt": "true"})
-    pages = screened_pages(ctx, resumed_pages(ctx, connector, "/orders", params, mark,
-                                              lambda: connector.iter_orders(since, cancel=ctx.cancel)), "order")
+    # Pages of a long listing come undecoded: the mapping process decodes them.
+    ahead = {}
+    if getattr(connector, "undecoded_pages", False) and ctx.options.mapping_process_pages > 0:
+        ahead = {"undecoded_ahead": ctx.options.mapping_process_pages}
+    pages = resumed_pages(ctx, connector, "/orders", params, mark,
+                          lambda: connector.iter_orders(since, cancel=ctx.cancel, **ahead), **ahead)
     mapper = PageMapper(sm.map_order_page)
     bundles = prefetch(_order_bundles(ctx, connector, pages, mapper), ctx.options.prefetch_pages, ctx.cancel)
     cpu_started = time.process_time()
@@ -1051,17 +1122,16 @@ def pull_orders(ctx: PullContext, connector) -> int:
             for bundle in bundles:
                 customers = sm.guard_records([store_consent.customer_view(r, ctx.consent_key)
                                               for r in bundle.customers], ctx.stats.guard)
-                mapped = bundle.mapped() if bundle.mapped is not None else None
-                done += len(bundle.orders)
+                done += bundle.count
                 mark = Checkpoint(bundle.number, bundle.last_id, done, started, since_text)
-                if mapped is not None:
-                    items, report = mapped
+                if bundle.mapped is not None:
+                    items, report = bundle.mapped
                     ctx.stats.guard.merge(report)
-                    batches.write(_write_mapped_order_page, ctx, customers, items, mark=mark)
+                    batches.write(_write_mapped_order_page, ctx, customers, items, bundle.whole, mark=mark)
                 else:
                     orders = sm.guard_records([sm.order_view(r) for r in bundle.orders], ctx.stats.guard)
                     batches.write(_write_order_page, ctx, customers, orders, mark=mark)
-                ctx.stats.pulled_orders += len(bundle.orders)
+                ctx.stats.pulled_orders += bundle.count
                 ctx.stats.order_pages += 1
                 total = bundle.total or done
                 ctx.report(done, total, f"Orders: {done:,} of {total:,}")
@@ -1200,10 +1270,11 @@ def _write_order_page(s: Session, ctx: PullContext, customers: list[dict], order
     upsert_orders(s, ctx, orders)
 
 
-def _write_mapped_order_page(s: Session, ctx: PullContext, customers: list[dict], items: list[sm.OrderData]) -> None:
+def _write_mapped_order_page(s: Session, ctx: PullContext, customers: list[dict], items: list[sm.OrderData],
+                             whole=None) -> None:
     if customers:
         upsert_customers(s, ctx, customers)
-    upsert_order_data(s, ctx, items)
+    upsert_order_data(s, ctx, items, whole)
 
 
 _ORDER_COMPARE = (
@@ -1248,8 +1319,13 @@ def upsert_orders(s: Session, ctx: PullContext, records: Sequence[dict]) -> dict
     return upsert_order_data(s, ctx, [sm.order_data(record) for record in records])
 
 
-def upsert_order_data(s: Session, ctx: PullContext, mapped: Sequence[sm.OrderData]) -> dict[int, int]:
-    """`upsert_orders` for orders already mapped (`store_mapping.order_data` of guarded views)."""
+def upsert_order_data(s: Session, ctx: PullContext, mapped: Sequence[sm.OrderData],
+                      whole: Callable[[], dict[int, sm.OrderData]] | None = None) -> dict[int, int]:
+    """`upsert_orders` for orders already mapped (`store_mapping.order_data` of guarded views).
+
+    Orders mapped in part (`OrderData.whole` False) that are already here are taken from
+    `whole()`, which maps the page again whole.
+    """
     items: dict[int, sm.OrderData] = {}
     trashed: dict[int, datetime | None] = {}
     for item in mapped:
@@ -1290,6 +1366,10 @@ def upsert_order_data(s: Session, ctx: PullContext, mapped: Sequence[sm.OrderDat
         else:
             matched[store_id] = row
 
+    if any(not items[sid].whole for sid in matched):
+        again = whole()
+        for sid in matched:
+            items[sid] = again[sid]
     ids: dict[int, int] = {sid: row["id"] for sid, row in matched.items()}
     if new_items:
         ids.update(_insert_orders(s, ctx, new_items, customers, used_refs=set(by_ref)))
@@ -1321,9 +1401,11 @@ def _write_fees_and_refunds(s: Session, ctx: PullContext, items: dict[int, sm.Or
                                                           REFUNDS.c.store_id.is_not(None))):
             refunds_had[r.order_id][r.store_id] = r
     replaced, new_fees, new_refunds, gone = [], [], [], []
+    held = set(known)
     for oid, item in items.items():
         if fees_now[oid] != fees_had.get(oid, []):
-            replaced.append(oid)
+            if oid in held:
+                replaced.append(oid)
             new_fees.extend({"order_id": oid, **f} for f in item.fees)
         had = refunds_had.get(oid, {})
         for store_id, refund in refunds_now[oid].items():
@@ -1338,12 +1420,10 @@ def _write_fees_and_refunds(s: Session, ctx: PullContext, items: dict[int, sm.Or
         gone.extend(r.id for sid, r in had.items() if sid not in refunds_now[oid])
     if replaced:
         s.execute(delete(FEES).where(FEES.c.order_id.in_(replaced)))
-    if new_fees:
-        s.execute(insert(FEES), new_fees)
+    bulk_insert(s, FEES, new_fees)
     if gone:
         s.execute(delete(REFUNDS).where(REFUNDS.c.id.in_(gone)))
-    if new_refunds:
-        s.execute(insert(REFUNDS), new_refunds)
+    bulk_insert(s, REFUNDS, new_refunds)
     if replaced or gone or new_refunds:
         ctx.stats.changed_orders.update(replaced)
         ctx.stats.changed_orders.update(r["order_id"] for r in new_refunds)
@@ -1406,44 +1486,47 @@ def _store_payment(order_id: int, item: sm.OrderData) -> dict:
 
 def _insert_orders(s: Session, ctx: PullContext, items: list[sm.OrderData], customers: dict[int, int],
                    used_refs: set[str]) -> dict[int, int]:
+    """Insert orders new here with their lines, addresses, payments and parcels; return store id -> local id.
+
+    Their rows come made (`sync_common.new_order_rows`) from the mapping process, or are
+    made here; only what the database tells is added here.
+    """
+    dialect = s.connection().dialect.name
     now = utcnow()
-    rows = []
+    stamp = converted(ORDERS, ("updated_at",), dialect)((now,))[0]
+    origin = converted(ORDERS, ("origin",), dialect)
+    web, phone = origin((OrderOrigin.WEB,))[0], origin((OrderOrigin.PHONE,))[0]
+    made = []
+    orders = []
     for item in items:
+        rows = item.rows if item.rows is not None and item.rows.dialect == dialect else new_order_rows(item, dialect)
+        made.append(rows)
         reference = item.reference if item.reference and item.reference not in used_refs else None
-        status = item.status or OrderStatus.ON_HOLD
-        rows.append({
-            **item.values,
-            "reference": reference,
-            "customer_id": customers.get(item.customer_store_id or 0),
-            "status": status,
-            "origin": OrderOrigin.PHONE if reference else OrderOrigin.WEB,
-            "created_at": item.created_at or now,
-            "updated_at": now,
-            "paid_at": item.paid_at,
-            "anonymised": False,
-            "version": 1,
-        })
-    bulk_insert(s, ORDERS, rows)
+        customer_id = customers.get(item.customer_store_id or 0)
+        if customer_id:
+            ctx.stats.reindex.add(customer_id)
+        order = rows.order if rows.order[-1] is not None else rows.order[:-1] + (stamp,)  # no date: now
+        orders.append(order + (reference, customer_id, phone if reference else web, stamp))
+    insert_converted(s, ORDERS, ORDER_COLUMNS, orders)
     ids = _local_ids(s, "orders", [i.store_id for i in items])
     lines, shipping, addresses, payments, shipments = [], [], [], [], []
-    for item in items:
+    product_ids = ctx.product_ids
+    for item, rows in zip(items, made):
         oid = ids[item.store_id]
-        lines.extend(_line_rows(oid, item, ctx.product_ids))
-        shipping.extend(_shipping_rows(oid, item))
-        addresses.extend(_address_rows(oid, item))
-        if item.paid_at is not None:
-            payments.append(_store_payment(oid, item))
+        lines.extend((oid, product_ids.get(store_product or 0), *line) for store_product, line in rows.lines)
+        shipping.extend((oid, *line) for line in rows.shipping)
+        addresses.extend((oid, *address) for address in rows.addresses)
+        if rows.payment is not None:
+            payments.append((oid, *rows.payment))
         for parcel in item.tracking:
             shipments.append({"order_id": oid, "carrier": parcel["carrier"],
                               "tracking_number": parcel["tracking_number"],
                               "shipped_at": parcel["shipped_at"] or item.modified_at or now, "recorded_by": None})
-    for table, batch in ((LINES, lines), (SHIPPING, shipping), (ORDER_ADDRESSES, addresses), (PAYMENTS, payments),
-                         (SHIPMENTS, shipments)):
-        bulk_insert(s, table, batch)
+    for table, names, batch in ((LINES, LINE_COLUMNS, lines), (SHIPPING, SHIPPING_COLUMNS, shipping),
+                                (ORDER_ADDRESSES, ADDRESS_COLUMNS, addresses), (PAYMENTS, PAYMENT_COLUMNS, payments)):
+        insert_converted(s, table, names, batch)
+    bulk_insert(s, SHIPMENTS, shipments)
     ctx.stats.changed_orders.update(ids.values())
-    for row in rows:
-        if row["customer_id"]:
-            ctx.stats.reindex.add(row["customer_id"])
     return ids
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -39,7 +39,7 @@ class Page(list):
     None when the store did not send them.
     """
 
-    __slots__ = ("number", "total", "total_pages", "body")
+    __slots__ = ("number", "total", "total_pages", "body", "reader")
 
     def __init__(
         self,
@@ -56,9 +56,36 @@ class Page(list):
         #: The answer's JSON when decoding it again gives these very records (orjson read
         #: it), else None: a page handed to another process travels as these bytes.
         self.body: bytes | None = None
+        #: For a page read undecoded (`raw`): what decodes it (or reads it again when its
+        #: body turns out short or broken), giving the page with its records.
+        self.reader: Callable[[], Page] | None = None
+
+    @property
+    def raw(self) -> bool:
+        """Whether the page came undecoded: no records yet, only `body` (see `decoded`)."""
+        return self.reader is not None
+
+    def decoded(self) -> Page:
+        """The page with its records: this one, or for a `raw` page the records of its body
+        (read again from the store, as any unreadable page is, when the body is short or broken)."""
+        return self if self.reader is None else self.reader()
 
     def __repr__(self) -> str:
+        if self.reader is not None:
+            return f"Page(number={self.number}, raw, total={self.total}, total_pages={self.total_pages})"
         return f"Page(number={self.number}, records={len(self)}, total={self.total}, total_pages={self.total_pages})"
+
+
+def page_problem(data: Any, number: int, per_page: int, total: int | None, total_pages: int | None) -> str | None:
+    """Why a decoded page of a listing cannot be what the store sent, or None: it is not a
+    list, or holds fewer records than the store's counts (from the same query) say."""
+    if not isinstance(data, list):
+        return f"expected a JSON list, got {type(data).__name__}"
+    if total is not None and total_pages is not None and number <= total_pages:
+        expected = per_page if number < total_pages else total - (number - 1) * per_page
+        if len(data) < expected:
+            return f"page {number} held {len(data)} records where the store counted {expected}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -147,7 +174,10 @@ class StoreConnector(Protocol):
 
     Records are plain dicts exactly as the store sent them; the sync maps them.
     Every method raises `StoreError` (or a subclass above) with a sentence for people,
-    and `Cancelled` when the cancel token fires between pages.
+    and `Cancelled` when the cancel token fires between pages. A connector whose
+    `undecoded_pages` is true also takes `undecoded_ahead=` on `iter_pages` and
+    `iter_orders`, and may then yield pages without their records (`Page.raw`): code
+    that reads or rebuilds such a page calls `Page.decoded()` first.
     """
 
     def iter_pages(

@@ -34,6 +34,7 @@ from backoffice.store.connector import (
     StoreNotFoundError,
     StorePermissionError,
     StoreReadOnlyError,
+    page_problem,
 )
 
 log = logging.getLogger(__name__)
@@ -226,13 +227,17 @@ def decode_json(response: requests.Response) -> Any:
     return _decode(response)[0]
 
 
+def _orjson_exact(response: requests.Response) -> bool:
+    """Whether `orjson.loads` of the body gives what the standard library would (see `decode_json`)."""
+    encoding = (response.encoding or "utf-8").lower().replace("-", "").replace("_", "")
+    return encoding == "utf8" and _LONG_NUMBER not in response.content.translate(_DIGITS_ONLY)
+
+
 def _decode(response: requests.Response) -> tuple[Any, bool]:
     """`decode_json`, and whether orjson read the body (so `orjson.loads(body)` gives the same)."""
-    body = response.content
-    encoding = (response.encoding or "utf-8").lower().replace("-", "").replace("_", "")
-    if encoding == "utf8" and _LONG_NUMBER not in body.translate(_DIGITS_ONLY):
+    if _orjson_exact(response):
         try:
-            return orjson.loads(body), True
+            return orjson.loads(response.content), True
         except orjson.JSONDecodeError:
             pass
     return response.json(), False
@@ -242,18 +247,45 @@ def _page_checker(page: int, per_page: int) -> Callable[[Any, Mapping[str, str]]
     """Return a check that turns a decoded body into a `Page`, or raises `Unreadable` if it is short."""
 
     def check(data: Any, headers: Mapping[str, str]) -> Page:
-        if not isinstance(data, list):
-            raise Unreadable(f"expected a JSON list, got {type(data).__name__}")
         total = _int_header(headers, "X-WP-Total")
         total_pages = _int_header(headers, "X-WP-TotalPages")
-        if total is not None and total_pages is not None and page <= total_pages:
-            # Count and records come from the same query on the store, so they must agree.
-            expected = per_page if page < total_pages else total - (page - 1) * per_page
-            if len(data) < expected:
-                raise Unreadable(f"page {page} held {len(data)} records where the store counted {expected}")
+        # Count and records come from the same query on the store, so they must agree.
+        problem = page_problem(data, page, per_page, total, total_pages)
+        if problem is not None:
+            raise Unreadable(problem)
         return Page(data, number=page, total=total, total_pages=total_pages)
 
     return check
+
+
+def _raw_page(page: int, per_page: int, ahead: int,
+              read_again: Callable[[], Page]) -> Callable[[bytes, Mapping[str, str]], Page | None]:
+    """Return what keeps an answer undecoded (a `raw` page) when the store counted at least
+    `ahead` pages after it, else None (decode it as usual)."""
+
+    def keep(body: bytes, headers: Mapping[str, str]) -> Page | None:
+        total = _int_header(headers, "X-WP-Total")
+        total_pages = _int_header(headers, "X-WP-TotalPages")
+        if total is None or total_pages is None or total_pages - page < ahead:
+            return None
+        raw = Page(number=page, total=total, total_pages=total_pages)
+        raw.body = body
+
+        def decode() -> Page:
+            try:
+                data = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                data = None
+            if page_problem(data, page, per_page, total, total_pages) is not None:
+                return read_again()  # fetched again, with the retries of any unreadable page
+            records = Page(data, number=page, total=total, total_pages=total_pages)
+            records.body = body
+            return records
+
+        raw.reader = decode
+        return raw
+
+    return keep
 
 
 def _more_pages(records: Page, page: int, per_page: int) -> bool:
@@ -358,10 +390,13 @@ class StoreSession:
         cancel: Cancel = None,
         check: Callable[[Any, Mapping[str, str]], Any] | None = None,
         page: int | None = None,
+        undecoded: Callable[[bytes, Mapping[str, str]], Any] | None = None,
     ) -> Reply:
         """Send one request, retrying what is safe to retry, and return the decoded answer.
 
-        `check` may transform the decoded body or raise `Unreadable`. Raises
+        `check` may transform the decoded body or raise `Unreadable`. `undecoded` may
+        take a UTF-8 body that orjson reads exactly as it is, and give the answer without
+        decoding it (None: decode as usual). Raises
         `StoreError` (or a subclass) with a sentence, `AmbiguousWriteError` when a write
         may have been applied, and `Cancelled`.
         """
@@ -426,6 +461,10 @@ class StoreSession:
             self._record(method, path, params, status, started)
 
             if 200 <= status < 300:
+                if undecoded is not None and response.content and _orjson_exact(response):
+                    data = undecoded(response.content, response.headers)
+                    if data is not None:
+                        return Reply(status, response.headers, data)
                 try:
                     data, exact = _decode(response) if response.content else (None, False)
                     if check is not None:
@@ -471,13 +510,16 @@ class StoreSession:
         *,
         per_page: int = MAX_PER_PAGE,
         cancel: Cancel = None,
+        undecoded_ahead: int = 0,
     ) -> Iterator[Page]:
         """Yield each non-empty page of a list endpoint, reading `X-WP-TotalPages`, from page 1
         or from the `page` given among the params.
 
         A page past the end (`[]`) ends the listing quietly. A page that cannot be read
         or holds fewer records than the store counted is fetched again a couple of
-        times, then raises `StoreError`. `Cancelled` is raised between pages.
+        times, then raises `StoreError`. `Cancelled` is raised between pages. With
+        `undecoded_ahead`, a page the store counts at least that many pages after comes
+        undecoded (`Page.raw`), to be decoded by whoever uses it (another process).
         """
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}")
@@ -488,8 +530,8 @@ class StoreSession:
         page = max(1, int(query.pop("page", 1) or 1))
         while True:
             check_cancel(cancel)
-            records = self._page(path, query, op, page, per_page, cancel)
-            if not records:
+            records = self._page(path, query, op, page, per_page, cancel, undecoded_ahead)
+            if not records and not records.raw:
                 return
             yield records
             if not _more_pages(records, page, per_page):
@@ -497,18 +539,22 @@ class StoreSession:
             page += 1
             if width > 1 and records.total_pages is not None:
                 yield from self._pages_in_parallel(path, query, op, page, records.total_pages, per_page, width,
-                                                   cancel)
+                                                   cancel, undecoded_ahead)
                 return
 
     def _page(self, path: str, query: dict[str, Any], op: Operation, page: int, per_page: int,
-              cancel: Cancel) -> Page:
-        query = {**query, "page": page}
+              cancel: Cancel, undecoded_ahead: int = 0) -> Page:
+        undecoded = None
+        if undecoded_ahead > 0:
+            undecoded = _raw_page(page, per_page, undecoded_ahead,
+                                  lambda: self._page(path, query, op, page, per_page, cancel))
         return self.request(
-            "GET", path, op, params=query, cancel=cancel, check=_page_checker(page, per_page), page=page
+            "GET", path, op, params={**query, "page": page}, cancel=cancel, check=_page_checker(page, per_page),
+            page=page, undecoded=undecoded,
         ).data
 
     def _pages_in_parallel(self, path: str, query: dict[str, Any], op: Operation, first: int, last: int,
-                           per_page: int, width: int, cancel: Cancel) -> Iterator[Page]:
+                           per_page: int, width: int, cancel: Cancel, undecoded_ahead: int = 0) -> Iterator[Page]:
         """Pages `first`.. of a listing, asked for `width` at a time and yielded in order.
 
         The store answers requests side by side, so over a slow line the listing takes
@@ -531,7 +577,7 @@ class StoreSession:
                 with lock:
                     sessions.append(session)
                 self._local.session = session
-            return self._page(path, query, op, number, per_page, watch)
+            return self._page(path, query, op, number, per_page, watch, undecoded_ahead)
 
         pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="store-pages")
         waiting: deque[tuple[int, Future]] = deque()
@@ -548,7 +594,7 @@ class StoreSession:
                 if page > last:
                     return  # the store now counts fewer pages
                 records = _result(future, cancel)
-                if not records:
+                if not records and not records.raw:
                     return
                 yield records
                 if not _more_pages(records, page, per_page):

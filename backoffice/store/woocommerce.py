@@ -176,16 +176,22 @@ class WooCommerceConnector:
 
     # -- listings ---------------------------------------------------------------------
 
+    #: Listings may yield pages undecoded (`iter_pages(undecoded_ahead=...)`, `Page.raw`).
+    undecoded_pages = True
+
     def iter_pages(
-        self, path: str, params: Mapping[str, Any] | None = None, *, per_page: int = MAX_PER_PAGE, cancel: Cancel = None
+        self, path: str, params: Mapping[str, Any] | None = None, *, per_page: int = MAX_PER_PAGE, cancel: Cancel = None,
+        undecoded_ahead: int = 0,
     ) -> Iterator[Page]:
         """Yield the pages of any list endpoint under the API root, e.g. `/orders`.
 
         Raises `StoreError` for a page that cannot be read (after fetching it again a
-        couple of times) and `Cancelled` between pages.
+        couple of times) and `Cancelled` between pages. With `undecoded_ahead`, pages the
+        store counts at least that many pages after come undecoded (`Page.raw`).
         """
         noun = path.strip("/").replace("/", " ") or "records"
-        return self._http.iter_pages(path, params, Operation(f"read {noun}", noun), per_page=per_page, cancel=cancel)
+        return self._http.iter_pages(path, params, Operation(f"read {noun}", noun), per_page=per_page, cancel=cancel,
+                                     undecoded_ahead=undecoded_ahead)
 
     def iter_products(self, modified_after: datetime | None = None, *, cancel: Cancel = None) -> Iterator[Page]:
         """Yield pages of products changed after `modified_after` (all when None), in id order."""
@@ -211,14 +217,17 @@ class WooCommerceConnector:
         """
         return self.iter_pages("/products", {**_ID_ORDER, "_fields": "id"}, cancel=cancel)
 
-    def iter_orders(self, modified_after: datetime | None = None, *, cancel: Cancel = None) -> Iterator[Page]:
-        """Yield pages of orders changed after `modified_after` (all when None), in id order.
+    def iter_orders(self, modified_after: datetime | None = None, *, cancel: Cancel = None,
+                    undecoded_ahead: int = 0) -> Iterator[Page]:
+        """Yield pages of orders changed after `modified_after` (all when None), in id order
+        (`undecoded_ahead` as for `iter_pages`).
 
         Take the next `modified_after` from when this listing started, not from the
         records: changes made while it runs are then seen next time. The store does not
         always bump `date_modified` when only order meta changes.
         """
-        return self.iter_pages("/orders", {**_ID_ORDER, **_modified_filter(modified_after)}, cancel=cancel)
+        return self.iter_pages("/orders", {**_ID_ORDER, **_modified_filter(modified_after)}, cancel=cancel,
+                               undecoded_ahead=undecoded_ahead)
 
     def iter_trashed_orders(
         self, modified_after: datetime | None = None, *, ids: Iterable[int] | None = None, cancel: Cancel = None

@@ -40,6 +40,7 @@ class PlantingConnector(WooCommerceConnector):
     def iter_pages(self, path, params=None, *, cancel=None, **kwargs):
         light = bool(params and params.get("_fields"))
         for page in super().iter_pages(path, params, cancel=cancel, **kwargs):
+            page = page.decoded()
             records = list(page) if light else self._spoiled(path, list(page))
             if page.number == 1 and not light and path in self.plant and not (params or {}).get("include"):
                 records = records[:1] + copy.deepcopy(self.plant[path]) + records[1:]

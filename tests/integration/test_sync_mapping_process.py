@@ -78,3 +78,69 @@ def test_a_mapping_process_that_fails_leaves_the_pages_to_this_one():
         assert mapper.ahead([]) is None, "a broken mapping process is not used again"
     finally:
         mapper.close()
+
+
+@pytest.fixture
+def hostile_store():
+    """Three pages of orders; on the first a note with a control character, on the second
+    an order whose total is no amount."""
+    with DevStore(seed=13) as devstore:
+        devstore.populate(customers=20, orders=260, products=8)
+        ids = sorted(o["id"] for o in devstore.list_orders())
+        noted, broken = ids[5], ids[150]
+        doc = devstore._storage.get("orders", noted)
+        doc["customer_note"] = "ring the bell\x07 twice"
+        devstore._storage.save("orders", doc)
+        doc = devstore._storage.get("orders", broken)
+        doc["total"] = "NaN"
+        devstore._storage.save("orders", doc)
+        yield devstore, noted, broken
+
+
+def test_pages_read_undecoded_are_screened_in_the_mapping_process(db, hostile_store, process_ready):
+    store, noted, broken = hostile_store
+    options = dataclasses.replace(FAST, mapping_process_pages=1)
+    with connector(store) as conn:
+        summary = sync.run_sync(db, conn, full_customer_scan=True, options=options, actor=SYNC_ACTOR)
+    assert summary.ok, summary.error
+    assert summary.mapped_order_pages >= 2, "the pages were not handed to the mapping process"
+    assert f"order {broken}: its total 'NaN' is not an amount a shop can have" in summary.text
+    here = _orders(db)
+    assert broken not in here
+    assert here[noted].customer_note == "ring the bell twice"
+    wanted = {o["id"]: o for o in visible_store_orders(store) if o["id"] != broken}
+    assert set(here) == set(wanted)
+    for store_id, record in wanted.items():
+        assert here[store_id].total == sm.order_data(sm.order_view(record)).values["total"]
+
+
+def test_orders_already_here_on_pages_mapped_elsewhere_are_updated(db, store, process_ready, monkeypatch):
+    options = dataclasses.replace(FAST, mapping_process_pages=1)
+    remapped = []
+    remap = sm.remap_raw_order_page
+    monkeypatch.setattr(sm, "remap_raw_order_page", lambda *a: remapped.append(a[1]) or remap(*a))
+    with connector(store) as conn:
+        assert sync.run_sync(db, conn, full_customer_scan=True, options=options, actor=SYNC_ACTOR).ok
+        changed = sorted(o["id"] for o in visible_store_orders(store))[:210]  # three pages of changes
+        for order_id in changed:
+            store.update_order(order_id, {"customer_note": f"changed {order_id} on {db.backend}"})
+        summary = sync.run_sync(db, conn, options=options, actor=SYNC_ACTOR)
+    assert summary.ok, summary.error
+    assert summary.mapped_order_pages >= 1
+    here = _orders(db)
+    assert all(here[i].customer_note == f"changed {i} on {db.backend}" for i in changed)
+    assert remapped, "no page mapped in part held orders already here"
+    assert_matches_store(db, store)
+
+
+def test_a_short_page_read_undecoded_is_read_again(db, store, process_ready):
+    options = dataclasses.replace(FAST, mapping_process_pages=1)
+    store.faults.limit_to("/orders")
+    store.faults.truncate_next(1)
+    try:
+        with connector(store) as conn:
+            summary = sync.run_sync(db, conn, full_customer_scan=True, options=options, actor=SYNC_ACTOR)
+    finally:
+        store.faults.reset()
+    assert summary.ok, summary.error
+    assert_matches_store(db, store)

@@ -152,6 +152,16 @@ def test_digits_sent_as_text_are_read_as_the_number_and_control_characters_are_d
     assert kept["id"] == 12 and kept["first_name"] == "Ann" and kept["last_name"] == "<b>x</b>"
 
 
+@pytest.mark.parametrize("written", ["\\u0007", "\\u001B", "\\u007f", "\\u007F", "\\b", "\\f", "\x7f"])
+def test_control_characters_however_the_store_wrote_them_are_dropped_when_its_answer_is_looked_through(written):
+    good = _good("customer", 1)
+    body = json.dumps([good]).replace('"first_name": "', '"first_name": "A' + written, 1).encode()
+    records = json.loads(body)
+    assert records[0]["first_name"] != good["first_name"]
+    (kept,), problems = sm.screen_records(records, "customer", body=body)
+    assert problems == [] and kept["first_name"] == "A" + good["first_name"]
+
+
 def test_a_clean_page_is_passed_through_without_a_copy():
     page = [_good("order", 1), _good("order", 2)]
     kept, problems = sm.screen_records(page, "order")
