@@ -72,6 +72,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import unicodedata
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -97,7 +98,7 @@ from backoffice.domain.search import (
     CustomerSearchTerm,
     CustomerSearchText,
     add_words,
-    customer_entry,
+    contact_entry,
     entry_words,
 )
 from backoffice.domain.staff import Actor, Permission
@@ -726,15 +727,35 @@ _CARD_IN_FIELD = ("This looks like a card number, so this row was left out; card
                   "stored.")
 
 # The common shape of an address, which email-validator accepts as it is (domain in lower
-# case): the full check runs only for the others, and is many times slower.
+# case): the full check runs only for the others, and is many times slower. Before the @
+# sign it also takes letters of any script (María, jürgen), which the full check takes as
+# they are when they are letters and already in their composed (NFC) form; both are checked
+# on the address before it takes the quick path.
 _PLAIN_EMAIL = re.compile(
     r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\.)+([A-Za-z]{2,63})")
+_PLAIN_EMAIL_LETTERS = re.compile(
+    r"(?:[A-Za-z0-9_%+-]|[^\x00-\x7f])+(?:\.(?:[A-Za-z0-9_%+-]|[^\x00-\x7f])+)*"
+    r"@(?:[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\.)+([A-Za-z]{2,63})")
+
+
+def _quick_email(value: str) -> re.Match | None:
+    """The match of an address the quick path takes, or None."""
+    if value.isascii():
+        return _PLAIN_EMAIL.fullmatch(value)
+    m = _PLAIN_EMAIL_LETTERS.fullmatch(value)
+    if m is None:
+        return None
+    local = value[:value.index("@")]
+    if (all(c.isalpha() for c in local if not c.isascii()) and unicodedata.is_normalized("NFC", local)
+            and len(value.encode("utf-8")) <= 254):
+        return m
+    return None
 
 
 def _checked_email(value: str) -> str:
     """The address to store, or ValidationError: `validate_email`, with a fast path for
-    plain ASCII addresses."""
-    m = _PLAIN_EMAIL.fullmatch(value)
+    plain addresses."""
+    m = _quick_email(value)
     if (m is not None and len(value) <= 254 and value.index("@") <= 64
             and m.group(1).lower() not in SPECIAL_USE_DOMAIN_NAMES
             and all(len(label) <= 63 for label in value[value.index("@") + 1:].split("."))):
@@ -1383,19 +1404,16 @@ class _Writer:
             customers.append((cid, active, first, last, company, email or None, derived["email_key"], phone,
                               derived["phone_e164"], derived["phone_digits"], derived["phone_rev"],
                               derived["sort_name"], no, no, now, now, 1))
-            address = None
             if postal[-1]:
                 addresses.append((cid, billing, yes, first, last, company, phone, email, *postal))
-                address = dict(zip(_ENTRY_ADDRESS, (first, last, company, phone, email, *postal)))
             if note:
                 notes.append((cid, staff, self.note_time, note))
             # The search entry of a new customer, from the checked values only; the rest of
-            # the index stays as it is.
-            entry = customer_entry(
-                {"id": cid, "status": CustomerStatus.ACTIVE, "merged_into_id": None, "first_name": first,
-                 "last_name": last, "company": company, "email": email or None, "email_key": derived["email_key"],
-                 "phone": phone, "phone_digits": derived["phone_digits"]},
-                (address,) if address else (), default_region=region)
+            # the index stays as it is. The phone's digits passed the card check when it was read.
+            entry = contact_entry(
+                first_name=first, last_name=last, company=company, email=email or None,
+                email_key=derived["email_key"], phone=phone, phone_digits=derived["phone_digits"],
+                address=bool(postal[-1]), postcode=postal[4], default_region=region, phone_digits_checked=True)
             terms.extend((cid, k, t) for k, t in entry.terms)
             if entry.body:
                 texts.append((cid, entry.body))
@@ -1415,7 +1433,6 @@ class _Writer:
             pending.clear()
 
 
-_ENTRY_ADDRESS = ("first_name", "last_name", "company", "phone", "email", *_ADDRESS_FIELDS, "country")
 
 
 def _write(writer: _Writer, rows: Sequence[tuple]) -> list[int]:

@@ -384,6 +384,7 @@ def test_a_card_number_in_any_column_reaches_no_table(db, owner, card, column, b
 
 @settings(max_examples=120, deadline=None)
 @given(st.one_of(st.from_regex(ci._PLAIN_EMAIL, fullmatch=True),
+                 st.from_regex(ci._PLAIN_EMAIL_LETTERS, fullmatch=True),
                  st.sampled_from(["a..b@example.com", "a@example.test", "a@localhost", "a@b.c", "x@-a.com",
                                   "a@xn--80ak6aa92e.com", "A.B@EXAMPLE.COM", "a@example.123", "é@example.com",
                                   "a" * 65 + "@example.com", "a@" + "b" * 64 + ".com"])))
@@ -404,13 +405,15 @@ def _email_sample() -> list[str]:
 
     rng = random.Random(11)
     locals_ = ["anna", "a.b", "anna.maria-weber", "o'brien", "x_y+tag", "A.B", "j%23", "1234", "a" * 64,
-               "a" * 65, "ab..c", ".ab", "ab.", "é", "an na", "a\"b", "-a", "a-", "a__b", "Ünal"]
+               "a" * 65, "ab..c", ".ab", "ab.", "é", "an na", "a\"b", "-a", "a-", "a__b", "Ünal", "maría.garcía",
+               "jürgen.5", "søren", "e\u0301lodie", "名前", "ΑΝΝΑ", "a\u00a0b", "\u0661\u0662", "x\u200by", "ǅemal",
+               "é" * 40, "ß" * 64]
     domains = ["example.com", "EXAMPLE.COM", "mail.example.co.uk", "a-b.example.org", "x.io", "b.c",
                "example.test", "localhost", "example.local", "example.invalid", "example.123",
                "-a.com", "a-.com", "xn--80ak6aa92e.com", "bücher.de", "a" * 63 + ".com", "a" * 64 + ".com",
                "example..com", "example.com.", "1.2.3.4", "[1.2.3.4]", "example.c0m", "ex_ample.com",
                "example.onion", "example.arpa", "example.museum", ("a" * 60 + ".") * 4 + "com"]
-    inserts = list(" .-_+@\"'%!#$&*/=?^`{|}~é\u00a0\t") + ["..", "@@", "xn--"]
+    inserts = list(" .-_+@\"'%!#$&*/=?^`{|}~é\u00a0\t\u0301\u2028ü") + ["..", "@@", "xn--"]
     out = [f"{local}@{domain}" for local in locals_ for domain in domains]
     for _ in range(3000):
         address = f"{rng.choice(locals_)}@{rng.choice(domains)}"
@@ -439,7 +442,7 @@ def test_the_quick_email_check_gives_the_full_checks_verdict_on_a_broad_sample()
             assert caught.value.fields == exc.fields, address
             continue
         assert ci._checked_email(address) == expected, address
-        quick += ci._PLAIN_EMAIL.fullmatch(address) is not None
+        quick += ci._quick_email(address) is not None
     assert quick > 300  # the sample reaches the quick path often
 
 
