@@ -603,19 +603,21 @@ class RejectedRow:
 
 
 def _dump(fh: IO[bytes], items: list) -> None:
+    """Append `items` to a spool file as one block: its length, then its marshal form."""
     if items:
-        marshal.dump(items, fh)
+        block = marshal.dumps(items)
+        fh.write(len(block).to_bytes(8, "little"))
+        fh.write(block)
         items.clear()
 
 
 def _load(fh: IO[bytes]) -> Iterator[list]:
+    """The blocks of a spool file, in order. Each is read whole and then decoded: marshal
+    reading from the file itself asks it for every value separately."""
     fh.flush()
     fh.seek(0)
-    while True:
-        try:
-            yield marshal.load(fh)
-        except EOFError:
-            return
+    while size := fh.read(8):
+        yield marshal.loads(fh.read(int.from_bytes(size, "little")))
 
 
 class _Spool:
