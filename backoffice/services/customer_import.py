@@ -841,6 +841,8 @@ class _Checked:
     values: tuple | None = None
     problems: list[tuple[str, str]] = field(default_factory=list)
     masked: list[RowProblem] = field(default_factory=list)
+    # The cells as read hold nothing the card detector could take for a card number.
+    cells_clear: bool = False
 
 
 class _Checker:
@@ -851,6 +853,7 @@ class _Checker:
         self.columns = columns
         self.region = region
         self.where = {c.field: c.index for c in columns if c.field}
+        self.tidied = tuple((name, i) for name, i in self.where.items() if name != "notes")
         self.width = len(headers)
         self.phones: dict[tuple[str, str], tuple] = {}
 
@@ -880,19 +883,19 @@ class _Checker:
                 out.problems.append(("", f"This row has {len(cells)} cells but the first line names "
                                          f"{self.width} columns; a delimiter may be missing or one too many."))
                 return out
-        self._check(out, {name: cells[i] for name, i in self.where.items()})
+        self._check(out, cells)
         return out
 
-    def _check(self, out: _Checked, raw: dict[str, str]) -> None:
+    def _check(self, out: _Checked, cells: Sequence[str]) -> None:
         problems = out.problems
         # Tidy first: every value in the form it is stored in.
-        values = {name: _tidy(v) for name, v in raw.items() if name != "notes"}
+        values = {name: " ".join(cells[i].split()) for name, i in self.tidied}
         first, last = values.get("first_name", ""), values.get("last_name", "")
         if not (first or last) and values.get("name"):
             first, last = split_name(values["name"])
         final = {"first_name": first, "last_name": last, "company": values.get("company", "")}
         final.update({k: values.get(k, "") for k in _ADDRESS_FIELDS})
-        final["notes"] = raw.get("notes", "").strip()
+        final["notes"] = cells[self.where["notes"]].strip() if "notes" in self.where else ""
         country = ""
         if values.get("country"):
             country = country_code(values["country"]) or ""
@@ -914,8 +917,10 @@ class _Checker:
         if problems:
             return
         final["email"], final["phone"] = email, phone
-        # Check last: the final forms pass the card-number detector.
-        if _may_hold_card(final.values()):
+        # Check last: the final forms pass the card-number detector. One first look takes
+        # the cells as read along (for the rejected-rows file): usually neither holds one.
+        out.cells_clear = not _may_hold_card((*final.values(), *out.record.cells))
+        if not out.cells_clear and _may_hold_card(final.values()):
             # One value at a time: only those that may hold one go to the detector.
             suspects = {name for name, value in final.items() if value and _may_hold_card((value,))}
             for name in ("email", "phone"):
@@ -939,7 +944,9 @@ class _Checker:
                                  "to know the customer by."))
             return
         has_address = any(final[k] for k in _ADDRESS_FIELDS)
-        out.key = email_key(final["email"]) if final["email"] else ""
+        email = final["email"]
+        # An ASCII address checked above is trimmed, so its key is it in lower case.
+        out.key = (email.lower() if email.isascii() else email_key(email)) if email else ""
         # Derived only from the checked values above.
         out.values = (
             out.key, final["first_name"], final["last_name"], final["company"], final["email"], final["phone"],
@@ -1175,13 +1182,16 @@ def _analyse(db: Database, source: _Source, region: str, progress: Progress | No
                     else:
                         duplicate = False
                     if c.values is not None and not c.problems:
-                        cells = _guard_cells(headers, columns, c.record.cells, line, masked := [])
+                        masked = []
+                        cells = c.record.cells if c.cells_clear else _guard_cells(
+                            headers, columns, c.record.cells, line, masked)
                         # What is imported is reported from its final form; a card number in a
                         # column left out is reported too, so the person can clear it at the source.
-                        shown = sorted([*c.masked, *(p for p in masked if p.column not in imported)],
-                                       key=lambda p: headers.index(p.column) if p.column in headers else 1 << 20)
-                        for p in shown:
-                            tally.problem(p)
+                        if c.masked or masked:
+                            shown = sorted([*c.masked, *(p for p in masked if p.column not in imported)],
+                                           key=lambda p: headers.index(p.column) if p.column in headers else 1 << 20)
+                            for p in shown:
+                                tally.problem(p)
                         tally.ready(line, c.values, cells)
                         continue
                     cells = _guard_cells(headers, columns, c.record.cells, line, masked := [])
