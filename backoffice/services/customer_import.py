@@ -916,13 +916,20 @@ class _Checker:
                 problems.append((self.column("phone"), phone))
         if problems:
             return
-        final["email"], final["phone"] = email, phone
+        final["email"] = email
         # Check last: the final forms pass the card-number detector. One first look takes
         # the cells as read along (for the rejected-rows file): usually neither holds one.
+        # The phone is looked at alone: written for another country it has the twelve
+        # digits or more of a card number, which would send the whole row value by value.
         out.cells_clear = not _may_hold_card((*final.values(), *out.record.cells))
-        if not out.cells_clear and _may_hold_card(final.values()):
+        phone_suspect = bool(phone) and _may_hold_card((phone,))
+        final["phone"] = phone
+        if phone_suspect or (not out.cells_clear and _may_hold_card(final.values())):
             # One value at a time: only those that may hold one go to the detector.
-            suspects = {name for name, value in final.items() if value and _may_hold_card((value,))}
+            suspects = {name for name, value in final.items()
+                        if value and name != "phone" and not out.cells_clear and _may_hold_card((value,))}
+            if phone_suspect:
+                suspects.add("phone")
             for name in ("email", "phone"):
                 if name in suspects and _guard_value(name, final[name]) is not None:
                     problems.append((self.column(name), _CARD_IN_FIELD))
