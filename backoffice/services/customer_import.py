@@ -809,7 +809,8 @@ def _guard_value(key: str, value: str) -> tuple[str, tuple[str, ...]] | None:
     Looks at the value as it is, and also with its whitespace collapsed (line breaks and
     runs of spaces between digit groups), so that a number is not kept because of how it
     was spaced."""
-    for form in (value, _tidy(value)):
+    tidy = _tidy(value)
+    for form in (value, tidy) if tidy != value else (value,):
         if not may_contain_card_number(form):
             continue
         guarded = guard_payload({"key": key, "value": form})
@@ -921,7 +922,7 @@ class _Checker:
         # the cells as read along (for the rejected-rows file): usually neither holds one.
         # The phone is looked at alone: written for another country it has the twelve
         # digits or more of a card number, which would send the whole row value by value.
-        out.cells_clear = not _may_hold_card((*final.values(), *out.record.cells))
+        out.cells_clear = not _may_hold_card(dict.fromkeys((*final.values(), *out.record.cells)))
         phone_suspect = bool(phone) and _may_hold_card((phone,))
         final["phone"] = phone
         if phone_suspect or (not out.cells_clear and _may_hold_card(final.values())):
