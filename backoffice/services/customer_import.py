@@ -82,7 +82,7 @@ from pathlib import Path
 from typing import IO
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
-from phonenumbers import PhoneNumberFormat, format_number, parse as parse_phone
+from phonenumbers import PhoneNumber, PhoneNumberFormat, format_number
 from phonenumbers.geodata.locale import LOCALE_DATA
 from sqlalchemy import func, select, text
 
@@ -827,7 +827,17 @@ def _masked_problem(line: int, column: str, endings: Sequence[str]) -> RowProble
 
 
 def _international(found, country: str) -> str:
-    number = parse_phone(found.e164, None)
+    """A valid number written the international way ("+44 20 7946 0958", with its extension)."""
+    # The number as reading its E.164 form would give it, without reading it: the calling
+    # code, then the national number, whose leading zeros (Italy's "06 ...") are counted apart.
+    national = found.national_digits
+    number = PhoneNumber(country_code=int(found.digits[:len(found.digits) - len(national)]),
+                         national_number=int(national))
+    if len(national) > 1 and national[0] == "0":
+        number.italian_leading_zero = True
+        zeros = min(len(national) - len(national.lstrip("0")), len(national) - 1)
+        if zeros != 1:
+            number.number_of_leading_zeros = zeros
     if found.extension:
         number.extension = found.extension
     return format_number(number, PhoneNumberFormat.INTERNATIONAL)

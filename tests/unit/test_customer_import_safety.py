@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import tracemalloc
 import unicodedata
 
+import phonenumbers
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -20,6 +22,7 @@ from backoffice import cli
 from backoffice.domain import Base, Customer, CustomerAddress, CustomerNote
 from backoffice.domain.cards import contains_card_number, luhn_valid
 from backoffice.domain.emails import validate_email
+from backoffice.domain.phones import normalize_phone
 from backoffice.errors import UserFacingError, ValidationError
 from backoffice.services import customer_import as ci
 from backoffice.services import staff as staff_service
@@ -485,3 +488,29 @@ def test_a_remembered_phone_gives_the_verdict_of_reading_it_afresh(writings, cou
     remembering._phone(first, country)
     fresh = ci._Checker(("Phone",), column, region)
     assert remembering._phone(second, country) == fresh._phone(second, country)
+
+
+def test_a_number_for_another_country_is_written_as_the_library_writes_it():
+    # The international form is made from the number already read, leading zeros (Italy,
+    # Ivory Coast) and extensions included; it must be what reading its E.164 form gives.
+    rng = random.Random(4)
+    compared = 0
+    for _ in range(6000):
+        region = rng.choice(["US", "GB", "DE", "IT", "FR", "AU", "NL", "BR", "JP", "IN", "RU", "CI", "VA"])
+        digits = "0" * rng.choice([0, 0, 1, 2]) + "".join(rng.choice("0123456789") for _ in range(rng.randint(6, 11)))
+        found = normalize_phone(digits + (" ext. 12" if rng.random() < 0.1 else ""), default_region=region)
+        if found is None or not found.is_valid:
+            continue
+        number = phonenumbers.parse(found.e164, None)
+        if found.extension:
+            number.extension = found.extension
+        assert ci._international(found, region) == phonenumbers.format_number(
+            number, phonenumbers.PhoneNumberFormat.INTERNATIONAL), digits
+        compared += 1
+    for typed, region in (("06 6982 1234", "IT"), ("+225 07 07 12 34 56", "US"), ("+39 06 6982 1234 x5", "US")):
+        found = normalize_phone(typed, default_region=region)
+        number = phonenumbers.parse(found.e164, None)
+        number.extension = found.extension
+        assert ci._international(found, region) == phonenumbers.format_number(
+            number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    assert compared > 400
