@@ -49,7 +49,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
 from backoffice.domain.cards import contains_card_number
 
@@ -144,6 +145,14 @@ def _split_extension(text: str) -> tuple[str, str | None]:
 _Valid = tuple[phonenumbers.PhoneNumber, str]
 
 
+@lru_cache(maxsize=None)
+def _found_by_pattern(region: str) -> bool:
+    """Whether `region_code_for_number` picks `region`, the first of a calling code's
+    regions, by its number patterns (not by leading digits)."""
+    metadata = PhoneMetadata.metadata_for_region(region, None)
+    return metadata is not None and metadata.leading_digits is None
+
+
 def _parse_valid(text: str, region: str | None) -> _Valid | None:
     """The number and the region it belongs to, when `text` parses as a valid number."""
     try:
@@ -152,6 +161,14 @@ def _parse_valid(text: str, region: str | None) -> _Valid | None:
         return None
     # What `is_valid_number` does, keeping the region it works out (the costly part)
     # instead of working it out a second time for the result.
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(number.country_code)
+    if regions and (len(regions) == 1 or _found_by_pattern(regions[0])):
+        # The code's only region, or its main one (tried first, by its number patterns):
+        # a number valid there is that region's. One pattern check instead of two.
+        if phonenumbers.is_valid_number_for_region(number, regions[0]):
+            return number, regions[0]
+        if len(regions) == 1:
+            return None
     number_region = phonenumbers.region_code_for_number(number)
     if phonenumbers.is_valid_number_for_region(number, number_region):
         return number, number_region

@@ -72,6 +72,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import unicodedata
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -81,7 +82,7 @@ from pathlib import Path
 from typing import IO
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
-from phonenumbers import PhoneNumberFormat, format_number, parse as parse_phone
+from phonenumbers import PhoneNumber, PhoneNumberFormat, format_number
 from phonenumbers.geodata.locale import LOCALE_DATA
 from sqlalchemy import func, select, text
 
@@ -97,7 +98,7 @@ from backoffice.domain.search import (
     CustomerSearchTerm,
     CustomerSearchText,
     add_words,
-    customer_entry,
+    contact_entry,
     entry_words,
 )
 from backoffice.domain.staff import Actor, Permission
@@ -602,19 +603,21 @@ class RejectedRow:
 
 
 def _dump(fh: IO[bytes], items: list) -> None:
+    """Append `items` to a spool file as one block: its length, then its marshal form."""
     if items:
-        marshal.dump(items, fh)
+        block = marshal.dumps(items)
+        fh.write(len(block).to_bytes(8, "little"))
+        fh.write(block)
         items.clear()
 
 
 def _load(fh: IO[bytes]) -> Iterator[list]:
+    """The blocks of a spool file, in order. Each is read whole and then decoded: marshal
+    reading from the file itself asks it for every value separately."""
     fh.flush()
     fh.seek(0)
-    while True:
-        try:
-            yield marshal.load(fh)
-        except EOFError:
-            return
+    while size := fh.read(8):
+        yield marshal.loads(fh.read(int.from_bytes(size, "little")))
 
 
 class _Spool:
@@ -726,15 +729,35 @@ _CARD_IN_FIELD = ("This looks like a card number, so this row was left out; card
                   "stored.")
 
 # The common shape of an address, which email-validator accepts as it is (domain in lower
-# case): the full check runs only for the others, and is many times slower.
+# case): the full check runs only for the others, and is many times slower. Before the @
+# sign it also takes letters of any script (María, jürgen), which the full check takes as
+# they are when they are letters and already in their composed (NFC) form; both are checked
+# on the address before it takes the quick path.
 _PLAIN_EMAIL = re.compile(
     r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\.)+([A-Za-z]{2,63})")
+_PLAIN_EMAIL_LETTERS = re.compile(
+    r"(?:[A-Za-z0-9_%+-]|[^\x00-\x7f])+(?:\.(?:[A-Za-z0-9_%+-]|[^\x00-\x7f])+)*"
+    r"@(?:[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\.)+([A-Za-z]{2,63})")
+
+
+def _quick_email(value: str) -> re.Match | None:
+    """The match of an address the quick path takes, or None."""
+    if value.isascii():
+        return _PLAIN_EMAIL.fullmatch(value)
+    m = _PLAIN_EMAIL_LETTERS.fullmatch(value)
+    if m is None:
+        return None
+    local = value[:value.index("@")]
+    if (all(c.isalpha() for c in local if not c.isascii()) and unicodedata.is_normalized("NFC", local)
+            and len(value.encode("utf-8")) <= 254):
+        return m
+    return None
 
 
 def _checked_email(value: str) -> str:
     """The address to store, or ValidationError: `validate_email`, with a fast path for
-    plain ASCII addresses."""
-    m = _PLAIN_EMAIL.fullmatch(value)
+    plain addresses."""
+    m = _quick_email(value)
     if (m is not None and len(value) <= 254 and value.index("@") <= 64
             and m.group(1).lower() not in SPECIAL_USE_DOMAIN_NAMES
             and all(len(label) <= 63 for label in value[value.index("@") + 1:].split("."))):
@@ -786,7 +809,8 @@ def _guard_value(key: str, value: str) -> tuple[str, tuple[str, ...]] | None:
     Looks at the value as it is, and also with its whitespace collapsed (line breaks and
     runs of spaces between digit groups), so that a number is not kept because of how it
     was spaced."""
-    for form in (value, _tidy(value)):
+    tidy = _tidy(value)
+    for form in (value, tidy) if tidy != value else (value,):
         if not may_contain_card_number(form):
             continue
         guarded = guard_payload({"key": key, "value": form})
@@ -803,7 +827,17 @@ def _masked_problem(line: int, column: str, endings: Sequence[str]) -> RowProble
 
 
 def _international(found, country: str) -> str:
-    number = parse_phone(found.e164, None)
+    """A valid number written the international way ("+44 20 7946 0958", with its extension)."""
+    # The number as reading its E.164 form would give it, without reading it: the calling
+    # code, then the national number, whose leading zeros (Italy's "06 ...") are counted apart.
+    national = found.national_digits
+    number = PhoneNumber(country_code=int(found.digits[:len(found.digits) - len(national)]),
+                         national_number=int(national))
+    if len(national) > 1 and national[0] == "0":
+        number.italian_leading_zero = True
+        zeros = min(len(national) - len(national.lstrip("0")), len(national) - 1)
+        if zeros != 1:
+            number.number_of_leading_zeros = zeros
     if found.extension:
         number.extension = found.extension
     return format_number(number, PhoneNumberFormat.INTERNATIONAL)
@@ -818,6 +852,8 @@ class _Checked:
     values: tuple | None = None
     problems: list[tuple[str, str]] = field(default_factory=list)
     masked: list[RowProblem] = field(default_factory=list)
+    # The cells as read hold nothing the card detector could take for a card number.
+    cells_clear: bool = False
 
 
 class _Checker:
@@ -828,6 +864,7 @@ class _Checker:
         self.columns = columns
         self.region = region
         self.where = {c.field: c.index for c in columns if c.field}
+        self.tidied = tuple((name, i) for name, i in self.where.items() if name != "notes")
         self.width = len(headers)
         self.phones: dict[tuple[str, str], tuple] = {}
 
@@ -857,19 +894,19 @@ class _Checker:
                 out.problems.append(("", f"This row has {len(cells)} cells but the first line names "
                                          f"{self.width} columns; a delimiter may be missing or one too many."))
                 return out
-        self._check(out, {name: cells[i] for name, i in self.where.items()})
+        self._check(out, cells)
         return out
 
-    def _check(self, out: _Checked, raw: dict[str, str]) -> None:
+    def _check(self, out: _Checked, cells: Sequence[str]) -> None:
         problems = out.problems
         # Tidy first: every value in the form it is stored in.
-        values = {name: _tidy(v) for name, v in raw.items() if name != "notes"}
+        values = {name: " ".join(cells[i].split()) for name, i in self.tidied}
         first, last = values.get("first_name", ""), values.get("last_name", "")
         if not (first or last) and values.get("name"):
             first, last = split_name(values["name"])
         final = {"first_name": first, "last_name": last, "company": values.get("company", "")}
         final.update({k: values.get(k, "") for k in _ADDRESS_FIELDS})
-        final["notes"] = raw.get("notes", "").strip()
+        final["notes"] = cells[self.where["notes"]].strip() if "notes" in self.where else ""
         country = ""
         if values.get("country"):
             country = country_code(values["country"]) or ""
@@ -890,11 +927,20 @@ class _Checker:
                 problems.append((self.column("phone"), phone))
         if problems:
             return
-        final["email"], final["phone"] = email, phone
-        # Check last: the final forms pass the card-number detector.
-        if _may_hold_card(final.values()):
+        final["email"] = email
+        # Check last: the final forms pass the card-number detector. One first look takes
+        # the cells as read along (for the rejected-rows file): usually neither holds one.
+        # The phone is looked at alone: written for another country it has the twelve
+        # digits or more of a card number, which would send the whole row value by value.
+        out.cells_clear = not _may_hold_card(dict.fromkeys((*final.values(), *out.record.cells)))
+        phone_suspect = bool(phone) and _may_hold_card((phone,))
+        final["phone"] = phone
+        if phone_suspect or (not out.cells_clear and _may_hold_card(final.values())):
             # One value at a time: only those that may hold one go to the detector.
-            suspects = {name for name, value in final.items() if value and _may_hold_card((value,))}
+            suspects = {name for name, value in final.items()
+                        if value and name != "phone" and not out.cells_clear and _may_hold_card((value,))}
+            if phone_suspect:
+                suspects.add("phone")
             for name in ("email", "phone"):
                 if name in suspects and _guard_value(name, final[name]) is not None:
                     problems.append((self.column(name), _CARD_IN_FIELD))
@@ -916,7 +962,9 @@ class _Checker:
                                  "to know the customer by."))
             return
         has_address = any(final[k] for k in _ADDRESS_FIELDS)
-        out.key = email_key(final["email"]) if final["email"] else ""
+        email = final["email"]
+        # An ASCII address checked above is trimmed, so its key is it in lower case.
+        out.key = (email.lower() if email.isascii() else email_key(email)) if email else ""
         # Derived only from the checked values above.
         out.values = (
             out.key, final["first_name"], final["last_name"], final["company"], final["email"], final["phone"],
@@ -1152,13 +1200,16 @@ def _analyse(db: Database, source: _Source, region: str, progress: Progress | No
                     else:
                         duplicate = False
                     if c.values is not None and not c.problems:
-                        cells = _guard_cells(headers, columns, c.record.cells, line, masked := [])
+                        masked = []
+                        cells = c.record.cells if c.cells_clear else _guard_cells(
+                            headers, columns, c.record.cells, line, masked)
                         # What is imported is reported from its final form; a card number in a
                         # column left out is reported too, so the person can clear it at the source.
-                        shown = sorted([*c.masked, *(p for p in masked if p.column not in imported)],
-                                       key=lambda p: headers.index(p.column) if p.column in headers else 1 << 20)
-                        for p in shown:
-                            tally.problem(p)
+                        if c.masked or masked:
+                            shown = sorted([*c.masked, *(p for p in masked if p.column not in imported)],
+                                           key=lambda p: headers.index(p.column) if p.column in headers else 1 << 20)
+                            for p in shown:
+                                tally.problem(p)
                         tally.ready(line, c.values, cells)
                         continue
                     cells = _guard_cells(headers, columns, c.record.cells, line, masked := [])
@@ -1383,19 +1434,16 @@ class _Writer:
             customers.append((cid, active, first, last, company, email or None, derived["email_key"], phone,
                               derived["phone_e164"], derived["phone_digits"], derived["phone_rev"],
                               derived["sort_name"], no, no, now, now, 1))
-            address = None
             if postal[-1]:
                 addresses.append((cid, billing, yes, first, last, company, phone, email, *postal))
-                address = dict(zip(_ENTRY_ADDRESS, (first, last, company, phone, email, *postal)))
             if note:
                 notes.append((cid, staff, self.note_time, note))
             # The search entry of a new customer, from the checked values only; the rest of
-            # the index stays as it is.
-            entry = customer_entry(
-                {"id": cid, "status": CustomerStatus.ACTIVE, "merged_into_id": None, "first_name": first,
-                 "last_name": last, "company": company, "email": email or None, "email_key": derived["email_key"],
-                 "phone": phone, "phone_digits": derived["phone_digits"]},
-                (address,) if address else (), default_region=region)
+            # the index stays as it is. The phone's digits passed the card check when it was read.
+            entry = contact_entry(
+                first_name=first, last_name=last, company=company, email=email or None,
+                email_key=derived["email_key"], phone=phone, phone_digits=derived["phone_digits"],
+                address=bool(postal[-1]), postcode=postal[4], default_region=region, phone_digits_checked=True)
             terms.extend((cid, k, t) for k, t in entry.terms)
             if entry.body:
                 texts.append((cid, entry.body))
@@ -1415,7 +1463,6 @@ class _Writer:
             pending.clear()
 
 
-_ENTRY_ADDRESS = ("first_name", "last_name", "company", "phone", "email", *_ADDRESS_FIELDS, "country")
 
 
 def _write(writer: _Writer, rows: Sequence[tuple]) -> list[int]:

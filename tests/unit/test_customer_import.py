@@ -7,14 +7,17 @@ import codecs
 import csv
 import io
 import json
+import random
 
 import pytest
 from sqlalchemy import func, select
 
 from backoffice import cli
 from backoffice.domain import AuditEvent, Base, Customer, CustomerAddress, CustomerNote, OutboxMessage
-from backoffice.domain.enums import AuditOutcome
-from backoffice.domain.search import CustomerSearchTerm
+from backoffice.domain.customer_fields import customer_columns
+from backoffice.domain.enums import AuditOutcome, CustomerStatus
+from backoffice.domain.phones import normalize_phone
+from backoffice.domain.search import CustomerSearchTerm, contact_entry, customer_entry
 from backoffice.errors import Cancelled, PermissionDenied, ValidationError
 from backoffice.services import customer_import as ci
 from backoffice.services import customers as customers_service
@@ -381,6 +384,48 @@ def test_the_search_index_after_an_import_is_the_one_a_rebuild_makes(db, owner):
     assert search_index_rows(db) == imported
     hits = customers_service.search_customers(db, actor=owner, query="+49 30 12345678")
     assert [h.name for h in hits] == ["Jörg Müller"]
+
+
+def test_a_new_customers_search_entry_is_the_one_the_general_walk_builds():
+    # The import builds each new customer's entry without the walk over every source
+    # column; on names, companies, emails, phones and postcodes of every kind it must
+    # come out the same, card-shaped joins and cut terms included.
+    rng = random.Random(5)
+    firsts = ["", "Ann", "Anna Maria", "Jörg", "O'Brien", "Élodie", "4111", "Mr", "ß", "İlker", "x" * 300]
+    lasts = ["", "Lee", "van Dijk", "Müller", "1111 1111 1111", "García-López", "Смирнова"]
+    companies = ["", "Acme Ltd", "Lee & Daughters", "4111 1111", "Ünïcode GmbH"]
+    emails = ["", "ann@example.com", "Ann.Lee@Example.com", "jörg.m@exämple.de", "a.b-c_d@x.org", "ÄNN@x.de",
+              "1111.1111.1111.1111@x.com", "x" * 60 + "@" + "y" * 200 + ".com"]
+    phones = ["", "713 555 0101", "(713) 555-0101", "+44 20 7946 0958", "030 12345678", "+1 713 555 0101 ext. 12",
+              "17135550101", "0049 30 12345678", "+54 9 11 2345 6789"]
+    postcodes = ["", "77002", "SW1A 1AA", "10115", "4111-1111", "Ö-1234"]
+    compared = 0
+    for _ in range(3000):
+        first, last, company, email, phone, postcode = (rng.choice(c) for c in (
+            firsts, lasts, companies, emails, phones, postcodes))
+        region = rng.choice(["US", "GB", "DE"])
+        parsed = normalize_phone(phone, default_region=region) if phone else None
+        if phone and (parsed is None or not parsed.is_valid):
+            continue
+        e164 = parsed.e164 if parsed else ""
+        derived = customer_columns(first_name=first, last_name=last, company=company, email=email,
+                                   phone_e164=e164, phone_digits=e164[1:])
+        has_address = rng.random() < 0.7
+        address = {"first_name": first, "last_name": last, "company": company, "phone": phone, "email": email,
+                   "address_1": "1 Main St", "postcode": postcode, "country": "US"}
+        expected = customer_entry(
+            {"id": 1, "status": CustomerStatus.ACTIVE, "merged_into_id": None, "first_name": first,
+             "last_name": last, "company": company, "email": email or None, "email_key": derived["email_key"],
+             "phone": phone, "phone_digits": derived["phone_digits"]},
+            (address,) if has_address else (), default_region=region)
+        for checked in (True, False):
+            assert contact_entry(
+                first_name=first, last_name=last, company=company, email=email or None,
+                email_key=derived["email_key"], phone=phone, phone_digits=derived["phone_digits"],
+                address=has_address, postcode=postcode, default_region=region,
+                phone_digits_checked=checked) == expected, (first, last, company, email, phone, postcode)
+        compared += 1
+    assert compared > 2000
 
 
 def test_a_cancelled_import_leaves_nothing_behind(db, owner, monkeypatch):

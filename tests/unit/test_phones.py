@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 
 import pytest
@@ -279,3 +280,27 @@ def test_a_card_number_typed_as_a_phone_makes_no_phone_keys(typed):
 @pytest.mark.parametrize("typed", ["+49 170 12345675", "4917012345675", "+1 713 555 0199", "(713) 555-0199"])
 def test_a_phone_number_in_a_card_range_stays_a_phone_number(typed):
     assert normalize_phone(typed, default_region="US").is_valid
+
+
+@pytest.mark.parametrize("region", ["US", "CA", "GB", "JE", "IM", "RU", "KZ", "IT", "VA", "NO", "SJ", "FI", "AX",
+                                    "DE", "AU", "CC", None])
+def test_a_numbers_region_is_the_one_the_library_works_out(region):
+    # A number valid in its calling code's only or main region is taken as that region's
+    # without asking the library which region it is; numbers shared by several regions
+    # (North America, the Crown dependencies, Kazakhstan, the Vatican, Svalbard, Åland)
+    # come out as the library says.
+    rng = random.Random(region or "none")
+    valid = 0
+    for _ in range(1500):
+        code = rng.choice(["", "+1 ", "+44 ", "+7 ", "+39 ", "+47 ", "+358 ", "+61 ", "+49 ", "+262 ", "+800 ", "00"])
+        typed = code + "".join(rng.choice("0123456789") for _ in range(rng.randint(5, 12)))
+        try:
+            number = phonenumbers.parse(typed, region)
+        except phonenumbers.NumberParseException:
+            expected = None
+        else:
+            found = phonenumbers.region_code_for_number(number)
+            expected = (number, found) if phonenumbers.is_valid_number_for_region(number, found) else None
+        assert phones_module._parse_valid(typed, region) == expected, typed
+        valid += expected is not None
+    assert valid > 50
