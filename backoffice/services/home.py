@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,10 +16,8 @@ from backoffice.domain.orders import Order
 from backoffice.domain.staff import Actor, Permission
 from backoffice.services import access
 from backoffice.services.fulfilment.to_ship import to_ship_conditions
+from backoffice.services import sync_state
 from backoffice.services.privacy import register
-
-if TYPE_CHECKING:
-    from backoffice.services import sync as sync_service
 
 # How far back the orders-per-day chart reaches.
 CHART_WEEKS = 6
@@ -46,7 +43,7 @@ class HomeSummary:
     orders_to_ship: int | None
     requests_overdue: int | None
     requests_due_soon: int | None
-    sync: sync_service.SyncStatus | None
+    sync: sync_state.SyncStatus | None
     list_sizes: tuple[ListSize, ...] | None
     orders_per_day: tuple[DayCount, ...]
 
@@ -113,11 +110,7 @@ def home_summary(db: Database, *, actor: Actor, now: datetime | None = None) -> 
     if actor.may(Permission.LOG_PRIVACY_REQUEST):
         alarm = register.queue_alarm(db, actor=actor, now=now)
         overdue, due = alarm.overdue, alarm.due_soon
-    # The sync service (and the web store's HTTP client with it) is loaded here, on the
-    # database pool, not when the window opens.
-    from backoffice.services import sync as sync_service
-
-    status = sync_service.sync_status(db, actor=actor) if actor.may(Permission.RUN_SYNC) else None
+    status = sync_state.sync_status(db, actor=actor) if actor.may(Permission.RUN_SYNC) else None
     return HomeSummary(today, to_ship, overdue, due, status, sizes, chart)
 
 

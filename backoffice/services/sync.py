@@ -86,6 +86,8 @@ from backoffice.services.sync_pull import (
     upsert_orders,
 )
 from backoffice.services.sync_push import KIND_LABELS, Pusher, order_message_ids
+# The sync at a glance reads the database only; it is named here as well.
+from backoffice.services.sync_state import SyncStatus, sync_status  # noqa: F401
 from backoffice.store.connector import StoreAuthError, StoreCredentials, StoreNotFoundError
 from backoffice.store.http import check_store_url
 from backoffice.store.woocommerce import WooCommerceConnector
@@ -194,20 +196,6 @@ class OrderStoreState:
     payment_url: str | None
     waiting: int = 0  # messages for this order not sent yet
     message: str = ""  # why it is not on the store yet, or ""
-
-
-@dataclass(frozen=True)
-class SyncStatus:
-    """The sync at a glance, for the status bar."""
-
-    configured: bool
-    last_run_at: datetime | None
-    last_ok: bool | None
-    last_error: str
-    last_summary: str
-    waiting: int
-    failed: int
-    conflicts: int
 
 
 @dataclass(frozen=True)
@@ -659,27 +647,6 @@ def _reindex_after_error(db: Database, ctx: PullContext, options: SyncOptions, *
 
 
 # --- reading the sync's state ----------------------------------------------------------------------
-
-
-def sync_status(db: Database, *, actor: Actor) -> SyncStatus:
-    """Last run, messages waiting and failed, conflicts open. Raises PermissionDenied."""
-    access.require(db, actor, Permission.RUN_SYNC)
-    with db.read() as s:
-        last = s.execute(select(SyncRun).order_by(SyncRun.id.desc()).limit(1)).scalars().first()
-        counts = dict(s.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
-        conflicts = s.execute(select(func.count()).select_from(SyncConflict)
-                              .where(SyncConflict.resolved.is_(False))).scalar_one()
-        configured = bool(read_setting(s, "store.url"))
-        return SyncStatus(
-            configured=configured,
-            last_run_at=(last.finished_at or last.started_at) if last else None,
-            last_ok=last.ok if last else None,
-            last_error=last.error if last else "",
-            last_summary=last.summary if last else "",
-            waiting=int(counts.get(OutboxStatus.PENDING, 0)) + int(counts.get(OutboxStatus.CONFLICT, 0)),
-            failed=int(counts.get(OutboxStatus.FAILED, 0)),
-            conflicts=int(conflicts),
-        )
 
 
 def list_sync_runs(db: Database, *, actor: Actor, limit: int = 100) -> list[SyncRunRow]:

@@ -253,7 +253,7 @@ WHO_MAY = {
     "sync.resolve_conflict": DESK | {JOB},
     "sync.retry_failed": DESK | {JOB},
     "sync.run_sync": DESK | {JOB},
-    "sync.sync_status": DESK | {JOB},
+    "sync_state.sync_status": DESK | {JOB},
     "sync.push_order_now": EVERYONE,
     "sync.refresh_order_from_store": EVERYONE,
 }
