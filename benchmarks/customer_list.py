@@ -44,7 +44,7 @@ from backoffice.domain.privacy import CLOSED_REQUEST_STATUSES, PrivacyRequest  #
 from backoffice.domain.staff import Actor  # noqa: E402
 from backoffice.services import customers as svc  # noqa: E402
 from backoffice.services.newsletters.lists import ensure_default_lists  # noqa: E402
-from benchmarks.lookup import _ensure_postgres_database, _warm, cache_url, fill_customers  # noqa: E402
+from benchmarks.lookup import _ensure_postgres_database, _warm, analyze, cache_url, fill_customers  # noqa: E402
 from ui.customers.customers_table_model import LOADING, CustomersTableModel  # noqa: E402
 from ui.common.tasks import TaskManager  # noqa: E402
 
@@ -317,20 +317,7 @@ def add_filter_data(db, count: int, *, seed: int = 13) -> None:
                      "decision_reason": "", "kept_items": "[]", "outcome": "", "version": 1}
                     for i in range(_OPEN_REQUESTS + _CLOSED_REQUESTS)]
         conn.execute(insert(PrivacyRequest.__table__), requests)
-    _analyze(db)
-
-
-def _analyze(db) -> None:
-    if db.backend == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
-    else:
-        raw = db.engine.raw_connection()
-        try:
-            raw.dbapi_connection.execute("ANALYZE")
-            raw.dbapi_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            raw.close()
+    analyze(db)
 
 
 def prepare_list(url: str, count: int):

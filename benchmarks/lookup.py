@@ -305,6 +305,12 @@ def prepare(url: str, count: int) -> Database:
     started = time.perf_counter()
     terms = rebuild_search_index(db)
     print(f"  {terms:,} terms in {time.perf_counter() - started:.1f} s")
+    analyze(db)
+    return db
+
+
+def analyze(db) -> None:
+    """Fresh planner statistics (and, on SQLite, the write-ahead log folded into the file)."""
     if db.backend == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
@@ -316,7 +322,6 @@ def prepare(url: str, count: int) -> Database:
             raw.dbapi_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             raw.close()
-    return db
 
 
 def _truncate_postgres(url: str) -> None:

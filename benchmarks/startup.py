@@ -72,6 +72,37 @@ app.exec()
 """
 
 
+def _mark_first_paint(watched, kind, then):
+    """Print `painted` at the first paint of a `kind` widget seen by an event filter on `watched`
+    (a window, or the application), then call `then(widget)` from the event loop."""
+    from PySide6.QtCore import QEvent, QObject, QTimer  # late: only the timed children load Qt
+
+    class Painted(QObject):
+        done = False
+
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt name)
+            if not self.done and event.type() == QEvent.Type.Paint and isinstance(obj, kind):
+                self.done = True
+                print("painted", time.monotonic(), flush=True)
+                QTimer.singleShot(0, lambda: then(obj))
+            return False
+
+    marker = Painted()
+    watched.installEventFilter(marker)
+    return marker
+
+
+def _type_a(app):
+    """Send the key "a" to the widget with the focus; the widget, and the one with the focus after."""
+    from PySide6.QtCore import QEvent, Qt  # late: only the timed children load Qt
+    from PySide6.QtGui import QKeyEvent  # late: as above
+
+    target = app.focusWidget()
+    if target is not None:
+        app.sendEvent(target, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A, Qt.KeyboardModifier.NoModifier, "a"))
+    return target, app.focusWidget()
+
+
 def _app_child(url: str) -> None:
     """The app's own start, as `ui.shell.app.run_app` runs it once the owner has signed in.
 
@@ -79,8 +110,7 @@ def _app_child(url: str) -> None:
     paints first and the Home screen's figures follow. Prints `painted`, `typed` and `filled`
     (the figures on Home) with their times.
     """
-    from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QLineEdit
 
     from ui.shell import app as ui_app
@@ -103,24 +133,10 @@ def _app_child(url: str) -> None:
         window.settled.connect(lambda: router.attach(window, lock))
     marks = {}
 
-    class Painted(QObject):
-        done = False
-
-        def eventFilter(self, obj, event):
-            if event.type() == QEvent.Type.Paint and not self.done:
-                self.done = True
-                print("painted", time.monotonic(), flush=True)
-                QTimer.singleShot(0, type_key)
-            return False
-
-    def type_key():
-        target = app.focusWidget()
-        if target is not None:
-            app.sendEvent(target, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A,
-                                            Qt.KeyboardModifier.NoModifier, "a"))
+    def type_key(_window):
+        target, now = _type_a(app)
         # Home's find box keeps what is typed until the database is open, then hands it to
         # the Customers screen's search box.
-        now = app.focusWidget()
         if any(isinstance(w, QLineEdit) and w.text() == "a" for w in (target, now)):
             print("typed", time.monotonic(), flush=True)
         poll.start(2)
@@ -137,8 +153,7 @@ def _app_child(url: str) -> None:
 
     poll = QTimer()
     poll.timeout.connect(check_filled)
-    painted = Painted()
-    window.installEventFilter(painted)
+    painted = _mark_first_paint(window, type(window), type_key)  # noqa: F841 (kept alive)
     window.show()
     opening.start()
     app.exec()
@@ -158,8 +173,6 @@ def _sign_in_child(url: str) -> None:
     Prints `painted` when the sign-in window has painted and `typed` once a key sent then has
     reached its login box; the database opens behind it meanwhile.
     """
-    from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-    from PySide6.QtGui import QKeyEvent
     from PySide6.QtWidgets import QDialog, QLineEdit
 
     from ui.shell import app as ui_app
@@ -172,27 +185,13 @@ def _sign_in_child(url: str) -> None:
     router = ui_app._open_call_channel(app, demo=False)
     opening = DatabaseOpening(url).start()
 
-    class Painted(QObject):
-        done = False
-
-        def eventFilter(self, obj, event):
-            if event.type() == QEvent.Type.Paint and not self.done and isinstance(obj, QDialog):
-                self.done = True
-                print("painted", time.monotonic(), flush=True)
-                QTimer.singleShot(0, lambda: type_key(obj))
-            return False
-
     def type_key(dialog):
-        target = app.focusWidget()
-        if target is not None:
-            app.sendEvent(target, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A,
-                                            Qt.KeyboardModifier.NoModifier, "a"))
+        target, _now = _type_a(app)
         if isinstance(target, QLineEdit) and target.text().endswith("a"):
             print("typed", time.monotonic(), flush=True)
         dialog.done(0)
 
-    painted = Painted()
-    app.installEventFilter(painted)
+    painted = _mark_first_paint(app, QDialog, type_key)
     sign_in(opening, desk="benchmark")
     app.removeEventFilter(painted)
     if router:

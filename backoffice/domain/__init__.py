@@ -7,48 +7,18 @@ by name (`from backoffice.domain import Customer` imports the model on first use
 
 from __future__ import annotations
 
-
-_MODEL_NAMES = frozenset({
-    "AuditEvent",
-    "Base",
-    "ConsentEvent",
-    "ConsentWording",
-    "Customer",
-    "CustomerAddress",
-    "CustomerNote",
-    "Disclosure",
-    "NewsletterList",
-    "Order",
-    "OrderAddress",
-    "OrderFee",
-    "OrderLine",
-    "OrderRefund",
-    "OutboxMessage",
-    "Payment",
-    "PrivacyRequest",
-    "Product",
-    "Shipment",
-    "ShippingLine",
-    "ShopSetting",
-    "StaffUser",
-    "Subscription",
-    "Suppression",
-    "SuppressionKey",
-    "SyncConflict",
-    "SyncCursor",
-    "SyncRun",
-})
+import importlib
+import importlib.util
 
 
 def __getattr__(name: str):
-    # Only the mapped classes: `from backoffice.domain import text` asks for submodules this way too.
-    if name not in _MODEL_NAMES:
-        raise AttributeError(f"module 'backoffice.domain' has no attribute {name!r}")
-    import importlib  # late: only when a mapped class is first asked for by this name
-
+    # `from backoffice.domain import text` asks here before importing the submodule: a
+    # submodule's name is left to the import system, so it does not load the model.
+    if name.startswith("__") or importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     # The model brings SQLAlchemy, which start-up defers.
-    model = importlib.import_module("backoffice.domain.model")
+    model = importlib.import_module(f"{__name__}.model")
     try:
         return getattr(model, name)
     except AttributeError:
-        raise AttributeError(f"module 'backoffice.domain' has no attribute {name!r}") from None
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

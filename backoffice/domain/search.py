@@ -443,14 +443,7 @@ def customer_entry(
                 elif kind is TermKind.EMAIL:
                     term = email_term(value)
                     if term:
-                        terms.add((_EMAIL, term))
-                        folded = term if term.isascii() else fold(term)
-                        body[folded] = None
-                        body[squashed(folded)] = None
-                        end = email_end_term(folded)
-                        if end:
-                            terms.add((_EMAIL_END, end))
-                        terms.update((_EMAIL_JOINT, t) for t in email_joint_terms(folded))
+                        _add_email(term, terms, body)
                 elif kind is TermKind.POSTCODE:
                     key = postcode_key(value)
                     if key:
@@ -501,14 +494,7 @@ def contact_entry(
         else:
             term = email_term(value)
         if term and (_EMAIL, term) not in terms:
-            terms.add((_EMAIL, term))
-            folded = term if term.isascii() else fold(term)
-            body[folded] = None
-            body[squashed(folded)] = None
-            end = email_end_term(folded)
-            if end:
-                terms.add((_EMAIL_END, end))
-            terms.update((_EMAIL_JOINT, t) for t in email_joint_terms(folded))
+            _add_email(term, terms, body)
     own: set[str] = set()
     phone_terms = []
     if phone_digits:
@@ -535,6 +521,18 @@ def contact_entry(
         return IndexEntry(frozenset(terms), line or None)
     terms.update(phone_terms)
     return _checked_entry(terms, line)
+
+
+def _add_email(term: str, terms: set[tuple[str, str]], body: dict[str, None]) -> None:
+    """An email's terms (whole, its end, its parts across dots) and its words on the fragment line."""
+    terms.add((_EMAIL, term))
+    folded = term if term.isascii() else fold(term)
+    body[folded] = None
+    body[squashed(folded)] = None
+    end = email_end_term(folded)
+    if end:
+        terms.add((_EMAIL_END, end))
+    terms.update((_EMAIL_JOINT, t) for t in email_joint_terms(folded))
 
 
 @lru_cache(maxsize=1 << 14)

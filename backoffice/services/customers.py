@@ -776,22 +776,15 @@ def _list_filters(status, list_id, has_open_request, *, as_sets: bool = False) -
     if status is not None:
         conditions.append(Customer.status == CustomerStatus(status))
     if list_id is not None:
-        if as_sets:
-            conditions.append(Customer.id.in_(_members(list_id)))
-        else:
-            conditions.append(exists().where(
-                Subscription.customer_id == Customer.id, Subscription.list_id == list_id,
-                Subscription.status == SubscriptionStatus.SUBSCRIBED,
-            ))
+        members = _members(list_id)
+        conditions.append(Customer.id.in_(members) if as_sets
+                          else exists(members.where(Subscription.customer_id == Customer.id)))
     if has_open_request is not None:
+        with_open = _with_open_request()
         if as_sets:
-            with_open = _with_open_request()
             conditions.append(Customer.id.in_(with_open) if has_open_request else Customer.id.not_in(with_open))
         else:
-            open_request = exists().where(
-                PrivacyRequest.customer_id == Customer.id,
-                PrivacyRequest.status.not_in(list(CLOSED_REQUEST_STATUSES)),
-            )
+            open_request = exists(with_open.where(PrivacyRequest.customer_id == Customer.id))
             conditions.append(open_request if has_open_request else ~open_request)
     return conditions
 

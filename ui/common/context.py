@@ -64,7 +64,8 @@ class AppContext:
         if self.ready:
             callback()
         else:
-            self.opening.opened.connect(lambda _db: callback())
+            # Connected as it is, so a method of a screen closed meanwhile is not called.
+            self.opening.now_open.connect(callback)
 
     def may(self, permission: Permission) -> bool:
         return self.actor.may(permission)

@@ -18,19 +18,12 @@ if TYPE_CHECKING:
     from backoffice.db import Database
 
 
-def open_checked(url: str) -> Database:
-    """The database at `url`, opened and migrated, its customer search index filled."""
+def open_migrated(url: str) -> Database:
+    """The database at `url`, opened and migrated (filling the customer search index after an
+    upgrade is the caller's, with its progress on screen: `ui.shell.app`)."""
     from backoffice.db import open_database  # late: SQLAlchemy loads behind the painted window
-    from backoffice.services.search_index import (  # late: as above
-        rebuild_search_index,
-        search_index_needs_rebuild,
-    )
 
-    db = open_database(url)
-    # Only after the upgrade that added customer search; no window waits on this thread.
-    if search_index_needs_rebuild(db):
-        rebuild_search_index(db, None)
-    return db
+    return open_database(url)
 
 
 class DatabaseOpening(QObject):
@@ -38,10 +31,13 @@ class DatabaseOpening(QObject):
 
     opened = Signal(object)
     failed = Signal(object)
+    # With `opened`, without its argument: a bound method connected here is let go with its
+    # object (see `AppContext.when_ready`).
+    now_open = Signal()
     # From the opening thread to this object's (the GUI) thread, where `opened`/`failed` go out.
     _finished = Signal()
 
-    def __init__(self, url: str, parent: QObject | None = None, *, opener=open_checked) -> None:
+    def __init__(self, url: str, parent: QObject | None = None, *, opener=open_migrated) -> None:
         super().__init__(parent)
         self.url = url
         self._opener = opener
@@ -75,6 +71,7 @@ class DatabaseOpening(QObject):
     def _announce(self) -> None:
         if self._error is None:
             self.opened.emit(self._db)
+            self.now_open.emit()
         else:
             self.failed.emit(self._error)
 

@@ -73,7 +73,6 @@ class CustomersTableModel(QAbstractTableModel):
     load_failed = Signal(object)
 
     BLOCK_SIZE = 200
-    PAGE_SIZE = BLOCK_SIZE
 
     def __init__(self, tasks: TaskManager, db: Database, actor: Actor, parent=None) -> None:
         super().__init__(parent)

@@ -42,13 +42,6 @@ _ACTIVITY = frozenset({
 _MAX_CHECK_MS = 15_000
 
 
-def _staff():
-    """The staff service, imported when a password is first checked (not before the window paints)."""
-    from backoffice.services import staff  # late: SQLAlchemy loads behind the painted window
-
-    return staff
-
-
 class _Cover(QWidget):
     """An opaque child that hides everything in its window and follows its size."""
 
@@ -275,8 +268,14 @@ class IdleLock(QObject):
             return
         overlay.set_checking(True)
         actor = self._actor
+
+        def check(token, progress):
+            from backoffice.services import staff  # late: SQLAlchemy loads behind the painted window
+
+            return staff.verify_password(self._database(), actor=actor, password=password)
+
         self._tasks.run_db(
-            lambda token, progress: _staff().verify_password(self._database(), actor=actor, password=password),
+            check,
             on_success=self._checked,
             on_failure=self._check_failed,
         )
@@ -336,8 +335,14 @@ class IdleLock(QObject):
             return
         self._signing_out = True
         actor = self._actor
+
+        def sign_out(token, progress):
+            from backoffice.services import staff  # late: as above
+
+            return staff.sign_out(self._database(), actor=actor)
+
         self._tasks.run_db(
-            lambda token, progress: _staff().sign_out(self._database(), actor=actor),
+            sign_out,
             on_success=lambda _r: self._signed_out(),
             on_failure=lambda _exc: self._signed_out(),
         )

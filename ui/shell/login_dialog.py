@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -11,8 +13,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from typing import TYPE_CHECKING
 
 from backoffice.domain.passwords import MIN_PASSWORD_LENGTH, password_problem
 from backoffice.domain.roles import Actor
@@ -25,14 +25,6 @@ from ui.common.tasks import TaskManager
 
 if TYPE_CHECKING:
     from backoffice.db import Database
-
-
-def _staff():
-    """The staff service, imported on the database pool when a password is checked: the dialog
-    paints (and takes typing) before the database layer has loaded."""
-    from backoffice.services import staff  # late: see above
-
-    return staff
 
 
 def _message_label(name: str) -> QLabel:
@@ -153,8 +145,10 @@ class LoginDialog(QDialog):
         login, password = self.login_edit.text(), self.password_edit.text()
 
         def work(token, progress):
+            # On the database pool: the dialog paints and takes typing before the database layer loads.
+            from backoffice.services import staff  # late: see above
+
             db = opening.result()
-            staff = _staff()
             actor = staff.authenticate(db, login=login, password=password, desk=desk)
             return actor, staff.password_change_required(db, actor=actor)
 
@@ -202,8 +196,14 @@ class LoginDialog(QDialog):
             return
         opening, actor, old = self._opening, self._pending, self._old_password
         self._set_busy(True)
+
+        def change(token, progress):
+            from backoffice.services import staff  # late: as when signing in
+
+            return staff.change_own_password(opening.result(), actor=actor, old=old, new=new)
+
         self._tasks.run_db(
-            lambda token, progress: _staff().change_own_password(opening.result(), actor=actor, old=old, new=new),
+            change,
             on_success=self._password_changed,
             on_failure=self._change_failed,
         )

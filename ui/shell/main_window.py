@@ -6,7 +6,7 @@ import importlib
 import logging
 from collections.abc import Mapping
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
@@ -124,9 +124,6 @@ class _Screens(Mapping):
 
 class MainWindow(QMainWindow):
     sign_out_requested = Signal()
-    # Emitted once, just after the window's first paint: what the window does not need to be
-    # seen (the call panel, warming caches) is set up then.
-    first_painted = Signal()
     # Emitted once, when the database is open and what the screen in front asked of it at
     # that moment has been answered: the rest (the call panel, the sync's status, counts on
     # tabs, the search's word tables) is set up then, so that the figures in front come first.
@@ -404,12 +401,6 @@ class MainWindow(QMainWindow):
         start = getattr(screen, "request_new_order", None)
         if start:
             start()
-
-    def event(self, event) -> bool:
-        if event.type() == QEvent.Type.Paint and not getattr(self, "_painted_once", False):
-            self._painted_once = True
-            QTimer.singleShot(0, self.first_painted.emit)
-        return super().event(event)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
