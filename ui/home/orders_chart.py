@@ -51,8 +51,10 @@ class OrdersChart(QWidget):
         area = QRectF(self.rect()).adjusted(4, line + 6, -4, -(line + 4))
         painter.setPen(text)
         peak = max((d.orders for d in self.days), default=0)
-        painter.drawText(QRectF(4, 0, self.width() - 8, line + 2), Qt.AlignmentFlag.AlignLeft,
-                         f"Orders per day, last {len(self.days) // 7} weeks (most: {peak})")
+        # Until the figures are read there are no days: the caption says so, not "last 0 weeks".
+        caption = (f"Orders per day, last {len(self.days) // 7} weeks (most: {peak})" if self.days
+                   else "Orders per day: …")
+        painter.drawText(QRectF(4, 0, self.width() - 8, line + 2), Qt.AlignmentFlag.AlignLeft, caption)
         if not self.days or area.width() <= 0 or area.height() <= 0:
             painter.end()
             return
