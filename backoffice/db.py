@@ -193,10 +193,11 @@ def _check_idle_connections(engine: Engine) -> None:
 def is_lock_conflict(exc: BaseException) -> bool:
     """A deadlock, a serialization failure or a lock wait that ran out: the work collided
     with another desk's and was rolled back whole, so it may simply be tried again."""
-    if not isinstance(exc, DBAPIError):
-        return False
-    code = getattr(exc.orig, "sqlstate", None)
-    return code in ("40P01", "40001", "55P03") or "database is locked" in str(exc.orig)
+    # Wrapped by SQLAlchemy, or as the driver raised it (work on a raw cursor: COPY).
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    if getattr(orig, "sqlstate", None) in ("40P01", "40001", "55P03"):
+        return True
+    return isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig)
 
 
 def is_cut_off(exc: BaseException) -> bool:
