@@ -25,7 +25,9 @@ from enum import StrEnum
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import Engine, and_, bindparam, exists, func, literal, literal_column, select, true, tuple_, update
+from sqlalchemy import (
+    Engine, and_, bindparam, exists, func, literal, literal_column, select, true, tuple_, type_coerce, update,
+)
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.exc import OperationalError
@@ -1014,10 +1016,11 @@ def list_customers_rows(
     db: Database,
     *,
     actor: Actor,
-    layout: ListLayout,
+    layout: ListLayout | None,
     sort: CustomerSort | str = CustomerSort.NAME,
     first: int = 0,
     limit: int = 200,
+    count: int | None = None,
     status: CustomerStatus | str | None = None,
     list_id: int | None = None,
     has_open_request: bool | None = None,
@@ -1025,11 +1028,28 @@ def list_customers_rows(
     """Rows `first` to `first + limit - 1` of the list in `sort`'s order, found from its
     `layout` (read with the same filters, for the same column): one seek on the list's
     index, fewer than `layout.stride` index entries counted on, and the rows read; for a
-    short list, the rows of its ids. Raises PermissionDenied.
+    short list, the rows of its ids.
+
+    Without a layout (`layout=None`, not read yet) the list's `count` places them: they
+    are counted on from the nearer end of the list's index. That is quick only where the
+    filters are on the index itself (`positional_reads_are_quick`). Raises
+    PermissionDenied.
     """
     access.require(db, actor, Permission.FIND_CUSTOMERS)
-    count, stride = layout.count, layout.stride
     first, limit = max(0, int(first)), max(1, min(int(limit), 1000))
+    filters = {"status": status, "list_id": list_id, "has_open_request": has_open_request}
+    if layout is None:
+        if count is None:
+            raise ValueError("the rows of a list without its layout are placed by its count")
+        if first >= count:
+            return ()
+        limit = min(limit, count - first)
+        behind = count - first - limit  # rows after the last one wanted
+        if first <= behind:
+            return list_customers_page(db, actor=actor, sort=sort, skip=first, limit=limit, **filters).rows
+        return list_customers_page(db, actor=actor, sort=sort, from_end=True, skip=behind, limit=limit,
+                                   **filters).rows
+    count, stride = layout.count, layout.stride
     up = ascending_sort(sort)
     if first >= count:
         return ()
@@ -1043,9 +1063,15 @@ def list_customers_rows(
         rows = tuple(found[i] for i in ids if i in found)
         return rows if up == CustomerSort(sort) else rows[::-1]
     key = layout.keys[first // stride]
-    page = list_customers_page(db, actor=actor, sort=up, start=key, skip=first % stride, limit=limit,
-                               status=status, list_id=list_id, has_open_request=has_open_request)
+    page = list_customers_page(db, actor=actor, sort=up, start=key, skip=first % stride, limit=limit, **filters)
     return page.rows if up == CustomerSort(sort) else page.rows[::-1]
+
+
+def positional_reads_are_quick(*, status=None, list_id=None, has_open_request=None) -> bool:
+    """True when rows can be found by counting along the list's index before its layout is
+    read (`list_customers_rows` with `layout=None`): the filters are on the index itself. A
+    newsletter list or a privacy request is a subquery checked at every entry counted past."""
+    return list_id is None and has_open_request is None
 
 
 def count_customers(
@@ -1058,10 +1084,18 @@ def count_customers(
 ) -> int:
     """How many customers the list shows with these filters. Raises PermissionDenied."""
     access.require(db, actor, Permission.FIND_CUSTOMERS)
-    stmt = select(func.count()).select_from(Customer).where(
-        *_list_filters(status, list_id, has_open_request, as_sets=True))
+    conditions = _list_filters(status, list_id, has_open_request, as_sets=True)
     with db.engine.connect() as conn:
-        return int(conn.execute(stmt).scalar_one())
+        if db.backend != "postgresql" and status is not None and list_id is None and not has_open_request:
+            few = _at_most(conn, status, list_id, has_open_request)
+            if few is not None and few > SMALL_LIST:
+                # Most customers have this status: SQLite would count them on the status index,
+                # looking each one up in the table; the list's own index holds the status too, and
+                # counting along it reads nothing else (a unary plus keeps the status index out).
+                shown = type_coerce(literal_column(f"+{Customer.__tablename__}.status"), Customer.status.type)
+                conditions = _list_filters(None, list_id, has_open_request, as_sets=True) + [
+                    shown == CustomerStatus(status)]
+        return int(conn.execute(select(func.count()).select_from(Customer).where(*conditions)).scalar_one())
 
 
 @dataclass(frozen=True)

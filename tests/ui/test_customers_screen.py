@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTableView
 from sqlalchemy import insert, select
 
 from backoffice.domain import Customer, Order
@@ -421,3 +422,60 @@ def test_the_list_filtered_by_newsletter_list_or_open_request_shows_the_right_ro
     after = _expected(db, owner, svc.CustomerSort.NAME, list_id=tea)
     assert len(after) == 293
     check(svc.CustomerSort.NAME, after)
+
+
+def test_the_whole_list_can_be_jumped_about_as_soon_as_it_is_counted(qtbot, db, owner, ctx_for, monkeypatch):
+    """Its layout takes a second or two at a million customers; the count comes sooner, and the
+    rows anywhere in the list show from it. A newsletter list's rows wait for the layout."""
+    _insert_customers(db, 1030)
+    with db.begin() as s:
+        s.add(NewsletterList(name="Tea letter", channel=Channel.EMAIL, consent_wording="Yes please"))
+        s.flush()
+        tea = s.scalar(select(NewsletterList.id).where(NewsletterList.name == "Tea letter"))
+        for c in s.query(Customer):
+            c.created_at = c.created_at.replace(microsecond=0) - timedelta(minutes=(c.id * 37) % 1000)
+            if c.id % 3 == 0:
+                c.status = CustomerStatus.DEACTIVATED
+            if c.id % 2 == 0:
+                s.add(Subscription(list_id=tea, customer_id=c.id, status=SubscriptionStatus.SUBSCRIBED))
+    monkeypatch.setattr(svc, "SMALL_LIST", 0)  # every list walked on its index, as a long one is
+    held = threading.Event()
+    layout = svc.customer_list_layout
+
+    def slow_layout(*args, **kwargs):
+        held.wait(30)
+        return layout(*args, **kwargs)
+
+    monkeypatch.setattr(svc, "customer_list_layout", slow_layout)
+    ctx = ctx_for(db, owner)
+    model = CustomersTableModel(ctx.tasks, db, owner)
+    table = QTableView()
+    qtbot.addWidget(table)
+    table.setModel(model)
+    table.resize(800, 500)
+    table.show()
+    try:
+        # (Two held layouts leave the third reading thread for the newsletter list's count.)
+        for sort, filters in ((svc.CustomerSort.NEWEST, {}),
+                              (svc.CustomerSort.OLDEST, {"status": CustomerStatus.DEACTIVATED})):
+            model.set_query(sort=sort, filters=filters)
+            expected = _expected(db, owner, sort, **filters)
+            qtbot.waitUntil(lambda: model.rowCount() == len(expected) == model.total(), timeout=WAIT_MS)
+            assert not model.is_laid_out()
+            n = len(expected)
+            for rows in (range(n - 10, n), range(n // 2, n // 2 + 10), range(0, 10)):
+                table.scrollTo(model.index(rows[-1], 0))
+                qtbot.waitUntil(lambda: _names_at(model, rows) == [expected[r] for r in rows], timeout=WAIT_MS)
+            assert not model.is_laid_out()
+
+        model.set_query(sort=svc.CustomerSort.NAME, filters={"list_id": tea, "status": None})
+        on_tea = _expected(db, owner, svc.CustomerSort.NAME, list_id=tea)
+        qtbot.waitUntil(lambda: model.rowCount() == len(on_tea) == 515, timeout=WAIT_MS)
+        table.scrollTo(model.index(400, 0))
+        qtbot.wait(200)
+        assert model.data(model.index(400, 0)) == "Loading…"  # counted, its rows wait for the layout
+        held.set()
+        qtbot.waitUntil(lambda: model.is_laid_out()
+                        and _names_at(model, range(395, 405)) == on_tea[395:405], timeout=WAIT_MS)
+    finally:
+        held.set()

@@ -138,7 +138,8 @@ class TaskManager(QObject):
         self._bridge.done.connect(self._done)
         self._bridge.errored.connect(self._error)
 
-    def _start(self, pool: QThreadPool, fn, on_success, on_failure, on_progress, owner) -> CancelToken:
+    def _start(self, pool: QThreadPool, fn, on_success, on_failure, on_progress, owner,
+               priority: int = 0) -> CancelToken:
         token = CancelToken()
         owner = owner if owner is not None else _owner_of(on_success, on_failure, on_progress)
         task = _Task(on_success, on_failure, on_progress, owner, token)
@@ -148,7 +149,7 @@ class TaskManager(QObject):
             task.owner_link = owner.destroyed.connect(self._owner_destroyed)
         number = next(self._numbers)
         self._live[number] = task
-        pool.start(_Runnable(fn, number, self._bridge, token))
+        pool.start(_Runnable(fn, number, self._bridge, token), priority)
         return token
 
     @Slot()
@@ -221,10 +222,11 @@ class TaskManager(QObject):
         on_failure: Callable[[BaseException], None] | None = None,
         on_progress: Callable[[int, int, str], None] | None = None,
         owner: QObject | None = None,
+        priority: int = 0,
     ) -> CancelToken:
         """Run `fn(token, progress)` on the network and documents pool; callbacks and owner as
-        for `run_db`."""
-        return self._start(self.io_pool, fn, on_success, on_failure, on_progress, owner)
+        for `run_db`. Work waiting for a thread starts in order of `priority`, highest first."""
+        return self._start(self.io_pool, fn, on_success, on_failure, on_progress, owner, priority)
 
     @staticmethod
     def _forget(task: _Task) -> None:

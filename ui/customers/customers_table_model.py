@@ -56,10 +56,12 @@ class CustomersTableModel(QAbstractTableModel):
     """All the customers the sort and filters select, as rows of one table.
 
     The model shows the first block of BLOCK_SIZE rows as soon as it is read; the list's
-    layout (how many rows it has and where every block starts, numbered inside the
-    database in one statement) is read meanwhile on a thread of its own, so the
-    database thread stays free for the rows in view and for searches. Once the layout is
-    in, the view has every row, and any block is one seek on the list's index: the last
+    count and its layout (where every block starts, numbered inside the database) are
+    read meanwhile on threads of their own, so the database thread stays free for the
+    rows in view and for searches. Once the count is in (the quicker of the two), the
+    view has every row; where the filters are on the list's index, a block anywhere is
+    read at once by counting from the nearer end of the index, else it waits for the
+    layout. Once the layout is in, any block is one seek on the list's index: the last
     (Ctrl+End) as well as one in the middle of the scroll bar. Rows not read yet show
     "Loading…". Layouts are kept by sort column and filters (one serves both
     directions of its column) until the customers change; once one is read and the list
@@ -145,6 +147,8 @@ class CustomersTableModel(QAbstractTableModel):
         other = self._layouts.get(self._layout_key(other_column=True))
         if other is not None:
             self._set_count(other.count)
+        else:
+            self._read_count()
         self._read_layout(key, self._sort)
 
     def refresh(self) -> None:
@@ -183,7 +187,30 @@ class CustomersTableModel(QAbstractTableModel):
             up = CustomerSort.OLDEST if up == CustomerSort.NAME else CustomerSort.NAME
         return (up, self._filters_key())
 
-    # --- the layout --------------------------------------------------------------------
+    # --- the count and the layout -----------------------------------------------------
+
+    def _read_count(self) -> None:
+        """Count the list on the other pool, beside its layout and quicker: once counted, the
+        scroll bar spans the whole list, and where the filters are on the list's index
+        (`positional_reads_are_quick`) the rows anywhere in it are read before the layout is in."""
+        generation, db, actor, filters = self._generation, self._db, self._actor, dict(self._filters)
+
+        def work(token, progress):
+            return customers_service.count_customers(db, actor=actor, **filters)
+
+        def done(count: int) -> None:
+            if generation == self._generation and self._layout is None and not self._failed:
+                self._set_count(count)
+                self._kick.start()
+
+        # A count that fails says nothing: the layout's read, which counts too, says why. It goes
+        # ahead of layouts waiting for a thread (those of filters chosen a moment ago, say).
+        self._tasks.run_io(work, on_success=done, on_failure=lambda exc: None, owner=self, priority=1)
+
+    def _positional(self) -> bool:
+        """Blocks can be read before the layout is in: counted from the nearer end of the list."""
+        return self._count is not None and customers_service.positional_reads_are_quick(**self._filters)
+
 
     def _read_layout(self, key: tuple, sort: CustomerSort) -> None:
         """Read the layout for `key` on the other pool: the read goes along the whole list
@@ -235,13 +262,13 @@ class CustomersTableModel(QAbstractTableModel):
         """The current query's layout is known: the view gets every row."""
         self._layout = layout
         self._set_count(layout.count)
-        self._show_rows()
         self._kick.start()
 
     def _set_count(self, count: int) -> None:
         if self._count != count:
             self._count = count
             self.counted.emit(count)
+        self._show_rows()
 
     # --- reading -----------------------------------------------------------------------
 
@@ -251,8 +278,14 @@ class CustomersTableModel(QAbstractTableModel):
         first = self._blocks.get(0)
         if first is None:
             return
-        known = self._layout.count if self._layout is not None else len(first)
-        if known <= self._shown:
+        known = self._count if self._count is not None else len(first)
+        if known < self._shown:  # counted again: fewer than counted before
+            self.beginRemoveRows(QModelIndex(), known, self._shown - 1)
+            self._shown = known
+            self.endRemoveRows()
+            self.page_loaded.emit(self._shown)
+            return
+        if known == self._shown:
             if known == 0:
                 self.page_loaded.emit(0)
             return
@@ -289,7 +322,7 @@ class CustomersTableModel(QAbstractTableModel):
             return
         while self._wanted:
             block = self._wanted.pop()
-            if block not in self._blocks and (block == 0 or self._layout is not None):
+            if block not in self._blocks and (block == 0 or self._layout is not None or self._positional()):
                 break
         else:
             return
@@ -297,12 +330,12 @@ class CustomersTableModel(QAbstractTableModel):
         # A view paints from its top row down, so a first row asked for in the second half of
         # its block brings the next block along.
         blocks = [block]
-        if self._layout is not None:
+        if self._count is not None:
             after = self._asked is not None and self._asked // self.BLOCK_SIZE == block \
                 and self._asked % self.BLOCK_SIZE >= self.BLOCK_SIZE // 2
             for neighbour in (block + 1, block - 1):
                 wanted = neighbour in self._wanted or (after and neighbour == block + 1)
-                if wanted and neighbour not in self._blocks and 0 <= neighbour * self.BLOCK_SIZE < self._layout.count:
+                if wanted and neighbour not in self._blocks and 0 <= neighbour * self.BLOCK_SIZE < self._count:
                     if neighbour in self._wanted:
                         self._wanted.remove(neighbour)
                     blocks = sorted((block, neighbour))
@@ -312,14 +345,14 @@ class CustomersTableModel(QAbstractTableModel):
         if self._idle.isActive():
             self._idle.start()  # not yet: someone is moving about the list
         generation, db, actor, layout = self._generation, self._db, self._actor, self._layout
-        sort, filters, size = self._sort, dict(self._filters), self.BLOCK_SIZE
+        sort, filters, size, count = self._sort, dict(self._filters), self.BLOCK_SIZE, self._count
 
         def work(token, progress):
             if blocks == [0]:
                 return customers_service.list_customers_page(db, actor=actor, sort=sort, limit=size, **filters).rows
             return customers_service.list_customers_rows(
-                db, actor=actor, layout=layout, sort=sort, first=blocks[0] * size, limit=len(blocks) * size,
-                **filters)
+                db, actor=actor, layout=layout, count=count, sort=sort, first=blocks[0] * size,
+                limit=len(blocks) * size, **filters)
 
         def done(rows: tuple[CustomerRow, ...]) -> None:
             if generation != self._generation:
