@@ -1067,11 +1067,13 @@ def list_customers_rows(
     return page.rows if up == CustomerSort(sort) else page.rows[::-1]
 
 
-def positional_reads_are_quick(*, status=None, list_id=None, has_open_request=None) -> bool:
-    """True when rows can be found by counting along the list's index before its layout is
-    read (`list_customers_rows` with `layout=None`): the filters are on the index itself. A
-    newsletter list or a privacy request is a subquery checked at every entry counted past."""
-    return list_id is None and has_open_request is None
+def positional_reads_are_quick(count: int, *, status=None, list_id=None, has_open_request=None) -> bool:
+    """True when the rows of a list of `count` rows can be found by counting along its index
+    before its layout is read (`list_customers_rows` with `layout=None`): the filters are on
+    the index itself (a newsletter list or a privacy request is a subquery checked at every
+    entry counted past), and the list is long, so most entries counted past are its own (a
+    short one's layout is its ids, read from the filter's side as quickly)."""
+    return list_id is None and has_open_request is None and count > SMALL_LIST
 
 
 def count_customers(

@@ -220,6 +220,10 @@ def test_customers_table_model_with_the_model_tester(qtbot, qtmodeltester, db, o
     names = _names_at(model, range(450))
     assert names[0] == "First0 Last0000" and names[-1] == "First1 Last0449" and "Loading…" not in names
     assert model.headerData(5, Qt.Orientation.Horizontal) == "Customer since"
+    _insert_customers(db, 3)  # a change: read again in place, three rows more at the end
+    model.refresh()
+    qtbot.waitUntil(lambda: model.rowCount() == 453 and not model.is_loading(), timeout=WAIT_MS)
+    qtmodeltester.check(model)
     model.sort(0, Qt.SortOrder.DescendingOrder)
     qtbot.waitUntil(lambda: _settled(model), timeout=WAIT_MS)
     assert model.data(model.index(0, 0)) == "First1 Last0449"
@@ -474,8 +478,39 @@ def test_the_whole_list_can_be_jumped_about_as_soon_as_it_is_counted(qtbot, db, 
         table.scrollTo(model.index(400, 0))
         qtbot.wait(200)
         assert model.data(model.index(400, 0)) == "Loading…"  # counted, its rows wait for the layout
-        held.set()
-        qtbot.waitUntil(lambda: model.is_laid_out()
-                        and _names_at(model, range(395, 405)) == on_tea[395:405], timeout=WAIT_MS)
+        held.set()  # the layout comes in: the rows in view are read without being asked for again
+        qtbot.waitUntil(lambda: model.is_laid_out() and model.row_at(400) is not None, timeout=WAIT_MS)
+        assert _names_at(model, range(395, 405)) == on_tea[395:405]
     finally:
         held.set()
+
+
+def test_a_change_elsewhere_keeps_the_list_where_it_was(qtbot, db, owner, ctx_for):
+    """Someone saves a customer, or the sync brings some: the list stays at the rows on screen,
+    shows them until they are read again, then shows the change in place."""
+    _insert_customers(db, 1030)
+    ctx = ctx_for(db, owner)
+    screen = open_screen(qtbot, ctx)
+    model, table = screen.model, screen.table
+    qtbot.waitUntil(lambda: model.is_laid_out() and model.rowCount() == 1030, timeout=WAIT_MS)
+    table.setFocus()
+    table.scrollTo(model.index(615, 0), QTableView.ScrollHint.PositionAtTop)
+    table.setCurrentIndex(model.index(620, 0))
+    qtbot.waitUntil(lambda: model.row_at(620) is not None, timeout=WAIT_MS)
+    top = table.rowAt(0)
+    assert 600 <= top <= 615
+    renamed = model.row_at(620).id
+    resets = []
+    model.modelReset.connect(lambda: resets.append(True))
+    with db.begin() as s:
+        s.get(Customer, renamed).first_name = "Renamed"
+    _insert_customers(db, 1)  # "First0 Last0000": sorts first, so every row moves down one
+    on_screen = _names_at(model, range(top, top + 10))
+    ctx.bus.publish(Changes(customers=frozenset({renamed})))
+    assert _names_at(model, range(top, top + 10)) == on_screen  # the rows stay on screen
+    qtbot.waitUntil(lambda: model.rowCount() == 1031 and model.is_laid_out() and model.row_at(621) is not None,
+                    timeout=WAIT_MS)
+    assert resets == [] and table.rowAt(0) == top and table.currentIndex().row() == 620
+    expected = _expected(db, owner, svc.CustomerSort.NAME)
+    assert _names_at(model, range(top, top + 10)) == expected[top:top + 10]
+    assert model.data(model.index(621, 0)) == "Renamed Last0620"

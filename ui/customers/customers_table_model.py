@@ -59,9 +59,9 @@ class CustomersTableModel(QAbstractTableModel):
     count and its layout (where every block starts, numbered inside the database) are
     read meanwhile on threads of their own, so the database thread stays free for the
     rows in view and for searches. Once the count is in (the quicker of the two), the
-    view has every row; where the filters are on the list's index, a block anywhere is
-    read at once by counting from the nearer end of the index, else it waits for the
-    layout. Once the layout is in, any block is one seek on the list's index: the last
+    view has every row; where the filters are on the list's index and keep most of it, a
+    block anywhere is read at once by counting from the nearer end of the index, else it
+    waits for the layout. Once the layout is in, any block is one seek on the list's index: the last
     (Ctrl+End) as well as one in the middle of the scroll bar. Rows not read yet show
     "Loading…". Layouts are kept by sort column and filters (one serves both
     directions of its column) until the customers change; once one is read and the list
@@ -88,6 +88,8 @@ class CustomersTableModel(QAbstractTableModel):
         self._count: int | None = None
         self._shown = 0  # rows the view knows of: 0 until the first block is in
         self._blocks: dict[int, tuple[CustomerRow, ...]] = {}
+        # Blocks read before the customers changed, shown until theirs are read again.
+        self._stale: dict[int, tuple[CustomerRow, ...]] = {}
         self._wanted: list[int] = []
         self._asked: int | None = None  # the row whose asking started the next read
         self._reading: tuple[int, ...] | None = None  # the blocks being read
@@ -131,6 +133,7 @@ class CustomersTableModel(QAbstractTableModel):
         self._count = None
         self._shown = 0
         self._blocks = {}
+        self._stale = {}
         self._wanted = [0]
         self._reading = None
         self._failed = False
@@ -152,11 +155,26 @@ class CustomersTableModel(QAbstractTableModel):
         self._read_layout(key, self._sort)
 
     def refresh(self) -> None:
-        """Read everything again (the customers changed)."""
+        """Read everything again (the customers changed), keeping the view's place: the rows
+        shown stay on screen until their blocks are read again, the count and layout are read
+        again, and the view is told of rows added or gone at the end."""
         self._epoch += 1
         self._layouts.clear()
         self._laying_out.clear()
-        self.set_query()
+        if self._failed or not self._shown:
+            self.set_query()
+            return
+        self._idle.stop()
+        self._generation += 1
+        self._stale = {**self._stale, **self._blocks}
+        self._blocks = {}
+        self._layout = None
+        self._wanted = []
+        self._reading = None
+        self._read_count()
+        self._read_layout(self._layout_key(), self._sort)
+        # The view asks again for the rows it shows: their blocks are read, the old rows shown meanwhile.
+        self.dataChanged.emit(self.index(0, 0), self.index(self._shown - 1, len(COLUMNS) - 1))
 
     def row_at(self, row: int) -> CustomerRow | None:
         """The row's customer, or None while its block is still being read."""
@@ -165,6 +183,12 @@ class CustomersTableModel(QAbstractTableModel):
             return None
         offset = row % self.BLOCK_SIZE
         return block[offset] if offset < len(block) else None
+
+    def _stale_row(self, row: int) -> CustomerRow | None:
+        """The row as it was before the customers changed, while it is read again."""
+        block = self._stale.get(row // self.BLOCK_SIZE)
+        offset = row % self.BLOCK_SIZE
+        return block[offset] if block is not None and offset < len(block) else None
 
     def is_loading(self) -> bool:
         return not self._failed and (self._layout is None or self._reading is not None
@@ -209,7 +233,7 @@ class CustomersTableModel(QAbstractTableModel):
 
     def _positional(self) -> bool:
         """Blocks can be read before the layout is in: counted from the nearer end of the list."""
-        return self._count is not None and customers_service.positional_reads_are_quick(**self._filters)
+        return self._count is not None and customers_service.positional_reads_are_quick(self._count, **self._filters)
 
 
     def _read_layout(self, key: tuple, sort: CustomerSort) -> None:
@@ -276,7 +300,7 @@ class CustomersTableModel(QAbstractTableModel):
         """Let the view know of the rows: the first block's as soon as it is in, every row
         once the layout is known too."""
         first = self._blocks.get(0)
-        if first is None:
+        if first is None and not self._shown:
             return
         known = self._count if self._count is not None else len(first)
         if known < self._shown:  # counted again: fewer than counted before
@@ -320,12 +344,13 @@ class CustomersTableModel(QAbstractTableModel):
         """Read the block asked for last (the one in view), one read at a time."""
         if self._reading is not None or self._failed:
             return
-        while self._wanted:
-            block = self._wanted.pop()
-            if block not in self._blocks and (block == 0 or self._layout is not None or self._positional()):
-                break
-        else:
+        # Blocks that cannot be read yet (the layout is not in) stay wanted for when it is.
+        self._wanted = [b for b in self._wanted if b not in self._blocks]
+        readable = [b for b in self._wanted if b == 0 or self._layout is not None or self._positional()]
+        if not readable:
             return
+        block = readable[-1]
+        self._wanted.remove(block)
         # Rows in view across two blocks (the scroll bar let go near a block's end): one read.
         # A view paints from its top row down, so a first row asked for in the second half of
         # its block brings the next block along.
@@ -361,6 +386,7 @@ class CustomersTableModel(QAbstractTableModel):
             rows = tuple(rows)
             for i, b in enumerate(blocks):
                 self._blocks[b] = rows[i * size:(i + 1) * size]
+                self._stale.pop(b, None)
             if blocks == [0] and self._layout is None and len(rows) < size:
                 self._first_block_is_all(rows)
             if self._shown:
@@ -401,6 +427,8 @@ class CustomersTableModel(QAbstractTableModel):
         row = self.row_at(index.row())
         if row is None:
             self._want(index.row())
+            row = self._stale_row(index.row())
+        if row is None:
             if role == Qt.ItemDataRole.DisplayRole:
                 return LOADING if index.column() == 0 else ""
             return None
