@@ -29,6 +29,7 @@ from backoffice.services import customers as svc
 from backoffice.services.search_index import rebuild_search_index
 from ui.customers.customer_page import CustomerPage
 from ui.customers.customers_screen import CustomersScreen
+from ui.customers import customers_table_model
 from ui.customers.customers_table_model import CustomersTableModel
 from tests.ui.conftest import open_page
 
@@ -442,13 +443,22 @@ def test_the_whole_list_can_be_jumped_about_as_soon_as_it_is_counted(qtbot, db, 
                 c.status = CustomerStatus.DEACTIVATED
             if c.id % 2 == 0:
                 s.add(Subscription(list_id=tea, customer_id=c.id, status=SubscriptionStatus.SUBSCRIBED))
+            if c.id % 40 == 0:
+                s.add(PrivacyRequest(customer_id=c.id, kind=RequestKind.ACCESS, due_at=utcnow(),
+                                     status=RequestStatus.RECEIVED))
     monkeypatch.setattr(svc, "SMALL_LIST", 0)  # every list walked on its index, as a long one is
-    held = threading.Event()
+    gates: list[threading.Event] = []
     layout = svc.customer_list_layout
 
     def slow_layout(*args, **kwargs):
-        held.wait(30)
+        gate = threading.Event()
+        gates.append(gate)
+        gate.wait(30)
         return layout(*args, **kwargs)
+
+    def release() -> None:
+        for gate in gates:
+            gate.set()
 
     monkeypatch.setattr(svc, "customer_list_layout", slow_layout)
     ctx = ctx_for(db, owner)
@@ -459,9 +469,10 @@ def test_the_whole_list_can_be_jumped_about_as_soon_as_it_is_counted(qtbot, db, 
     table.resize(800, 500)
     table.show()
     try:
-        # (Two held layouts leave the third reading thread for the newsletter list's count.)
-        for sort, filters in ((svc.CustomerSort.NEWEST, {}),
-                              (svc.CustomerSort.OLDEST, {"status": CustomerStatus.DEACTIVATED})):
+        for sort, filters in ((svc.CustomerSort.NAME, {}), (svc.CustomerSort.NEWEST, {}),
+                              (svc.CustomerSort.OLDEST, {"status": CustomerStatus.DEACTIVATED}),
+                              (svc.CustomerSort.NAME_DESC, {"status": None, "has_open_request": False})):
+            release()  # the layouts of the lists before (reading threads are few)
             model.set_query(sort=sort, filters=filters)
             expected = _expected(db, owner, sort, **filters)
             qtbot.waitUntil(lambda: model.rowCount() == len(expected) == model.total(), timeout=WAIT_MS)
@@ -472,17 +483,18 @@ def test_the_whole_list_can_be_jumped_about_as_soon_as_it_is_counted(qtbot, db, 
                 qtbot.waitUntil(lambda: _names_at(model, rows) == [expected[r] for r in rows], timeout=WAIT_MS)
             assert not model.is_laid_out()
 
-        model.set_query(sort=svc.CustomerSort.NAME, filters={"list_id": tea, "status": None})
+        release()
+        model.set_query(sort=svc.CustomerSort.NAME, filters={"list_id": tea, "has_open_request": None})
         on_tea = _expected(db, owner, svc.CustomerSort.NAME, list_id=tea)
         qtbot.waitUntil(lambda: model.rowCount() == len(on_tea) == 515, timeout=WAIT_MS)
         table.scrollTo(model.index(400, 0))
         qtbot.wait(200)
         assert model.data(model.index(400, 0)) == "Loading…"  # counted, its rows wait for the layout
-        held.set()  # the layout comes in: the rows in view are read without being asked for again
+        release()  # the layout comes in: the rows in view are read without being asked for again
         qtbot.waitUntil(lambda: model.is_laid_out() and model.row_at(400) is not None, timeout=WAIT_MS)
         assert _names_at(model, range(395, 405)) == on_tea[395:405]
     finally:
-        held.set()
+        release()
 
 
 def test_a_change_elsewhere_keeps_the_list_where_it_was(qtbot, db, owner, ctx_for):
@@ -514,3 +526,21 @@ def test_a_change_elsewhere_keeps_the_list_where_it_was(qtbot, db, owner, ctx_fo
     expected = _expected(db, owner, svc.CustomerSort.NAME)
     assert _names_at(model, range(top, top + 10)) == expected[top:top + 10]
     assert model.data(model.index(621, 0)) == "Renamed Last0620"
+
+
+def test_paging_through_a_long_list_keeps_only_the_rows_seen_last(qtbot, db, owner, ctx_for, monkeypatch):
+    monkeypatch.setattr(customers_table_model, "MAX_BLOCKS", 2)
+    _insert_customers(db, 1030)
+    ctx = ctx_for(db, owner)
+    screen = open_screen(qtbot, ctx)
+    model, table = screen.model, screen.table
+    qtbot.waitUntil(lambda: model.is_laid_out() and model.rowCount() == 1030, timeout=WAIT_MS)
+    expected = _expected(db, owner, svc.CustomerSort.NAME)
+    for row in (250, 450, 650, 850, 1020, 250):  # down the list, then back up to a block let go
+        table.scrollTo(model.index(row, 0), QTableView.ScrollHint.PositionAtTop)
+        qtbot.waitUntil(lambda: model.row_at(row) is not None, timeout=WAIT_MS)
+        assert _names_at(model, range(row, row + 5)) == expected[row:row + 5]
+    kept = sum(model.row_at(r) is not None for r in range(1030))
+    assert kept <= 3 * model.BLOCK_SIZE  # the first block and the two read last
+    table.scrollToTop()
+    assert _names_at(model, range(0, 5)) == expected[:5]  # the first block is always kept

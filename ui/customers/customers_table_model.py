@@ -48,6 +48,10 @@ COLUMNS = (
 MAX_WANTED = 6
 # Layouts kept (by sort column and filters), the ones used longest ago forgotten first.
 MAX_LAYOUTS = 16
+# Blocks of rows kept (besides the first), the ones read longest ago forgotten first: someone
+# paging through a million customers keeps the memory of a few thousand, and a block scrolled
+# back to is read again.
+MAX_BLOCKS = 50
 # How long the list is left alone before the other sort column's layout is read.
 IDLE_MS = 1000
 
@@ -166,7 +170,7 @@ class CustomersTableModel(QAbstractTableModel):
             return
         self._idle.stop()
         self._generation += 1
-        self._stale = {**self._stale, **self._blocks}
+        self._stale = self._newest_blocks({**self._stale, **self._blocks})
         self._blocks = {}
         self._layout = None
         self._wanted = []
@@ -183,6 +187,14 @@ class CustomersTableModel(QAbstractTableModel):
             return None
         offset = row % self.BLOCK_SIZE
         return block[offset] if offset < len(block) else None
+
+    @staticmethod
+    def _newest_blocks(blocks: dict[int, tuple[CustomerRow, ...]]) -> dict[int, tuple[CustomerRow, ...]]:
+        """The first block and the MAX_BLOCKS read last (`blocks` is in the order they were read)."""
+        if len(blocks) <= MAX_BLOCKS + 1:
+            return blocks
+        newest = [b for b in blocks if b != 0][-MAX_BLOCKS:]
+        return {b: blocks[b] for b in ([0] if 0 in blocks else []) + newest}
 
     def _stale_row(self, row: int) -> CustomerRow | None:
         """The row as it was before the customers changed, while it is read again."""
@@ -385,8 +397,10 @@ class CustomersTableModel(QAbstractTableModel):
             self._reading = None
             rows = tuple(rows)
             for i, b in enumerate(blocks):
+                self._blocks.pop(b, None)  # (kept as the newest)
                 self._blocks[b] = rows[i * size:(i + 1) * size]
                 self._stale.pop(b, None)
+            self._blocks = self._newest_blocks(self._blocks)
             if blocks == [0] and self._layout is None and len(rows) < size:
                 self._first_block_is_all(rows)
             if self._shown:
