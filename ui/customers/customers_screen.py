@@ -123,14 +123,15 @@ class CustomersScreen(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        # Name and email share the spare width; the short columns fit their usual content.
-        em = self.table.fontMetrics().horizontalAdvance("M")
-        for column, width in ((1, 14), (3, 12), (4, 8), (5, 9)):
-            self.table.setColumnWidth(column, width * em)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.setAlternatingRowColors(True)
         self.table.setSortingEnabled(True)
+        # Name and email share the spare width; the short columns fit their usual content and
+        # their whole title, with room for the sort arrow.
+        em = self.table.fontMetrics().horizontalAdvance("M")
+        for column, width in ((1, 14), (3, 12), (4, 8), (5, 9)):
+            self.table.setColumnWidth(column, max(width * em, header.sectionSizeHint(column)))
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.table.activated.connect(self._open_row)
         self.table.doubleClicked.connect(self._open_row)
