@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 
 class BackofficeError(Exception):
     """Base of every error the back office raises on purpose."""
@@ -21,6 +24,19 @@ class UserFacingError(BackofficeError):
 
 class Cancelled(BackofficeError):
     """The user cancelled a long task; nothing to report."""
+
+
+def check_cancel(cancel: Any) -> None:
+    """Raise `Cancelled` if the token (with `is_cancelled()`, or a `threading.Event`) has fired;
+    None never fires."""
+    if cancel is None:
+        return
+    if isinstance(cancel, threading.Event):
+        fired = cancel.is_set()
+    else:
+        fired = cancel.is_cancelled()
+    if fired:
+        raise Cancelled()
 
 
 class PermissionDenied(UserFacingError):

@@ -66,7 +66,7 @@ from backoffice.domain.search import (
 )
 from backoffice.domain.staff import ROLE_LABELS, Actor, Permission, StaffUser
 from backoffice.domain.text import fold, join_words, search_tokens
-from backoffice.errors import ConflictError, NotFound, ValidationError
+from backoffice.errors import ConflictError, NotFound, ValidationError, check_cancel
 from backoffice.services import access, audit
 from backoffice.services.audit import AuditRow
 from backoffice.services.changes import Changes
@@ -958,6 +958,7 @@ def customer_list_layout(
     status: CustomerStatus | str | None = None,
     list_id: int | None = None,
     has_open_request: bool | None = None,
+    cancel: Any = None,
 ) -> ListLayout:
     """The list's layout for the column `sort` is on (either direction) and these filters.
 
@@ -968,7 +969,8 @@ def customer_list_layout(
     more). Any other is walked on the list's index, every step one seek and `stride`
     entries counted on: PostgreSQL in one recursive statement, SQLite a step at a time;
     the count is the keys' rows and the few from the last key to the end. Raises
-    PermissionDenied.
+    PermissionDenied, and Cancelled once `cancel` (a token) fires: nobody waits for the
+    layout any more.
     """
     access.require(db, actor, Permission.FIND_CUSTOMERS)
     column, _ = _SORTS[ascending_sort(sort)]
@@ -988,6 +990,8 @@ def customer_list_layout(
             for count, (customer_id,) in enumerate(ordered.cursor, 1):
                 if count % stride == 1 or stride == 1:
                     kept.append(customer_id)
+                    if len(kept) % 100 == 0:
+                        check_cancel(cancel)
             found = dict(conn.execute(select(Customer.id, column).where(Customer.id.in_(kept))).all())
             return ListLayout(stride=stride, keys=tuple((found[i], i) for i in kept), count=count)
         if db.backend == "postgresql":
@@ -1008,6 +1012,8 @@ def customer_list_layout(
             keys = []
             while found is not None:
                 keys.append((found[0], found[1]))
+                if len(keys) % 20 == 0:
+                    check_cancel(cancel)
                 found = conn.execute(step, {"k": found[0], "i": found[1]}).first()
         tail = 0
         if keys:

@@ -25,7 +25,7 @@ from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
-from backoffice.errors import Cancelled, StoreError, ValidationError
+from backoffice.errors import Cancelled, StoreError, ValidationError, check_cancel
 from backoffice.store.connector import (
     AmbiguousWriteError,
     Cancel,
@@ -143,18 +143,6 @@ def check_store_url(base_url: str) -> str:
         )
         raise ValidationError(message, fields={"base_url": message})
     return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
-
-
-def check_cancel(cancel: Cancel) -> None:
-    """Raise `Cancelled` if the token (with `is_cancelled()`, or a `threading.Event`) has fired."""
-    if cancel is None:
-        return
-    if isinstance(cancel, threading.Event):
-        fired = cancel.is_set()
-    else:
-        fired = cancel.is_cancelled()
-    if fired:
-        raise Cancelled()
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

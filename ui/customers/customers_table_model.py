@@ -258,8 +258,8 @@ class CustomersTableModel(QAbstractTableModel):
         epoch, db, actor = self._epoch, self._db, self._actor
         filters = dict(key[1])
 
-        def work(token, progress):
-            return customers_service.customer_list_layout(db, actor=actor, sort=sort, **filters)
+        def work(token, progress):  # (cancelled once the model is gone)
+            return customers_service.customer_list_layout(db, actor=actor, sort=sort, cancel=token, **filters)
 
         def done(layout: ListLayout) -> None:
             if epoch != self._epoch:
