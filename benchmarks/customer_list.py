@@ -47,7 +47,7 @@ from backoffice.services import customers as svc  # noqa: E402
 from backoffice.services.newsletters.lists import ensure_default_lists  # noqa: E402
 from benchmarks.lookup import _ensure_postgres_database, _warm, analyze, cache_url, fill_customers  # noqa: E402
 from ui.customers.customers_table_model import LOADING, CustomersTableModel  # noqa: E402
-from ui.common.gui_gc import set_aside_long_lived_objects  # noqa: E402
+from ui.common.gui_gc import collect_on_gui_thread, set_aside_long_lived_objects  # noqa: E402
 from ui.common.tasks import TaskManager  # noqa: E402
 
 def _wait(app: QApplication, done, timeout: float = 120.0, t0: float | None = None) -> float:
@@ -176,6 +176,7 @@ JUMPS = ("scroll bar to the middle", "Ctrl+End", "Ctrl+Home", "scroll bar to a t
 def measure(db, *, rounds: int, only: str | None = None) -> list[tuple[float, float]]:
     """Print every figure; return the jumps' (seconds, floor seconds)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    collect_on_gui_thread(app)  # cyclic garbage collected as in the app
     actor = Actor(staff_id=None, login="benchmark", role=Role.OWNER, desk="benchmark")
     tasks = TaskManager()
     bare = _Bare(db)

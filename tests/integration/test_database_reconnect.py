@@ -122,3 +122,18 @@ def test_run_read_tries_again_only_after_a_cut_off_connection(pg):
     with pytest.raises(ValueError):
         pg.run_read(broken)
     assert len(calls) == 1
+
+
+def test_a_desk_starts_no_parallel_workers_and_keeps_settings_given_in_its_url(pg_database_url):
+    """A desk's statements read a screenful of rows: parallel workers cost more than they save.
+    Server settings a shop put in the database's URL still hold."""
+    url = make_url(pg_database_url).update_query_dict({"options": "-c work_mem=7MB"})
+    for given in (pg_database_url, url.render_as_string(hide_password=False)):
+        engine = create_db_engine(given)
+        try:
+            with engine.connect() as c:
+                assert c.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar_one() == "0"
+                if given != pg_database_url:
+                    assert c.exec_driver_sql("SHOW work_mem").scalar_one() == "7MB"
+        finally:
+            engine.dispose()
