@@ -230,7 +230,7 @@ def measure(db, *, rounds: int, only: str | None = None) -> list[tuple[float, fl
                     line(sort, "middle, once counted", took, floor)
                     early.append((took, floor))
                 laid = _wait(app, model.is_laid_out, t0=t0, timeout=600)
-                line(sort, "laid out (count, bar)", laid, bare.count(filters) if i == 0 else None)
+                line(sort, "laid out", laid, bare.count(filters) if i == 0 else None)
                 count = model.total()
                 if not count:
                     continue
