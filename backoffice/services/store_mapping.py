@@ -1009,6 +1009,23 @@ def refund_lines_text(refund: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
+#: The meta key WooCommerce puts on a refund's line: the id of the order line it refunds.
+REFUNDED_ITEM_META_KEY = "_refunded_item_id"
+
+
+def refunded_items(refund: Mapping[str, Any]) -> list[tuple[int, int]]:
+    """What a refund takes back: (the order line's store id, how many), one per refunded line
+    (the store lists the quantities below zero; a line without a quantity refunds an amount only)."""
+    out = []
+    for item in refund.get("line_items") or ():
+        if not isinstance(item, Mapping):
+            continue
+        line_id, quantity = _int(meta_value(item, REFUNDED_ITEM_META_KEY)), _int(item.get("quantity"))
+        if line_id and quantity:
+            out.append((line_id, abs(quantity)))
+    return out
+
+
 # --- records the store should not have sent ----------------------------------------------
 
 #: The longest text kept from any one field of a store record; a longer one means a broken record.

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import bindparam, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from backoffice.db import Database
@@ -1442,11 +1442,25 @@ def pull_refund_lines(ctx: PullContext, connector) -> None:
         clean = sm.guard_records([r for r in records if isinstance(r, dict)], ctx.stats.guard)
         with ctx.db.begin() as s:
             for refund in clean:
-                if isinstance(refund.get("id"), int):
-                    s.execute(update(REFUNDS).where(REFUNDS.c.store_id == refund["id"]).values(
-                        lines=sm.refund_lines_text(refund),
-                        refunded_at=sm.parse_store_time(refund.get("date_created_gmt"))))
+                if not isinstance(refund.get("id"), int):
+                    continue
+                read_before = s.execute(select(REFUNDS.c.lines).where(REFUNDS.c.store_id == refund["id"])).first()
+                s.execute(update(REFUNDS).where(REFUNDS.c.store_id == refund["id"]).values(
+                    lines=sm.refund_lines_text(refund),
+                    refunded_at=sm.parse_store_time(refund.get("date_created_gmt"))))
+                # Its items no longer go out with the order, once: a refund whose lines were read
+                # already was counted then, and one made at a desk was counted when it was recorded.
+                if read_before is not None and not read_before.lines and sm.order_reference(refund) is None:
+                    _count_refunded_items(s, order_id, sm.refunded_items(refund))
     ctx.refund_orders.clear()
+
+
+def _count_refunded_items(s: Session, order_id: int, items: list[tuple[int, int]]) -> None:
+    """Add what a refund made on the store takes back to its order's lines (never past what was ordered)."""
+    for store_line_id, quantity in items:
+        more = LINES.c.refunded_quantity + quantity
+        s.execute(update(LINES).where(LINES.c.order_id == order_id, LINES.c.store_line_id == store_line_id)
+                  .values(refunded_quantity=case((more > LINES.c.quantity, LINES.c.quantity), else_=more)))
 
 
 def _line_rows(order_id: int, item: sm.OrderData, product_ids: dict[int, int]) -> list[dict]:

@@ -4,12 +4,15 @@ for instead of refunded twice; and the dev store refuses what a WooCommerce stor
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from backoffice.domain import Order
+from backoffice.domain.base import utcnow
+from backoffice.domain.sync import OutboxMessage
 from backoffice.domain.enums import OrderStatus, OutboxStatus
 from backoffice.errors import StoreError
 from backoffice.services import orders as orders_service
@@ -151,3 +154,57 @@ def test_send_now_on_an_order_sends_its_refunds_too(db, store, conn, staff):
     (refund,) = store.refunds_of(target["id"])
     assert refund["reason"] == "Wrong size"
     assert [r.waiting for r in orders_service.get_order(db, actor=staff, order_id=order_id).refunds] == [False]
+
+
+def _refunded(db, staff, order_id: int) -> list[tuple[str, int, int]]:
+    order = orders_service.get_order(db, actor=staff, order_id=order_id)
+    return [(line.sku, line.quantity, line.refunded_quantity) for line in order.lines]
+
+
+def test_items_refunded_on_the_store_count_as_refunded_here_once(db, store, conn, staff):
+    """Someone refunds an item in the store's own admin: the desk no longer packs it."""
+    _sync(db, conn, full_customer_scan=True)
+    target = next(o for o in visible_store_orders(store)
+                  if o["status"] in ("processing", "completed") and not o["refunds"] and len(o["line_items"]) >= 2)
+    store.update_order(target["id"], {"payment_method": "bacs"})
+    order_id = _local(db, target["id"])
+    before = _refunded(db, staff, order_id)
+    assert all(refunded == 0 for _sku, _quantity, refunded in before)
+    first, second = target["line_items"][0], target["line_items"][1]
+    store.refund_order(target["id"], {"amount": "3.00", "reason": "One broke", "api_refund": False, "line_items": [
+        {"id": first["id"], "quantity": 1, "refund_total": "2.00"},
+        {"id": second["id"], "quantity": second["quantity"], "refund_total": "1.00"}]})
+    store.refund_order(target["id"], {"amount": "1.00", "reason": "Goodwill", "api_refund": False})
+
+    _sync(db, conn)
+    expected = [(sku, quantity, 1 if i == 0 else quantity if i == 1 else 0)
+                for i, (sku, quantity, _refunded_before) in enumerate(before)]
+    assert _refunded(db, staff, order_id) == expected
+    _sync(db, conn)  # read again: counted once
+    assert _refunded(db, staff, order_id) == expected
+
+
+def test_a_refund_from_the_desk_is_not_counted_again_when_a_sync_reads_it_first(db, store, conn, staff):
+    """The desk's refund reached the store but its answer was lost, and its next try is not due
+    yet: a sync reads the store's copy first. Its item was counted when it was recorded here."""
+    _sync(db, conn, full_customer_scan=True)
+    target = next(o for o in visible_store_orders(store)  # two of an item: one refunded, one left
+                  if o["status"] in ("processing", "completed") and not o["refunds"]
+                  and o["line_items"] and o["line_items"][0]["quantity"] >= 2)
+    store.update_order(target["id"], {"payment_method": "bacs"})
+    order_id = _local(db, target["id"])
+    line = orders_service.get_order(db, actor=staff, order_id=order_id).lines[0]
+    store_line = next(x for x in target["line_items"] if x["sku"] == line.sku and x["name"] == line.name)
+    record_refund(db, actor=staff, order_id=order_id, amount=line.unit_price, reason="Wrong size",
+                  lines=[RefundLine(line.id, 1)])
+    (row,) = [r for r in outbox_rows(db) if r.entity_type == "refund"]
+    amount = f"{line.unit_price:.2f}"
+    store.refund_order(target["id"], {
+        "amount": amount, "reason": "Wrong size", "api_refund": False,
+        "line_items": [{"id": store_line["id"], "quantity": 1, "refund_total": amount}],
+        "meta_data": [{"key": ORDER_REFERENCE_META_KEY, "value": row.reference}]})
+    with db.begin() as s:
+        s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+            attempts=1, next_attempt_at=utcnow() + timedelta(hours=1)))
+    _sync(db, conn)
+    assert {sku: refunded for sku, _quantity, refunded in _refunded(db, staff, order_id)}[line.sku] == 1
