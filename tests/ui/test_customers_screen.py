@@ -199,6 +199,13 @@ def _insert_customers(db, count: int) -> None:
     rebuild_search_index(db)
 
 
+def _tea_letter(s) -> int:
+    """A newsletter list for the filters to find; its id."""
+    s.add(NewsletterList(name="Tea letter", channel=Channel.EMAIL, consent_wording="Yes please"))
+    s.flush()
+    return s.scalar(select(NewsletterList.id).where(NewsletterList.name == "Tea letter"))
+
+
 def _settled(model) -> bool:
     return model.rowCount() > 0 and not model.is_loading()
 
@@ -363,9 +370,7 @@ def test_the_list_filtered_by_newsletter_list_or_open_request_shows_the_right_ro
         qtbot, db, owner, ctx_for, monkeypatch):
     _insert_customers(db, 1030)
     with db.begin() as s:
-        s.add(NewsletterList(name="Tea letter", channel=Channel.EMAIL, consent_wording="Yes please"))
-        s.flush()
-        tea = s.scalar(select(NewsletterList.id).where(NewsletterList.name == "Tea letter"))
+        tea = _tea_letter(s)
         for c in s.query(Customer):
             c.created_at = c.created_at.replace(microsecond=0) - timedelta(minutes=(c.id * 37) % 1000)
             if c.id % 3 == 0:  # subscribed; every 7th of them unsubscribed again
@@ -434,9 +439,7 @@ def test_the_whole_list_can_be_jumped_about_as_soon_as_it_is_counted(qtbot, db, 
     rows anywhere in the list show from it. A newsletter list's rows wait for the layout."""
     _insert_customers(db, 1030)
     with db.begin() as s:
-        s.add(NewsletterList(name="Tea letter", channel=Channel.EMAIL, consent_wording="Yes please"))
-        s.flush()
-        tea = s.scalar(select(NewsletterList.id).where(NewsletterList.name == "Tea letter"))
+        tea = _tea_letter(s)
         for c in s.query(Customer):
             c.created_at = c.created_at.replace(microsecond=0) - timedelta(minutes=(c.id * 37) % 1000)
             if c.id % 3 == 0:
