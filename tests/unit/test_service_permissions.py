@@ -51,7 +51,7 @@ NO_ACTOR = {
         "customer_addresses.clean_address",
         "customers.ascending_sort", "customers.can_edit", "customers.can_merge", "customers.fragment_probe",
         "customers.phone_search",
-        "customers.plan_query", "customers.validate_changes",
+        "customers.plan_query", "customers.positional_reads_are_quick", "customers.validate_changes",
         "orders.next_statuses", "orders.normalize_tracking_number",
         "phone_orders.mask_email", "phone_orders.new_reference", "outbox.outbox_reference",
         "settings.check_settings",
