@@ -48,8 +48,9 @@ class Order(Base):
     reference: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Indexed by (customer_id, created_at) below, which also serves lookups by customer.
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    # Looked up through (status, paid_at) below, whose first column serves a status alone.
     status: Mapped[OrderStatus] = mapped_column(
-        enum_column(OrderStatus), default=OrderStatus.PENDING, index=True
+        enum_column(OrderStatus), default=OrderStatus.PENDING
     )
     origin: Mapped[OrderOrigin] = mapped_column(enum_column(OrderOrigin), default=OrderOrigin.WEB)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
@@ -67,7 +68,8 @@ class Order(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     paid_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
-    store_modified_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Compared with the store's copy order by order, never searched: no index.
+    store_modified_at: Mapped[datetime | None]
     created_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     anonymised: Mapped[bool] = mapped_column(default=False)
     # Printed on a gift slip instead of prices; written by the buyer, so personal.
@@ -127,8 +129,11 @@ class OrderAddress(AddressFields, Base):
     __subject__ = "order_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    # Found by the unique (order_id, kind) below, which serves lookups by order alone.
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     kind: Mapped[AddressKind] = mapped_column(enum_column(AddressKind))
+    # An order's snapshot is never looked up by postcode (a customer's address is): no index.
+    postcode: Mapped[str] = mapped_column(String(20), default="", info=personal("address"))
 
     order: Mapped[Order] = relationship(back_populates="addresses")
 

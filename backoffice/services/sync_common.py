@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from operator import itemgetter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -806,29 +806,42 @@ def new_order_rows(item: Any, dialect: str) -> NewOrderRows:
     """The rows an order new here is written as (`store_mapping.OrderData`), converted for
     the driver of `dialect`. Runs in the mapping process too (`map_order_page_rows`)."""
     values = item.values
-    order = converted(Order.__table__, ORDER_VALUE_COLUMNS, dialect)((
+    order, line, ship, address, pay = _new_order_converters(dialect)
+    order = order((
         values["store_id"], values["number"], values["currency"], values["subtotal"], values["shipping_total"],
         values["discount_total"], values["tax_total"], values["total"], values["customer_note"],
         values["payment_method"], values["payment_method_title"], values["payment_url"], values["order_key"],
         values["completed_at"], values["store_modified_at"], values.get("gift_message", ""),
         item.status or OrderStatus.ON_HOLD, item.paid_at, False, 1, item.created_at,
     ))
-    line = converted(OrderLine.__table__, LINE_COLUMNS[2:], dialect)
     lines = [(x["product_store_id"], line((x["store_line_id"], x["sku"], x["name"], x["quantity"], x["unit_price"],
                                            x["total"], x.get("options") or "")))
              for x in item.lines]
-    ship = converted(ShippingLine.__table__, SHIPPING_COLUMNS[1:], dialect)
     shipping = [ship((x["store_line_id"], x["method_id"], x["method_title"], x["total"])) for x in item.shipping_lines]
-    address = converted(OrderAddress.__table__, ADDRESS_COLUMNS[1:], dialect)
-    addresses = [address((kind, *itemgetter(*ADDRESS_FIELDS)(part)))
-                 for kind, part in ((AddressKind.BILLING, item.billing), (AddressKind.SHIPPING, item.shipping))
-                 if any(map(part.get, ADDRESS_FIELDS))]
+    addresses = []
+    for kind, part in ((AddressKind.BILLING, item.billing), (AddressKind.SHIPPING, item.shipping)):
+        fields = _ADDRESS_VALUES(part)
+        if any(fields):
+            addresses.append(address((kind, *fields)))
     payment = None
     if item.paid_at is not None:
-        payment = converted(Payment.__table__, PAYMENT_COLUMNS[1:], dialect)((
+        payment = pay((
             PaymentMethod.STORE, PaymentStatus.PAID, values["payment_method"], item.transaction_id, "", None, "",
             values["total"], values["currency"], item.paid_at, item.paid_at, None))
     return NewOrderRows(dialect, order, lines, shipping, addresses, payment)
+
+
+_ADDRESS_VALUES = itemgetter(*ADDRESS_FIELDS)
+
+
+@lru_cache(maxsize=None)
+def _new_order_converters(dialect: str) -> tuple[Callable[[tuple], tuple], ...]:
+    """The `converted` functions `new_order_rows` uses for `dialect`: order, line, shipping line, address, payment."""
+    return (converted(Order.__table__, ORDER_VALUE_COLUMNS, dialect),
+            converted(OrderLine.__table__, LINE_COLUMNS[2:], dialect),
+            converted(ShippingLine.__table__, SHIPPING_COLUMNS[1:], dialect),
+            converted(OrderAddress.__table__, ADDRESS_COLUMNS[1:], dialect),
+            converted(Payment.__table__, PAYMENT_COLUMNS[1:], dialect))
 
 
 def map_order_page_rows(job: tuple) -> Any:
@@ -837,6 +850,10 @@ def map_order_page_rows(job: tuple) -> Any:
     what goes beside them (`OrderData.whole` is False): what travels back is about half."""
     page = map_raw_order_page(job[:5])
     if page is not None:
-        page.items = [replace(item, values={}, lines=[], shipping_lines=[], billing={}, shipping={},
-                              rows=new_order_rows(item, job[5]), whole=False) for item in page.items]
+        dialect = job[5]
+        for item in page.items:
+            # Each item is new and only ours: emptied in place rather than copied.
+            item.rows = new_order_rows(item, dialect)
+            item.values, item.lines, item.shipping_lines, item.billing, item.shipping = {}, [], [], {}, {}
+            item.whole = False
     return page

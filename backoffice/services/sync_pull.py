@@ -1341,13 +1341,13 @@ def upsert_order_data(s: Session, ctx: PullContext, mapped: Sequence[sm.OrderDat
     if not items:
         return gone
     refs = [i.reference for i in items.values() if i.reference]
-    condition = ORDERS.c.store_id.in_(list(items))
-    if refs:
-        condition = or_(condition, ORDERS.c.reference.in_(refs))
     existing_rows = []
     # A page of orders new here (a first sync) needs no full rows: a quick look tells.
     if _local_ids(s, "orders", list(items)) or (refs and select_in(
             s, "SELECT id FROM orders WHERE reference IN ({})", refs)):
+        condition = ORDERS.c.store_id.in_(list(items))
+        if refs:
+            condition = or_(condition, ORDERS.c.reference.in_(refs))
         existing_rows = s.execute(select(ORDERS).where(condition)).mappings().all()
     by_store = {r["store_id"]: r for r in existing_rows if r["store_id"] is not None}
     by_ref = {r["reference"]: r for r in existing_rows if r["reference"]}
@@ -1386,9 +1386,6 @@ def _write_fees_and_refunds(s: Session, ctx: PullContext, items: dict[int, sm.Or
 
     A refund new here is noted in `ctx.refund_orders`, so its lines are read afterwards.
     """
-    fees_now = {oid: [(f["store_line_id"], f["name"], f["total"], f["total_tax"]) for f in item.fees]
-                for oid, item in items.items()}
-    refunds_now = {oid: {r["store_id"]: r for r in item.refunds} for oid, item in items.items()}
     fees_had: dict[int, list[tuple]] = defaultdict(list)
     refunds_had: dict[int, dict[int, Any]] = defaultdict(dict)
     if known:
@@ -1403,12 +1400,15 @@ def _write_fees_and_refunds(s: Session, ctx: PullContext, items: dict[int, sm.Or
     replaced, new_fees, new_refunds, gone = [], [], [], []
     held = set(known)
     for oid, item in items.items():
-        if fees_now[oid] != fees_had.get(oid, []):
+        if not item.fees and not item.refunds and oid not in held:
+            continue  # none listed, none held: nothing to write (most orders of a first sync)
+        if [(f["store_line_id"], f["name"], f["total"], f["total_tax"]) for f in item.fees] != fees_had.get(oid, []):
             if oid in held:
                 replaced.append(oid)
             new_fees.extend({"order_id": oid, **f} for f in item.fees)
         had = refunds_had.get(oid, {})
-        for store_id, refund in refunds_now[oid].items():
+        refunds_now = {r["store_id"]: r for r in item.refunds}
+        for store_id, refund in refunds_now.items():
             old = had.get(store_id)
             if old is None:
                 new_refunds.append({"order_id": oid, "store_id": store_id, "amount": refund["amount"],
@@ -1417,7 +1417,7 @@ def _write_fees_and_refunds(s: Session, ctx: PullContext, items: dict[int, sm.Or
             elif (old.amount, old.reason) != (refund["amount"], refund["reason"]):
                 s.execute(update(REFUNDS).where(REFUNDS.c.id == old.id).values(amount=refund["amount"],
                                                                                reason=refund["reason"]))
-        gone.extend(r.id for sid, r in had.items() if sid not in refunds_now[oid])
+        gone.extend(r.id for sid, r in had.items() if sid not in refunds_now)
     if replaced:
         s.execute(delete(FEES).where(FEES.c.order_id.in_(replaced)))
     bulk_insert(s, FEES, new_fees)

@@ -121,6 +121,28 @@ def test_a_record_is_either_left_out_with_a_reason_or_maps_without_error(kind, d
         assert not any(ord(c) < 32 and c not in "\t\n\r" for c in text), text
 
 
+@pytest.mark.parametrize("kind", ["customer", "order", "product"])
+@settings(max_examples=1000, deadline=None)
+@given(data=st.data())
+def test_the_quick_look_at_a_record_passes_only_records_the_full_look_passes(kind, data):
+    record = data.draw(hostile_record(kind, data.draw(st.sampled_from([7, 0, -1, 2**31, 2**31 - 1]))))
+    if data.draw(st.booleans()) and isinstance(record, dict):
+        # The full look's own corner: values a store sends as text, and zeros.
+        lines = record.get("line_items") if isinstance(record.get("line_items"), list) else []
+        for part in [record, *(x for x in lines if isinstance(x, dict))]:
+            for key in data.draw(st.lists(st.sampled_from(sorted(part)), max_size=3)) if part else ():
+                part[key] = data.draw(st.sampled_from([
+                    "", "0", "7", 0, 7, -7, 1e12, -1e12, 1e12 + 1, 10**12 + 1, 19.99, float("nan"), None, True,
+                    "2026-02-30T00:00:00", "2026-11-22T04:44:55", "2026-11-22 04:44:55+01", sm.LARGEST_NUMBER + 1]))
+    if sm._FINE[kind](record):
+        assert sm.record_problem(record, kind) is None
+
+
+def test_the_quick_look_passes_the_recorded_records():
+    for kind in ("customer", "order", "product"):
+        assert sm._FINE[kind](_good(kind, 7))
+
+
 @pytest.mark.parametrize(("kind", "change", "reason"), [
     ("customer", {"billing": ["Main St"]}, "customer 5: its billing address is a list, not an address"),
     ("customer", {"id": "five"}, "the 2nd customer on page 1: its id is text 'five', not a whole number"),

@@ -284,3 +284,31 @@ def test_a_store_text_cut_to_its_column_is_checked_after_the_cut():
 def test_the_first_look_lets_through_every_security_code(note):
     assert sm._may_hold_card(sm._json_bytes([{"id": 1, "customer_note": note}]))
     assert "[security code removed]" in sm.guard_record({"customer_note": note})["customer_note"]
+
+
+
+def _may_hold_code_by_one_pattern(blob: bytes) -> bool:
+    """`_may_hold_code` looking for the hints with one pattern of every word."""
+    import re
+
+    from backoffice.domain.cards import SECURITY_CODE_HINTS, may_contain_security_code
+
+    if b"\xef\xbc" in blob or b"\xef\xbd" in blob:
+        return may_contain_security_code(blob.decode("utf-8", "replace"))
+    low = blob.lower()
+    pattern = re.compile(b"|".join(re.escape(h.encode()) for h in SECURITY_CODE_HINTS))
+    if any(m.start() == 0 or low[m.start() - 1] not in sm._ALNUM_BYTES for m in pattern.finditer(low)):
+        return may_contain_security_code(blob.decode("utf-8", "replace"))
+    return False
+
+
+_HINT_PIECES = ["cvv", "CVC", "cv", "cid", "csc", "cav", "spc", "sec", "verif", "sicherh", "Karten", "prüf", "PRÜF",
+                "pruf", "pr", "crypto", "code", "códig", "CÓDIG", "codig", "codice", "c", "s", "p", "ó", "Ó", "ü",
+                "postcode", "x", "1", "123", " ", "_", "\"", ":", "é"]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(_HINT_PIECES), max_size=12))
+def test_the_hint_search_by_first_letter_finds_what_one_pattern_finds(pieces):
+    blob = sm._json_bytes({"customer_note": "".join(pieces)})
+    assert sm._may_hold_code(blob) == _may_hold_code_by_one_pattern(blob)
