@@ -75,6 +75,7 @@ import tempfile
 import unicodedata
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
@@ -1110,15 +1111,18 @@ def _reason(found: Sequence[tuple[str, str]]) -> str:
 
 
 def _on_file(conn_or_session, keys: Iterable[str]) -> dict[str, int]:
-    """Email keys already on file, with the customer holding each."""
+    """Email keys already on file, with the customer holding each (the first added, when
+    several do)."""
     keys = list(dict.fromkeys(k for k in keys if k))
     found: dict[str, int] = {}
     for start in range(0, len(keys), 500):
+        # Not sorted by the database: sorting by id there can make it walk the whole table
+        # in id order instead of looking the keys up in their index.
         for cid, key in conn_or_session.execute(
-            select(Customer.id, Customer.email_key)
-            .where(Customer.email_key.in_(keys[start:start + 500])).order_by(Customer.id)
+            select(Customer.id, Customer.email_key).where(Customer.email_key.in_(keys[start:start + 500]))
         ):
-            found.setdefault(key, cid)
+            if key not in found or cid < found[key]:
+                found[key] = cid
     return found
 
 
@@ -1297,11 +1301,16 @@ def import_customers(
     late: list[tuple] = []
     late_problems: list[RowProblem] = []
     column = next((preview.headers[c.index] for c in preview.columns if c.field == "email"), "")
-    with db.begin() as s:
+    with db.begin() as s, _page_cache(s):
         if s.get_bind().dialect.name == "sqlite":
             # Take SQLite's write lock first: until commit no other desk adds a customer,
             # so the email check below holds and the ids after the highest one are free.
             s.execute(text("UPDATE customers SET id = id WHERE 1 = 0"))
+        else:
+            # The emails are looked up in their index while this transaction adds rows that
+            # the planner's statistics do not count yet: without this, as the customers table
+            # grows, each check of a chunk may read all of it. Only for this transaction.
+            s.execute(text("SET LOCAL enable_seqscan = off"))
         done = 0
         writer = _Writer(s, actor, region)
         for chunk in preview._spool.ready_chunks():
@@ -1330,6 +1339,31 @@ def import_customers(
         report = _with_late_duplicates(preview, late, late_problems)
     new = frozenset(ids)
     return ImportResult(imported=len(new), report=report, customer_ids=new, changes=Changes(customers=new))
+
+
+# SQLite's page cache while an import writes, in KiB (SQLite's own default is 2 MiB): the
+# new rows go to the indexes (emails, phones, names, search terms) all over each of them,
+# and with a small cache the same pages are written out and read back again and again.
+IMPORT_PAGE_CACHE_KIB = 32 * 1024
+
+
+@contextmanager
+def _page_cache(s) -> Iterator[None]:
+    """A larger SQLite page cache for the connection of `s` while the block runs; the
+    connection's own size afterwards (its pages beyond it are let go then)."""
+    if s.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    conn = s.connection()
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_PAGE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        try:
+            conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+        except Exception as exc:  # noqa: BLE001 - a broken connection is dropped by the pool anyway
+            log.info("the page cache size was not put back: %s", exc)
 
 
 def _with_late_duplicates(preview: ImportPreview, late: list[tuple], problems: list[RowProblem]) -> ImportPreview:
