@@ -27,6 +27,7 @@ from backoffice.db import Database
 from backoffice.domain.base import Money, UTCDateTime, utcnow
 from backoffice.domain.cards import fit_checked, mask_card_numbers
 from backoffice.domain.sync import SyncCursor
+from backoffice.collector import PULL_GC_THRESHOLD, calm_gc
 from backoffice.errors import Cancelled, UserFacingError
 from backoffice.domain.enums import AddressKind, OrderStatus, PaymentMethod, PaymentStatus
 from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, ShippingLine
@@ -335,48 +336,6 @@ class SyncBusy(UserFacingError):
             "Another sync with the web store is running (on this or another desk); "
             "nothing was started. Try again when it has finished."
         )
-
-
-# --- the garbage collector during a pull ---------------------------------------------------
-
-_GC_LOCK = threading.Lock()
-_GC_USERS = 0
-_GC_SAVED: tuple[int, int, int] | None = None
-#: The youngest generation's threshold while a pull runs (Python's default is 700).
-PULL_GC_THRESHOLD = 20_000
-
-
-@contextmanager
-def calm_gc() -> Iterator[None]:
-    """Keep the cyclic garbage collector from rescanning the whole program while a pull runs.
-
-    A page of records makes tens of thousands of short-lived dicts and lists; with the
-    default thresholds the collector runs every few hundred of them and now and then walks
-    every object the program holds (its modules, the ORM's mappings, the open screens),
-    which cost about a sixth of the sync's CPU. Inside the block the objects alive when it
-    began are frozen (left out of collections) and the youngest generation is collected
-    less often; both are put back when the last block running ends. Garbage is still
-    collected, only in larger batches.
-    """
-    global _GC_USERS, _GC_SAVED
-    with _GC_LOCK:
-        _GC_USERS += 1
-        if _GC_USERS == 1:
-            _GC_SAVED = gc.get_threshold()
-            gc.freeze()
-            gc.set_threshold(max(PULL_GC_THRESHOLD, _GC_SAVED[0]), *_GC_SAVED[1:])
-    try:
-        yield
-    finally:
-        with _GC_LOCK:
-            _GC_USERS -= 1
-            if _GC_USERS == 0 and _GC_SAVED is not None:
-                gc.set_threshold(*_GC_SAVED)
-                gc.unfreeze()
-                _GC_SAVED = None
-
-
-# --- mapping pages in a process of their own --------------------------------------------
 
 
 def _prepare_mapping_process(function: Callable[[Any], Any]) -> int:

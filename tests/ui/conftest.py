@@ -12,7 +12,7 @@ from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication
 
 from ui.common.context import AppContext
-from ui.common import gui_gc
+from backoffice import collector
 from ui.common.gui_gc import collect_on_gui_thread
 from ui.common.tasks import TaskManager
 
@@ -38,8 +38,7 @@ def _nothing_set_aside_across_tests():
     """A started desk sets what it holds aside from the collector for good (`gui_gc`); one
     test's desk is not the next one's, so what it set aside is handed back after the test."""
     yield
-    gc.unfreeze()
-    gui_gc._set_aside = False
+    collector.hand_back_set_aside()
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ A started desk holds a few hundred thousand objects that live as long as it does
 libraries, the data model, the word tables), and a full collection walked them all:
 about 70 ms on the GUI thread, every few seconds while work was going on, landing in
 the middle of a jump along the customers list. Once the desk has started they are
-collected once and set aside (`set_aside_long_lived_objects`), and later collections
-walk only what was made since.
+collected once and set aside (`set_aside_long_lived_objects`, `backoffice.collector`),
+and later collections walk only what was made since.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from __future__ import annotations
 import gc
 
 from PySide6.QtCore import QObject, QTimer
+
+from backoffice.collector import set_aside_for_good
 
 INTERVAL_MS = 500
 
@@ -62,14 +64,8 @@ def collect_on_gui_thread(app: QObject) -> GuiThreadCollector:
     return collector
 
 
-_set_aside = False
-
-
 def set_aside_long_lived_objects() -> None:
-    """Collect once, then leave every object alive now out of later collections (once per
-    process: called when the desk has started, its screen shown and its tables built)."""
-    global _set_aside
-    if not _set_aside:
-        _set_aside = True
-        gc.collect()
-        gc.freeze()
+    """Collect once, then leave every object alive now out of later collections for as long
+    as the desk runs (`backoffice.collector`): called when it has started, its screen shown
+    and its tables built."""
+    set_aside_for_good()
