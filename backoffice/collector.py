@@ -5,8 +5,8 @@ model's mappings, the phone library's tables, the open screens. A started desk h
 hundred thousand such objects for as long as it runs, and walking them took about 70 ms
 each time. Two ways keep the collector to the objects that can be garbage:
 
-* `set_aside_for_good()`: once a desk has started, what is alive then is collected once
-  and left out of later collections (`gc.freeze`) for as long as the process runs;
+* `set_aside_for_good()`: once a desk has started, what is alive then is left out of later
+  collections (`gc.freeze`) for as long as the process runs;
 * `calm_gc()`: while a pull or an import runs, what was alive when it began is left out
   of collections until it ends (unless the desk set it aside for good already), and young
   objects may be collected less often. Garbage is still collected, in larger batches.
@@ -28,14 +28,16 @@ PULL_GC_THRESHOLD = 20_000
 
 
 def set_aside_for_good() -> None:
-    """Collect once, then leave every object alive now out of later collections, for as long
-    as the process runs (once: the first call does it)."""
+    """Leave every object alive now out of later collections, for as long as the process runs
+    (once: the first call does it). The young generations are collected first; a full
+    collection would walk everything once more, a pause on the GUI thread just when the desk
+    has started (and longer in a process that holds more, such as a test run)."""
     global _FOR_GOOD
     with _LOCK:
         if _FOR_GOOD:
             return
         _FOR_GOOD = True
-        gc.collect()
+        gc.collect(1)
         gc.freeze()
 
 

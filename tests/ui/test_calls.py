@@ -8,13 +8,14 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from decimal import Decimal
 
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QFileOpenEvent
 from PySide6.QtWidgets import QApplication, QMenu
 from sqlalchemy import select
@@ -324,3 +325,19 @@ def test_a_link_handed_over_as_an_event_brings_up_the_caller(qtbot, desk):
     event = QFileOpenEvent(QUrl("backoffice://call?number=%2B17135550199"))
     QApplication.sendEvent(QApplication.instance(), event)
     qtbot.waitUntil(lambda: shows(desk.panel, "Ana García"), timeout=WAIT_MS)
+
+
+def test_a_second_app_waits_for_a_first_one_busy_for_a_moment(qtbot, desk):
+    """The first app is busy for a second and a half (a long query, say): the second one still
+    finds it, brings it forward and does not take its channel."""
+    forward = []
+    desk.router.channel._on_show = lambda: forward.append(True)
+    second = CallRouter()
+    result: list = []
+    QTimer.singleShot(0, lambda: time.sleep(1.5))
+    thread = threading.Thread(target=lambda: result.append(second.start()))
+    thread.start()
+    qtbot.waitUntil(lambda: not thread.is_alive(), timeout=WAIT_MS)
+    assert result == [False] and second.channel.taken and forward == [True]
+    assert desk.router.channel.is_listening()
+    second.close()

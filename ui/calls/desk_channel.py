@@ -20,10 +20,16 @@ log = logging.getLogger(__name__)
 _READ_TIMEOUT_MS = 2000
 
 
+# How long an app already open is given to answer. Only a live app can be waited for (a
+# channel left by one that crashed refuses at once); one busy for a moment (a long query,
+# the collector) must not have its channel taken by a second app started meanwhile.
+SHOW_TIMEOUT_S = 5.0
+
+
 def other_instance_answers(address: str) -> bool:
     """True when an app already serves `address` (then it was asked to come forward)."""
     try:
-        calls_channel.send_line("SHOW", address=address, timeout=1.0)
+        calls_channel.send_line("SHOW", address=address, timeout=SHOW_TIMEOUT_S)
     except calls_channel.NotRunning:
         return False
     return True

@@ -11,7 +11,7 @@ A started desk holds a few hundred thousand objects that live as long as it does
 libraries, the data model, the word tables), and a full collection walked them all:
 about 70 ms on the GUI thread, every few seconds while work was going on, landing in
 the middle of a jump along the customers list. Once the desk has started they are
-collected once and set aside (`set_aside_long_lived_objects`, `backoffice.collector`),
+set aside (`set_aside_long_lived_objects`, `backoffice.collector`),
 and later collections walk only what was made since.
 """
 
@@ -65,7 +65,7 @@ def collect_on_gui_thread(app: QObject) -> GuiThreadCollector:
 
 
 def set_aside_long_lived_objects() -> None:
-    """Collect once, then leave every object alive now out of later collections for as long
-    as the desk runs (`backoffice.collector`): called when it has started, its screen shown
-    and its tables built."""
+    """Leave every object alive now out of later collections for as long as the desk runs
+    (`backoffice.collector`): called when it has started, its screen shown and its tables
+    built."""
     set_aside_for_good()
