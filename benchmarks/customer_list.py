@@ -37,6 +37,7 @@ from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
 from sqlalchemy import create_engine, insert, select, text, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from backoffice.collector import set_aside_for_good  # noqa: E402
 from backoffice.db import open_database  # noqa: E402
 from backoffice.domain.customers import Customer  # noqa: E402
 from backoffice.domain.enums import CustomerStatus, RequestKind, RequestStatus, Role, SubscriptionStatus  # noqa: E402
@@ -47,7 +48,7 @@ from backoffice.services import customers as svc  # noqa: E402
 from backoffice.services.newsletters.lists import ensure_default_lists  # noqa: E402
 from benchmarks.lookup import _ensure_postgres_database, _warm, analyze, cache_url, fill_customers  # noqa: E402
 from ui.customers.customers_table_model import LOADING, CustomersTableModel  # noqa: E402
-from ui.common.gui_gc import collect_on_gui_thread, set_aside_long_lived_objects  # noqa: E402
+from ui.common.gui_gc import collect_on_gui_thread  # noqa: E402
 from ui.common.tasks import TaskManager  # noqa: E402
 
 def _wait(app: QApplication, done, timeout: float = 120.0, t0: float | None = None) -> float:
@@ -157,7 +158,7 @@ def _warm_up(app: QApplication, tasks: TaskManager, db, actor: Actor) -> None:
     model.set_query(sort=svc.CustomerSort.NAME, filters={"status": CustomerStatus.ERASED})
     _wait(app, lambda: model.is_laid_out() and not tasks.busy(), timeout=600)
     model.deleteLater()
-    set_aside_long_lived_objects()  # as the desk does once it has started
+    set_aside_for_good()  # as the desk does once it has started
 
 
 # The order a person might take: the list opens by name, then the other sorts are chosen.

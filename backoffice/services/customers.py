@@ -770,10 +770,11 @@ def _with_open_request():
 
 
 def _list_filters(status, list_id, has_open_request, *, as_sets: bool = False) -> list:
-    """The list's conditions. By default each customer is checked on its own (EXISTS: right
-    for reading a block, a few hundred rows from a key on); `as_sets` names the subscribers
-    and the customers with an open request as sets of ids (right for reading or counting
-    the whole list: the database reads the set once, from its own side)."""
+    """The list's conditions. By default each customer's subscription is checked on its own
+    (EXISTS: right for reading a block, a few hundred rows from a key on); `as_sets` names
+    the subscribers as a set of ids (right for reading or counting the whole list: the
+    database reads the set once, from its own side). The customers with an open request
+    are a set either way."""
     conditions = [Customer.merged_into_id.is_(None)]
     if status is not None:
         conditions.append(Customer.status == CustomerStatus(status))
@@ -782,12 +783,10 @@ def _list_filters(status, list_id, has_open_request, *, as_sets: bool = False) -
         conditions.append(Customer.id.in_(members) if as_sets
                           else exists(members.where(Subscription.customer_id == Customer.id)))
     if has_open_request is not None:
+        # Always a set: the customers with an open request are a few hundred, read once rather
+        # than looked up at every index entry a long list is counted along.
         with_open = _with_open_request()
-        if as_sets:
-            conditions.append(Customer.id.in_(with_open) if has_open_request else Customer.id.not_in(with_open))
-        else:
-            open_request = exists(with_open.where(PrivacyRequest.customer_id == Customer.id))
-            conditions.append(open_request if has_open_request else ~open_request)
+        conditions.append(Customer.id.in_(with_open) if has_open_request else Customer.id.not_in(with_open))
     return conditions
 
 
@@ -869,12 +868,8 @@ def list_customers_page(
                     return Page(rows=rows[::-1], next_key=None)
                 return Page(rows=rows, next_key=(rows[-1].sort_key, rows[-1].id) if len(rows) == limit else None)
         if skip > 0:
-            # Find the first row's key on the index alone, then read the rows from there. The
-            # customers with an open request (a few hundred) are named as a set, read once, not
-            # looked up at every entry counted past.
-            counted = conditions if has_open_request is None else (
-                _list_filters(status, list_id, None) + _list_filters(None, None, has_open_request, as_sets=True)[1:])
-            found = conn.execute(ordered(select(column, Customer.id).where(*counted, *since))
+            # Find the first row's key on the index alone, then read the rows from there.
+            found = conn.execute(ordered(select(column, Customer.id).where(*conditions, *since))
                                  .offset(int(skip)).limit(1)).first()
             if found is None:
                 return Page(rows=(), next_key=None)

@@ -30,7 +30,6 @@ class SyncStatus:
     conflicts: int
 
 
-
 def sync_status(db: Database, *, actor: Actor) -> SyncStatus:
     """Last run, messages waiting and failed, conflicts open. Raises PermissionDenied."""
     access.require(db, actor, Permission.RUN_SYNC)

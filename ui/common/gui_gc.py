@@ -11,8 +11,8 @@ A started desk holds a few hundred thousand objects that live as long as it does
 libraries, the data model, the word tables), and a full collection walked them all:
 about 70 ms on the GUI thread, every few seconds while work was going on, landing in
 the middle of a jump along the customers list. Once the desk has started they are
-set aside (`set_aside_long_lived_objects`, `backoffice.collector`),
-and later collections walk only what was made since.
+set aside (`backoffice.collector.set_aside_for_good`, called by the main window), and
+later collections walk only what was made since.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from __future__ import annotations
 import gc
 
 from PySide6.QtCore import QObject, QTimer
-
-from backoffice.collector import set_aside_for_good
 
 INTERVAL_MS = 500
 
@@ -63,9 +61,3 @@ def collect_on_gui_thread(app: QObject) -> GuiThreadCollector:
         collector = GuiThreadCollector(app)
     return collector
 
-
-def set_aside_long_lived_objects() -> None:
-    """Leave every object alive now out of later collections for as long as the desk runs
-    (`backoffice.collector`): called when it has started, its screen shown and its tables
-    built."""
-    set_aside_for_good()

@@ -11,11 +11,11 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from backoffice import __version__
+from backoffice.collector import set_aside_for_good
 from backoffice.domain import text as word_tables
 from backoffice.domain.roles import ROLE_LABELS, Permission
 from backoffice.errors import UserFacingError
 from ui.common.context import AppContext
-from ui.common.gui_gc import set_aside_long_lived_objects
 from ui.shell.icons import icon
 from ui.shell.navigation import REQUESTS_SCREEN, Navigation
 from ui.shell.shortcuts_dialog import ShortcutsDialog
@@ -218,7 +218,7 @@ class MainWindow(QMainWindow):
         # The search's word tables, built behind the window rather than on the first keystroke;
         # then what lives as long as the desk is set aside from the collector's walks.
         self.ctx.tasks.run_db(lambda token, progress: word_tables.prepare_tables(),
-                              on_success=lambda _none: set_aside_long_lived_objects(),
+                              on_success=lambda _none: set_aside_for_good(),
                               on_failure=lambda exc: None, owner=self)
 
     # --- navigation -------------------------------------------------------------------
