@@ -65,8 +65,8 @@ class CustomersTableModel(QAbstractTableModel):
     rows in view and for searches. Once the count is in (the quicker of the two), the
     view has every row; where the filters are on the list's index and keep most of it, a
     block anywhere is read at once by counting from the nearer end of the index, else it
-    waits for the layout. Once the layout is in, any block is one seek on the list's index: the last
-    (Ctrl+End) as well as one in the middle of the scroll bar. Rows not read yet show
+    waits for the layout. Once the layout is in, any block is one seek on the list's
+    index: the last (Ctrl+End) as well as one in the middle of the scroll bar. Rows not read yet show
     "Loading…". Layouts are kept by sort column and filters (one serves both
     directions of its column) until the customers change; once one is read and the list
     is left alone a moment (IDLE_MS), the other column's for the same filters is read
@@ -182,11 +182,12 @@ class CustomersTableModel(QAbstractTableModel):
 
     def row_at(self, row: int) -> CustomerRow | None:
         """The row's customer, or None while its block is still being read."""
-        block = self._blocks.get(row // self.BLOCK_SIZE)
-        if block is None:
-            return None
+        return self._row_in(self._blocks, row)
+
+    def _row_in(self, blocks: dict[int, tuple[CustomerRow, ...]], row: int) -> CustomerRow | None:
+        block = blocks.get(row // self.BLOCK_SIZE)
         offset = row % self.BLOCK_SIZE
-        return block[offset] if offset < len(block) else None
+        return block[offset] if block is not None and offset < len(block) else None
 
     @staticmethod
     def _newest_blocks(blocks: dict[int, tuple[CustomerRow, ...]]) -> dict[int, tuple[CustomerRow, ...]]:
@@ -195,12 +196,6 @@ class CustomersTableModel(QAbstractTableModel):
             return blocks
         newest = [b for b in blocks if b != 0][-MAX_BLOCKS:]
         return {b: blocks[b] for b in ([0] if 0 in blocks else []) + newest}
-
-    def _stale_row(self, row: int) -> CustomerRow | None:
-        """The row as it was before the customers changed, while it is read again."""
-        block = self._stale.get(row // self.BLOCK_SIZE)
-        offset = row % self.BLOCK_SIZE
-        return block[offset] if block is not None and offset < len(block) else None
 
     def is_loading(self) -> bool:
         return not self._failed and (self._layout is None or self._reading is not None
@@ -246,7 +241,6 @@ class CustomersTableModel(QAbstractTableModel):
     def _positional(self) -> bool:
         """Blocks can be read before the layout is in: counted from the nearer end of the list."""
         return self._count is not None and customers_service.positional_reads_are_quick(self._count, **self._filters)
-
 
     def _read_layout(self, key: tuple, sort: CustomerSort) -> None:
         """Read the layout for `key` on the other pool: the read goes along the whole list
@@ -310,7 +304,7 @@ class CustomersTableModel(QAbstractTableModel):
 
     def _show_rows(self) -> None:
         """Let the view know of the rows: the first block's as soon as it is in, every row
-        once the layout is known too."""
+        once the list is counted too (and fewer, when counted again after a change)."""
         first = self._blocks.get(0)
         if first is None and not self._shown:
             return
@@ -441,7 +435,7 @@ class CustomersTableModel(QAbstractTableModel):
         row = self.row_at(index.row())
         if row is None:
             self._want(index.row())
-            row = self._stale_row(index.row())
+            row = self._row_in(self._stale, index.row())  # as it was, while it is read again
         if row is None:
             if role == Qt.ItemDataRole.DisplayRole:
                 return LOADING if index.column() == 0 else ""
