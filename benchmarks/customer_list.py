@@ -47,6 +47,7 @@ from backoffice.domain.staff import Actor  # noqa: E402
 from backoffice.services import customers as svc  # noqa: E402
 from backoffice.services.newsletters.lists import ensure_default_lists  # noqa: E402
 from benchmarks.lookup import _ensure_postgres_database, _warm, analyze, cache_url, fill_customers  # noqa: E402
+from ui.customers.customers_screen import follow_shift  # noqa: E402
 from ui.customers.customers_table_model import LOADING, CustomersTableModel  # noqa: E402
 from ui.common.gui_gc import collect_on_gui_thread  # noqa: E402
 from ui.common.tasks import TaskManager  # noqa: E402
@@ -183,6 +184,7 @@ def measure(db, *, rounds: int, only: str | None = None) -> list[tuple[float, fl
     bare = _Bare(db)
     jumps: list[tuple[float, float]] = []
     early: list[tuple[float, float]] = []  # jumps made once counted, before the layout is in
+    placements: list[float] = []  # how far from their exact places those rows were, as parts of the list
     _warm_up(app, tasks, db, actor)
     print()
     print(f"{'filter':28} {'sort':9} {'what':26} {'list ms':>9} {'floor ms':>9} {'ratio':>6}")
@@ -197,6 +199,9 @@ def measure(db, *, rounds: int, only: str | None = None) -> list[tuple[float, fl
             view.resize(1000, 600)
             view.show()
             bar = view.verticalScrollBar()
+            shifts: list[int] = []  # rows placed by the list's sample, moved to their exact places
+            model.shifted.connect(lambda first, last, by, view=view: (shifts.append(by),
+                                                                      follow_shift(view, first, last, by)))
 
             def block_ids(row: int) -> list[int]:
                 """The ids of the block of rows `row` is in (as many as the list has there)."""
@@ -222,16 +227,30 @@ def measure(db, *, rounds: int, only: str | None = None) -> list[tuple[float, fl
                 counted = _wait(app, lambda: model.total() is not None and model.rowCount() == model.total()
                                 and bar.maximum() >= model.total() - model.BLOCK_SIZE, t0=t0, timeout=600)
                 line(sort, "counted (bar spans)", counted, bare.count(filters) if i == 0 else None)
+                dragged = None
                 if model.total() and not model.is_laid_out():
                     # The person drags the scroll bar at once, before the layout is in.
                     t1 = time.perf_counter()
+                    shifts.clear()
                     bar.setValue(bar.maximum() // 2)
                     took = _wait(app, lambda: _shown(view), t0=t1, timeout=600)
                     floor = bare.fetch(block_ids(_in_view(view)[0]))
                     line(sort, "middle, once counted", took, floor)
                     early.append((took, floor))
+                    dragged = model.data(model.index(_in_view(view)[0], 0), Qt.ItemDataRole.UserRole)
                 laid = _wait(app, model.is_laid_out, t0=t0, timeout=600)
                 line(sort, "laid out", laid, bare.count(filters) if i == 0 else None)
+                if dragged is not None:
+                    # Rows placed by the sample move to their exact places once the layout is in; the
+                    # view follows them (as the screen's does): the same customer stays at its top.
+                    _wait(app, lambda: not model.is_loading() and _shown(view), t0=t1, timeout=600)
+                    moved = sum(shifts)
+                    same = model.data(model.index(_in_view(view)[0], 0), Qt.ItemDataRole.UserRole) == dragged
+                    print(f"{'':28} {'':9} {'  placed':26} {moved:+9,d} rows off "
+                          f"({abs(moved) / max(1, model.total()):.2%} of the list), "
+                          f"{'the same customer at the top' if same else 'ANOTHER CUSTOMER AT THE TOP'} once moved",
+                          flush=True)
+                    placements.append(abs(moved) / max(1, model.total()))
                 count = model.total()
                 if not count:
                     continue
@@ -266,6 +285,9 @@ def measure(db, *, rounds: int, only: str | None = None) -> list[tuple[float, fl
             print(f"{what}: {len(timed)}, median {statistics.median(p[0] for p in timed) * 1000:.1f} ms "
                   f"(floor {statistics.median(p[1] for p in timed) * 1000:.2f} ms), slowest {worst[0] * 1000:.1f} ms "
                   f"(floor {worst[1] * 1000:.2f} ms, ratio {worst[0] / worst[1]:.1f}); over 100 ms: {over}")
+    if placements:
+        print(f"rows placed by the sample before the layout: median {statistics.median(placements):.2%} of the list "
+              f"from their exact places, at most {max(placements):.2%}")
     return jumps
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import QApplication, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QTableView
 from sqlalchemy import insert, select
 
 from backoffice.domain import Customer, Order
@@ -490,14 +490,92 @@ def test_the_whole_list_can_be_jumped_about_as_soon_as_it_is_counted(qtbot, db, 
         model.set_query(sort=svc.CustomerSort.NAME, filters={"list_id": tea, "has_open_request": None})
         on_tea = _expected(db, owner, svc.CustomerSort.NAME, list_id=tea)
         qtbot.waitUntil(lambda: model.rowCount() == len(on_tea) == 515, timeout=WAIT_MS)
+        # Near its end (NEAR_END) a newsletter list's rows are counted from the end before the
+        # layout is in; elsewhere they wait for the layout or the list's sample (the next test).
         table.scrollTo(model.index(400, 0))
+        qtbot.waitUntil(lambda: _names_at(model, range(395, 405)) == on_tea[395:405], timeout=WAIT_MS)
+        assert not model.is_laid_out()
+        monkeypatch.setattr(svc, "NEAR_END", 0)
+        monkeypatch.setattr(svc, "SAMPLE_LEAST", 10_000)  # no sample: the rows wait for the layout
+        model.set_query(sort=svc.CustomerSort.NAME_DESC)
+        qtbot.waitUntil(lambda: model.rowCount() == 515, timeout=WAIT_MS)
+        table.scrollTo(model.index(300, 0))
         qtbot.wait(200)
-        assert model.data(model.index(400, 0)) == "Loading…"  # counted, its rows wait for the layout
+        assert model.data(model.index(300, 0)) == "Loading…"
         release()  # the layout comes in: the rows in view are read without being asked for again
-        qtbot.waitUntil(lambda: model.is_laid_out() and model.row_at(400) is not None, timeout=WAIT_MS)
-        assert _names_at(model, range(395, 405)) == on_tea[395:405]
+        qtbot.waitUntil(lambda: model.is_laid_out() and model.row_at(300) is not None, timeout=WAIT_MS)
+        assert _names_at(model, range(295, 305)) == on_tea[::-1][295:305]
     finally:
         release()
+
+
+def test_a_long_newsletter_list_shows_rows_anywhere_before_its_layout_and_keeps_them_in_view_after(
+        qtbot, db, owner, ctx_for, monkeypatch):
+    """A newsletter list's rows are not on the list's index: before its layout is in, rows
+    away from its ends are placed by a sample of the list (about where they are), the rows
+    next to them read on from them; once the layout is in they are moved to their exact
+    places and the view follows, showing the same customers."""
+    _insert_customers(db, 1030)
+    with db.begin() as s:
+        tea = _tea_letter(s)
+        for c in s.query(Customer):
+            if (c.id * 2654435761) % 1000 < 500:  # about half, unevenly
+                s.add(Subscription(list_id=tea, customer_id=c.id, status=SubscriptionStatus.SUBSCRIBED))
+    monkeypatch.setattr(svc, "SMALL_LIST", 0)  # laid out as a long list is
+    monkeypatch.setattr(svc, "SAMPLE_PROBES", 140)  # a sample of about 70 of the 515: rows about where they are
+    monkeypatch.setattr(svc, "NEAR_END", 50)
+    gates: list[threading.Event] = []
+    layout = svc.customer_list_layout
+
+    def slow_layout(*args, **kwargs):
+        gate = threading.Event()
+        gates.append(gate)
+        gate.wait(30)
+        return layout(*args, **kwargs)
+
+    ctx = ctx_for(db, owner)
+    screen = open_screen(qtbot, ctx)
+    model, table = screen.model, screen.table
+    monkeypatch.setattr(svc, "customer_list_layout", slow_layout)
+    shifts = []
+    model.shifted.connect(lambda first, last, by: shifts.append(by))
+    try:
+        screen.list_filter.setCurrentIndex(screen.list_filter.findData(tea))
+        on_tea = _expected(db, owner, svc.CustomerSort.NAME, list_id=tea)
+        qtbot.waitUntil(lambda: model.rowCount() == len(on_tea) == model.total() > 450, timeout=WAIT_MS)
+
+        def run_shown(rows) -> list[str] | None:
+            names = _names_at(model, rows)
+            return None if "Loading…" in names else names
+
+        table.scrollTo(model.index(220, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+        qtbot.waitUntil(lambda: run_shown(range(220, 240)) is not None, timeout=WAIT_MS)
+        assert not model.is_laid_out()
+        shown = run_shown(range(220, 240))
+        found = on_tea.index(shown[0])
+        assert shown == on_tea[found:found + 20]  # consecutive customers of the list...
+        assert found != 220 and abs(found - 220) < 50  # ...about where they are, not exactly
+        # Scrolling on across the end of the block shows the customers that come next, none
+        # left out or shown twice.
+        table.scrollTo(model.index(410, 0), QAbstractItemView.ScrollHint.PositionAtBottom)
+        qtbot.waitUntil(lambda: run_shown(range(390, 410)) is not None, timeout=WAIT_MS)
+        assert run_shown(range(220, 410)) == on_tea[found:found + 190]
+        top = table.rowAt(0)
+        in_view, selected = model.data(model.index(top, 0)), top + 3
+        table.selectRow(selected)
+        chosen = model.data(model.index(selected, 0))
+
+        for gate in gates:
+            gate.set()  # the layout comes in
+        qtbot.waitUntil(lambda: model.is_laid_out() and not model.is_loading(), timeout=WAIT_MS)
+        assert shifts == [found - 220]
+        assert model.data(model.index(table.rowAt(0), 0)) == in_view  # the same customers in view
+        assert model.data(table.currentIndex().siblingAtColumn(0)) == chosen  # and the same one chosen
+        rows = range(table.rowAt(0), table.rowAt(0) + 20)
+        qtbot.waitUntil(lambda: run_shown(rows) == on_tea[rows.start:rows.stop], timeout=WAIT_MS)
+    finally:
+        for gate in gates:
+            gate.set()
 
 
 def test_a_change_elsewhere_keeps_the_list_where_it_was(qtbot, db, owner, ctx_for):

@@ -407,6 +407,54 @@ def test_any_rows_of_the_list_are_read_from_its_layout_in_either_direction(db, o
             assert [r.id for r in rows] == whole[6:11]
 
 
+def test_a_sample_places_rows_about_where_they_are_and_the_layout_finds_their_exact_place(db, owner, monkeypatch):
+    """Before a long list's layout is in, a sample of it places rows away from its ends:
+    consecutive rows of the list, near where they belong; near the ends they are exact; the
+    layout then tells exactly where any of them is."""
+    for i in range(120):
+        new(db, owner, f"F{i % 5}", f"L{(i * 7919) % 1009:04d}")
+    with db.begin() as s:
+        for c in s.scalars(select(Customer)):
+            c.created_at = c.created_at - timedelta(minutes=(c.id * 7907) % 1013)
+            if (c.id * 2654435761) % 10 < 3:
+                c.status = CustomerStatus.DEACTIVATED
+    monkeypatch.setattr(svc, "SAMPLE_PROBES", 40)
+    monkeypatch.setattr(svc, "SAMPLE_LEAST", 10)
+    monkeypatch.setattr(svc, "NEAR_END", 10)
+    for sort in svc.CustomerSort:
+        for filters in ({}, {"status": CustomerStatus.ACTIVE}):
+            whole = [r.id for r in svc.list_customers_page(db, actor=owner, sort=sort, limit=200, **filters).rows]
+            count = len(whole)
+            sample = svc.sample_customer_list(db, actor=owner, sort=sort, **filters)
+            ascending = whole if svc.ascending_sort(sort) == sort else whole[::-1]
+            assert 10 <= len(sample) < count
+            assert [i for _k, i in sample] == [i for i in ascending if i in {i for _k, i in sample}]  # in order
+            layout = svc.customer_list_layout(db, actor=owner, sort=sort, stride=7, **filters)
+            off = set()
+            for first in range(0, count, 3):
+                rows = svc.list_customers_rows(db, actor=owner, layout=None, count=count, sample=sample, sort=sort,
+                                               first=first, limit=5, **filters)
+                ids = [r.id for r in rows]
+                at = whole.index(ids[0])
+                assert ids == whole[at:at + 5]  # consecutive rows of the list
+                assert abs(at - first) <= count // 4, (sort, filters, first)
+                if not svc.placed_by_sample(count, first, 5, len(sample)):
+                    assert at == first  # near the ends: exact
+                off.add(at - first)
+                position = svc.customer_list_position(db, actor=owner, layout=layout, sort=sort,
+                                                      key=(rows[0].sort_key, rows[0].id), **filters)
+                assert position == at
+            assert off != {0}, (sort, filters, len(sample), count, off)  # (placed by the sample, not counted)
+    # A customer not on the list has no place on it.
+    gone = svc.list_customers_page(db, actor=owner, status=CustomerStatus.DEACTIVATED, limit=1).rows[0]
+    layout = svc.customer_list_layout(db, actor=owner, status=CustomerStatus.ACTIVE)
+    assert svc.customer_list_position(db, actor=owner, layout=layout, key=(gone.sort_key, gone.id),
+                                      status=CustomerStatus.ACTIVE) is None
+    # Too few of the list among the ids looked at: no sample, nothing placed by it.
+    monkeypatch.setattr(svc, "SAMPLE_LEAST", 1000)
+    assert svc.sample_customer_list(db, actor=owner) == ()
+
+
 def test_list_filters_status_list_membership_and_open_requests(db, owner, monkeypatch):
     a = new(db, owner, "Ann", "Able").customer
     b = new(db, owner, "Ben", "Baker").customer

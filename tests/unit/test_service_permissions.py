@@ -51,7 +51,8 @@ NO_ACTOR = {
         "customer_addresses.clean_address",
         "customers.ascending_sort", "customers.can_edit", "customers.can_merge", "customers.fragment_probe",
         "customers.phone_search",
-        "customers.plan_query", "customers.positional_reads_are_quick", "customers.validate_changes",
+        "customers.placed_by_sample", "customers.plan_query", "customers.positional_reads_are_quick",
+        "customers.validate_changes",
         "orders.next_statuses", "orders.normalize_tracking_number",
         "phone_orders.mask_email", "phone_orders.new_reference", "outbox.outbox_reference",
         "settings.check_settings",
@@ -150,6 +151,7 @@ WHO_MAY = {
     "customers.add_note": EVERYONE,
     "customers.count_customers": EVERYONE,
     "customers.customer_list_layout": EVERYONE,
+    "customers.customer_list_position": EVERYONE,
     "customers.create_customer": DESK,
     "customers.find_duplicates": DESK,
     "customers.get_customer": EVERYONE,
@@ -157,6 +159,7 @@ WHO_MAY = {
     "customers.list_customers_rows": EVERYONE,
     "customers.merge_customers": DESK,
     "customers.newsletter_list_options": EVERYONE,
+    "customers.sample_customer_list": EVERYONE,
     "customers.search_customers": EVERYONE,
     "customers.similar_customers": EVERYONE,
     "customers.update_customer": DESK,
@@ -415,7 +418,7 @@ def arguments(fn, ids) -> dict:
         "requested_by": "Harris County Court", "authority": "court order", "what_given": "name",
         "out": str(Path("/nonexistent-folder") / "out.bin"), "title": "Our policy changes",
         "body": "We will use your data in a new way.", "effective_at": None,
-        "amount": Decimal("1.00"), "layout": ListLayout(stride=200, keys=(), count=0),
+        "amount": Decimal("1.00"), "layout": ListLayout(stride=200, keys=(), count=0), "key": ("", 10**6),
     }
     kwargs, positional = {}, []
     for name, param in inspect.signature(fn).parameters.items():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,6 +36,22 @@ MATCH_WORDS = {
     "phone": "phone", "email": "email", "order": "order number", "name": "name",
     "company": "company", "postcode": "postcode", "text": "part of a word",
 }
+
+
+def follow_shift(table: QTableView, first: int, last: int, by: int) -> None:
+    """Rows `first` to `last`, shown about where they are before the list's layout was in,
+    are at their exact places `by` rows on (`CustomersTableModel.shifted`): the view follows
+    them, so the same customers stay in view, and the one selected among them stays selected."""
+    if not by:
+        return
+    if first <= table.rowAt(0) <= last:
+        bar = table.verticalScrollBar()
+        per_pixel = table.verticalScrollMode() == QAbstractItemView.ScrollMode.ScrollPerPixel
+        bar.setValue(bar.value() + by * (table.verticalHeader().defaultSectionSize() if per_pixel else 1))
+    current = table.currentIndex()
+    if current.isValid() and first <= current.row() <= last:
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        table.selectionModel().setCurrentIndex(table.model().index(current.row() + by, current.column()), flags)
 
 
 class CustomersScreen(QWidget):
@@ -161,6 +177,7 @@ class CustomersScreen(QWidget):
             combo.currentIndexChanged.connect(self._filters_changed)
         self.model.page_loaded.connect(self._page_loaded)
         self.model.counted.connect(self._counted)
+        self.model.shifted.connect(self._shifted)
         self.model.load_failed.connect(self._load_failed)
         ctx.bus.changed.connect(self._on_changes)
         self._watching = True
@@ -331,6 +348,9 @@ class CustomersScreen(QWidget):
 
     def _counted(self, total: int) -> None:
         self.count_label.setText(f"{total:,} customer" + ("" if total == 1 else "s"))
+
+    def _shifted(self, first: int, last: int, by: int) -> None:
+        follow_shift(self.table, first, last, by)
 
     def _load_failed(self, exc) -> None:
         self.count_label.setText("")

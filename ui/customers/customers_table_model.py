@@ -77,6 +77,8 @@ class CustomersTableModel(QAbstractTableModel):
     page_loaded = Signal(int)  # a block arrived; how many rows the view has
     counted = Signal(int)  # how many rows the list has (once per query)
     load_failed = Signal(object)
+    # Rows placed by the list's sample (first, last) are now at their exact places, `by` rows on.
+    shifted = Signal(int, int, int)
 
     BLOCK_SIZE = 200
 
@@ -98,6 +100,11 @@ class CustomersTableModel(QAbstractTableModel):
         self._asked: int | None = None  # the row whose asking started the next read
         self._reading: tuple[int, ...] | None = None  # the blocks being read
         self._failed = False
+        # Before the layout is in: the list's sample (`sample_customer_list`), and the blocks
+        # placed by it or read on from those (about where they are, moved once it is in).
+        self._sample: tuple | None = None
+        self._approx: set[int] = set()
+        self._settling = False  # the layout is in: the blocks placed by the sample are to be moved
         # Layouts by (ascending sort of the column, filters), kept until the customers change.
         self._layouts: OrderedDict[tuple, ListLayout] = OrderedDict()
         self._laying_out: set[tuple] = set()  # layouts being read
@@ -141,6 +148,7 @@ class CustomersTableModel(QAbstractTableModel):
         self._wanted = [0]
         self._reading = None
         self._failed = False
+        self._sample, self._approx, self._settling = None, set(), False
         self.endResetModel()
         self._read_next()  # the first rows
         key = self._layout_key()
@@ -156,6 +164,7 @@ class CustomersTableModel(QAbstractTableModel):
             self._set_count(other.count)
         else:
             self._read_count()
+        self._read_sample()
         self._read_layout(key, self._sort)
 
     def refresh(self) -> None:
@@ -175,7 +184,9 @@ class CustomersTableModel(QAbstractTableModel):
         self._layout = None
         self._wanted = []
         self._reading = None
+        self._sample, self._approx, self._settling = None, set(), False
         self._read_count()
+        self._read_sample()
         self._read_layout(self._layout_key(), self._sort)
         # The view asks again for the rows it shows: their blocks are read, the old rows shown meanwhile.
         self.dataChanged.emit(self.index(0, 0), self.index(self._shown - 1, len(COLUMNS) - 1))
@@ -199,7 +210,7 @@ class CustomersTableModel(QAbstractTableModel):
 
     def is_loading(self) -> bool:
         return not self._failed and (self._layout is None or self._reading is not None
-                                     or bool(self._wanted))
+                                     or bool(self._wanted) or self._settling)
 
     def total(self) -> int | None:
         """How many rows the list has, once counted."""
@@ -237,6 +248,38 @@ class CustomersTableModel(QAbstractTableModel):
         # A count that fails says nothing: the layout's read, which counts too, says why. It goes
         # ahead of layouts waiting for a thread (those of filters chosen a moment ago, say).
         self._tasks.run_io(work, on_success=done, on_failure=lambda exc: None, owner=self, priority=1)
+
+    def _read_sample(self) -> None:
+        """Read the list's sample on the database thread (a read by primary key, quick): once
+        it and the count are in, rows anywhere in a long list are read before its layout,
+        about where they are (`customers_service.sample_customer_list`)."""
+        generation, db, actor, sort, filters = self._generation, self._db, self._actor, self._sort, dict(self._filters)
+
+        def work(token, progress):
+            return customers_service.sample_customer_list(db, actor=actor, sort=sort, **filters)
+
+        def done(sample: tuple) -> None:
+            if generation == self._generation and self._layout is None and sample:
+                self._sample = tuple(sample)
+                self._kick.start()
+
+        # A sample that cannot be read leaves the rows to their layout, which says what went wrong.
+        self._tasks.run_db(work, on_success=done, on_failure=lambda exc: None, owner=self)
+
+    def _placed_by_sample(self, first: int, limit: int) -> bool:
+        return (self._layout is None and self._sample is not None and self._count is not None
+                and customers_service.placed_by_sample(self._count, first, limit, len(self._sample)))
+
+    def _next_to_placed(self, block: int) -> tuple[str, CustomerRow] | None:
+        """How `block` is read when a block beside it was placed by the sample: on from its
+        rows ("after" its last, "before" its first), so that the two meet without a gap."""
+        if self._layout is not None:
+            return None
+        for neighbour, how, at in ((block - 1, "after", -1), (block + 1, "before", 0)):
+            rows = self._blocks.get(neighbour) if neighbour in self._approx else None
+            if rows and rows[at] is not None:
+                return how, rows[at]
+        return None
 
     def _positional(self) -> bool:
         """Blocks can be read before the layout is in: counted from the nearer end of the list."""
@@ -289,10 +332,82 @@ class CustomersTableModel(QAbstractTableModel):
             self._layouts.popitem(last=False)
 
     def _laid_out(self, layout: ListLayout) -> None:
-        """The current query's layout is known: the view gets every row."""
+        """The current query's layout is known: the view gets every row, and the rows placed
+        by the sample are moved to their exact places (`_settle`) before any other is read."""
         self._layout = layout
+        self._sample = None
+        self._settling = bool(self._approx)
         self._set_count(layout.count)
         self._kick.start()
+
+    def _settle(self) -> None:
+        """Move the rows placed by the sample, and those read on from them, to their exact
+        places now that the layout is in: each run of such blocks is found on the list by its
+        first row (`customer_list_position`), its rows keep being shown there (whole blocks as
+        read, the rest until read again), and `shifted` tells the view, which keeps the same
+        customers in view by scrolling as far."""
+        self._settling = False
+        runs: list[list[int]] = []
+        for b in sorted(b for b in self._approx if b in self._blocks):
+            if runs and runs[-1][-1] == b - 1:
+                runs[-1].append(b)
+            else:
+                runs.append([b])
+        size = self.BLOCK_SIZE
+        placed = []  # (first row it was shown at, its rows) of each run
+        for run in runs:
+            rows = [r for b in run for r in self._blocks[b]]
+            at = run[0] * size
+            while rows and rows[0] is None:  # (read "before" near the list's start: shorter)
+                rows.pop(0)
+                at += 1
+            if rows and None not in rows:
+                placed.append((at, tuple(rows)))
+        for b in self._approx:
+            self._blocks.pop(b, None)
+        self._approx = set()
+        if not placed:
+            self._kick.start()
+            return
+        generation, db, actor, layout = self._generation, self._db, self._actor, self._layout
+        sort, filters = self._sort, dict(self._filters)
+        self._reading = (-1,)  # nothing else read meanwhile
+
+        def work(token, progress):
+            return [customers_service.customer_list_position(
+                db, actor=actor, layout=layout, sort=sort, key=(rows[0].sort_key, rows[0].id), **filters)
+                for _at, rows in placed]
+
+        def done(positions: list[int | None]) -> None:
+            if generation != self._generation:
+                return
+            self._reading = None
+            for (at, rows), position in zip(placed, positions):
+                if position is not None:
+                    self._move(at, rows, position)
+            if self._shown:
+                self.dataChanged.emit(self.index(0, 0), self.index(self._shown - 1, len(COLUMNS) - 1))
+            self._kick.start()
+
+        self._tasks.run_db(work, on_success=done, on_failure=lambda exc: self._fail(generation, exc), owner=self)
+
+    def _move(self, at: int, rows: tuple[CustomerRow, ...], position: int) -> None:
+        """Rows shown from row `at` on are rows `position` on of the list: whole blocks of
+        them are kept as read, the rest shown until their blocks are read."""
+        size, end = self.BLOCK_SIZE, min(position + len(rows), self._shown)
+        for b in range(position // size, (end - 1) // size + 1):  # (none when they are past the end)
+            start = b * size
+            block = tuple(rows[i - position] if position <= i < position + len(rows) else None
+                          for i in range(start, min(start + size, self._shown)))
+            if b in self._blocks:
+                continue
+            if None in block:
+                self._stale[b] = block
+            else:
+                self._blocks[b] = block
+                self._stale.pop(b, None)
+        self._blocks = self._newest_blocks(self._blocks)
+        self.shifted.emit(at, at + len(rows) - 1, position - at)
 
     def _set_count(self, count: int) -> None:
         if self._count != count:
@@ -350,9 +465,13 @@ class CustomersTableModel(QAbstractTableModel):
         """Read the block asked for last (the one in view), one read at a time."""
         if self._reading is not None or self._failed:
             return
+        if self._settling:
+            self._settle()
+            return
         # Blocks that cannot be read yet (the layout is not in) stay wanted for when it is.
         self._wanted = [b for b in self._wanted if b not in self._blocks]
-        readable = [b for b in self._wanted if b == 0 or self._layout is not None or self._positional()]
+        sampled = self._sample is not None and self._count is not None
+        readable = [b for b in self._wanted if b == 0 or self._layout is not None or self._positional() or sampled]
         if not readable:
             return
         block = readable[-1]
@@ -361,7 +480,8 @@ class CustomersTableModel(QAbstractTableModel):
         # A view paints from its top row down, so a first row asked for in the second half of
         # its block brings the next block along.
         blocks = [block]
-        if self._count is not None:
+        beside = self._next_to_placed(block)
+        if self._count is not None and beside is None:
             after = self._asked is not None and self._asked // self.BLOCK_SIZE == block \
                 and self._asked % self.BLOCK_SIZE >= self.BLOCK_SIZE // 2
             for neighbour in (block + 1, block - 1):
@@ -377,12 +497,20 @@ class CustomersTableModel(QAbstractTableModel):
             self._idle.start()  # not yet: someone is moving about the list
         generation, db, actor, layout = self._generation, self._db, self._actor, self._layout
         sort, filters, size, count = self._sort, dict(self._filters), self.BLOCK_SIZE, self._count
+        sample = self._sample if layout is None else None
+        approx = beside is not None or self._placed_by_sample(blocks[0] * size, len(blocks) * size)
 
         def work(token, progress):
             if blocks == [0]:
                 return customers_service.list_customers_page(db, actor=actor, sort=sort, limit=size, **filters).rows
+            if beside is not None:
+                how, row = beside
+                rows = customers_service.list_customers_page(
+                    db, actor=actor, sort=sort, after=(row.sort_key, row.id), from_end=how == "before", limit=size,
+                    **filters).rows
+                return (None,) * (size - len(rows)) + rows if how == "before" else rows  # (ends where it did)
             return customers_service.list_customers_rows(
-                db, actor=actor, layout=layout, count=count, sort=sort, first=blocks[0] * size,
+                db, actor=actor, layout=layout, count=count, sample=sample, sort=sort, first=blocks[0] * size,
                 limit=len(blocks) * size, **filters)
 
         def done(rows: tuple[CustomerRow, ...]) -> None:
@@ -394,7 +522,14 @@ class CustomersTableModel(QAbstractTableModel):
                 self._blocks.pop(b, None)  # (kept as the newest)
                 self._blocks[b] = rows[i * size:(i + 1) * size]
                 self._stale.pop(b, None)
+                if approx:
+                    self._approx.add(b)
+                else:
+                    self._approx.discard(b)
+            if approx and self._layout is not None:
+                self._settling = True  # the layout came in while these were read
             self._blocks = self._newest_blocks(self._blocks)
+            self._approx &= self._blocks.keys()
             if blocks == [0] and self._layout is None and len(rows) < size:
                 self._first_block_is_all(rows)
             if self._shown:
