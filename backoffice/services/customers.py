@@ -1142,8 +1142,17 @@ def sample_customer_list(
 def placed_by_sample(count: int, first: int, limit: int, sampled: int) -> bool:
     """Whether `list_customers_rows` places rows `first` to `first + limit - 1` of a list of
     `count` rows by a sample of `sampled` rows (else they are counted from the nearer end):
-    only away from the list's ends (NEAR_END), where the rows are about where they would be."""
-    return sampled >= SAMPLE_LEAST and first > NEAR_END and count - first - limit > NEAR_END
+    only away from the list's ends (NEAR_END), where the rows are about where they would be,
+    and only in a long list (a short one's layout, its ids, comes as quickly, and a sample of
+    it would hold too few of its rows to place them well)."""
+    return (sampled >= SAMPLE_LEAST and count > SMALL_LIST and first > NEAR_END
+            and count - first - limit > NEAR_END)
+
+
+def near_an_end(count: int, first: int, limit: int) -> bool:
+    """Whether rows `first` to `first + limit - 1` of a list of `count` rows are so near one
+    of its ends (NEAR_END) that counting from it finds them quickly, whatever the filters."""
+    return first <= NEAR_END or count - first - limit <= NEAR_END
 
 
 def customer_list_position(

@@ -420,6 +420,7 @@ def test_a_sample_places_rows_about_where_they_are_and_the_layout_finds_their_ex
                 c.status = CustomerStatus.DEACTIVATED
     monkeypatch.setattr(svc, "SAMPLE_PROBES", 40)
     monkeypatch.setattr(svc, "SAMPLE_LEAST", 10)
+    monkeypatch.setattr(svc, "SMALL_LIST", 20)
     monkeypatch.setattr(svc, "NEAR_END", 10)
     for sort in svc.CustomerSort:
         for filters in ({}, {"status": CustomerStatus.ACTIVE}):

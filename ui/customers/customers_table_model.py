@@ -103,6 +103,7 @@ class CustomersTableModel(QAbstractTableModel):
         # Before the layout is in: the list's sample (`sample_customer_list`), and the blocks
         # placed by it or read on from those (about where they are, moved once it is in).
         self._sample: tuple | None = None
+        self._sampling = False  # the sample is being read
         self._approx: set[int] = set()
         self._settling = False  # the layout is in: the blocks placed by the sample are to be moved
         # Layouts by (ascending sort of the column, filters), kept until the customers change.
@@ -148,7 +149,7 @@ class CustomersTableModel(QAbstractTableModel):
         self._wanted = [0]
         self._reading = None
         self._failed = False
-        self._sample, self._approx, self._settling = None, set(), False
+        self._sample, self._sampling, self._approx, self._settling = None, False, set(), False
         self.endResetModel()
         self._read_next()  # the first rows
         key = self._layout_key()
@@ -182,9 +183,10 @@ class CustomersTableModel(QAbstractTableModel):
         self._stale = self._newest_blocks({**self._stale, **self._blocks})
         self._blocks = {}
         self._layout = None
+        self._count = None  # (rows placed by the old count would be off by the rows added or gone)
         self._wanted = []
         self._reading = None
-        self._sample, self._approx, self._settling = None, set(), False
+        self._sample, self._sampling, self._approx, self._settling = None, False, set(), False
         self._read_count()
         self._read_sample()
         self._read_layout(self._layout_key(), self._sort)
@@ -259,12 +261,34 @@ class CustomersTableModel(QAbstractTableModel):
             return customers_service.sample_customer_list(db, actor=actor, sort=sort, **filters)
 
         def done(sample: tuple) -> None:
-            if generation == self._generation and self._layout is None and sample:
-                self._sample = tuple(sample)
+            if generation == self._generation:
+                self._sampling = False
+                if self._layout is None and sample:
+                    self._sample = tuple(sample)
                 self._kick.start()
 
-        # A sample that cannot be read leaves the rows to their layout, which says what went wrong.
-        self._tasks.run_db(work, on_success=done, on_failure=lambda exc: None, owner=self)
+        def failed(exc: BaseException) -> None:
+            # A sample that cannot be read leaves the rows to their layout, which says what went wrong.
+            if generation == self._generation:
+                self._sampling = False
+                self._kick.start()
+
+        self._sampling = True
+        self._tasks.run_db(work, on_success=done, on_failure=failed, owner=self)
+
+    def _readable(self, block: int) -> bool:
+        """Whether `block` can be read now: the first always; once the layout is in, any; before,
+        once counted, those near an end (counted from it), the others once the sample is in
+        (placed by it) or, where counting along the list's index is quick, unless the sample is
+        on its way (its placing is quicker still)."""
+        if block == 0 or self._layout is not None:
+            return True
+        if self._count is None:
+            return False
+        if self._sample is not None or customers_service.near_an_end(
+                self._count, block * self.BLOCK_SIZE, self.BLOCK_SIZE):
+            return True
+        return self._positional() and not self._sampling
 
     def _placed_by_sample(self, first: int, limit: int) -> bool:
         return (self._layout is None and self._sample is not None and self._count is not None
@@ -470,8 +494,7 @@ class CustomersTableModel(QAbstractTableModel):
             return
         # Blocks that cannot be read yet (the layout is not in) stay wanted for when it is.
         self._wanted = [b for b in self._wanted if b not in self._blocks]
-        sampled = self._sample is not None and self._count is not None
-        readable = [b for b in self._wanted if b == 0 or self._layout is not None or self._positional() or sampled]
+        readable = [b for b in self._wanted if self._readable(b)]
         if not readable:
             return
         block = readable[-1]
