@@ -285,8 +285,9 @@ class CustomersTableModel(QAbstractTableModel):
             return True
         if self._count is None:
             return False
-        if self._sample is not None or customers_service.near_an_end(
-                self._count, block * self.BLOCK_SIZE, self.BLOCK_SIZE):
+        first = block * self.BLOCK_SIZE
+        if self._placed_by_sample(first, self.BLOCK_SIZE) or customers_service.near_an_end(
+                self._count, first, self.BLOCK_SIZE):
             return True
         return self._positional() and not self._sampling
 
