@@ -935,6 +935,15 @@ def _at_most(conn, status, list_id, has_open_request) -> int | None:
                     .scalar_one()) for side in sides), default=None)
 
 
+def _from_the_sets(conn) -> None:
+    """Tell PostgreSQL to read a short list from its filters' sets, each customer by primary
+    key, for the rest of the transaction of `conn`: its planner, counting on reading whole
+    tables faster than that, hashed the 20,000 SMS subscribers against all million customers
+    (300 ms for the list's layout and 250 ms for its count, 130 and 70 ms by primary key)."""
+    conn.exec_driver_sql("SET LOCAL enable_hashjoin = off")
+    conn.exec_driver_sql("SET LOCAL enable_mergejoin = off")
+
+
 def _from_the_filters_side(db: Database, stmt, column, *, descending: bool = False):
     """`stmt` in the list's order, read from the filters' side and then sorted: SQLite is
     kept from walking the list's index for the order (and checking every customer on it)
@@ -977,6 +986,8 @@ def customer_list_layout(
     with db.engine.connect() as conn:
         few = _at_most(conn, status, list_id, has_open_request)
         if few is not None and few <= SMALL_LIST:
+            if db.backend == "postgresql":
+                _from_the_sets(conn)
             ids = tuple(conn.execute(_from_the_filters_side(db, select(Customer.id).where(*sets), column)).scalars())
             return ListLayout(stride=1, keys=(), count=len(ids), ids=ids)
         if list_id is not None:  # the subscribers in order, from the list's side
@@ -1221,7 +1232,11 @@ def count_customers(
     access.require(db, actor, Permission.FIND_CUSTOMERS)
     conditions = _list_filters(status, list_id, has_open_request, as_sets=True)
     with db.engine.connect() as conn:
-        if db.backend != "postgresql" and status is not None and list_id is None and not has_open_request:
+        if db.backend == "postgresql" and (list_id is not None or has_open_request):
+            few = _at_most(conn, status, list_id, has_open_request)
+            if few is not None and few <= SMALL_LIST:
+                _from_the_sets(conn)
+        elif db.backend != "postgresql" and status is not None and list_id is None and not has_open_request:
             few = _at_most(conn, status, list_id, has_open_request)
             if few is not None and few > SMALL_LIST:
                 # Most customers have this status: SQLite would count them on the status index,
