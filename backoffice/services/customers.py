@@ -1143,6 +1143,7 @@ def sample_customer_list(
         # each probe's filters checked on its own: a few thousand rows, not the whole sets.
         if db.backend == "postgresql":
             probed = Customer.id == any_(bindparam("probes", ids, type_=ARRAY(Integer)))
+            _from_the_sets(conn)  # (each probe looked up, not the list's subscribers hashed whole)
         else:
             probed = Customer.id.in_(select(func.json_each(json.dumps(ids)).table_valued("value").c.value))
         stmt = select(column, Customer.id).where(probed, *_list_filters(status, list_id, has_open_request))

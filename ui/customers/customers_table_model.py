@@ -252,9 +252,10 @@ class CustomersTableModel(QAbstractTableModel):
         self._tasks.run_io(work, on_success=done, on_failure=lambda exc: None, owner=self, priority=1)
 
     def _read_sample(self) -> None:
-        """Read the list's sample on the database thread (a read by primary key, quick): once
-        it and the count are in, rows anywhere in a long list are read before its layout,
-        about where they are (`customers_service.sample_customer_list`)."""
+        """Read the list's sample on the other pool, beside the first rows and ahead of the
+        count and the layout (a read by primary key, 15-45 ms at a million customers): once it
+        and the count are in, rows anywhere in a long list are read before its layout, about
+        where they are (`customers_service.sample_customer_list`)."""
         generation, db, actor, sort, filters = self._generation, self._db, self._actor, self._sort, dict(self._filters)
 
         def work(token, progress):
@@ -274,7 +275,7 @@ class CustomersTableModel(QAbstractTableModel):
                 self._kick.start()
 
         self._sampling = True
-        self._tasks.run_db(work, on_success=done, on_failure=failed, owner=self)
+        self._tasks.run_io(work, on_success=done, on_failure=failed, owner=self, priority=2)
 
     def _readable(self, block: int) -> bool:
         """Whether `block` can be read now: the first always; once the layout is in, any; before,
