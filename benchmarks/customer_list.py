@@ -240,7 +240,7 @@ def measure(db, *, rounds: int, only: str | None = None) -> list[tuple[float, fl
                     dragged = model.data(model.index(_in_view(view)[0], 0), Qt.ItemDataRole.UserRole)
                 laid = _wait(app, model.is_laid_out, t0=t0, timeout=600)
                 line(sort, "laid out", laid, bare.count(filters) if i == 0 else None)
-                if dragged is not None:
+                if dragged is not None and shifts:
                     # Rows placed by the sample move to their exact places once the layout is in; the
                     # view follows them (as the screen's does): the same customer stays at its top.
                     _wait(app, lambda: not model.is_loading() and _shown(view), t0=t1, timeout=600)
