@@ -226,20 +226,26 @@ def measure(db, *, rounds: int, only: str | None = None) -> list[tuple[float, fl
                      bare.fetch(block_ids(0)))
                 counted = _wait(app, lambda: model.total() is not None and model.rowCount() == model.total()
                                 and bar.maximum() >= model.total() - model.BLOCK_SIZE, t0=t0, timeout=600)
-                line(sort, "counted (bar spans)", counted, bare.count(filters) if i == 0 else None)
-                dragged = None
+                dragged, early_line = None, None
                 if model.total() and not model.is_laid_out():
-                    # The person drags the scroll bar at once, before the layout is in.
+                    # The person drags the scroll bar at once, before the layout is in (the floors
+                    # are read afterwards: a bare count can take longer than the layout).
                     t1 = time.perf_counter()
                     shifts.clear()
                     bar.setValue(bar.maximum() // 2)
                     took = _wait(app, lambda: _shown(view), t0=t1, timeout=600)
-                    floor = bare.fetch(block_ids(_in_view(view)[0]))
+                    dragged = model.data(model.index(_in_view(view)[0], 0), Qt.ItemDataRole.UserRole)
+                    early_line = (took, block_ids(_in_view(view)[0]))
+                laid = _wait(app, model.is_laid_out, t0=t0, timeout=600)
+                # The floors, once the list is laid out: the GUI thread waits while they are read.
+                bare_count = bare.count(filters) if i == 0 else None
+                line(sort, "counted (bar spans)", counted, bare_count)
+                if early_line is not None:
+                    took, ids = early_line
+                    floor = bare.fetch(ids)
                     line(sort, "middle, once counted", took, floor)
                     early.append((took, floor))
-                    dragged = model.data(model.index(_in_view(view)[0], 0), Qt.ItemDataRole.UserRole)
-                laid = _wait(app, model.is_laid_out, t0=t0, timeout=600)
-                line(sort, "laid out", laid, bare.count(filters) if i == 0 else None)
+                line(sort, "laid out", laid, bare_count)
                 if dragged is not None and shifts:
                     # Rows placed by the sample move to their exact places once the layout is in; the
                     # view follows them (as the screen's does): the same customer stays at its top.
