@@ -52,8 +52,6 @@ MAX_LAYOUTS = 16
 # paging through a million customers keeps the memory of a few thousand, and a block scrolled
 # back to is read again.
 MAX_BLOCKS = 50
-# How long the list is left alone before the other sort column's layout is read.
-IDLE_MS = 1000
 
 
 class CustomersTableModel(QAbstractTableModel):
@@ -65,13 +63,15 @@ class CustomersTableModel(QAbstractTableModel):
     rows in view and for searches. Once the count is in (the quicker of the two), the
     view has every row; where the filters are on the list's index and keep most of it, a
     block anywhere is read at once by counting from the nearer end of the index, else it
-    waits for the layout. Once the layout is in, any block is one seek on the list's
-    index: the last (Ctrl+End) as well as one in the middle of the scroll bar. Rows not read yet show
-    "Loading…". Layouts are kept by sort column and filters (one serves both
-    directions of its column) until the customers change; once one is read and the list
-    is left alone a moment (IDLE_MS), the other column's for the same filters is read
-    too, so that choosing another sort finds its layout ready. A new sort or filter (`set_query`) starts over and drops what is
-    still on its way for the old one.
+    waits for the layout or, in a long list, is placed by the list's sample (see
+    `_read_sample`). Once the layout is in, any block is one seek on the list's index: the
+    last (Ctrl+End) as well as one in the middle of the scroll bar. Rows not read yet show
+    "Loading…". Layouts are kept by sort column and filters (one serves both directions of
+    its column), and counts by filters, until the customers change. The other column's
+    layout is not read ahead: on PostgreSQL, reading a newsletter list's while someone
+    pressed Ctrl+End made the last rows take half a second, and a sort chosen is placed by
+    its sample until its own layout is in. A new sort or filter (`set_query`) starts over
+    and drops what is still on its way for the old one.
     """
 
     page_loaded = Signal(int)  # a block arrived; how many rows the view has
@@ -109,17 +109,12 @@ class CustomersTableModel(QAbstractTableModel):
         # Layouts by (ascending sort of the column, filters), kept until the customers change.
         self._layouts: OrderedDict[tuple, ListLayout] = OrderedDict()
         self._laying_out: set[tuple] = set()  # layouts being read
+        self._counts: dict[tuple, int] = {}  # counts by filters, kept until the customers change
         self._epoch = 0  # counts the changes of the customers: older layouts are not kept
         self._kick = QTimer(self)
         self._kick.setSingleShot(True)
         self._kick.setInterval(0)
         self._kick.timeout.connect(self._read_next)
-        # The other column's layout is read once the list has been left alone a moment: its
-        # read would slow the blocks someone is jumping to.
-        self._idle = QTimer(self)
-        self._idle.setSingleShot(True)
-        self._idle.setInterval(IDLE_MS)
-        self._idle.timeout.connect(self._read_other_layout)
 
     # --- the query -------------------------------------------------------------------
 
@@ -135,7 +130,6 @@ class CustomersTableModel(QAbstractTableModel):
         """Start over with another sort or other filters: the first rows and the layout
         are read at once (the layout found ready when it was read before)."""
         self.beginResetModel()
-        self._idle.stop()
         self._generation += 1
         if sort is not None:
             self._sort = CustomerSort(sort)
@@ -157,12 +151,10 @@ class CustomersTableModel(QAbstractTableModel):
         if layout is not None:
             self._layouts.move_to_end(key)
             self._laid_out(layout)
-            self._idle.start()
             return
-        # The same filters on the other column: the count is known already.
-        other = self._layouts.get(self._layout_key(other_column=True))
-        if other is not None:
-            self._set_count(other.count)
+        count = self._counts.get(self._filters_key())  # the same filters, another sort: counted
+        if count is not None:
+            self._set_count(count)
         else:
             self._read_count()
         self._read_sample()
@@ -175,10 +167,10 @@ class CustomersTableModel(QAbstractTableModel):
         self._epoch += 1
         self._layouts.clear()
         self._laying_out.clear()
+        self._counts.clear()
         if self._failed or not self._shown:
             self.set_query()
             return
-        self._idle.stop()
         self._generation += 1
         self._stale = self._newest_blocks({**self._stale, **self._blocks})
         self._blocks = {}
@@ -225,11 +217,8 @@ class CustomersTableModel(QAbstractTableModel):
     def _filters_key(self) -> tuple:
         return tuple(sorted(self._filters.items(), key=lambda kv: kv[0]))
 
-    def _layout_key(self, *, other_column: bool = False) -> tuple:
-        up = customers_service.ascending_sort(self._sort)
-        if other_column:
-            up = CustomerSort.OLDEST if up == CustomerSort.NAME else CustomerSort.NAME
-        return (up, self._filters_key())
+    def _layout_key(self) -> tuple:
+        return (customers_service.ascending_sort(self._sort), self._filters_key())
 
     # --- the count and the layout -----------------------------------------------------
 
@@ -331,7 +320,6 @@ class CustomersTableModel(QAbstractTableModel):
             self._keep(key, layout)
             if key == self._layout_key() and self._layout is None:
                 self._laid_out(layout)
-                self._idle.start()
 
         def failed(exc: BaseException) -> None:
             if epoch != self._epoch:
@@ -341,15 +329,6 @@ class CustomersTableModel(QAbstractTableModel):
                 self._fail(self._generation, exc)
 
         self._tasks.run_io(work, on_success=done, on_failure=failed, owner=self)
-
-    def _read_other_layout(self) -> None:
-        """Read the other column's layout for the same filters, for the next sort chosen."""
-        if self._reading is not None:
-            self._idle.start()
-            return
-        key = self._layout_key(other_column=True)
-        if key not in self._layouts:
-            self._read_layout(key, key[0])
 
     def _keep(self, key: tuple, layout: ListLayout) -> None:
         self._layouts[key] = layout
@@ -436,6 +415,7 @@ class CustomersTableModel(QAbstractTableModel):
         self.shifted.emit(at, at + len(rows) - 1, position - at)
 
     def _set_count(self, count: int) -> None:
+        self._counts[self._filters_key()] = count
         if self._count != count:
             self._count = count
             self.counted.emit(count)
@@ -518,8 +498,6 @@ class CustomersTableModel(QAbstractTableModel):
                     break
         self._asked = None
         self._reading = tuple(blocks)
-        if self._idle.isActive():
-            self._idle.start()  # not yet: someone is moving about the list
         generation, db, actor, layout = self._generation, self._db, self._actor, self._layout
         sort, filters, size, count = self._sort, dict(self._filters), self.BLOCK_SIZE, self._count
         sample = self._sample if layout is None else None
