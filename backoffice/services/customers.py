@@ -1202,8 +1202,10 @@ def customer_list_position(
                 middle = (low + high) // 2
                 before = conn.execute(select(tuple_(*layout.keys[middle]) <= tuple_(*key))).scalar_one()
                 low, high = (middle, high) if before else (low, middle)
+            # In the list's order, so that the database walks the list's index from the layout's key
+            # (unordered, PostgreSQL read all the customers by id: 360 ms instead of 2).
             since = select(Customer.id).where(*conditions, order_key >= tuple_(*layout.keys[low]),
-                                              order_key < tuple_(*key))
+                                              order_key < tuple_(*key)).order_by(column, Customer.id)
             counted = conn.execute(select(func.count()).select_from(since.limit(layout.stride).subquery()))
             position = low * layout.stride + int(counted.scalar_one())
     if position is None:
