@@ -246,10 +246,11 @@ def measure(db, *, rounds: int, only: str | None = None) -> list[tuple[float, fl
                     line(sort, "middle, once counted", took, floor)
                     early.append((took, floor))
                 line(sort, "laid out", laid, bare_count)
-                if dragged is not None and shifts:
+                if dragged is not None:
                     # Rows placed by the sample move to their exact places once the layout is in; the
                     # view follows them (as the screen's does): the same customer stays at its top.
                     _wait(app, lambda: not model.is_loading() and _shown(view), t0=t1, timeout=600)
+                if dragged is not None and shifts:
                     moved = sum(shifts)
                     same = model.data(model.index(_in_view(view)[0], 0), Qt.ItemDataRole.UserRole) == dragged
                     print(f"{'':28} {'':9} {'  placed':26} {moved:+9,d} rows off "
