@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QStyle, QStyleOptionComboBox, QTableView
 from sqlalchemy import insert, select
 
 from backoffice.domain import Customer, Order
@@ -507,6 +507,23 @@ def test_the_whole_list_can_be_jumped_about_as_soon_as_it_is_counted(qtbot, db, 
         assert _names_at(model, range(295, 305)) == on_tea[::-1][295:305]
     finally:
         release()
+
+
+def test_a_newsletter_list_chosen_in_the_filter_shows_its_whole_name(qtbot, db, owner, ctx_for):
+    """The lists' names arrive once the screen is shown; the filter widens to show them."""
+    with db.begin() as s:
+        s.add(NewsletterList(name="Wholesale buyers' email newsletter", channel=Channel.EMAIL,
+                             consent_wording="Yes please"))
+    screen = open_screen(qtbot, ctx_for(db, owner))
+    combo = screen.list_filter
+    qtbot.waitUntil(lambda: combo.count() > 1, timeout=WAIT_MS)
+    combo.setCurrentIndex(combo.findText("On “Wholesale buyers' email newsletter”"))
+    QApplication.processEvents()
+    option = QStyleOptionComboBox()
+    combo.initStyleOption(option)
+    field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                         QStyle.SubControl.SC_ComboBoxEditField, combo)
+    assert field.width() >= combo.fontMetrics().horizontalAdvance(combo.currentText())
 
 
 def test_a_long_newsletter_list_shows_rows_anywhere_before_its_layout_and_keeps_them_in_view_after(

@@ -108,6 +108,8 @@ class CustomersScreen(QWidget):
         self.list_filter = QComboBox()
         self.list_filter.setObjectName("listFilter")
         self.list_filter.addItem("Any newsletter list", None)
+        # The lists' names come after it is shown: it widens to show them whole.
+        self.list_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.request_filter = QComboBox()
         self.request_filter.setObjectName("requestFilter")
         self.request_filter.addItem("With or without privacy requests", None)
