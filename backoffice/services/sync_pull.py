@@ -1291,6 +1291,31 @@ def _customer_map(s: Session, store_ids: Iterable[int]) -> dict[int, int]:
     return {store_id: merged or cid for store_id, cid, merged in rows}
 
 
+def _order_page_lookups(s: Session, order_store_ids: list[int], customer_store_ids: Iterable[int],
+                        fresh: int) -> tuple[dict[int, int], dict[int, int], list[int]]:
+    """On PostgreSQL, in one round trip: the orders here with these store ids (store id -> local
+    id), the customers their orders belong to (`_customer_map`), and `fresh` new order ids
+    taken from the orders' sequence (those not used leave a gap, as any sequence may).
+
+    Each of the three was a round trip of its own, about 3 ms of the 34 ms a page of new orders
+    took to write on PostgreSQL with the server on the same two cores."""
+    customer_ids = [i for i in set(customer_store_ids) if i]
+    cursor = s.connection().connection.driver_connection.cursor()
+    try:
+        cursor.execute(
+            "SELECT 1, store_id, id, NULL FROM orders WHERE store_id = ANY(%(orders)s) "
+            "UNION ALL SELECT 2, store_id, id, merged_into_id FROM customers WHERE store_id = ANY(%(customers)s) "
+            "UNION ALL SELECT 3, NULL, nextval(pg_get_serial_sequence('orders', 'id')), NULL "
+            "FROM generate_series(1, %(fresh)s)",
+            {"orders": order_store_ids, "customers": customer_ids, "fresh": fresh})
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    here = {store_id: oid for kind, store_id, oid, _ in rows if kind == 1}
+    customers = {store_id: merged or cid for kind, store_id, cid, merged in rows if kind == 2}
+    return here, customers, [oid for kind, _, oid, _ in rows if kind == 3]
+
+
 def _local_ids(s: Session, table: str, store_ids: list[int]) -> dict[int, int]:
     """Store id -> local id of the rows of `table` ("orders", "customers") with these store ids."""
     return dict(select_in(s, f"SELECT store_id, id FROM {table} WHERE store_id IN ({{}})", store_ids))
@@ -1342,16 +1367,22 @@ def upsert_order_data(s: Session, ctx: PullContext, mapped: Sequence[sm.OrderDat
         return gone
     refs = [i.reference for i in items.values() if i.reference]
     existing_rows = []
+    customers, fresh = None, []
+    if s.get_bind().dialect.name == "postgresql":  # (three round trips in one)
+        here, customers, fresh = _order_page_lookups(s, list(items), (i.customer_store_id for i in items.values()),
+                                                     len(items))
+    else:
+        here = _local_ids(s, "orders", list(items))
     # A page of orders new here (a first sync) needs no full rows: a quick look tells.
-    if _local_ids(s, "orders", list(items)) or (refs and select_in(
-            s, "SELECT id FROM orders WHERE reference IN ({})", refs)):
+    if here or (refs and select_in(s, "SELECT id FROM orders WHERE reference IN ({})", refs)):
         condition = ORDERS.c.store_id.in_(list(items))
         if refs:
             condition = or_(condition, ORDERS.c.reference.in_(refs))
         existing_rows = s.execute(select(ORDERS).where(condition)).mappings().all()
     by_store = {r["store_id"]: r for r in existing_rows if r["store_id"] is not None}
     by_ref = {r["reference"]: r for r in existing_rows if r["reference"]}
-    customers = _customer_map(s, (i.customer_store_id for i in items.values()))
+    if customers is None:
+        customers = _customer_map(s, (i.customer_store_id for i in items.values()))
 
     matched: dict[int, Any] = {}
     new_items: list[sm.OrderData] = []
@@ -1372,7 +1403,7 @@ def upsert_order_data(s: Session, ctx: PullContext, mapped: Sequence[sm.OrderDat
             items[sid] = again[sid]
     ids: dict[int, int] = {sid: row["id"] for sid, row in matched.items()}
     if new_items:
-        ids.update(_insert_orders(s, ctx, new_items, customers, used_refs=set(by_ref)))
+        ids.update(_insert_orders(s, ctx, new_items, customers, used_refs=set(by_ref), fresh_ids=fresh))
     if matched:
         _update_orders(s, ctx, {sid: (matched[sid], items[sid]) for sid in matched}, customers)
     _write_fees_and_refunds(s, ctx, {ids[sid]: item for sid, item in items.items() if sid in ids},
@@ -1499,11 +1530,13 @@ def _store_payment(order_id: int, item: sm.OrderData) -> dict:
 
 
 def _insert_orders(s: Session, ctx: PullContext, items: list[sm.OrderData], customers: dict[int, int],
-                   used_refs: set[str]) -> dict[int, int]:
+                   used_refs: set[str], fresh_ids: Sequence[int] = ()) -> dict[int, int]:
     """Insert orders new here with their lines, addresses, payments and parcels; return store id -> local id.
 
     Their rows come made (`sync_common.new_order_rows`) from the mapping process, or are
-    made here; only what the database tells is added here.
+    made here; only what the database tells is added here. With at least as many
+    `fresh_ids` as orders (taken from the orders' sequence), the orders are given those,
+    else the database gives them theirs, read back after.
     """
     dialect = s.connection().dialect.name
     now = utcnow()
@@ -1521,8 +1554,13 @@ def _insert_orders(s: Session, ctx: PullContext, items: list[sm.OrderData], cust
             ctx.stats.reindex.add(customer_id)
         order = rows.order if rows.order[-1] is not None else rows.order[:-1] + (stamp,)  # no date: now
         orders.append(order + (reference, customer_id, phone if reference else web, stamp))
-    insert_converted(s, ORDERS, ORDER_COLUMNS, orders)
-    ids = _local_ids(s, "orders", [i.store_id for i in items])
+    if len(fresh_ids) >= len(items):
+        ids = {item.store_id: oid for item, oid in zip(items, fresh_ids)}
+        insert_converted(s, ORDERS, ("id",) + ORDER_COLUMNS,
+                         [(oid,) + order for oid, order in zip(fresh_ids, orders)])
+    else:
+        insert_converted(s, ORDERS, ORDER_COLUMNS, orders)
+        ids = _local_ids(s, "orders", [i.store_id for i in items])
     lines, shipping, addresses, payments, shipments = [], [], [], [], []
     product_ids = ctx.product_ids
     for item, rows in zip(items, made):
