@@ -509,6 +509,54 @@ def test_the_whole_list_can_be_jumped_about_as_soon_as_it_is_counted(qtbot, db, 
         release()
 
 
+def test_rows_placed_apart_and_read_on_between_them_all_land_in_their_places(qtbot, db, owner, ctx_for,
+                                                                              monkeypatch):
+    """Two jumps before the layout is in place two runs of rows by the sample, each about where
+    it belongs; rows read on from the first up to the second may not meet it exactly. Once the
+    layout is in, every row shown is the list's own row at that place: each run was moved by
+    its own distance, not the second by the first's."""
+    _insert_customers(db, 2030)
+    with db.begin() as s:
+        tea = _tea_letter(s)
+        for c in s.query(Customer):
+            if (c.id * 2654435761) % 1000 < 500:
+                s.add(Subscription(list_id=tea, customer_id=c.id, status=SubscriptionStatus.SUBSCRIBED))
+    monkeypatch.setattr(svc, "SMALL_LIST", 0)
+    monkeypatch.setattr(svc, "SAMPLE_PROBES", 160)
+    monkeypatch.setattr(svc, "NEAR_END", 50)
+    gates: list[threading.Event] = []
+    layout = svc.customer_list_layout
+
+    def slow_layout(*args, **kwargs):
+        gate = threading.Event()
+        gates.append(gate)
+        gate.wait(30)
+        return layout(*args, **kwargs)
+
+    ctx = ctx_for(db, owner)
+    screen = open_screen(qtbot, ctx)
+    model, table = screen.model, screen.table
+    monkeypatch.setattr(svc, "customer_list_layout", slow_layout)
+    shifts = []
+    model.shifted.connect(lambda first, last, by: shifts.append((first, by)))
+    try:
+        screen.list_filter.setCurrentIndex(screen.list_filter.findData(tea))
+        on_tea = _expected(db, owner, svc.CustomerSort.NAME, list_id=tea)
+        qtbot.waitUntil(lambda: model.rowCount() == len(on_tea) == model.total() > 900, timeout=WAIT_MS)
+        for row in (220, 620, 450):  # blocks 1 and 3 placed, then block 2 read on from block 1
+            table.scrollTo(model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+            qtbot.waitUntil(lambda: "Loading…" not in _names_at(model, range(row, row + 20)), timeout=WAIT_MS)
+        assert not model.is_laid_out()
+        for gate in gates:
+            gate.set()
+        qtbot.waitUntil(lambda: model.is_laid_out() and not model.is_loading(), timeout=WAIT_MS)
+        assert len(shifts) == 2 and shifts[0][1] != shifts[1][1]  # two runs, moved apart
+        qtbot.waitUntil(lambda: _names_at(model, range(200, 800)) == on_tea[200:800], timeout=WAIT_MS)
+    finally:
+        for gate in gates:
+            gate.set()
+
+
 def test_a_newsletter_list_chosen_in_the_filter_shows_its_whole_name(qtbot, db, owner, ctx_for):
     """The lists' names arrive once the screen is shown; the filter widens to show them."""
     with db.begin() as s:

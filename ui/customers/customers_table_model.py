@@ -104,7 +104,10 @@ class CustomersTableModel(QAbstractTableModel):
         # placed by it or read on from those (about where they are, moved once it is in).
         self._sample: tuple | None = None
         self._sampling = False  # the sample is being read
-        self._approx: set[int] = set()
+        # Block -> the run it belongs to: rows placed by the sample start one, the blocks read on
+        # from them join it (two runs side by side may not meet exactly).
+        self._approx: dict[int, int] = {}
+        self._runs = 0
         self._settling = False  # the layout is in: the blocks placed by the sample are to be moved
         # Layouts by (ascending sort of the column, filters), kept until the customers change.
         self._layouts: OrderedDict[tuple, ListLayout] = OrderedDict()
@@ -143,7 +146,7 @@ class CustomersTableModel(QAbstractTableModel):
         self._wanted = [0]
         self._reading = None
         self._failed = False
-        self._sample, self._sampling, self._approx, self._settling = None, False, set(), False
+        self._sample, self._sampling, self._approx, self._settling = None, False, {}, False
         self.endResetModel()
         self._read_next()  # the first rows
         key = self._layout_key()
@@ -178,7 +181,7 @@ class CustomersTableModel(QAbstractTableModel):
         self._count = None  # (rows placed by the old count would be off by the rows added or gone)
         self._wanted = []
         self._reading = None
-        self._sample, self._sampling, self._approx, self._settling = None, False, set(), False
+        self._sample, self._sampling, self._approx, self._settling = None, False, {}, False
         self._read_count()
         self._read_sample()
         self._read_layout(self._layout_key(), self._sort)
@@ -285,15 +288,16 @@ class CustomersTableModel(QAbstractTableModel):
         return (self._layout is None and self._sample is not None and self._count is not None
                 and customers_service.placed_by_sample(self._count, first, limit, len(self._sample)))
 
-    def _next_to_placed(self, block: int) -> tuple[str, CustomerRow] | None:
+    def _next_to_placed(self, block: int) -> tuple[str, CustomerRow, int] | None:
         """How `block` is read when a block beside it was placed by the sample: on from its
-        rows ("after" its last, "before" its first), so that the two meet without a gap."""
+        rows ("after" its last, "before" its first), so that the two meet without a gap; and
+        the run it then belongs to."""
         if self._layout is not None:
             return None
         for neighbour, how, at in ((block - 1, "after", -1), (block + 1, "before", 0)):
             rows = self._blocks.get(neighbour) if neighbour in self._approx else None
             if rows and rows[at] is not None:
-                return how, rows[at]
+                return how, rows[at], self._approx[neighbour]
         return None
 
     def _positional(self) -> bool:
@@ -354,7 +358,7 @@ class CustomersTableModel(QAbstractTableModel):
         self._settling = False
         runs: list[list[int]] = []
         for b in sorted(b for b in self._approx if b in self._blocks):
-            if runs and runs[-1][-1] == b - 1:
+            if runs and runs[-1][-1] == b - 1 and self._approx[runs[-1][-1]] == self._approx[b]:
                 runs[-1].append(b)
             else:
                 runs.append([b])
@@ -370,7 +374,7 @@ class CustomersTableModel(QAbstractTableModel):
                 placed.append((at, tuple(rows)))
         for b in self._approx:
             self._blocks.pop(b, None)
-        self._approx = set()
+        self._approx = {}
         if not placed:
             self._kick.start()
             return
@@ -501,13 +505,18 @@ class CustomersTableModel(QAbstractTableModel):
         generation, db, actor, layout = self._generation, self._db, self._actor, self._layout
         sort, filters, size, count = self._sort, dict(self._filters), self.BLOCK_SIZE, self._count
         sample = self._sample if layout is None else None
-        approx = beside is not None or self._placed_by_sample(blocks[0] * size, len(blocks) * size)
+        run = None  # the run of placed rows these join, or start
+        if beside is not None:
+            run = beside[2]
+        elif self._placed_by_sample(blocks[0] * size, len(blocks) * size):
+            self._runs += 1
+            run = self._runs
 
         def work(token, progress):
             if blocks == [0]:
                 return customers_service.list_customers_page(db, actor=actor, sort=sort, limit=size, **filters).rows
             if beside is not None:
-                how, row = beside
+                how, row, _run = beside
                 rows = customers_service.list_customers_page(
                     db, actor=actor, sort=sort, after=(row.sort_key, row.id), from_end=how == "before", limit=size,
                     **filters).rows
@@ -525,14 +534,14 @@ class CustomersTableModel(QAbstractTableModel):
                 self._blocks.pop(b, None)  # (kept as the newest)
                 self._blocks[b] = rows[i * size:(i + 1) * size]
                 self._stale.pop(b, None)
-                if approx:
-                    self._approx.add(b)
+                if run is not None:
+                    self._approx[b] = run
                 else:
-                    self._approx.discard(b)
-            if approx and self._layout is not None:
+                    self._approx.pop(b, None)
+            if run is not None and self._layout is not None:
                 self._settling = True  # the layout came in while these were read
             self._blocks = self._newest_blocks(self._blocks)
-            self._approx &= self._blocks.keys()
+            self._approx = {b: r for b, r in self._approx.items() if b in self._blocks}
             if blocks == [0] and self._layout is None and len(rows) < size:
                 self._first_block_is_all(rows)
             if self._shown:
