@@ -1119,7 +1119,7 @@ def sample_customer_list(
 ) -> tuple[tuple[Any, int], ...]:
     """The (sort key, id) of the list's rows among customers with ids spread evenly over all
     of theirs (`probes` of them, SAMPLE_PROBES by default), in the list's ascending order of
-    `sort`'s column: one read by primary key, about 10 ms at a million customers.
+    `sort`'s column: one read by primary key, 15-45 ms at a million customers.
 
     Customers' ids are given in the order they were added, which says nothing of their
     names, so the sample's `i`-th key is about row `i * count / len(sample)` of a list of

@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from backoffice import secrets
+from backoffice.collector import calm_gc
 from backoffice.db import Database, is_lock_conflict
 from backoffice.domain.base import utcnow
 from backoffice.domain.customers import Customer, CustomerAddress
@@ -63,7 +64,6 @@ from backoffice.services.sync_common import (
     SyncLock,
     SyncOptions,
     attach_counter,
-    calm_gc,
     log,
     pages_in_parallel,
     read_cursor_in,

@@ -27,7 +27,7 @@ from backoffice.db import Database
 from backoffice.domain.base import Money, UTCDateTime, utcnow
 from backoffice.domain.cards import fit_checked, mask_card_numbers
 from backoffice.domain.sync import SyncCursor
-from backoffice.collector import PULL_GC_THRESHOLD, calm_gc
+from backoffice.collector import PULL_GC_THRESHOLD
 from backoffice.errors import Cancelled, UserFacingError
 from backoffice.domain.enums import AddressKind, OrderStatus, PaymentMethod, PaymentStatus
 from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, ShippingLine
@@ -563,7 +563,6 @@ __all__ = [
     "SyncLock",
     "SyncOptions",
     "attach_counter",
-    "calm_gc",
     "check",
     "cursor_time",
     "prefetch",

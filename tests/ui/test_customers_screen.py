@@ -206,6 +206,34 @@ def _tea_letter(s) -> int:
     return s.scalar(select(NewsletterList.id).where(NewsletterList.name == "Tea letter"))
 
 
+def _subscribe_about_half(s, list_id: int) -> None:
+    """Subscribe about half the customers to the list, unevenly along both their ids and names
+    (so that a sample of the list places its rows near, not at, their places)."""
+    for c in s.query(Customer):
+        if (c.id * 2654435761) % 1000 < 500:
+            s.add(Subscription(list_id=list_id, customer_id=c.id, status=SubscriptionStatus.SUBSCRIBED))
+
+
+def _hold_layouts(monkeypatch):
+    """From now on each list layout read waits (as a long list's takes a second or two at a
+    million customers) until the function returned lets the ones waiting through."""
+    gates: list[threading.Event] = []
+    layout = svc.customer_list_layout
+
+    def slow_layout(*args, **kwargs):
+        gate = threading.Event()
+        gates.append(gate)
+        gate.wait(30)
+        return layout(*args, **kwargs)
+
+    def release() -> None:
+        for gate in list(gates):
+            gate.set()
+
+    monkeypatch.setattr(svc, "customer_list_layout", slow_layout)
+    return release
+
+
 def _settled(model) -> bool:
     return model.rowCount() > 0 and not model.is_loading()
 
@@ -450,20 +478,7 @@ def test_the_whole_list_can_be_jumped_about_as_soon_as_it_is_counted(qtbot, db, 
                 s.add(PrivacyRequest(customer_id=c.id, kind=RequestKind.ACCESS, due_at=utcnow(),
                                      status=RequestStatus.RECEIVED))
     monkeypatch.setattr(svc, "SMALL_LIST", 0)  # every list walked on its index, as a long one is
-    gates: list[threading.Event] = []
-    layout = svc.customer_list_layout
-
-    def slow_layout(*args, **kwargs):
-        gate = threading.Event()
-        gates.append(gate)
-        gate.wait(30)
-        return layout(*args, **kwargs)
-
-    def release() -> None:
-        for gate in gates:
-            gate.set()
-
-    monkeypatch.setattr(svc, "customer_list_layout", slow_layout)
+    release = _hold_layouts(monkeypatch)
     ctx = ctx_for(db, owner)
     model = CustomersTableModel(ctx.tasks, db, owner)
     table = QTableView()
@@ -518,25 +533,14 @@ def test_rows_placed_apart_and_read_on_between_them_all_land_in_their_places(qtb
     _insert_customers(db, 2030)
     with db.begin() as s:
         tea = _tea_letter(s)
-        for c in s.query(Customer):
-            if (c.id * 2654435761) % 1000 < 500:
-                s.add(Subscription(list_id=tea, customer_id=c.id, status=SubscriptionStatus.SUBSCRIBED))
+        _subscribe_about_half(s, tea)
     monkeypatch.setattr(svc, "SMALL_LIST", 0)
     monkeypatch.setattr(svc, "SAMPLE_PROBES", 160)
     monkeypatch.setattr(svc, "NEAR_END", 50)
-    gates: list[threading.Event] = []
-    layout = svc.customer_list_layout
-
-    def slow_layout(*args, **kwargs):
-        gate = threading.Event()
-        gates.append(gate)
-        gate.wait(30)
-        return layout(*args, **kwargs)
-
     ctx = ctx_for(db, owner)
     screen = open_screen(qtbot, ctx)
     model, table = screen.model, screen.table
-    monkeypatch.setattr(svc, "customer_list_layout", slow_layout)
+    release = _hold_layouts(monkeypatch)
     shifts = []
     model.shifted.connect(lambda first, last, by: shifts.append((first, by)))
     try:
@@ -547,14 +551,12 @@ def test_rows_placed_apart_and_read_on_between_them_all_land_in_their_places(qtb
             table.scrollTo(model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
             qtbot.waitUntil(lambda: "Loading…" not in _names_at(model, range(row, row + 20)), timeout=WAIT_MS)
         assert not model.is_laid_out()
-        for gate in gates:
-            gate.set()
+        release()
         qtbot.waitUntil(lambda: model.is_laid_out() and not model.is_loading(), timeout=WAIT_MS)
         assert len(shifts) == 2 and shifts[0][1] != shifts[1][1]  # two runs, moved apart
         qtbot.waitUntil(lambda: _names_at(model, range(200, 800)) == on_tea[200:800], timeout=WAIT_MS)
     finally:
-        for gate in gates:
-            gate.set()
+        release()
 
 
 def test_a_newsletter_list_chosen_in_the_filter_shows_its_whole_name(qtbot, db, owner, ctx_for):
@@ -583,25 +585,14 @@ def test_a_long_newsletter_list_shows_rows_anywhere_before_its_layout_and_keeps_
     _insert_customers(db, 1030)
     with db.begin() as s:
         tea = _tea_letter(s)
-        for c in s.query(Customer):
-            if (c.id * 2654435761) % 1000 < 500:  # about half, unevenly
-                s.add(Subscription(list_id=tea, customer_id=c.id, status=SubscriptionStatus.SUBSCRIBED))
+        _subscribe_about_half(s, tea)
     monkeypatch.setattr(svc, "SMALL_LIST", 0)  # laid out as a long list is
     monkeypatch.setattr(svc, "SAMPLE_PROBES", 140)  # a sample of about 70 of the 515: rows about where they are
     monkeypatch.setattr(svc, "NEAR_END", 50)
-    gates: list[threading.Event] = []
-    layout = svc.customer_list_layout
-
-    def slow_layout(*args, **kwargs):
-        gate = threading.Event()
-        gates.append(gate)
-        gate.wait(30)
-        return layout(*args, **kwargs)
-
     ctx = ctx_for(db, owner)
     screen = open_screen(qtbot, ctx)
     model, table = screen.model, screen.table
-    monkeypatch.setattr(svc, "customer_list_layout", slow_layout)
+    release = _hold_layouts(monkeypatch)
     shifts = []
     model.shifted.connect(lambda first, last, by: shifts.append(by))
     try:
@@ -630,8 +621,7 @@ def test_a_long_newsletter_list_shows_rows_anywhere_before_its_layout_and_keeps_
         table.selectRow(selected)
         chosen = model.data(model.index(selected, 0))
 
-        for gate in gates:
-            gate.set()  # the layout comes in
+        release()  # the layout comes in
         qtbot.waitUntil(lambda: model.is_laid_out() and not model.is_loading(), timeout=WAIT_MS)
         assert shifts == [found - 220]
         assert model.data(model.index(table.rowAt(0), 0)) == in_view  # the same customers in view
@@ -639,8 +629,7 @@ def test_a_long_newsletter_list_shows_rows_anywhere_before_its_layout_and_keeps_
         rows = range(table.rowAt(0), table.rowAt(0) + 20)
         qtbot.waitUntil(lambda: run_shown(rows) == on_tea[rows.start:rows.stop], timeout=WAIT_MS)
     finally:
-        for gate in gates:
-            gate.set()
+        release()
 
 
 def test_a_change_elsewhere_keeps_the_list_where_it_was(qtbot, db, owner, ctx_for):

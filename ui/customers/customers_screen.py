@@ -108,8 +108,10 @@ class CustomersScreen(QWidget):
         self.list_filter = QComboBox()
         self.list_filter.setObjectName("listFilter")
         self.list_filter.addItem("Any newsletter list", None)
-        # The lists' names come after it is shown: it widens to show them whole.
+        # The lists' names come after it is shown: it widens to show them whole, up to a point
+        # (a very long name is cut rather than pushing the buttons beside it off a small screen).
         self.list_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.list_filter.setMaximumWidth(self.list_filter.fontMetrics().averageCharWidth() * 48)
         self.request_filter = QComboBox()
         self.request_filter.setObjectName("requestFilter")
         self.request_filter.addItem("With or without privacy requests", None)
