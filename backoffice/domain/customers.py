@@ -25,7 +25,7 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int | None] = mapped_column(unique=True)
     status: Mapped[CustomerStatus] = mapped_column(
-        enum_column(CustomerStatus), default=CustomerStatus.ACTIVE, index=True
+        enum_column(CustomerStatus), default=CustomerStatus.ACTIVE
     )
     first_name: Mapped[str] = mapped_column(String(120), default="", info=personal("name"))
     last_name: Mapped[str] = mapped_column(String(120), default="", info=personal("name"))

@@ -176,6 +176,11 @@ Index("ix_customers_shown_by_name", Customer.sort_name, Customer.id, Customer.st
       sqlite_where=_SHOWN, postgresql_where=_SHOWN)
 Index("ix_customers_shown_by_created", Customer.created_at, Customer.id, Customer.status,
       Customer.merged_into_id, sqlite_where=_SHOWN, postgresql_where=_SHOWN)
+# The customers of one status, in the list's two orders (they serve any look-up by status as
+# well): a list filtered on a status few customers have is laid out, counted and read from
+# these alone, already in its order.
+Index("ix_customers_status_by_name", Customer.status, Customer.sort_name, Customer.id, Customer.merged_into_id)
+Index("ix_customers_status_by_created", Customer.status, Customer.created_at, Customer.id, Customer.merged_into_id)
 
 
 # --- What feeds the index -------------------------------------------------------------

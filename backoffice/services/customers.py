@@ -935,6 +935,13 @@ def _at_most(conn, status, list_id, has_open_request) -> int | None:
                     .scalar_one()) for side in sides), default=None)
 
 
+def _status_off_its_indexes(status) -> Any:
+    """The customers of `status`, checked on each row SQLite reads some other way: a unary
+    plus keeps it from reading them off the indexes that start with the status."""
+    shown = type_coerce(literal_column(f"+{Customer.__tablename__}.status"), Customer.status.type)
+    return shown == CustomerStatus(status)
+
+
 def _from_the_sets(conn) -> None:
     """Tell PostgreSQL to read a short list from its filters' sets, each customer by primary
     key, for the rest of the transaction of `conn`: its planner, counting on reading whole
@@ -1146,6 +1153,11 @@ def sample_customer_list(
             _from_the_sets(conn)  # (each probe looked up, not the list's subscribers hashed whole)
         else:
             probed = Customer.id.in_(select(func.json_each(json.dumps(ids)).table_valued("value").c.value))
+            if status is not None:
+                # (Else SQLite reads the probes' status off the customers of that status by
+                # status index, all 970,000 active ones: 180 ms rather than 15.)
+                probed = and_(probed, _status_off_its_indexes(status))
+                status = None
         stmt = select(column, Customer.id).where(probed, *_list_filters(status, list_id, has_open_request))
         found = tuple((k, i) for k, i in conn.execute(_from_the_filters_side(db, stmt, column)))
     return found if len(found) >= SAMPLE_LEAST else ()
@@ -1245,9 +1257,8 @@ def count_customers(
                 # Most customers have this status: SQLite would count them on the status index,
                 # looking each one up in the table; the list's own index holds the status too, and
                 # counting along it reads nothing else (a unary plus keeps the status index out).
-                shown = type_coerce(literal_column(f"+{Customer.__tablename__}.status"), Customer.status.type)
                 conditions = _list_filters(None, list_id, has_open_request, as_sets=True) + [
-                    shown == CustomerStatus(status)]
+                    _status_off_its_indexes(status)]
         return int(conn.execute(select(func.count()).select_from(Customer).where(*conditions)).scalar_one())
 
 
