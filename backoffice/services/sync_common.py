@@ -67,8 +67,11 @@ class SyncOptions:
     settle_seconds: float = 2.0
     #: Customers whose search entries are brought up to date in one transaction after a pull
     #: (only those the run touched; the whole index is rebuilt only after a run that stopped
-    #: before doing it).
+    #: before doing it). SQLite has one writer at a time, so a batch keeps the desks' saves
+    #: waiting while it is written (about 0.2 s); PostgreSQL locks rows, and searches and
+    #: saves go on beside a batch five times as large, which takes a tenth less time in all.
     bulk_reindex_threshold: int = 1000
+    bulk_reindex_threshold_postgresql: int = 5000
     #: Pages fetched ahead while the previous one is written.
     prefetch_pages: int = 2
     #: Pages of a listing asked of the store at once (it answers them side by side).

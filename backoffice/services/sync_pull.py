@@ -1782,7 +1782,9 @@ def rebuild_or_reindex(db: Database, stats: RunStats, options: SyncOptions, prog
             progress(0, 1, "Rebuilding the customer search index")
         rebuild_search_index(db)
     else:
-        reindex_customers(db, ids, progress, batch_size=max(1, options.bulk_reindex_threshold))
+        batch = (options.bulk_reindex_threshold_postgresql if db.backend == "postgresql"
+                 else options.bulk_reindex_threshold)
+        reindex_customers(db, ids, progress, batch_size=max(1, batch))
     stats.reindex.clear()
 
 
