@@ -41,6 +41,7 @@ from backoffice.domain.enums import (
     PaymentStatus,
 )
 from backoffice.domain.orders import (
+    OPEN_STATUSES,
     Order,
     OrderAddress,
     OrderFee,
@@ -1143,12 +1144,13 @@ def pull_orders(ctx: PullContext, connector) -> int:
     if since is not None:
         # A first listing imports no trashed order, so it has none to look for.
         pull_trashed_orders(ctx, connector, since)
-    if since is not None:
-        pull_refund_lines(ctx, connector)
-    else:
-        # A first sync keeps the amounts and reasons of past refunds only: reading each
-        # one's lines would cost a request per refunded order (about one in twenty).
-        ctx.refund_orders.clear()
+    if since is None:
+        # A first sync reads the lines of past refunds only for the orders still to go out,
+        # whose packing slips leave out what was refunded; the others keep their refunds'
+        # amounts and reasons: reading each one's lines costs a request per refunded order
+        # (about one in twenty).
+        _keep_refunds_of_open_orders(ctx)
+    pull_refund_lines(ctx, connector)
     with ctx.db.begin() as s:
         write_cursor(s, CURSOR_ORDERS, started)
         write_cursor(s, CURSOR_ORDERS + RESUME_SUFFIX, "")
@@ -1459,6 +1461,18 @@ def _write_fees_and_refunds(s: Session, ctx: PullContext, items: dict[int, sm.Or
     if replaced or gone or new_refunds:
         ctx.stats.changed_orders.update(replaced)
         ctx.stats.changed_orders.update(r["order_id"] for r in new_refunds)
+
+
+def _keep_refunds_of_open_orders(ctx: PullContext) -> None:
+    """Leave in `ctx.refund_orders` only the orders still open (pending, processing, on hold)."""
+    if not ctx.refund_orders:
+        return
+    still_open = set()
+    with ctx.db.read() as s:
+        for chunk in _chunks(sorted(ctx.refund_orders.values()), 500):
+            still_open.update(s.scalars(select(ORDERS.c.id).where(
+                ORDERS.c.id.in_(chunk), ORDERS.c.status.in_([status.value for status in OPEN_STATUSES]))))
+    ctx.refund_orders = {store_id: oid for store_id, oid in ctx.refund_orders.items() if oid in still_open}
 
 
 def pull_refund_lines(ctx: PullContext, connector) -> None:

@@ -208,3 +208,31 @@ def test_a_refund_from_the_desk_is_not_counted_again_when_a_sync_reads_it_first(
             attempts=1, next_attempt_at=utcnow() + timedelta(hours=1)))
     _sync(db, conn)
     assert {sku: refunded for sku, _quantity, refunded in _refunded(db, staff, order_id)}[line.sku] == 1
+
+
+def test_a_first_sync_reads_past_refunds_lines_for_the_orders_still_to_go_out(db, store, conn, staff):
+    """A shop's first sync: an item refunded earlier on an order still to be shipped is not
+    packed; a finished order keeps its refund's amount and reason, without a request for its lines."""
+    open_order, done_order = (next(o for o in visible_store_orders(store)
+                                   if o["status"] == status and not o["refunds"] and o["line_items"])
+                              for status in ("processing", "completed"))
+    for order in (open_order, done_order):
+        store.update_order(order["id"], {"payment_method": "bacs"})
+        line = order["line_items"][0]
+        store.refund_order(order["id"], {"amount": "1.00", "reason": "One broke", "api_refund": False,
+                                         "line_items": [{"id": line["id"], "quantity": 1, "refund_total": "1.00"}]})
+    store.reset_stats()
+    _sync(db, conn, full_customer_scan=True)
+
+    asked = {path for _method, path, _query, _status in store.requests_log}
+    assert f"/wp-json/wc/v3/orders/{open_order['id']}/refunds" in asked
+    assert f"/wp-json/wc/v3/orders/{done_order['id']}/refunds" not in asked
+    to_pack = _refunded(db, staff, _local(db, open_order["id"]))
+    assert [refunded for _sku, _quantity, refunded in to_pack] == [1] + [0] * (len(to_pack) - 1)
+    assert all(refunded == 0 for _sku, _quantity, refunded in _refunded(db, staff, _local(db, done_order["id"])))
+    for order in (open_order, done_order):
+        refunds = orders_service.get_order(db, actor=staff, order_id=_local(db, order["id"])).refunds
+        assert [(r.amount, r.reason) for r in refunds] == [(Decimal("1.00"), "One broke")]
+    _sync(db, conn)  # read again: counted once
+    assert [refunded for _sku, _quantity, refunded in _refunded(db, staff, _local(db, open_order["id"]))] == \
+        [1] + [0] * (len(to_pack) - 1)
