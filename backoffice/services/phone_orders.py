@@ -27,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from backoffice.db import Database
 from backoffice.domain import (
@@ -66,6 +66,7 @@ from backoffice.services import customers as customers_service
 from backoffice.services.changes import Changes
 from backoffice.services.customer_addresses import ship_to_source
 from backoffice.services.outbox import queue_message
+from backoffice.services.record_labels import customer_name
 from backoffice.services.settings import read_setting, shop_default_country
 
 __all__ = [
@@ -352,7 +353,17 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _may_order(customer: Customer) -> bool:
+    """Whether new orders are taken for this customer record: active, and not merged into another."""
+    return customer.merged_into_id is None and customer.can_order()
+
+
 def _refusal(customer: Customer) -> str:
+    if customer.merged_into_id is not None:
+        s = object_session(customer)
+        kept = s.get(Customer, customer.merged_into_id) if s is not None else None
+        return (f"This customer was merged into {customer_name(kept)}, so orders are taken there: "
+                "open that customer. Nothing was saved.")
     if customer.status is CustomerStatus.ERASED:
         return ("This customer's data was erased at their request, so no new orders can be "
                 "taken for them. Nothing was saved.")
@@ -499,7 +510,7 @@ def caller_summary(db: Database, *, actor: Actor, customer_id: int) -> CallerSum
             select(Order.id, Order.number).where(Order.customer_id == customer.id)
             .order_by(Order.created_at.desc(), Order.id.desc()).limit(1)
         ).first()
-        can = customer.can_order()
+        can = _may_order(customer)
         audit.record(s, actor, "view_caller", entity_type="customer", entity_id=customer.id,
                      customer_id=customer.id)
         return CallerSummary(
@@ -746,10 +757,12 @@ def place_phone_order(
             customer = _create_customer(s, actor, values)
             created = True
         else:
-            customer = s.get(Customer, customer_id)
+            # Shared lock: a merge or erasure of this customer at another desk waits for the
+            # order (and then takes it along), or the order sees that it happened.
+            customer = s.get(Customer, customer_id, with_for_update={"read": True}, populate_existing=True)
             if customer is None:
                 raise NotFound("This customer is no longer here (erased, merged or removed at another desk); nothing was saved.")
-            if not customer.can_order():
+            if not _may_order(customer):
                 raise UserFacingError(_refusal(customer))
             if account_deleted_on_store(customer) and account is None:
                 raise ValidationError(ACCOUNT_DELETED_QUESTION + " Nothing was saved.",

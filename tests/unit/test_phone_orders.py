@@ -255,6 +255,30 @@ def test_deactivated_or_erased_customer_cannot_order(db, order_taker, catalogue,
     assert not summary.can_order and words in summary.refusal
 
 
+def test_a_customer_merged_at_another_desk_takes_no_order_and_the_desk_is_told_where(db, order_taker, owner,
+                                                                                     catalogue):
+    """The caller's card was opened before someone merged that customer into another record:
+    the order is not attached to the merged record (its account may be gone from the store),
+    and the message names the customer to open."""
+    from backoffice.services import customers as customers_service
+
+    merged = add_customer(db)
+    kept = add_customer(db, first="Ana María", email="ana.maria@example.com", phone_digits="17135550142")
+    summary = po.caller_summary(db, actor=order_taker, customer_id=merged)
+    assert summary.can_order
+    customers_service.merge_customers(db, actor=owner, keep_id=kept, merge_id=merged)
+    with pytest.raises(UserFacingError) as err:
+        po.place_phone_order(db, actor=order_taker, customer_id=merged,
+                             lines=[po.LineInput(catalogue["mug"])], shipping=FLAT)
+    assert "merged into Ana María García" in err.value.message and "Nothing was saved" in err.value.message
+    assert count(db, Order) == 0
+    summary = po.caller_summary(db, actor=order_taker, customer_id=merged)
+    assert not summary.can_order and "Ana María García" in summary.refusal
+    placed = po.place_phone_order(db, actor=order_taker, customer_id=kept,
+                                  lines=[po.LineInput(catalogue["mug"])], shipping=FLAT)
+    assert count(db, Order) == 1 and placed.order_id
+
+
 def test_lines_and_shipping_are_checked(db, order_taker, catalogue):
     customer_id = add_customer(db)
     cases = [
