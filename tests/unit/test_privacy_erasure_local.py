@@ -59,3 +59,34 @@ def test_erasure_reaches_merged_records_and_guest_orders_by_phone(db, owner):
     assert again.request.repeat_of == (first.request.id,)
     assert "asked before" in again.message
     assert register.get_request(db, actor=owner, request_id=first.request.id).requester_contact == ""
+
+
+def test_an_order_being_taken_while_the_customer_is_erased_is_erased_with_them(db, owner):
+    """At another desk an order for the customer is being written (its transaction holds the
+    customer, as taking an order does) when the erasure starts: the erasure waits for it and
+    erases its addresses too, rather than working from the orders it saw before."""
+    import threading
+
+    if db.backend != "postgresql":
+        pytest.skip("SQLite lets one transaction write at a time: the two cannot overlap")
+    cid = customers.create_customer(db, actor=owner, first_name="Ilse", last_name="Brandtner",
+                                    email="ilse.b@example.org").customer.profile.id
+    done: dict = {}
+    with db.begin() as s:
+        s.get(Customer, cid, with_for_update={"read": True})
+        order = Order(number="P1", customer_id=cid, status=OrderStatus.PROCESSING)
+        s.add(order)
+        s.flush()
+        s.add(OrderAddress(order_id=order.id, kind=AddressKind.SHIPPING, first_name="Ilse",
+                           last_name="Brandtner", address_1="4 Ringstrasse"))
+        order_id = order.id
+        eraser = threading.Thread(target=lambda: done.update(
+            result=erasure.erase_customer(db, actor=owner, customer_id=cid)))
+        eraser.start()
+        eraser.join(0.5)
+        assert eraser.is_alive()  # waiting for the order's transaction
+    eraser.join(30)
+    assert order_id in done["result"].changes.orders
+    with db.read() as s:
+        assert s.scalar(select(OrderAddress.last_name).where(OrderAddress.order_id == order_id)) == ""
+        assert s.scalar(select(OrderAddress.address_1).where(OrderAddress.order_id == order_id)) == ""

@@ -218,6 +218,12 @@ def erase_in_session(s: Session, actor: Actor, customer_id: int, *, request_id: 
                      now: datetime | None = None) -> tuple[list[Item], list[Item], list[str], set[int]]:
     """Erase a customer in the caller's transaction; returns (erased, kept, store, order ids)."""
     now = now or utcnow()
+    # Lock the customer and the records merged into it first (lowest id first, as a merge does):
+    # an order or a note being taken for them at another desk is either written before the
+    # erasure reads what to erase, or waits for it and is refused.
+    merging = s.scalars(select(Customer.id).where(Customer.merged_into_id == customer_id))
+    for cid in sorted({customer_id, *merging}):
+        s.get(Customer, cid, with_for_update=True, populate_existing=True)
     # Records merged into this one still carry the person's name (and maybe old contact details).
     merged = list(s.scalars(select(Customer.id).where(Customer.merged_into_id == customer_id,
                                                       Customer.status != CustomerStatus.ERASED)))
