@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, or_
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from backoffice.domain.base import Base, personal, utcnow
 from backoffice.domain.enums import AddressKind, CustomerStatus, enum_column
@@ -76,8 +76,19 @@ class Customer(Base):
         return name or self.company or self.email or f"Customer {self.id}"
 
     def can_order(self) -> bool:
-        """A deactivated or erased customer cannot place new orders."""
-        return self.status is CustomerStatus.ACTIVE
+        """A deactivated or erased customer cannot place new orders, nor a record merged into
+        another (the orders go to the one kept)."""
+        return self.status is CustomerStatus.ACTIVE and self.merged_into_id is None
+
+
+def lock_customers(s: Session, *ids: int) -> dict[int, Customer | None]:
+    """Lock the customers' rows in one order (lowest id first), so two desks working on
+    the same customers the other way round wait for each other instead of deadlocking; read
+    them afresh under the lock."""
+    locked: dict[int, Customer | None] = {}
+    for cid in sorted(set(ids)):
+        locked[cid] = s.get(Customer, cid, with_for_update=True, populate_existing=True)
+    return locked
 
 
 # Marketing: the one rule for who may be reached, as a reason (for a row in hand) and as a

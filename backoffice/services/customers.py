@@ -39,7 +39,7 @@ from backoffice.domain.audit import AuditEvent
 from backoffice.domain.base import Base, utcnow
 from backoffice.domain.cards import contains_card_number, mask_card_numbers
 from backoffice.domain.customer_fields import contact_columns, derived_columns_for
-from backoffice.domain.customers import Customer, CustomerAddress, CustomerNote
+from backoffice.domain.customers import Customer, CustomerAddress, CustomerNote, lock_customers
 from backoffice.domain.emails import email_key, validate_email
 from backoffice.domain.enums import (
     AddressKind,
@@ -2033,16 +2033,6 @@ def _is_lock_conflict(exc: OperationalError) -> bool:
     return code in ("40P01", "40001", "55P03") or "database is locked" in str(exc)
 
 
-def _lock_customers(s: Session, *ids: int) -> dict[int, Customer | None]:
-    """Lock the customers' rows in one order (lowest id first), so two desks working on
-    the same pair the other way round wait for each other instead of deadlocking; read
-    them afresh under the lock."""
-    locked: dict[int, Customer | None] = {}
-    for cid in sorted(set(ids)):
-        locked[cid] = s.get(Customer, cid, with_for_update=True, populate_existing=True)
-    return locked
-
-
 def _address_key(a: CustomerAddress) -> tuple[str, ...]:
     """An address as compared for sameness: its lines, folded, without spaces."""
     return tuple(fold(line).replace(" ", "") for line in a.lines())
@@ -2050,7 +2040,7 @@ def _address_key(a: CustomerAddress) -> tuple[str, ...]:
 
 def _merge(db: Database, actor: Actor, keep_id: int, merge_id: int) -> MergeResult:
     with db.begin() as s:
-        locked = _lock_customers(s, keep_id, merge_id)
+        locked = lock_customers(s, keep_id, merge_id)
         keep, merge = locked[keep_id], locked.get(merge_id)
         # Checked under the lock: a merge the other way round that just finished is seen.
         reason = can_merge(keep, merge)

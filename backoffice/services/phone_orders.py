@@ -353,11 +353,6 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _may_order(customer: Customer) -> bool:
-    """Whether new orders are taken for this customer record: active, and not merged into another."""
-    return customer.merged_into_id is None and customer.can_order()
-
-
 def _refusal(customer: Customer) -> str:
     if customer.merged_into_id is not None:
         s = object_session(customer)
@@ -510,7 +505,7 @@ def caller_summary(db: Database, *, actor: Actor, customer_id: int) -> CallerSum
             select(Order.id, Order.number).where(Order.customer_id == customer.id)
             .order_by(Order.created_at.desc(), Order.id.desc()).limit(1)
         ).first()
-        can = _may_order(customer)
+        can = customer.can_order()
         audit.record(s, actor, "view_caller", entity_type="customer", entity_id=customer.id,
                      customer_id=customer.id)
         return CallerSummary(
@@ -762,7 +757,7 @@ def place_phone_order(
             customer = s.get(Customer, customer_id, with_for_update={"read": True}, populate_existing=True)
             if customer is None:
                 raise NotFound("This customer is no longer here (erased, merged or removed at another desk); nothing was saved.")
-            if not _may_order(customer):
+            if not customer.can_order():
                 raise UserFacingError(_refusal(customer))
             if account_deleted_on_store(customer) and account is None:
                 raise ValidationError(ACCOUNT_DELETED_QUESTION + " Nothing was saved.",

@@ -234,6 +234,21 @@ def _hold_layouts(monkeypatch):
     return release
 
 
+def _long_tea_list_held(qtbot, db, owner, ctx_for, monkeypatch, *, customers: int, probes: int):
+    """The screen on `customers` customers, about half of them on the Tea letter, laid out as a
+    long list is (placed by a sample of about `probes` / 2 of them), its layouts held back
+    (`_hold_layouts`): (screen, the list's id, the function letting the layouts through)."""
+    _insert_customers(db, customers)
+    with db.begin() as s:
+        tea = _tea_letter(s)
+        _subscribe_about_half(s, tea)
+    monkeypatch.setattr(svc, "SMALL_LIST", 0)
+    monkeypatch.setattr(svc, "SAMPLE_PROBES", probes)
+    monkeypatch.setattr(svc, "NEAR_END", 50)
+    screen = open_screen(qtbot, ctx_for(db, owner))
+    return screen, tea, _hold_layouts(monkeypatch)
+
+
 def _settled(model) -> bool:
     return model.rowCount() > 0 and not model.is_loading()
 
@@ -530,17 +545,8 @@ def test_rows_placed_apart_and_read_on_between_them_all_land_in_their_places(qtb
     it belongs; rows read on from the first up to the second may not meet it exactly. Once the
     layout is in, every row shown is the list's own row at that place: each run was moved by
     its own distance, not the second by the first's."""
-    _insert_customers(db, 2030)
-    with db.begin() as s:
-        tea = _tea_letter(s)
-        _subscribe_about_half(s, tea)
-    monkeypatch.setattr(svc, "SMALL_LIST", 0)
-    monkeypatch.setattr(svc, "SAMPLE_PROBES", 160)
-    monkeypatch.setattr(svc, "NEAR_END", 50)
-    ctx = ctx_for(db, owner)
-    screen = open_screen(qtbot, ctx)
+    screen, tea, release = _long_tea_list_held(qtbot, db, owner, ctx_for, monkeypatch, customers=2030, probes=160)
     model, table = screen.model, screen.table
-    release = _hold_layouts(monkeypatch)
     shifts = []
     model.shifted.connect(lambda first, last, by: shifts.append((first, by)))
     try:
@@ -582,17 +588,9 @@ def test_a_long_newsletter_list_shows_rows_anywhere_before_its_layout_and_keeps_
     away from its ends are placed by a sample of the list (about where they are), the rows
     next to them read on from them; once the layout is in they are moved to their exact
     places and the view follows, showing the same customers."""
-    _insert_customers(db, 1030)
-    with db.begin() as s:
-        tea = _tea_letter(s)
-        _subscribe_about_half(s, tea)
-    monkeypatch.setattr(svc, "SMALL_LIST", 0)  # laid out as a long list is
-    monkeypatch.setattr(svc, "SAMPLE_PROBES", 140)  # a sample of about 70 of the 515: rows about where they are
-    monkeypatch.setattr(svc, "NEAR_END", 50)
-    ctx = ctx_for(db, owner)
-    screen = open_screen(qtbot, ctx)
+    # A sample of about 70 of the 515 on the list: rows about where they are.
+    screen, tea, release = _long_tea_list_held(qtbot, db, owner, ctx_for, monkeypatch, customers=1030, probes=140)
     model, table = screen.model, screen.table
-    release = _hold_layouts(monkeypatch)
     shifts = []
     model.shifted.connect(lambda first, last, by: shifts.append(by))
     try:

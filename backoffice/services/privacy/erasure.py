@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from backoffice.db import Database
 from backoffice.domain import personal_data
 from backoffice.domain.base import utcnow
-from backoffice.domain.customers import Customer
+from backoffice.domain.customers import Customer, lock_customers
 from backoffice.domain.enums import Channel, CustomerStatus, OutboxKind
 from backoffice.domain.orders import Order, OrderAddress, Payment
 from backoffice.domain.phones import normalize_phone
@@ -221,9 +221,7 @@ def erase_in_session(s: Session, actor: Actor, customer_id: int, *, request_id: 
     # Lock the customer and the records merged into it first (lowest id first, as a merge does):
     # an order or a note being taken for them at another desk is either written before the
     # erasure reads what to erase, or waits for it and is refused.
-    merging = s.scalars(select(Customer.id).where(Customer.merged_into_id == customer_id))
-    for cid in sorted({customer_id, *merging}):
-        s.get(Customer, cid, with_for_update=True, populate_existing=True)
+    lock_customers(s, customer_id, *s.scalars(select(Customer.id).where(Customer.merged_into_id == customer_id)))
     # Records merged into this one still carry the person's name (and maybe old contact details).
     merged = list(s.scalars(select(Customer.id).where(Customer.merged_into_id == customer_id,
                                                       Customer.status != CustomerStatus.ERASED)))
