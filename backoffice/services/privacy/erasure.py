@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from backoffice.db import Database
 from backoffice.domain import personal_data
 from backoffice.domain.base import utcnow
-from backoffice.domain.customers import Customer, lock_customers
+from backoffice.domain.customers import Customer
 from backoffice.domain.enums import Channel, CustomerStatus, OutboxKind
 from backoffice.domain.orders import Order, OrderAddress, Payment
 from backoffice.domain.phones import normalize_phone
@@ -218,10 +218,6 @@ def erase_in_session(s: Session, actor: Actor, customer_id: int, *, request_id: 
                      now: datetime | None = None) -> tuple[list[Item], list[Item], list[str], set[int]]:
     """Erase a customer in the caller's transaction; returns (erased, kept, store, order ids)."""
     now = now or utcnow()
-    # Lock the customer and the records merged into it first (lowest id first, as a merge does):
-    # an order or a note being taken for them at another desk is either written before the
-    # erasure reads what to erase, or waits for it and is refused.
-    lock_customers(s, customer_id, *s.scalars(select(Customer.id).where(Customer.merged_into_id == customer_id)))
     # Records merged into this one still carry the person's name (and maybe old contact details).
     merged = list(s.scalars(select(Customer.id).where(Customer.merged_into_id == customer_id,
                                                       Customer.status != CustomerStatus.ERASED)))
@@ -262,6 +258,13 @@ def erase_in_session(s: Session, actor: Actor, customer_id: int, *, request_id: 
             s.execute(update(table).where(table.c.id == customer_id).values(**values))
         elif "id" in table.c:
             s.execute(update(table).where(table.c.id.in_(entry.row_ids_of_customer(customer_id))).values(**values))
+    # An order taken for them at another desk while this ran is erased too: taking an order
+    # holds the customer's row until it is written, so the row's update above waited for it.
+    # (Locking the row first instead made this wait, holding it, for a sync writing the same
+    # customer's orders, and the two deadlocked.)
+    late = sorted(set(s.scalars(select(Order.id).where(Order.customer_id == customer_id))) - set(orders))
+    if late:
+        orders, recent = [*orders, *late], recent | set(late)
     # Conflicts about their orders name their data too.
     if orders:
         s.execute(delete(SyncConflict).where(SyncConflict.entity_type == "order",
