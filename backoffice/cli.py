@@ -91,7 +91,13 @@ def run(args: argparse.Namespace) -> int:
     except BackofficeError as exc:
         print(f"backoffice: {exc}", file=sys.stderr)
         return 1
-    except SQLAlchemyError:
+    except SQLAlchemyError as exc:
+        from backoffice.db import LOCK_CONFLICT_MESSAGE, is_lock_conflict  # late: only a failure needs it
+
+        if is_lock_conflict(exc):
+            log.warning("backoffice %s: %s", args.command, exc)
+            print(f"backoffice: {LOCK_CONFLICT_MESSAGE}", file=sys.stderr)
+            return 1
         log.exception("backoffice %s: database error", args.command)
         print(f"backoffice: the database could not be read or written, so the command stopped; work already "
               f"committed is kept; {_details(log_path)}", file=sys.stderr)

@@ -29,7 +29,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, Operat
 from sqlalchemy.orm import Session, sessionmaker
 
 import backoffice.domain.model  # noqa: F401  (every mapped class is known before the first query)
-from backoffice.errors import UserFacingError
+from backoffice.errors import ConflictError, UserFacingError
 # Where a desk keeps its database; read before the database layer loads, named here as well.
 from backoffice.places import ENV_DATABASE_URL, data_dir, default_database_url  # noqa: F401
 
@@ -205,6 +205,22 @@ def is_lock_conflict(exc: BaseException) -> bool:
     if getattr(orig, "sqlstate", None) in ("40P01", "40001", "55P03"):
         return True
     return isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig)
+
+
+#: What a person is told when their work collided with another desk's or the sync's.
+LOCK_CONFLICT_MESSAGE = ("Another desk or the store's sync was changing the same records at that moment, so "
+                         "this change was undone before it was saved. Try it again.")
+
+
+def as_user_facing(exc: BaseException) -> BaseException:
+    """`exc`, or a `ConflictError` saying so in words when it is a lock conflict
+    (`is_lock_conflict`): the work was rolled back whole and may simply be tried again.
+    For where failures reach people (the app's background work, the command line)."""
+    if not isinstance(exc, UserFacingError) and is_lock_conflict(exc):
+        error = ConflictError(LOCK_CONFLICT_MESSAGE, details=f"{type(exc).__name__}: {exc}")
+        error.__cause__ = exc
+        return error
+    return exc
 
 
 def is_cut_off(exc: BaseException) -> bool:

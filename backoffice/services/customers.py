@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.exc import OperationalError
 
-from backoffice.db import Database, cut_off_error
+from backoffice.db import Database, cut_off_error, is_lock_conflict
 from backoffice.domain.audit import AuditEvent
 from backoffice.domain.base import Base, utcnow
 from backoffice.domain.cards import contains_card_number, mask_card_numbers
@@ -2019,18 +2019,12 @@ def merge_customers(db: Database, *, actor: Actor, keep_id: int, merge_id: int) 
     try:
         return _merge(db, actor, keep_id, merge_id)
     except (StaleDataError, OperationalError) as exc:
-        if isinstance(exc, OperationalError) and not _is_lock_conflict(exc):
+        if isinstance(exc, OperationalError) and not is_lock_conflict(exc):
             raise
         raise ConflictError(
             "Another desk changed or merged one of these customers at the same moment; nothing "
             "was merged. Open the customer again to see where they stand."
         ) from None
-
-
-def _is_lock_conflict(exc: OperationalError) -> bool:
-    """A deadlock or lock wait that ran out: the work may be tried again."""
-    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
-    return code in ("40P01", "40001", "55P03") or "database is locked" in str(exc)
 
 
 def _address_key(a: CustomerAddress) -> tuple[str, ...]:

@@ -129,3 +129,22 @@ def test_a_failure_after_its_screen_closed_is_logged_whole(qtbot, caplog):
     assert "the store did not answer" in record.getMessage()
     # The traceback points at the line that failed, for whoever reads the log.
     assert record.exc_info and "Traceback" in caplog.text and "test_tasks.py" in caplog.text
+
+
+def test_work_that_collided_with_another_desks_reaches_the_screen_in_words(qtbot):
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    from backoffice.db import LOCK_CONFLICT_MESSAGE
+    from backoffice.errors import ConflictError
+
+    def work(token, progress):
+        raise OperationalError("UPDATE customers", {}, psycopg.errors.DeadlockDetected("deadlock detected"))
+
+    tasks = TaskManager()
+    screen = _Screen()
+    tasks.run_db(work, on_success=screen.show_result, on_failure=screen.show_failure)
+    qtbot.waitUntil(lambda: len(screen.failures) == 1)
+    assert tasks.wait_all()
+    (failure,) = screen.failures
+    assert isinstance(failure, ConflictError) and failure.message == LOCK_CONFLICT_MESSAGE

@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from shiboken6 import isValid
 
+from backoffice.db import as_user_facing
 from backoffice.errors import Cancelled, UserFacingError
 from ui.common.errors import show_error
 
@@ -115,7 +116,8 @@ class _Runnable(QRunnable):
         except BaseException as exc:  # delivered to the GUI thread, never lost
             if not isinstance(exc, Cancelled):
                 log.debug("task failed: %s", "".join(traceback.format_exception(exc)))
-            outcome, signal = (exc, fn), bridge.errored
+            # A collision with another desk's work is told in words, as any refusal is.
+            outcome, signal = (as_user_facing(exc), fn), bridge.errored
         del fn
         signal.emit(number, outcome)
         # The queued signal holds the outcome now: the GUI thread lets go of it last.
