@@ -354,18 +354,19 @@ def _like_escape(text: str) -> str:
 
 
 def _refusal(customer: Customer) -> str:
+    """Why no order can be taken for this customer (the caller card shows it before any order)."""
     if customer.merged_into_id is not None:
         s = object_session(customer)
         kept = s.get(Customer, customer.merged_into_id) if s is not None else None
         return (f"This customer was merged into {customer_name(kept)}, so orders are taken there: "
-                "open that customer. Nothing was saved.")
+                "open that customer.")
     if customer.status is CustomerStatus.ERASED:
         return ("This customer's data was erased at their request, so no new orders can be "
-                "taken for them. Nothing was saved.")
+                "taken for them.")
     if customer.status is CustomerStatus.DEACTIVATED:
         return ("This customer's account is deactivated, so no new orders can be taken for "
-                "them. Nothing was saved.")
-    return "This customer cannot order. Nothing was saved."
+                "them.")
+    return "This customer cannot order."
 
 
 def _hit(p: Product) -> ProductHit:
@@ -758,7 +759,7 @@ def place_phone_order(
             if customer is None:
                 raise NotFound("This customer is no longer here (erased, merged or removed at another desk); nothing was saved.")
             if not customer.can_order():
-                raise UserFacingError(_refusal(customer))
+                raise UserFacingError(_refusal(customer) + " Nothing was saved.")
             if account_deleted_on_store(customer) and account is None:
                 raise ValidationError(ACCOUNT_DELETED_QUESTION + " Nothing was saved.",
                                       fields={"account": ACCOUNT_DELETED_QUESTION})
