@@ -46,6 +46,8 @@ class HomeSummary:
     sync: sync_state.SyncStatus | None
     list_sizes: tuple[ListSize, ...] | None
     orders_per_day: tuple[DayCount, ...]
+    #: True when the chart counts only the orders this person took (a role that sees no others').
+    orders_per_day_own: bool = False
 
 
 def _local_midnight(now: datetime) -> datetime:
@@ -111,7 +113,8 @@ def home_summary(db: Database, *, actor: Actor, now: datetime | None = None) -> 
         alarm = register.queue_alarm(db, actor=actor, now=now)
         overdue, due = alarm.overdue, alarm.due_soon
     status = sync_state.sync_status(db, actor=actor) if actor.may(Permission.RUN_SYNC) else None
-    return HomeSummary(today, to_ship, overdue, due, status, sizes, chart)
+    return HomeSummary(today, to_ship, overdue, due, status, sizes, chart,
+                       orders_per_day_own=not actor.may(Permission.VIEW_ALL_ORDERS))
 
 
 def requests_waiting(db: Database, *, actor: Actor, now: datetime | None = None) -> register.QueueAlarm | None:

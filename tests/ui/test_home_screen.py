@@ -81,7 +81,13 @@ def test_home_figures_follow_a_change_published_elsewhere(qtbot, sqlite_db):
 
 def test_an_order_taker_home_has_only_its_figures(qtbot, sqlite_db):
     taker = make_staff(sqlite_db, Role.ORDER_TAKER, "taker")
+    with sqlite_db.begin() as s:
+        s.add(Order(status=OrderStatus.PROCESSING, origin=OrderOrigin.WEB))  # the web store's: not theirs
+        s.add(Order(status=OrderStatus.PROCESSING, origin=OrderOrigin.PHONE, created_by_staff_id=taker.staff_id))
     window, home = _window(qtbot, sqlite_db, taker)
     assert list(home.tiles) == ["phoneOrdersTile"]
+    # The chart counts the orders they took, and says so (an empty chart is not an empty shop).
+    assert home.chart.days[-1].orders == 1
+    assert home.chart.accessibleDescription().startswith("1 order you took in the last 6 weeks")
     window.ctx.tasks.wait_all(WAIT_MS)
     window.close()

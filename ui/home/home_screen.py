@@ -238,7 +238,7 @@ class HomeScreen(QWidget):
             total = sum(x.subscribed for x in s.list_sizes)
             detail = ", ".join(f"{x.name} {x.subscribed}" for x in s.list_sizes[:3])
             self._set("listsTile", total, detail or "no lists yet")
-        self.chart.set_days(s.orders_per_day)
+        self.chart.set_days(s.orders_per_day, own=s.orders_per_day_own)
 
     def _set(self, name: str, value, detail: str = "") -> None:
         tile = self.tiles.get(name)

@@ -22,6 +22,8 @@ class OrdersChart(QWidget):
         super().__init__(parent)
         self.setObjectName("ordersChart")
         self.days: tuple[DayCount, ...] = ()
+        #: Only the orders the person at the desk took (their role sees no others').
+        self.own = False
         self.setMinimumSize(280, 150)
         self.setMaximumHeight(240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -30,14 +32,16 @@ class OrdersChart(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(520, 200)
 
-    def set_days(self, days: tuple[DayCount, ...]) -> None:
+    def set_days(self, days: tuple[DayCount, ...], *, own: bool = False) -> None:
         self.days = days
+        self.own = own
         total = sum(d.orders for d in days)
         peak = max((d.orders for d in days), default=0)
         weeks = len(days) // 7
         # A screen reader hears the chart as a sentence.
+        whose = ("order" if total == 1 else "orders") + (" you took" if own else "")
         self.setAccessibleDescription(
-            f"{total} orders in the last {weeks} weeks; at most {peak} on one day; "
+            f"{total} {whose} in the last {weeks} weeks; at most {peak} on one day; "
             f"{days[-1].orders if days else 0} today.")
         self.setToolTip(self.accessibleDescription())
         self.update()
@@ -52,8 +56,8 @@ class OrdersChart(QWidget):
         painter.setPen(text)
         peak = max((d.orders for d in self.days), default=0)
         # Until the figures are read there are no days: the caption says so, not "last 0 weeks".
-        caption = (f"Orders per day, last {len(self.days) // 7} weeks (most: {peak})" if self.days
-                   else "Orders per day: …")
+        what = "Orders you took per day" if self.own else "Orders per day"
+        caption = (f"{what}, last {len(self.days) // 7} weeks (most: {peak})" if self.days else f"{what}: …")
         painter.drawText(QRectF(4, 0, self.width() - 8, line + 2), Qt.AlignmentFlag.AlignLeft, caption)
         if not self.days or area.width() <= 0 or area.height() <= 0:
             painter.end()
