@@ -88,6 +88,7 @@ def test_an_order_taker_home_has_only_its_figures(qtbot, sqlite_db):
     assert list(home.tiles) == ["phoneOrdersTile"]
     # The chart counts the orders they took, and says so (an empty chart is not an empty shop).
     assert home.chart.days[-1].orders == 1
+    assert home.tiles["phoneOrdersTile"].accessibleName() == "phone order today: 1"
     assert home.chart.accessibleDescription().startswith("1 order you took in the last 6 weeks")
     window.ctx.tasks.wait_all(WAIT_MS)
     window.close()

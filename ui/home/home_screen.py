@@ -29,11 +29,14 @@ RELOAD_DELAY_MS = 400
 class Tile(QPushButton):
     """A figure and what it counts; pressing it (click, Enter or Space) opens its screen."""
 
-    def __init__(self, name: str, icon_name: str, caption: str, screens: str | tuple[str, ...]) -> None:
+    def __init__(self, name: str, icon_name: str, caption: str | tuple[str, str],
+                 screens: str | tuple[str, ...]) -> None:
         super().__init__()
         self.setObjectName(name)
         self.screens = (screens,) if isinstance(screens, str) else screens
-        self.caption = caption
+        # (for one, for any other count): "1 phone order today", "2 phone orders today".
+        self.captions = (caption, caption) if isinstance(caption, str) else caption
+        self.caption = self.captions[1]
         self.setMinimumHeight(64)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         picture = QLabel()
@@ -46,7 +49,7 @@ class Tile(QPushButton):
         self.number.setFont(font)
         self.number.setMinimumWidth(self.number.fontMetrics().horizontalAdvance("0000"))
         self.number.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.words = QLabel(caption)
+        self.words = QLabel(self.caption)
         self.words.setWordWrap(True)
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 6, 10, 6)
@@ -61,6 +64,7 @@ class Tile(QPushButton):
 
     def set_value(self, value: str, detail: str = "") -> None:
         self.value = value
+        self.caption = self.captions[0] if value == "1" else self.captions[1]
         self.number.setText(value)
         self.words.setText(self.caption + (f"<br><span style='color:#555'>{escape(detail)}</span>" if detail else ""))
         self.setAccessibleName(f"{self.caption}: {value}" + (f". {detail}" if detail else ""))
@@ -99,15 +103,18 @@ class HomeScreen(QWidget):
         grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(8)
         wanted = [
-            ("phoneOrdersTile", "phone", "phone orders today", "OrdersScreen", Permission.VIEW_OWN_ORDERS),
+            ("phoneOrdersTile", "phone", ("phone order today", "phone orders today"), "OrdersScreen",
+             Permission.VIEW_OWN_ORDERS),
             # Without a shipping screen the orders list is where orders to ship are found.
-            ("toShipTile", "shipping", "orders to ship", ("ShippingScreen", "OrdersScreen"),
+            ("toShipTile", "shipping", ("order to ship", "orders to ship"), ("ShippingScreen", "OrdersScreen"),
              Permission.VIEW_ALL_ORDERS),
-            ("requestsTile", "requests", "privacy requests overdue or due soon", "PrivacyScreen",
+            ("requestsTile", "requests", ("privacy request overdue or due soon",
+                                          "privacy requests overdue or due soon"), "PrivacyScreen",
              Permission.LOG_PRIVACY_REQUEST),
-            ("syncTile", "sync", "messages waiting for the web store", "SyncScreen", Permission.RUN_SYNC),
-            ("listsTile", "newsletters", "people on newsletter lists", "NewslettersScreen",
-             Permission.MANAGE_NEWSLETTERS),
+            ("syncTile", "sync", ("message waiting for the web store", "messages waiting for the web store"),
+             "SyncScreen", Permission.RUN_SYNC),
+            ("listsTile", "newsletters", ("person on newsletter lists", "people on newsletter lists"),
+             "NewslettersScreen", Permission.MANAGE_NEWSLETTERS),
         ]
         for name, icon_name, caption, screen, permission in wanted:
             if not ctx.may(permission):
