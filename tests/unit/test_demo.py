@@ -163,3 +163,30 @@ def test_a_demo_that_fails_midway_leaves_nothing_behind(db, step, monkeypatch, c
     assert "The disk is full." in capsys.readouterr().err
     after = row_counts(db)
     assert after == before, {k: (before[k], v) for k, v in after.items() if v != before[k]}
+
+
+def test_a_demo_shop_has_people_on_its_lists_and_requests_on_their_clock(db):
+    from backoffice.demo.activity import add_demo_activity
+    from backoffice.services.newsletters import lists as newsletter_lists
+    from backoffice.services.newsletters.consent import customer_consent
+    from backoffice.services.privacy import register
+
+    fill_demo_database(db, customers=300, orders=300, seed=3)
+    create_demo_accounts(db)
+    login, _name, _role, password = DEMO_ACCOUNTS[0]
+    owner = staff.authenticate(db, login=login, password=password, desk="demo")
+    done = add_demo_activity(db, actor=owner, seed=3)
+    assert done.subscribed > 30 and done.requests == 3
+    views = {v.name: v for v in newsletter_lists.list_lists(db, actor=owner)}
+    assert views["Email newsletter"].subscribed > 20 and views["SMS newsletter"].subscribed > 0
+    assert sum(v.subscribed for v in views.values()) == done.subscribed - done.opted_out
+    # Each person on a list is there with the wording they agreed to and how they gave it.
+    member = newsletter_lists.list_members(db, actor=owner, list_id=views["Email newsletter"].id,
+                                          status="subscribed").rows[0]
+    (given,) = [r for r in customer_consent(db, actor=owner, customer_id=member.customer_id).history
+                if r.list_name == "Email newsletter"]
+    assert given.wording.startswith("Yes, please send me") and given.taken_by == "Olivia Owner"
+    assert given.method == "phone"
+    alarm = register.queue_alarm(db, actor=owner)
+    assert (alarm.overdue, alarm.due_soon) == (1, 1)
+    assert len(register.list_requests(db, actor=owner)) == 3

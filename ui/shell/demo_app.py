@@ -17,6 +17,7 @@ from PySide6.QtCore import QEventLoop, Qt
 from PySide6.QtWidgets import QMessageBox, QProgressDialog
 
 from backoffice.places import data_dir
+from backoffice.demo.activity import add_demo_activity
 from backoffice.demo.load import accounts_hint
 from backoffice.demo.web_store import open_demo_database, start_demo_store
 from backoffice.errors import UserFacingError
@@ -31,8 +32,9 @@ DEFAULT_CUSTOMERS = 1500
 DEFAULT_ORDERS = 4000
 
 
-def _first_sync(db, store_url: str, actor) -> bool:
-    """Pull the whole demo shop into the database, showing progress; False if cancelled or failed."""
+def _first_sync(db, store_url: str, actor, seed: int = 1) -> bool:
+    """Pull the whole demo shop into the database and add the desk's own work (newsletter
+    lists, privacy requests), showing progress; False if cancelled or failed."""
     tasks = TaskManager()
     dialog = QProgressDialog("Fetching the demo shop from its web store…", "Cancel", 0, 0)
     dialog.setWindowTitle("Demo shop")
@@ -45,10 +47,16 @@ def _first_sync(db, store_url: str, actor) -> bool:
     def work(token, progress):
         connector = sync.connector_for(db, store_url=store_url)
         try:
-            return sync.run_sync(db, connector, actor=actor, full_customer_scan=True, cancel=token,
-                                 progress=progress)
+            summary = sync.run_sync(db, connector, actor=actor, full_customer_scan=True, cancel=token,
+                                    progress=progress)
+            if summary.ok:
+                progress(0, 1, "Putting people on the newsletter lists and logging privacy requests…")
+                add_demo_activity(db, actor=actor, seed=seed)
+                # Their consent goes to the web store as any change made here does.
+                summary = sync.run_sync(db, connector, actor=actor, cancel=token, progress=progress)
         finally:
             connector.close()
+        return summary
 
     def on_progress(done: int, total: int, text: str) -> None:
         dialog.setMaximum(max(total, 1))
@@ -91,7 +99,7 @@ def run_demo(args: argparse.Namespace) -> int:
         except UserFacingError as exc:
             QMessageBox.critical(None, "The demo shop could not be made", exc.message)
             return 1
-        ok = _first_sync(db, store.base_url, owner)
+        ok = _first_sync(db, store.base_url, owner, seed=args.seed)
         db.dispose()
         if not ok:
             return 1
