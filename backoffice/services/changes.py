@@ -2,7 +2,41 @@
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Set
 from dataclasses import dataclass, field
+
+
+class IdSet(Set):
+    """A read-only set of ids kept as 8-byte integers in order: what a change of millions of
+    records (a large import) names, in an eighth of a frozenset's memory. Answers `in`,
+    `len`, iteration (in order) and the set operations as a frozenset does."""
+
+    __slots__ = ("_ids",)
+
+    def __init__(self, ids: Iterable[int] = ()) -> None:
+        held = ids if isinstance(ids, array) and ids.typecode == "q" else array("q", ids)
+        if any(a >= b for a, b in zip(held, held[1:])):  # not strictly increasing: sort once
+            held = array("q", sorted(set(held)))
+        self._ids = held
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, int):
+            return False
+        i = bisect_left(self._ids, value)
+        return i < len(self._ids) and self._ids[i] == value
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    __hash__ = Set._hash
+
+    def __repr__(self) -> str:
+        return f"IdSet({len(self)} ids)"
 
 
 @dataclass(frozen=True)

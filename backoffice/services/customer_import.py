@@ -74,13 +74,14 @@ import sqlite3
 import tempfile
 import unicodedata
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from phonenumbers import PhoneNumber, PhoneNumberFormat, format_number
@@ -108,7 +109,8 @@ from backoffice.domain.text import fold
 from backoffice.errors import UserFacingError, ValidationError
 from backoffice.private_files import private_csv, spreadsheet_safe
 from backoffice.services import access, audit
-from backoffice.services.changes import Changes
+from backoffice.services.changes import Changes, IdSet
+from backoffice.services.page_mapper import PageMapper
 from backoffice.services.settings import shop_default_country
 
 __all__ = [
@@ -700,7 +702,7 @@ class ImportResult:
 
     imported: int
     report: ImportPreview
-    customer_ids: frozenset[int]
+    customer_ids: IdSet
     changes: Changes
 
     @property
@@ -1027,6 +1029,23 @@ def _phone_key(phone: str) -> str:
 # --- Reading and checking the whole file --------------------------------------------------------
 
 CHUNK = 2000
+# A file of up to this many chunks is checked without a helper process (its start costs more).
+_CHUNKS_ALONE = 2
+
+# The helper process's checker, kept from chunk to chunk of a file (its phones remembered).
+_HELPER_CHECKER: dict[tuple, _Checker] = {}
+
+
+def _check_chunk(job: tuple) -> list[_Checked]:
+    """`_Checker.check` of each row of a chunk: (headers, columns, region, rows). Runs in the
+    preview's helper process (`page_mapper.PageMapper`); the checker is made there once a file."""
+    headers, columns, region, rows = job
+    key = (headers, columns, region)
+    checker = _HELPER_CHECKER.get(key)
+    if checker is None:
+        _HELPER_CHECKER.clear()
+        checker = _HELPER_CHECKER[key] = _Checker(headers, columns, region)
+    return [checker.check(row) for row in rows]
 
 
 class _SeenKeys:
@@ -1179,6 +1198,7 @@ def _analyse(db: Database, source: _Source, region: str, progress: Progress | No
         spool = _Spool()
         tally = _Tally(spool)
         seen = _SeenKeys()
+        helper = PageMapper(_check_chunk)
         try:
             batch: list[_Checked] = []
 
@@ -1228,21 +1248,69 @@ def _analyse(db: Database, source: _Source, region: str, progress: Progress | No
                 tally.flush()
                 batch.clear()
 
+            # Each chunk of rows is checked in two halves, one here and one in a helper
+            # process (a second core), split by phone number so that each number is read
+            # (and remembered) by one process only; the helper's half of a chunk is checked
+            # while this process checks its own and settles the chunk before, in the file's
+            # order. A file of a few chunks, or one read where no process can start, is
+            # checked here alone, as is a half the helper could not check.
+            pending: deque[tuple[list[_Record], list[int], Any, list[_Checked]]] = deque()
+            phone_at = checker.where.get("phone")
+
+            def helpers_half(record: _Record) -> bool:
+                cells = record.cells
+                if phone_at is None or phone_at >= len(cells) or not cells[phone_at].strip():
+                    return bool(record.line & 1)
+                return bool(hash(_phone_key(" ".join(cells[phone_at].split()))) & 1)
+
+            def settle_first() -> None:
+                chunk, theirs, result, mine = pending.popleft()
+                helped = result() if theirs else None
+                if helped is None or len(helped) != len(theirs):  # the helper could not: checked here
+                    helped = [checker.check(chunk[i]) for i in theirs]
+                rows: list[Any] = [None] * len(chunk)
+                for i, checked in zip(theirs, helped):
+                    rows[i] = checked
+                kept = iter(mine)
+                batch.extend(row if row is not None else next(kept) for row in rows)
+                settle()
+                if progress is not None:
+                    progress(lines.position(), total, f"Checking line {chunk[-1].last_line:,}")
+
+            def check(chunk: list[_Record]) -> None:
+                if chunk_count > _CHUNKS_ALONE:
+                    helper.start()
+                theirs = [i for i, record in enumerate(chunk) if helpers_half(record)] if helper.ready() else []
+                handed = helper.ahead((headers, columns, region, [chunk[i] for i in theirs])) if theirs else None
+                if handed is None:
+                    theirs = []
+                given = set(theirs)
+                mine = [checker.check(record) for i, record in enumerate(chunk) if i not in given]
+                pending.append((chunk, theirs, handed, mine))
+                while len(pending) > 1:
+                    settle_first()
+
+            chunk: list[_Record] = []
+            chunk_count = 0
             for record in records:
                 if not record.unreadable and not any(c.strip() for c in record.cells):
                     tally.blank += 1
                     continue
                 tally.rows += 1
-                batch.append(checker.check(record))
-                if len(batch) >= CHUNK:
-                    settle()
-                    if progress is not None:
-                        progress(lines.position(), total, f"Checking line {record.last_line:,}")
-            settle()
+                chunk.append(record)
+                if len(chunk) >= CHUNK:
+                    chunk_count += 1
+                    check(chunk)
+                    chunk = []
+            if chunk:
+                check(chunk)
+            while pending:
+                settle_first()
         except BaseException:
             spool.close()
             raise
         finally:
+            helper.close()
             seen.close()
             # The remembered values may hold card numbers as typed: gone with the preview.
             _guard_value.cache_clear()
@@ -1344,7 +1412,8 @@ def _import(db: Database, actor: Actor, source: _Source, preview: ImportPreview 
     report = preview
     if late:
         report = _with_late_duplicates(preview, late, late_problems)
-    new = frozenset(ids)
+    # Held as they were collected, eight bytes each (a frozenset of two million would be 100 MB).
+    new = IdSet(ids)
     return ImportResult(imported=len(new), report=report, customer_ids=new, changes=Changes(customers=new))
 
 

@@ -424,7 +424,7 @@ def map_order_page(records: Sequence[Mapping[str, Any]] | bytes) -> tuple[list[O
     """A page of store orders as the sync writes them: the kept part of each (`order_view`),
     card numbers masked (`guard_records`), mapped (`order_data`); and what the guard removed.
 
-    Runs in the sync's mapping process (see `sync_common.PageMapper`), so pure and
+    Runs in the sync's mapping process (see `page_mapper.PageMapper`), so pure and
     picklable. The page may come as the store's JSON answer (`Page.body`), decoded here.
     """
     if isinstance(records, bytes):
