@@ -1,5 +1,5 @@
 """How fast a customer list imports from CSV, beside a bare floor, and how much memory it takes:
-`python -m benchmarks.customer_import [--rows 100000] [--sizes 10,200] [--db URL]`.
+`python -m benchmarks.customer_import [--rows 100000] [--runs 3] [--sizes 10,200] [--db URL]`.
 
 Generates a CSV file like a shop's spreadsheet export (names, emails, phones from
 several countries, addresses, some notes; about 1% broken rows and 0.5% repeated
@@ -8,10 +8,12 @@ through in the dialog: the preview (reading and checking every row) and the impo
 that follows it. Beside it, in the same run, the floor: the csv module reading the
 same file and `executemany` writing the very rows the import wrote (customers,
 addresses, notes, search entries and words) into the same tables of a fresh database,
-with nothing checked or derived; the processor time of both (the import's with its preview's
-helper process) is printed too, for
-information. Then the peak memory (the process's peak resident
-set) of a fresh process that previews and imports a file of each of `--sizes` MB.
+with nothing checked or derived; the processor time of both (the import's with its
+preview's helper process) is printed too, for information. The two are run by turns
+`--runs` times (each run's figures printed), and the median of the runs' ratios last: on
+a machine whose speed wanders, one run alone can land on a slow spell for one side only.
+Then the peak memory (the process's peak resident set, and the preview's helper
+process's) of a fresh process that previews and imports a file of each of `--sizes` MB.
 The database is a fresh SQLite file unless --db names a PostgreSQL one; the floor's
 database is a fresh one of the same kind (PostgreSQL: a database created and dropped
 on the same server).
@@ -24,6 +26,7 @@ import csv
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,6 +123,9 @@ class _FreshDatabase:
             with self.server.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                 c.execute(text(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)"))
             self.server.dispose()
+        else:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(make_url(self.url).database + suffix).unlink(missing_ok=True)
 
 
 def _columns(db, table: str) -> list[str]:
@@ -166,34 +172,44 @@ def _written(db) -> dict[str, tuple[list[str], list[tuple]]]:
 
 
 def speed(args, folder: Path) -> None:
-    fresh = _FreshDatabase(args.db, folder, "app") if args.db else _FreshDatabase("sqlite://", folder, "app")
-    db = open_database(fresh.url)
-    try:
-        actor = _owner(db)
-        path = folder / "customers.csv"
-        rows = write_csv(path, rows=args.rows, token=uuid.uuid4().hex[:6])
-        print(f"{rows:,} rows, {path.stat().st_size / 1e6:.1f} MB, database {db.backend}")
-        t0, c0 = time.perf_counter(), time.process_time() + _children_cpu()
-        preview = customer_import.preview_import(db, actor=actor, path=path)
-        t1 = time.perf_counter()
-        result = customer_import.import_customers(db, actor=actor, path=path, preview=preview)
-        t2, c2 = time.perf_counter(), time.process_time() + _children_cpu()
-        written = _written(db)
-    finally:
-        db.dispose()
-        fresh.drop()
-    bare, bare_cpu = floor(args.db or "sqlite://", folder, path, written)
-    print(f"{'preview (read and check)':<34} {t1 - t0:7.2f} s   {preview.summary()}")
-    print(f"{'import after the preview':<34} {t2 - t1:7.2f} s   {result.summary()}")
-    print(f"{'preview + import':<34} {t2 - t0:7.2f} s   {args.rows / (t2 - t0):,.0f} rows/s")
-    print(f"{'floor: csv + executemany':<34} {bare:7.2f} s   the same {sum(len(r) for _, r in written.values()):,} "
-          "rows into the same tables")
-    print(f"{'ratio':<34} {(t2 - t0) / bare:7.2f} x   (target: at most 2)")
-    # Processor time of this process and of the preview's helper process (which checks half
-    # of each chunk of rows on a second core), which other work on the machine disturbs less
-    # than the wall clock (a database server's own work is in neither figure).
-    print(f"{'processor time: preview + import':<34} {c2 - c0:7.2f} s   floor {bare_cpu:.2f} s, "
-          f"{(c2 - c0) / bare_cpu:.2f} x; load average {os.getloadavg()[0]:.1f}")
+    path = folder / "customers.csv"
+    rows = write_csv(path, rows=args.rows, token=uuid.uuid4().hex[:6])
+    ratios = []
+    for run in range(1, args.runs + 1):
+        fresh = _FreshDatabase(args.db, folder, "app") if args.db else _FreshDatabase("sqlite://", folder, "app")
+        db = open_database(fresh.url)
+        try:
+            actor = _owner(db)
+            if run == 1:
+                print(f"{rows:,} rows, {path.stat().st_size / 1e6:.1f} MB, database {db.backend}")
+            t0, c0 = time.perf_counter(), time.process_time() + _children_cpu()
+            preview = customer_import.preview_import(db, actor=actor, path=path)
+            t1 = time.perf_counter()
+            result = customer_import.import_customers(db, actor=actor, path=path, preview=preview)
+            t2, c2 = time.perf_counter(), time.process_time() + _children_cpu()
+            written = _written(db)
+        finally:
+            db.dispose()
+            fresh.drop()
+        bare, bare_cpu = floor(args.db or "sqlite://", folder, path, written)
+        ratios.append((t2 - t0) / bare)
+        if args.runs > 1:
+            print(f"run {run} of {args.runs}")
+        print(f"{'preview (read and check)':<34} {t1 - t0:7.2f} s   {preview.summary()}")
+        print(f"{'import after the preview':<34} {t2 - t1:7.2f} s   {result.summary()}")
+        print(f"{'preview + import':<34} {t2 - t0:7.2f} s   {args.rows / (t2 - t0):,.0f} rows/s")
+        print(f"{'floor: csv + executemany':<34} {bare:7.2f} s   the same "
+              f"{sum(len(r) for _, r in written.values()):,} rows into the same tables")
+        print(f"{'ratio':<34} {(t2 - t0) / bare:7.2f} x   (target: at most 2)")
+        # Processor time of this process and of the preview's helper process (which checks half
+        # of each chunk of rows on a second core), which other work on the machine disturbs less
+        # than the wall clock (a database server's own work is in neither figure).
+        print(f"{'processor time: preview + import':<34} {c2 - c0:7.2f} s   floor {bare_cpu:.2f} s, "
+              f"{(c2 - c0) / bare_cpu:.2f} x; load average {os.getloadavg()[0]:.1f}")
+    if args.runs > 1:
+        shown = ", ".join(f"{r:.2f}" for r in ratios)
+        print(f"{f'ratio, median of {args.runs} runs':<34} {statistics.median(ratios):7.2f} x   "
+              f"({shown}; target: at most 2)")
 
 
 def _children_cpu() -> float:
@@ -275,6 +291,8 @@ def memory(args, folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3,
+                        help="import and floor this many times by turns; the median ratio is printed last")
     parser.add_argument("--sizes", default="10,200", help="file sizes in MB for the memory figures ('' for none)")
     parser.add_argument("--db", metavar="URL", default=None,
                         help="a PostgreSQL server's database URL (default: fresh SQLite files)")
