@@ -17,7 +17,6 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from shiboken6 import isValid
 
-from backoffice.db import as_user_facing
 from backoffice.errors import Cancelled, UserFacingError
 from ui.common.errors import show_error
 
@@ -117,6 +116,8 @@ class _Runnable(QRunnable):
             if not isinstance(exc, Cancelled):
                 log.debug("task failed: %s", "".join(traceback.format_exception(exc)))
             # A collision with another desk's work is told in words, as any refusal is.
+            from backoffice.db import as_user_facing  # late: the database module is heavy at start-up
+
             outcome, signal = (as_user_facing(exc), fn), bridge.errored
         del fn
         signal.emit(number, outcome)
