@@ -92,11 +92,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"backoffice: {exc}", file=sys.stderr)
         return 1
     except SQLAlchemyError as exc:
-        from backoffice.db import LOCK_CONFLICT_MESSAGE, is_lock_conflict  # late: only a failure needs it
+        from backoffice.db import as_user_facing  # late: only a failure needs it
 
-        if is_lock_conflict(exc):
+        told = as_user_facing(exc)
+        if told is not exc:  # a collision with another desk: undone whole, to be tried again
             log.warning("backoffice %s: %s", args.command, exc)
-            print(f"backoffice: {LOCK_CONFLICT_MESSAGE}", file=sys.stderr)
+            print(f"backoffice: {told.message}", file=sys.stderr)
             return 1
         log.exception("backoffice %s: database error", args.command)
         print(f"backoffice: the database could not be read or written, so the command stopped; work already "

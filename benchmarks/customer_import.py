@@ -25,7 +25,6 @@ import argparse
 import csv
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from backoffice.db import open_database
 from backoffice.domain.enums import Role
 from backoffice.domain.staff import StaffUser
 from backoffice.services import customer_import
+from benchmarks.processes import children_cpu, peak_mb
 
 FIRST = ("James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth Oliver Amelia "
          "George Isla Lukas Hannah Jürgen Søren Chloé Élodie María José").split()
@@ -182,11 +182,11 @@ def speed(args, folder: Path) -> None:
             actor = _owner(db)
             if run == 1:
                 print(f"{rows:,} rows, {path.stat().st_size / 1e6:.1f} MB, database {db.backend}")
-            t0, c0 = time.perf_counter(), time.process_time() + _children_cpu()
+            t0, c0 = time.perf_counter(), time.process_time() + children_cpu()
             preview = customer_import.preview_import(db, actor=actor, path=path)
             t1 = time.perf_counter()
             result = customer_import.import_customers(db, actor=actor, path=path, preview=preview)
-            t2, c2 = time.perf_counter(), time.process_time() + _children_cpu()
+            t2, c2 = time.perf_counter(), time.process_time() + children_cpu()
             written = _written(db)
         finally:
             db.dispose()
@@ -212,44 +212,20 @@ def speed(args, folder: Path) -> None:
               f"({shown}; target: at most 2)")
 
 
-def _children_cpu() -> float:
-    """Processor seconds of this process's children that have ended (the preview's helper)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def peak_mb() -> float:
-    """This process's peak resident set in MB. Linux's VmHWM starts afresh with the
-    program; getrusage's figure would carry the parent's peak over."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 _HELPER_PEAKS: list[float] = []
 
 
 def _note_helper_peak() -> None:
-    """Keep the peak resident set of the preview's helper process as it closes (its own VmHWM:
-    getrusage's figure for children carries over what the process was forked from)."""
+    """Keep the peak resident set of the preview's helper process as it closes."""
     from backoffice.services.page_mapper import PageMapper
 
     close = PageMapper.close
 
     def noting(self) -> None:
         if self.ready():
-            try:
-                with open(f"/proc/{self._ready.result()}/status") as fh:
-                    for line in fh:
-                        if line.startswith("VmHWM:"):
-                            _HELPER_PEAKS.append(int(line.split()[1]) / 1024)
-            except OSError:
-                pass
+            peak = peak_mb(self._ready.result())
+            if peak is not None:
+                _HELPER_PEAKS.append(peak)
         close(self)
 
     PageMapper.close = noting
@@ -285,7 +261,9 @@ def memory(args, folder: Path) -> None:
         before, after, imported, helper = float(out[0]), float(out[1]), int(out[2]), float(out[3])
         print(f"{megabytes:5g} MB file ({rows:,} rows, {imported:,} imported in {seconds:.0f} s): peak memory "
               f"{after:.0f} MB, of which {before:.0f} MB before reading the file "
-              f"(Python, the libraries, the database); the preview's helper process {helper:.0f} MB")
+              f"(Python, the libraries, the database); "
+              + (f"the preview's helper process {helper:.0f} MB" if helper
+                 else "no helper process (the file was checked in this one)"))
 
 
 def main() -> None:

@@ -32,6 +32,8 @@ import time
 import uuid
 from pathlib import Path
 
+from benchmarks.processes import children_cpu
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -180,14 +182,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _children_cpu() -> float:
-    """CPU seconds of this process's children that have ended (the sync's mapping process)."""
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def run_one(args: argparse.Namespace, store: StoreProcess, url: str | None):
     from backoffice.db import open_database, safe_url
     from backoffice.domain.enums import Role
@@ -207,7 +201,7 @@ def run_one(args: argparse.Namespace, store: StoreProcess, url: str | None):
             store.ask("reset")
             profiler = cProfile.Profile() if args.profile else None
             cpu_started = time.process_time()
-            children_started = _children_cpu()
+            children_started = children_cpu()
             started = time.perf_counter()
             if profiler is not None:
                 profiler.enable()
@@ -221,7 +215,7 @@ def run_one(args: argparse.Namespace, store: StoreProcess, url: str | None):
             wall = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
             # The mapping process has ended (and been waited for) with the orders listing.
-            mapping_cpu = _children_cpu() - children_started
+            mapping_cpu = children_cpu() - children_started
             stats = store.ask("stats")
             if not summary.ok:
                 print(f"The sync failed: {summary.error}")

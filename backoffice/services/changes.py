@@ -43,7 +43,8 @@ class IdSet(Set):
 class Changes:
     """Ids of the records a user action changed, by kind."""
 
-    customers: frozenset[int] = field(default_factory=frozenset)
+    # A frozenset, or an `IdSet` for a very large change (an import).
+    customers: Set[int] = field(default_factory=frozenset)
     orders: frozenset[int] = field(default_factory=frozenset)
     products: frozenset[int] = field(default_factory=frozenset)
     requests: frozenset[int] = field(default_factory=frozenset)

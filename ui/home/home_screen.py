@@ -29,14 +29,14 @@ RELOAD_DELAY_MS = 400
 class Tile(QPushButton):
     """A figure and what it counts; pressing it (click, Enter or Space) opens its screen."""
 
-    def __init__(self, name: str, icon_name: str, caption: str | tuple[str, str],
+    def __init__(self, name: str, icon_name: str, captions: tuple[str, str],
                  screens: str | tuple[str, ...]) -> None:
         super().__init__()
         self.setObjectName(name)
         self.screens = (screens,) if isinstance(screens, str) else screens
         # (for one, for any other count): "1 phone order today", "2 phone orders today".
-        self.captions = (caption, caption) if isinstance(caption, str) else caption
-        self.caption = self.captions[1]
+        self.captions = captions
+        self.caption = captions[1]
         self.setMinimumHeight(64)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         picture = QLabel()
@@ -116,10 +116,10 @@ class HomeScreen(QWidget):
             ("listsTile", "newsletters", ("person on newsletter lists", "people on newsletter lists"),
              "NewslettersScreen", Permission.MANAGE_NEWSLETTERS),
         ]
-        for name, icon_name, caption, screen, permission in wanted:
+        for name, icon_name, captions, screen, permission in wanted:
             if not ctx.may(permission):
                 continue
-            tile = Tile(name, icon_name, caption, screen)
+            tile = Tile(name, icon_name, captions, screen)
             tile.clicked.connect(lambda _c=False, tile=tile: self.open_tile(tile))
             n = len(self.tiles)
             grid.addWidget(tile, n // 3, n % 3)
