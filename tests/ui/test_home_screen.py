@@ -92,3 +92,26 @@ def test_an_order_taker_home_has_only_its_figures(qtbot, sqlite_db):
     assert home.chart.accessibleDescription().startswith("1 order you took in the last 6 weeks")
     window.ctx.tasks.wait_all(WAIT_MS)
     window.close()
+
+
+def test_a_tile_grows_to_show_a_detail_that_wraps(qtbot):
+    from PySide6.QtWidgets import QGridLayout, QWidget
+
+    from ui.home.home_screen import Tile
+
+    page = QWidget()
+    grid = QGridLayout(page)
+    tiles = [Tile(f"tile{i}", "newsletters", ("person on newsletter lists", "people on newsletter lists"),
+                  "NewslettersScreen") for i in range(3)]
+    for i, tile in enumerate(tiles):
+        grid.addWidget(tile, 0, i)
+    qtbot.addWidget(page)
+    tiles[0].set_value("66", "Email newsletter 37, SMS newsletter 16, Postal catalogue 13")
+    page.resize(1000, 400)  # a tile about 330 px wide, as on a 1024-wide window
+    page.show()
+    qtbot.waitExposed(page)
+    words = tiles[0].words
+    qtbot.waitUntil(lambda: words.height() >= words.heightForWidth(words.width()))
+    # Every line of the detail is inside the tile, none cut off at its bottom edge.
+    assert words.geometry().bottom() < tiles[0].height()
+    assert tiles[0].height() > 64

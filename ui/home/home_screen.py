@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 RELOAD_DELAY_MS = 400
 
 
+TILE_MIN_HEIGHT = 64
+
+
 class Tile(QPushButton):
     """A figure and what it counts; pressing it (click, Enter or Space) opens its screen."""
 
@@ -37,8 +40,10 @@ class Tile(QPushButton):
         # (for one, for any other count): "1 phone order today", "2 phone orders today".
         self.captions = captions
         self.caption = captions[1]
-        self.setMinimumHeight(64)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        # As tall as its words need at its width (a detail may wrap to a third line), at least 64.
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
         picture = QLabel()
         picture.setPixmap(icon(icon_name).pixmap(QSize(24, 24), self.devicePixelRatioF()))
         self.number = QLabel("…")
@@ -61,6 +66,21 @@ class Tile(QPushButton):
         for label in (picture, self.number, self.words):
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.set_value("…")
+
+    # A button sizes itself by its own text, which a tile has none of: its layout's labels say.
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return max(TILE_MIN_HEIGHT, self.layout().totalHeightForWidth(width))
+
+    def sizeHint(self) -> QSize:
+        hint = self.layout().totalSizeHint()
+        return QSize(hint.width(), max(TILE_MIN_HEIGHT, hint.height()))
+
+    def minimumSizeHint(self) -> QSize:
+        hint = self.layout().totalMinimumSize()
+        return QSize(hint.width(), max(TILE_MIN_HEIGHT, hint.height()))
 
     def set_value(self, value: str, detail: str = "") -> None:
         self.value = value
