@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import marshal
 import os
+import pickle
 import queue
 import re
 import socket
@@ -17,6 +19,7 @@ from functools import lru_cache
 from operator import itemgetter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Boolean, insert, select, text, update
@@ -30,7 +33,13 @@ from backoffice.errors import Cancelled, UserFacingError
 from backoffice.domain.enums import AddressKind, OrderStatus, PaymentMethod, PaymentStatus
 from backoffice.domain.orders import Order, OrderAddress, OrderLine, Payment, ShippingLine
 from backoffice.services.page_mapper import PageMapper
-from backoffice.services.store_mapping import ADDRESS_FIELDS, GuardReport, map_raw_order_page
+from backoffice.services.store_mapping import (
+    ADDRESS_FIELDS,
+    GuardReport,
+    OrderData,
+    RawOrderPage,
+    map_raw_order_page,
+)
 from backoffice.store.http import check_cancel
 
 log = logging.getLogger("backoffice.sync")
@@ -724,16 +733,72 @@ def _new_order_converters(dialect: str) -> tuple[Callable[[tuple], tuple], ...]:
             converted(Payment.__table__, PAYMENT_COLUMNS[1:], dialect))
 
 
-def map_order_page_rows(job: tuple) -> Any:
+def map_order_page_rows(job: tuple) -> bytes | None:
     """`store_mapping.map_raw_order_page` of (body, page, per page, total, pages), each order
     only with its `new_order_rows` for the driver of the job's last item, the dialect, and
-    what goes beside them (`OrderData.whole` is False): what travels back is about half."""
+    what goes beside them (`OrderData.whole` is False), packed for the way back
+    (`pack_order_page`; `unpack_order_page` reads it); None as `map_raw_order_page`."""
     page = map_raw_order_page(job[:5])
-    if page is not None:
-        dialect = job[5]
-        for item in page.items:
-            # Each item is new and only ours: emptied in place rather than copied.
-            item.rows = new_order_rows(item, dialect)
-            item.values, item.lines, item.shipping_lines, item.billing, item.shipping = {}, [], [], {}, {}
-            item.whole = False
-    return page
+    return None if page is None else pack_order_page(page, job[5])
+
+
+def _stamp(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _unstamp(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def pack_order_page(page: RawOrderPage, dialect: str) -> bytes:
+    """A mapped page of orders (`map_raw_order_page`) as plain values only (numbers, texts,
+    tuples and lists: no objects), each order with its rows for the driver of `dialect`, in
+    `marshal`'s format (`pickle`'s when a driver takes other values, as PostgreSQL's takes
+    dates): read back by `unpack_order_page`. The process that receives it spends about a
+    millisecond a page less than on the same page as objects, and the one that sends it a
+    little less as well."""
+    items = []
+    for item in page.items:
+        rows = new_order_rows(item, dialect)
+        items.append((
+            item.store_id, item.status.value if item.status is not None else None, item.reference,
+            item.customer_store_id,
+            [(t["carrier"], t["tracking_number"], _stamp(t["shipped_at"])) for t in item.tracking],
+            item.transaction_id, _stamp(item.created_at), _stamp(item.modified_at), _stamp(item.paid_at),
+            [(f["store_line_id"], f["name"], str(f["total"]), str(f["total_tax"])) for f in item.fees],
+            [(r["store_id"], str(r["amount"]), r["reason"]) for r in item.refunds],
+            (rows.order, rows.lines, rows.shipping, rows.addresses, rows.payment),
+        ))
+    plain = (dialect, items, page.report.found, page.report.places, page.problems, page.count, page.last_id,
+             [(cid, _stamp(created)) for cid, created in page.customers])
+    try:
+        return b"m" + marshal.dumps(plain)
+    except ValueError:  # a value marshal does not write (a date for PostgreSQL's driver)
+        return b"p" + pickle.dumps(plain, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack_order_page(blob: bytes) -> RawOrderPage:
+    """The page `pack_order_page` packed: its orders as `OrderData` with only `rows` and the
+    fields beside them (`whole` False), as `map_order_page_rows` gives them."""
+    plain = marshal.loads(memoryview(blob)[1:]) if blob[:1] == b"m" else pickle.loads(memoryview(blob)[1:])
+    dialect, packed, found, places, problems, count, last_id, customers = plain
+    items = []
+    for (store_id, status, reference, customer_store_id, tracking, transaction_id, created, modified, paid,
+         fees, refunds, (order, lines, shipping, addresses, payment)) in packed:
+        items.append(OrderData(
+            store_id=store_id, values={}, status=None if status is None else OrderStatus(status),
+            reference=reference, customer_store_id=customer_store_id, lines=[], shipping_lines=[], billing={},
+            shipping={},
+            tracking=[{"carrier": carrier, "tracking_number": number, "shipped_at": _unstamp(shipped)}
+                      for carrier, number, shipped in tracking],
+            transaction_id=transaction_id, created_at=_unstamp(created), modified_at=_unstamp(modified),
+            paid_at=_unstamp(paid),
+            fees=[{"store_line_id": line_id, "name": name, "total": Decimal(total), "total_tax": Decimal(tax)}
+                  for line_id, name, total, tax in fees],
+            refunds=[{"store_id": refund_id, "amount": Decimal(amount), "reason": reason}
+                     for refund_id, amount, reason in refunds],
+            rows=NewOrderRows(dialect, order, lines, shipping, addresses, payment),
+            whole=False,
+        ))
+    return RawOrderPage(items, GuardReport(found, list(places)), list(problems), count, last_id,
+                        [(cid, _unstamp(created)) for cid, created in customers])

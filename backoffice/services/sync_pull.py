@@ -76,6 +76,7 @@ from backoffice.services.sync_common import (
     converted,
     insert_converted,
     map_order_page_rows,
+    unpack_order_page,
     new_order_rows,
     SyncLock,
     SyncOptions,
@@ -1052,6 +1053,8 @@ def _order_bundles(ctx: PullContext, connector, pages: Iterator[Page],
 def _order_bundle(ctx: PullContext, connector, page: Page, handed) -> OrderBundle:
     """A page of orders (see `_order_bundles`) once the mapping process has answered for it."""
     result = handed() if handed is not None else None
+    if type(result) is bytes:
+        result = unpack_order_page(result)
     orders: list[dict] = []
     wanted: dict[int, datetime | None] = {}
     whole = None

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import orjson
 import pytest
 from sqlalchemy import select
 
 from backoffice.domain import Order
 from backoffice.services import store_mapping as sm
 from backoffice.services import sync
-from backoffice.services.sync_common import PageMapper
+from backoffice.services.sync_common import PageMapper, map_order_page_rows, new_order_rows, unpack_order_page
 from backoffice.store.devstore import DevStore
 
 from .sync_helpers import FAST, SYNC_ACTOR, assert_matches_store, connector, visible_store_orders
@@ -144,3 +145,40 @@ def test_a_short_page_read_undecoded_is_read_again(db, store, process_ready):
         store.faults.reset()
     assert summary.ok, summary.error
     assert_matches_store(db, store)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_a_page_mapped_in_the_process_comes_back_as_mapped_here(store, dialect):
+    """What the mapping process sends back (plain values) is read back into the very
+    orders, rows, parcels, fees, refunds, problems and guard report it mapped."""
+    records = sorted(store.list_orders(), key=lambda r: r["id"])[:100]
+    first, second = dict(records[0]), dict(records[1])
+    first["meta_data"] = [*first.get("meta_data", []), {"id": 900, "key": sm.TRACKING_META_KEY, "value": [
+        {"tracking_provider": "UPS", "tracking_number": "1Z999", "date_shipped": "1700000000"},
+        {"tracking_provider": "DHL", "tracking_number": "JD014"}]},
+        {"id": 901, "key": "_backoffice_ref", "value": "PH-000123"}]
+    first["fee_lines"] = [{"id": 7, "name": "Gift wrap", "total": "2.50", "total_tax": "0.25"}]
+    first["refunds"] = [{"id": 8, "reason": "Broken mug", "total": "-4.00"}]
+    first["customer_note"] = f"my card is {CARD} thanks"
+    second["date_paid_gmt"] = None
+    records[0], records[1] = first, second
+    records.append({"id": "not a number"})  # left out, with a sentence
+    body = orjson.dumps(records)
+    job = (body, 1, 101, 101, 1)
+
+    expected = sm.map_raw_order_page(job)
+    got = unpack_order_page(map_order_page_rows(job + (dialect,)))
+
+    assert expected is not None and got.problems == expected.problems and got.problems
+    assert (got.count, got.last_id, got.customers) == (expected.count, expected.last_id, expected.customers)
+    assert (got.report.found, got.report.places) == (expected.report.found, expected.report.places)
+    assert got.report.found >= 1
+    assert len(got.items) == len(expected.items) == 100
+    for mine, theirs in zip(got.items, expected.items):
+        assert mine.rows == new_order_rows(theirs, dialect)
+        for name in ("store_id", "status", "reference", "customer_store_id", "tracking", "transaction_id",
+                     "created_at", "modified_at", "paid_at", "fees", "refunds"):
+            assert getattr(mine, name) == getattr(theirs, name), name
+        assert mine.whole is False
+    assert got.items[0].tracking[0]["shipped_at"].tzinfo is not None
+    assert got.items[0].reference == "PH-000123" and got.items[0].fees and got.items[0].refunds
