@@ -27,6 +27,7 @@ from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from backoffice.db import open_database  # noqa: E402
+from backoffice.demo.activity import add_demo_activity  # noqa: E402
 from backoffice.demo.load import create_demo_accounts  # noqa: E402
 from backoffice.services import settings as shop_settings  # noqa: E402
 from backoffice.services import staff  # noqa: E402
@@ -91,6 +92,9 @@ def demo_database(folder: Path):
     try:
         owner = staff.authenticate(db, login="owner", password="demo-owner-pass", desk="screenshots")
         sync.run_sync(db, connector, full_customer_scan=True, actor=owner)
+        # As the demo does: people on the newsletter lists, privacy requests on their clocks.
+        add_demo_activity(db, actor=owner, seed=1)
+        sync.run_sync(db, connector, actor=owner)
     finally:
         connector.close()
     return db, store
