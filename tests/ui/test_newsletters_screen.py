@@ -68,8 +68,14 @@ def test_lists_counts_growth_and_member_filters(qtbot, db, owner, ctx_for):
     qtbot.keyClicks(screen.member_search, "p3@")
     qtbot.keyClick(screen.member_search, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: cells(screen.members_table, 1) == ["p3@example.com"], timeout=WAIT_MS)
+    # Beside the names, the way the list reaches them: email addresses, or an SMS list's phones.
+    members = screen.members_table
+    assert (members.isColumnHidden(1), members.isColumnHidden(2)) == (False, True)
+    screen.select_list("SMS newsletter")
+    assert (members.isColumnHidden(1), members.isColumnHidden(2)) == (True, False)
     # Mailchimp and listmonk send email: a postal list offers no transfer.
     screen.select_list("Postal catalogue")
+    assert (members.isColumnHidden(1), members.isColumnHidden(2)) == (False, True)
     assert not screen.export_mailchimp.isEnabled()
     screen.grab().save("/tmp/newsletters_screen.png")
 

@@ -62,12 +62,17 @@ def _table(headers: list[str], name: str) -> QTableWidget:
     return table
 
 
+#: The members table's email and phone columns.
+MEMBER_EMAIL, MEMBER_PHONE = 1, 2
+
+
 def _set_rows(table: QTableWidget, rows: list[tuple], *, append: bool = False) -> None:
     start = table.rowCount() if append else 0
     table.setRowCount(start + len(rows))
     for r, row in enumerate(rows, start=start):
         for c, value in enumerate(row):
             item = QTableWidgetItem(str(value))
+            item.setToolTip(str(value))  # the whole text where a narrow column cuts it
             if isinstance(value, int):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)
@@ -254,6 +259,10 @@ class NewslettersScreen(QWidget):
         wording = f"Consent wording, version {lst.wording.version}: “{lst.wording.text}”" if lst.wording else ""
         self.list_info.setText(f"<b>{html.escape(lst.name)}</b> — {html.escape(lst.purpose)}<br>{html.escape(wording)}")
         email = lst.channel is Channel.EMAIL
+        # The column the list reaches people by, beside their names: an SMS list's phone
+        # numbers, the email address of the others (the panel is too narrow for both).
+        self.members_table.setColumnHidden(MEMBER_EMAIL, lst.channel is Channel.SMS)
+        self.members_table.setColumnHidden(MEMBER_PHONE, lst.channel is not Channel.SMS)
         for button in (self.import_button, self.export_mailchimp, self.export_listmonk):
             button.setEnabled(email and self._token is None)
             button.setToolTip("" if email else "Mailchimp and listmonk send email; this list is not an email list.")
