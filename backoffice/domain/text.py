@@ -125,6 +125,12 @@ def search_tokens(text: str) -> list[str]:
     return list(dict.fromkeys(words))
 
 
+def like_escape(text: str) -> str:
+    """`text` with the LIKE pattern's own characters (%, _ and the escape \\) taken literally,
+    for `column.like(pattern, escape="\\")`."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def join_words(words, conjunction: str = "and") -> str:
     """Words as a sentence lists them: "a", "a and b", "a, b and c" (or "or")."""
     words = list(words)

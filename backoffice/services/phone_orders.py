@@ -59,7 +59,7 @@ from backoffice.domain.phones import normalize_phone
 from backoffice.domain.settings import DEFAULT_SHIPPING_METHODS, ShippingMethod
 from backoffice.domain.staff import Actor, Permission
 from backoffice.domain.sync import PayLinkOutcome
-from backoffice.domain.text import fold, search_tokens
+from backoffice.domain.text import fold, like_escape, search_tokens
 from backoffice.errors import NotFound, UserFacingError, ValidationError
 from backoffice.services import access, audit
 from backoffice.services import customers as customers_service
@@ -349,10 +349,6 @@ def mask_email(email: str) -> str:
     return f"{local[0]}***@{domain}"
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _refusal(customer: Customer) -> str:
     """Why no order can be taken for this customer (the caller card shows it before any order)."""
     if customer.merged_into_id is not None:
@@ -439,11 +435,11 @@ def catalogue_lookup(db: Database, *, actor: Actor, query: str, limit: int = 20)
         return []
     limit = max(1, min(int(limit), MAX_LIMIT))
     sku = text.lower()
-    sku_match = func.lower(Product.sku).like(_like_escape(sku) + "%", escape="\\")
+    sku_match = func.lower(Product.sku).like(like_escape(sku) + "%", escape="\\")
     words = search_tokens(text)
     name_conditions = [
-        or_(Product.name_key.like(f"%{_like_escape(w)}%", escape="\\"),
-            func.lower(Product.name).like(f"%{_like_escape(w)}%", escape="\\"))
+        or_(Product.name_key.like(f"%{like_escape(w)}%", escape="\\"),
+            func.lower(Product.name).like(f"%{like_escape(w)}%", escape="\\"))
         for w in words
     ]
     condition = or_(sku_match, and_(*name_conditions)) if name_conditions else sku_match

@@ -196,3 +196,24 @@ def test_a_card_number_in_a_consent_note_is_never_stored(db, owner):
         notes = list(s.scalars(select(ConsentEvent.evidence).order_by(ConsentEvent.id)))
     assert notes == ["Agreed while paying with [card number removed, ends 1111]",
                      "Letter quoted card [card number removed, ends 0004]"]
+
+
+def test_members_are_found_by_name_email_or_phone_as_typed(db, owner):
+    sms = by_name(db, owner, "SMS newsletter")
+    maria = new_customer(db, owner, email="maria@example.com", phone="+1 713 555 0199")
+    ben = new_customer(db, owner, email="ben_100%@example.com", phone="+44 20 7946 0958")
+    other = new_customer(db, owner, email="zoe@example.com", phone="+1 212 555 0111")
+    for cid in (maria, ben, other):
+        consent.subscribe(db, actor=owner, customer_id=cid, list_id=sms.id, wording_id=sms.wording.id)
+
+    def found(text):
+        return sorted(m.customer_id for m in lists.list_members(db, actor=owner, list_id=sms.id, text=text).rows)
+
+    assert found("(713) 555-0199") == [maria]
+    assert found("555 01") == sorted([maria, other])
+    assert found("020 7946 0958") == [ben]  # as typed in the UK, its trunk 0 and all
+    assert found("0044 20 7946 0958") == [ben]
+    assert found("ben_100%") == [ben]  # % and _ are letters here, not patterns
+    assert found("%") == [] and found("_") == []  # not everyone
+    assert found("zoe") == [other]
+    assert found("12") == []  # two digits are too few to stand for a phone

@@ -124,7 +124,7 @@ class NewslettersScreen(QWidget):
         self.status_filter.currentIndexChanged.connect(self.load_members)
         self.member_search = QLineEdit()
         self.member_search.setObjectName("memberSearch")
-        self.member_search.setPlaceholderText("Name or start of the email address")
+        self.member_search.setPlaceholderText("Name, start of the email address, or phone number")
         self.member_search.returnPressed.connect(self.load_members)
         self.members_table = _table(["Name", "Email", "Phone", "Status", "Since"], "membersTable")
         members_header = self.members_table.horizontalHeader()

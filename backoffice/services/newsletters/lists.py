@@ -16,7 +16,7 @@ from backoffice.domain.customers import Customer
 from backoffice.domain.enums import Channel, ConsentAction, SubscriptionStatus
 from backoffice.domain.newsletters import ConsentEvent, ConsentWording, NewsletterList, Subscription
 from backoffice.domain.staff import Actor, Permission
-from backoffice.domain.text import fold
+from backoffice.domain.text import fold, like_escape
 from backoffice.errors import NotFound, ValidationError
 from backoffice.services import access, audit
 from backoffice.services.changes import Changes
@@ -285,8 +285,9 @@ class MembersPage:
 
 def list_members(db: Database, *, actor: Actor, list_id: int, status: SubscriptionStatus | str | None = None,
                  text: str = "", after: int | None = None, limit: int = 200) -> MembersPage:
-    """One keyset page (by customer id) of a list's members, filtered by status and by the
-    start of a name or email address. Raises PermissionDenied."""
+    """One keyset page (by customer id) of a list's members, filtered by status and by what
+    was typed: a part of a name, the start of an email address, or (three digits or more)
+    digits of a phone number in any format. Raises PermissionDenied."""
     access.require(db, actor, Permission.MANAGE_NEWSLETTERS)
     limit = max(1, min(int(limit), 1000))
     stmt = (select(Customer.id, Customer.first_name, Customer.last_name, Customer.company, Customer.email,
@@ -297,7 +298,15 @@ def list_members(db: Database, *, actor: Actor, list_id: int, status: Subscripti
         stmt = stmt.where(Subscription.status == SubscriptionStatus(status))
     needle = fold(text or "").strip()
     if needle:
-        stmt = stmt.where((Customer.sort_name.like(f"%{needle}%")) | (Customer.email_key.like(f"{needle}%")))
+        pattern = like_escape(needle)
+        found = (Customer.sort_name.like(f"%{pattern}%", escape="\\")
+                 | Customer.email_key.like(f"{pattern}%", escape="\\"))
+        # A phone number as typed ("555-0185", "(404) 555 0185", "020 7946 0958"): its digits
+        # among the stored international ones, a national or international prefix of zeros left off.
+        digits = re.sub(r"[^0-9]", "", needle).lstrip("0")
+        if len(digits) >= 3 and not re.search(r"[^0-9\s()+./-]", needle):
+            found = found | Customer.phone_digits.like(f"%{digits}%")
+        stmt = stmt.where(found)
     if after is not None:
         stmt = stmt.where(Customer.id > after)
     with db.engine.connect() as conn:
