@@ -463,8 +463,10 @@ def _summary_text(stats: RunStats, pushed: int, failed: int, waiting: int, error
     parts = []
     if pushed:
         parts.append(f"sent {pushed} change{'s' if pushed != 1 else ''}")
-    parts.append(f"{len(stats.changed_orders):,} orders, {len(stats.changed_customers):,} customers and "
-                 f"{len(stats.changed_products):,} products updated from the store")
+    orders, customers, products = (len(stats.changed_orders), len(stats.changed_customers),
+                                   len(stats.changed_products))
+    parts.append(f"{orders:,} order{'s' if orders != 1 else ''}, {customers:,} customer{'s' if customers != 1 else ''} "
+                 f"and {products:,} product{'s' if products != 1 else ''} updated from the store")
     gone = len(stats.unlinked_customers)
     if gone:
         parts.append(f"{gone:,} customer{'s' if gone != 1 else ''} deleted on the web store "

@@ -381,8 +381,24 @@ class Pusher:
         return ids.get(int(record["id"]))
 
     def _record_customer(self, s: Session, record: dict) -> None:
-        clean = sm.guard_records([sm.customer_view(record)], self.ctx.stats.guard)
+        # Seen as the pull sees it (its consent entry included), so the next pull finds it unchanged.
+        clean = sm.guard_records([store_consent.customer_view(record, self.ctx.consent_key)], self.ctx.stats.guard)
         upsert_customers(s, self.ctx, clean)
+
+    def _note_own_change(self, s: Session, customer_id: int, record: Any) -> None:
+        """The store's answer to a change of ours that leaves the customer's details as they
+        were (consent sent) becomes the copy last seen, so the next pull does not read it back
+        as a change made on the store. Details changed meanwhile on the store are left for
+        the pull to bring, as before."""
+        if not isinstance(record, dict) or not record.get("id"):
+            return
+        view = store_consent.customer_view(record, self.ctx.consent_key)
+        item = sm.customer_data(sm.guard_record(view, self.ctx.stats.guard))
+        current = s.execute(select(CUSTOMERS.c.store_digest).where(CUSTOMERS.c.id == customer_id)).scalar_one_or_none()
+        _whole, parts = sm.split_digest(current)
+        if parts is not None and parts == sm.group_digests(item.groups()):
+            s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id).values(
+                store_digest=sm.compose_digest(item.whole, parts), store_modified_at=item.modified_at))
 
     def _send_payload(self, payload: dict) -> dict:
         # Nothing that looks like a card number leaves the back office either.
@@ -739,8 +755,12 @@ class Pusher:
             store_id = self.ensure_customer(row.entity_id)
             if store_id is None:
                 return self._done(row, Sent(None, "Not sent: the customer has no account on the web store."))
-        self.connector.update_customer(int(store_id), body)
-        return self._done(row, Sent(int(store_id)))
+        record = self.connector.update_customer(int(store_id), body)
+        result = Sent(int(store_id))
+        with self.db.begin() as s:
+            _mark_sent(s, row.id, result)
+            self._note_own_change(s, row.entity_id, record)
+        return result
 
     # -- orders ------------------------------------------------------------------------------------
 

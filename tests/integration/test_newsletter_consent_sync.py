@@ -124,3 +124,34 @@ def test_every_list_travels_and_no_account_is_opened_for_a_consent(db, owner, st
     assert sync.run_sync(db, conn, actor=SYNC_ACTOR, options=FAST).ok
     assert store_consent(store, store_id)["lists"]["sms_newsletter"]["status"] == "subscribed"
     assert store.count("customers") == accounts
+
+
+def _version(db, cid):
+    with db.read() as s:
+        return s.execute(select(Customer.version, Customer.first_name).where(Customer.id == cid)).one()
+
+
+def test_consent_sent_to_the_store_is_not_read_back_as_a_change_made_there(db, owner, store, conn):
+    store_id, cid = synced_customer(db, owner, store, conn)
+    email = lists.find_list(db, actor=owner, name="Email newsletter")
+    consent.subscribe(db, actor=owner, customer_id=cid, list_id=email.id, wording_id=email.wording.id)
+    before = _version(db, cid)
+    summary = sync.run_sync(db, conn, actor=SYNC_ACTOR, options=FAST)
+    assert summary.ok and summary.pushed == 1, summary.text
+    # The desk's own change went out; nothing came back from the store as a change of its own.
+    assert "0 customers" in summary.text, summary.text
+    assert _version(db, cid) == before
+    again = sync.run_sync(db, conn, actor=SYNC_ACTOR, options=FAST)
+    assert again.ok and "0 customers" in again.text, again.text
+
+
+def test_a_name_changed_on_the_store_while_consent_waits_still_arrives(db, owner, store, conn):
+    store_id, cid = synced_customer(db, owner, store, conn)
+    email = lists.find_list(db, actor=owner, name="Email newsletter")
+    consent.subscribe(db, actor=owner, customer_id=cid, list_id=email.id, wording_id=email.wording.id)
+    store.update_customer(store_id, {"first_name": "Renamed"})
+    summary = sync.run_sync(db, conn, actor=SYNC_ACTOR, options=FAST)
+    assert summary.ok and "1 customer and" in summary.text, summary.text
+    assert _version(db, cid)[1] == "Renamed"
+    assert store_consent(store, store_id)["lists"]["email_newsletter"]["status"] == "subscribed"
+
