@@ -459,12 +459,18 @@ def refresh_order_from_store(db: Database, connector, order_id: int, *, actor: A
     return _order_state(db, order_id)
 
 
+def _from_the_store(stats: RunStats) -> tuple[int, int, int]:
+    """How many orders, customers and products the run changed here as the store had them
+    (what this desk sent and the store took is not counted)."""
+    return (len(stats.changed_orders - stats.sent_orders), len(stats.changed_customers - stats.sent_customers),
+            len(stats.changed_products))
+
+
 def _summary_text(stats: RunStats, pushed: int, failed: int, waiting: int, error: str) -> str:
     parts = []
     if pushed:
         parts.append(f"sent {pushed} change{'s' if pushed != 1 else ''}")
-    orders, customers, products = (len(stats.changed_orders), len(stats.changed_customers),
-                                   len(stats.changed_products))
+    orders, customers, products = _from_the_store(stats)
     parts.append(f"{orders:,} order{'s' if orders != 1 else ''}, {customers:,} customer{'s' if customers != 1 else ''} "
                  f"and {products:,} product{'s' if products != 1 else ''} updated from the store")
     gone = len(stats.unlinked_customers)
@@ -601,8 +607,8 @@ def run_sync(
         ok = not error
         with db.begin() as s:
             s.execute(update(SyncRun).where(SyncRun.id == run_id).values(
-                finished_at=finished, ok=ok, pulled_orders=len(stats.changed_orders),
-                pulled_customers=len(stats.changed_customers), pulled_products=len(stats.changed_products),
+                finished_at=finished, ok=ok, pulled_orders=_from_the_store(stats)[0],
+                pulled_customers=_from_the_store(stats)[1], pulled_products=len(stats.changed_products),
                 pushed=pushed, requests=requests, summary=text[:4000], error=error[:2000]))
         log.info("sync run %s finished: ok=%s, %s requests", run_id, ok, requests)
         if cancelled:
@@ -616,7 +622,7 @@ def run_sync(
                           products=frozenset(stats.changed_products), outbox=True)
         return SyncSummary(
             run_id=run_id, ok=ok, started_at=started, finished_at=finished, pushed=pushed, push_failed=failed,
-            waiting=waiting, pulled_orders=stats.pulled_orders, pulled_customers=len(stats.changed_customers),
+            waiting=waiting, pulled_orders=stats.pulled_orders, pulled_customers=_from_the_store(stats)[1],
             pulled_products=stats.pulled_products, fetched_customers=stats.fetched_customers,
             new_conflicts=stats.new_conflicts, requests=requests, cards_masked=stats.guard.found, error=error,
             text=text, changes=changes, unlinked_customers=len(stats.unlinked_customers),

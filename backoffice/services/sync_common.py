@@ -114,6 +114,10 @@ class RunStats:
     changed_orders: set[int] = field(default_factory=set)
     changed_customers: set[int] = field(default_factory=set)
     changed_products: set[int] = field(default_factory=set)
+    #: Of the changed orders and customers, those changed here and sent (the store's answer
+    #: recorded): not changes made on the store, which the run's summary counts.
+    sent_orders: set[int] = field(default_factory=set)
+    sent_customers: set[int] = field(default_factory=set)
     #: Local customers whose account was deleted on the store: kept here, no longer linked.
     unlinked_customers: set[int] = field(default_factory=set)
     #: Local orders deleted (trashed) on the store: kept here, marked so.

@@ -380,6 +380,14 @@ class Pusher:
         ids = upsert_orders(s, self.ctx, clean)
         return ids.get(int(record["id"]))
 
+    def _sent_order(self, order_id: int) -> None:
+        self.ctx.stats.changed_orders.add(order_id)
+        self.ctx.stats.sent_orders.add(order_id)
+
+    def _sent_customer(self, customer_id: int) -> None:
+        self.ctx.stats.changed_customers.add(customer_id)
+        self.ctx.stats.sent_customers.add(customer_id)
+
     def _record_customer(self, s: Session, record: dict) -> None:
         # Seen as the pull sees it (its consent entry included), so the next pull finds it unchanged.
         clean = sm.guard_records([store_consent.customer_view(record, self.ctx.consent_key)], self.ctx.stats.guard)
@@ -632,7 +640,7 @@ class Pusher:
         with self.db.begin() as s:
             _mark_sent(s, row.id, Sent(store_id))
             self._record_customer(s, record)
-        self.ctx.stats.changed_customers.add(local.id)
+        self._sent_customer(local.id)
         self.ctx.stats.reindex.add(local.id)
         return Sent(store_id)
 
@@ -907,7 +915,7 @@ class Pusher:
             s.execute(update(ORDERS).where(ORDERS.c.id == row.entity_id, ORDERS.c.store_id.is_(None))
                       .values(store_id=store_id))
             self._record_order(s, record)
-        self.ctx.stats.changed_orders.add(row.entity_id)
+        self._sent_order(row.entity_id)
         return Sent(store_id)
 
     def mark_order_paid(self, row) -> Sent:
@@ -934,7 +942,7 @@ class Pusher:
         with self.db.begin() as s:
             _mark_sent(s, row.id, Sent(store_id))
             self._record_order(s, record)
-        self.ctx.stats.changed_orders.add(order["id"])
+        self._sent_order(order["id"])
         return Sent(store_id)
 
     def update_order_status(self, row) -> Sent:
@@ -966,7 +974,7 @@ class Pusher:
         with self.db.begin() as s:
             _mark_sent(s, row.id, Sent(store_id))
             self._record_order(s, record)
-        self.ctx.stats.changed_orders.add(order["id"])
+        self._sent_order(order["id"])
         return Sent(store_id)
 
     def add_tracking(self, row) -> Sent:
@@ -996,7 +1004,7 @@ class Pusher:
         with self.db.begin() as s:
             _mark_sent(s, row.id, Sent(store_id))
             self._record_order(s, record)
-        self.ctx.stats.changed_orders.add(order["id"])
+        self._sent_order(order["id"])
         return Sent(store_id)
 
     # -- refunds -----------------------------------------------------------------------------------
@@ -1077,7 +1085,7 @@ class Pusher:
             _mark_sent(s, row.id, Sent(refund_store_id, note))
             # The store's order after the refund (refunded in full, it is "refunded" there).
             self._record_order(s, order)
-        self.ctx.stats.changed_orders.add(int(refund["order_id"]))
+        self._sent_order(int(refund["order_id"]))
         return Sent(refund_store_id)
 
     # -- the pay link by email ---------------------------------------------------------------------
@@ -1091,7 +1099,7 @@ class Pusher:
         with self.db.begin() as s:
             _mark_sent(s, row.id, result)
             s.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(payload=json.dumps(payload)))
-        self.ctx.stats.changed_orders.add(order_id)
+        self._sent_order(order_id)
         return result
 
     def _newest_note(self, store_id: int) -> int:
