@@ -4,7 +4,7 @@ Qt's print dialog or save it as a PDF; printed or saved slips mark their orders 
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtGui import QPainter, QPixmap
+from PySide6.QtGui import QImageWriter, QPainter, QPixmap
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QDialog,
@@ -141,6 +141,11 @@ class SlipPreviewDialog(QDialog):
         """Draw every page on `printer` in the background (Qt lets a worker paint on a printer)."""
         pages = self.pages
         dpi = min(printer.resolution(), PRINT_DPI_MAX)
+        # The image plugins are loaded here, on the window's thread: loaded first by the
+        # worker (a PDF printer writes each page's image through them), Qt hands each plugin
+        # over to this thread while holding a lock this thread may hold too, waiting for the
+        # worker: the print hung for good, now and then.
+        QImageWriter.supportedImageFormats()
 
         def work(token, progress):
             painter = QPainter()
