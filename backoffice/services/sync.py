@@ -605,10 +605,11 @@ def run_sync(
         error = safe_sentence(error)
         text = _summary_text(stats, pushed, failed, waiting, error)
         ok = not error
+        from_store_orders, from_store_customers, _products = _from_the_store(stats)
         with db.begin() as s:
             s.execute(update(SyncRun).where(SyncRun.id == run_id).values(
-                finished_at=finished, ok=ok, pulled_orders=_from_the_store(stats)[0],
-                pulled_customers=_from_the_store(stats)[1], pulled_products=len(stats.changed_products),
+                finished_at=finished, ok=ok, pulled_orders=from_store_orders,
+                pulled_customers=from_store_customers, pulled_products=len(stats.changed_products),
                 pushed=pushed, requests=requests, summary=text[:4000], error=error[:2000]))
         log.info("sync run %s finished: ok=%s, %s requests", run_id, ok, requests)
         if cancelled:
@@ -622,7 +623,7 @@ def run_sync(
                           products=frozenset(stats.changed_products), outbox=True)
         return SyncSummary(
             run_id=run_id, ok=ok, started_at=started, finished_at=finished, pushed=pushed, push_failed=failed,
-            waiting=waiting, pulled_orders=stats.pulled_orders, pulled_customers=_from_the_store(stats)[1],
+            waiting=waiting, pulled_orders=stats.pulled_orders, pulled_customers=from_store_customers,
             pulled_products=stats.pulled_products, fetched_customers=stats.fetched_customers,
             new_conflicts=stats.new_conflicts, requests=requests, cards_masked=stats.guard.found, error=error,
             text=text, changes=changes, unlinked_customers=len(stats.unlinked_customers),
