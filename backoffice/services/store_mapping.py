@@ -866,6 +866,16 @@ def compose_digest(whole: str, parts: Mapping[str, str]) -> str:
     return whole + "".join(parts[name] for name in CUSTOMER_GROUPS)
 
 
+def same_details_digest(stored: str | None, item: CustomerData) -> str | None:
+    """`item`'s digest when the details the back office keeps of the customer (its groups)
+    are those of the copy `stored` was taken from: only what is not kept changed on the store
+    (its modified time, meta of plugins); else None."""
+    _whole, parts = split_digest(stored)
+    if parts is None or parts != group_digests(item.groups()):
+        return None
+    return compose_digest(item.whole, parts)
+
+
 def split_digest(value: str | None) -> tuple[str | None, dict[str, str] | None]:
     """The whole-record part and the group parts of a stored digest (None when unusable)."""
     size = _PART * (1 + len(CUSTOMER_GROUPS))

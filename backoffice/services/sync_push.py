@@ -403,10 +403,10 @@ class Pusher:
         view = store_consent.customer_view(record, self.ctx.consent_key)
         item = sm.customer_data(sm.guard_record(view, self.ctx.stats.guard))
         current = s.execute(select(CUSTOMERS.c.store_digest).where(CUSTOMERS.c.id == customer_id)).scalar_one_or_none()
-        _whole, parts = sm.split_digest(current)
-        if parts is not None and parts == sm.group_digests(item.groups()):
+        seen = sm.same_details_digest(current, item)
+        if seen is not None:
             s.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id).values(
-                store_digest=sm.compose_digest(item.whole, parts), store_modified_at=item.modified_at))
+                store_digest=seen, store_modified_at=item.modified_at))
 
     def _send_payload(self, payload: dict) -> dict:
         # Nothing that looks like a card number leaves the back office either.

@@ -34,6 +34,7 @@ from backoffice.domain.enums import (
     SubscriptionStatus,
 )
 from backoffice.errors import PermissionDenied, UserFacingError
+from backoffice.services import customers as customers_service
 from backoffice.services import settings as settings_service
 from backoffice.services import sync
 from backoffice.services.store_mapping import TRACKING_META_KEY
@@ -439,6 +440,34 @@ def test_disjoint_changes_merge_and_the_same_field_waits_for_a_person(db, store,
         ("Local", "Webchanged", "713 555 0111")
     assert sync.list_conflicts(db, actor=SYNC_ACTOR) == [] and sync.sync_status(db, actor=SYNC_ACTOR).conflicts == 0
     assert outbox_rows(db, kind=OutboxKind.UPDATE_CUSTOMER)[0].status == OutboxStatus.SENT
+
+
+def test_a_customer_saved_again_on_the_store_with_the_same_details_is_left_as_it_is_here(db, store, conn, owner):
+    """A checkout saves the buyer's account again (its modified time moves, plugins add meta)
+    with nothing the desk keeps changed: not rewritten, not counted as changed on the store,
+    and a desk that opened the customer before saves without being told of another change."""
+    first_sync(db, conn)
+    same, renamed = [c for c in store.list_customers() if c["role"] == "customer"][6:8]
+    with db.read() as s:
+        cid = s.execute(select(Customer.id).where(Customer.store_id == same["id"])).scalar_one()
+        seen_before = s.get(Customer, cid).store_modified_at
+    opened = customers_service.get_customer(db, actor=owner, customer_id=cid)
+    store.update_customer(same["id"], {"meta_data": [{"key": "_last_checkout", "value": "1765000000"}]})
+    store.update_customer(renamed["id"], {"first_name": "Renamedonstore"})
+
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
+    assert summary.ok, summary.error
+    assert "1 customer and" in summary.text, summary.text  # the renamed one only
+    with db.read() as s:
+        kept = s.get(Customer, cid)
+        assert kept.version == opened.profile.version
+        assert kept.store_modified_at > seen_before  # the copy seen is noted
+        assert s.execute(select(Customer.first_name).where(Customer.store_id == renamed["id"])).scalar_one() \
+            == "Renamedonstore"
+    again = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
+    assert again.ok and "0 customers" in again.text, again.text
+    customers_service.update_customer(db, actor=owner, customer_id=cid, expected_version=opened.profile.version,
+                                      changes={"company": "Saved at the desk"})
 
 
 def test_keeping_the_stores_value_takes_it_here(db, store, conn, owner):
