@@ -1688,6 +1688,7 @@ def _update_orders(s: Session, ctx: PullContext, pairs: dict[int, tuple[Any, sm.
 
     now = utcnow()
     updates = []
+    seen_only = []
     replace_lines, replace_shipping, replace_addresses = [], [], []
     new_lines, new_shipping, new_addresses, new_shipments = [], [], [], []
     newly_paid: list[tuple[int, sm.OrderData]] = []
@@ -1715,7 +1716,14 @@ def _update_orders(s: Session, ctx: PullContext, pairs: dict[int, tuple[Any, sm.
             wanted["store_id"] = store_id
         else:
             wanted["store_id"] = row["store_id"]
-        if any(row[k] != v for k, v in wanted.items()):
+        differs = [k for k, v in wanted.items() if row[k] != v]
+        if differs == ["store_modified_at"]:
+            # Saved again on the store with nothing kept here changed (a plugin's meta, a
+            # note): the copy seen is noted; no new version for a desk changing the order
+            # to trip over, and not counted as changed there (unless its lines, addresses
+            # or parcels below did change).
+            seen_only.append({"b_id": oid, "b_modified": wanted["store_modified_at"]})
+        elif differs:
             updates.append({"b_id": oid, **wanted})
             if customer_id and (customer_id != row["customer_id"] or row["number"] != wanted["number"]):
                 ctx.stats.reindex.add(customer_id)
@@ -1746,6 +1754,9 @@ def _update_orders(s: Session, ctx: PullContext, pairs: dict[int, tuple[Any, sm.
                                       "shipped_at": parcel["shipped_at"] or item.modified_at or now,
                                       "recorded_by": None})
 
+    if seen_only:
+        s.execute(update(ORDERS).where(ORDERS.c.id == bindparam("b_id"))
+                  .values(store_modified_at=bindparam("b_modified")), seen_only)
     if updates:
         keys = [k for k in updates[0] if k != "b_id"]
         # Rows may differ in which keys they carry only by store_id; all carry the same keys here.

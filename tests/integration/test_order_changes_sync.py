@@ -111,6 +111,34 @@ def test_a_status_changed_on_the_store_meanwhile_is_not_overwritten(db, store, c
     assert (conflict.field, conflict.local_value, conflict.store_value) == ("status", "completed", "cancelled")
 
 
+def test_an_order_saved_again_on_the_store_with_nothing_kept_here_changed_is_left_as_it_is(db, store, conn, staff):
+    """The store saving an order with only what is not kept here changed (a line's tax class,
+    its amounts as they were) moves its modified time there: the desk is not told the order
+    changed on the store, and a person who opened it before changes its status without being
+    told someone else changed it."""
+    _first_sync(db, conn)
+    same, other = [o for o in visible_store_orders(store) if o["status"] == "processing"][:2]
+    order_id = _local_id(db, same["id"])
+    opened = orders_service.get_order(db, actor=staff, order_id=order_id)
+    with db.read() as s:
+        seen_before = s.get(Order, order_id).store_modified_at
+    line = same["line_items"][0]
+    store.update_order(same["id"], {"line_items": [{"id": line["id"], "tax_class": "reduced-rate"}]})
+    assert store.get_order(same["id"])["date_modified_gmt"] != same["date_modified_gmt"]
+    store.update_order(other["id"], {"status": "on-hold"})
+
+    summary = _sync(db, conn)
+    assert summary.text.startswith("1 order,"), summary.text  # the one put on hold only
+    with db.read() as s:
+        assert s.get(Order, order_id).store_modified_at > seen_before  # the copy seen is noted
+        assert s.get(Order, _local_id(db, other["id"])).status == OrderStatus.ON_HOLD
+    assert _sync(db, conn).text.startswith("0 orders,")
+    orders_service.change_order_status(db, actor=staff, order_id=order_id, status=OrderStatus.COMPLETED,
+                                       expected_version=opened.version)
+    _sync(db, conn)
+    assert store.get_order(same["id"])["status"] == "completed"
+
+
 def test_tracking_for_an_order_deleted_on_the_store_is_settled_not_sent(db, store, conn, staff):
     _first_sync(db, conn)
     target = _with_status(store, "processing")
