@@ -1718,10 +1718,10 @@ def _update_orders(s: Session, ctx: PullContext, pairs: dict[int, tuple[Any, sm.
             wanted["store_id"] = row["store_id"]
         differs = [k for k, v in wanted.items() if row[k] != v]
         if differs == ["store_modified_at"]:
-            # Saved again on the store with nothing kept here changed (a plugin's meta, a
-            # note): the copy seen is noted; no new version for a desk changing the order
-            # to trip over, and not counted as changed there (unless its lines, addresses
-            # or parcels below did change).
+            # Saved again on the store with nothing kept here changed (only what is not kept:
+            # a line's tax class, a plugin's fields): the copy seen is noted; no new version
+            # for a desk changing the order to trip over, and not counted as changed there
+            # (unless its lines, addresses or parcels below did change).
             seen_only.append({"b_id": oid, "b_modified": wanted["store_modified_at"]})
         elif differs:
             updates.append({"b_id": oid, **wanted})
