@@ -416,7 +416,7 @@ def _upsert_products(s: Session, ctx: PullContext, records: list[dict], *, paren
     by_sku = {}
     if skus:
         by_sku = {r.sku: r for r in s.execute(select(PRODUCTS).where(PRODUCTS.c.sku.in_(skus)))}
-    inserts, updates = [], []
+    inserts, updates, seen_only = [], [], []
     existing_sku: dict[int, str | None] = {}
     for store_id, values in rows.items():
         row = existing.get(store_id)
@@ -431,8 +431,16 @@ def _upsert_products(s: Session, ctx: PullContext, records: list[dict], *, paren
             inserts.append(values)
             continue
         existing_sku[row.id] = row.sku
-        if any(getattr(row, k) != v for k, v in values.items()):
+        differs = [k for k, v in values.items() if getattr(row, k) != v]
+        if differs == ["store_modified_at"]:
+            # Saved again on the store with nothing kept here changed (its description, say):
+            # the copy seen is noted, not counted as changed there.
+            seen_only.append({"b_id": row.id, "b_modified": values["store_modified_at"]})
+        elif differs:
             updates.append({"b_id": row.id, **values})
+    if seen_only:
+        s.execute(update(PRODUCTS).where(PRODUCTS.c.id == bindparam("b_id"))
+                  .values(store_modified_at=bindparam("b_modified")), seen_only)
     changing = [u for u in updates if u["sku"] != existing_sku.get(u["b_id"])]
     if changing:
         # SKUs the store moved between products: whoever had one lets go of it first, here

@@ -186,6 +186,27 @@ def test_a_variable_product_comes_with_its_variations_and_the_desk_sells_a_varia
         assert [(l.product_id, l.name) for l in order.lines] == [(hits[0].id, "T-Shirt - M")]
 
 
+def test_a_product_saved_again_on_the_store_with_nothing_kept_here_changed_is_not_counted(db, store, conn):
+    """Saving a product's description on the store moves its modified time there; the desk
+    keeps no description, so the Sync screen does not count it as updated from the store."""
+    same, renamed = [store.create_product({"name": f"Cup {sku}", "sku": sku, "regular_price": "7.00"})
+                     for sku in ("CUP-A", "CUP-B")]
+    assert sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR).ok
+    with db.read() as s:
+        seen_before = s.execute(select(Product.store_modified_at).where(Product.store_id == same["id"])).scalar_one()
+    store.clock.advance(2)
+    store.update_product(same["id"], {"description": "Words the desk does not keep."})
+    store.update_product(renamed["id"], {"name": renamed["name"] + " XL"})
+
+    summary = sync.run_sync(db, conn, options=FAST, actor=SYNC_ACTOR)
+    assert summary.ok and summary.text.endswith("and 1 product updated from the store."), summary.text
+    with db.read() as s:
+        assert s.execute(select(Product.store_modified_at).where(Product.store_id == same["id"])).scalar_one() \
+            > seen_before  # the copy seen is noted
+        assert s.execute(select(Product.name).where(Product.store_id == renamed["id"])).scalar_one() \
+            == renamed["name"] + " XL"
+
+
 # --- backorders -------------------------------------------------------------------------------------
 
 
