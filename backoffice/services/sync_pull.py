@@ -1725,35 +1725,29 @@ def _update_orders(s: Session, ctx: PullContext, pairs: dict[int, tuple[Any, sm.
         else:
             wanted["store_id"] = row["store_id"]
         differs = [k for k, v in wanted.items() if row[k] != v]
-        if differs == ["store_modified_at"]:
-            # Saved again on the store with nothing kept here changed (only what is not kept:
-            # a line's tax class, a plugin's fields): the copy seen is noted; no new version
-            # for a desk changing the order to trip over, and not counted as changed there
-            # (unless its lines, addresses or parcels below did change).
-            seen_only.append({"b_id": oid, "b_modified": wanted["store_modified_at"]})
-        elif differs:
-            updates.append({"b_id": oid, **wanted})
-            if customer_id and (customer_id != row["customer_id"] or row["number"] != wanted["number"]):
-                ctx.stats.reindex.add(customer_id)
         if row["paid_at"] is None and item.paid_at is not None:
             newly_paid.append((oid, item))
         if row["total"] != item.values["total"]:
             new_totals.append({"b_order": oid, "b_amount": item.values["total"]})
 
+        kept_parts_changed = False
         rows_now = _line_rows(oid, item, ctx.product_ids)
         if [_line_key(r) for r in rows_now] != [_line_key(r) for r in lines.get(oid, [])]:
             replace_lines.append(oid)
             new_lines.extend(rows_now)
+            kept_parts_changed = True
         ship_now = _shipping_rows(oid, item)
         if [_shipping_key(r) for r in ship_now] != [_shipping_key(r) for r in shipping.get(oid, [])]:
             replace_shipping.append(oid)
             new_shipping.extend(ship_now)
+            kept_parts_changed = True
         if not row["anonymised"]:
             addr_now = _address_rows(oid, item)
             have = addresses.get(oid, {})
             if {r["kind"]: _address_key(r) for r in addr_now} != {k: _address_key(v) for k, v in have.items()}:
                 replace_addresses.append(oid)
                 new_addresses.extend(addr_now)
+                kept_parts_changed = True
         for parcel in item.tracking:
             if parcel["tracking_number"] not in tracking_known[oid]:
                 tracking_known[oid].add(parcel["tracking_number"])
@@ -1761,6 +1755,16 @@ def _update_orders(s: Session, ctx: PullContext, pairs: dict[int, tuple[Any, sm.
                                       "tracking_number": parcel["tracking_number"],
                                       "shipped_at": parcel["shipped_at"] or item.modified_at or now,
                                       "recorded_by": None})
+                kept_parts_changed = True
+        if differs == ["store_modified_at"] and not kept_parts_changed:
+            # Saved again on the store with nothing kept here changed (only what is not kept:
+            # a line's tax class, a plugin's fields): the copy seen is noted; no new version
+            # for a desk changing the order to trip over, and not counted as changed there.
+            seen_only.append({"b_id": oid, "b_modified": wanted["store_modified_at"]})
+        elif differs:
+            updates.append({"b_id": oid, **wanted})
+            if customer_id and (customer_id != row["customer_id"] or row["number"] != wanted["number"]):
+                ctx.stats.reindex.add(customer_id)
 
     if seen_only:
         s.execute(update(ORDERS).where(ORDERS.c.id == bindparam("b_id"))

@@ -139,6 +139,25 @@ def test_an_order_saved_again_on_the_store_with_nothing_kept_here_changed_is_lef
     assert store.get_order(same["id"])["status"] == "completed"
 
 
+def test_an_order_whose_lines_alone_changed_on_the_store_is_a_change_a_desk_is_told_of(db, store, conn, staff):
+    """A line renamed on the store leaves the order's own fields as they were but its modified
+    time: the change is counted, and a person who opened the order before is told of it."""
+    _first_sync(db, conn)
+    target = _with_status(store, "processing")
+    order_id = _local_id(db, target["id"])
+    opened = orders_service.get_order(db, actor=staff, order_id=order_id)
+    line = target["line_items"][0]
+    store.update_order(target["id"], {"line_items": [{"id": line["id"], "name": "Renamed on the store"}]})
+
+    summary = _sync(db, conn)
+    assert summary.text.startswith("1 order,"), summary.text
+    assert "Renamed on the store" in [l.name for l in orders_service.get_order(db, actor=staff,
+                                                                              order_id=order_id).lines]
+    with pytest.raises(UserFacingError, match="Someone else changed this order"):
+        orders_service.change_order_status(db, actor=staff, order_id=order_id, status=OrderStatus.COMPLETED,
+                                           expected_version=opened.version)
+
+
 def test_tracking_for_an_order_deleted_on_the_store_is_settled_not_sent(db, store, conn, staff):
     _first_sync(db, conn)
     target = _with_status(store, "processing")
